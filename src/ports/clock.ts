@@ -1,0 +1,6 @@
+import type { DateTime } from 'luxon';
+
+/** Clock is responsible for telling the current instant. Only the app's loops and services read it. */
+export interface Clock {
+  now(): DateTime;
+}

@@ -1,0 +1,121 @@
+/**
+ * Store is responsible for all durable state: incidents and their timelines, overrides and
+ * absences, durable timers, the outbox, and small key-value namespaces for adapters and plugins.
+ *
+ * All reads and writes happen inside `transaction`, which is atomic and serialized: either every
+ * write of the callback lands or none does. Instants cross this port as luxon DateTimes (UTC) and are
+ * stored as epoch milliseconds. Claims (timers, outbox) are leases, so several replicas can share
+ * one database later: a row claimed by a process that died becomes claimable again after its lease.
+ */
+import type { DateTime } from 'luxon';
+import type { MemberId, TeamId } from '../core/model';
+import type { Incident, IncidentState, NewIncident, NewTimelineEvent, Principal, TimelineEvent } from '../core/incident/types';
+import type { Message } from '../core/messages/message';
+
+export interface StoredOverride {
+  readonly id: string;
+  readonly team: TeamId;
+  readonly member: MemberId;
+  readonly start: DateTime;
+  readonly end: DateTime;
+  /** Monotonic creation order across the store: the higher wins when overrides overlap. */
+  readonly seq: number;
+  readonly createdBy: string;
+  readonly reason: string | null;
+}
+
+export interface StoredAbsence {
+  readonly id: string;
+  readonly member: MemberId;
+  readonly start: DateTime;
+  readonly end: DateTime;
+}
+
+export interface TimerRow {
+  readonly id: number;
+  /** Unique: scheduling the same key twice keeps the first. */
+  readonly key: string;
+  readonly kind: string;
+  readonly dueAt: DateTime;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+export type Recipient =
+  | { readonly kind: 'member'; readonly id: MemberId }
+  | { readonly kind: 'guest'; readonly adapter: string; readonly address: string; readonly name: string }
+  | { readonly kind: 'channel'; readonly team: TeamId };
+
+export interface NewOutboxRow {
+  /** Unique per delivery: enqueueing an existing key is a no-op (dedup). */
+  readonly key: string;
+  readonly adapter: string;
+  readonly recipient: Recipient;
+  readonly message: Message;
+  readonly incidentId: number | null;
+  readonly notBefore: DateTime;
+}
+
+export interface OutboxRow extends NewOutboxRow {
+  readonly id: number;
+  readonly attempts: number;
+  readonly createdAt: DateTime;
+}
+
+export interface IncidentFilter {
+  readonly team?: TeamId;
+  readonly states?: readonly IncidentState[];
+  readonly limit?: number;
+}
+
+export interface StoreTx {
+  insertIncident(incident: NewIncident): Promise<Incident>;
+  getIncident(id: number): Promise<Incident | null>;
+  updateIncident(incident: Incident): Promise<void>;
+  /** Newest first. */
+  listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+
+  appendTimeline(event: NewTimelineEvent): Promise<TimelineEvent>;
+  /** Oldest first. */
+  timeline(incidentId: number): Promise<TimelineEvent[]>;
+
+  addOverride(o: Omit<StoredOverride, 'id' | 'seq'>): Promise<StoredOverride>;
+  /** Overrides of `team` that overlap [from, to). */
+  listOverrides(team: TeamId, from: DateTime, to: DateTime): Promise<StoredOverride[]>;
+  deleteOverride(id: string): Promise<boolean>;
+  addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence>;
+  /** Absences that overlap [from, to). */
+  listAbsences(from: DateTime, to: DateTime): Promise<StoredAbsence[]>;
+
+  /** Schedules a timer; returns false when the key exists already (pending or done). */
+  scheduleTimer(timer: Omit<TimerRow, 'id'>): Promise<boolean>;
+  /** Cancels pending timers whose key starts with `keyPrefix`; returns how many. */
+  cancelTimers(keyPrefix: string): Promise<number>;
+  /** Leases up to `limit` timers due at `now` (unleased or lease expired), earliest first. */
+  claimDueTimers(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<TimerRow[]>;
+  /** Marks a claimed timer done; false when `owner` no longer holds its lease (caller must roll back). */
+  completeTimer(id: number, owner: string): Promise<boolean>;
+  /** The earliest pending timer's due instant, or null. */
+  nextTimerDue(): Promise<DateTime | null>;
+
+  /** Enqueues deliveries, skipping keys already present; returns how many were new. */
+  enqueue(rows: readonly NewOutboxRow[]): Promise<number>;
+  /** Leases up to `limit` pending deliveries whose notBefore has come, oldest first. */
+  claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<OutboxRow[]>;
+  markSent(id: number, at: DateTime): Promise<void>;
+  /** Records a failed attempt; the row is retried at `retryAt`, or given up when `retryAt` is null. */
+  markFailed(id: number, error: string, retryAt: DateTime | null): Promise<void>;
+  /** Pending deliveries (not yet sent, not given up). */
+  outboxDepth(): Promise<number>;
+
+  kvGet(namespace: string, key: string): Promise<unknown>;
+  kvSet(namespace: string, key: string, value: unknown): Promise<void>;
+}
+
+export interface Store {
+  /** Applies pending versioned migrations; safe to call on every start. */
+  migrate(): Promise<void>;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type { Principal };
