@@ -1,0 +1,76 @@
+/**
+ * ConsoleAdapter: the embedded platform. Every member and every console guest is reachable; a
+ * delivery is printed with its recipient and kind, as text or as one JSON object per line.
+ */
+import type { Message } from '../../src/core/messages/message';
+import type { World } from '../../src/core/model';
+import type { ChatAdapter, CommandHandler, Delivery, DeliveryOutcome } from '../../src/ports/chat-adapter';
+import type { Clock } from '../../src/ports/clock';
+import type { Recipient } from '../../src/ports/store';
+import { renderText } from './render';
+
+export const CONSOLE = 'console';
+
+export interface ConsoleLine {
+  readonly to: string;
+  readonly kind: 'direct' | 'channel';
+  readonly text: string;
+  readonly incident?: number;
+  readonly reply?: true;
+  readonly at: string;
+}
+
+export class ConsoleAdapter implements ChatAdapter {
+  readonly name = CONSOLE;
+
+  constructor(
+    private readonly world: World,
+    private readonly clock: Clock,
+    private readonly json: boolean,
+    private readonly write: (text: string) => void = (text) => process.stdout.write(text + '\n'),
+  ) {}
+
+  canReach(recipient: Recipient): boolean {
+    if (recipient.kind === 'guest') return recipient.adapter === CONSOLE;
+    if (recipient.kind === 'member') return this.world.members.has(recipient.id);
+    return this.world.teams.has(recipient.team);
+  }
+
+  async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+    this.print(this.addressOf(delivery.recipient), delivery.recipient.kind === 'channel' ? 'channel' : 'direct', delivery.message, false);
+    return { status: 'delivered' };
+  }
+
+  /** printReply shows the answer to a command, to the caller only. */
+  printReply(to: string, message: Message): void {
+    this.print(to, 'direct', message, true);
+  }
+
+  async start(_onCommand: CommandHandler): Promise<void> {
+    // Input is read by ConsoleSession, which also handles the simulation lines ("as", "advance").
+  }
+
+  async stop(): Promise<void> {}
+
+  private print(to: string, kind: 'direct' | 'channel', message: Message, reply: boolean): void {
+    const text = renderText(message);
+    if (this.json) {
+      const line: ConsoleLine = {
+        to, kind, text,
+        ...(message.incident ? { incident: message.incident.id } : {}),
+        ...(reply ? { reply: true as const } : {}),
+        at: this.clock.now().toISO() as string,
+      };
+      this.write(JSON.stringify(line));
+    } else {
+      const label = reply ? `reply → ${to}` : `${kind} → ${to}`;
+      this.write(`[${this.clock.now().toFormat("yyyy-LL-dd HH:mm'Z'")}] [${label}] ${text}`);
+    }
+  }
+
+  private addressOf(r: Recipient): string {
+    if (r.kind === 'member') return r.id;
+    if (r.kind === 'guest') return r.address;
+    return this.world.teams.get(r.team)?.channels[CONSOLE] ?? `#${r.team}`;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * OnehandApp is the running bot: the command entry point, the timer loop, and the chat adapters.
+ * Built by `buildApp` in container.ts; started and stopped by the CLI and the test harness.
+ */
+import { inject, injectable } from 'inversify';
+import type { Principal } from '../core/incident/types';
+import type { World } from '../core/model';
+import type { InboundCommand } from '../ports/chat-adapter';
+import type { Logger } from '../ports/logger';
+import type { Store } from '../ports/store';
+import { AdapterRegistry } from './adapters';
+import { CommandService } from './command-service';
+import { Engine } from './engine';
+import { ESCALATION_TIMER, IncidentService, type EscalationPayload } from './incident-service';
+import { Scheduler } from './scheduler';
+import { TOKENS } from './tokens';
+
+/** SYSTEM is the actor of what Onehand does by itself (escalation steps, deliveries). */
+export const SYSTEM: Principal = { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' };
+
+@injectable()
+export class OnehandApp {
+  private started = false;
+
+  constructor(
+    @inject(TOKENS.World) readonly world: World,
+    @inject(TOKENS.Store) readonly store: Store,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(AdapterRegistry) readonly adapters: AdapterRegistry,
+    @inject(CommandService) readonly commands: CommandService,
+    @inject(Scheduler) readonly scheduler: Scheduler,
+    @inject(Engine) private readonly engine: Engine,
+    @inject(IncidentService) private readonly incidents: IncidentService,
+  ) {
+    this.scheduler.on(ESCALATION_TIMER, async (tx, timer, now) => {
+      const payload = timer.payload as unknown as EscalationPayload;
+      const incident = await tx.getIncident(payload.incidentId);
+      const team = incident ? this.world.teams.get(incident.team) : undefined;
+      if (!incident || !team) return;
+      await this.engine.within(tx, SYSTEM, team, now, (ctx) => this.incidents.runEscalationStep(ctx, incident, payload));
+    });
+  }
+
+  /** handle runs one command and returns the caller's reply. */
+  handle(command: InboundCommand): Promise<import('../core/messages/message').Message> {
+    return this.commands.handle(command);
+  }
+
+  /** start: migrations, adapters, then the timer loop (`loop: false` leaves ticking to the caller). */
+  async start(options: { loop?: boolean } = {}): Promise<void> {
+    await this.store.migrate();
+    for (const adapter of this.adapters.all()) {
+      await adapter.start((cmd) => this.handle(cmd));
+      this.log.info('adapter started', { adapter: adapter.name });
+    }
+    this.started = true;
+    if (options.loop !== false) this.scheduler.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+    if (this.started) for (const adapter of this.adapters.all()) await adapter.stop();
+    this.started = false;
+    await this.store.close();
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * CommandService is the entry point for every platform: a line of text from a caller becomes a
+ * parsed command, a team, a permission check, a use case, and a reply. It never throws: bad input
+ * gets a usage line, a refusal says why, and an unexpected failure is logged and answered politely
+ * (the transaction rolled back, so nothing half-happened).
+ */
+import { inject, injectable } from 'inversify';
+import { randomUUID } from 'node:crypto';
+import { helpFor, helpOverview } from '../core/commands/help';
+import { parseCommand, type ParsedCommand } from '../core/commands/parser';
+import type { CommandSpec } from '../core/commands/spec';
+import { checkPermission, isTeamMember } from '../core/incident/permissions';
+import type { Incident, Principal, Severity } from '../core/incident/types';
+import { message, type Message } from '../core/messages/message';
+import { teamsOf, type EscalationTarget, type Team, type World } from '../core/model';
+import { rt } from '../core/text/rich-text';
+import { parseEndArg, parseInstantArg } from '../core/time/instant';
+import type { InboundCommand } from '../ports/chat-adapter';
+import type { Logger } from '../ports/logger';
+import { Refusal, type UseCaseContext } from './context';
+import { Engine } from './engine';
+import { IncidentService } from './incident-service';
+import { samePrincipal } from './notifications';
+import { OncallService } from './oncall-service';
+import { onCallNow } from './rotation-reader';
+import { TOKENS } from './tokens';
+
+@injectable()
+export class CommandService {
+  constructor(
+    @inject(TOKENS.World) private readonly world: World,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(Engine) private readonly engine: Engine,
+    @inject(IncidentService) private readonly incidents: IncidentService,
+    @inject(OncallService) private readonly oncall: OncallService,
+  ) {}
+
+  async handle(input: InboundCommand): Promise<Message> {
+    const parsed = parseCommand(input.text);
+    if (!parsed.ok) return refusal(parsed.usage ? `${parsed.error}\nUsage: ${parsed.usage}` : parsed.error);
+    try {
+      return await this.execute(parsed.command, input);
+    } catch (err) {
+      if (err instanceof Refusal) return refusal(err.reply);
+      const ref = randomUUID().slice(0, 8);
+      this.log.error('command failed', { ref, command: parsed.command.spec.group + ' ' + parsed.command.spec.name, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+      return refusal(`Something went wrong and nothing was changed; the error is in Onehand's log (ref ${ref}).`);
+    }
+  }
+
+  private async execute(cmd: ParsedCommand, input: InboundCommand): Promise<Message> {
+    const { spec, args, options } = cmd;
+    if (spec.group === 'help') {
+      const topic = typeof args.command === 'string' ? args.command : '';
+      const lines = topic ? helpFor(topic) : helpOverview();
+      if (!lines) return refusal(`No command "${topic}". Type "help" for the list.`);
+      return message('reply', rt`${topic ? 'Help' : 'Onehand commands'}:`, { lines: lines.map((l) => [l]), private: true });
+    }
+    const id = typeof args.id === 'number' ? args.id : null;
+    if (id !== null) return this.onIncident(spec, cmd, input.caller, id);
+
+    const team = this.teamFor(input, typeof options.team === 'string' ? options.team : undefined);
+    return this.engine.run(input.caller, team, async (ctx) => {
+      await this.authorize(spec, ctx);
+      switch (`${spec.group} ${spec.name}`) {
+        case 'oncall who':
+          return this.oncall.who(ctx);
+        case 'oncall schedule':
+          return this.oncall.schedule(ctx, typeof args.weeks === 'number' ? args.weeks : 4);
+        case 'oncall override':
+        case 'oncall away': {
+          const start = parseInstantArg(String(args.from), team.timeZone, ctx.now);
+          if (!start) throw new Refusal(`"${String(args.from)}" is not a date-time; write "now" or 2026-12-01T09:00 (${team.timeZone}).`);
+          const end = parseEndArg(String(args.to), start, team.timeZone, ctx.now);
+          if (!end) throw new Refusal(`"${String(args.to)}" is not a date-time or a length; write 2026-12-01T18:00 or 8h.`);
+          const member = String(args.member);
+          return spec.name === 'override' ? this.oncall.override(ctx, member, start, end) : this.oncall.away(ctx, member, start, end);
+        }
+        case 'oncall swap':
+          return this.oncall.swap(ctx, String(args.member), String(args.other));
+        case 'incident report':
+          return this.incidents.report(ctx, {
+            title: String(args.title),
+            severity: args.severity as Severity | undefined,
+            service: typeof options.service === 'string' ? options.service : undefined,
+          });
+        case 'incident list':
+          return this.incidents.list(ctx, options.all === true);
+        default:
+          throw new Error(`no route for ${spec.group} ${spec.name}`);
+      }
+    });
+  }
+
+  private async onIncident(spec: CommandSpec, cmd: ParsedCommand, caller: Principal, id: number): Promise<Message> {
+    const found = await this.engine.run(caller, this.defaultTeam(), async (ctx) => ctx.tx.getIncident(id));
+    const team = found ? this.world.teams.get(found.team) : undefined;
+    if (!found || !team) return refusal(`There is no incident #${id}. "incident list" shows the open ones.`);
+    return this.engine.run(caller, team, async (ctx) => {
+      const incident = (await ctx.tx.getIncident(id)) as Incident;
+      const isReporter = samePrincipal(caller, incident.reporter);
+      // The reporter may follow and add to their own incident, even from outside the team.
+      const reporterMay = isReporter && (spec.name === 'show' || spec.name === 'note');
+      if (!reporterMay) await this.authorize(spec, ctx, incident);
+      const { args } = cmd;
+      switch (spec.name) {
+        case 'show':
+          return this.incidents.show(ctx, incident);
+        case 'ack':
+          return this.incidents.acknowledge(ctx, incident);
+        case 'resolve':
+          return this.incidents.resolve(ctx, incident, optionalText(args.note));
+        case 'reopen':
+          return this.incidents.reopen(ctx, incident, optionalText(args.reason));
+        case 'note':
+          return this.incidents.note(ctx, incident, String(args.text), reporterMay && !(await this.isResponder(ctx, incident)));
+        case 'reply':
+          return this.incidents.reply(ctx, incident, String(args.text));
+        case 'escalate':
+          return this.incidents.escalate(ctx, incident, args.to as EscalationTarget | undefined);
+        case 'huddle':
+          return this.incidents.huddle(ctx, incident, String(args.reason));
+        default:
+          throw new Error(`no route for incident ${spec.name}`);
+      }
+    });
+  }
+
+  private async authorize(spec: CommandSpec, ctx: UseCaseContext, incident?: Incident): Promise<void> {
+    if (spec.permission === 'anyone') return;
+    const onCall = (await onCallNow(ctx.tx, ctx.team, ctx.now)).member;
+    const verdict = checkPermission(spec.permission, ctx.caller, { world: this.world, team: ctx.team, onCall, incident });
+    if (!verdict.ok) throw new Refusal(verdict.reason);
+  }
+
+  private async isResponder(ctx: UseCaseContext, incident: Incident): Promise<boolean> {
+    const onCall = (await onCallNow(ctx.tx, ctx.team, ctx.now)).member;
+    return checkPermission('responder', ctx.caller, { world: this.world, team: ctx.team, onCall, incident }).ok;
+  }
+
+  /** teamFor: --team, else the channel's team, else the caller's only team, else the default team. */
+  private teamFor(input: InboundCommand, named: string | undefined): Team {
+    if (named !== undefined) {
+      const team = this.world.teams.get(named.toLowerCase());
+      if (!team) throw new Refusal(`There is no team "${named}"; teams: ${[...this.world.teams.keys()].join(', ')}.`);
+      return team;
+    }
+    if (input.team) {
+      const team = this.world.teams.get(input.team);
+      if (team) return team;
+    }
+    if (input.caller.kind === 'member') {
+      const mine = teamsOf(this.world, input.caller.id);
+      if (mine.length === 1) return mine[0] as Team;
+    }
+    return this.defaultTeam();
+  }
+
+  private defaultTeam(): Team {
+    return this.world.teams.get(this.world.defaultTeam) ?? ([...this.world.teams.values()][0] as Team);
+  }
+
+  /** isMemberOf is used by adapters to decide whether to offer team-only affordances. */
+  isMemberOf(caller: Principal, team: Team): boolean {
+    return caller.kind === 'member' && isTeamMember(team, caller.id);
+  }
+}
+
+function refusal(text: string): Message {
+  const [first, ...rest] = text.split('\n');
+  // Refusals may quote what the caller typed, so every line is user text: renderers escape it.
+  return message('reply', [{ t: 'user', v: first ?? '' }], { lines: rest.map((l) => [{ t: 'user', v: l }]), private: true });
+}
+
+function optionalText(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}

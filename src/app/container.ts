@@ -1,0 +1,51 @@
+/**
+ * The composition root: the one place that wires Onehand together. Read it top to bottom to see
+ * every service and what it is given. Nothing else touches the container.
+ */
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import type { World } from '../core/model';
+import type { ChatAdapter } from '../ports/chat-adapter';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import type { Store } from '../ports/store';
+import { AdapterRegistry } from './adapters';
+import { OnehandApp } from './app';
+import { CommandService } from './command-service';
+import { DeliveryWorker } from './delivery-worker';
+import { Engine } from './engine';
+import { IncidentService } from './incident-service';
+import { OncallService } from './oncall-service';
+import { Scheduler } from './scheduler';
+import { TOKENS, type Settings } from './tokens';
+
+export interface AppParts {
+  readonly world: World;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly settings: Settings;
+  readonly adapters: readonly ChatAdapter[];
+}
+
+export function buildApp(parts: AppParts): OnehandApp {
+  const container = new Container({ defaultScope: 'Singleton' });
+  // Values from outside: configuration, infrastructure, platforms.
+  container.bind<World>(TOKENS.World).toConstantValue(parts.world);
+  container.bind<Store>(TOKENS.Store).toConstantValue(parts.store);
+  container.bind<Clock>(TOKENS.Clock).toConstantValue(parts.clock);
+  container.bind<Logger>(TOKENS.Logger).toConstantValue(parts.logger);
+  container.bind<Settings>(TOKENS.Settings).toConstantValue(parts.settings);
+  const registry = new AdapterRegistry();
+  for (const adapter of parts.adapters) registry.add(adapter);
+  container.bind(AdapterRegistry).toConstantValue(registry);
+  // Application services.
+  container.bind(Engine).toSelf();
+  container.bind(IncidentService).toSelf();
+  container.bind(OncallService).toSelf();
+  container.bind(CommandService).toSelf();
+  container.bind(DeliveryWorker).toSelf();
+  container.bind(Scheduler).toSelf();
+  container.bind(OnehandApp).toSelf();
+  return container.get(OnehandApp);
+}

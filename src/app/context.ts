@@ -1,0 +1,27 @@
+import type { DateTime } from 'luxon';
+import type { Principal } from '../core/incident/types';
+import type { Message } from '../core/messages/message';
+import type { Team } from '../core/model';
+import type { StoreTx } from '../ports/store';
+import type { Notification } from './notifications';
+
+/**
+ * UseCaseContext: what one command or timer run works with. Notifications collected in `tell` are
+ * written to the outbox in the same transaction as the state change, after the use case returns.
+ */
+export interface UseCaseContext {
+  readonly tx: StoreTx;
+  readonly now: DateTime;
+  readonly caller: Principal;
+  readonly team: Team;
+  tell(notification: Notification): void;
+}
+
+/** Refusal: an expected "no" (permission, state) with the words the caller sees. Rolls back. */
+export class Refusal extends Error {
+  constructor(readonly reply: string) {
+    super(reply);
+  }
+}
+
+export type Reply = Message;

@@ -1,0 +1,105 @@
+/**
+ * DeliveryWorker drains the outbox: it leases due rows, hands each to its adapter, and records the
+ * outcome. Transient failures are retried with exponential backoff (5 s doubling, at most 5 min
+ * apart) for up to 24 hours; a page that cannot be delivered directly (no such user, DMs closed)
+ * falls back to the team channel, mentioning only that member, and the timeline records it.
+ */
+import { inject, injectable } from 'inversify';
+import type { DateTime } from 'luxon';
+import { memberName } from '../core/messages/incident-views';
+import { message } from '../core/messages/message';
+import type { World } from '../core/model';
+import { mention, rt } from '../core/text/rich-text';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import type { OutboxRow, Store } from '../ports/store';
+import { AdapterRegistry } from './adapters';
+import { planDeliveries } from './notifications';
+import { TOKENS, type Settings } from './tokens';
+
+const BASE_BACKOFF_MS = 5_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+const GIVE_UP_AFTER_MS = 24 * 3600_000;
+const LEASE_MS = 60_000;
+const BATCH = 100;
+
+export function backoffMs(attempts: number): number {
+  return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts));
+}
+
+@injectable()
+export class DeliveryWorker {
+  private sent = 0;
+  private failed = 0;
+
+  constructor(
+    @inject(TOKENS.Store) private readonly store: Store,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.World) private readonly world: World,
+    @inject(TOKENS.Settings) private readonly settings: Settings,
+    @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
+  ) {}
+
+  get stats(): { sent: number; failed: number } {
+    return { sent: this.sent, failed: this.failed };
+  }
+
+  /** drain delivers every due row, batch after batch; returns how many were attempted. */
+  async drain(): Promise<number> {
+    let attempted = 0;
+    for (;;) {
+      const now = this.clock.now();
+      const rows = await this.store.transaction((tx) => tx.claimOutbox(now, BATCH, this.settings.instanceId, now.plus({ milliseconds: LEASE_MS })));
+      if (rows.length === 0) return attempted;
+      for (const row of rows) await this.deliver(row, now);
+      attempted += rows.length;
+    }
+  }
+
+  private async deliver(row: OutboxRow, now: DateTime): Promise<void> {
+    const adapter = this.adapters.get(row.adapter);
+    try {
+      if (!adapter) throw new Error(`the ${row.adapter} adapter is not running`);
+      const outcome = await adapter.deliver({ key: row.key, recipient: row.recipient, message: row.message, incidentId: row.incidentId });
+      if (outcome.status === 'delivered') {
+        this.sent++;
+        await this.store.transaction((tx) => tx.markSent(row.id, this.clock.now()));
+        return;
+      }
+      this.failed++;
+      await this.undeliverable(row, outcome.reason, now);
+    } catch (err) {
+      this.failed++;
+      const reason = err instanceof Error ? err.message : String(err);
+      const giveUp = now.diff(row.createdAt).as('milliseconds') > GIVE_UP_AFTER_MS;
+      const retryAt = giveUp ? null : now.plus({ milliseconds: backoffMs(row.attempts) });
+      this.log.warn('delivery failed', { adapter: row.adapter, key: row.key, attempts: row.attempts + 1, reason, retryAt: retryAt?.toISO() ?? 'never' });
+      await this.store.transaction(async (tx) => {
+        await tx.markFailed(row.id, reason, retryAt);
+        if (retryAt === null && row.incidentId !== null) {
+          await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: row.recipient.kind === 'member' ? row.recipient.id : null, recipient: row.recipient.kind, reason } });
+        }
+      });
+    }
+  }
+
+  /** undeliverable: give the row up; a direct message about an incident falls back to the channel. */
+  private async undeliverable(row: OutboxRow, reason: string, now: DateTime): Promise<void> {
+    this.log.warn('delivery undeliverable', { adapter: row.adapter, key: row.key, reason });
+    await this.store.transaction(async (tx) => {
+      await tx.markFailed(row.id, reason, null);
+      if (row.recipient.kind !== 'member' || row.incidentId === null) return;
+      const incident = await tx.getIncident(row.incidentId);
+      if (!incident) return;
+      const member = row.recipient.id;
+      await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'delivery-fallback', actor: null, data: { member, reason, adapter: row.adapter } });
+      const fallback = message(row.message.kind, rt`${mention(member, memberName(this.world, member))} (could not reach you directly) ${row.message.headline}`, {
+        lines: row.message.lines, incident: row.message.incident, actions: [], mentions: [member],
+      });
+      const planned = planDeliveries(this.adapters, [{ key: `fallback:${row.key}`, recipient: { kind: 'channel', team: incident.team }, message: fallback, incidentId: incident.id }], now)
+        .filter((r) => r.adapter === row.adapter);
+      await tx.enqueue(planned);
+    });
+  }
+}

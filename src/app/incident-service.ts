@@ -1,0 +1,310 @@
+/**
+ * IncidentService holds the incident use cases: report, ack, resolve, reopen, note, reply,
+ * escalate, huddle, list, show. Each decides exactly who is told, following the one rule:
+ * the on-call alone is paged; the mentor and lead only through escalation; the whole team only
+ * through a huddle with a reason; the reporter hears about their own incident; nobody else.
+ */
+import { inject, injectable } from 'inversify';
+import type { DateTime } from 'luxon';
+import { decideStep, escalationPlan, levelOf, nextManualTarget, personFor } from '../core/escalation/escalation';
+import { DEFAULT_SEVERITY, type Incident, type Severity, type TimelineEvent } from '../core/incident/types';
+import { actionsFor, describeEvent, incidentHeadline, incidentMessage, memberName, principalName } from '../core/messages/incident-views';
+import { message, type Message } from '../core/messages/message';
+import type { EscalationTarget, MemberId, World } from '../core/model';
+import { mention, rt, type RichText } from '../core/text/rich-text';
+import { formatDuration } from '../core/time/duration';
+import type { Recipient, StoreTx } from '../ports/store';
+import { Refusal, type UseCaseContext } from './context';
+import { recipientKey, recipientOf, samePrincipal } from './notifications';
+import { onCallNow } from './rotation-reader';
+import { TOKENS } from './tokens';
+
+export const ESCALATION_TIMER = 'escalate';
+
+export interface EscalationPayload {
+  readonly incidentId: number;
+  readonly round: number;
+  readonly index: number;
+}
+
+export function escalationKeyPrefix(incidentId: number): string {
+  return `esc:${incidentId}:`;
+}
+
+@injectable()
+export class IncidentService {
+  constructor(@inject(TOKENS.World) private readonly world: World) {}
+
+  async report(ctx: UseCaseContext, input: { title: string; severity?: Severity; service?: string; source?: string }): Promise<Message> {
+    const { tx, now, team } = ctx;
+    const onCall = (await onCallNow(tx, team, now)).member;
+    const incident = await tx.insertIncident({
+      team: team.id,
+      title: input.title,
+      severity: input.severity ?? DEFAULT_SEVERITY,
+      source: input.source ?? 'chat',
+      service: input.service ?? null,
+      fingerprint: null,
+      state: 'open',
+      assignee: onCall,
+      reporter: ctx.caller,
+      escalationLevel: 0,
+      policy: team.escalation,
+      openedAt: now,
+      acknowledgedAt: null,
+      resolvedAt: null,
+      updatedAt: now,
+    });
+    await this.event(ctx, incident, 'reported', { severity: incident.severity, title: incident.title, service: incident.service });
+    await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
+    await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
+    await this.scheduleEscalation(tx, incident, 0, 0, now);
+    return message('reply', rt`Reported ${incidentHeadline(incident)}. ${memberName(this.world, onCall)} is on call and has been paged; you will hear here when it is acknowledged and resolved.`, {
+      incident: (await this.card(tx, incident)).incident,
+    });
+  }
+
+  async acknowledge(ctx: UseCaseContext, incident: Incident): Promise<Message> {
+    if (incident.state === 'resolved') throw new Refusal(`#${incident.id} is resolved; reopen it first ("incident reopen ${incident.id}").`);
+    if (incident.state === 'acknowledged') {
+      throw new Refusal(`#${incident.id} is already acknowledged; ${memberName(this.world, incident.assignee)} owns it.`);
+    }
+    const acker = ctx.caller.kind === 'member' ? ctx.caller.id : incident.assignee;
+    let updated: Incident = { ...incident, state: 'acknowledged', acknowledgedAt: ctx.now, updatedAt: ctx.now, assignee: acker };
+    await ctx.tx.updateIncident(updated);
+    await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));
+    await this.event(ctx, updated, 'acknowledged', { after: formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds')) });
+    if (acker !== incident.assignee) await this.event(ctx, updated, 'reassigned', { member: acker, from: incident.assignee });
+    updated = (await ctx.tx.getIncident(incident.id)) ?? updated;
+    const headline = rt`${incidentHeadline(updated)} acknowledged by ${principalName(this.world, ctx.caller)}`;
+    await this.tellInvolved(ctx, updated, headline);
+    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was acknowledged by ${principalName(this.world, ctx.caller)}, who is working on it.`);
+    await this.postRecord(ctx, updated, headline);
+    return this.replyWithCard(ctx.tx, updated, rt`You acknowledged ${incidentHeadline(updated)}. Escalation stopped; it is yours.`);
+  }
+
+  async resolve(ctx: UseCaseContext, incident: Incident, note?: string): Promise<Message> {
+    if (incident.state === 'resolved') throw new Refusal(`#${incident.id} is already resolved.`);
+    const updated: Incident = { ...incident, state: 'resolved', resolvedAt: ctx.now, updatedAt: ctx.now };
+    await ctx.tx.updateIncident(updated);
+    await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));
+    await this.event(ctx, updated, 'resolved', { note: note ?? null, after: formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds')) });
+    const by = principalName(this.world, ctx.caller);
+    const headline = note ? rt`${incidentHeadline(updated)} resolved by ${by}: ${note}` : rt`${incidentHeadline(updated)} resolved by ${by}`;
+    await this.tellInvolved(ctx, updated, headline);
+    await this.tellReporter(ctx, updated, note ? rt`Your incident ${incidentHeadline(updated)} is resolved: ${note}` : rt`Your incident ${incidentHeadline(updated)} is resolved.`);
+    await this.postRecord(ctx, updated, headline);
+    return this.replyWithCard(ctx.tx, updated, rt`Resolved ${incidentHeadline(updated)}.${note ? ' The reporter has your note.' : ''}`);
+  }
+
+  async reopen(ctx: UseCaseContext, incident: Incident, reason?: string): Promise<Message> {
+    if (incident.state !== 'resolved') throw new Refusal(`#${incident.id} is not resolved; there is nothing to reopen.`);
+    const onCall = (await onCallNow(ctx.tx, ctx.team, ctx.now)).member;
+    const round = (await ctx.tx.timeline(incident.id)).filter((e) => e.kind === 'reopened').length + 1;
+    const updated: Incident = {
+      ...incident, state: 'open', resolvedAt: null, acknowledgedAt: null, updatedAt: ctx.now, assignee: onCall, escalationLevel: 0,
+    };
+    await ctx.tx.updateIncident(updated);
+    await this.event(ctx, updated, 'reopened', { reason: reason ?? null, member: onCall });
+    await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
+    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} is on it.`);
+    await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
+    await this.scheduleEscalation(ctx.tx, updated, round, 0, ctx.now);
+    return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} has been paged.`);
+  }
+
+  /** note: kept in the timeline. A note from the reporter (not a responder) is passed to the assignee. */
+  async note(ctx: UseCaseContext, incident: Incident, text: string, fromReporter: boolean): Promise<Message> {
+    await this.event(ctx, incident, 'note', { text });
+    if (fromReporter) {
+      await this.notify(ctx, incident, { kind: 'member', id: incident.assignee }, 'incident-update',
+        rt`${principalName(this.world, ctx.caller)} added to ${incidentHeadline(incident)}: ${text}`, actionsFor(incident));
+      return message('reply', rt`Your note is on #${incident.id} and ${memberName(this.world, incident.assignee)} has it.`);
+    }
+    return message('reply', rt`Noted on #${incident.id}.`);
+  }
+
+  /** reply: a note addressed to the reporter, who receives it. */
+  async reply(ctx: UseCaseContext, incident: Incident, text: string): Promise<Message> {
+    if (samePrincipal(ctx.caller, incident.reporter)) throw new Refusal(`You reported #${incident.id}; use "incident note ${incident.id} TEXT" to add to it.`);
+    await this.event(ctx, incident, 'reply', { text });
+    await this.tellReporter(ctx, incident, rt`About your incident ${incidentHeadline(incident)}, ${principalName(this.world, ctx.caller)} writes: ${text}`);
+    return message('reply', rt`Sent to ${principalName(this.world, incident.reporter)} and noted on #${incident.id}.`);
+  }
+
+  async escalate(ctx: UseCaseContext, incident: Incident, requested?: EscalationTarget): Promise<Message> {
+    if (incident.state === 'resolved') throw new Refusal(`#${incident.id} is resolved; reopen it first.`);
+    const target = requested ?? nextManualTarget(this.world, incident);
+    if (!target) throw new Refusal(`#${incident.id} has been escalated as far as it goes; call a huddle with a reason if one hand is really not enough ("incident huddle ${incident.id} REASON").`);
+    const person = personFor(this.world, incident, target);
+    if (!person) throw new Refusal(`${memberName(this.world, incident.assignee)} has no mentor in the config; escalate to the lead instead ("incident escalate ${incident.id} lead").`);
+    if (person === incident.assignee) throw new Refusal(`The ${target} of #${incident.id} is its assignee; escalate to the ${target === 'mentor' ? 'lead' : 'mentor'} instead.`);
+    const involved = await this.involvedMembers(ctx.tx, incident);
+    if (involved.has(person) && person !== incident.assignee) {
+      throw new Refusal(`${memberName(this.world, person)} (the ${target}) has already been paged for #${incident.id}.`);
+    }
+    const level = Math.max(incident.escalationLevel, levelOf(incident.policy, target));
+    const updated: Incident = { ...incident, escalationLevel: level, updatedAt: ctx.now };
+    await ctx.tx.updateIncident(updated);
+    await this.event(ctx, updated, 'escalated', { target, member: person, manual: true });
+    await this.page(ctx, updated, person, target,
+      rt`${principalName(this.world, ctx.caller)} asks for your help as ${target} on ${incidentHeadline(updated)}`);
+    return this.replyWithCard(ctx.tx, updated, rt`Escalated #${incident.id} to the ${target}, ${memberName(this.world, person)}.`);
+  }
+
+  async huddle(ctx: UseCaseContext, incident: Incident, reason: string): Promise<Message> {
+    if (incident.state === 'resolved') throw new Refusal(`#${incident.id} is resolved; a huddle needs an unresolved incident.`);
+    const team = this.world.teams.get(incident.team);
+    if (!team) throw new Refusal(`#${incident.id} belongs to a team that is no longer configured.`);
+    const everyone = [...new Set([...team.members, team.lead])];
+    const called = everyone.filter((m) => !(ctx.caller.kind === 'member' && ctx.caller.id === m));
+    const ev = await this.event(ctx, incident, 'huddle', { reason, members: called });
+    const by = principalName(this.world, ctx.caller);
+    for (const member of called) {
+      ctx.tell({
+        key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'member', id: member })}`,
+        recipient: { kind: 'member', id: member },
+        message: {
+          ...incidentMessage('huddle', this.world, incident, await ctx.tx.timeline(incident.id),
+            rt`Huddle on ${incidentHeadline(incident)}: ${mention(member, memberName(this.world, member))}, ${by} asks the whole team to join. Reason: ${reason}`),
+          mentions: [member],
+        },
+        incidentId: incident.id,
+      });
+    }
+    await this.postRecord(ctx, incident, rt`Huddle called by ${by} on ${incidentHeadline(incident)}. Reason: ${reason}`);
+    return message('reply', rt`Huddle called on #${incident.id}; ${called.length} team members were asked to join. The reason is on the timeline.`);
+  }
+
+  async list(ctx: UseCaseContext, all: boolean): Promise<Message> {
+    const incidents = await ctx.tx.listIncidents({ team: ctx.team.id, states: all ? undefined : ['open', 'acknowledged'], limit: 25 });
+    if (incidents.length === 0) return message('reply', rt`No ${all ? '' : 'open '}incidents for ${ctx.team.name}.`);
+    const lines = incidents.map((i) => rt`${incidentHeadline(i)} — ${i.state}, ${memberName(this.world, i.assignee)}, opened ${age(ctx.now, i.openedAt)} ago`);
+    return message('reply', rt`${all ? 'Incidents' : 'Open incidents'} for ${ctx.team.name}:`, { lines });
+  }
+
+  async show(ctx: UseCaseContext, incident: Incident): Promise<Message> {
+    const timeline = await ctx.tx.timeline(incident.id);
+    const lines: RichText[] = [
+      rt`State: ${incident.state}; assignee ${memberName(this.world, incident.assignee)}; reported by ${principalName(this.world, incident.reporter)}${incident.service ? rt`; service ${incident.service}` : []}`,
+      ...timeline.slice(-30).map((e) => rt`${e.at.setZone(this.world.teams.get(incident.team)?.timeZone ?? 'utc').toFormat('ccc dd LLL HH:mm')} ${describeEvent(this.world, e)}`),
+    ];
+    return { ...incidentMessage('reply', this.world, incident, timeline, incidentHeadline(incident), lines), actions: actionsFor(incident) };
+  }
+
+  /**
+   * runEscalationStep: the durable timer's work. Pages the next person of the frozen plan if the
+   * incident is still unacknowledged, and schedules the step after it.
+   */
+  async runEscalationStep(ctx: UseCaseContext, incident: Incident, payload: EscalationPayload): Promise<void> {
+    if (incident.state !== 'open') return;
+    const plan = escalationPlan(incident.policy);
+    const decision = decideStep(this.world, incident, payload.index);
+    for (const skip of decision.skipped) await this.event(ctx, incident, 'escalation-skipped', { step: skip.step, reason: skip.reason });
+    if (decision.index === null || decision.step === null || decision.person === null) return;
+    const waited = formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds'));
+    if (decision.step === 'oncall') {
+      await this.page(ctx, incident, decision.person, 'reminder', rt`Reminder: ${incidentHeadline(incident)} is still not acknowledged (${waited})`);
+    } else {
+      const updated: Incident = { ...incident, escalationLevel: levelOf(incident.policy, decision.step), updatedAt: ctx.now };
+      await ctx.tx.updateIncident(updated);
+      await this.event(ctx, updated, 'escalated', { target: decision.step, member: decision.person, manual: false });
+      await this.page(ctx, updated, decision.person, decision.step,
+        rt`Escalated to you as ${decision.step}: ${incidentHeadline(updated)} has not been acknowledged by ${memberName(this.world, incident.assignee)} for ${waited}`);
+    }
+    if (decision.index + 1 < plan.length) await this.scheduleEscalation(ctx.tx, incident, payload.round, decision.index + 1, ctx.now);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private async scheduleEscalation(tx: StoreTx, incident: Incident, round: number, index: number, from: DateTime): Promise<void> {
+    if (index >= escalationPlan(incident.policy).length) return;
+    const payload: EscalationPayload = { incidentId: incident.id, round, index };
+    await tx.scheduleTimer({
+      key: `${escalationKeyPrefix(incident.id)}${round}:${index}`,
+      kind: ESCALATION_TIMER,
+      dueAt: from.plus({ milliseconds: incident.policy.ackTimeoutMs }),
+      payload: { ...payload },
+    });
+  }
+
+  private async event(ctx: UseCaseContext, incident: Incident, kind: string, data: Record<string, unknown>): Promise<TimelineEvent> {
+    return ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind, actor: ctx.caller, data });
+  }
+
+  /** page: a direct message that may ping exactly `member`, recorded as "notified". */
+  private async page(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, headline: RichText): Promise<void> {
+    const ev = await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'notified', actor: null, data: { member, step } });
+    const timeline = await ctx.tx.timeline(incident.id);
+    ctx.tell({
+      key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'member', id: member })}`,
+      recipient: { kind: 'member', id: member },
+      message: {
+        ...incidentMessage('page', this.world, incident, timeline, rt`${mention(member, memberName(this.world, member))} ${headline}`, [], actionsFor(incident)),
+        mentions: [member],
+      },
+      incidentId: incident.id,
+    });
+  }
+
+  private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update', headline: RichText, actions: Message['actions'] = []): Promise<void> {
+    const timeline = await ctx.tx.timeline(incident.id);
+    const last = timeline[timeline.length - 1];
+    ctx.tell({
+      key: `inc:${incident.id}:${last?.seq ?? 0}:${recipientKey(recipient)}`,
+      recipient,
+      message: { ...incidentMessage(kind, this.world, incident, timeline, headline, [], [...actions]) },
+      incidentId: incident.id,
+    });
+  }
+
+  /** postRecord: the quiet record in the team channel; mentions nobody. */
+  private async postRecord(ctx: UseCaseContext, incident: Incident, headline: RichText): Promise<void> {
+    const timeline = await ctx.tx.timeline(incident.id);
+    const last = timeline[timeline.length - 1];
+    ctx.tell({
+      key: `inc:${incident.id}:${last?.seq ?? 0}:${recipientKey({ kind: 'channel', team: incident.team })}`,
+      recipient: { kind: 'channel', team: incident.team },
+      message: incidentMessage('incident-record', this.world, incident, timeline, headline),
+      incidentId: incident.id,
+    });
+  }
+
+  /** tellReporter keeps the reporter informed, unless they are the one acting. */
+  private async tellReporter(ctx: UseCaseContext, incident: Incident, headline: RichText): Promise<void> {
+    if (samePrincipal(ctx.caller, incident.reporter)) return;
+    if (incident.source !== 'chat') return;
+    const involved = await this.involvedMembers(ctx.tx, incident);
+    if (incident.reporter.kind === 'member' && involved.has(incident.reporter.id)) return; // told as a responder
+    await this.notify(ctx, incident, recipientOf(incident.reporter), 'incident-update', headline);
+  }
+
+  /** tellInvolved: everyone paged for this incident (and huddle members), except the actor. */
+  private async tellInvolved(ctx: UseCaseContext, incident: Incident, headline: RichText): Promise<void> {
+    for (const member of await this.involvedMembers(ctx.tx, incident)) {
+      if (ctx.caller.kind === 'member' && ctx.caller.id === member) continue;
+      await this.notify(ctx, incident, { kind: 'member', id: member }, 'incident-update', headline, incident.state === 'resolved' ? [] : actionsFor(incident));
+    }
+  }
+
+  private async involvedMembers(tx: StoreTx, incident: Incident): Promise<Set<MemberId>> {
+    const people = new Set<MemberId>();
+    for (const e of await tx.timeline(incident.id)) {
+      if (e.kind === 'notified' && typeof e.data.member === 'string') people.add(e.data.member);
+      if (e.kind === 'huddle' && Array.isArray(e.data.members)) for (const m of e.data.members) people.add(String(m));
+    }
+    return people;
+  }
+
+  private async card(tx: StoreTx, incident: Incident): Promise<Message> {
+    return incidentMessage('reply', this.world, incident, await tx.timeline(incident.id), incidentHeadline(incident));
+  }
+
+  private async replyWithCard(tx: StoreTx, incident: Incident, headline: RichText): Promise<Message> {
+    return { ...(await this.card(tx, incident)), headline, actions: actionsFor(incident) };
+  }
+}
+
+function age(now: DateTime, then: DateTime): string {
+  return formatDuration(Math.max(0, now.diff(then).as('milliseconds')));
+}

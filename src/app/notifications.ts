@@ -1,0 +1,52 @@
+/**
+ * Notifications: the app's single way to tell anyone anything unprompted. A Notification names one
+ * recipient; `planDeliveries` turns it into outbox rows, one per adapter that can reach the
+ * recipient, written in the same transaction as the state change that caused it.
+ */
+import type { DateTime } from 'luxon';
+import type { Principal } from '../core/incident/types';
+import type { Message } from '../core/messages/message';
+import type { NewOutboxRow, Recipient } from '../ports/store';
+import type { AdapterRegistry } from './adapters';
+
+export interface Notification {
+  /** Unique per event and recipient, so enqueueing twice delivers once. */
+  readonly key: string;
+  readonly recipient: Recipient;
+  readonly message: Message;
+  readonly incidentId: number | null;
+}
+
+export function recipientKey(r: Recipient): string {
+  switch (r.kind) {
+    case 'member':
+      return `m:${r.id}`;
+    case 'guest':
+      return `g:${r.adapter}:${r.address}`;
+    case 'channel':
+      return `c:${r.team}`;
+  }
+}
+
+export function recipientOf(p: Principal): Recipient {
+  return p.kind === 'member' ? { kind: 'member', id: p.id } : { kind: 'guest', adapter: p.adapter, address: p.address, name: p.name };
+}
+
+export function samePrincipal(a: Principal | null, b: Principal | null): boolean {
+  if (!a || !b || a.kind !== b.kind) return false;
+  if (a.kind === 'member' && b.kind === 'member') return a.id === b.id;
+  return a.kind === 'guest' && b.kind === 'guest' && a.adapter === b.adapter && a.address === b.address;
+}
+
+export function planDeliveries(adapters: AdapterRegistry, notifications: readonly Notification[], now: DateTime): NewOutboxRow[] {
+  return notifications.flatMap((n) =>
+    adapters.reaching(n.recipient).map((a) => ({
+      key: `${n.key}@${a.name}`,
+      adapter: a.name,
+      recipient: n.recipient,
+      message: n.message,
+      incidentId: n.incidentId,
+      notBefore: now,
+    })),
+  );
+}

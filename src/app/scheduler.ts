@@ -1,0 +1,121 @@
+/**
+ * Scheduler is the timer loop: the only code that reads the clock to decide that something is due.
+ * Each tick fires every due durable timer, then drains the outbox.
+ *
+ * A timer fires exactly once: its handler's writes and the timer's completion commit in one
+ * transaction, guarded by the lease taken when it was claimed. If the process stops at any point,
+ * either the whole step happened or none of it did; at the next start the step is still due and
+ * fires then, late by at most one timer period.
+ */
+import { inject, injectable } from 'inversify';
+import type { DateTime } from 'luxon';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import type { Store, StoreTx, TimerRow } from '../ports/store';
+import { DeliveryWorker } from './delivery-worker';
+import { TOKENS, type Settings } from './tokens';
+
+export type TimerHandler = (tx: StoreTx, timer: TimerRow, now: DateTime) => Promise<void>;
+
+const TIMER_LEASE_MS = 60_000;
+
+class LeaseLost extends Error {}
+
+@injectable()
+export class Scheduler {
+  private readonly handlers = new Map<string, TimerHandler>();
+  private loop: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private fired = 0;
+
+  constructor(
+    @inject(TOKENS.Store) private readonly store: Store,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.Settings) private readonly settings: Settings,
+    @inject(DeliveryWorker) private readonly delivery: DeliveryWorker,
+  ) {}
+
+  get timersFired(): number {
+    return this.fired;
+  }
+
+  on(kind: string, handler: TimerHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** start runs a tick now and then every timer period until stop. */
+  start(): void {
+    this.stopped = false;
+    const loop = (): void => {
+      if (this.stopped) return;
+      this.loop = setTimeout(() => void this.tick().finally(loop), this.settings.timerPeriodMs);
+    };
+    void this.tick().finally(loop);
+  }
+
+  /** stop ends the loop and waits for a tick in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.loop) clearTimeout(this.loop);
+    await this.chain;
+  }
+
+  /** tick fires due timers, then delivers due notifications. Ticks never overlap: they queue. */
+  tick(): Promise<void> {
+    const run = this.chain.then(async () => {
+      try {
+        await this.fireDue();
+        await this.delivery.drain();
+      } catch (err) {
+        this.log.error('timer loop tick failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    });
+    this.chain = run;
+    return run;
+  }
+
+  /**
+   * advanceTo moves a simulated clock to `target`, stopping at each due timer on the way so every
+   * step fires at its own instant. `setClock` is the simulated clock's setter.
+   */
+  async advanceTo(target: DateTime, setClock: (at: DateTime) => void): Promise<void> {
+    for (;;) {
+      const next = await this.store.transaction((tx) => tx.nextTimerDue());
+      if (next === null || next > target) break;
+      if (next > this.clock.now()) setClock(next);
+      const before = this.fired;
+      await this.tick();
+      if (this.fired === before) break; // a failing handler: it is retried later, don't spin
+    }
+    if (target > this.clock.now()) setClock(target);
+    await this.tick();
+  }
+
+  private async fireDue(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const owner = this.settings.instanceId;
+      const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: TIMER_LEASE_MS })));
+      if (timers.length === 0) return;
+      for (const timer of timers) await this.fire(timer, owner);
+    }
+  }
+
+  private async fire(timer: TimerRow, owner: string): Promise<void> {
+    const handler = this.handlers.get(timer.kind);
+    try {
+      await this.store.transaction(async (tx) => {
+        if (!(await tx.completeTimer(timer.id, owner))) throw new LeaseLost();
+        if (handler) await handler(tx, timer, this.clock.now());
+        else this.log.warn('no handler for timer kind; dropped', { kind: timer.kind, key: timer.key });
+      });
+      this.fired++;
+    } catch (err) {
+      if (err instanceof LeaseLost) return;
+      // The transaction rolled back: the timer stays due and is retried when its lease expires.
+      this.log.error('timer handler failed; will retry', { kind: timer.kind, key: timer.key, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/** Injection tokens for the composition root (src/app/container.ts). */
+export const TOKENS = {
+  World: Symbol.for('onehand.World'),
+  Store: Symbol.for('onehand.Store'),
+  Clock: Symbol.for('onehand.Clock'),
+  Logger: Symbol.for('onehand.Logger'),
+  Adapters: Symbol.for('onehand.Adapters'),
+  Settings: Symbol.for('onehand.Settings'),
+} as const;
+
+/** Settings: runtime knobs from config, defaulted there. */
+export interface Settings {
+  /** How often the timer loop looks for due timers and deliveries. */
+  readonly timerPeriodMs: number;
+  /** Name of this process for leases (host:pid by default). */
+  readonly instanceId: string;
+}

@@ -1,0 +1,177 @@
+/**
+ * The `onehand` command line: start, check-config, who, schedule, help.
+ * Exit codes: 0 success, 1 invalid config or a failed check, 2 a usage error.
+ * Errors are one clear line (or one per config problem), never a stack trace.
+ */
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DateTime } from 'luxon';
+import { formatProblems, loadConfigFile, resolveConfigPath, type OnehandConfig } from '../config';
+import type { Team } from '../core/model';
+import { onCallAt, shifts } from '../core/rotation/rotation';
+import type { RotationState } from '../core/rotation/types';
+import { parseClockOption } from '../runtime/clock';
+import { JsonLogger } from '../runtime/logger';
+import { defaultDataPath, openSqliteStore } from '../store/sqlite/sqlite-store';
+import { runConsole } from './start';
+
+const USAGE = `Usage: onehand <command> [options]
+
+Commands:
+  start         run the bot (console adapter when no chat credentials are set)
+                  --json                 print one JSON object per delivery
+                  --clock simulated@ISO  a simulated clock moved by "advance 15m" lines
+  check-config  validate a config file: onehand check-config [PATH]
+  who           who is on call: onehand who --team T [--at ISO]
+  schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]
+
+Every command takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
+Data lives in $ONEHAND_DATA (default ./data/onehand.db).`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest, env);
+      case 'check-config':
+        return checkConfig(rest, env);
+      case 'who':
+        return await who(rest, env);
+      case 'schedule':
+        return await schedule(rest, env);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`onehand: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`onehand: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+function loadOrReport(path: string): OnehandConfig | null {
+  const result = loadConfigFile(path);
+  if (result.ok) return result.config;
+  process.stderr.write(`${path}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}:\n${formatProblems(result.problems)}\n`);
+  return null;
+}
+
+async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean' }, clock: { type: 'string' } } });
+  const clockChoice = parseClockOption(values.clock);
+  if ('error' in clockChoice) throw new UsageError(clockChoice.error);
+  const config = loadOrReport(resolveConfigPath(values, env));
+  if (!config) return 1;
+  const logger = new JsonLogger((env.ONEHAND_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? (values.json ? 'warn' : 'info'));
+  await runConsole({ config, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated, json: values.json === true, logger, input: process.stdin });
+  return 0;
+}
+
+function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
+  const path = positionals[0] ?? resolveConfigPath(values, env);
+  const config = loadOrReport(path);
+  if (!config) return 1;
+  process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members)\n`);
+  return 0;
+}
+
+async function teamArgs(args: string[], env: NodeJS.ProcessEnv, extra: Record<string, { type: 'string' | 'boolean' }>) {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, team: { type: 'string' }, ...extra } });
+  const config = loadOrReport(resolveConfigPath(values as { config?: string }, env));
+  if (!config) return null;
+  const teamId = values.team as string | undefined;
+  if (!teamId) throw new UsageError(`--team is required (teams: ${[...config.world.teams.keys()].join(', ')})`);
+  const team = config.world.teams.get(teamId);
+  if (!team) throw new UsageError(`there is no team "${teamId}" (teams: ${[...config.world.teams.keys()].join(', ')})`);
+  return { config, team, values: values as Record<string, string | boolean | undefined> };
+}
+
+function readInstant(text: string, team: Team, flag: string): DateTime {
+  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
+  const dt = hasOffset ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone: team.timeZone });
+  if (!dt.isValid) throw new UsageError(`${flag} "${text}" is not an ISO date-time (e.g. 2026-03-30T09:00:00+02:00, or 2026-03-30 read in ${team.timeZone})`);
+  return dt;
+}
+
+/** rotationState reads overrides and absences from the data file when one exists; config only otherwise. */
+async function rotationState(env: NodeJS.ProcessEnv, team: Team, from: DateTime, to: DateTime): Promise<RotationState> {
+  const path = defaultDataPath(env);
+  if (!existsSync(path)) return { overrides: [], absences: [] };
+  const store = await openSqliteStore(path);
+  try {
+    await store.migrate();
+    return await store.transaction(async (tx) => ({
+      overrides: await tx.listOverrides(team.id, from.minus({ weeks: 60 }), to.plus({ weeks: 60 })),
+      absences: await tx.listAbsences(from.minus({ weeks: 60 }), to.plus({ weeks: 60 })),
+    }));
+  } finally {
+    await store.close();
+  }
+}
+
+async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = await teamArgs(args, env, { at: { type: 'string' }, json: { type: 'boolean' } });
+  if (!parsed) return 1;
+  const { config, team, values } = parsed;
+  const at = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
+  const shift = onCallAt(team.rotation, await rotationState(env, team, at, at), at);
+  const name = config.world.members.get(shift.member)?.name ?? shift.member;
+  if (values.json) process.stdout.write(JSON.stringify(shiftJson(shift, team)) + '\n');
+  else process.stdout.write(`${shift.member} (${name}) is on call for ${team.id} from ${iso(shift.start, team)} to ${iso(shift.end, team)}${shift.override ? ' (override)' : ''}\n`);
+  return 0;
+}
+
+async function schedule(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = await teamArgs(args, env, { from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } });
+  if (!parsed) return 1;
+  const { team, values } = parsed;
+  if (typeof values.from !== 'string' || typeof values.to !== 'string') throw new UsageError('--from and --to are required (ISO date-times)');
+  const from = readInstant(values.from, team, '--from');
+  const to = readInstant(values.to, team, '--to');
+  if (to <= from) throw new UsageError('--to must be after --from');
+  if (to.diff(from).as('days') > 3 * 366) throw new UsageError('the window is longer than three years; ask for less');
+  const list = shifts(team.rotation, await rotationState(env, team, from, to), from, to);
+  if (values.json) {
+    process.stdout.write(JSON.stringify(list.map((s) => shiftJson(s, team))) + '\n');
+  } else {
+    for (const s of list) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}${s.override ? '  (override)' : ''}\n`);
+  }
+  return 0;
+}
+
+function iso(dt: DateTime, team: Team): string {
+  return dt.setZone(team.timeZone).toISO({ suppressMilliseconds: true }) as string;
+}
+
+function shiftJson(s: { member: string; start: DateTime; end: DateTime; override: boolean }, team: Team) {
+  return { member: s.member, start: iso(s.start, team), end: iso(s.end, team), override: s.override };
+}
+
+/** runCli runs `onehand` with the process's arguments and sets the exit code. */
+export function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`onehand: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+if (require.main === module) runCli();

@@ -1,0 +1,189 @@
+/**
+ * The JSON schema of onehand.yaml: structure and types only (which keys exist, which are required,
+ * what type each value has). Meaning (durations, zones, dates, references between ids) is checked
+ * in validate.ts after the schema passes for that part.
+ *
+ * Every value schema carries a `description` that reads as "what is expected here", e.g.
+ * `an IANA time zone such as "Europe/Berlin"`; validate.ts builds its error messages from it.
+ * Optional keys also accept an empty value (`escalation:` with nothing after it), meaning "default".
+ */
+import type { SchemaObject } from 'ajv';
+import { DURATION_HINT } from '../core/time/duration';
+
+/** ID_PATTERN: ids are lowercase because commands use them ("oncall override alice ..."). */
+export const ID_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
+export const ID_RULE = 'lowercase letters, digits, "-" and "_", starting with a letter or digit';
+
+/** SECRET_KEYS: keys that must never carry a value in the file; see isSecretKey. */
+export const SECRET_KEYS = ['token', 'password', 'secret', 'client_secret', 'api_key'] as const;
+
+/** isSecretKey matches SECRET_KEYS ignoring case and separators (apiKey, API-KEY, clientSecret). */
+export function isSecretKey(key: string): boolean {
+  const squashed = key.toLowerCase().replace(/[-_\s]/g, '');
+  return SECRET_KEYS.some((k) => k.replace(/_/g, '') === squashed);
+}
+
+/** IDENTITY_KEYS: platform identity keys on a member and channel keys on a team. */
+export const IDENTITY_KEYS = ['discord', 'teams', 'console'] as const;
+
+const ZONE = 'an IANA time zone such as "Europe/Berlin"';
+
+function id(what: string, example: string): SchemaObject {
+  return { type: 'string', pattern: ID_PATTERN, description: `${what} (${ID_RULE}), e.g. "${example}"` };
+}
+
+function ref(description: string, nullable = false): SchemaObject {
+  return { type: nullable ? ['string', 'null'] : 'string', description };
+}
+
+const IDENTITY_DESCRIPTIONS: Record<(typeof IDENTITY_KEYS)[number], string> = {
+  discord: 'a quoted Discord user id such as "812345678901234567"',
+  teams: 'a quoted Microsoft Teams user id such as "29:1abc..." (team membership is set under teams[].members)',
+  console: 'a quoted console name such as "alice"',
+};
+
+const CHANNEL_DESCRIPTIONS: Record<(typeof IDENTITY_KEYS)[number], string> = {
+  discord: 'a quoted Discord channel id such as "123456789012345678"',
+  teams: 'a quoted Microsoft Teams channel id such as "19:abc@thread.tacv2"',
+  console: 'a quoted console channel name such as "#payments"',
+};
+
+function platformMap(descriptions: Record<string, string>): Record<string, SchemaObject> {
+  const props: Record<string, SchemaObject> = {};
+  for (const [key, description] of Object.entries(descriptions)) {
+    props[key] = { type: ['string', 'null'], description };
+  }
+  return props;
+}
+
+const memberSchema: SchemaObject = {
+  type: 'object',
+  description: 'a member: a mapping with id, name, time_zone and optional mentor and platform identities',
+  additionalProperties: false,
+  required: ['id', 'time_zone'],
+  properties: {
+    id: id('a member id', 'alice'),
+    name: { type: ['string', 'null'], description: 'a display name such as "Alice Liddell"' },
+    time_zone: { type: 'string', description: ZONE },
+    mentor: ref('a member id such as "bob" (the mentor is paged after the on-call)', true),
+    ...platformMap(IDENTITY_DESCRIPTIONS),
+  },
+};
+
+const rotationSchema: SchemaObject = {
+  type: 'object',
+  description: 'a rotation: a mapping with handoff, start and optional members and shift',
+  additionalProperties: false,
+  required: ['handoff', 'start'],
+  properties: {
+    members: {
+      type: ['array', 'null'],
+      items: ref('a member id such as "alice"'),
+      description: 'a list of member ids in rotation order, e.g. [alice, bob]',
+    },
+    shift: {
+      type: ['string', 'null'],
+      description: 'a shift length in one unit: hours, days or weeks, e.g. "12h", "1d" or "1w"',
+    },
+    handoff: { type: 'string', description: 'a weekday and time such as "Mon 09:00", or a time such as "09:00"' },
+    start: { type: 'string', description: 'an ISO date such as 2026-01-05' },
+  },
+};
+
+const escalationSchema: SchemaObject = {
+  type: ['object', 'null'],
+  description: 'an escalation policy: a mapping with ack_timeout, renotify and then',
+  additionalProperties: false,
+  properties: {
+    ack_timeout: { type: ['string', 'null'], description: DURATION_HINT },
+    renotify: {
+      type: ['integer', 'null'],
+      minimum: 0,
+      maximum: 10,
+      description: 'a whole number from 0 to 10 (how often the on-call is paged again)',
+    },
+    then: {
+      type: ['array', 'null'],
+      items: { type: 'string', enum: ['mentor', 'lead'], description: 'an escalation step: "mentor" or "lead"' },
+      description: 'a list of escalation steps such as [mentor, lead]',
+    },
+  },
+};
+
+const teamSchema: SchemaObject = {
+  type: 'object',
+  description: 'a team: a mapping with id, name, time_zone, lead, members and rotation',
+  additionalProperties: false,
+  required: ['id', 'time_zone', 'lead', 'members', 'rotation'],
+  properties: {
+    id: id('a team id', 'payments'),
+    name: { type: ['string', 'null'], description: 'a display name such as "Payments"' },
+    time_zone: { type: 'string', description: `${ZONE} (the rotation's handoff is read in it)` },
+    lead: ref('the member id of the team lead, e.g. "carol"'),
+    members: {
+      type: 'array',
+      items: ref('a member id such as "alice"'),
+      description: 'a list of member ids such as [alice, bob]',
+    },
+    channels: {
+      type: ['object', 'null'],
+      description: 'a mapping of platform to channel id, e.g. { console: "#payments" }',
+      additionalProperties: false,
+      properties: platformMap(CHANNEL_DESCRIPTIONS),
+    },
+    rotation: rotationSchema,
+    escalation: escalationSchema,
+  },
+};
+
+/** configSchema is the whole file. Ajv runs it with allErrors, so every structural problem is listed. */
+export const configSchema: SchemaObject = {
+  type: 'object',
+  description: 'a mapping with at least "members" and "teams"',
+  additionalProperties: false,
+  required: ['members', 'teams'],
+  properties: {
+    admins: {
+      type: ['array', 'null'],
+      items: ref('a member id such as "carol"'),
+      description: 'a list of member ids such as [carol]',
+    },
+    default_team: ref('a team id such as "payments"', true),
+    timers: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { period: 1s }',
+      additionalProperties: false,
+      properties: { period: { type: ['string', 'null'], description: DURATION_HINT } },
+    },
+    http: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { port: 8080, host: 127.0.0.1 }',
+      additionalProperties: false,
+      properties: {
+        port: {
+          type: ['integer', 'null'],
+          minimum: 1,
+          maximum: 65535,
+          description: 'a TCP port from 1 to 65535 (or nothing, for no HTTP server)',
+        },
+        host: { type: ['string', 'null'], minLength: 1, description: 'a host name or address such as 127.0.0.1' },
+      },
+    },
+    members: {
+      type: 'array',
+      minItems: 1,
+      items: memberSchema,
+      description: 'a list of members, each with id, name and time_zone',
+    },
+    teams: {
+      type: 'array',
+      minItems: 1,
+      items: teamSchema,
+      description: 'a list of teams, each with id, time_zone, lead, members and rotation',
+    },
+    plugins: {
+      type: ['object', 'null'],
+      description: 'a mapping of plugin name to its settings, e.g. { quiet-hours: {...} }',
+    },
+  },
+};

@@ -1,0 +1,830 @@
+/**
+ * Config validation: YAML text (or an already parsed value) in, a normalized OnehandConfig or
+ * every problem out. Never throws for bad input.
+ *
+ * Three passes, all of which always run so that every problem is listed at once:
+ *  1. secrets: any key named token, password, secret, client_secret or api_key, anywhere;
+ *  2. structure: the JSON schema in schema.ts (ajv), translated to key paths and friendly messages;
+ *  3. meaning: durations, zones, dates, handoffs, duplicate ids and references between ids. This
+ *     pass reads the raw value defensively and stays silent about parts the schema already refused,
+ *     so one mistake gives one problem.
+ * Problems are sorted by where their key appears in the file.
+ */
+import Ajv, { type ErrorObject, type SchemaObject } from 'ajv';
+import { DateTime, IANAZone } from 'luxon';
+import {
+  Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Node as YamlNode,
+  type YAMLError,
+} from 'yaml';
+import type {
+  EscalationPolicy,
+  EscalationTarget,
+  Member,
+  MemberId,
+  RotationSpec,
+  ShiftLength,
+  Team,
+  TeamId,
+  World,
+} from '../core/model';
+import { parseDuration, toMillis } from '../core/time/duration';
+import { parseWeekdayTime, type Weekday, type WeekdayTime } from '../core/time/weekday-time';
+import {
+  closestName,
+  DOCUMENT_PATH,
+  describeValue,
+  didYouMean,
+  formatPath,
+  type ConfigProblem,
+  type PathSegment,
+} from './problems';
+import { configSchema, ID_PATTERN, IDENTITY_KEYS, isSecretKey } from './schema';
+import type { ConfigResult, OnehandConfig } from './types';
+
+export { formatProblems, type ConfigProblem } from './problems';
+export type { ConfigResult, OnehandConfig } from './types';
+
+/** ValidateOptions: where the value came from and which plugins exist. */
+export interface ValidateOptions {
+  /** File path, recorded in OnehandConfig.sourcePath and used as the path of whole-file problems. */
+  sourcePath?: string;
+  /** Names of known plugins; a `plugins` entry naming any other plugin is a problem. Default: none. */
+  knownPlugins?: readonly string[];
+  /** Finds the line and column (1-based) of a key path in the source text, when there is one. */
+  locate?: (path: readonly PathSegment[]) => { line: number; column: number } | undefined;
+}
+
+const DEFAULTS = {
+  shift: '1w',
+  ackTimeout: '5m',
+  renotify: 1,
+  then: ['mentor', 'lead'] as EscalationTarget[],
+  timersPeriod: '1s',
+  httpHost: '127.0.0.1',
+};
+
+const ZONE_EXAMPLE = 'use an IANA zone such as Europe/Berlin or America/New_York';
+const SHIFT_EXAMPLE = 'e.g. "12h", "1d" or "1w"';
+const ID_RE = new RegExp(ID_PATTERN);
+
+/**
+ * parseConfig parses YAML text and validates it. A YAML syntax error is a problem with its line
+ * and column. `knownPlugins` lists the plugin names a `plugins` entry may use (default: none).
+ */
+export function parseConfig(yamlText: string, sourcePath?: string, knownPlugins: readonly string[] = []): ConfigResult {
+  const docPath = sourcePath ?? DOCUMENT_PATH;
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(yamlText, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    return { ok: false, problems: [{ path: docPath, message: `cannot parse the YAML: ${errorText(err)}` }] };
+  }
+  if (doc.errors.length > 0) {
+    return { ok: false, problems: doc.errors.map((e) => syntaxProblem(e, docPath)) };
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    return { ok: false, problems: [{ path: docPath, message: `cannot read the YAML: ${errorText(err)}` }] };
+  }
+  const locate = (path: readonly PathSegment[]) => locateInDocument(doc, lineCounter, path);
+  return validateConfig(raw, { sourcePath, knownPlugins, locate });
+}
+
+/** validateConfig checks an already parsed config value (plain data as YAML or JSON gives it). */
+export function validateConfig(raw: unknown, options: ValidateOptions = {}): ConfigResult {
+  const sink = new ProblemSink();
+  const docPath = options.sourcePath ?? DOCUMENT_PATH;
+  const data = plainCopy(raw);
+  if (data === null || data === undefined) {
+    return {
+      ok: false,
+      problems: [
+        {
+          path: docPath,
+          message: 'the config is empty; it needs at least "members" and "teams" (see config/onehand.yaml for an example)',
+        },
+      ],
+    };
+  }
+  if (!isRecord(data)) {
+    return {
+      ok: false,
+      problems: [
+        {
+          path: docPath,
+          message: `expected a mapping with at least "members" and "teams" at the top level, got ${describeValue(data)}`,
+        },
+      ],
+    };
+  }
+
+  const secretPaths = findSecrets(data, [], sink);
+  checkStructure(data, secretPaths, sink);
+  const config = checkMeaning(data, options.knownPlugins ?? [], sink);
+
+  if (sink.problems.length > 0 || config === undefined) {
+    return { ok: false, problems: sink.sorted(data, options.locate) };
+  }
+  return { ok: true, config: { ...config, sourcePath: options.sourcePath ?? null } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems
+
+interface PendingProblem {
+  path: PathSegment[];
+  message: string;
+}
+
+class ProblemSink {
+  readonly problems: PendingProblem[] = [];
+  private readonly seen = new Set<string>();
+
+  add(path: readonly PathSegment[], message: string): void {
+    const key = `${formatPath(path)}\u0000${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.problems.push({ path: [...path], message });
+  }
+
+  /** sorted orders problems by where their path first appears in `data`; ties keep their order. */
+  sorted(data: unknown, locate: ValidateOptions['locate']): ConfigProblem[] {
+    const order = new Map<string, { pre: number; end: number }>();
+    let counter = 0;
+    const walk = (value: unknown, path: PathSegment[]): void => {
+      const entry = { pre: counter++, end: 0 };
+      order.set(formatPath(path), entry);
+      if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+      else if (isRecord(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+      entry.end = counter - 1;
+    };
+    walk(data, []);
+    const rank = (path: readonly PathSegment[]): number => {
+      const found = order.get(formatPath(path));
+      if (found) return found.pre;
+      // A missing key sorts after its nearest existing ancestor's contents.
+      for (let n = path.length - 1; n >= 0; n--) {
+        const parent = order.get(formatPath(path.slice(0, n)));
+        if (parent) return parent.end + 0.5;
+      }
+      return Infinity;
+    };
+    return this.problems
+      .map((p, index) => ({ p, index, rank: rank(p.path) }))
+      .sort((a, b) => a.rank - b.rank || a.index - b.index)
+      .map(({ p }) => {
+        const problem: ConfigProblem = { path: formatPath(p.path), message: p.message };
+        const at = locate?.(p.path);
+        if (at) {
+          problem.line = at.line;
+          problem.column = at.column;
+        }
+        return problem;
+      });
+  }
+}
+
+function syntaxProblem(err: YAMLError, docPath: string): ConfigProblem {
+  const firstLine = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');
+  const pos = err.linePos?.[0];
+  const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+  let fix = 'fix the YAML syntax there';
+  if (err.code === 'DUPLICATE_KEY') fix = 'each key may appear once per mapping; remove or rename one';
+  else if (err.code === 'MULTIPLE_DOCS') fix = 'the config is one YAML document; remove the extra "---"';
+  else if (err.code === 'TAB_AS_INDENT') fix = 'indent with spaces, not tabs';
+  const detail = err.code === 'MULTIPLE_DOCS' ? 'the file contains more than one YAML document' : firstLine;
+  const problem: ConfigProblem = { path: docPath, message: `${where}YAML syntax error: ${detail}; ${fix}` };
+  if (pos) {
+    problem.line = pos.line;
+    problem.column = pos.col;
+  }
+  return problem;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+}
+
+function locateInDocument(
+  doc: Document.Parsed,
+  lines: LineCounter,
+  path: readonly PathSegment[],
+): { line: number; column: number } | undefined {
+  let node: unknown = doc.contents;
+  let offset: number | undefined = (doc.contents as YamlNode | null)?.range?.[0];
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node) && typeof seg === 'string') {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
+      if (!pair) break;
+      offset = isScalar(pair.key) ? pair.key.range?.[0] : offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as YamlNode | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  if (offset === undefined) return undefined;
+  const pos = lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 1: secrets
+
+function findSecrets(value: unknown, path: PathSegment[], sink: ProblemSink): Set<string> {
+  const found = new Set<string>();
+  const walk = (v: unknown, p: PathSegment[]): void => {
+    if (Array.isArray(v)) v.forEach((item, i) => walk(item, [...p, i]));
+    else if (isRecord(v)) {
+      for (const [key, child] of Object.entries(v)) {
+        const childPath = [...p, key];
+        if (isSecretKey(key)) {
+          found.add(formatPath(childPath));
+          sink.add(
+            childPath,
+            `secrets are never written in config; set an environment variable and name it with "${key}_env" ` +
+              `(e.g. ${key}_env: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`,
+          );
+        } else {
+          walk(child, childPath);
+        }
+      }
+    }
+  };
+  walk(value, path);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 2: structure (ajv)
+
+const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });
+const validateSchema = ajv.compile(configSchema);
+
+function checkStructure(data: Record<string, unknown>, secretPaths: Set<string>, sink: ProblemSink): void {
+  if (validateSchema(data)) return;
+  const errors = validateSchema.errors ?? [];
+  // A misspelt required key ("rotaton") is reported once, as a typo, not also as missing.
+  const typoTargets = new Set<string>();
+  for (const err of errors) {
+    if (err.keyword !== 'additionalProperties') continue;
+    const known = Object.keys(((err.parentSchema ?? {}) as SchemaObject).properties ?? {});
+    const best = closestName(String((err.params as Record<string, unknown>).additionalProperty), known);
+    if (best !== null) typoTargets.add(formatPath([...pointerToPath(data, err.instancePath), best]));
+  }
+  for (const err of errors) {
+    const translated = translateAjvError(err, pointerToPath(data, err.instancePath));
+    if (!translated) continue;
+    const where = formatPath(translated.path);
+    if (err.keyword === 'additionalProperties' && secretPaths.has(where)) continue;
+    if (err.keyword === 'required' && typoTargets.has(where)) continue;
+    sink.add(translated.path, translated.message);
+  }
+}
+
+function pointerToPath(data: unknown, pointer: string): PathSegment[] {
+  if (pointer === '') return [];
+  const path: PathSegment[] = [];
+  let node: unknown = data;
+  for (const token of pointer.slice(1).split('/')) {
+    const key = token.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      const index = Number(key);
+      path.push(index);
+      node = node[index];
+    } else {
+      path.push(key);
+      node = isRecord(node) ? node[key] : undefined;
+    }
+  }
+  return path;
+}
+
+function translateAjvError(err: ErrorObject, path: PathSegment[]): PendingProblem | undefined {
+  const schema = (err.parentSchema ?? {}) as SchemaObject;
+  const expected = typeof schema.description === 'string' ? schema.description : 'a different value';
+  const data: unknown = err.data;
+  const params = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'type': {
+      if (data === null || data === undefined) {
+        return { path, message: `is empty; write ${expected}` };
+      }
+      const types = String(params.type).split(',');
+      let message = `expected ${expected}, got ${describeValue(data)}`;
+      if (types.includes('string') && (typeof data === 'number' || typeof data === 'boolean')) {
+        message += '; put the value in quotes so it is read as text exactly as written';
+      }
+      return { path, message };
+    }
+    case 'required': {
+      const key = String(params.missingProperty);
+      const props = (schema.properties ?? {}) as Record<string, SchemaObject>;
+      const what = props[key]?.description;
+      const message = what ? `missing; add "${key}:" with ${what}` : `missing; add "${key}:"`;
+      if (path.length === 0 && (key === 'members' || key === 'teams')) {
+        return { path: [key], message: `missing; the config needs ${what ?? `"${key}"`} (see config/onehand.yaml)` };
+      }
+      return { path: [...path, key], message };
+    }
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const known = Object.keys((schema.properties ?? {}) as Record<string, unknown>);
+      const best = closestName(key, known);
+      const message =
+        best !== null
+          ? `unknown key; did you mean "${best}"?`
+          : `unknown key; the keys allowed here are ${known.join(', ')}`;
+      return { path: [...path, key], message };
+    }
+    case 'pattern': {
+      const text = String(data);
+      const slug = text
+        .toLowerCase()
+        .trim()
+        .replace(/[^a-z0-9_-]+/g, '-')
+        .replace(/^[-_]+|[-_]+$/g, '');
+      const suggestion = slug !== text && ID_RE.test(slug) ? `; write "${slug}"` : '';
+      return { path, message: `${JSON.stringify(text)} is not ${expected}${suggestion}` };
+    }
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      return { path, message: `${JSON.stringify(data)} is not ${expected}${didYouMean(String(data), allowed)}` };
+    }
+    case 'minItems': {
+      const what = path.length === 1 && typeof path[0] === 'string' ? `no ${path[0]}` : 'the list is empty';
+      return { path, message: `${what}; the config needs ${expected} (see config/onehand.yaml)` };
+    }
+    case 'minLength':
+      return { path, message: `is empty; write ${expected}` };
+    case 'minimum':
+    case 'maximum':
+      return { path, message: `${String(data)} is out of range; use ${expected}` };
+    default:
+      return { path, message: `${err.message ?? 'is not valid'} (expected ${expected})` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 3: meaning, building the normalized config
+
+type Raw = Record<string, unknown>;
+
+interface Ids {
+  members: Set<string>;
+  teams: Set<string>;
+}
+
+function checkMeaning(
+  data: Raw,
+  knownPlugins: readonly string[],
+  sink: ProblemSink,
+): Omit<OnehandConfig, 'sourcePath'> | undefined {
+  const rawMembers = Array.isArray(data.members) ? data.members : [];
+  const rawTeams = Array.isArray(data.teams) ? data.teams : [];
+  const ids: Ids = {
+    members: collectIds(rawMembers, 'members', sink),
+    teams: collectIds(rawTeams, 'teams', sink),
+  };
+
+  const members = new Map<MemberId, Member>();
+  rawMembers.forEach((m, i) => {
+    const member = readMember(m, ['members', i], ids, sink);
+    if (member && !members.has(member.id)) members.set(member.id, member);
+  });
+
+  const teams = new Map<TeamId, Team>();
+  rawTeams.forEach((t, i) => {
+    const team = readTeam(t, ['teams', i], ids, sink);
+    if (team && !teams.has(team.id)) teams.set(team.id, team);
+  });
+
+  const admins = new Set<MemberId>();
+  if (Array.isArray(data.admins)) {
+    data.admins.forEach((a, i) => {
+      if (typeof a !== 'string') return;
+      if (checkMemberRef(a, ['admins', i], ids, sink)) admins.add(a);
+    });
+  }
+
+  let defaultTeam: TeamId | undefined = rawTeams.length > 0 && isRecord(rawTeams[0]) ? asString(rawTeams[0].id) : undefined;
+  if (typeof data.default_team === 'string') {
+    defaultTeam = data.default_team;
+    if (!ids.teams.has(data.default_team)) {
+      sink.add(['default_team'], unknownRef('team', data.default_team, ids.teams, 'teams'));
+    }
+  }
+
+  const periodMs = readDurationMs(data.timers, 'period', ['timers'], DEFAULTS.timersPeriod, sink);
+
+  let port: number | null = null;
+  let host = DEFAULTS.httpHost;
+  if (isRecord(data.http)) {
+    if (typeof data.http.port === 'number') port = data.http.port;
+    if (typeof data.http.host === 'string') {
+      host = data.http.host.trim();
+      if (host === '') sink.add(['http', 'host'], 'is empty; write a host name or address such as 127.0.0.1');
+    }
+  }
+
+  const plugins: Record<string, unknown> = {};
+  if (isRecord(data.plugins)) {
+    const available = knownPlugins.length === 0 ? 'none yet' : knownPlugins.join(', ');
+    for (const [name, section] of Object.entries(data.plugins)) {
+      if (knownPlugins.includes(name)) {
+        plugins[name] = section;
+      } else {
+        sink.add(['plugins', name], `no plugin named "${name}" (available: ${available})${didYouMean(name, knownPlugins)}`);
+      }
+    }
+  }
+
+  if (periodMs === undefined || defaultTeam === undefined) return undefined;
+  const world: World = { members, teams, admins, defaultTeam };
+  return { world, plugins, timers: { periodMs }, http: { port, host } };
+}
+
+/** collectIds returns every string id in a list and reports duplicates. */
+function collectIds(list: unknown[], listName: string, sink: ProblemSink): Set<string> {
+  const first = new Map<string, number>();
+  list.forEach((entry, i) => {
+    if (!isRecord(entry) || typeof entry.id !== 'string') return;
+    const seenAt = first.get(entry.id);
+    if (seenAt === undefined) first.set(entry.id, i);
+    else {
+      sink.add(
+        [listName, i, 'id'],
+        `"${entry.id}" is already the id of ${listName}[${seenAt}]; give each ${listName === 'members' ? 'member' : 'team'} a unique id`,
+      );
+    }
+  });
+  return new Set(first.keys());
+}
+
+function readMember(raw: unknown, path: PathSegment[], ids: Ids, sink: ProblemSink): Member | undefined {
+  if (!isRecord(raw)) return undefined;
+  let ok = true;
+  const id = asString(raw.id);
+  if (id === undefined || !ID_RE.test(id)) ok = false;
+
+  const name = readName(raw, path, id, sink);
+  const timeZone = checkZone(raw.time_zone, [...path, 'time_zone'], sink);
+  if (timeZone === undefined) ok = false;
+
+  let mentor: MemberId | null = null;
+  if (typeof raw.mentor === 'string') {
+    if (raw.mentor === id) {
+      sink.add([...path, 'mentor'], `${id} cannot be their own mentor; name another member, or remove "mentor"`);
+      ok = false;
+    } else if (checkMemberRef(raw.mentor, [...path, 'mentor'], ids, sink)) {
+      mentor = raw.mentor;
+    } else ok = false;
+  }
+
+  const identities: Record<string, string> = {};
+  for (const key of IDENTITY_KEYS) {
+    const value = raw[key];
+    if (typeof value !== 'string') continue;
+    if (value.trim() === '') {
+      sink.add([...path, key], `is empty; write the member's ${key} id in quotes, or remove "${key}"`);
+      ok = false;
+    } else identities[key] = value.trim();
+  }
+
+  if (!ok || id === undefined || timeZone === undefined || name === undefined) return undefined;
+  return { id, name, timeZone, mentor, identities };
+}
+
+function readName(raw: Raw, path: PathSegment[], id: string | undefined, sink: ProblemSink): string | undefined {
+  if (typeof raw.name === 'string') {
+    if (raw.name.trim() !== '') return raw.name.trim();
+    sink.add([...path, 'name'], `is empty; write a display name, or remove "name" to use the id`);
+    return undefined;
+  }
+  return raw.name === undefined || raw.name === null ? id : undefined;
+}
+
+function readTeam(raw: unknown, path: PathSegment[], ids: Ids, sink: ProblemSink): Team | undefined {
+  if (!isRecord(raw)) return undefined;
+  let ok = true;
+  const id = asString(raw.id);
+  if (id === undefined || !ID_RE.test(id)) ok = false;
+  const name = readName(raw, path, id, sink);
+  const timeZone = checkZone(raw.time_zone, [...path, 'time_zone'], sink);
+
+  const lead = asString(raw.lead);
+  if (lead === undefined || !checkMemberRef(lead, [...path, 'lead'], ids, sink)) ok = false;
+
+  let members: MemberId[] | undefined;
+  if (Array.isArray(raw.members)) {
+    members = readMemberList(raw.members, [...path, 'members'], ids, sink);
+    if (members === undefined) ok = false;
+  } else ok = false;
+
+  const channels: Record<string, string> = {};
+  if (isRecord(raw.channels)) {
+    for (const key of IDENTITY_KEYS) {
+      const value = raw.channels[key];
+      if (typeof value !== 'string') continue;
+      if (value.trim() === '') {
+        sink.add([...path, 'channels', key], `is empty; write the team's ${key} channel id in quotes, or remove "${key}"`);
+        ok = false;
+      } else channels[key] = value.trim();
+    }
+  }
+
+  const rotation = readRotation(raw.rotation, [...path, 'rotation'], raw, timeZone, ids, sink);
+  const escalation = readEscalation(raw.escalation, [...path, 'escalation'], sink);
+
+  if (
+    !ok ||
+    id === undefined ||
+    name === undefined ||
+    timeZone === undefined ||
+    lead === undefined ||
+    members === undefined ||
+    rotation === undefined ||
+    escalation === undefined
+  ) {
+    return undefined;
+  }
+  return { id, name, timeZone, lead, members, channels, rotation, escalation };
+}
+
+/** readMemberList checks a list of member ids: strings, known, each listed once. */
+function readMemberList(list: unknown[], path: PathSegment[], ids: Ids, sink: ProblemSink): MemberId[] | undefined {
+  let ok = true;
+  const out: MemberId[] = [];
+  const firstAt = new Map<string, number>();
+  list.forEach((m, i) => {
+    if (typeof m !== 'string') {
+      ok = false;
+      return;
+    }
+    const seen = firstAt.get(m);
+    if (seen !== undefined) {
+      sink.add([...path, i], `"${m}" is listed twice (also at ${formatPath([...path, seen])}); list each member once`);
+      ok = false;
+      return;
+    }
+    firstAt.set(m, i);
+    if (!checkMemberRef(m, [...path, i], ids, sink)) ok = false;
+    out.push(m);
+  });
+  return ok ? out : undefined;
+}
+
+function readRotation(
+  raw: unknown,
+  path: PathSegment[],
+  team: Raw,
+  timeZone: string | undefined,
+  ids: Ids,
+  sink: ProblemSink,
+): RotationSpec | undefined {
+  if (!isRecord(raw)) return undefined;
+  let ok = true;
+  const teamMembers = Array.isArray(team.members) ? team.members.filter((m): m is string => typeof m === 'string') : undefined;
+
+  // Members: an explicit list, or the team's members in order.
+  let members: MemberId[] | undefined;
+  if (Array.isArray(raw.members)) {
+    if (raw.members.length === 0) {
+      sink.add([...path, 'members'], 'the rotation has no members; list who takes shifts, e.g. [alice, bob]');
+      ok = false;
+    } else {
+      members = readMemberList(raw.members, [...path, 'members'], ids, sink);
+      if (members && teamMembers) {
+        const teamLabel = typeof team.id === 'string' ? `team "${team.id}"` : 'this team';
+        const teamPath = formatPath([...path.slice(0, -1), 'members']);
+        members.forEach((m, i) => {
+          if (!teamMembers.includes(m) && m !== team.lead) {
+            sink.add(
+              [...path, 'members', i],
+              `"${m}" is not in ${teamLabel} (its members or lead); add them to ${teamPath} or remove them from the rotation`,
+            );
+            ok = false;
+          }
+        });
+      }
+    }
+  } else if (raw.members === undefined || raw.members === null) {
+    if (teamMembers && teamMembers.length === 0) {
+      sink.add(
+        [...path, 'members'],
+        `the rotation has no members: it defaults to the team's members, and ${formatPath([...path.slice(0, -1), 'members'])} is empty; list who takes shifts`,
+      );
+      ok = false;
+    } else members = teamMembers;
+  }
+  if (members === undefined) ok = false;
+
+  // Shift length: one unit of hours, days or weeks.
+  let shift: ShiftLength | undefined;
+  if (typeof raw.shift === 'string') {
+    const result = readShift(raw.shift);
+    if (typeof result === 'string') {
+      sink.add([...path, 'shift'], result);
+      ok = false;
+    } else shift = result;
+  } else if (raw.shift === undefined || raw.shift === null) {
+    shift = readShift(DEFAULTS.shift) as ShiftLength;
+  } else ok = false;
+
+  // Start date, read in the team's zone.
+  let start: DateTime | undefined;
+  if (typeof raw.start === 'string') {
+    const text = raw.start.trim();
+    const parsed = /^\d{4}-\d{2}-\d{2}$/.test(text) ? DateTime.fromISO(text, { zone: timeZone ?? 'UTC' }) : undefined;
+    if (parsed?.isValid) start = parsed;
+    else if (/^\d{4}-\d{2}-\d{2}[T ]/.test(text)) {
+      sink.add([...path, 'start'], `"${raw.start}" has a time; write just the date, e.g. 2026-01-05 (the time of day comes from "handoff")`);
+    } else {
+      sink.add([...path, 'start'], `"${raw.start}" is not a date; write an ISO date such as 2026-01-05`);
+    }
+  }
+  if (start === undefined) ok = false;
+
+  // Handoff: "Mon 09:00" for weekly shifts (weekday defaults to the start date's), "09:00" otherwise.
+  let handoff: WeekdayTime | undefined;
+  if (typeof raw.handoff === 'string') {
+    const parsed = parseWeekdayTime(raw.handoff);
+    if (parsed === null) {
+      sink.add([...path, 'handoff'], `"${raw.handoff}" is not a weekday and time (e.g. "Mon 09:00")`);
+    } else if (parsed.weekday !== null && shift !== undefined && shift.unit !== 'weeks') {
+      sink.add(
+        [...path, 'handoff'],
+        `"${raw.handoff}" names a weekday, but shifts are ${shift.amount} ${shift.unit} long; ` +
+          `a weekday only applies to weekly shifts, so write just the time (e.g. "09:00")`,
+      );
+    } else if (parsed.weekday === null && shift?.unit === 'weeks' && start !== undefined) {
+      handoff = { weekday: start.weekday as Weekday, time: parsed.time };
+    } else handoff = parsed;
+  }
+  if (handoff === undefined) ok = false;
+
+  if (!ok || members === undefined || shift === undefined || handoff === undefined || start === undefined) return undefined;
+  if (timeZone === undefined) return undefined;
+  return { members, shift, handoff, start: start.toISODate() as string, timeZone };
+}
+
+/** readShift parses a shift length, or returns the problem message. */
+export function readShift(text: string): ShiftLength | string {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) return `"${text}" is not a shift length; write one unit: hours, days or weeks, ${SHIFT_EXAMPLE}`;
+  const d = parsed.value;
+  if (d.minutes !== 0 || d.seconds !== 0) {
+    return `"${text}" uses minutes or seconds; a shift is whole hours, days or weeks, ${SHIFT_EXAMPLE}`;
+  }
+  const units = ([['weeks', d.weeks], ['days', d.days], ['hours', d.hours]] as const).filter(([, n]) => n > 0);
+  if (units.length > 1) {
+    const hours = d.weeks * 168 + d.days * 24 + d.hours;
+    return `"${text}" mixes units; a shift is one unit: hours, days or weeks (e.g. "${hours}h" instead of "${text}")`;
+  }
+  const [unit, amount] = units[0] as readonly [ShiftLength['unit'], number];
+  return { unit, amount };
+}
+
+function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): EscalationPolicy | undefined {
+  if (raw !== undefined && raw !== null && !isRecord(raw)) return undefined;
+  const section = isRecord(raw) ? raw : {};
+  let ok = true;
+
+  const ackTimeoutMs = readDurationMs(section, 'ack_timeout', path, DEFAULTS.ackTimeout, sink);
+  if (ackTimeoutMs === undefined) ok = false;
+
+  let renotify = DEFAULTS.renotify;
+  if (typeof section.renotify === 'number') {
+    if (Number.isInteger(section.renotify) && section.renotify >= 0 && section.renotify <= 10) renotify = section.renotify;
+    else ok = false; // reported by the schema
+  } else if (section.renotify !== undefined && section.renotify !== null) ok = false;
+
+  let then = DEFAULTS.then;
+  if (Array.isArray(section.then)) {
+    const steps: EscalationTarget[] = [];
+    section.then.forEach((step, i) => {
+      if (step !== 'mentor' && step !== 'lead') {
+        ok = false; // reported by the schema
+        return;
+      }
+      if (steps.includes(step)) {
+        sink.add([...path, 'then', i], `"${step}" appears twice; each of mentor and lead may appear at most once`);
+        ok = false;
+        return;
+      }
+      steps.push(step);
+    });
+    then = steps;
+  } else if (section.then !== undefined && section.then !== null) ok = false;
+
+  if (!ok || ackTimeoutMs === undefined) return undefined;
+  return { ackTimeoutMs, renotify, then };
+}
+
+/** readDurationMs reads `section[key]` as elapsed milliseconds, or the default when absent. */
+function readDurationMs(
+  section: unknown,
+  key: string,
+  path: PathSegment[],
+  fallback: string,
+  sink: ProblemSink,
+): number | undefined {
+  const value = isRecord(section) ? section[key] : undefined;
+  if (value === undefined || value === null) {
+    const parsed = parseDuration(fallback);
+    return parsed.ok ? toMillis(parsed.value) : undefined;
+  }
+  if (typeof value !== 'string') return undefined; // reported by the schema
+  const parsed = parseDuration(value);
+  if (!parsed.ok) {
+    sink.add([...path, key], parsed.error);
+    return undefined;
+  }
+  return toMillis(parsed.value);
+}
+
+let zoneNames: string[] | undefined;
+
+function checkZone(value: unknown, path: PathSegment[], sink: ProblemSink): string | undefined {
+  if (typeof value !== 'string') return undefined; // reported by the schema
+  const zone = value.trim();
+  if (zone !== '' && IANAZone.isValidZone(zone)) return zone;
+  zoneNames ??= supportedZones();
+  const best = closestName(zone, zoneNames);
+  const fix = best !== null ? `did you mean "${best}"?` : ZONE_EXAMPLE;
+  sink.add(path, `"${value}" is not a known IANA time zone; ${fix}`);
+  return undefined;
+}
+
+function supportedZones(): string[] {
+  try {
+    return [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+  } catch {
+    return ['UTC', 'Europe/Berlin', 'Europe/London', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo'];
+  }
+}
+
+function checkMemberRef(id: string, path: PathSegment[], ids: Ids, sink: ProblemSink): boolean {
+  if (ids.members.has(id)) return true;
+  sink.add(path, unknownRef('member', id, ids.members, 'members'));
+  return false;
+}
+
+function unknownRef(kind: 'member' | 'team', id: string, known: Set<string>, listName: string): string {
+  const best = closestName(id, known);
+  if (best !== null) return `no ${kind} with id "${id}"; did you mean "${best}"?`;
+  const list = [...known].filter((k) => ID_RE.test(k));
+  const shown = list.length === 0 ? 'none yet' : list.slice(0, 12).join(', ') + (list.length > 12 ? ', ...' : '');
+  return `no ${kind} with id "${id}"; add it under "${listName}" or use a known id (${shown})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function isRecord(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * plainCopy copies parsed data into plain JSON-like values: a Date (YAML 1.1 timestamps) becomes
+ * "2026-01-05" at midnight UTC or a full ISO string otherwise; Maps become objects.
+ */
+function plainCopy(value: unknown): unknown {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return String(value);
+    const iso = value.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  if (Array.isArray(value)) return value.map(plainCopy);
+  if (value instanceof Map) {
+    const out: Raw = {};
+    for (const [k, v] of value) out[String(k)] = plainCopy(v);
+    return out;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const out: Raw = {};
+    for (const [k, v] of Object.entries(value)) out[k] = plainCopy(v);
+    return out;
+  }
+  if (typeof value === 'bigint') return Number(value);
+  return value;
+}

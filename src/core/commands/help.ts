@@ -1,0 +1,29 @@
+/**
+ * helpText renders the command reference from COMMANDS: the overview, or one command in detail.
+ * Returns null when the topic names no command.
+ */
+import { COMMANDS, commandName, usage } from './spec';
+
+export function helpOverview(): string[] {
+  return COMMANDS.filter((c) => c.group !== 'help').map((c) => `${usage(c)} — ${c.summary}`);
+}
+
+export function helpFor(topic: string): string[] | null {
+  const wanted = topic.trim().toLowerCase().replace(/\s+/g, ' ');
+  const matches = COMMANDS.filter((c) => commandName(c) === wanted || c.group === wanted);
+  if (matches.length === 0) return null;
+  return matches.flatMap((c) => [
+    `${usage(c)} — ${c.summary}`,
+    ...c.args.map((a) => `  ${a.name.toUpperCase()}${a.optional ? ' (optional)' : ''}: ${a.help}`),
+    ...c.options.map((o) => `  --${o.name}: ${o.help}`),
+    `  Who may: ${PERMISSION_WORDS[c.permission]}. Example: ${c.example}`,
+  ]);
+}
+
+export const PERMISSION_WORDS = {
+  anyone: 'anyone',
+  'team-member': 'members of the team',
+  responder: 'the assignee, the on-call, their mentor, the team lead',
+  commander: 'the on-call, their mentor, the team lead',
+  'rotation-admin': 'the team lead or an admin',
+} as const;

@@ -1,0 +1,145 @@
+/**
+ * parseCommand turns a line of text into a command from COMMANDS, or a ParseError that says what is
+ * wrong and shows the usage line. It never throws. Values are checked for shape here (an incident
+ * number, a severity, a date-time); meaning (does the member exist, which zone) is the app's job.
+ */
+import { parseDuration } from '../time/duration';
+import { SEVERITIES, type Severity } from '../incident/types';
+import { COMMANDS, commandName, findCommand, usage, type ArgSpec, type CommandSpec } from './spec';
+
+export type ArgValue = string | number;
+
+export interface ParsedCommand {
+  readonly spec: CommandSpec;
+  readonly args: Readonly<Record<string, ArgValue | undefined>>;
+  readonly options: Readonly<Record<string, string | true | undefined>>;
+}
+
+export interface ParseError {
+  readonly error: string;
+  readonly usage: string | null;
+}
+
+export type ParseResult = { ok: true; command: ParsedCommand } | ({ ok: false } & ParseError);
+
+/** tokenize splits on whitespace, keeping "quoted strings" and 'quoted strings' together. */
+export function tokenize(line: string): string[] {
+  const tokens: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line)) !== null) tokens.push(m[1] ?? m[2] ?? m[3] ?? '');
+  return tokens;
+}
+
+const INSTANT = /^(now|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})?)?)$/i;
+
+export function parseCommand(line: string): ParseResult {
+  const raw = line.trim().replace(/^\//, '');
+  if (raw === '') return fail('Empty command.', null, 'Type "help" for the list of commands.');
+  const words = tokenize(raw);
+  const group = (words[0] ?? '').toLowerCase();
+  if (group === 'help' || group === '?') {
+    const spec = findCommand('help', '') as CommandSpec;
+    const topic = words.slice(1).join(' ');
+    return { ok: true, command: { spec, args: { command: topic || undefined }, options: {} } };
+  }
+  const groupSpecs = COMMANDS.filter((c) => c.group === group);
+  if (groupSpecs.length === 0) {
+    return fail(`Unknown command "${truncate(words[0] ?? '')}".`, null, 'Commands start with "oncall", "incident" or "help".');
+  }
+  const name = (words[1] ?? '').toLowerCase();
+  const spec = findCommand(group, name);
+  if (!spec) {
+    const names = groupSpecs.map((c) => c.name).join(', ');
+    const what = name ? `"${group} ${truncate(name)}" is not a command` : `"${group}" needs a subcommand`;
+    return fail(`${what}; use one of: ${names}.`, null, `Type "help ${group}" for details.`);
+  }
+  return parseArgs(spec, words.slice(2));
+}
+
+function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
+  const options: Record<string, string | true> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as string;
+    if (!token.startsWith('--') || token.length < 3) {
+      positional.push(token);
+      continue;
+    }
+    const [key, inline] = token.slice(2).split('=', 2) as [string, string | undefined];
+    const opt = spec.options.find((o) => o.name === key.toLowerCase());
+    if (!opt) {
+      const known = spec.options.map((o) => `--${o.name}`).join(', ') || 'none';
+      return fail(`"${commandName(spec)}" has no option --${truncate(key)} (options: ${known}).`, usage(spec));
+    }
+    if (opt.kind === 'flag') {
+      options[opt.name] = true;
+      continue;
+    }
+    const value = inline ?? tokens[++i];
+    if (value === undefined || value === '') return fail(`--${opt.name} needs a value.`, usage(spec));
+    options[opt.name] = value;
+  }
+
+  const args: Record<string, ArgValue> = {};
+  let rest = positional;
+  for (const [index, arg] of spec.args.entries()) {
+    if (arg.kind === 'text') {
+      const text = rest.join(' ').trim();
+      if (text === '' && !arg.optional) return fail(`Missing ${arg.name.toUpperCase()}: ${arg.help}.`, usage(spec));
+      if (text !== '') args[arg.name] = text;
+      rest = [];
+      continue;
+    }
+    const token = rest[0];
+    if (token === undefined) {
+      if (arg.optional) continue;
+      return fail(`Missing ${arg.name.toUpperCase()}: ${arg.help}.`, usage(spec));
+    }
+    const value = readValue(arg, token);
+    if (value === undefined) {
+      // An optional argument that does not match is skipped when a later argument can take the token.
+      if (arg.optional && index + 1 < spec.args.length) continue;
+      return fail(`${arg.name.toUpperCase()} "${truncate(token)}" is not valid: ${arg.help}.`, usage(spec));
+    }
+    args[arg.name] = value;
+    rest = rest.slice(1);
+  }
+  if (rest.length > 0) return fail(`Unexpected "${truncate(rest.join(' '))}".`, usage(spec));
+  return { ok: true, command: { spec, args, options } };
+}
+
+function readValue(arg: ArgSpec, token: string): ArgValue | undefined {
+  switch (arg.kind) {
+    case 'member':
+      return /^@?[a-z0-9][a-z0-9_-]*$/i.test(token) ? token.replace(/^@/, '').toLowerCase() : undefined;
+    case 'incident': {
+      const m = /^#?(\d{1,12})$/.exec(token);
+      return m ? Number(m[1]) : undefined;
+    }
+    case 'severity': {
+      const t = token.toLowerCase();
+      return (SEVERITIES as readonly string[]).includes(t) ? (t as Severity) : undefined;
+    }
+    case 'count': {
+      const n = Number(token);
+      return Number.isInteger(n) && n > 0 ? n : undefined;
+    }
+    case 'choice':
+      return arg.choices?.includes(token.toLowerCase()) ? token.toLowerCase() : undefined;
+    case 'instant':
+      return INSTANT.test(token) ? token : undefined;
+    case 'end':
+      return INSTANT.test(token) || parseDuration(token).ok ? token : undefined;
+    case 'text':
+      return token;
+  }
+}
+
+function fail(error: string, usageLine: string | null, hint?: string): { ok: false } & ParseError {
+  return { ok: false, error: hint ? `${error} ${hint}` : error, usage: usageLine };
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}

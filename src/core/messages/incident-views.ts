@@ -1,0 +1,98 @@
+/**
+ * Pure builders of the messages about incidents. Every recipient decision is made by the caller
+ * (the app's use cases); these functions only word things.
+ */
+import type { DateTime } from 'luxon';
+import type { World } from '../model';
+import type { Incident, Principal, TimelineEvent } from '../incident/types';
+import { rt, type RichText } from '../text/rich-text';
+import { message, type IncidentAction, type IncidentCard, type Message, type MessageKind } from './message';
+
+export function principalName(world: World, p: Principal | null): string {
+  if (p === null) return 'Onehand';
+  if (p.kind === 'member') return world.members.get(p.id)?.name ?? p.id;
+  return p.name;
+}
+
+export function memberName(world: World, id: string): string {
+  return world.members.get(id)?.name ?? id;
+}
+
+/** describeEvent words one timeline event in a line. */
+export function describeEvent(world: World, e: TimelineEvent): RichText {
+  const who = principalName(world, e.actor);
+  const d = e.data as Record<string, string | number | undefined>;
+  const person = typeof d.member === 'string' ? memberName(world, d.member) : '';
+  switch (e.kind) {
+    case 'reported':
+      return rt`reported by ${who}`;
+    case 'notified':
+      return rt`paged ${person}${d.step ? rt` (${String(d.step)})` : []}`;
+    case 'acknowledged':
+      return rt`acknowledged by ${who}`;
+    case 'reassigned':
+      return rt`assigned to ${person}`;
+    case 'note':
+      return rt`note from ${who}: ${String(d.text ?? '')}`;
+    case 'reply':
+      return rt`${who} to the reporter: ${String(d.text ?? '')}`;
+    case 'escalated':
+      return rt`escalated to the ${String(d.target ?? '')} (${person})${d.manual ? ' by ' : ''}${d.manual ? who : ''}`;
+    case 'escalation-skipped':
+      return rt`escalation step skipped: ${String(d.reason ?? '')}`;
+    case 'huddle':
+      return rt`huddle called by ${who}: ${String(d.reason ?? '')}`;
+    case 'resolved':
+      return d.note ? rt`resolved by ${who}: ${String(d.note)}` : rt`resolved by ${who}`;
+    case 'reopened':
+      return d.reason ? rt`reopened by ${who}: ${String(d.reason)}` : rt`reopened by ${who}`;
+    case 'delivery-fallback':
+      return rt`could not reach ${person} directly (${String(d.reason ?? '')}); posted in the team channel`;
+    case 'delivery-failed':
+      return rt`delivery to ${person || String(d.recipient ?? '')} failed: ${String(d.reason ?? '')}`;
+    default:
+      return rt`${e.kind}`;
+  }
+}
+
+export function incidentCard(world: World, incident: Incident, timeline: readonly TimelineEvent[]): IncidentCard {
+  return {
+    id: incident.id,
+    team: world.teams.get(incident.team)?.name ?? incident.team,
+    title: incident.title,
+    severity: incident.severity,
+    state: incident.state,
+    service: incident.service,
+    reporter: principalName(world, incident.reporter),
+    assignee: memberName(world, incident.assignee),
+    openedAt: incident.openedAt.toUTC().toISO() as string,
+    recent: timeline.slice(-5).map((e) => rt`${time(e.at)} ${describeEvent(world, e)}`),
+  };
+}
+
+function time(at: DateTime): string {
+  return at.toUTC().toFormat("HH:mm'Z'");
+}
+
+/** incidentHeadline: "#12 [sev2] checkout returns 502". */
+export function incidentHeadline(incident: Incident, prefix = ''): RichText {
+  return rt`${prefix}#${incident.id} [${incident.severity}] ${incident.title}`;
+}
+
+/** actionsFor: buttons for a responder while the incident is not resolved. */
+export function actionsFor(incident: Incident): IncidentAction[] {
+  if (incident.state === 'resolved') return [];
+  return incident.state === 'open' ? ['ack', 'resolve', 'escalate'] : ['resolve', 'escalate'];
+}
+
+export function incidentMessage(
+  kind: MessageKind,
+  world: World,
+  incident: Incident,
+  timeline: readonly TimelineEvent[],
+  headline: RichText,
+  lines: RichText[] = [],
+  actions: IncidentAction[] = [],
+): Message {
+  return message(kind, headline, { lines, incident: incidentCard(world, incident, timeline), actions });
+}

@@ -1,0 +1,759 @@
+/**
+ * SqliteStore implements the Store port on one SQLite file in WAL mode, through the async
+ * node-sqlite3 driver.
+ *
+ * One connection serves the whole process. `transaction` is serialized by an in-process FIFO mutex,
+ * so callers may start transactions from many async tasks at once: each callback runs alone, between
+ * `BEGIN IMMEDIATE` and `COMMIT` (or `ROLLBACK` when it throws). Other processes on the same file
+ * wait up to `busy_timeout` (5 s) for the write lock. Statements are prepared once and cached per SQL
+ * text; the cache holds a bounded set because every SQL text is built from a fixed shape.
+ *
+ * Known limits: a transaction callback must await every StoreTx call it makes (a call that settles
+ * after the callback returned may land after COMMIT); calling `transaction`, `migrate` or `close` from
+ * inside a transaction callback throws instead of deadlocking. Override and absence ids are random
+ * UUIDs (node:crypto randomUUID).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DateTime } from 'luxon';
+import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
+import type { Clock } from '../../ports/clock';
+import type {
+  IncidentFilter,
+  NewOutboxRow,
+  OutboxRow,
+  Recipient,
+  Store,
+  StoredAbsence,
+  StoredOverride,
+  StoreTx,
+  TimerRow,
+} from '../../ports/store';
+import type { EscalationPolicy, MemberId, TeamId } from '../../core/model';
+import type {
+  Incident,
+  IncidentState,
+  NewIncident,
+  NewTimelineEvent,
+  Principal,
+  Severity,
+  TimelineEvent,
+} from '../../core/incident/types';
+import type { Message } from '../../core/messages/message';
+import { applyMigrations, MIGRATIONS, type Migration } from './migrations';
+
+/** DEFAULT_DATA_PATH is where the database lives when ONEHAND_DATA is not set. */
+export const DEFAULT_DATA_PATH = './data/onehand.db';
+
+/** defaultDataPath returns `ONEHAND_DATA` when set and non-empty, else `./data/onehand.db`. */
+export function defaultDataPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const configured = env['ONEHAND_DATA'];
+  return configured !== undefined && configured.trim() !== '' ? configured : DEFAULT_DATA_PATH;
+}
+
+export interface SqliteStoreOptions {
+  /** Stamps the bookkeeping instants the port gives no instant for (created_at, done_at, dead_at, ...). */
+  readonly clock?: Clock;
+  /** The schema to migrate to; tests only. Defaults to MIGRATIONS. */
+  readonly migrations?: readonly Migration[];
+}
+
+const systemClock: Clock = { now: () => DateTime.utc() };
+
+/**
+ * openSqliteStore opens (creating it and its parent directory when missing) the database at `path`
+ * and sets WAL mode, busy_timeout=5000, foreign_keys=ON and synchronous=NORMAL. It does not migrate:
+ * call `migrate()` before the first transaction. `:memory:` opens a private in-memory database
+ * (journal mode "memory"), handy for fast tests.
+ */
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  const conn = await Connection.open(path);
+  try {
+    await conn.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;');
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
+  return new SqliteStore(conn, options.clock ?? systemClock, options.migrations ?? MIGRATIONS);
+}
+
+export class SqliteStore implements Store {
+  private readonly mutex = new Mutex();
+  /** The transaction the current async context runs in, to refuse nesting (which would deadlock). */
+  private readonly current = new AsyncLocalStorage<SqliteTx>();
+  private closed = false;
+
+  /** Use openSqliteStore. */
+  constructor(
+    private readonly conn: Connection,
+    private readonly clock: Clock,
+    private readonly migrations: readonly Migration[],
+  ) {}
+
+  /**
+   * migrate applies pending migrations, each in its own transaction. It throws when the database
+   * has a schema version newer than this code knows ("database schema version N is newer ...").
+   */
+  async migrate(): Promise<void> {
+    this.refuseNesting('migrate');
+    await this.mutex.run(async () => {
+      this.assertOpen();
+      await applyMigrations(this.conn, this.migrations, () => this.clock.now().toMillis());
+    });
+  }
+
+  /**
+   * transaction runs `fn` alone on the connection inside BEGIN IMMEDIATE ... COMMIT and returns its
+   * result; when `fn` throws (or COMMIT fails) it rolls back and rethrows. Callers queue in FIFO
+   * order. The StoreTx handed to `fn` throws once `fn` has settled.
+   */
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.refuseNesting('transaction');
+    return this.mutex.run(async () => {
+      this.assertOpen();
+      const tx = new SqliteTx(this.conn, this.clock);
+      await this.conn.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await this.current.run(tx, () => fn(tx));
+      } catch (err) {
+        tx.finish();
+        await this.conn.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      tx.finish();
+      try {
+        await this.conn.exec('COMMIT');
+      } catch (err) {
+        // SQLite may have rolled back already; a failing ROLLBACK must not hide the COMMIT error.
+        await this.conn.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      return result;
+    });
+  }
+
+  /** close waits for queued transactions, finalizes cached statements and closes the file; idempotent. */
+  async close(): Promise<void> {
+    this.refuseNesting('close');
+    await this.mutex.run(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      await this.conn.close();
+    });
+  }
+
+  private refuseNesting(what: string): void {
+    if (this.current.getStore()?.isOpen()) {
+      throw new Error(`SqliteStore.${what} called inside a transaction: use the StoreTx you were given (nesting would deadlock)`);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('SqliteStore is closed');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// StoreTx
+
+interface IncidentRow {
+  id: number;
+  team: string;
+  title: string;
+  severity: string;
+  source: string;
+  service: string | null;
+  fingerprint: string | null;
+  state: string;
+  assignee: string;
+  reporter: string;
+  escalation_level: number;
+  policy: string;
+  opened_at: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+  updated_at: number;
+}
+
+interface TimelineRow {
+  incident_id: number;
+  seq: number;
+  at: number;
+  kind: string;
+  actor: string | null;
+  data: string;
+}
+
+interface OverrideRow {
+  seq: number;
+  id: string;
+  team: string;
+  member: string;
+  start_ms: number;
+  end_ms: number;
+  created_by: string;
+  reason: string | null;
+}
+
+interface AbsenceRow {
+  id: string;
+  member: string;
+  start_ms: number;
+  end_ms: number;
+}
+
+interface TimerDbRow {
+  id: number;
+  key: string;
+  kind: string;
+  due_at: number;
+  payload: string;
+}
+
+interface OutboxDbRow {
+  id: number;
+  key: string;
+  adapter: string;
+  recipient: string;
+  message: string;
+  incident_id: number | null;
+  not_before: number;
+  attempts: number;
+  created_at: number;
+}
+
+const INCIDENT_COLUMNS =
+  'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
+
+const SQL = {
+  insertIncident: `INSERT INTO incidents (${INCIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  getIncident: 'SELECT * FROM incidents WHERE id = ?',
+  updateIncident: `UPDATE incidents SET team = ?, title = ?, severity = ?, source = ?, service = ?, fingerprint = ?, state = ?,
+    assignee = ?, reporter = ?, escalation_level = ?, policy = ?, opened_at = ?, acknowledged_at = ?, resolved_at = ?, updated_at = ?
+    WHERE id = ?`,
+  appendTimeline: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
+    SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM timeline WHERE incident_id = ?1
+    RETURNING seq`,
+  timeline: 'SELECT * FROM timeline WHERE incident_id = ? ORDER BY seq',
+  addOverride: `INSERT INTO overrides (id, team, member, start_ms, end_ms, created_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
+    RETURNING seq`,
+  listOverrides: 'SELECT * FROM overrides WHERE team = ? AND end_ms > ? AND start_ms < ? ORDER BY seq',
+  deleteOverride: 'DELETE FROM overrides WHERE id = ?',
+  addAbsence: 'INSERT INTO absences (id, member, start_ms, end_ms) VALUES (?, ?, ?, ?)',
+  listAbsences: 'SELECT * FROM absences WHERE end_ms > ? AND start_ms < ? ORDER BY start_ms, id',
+  scheduleTimer: 'INSERT INTO timers (key, kind, due_at, payload) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+  // The key range lets SQLite use the unique key index; substr keeps the match exact.
+  cancelTimersBounded: `UPDATE timers SET cancelled_at = ?1
+    WHERE key >= ?2 AND key < ?3 AND substr(key, 1, length(?2)) = ?2 AND done_at IS NULL AND cancelled_at IS NULL`,
+  cancelTimersUnbounded: `UPDATE timers SET cancelled_at = ?1
+    WHERE key >= ?2 AND substr(key, 1, length(?2)) = ?2 AND done_at IS NULL AND cancelled_at IS NULL`,
+  claimDueTimers: `UPDATE timers SET lease_owner = ?1, lease_until = ?2
+    WHERE id IN (
+      SELECT id FROM timers
+      WHERE done_at IS NULL AND cancelled_at IS NULL AND due_at <= ?3 AND (lease_until IS NULL OR lease_until < ?3)
+      ORDER BY due_at, id LIMIT ?4)
+    RETURNING id, key, kind, due_at, payload`,
+  completeTimer: `UPDATE timers SET done_at = ?
+    WHERE id = ? AND lease_owner = ? AND done_at IS NULL AND cancelled_at IS NULL`,
+  // A leased timer cannot be claimed before its lease ends (claims need lease_until < now).
+  nextTimerDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END) AS due
+    FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL`,
+  // One statement per chunk: the rows travel as one JSON array; ON CONFLICT skips known keys.
+  enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at)
+    SELECT j.value ->> '$.k', j.value ->> '$.a', j.value -> '$.r', j.value -> '$.m', j.value ->> '$.i', j.value ->> '$.n', 0, ?2
+    FROM json_each(?1) AS j WHERE true ORDER BY j.key
+    ON CONFLICT (key) DO NOTHING`,
+  claimOutbox: `UPDATE outbox SET lease_owner = ?1, lease_until = ?2
+    WHERE id IN (
+      SELECT id FROM outbox
+      WHERE sent_at IS NULL AND dead_at IS NULL AND not_before <= ?3 AND (lease_until IS NULL OR lease_until < ?3)
+      ORDER BY not_before, id LIMIT ?4)
+    RETURNING id, key, adapter, recipient, message, incident_id, not_before, attempts, created_at`,
+  markSent: `UPDATE outbox SET sent_at = COALESCE(sent_at, ?2), dead_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE id = ?1`,
+  markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
+    not_before = COALESCE(?3, not_before), dead_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE NULL END
+    WHERE id = ?1`,
+  outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
+  kvGet: 'SELECT value FROM kv WHERE namespace = ? AND key = ?',
+  kvSet: `INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?)
+    ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value`,
+  kvDelete: 'DELETE FROM kv WHERE namespace = ? AND key = ?',
+} as const;
+
+/** Rows per enqueue statement: bounds the JSON text handed to SQLite at once. */
+const ENQUEUE_CHUNK = 1000;
+/** Stored error texts are cut to this many characters. */
+const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * SqliteTx is the StoreTx of one transaction. Every method throws once the transaction finished.
+ * Methods validate instants (an invalid DateTime throws RangeError) and limits.
+ */
+class SqliteTx implements StoreTx {
+  private open = true;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly clock: Clock,
+  ) {}
+
+  isOpen(): boolean {
+    return this.open;
+  }
+
+  finish(): void {
+    this.open = false;
+  }
+
+  // Incidents ---------------------------------------------------------------------------------
+
+  async insertIncident(incident: NewIncident): Promise<Incident> {
+    this.check();
+    const { lastID } = await this.conn.run(SQL.insertIncident, incidentParams(incident));
+    return { ...incident, id: lastID };
+  }
+
+  async getIncident(id: number): Promise<Incident | null> {
+    this.check();
+    const rows = await this.conn.all<IncidentRow>(SQL.getIncident, [id]);
+    return rows[0] ? toIncident(rows[0]) : null;
+  }
+
+  /** Throws when the incident does not exist. */
+  async updateIncident(incident: Incident): Promise<void> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.updateIncident, [...incidentParams(incident), incident.id]);
+    if (changes === 0) throw new Error(`incident ${incident.id} does not exist`);
+  }
+
+  /** Newest first (opened_at, then id, descending). An empty `states` matches nothing. */
+  async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
+    this.check();
+    const states = filter.states === undefined ? undefined : [...new Set(filter.states)];
+    if (states?.length === 0) return [];
+    const limit = filter.limit === undefined ? -1 : checkLimit(filter.limit);
+    if (limit === 0) return [];
+
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.team !== undefined) {
+      where.push('team = ?');
+      params.push(filter.team);
+    }
+    if (states !== undefined) {
+      where.push(`state IN (${states.map(() => '?').join(', ')})`);
+      params.push(...states);
+    }
+    const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT ?`;
+    const rows = await this.conn.all<IncidentRow>(sql, [...params, limit]);
+    return rows.map(toIncident);
+  }
+
+  // Timeline ----------------------------------------------------------------------------------
+
+  /** Throws (FOREIGN KEY constraint) when the incident does not exist. */
+  async appendTimeline(event: NewTimelineEvent): Promise<TimelineEvent> {
+    this.check();
+    const rows = await this.conn.all<{ seq: number }>(SQL.appendTimeline, [
+      event.incidentId,
+      toMs(event.at, 'timeline at'),
+      event.kind,
+      event.actor === null ? null : JSON.stringify(event.actor),
+      JSON.stringify(event.data),
+    ]);
+    const seq = rows[0]?.seq;
+    if (seq === undefined) throw new Error('appendTimeline: SQLite returned no seq');
+    return { ...event, seq };
+  }
+
+  async timeline(incidentId: number): Promise<TimelineEvent[]> {
+    this.check();
+    const rows = await this.conn.all<TimelineRow>(SQL.timeline, [incidentId]);
+    return rows.map((r) => ({
+      incidentId: r.incident_id,
+      seq: r.seq,
+      at: fromMs(r.at),
+      kind: r.kind,
+      actor: r.actor === null ? null : (JSON.parse(r.actor) as Principal),
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
+  }
+
+  // Overrides and absences --------------------------------------------------------------------
+
+  /** Throws RangeError unless start < end. */
+  async addOverride(o: Omit<StoredOverride, 'id' | 'seq'>): Promise<StoredOverride> {
+    this.check();
+    const [start, end] = interval(o.start, o.end, 'override');
+    const id = randomUUID();
+    const rows = await this.conn.all<{ seq: number }>(SQL.addOverride, [id, o.team, o.member, start, end, o.createdBy, o.reason]);
+    const seq = rows[0]?.seq;
+    if (seq === undefined) throw new Error('addOverride: SQLite returned no seq');
+    return { id, seq, team: o.team, member: o.member, start: fromMs(start), end: fromMs(end), createdBy: o.createdBy, reason: o.reason };
+  }
+
+  async listOverrides(team: TeamId, from: DateTime, to: DateTime): Promise<StoredOverride[]> {
+    this.check();
+    const rows = await this.conn.all<OverrideRow>(SQL.listOverrides, [team, toMs(from, 'from'), toMs(to, 'to')]);
+    return rows.map((r) => ({
+      id: r.id,
+      team: r.team,
+      member: r.member,
+      start: fromMs(r.start_ms),
+      end: fromMs(r.end_ms),
+      seq: r.seq,
+      createdBy: r.created_by,
+      reason: r.reason,
+    }));
+  }
+
+  async deleteOverride(id: string): Promise<boolean> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.deleteOverride, [id]);
+    return changes > 0;
+  }
+
+  /** Throws RangeError unless start < end. */
+  async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
+    this.check();
+    const [start, end] = interval(a.start, a.end, 'absence');
+    const id = randomUUID();
+    await this.conn.run(SQL.addAbsence, [id, a.member, start, end]);
+    return { id, member: a.member, start: fromMs(start), end: fromMs(end) };
+  }
+
+  /** Ordered by start, then id. */
+  async listAbsences(from: DateTime, to: DateTime): Promise<StoredAbsence[]> {
+    this.check();
+    const rows = await this.conn.all<AbsenceRow>(SQL.listAbsences, [toMs(from, 'from'), toMs(to, 'to')]);
+    return rows.map((r) => ({ id: r.id, member: r.member as MemberId, start: fromMs(r.start_ms), end: fromMs(r.end_ms) }));
+  }
+
+  // Timers ------------------------------------------------------------------------------------
+
+  async scheduleTimer(timer: Omit<TimerRow, 'id'>): Promise<boolean> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.scheduleTimer, [
+      timer.key,
+      timer.kind,
+      toMs(timer.dueAt, 'timer dueAt'),
+      JSON.stringify(timer.payload),
+    ]);
+    return changes > 0;
+  }
+
+  /** Cancels leased (claimed, not completed) timers too: their completeTimer then returns false. */
+  async cancelTimers(keyPrefix: string): Promise<number> {
+    this.check();
+    const now = this.clock.now().toMillis();
+    const upper = prefixUpperBound(keyPrefix);
+    const { changes } =
+      upper === null
+        ? await this.conn.run(SQL.cancelTimersUnbounded, [now, keyPrefix])
+        : await this.conn.run(SQL.cancelTimersBounded, [now, keyPrefix, upper]);
+    return changes;
+  }
+
+  /** Ordered by dueAt, then id. Throws RangeError unless leaseUntil is after now. */
+  async claimDueTimers(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<TimerRow[]> {
+    this.check();
+    const params = leaseParams(now, limit, owner, leaseUntil);
+    if (params === null) return [];
+    const rows = await this.conn.all<TimerDbRow>(SQL.claimDueTimers, params);
+    rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
+    return rows.map((r) => ({
+      id: r.id,
+      key: r.key,
+      kind: r.kind,
+      dueAt: fromMs(r.due_at),
+      payload: JSON.parse(r.payload) as Record<string, unknown>,
+    }));
+  }
+
+  /** True while `owner` holds the lease, even an expired one nobody else has claimed since. */
+  async completeTimer(id: number, owner: string): Promise<boolean> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.completeTimer, [this.clock.now().toMillis(), id, owner]);
+    return changes > 0;
+  }
+
+  /** For a timer under an unexpired lease this is the first instant it can be claimed again. */
+  async nextTimerDue(): Promise<DateTime | null> {
+    this.check();
+    const rows = await this.conn.all<{ due: number | null }>(SQL.nextTimerDue, []);
+    const due = rows[0]?.due ?? null;
+    return due === null ? null : fromMs(due);
+  }
+
+  // Outbox ------------------------------------------------------------------------------------
+
+  async enqueue(rows: readonly NewOutboxRow[]): Promise<number> {
+    this.check();
+    if (rows.length === 0) return 0;
+    const createdAt = this.clock.now().toMillis();
+    const encoded = rows.map((r) => ({
+      k: r.key,
+      a: r.adapter,
+      r: r.recipient,
+      m: r.message,
+      i: r.incidentId,
+      n: toMs(r.notBefore, `outbox notBefore of ${r.key}`),
+    }));
+    let added = 0;
+    for (let i = 0; i < encoded.length; i += ENQUEUE_CHUNK) {
+      const chunk = JSON.stringify(encoded.slice(i, i + ENQUEUE_CHUNK));
+      added += (await this.conn.run(SQL.enqueue, [chunk, createdAt])).changes;
+    }
+    return added;
+  }
+
+  /** Ordered by notBefore, then id. Throws RangeError unless leaseUntil is after now. */
+  async claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<OutboxRow[]> {
+    this.check();
+    const params = leaseParams(now, limit, owner, leaseUntil);
+    if (params === null) return [];
+    const rows = await this.conn.all<OutboxDbRow>(SQL.claimOutbox, params);
+    rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
+    return rows.map((r) => ({
+      id: r.id,
+      key: r.key,
+      adapter: r.adapter,
+      recipient: JSON.parse(r.recipient) as Recipient,
+      message: JSON.parse(r.message) as Message,
+      incidentId: r.incident_id,
+      notBefore: fromMs(r.not_before),
+      attempts: r.attempts,
+      createdAt: fromMs(r.created_at),
+    }));
+  }
+
+  /** Keeps the first sent instant when called twice; throws when the row does not exist. */
+  async markSent(id: number, at: DateTime): Promise<void> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.markSent, [id, toMs(at, 'sent at')]);
+    if (changes === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  /** Throws when the row does not exist. The error text is cut to 2000 characters. */
+  async markFailed(id: number, error: string, retryAt: DateTime | null): Promise<void> {
+    this.check();
+    const retry = retryAt === null ? null : toMs(retryAt, 'retryAt');
+    const text = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
+    const { changes } = await this.conn.run(SQL.markFailed, [id, text, retry, this.clock.now().toMillis()]);
+    if (changes === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async outboxDepth(): Promise<number> {
+    this.check();
+    const rows = await this.conn.all<{ n: number }>(SQL.outboxDepth, []);
+    return rows[0]?.n ?? 0;
+  }
+
+  // Key-value ---------------------------------------------------------------------------------
+
+  /** The stored JSON value, or undefined when the key is absent. */
+  async kvGet(namespace: string, key: string): Promise<unknown> {
+    this.check();
+    const rows = await this.conn.all<{ value: string }>(SQL.kvGet, [namespace, key]);
+    return rows[0] ? (JSON.parse(rows[0].value) as unknown) : undefined;
+  }
+
+  /** Stores `value` as JSON; `undefined` deletes the key. Throws on values JSON cannot hold (BigInt, cycles). */
+  async kvSet(namespace: string, key: string, value: unknown): Promise<void> {
+    this.check();
+    if (value === undefined) {
+      await this.conn.run(SQL.kvDelete, [namespace, key]);
+      return;
+    }
+    const json = JSON.stringify(value) as string | undefined;
+    if (json === undefined) throw new TypeError(`kvSet ${namespace}/${key}: value is not JSON (${typeof value})`);
+    await this.conn.run(SQL.kvSet, [namespace, key, json]);
+  }
+
+  private check(): void {
+    if (!this.open) throw new Error('StoreTx used after its transaction finished');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row mapping helpers
+
+function incidentParams(i: NewIncident): SqlValue[] {
+  return [
+    i.team,
+    i.title,
+    i.severity,
+    i.source,
+    i.service,
+    i.fingerprint,
+    i.state,
+    i.assignee,
+    JSON.stringify(i.reporter),
+    i.escalationLevel,
+    JSON.stringify(i.policy),
+    toMs(i.openedAt, 'openedAt'),
+    i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),
+    i.resolvedAt === null ? null : toMs(i.resolvedAt, 'resolvedAt'),
+    toMs(i.updatedAt, 'updatedAt'),
+  ];
+}
+
+function toIncident(r: IncidentRow): Incident {
+  return {
+    id: r.id,
+    team: r.team,
+    title: r.title,
+    severity: r.severity as Severity,
+    source: r.source,
+    service: r.service,
+    fingerprint: r.fingerprint,
+    state: r.state as IncidentState,
+    assignee: r.assignee,
+    reporter: JSON.parse(r.reporter) as Principal,
+    escalationLevel: r.escalation_level,
+    policy: JSON.parse(r.policy) as EscalationPolicy,
+    openedAt: fromMs(r.opened_at),
+    acknowledgedAt: r.acknowledged_at === null ? null : fromMs(r.acknowledged_at),
+    resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at),
+    updatedAt: fromMs(r.updated_at),
+  };
+}
+
+function toMs(dt: DateTime, what: string): number {
+  if (!dt.isValid) throw new RangeError(`${what} is an invalid DateTime (${dt.invalidReason ?? 'unknown reason'})`);
+  return dt.toMillis();
+}
+
+function fromMs(ms: number): DateTime {
+  return DateTime.fromMillis(ms, { zone: 'utc' });
+}
+
+function interval(start: DateTime, end: DateTime, what: string): [number, number] {
+  const s = toMs(start, `${what} start`);
+  const e = toMs(end, `${what} end`);
+  if (e <= s) throw new RangeError(`${what} must end after it starts (${start.toISO()} .. ${end.toISO()})`);
+  return [s, e];
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
+  return limit;
+}
+
+/** Parameters for the claim statements (?1 owner, ?2 leaseUntil, ?3 now, ?4 limit), or null for limit 0. */
+function leaseParams(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): SqlValue[] | null {
+  if (checkLimit(limit) === 0) return null;
+  const nowMs = toMs(now, 'now');
+  const untilMs = toMs(leaseUntil, 'leaseUntil');
+  if (untilMs <= nowMs) throw new RangeError(`leaseUntil (${leaseUntil.toISO()}) must be after now (${now.toISO()})`);
+  return [owner, untilMs, nowMs, limit];
+}
+
+/**
+ * prefixUpperBound returns the least string greater than every string starting with `prefix`
+ * (comparing by code point, which is SQLite's BINARY order on UTF-8), or null when there is none.
+ */
+export function prefixUpperBound(prefix: string): string | null {
+  const points = [...prefix].map((c) => c.codePointAt(0) as number);
+  while (points.length > 0) {
+    const last = points.pop() as number;
+    if (last < 0x10ffff) {
+      points.push(last === 0xd7ff ? 0xe000 : last + 1);
+      return String.fromCodePoint(...points);
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Infrastructure: the mutex and the promise wrapper over node-sqlite3
+
+/** Mutex runs async critical sections one at a time, in call order. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(section: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(section);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+type SqlValue = string | number | null;
+
+/**
+ * Connection wraps one node-sqlite3 Database with promises and a cache of prepared statements keyed
+ * by SQL text. Errors keep SQLite's `code` (e.g. "SQLITE_CONSTRAINT") and name the failing SQL.
+ */
+class Connection {
+  private readonly statements = new Map<string, Promise<Statement>>();
+
+  private constructor(private readonly db: Database) {}
+
+  static open(path: string): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const db = new Database(path, OPEN_READWRITE | OPEN_CREATE, (err) => {
+        if (err) reject(sqlError(err, `open ${path}`));
+        else resolve(new Connection(db));
+      });
+    });
+  }
+
+  /** exec runs one or more statements without caching them (migrations, BEGIN, COMMIT, PRAGMA). */
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.db.exec(sql, (err) => (err ? reject(sqlError(err, sql)) : resolve()));
+    });
+  }
+
+  async run(sql: string, params: readonly SqlValue[]): Promise<{ changes: number; lastID: number }> {
+    const statement = await this.prepare(sql);
+    return new Promise((resolve, reject) => {
+      statement.run(params, function (this: RunResult, err: Error | null) {
+        if (err) reject(sqlError(err, sql));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      });
+    });
+  }
+
+  /** all runs a statement to completion (so it is reset and holds no read lock) and returns its rows. */
+  async all<T>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
+    const statement = await this.prepare(sql);
+    return new Promise((resolve, reject) => {
+      statement.all<T>(params, (err: Error | null, rows: T[]) => (err ? reject(sqlError(err, sql)) : resolve(rows)));
+    });
+  }
+
+  async close(): Promise<void> {
+    const settled = await Promise.allSettled(this.statements.values());
+    this.statements.clear();
+    for (const s of settled) {
+      if (s.status === 'fulfilled') await new Promise<void>((resolve) => s.value.finalize(() => resolve()));
+    }
+    await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(sqlError(err, 'close')) : resolve())));
+  }
+
+  private prepare(sql: string): Promise<Statement> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = new Promise<Statement>((resolve, reject) => {
+        const prepared: Statement = this.db.prepare(sql, (err: Error | null) => (err ? reject(sqlError(err, sql)) : resolve(prepared)));
+      });
+      this.statements.set(sql, statement);
+      statement.catch(() => this.statements.delete(sql));
+    }
+    return statement;
+  }
+}
+
+function sqlError(err: Error, sql: string): Error {
+  const code = (err as { code?: unknown }).code;
+  const wrapped = new Error(`${err.message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 120)})`, { cause: err });
+  return Object.assign(wrapped, { code });
+}
