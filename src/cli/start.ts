@@ -26,7 +26,7 @@ export interface StartOptions {
 /** runConsole runs the bot on the console until the input ends; resolves when it has stopped. */
 export async function runConsole(options: StartOptions): Promise<void> {
   const { config, clock, simulated, logger } = options;
-  const store = await openSqliteStore(options.dataPath);
+  const store = await openSqliteStore(options.dataPath, { clock });
   const consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output);
   const app = buildApp({
     world: config.world,

@@ -104,7 +104,17 @@ export function parseConfig(yamlText: string, sourcePath?: string, knownPlugins:
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): ConfigResult {
   const sink = new ProblemSink();
   const docPath = options.sourcePath ?? DOCUMENT_PATH;
-  const data = plainCopy(raw);
+  let data: unknown;
+  try {
+    data = plainCopy(raw);
+  } catch (err) {
+    if (!(err instanceof CycleError)) throw err;
+    const where = err.path.length === 0 ? docPath : formatPath(err.path);
+    return {
+      ok: false,
+      problems: [{ path: where, message: 'contains itself (a YAML alias used inside its own anchor); write the value out' }],
+    };
+  }
   if (data === null || data === undefined) {
     return {
       ok: false,
@@ -804,27 +814,31 @@ function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** CycleError: the value contains itself (a YAML alias inside its own anchor). */
+class CycleError extends Error {
+  constructor(readonly path: PathSegment[]) {
+    super('cycle');
+  }
+}
+
 /**
  * plainCopy copies parsed data into plain JSON-like values: a Date (YAML 1.1 timestamps) becomes
- * "2026-01-05" at midnight UTC or a full ISO string otherwise; Maps become objects.
+ * "2026-01-05" at midnight UTC or a full ISO string otherwise; Maps become objects. Throws
+ * CycleError when the value contains itself.
  */
-function plainCopy(value: unknown): unknown {
+function plainCopy(value: unknown, path: PathSegment[] = [], ancestors: unknown[] = []): unknown {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) return String(value);
     const iso = value.toISOString();
     return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
   }
-  if (Array.isArray(value)) return value.map(plainCopy);
-  if (value instanceof Map) {
-    const out: Raw = {};
-    for (const [k, v] of value) out[String(k)] = plainCopy(v);
-    return out;
-  }
-  if (typeof value === 'object' && value !== null) {
-    const out: Raw = {};
-    for (const [k, v] of Object.entries(value)) out[k] = plainCopy(v);
-    return out;
-  }
   if (typeof value === 'bigint') return Number(value);
-  return value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (ancestors.includes(value)) throw new CycleError(path);
+  const inner = [...ancestors, value];
+  if (Array.isArray(value)) return value.map((v, i) => plainCopy(v, [...path, i], inner));
+  const out: Raw = {};
+  const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
+  for (const [k, v] of entries) out[String(k)] = plainCopy(v, [...path, String(k)], inner);
+  return out;
 }

@@ -85,6 +85,12 @@ describe('YAML syntax errors', () => {
       expect(parseConfig(text).ok).toBe(false);
     }
   });
+
+  it('reports a value that contains itself', () => {
+    const result = parseConfig('members: &m\n  - *m\nteams: []\n');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]).toMatchObject({ path: 'members[0]', message: expect.stringMatching(/contains itself/) });
+  });
 });
 
 describe('formatProblems', () => {

@@ -123,7 +123,8 @@ export function onCallAt(spec: RotationSpec, state: RotationState, instant: Date
     window = [boundary(c, k), boundary(c, k + 1)];
   }
   const piece = stretches(c, state, overrides, window[0], window[1]).find((p) => p.start <= t && t < p.end);
-  if (!piece) throw new Error(`onCallAt: no stretch contains ${instant.toISO()}`); // unreachable: stretches tile the window
+  // Unreachable: the stretches tile the window, which contains t.
+  if (!piece) throw new Error(`onCallAt: no stretch contains ${instant.toISO()}`);
   return toShift(c, piece);
 }
 
@@ -131,22 +132,33 @@ export function onCallAt(spec: RotationSpec, state: RotationState, instant: Date
  * shifts returns the stretches that tile [from, to) exactly, in order: the first starts at `from`,
  * the last ends at `to` (stretches are clipped to the window), each ends where the next starts, and
  * none is empty. Returns [] when `to <= from`. Every DateTime returned is in `spec.timeZone`.
- * Cost grows with the number of rotation shifts in the window times the overrides overlapping it;
- * the shift range is computed directly from the window, so far-off windows cost the same as near ones.
+ * Cost: linear in the rotation shifts and absences the window touches, plus the square of the
+ * overrides overlapping it; the first shift is found directly from `from`, never by walking from
+ * the anchor, so a far-off window costs the same as a near one (a year of weekly shifts with 50
+ * overrides takes a few milliseconds).
  */
 export function shifts(spec: RotationSpec, state: RotationState, from: DateTime, to: DateTime): Shift[] {
   const c = compile(spec);
   const a = millisOf(from, 'from');
   const b = millisOf(to, 'to');
   if (b <= a) return [];
-  return stretches(c, state, liveOverrides(state.overrides), a, b).map((p) => toShift(c, p));
+  const pieces = stretches(c, state, liveOverrides(state.overrides), a, b);
+  // Each stretch starts where the previous one ends: build that DateTime once (luxon asks Intl
+  // for the zone offset on every construction, which dominates the cost of long windows).
+  let previousEnd = toDateTime(c, a);
+  return pieces.map((p) => {
+    const shift = toShift(c, p, previousEnd);
+    previousEnd = shift.end;
+    return shift;
+  });
 }
 
 /**
  * nextHandoffAfter returns the first instant strictly after `instant` at which the on-call member
  * changes (a rotation boundary, or an override's start or end), with who hands to whom. Boundaries
- * where the member stays the same are skipped. Looks at most 3 years ahead and returns null if the
- * member does not change in that time (for example a one-member rotation with no overrides).
+ * where the member stays the same are skipped. Looks ahead less than 3 years (calendar years from
+ * `instant`) and returns null if the member does not change in that time (for example a one-member
+ * rotation with no overrides). `at` is in `spec.timeZone`.
  */
 export function nextHandoffAfter(spec: RotationSpec, state: RotationState, instant: DateTime): Handoff | null {
   const c = compile(spec);
@@ -209,14 +221,31 @@ interface LiveOverride {
   readonly order: number;
 }
 
+/**
+ * compiled memoizes `compile` per spec object. Specs are readonly values, so the memo can never go
+ * stale; it only saves re-validating the spec and re-resolving the anchor on every call.
+ */
+const compiled = new WeakMap<RotationSpec, Compiled>();
+
 function compile(spec: RotationSpec): Compiled {
+  let c = compiled.get(spec);
+  if (!c) {
+    c = compileUncached(spec);
+    compiled.set(spec, c);
+  }
+  return c;
+}
+
+function compileUncached(spec: RotationSpec): Compiled {
   const members = spec.members;
   if (members.length === 0) throw new RangeError('rotation has no members');
   const { unit, amount } = spec.shift;
   if (!Number.isSafeInteger(amount) || amount < 1) {
     throw new RangeError(`shift amount ${amount} is not a positive integer`);
   }
-  if (unit !== 'hours' && unit !== 'days' && unit !== 'weeks') throw new RangeError(`unknown shift unit ${String(unit)}`);
+  if (unit !== 'hours' && unit !== 'days' && unit !== 'weeks') {
+    throw new RangeError(`unknown shift unit ${String(unit)}`);
+  }
   // IANAZone.create is cached by luxon; IANAZone.isValidZone would build an Intl formatter per call.
   const zone = IANAZone.create(spec.timeZone);
   if (!zone.isValid) throw new RangeError(`unknown time zone "${spec.timeZone}"`);
@@ -253,15 +282,18 @@ function compile(spec: RotationSpec): Compiled {
  * the earlier instant in a fold, the time moved forward by the gap length in a gap.
  */
 function resolveLocal(zone: IANAZone, localMs: number): number {
+  // The instant lies within 14 hours of localMs, so these two offsets are the ones in force just
+  // before and just after it (given at most one change within 36 hours).
   const before = zone.offset(localMs - OFFSET_PROBE_MS);
   const after = zone.offset(localMs + OFFSET_PROBE_MS);
-  const candidates = new Set([before, after, zone.offset(localMs)]);
-  let best = Number.POSITIVE_INFINITY;
-  for (const offset of candidates) {
-    const instant = localMs - offset * MINUTE_MS;
-    if (zone.offset(instant) === offset && instant < best) best = instant;
-  }
-  if (best !== Number.POSITIVE_INFINITY) return best;
+  if (before === after) return localMs - before * MINUTE_MS;
+  const early = localMs - before * MINUTE_MS;
+  const late = localMs - after * MINUTE_MS;
+  const earlyValid = zone.offset(early) === before;
+  const lateValid = zone.offset(late) === after;
+  if (earlyValid && lateValid) return Math.min(early, late); // a fold: the first occurrence
+  if (earlyValid) return early;
+  if (lateValid) return late;
   // A gap: the clock jumped forward, so the offset before the jump is the smaller one. Reading the
   // wall time with it lands after the jump, at the wall time plus the gap length.
   return localMs - Math.min(before, after) * MINUTE_MS;
@@ -387,7 +419,7 @@ function toDateTime(c: Compiled, ms: number): DateTime {
   return DateTime.fromMillis(ms, { zone: c.zone });
 }
 
-function toShift(c: Compiled, p: Piece): Shift {
-  const base = { member: p.member, start: toDateTime(c, p.start), end: toDateTime(c, p.end) };
+function toShift(c: Compiled, p: Piece, start: DateTime = toDateTime(c, p.start)): Shift {
+  const base = { member: p.member, start, end: toDateTime(c, p.end) };
   return p.override ? { ...base, override: true, overrideId: p.override.id } : { ...base, override: false };
 }

@@ -1,0 +1,115 @@
+import { Harness } from '../harness/harness';
+
+describe('escalation of an unacknowledged incident', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await Harness.start();
+  });
+  afterEach(() => h.stop());
+
+  it('pages the on-call alone, then re-pages, then the mentor, then the lead, each at its time', async () => {
+    const reply = await h.run('zed', 'incident report sev2 checkout returns 502');
+    expect(reply).toContain('Reported #1 [sev2] checkout returns 502');
+    expect(reply).toContain('Dave is on call');
+
+    const page = h.expectMessage('dave', /New incident #1 \[sev2\] checkout returns 502/);
+    expect(page.message.mentions).toEqual(['dave']);
+    expect(page.message.actions).toEqual(['ack', 'resolve', 'escalate']);
+    const record = h.expectMessage('#payments', /New incident #1/);
+    expect(record.message.mentions).toEqual([]);
+    expect(record.message.actions).toEqual([]);
+    h.expectNothingFor('alice', 'bob', 'carol', 'erin', 'frank', 'zed');
+
+    await h.advance('4m59s');
+    h.expectNothingFor('dave', 'alice', 'carol');
+
+    await h.advance('1s');
+    const reminder = h.expectMessage('dave', /Reminder: #1/);
+    expect(reminder.at).toBe('2026-03-03T10:05:00.000Z');
+    h.expectNothingFor('alice', 'bob', 'carol');
+
+    await h.advance('5m');
+    const mentor = h.expectMessage('alice', /Escalated to you as mentor: #1/);
+    expect(mentor.at).toBe('2026-03-03T10:10:00.000Z');
+    expect(mentor.message.mentions).toEqual(['alice']);
+    h.expectNothingFor('dave', 'bob', 'carol');
+
+    await h.advance('5m');
+    const lead = h.expectMessage('carol', /Escalated to you as lead: #1/);
+    expect(lead.at).toBe('2026-03-03T10:15:00.000Z');
+    h.expectNothingFor('dave', 'alice', 'bob', 'zed');
+
+    // The plan is exhausted: nothing more, ever, and never a huddle.
+    await h.advance('2h');
+    expect(h.unseen()).toEqual([]);
+  });
+
+  it('stops escalating when the on-call acknowledges, and tells the reporter who has it', async () => {
+    await h.run('zed', 'incident report search is slow');
+    await h.advance('3m');
+    const reply = await h.run('dave', 'incident ack 1');
+    expect(reply).toContain('You acknowledged #1');
+    h.expectMessage('dave', /New incident/);
+    h.expectMessage('#payments', /New incident/);
+    h.expectMessage('#payments', /acknowledged by Dave/);
+    const told = h.expectMessage('zed', /acknowledged by Dave/);
+    expect(told.message.mentions).toEqual([]);
+    await h.advance('1h');
+    expect(h.unseen()).toEqual([]);
+  });
+
+  it('acknowledging after the mentor was paged tells the mentor, so they can stand down', async () => {
+    await h.run('zed', 'incident report sev1 payments down');
+    await h.advance('10m');
+    h.expectMessage('alice', /Escalated to you as mentor/);
+    await h.run('dave', 'incident ack 1');
+    h.expectMessage('alice', /acknowledged by Dave/);
+    await h.advance('1h');
+    h.expectNothingFor('carol');
+  });
+
+  it('skips the mentor step for an on-call without a mentor and pages the lead at that time', async () => {
+    const config = (await import('../harness/fixtures')).TEST_CONFIG.replace('{ id: dave, name: Dave, time_zone: Europe/London, mentor: alice }', '{ id: dave, name: Dave, time_zone: Europe/London }');
+    await h.stop();
+    h = await Harness.start({ config });
+    await h.run('zed', 'incident report no mentor');
+    await h.advance('10m');
+    h.expectMessage('carol', /Escalated to you as lead/);
+    h.expectNothingFor('alice', 'bob');
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('escalation step skipped: the assignee has no mentor');
+  });
+
+  it('freezes the policy: the incident keeps the ack timeout it opened with', async () => {
+    await h.run('zed', 'incident report frozen policy');
+    const stored = await h.app.store.transaction((tx) => tx.getIncident(1));
+    expect(stored?.policy).toEqual({ ackTimeoutMs: 300000, renotify: 1, then: ['mentor', 'lead'] });
+  });
+
+  it('early escalation pages the mentor now, and the automatic steps do not page them twice', async () => {
+    await h.run('zed', 'incident report need help');
+    const reply = await h.run('dave', 'incident escalate 1');
+    expect(reply).toContain('Escalated #1 to the mentor, Alice');
+    h.expectMessage('alice', /Dave asks for your help as mentor/);
+    await h.advance('10m');
+    h.expectMessage('dave', /Reminder/);
+    h.expectNothingFor('alice');
+    h.expectMessage('carol', /Escalated to you as lead/);
+    expect(await h.run('dave', 'incident escalate 1 mentor')).toContain('already been paged');
+  });
+
+  it('a huddle reaches the whole team, only on request, with its reason kept', async () => {
+    await h.run('zed', 'incident report database failover');
+    expect(await h.run('zed', 'incident huddle 1 help')).toContain('Only the on-call, their mentor, the team lead may do this');
+    const reply = await h.run('dave', 'incident huddle 1 failover needs three people');
+    expect(reply).toContain('Huddle called on #1');
+    for (const member of ['alice', 'bob', 'carol']) {
+      const m = h.expectMessage(member, /Huddle on #1 .* Reason: failover needs three people/);
+      expect(m.message.mentions).toEqual([member]);
+    }
+    h.expectMessage('dave', /New incident/);
+    h.expectNothingFor('dave', 'erin', 'frank', 'zed');
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('huddle called by Dave: failover needs three people');
+  });
+});
