@@ -82,12 +82,14 @@ export class Scheduler {
    */
   async advanceTo(target: DateTime, setClock: (at: DateTime) => void): Promise<void> {
     for (;;) {
-      const next = await this.store.transaction((tx) => tx.nextTimerDue());
+      const next = await this.store.transaction(async (tx) => earliest(await tx.nextTimerDue(), await tx.nextDeliveryDue()));
       if (next === null || next > target) break;
       if (next > this.clock.now()) setClock(next);
-      const before = this.fired;
+      const before = this.fired + this.delivery.stats.sent + this.delivery.stats.failed;
       await this.tick();
-      if (this.fired === before) break; // a failing handler: it is retried later, don't spin
+      // No progress means the due work is leased elsewhere or its handler failed: it is retried
+      // later, so move on instead of spinning.
+      if (this.fired + this.delivery.stats.sent + this.delivery.stats.failed === before) break;
     }
     if (target > this.clock.now()) setClock(target);
     await this.tick();
@@ -118,4 +120,10 @@ export class Scheduler {
       this.log.error('timer handler failed; will retry', { kind: timer.kind, key: timer.key, error: err instanceof Error ? err.message : String(err) });
     }
   }
+}
+
+function earliest(a: DateTime | null, b: DateTime | null): DateTime | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a <= b ? a : b;
 }

@@ -412,16 +412,20 @@ function checkMeaning(
     teams: collectIds(rawTeams, 'teams', sink),
   };
 
+  // Entries that could not be built; each should already have a problem (guarded below).
+  const unbuilt: PathSegment[][] = [];
   const members = new Map<MemberId, Member>();
   rawMembers.forEach((m, i) => {
     const member = readMember(m, ['members', i], ids, sink);
-    if (member && !members.has(member.id)) members.set(member.id, member);
+    if (!member) unbuilt.push(['members', i]);
+    else if (!members.has(member.id)) members.set(member.id, member);
   });
 
   const teams = new Map<TeamId, Team>();
   rawTeams.forEach((t, i) => {
     const team = readTeam(t, ['teams', i], ids, sink);
-    if (team && !teams.has(team.id)) teams.set(team.id, team);
+    if (!team) unbuilt.push(['teams', i]);
+    else if (!teams.has(team.id)) teams.set(team.id, team);
   });
 
   const admins = new Set<MemberId>();
@@ -452,18 +456,23 @@ function checkMeaning(
     }
   }
 
-  const plugins: Record<string, unknown> = {};
+  const pluginEntries: [string, unknown][] = [];
   if (isRecord(data.plugins)) {
     const available = knownPlugins.length === 0 ? 'none yet' : knownPlugins.join(', ');
     for (const [name, section] of Object.entries(data.plugins)) {
       if (knownPlugins.includes(name)) {
-        plugins[name] = section;
+        pluginEntries.push([name, section]);
       } else {
         sink.add(['plugins', name], `no plugin named "${name}" (available: ${available})${didYouMean(name, knownPlugins)}`);
       }
     }
   }
 
+  const plugins: Record<string, unknown> = Object.fromEntries(pluginEntries);
+
+  if (sink.problems.length === 0) {
+    for (const path of unbuilt) sink.add(path, 'is not valid (no specific problem was found; please report this)');
+  }
   if (periodMs === undefined || defaultTeam === undefined) return undefined;
   const world: World = { members, teams, admins, defaultTeam };
   return { world, plugins, timers: { periodMs }, http: { port, host } };
@@ -839,6 +848,10 @@ function plainCopy(value: unknown, path: PathSegment[] = [], ancestors: unknown[
   if (Array.isArray(value)) return value.map((v, i) => plainCopy(v, [...path, i], inner));
   const out: Raw = {};
   const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
-  for (const [k, v] of entries) out[String(k)] = plainCopy(v, [...path, String(k)], inner);
+  for (const [k, v] of entries) {
+    // defineProperty, so that a "__proto__" key stays an (unknown) key instead of a prototype.
+    const copy = plainCopy(v, [...path, String(k)], inner);
+    Object.defineProperty(out, String(k), { value: copy, enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }

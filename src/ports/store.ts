@@ -104,6 +104,8 @@ export interface StoreTx {
   markSent(id: number, at: DateTime): Promise<void>;
   /** Records a failed attempt; the row is retried at `retryAt`, or given up when `retryAt` is null. */
   markFailed(id: number, error: string, retryAt: DateTime | null): Promise<void>;
+  /** The earliest instant a pending delivery may be attempted (unleased), or null. */
+  nextDeliveryDue(): Promise<DateTime | null>;
   /** Pending deliveries (not yet sent, not given up). */
   outboxDepth(): Promise<number>;
 

@@ -60,7 +60,7 @@ plugins:
 
   it('reads timers.period, http and renotify 0 / empty then', () => {
     const c = validConfig();
-    c.timers = { period: '250ms'.replace('ms', 's') };
+    c.timers = { period: '4m10s' };
     c.http = { port: 8080, host: '0.0.0.0' };
     c.teams[0].escalation = { ack_timeout: '1h30m', renotify: 0, then: [] };
     const result = parse(c);
@@ -173,7 +173,7 @@ describe('types and required keys', () => {
   });
 
   it('asks to quote platform ids written as numbers', () => {
-    const problems = problemsOf(validConfig() && validConfig().members ? withDiscordNumber() : '');
+    const problems = problemsOf(withDiscordNumber());
     const p = problemAt(problems, 'members[0].discord');
     expect(p.message).toMatch(/quotes/);
     expect(p.message).toMatch(/too long to be read exactly/);
@@ -462,6 +462,11 @@ describe('plugins', () => {
     delete c.plugins['handoff-sumary'];
     const result = parse(c, ['quiet-hours']);
     expect(result.ok && result.config.plugins).toEqual({ 'quiet-hours': { from: '22:00' } });
+  });
+
+  it('treats a "__proto__" key as an unknown key', () => {
+    const text = 'members:\n  - id: alice\n    time_zone: UTC\n    __proto__: { mentor: bob }\nteams: []\n';
+    expect(problemAt(problemsOf(text), 'members[0].__proto__').message).toMatch(/unknown key/);
   });
 
   it('refuses a plugins value that is not a mapping', () => {

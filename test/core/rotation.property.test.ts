@@ -97,7 +97,8 @@ const caseArb = fc.record({
   probes: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 6 }),
 });
 
-const RUNS = { numRuns: 150 };
+/** ROTATION_RUNS=5000 npx jest test/core/rotation.property for a longer hunt; the default stays quick. */
+const RUNS = { numRuns: Number(process.env.ROTATION_RUNS ?? 150) };
 
 function dt(ms: number): DateTime {
   return DateTime.fromMillis(ms, { zone: 'UTC' });
@@ -292,7 +293,7 @@ describe('rotation properties', () => {
           expect(shifts(spec, state, dt(t), h.at).every((s) => s.member === current)).toBe(true);
         }
       }),
-      { numRuns: 100 },
+      { numRuns: Math.ceil(RUNS.numRuns * 0.7) },
     );
   });
 });

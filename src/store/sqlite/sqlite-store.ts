@@ -280,6 +280,8 @@ const SQL = {
     not_before = COALESCE(?3, not_before), dead_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE NULL END
     WHERE id = ?1`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
+  nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
+    FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
   kvGet: 'SELECT value FROM kv WHERE namespace = ? AND key = ?',
   kvSet: `INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?)
     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value`,
@@ -547,6 +549,13 @@ class SqliteTx implements StoreTx {
     const text = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
     const { changes } = await this.conn.run(SQL.markFailed, [id, text, retry, this.clock.now().toMillis()]);
     if (changes === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async nextDeliveryDue(): Promise<DateTime | null> {
+    this.check();
+    const rows = await this.conn.all<{ due: number | null }>(SQL.nextDeliveryDue, []);
+    const due = rows[0]?.due ?? null;
+    return due === null ? null : fromMs(due);
   }
 
   async outboxDepth(): Promise<number> {

@@ -1,0 +1,52 @@
+import { Harness } from '../harness/harness';
+
+describe('the outbox: a page is never lost', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await Harness.start();
+  });
+  afterEach(() => h.stop());
+
+  it('retries a transient failure with backoff until it is delivered', async () => {
+    h.adapter.failNext(3, 'throw', 'dave');
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.expectNothingFor('dave');
+    expect(await h.app.store.transaction((tx) => tx.outboxDepth())).toBe(1);
+    await h.advance('4s');
+    h.expectNothingFor('dave'); // first retry after 5 s
+    await h.advance('1s');
+    h.expectNothingFor('dave'); // failed again; next after 10 s more
+    await h.advance('30s');
+    const page = h.expectMessage('dave', /New incident #1/);
+    expect(page.at).toBe('2026-03-03T10:00:35.000Z');
+    expect(h.adapter.attempts).toBe(5); // channel record + 4 attempts for dave
+    expect(await h.app.store.transaction((tx) => tx.outboxDepth())).toBe(0);
+  });
+
+  it('a failed send survives a restart and is delivered after it', async () => {
+    h.adapter.failNext(1, 'throw', 'dave');
+    await h.run('zed', 'incident report sev2 checkout down');
+    await h.restart();
+    await h.advance('10s');
+    h.expectMessage('dave', /New incident #1/);
+  });
+
+  it('a page that cannot be delivered directly falls back to the channel, mentioning only the on-call', async () => {
+    h.adapter.failNext(1, 'undeliverable', 'dave');
+    await h.run('zed', 'incident report sev1 login broken');
+    const fallback = h.expectMessage('#payments', /could not reach you directly/);
+    expect(fallback.message.mentions).toEqual(['dave']);
+    expect(fallback.message.actions).toEqual([]);
+    expect(await h.run('carol', 'incident show 1')).toContain('could not reach Dave directly');
+  });
+
+  it('delivers each notification once even when the same work is enqueued twice', async () => {
+    await h.run('zed', 'incident report sev3 twice');
+    const rows = h.adapter.delivered.map((d) => d.key);
+    expect(new Set(rows).size).toBe(rows.length);
+    const again = await h.app.store.transaction(async (tx) =>
+      tx.enqueue(h.adapter.delivered.map((d) => ({ key: d.key, adapter: 'recording', recipient: { kind: 'member', id: 'dave' }, message: d.message, incidentId: 1, notBefore: h.clock.now() }))),
+    );
+    expect(again).toBe(0);
+  });
+});
