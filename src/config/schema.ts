@@ -72,7 +72,7 @@ const memberSchema: SchemaObject = {
 
 const rotationSchema: SchemaObject = {
   type: 'object',
-  description: 'a rotation: a mapping with handoff, start and optional members and shift',
+  description: 'a mapping with handoff (e.g. "Mon 09:00"), start (e.g. 2026-01-05) and optional members and shift',
   additionalProperties: false,
   required: ['handoff', 'start'],
   properties: {

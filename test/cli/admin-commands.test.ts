@@ -1,0 +1,86 @@
+/** check-config, who and schedule: what an admin runs before going live. */
+import * as path from 'node:path';
+import { TEST_CONFIG } from '../harness/fixtures';
+import { runCli, tempDir, writeFile } from './run-cli';
+
+const env = () => ({ ONEHAND_DATA: path.join(tempDir(), 'none', 'onehand.db') });
+
+describe('onehand check-config', () => {
+  it('accepts the shipped example', async () => {
+    const r = await runCli(['check-config', 'config/onehand.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/config\/onehand.yaml: OK \(\d+ teams, \d+ members\)/);
+  });
+
+  it('refuses with exit 1 and every problem named by its key path', async () => {
+    const dir = tempDir();
+    const broken = TEST_CONFIG
+      .replace('{ id: alice, name: Alice, time_zone: Europe/Berlin, mentor: bob }', '{ id: alice, name: Alice, time_zone: Mars/Olympus, mentor: alice }')
+      .replace('handoff: "Mon 09:00"', 'handoff: "Mon 25:00"')
+      .replace('ack_timeout: 5m', 'ack_timeout: soon')
+      .replace('members: [erin, frank]', 'members: [erin, frank, zoe]')
+      .replace('    lead: frank', '    lead: frank\n    rotaton: {}');
+    const file = writeFile(dir, 'broken.yaml', broken);
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(1);
+    for (const expected of [
+      'members[0].time_zone',
+      'members[0].mentor',
+      'teams[0].rotation.handoff: "Mon 25:00" is not a weekday and time (e.g. "Mon 09:00")',
+      'teams[0].escalation.ack_timeout',
+      'teams[1].members[2]',
+      'teams[1].rotaton',
+    ]) {
+      expect(r.stderr).toContain(expected);
+    }
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names a missing file instead of crashing', async () => {
+    const r = await runCli(['check-config', '/nonexistent/onehand.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/nonexistent/onehand.yaml');
+  });
+});
+
+describe('onehand who and schedule', () => {
+  let config: string;
+  beforeAll(() => {
+    config = writeFile(tempDir(), 'onehand.yaml', TEST_CONFIG);
+  });
+
+  it('who --at names the member of that shift', async () => {
+    const r = await runCli(['who', '--config', config, '--team', 'payments', '--at', '2026-03-03T10:00:00Z'], '', env());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('dave (Dave) is on call for payments from 2026-03-02T09:00:00+01:00 to 2026-03-09T09:00:00+01:00\n');
+  });
+
+  it('schedule --json is exact across the Berlin spring-forward week', async () => {
+    const r = await runCli(['schedule', '--config', config, '--team', 'payments', '--from', '2026-03-23T09:00:00+01:00', '--to', '2026-04-13T09:00:00+02:00', '--json'], '', env());
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      // 2026-03-23 is week 11 since 2026-01-05: 11 mod 3 = 2 -> dave
+      { member: 'dave', start: '2026-03-23T09:00:00+01:00', end: '2026-03-30T09:00:00+02:00', override: false },
+      { member: 'alice', start: '2026-03-30T09:00:00+02:00', end: '2026-04-06T09:00:00+02:00', override: false },
+      { member: 'bob', start: '2026-04-06T09:00:00+02:00', end: '2026-04-13T09:00:00+02:00', override: false },
+    ]);
+  });
+
+  it('schedule --json for daily New York shifts across the November fall-back', async () => {
+    const r = await runCli(['schedule', '--config', config, '--team', 'search', '--from', '2026-10-31T08:00:00-04:00', '--to', '2026-11-02T08:00:00-05:00', '--json'], '', env());
+    const shifts = JSON.parse(r.stdout) as Array<{ start: string; end: string }>;
+    expect(shifts.map((s) => [s.start, s.end])).toEqual([
+      ['2026-10-31T08:00:00-04:00', '2026-11-01T08:00:00-05:00'],
+      ['2026-11-01T08:00:00-05:00', '2026-11-02T08:00:00-05:00'],
+    ]);
+  });
+
+  it('bad arguments are usage errors (exit 2) that say what to fix', async () => {
+    const noTeam = await runCli(['who', '--config', config], '', env());
+    expect(noTeam.code).toBe(2);
+    expect(noTeam.stderr).toContain('--team is required (teams: payments, search)');
+    const badDate = await runCli(['schedule', '--config', config, '--team', 'payments', '--from', 'yesterday', '--to', '2026-04-01'], '', env());
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain('--from "yesterday" is not an ISO date-time');
+  });
+});
