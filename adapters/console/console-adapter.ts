@@ -4,7 +4,7 @@
  */
 import type { Message } from '../../src/core/messages/message';
 import type { World } from '../../src/core/model';
-import type { ChatAdapter, CommandHandler, Delivery, DeliveryOutcome } from '../../src/ports/chat-adapter';
+import type { AdapterContext, ChatAdapter, Delivery, DeliveryOutcome } from '../../src/ports/chat-adapter';
 import type { Clock } from '../../src/ports/clock';
 import type { Recipient } from '../../src/ports/store';
 import { renderText } from './render';
@@ -46,7 +46,7 @@ export class ConsoleAdapter implements ChatAdapter {
     this.print(to, 'direct', message, true);
   }
 
-  async start(_onCommand: CommandHandler): Promise<void> {
+  async start(_context: AdapterContext): Promise<void> {
     // Input is read by ConsoleSession, which also handles the simulation lines ("as", "advance").
   }
 

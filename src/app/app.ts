@@ -6,6 +6,7 @@ import { inject, injectable } from 'inversify';
 import type { Principal } from '../core/incident/types';
 import type { World } from '../core/model';
 import type { InboundCommand } from '../ports/chat-adapter';
+import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { Store } from '../ports/store';
 import { AdapterRegistry } from './adapters';
@@ -26,6 +27,7 @@ export class OnehandApp {
     @inject(TOKENS.World) readonly world: World,
     @inject(TOKENS.Store) readonly store: Store,
     @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(AdapterRegistry) readonly adapters: AdapterRegistry,
     @inject(CommandService) readonly commands: CommandService,
     @inject(Scheduler) readonly scheduler: Scheduler,
@@ -50,11 +52,39 @@ export class OnehandApp {
   async start(options: { loop?: boolean } = {}): Promise<void> {
     await this.store.migrate();
     for (const adapter of this.adapters.all()) {
-      await adapter.start((cmd) => this.handle(cmd));
+      await adapter.start({
+        onCommand: (cmd) => this.handle(cmd),
+        kv: {
+          get: (key) => this.store.transaction((tx) => tx.kvGet(`adapter:${adapter.name}`, key)),
+          set: (key, value) => this.store.transaction((tx) => tx.kvSet(`adapter:${adapter.name}`, key, value)),
+        },
+        logger: this.log,
+        clock: this.clock,
+        openIncidents: (team) => this.commands.openIncidents(team),
+        incidentFor: (id, viewer) => this.commands.incidentFor(id, viewer),
+      });
       this.log.info('adapter started', { adapter: adapter.name });
     }
     this.started = true;
     if (options.loop !== false) this.scheduler.start();
+  }
+
+  /** health: database reachable, each adapter's own view, and the outbox depth, for /healthz. */
+  async health(): Promise<{ ok: boolean; database: string; outboxDepth: number | null; adapters: Record<string, string> }> {
+    let database = 'ok';
+    let outboxDepth: number | null = null;
+    try {
+      outboxDepth = await this.store.transaction((tx) => tx.outboxDepth());
+    } catch (err) {
+      database = `failing: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    const adapters: Record<string, string> = {};
+    for (const a of this.adapters.all()) {
+      const h = a.health?.() ?? { ok: true };
+      adapters[a.name] = h.ok ? 'ok' : `failing${h.detail ? `: ${h.detail}` : ''}`;
+    }
+    const ok = database === 'ok' && Object.values(adapters).every((v) => v === 'ok');
+    return { ok, database, outboxDepth, adapters };
   }
 
   async stop(): Promise<void> {

@@ -160,11 +160,35 @@ export class CommandService {
     return this.world.teams.get(this.world.defaultTeam) ?? ([...this.world.teams.values()][0] as Team);
   }
 
+  /**
+   * incidentFor: the incident card as `viewer` should see it: the actions only if they may take
+   * them (Teams refreshes cards per viewer with this). Null when there is no such incident.
+   */
+  async incidentFor(id: number, viewer: Principal): Promise<Message | null> {
+    const found = await this.engine.run(viewer, this.defaultTeam(), (ctx) => ctx.tx.getIncident(id));
+    const team = found ? this.world.teams.get(found.team) : undefined;
+    if (!found || !team) return null;
+    return this.engine.run(viewer, team, async (ctx) => {
+      const card = await this.incidents.show(ctx, found);
+      const onCall = (await onCallNow(ctx.tx, team, ctx.now)).member;
+      const may = checkPermission('responder', viewer, { world: this.world, team, onCall, incident: found }).ok;
+      return { ...card, actions: may ? card.actions : [] };
+    });
+  }
+
+  /** openIncidents: unresolved incidents, newest first, for pickers such as autocomplete. */
+  async openIncidents(team?: string): Promise<Array<{ id: number; team: string; title: string; severity: string; state: string }>> {
+    const list = await this.engine.run(SYSTEM_VIEWER, this.defaultTeam(), (ctx) => ctx.tx.listIncidents({ team, states: ['open', 'acknowledged'], limit: 25 }));
+    return list.map((i) => ({ id: i.id, team: i.team, title: i.title, severity: i.severity, state: i.state }));
+  }
+
   /** isMemberOf is used by adapters to decide whether to offer team-only affordances. */
   isMemberOf(caller: Principal, team: Team): boolean {
     return caller.kind === 'member' && isTeamMember(team, caller.id);
   }
 }
+
+const SYSTEM_VIEWER: Principal = { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' };
 
 function refusal(text: string): Message {
   const [first, ...rest] = text.split('\n');

@@ -14,7 +14,7 @@ import type { RotationState } from '../core/rotation/types';
 import { parseClockOption } from '../runtime/clock';
 import { JsonLogger } from '../runtime/logger';
 import { defaultDataPath, openSqliteStore } from '../store/sqlite/sqlite-store';
-import { runConsole } from './start';
+import { startBot } from './start';
 
 const USAGE = `Usage: onehand <command> [options]
 
@@ -70,13 +70,18 @@ function loadOrReport(path: string): OnehandConfig | null {
 }
 
 async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean' }, clock: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean' }, clock: { type: 'string' }, console: { type: 'boolean' } } });
   const clockChoice = parseClockOption(values.clock);
   if ('error' in clockChoice) throw new UsageError(clockChoice.error);
   const config = loadOrReport(resolveConfigPath(values, env));
   if (!config) return 1;
   const logger = new JsonLogger((env.ONEHAND_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? (values.json ? 'warn' : 'info'));
-  await runConsole({ config, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated, json: values.json === true, logger, input: process.stdin });
+  const bot = await startBot({
+    config, env, logger, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated,
+    json: values.json === true, input: process.stdin, forceConsole: values.console === true,
+  });
+  await bot.done;
+  await bot.stop();
   return 0;
 }
 

@@ -1,16 +1,20 @@
 /**
- * startBot: what `onehand start` does, separated from argument parsing so the test harness and the
- * CLI build the bot the same way: config, store, clock, adapters, composition root, start.
+ * startBot: what `onehand start` does, apart from argument parsing: config, store, clock, chat
+ * platforms (the console when none has credentials), HTTP server, composition root, timer loop.
  */
 import * as os from 'node:os';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter';
 import { ConsoleSession } from '../../adapters/console/console-session';
+import type { OnehandApp } from '../app/app';
 import { buildApp } from '../app/container';
 import type { OnehandConfig } from '../config';
-import type { Logger } from '../ports/logger';
+import { HttpServer } from '../http/server';
+import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import type { SimulatedClock } from '../runtime/clock';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
+import { PLATFORMS } from './platforms';
 
 export interface StartOptions {
   readonly config: OnehandConfig;
@@ -19,36 +23,74 @@ export interface StartOptions {
   readonly simulated: SimulatedClock | null;
   readonly json: boolean;
   readonly logger: Logger;
+  readonly env: NodeJS.ProcessEnv;
+  /** Console input; the console runs when no platform has credentials, or when forced. */
   readonly input: NodeJS.ReadableStream;
+  readonly forceConsole?: boolean;
   readonly output?: (line: string) => void;
 }
 
-/** runConsole runs the bot on the console until the input ends; resolves when it has stopped. */
-export async function runConsole(options: StartOptions): Promise<void> {
-  const { config, clock, simulated, logger } = options;
+export interface RunningBot {
+  readonly app: OnehandApp;
+  readonly http: HttpServer;
+  readonly httpPort: number | null;
+  /** Resolves when the bot should stop: console input ended, or SIGINT/SIGTERM. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBot(options: StartOptions): Promise<RunningBot> {
+  const { config, clock, simulated, logger, env } = options;
   const store = await openSqliteStore(options.dataPath, { clock });
-  const consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output);
+  const http = new HttpServer(logger);
+  const adapters: ChatAdapter[] = [];
+  for (const make of PLATFORMS) {
+    const adapter = make({ config, env, clock, logger, http });
+    if (adapter) adapters.push(adapter);
+  }
+  let consoleAdapter: ConsoleAdapter | null = null;
+  if (adapters.length === 0 || options.forceConsole) {
+    consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output);
+    adapters.push(consoleAdapter);
+  }
   const app = buildApp({
     world: config.world,
     store,
     clock,
     logger,
     settings: { timerPeriodMs: config.timers.periodMs, instanceId: `${os.hostname()}:${process.pid}` },
-    adapters: [consoleAdapter],
+    adapters,
   });
-  // A simulated clock only moves on "advance", so the loop would only re-check the same instant;
-  // the session flushes after each line instead.
+  http.route('GET', '/healthz', async () => {
+    const health = await app.health();
+    return { status: health.ok ? 200 : 503, body: health };
+  });
+  // A simulated clock only moves on "advance"; the console session flushes after each line instead.
   await app.start({ loop: simulated === null });
-  logger.info('onehand started', { teams: config.world.teams.size, members: config.world.members.size, data: options.dataPath, clock: simulated ? 'simulated' : 'system' });
-  const session = new ConsoleSession(config.world, consoleAdapter, {
-    handle: (cmd) => app.handle(cmd),
-    flush: () => app.scheduler.tick(),
-    advance: simulated ? (ms) => app.scheduler.advanceTo(simulated.now().plus({ milliseconds: ms }), (at) => simulated.set(at)) : null,
+  const httpPort = config.http.port !== null ? await http.listen(config.http.port, config.http.host) : null;
+  logger.info('onehand started', {
+    teams: config.world.teams.size, members: config.world.members.size, data: options.dataPath,
+    adapters: adapters.map((a) => a.name), http: httpPort === null ? 'off' : `${config.http.host}:${httpPort}`, clock: simulated ? 'simulated' : 'system',
   });
-  const stopping = new Promise<void>((resolve) => {
+
+  const signalled = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await Promise.race([session.run(options.input), stopping]);
-  await app.stop();
+  let done: Promise<void> = signalled;
+  if (consoleAdapter) {
+    const session = new ConsoleSession(config.world, consoleAdapter, {
+      handle: (cmd) => app.handle(cmd),
+      flush: () => app.scheduler.tick(),
+      advance: simulated ? (ms) => app.scheduler.advanceTo(simulated.now().plus({ milliseconds: ms }), (at) => simulated.set(at)) : null,
+    });
+    done = Promise.race([session.run(options.input), signalled]);
+  }
+  return {
+    app, http, httpPort, done,
+    stop: async () => {
+      await http.close();
+      await app.stop();
+    },
+  };
 }

@@ -181,6 +181,18 @@ export const configSchema: SchemaObject = {
       items: teamSchema,
       description: 'a list of teams, each with id, time_zone, lead, members and rotation',
     },
+    discord: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { application_id: "123...", guild_id: "456..." }',
+      additionalProperties: false,
+      properties: {
+        application_id: ref('a quoted Discord application id such as "123456789012345678"', true),
+        guild_id: ref('a quoted Discord server (guild) id such as "123456789012345678"', true),
+        public_key: ref('the application\'s public key (hex) from the Developer Portal, for HTTP interactions', true),
+        api_base: ref('a base URL such as "https://discord.com/api" (tests point it at a loopback fake)', true),
+        token_env: ref('the name of the environment variable holding the bot token, default DISCORD_TOKEN', true),
+      },
+    },
     plugins: {
       type: ['object', 'null'],
       description: 'a mapping of plugin name to its settings, e.g. { quiet-hours: {...} }',

@@ -475,7 +475,16 @@ function checkMeaning(
   }
   if (periodMs === undefined || defaultTeam === undefined) return undefined;
   const world: World = { members, teams, admins, defaultTeam };
-  return { world, plugins, timers: { periodMs }, http: { port, host } };
+  const d = isRecord(data.discord) ? data.discord : {};
+  const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+  const discord = {
+    applicationId: str(d.application_id),
+    guildId: str(d.guild_id),
+    publicKey: str(d.public_key),
+    apiBase: str(d.api_base),
+    tokenEnv: str(d.token_env) ?? 'DISCORD_TOKEN',
+  };
+  return { world, plugins, timers: { periodMs }, http: { port, host }, discord };
 }
 
 /** collectIds returns every string id in a list and reports duplicates. */

@@ -6,6 +6,8 @@
 import type { Principal } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 import type { TeamId } from '../core/model';
+import type { Clock } from './clock';
+import type { Logger } from './logger';
 import type { Recipient } from './store';
 
 export interface InboundCommand {
@@ -17,6 +19,33 @@ export interface InboundCommand {
 }
 
 export type CommandHandler = (command: InboundCommand) => Promise<Message>;
+
+/** OpenIncident: what a platform needs to offer an incident in a picker (e.g. autocomplete). */
+export interface OpenIncident {
+  readonly id: number;
+  readonly team: TeamId;
+  readonly title: string;
+  readonly severity: string;
+  readonly state: string;
+}
+
+/**
+ * AdapterContext: the narrow view of Onehand an adapter gets at start. Not the container.
+ * `kv` is the adapter's own durable namespace (e.g. message ids to edit later).
+ */
+export interface AdapterContext {
+  readonly onCommand: CommandHandler;
+  readonly kv: {
+    get(key: string): Promise<unknown>;
+    set(key: string, value: unknown): Promise<void>;
+  };
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Unresolved incidents, newest first (of one team, or all). */
+  openIncidents(team?: TeamId): Promise<OpenIncident[]>;
+  /** The incident as `viewer` should see it now: card, and only the actions they may take. */
+  incidentFor(incidentId: number, viewer: Principal): Promise<Message | null>;
+}
 
 export interface Delivery {
   readonly key: string;
@@ -39,6 +68,8 @@ export interface ChatAdapter {
   /** Whether this adapter can address `recipient` at all (e.g. the member has a Discord id). */
   canReach(recipient: Recipient): boolean;
   deliver(delivery: Delivery): Promise<DeliveryOutcome>;
-  start(onCommand: CommandHandler): Promise<void>;
+  start(context: AdapterContext): Promise<void>;
+  /** Whether the platform connection works now (for /healthz); absent means always fine. */
+  health?(): { readonly ok: boolean; readonly detail?: string };
   stop(): Promise<void>;
 }

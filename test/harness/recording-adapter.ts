@@ -5,7 +5,7 @@
 import type { Message } from '../../src/core/messages/message';
 import type { World } from '../../src/core/model';
 import { toPlain } from '../../src/core/text/rich-text';
-import type { ChatAdapter, CommandHandler, Delivery, DeliveryOutcome } from '../../src/ports/chat-adapter';
+import type { AdapterContext, ChatAdapter, Delivery, DeliveryOutcome } from '../../src/ports/chat-adapter';
 import type { Clock } from '../../src/ports/clock';
 import type { Recipient } from '../../src/ports/store';
 import { renderText } from '../../adapters/console/render';
@@ -67,7 +67,7 @@ export class RecordingAdapter implements ChatAdapter {
     return { status: 'delivered' };
   }
 
-  async start(_onCommand: CommandHandler): Promise<void> {}
+  async start(_context: AdapterContext): Promise<void> {}
   async stop(): Promise<void> {}
 }
 

@@ -1,0 +1,23 @@
+/**
+ * PLATFORMS: the chat platforms `onehand start` can run, each a factory that returns an adapter
+ * when its credentials are present (else null, and the platform stays off). Adding a platform is
+ * one entry here; the core never learns its name.
+ */
+import type { OnehandConfig } from '../config';
+import type { HttpServer } from '../http/server';
+import type { ChatAdapter } from '../ports/chat-adapter';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+
+export interface PlatformInput {
+  readonly config: OnehandConfig;
+  readonly env: NodeJS.ProcessEnv;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Register HTTP routes (e.g. POST /api/messages); the server listens on config.http. */
+  readonly http: HttpServer;
+}
+
+export type PlatformFactory = (input: PlatformInput) => ChatAdapter | null;
+
+export const PLATFORMS: readonly PlatformFactory[] = [];
