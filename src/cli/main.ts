@@ -73,8 +73,9 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean' }, clock: { type: 'string' }, console: { type: 'boolean' } } });
   const clockChoice = parseClockOption(values.clock);
   if ('error' in clockChoice) throw new UsageError(clockChoice.error);
-  const config = loadOrReport(resolveConfigPath(values, env));
-  if (!config) return 1;
+  const loaded = loadOrReport(resolveConfigPath(values, env));
+  if (!loaded) return 1;
+  const config = withEnvOverrides(loaded, env);
   const logger = new JsonLogger((env.ONEHAND_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? (values.json ? 'warn' : 'info'));
   const bot = await startBot({
     config, env, logger, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated,
@@ -83,6 +84,21 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   await bot.done;
   await bot.stop();
   return 0;
+}
+
+/**
+ * withEnvOverrides: ONEHAND_HTTP_PORT and ONEHAND_HTTP_HOST override config.http, so a container
+ * image can expose /healthz without editing the mounted config.
+ */
+function withEnvOverrides(config: OnehandConfig, env: NodeJS.ProcessEnv): OnehandConfig {
+  let { port, host } = config.http;
+  if (env.ONEHAND_HTTP_PORT) {
+    const n = Number(env.ONEHAND_HTTP_PORT);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`ONEHAND_HTTP_PORT "${env.ONEHAND_HTTP_PORT}" is not a TCP port (0-65535)`);
+    port = n;
+  }
+  if (env.ONEHAND_HTTP_HOST) host = env.ONEHAND_HTTP_HOST;
+  return { ...config, http: { port, host } };
 }
 
 function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {

@@ -13,7 +13,7 @@
 import Ajv, { type ErrorObject, type SchemaObject } from 'ajv';
 import { DateTime, IANAZone } from 'luxon';
 import {
-  Document,
+  type Document,
   isAlias,
   isMap,
   isScalar,

@@ -53,7 +53,7 @@ export function toPlain(text: RichText): string {
     .join('');
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export function stripControl(text: string): string {

@@ -1,0 +1,57 @@
+import { helpFor, helpOverview } from '../../src/core/commands/help';
+import { parseCommand, tokenize } from '../../src/core/commands/parser';
+import { COMMANDS, usage } from '../../src/core/commands/spec';
+
+function ok(line: string) {
+  const r = parseCommand(line);
+  if (!r.ok) throw new Error(`expected ${line} to parse: ${r.error}`);
+  return r.command;
+}
+
+function err(line: string): string {
+  const r = parseCommand(line);
+  if (r.ok) throw new Error(`expected ${line} to fail`);
+  return r.usage ? `${r.error} | ${r.usage}` : r.error;
+}
+
+describe('the command grammar', () => {
+  it('parses every example in the command descriptions', () => {
+    for (const spec of COMMANDS) expect(ok(spec.example).spec).toBe(spec);
+  });
+
+  it('reads an optional severity before the title, and options anywhere', () => {
+    const c = ok('incident report sev1 checkout returns 502 --service checkout');
+    expect(c.args).toEqual({ severity: 'sev1', title: 'checkout returns 502' });
+    expect(c.options).toEqual({ service: 'checkout' });
+    const d = ok('incident report checkout is slow');
+    expect(d.args).toEqual({ title: 'checkout is slow' });
+  });
+
+  it('accepts #12 and 12, quoted text, a leading slash and any case in the verb', () => {
+    expect(ok('/Incident ACK #12').args).toEqual({ id: 12 });
+    expect(ok('incident note 12 "two  spaces"').args).toEqual({ id: 12, text: 'two  spaces' });
+    expect(tokenize(`a "b c" 'd e' f`)).toEqual(['a', 'b c', 'd e', 'f']);
+  });
+
+  it('answers bad input with what is wrong and the usage line, never an exception', () => {
+    expect(err('')).toContain('Empty command');
+    expect(err('deploy now')).toContain('Unknown command "deploy"');
+    expect(err('incident frobnicate 1')).toContain('"incident frobnicate" is not a command; use one of: report, list');
+    expect(err('incident')).toContain('"incident" needs a subcommand');
+    expect(err('incident ack')).toBe('Missing ID: the incident number, e.g. 12. | incident ack ID');
+    expect(err('incident ack twelve')).toContain('ID "twelve" is not valid');
+    expect(err('incident escalate 3 boss')).toContain('TO "boss" is not valid: mentor or lead');
+    expect(err('oncall schedule -3')).toContain('WEEKS "-3" is not valid');
+    expect(err('oncall override bob tomorrow 8h')).toContain('FROM "tomorrow" is not valid');
+    expect(err('incident list --colour red')).toContain('has no option --colour');
+    expect(err('incident list --team')).toContain('--team needs a value');
+    expect(err('incident ack 1 2')).toContain('Unexpected "2"');
+  });
+
+  it('help is generated from the same descriptions', () => {
+    expect(helpOverview()).toHaveLength(COMMANDS.length - 1);
+    expect(helpOverview()[0]).toBe(`${usage(COMMANDS[0]!)} — ${COMMANDS[0]!.summary}`);
+    expect(helpFor('incident huddle')?.join('\n')).toContain('Who may: the on-call, their mentor, the team lead');
+    expect(helpFor('nothing')).toBeNull();
+  });
+});
