@@ -140,11 +140,6 @@ export function renderButtons(actions: readonly IncidentAction[], incidentId: nu
   return [{ type: 1, components: buttons }];
 }
 
-/** renderPlainReply: a short text-only body (errors raised by the adapter itself). */
-export function plainBody(text: string): DiscordMessageBody {
-  return { content: truncate(escapeUserText(text), LIMITS.content), embeds: [], components: [], allowed_mentions: { parse: [] } };
-}
-
 /** truncateLines joins lines and keeps whole lines while they fit, then cuts the last one. */
 function truncateLines(lines: readonly string[], max: number): string {
   const joined = lines.join('\n');

@@ -428,10 +428,12 @@ describe('secrets', () => {
   it('finds secrets at the top level, in unknown sections and in plugin sections', () => {
     const c = validConfig();
     c.discord = { token: 'abc' };
+    c.slack = { token: 'abc' };
     c.plugins = { pager: { apiKey: 'x', nested: [{ password: 'y' }] } };
     const problems = problemsOf(c, ['pager']);
     expect(problemAt(problems, 'discord.token').message).toMatch(/secrets are never written/);
-    expect(problemAt(problems, 'discord').message).toMatch(/unknown key/);
+    expect(problemAt(problems, 'slack.token').message).toMatch(/secrets are never written/);
+    expect(problemAt(problems, 'slack').message).toMatch(/unknown key/);
     expect(problemAt(problems, 'plugins.pager.apiKey').message).toMatch(/"apiKey_env"/);
     expect(problemAt(problems, 'plugins.pager.nested[0].password').message).toMatch(/secrets are never written/);
   });
