@@ -3,6 +3,7 @@
  * when its credentials are present (else null, and the platform stays off). Adding a platform is
  * one entry here; the core never learns its name.
  */
+import { discordPlatform } from '../../adapters/discord';
 import type { OnehandConfig } from '../config';
 import type { HttpServer } from '../http/server';
 import type { ChatAdapter } from '../ports/chat-adapter';
@@ -20,4 +21,4 @@ export interface PlatformInput {
 
 export type PlatformFactory = (input: PlatformInput) => ChatAdapter | null;
 
-export const PLATFORMS: readonly PlatformFactory[] = [];
+export const PLATFORMS: readonly PlatformFactory[] = [discordPlatform];

@@ -83,7 +83,7 @@ export function parseConfig(yamlText: string, sourcePath?: string, knownPlugins:
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(yamlText, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    doc = parseDocument(yamlText, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   } catch (err) {
     return { ok: false, problems: [{ path: docPath, message: `cannot parse the YAML: ${errorText(err)}` }] };
   }

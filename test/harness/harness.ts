@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DateTime } from 'luxon';
 import { buildApp } from '../../src/app/container';
+import type { ChatAdapter } from '../../src/ports/chat-adapter';
 import type { OnehandApp } from '../../src/app/app';
 import { parseConfig, type OnehandConfig } from '../../src/config';
 import type { Principal } from '../../src/core/incident/types';
@@ -32,6 +33,13 @@ export interface HarnessOptions {
   readonly at?: string;
   /** Reuse a database file (for restarts); default: a new temporary file. */
   readonly dbPath?: string;
+  /**
+   * Extra chat adapters for the app (e.g. the real Discord adapter against a fake Discord); called
+   * at every boot, restarts included. The recording adapter still runs unless `recording` is false.
+   */
+  readonly adapters?: (input: { config: OnehandConfig; clock: SimulatedClock; logger: MemoryLogger }) => ChatAdapter[];
+  /** Whether the recording adapter is registered with the app (default true). */
+  readonly recording?: boolean;
 }
 
 export class Harness {
@@ -44,6 +52,7 @@ export class Harness {
     readonly dbPath: string,
     public adapter: RecordingAdapter,
     public app: OnehandApp,
+    private readonly options: HarnessOptions = {},
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -51,20 +60,22 @@ export class Harness {
     if (!parsed.ok) throw new Error(`test config is invalid:\n${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`);
     const clock = new SimulatedClock(DateTime.fromISO(options.at ?? TUESDAY, { setZone: true }));
     const dbPath = options.dbPath ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-')), 'onehand.db');
-    const { adapter, app } = await Harness.boot(parsed.config, clock, dbPath);
-    return new Harness(parsed.config, clock, dbPath, adapter, app);
+    const { adapter, app } = await Harness.boot(parsed.config, clock, dbPath, options);
+    return new Harness(parsed.config, clock, dbPath, adapter, app, options);
   }
 
-  private static async boot(config: OnehandConfig, clock: SimulatedClock, dbPath: string) {
+  private static async boot(config: OnehandConfig, clock: SimulatedClock, dbPath: string, options: HarnessOptions = {}) {
     const store = await openSqliteStore(dbPath, { clock });
     const adapter = new RecordingAdapter(config.world, clock);
+    const logger = new MemoryLogger();
+    const extra = options.adapters?.({ config, clock, logger }) ?? [];
     const app = buildApp({
       world: config.world,
       store,
       clock,
-      logger: new MemoryLogger(),
+      logger,
       settings: { timerPeriodMs: 1000, instanceId: 'harness' },
-      adapters: [adapter],
+      adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
     });
     await app.start({ loop: false });
     await app.scheduler.tick();
@@ -140,7 +151,7 @@ export class Harness {
   /** restart stops the app and starts a new one on the same database file, at the same instant. */
   async restart(): Promise<void> {
     await this.app.stop();
-    const { adapter, app } = await Harness.boot(this.config, this.clock, this.dbPath);
+    const { adapter, app } = await Harness.boot(this.config, this.clock, this.dbPath, this.options);
     this.adapter = adapter;
     this.app = app;
     this.seen = new Set();

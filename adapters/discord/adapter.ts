@@ -1,0 +1,404 @@
+/**
+ * DiscordAdapter: Onehand on Discord through discord.js v14. Pages are direct messages with an
+ * incident embed and buttons; the team channel gets the same record without buttons or mentions;
+ * a change on an incident edits the messages already sent instead of posting new ones. Commands
+ * arrive as slash commands (generated from COMMANDS, registered per guild at start) and buttons,
+ * over the gateway or the optional HTTP interactions endpoint, and are handled the same way.
+ *
+ * Only the Guilds intent is used. Messages are sent through the client's REST manager with bodies
+ * built by render.ts, so every body carries an explicit `allowed_mentions`. discord.js retries rate
+ * limits and 5xx itself; what still fails is thrown (the outbox retries it), except errors that no
+ * retry can fix (DMs closed, unknown user or channel, missing access), which are `undeliverable`.
+ */
+import { Client, DiscordAPIError, Events, GatewayIntentBits, Routes } from 'discord.js';
+import type { Principal } from '../../src/core/incident/types';
+import { message, type Message } from '../../src/core/messages/message';
+import type { MemberId, World } from '../../src/core/model';
+import type { AdapterContext, ChatAdapter, Delivery, DeliveryOutcome } from '../../src/ports/chat-adapter';
+import type { Logger } from '../../src/ports/logger';
+import type { Recipient } from '../../src/ports/store';
+import { truncate } from './escape';
+import { parseCustomId, renderDiscord, type DiscordMessageBody } from './render';
+import { buildSlashCommands, focusedOption, toCommandText, type CommandData } from './slash-commands';
+
+export const DISCORD = 'discord';
+
+/** Interaction types and response types (https://discord.com/developers/docs/interactions/receiving-and-responding). */
+export const INTERACTION = { PING: 1, APPLICATION_COMMAND: 2, MESSAGE_COMPONENT: 3, AUTOCOMPLETE: 4 } as const;
+export const RESPONSE = { PONG: 1, MESSAGE: 4, DEFERRED_MESSAGE: 5, DEFERRED_UPDATE: 6, UPDATE: 7, AUTOCOMPLETE_RESULT: 8 } as const;
+export const EPHEMERAL = 64;
+
+/**
+ * Discord error codes after which retrying cannot help: unknown channel (10003), unknown user
+ * (10013), missing access (50001), cannot send messages to this user (50007), missing permissions
+ * (50013).
+ */
+const UNDELIVERABLE_CODES = new Set<number | string>([10003, 10013, 50001, 50007, 50013]);
+const UNKNOWN_MESSAGE = 10008;
+
+/** The fields of an interaction payload the adapter reads (gateway and HTTP deliver the same JSON). */
+export interface RawInteraction {
+  readonly id: string;
+  readonly application_id?: string;
+  readonly type: number;
+  readonly token: string;
+  readonly channel_id?: string;
+  readonly channel?: { readonly id: string };
+  readonly member?: { readonly user?: RawUser };
+  readonly user?: RawUser;
+  readonly data?: CommandData & { readonly custom_id?: string };
+}
+
+interface RawUser {
+  readonly id: string;
+  readonly username?: string;
+  readonly global_name?: string | null;
+}
+
+/** InteractionResponse: the body of an interaction callback. */
+export interface InteractionResponse {
+  readonly type: number;
+  readonly data?: Record<string, unknown>;
+}
+
+/**
+ * Responder answers one interaction: by a REST callback (gateway) or in the HTTP response
+ * (interactions endpoint). It must be called once, within 3 seconds.
+ */
+export type Responder = (response: InteractionResponse) => Promise<void>;
+
+export interface DiscordAdapterOptions {
+  readonly world: World;
+  readonly token: string;
+  readonly applicationId: string;
+  readonly guildId: string;
+  /** Base URL without the version, e.g. "https://discord.com/api" (tests: a loopback fake). */
+  readonly apiBase: string | null;
+  readonly logger: Logger;
+  /** discord.js REST retries for 5xx and timeouts (default 3). */
+  readonly restRetries?: number;
+  /** discord.js REST request timeout (default 15 s). */
+  readonly restTimeoutMs?: number;
+  /** How long a command may run before the interaction is deferred (default 2.5 s; Discord allows 3). */
+  readonly deferAfterMs?: number;
+  /** How long to wait for the gateway to be ready at start (default 60 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+export class DiscordAdapter implements ChatAdapter {
+  readonly name = DISCORD;
+  private client: Client | null = null;
+  private context: AdapterContext | null = null;
+  private ready = false;
+  private readonly memberByUser = new Map<string, MemberId>();
+  private readonly teamByChannel = new Map<string, string>();
+  private readonly dmChannels = new Map<string, string>();
+
+  constructor(private readonly options: DiscordAdapterOptions) {
+    for (const m of options.world.members.values()) {
+      const id = m.identities[DISCORD];
+      if (id) this.memberByUser.set(id, m.id);
+    }
+    for (const t of options.world.teams.values()) {
+      const ch = t.channels[DISCORD];
+      if (ch) this.teamByChannel.set(ch, t.id);
+    }
+  }
+
+  private get log(): Logger {
+    return this.options.logger;
+  }
+
+  canReach(recipient: Recipient): boolean {
+    if (recipient.kind === 'guest') return recipient.adapter === DISCORD;
+    if (recipient.kind === 'member') return Boolean(this.options.world.members.get(recipient.id)?.identities[DISCORD]);
+    return Boolean(this.options.world.teams.get(recipient.team)?.channels[DISCORD]);
+  }
+
+  health(): { ok: boolean; detail?: string } {
+    if (this.ready && this.client?.isReady()) return { ok: true };
+    return { ok: false, detail: this.client ? 'the Discord gateway is not connected' : 'not started' };
+  }
+
+  /** start: log in, wait for the gateway to be ready, then register the slash commands. */
+  async start(context: AdapterContext): Promise<void> {
+    this.context = context;
+    const { apiBase, restRetries, restTimeoutMs } = this.options;
+    const client = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: {
+        ...(apiBase ? { api: apiBase.replace(/\/+$/, '').replace(/\/v\d+$/, '') } : {}),
+        ...(restRetries !== undefined ? { retries: restRetries } : {}),
+        ...(restTimeoutMs !== undefined ? { timeout: restTimeoutMs } : {}),
+      },
+      // Belt and braces: anything discord.js itself would send pings nobody.
+      allowedMentions: { parse: [] },
+    });
+    this.client = client;
+    client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
+      if (packet.t === 'INTERACTION_CREATE' && packet.d) void this.onGatewayInteraction(packet.d as RawInteraction);
+    });
+    client.on(Events.Error, (err) => this.log.error('discord client error', { error: err.message }));
+    client.on(Events.ShardDisconnect, () => {
+      this.ready = false;
+    });
+    client.on(Events.ShardResume, () => {
+      this.ready = true;
+    });
+    client.on(Events.ShardReady, () => {
+      this.ready = true;
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the Discord gateway was not ready after ${Math.round(this.readyTimeout / 1000)} s`)), this.readyTimeout);
+      client.once(Events.ClientReady, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    try {
+      await client.login(this.options.token);
+      await ready;
+      this.ready = true;
+      await this.registerCommands();
+    } catch (err) {
+      this.ready = false;
+      this.client = null;
+      await client.destroy();
+      throw new Error(`Discord did not start: ${errorText(err)}`);
+    }
+    this.log.info('discord ready', { user: client.user?.tag ?? null, guild: this.options.guildId });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    this.ready = false;
+    if (client) await client.destroy();
+  }
+
+  private get readyTimeout(): number {
+    return this.options.readyTimeoutMs ?? 60_000;
+  }
+
+  private get rest(): Client['rest'] {
+    if (!this.client) throw new Error('the Discord adapter is not running');
+    return this.client.rest;
+  }
+
+  /** registerCommands: bulk-overwrites the guild's commands, so they match COMMANDS exactly. */
+  private async registerCommands(): Promise<void> {
+    const body = buildSlashCommands([...this.options.world.teams.keys()]);
+    await this.rest.put(Routes.applicationGuildCommands(this.options.applicationId, this.options.guildId), { body });
+    this.log.info('discord commands registered', { guild: this.options.guildId, commands: body.map((c) => c.name) });
+  }
+
+  // ---- delivery ---------------------------------------------------------------------------------
+
+  async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+    const { recipient, message: msg, incidentId } = delivery;
+    const body = renderDiscord(msg, { discordIdOf: (m) => this.discordIdOf(m), buttons: recipient.kind !== 'channel' });
+    try {
+      const channelId = await this.channelFor(recipient);
+      if (channelId === null) return { status: 'undeliverable', reason: `no Discord ${recipient.kind === 'channel' ? 'channel' : 'user'} is configured for ${describe(recipient)}` };
+      const key = incidentId !== null ? `msg:${incidentId}:${recipientKey(recipient)}` : null;
+      if (key && (msg.kind === 'incident-record' || msg.kind === 'incident-update')) {
+        const existing = await this.stored(key);
+        if (existing && (await this.edit(existing, body))) return { status: 'delivered' };
+      }
+      const posted = (await this.rest.post(Routes.channelMessages(channelId), { body })) as { id: string };
+      if (key && remembers(recipient, msg)) await this.kv().set(key, { channelId, messageId: posted.id });
+      return { status: 'delivered' };
+    } catch (err) {
+      if (err instanceof DiscordAPIError && UNDELIVERABLE_CODES.has(err.code)) {
+        return { status: 'undeliverable', reason: `Discord error ${String(err.code)}: ${err.message}` };
+      }
+      throw new Error(`Discord delivery failed: ${errorText(err)}`);
+    }
+  }
+
+  /** edit: PATCH the stored message; false when it no longer exists (then a new one is posted). */
+  private async edit(at: { channelId: string; messageId: string }, body: DiscordMessageBody): Promise<boolean> {
+    try {
+      await this.rest.patch(Routes.channelMessage(at.channelId, at.messageId), { body });
+      return true;
+    } catch (err) {
+      if (err instanceof DiscordAPIError && (err.code === UNKNOWN_MESSAGE || err.code === 10003)) return false;
+      throw err;
+    }
+  }
+
+  private async stored(key: string): Promise<{ channelId: string; messageId: string } | null> {
+    const v = (await this.kv().get(key)) as { channelId?: unknown; messageId?: unknown } | null | undefined;
+    return v && typeof v.channelId === 'string' && typeof v.messageId === 'string' ? { channelId: v.channelId, messageId: v.messageId } : null;
+  }
+
+  private kv(): AdapterContext['kv'] {
+    if (!this.context) throw new Error('the Discord adapter is not started');
+    return this.context.kv;
+  }
+
+  /** channelFor: the team channel, or the DM channel with the user (created once, then cached). */
+  private async channelFor(recipient: Recipient): Promise<string | null> {
+    if (recipient.kind === 'channel') return this.options.world.teams.get(recipient.team)?.channels[DISCORD] ?? null;
+    const userId = recipient.kind === 'member' ? this.discordIdOf(recipient.id) : recipient.address;
+    if (!userId) return null;
+    const cached = this.dmChannels.get(userId);
+    if (cached) return cached;
+    const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
+    this.dmChannels.set(userId, dm.id);
+    return dm.id;
+  }
+
+  private discordIdOf(member: MemberId): string | null {
+    return this.options.world.members.get(member)?.identities[DISCORD] ?? null;
+  }
+
+  // ---- interactions -----------------------------------------------------------------------------
+
+  private async onGatewayInteraction(raw: RawInteraction): Promise<void> {
+    try {
+      await this.handleInteraction(raw, async (response) => {
+        await this.rest.post(Routes.interactionCallback(raw.id, raw.token), { body: response, auth: false, query: new URLSearchParams({ with_response: 'false' }) });
+      });
+    } catch (err) {
+      this.log.error('discord interaction failed', { interaction: raw.id, type: raw.type, error: errorText(err) });
+    }
+  }
+
+  /**
+   * handleInteraction answers one interaction through `respond`: a slash command runs as command
+   * text, a button runs its incident command and updates the card, autocomplete offers open
+   * incidents. Used by the gateway and by the HTTP endpoint alike.
+   */
+  async handleInteraction(raw: RawInteraction, respond: Responder): Promise<void> {
+    if (raw.type === INTERACTION.PING) return respond({ type: RESPONSE.PONG });
+    const context = this.context;
+    if (!context) throw new Error('the Discord adapter is not started');
+    const user = raw.member?.user ?? raw.user;
+    if (!user) return respond(this.ephemeral('Onehand could not tell who sent this.'));
+    const caller = this.principalOf(user);
+    if (raw.type === INTERACTION.AUTOCOMPLETE) return this.autocomplete(raw, respond);
+    if (raw.type === INTERACTION.MESSAGE_COMPONENT) return this.button(raw, caller, respond);
+    if (raw.type !== INTERACTION.APPLICATION_COMMAND || !raw.data) return respond(this.ephemeral('Onehand does not handle this kind of interaction.'));
+
+    const translated = toCommandText(raw.data, (id) => this.memberByUser.get(id) ?? null);
+    if (!translated.ok) return respond(this.ephemeral(translated.error));
+    const channelId = raw.channel_id ?? raw.channel?.id;
+    const team = channelId ? this.teamByChannel.get(channelId) : undefined;
+    const work = context.onCommand({ text: translated.text, caller, ...(team ? { team } : {}) }).then((reply) => this.withLinkHint(reply, caller, user.id, translated.spec.permission));
+    const reply = await this.within(work);
+    if (reply) return respond({ type: RESPONSE.MESSAGE, data: this.replyData(reply) });
+    // Slow: defer (for the caller's eyes), then edit or replace the deferred answer.
+    await respond({ type: RESPONSE.DEFERRED_MESSAGE, data: { flags: EPHEMERAL } });
+    const late = await work;
+    await this.finishDeferred(raw, late);
+  }
+
+  private async button(raw: RawInteraction, caller: Principal, respond: Responder): Promise<void> {
+    const context = this.context as AdapterContext;
+    const parsed = parseCustomId(raw.data?.custom_id ?? '');
+    if (!parsed) return respond(this.ephemeral('This button is not one of Onehand\'s, or it is out of date.'));
+    const run = async (): Promise<Message> => {
+      const reply = await context.onCommand({ text: `incident ${parsed.action} ${parsed.incidentId}`, caller });
+      if (reply.private) return this.withLinkHint(reply, caller, caller.kind === 'guest' ? caller.address : '', 'responder');
+      const card = await context.incidentFor(parsed.incidentId, caller);
+      // The presser's view: their reply as the headline, the fresh card, only the actions they may take.
+      return card ? { ...card, kind: 'reply', headline: reply.headline, lines: [], mentions: [] } : reply;
+    };
+    const work = run();
+    const result = await this.within(work);
+    if (result) {
+      if (result.private) return respond({ type: RESPONSE.MESSAGE, data: this.replyData(result) });
+      return respond({ type: RESPONSE.UPDATE, data: { ...this.body(result, true) } });
+    }
+    await respond({ type: RESPONSE.DEFERRED_UPDATE });
+    const late = await work;
+    const appId = raw.application_id ?? this.options.applicationId;
+    if (late.private) await this.rest.post(Routes.webhook(appId, raw.token), { body: this.replyData(late), auth: false });
+    else await this.rest.patch(Routes.webhookMessage(appId, raw.token, '@original'), { body: this.body(late, true), auth: false });
+  }
+
+  private async autocomplete(raw: RawInteraction, respond: Responder): Promise<void> {
+    const context = this.context as AdapterContext;
+    const typed = String(raw.data ? focusedOption(raw.data)?.value ?? '' : '').trim().replace(/^#/, '').toLowerCase();
+    const open = await context.openIncidents();
+    const matches = open.filter((i) => typed === '' || String(i.id).startsWith(typed) || i.title.toLowerCase().includes(typed));
+    const choices = matches.slice(0, 25).map((i) => ({ name: truncate(`#${i.id} [${i.severity}] ${i.title.replace(/\s+/g, ' ')} (${i.state})`, 100), value: i.id }));
+    return respond({ type: RESPONSE.AUTOCOMPLETE_RESULT, data: { choices } });
+  }
+
+  /** finishDeferred: a private answer replaces the deferred one; a public one is posted visibly. */
+  private async finishDeferred(raw: RawInteraction, reply: Message): Promise<void> {
+    const appId = raw.application_id ?? this.options.applicationId;
+    if (reply.private) {
+      await this.rest.patch(Routes.webhookMessage(appId, raw.token, '@original'), { body: this.body(reply, true), auth: false });
+      return;
+    }
+    await this.rest.delete(Routes.webhookMessage(appId, raw.token, '@original'), { auth: false });
+    await this.rest.post(Routes.webhook(appId, raw.token), { body: this.body(reply, false), auth: false });
+  }
+
+  /** within: the result if `work` finishes before the defer deadline, else null (work goes on). */
+  private async within<T>(work: Promise<T>): Promise<T | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.options.deferAfterMs ?? 2500);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** replyData: a command reply; ephemeral (with its buttons) when private, else visible without buttons. */
+  private replyData(reply: Message): Record<string, unknown> {
+    const body = this.body(reply, reply.private === true);
+    return reply.private ? { ...body, flags: EPHEMERAL } : { ...body };
+  }
+
+  private body(msg: Message, buttons: boolean): DiscordMessageBody {
+    return renderDiscord(msg, { discordIdOf: (m) => this.discordIdOf(m), buttons });
+  }
+
+  private ephemeral(text: string): InteractionResponse {
+    return { type: RESPONSE.MESSAGE, data: this.replyData(message('reply', [{ t: 'user', v: text }], { private: true })) };
+  }
+
+  /** withLinkHint: a refused guest learns that linking their account may be what is missing. */
+  private withLinkHint(reply: Message, caller: Principal, userId: string, permission: string): Message {
+    if (caller.kind !== 'guest' || !reply.private || permission === 'anyone') return reply;
+    return {
+      ...reply,
+      lines: [...reply.lines, [`Your Discord account is not linked to an Onehand member. An admin links you by adding discord: "${userId.replace(/\D/g, '')}" to your member entry in the Onehand config.`]],
+    };
+  }
+
+  private principalOf(user: RawUser): Principal {
+    const member = this.memberByUser.get(user.id);
+    if (member) return { kind: 'member', id: member };
+    return { kind: 'guest', adapter: DISCORD, address: user.id, name: user.global_name || user.username || user.id };
+  }
+}
+
+/** remembers: which posted messages later incident changes edit (the channel keeps one record). */
+function remembers(recipient: Recipient, msg: Message): boolean {
+  if (recipient.kind === 'channel') return msg.kind === 'incident-record';
+  return msg.kind === 'page' || msg.kind === 'incident-update' || msg.kind === 'incident-record';
+}
+
+function recipientKey(r: Recipient): string {
+  if (r.kind === 'member') return `m:${r.id}`;
+  if (r.kind === 'guest') return `g:${r.address}`;
+  return `c:${r.team}`;
+}
+
+function describe(r: Recipient): string {
+  if (r.kind === 'member') return `member ${r.id}`;
+  if (r.kind === 'guest') return `guest ${r.name}`;
+  return `team ${r.team}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

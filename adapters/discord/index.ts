@@ -1,0 +1,56 @@
+/**
+ * discordPlatform: the factory `onehand start` calls. It returns the Discord adapter when a bot
+ * token is present (in the env var named by discord.token_env, default DISCORD_TOKEN) and the
+ * application and guild ids are known (config discord.application_id / guild_id, or env
+ * DISCORD_APPLICATION_ID / DISCORD_GUILD_ID); else null, with a log line naming what is missing.
+ * The token is never logged.
+ */
+import type { PlatformFactory } from '../../src/cli/platforms';
+import { DiscordAdapter } from './adapter';
+import { INTERACTIONS_PATH, registerInteractionsEndpoint } from './interactions-http';
+
+export { DiscordAdapter, DISCORD } from './adapter';
+export { renderDiscord } from './render';
+export { buildSlashCommands, toCommandText } from './slash-commands';
+
+export const discordPlatform: PlatformFactory = ({ config, env, logger, http }) => {
+  const settings = config.discord;
+  const token = env[settings.tokenEnv]?.trim();
+  if (!token) return null;
+  const applicationId = settings.applicationId ?? nonEmpty(env.DISCORD_APPLICATION_ID);
+  const guildId = settings.guildId ?? nonEmpty(env.DISCORD_GUILD_ID);
+  const missing = [
+    ...(applicationId ? [] : ['discord.application_id (or env DISCORD_APPLICATION_ID)']),
+    ...(guildId ? [] : ['discord.guild_id (or env DISCORD_GUILD_ID)']),
+  ];
+  if (!applicationId || !guildId) {
+    logger.error('discord is not started: a bot token is set but settings are missing', {
+      missing,
+      fix: 'add them under "discord:" in the config (application id: Developer Portal > General Information; guild id: Developer Mode > right-click the server > Copy Server ID), or set the env variables',
+    });
+    return null;
+  }
+  const adapter = new DiscordAdapter({
+    world: config.world,
+    token,
+    applicationId,
+    guildId,
+    apiBase: settings.apiBase ?? nonEmpty(env.DISCORD_API_BASE),
+    logger,
+  });
+  const publicKey = settings.publicKey ?? nonEmpty(env.DISCORD_PUBLIC_KEY);
+  if (publicKey) {
+    try {
+      registerInteractionsEndpoint(http, publicKey, adapter, logger);
+      logger.info('discord interactions endpoint enabled', { path: INTERACTIONS_PATH, http: config.http.port === null ? 'off: set http.port' : config.http.port });
+    } catch (err) {
+      logger.error('discord interactions endpoint not enabled', { reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return adapter;
+};
+
+function nonEmpty(v: string | undefined): string | null {
+  const t = v?.trim();
+  return t ? t : null;
+}

@@ -1,0 +1,466 @@
+/**
+ * TeamsAdapter: Microsoft Teams behind the ChatAdapter port, on botbuilder's CloudAdapter and
+ * TeamsActivityHandler. It serves POST /api/messages on Onehand's HTTP server, turns messages and
+ * Adaptive Card actions into command text, and delivers what the core addressed: a member in their
+ * 1:1 chat (creating it when needed), a team in its channel. Cards posted about an incident are
+ * updated in place when the incident changes. botbuilder stays inside this folder, so switching to
+ * its successor (the Microsoft 365 Agents SDK) touches nothing else.
+ */
+import {
+  ActivityTypes,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  TeamsActivityHandler,
+  TurnContext,
+  type Activity,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type ChannelAccount,
+  type ConversationParameters,
+  type ConversationReference,
+  type Request as BotRequest,
+  type Response as BotResponse,
+} from 'botbuilder';
+import type { Principal } from '../../src/core/incident/types';
+import type { Message } from '../../src/core/messages/message';
+import type { MemberId, TeamId, World } from '../../src/core/model';
+import { rt, user } from '../../src/core/text/rich-text';
+import type { HttpRequest, HttpResponse, HttpServer } from '../../src/http/server';
+import type { AdapterContext, ChatAdapter, Delivery, DeliveryOutcome } from '../../src/ports/chat-adapter';
+import type { Logger } from '../../src/ports/logger';
+import type { Recipient } from '../../src/ports/store';
+import { CARD_CONTENT_TYPE, helpCard, noticeCard, renderMessage, type AdaptiveCard, type TeamsRendering } from './cards';
+import { commandText } from './escape';
+
+export const TEAMS = 'teams';
+const MSTEAMS = 'msteams';
+/** The OAuth scope of the public Bot Framework cloud (outbound calls to the connector). */
+const CONNECTOR_AUDIENCE = 'https://api.botframework.com';
+const VERB_COMMANDS: Record<string, string> = { ack: 'incident ack', resolve: 'incident resolve', escalate: 'incident escalate' };
+const JWT = /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** TeamsCredentials come from the environment only and are never logged. */
+export interface TeamsCredentials {
+  readonly appId: string;
+  readonly password: string;
+  readonly appType: 'MultiTenant' | 'SingleTenant';
+  readonly tenantId: string;
+}
+
+export interface TeamsAdapterOptions {
+  readonly world: World;
+  readonly logger: Logger;
+  readonly http: HttpServer;
+  /** null: no authentication (local development and tests), app id ''. */
+  readonly credentials: TeamsCredentials | null;
+  /** How long token validation may take before the request is refused with 401 (default 10 s). */
+  readonly authTimeoutMs?: number;
+}
+
+/** What the adapter keeps to edit a card it posted: where, and the activity id. */
+interface PostedCard {
+  readonly ref: Partial<ConversationReference>;
+  readonly activityId: string;
+}
+
+/** Tenant facts from any activity seen: enough to create a conversation nobody has started yet. */
+interface TenantInfo {
+  readonly serviceUrl: string;
+  readonly tenantId: string | null;
+  readonly bot: ChannelAccount;
+}
+
+class DeliveryRefused extends Error {}
+
+export class TeamsAdapter implements ChatAdapter {
+  readonly name = TEAMS;
+  private readonly cloud: CloudAdapter;
+  private readonly handler: TeamsActivityHandler;
+  private readonly appId: string;
+  private context: AdapterContext | null = null;
+  private lastError: string | null = null;
+
+  constructor(private readonly options: TeamsAdapterOptions) {
+    const c = options.credentials;
+    this.appId = c?.appId ?? '';
+    const auth = new ConfigurationBotFrameworkAuthentication(
+      c ? { MicrosoftAppId: c.appId, MicrosoftAppPassword: c.password, MicrosoftAppType: c.appType, MicrosoftAppTenantId: c.tenantId } : {},
+    );
+    this.cloud = new CloudAdapter(auth);
+    this.cloud.onTurnError = async (_context, error) => {
+      options.logger.error('teams turn failed', { error: error.message });
+      throw error;
+    };
+    this.handler = new CardActionHandler((ctx, value) => this.onCardAction(ctx, value));
+    this.handler.onConversationUpdate(async (ctx, next) => {
+      await this.remember(ctx.activity);
+      await next();
+    });
+    this.handler.onMessage(async (ctx, next) => {
+      await this.onMessage(ctx);
+      await next();
+    });
+    options.http.route('POST', '/api/messages', (req) => this.handleHttp(req));
+  }
+
+  canReach(recipient: Recipient): boolean {
+    if (recipient.kind === 'guest') return recipient.adapter === TEAMS;
+    if (recipient.kind === 'member') return this.teamsIdOf(recipient.id) !== null;
+    return this.options.world.teams.get(recipient.team)?.channels[TEAMS] !== undefined;
+  }
+
+  async start(context: AdapterContext): Promise<void> {
+    this.context = context;
+  }
+
+  async stop(): Promise<void> {
+    this.context = null;
+  }
+
+  health(): { ok: boolean; detail?: string } {
+    return this.lastError ? { ok: false, detail: this.lastError } : { ok: true };
+  }
+
+  // ---- inbound -------------------------------------------------------------------------------
+
+  /** handleHttp: POST /api/messages. Authentication happens in botbuilder, before any Onehand code. */
+  private async handleHttp(req: HttpRequest): Promise<HttpResponse> {
+    if (!this.context) return { status: 503, body: { error: 'Onehand is starting' } };
+    const authHeader = String(req.headers.authorization ?? '');
+    // Without a well-formed bearer token there is nothing to verify: refuse before botbuilder looks
+    // for signing keys on the network.
+    if (this.options.credentials && !JWT.test(authHeader)) return { status: 401, body: { error: 'a Bot Framework token is required' } };
+    let body: unknown;
+    try {
+      body = JSON.parse(req.body.toString('utf8'));
+    } catch {
+      return { status: 400, body: { error: 'the body is not JSON' } };
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { status: 400, body: { error: 'the body is not an activity' } };
+
+    const res = new ResponseShim();
+    let abandoned = false;
+    const processing = this.cloud.process({ method: 'POST', headers: req.headers, body } as unknown as BotRequest, res as unknown as BotResponse, async (ctx) => {
+      res.turnStarted = true;
+      if (abandoned) throw new Error('request abandoned: token check took too long');
+      await this.handler.run(ctx);
+    });
+    if (this.options.credentials) {
+      // Token validation may need Microsoft's signing keys; if they cannot be fetched in time the
+      // request is refused (401) rather than left hanging, and the turn never starts afterwards.
+      const timeoutMs = this.options.authTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const first = await Promise.race([processing.then(() => 'done' as const), timedOut]);
+      clearTimeout(timer);
+      if (first === 'timeout' && !res.turnStarted && !res.ended) {
+        abandoned = true;
+        processing.catch(() => undefined);
+        return { status: 401, body: { error: 'the Bot Framework token could not be verified' } };
+      }
+    }
+    await processing;
+    if (res.statusCode === 401) return { status: 401, body: { error: 'the Bot Framework token is not valid' } };
+    return { status: res.statusCode, body: res.body };
+  }
+
+  private async onMessage(ctx: TurnContext): Promise<void> {
+    const context = this.requireContext();
+    const activity = ctx.activity;
+    await this.remember(activity);
+    const botMentions = (activity.entities ?? [])
+      .filter((e) => e.type === 'mention' && (e as { mentioned?: { id?: string } }).mentioned?.id === activity.recipient?.id)
+      .map((e) => String((e as { text?: string }).text ?? ''))
+      .filter((t) => t !== '');
+    const text = commandText(activity.text ?? '', botMentions) || 'help';
+    const caller = this.callerOf(activity);
+    const reply = await context.onCommand({ text, caller, team: this.teamOf(activity) });
+    const card = /^help\s*$/i.test(text) ? { card: helpCard(), entities: [], summary: 'Onehand commands' } : this.render(reply, [activity.from?.id ?? '']);
+    await ctx.sendActivity(toActivity(card));
+  }
+
+  /** onCardAction: an Action.Execute from a card. The answer is the card as the caller should now see it. */
+  private async onCardAction(ctx: TurnContext, value: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    const context = this.requireContext();
+    await this.remember(ctx.activity);
+    const caller = this.callerOf(ctx.activity);
+    const viewerIds = [ctx.activity.from?.id ?? ''];
+    const verb = String(value.action?.verb ?? '');
+    const data = (value.action?.data ?? {}) as { incidentId?: unknown };
+    const id = Number(data.incidentId);
+    const answer = (card: AdaptiveCard): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: CARD_CONTENT_TYPE, value: card as unknown as Record<string, unknown> });
+    if (!Number.isInteger(id) || id <= 0) return answer(noticeCard(rt`This card names no incident.`, true));
+    let notice: { text: Message['headline']; refused: boolean } | undefined;
+    if (verb !== 'refresh') {
+      const command = VERB_COMMANDS[verb];
+      if (!command) return answer(noticeCard(rt`Unknown action ${verb}.`, true));
+      const reply = await context.onCommand({ text: `${command} ${id}`, caller, team: this.teamOf(ctx.activity) });
+      notice = { text: reply.headline, refused: reply.private === true };
+    }
+    const view = await context.incidentFor(id, caller);
+    if (!view) return answer(noticeCard(rt`There is no incident #${user(String(id))}.`, true));
+    return answer(this.render(view, viewerIds, notice).card);
+  }
+
+  /** remember stores where this activity came from, so Onehand can write there later. */
+  private async remember(activity: Activity): Promise<void> {
+    const context = this.requireContext();
+    const ref = { ...TurnContext.getConversationReference(activity), activityId: undefined };
+    const channelData = (activity.channelData ?? {}) as { tenant?: { id?: string }; channel?: { id?: string }; team?: { id?: string } };
+    const tenantId = activity.conversation?.tenantId ?? channelData.tenant?.id ?? null;
+    const from = activity.from;
+    const kind = activity.conversation?.conversationType;
+    if (activity.serviceUrl && activity.recipient) {
+      const tenant: TenantInfo = { serviceUrl: activity.serviceUrl, tenantId, bot: { id: activity.recipient.id, name: activity.recipient.name } };
+      await context.kv.set('tenant', tenant);
+    }
+    if (from?.aadObjectId && from.id) await context.kv.set(`mri:${from.aadObjectId}`, from.id);
+    if (kind === 'personal' && from?.id) {
+      await context.kv.set(`ref:user:${from.id}`, ref);
+      if (from.aadObjectId) await context.kv.set(`ref:user:${from.aadObjectId}`, ref);
+    } else if (kind === 'channel' && activity.conversation) {
+      const base = baseConversationId(activity.conversation.id);
+      const channelRef = { ...ref, conversation: { ...activity.conversation, id: base } };
+      for (const key of new Set([channelData.channel?.id, channelData.team?.id, base])) {
+        if (key) await context.kv.set(`ref:channel:${key}`, channelRef);
+      }
+    }
+  }
+
+  private callerOf(activity: Activity): Principal {
+    const from = activity.from;
+    const ids = [from?.aadObjectId, from?.id].filter((x): x is string => typeof x === 'string' && x !== '');
+    for (const m of this.options.world.members.values()) {
+      const teamsId = m.identities[TEAMS];
+      if (teamsId !== undefined && ids.includes(teamsId)) return { kind: 'member', id: m.id };
+    }
+    return { kind: 'guest', adapter: TEAMS, address: from?.id ?? 'unknown', name: from?.name ?? 'someone' };
+  }
+
+  private teamOf(activity: Activity): TeamId | undefined {
+    const channelData = (activity.channelData ?? {}) as { channel?: { id?: string } };
+    const candidates = [channelData.channel?.id, activity.conversation ? baseConversationId(activity.conversation.id) : undefined];
+    for (const team of this.options.world.teams.values()) {
+      const channel = team.channels[TEAMS];
+      if (channel !== undefined && candidates.includes(channel)) return team.id;
+    }
+    return undefined;
+  }
+
+  // ---- outbound ------------------------------------------------------------------------------
+
+  async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+    const { recipient, message, incidentId } = delivery;
+    const refresh = message.incident ? await this.refreshIdsFor(recipient) : [];
+    const activity = toActivity(this.render(message, refresh));
+    const postKey = incidentId !== null ? `post:${incidentId}:${recipientKey(recipient)}` : null;
+    try {
+      if (postKey && (message.kind === 'incident-record' || message.kind === 'incident-update')) {
+        const previous = (await this.requireContext().kv.get(postKey)) as PostedCard | null | undefined;
+        if (previous && (await this.update(previous, activity))) return this.delivered();
+      }
+      const posted = await this.post(recipient, activity);
+      if (postKey && posted) await this.requireContext().kv.set(postKey, posted);
+      return this.delivered();
+    } catch (err) {
+      if (err instanceof DeliveryRefused) return { status: 'undeliverable', reason: err.message };
+      const status = statusOf(err);
+      if (status === 403 || status === 404) return { status: 'undeliverable', reason: `Teams refused the message (HTTP ${status})` };
+      const reason = `Teams connector ${status === null ? 'unreachable' : `HTTP ${status}`}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      this.lastError = reason;
+      throw new Error(reason);
+    }
+  }
+
+  private delivered(): DeliveryOutcome {
+    this.lastError = null;
+    return { status: 'delivered' };
+  }
+
+  /** update edits a card posted earlier; false when it is gone (then a new one is posted). */
+  private async update(previous: PostedCard, activity: Partial<Activity>): Promise<boolean> {
+    try {
+      await this.cloud.continueConversationAsync(this.appId, previous.ref, async (ctx) => {
+        await ctx.updateActivity({ ...activity, id: previous.activityId });
+      });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  /** post sends a new activity to the recipient's conversation, creating it when none is known. */
+  private async post(recipient: Recipient, activity: Partial<Activity>): Promise<PostedCard | null> {
+    const context = this.requireContext();
+    if (recipient.kind === 'channel') {
+      const channelId = this.options.world.teams.get(recipient.team)?.channels[TEAMS];
+      if (!channelId) throw new DeliveryRefused(`team ${recipient.team} has no Teams channel`);
+      const ref = (await context.kv.get(`ref:channel:${channelId}`)) as Partial<ConversationReference> | undefined;
+      if (ref) return this.sendTo(ref, activity);
+      return this.createChannelPost(channelId, activity);
+    }
+    const teamsId = recipient.kind === 'member' ? this.teamsIdOf(recipient.id) : recipient.address;
+    if (!teamsId) throw new DeliveryRefused('the member has no Teams id');
+    const ref = (await context.kv.get(`ref:user:${teamsId}`)) as Partial<ConversationReference> | undefined;
+    if (ref) return this.sendTo(ref, activity);
+    return this.createPersonalChat(teamsId, activity);
+  }
+
+  private async sendTo(ref: Partial<ConversationReference>, activity: Partial<Activity>): Promise<PostedCard | null> {
+    let posted: PostedCard | null = null;
+    await this.cloud.continueConversationAsync(this.appId, ref, async (ctx) => {
+      // A continuation turn would reply to the reference's activity; post to the conversation instead.
+      (ctx.activity as { id?: string }).id = undefined;
+      const sent = await ctx.sendActivity(activity);
+      if (sent?.id) posted = { ref: { ...ref, activityId: undefined }, activityId: sent.id };
+    });
+    return posted;
+  }
+
+  private async tenant(): Promise<TenantInfo> {
+    const tenant = (await this.requireContext().kv.get('tenant')) as TenantInfo | undefined;
+    if (!tenant) throw new DeliveryRefused('Onehand has not been installed in Teams yet (no tenant and service URL known), so it cannot start a conversation');
+    return tenant;
+  }
+
+  private async createPersonalChat(teamsId: string, activity: Partial<Activity>): Promise<PostedCard | null> {
+    const tenant = await this.tenant();
+    const context = this.requireContext();
+    let posted: PostedCard | null = null;
+    const params: ConversationParameters = {
+      isGroup: false, bot: tenant.bot, members: [{ id: teamsId, name: '' }],
+      ...(tenant.tenantId ? { tenantId: tenant.tenantId } : {}),
+      channelData: tenant.tenantId ? { tenant: { id: tenant.tenantId } } : {},
+    };
+    await this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
+      const ref = { ...TurnContext.getConversationReference(ctx.activity), activityId: undefined, user: { id: teamsId, name: '' } };
+      await context.kv.set(`ref:user:${teamsId}`, ref);
+      (ctx.activity as { id?: string }).id = undefined;
+      const sent = await ctx.sendActivity(activity);
+      if (sent?.id) posted = { ref, activityId: sent.id };
+    });
+    return posted;
+  }
+
+  /** createChannelPost starts a thread in the channel with the activity (Teams' way to post to a channel first). */
+  private async createChannelPost(channelId: string, activity: Partial<Activity>): Promise<PostedCard | null> {
+    const tenant = await this.tenant();
+    const context = this.requireContext();
+    let posted: PostedCard | null = null;
+    const params: ConversationParameters = {
+      isGroup: true, bot: tenant.bot, activity: activity as Activity,
+      ...(tenant.tenantId ? { tenantId: tenant.tenantId } : {}),
+      channelData: { channel: { id: channelId }, ...(tenant.tenantId ? { tenant: { id: tenant.tenantId } } : {}) },
+    };
+    await this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
+      const threadId = ctx.activity.conversation.id;
+      const base = { ...TurnContext.getConversationReference(ctx.activity), activityId: undefined };
+      await context.kv.set(`ref:channel:${channelId}`, { ...base, conversation: { ...base.conversation, id: channelId, isGroup: true, conversationType: 'channel' } });
+      const activityId = /;messageid=(.+)$/.exec(threadId)?.[1];
+      if (activityId) posted = { ref: base, activityId };
+    });
+    return posted;
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private render(message: Message, refreshUserIds: readonly string[], notice?: { text: Message['headline']; refused: boolean }): TeamsRendering {
+    return renderMessage(message, { teamsIdOf: (m) => this.teamsIdOf(m), refreshUserIds: refreshUserIds.filter((x) => x !== ''), ...(notice ? { notice } : {}) });
+  }
+
+  private teamsIdOf(member: MemberId): string | null {
+    return this.options.world.members.get(member)?.identities[TEAMS] ?? null;
+  }
+
+  /** refreshIdsFor: whose Teams clients refresh this card by themselves (as Teams user ids when known). */
+  private async refreshIdsFor(recipient: Recipient): Promise<string[]> {
+    const world = this.options.world;
+    let members: MemberId[] = [];
+    if (recipient.kind === 'guest') return [recipient.address];
+    if (recipient.kind === 'member') members = [recipient.id];
+    else {
+      const team = world.teams.get(recipient.team);
+      members = team ? [...team.members, team.lead] : [];
+    }
+    const out: string[] = [];
+    for (const m of new Set(members)) {
+      const id = this.teamsIdOf(m);
+      if (id === null) continue;
+      const mri = (await this.requireContext().kv.get(`mri:${id}`)) as string | undefined;
+      out.push(mri ?? id);
+    }
+    return out;
+  }
+
+  private requireContext(): AdapterContext {
+    if (!this.context) throw new Error('the Teams adapter is not started');
+    return this.context;
+  }
+}
+
+/** CardActionHandler routes `adaptiveCard/action` invokes (Action.Execute) to the adapter. */
+class CardActionHandler extends TeamsActivityHandler {
+  constructor(private readonly onCard: (ctx: TurnContext, value: AdaptiveCardInvokeValue) => Promise<AdaptiveCardInvokeResponse>) {
+    super();
+  }
+
+  protected override onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    return this.onCard(context, invokeValue);
+  }
+}
+
+/** ResponseShim: the express-style response CloudAdapter.process writes to, read back afterwards. */
+class ResponseShim {
+  statusCode = 200;
+  body: unknown = undefined;
+  ended = false;
+  turnStarted = false;
+  readonly headers: Record<string, string> = {};
+  status(code: number): this {
+    this.statusCode = code;
+    return this;
+  }
+  header(name: string, value: unknown): this {
+    this.headers[name.toLowerCase()] = String(value);
+    return this;
+  }
+  send(body?: unknown): this {
+    this.body = body;
+    return this;
+  }
+  end(): this {
+    this.ended = true;
+    return this;
+  }
+}
+
+export function toActivity(r: TeamsRendering): Partial<Activity> {
+  return {
+    type: ActivityTypes.Message,
+    ...(r.text !== undefined ? { text: r.text, textFormat: 'xml' } : {}),
+    ...(r.entities.length > 0 ? { entities: r.entities.map((e) => ({ ...e })) } : {}),
+    summary: r.summary,
+    attachments: [{ contentType: CARD_CONTENT_TYPE, content: r.card }],
+  };
+}
+
+function recipientKey(r: Recipient): string {
+  if (r.kind === 'member') return `m:${r.id}`;
+  if (r.kind === 'guest') return `g:${r.address}`;
+  return `c:${r.team}`;
+}
+
+/** A channel thread's conversation id is "<channel>;messageid=<root>"; the channel is the part before. */
+function baseConversationId(id: string): string {
+  return id.split(';')[0] ?? id;
+}
+
+function statusOf(err: unknown): number | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { statusCode?: unknown; status?: unknown; response?: { status?: unknown } };
+  for (const v of [e.statusCode, e.status, e.response?.status]) if (typeof v === 'number') return v;
+  return null;
+}
