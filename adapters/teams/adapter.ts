@@ -55,6 +55,8 @@ export interface TeamsAdapterOptions {
   readonly credentials: TeamsCredentials | null;
   /** How long token validation may take before the request is refused with 401 (default 10 s). */
   readonly authTimeoutMs?: number;
+  /** Where the Bot Framework's signing keys are published (default: the public cloud's). */
+  readonly openIdMetadataUrl?: string;
 }
 
 /** What the adapter keeps to edit a card it posted: where, and the activity id. */
@@ -84,7 +86,13 @@ export class TeamsAdapter implements ChatAdapter {
     const c = options.credentials;
     this.appId = c?.appId ?? '';
     const auth = new ConfigurationBotFrameworkAuthentication(
-      c ? { MicrosoftAppId: c.appId, MicrosoftAppPassword: c.password, MicrosoftAppType: c.appType, MicrosoftAppTenantId: c.tenantId } : {},
+      c
+        ? {
+          MicrosoftAppId: c.appId, MicrosoftAppPassword: c.password, MicrosoftAppType: c.appType, MicrosoftAppTenantId: c.tenantId,
+          // Overriding one endpoint makes botbuilder take every endpoint from config: keep the issuer.
+          ...(options.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: options.openIdMetadataUrl, ToBotFromChannelTokenIssuer: 'https://api.botframework.com' } : {}),
+        }
+        : {},
     );
     this.cloud = new CloudAdapter(auth);
     this.cloud.onTurnError = async (_context, error) => {
@@ -162,8 +170,14 @@ export class TeamsAdapter implements ChatAdapter {
       }
     }
     await processing;
-    if (res.statusCode === 401) return { status: 401, body: { error: 'the Bot Framework token is not valid' } };
-    return { status: res.statusCode, body: res.body };
+    // botbuilder answers 401 for a bad token, and 500 when it could not check one (e.g. Microsoft's
+    // signing keys are unreachable); either way no turn ran, and the caller learns nothing more.
+    if (res.statusCode === 401 || (this.options.credentials && !res.turnStarted && res.statusCode >= 500)) {
+      this.options.logger.warn('teams request refused', { reason: 'Bot Framework token missing, invalid, or not verifiable' });
+      return { status: 401, body: { error: 'the Bot Framework token is not valid' } };
+    }
+    if (res.statusCode >= 500) return { status: res.statusCode, body: { error: 'the Teams turn failed; see the Onehand log' } };
+    return { status: res.statusCode, ...(res.body !== undefined ? { body: res.body } : {}) };
   }
 
   private async onMessage(ctx: TurnContext): Promise<void> {
@@ -440,7 +454,7 @@ class ResponseShim {
 export function toActivity(r: TeamsRendering): Partial<Activity> {
   return {
     type: ActivityTypes.Message,
-    ...(r.text !== undefined ? { text: r.text, textFormat: 'xml' } : {}),
+    ...(r.text !== undefined ? { text: r.text } : {}),
     ...(r.entities.length > 0 ? { entities: r.entities.map((e) => ({ ...e })) } : {}),
     summary: r.summary,
     attachments: [{ contentType: CARD_CONTENT_TYPE, content: r.card }],

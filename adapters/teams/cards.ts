@@ -104,7 +104,7 @@ export function renderMessage(message: Message, options: RenderOptions): TeamsRe
     ...(incident && (options.refreshUserIds?.length ?? 0) > 0
       ? { refresh: { action: { type: 'Action.Execute', title: 'Refresh', verb: VERBS.refresh, data: { incidentId: incident.id } }, userIds: [...(options.refreshUserIds ?? [])].slice(0, MAX_REFRESH_USERS) } }
       : {}),
-    fallbackText: plainSummary(message),
+    fallbackText: markdown(message.headline),
   };
   const summary = plainSummary(message).slice(0, 200);
   const ping = pingText(message.headline, message.mentions, options.teamsIdOf);
@@ -153,8 +153,9 @@ function textBlock(text: string, extra: Record<string, unknown> = {}): CardEleme
   return { type: 'TextBlock', text, wrap: true, ...extra };
 }
 
+/** plainSummary: the notification preview, plain text with angle brackets made harmless. */
 function plainSummary(message: Message): string {
-  return toPlain(message.headline);
+  return toPlain(message.headline).replace(/</g, '‹').replace(/>/g, '›');
 }
 
 /** helpCard lists every command from COMMANDS (the same source as the manifest's command lists). */
@@ -173,6 +174,6 @@ export function helpCard(): AdaptiveCard {
 export function noticeCard(text: RichText, refused: boolean): AdaptiveCard {
   return {
     type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: CARD_VERSION,
-    body: [textBlock(markdown(text), { color: refused ? 'Attention' : 'Default' })], fallbackText: toPlain(text),
+    body: [textBlock(markdown(text), { color: refused ? 'Attention' : 'Default' })], fallbackText: markdown(text),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { stripControl } from '../../src/core/text/rich-text';
 
-const MARKDOWN = /[\\`*_~[\](){}#+\-!|]/g;
+const MARKDOWN = /[\\`*_~[\](){}]/g;
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
 /** escapeText makes `text` inert in Teams markdown: control characters removed, markup escaped. */
@@ -15,7 +15,8 @@ export function escapeText(text: string): string {
   return stripControl(text)
     .replace(/[&<>"]/g, (c) => HTML[c] ?? c)
     .replace(MARKDOWN, (c) => `\\${c}`)
-    // "1. item" at a line start would become a numbered list.
+    // At a line start, "# ", "- ", "+ " and "1. " would become a heading or a list.
+    .replace(/^(\s*)([#+-])/gm, '$1\\$2')
     .replace(/^(\s*\d+)\./gm, '$1\\.');
 }
 
@@ -31,8 +32,9 @@ export function mentionTag(name: string): string {
 export function commandText(text: string, botMentionTexts: readonly string[]): string {
   let out = text;
   for (const m of botMentionTexts) out = out.split(m).join(' ');
-  // A message that starts by mentioning the bot under another name (a renamed app) still works.
-  out = out.replace(/^\s*<at>[^<]*<\/at>/i, ' ');
+  // Formatting tags (<p>, <div>) go first; then a message that still starts by mentioning someone
+  // (the bot under another name, e.g. a renamed app) loses that mention.
+  out = out.replace(/<(?!\/?at>)[^>]*>/gi, ' ').replace(/^\s*<at>[^<]*<\/at>/i, ' ');
   return out
     .replace(/<[^>]+>/g, ' ')
     .replace(/&nbsp;/g, ' ')

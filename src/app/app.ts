@@ -13,7 +13,10 @@ import { AdapterRegistry } from './adapters';
 import { CommandService } from './command-service';
 import { Engine } from './engine';
 import { ESCALATION_TIMER, IncidentService, type EscalationPayload } from './incident-service';
+import { IntakeService } from './intake-service';
+import { PLUGIN_TIMER, PluginHost } from './plugin-host';
 import { Scheduler } from './scheduler';
+import { SHIFT_TIMER, ShiftWatch } from './shift-watch';
 import { TOKENS } from './tokens';
 
 /** SYSTEM is the actor of what Onehand does by itself (escalation steps, deliveries). */
@@ -33,7 +36,19 @@ export class OnehandApp {
     @inject(Scheduler) readonly scheduler: Scheduler,
     @inject(Engine) private readonly engine: Engine,
     @inject(IncidentService) private readonly incidents: IncidentService,
+    /** The alert intake (monitoring webhooks); its routes are registered by the CLI. */
+    @inject(IntakeService) readonly intake: IntakeService,
+    @inject(ShiftWatch) private readonly shiftWatch: ShiftWatch,
+    @inject(PluginHost) readonly plugins: PluginHost,
   ) {
+    this.scheduler.on(SHIFT_TIMER, (tx, timer, now) => this.shiftWatch.fire(tx, timer, now));
+    this.scheduler.on(PLUGIN_TIMER, async (tx, timer, now) => {
+      const { plugin, key, data } = timer.payload as { plugin: string; key: string; data: Record<string, unknown> };
+      const team = [...this.world.teams.values()][0];
+      if (!team) return;
+      await this.engine.within(tx, SYSTEM, team, now, (ctx) =>
+        this.plugins.onTimer(plugin, key, data ?? {}, (name) => this.plugins.buildCall(name, ctx.tx, now, ctx.tell)));
+    });
     this.scheduler.on(ESCALATION_TIMER, async (tx, timer, now) => {
       const payload = timer.payload as unknown as EscalationPayload;
       const incident = await tx.getIncident(payload.incidentId);
@@ -54,6 +69,7 @@ export class OnehandApp {
     for (const adapter of this.adapters.all()) {
       await adapter.start({
         onCommand: (cmd) => this.handle(cmd),
+        commands: this.commands.commands,
         kv: {
           get: (key) => this.store.transaction((tx) => tx.kvGet(`adapter:${adapter.name}`, key)),
           set: (key, value) => this.store.transaction((tx) => tx.kvSet(`adapter:${adapter.name}`, key, value)),
@@ -65,12 +81,13 @@ export class OnehandApp {
       });
       this.log.info('adapter started', { adapter: adapter.name });
     }
+    await this.shiftWatch.ensureScheduled();
     this.started = true;
     if (options.loop !== false) this.scheduler.start();
   }
 
   /** health: database reachable, each adapter's own view, and the outbox depth, for /healthz. */
-  async health(): Promise<{ ok: boolean; database: string; outboxDepth: number | null; adapters: Record<string, string> }> {
+  async health(): Promise<{ ok: boolean; database: string; outboxDepth: number | null; adapters: Record<string, string>; plugins: Record<string, string> }> {
     let database = 'ok';
     let outboxDepth: number | null = null;
     try {
@@ -83,8 +100,9 @@ export class OnehandApp {
       const h = a.health?.() ?? { ok: true };
       adapters[a.name] = h.ok ? 'ok' : `failing${h.detail ? `: ${h.detail}` : ''}`;
     }
-    const ok = database === 'ok' && Object.values(adapters).every((v) => v === 'ok');
-    return { ok, database, outboxDepth, adapters };
+    const plugins = this.plugins.status();
+    const ok = database === 'ok' && Object.values(adapters).every((v) => v === 'ok') && Object.values(plugins).every((v) => v === 'ok');
+    return { ok, database, outboxDepth, adapters, plugins };
   }
 
   async stop(): Promise<void> {

@@ -8,7 +8,7 @@ import { inject, injectable } from 'inversify';
 import { randomUUID } from 'node:crypto';
 import { helpFor, helpOverview } from '../core/commands/help';
 import { parseCommand, type ParsedCommand } from '../core/commands/parser';
-import type { CommandSpec } from '../core/commands/spec';
+import { COMMANDS, type CommandSpec } from '../core/commands/spec';
 import { checkPermission, isTeamMember } from '../core/incident/permissions';
 import type { Incident, Principal, Severity } from '../core/incident/types';
 import { message, type Message } from '../core/messages/message';
@@ -22,6 +22,7 @@ import { Engine } from './engine';
 import { IncidentService } from './incident-service';
 import { samePrincipal } from './notifications';
 import { OncallService } from './oncall-service';
+import { PluginHost } from './plugin-host';
 import { onCallNow } from './rotation-reader';
 import { TOKENS } from './tokens';
 
@@ -33,10 +34,16 @@ export class CommandService {
     @inject(Engine) private readonly engine: Engine,
     @inject(IncidentService) private readonly incidents: IncidentService,
     @inject(OncallService) private readonly oncall: OncallService,
-  ) {}
+    @inject(PluginHost) private readonly plugins: PluginHost,
+  ) {
+    this.commands = [...COMMANDS, ...plugins.commands().map((c) => c.spec)];
+  }
+
+  /** commands: the whole grammar, the core's commands and those plugins add. */
+  readonly commands: readonly CommandSpec[];
 
   async handle(input: InboundCommand): Promise<Message> {
-    const parsed = parseCommand(input.text);
+    const parsed = parseCommand(input.text, this.commands);
     if (!parsed.ok) return refusal(parsed.usage ? `${parsed.error}\nUsage: ${parsed.usage}` : parsed.error);
     try {
       return await this.execute(parsed.command, input);
@@ -52,7 +59,7 @@ export class CommandService {
     const { spec, args, options } = cmd;
     if (spec.group === 'help') {
       const topic = typeof args.command === 'string' ? args.command : '';
-      const lines = topic ? helpFor(topic) : helpOverview();
+      const lines = topic ? helpFor(topic, this.commands) : helpOverview(this.commands);
       if (!lines) return refusal(`No command "${topic}". Type "help" for the list.`);
       return message('reply', rt`${topic ? 'Help' : 'Onehand commands'}:`, { lines: lines.map((l) => [l]), private: true });
     }
@@ -60,8 +67,12 @@ export class CommandService {
     if (id !== null) return this.onIncident(spec, cmd, input.caller, id);
 
     const team = this.teamFor(input, typeof options.team === 'string' ? options.team : undefined);
+    const pluginCommand = this.plugins.command(spec);
     return this.engine.run(input.caller, team, async (ctx) => {
       await this.authorize(spec, ctx);
+      if (pluginCommand) {
+        return pluginCommand.run(args, input.caller, team, this.plugins.buildCall(pluginCommand.plugin, ctx.tx, ctx.now, ctx.tell));
+      }
       switch (`${spec.group} ${spec.name}`) {
         case 'oncall who':
           return this.oncall.who(ctx);

@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { Container } from 'inversify';
+import type { IntegrationConfig } from '../config/types';
 import type { World } from '../core/model';
 import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
@@ -15,7 +16,10 @@ import { CommandService } from './command-service';
 import { DeliveryWorker } from './delivery-worker';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
+import { IntakeService } from './intake-service';
 import { OncallService } from './oncall-service';
+import { PluginHost, type ActivePlugin } from './plugin-host';
+import { ShiftWatch } from './shift-watch';
 import { Scheduler } from './scheduler';
 import { TOKENS, type Settings } from './tokens';
 
@@ -26,6 +30,10 @@ export interface AppParts {
   readonly logger: Logger;
   readonly settings: Settings;
   readonly adapters: readonly ChatAdapter[];
+  /** Monitoring integrations (config `integrations:`), for the alert intake. Default: none. */
+  readonly integrations?: readonly IntegrationConfig[];
+  /** Enabled plugins, activated with their checked config (see src/plugins-loader). */
+  readonly plugins?: readonly ActivePlugin[];
 }
 
 export function buildApp(parts: AppParts): OnehandApp {
@@ -39,9 +47,14 @@ export function buildApp(parts: AppParts): OnehandApp {
   const registry = new AdapterRegistry();
   for (const adapter of parts.adapters) registry.add(adapter);
   container.bind(AdapterRegistry).toConstantValue(registry);
+  container.bind<readonly IntegrationConfig[]>(TOKENS.Integrations).toConstantValue(parts.integrations ?? []);
+  container.bind<readonly ActivePlugin[]>(TOKENS.Plugins).toConstantValue(parts.plugins ?? []);
   // Application services.
+  container.bind(PluginHost).toSelf();
+  container.bind(ShiftWatch).toSelf();
   container.bind(Engine).toSelf();
   container.bind(IncidentService).toSelf();
+  container.bind(IntakeService).toSelf();
   container.bind(OncallService).toSelf();
   container.bind(CommandService).toSelf();
   container.bind(DeliveryWorker).toSelf();

@@ -2,6 +2,7 @@ import type { DateTime } from 'luxon';
 import type { Principal } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 import type { Team } from '../core/model';
+import type { NotifyDecision } from '../ports/plugin';
 import type { StoreTx } from '../ports/store';
 import type { Notification } from './notifications';
 
@@ -15,6 +16,12 @@ export interface UseCaseContext {
   readonly caller: Principal;
   readonly team: Team;
   tell(notification: Notification): void;
+  /**
+   * decide asks the plugins now what they will do with a notification (deliver, defer, drop, skip);
+   * the answer is remembered and applied when the notification is told. Use it when the answer
+   * changes what the use case does (an escalation step skips a person in quiet hours).
+   */
+  decide(notification: Notification): Promise<NotifyDecision>;
 }
 
 /** Refusal: an expected "no" (permission, state) with the words the caller sees. Rolls back. */

@@ -1,16 +1,21 @@
 /**
  * Engine runs use cases atomically: one store transaction in which the use case reads state,
- * decides, writes, and collects notifications; the notifications become outbox rows in the same
- * transaction. A Refusal rolls everything back and becomes the caller's reply.
+ * decides, writes, and collects notifications. Before the notifications become outbox rows (in the
+ * same transaction), every enabled plugin may deliver, defer, drop or skip each one; what they
+ * decide about an incident's notification is written to its timeline, so interruptions prevented
+ * are visible and countable. A Refusal rolls everything back and becomes the caller's reply.
  */
 import { inject, injectable } from 'inversify';
-import type { Principal } from '../core/incident/types';
+import type { DateTime } from 'luxon';
+import type { Principal, TimelineEvent } from '../core/incident/types';
 import type { Team } from '../core/model';
 import type { Clock } from '../ports/clock';
+import type { NotifyDecision } from '../ports/plugin';
 import type { Store, StoreTx } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import type { UseCaseContext } from './context';
 import { planDeliveries, type Notification } from './notifications';
+import { PluginHost } from './plugin-host';
 import { TOKENS } from './tokens';
 
 @injectable()
@@ -19,6 +24,7 @@ export class Engine {
     @inject(TOKENS.Store) private readonly store: Store,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
+    @inject(PluginHost) private readonly plugins: PluginHost,
   ) {}
 
   /** run executes `fn` in one transaction at the clock's current instant. */
@@ -28,11 +34,75 @@ export class Engine {
   }
 
   /** within runs `fn` inside an existing transaction (timer handlers). */
-  async within<T>(tx: StoreTx, caller: Principal, team: Team, now: ReturnType<Clock['now']>, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
+  async within<T>(tx: StoreTx, caller: Principal, team: Team, now: DateTime, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
     const outgoing: Notification[] = [];
-    const ctx: UseCaseContext = { tx, now, caller, team, tell: (n) => outgoing.push(n) };
+    const decided = new Map<string, NotifyDecision & { plugin?: string }>();
+    const events: TimelineEvent[] = [];
+    const tell = (n: Notification): void => {
+      outgoing.push(n);
+    };
+    const call = (plugin: string) => this.plugins.buildCall(plugin, tx, now, tell);
+    // The use case's tx, with timeline appends observed (bound methods keep the store's own `this`).
+    const appendTimeline: StoreTx['appendTimeline'] = async (e) => {
+      const saved = await tx.appendTimeline(e);
+      events.push(saved);
+      return saved;
+    };
+    const watched = new Proxy(tx, {
+      get: (target, prop, receiver) => {
+        if (prop === 'appendTimeline') return appendTimeline;
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const ctx: UseCaseContext = {
+      tx: watched, now, caller, team, tell,
+      decide: async (n) => {
+        const known = decided.get(n.key);
+        if (known) return known;
+        const decision = n.recipient.kind === 'channel' ? { action: 'deliver' as const } : await this.plugins.decide(n, call);
+        decided.set(n.key, decision);
+        return decision;
+      },
+    };
     const result = await fn(ctx);
-    if (outgoing.length > 0) await tx.enqueue(planDeliveries(this.adapters, outgoing, now));
+
+    // Plugins see every timeline event of the use case (they may add notifications).
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as TimelineEvent;
+      const incident = await tx.getIncident(event.incidentId);
+      if (incident) await this.plugins.onIncidentEvent(event, incident, call);
+    }
+
+    const deliverNow: Notification[] = [];
+    for (let i = 0; i < outgoing.length; i++) {
+      const n = outgoing[i] as Notification;
+      const decision = await ctx.decide(n);
+      if (decision.action === 'deliver') {
+        deliverNow.push(n);
+        if (decision.reason && n.incidentId !== null) await this.record(tx, now, n, 'notification-bypassed', decision);
+      } else if (n.incidentId !== null) {
+        const kind = decision.action === 'defer' ? 'notification-deferred' : decision.action === 'drop' ? 'notification-dropped' : 'notification-skipped';
+        await this.record(tx, now, n, kind, decision);
+      }
+    }
+    if (deliverNow.length > 0) await tx.enqueue(planDeliveries(this.adapters, deliverNow, now));
     return result;
+  }
+
+  private async record(tx: StoreTx, now: DateTime, n: Notification, kind: string, d: NotifyDecision & { plugin?: string }): Promise<void> {
+    await tx.appendTimeline({
+      incidentId: n.incidentId as number,
+      at: now,
+      kind,
+      actor: null,
+      data: {
+        member: n.recipient.kind === 'member' ? n.recipient.id : null,
+        role: n.role ?? 'member',
+        reason: d.reason ?? null,
+        until: d.action === 'defer' ? d.until.toUTC().toISO() : null,
+        plugin: d.plugin ?? null,
+      },
+    });
   }
 }

@@ -14,8 +14,9 @@ import type { EscalationTarget, MemberId, World } from '../core/model';
 import { mention, rt, type RichText } from '../core/text/rich-text';
 import { formatDuration } from '../core/time/duration';
 import type { Recipient, StoreTx } from '../ports/store';
+import type { NotifyDecision, NotificationRole } from '../ports/plugin';
 import { Refusal, type UseCaseContext } from './context';
-import { recipientKey, recipientOf, samePrincipal } from './notifications';
+import { recipientKey, recipientOf, samePrincipal, type Notification } from './notifications';
 import { onCallNow } from './rotation-reader';
 import { TOKENS } from './tokens';
 
@@ -35,7 +36,12 @@ export function escalationKeyPrefix(incidentId: number): string {
 export class IncidentService {
   constructor(@inject(TOKENS.World) private readonly world: World) {}
 
-  async report(ctx: UseCaseContext, input: { title: string; severity?: Severity; service?: string; source?: string }): Promise<Message> {
+  /**
+   * report opens an incident and pages the on-call. `fingerprint` is set by integrations (dedup).
+   * `quiet` (alert storms) opens it without paging, channel record or escalation: the storm summary
+   * stands in for them.
+   */
+  async report(ctx: UseCaseContext, input: { title: string; severity?: Severity; service?: string; source?: string; fingerprint?: string }, options: { quiet?: boolean } = {}): Promise<Message> {
     const { tx, now, team } = ctx;
     const onCall = (await onCallNow(tx, team, now)).member;
     const incident = await tx.insertIncident({
@@ -44,7 +50,7 @@ export class IncidentService {
       severity: input.severity ?? DEFAULT_SEVERITY,
       source: input.source ?? 'chat',
       service: input.service ?? null,
-      fingerprint: null,
+      fingerprint: input.fingerprint ?? null,
       state: 'open',
       assignee: onCall,
       reporter: ctx.caller,
@@ -56,9 +62,10 @@ export class IncidentService {
       updatedAt: now,
     });
     await this.event(ctx, incident, 'reported', { severity: incident.severity, title: incident.title, service: incident.service });
-    await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
+    if (options.quiet) return this.card(tx, incident);
+    const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
-    await this.scheduleEscalation(tx, incident, 0, 0, now);
+    await this.scheduleEscalation(tx, incident, 0, 0, deliveredAt(verdict, now));
     return message('reply', rt`Reported ${incidentHeadline(incident)}. ${memberName(this.world, onCall)} is on call and has been paged; you will hear here when it is acknowledged and resolved.`, {
       incident: (await this.card(tx, incident)).incident,
     });
@@ -97,7 +104,8 @@ export class IncidentService {
     return this.replyWithCard(ctx.tx, updated, rt`Resolved ${incidentHeadline(updated)}.${note ? ' The reporter has your note.' : ''}`);
   }
 
-  async reopen(ctx: UseCaseContext, incident: Incident, reason?: string): Promise<Message> {
+  /** reopen pages the current on-call and restarts escalation; `quiet` (alert storms) only reopens. */
+  async reopen(ctx: UseCaseContext, incident: Incident, reason?: string, options: { quiet?: boolean } = {}): Promise<Message> {
     if (incident.state !== 'resolved') throw new Refusal(`#${incident.id} is not resolved; there is nothing to reopen.`);
     const onCall = (await onCallNow(ctx.tx, ctx.team, ctx.now)).member;
     const round = (await ctx.tx.timeline(incident.id)).filter((e) => e.kind === 'reopened').length + 1;
@@ -106,10 +114,11 @@ export class IncidentService {
     };
     await ctx.tx.updateIncident(updated);
     await this.event(ctx, updated, 'reopened', { reason: reason ?? null, member: onCall });
-    await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
+    if (options.quiet) return this.card(ctx.tx, updated);
+    const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} is on it.`);
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
-    await this.scheduleEscalation(ctx.tx, updated, round, 0, ctx.now);
+    await this.scheduleEscalation(ctx.tx, updated, round, 0, deliveredAt(verdict, ctx.now));
     return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} has been paged.`);
   }
 
@@ -145,10 +154,15 @@ export class IncidentService {
     }
     const level = Math.max(incident.escalationLevel, levelOf(incident.policy, target));
     const updated: Incident = { ...incident, escalationLevel: level, updatedAt: ctx.now };
+    const page = await this.pageNotification(ctx, updated, person, target,
+      rt`${principalName(this.world, ctx.caller)} asks for your help as ${target} on ${incidentHeadline(updated)}`);
+    const verdict = await ctx.decide(page);
+    if (verdict.action === 'skip' || verdict.action === 'drop') {
+      throw new Refusal(`${memberName(this.world, person)} (the ${target}) should not be disturbed now: ${verdict.reason}. ${target === 'mentor' ? `Escalate to the lead ("incident escalate ${incident.id} lead")` : 'Call a huddle with a reason if one hand is really not enough'}.`);
+    }
     await ctx.tx.updateIncident(updated);
     await this.event(ctx, updated, 'escalated', { target, member: person, manual: true });
-    await this.page(ctx, updated, person, target,
-      rt`${principalName(this.world, ctx.caller)} asks for your help as ${target} on ${incidentHeadline(updated)}`);
+    await this.sendPage(ctx, updated, person, target, page);
     return this.replyWithCard(ctx.tx, updated, rt`Escalated #${incident.id} to the ${target}, ${memberName(this.world, person)}.`);
   }
 
@@ -170,6 +184,8 @@ export class IncidentService {
           mentions: [member],
         },
         incidentId: incident.id,
+        role: 'team',
+        severity: incident.severity,
       });
     }
     await this.postRecord(ctx, incident, rt`Huddle called by ${by} on ${incidentHeadline(incident)}. Reason: ${reason}`);
@@ -199,20 +215,36 @@ export class IncidentService {
   async runEscalationStep(ctx: UseCaseContext, incident: Incident, payload: EscalationPayload): Promise<void> {
     if (incident.state !== 'open') return;
     const plan = escalationPlan(incident.policy);
-    const decision = decideStep(this.world, incident, payload.index);
-    for (const skip of decision.skipped) await this.event(ctx, incident, 'escalation-skipped', { step: skip.step, reason: skip.reason });
-    if (decision.index === null || decision.step === null || decision.person === null) return;
-    const waited = formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds'));
-    if (decision.step === 'oncall') {
-      await this.page(ctx, incident, decision.person, 'reminder', rt`Reminder: ${incidentHeadline(incident)} is still not acknowledged (${waited})`);
-    } else {
-      const updated: Incident = { ...incident, escalationLevel: levelOf(incident.policy, decision.step), updatedAt: ctx.now };
-      await ctx.tx.updateIncident(updated);
-      await this.event(ctx, updated, 'escalated', { target: decision.step, member: decision.person, manual: false });
-      await this.page(ctx, updated, decision.person, decision.step,
-        rt`Escalated to you as ${decision.step}: ${incidentHeadline(updated)} has not been acknowledged by ${memberName(this.world, incident.assignee)} for ${waited}`);
+    let from = payload.index;
+    let current = incident;
+    for (;;) {
+      const decision = decideStep(this.world, current, from);
+      for (const skip of decision.skipped) await this.event(ctx, current, 'escalation-skipped', { step: skip.step, reason: skip.reason });
+      if (decision.index === null || decision.step === null || decision.person === null) return;
+      const waited = formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds'));
+      const step = decision.step;
+      const headline = step === 'oncall'
+        ? rt`Reminder: ${incidentHeadline(current)} is still not acknowledged (${waited})`
+        : rt`Escalated to you as ${step}: ${incidentHeadline(current)} has not been acknowledged by ${memberName(this.world, incident.assignee)} for ${waited}`;
+      const page = await this.pageNotification(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, headline);
+      const verdict = await ctx.decide(page);
+      if (verdict.action === 'skip' && step !== 'oncall') {
+        // A plugin says this person should not be woken (e.g. quiet hours): the next step fires now.
+        await this.event(ctx, current, 'escalation-skipped', { step, member: decision.person, reason: verdict.reason });
+        from = decision.index + 1;
+        continue;
+      }
+      if (step !== 'oncall') {
+        current = { ...current, escalationLevel: levelOf(current.policy, step), updatedAt: ctx.now };
+        await ctx.tx.updateIncident(current);
+        await this.event(ctx, current, 'escalated', { target: step, member: decision.person, manual: false });
+      }
+      await this.sendPage(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, page);
+      // A page that waits (quiet hours) starts its ack timeout when it is delivered.
+      const next = verdict.action === 'defer' && verdict.until > ctx.now ? verdict.until : ctx.now;
+      if (decision.index + 1 < plan.length) await this.scheduleEscalation(ctx.tx, current, payload.round, decision.index + 1, next);
+      return;
     }
-    if (decision.index + 1 < plan.length) await this.scheduleEscalation(ctx.tx, incident, payload.round, decision.index + 1, ctx.now);
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -232,22 +264,36 @@ export class IncidentService {
     return ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind, actor: ctx.caller, data });
   }
 
-  /** page: a direct message that may ping exactly `member`, recorded as "notified". */
-  private async page(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, headline: RichText): Promise<void> {
-    const ev = await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'notified', actor: null, data: { member, step } });
+  /** page: a direct message that may ping exactly `member`, recorded as "notified". Returns the plugins' verdict. */
+  private async page(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, headline: RichText): Promise<NotifyDecision> {
+    const n = await this.pageNotification(ctx, incident, member, step, headline);
+    const verdict = await ctx.decide(n);
+    await this.sendPage(ctx, incident, member, step, n);
+    return verdict;
+  }
+
+  private async pageNotification(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, headline: RichText): Promise<Notification> {
     const timeline = await ctx.tx.timeline(incident.id);
-    ctx.tell({
-      key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'member', id: member })}`,
+    const seq = (timeline[timeline.length - 1]?.seq ?? 0) + 1; // the "notified" event sendPage appends
+    return {
+      key: `inc:${incident.id}:${seq}:${recipientKey({ kind: 'member', id: member })}`,
       recipient: { kind: 'member', id: member },
       message: {
         ...incidentMessage('page', this.world, incident, timeline, rt`${mention(member, memberName(this.world, member))} ${headline}`, [], actionsFor(incident)),
         mentions: [member],
       },
       incidentId: incident.id,
-    });
+      role: step === 'page' || step === 'reminder' ? 'oncall' : step === 'mentor' || step === 'lead' ? step : 'involved',
+      severity: incident.severity,
+    };
   }
 
-  private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update', headline: RichText, actions: Message['actions'] = []): Promise<void> {
+  private async sendPage(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, n: Notification): Promise<void> {
+    await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'notified', actor: null, data: { member, step } });
+    ctx.tell(n);
+  }
+
+  private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update', headline: RichText, actions: Message['actions'] = [], role: NotificationRole = 'involved'): Promise<void> {
     const timeline = await ctx.tx.timeline(incident.id);
     const last = timeline[timeline.length - 1];
     ctx.tell({
@@ -255,6 +301,8 @@ export class IncidentService {
       recipient,
       message: { ...incidentMessage(kind, this.world, incident, timeline, headline, [], [...actions]) },
       incidentId: incident.id,
+      role,
+      severity: incident.severity,
     });
   }
 
@@ -267,6 +315,7 @@ export class IncidentService {
       recipient: { kind: 'channel', team: incident.team },
       message: incidentMessage('incident-record', this.world, incident, timeline, headline),
       incidentId: incident.id,
+      role: 'channel',
     });
   }
 
@@ -276,7 +325,7 @@ export class IncidentService {
     if (incident.source !== 'chat') return;
     const involved = await this.involvedMembers(ctx.tx, incident);
     if (incident.reporter.kind === 'member' && involved.has(incident.reporter.id)) return; // told as a responder
-    await this.notify(ctx, incident, recipientOf(incident.reporter), 'incident-update', headline);
+    await this.notify(ctx, incident, recipientOf(incident.reporter), 'incident-update', headline, [], 'reporter');
   }
 
   /** tellInvolved: everyone paged for this incident (and huddle members), except the actor. */
@@ -303,6 +352,11 @@ export class IncidentService {
   private async replyWithCard(tx: StoreTx, incident: Incident, headline: RichText): Promise<Message> {
     return { ...(await this.card(tx, incident)), headline, actions: actionsFor(incident) };
   }
+}
+
+/** deliveredAt: when a page reaches its person: now, or when a plugin deferred it to. */
+function deliveredAt(verdict: NotifyDecision, now: DateTime): DateTime {
+  return verdict.action === 'defer' && verdict.until > now ? verdict.until : now;
 }
 
 function age(now: DateTime, then: DateTime): string {

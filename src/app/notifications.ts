@@ -6,6 +6,7 @@
 import type { DateTime } from 'luxon';
 import type { Principal } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
+import type { NotificationRole } from '../ports/plugin';
 import type { NewOutboxRow, Recipient } from '../ports/store';
 import type { AdapterRegistry } from './adapters';
 
@@ -15,6 +16,9 @@ export interface Notification {
   readonly recipient: Recipient;
   readonly message: Message;
   readonly incidentId: number | null;
+  /** Why this person is told; plugins (quiet hours) decide by it. Default: "member". */
+  readonly role?: NotificationRole;
+  readonly severity?: string;
 }
 
 export function recipientKey(r: Recipient): string {

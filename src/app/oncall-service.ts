@@ -12,13 +12,17 @@ import { mention, rt } from '../core/text/rich-text';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
 import { onCallNow, shiftsBetween } from './rotation-reader';
+import { ShiftWatch } from './shift-watch';
 import { TOKENS } from './tokens';
 
 const FORMAT = 'ccc dd LLL HH:mm ZZZZ';
 
 @injectable()
 export class OncallService {
-  constructor(@inject(TOKENS.World) private readonly world: World) {}
+  constructor(
+    @inject(TOKENS.World) private readonly world: World,
+    @inject(ShiftWatch) private readonly shiftWatch: ShiftWatch,
+  ) {}
 
   async who(ctx: UseCaseContext): Promise<Message> {
     const { team, now } = ctx;
@@ -43,6 +47,7 @@ export class OncallService {
     if (end <= start) throw new Refusal('The override ends before it starts; give an end after the start, or a length such as 8h.');
     if (end <= ctx.now) throw new Refusal('The override is entirely in the past; nothing would change.');
     const created = await ctx.tx.addOverride({ team: ctx.team.id, member, start, end, createdBy: this.callerName(ctx), reason: null });
+    await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
     this.tellMember(ctx, member, `ovr:${created.id}`, rt`${mention(member, memberName(this.world, member))} you are on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)} (override by ${this.callerName(ctx)}).`);
     return message('reply', rt`Override set: ${memberName(this.world, member)} is on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}.`);
   }
@@ -62,6 +67,7 @@ export class OncallService {
     const sb = shiftOf(b);
     const oa = await ctx.tx.addOverride({ team: ctx.team.id, member: b, start: sa.start, end: sa.end, createdBy: this.callerName(ctx), reason: `swap with ${a}` });
     const ob = await ctx.tx.addOverride({ team: ctx.team.id, member: a, start: sb.start, end: sb.end, createdBy: this.callerName(ctx), reason: `swap with ${b}` });
+    await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
     const describe = (m: MemberId, s: Shift): string => `${memberName(this.world, m)} covers ${this.when(ctx.team, s.start)} → ${this.when(ctx.team, s.end)}`;
     this.tellMember(ctx, a, `ovr:${ob.id}`, rt`Shift swap in ${ctx.team.name}: ${describe(a, sb)}; ${describe(b, sa)}.`);
     this.tellMember(ctx, b, `ovr:${oa.id}`, rt`Shift swap in ${ctx.team.name}: ${describe(b, sa)}; ${describe(a, sb)}.`);
@@ -72,13 +78,14 @@ export class OncallService {
     this.requireMember(ctx.team, member);
     if (end <= start) throw new Refusal('The absence ends before it starts; give an end after the start, or a length such as 2w.');
     const absence = await ctx.tx.addAbsence({ member, start, end });
+    for (const team of this.world.teams.values()) await this.shiftWatch.scheduleNext(ctx.tx, team, ctx.now);
     this.tellMember(ctx, member, `abs:${absence.id}`, rt`You are marked away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; the ${ctx.team.name} rotation skips you for shifts in that time.`);
     return message('reply', rt`${memberName(this.world, member)} is away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; overlapping shifts go to the next member in the rotation.`);
   }
 
   private tellMember(ctx: UseCaseContext, member: MemberId, key: string, text: ReturnType<typeof rt>): void {
     if (ctx.caller.kind === 'member' && ctx.caller.id === member) return;
-    ctx.tell({ key: `${key}:${recipientKey({ kind: 'member', id: member })}`, recipient: { kind: 'member', id: member }, message: message('notice', text, { mentions: [member] }), incidentId: null });
+    ctx.tell({ key: `${key}:${recipientKey({ kind: 'member', id: member })}`, recipient: { kind: 'member', id: member }, message: message('notice', text, { mentions: [member] }), incidentId: null, role: 'member' });
   }
 
   private requireMember(team: Team, member: MemberId): void {

@@ -6,6 +6,8 @@ export const TOKENS = {
   Logger: Symbol.for('onehand.Logger'),
   Adapters: Symbol.for('onehand.Adapters'),
   Settings: Symbol.for('onehand.Settings'),
+  Integrations: Symbol.for('onehand.Integrations'),
+  Plugins: Symbol.for('onehand.Plugins'),
 } as const;
 
 /** Settings: runtime knobs from config, defaulted there. */

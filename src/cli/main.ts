@@ -5,16 +5,20 @@
  */
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { formatProblems, loadConfigFile, resolveConfigPath, type OnehandConfig } from '../config';
 import type { Team } from '../core/model';
 import { onCallAt, shifts } from '../core/rotation/rotation';
 import type { RotationState } from '../core/rotation/types';
+import type { ActivePlugin } from '../app/plugin-host';
 import { parseClockOption } from '../runtime/clock';
+import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
 import { JsonLogger } from '../runtime/logger';
 import { defaultDataPath, openSqliteStore } from '../store/sqlite/sqlite-store';
 import { startBot } from './start';
+import { writeTeamsPackage } from '../../adapters/teams/package-cli';
 
 const USAGE = `Usage: onehand <command> [options]
 
@@ -25,6 +29,8 @@ Commands:
   check-config  validate a config file: onehand check-config [PATH]
   who           who is on call: onehand who --team T [--at ISO]
   schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]
+  teams-manifest  build the Teams app package: onehand teams-manifest --out DIR [--app-id GUID]
+                  (bot id from --app-id or $MICROSOFT_APP_ID; writes manifest.json, icons, onehand-teams.zip)
 
 Every command takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
 Data lives in $ONEHAND_DATA (default ./data/onehand.db).`;
@@ -43,6 +49,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await who(rest, env);
       case 'schedule':
         return await schedule(rest, env);
+      case 'teams-manifest':
+        return await teamsManifest(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -62,10 +70,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-function loadOrReport(path: string): OnehandConfig | null {
-  const result = loadConfigFile(path);
-  if (result.ok) return result.config;
-  process.stderr.write(`${path}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}:\n${formatProblems(result.problems)}\n`);
+/** loadOrReport loads the config and its plugins, or prints every problem and returns null. */
+function loadOrReport(path: string): { config: OnehandConfig; plugins: ActivePlugin[] } | null {
+  const result = loadConfigFile(path, BUILTIN_PLUGIN_NAMES);
+  const problems = result.ok ? [] : result.problems;
+  let plugins: ActivePlugin[] = [];
+  if (result.ok) {
+    const loaded = loadPlugins(result.config.plugins, result.config.world, dirname(resolvePath(path)));
+    if (loaded.ok) plugins = loaded.plugins;
+    else problems.push(...loaded.problems);
+  }
+  if (result.ok && problems.length === 0) return { config: result.config, plugins };
+  process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n`);
   return null;
 }
 
@@ -75,10 +91,10 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if ('error' in clockChoice) throw new UsageError(clockChoice.error);
   const loaded = loadOrReport(resolveConfigPath(values, env));
   if (!loaded) return 1;
-  const config = withEnvOverrides(loaded, env);
+  const config = withEnvOverrides(loaded.config, env);
   const logger = new JsonLogger((env.ONEHAND_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? (values.json ? 'warn' : 'info'));
   const bot = await startBot({
-    config, env, logger, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated,
+    config, env, logger, plugins: loaded.plugins, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated,
     json: values.json === true, input: process.stdin, forceConsole: values.console === true,
   });
   await bot.done;
@@ -104,16 +120,18 @@ function withEnvOverrides(config: OnehandConfig, env: NodeJS.ProcessEnv): Onehan
 function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
   const path = positionals[0] ?? resolveConfigPath(values, env);
-  const config = loadOrReport(path);
-  if (!config) return 1;
-  process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members)\n`);
+  const loaded = loadOrReport(path);
+  if (!loaded) return 1;
+  const { config, plugins } = loaded;
+  process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
   return 0;
 }
 
 async function teamArgs(args: string[], env: NodeJS.ProcessEnv, extra: Record<string, { type: 'string' | 'boolean' }>) {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, team: { type: 'string' }, ...extra } });
-  const config = loadOrReport(resolveConfigPath(values as { config?: string }, env));
-  if (!config) return null;
+  const loaded = loadOrReport(resolveConfigPath(values as { config?: string }, env));
+  if (!loaded) return null;
+  const { config } = loaded;
   const teamId = values.team as string | undefined;
   if (!teamId) throw new UsageError(`--team is required (teams: ${[...config.world.teams.keys()].join(', ')})`);
   const team = config.world.teams.get(teamId);
@@ -171,6 +189,18 @@ async function schedule(args: string[], env: NodeJS.ProcessEnv): Promise<number>
   } else {
     for (const s of list) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}${s.override ? '  (override)' : ''}\n`);
   }
+  return 0;
+}
+
+async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, config: { type: 'string' }, 'app-id': { type: 'string' }, version: { type: 'string' }, website: { type: 'string' } } });
+  if (!values.out) throw new UsageError('--out DIR is required (where manifest.json, the icons and onehand-teams.zip go)');
+  const appId = values['app-id'] ?? env.MICROSOFT_APP_ID?.trim() ?? '';
+  if (appId === '') throw new UsageError('the bot\'s Microsoft App ID is missing: set MICROSOFT_APP_ID or pass --app-id GUID');
+  // A config given explicitly is checked, so an admin learns of problems before uploading the app.
+  if (values.config && !loadOrReport(values.config)) return 1;
+  const written = await writeTeamsPackage({ out: values.out, appId, version: values.version, websiteUrl: values.website });
+  process.stdout.write(`wrote ${written.join(', ')}\nupload ${written[written.length - 1]} in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center\n`);
   return 0;
 }
 

@@ -4,6 +4,7 @@
  * one entry here; the core never learns its name.
  */
 import { discordPlatform } from '../../adapters/discord';
+import { teamsPlatform } from '../../adapters/teams';
 import type { OnehandConfig } from '../config';
 import type { HttpServer } from '../http/server';
 import type { ChatAdapter } from '../ports/chat-adapter';
@@ -21,4 +22,4 @@ export interface PlatformInput {
 
 export type PlatformFactory = (input: PlatformInput) => ChatAdapter | null;
 
-export const PLATFORMS: readonly PlatformFactory[] = [discordPlatform];
+export const PLATFORMS: readonly PlatformFactory[] = [discordPlatform, teamsPlatform];

@@ -7,8 +7,10 @@ import { ConsoleAdapter } from '../../adapters/console/console-adapter';
 import { ConsoleSession } from '../../adapters/console/console-session';
 import type { OnehandApp } from '../app/app';
 import { buildApp } from '../app/container';
+import type { ActivePlugin } from '../app/plugin-host';
 import type { OnehandConfig } from '../config';
 import { HttpServer } from '../http/server';
+import { readIntegrationSecrets, registerWebhooks } from '../intake/webhooks';
 import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -18,6 +20,7 @@ import { PLATFORMS } from './platforms';
 
 export interface StartOptions {
   readonly config: OnehandConfig;
+  readonly plugins?: readonly ActivePlugin[];
   readonly dataPath: string;
   readonly clock: Clock;
   readonly simulated: SimulatedClock | null;
@@ -41,6 +44,8 @@ export interface RunningBot {
 
 export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, clock, simulated, logger, env } = options;
+  // Integration secrets are read first: a missing variable stops the start before anything opens.
+  const secrets = readIntegrationSecrets(config.integrations, env);
   const store = await openSqliteStore(options.dataPath, { clock });
   const http = new HttpServer(logger);
   const adapters: ChatAdapter[] = [];
@@ -60,7 +65,10 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     logger,
     settings: { timerPeriodMs: config.timers.periodMs, instanceId: `${os.hostname()}:${process.pid}` },
     adapters,
+    plugins: options.plugins ?? [],
+    integrations: config.integrations,
   });
+  registerWebhooks(http, { intake: app.intake, integrations: config.integrations, secrets, clock, logger });
   http.route('GET', '/healthz', async () => {
     const health = await app.health();
     return { status: health.ok ? 200 : 503, body: health };

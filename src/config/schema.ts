@@ -136,6 +136,64 @@ const teamSchema: SchemaObject = {
   },
 };
 
+/** INTEGRATION_TYPES: the webhook formats `POST /webhooks/ID` understands. */
+export const INTEGRATION_TYPES = ['alertmanager', 'grafana', 'generic'] as const;
+
+const integrationSchema: SchemaObject = {
+  type: 'object',
+  description: 'an integration: a mapping with id, type, team and token_env (or hmac_secret_env for generic)',
+  additionalProperties: false,
+  required: ['id', 'type', 'team'],
+  properties: {
+    id: id('an integration id, used in the URL /webhooks/ID', 'alertmanager'),
+    type: { type: 'string', enum: [...INTEGRATION_TYPES], description: 'an integration type: "alertmanager", "grafana" or "generic"' },
+    team: ref('the team id the alerts page, e.g. "payments"'),
+    name: { type: ['string', 'null'], description: 'a display name such as "Prometheus (prod)"' },
+    token_env: ref('the name of an environment variable holding the bearer token, e.g. ONEHAND_AM_TOKEN', true),
+    hmac_secret_env: ref('the name of an environment variable holding the HMAC secret, e.g. ONEHAND_HOOK_SECRET', true),
+    severity: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { label: severity, map: { critical: sev1, warning: sev3 }, default: sev3 }',
+      additionalProperties: false,
+      properties: {
+        label: { type: ['string', 'null'], minLength: 1, description: 'the alert label that carries the severity, e.g. severity' },
+        map: {
+          type: ['object', 'null'],
+          description: 'a mapping of label value to severity, e.g. { critical: sev1, warning: sev3 }',
+          additionalProperties: { type: 'string', enum: ['sev1', 'sev2', 'sev3', 'sev4'], description: 'a severity: sev1, sev2, sev3 or sev4' },
+        },
+        default: { type: ['string', 'null'], enum: ['sev1', 'sev2', 'sev3', 'sev4', null], description: 'a severity: sev1, sev2, sev3 or sev4' },
+      },
+    },
+    fingerprint_labels: {
+      type: ['array', 'null'],
+      items: { type: 'string', minLength: 1, description: 'a label name such as alertname' },
+      description: 'a list of label names whose values identify one problem, e.g. [alertname, service]',
+    },
+    resolve: { type: ['string', 'null'], enum: ['all', 'any', null], description: '"all" (an incident resolves when all its alerts are resolved) or "any"' },
+    reopen_window: { type: ['string', 'null'], description: DURATION_HINT },
+    max_body: { type: ['string', 'integer', 'null'], description: 'a size such as "1MiB", "512KiB" or a number of bytes' },
+    rate_limit: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { requests: 60, per: 1m }',
+      additionalProperties: false,
+      properties: {
+        requests: { type: ['integer', 'null'], minimum: 1, description: 'a whole number of requests, at least 1' },
+        per: { type: ['string', 'null'], description: DURATION_HINT },
+      },
+    },
+    storm: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { threshold: 10, window: 5m }',
+      additionalProperties: false,
+      properties: {
+        threshold: { type: ['integer', 'null'], minimum: 1, description: 'a whole number of new incidents, at least 1' },
+        window: { type: ['string', 'null'], description: DURATION_HINT },
+      },
+    },
+  },
+};
+
 /** configSchema is the whole file. Ajv runs it with allErrors, so every structural problem is listed. */
 export const configSchema: SchemaObject = {
   type: 'object',
@@ -192,6 +250,11 @@ export const configSchema: SchemaObject = {
         api_base: ref('a base URL such as "https://discord.com/api" (tests point it at a loopback fake)', true),
         token_env: ref('the name of the environment variable holding the bot token, default DISCORD_TOKEN', true),
       },
+    },
+    integrations: {
+      type: ['array', 'null'],
+      items: integrationSchema,
+      description: 'a list of integrations (monitoring webhooks), each with id, type, team and a secret from the environment',
     },
     plugins: {
       type: ['object', 'null'],

@@ -17,6 +17,8 @@ export interface OnehandConfig {
   http: { port: number | null; host: string };
   /** `discord:` settings (ids are not secrets; the token comes from the env var named by tokenEnv). */
   discord: DiscordSettings;
+  /** `integrations:` monitoring webhooks (POST /webhooks/ID), defaults filled in. */
+  integrations: IntegrationConfig[];
   /** The file the config came from, or null when it was parsed from text. */
   sourcePath: string | null;
 }
@@ -34,4 +36,30 @@ export interface DiscordSettings {
   apiBase: string | null;
   /** Environment variable that holds the bot token (default DISCORD_TOKEN). */
   tokenEnv: string;
+}
+
+export type IntegrationType = 'alertmanager' | 'grafana' | 'generic';
+
+/**
+ * IntegrationConfig: one monitoring webhook. Secrets are never here: `tokenEnv` / `hmacSecretEnv`
+ * name environment variables, read (and checked to be set) when the bot starts.
+ */
+export interface IntegrationConfig {
+  id: string;
+  type: IntegrationType;
+  /** Display name, used as the reporter's name (default e.g. "Alertmanager (prom)"). */
+  name: string;
+  team: string;
+  /** Bearer token variable (alertmanager, grafana). */
+  tokenEnv: string | null;
+  /** HMAC-SHA256 secret variable (generic). */
+  hmacSecretEnv: string | null;
+  severity: { label: string; map: Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>; default: 'sev1' | 'sev2' | 'sev3' | 'sev4' };
+  /** Label names whose values identify one problem; null: the sender's fingerprint, else a hash of all labels. */
+  fingerprintLabels: string[] | null;
+  resolve: 'all' | 'any';
+  reopenWindowMs: number;
+  maxBodyBytes: number;
+  rateLimit: { requests: number; perMs: number };
+  storm: { threshold: number; windowMs: number };
 }

@@ -46,7 +46,7 @@ import {
   type PathSegment,
 } from './problems';
 import { configSchema, ID_PATTERN, IDENTITY_KEYS, isSecretKey } from './schema';
-import type { ConfigResult, OnehandConfig } from './types';
+import type { ConfigResult, IntegrationConfig, IntegrationType, OnehandConfig } from './types';
 
 export { formatProblems, type ConfigProblem } from './problems';
 export type { ConfigResult, OnehandConfig } from './types';
@@ -460,15 +460,20 @@ function checkMeaning(
   if (isRecord(data.plugins)) {
     const available = knownPlugins.length === 0 ? 'none yet' : knownPlugins.join(', ');
     for (const [name, section] of Object.entries(data.plugins)) {
-      if (knownPlugins.includes(name)) {
+      const module = isRecord(section) ? section.module : undefined;
+      if (knownPlugins.includes(name) || (typeof module === 'string' && module.trim() !== '')) {
+        // Built-ins by name; third-party plugins name their module (an npm package or a ./path).
         pluginEntries.push([name, section]);
+      } else if (module !== undefined) {
+        sink.add(['plugins', name, 'module'], 'must be an npm package name or a path such as "./plugins/my-plugin"');
       } else {
-        sink.add(['plugins', name], `no plugin named "${name}" (available: ${available})${didYouMean(name, knownPlugins)}`);
+        sink.add(['plugins', name], `no plugin named "${name}" (available: ${available})${didYouMean(name, knownPlugins)}; a third-party plugin names its code with "module: <npm package or ./path>"`);
       }
     }
   }
 
   const plugins: Record<string, unknown> = Object.fromEntries(pluginEntries);
+  const integrations = readIntegrations(data.integrations, ids, sink);
 
   if (sink.problems.length === 0) {
     for (const path of unbuilt) sink.add(path, 'is not valid (no specific problem was found; please report this)');
@@ -484,7 +489,135 @@ function checkMeaning(
     apiBase: str(d.api_base),
     tokenEnv: str(d.token_env) ?? 'DISCORD_TOKEN',
   };
-  return { world, plugins, timers: { periodMs }, http: { port, host }, discord };
+  return { world, plugins, timers: { periodMs }, http: { port, host }, discord, integrations };
+}
+
+const INTEGRATION_DEFAULTS = {
+  severityLabel: 'severity',
+  severityMap: { critical: 'sev1', error: 'sev2', warning: 'sev3', info: 'sev4' } as Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>,
+  severity: 'sev3' as const,
+  reopenWindow: '1h',
+  maxBody: 1024 * 1024,
+  rateRequests: 60,
+  ratePer: '1m',
+  stormThreshold: 10,
+  stormWindow: '5m',
+};
+
+const TYPE_NAMES: Record<IntegrationType, string> = { alertmanager: 'Alertmanager', grafana: 'Grafana', generic: 'Webhook' };
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * readIntegrations checks `integrations:`: unique ids, a known team, the secret variable the type
+ * needs (token_env for alertmanager and grafana, hmac_secret_env for generic; the variable itself is
+ * read at start, since the environment differs per deployment), durations and sizes.
+ */
+function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): IntegrationConfig[] {
+  if (!Array.isArray(raw)) return [];
+  const out: IntegrationConfig[] = [];
+  const seen = new Map<string, number>();
+  raw.forEach((entry, i) => {
+    if (!isRecord(entry)) return;
+    const path: PathSegment[] = ['integrations', i];
+    let ok = true;
+    const id = asString(entry.id);
+    if (id === undefined || !ID_RE.test(id)) ok = false;
+    else if (seen.has(id)) {
+      sink.add([...path, 'id'], `"${id}" is already the id of integrations[${seen.get(id)}]; give each integration a unique id`);
+      ok = false;
+    } else seen.set(id, i);
+    const type = asString(entry.type) as IntegrationType | undefined;
+    if (type === undefined || !(type in TYPE_NAMES)) ok = false;
+    const team = asString(entry.team);
+    if (team === undefined) ok = false;
+    else if (!ids.teams.has(team)) {
+      sink.add([...path, 'team'], unknownRef('team', team, ids.teams, 'teams'));
+      ok = false;
+    }
+    const envName = (key: 'token_env' | 'hmac_secret_env'): string | null => {
+      const v = entry[key];
+      if (typeof v !== 'string') return null;
+      if (!ENV_NAME_RE.test(v.trim())) {
+        sink.add([...path, key], `"${v}" is not an environment variable name; write a name such as ONEHAND_${key === 'token_env' ? 'AM_TOKEN' : 'HOOK_SECRET'}`);
+        ok = false;
+        return null;
+      }
+      return v.trim();
+    };
+    const tokenEnv = envName('token_env');
+    const hmacSecretEnv = envName('hmac_secret_env');
+    if (type === 'generic') {
+      if (hmacSecretEnv === null && (entry.hmac_secret_env === undefined || entry.hmac_secret_env === null)) {
+        sink.add([...path, 'hmac_secret_env'], 'missing; a generic integration is signed: add "hmac_secret_env:" with the name of an environment variable holding the HMAC secret');
+        ok = false;
+      }
+      if (tokenEnv !== null) {
+        sink.add([...path, 'token_env'], 'a generic integration is authenticated by its HMAC signature; remove "token_env" and use "hmac_secret_env"');
+        ok = false;
+      }
+    } else if (type !== undefined && type in TYPE_NAMES) {
+      if (tokenEnv === null && (entry.token_env === undefined || entry.token_env === null)) {
+        sink.add([...path, 'token_env'], `missing; ${type} sends a bearer token: add "token_env:" with the name of an environment variable holding it`);
+        ok = false;
+      }
+      if (hmacSecretEnv !== null) {
+        sink.add([...path, 'hmac_secret_env'], `${type} cannot sign its body; remove "hmac_secret_env" and use "token_env" (a bearer token)`);
+        ok = false;
+      }
+    }
+    const sev = isRecord(entry.severity) ? entry.severity : {};
+    const severityLabel = typeof sev.label === 'string' ? sev.label : INTEGRATION_DEFAULTS.severityLabel;
+    const severityMap = isRecord(sev.map) ? (sev.map as Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>) : INTEGRATION_DEFAULTS.severityMap;
+    const severityDefault = typeof sev.default === 'string' ? (sev.default as 'sev1') : INTEGRATION_DEFAULTS.severity;
+    let fingerprintLabels: string[] | null = null;
+    if (Array.isArray(entry.fingerprint_labels)) {
+      if (entry.fingerprint_labels.length === 0) {
+        sink.add([...path, 'fingerprint_labels'], 'is an empty list; list label names such as [alertname, service], or remove it to use the sender\'s fingerprint');
+        ok = false;
+      } else fingerprintLabels = entry.fingerprint_labels.filter((l): l is string => typeof l === 'string');
+    }
+    const reopenWindowMs = readDurationMs(entry, 'reopen_window', path, INTEGRATION_DEFAULTS.reopenWindow, sink);
+    const rate = isRecord(entry.rate_limit) ? entry.rate_limit : {};
+    const perMs = readDurationMs(rate, 'per', [...path, 'rate_limit'], INTEGRATION_DEFAULTS.ratePer, sink);
+    if (perMs === 0) sink.add([...path, 'rate_limit', 'per'], 'must be longer than 0s; write a duration such as "1m"');
+    const storm = isRecord(entry.storm) ? entry.storm : {};
+    const windowMs = readDurationMs(storm, 'window', [...path, 'storm'], INTEGRATION_DEFAULTS.stormWindow, sink);
+    if (windowMs === 0) sink.add([...path, 'storm', 'window'], 'must be longer than 0s; write a duration such as "5m"');
+    const maxBodyBytes = readSize(entry.max_body, [...path, 'max_body'], sink);
+    if (!ok || id === undefined || type === undefined || team === undefined || reopenWindowMs === undefined || perMs === undefined
+      || !perMs || windowMs === undefined || !windowMs || maxBodyBytes === undefined) return;
+    out.push({
+      id,
+      type,
+      name: typeof entry.name === 'string' && entry.name.trim() !== '' ? entry.name.trim() : `${TYPE_NAMES[type]} (${id})`,
+      team,
+      tokenEnv,
+      hmacSecretEnv,
+      severity: { label: severityLabel, map: { ...severityMap }, default: severityDefault },
+      fingerprintLabels,
+      resolve: entry.resolve === 'any' ? 'any' : 'all',
+      reopenWindowMs,
+      maxBodyBytes,
+      rateLimit: { requests: typeof rate.requests === 'number' ? rate.requests : INTEGRATION_DEFAULTS.rateRequests, perMs },
+      storm: { threshold: typeof storm.threshold === 'number' ? storm.threshold : INTEGRATION_DEFAULTS.stormThreshold, windowMs },
+    });
+  });
+  return out;
+}
+
+const SIZE_RE = /^\s*(\d+)\s*(b|kib|kb|mib|mb)?\s*$/i;
+const SIZE_UNITS: Record<string, number> = { b: 1, kib: 1024, kb: 1000, mib: 1024 * 1024, mb: 1000 * 1000 };
+
+/** readSize reads a body size ("1MiB", "512KiB", 2048) in bytes; the default is 1 MiB. */
+function readSize(value: unknown, path: PathSegment[], sink: ProblemSink): number | undefined {
+  if (value === undefined || value === null) return INTEGRATION_DEFAULTS.maxBody;
+  const m = SIZE_RE.exec(String(value));
+  const bytes = m ? Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    sink.add(path, `${JSON.stringify(value)} is not a size; write e.g. "1MiB", "512KiB" or a number of bytes`);
+    return undefined;
+  }
+  return bytes;
 }
 
 /** collectIds returns every string id in a list and reports duplicates. */

@@ -3,6 +3,7 @@
  * known caller, and delivering the messages the core addressed. It never chooses recipients or
  * mentions: a Delivery names exactly one recipient and the members the message may ping.
  */
+import type { CommandSpec } from '../core/commands/spec';
 import type { Principal } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 import type { TeamId } from '../core/model';
@@ -35,6 +36,8 @@ export interface OpenIncident {
  */
 export interface AdapterContext {
   readonly onCommand: CommandHandler;
+  /** The whole command grammar (core and plugin commands), to generate platform command lists. */
+  readonly commands: readonly CommandSpec[];
   readonly kv: {
     get(key: string): Promise<unknown>;
     set(key: string, value: unknown): Promise<void>;

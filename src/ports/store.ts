@@ -67,6 +67,52 @@ export interface IncidentFilter {
   readonly limit?: number;
 }
 
+/** IntakeGroupState: a fingerprint's incident as seen while counting one more alert for it. */
+export interface IntakeGroupState {
+  /** null for a fingerprint seen for the first time (or whose incident was deleted). */
+  readonly incidentId: number | null;
+  readonly incidentState: IncidentState | null;
+  readonly resolvedAt: DateTime | null;
+  /** Alert notifications received for the current incident, this one included. */
+  readonly count: number;
+  readonly firstSeen: DateTime;
+  readonly lastSeen: DateTime;
+}
+
+/** IntakeAlert: one alert as an integration sent it; labels and annotations are untrusted text. */
+export interface IntakeAlert {
+  readonly integration: string;
+  /** The group (incident) fingerprint. */
+  readonly fingerprint: string;
+  /** The alert's own identity inside the group (its sender fingerprint, or a hash of its labels). */
+  readonly alertKey: string;
+  readonly status: 'firing' | 'resolved';
+  /** startsAt as sent (a new value means a new firing of the same alert), or null. */
+  readonly startsAt: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** AlertChange: what the alert's row said before the latest observation (null status: first time). */
+export interface AlertChange {
+  readonly previousStatus: 'firing' | 'resolved' | null;
+  readonly previousStartsAt: string | null;
+}
+
+/** StormRow: an alert storm of a team; active while endedAt is null (at most one per team). */
+export interface StormRow {
+  readonly id: number;
+  readonly team: TeamId;
+  readonly member: MemberId;
+  readonly integration: string;
+  readonly startedAt: DateTime;
+  readonly lastAt: DateTime;
+  readonly incidents: number;
+  /** Bumped at each summary update, so each update has its own outbox key. */
+  readonly version: number;
+  readonly endedAt: DateTime | null;
+}
+
 export interface StoreTx {
   insertIncident(incident: NewIncident): Promise<Incident>;
   getIncident(id: number): Promise<Incident | null>;
@@ -108,6 +154,28 @@ export interface StoreTx {
   nextDeliveryDue(): Promise<DateTime | null>;
   /** Pending deliveries (not yet sent, not given up). */
   outboxDepth(): Promise<number>;
+
+  /**
+   * observeIntakeGroup counts one alert notification for (integration, fingerprint) and returns the
+   * group's incident; the row is created (without incident) the first time. The primary key makes
+   * this the only row for the fingerprint, whoever writes it.
+   */
+  observeIntakeGroup(integration: string, fingerprint: string, now: DateTime): Promise<IntakeGroupState>;
+  /** setIntakeGroupIncident points the group at a (new) incident and restarts its count at 1. */
+  setIntakeGroupIncident(integration: string, fingerprint: string, incidentId: number, now: DateTime): Promise<void>;
+  /** intakeGroupOf: the group that feeds `incidentId`, or null. */
+  intakeGroupOf(incidentId: number): Promise<{ integration: string; fingerprint: string; count: number; firstSeen: DateTime; lastSeen: DateTime } | null>;
+  /** observeIntakeAlert records the alert as last received and says what it was before. */
+  observeIntakeAlert(alert: IntakeAlert, now: DateTime): Promise<AlertChange>;
+  /** How many alerts of the group are firing. */
+  firingIntakeAlerts(integration: string, fingerprint: string): Promise<number>;
+  /** How many incidents of `team` whose source starts with `sourcePrefix` opened at or after `since`. */
+  countIncidentsSince(team: TeamId, sourcePrefix: string, since: DateTime): Promise<number>;
+  activeStorm(team: TeamId): Promise<StormRow | null>;
+  getStorm(id: number): Promise<StormRow | null>;
+  /** Throws (UNIQUE constraint) when the team has an active storm already. */
+  insertStorm(storm: Omit<StormRow, 'id'>): Promise<StormRow>;
+  updateStorm(storm: StormRow): Promise<void>;
 
   kvGet(namespace: string, key: string): Promise<unknown>;
   kvSet(namespace: string, key: string, value: unknown): Promise<void>;

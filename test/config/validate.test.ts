@@ -450,7 +450,7 @@ describe('plugins', () => {
   it('refuses every plugin while none exist', () => {
     const c = validConfig();
     c.plugins = { foo: {} };
-    expect(problemAt(problemsOf(c), 'plugins.foo').message).toBe('no plugin named "foo" (available: none yet)');
+    expect(problemAt(problemsOf(c), 'plugins.foo').message).toMatch(/^no plugin named "foo" \(available: none yet\); a third-party plugin names its code with "module/);
   });
 
   it('accepts known plugin names passed in, and suggests close ones', () => {
@@ -459,7 +459,7 @@ describe('plugins', () => {
     const problems = problemsOf(c, ['quiet-hours', 'handoff-summary']);
     expect(problems).toHaveLength(1);
     expect(problemAt(problems, 'plugins.handoff-sumary').message).toBe(
-      'no plugin named "handoff-sumary" (available: quiet-hours, handoff-summary); did you mean "handoff-summary"?',
+      'no plugin named "handoff-sumary" (available: quiet-hours, handoff-summary); did you mean "handoff-summary"?; a third-party plugin names its code with "module: <npm package or ./path>"',
     );
     delete c.plugins['handoff-sumary'];
     const result = parse(c, ['quiet-hours']);

@@ -17,7 +17,9 @@ import { DateTime } from 'luxon';
 import { buildApp } from '../../src/app/container';
 import type { ChatAdapter } from '../../src/ports/chat-adapter';
 import type { OnehandApp } from '../../src/app/app';
+import type { ActivePlugin } from '../../src/app/plugin-host';
 import { parseConfig, type OnehandConfig } from '../../src/config';
+import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../../src/runtime/plugin-loader';
 import type { Principal } from '../../src/core/incident/types';
 import type { Message } from '../../src/core/messages/message';
 import { toPlain } from '../../src/core/text/rich-text';
@@ -40,6 +42,8 @@ export interface HarnessOptions {
   readonly adapters?: (input: { config: OnehandConfig; clock: SimulatedClock; logger: MemoryLogger }) => ChatAdapter[];
   /** Whether the recording adapter is registered with the app (default true). */
   readonly recording?: boolean;
+  /** Set by start from the config's plugins section (paths relative to the repository root). */
+  readonly activePlugins?: readonly ActivePlugin[];
 }
 
 export class Harness {
@@ -55,9 +59,13 @@ export class Harness {
     private readonly options: HarnessOptions = {},
   ) {}
 
-  static async start(options: HarnessOptions = {}): Promise<Harness> {
-    const parsed = parseConfig(options.config ?? TEST_CONFIG);
+  static async start(startOptions: HarnessOptions = {}): Promise<Harness> {
+    let options = startOptions;
+    const parsed = parseConfig(options.config ?? TEST_CONFIG, undefined, BUILTIN_PLUGIN_NAMES);
     if (!parsed.ok) throw new Error(`test config is invalid:\n${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`);
+    const loaded = loadPlugins(parsed.config.plugins, parsed.config.world, path.resolve(__dirname, '..', '..'));
+    if (!loaded.ok) throw new Error(`test plugins are invalid:\n${loaded.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`);
+    options = { ...options, activePlugins: loaded.plugins };
     const clock = new SimulatedClock(DateTime.fromISO(options.at ?? TUESDAY, { setZone: true }));
     const dbPath = options.dbPath ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-')), 'onehand.db');
     const { adapter, app } = await Harness.boot(parsed.config, clock, dbPath, options);
@@ -76,6 +84,7 @@ export class Harness {
       logger,
       settings: { timerPeriodMs: 1000, instanceId: 'harness' },
       adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
+      plugins: options.activePlugins ?? [],
     });
     await app.start({ loop: false });
     await app.scheduler.tick();

@@ -2,15 +2,15 @@
  * helpText renders the command reference from COMMANDS: the overview, or one command in detail.
  * Returns null when the topic names no command.
  */
-import { COMMANDS, commandName, usage } from './spec';
+import { COMMANDS, commandName, usage, type CommandSpec } from './spec';
 
-export function helpOverview(): string[] {
-  return COMMANDS.filter((c) => c.group !== 'help').map((c) => `${usage(c)} — ${c.summary}`);
+export function helpOverview(commands: readonly CommandSpec[] = COMMANDS): string[] {
+  return commands.filter((c) => c.group !== 'help').map((c) => `${usage(c)} — ${c.summary}`);
 }
 
-export function helpFor(topic: string): string[] | null {
+export function helpFor(topic: string, commands: readonly CommandSpec[] = COMMANDS): string[] | null {
   const wanted = topic.trim().toLowerCase().replace(/\s+/g, ' ');
-  const matches = COMMANDS.filter((c) => commandName(c) === wanted || c.group === wanted);
+  const matches = commands.filter((c) => commandName(c) === wanted || c.group === wanted);
   if (matches.length === 0) return null;
   return matches.flatMap((c) => [
     `${usage(c)} — ${c.summary}`,

@@ -33,22 +33,23 @@ export function tokenize(line: string): string[] {
 
 const INSTANT = /^(now|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})?)?)$/i;
 
-export function parseCommand(line: string): ParseResult {
+/** parseCommand reads `line` against `commands` (the core's COMMANDS plus any plugin commands). */
+export function parseCommand(line: string, commands: readonly CommandSpec[] = COMMANDS): ParseResult {
   const raw = line.trim().replace(/^\//, '');
   if (raw === '') return fail('Empty command.', null, 'Type "help" for the list of commands.');
   const words = tokenize(raw);
   const group = (words[0] ?? '').toLowerCase();
   if (group === 'help' || group === '?') {
-    const spec = findCommand('help', '') as CommandSpec;
+    const spec = findCommand('help', '', commands) as CommandSpec;
     const topic = words.slice(1).join(' ');
     return { ok: true, command: { spec, args: { command: topic || undefined }, options: {} } };
   }
-  const groupSpecs = COMMANDS.filter((c) => c.group === group);
+  const groupSpecs = commands.filter((c) => c.group === group);
   if (groupSpecs.length === 0) {
     return fail(`Unknown command "${truncate(words[0] ?? '')}".`, null, 'Commands start with "oncall", "incident" or "help".');
   }
   const name = (words[1] ?? '').toLowerCase();
-  const spec = findCommand(group, name);
+  const spec = findCommand(group, name, commands);
   if (!spec) {
     const names = groupSpecs.map((c) => c.name).join(', ');
     const what = name ? `"${group} ${truncate(name)}" is not a command` : `"${group}" needs a subcommand`;

@@ -157,6 +157,6 @@ export function usage(spec: CommandSpec): string {
   return [commandName(spec), ...args, ...opts].join(' ');
 }
 
-export function findCommand(group: string, name: string): CommandSpec | undefined {
-  return COMMANDS.find((c) => c.group === group && c.name === name);
+export function findCommand(group: string, name: string, commands: readonly CommandSpec[] = COMMANDS): CommandSpec | undefined {
+  return commands.find((c) => c.group === group && c.name === name);
 }

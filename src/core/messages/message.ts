@@ -42,6 +42,12 @@ export interface Message {
   readonly actions: readonly IncidentAction[];
   /** Members a renderer may ping. Everything else renders as plain names. */
   readonly mentions: readonly MemberId[];
+  /**
+   * Messages to one recipient with the same `updateKey` are versions of one message (an alert
+   * storm summary that grows): a platform that can edit what it sent edits the first one in place;
+   * the others post each version. Absent: every message stands alone.
+   */
+  readonly updateKey?: string;
   /** True when the answer is for the caller's eyes only (errors, refusals, help). */
   readonly private?: boolean;
 }

@@ -120,6 +120,61 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'alert intake',
+    sql: `
+      -- One row per problem an integration reports: the fingerprint's incident. The primary key is
+      -- what makes "one incident per fingerprint" hold, also across replicas: a second writer's
+      -- INSERT ... ON CONFLICT lands on the existing row instead of opening a second incident.
+      -- The row outlives the incident's resolution so a re-fire within reopen_window reopens it.
+      CREATE TABLE intake_groups (
+        integration TEXT    NOT NULL,
+        fingerprint TEXT    NOT NULL,
+        incident_id INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+        count       INTEGER NOT NULL, -- alert notifications received for the current incident
+        first_seen  INTEGER NOT NULL,
+        last_seen   INTEGER NOT NULL,
+        PRIMARY KEY (integration, fingerprint)
+      ) WITHOUT ROWID;
+      CREATE INDEX intake_groups_incident ON intake_groups (incident_id);
+
+      -- The alerts of a group (several when fingerprint_labels groups them), as last received.
+      -- prev_status / prev_starts_at hold the values before the latest upsert (SQLite evaluates SET
+      -- against the old row), so one statement both records an alert and tells what changed.
+      CREATE TABLE intake_alerts (
+        integration    TEXT    NOT NULL,
+        fingerprint    TEXT    NOT NULL,
+        alert_key      TEXT    NOT NULL,
+        status         TEXT    NOT NULL, -- firing | resolved
+        starts_at      TEXT,
+        prev_status    TEXT,
+        prev_starts_at TEXT,
+        labels         TEXT    NOT NULL, -- JSON object, untrusted
+        annotations    TEXT    NOT NULL, -- JSON object, untrusted
+        count          INTEGER NOT NULL,
+        first_seen     INTEGER NOT NULL,
+        last_seen      INTEGER NOT NULL,
+        PRIMARY KEY (integration, fingerprint, alert_key)
+      ) WITHOUT ROWID;
+
+      -- Alert storms: at most one active storm per team (the partial unique index).
+      CREATE TABLE intake_storms (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        team        TEXT    NOT NULL,
+        member      TEXT    NOT NULL, -- the on-call who gets the summary
+        integration TEXT    NOT NULL,
+        started_at  INTEGER NOT NULL,
+        last_at     INTEGER NOT NULL,
+        incidents   INTEGER NOT NULL,
+        version     INTEGER NOT NULL,
+        ended_at    INTEGER
+      );
+      CREATE UNIQUE INDEX intake_storms_active ON intake_storms (team) WHERE ended_at IS NULL;
+
+      CREATE INDEX incidents_team_opened ON incidents (team, opened_at);
+    `,
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */

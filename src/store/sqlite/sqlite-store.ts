@@ -21,7 +21,11 @@ import { DateTime } from 'luxon';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import type {
+  AlertChange,
   IncidentFilter,
+  IntakeAlert,
+  IntakeGroupState,
+  StormRow,
   NewOutboxRow,
   OutboxRow,
   Recipient,
@@ -227,6 +231,34 @@ interface OutboxDbRow {
   created_at: number;
 }
 
+interface IntakeGroupDbRow {
+  incident_id: number | null;
+  count: number;
+  first_seen: number;
+  last_seen: number;
+  state: string | null;
+  resolved_at: number | null;
+}
+
+interface StormDbRow {
+  id: number;
+  team: string;
+  member: string;
+  integration: string;
+  started_at: number;
+  last_at: number;
+  incidents: number;
+  version: number;
+  ended_at: number | null;
+}
+
+function toStorm(r: StormDbRow): StormRow {
+  return {
+    id: r.id, team: r.team, member: r.member, integration: r.integration, startedAt: fromMs(r.started_at),
+    lastAt: fromMs(r.last_at), incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
+  };
+}
+
 const INCIDENT_COLUMNS =
   'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
 
@@ -282,6 +314,30 @@ const SQL = {
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
   nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
     FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
+  observeIntakeGroup: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
+    VALUES (?1, ?2, NULL, 1, ?3, ?3)
+    ON CONFLICT (integration, fingerprint) DO UPDATE SET count = count + 1, last_seen = MAX(last_seen, excluded.last_seen)
+    RETURNING incident_id, count, first_seen, last_seen,
+      (SELECT state FROM incidents WHERE id = incident_id) AS state,
+      (SELECT resolved_at FROM incidents WHERE id = incident_id) AS resolved_at`,
+  setIntakeGroupIncident: `UPDATE intake_groups SET incident_id = ?3, count = 1, first_seen = ?4, last_seen = ?4
+    WHERE integration = ?1 AND fingerprint = ?2`,
+  intakeGroupOf: 'SELECT integration, fingerprint, count, first_seen, last_seen FROM intake_groups WHERE incident_id = ? LIMIT 1',
+  observeIntakeAlert: `INSERT INTO intake_alerts (integration, fingerprint, alert_key, status, starts_at, prev_status, prev_starts_at,
+      labels, annotations, count, first_seen, last_seen)
+    VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, ?6, ?7, 1, ?8, ?8)
+    ON CONFLICT (integration, fingerprint, alert_key) DO UPDATE SET
+      prev_status = status, prev_starts_at = starts_at, status = excluded.status, starts_at = excluded.starts_at,
+      labels = excluded.labels, annotations = excluded.annotations, count = count + 1, last_seen = excluded.last_seen
+    RETURNING prev_status, prev_starts_at`,
+  firingIntakeAlerts: `SELECT COUNT(*) AS n FROM intake_alerts WHERE integration = ? AND fingerprint = ? AND status = 'firing'`,
+  countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = ?1 AND opened_at >= ?3
+    AND source >= ?2 AND substr(source, 1, length(?2)) = ?2`,
+  activeStorm: 'SELECT * FROM intake_storms WHERE team = ? AND ended_at IS NULL',
+  getStorm: 'SELECT * FROM intake_storms WHERE id = ?',
+  insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  updateStorm: `UPDATE intake_storms SET member = ?2, last_at = ?3, incidents = ?4, version = ?5, ended_at = ?6 WHERE id = ?1`,
   kvGet: 'SELECT value FROM kv WHERE namespace = ? AND key = ?',
   kvSet: `INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?)
     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value`,
@@ -562,6 +618,96 @@ class SqliteTx implements StoreTx {
     this.check();
     const rows = await this.conn.all<{ n: number }>(SQL.outboxDepth, []);
     return rows[0]?.n ?? 0;
+  }
+
+  // Alert intake ------------------------------------------------------------------------------
+
+  async observeIntakeGroup(integration: string, fingerprint: string, now: DateTime): Promise<IntakeGroupState> {
+    this.check();
+    const rows = await this.conn.all<IntakeGroupDbRow>(SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now')]);
+    const r = rows[0];
+    if (!r) throw new Error('observeIntakeGroup: SQLite returned no row');
+    return {
+      incidentId: r.incident_id,
+      incidentState: r.state as IncidentState | null,
+      resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at),
+      count: r.count,
+      firstSeen: fromMs(r.first_seen),
+      lastSeen: fromMs(r.last_seen),
+    };
+  }
+
+  /** Throws when the group does not exist (observeIntakeGroup creates it). */
+  async setIntakeGroupIncident(integration: string, fingerprint: string, incidentId: number, now: DateTime): Promise<void> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.setIntakeGroupIncident, [integration, fingerprint, incidentId, toMs(now, 'now')]);
+    if (changes === 0) throw new Error(`intake group ${integration}/${fingerprint} does not exist`);
+  }
+
+  async intakeGroupOf(incidentId: number): Promise<{ integration: string; fingerprint: string; count: number; firstSeen: DateTime; lastSeen: DateTime } | null> {
+    this.check();
+    const rows = await this.conn.all<{ integration: string; fingerprint: string; count: number; first_seen: number; last_seen: number }>(SQL.intakeGroupOf, [incidentId]);
+    const r = rows[0];
+    return r ? { integration: r.integration, fingerprint: r.fingerprint, count: r.count, firstSeen: fromMs(r.first_seen), lastSeen: fromMs(r.last_seen) } : null;
+  }
+
+  async observeIntakeAlert(alert: IntakeAlert, now: DateTime): Promise<AlertChange> {
+    this.check();
+    const rows = await this.conn.all<{ prev_status: string | null; prev_starts_at: string | null }>(SQL.observeIntakeAlert, [
+      alert.integration,
+      alert.fingerprint,
+      alert.alertKey,
+      alert.status,
+      alert.startsAt,
+      JSON.stringify(alert.labels),
+      JSON.stringify(alert.annotations),
+      toMs(now, 'now'),
+    ]);
+    const r = rows[0];
+    return { previousStatus: (r?.prev_status ?? null) as AlertChange['previousStatus'], previousStartsAt: r?.prev_starts_at ?? null };
+  }
+
+  async firingIntakeAlerts(integration: string, fingerprint: string): Promise<number> {
+    this.check();
+    const rows = await this.conn.all<{ n: number }>(SQL.firingIntakeAlerts, [integration, fingerprint]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async countIncidentsSince(team: TeamId, sourcePrefix: string, since: DateTime): Promise<number> {
+    this.check();
+    const rows = await this.conn.all<{ n: number }>(SQL.countIncidentsSince, [team, sourcePrefix, toMs(since, 'since')]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async activeStorm(team: TeamId): Promise<StormRow | null> {
+    this.check();
+    const rows = await this.conn.all<StormDbRow>(SQL.activeStorm, [team]);
+    return rows[0] ? toStorm(rows[0]) : null;
+  }
+
+  async getStorm(id: number): Promise<StormRow | null> {
+    this.check();
+    const rows = await this.conn.all<StormDbRow>(SQL.getStorm, [id]);
+    return rows[0] ? toStorm(rows[0]) : null;
+  }
+
+  async insertStorm(storm: Omit<StormRow, 'id'>): Promise<StormRow> {
+    this.check();
+    const { lastID } = await this.conn.run(SQL.insertStorm, [
+      storm.team, storm.member, storm.integration, toMs(storm.startedAt, 'startedAt'), toMs(storm.lastAt, 'lastAt'),
+      storm.incidents, storm.version, storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+    ]);
+    return { ...storm, id: lastID };
+  }
+
+  /** Throws when the storm does not exist. */
+  async updateStorm(storm: StormRow): Promise<void> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.updateStorm, [
+      storm.id, storm.member, toMs(storm.lastAt, 'lastAt'), storm.incidents, storm.version,
+      storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+    ]);
+    if (changes === 0) throw new Error(`storm ${storm.id} does not exist`);
   }
 
   // Key-value ---------------------------------------------------------------------------------

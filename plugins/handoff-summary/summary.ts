@@ -1,0 +1,94 @@
+/**
+ * buildHandoffSummary: the handover of one shift, as a neutral Message. Pure: histories, notes and
+ * the coming shifts in, words out. Counts are for incidents with activity in [from, to).
+ */
+import type { DateTime } from 'luxon';
+import type { Message } from '../../src/core/messages/message';
+import { message } from '../../src/core/messages/message';
+import { describeEvent, memberName } from '../../src/core/messages/incident-views';
+import type { MemberId, Team, World } from '../../src/core/model';
+import type { Shift } from '../../src/core/rotation/types';
+import { rt, type RichText } from '../../src/core/text/rich-text';
+import { formatDuration } from '../../src/core/time/duration';
+import type { IncidentHistory } from '../../src/ports/plugin';
+
+export interface HandoffNote {
+  readonly by: string;
+  readonly at: string;
+  readonly text: string;
+}
+
+export interface SummaryInput {
+  readonly world: World;
+  readonly team: Team;
+  readonly from: DateTime;
+  readonly to: DateTime;
+  readonly outgoing: MemberId;
+  readonly incoming: MemberId;
+  readonly histories: readonly IncidentHistory[];
+  readonly notes: readonly HandoffNote[];
+  readonly next: readonly Shift[];
+  readonly draft: boolean;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function buildHandoffSummary(input: SummaryInput): Message {
+  const { world, team, from, to } = input;
+  const within = (at: DateTime) => at >= from && at < to;
+  const zone = team.timeZone;
+  const when = (at: DateTime) => at.setZone(zone).toFormat('ccc dd LLL HH:mm');
+  let opened = 0, acked = 0, resolved = 0, deferred = 0;
+  const ackTimes: number[] = [];
+  const resolveTimes: number[] = [];
+  const escalations: RichText[] = [];
+  const huddles: RichText[] = [];
+  const stillOpen: RichText[] = [];
+  for (const { incident, timeline } of input.histories) {
+    if (within(incident.openedAt)) opened++;
+    for (const e of timeline) {
+      if (!within(e.at)) continue;
+      if (e.kind === 'acknowledged') {
+        acked++;
+        ackTimes.push(e.at.diff(incident.openedAt).as('milliseconds'));
+      } else if (e.kind === 'resolved') {
+        resolved++;
+        resolveTimes.push(e.at.diff(incident.openedAt).as('milliseconds'));
+      } else if (e.kind === 'escalated') {
+        escalations.push(rt`#${incident.id} ${incident.title}: ${describeEvent(world, e)}`);
+      } else if (e.kind === 'huddle') {
+        huddles.push(rt`#${incident.id} ${incident.title}: ${describeEvent(world, e)}`);
+      } else if (e.kind === 'notification-deferred') {
+        deferred++;
+      }
+    }
+    if (incident.state !== 'resolved' && incident.openedAt < to) {
+      const lastNote = [...timeline].reverse().find((e) => e.kind === 'note' || e.kind === 'reply');
+      const age = formatDuration(to.diff(incident.openedAt).as('milliseconds'));
+      stillOpen.push(rt`#${incident.id} [${incident.severity}] ${incident.title} — ${incident.state}, ${memberName(world, incident.assignee)}, open ${age}${lastNote ? rt`; last note: ${String(lastNote.data.text ?? '')}` : []}`);
+    }
+  }
+  const tta = median(ackTimes);
+  const ttr = median(resolveTimes);
+  const lines: RichText[] = [
+    rt`Shift ${when(from)} → ${when(to)} (${zone}).`,
+    rt`Incidents: ${opened} opened, ${acked} acknowledged, ${resolved} resolved, ${stillOpen.length} still open.`,
+    rt`Median time to acknowledge: ${tta === null ? '—' : formatDuration(tta)}; to resolve: ${ttr === null ? '—' : formatDuration(ttr)}.`,
+  ];
+  if (stillOpen.length > 0) lines.push(rt`Still open:`, ...stillOpen.map((l) => rt`  • ${l}`));
+  lines.push(escalations.length > 0 ? rt`Escalations (${escalations.length}):` : rt`Escalations: none.`, ...escalations.map((l) => rt`  • ${l}`));
+  lines.push(huddles.length > 0 ? rt`Huddles (${huddles.length}):` : rt`Huddles: none.`, ...huddles.map((l) => rt`  • ${l}`));
+  if (deferred > 0) lines.push(rt`Pages and updates held back by quiet hours: ${deferred}.`);
+  if (input.notes.length > 0) lines.push(rt`Notes from ${memberName(world, input.outgoing)}:`, ...input.notes.map((n) => rt`  • ${n.text}`));
+  else lines.push(rt`No handoff notes ("oncall handoff note TEXT" leaves one).`);
+  if (input.next.length > 0) lines.push(rt`Next: ${input.next.map((s) => `${memberName(world, s.member)} from ${when(s.start)}${s.override ? ' (override)' : ''}`).join('; ')}.`);
+  const title = input.draft
+    ? rt`Handoff draft for ${team.name}: ${memberName(world, input.outgoing)} → ${memberName(world, input.incoming)} at ${when(to)}`
+    : rt`Handoff for ${team.name}: ${memberName(world, input.outgoing)} → ${memberName(world, input.incoming)}`;
+  return message('notice', title, { lines });
+}

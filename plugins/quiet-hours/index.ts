@@ -1,0 +1,212 @@
+/**
+ * quiet-hours: nobody is disturbed who does not have to be.
+ *
+ * - A non-urgent notification to someone in quiet hours waits, and everything that waited is
+ *   delivered as one digest when their quiet hours end.
+ * - An urgent one (severities in `urgent`, default sev1) still pages the on-call: it is their shift.
+ *   Urgent huddles still reach the team.
+ * - An escalation that would reach a mentor or lead in quiet hours goes to the next step
+ *   (`escalation: next`, the default) or waits until they are available (`escalation: wait`).
+ * - Someone not on call is never disturbed for an update.
+ * Every deferral, bypass and skip is on the incident's timeline and counted.
+ *
+ * Settings: `defaults` for everyone, `members.<id>` to override per member (nights, weekends,
+ * time_off), plus `oncall focus DURATION` to declare a focus block (`oncall focus off` ends it).
+ */
+import { DateTime } from 'luxon';
+import type { MemberId, World } from '../../src/core/model';
+import { rt } from '../../src/core/text/rich-text';
+import { message } from '../../src/core/messages/message';
+import { toPlain } from '../../src/core/text/rich-text';
+import { parseDuration, toMillis } from '../../src/core/time/duration';
+import { parseLocalTime } from '../../src/core/time/weekday-time';
+import type { NotifyDecision, OutgoingNotification, Plugin, PluginCall, PluginConfigCheck, PluginHooks } from '../../src/ports/plugin';
+import { quietUntil, type QuietSettings } from './policy';
+
+export interface QuietHoursConfig {
+  readonly urgent: readonly string[];
+  readonly escalation: 'next' | 'wait';
+  readonly defaults: QuietSettings;
+  readonly members: ReadonlyMap<MemberId, QuietSettings>;
+}
+
+interface Deferred {
+  readonly text: string;
+  readonly incidentId: number | null;
+  readonly at: string;
+}
+
+const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'];
+const TOP_KEYS = ['urgent', 'escalation', 'defaults', 'members'];
+const SETTING_KEYS = ['nights', 'weekends', 'time_off'];
+
+type Problems = Array<{ path: string; message: string }>;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function readSettings(raw: unknown, path: string, base: QuietSettings, problems: Problems): QuietSettings {
+  if (raw === null || raw === undefined) return base;
+  if (!isRecord(raw)) {
+    problems.push({ path, message: 'must be a mapping such as { nights: "22:00-07:00", weekends: true }' });
+    return base;
+  }
+  for (const key of Object.keys(raw)) if (!SETTING_KEYS.includes(key)) problems.push({ path: `${path}.${key}`, message: `unknown key; use one of ${SETTING_KEYS.join(', ')}` });
+  let nights = base.nights;
+  if (raw.nights === false || raw.nights === null) nights = null;
+  else if (raw.nights !== undefined) {
+    const m = typeof raw.nights === 'string' ? /^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$/.exec(raw.nights) : null;
+    const from = m ? parseLocalTime(m[1] as string) : null;
+    const to = m ? parseLocalTime(m[2] as string) : null;
+    if (!from || !to || (from.hour === to.hour && from.minute === to.minute)) {
+      problems.push({ path: `${path}.nights`, message: `${JSON.stringify(raw.nights)} is not a time window; write "22:00-07:00" (or false for none)` });
+    } else nights = { from, to };
+  }
+  let weekends = base.weekends;
+  if (raw.weekends !== undefined) {
+    if (typeof raw.weekends !== 'boolean') problems.push({ path: `${path}.weekends`, message: 'must be true or false' });
+    else weekends = raw.weekends;
+  }
+  let timeOff = base.timeOff;
+  if (raw.time_off !== undefined) {
+    timeOff = [];
+    if (!Array.isArray(raw.time_off)) problems.push({ path: `${path}.time_off`, message: 'must be a list such as [{ from: 2026-12-24, to: 2027-01-02 }]' });
+    else raw.time_off.forEach((item: unknown, i: number) => {
+      const p = `${path}.time_off[${i}]`;
+      const date = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : typeof v === 'string' ? v : '');
+      const from = isRecord(item) ? date(item.from) : '';
+      const to = isRecord(item) ? date(item.to) : '';
+      if (!DateTime.fromISO(from).isValid || !DateTime.fromISO(to).isValid || !/^\d{4}-\d{2}-\d{2}$/.test(from) || !/^\d{4}-\d{2}-\d{2}$/.test(to)) {
+        problems.push({ path: p, message: 'must be { from: YYYY-MM-DD, to: YYYY-MM-DD } (inclusive local dates)' });
+      } else if (to < from) problems.push({ path: p, message: `ends (${to}) before it starts (${from})` });
+      else (timeOff as Array<{ from: string; to: string }>).push({ from, to });
+    });
+  }
+  return { nights, weekends, timeOff };
+}
+
+export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigCheck<QuietHoursConfig> {
+  const problems: Problems = [];
+  const section = raw ?? {};
+  if (!isRecord(section)) return { ok: false, problems: [{ path: '', message: 'must be a mapping (see README: Quiet hours)' }] };
+  for (const key of Object.keys(section)) if (!TOP_KEYS.includes(key)) problems.push({ path: key, message: `unknown key; use one of ${TOP_KEYS.join(', ')}` });
+  let urgent: string[] = ['sev1'];
+  if (section.urgent !== undefined) {
+    if (!Array.isArray(section.urgent) || section.urgent.some((s) => !SEVERITIES.includes(String(s)))) {
+      problems.push({ path: 'urgent', message: 'must be a list of severities such as [sev1] or [sev1, sev2]' });
+    } else urgent = section.urgent.map(String);
+  }
+  let escalation: 'next' | 'wait' = 'next';
+  if (section.escalation !== undefined) {
+    if (section.escalation !== 'next' && section.escalation !== 'wait') problems.push({ path: 'escalation', message: `${JSON.stringify(section.escalation)} is not "next" (skip to the next step) or "wait" (until they are available)` });
+    else escalation = section.escalation;
+  }
+  const defaults = readSettings(section.defaults, 'defaults', { nights: { from: { hour: 22, minute: 0 }, to: { hour: 7, minute: 0 } }, weekends: true, timeOff: [] }, problems);
+  const members = new Map<MemberId, QuietSettings>();
+  if (section.members !== undefined) {
+    if (!isRecord(section.members)) problems.push({ path: 'members', message: 'must be a mapping of member id to settings' });
+    else for (const [id, s] of Object.entries(section.members)) {
+      if (!world.members.has(id)) problems.push({ path: `members.${id}`, message: `"${id}" is not a member id (members[].id)` });
+      else members.set(id, readSettings(s, `members.${id}`, defaults, problems));
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { urgent, escalation, defaults, members } };
+}
+
+export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
+  const settingsOf = (m: MemberId) => config.members.get(m) ?? config.defaults;
+
+  async function quietFor(member: MemberId, call: PluginCall): Promise<DateTime | null> {
+    const zone = call.world.members.get(member)?.timeZone ?? 'UTC';
+    const focus = await call.storage.get<string>(`focus:${member}`);
+    const focusUntil = focus ? DateTime.fromISO(focus) : null;
+    return quietUntil(settingsOf(member), zone, call.now, focusUntil);
+  }
+
+  async function count(call: PluginCall, what: 'deferred' | 'bypassed' | 'skipped'): Promise<void> {
+    const n = (await call.storage.get<number>(`count:${what}`)) ?? 0;
+    await call.storage.set(`count:${what}`, n + 1);
+  }
+
+  async function defer(n: OutgoingNotification, member: MemberId, until: DateTime, call: PluginCall): Promise<NotifyDecision> {
+    const key = `digest:${member}:${until.toMillis()}`;
+    const list = (await call.storage.get<Deferred[]>(key)) ?? [];
+    list.push({ text: toPlain(n.message.headline), incidentId: n.incidentId, at: call.now.toISO() as string });
+    await call.storage.set(key, list);
+    await call.schedule(key, until, { member, key });
+    await count(call, 'deferred');
+    return { action: 'defer', until, reason: `${call.world.members.get(member)?.name ?? member} is in quiet hours until ${until.setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')}` };
+  }
+
+  return {
+    async beforeNotify(n, call) {
+      if (n.recipient.kind !== 'member') return { action: 'deliver' };
+      const member = n.recipient.id;
+      const until = await quietFor(member, call);
+      if (!until) return { action: 'deliver' };
+      const urgent = n.severity !== undefined && config.urgent.includes(n.severity);
+      if (n.role === 'oncall' || n.role === 'team') {
+        if (urgent) {
+          await count(call, 'bypassed');
+          return { action: 'deliver', reason: `${n.severity} is urgent: quiet hours bypassed` };
+        }
+        return defer(n, member, until, call);
+      }
+      if (n.role === 'mentor' || n.role === 'lead') {
+        if (config.escalation === 'next') {
+          await count(call, 'skipped');
+          return { action: 'skip', reason: `the ${n.role} is in quiet hours` };
+        }
+        return defer(n, member, until, call);
+      }
+      return defer(n, member, until, call);
+    },
+
+    async onTimer(key, payload, call) {
+      const member = String(payload.member);
+      const list = (await call.storage.get<Deferred[]>(String(payload.key))) ?? [];
+      await call.storage.delete(String(payload.key));
+      if (list.length === 0) return;
+      call.notify({
+        key,
+        recipient: { kind: 'member', id: member },
+        role: 'member',
+        message: message('notice', rt`While you were in quiet hours, ${list.length} notification${list.length === 1 ? '' : 's'} waited for you:`, {
+          lines: list.map((d) => rt`${DateTime.fromISO(d.at).setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')} ${d.text}`),
+        }),
+      });
+    },
+
+    commands: [
+      {
+        spec: {
+          group: 'oncall', name: 'focus', summary: 'Declare a focus block: only urgent pages reach you until it ends.',
+          args: [{ name: 'length', kind: 'text', help: 'how long, e.g. 2h, or "off" to end it' }],
+          options: [], permission: 'team-member', example: 'oncall focus 2h',
+        },
+        async run(args, caller, _team, call) {
+          if (caller.kind !== 'member') return message('reply', rt`Only members can declare focus time.`, { private: true });
+          const text = String(args.length ?? '').trim();
+          if (text.toLowerCase() === 'off') {
+            await call.storage.delete(`focus:${caller.id}`);
+            return message('reply', rt`Focus ended; notifications reach you again.`, { private: true });
+          }
+          const d = parseDuration(text);
+          if (!d.ok || toMillis(d.value) > 12 * 3600_000) return message('reply', rt`"${text}" is not a focus length; write e.g. 90m or 2h (at most 12h), or "off".`, { private: true });
+          const until = call.now.plus({ milliseconds: toMillis(d.value) });
+          await call.storage.set(`focus:${caller.id}`, until.toISO());
+          const zone = call.world.members.get(caller.id)?.timeZone ?? 'UTC';
+          return message('reply', rt`Focus until ${until.setZone(zone).toFormat('HH:mm')}: only urgent pages for your own shift reach you; the rest waits for a digest.`, { private: true });
+        },
+      },
+    ],
+  };
+}
+
+export const quietHoursPlugin: Plugin<QuietHoursConfig> = {
+  name: 'quiet-hours',
+  checkConfig: checkQuietHoursConfig,
+  activate: quietHoursHooks,
+};
+

@@ -1,0 +1,366 @@
+/**
+ * IntakeService turns alerts from monitoring integrations into incidents, durably and once per
+ * problem:
+ *
+ * - **Dedup.** Alerts fold into the incident of their group fingerprint. The (integration,
+ *   fingerprint) primary key of the store's intake groups is what guarantees one incident per
+ *   fingerprint; repeats only count (count and last seen) and never page again.
+ * - **Resolve.** A resolved alert resolves its incident when all the group's alerts are resolved
+ *   (`resolve: all`, the default) or at the first one (`any`); a new firing within `reopen_window`
+ *   after that reopens the incident, later it opens a new one. A repeat of an alert that is still
+ *   firing (same startsAt) never reopens an incident a person resolved.
+ * - **Storms.** When a team gets more than `storm.threshold` new incidents from integrations within
+ *   `storm.window`, the incident that crosses the threshold is paged (and escalates) normally and
+ *   stands for the storm; the on-call also gets one storm summary message, updated (same
+ *   `updateKey`) as the storm grows. Incidents opened during the storm open quietly: no page, no
+ *   channel record, no escalation of their own. The storm ends by itself after a quiet window
+ *   (no new incident for `storm.window`), with a last update of the summary.
+ * - **Group commit.** `accept` resolves only after the alerts' transaction committed. Requests
+ *   arriving while a transaction runs are applied together in the next one, so one commit (one
+ *   fsync) serves many requests. If a batch fails, each request is retried alone, so one bad
+ *   request cannot fail the others.
+ */
+import { inject, injectable } from 'inversify';
+import type { DateTime } from 'luxon';
+import type { IntegrationConfig } from '../config/types';
+import type { Incident, Principal } from '../core/incident/types';
+import { incidentHeadline, memberName } from '../core/messages/incident-views';
+import { message } from '../core/messages/message';
+import type { Team, World } from '../core/model';
+import { mention, rt, type RichText } from '../core/text/rich-text';
+import { formatDuration } from '../core/time/duration';
+import type { NormalizedAlert } from '../intake/payloads';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import type { Store, StoreTx, StormRow, TimerRow } from '../ports/store';
+import type { UseCaseContext } from './context';
+import { Engine } from './engine';
+import { IncidentService } from './incident-service';
+import { recipientKey } from './notifications';
+import { onCallNow } from './rotation-reader';
+import { Scheduler } from './scheduler';
+import { TOKENS } from './tokens';
+
+export const STORM_TIMER = 'storm-end';
+/** Source prefix of incidents opened by integrations ("integration:<id>"). */
+export const INTEGRATION_SOURCE = 'integration:';
+/** A batch (one transaction) takes requests until it holds this many alerts. */
+const MAX_BATCH_ALERTS = 2000;
+
+/** IntakeOutcome: what one accepted request did. */
+export interface IntakeOutcome {
+  readonly alerts: number;
+  /** Incidents the request opened, reopened, resolved or folded into, by id. */
+  readonly incidents: readonly number[];
+}
+
+interface Job {
+  readonly integration: IntegrationConfig;
+  readonly alerts: readonly NormalizedAlert[];
+  readonly resolve: (outcome: IntakeOutcome) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** integrationPrincipal: the reporter of an integration's incidents (a guest nobody can message). */
+export function integrationPrincipal(integration: IntegrationConfig): Principal {
+  return { kind: 'guest', adapter: 'integration', address: integration.id, name: integration.name };
+}
+
+@injectable()
+export class IntakeService {
+  private readonly byId = new Map<string, IntegrationConfig>();
+  private readonly queue: Job[] = [];
+  private draining = false;
+  private batches = 0;
+
+  constructor(
+    @inject(TOKENS.World) private readonly world: World,
+    @inject(TOKENS.Store) private readonly store: Store,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.Integrations) integrations: readonly IntegrationConfig[],
+    @inject(Engine) private readonly engine: Engine,
+    @inject(IncidentService) private readonly incidents: IncidentService,
+    @inject(Scheduler) scheduler: Scheduler,
+  ) {
+    for (const i of integrations) this.byId.set(i.id, i);
+    scheduler.on(STORM_TIMER, (tx, timer, now) => this.onStormTimer(tx, timer, now));
+  }
+
+  integration(id: string): IntegrationConfig | undefined {
+    return this.byId.get(id);
+  }
+
+  /** How many transactions `accept` has committed (for the benchmark's batching figure). */
+  get batchCount(): number {
+    return this.batches;
+  }
+
+  /**
+   * accept applies the alerts of one request; it resolves once they are committed to the store
+   * (with the incidents and notifications they caused), and rejects when they were not.
+   */
+  accept(integration: IntegrationConfig, alerts: readonly NormalizedAlert[]): Promise<IntakeOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ integration, alerts, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: Job[] = [];
+        let size = 0;
+        while (this.queue.length > 0 && (batch.length === 0 || size + (this.queue[0]?.alerts.length ?? 0) <= MAX_BATCH_ALERTS)) {
+          const job = this.queue.shift() as Job;
+          batch.push(job);
+          size += job.alerts.length;
+        }
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runBatch(batch: Job[]): Promise<void> {
+    try {
+      const outcomes = await this.store.transaction(async (tx) => {
+        const now = this.clock.now();
+        const out: IntakeOutcome[] = [];
+        for (const job of batch) out.push(await this.apply(tx, job, now));
+        return out;
+      });
+      this.batches++;
+      batch.forEach((job, i) => job.resolve(outcomes[i] as IntakeOutcome));
+    } catch (err) {
+      if (batch.length === 1) {
+        (batch[0] as Job).reject(err);
+        return;
+      }
+      this.log.warn('intake batch failed; retrying its requests one by one', { requests: batch.length, error: errorText(err) });
+      for (const job of batch) {
+        try {
+          job.resolve(await this.store.transaction((tx) => this.apply(tx, job, this.clock.now())));
+          this.batches++;
+        } catch (e) {
+          job.reject(e);
+        }
+      }
+    }
+  }
+
+  private async apply(tx: StoreTx, job: Job, now: DateTime): Promise<IntakeOutcome> {
+    const team = this.world.teams.get(job.integration.team);
+    if (!team) throw new Error(`integration ${job.integration.id}: team ${job.integration.team} is not configured`);
+    const touched = new Set<number>();
+    for (const alert of job.alerts) {
+      const id = await this.applyAlert(tx, job.integration, team, alert, now);
+      if (id !== null) touched.add(id);
+    }
+    return { alerts: job.alerts.length, incidents: [...touched] };
+  }
+
+  /** applyAlert: one alert; returns the incident it concerns, if any. */
+  private async applyAlert(tx: StoreTx, integration: IntegrationConfig, team: Team, alert: NormalizedAlert, now: DateTime): Promise<number | null> {
+    const change = await tx.observeIntakeAlert({
+      integration: integration.id,
+      fingerprint: alert.fingerprint,
+      alertKey: alert.alertKey,
+      status: alert.status,
+      startsAt: alert.startsAt,
+      labels: alert.labels,
+      annotations: alert.annotations,
+    }, now);
+    const group = await tx.observeIntakeGroup(integration.id, alert.fingerprint, now);
+    const within = <T>(fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> => this.engine.within(tx, integrationPrincipal(integration), team, now, fn);
+
+    if (alert.status === 'firing') {
+      const newFiring = change.previousStatus !== 'firing' || change.previousStartsAt !== alert.startsAt;
+      const resolved = group.incidentState === 'resolved';
+      const reopenable = resolved && group.resolvedAt !== null && now.diff(group.resolvedAt).as('milliseconds') <= integration.reopenWindowMs;
+      if (group.incidentId === null || group.incidentState === null || (resolved && newFiring && !reopenable)) {
+        const id = await within((ctx) => this.open(ctx, integration, alert));
+        await tx.setIntakeGroupIncident(integration.id, alert.fingerprint, id, now);
+        return id;
+      }
+      const incident = await tx.getIncident(group.incidentId);
+      if (!incident) return null;
+      if (!resolved) {
+        // A repeat only counts. A new alert of the group, or one firing again, is noted.
+        if (change.previousStatus !== 'firing') {
+          await within((ctx) => this.note(ctx, incident, 'alert-firing', alert, { again: change.previousStatus === 'resolved' }));
+        }
+        return incident.id;
+      }
+      if (!newFiring) return incident.id; // still the firing a person resolved: counted, not reopened
+      await within((ctx) => this.reopen(ctx, integration, incident, alert));
+      return incident.id;
+    }
+
+    // Resolved.
+    if (group.incidentId === null || group.incidentState === null || group.incidentState === 'resolved' || change.previousStatus === 'resolved') {
+      return group.incidentId;
+    }
+    const incident = await tx.getIncident(group.incidentId);
+    if (!incident) return null;
+    const firing = integration.resolve === 'any' ? 0 : await tx.firingIntakeAlerts(integration.id, alert.fingerprint);
+    await within(async (ctx) => {
+      await this.note(ctx, incident, 'alert-resolved', alert, { firing });
+      if (firing > 0) return;
+      const seen = `${group.count} alert notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen)}, last ${clock(group.lastSeen)}`;
+      const note = integration.resolve === 'any' ? `an alert resolved (${seen})` : `all alerts resolved (${seen})`;
+      await this.incidents.resolve(ctx, incident, note);
+    });
+    return incident.id;
+  }
+
+  /** open: a new incident for the alert's group; storm-aware. Returns its id. */
+  private async open(ctx: UseCaseContext, integration: IntegrationConfig, alert: NormalizedAlert): Promise<number> {
+    const { tx, now, team } = ctx;
+    let storm = await this.currentStorm(ctx, integration);
+    let starting = false;
+    if (!storm) {
+      const recent = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, now.minus({ milliseconds: integration.storm.windowMs }));
+      starting = recent + 1 > integration.storm.threshold;
+    }
+    const reply = await this.incidents.report(ctx, {
+      title: alert.title,
+      severity: alert.severity,
+      service: alert.service ?? undefined,
+      source: `${INTEGRATION_SOURCE}${integration.id}`,
+      fingerprint: alert.fingerprint,
+    }, { quiet: storm !== null });
+    const id = reply.incident?.id;
+    const incident = id === undefined ? null : await tx.getIncident(id);
+    if (!incident) throw new Error('report returned no incident');
+    await this.note(ctx, incident, 'alert-firing', alert, {});
+    if (starting) await this.startStorm(ctx, integration, incident);
+    else if (storm) {
+      await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'storm', actor: null, data: { storm: storm.id } });
+      storm = await this.growStorm(ctx, integration, storm, incident);
+    }
+    return incident.id;
+  }
+
+  private async reopen(ctx: UseCaseContext, integration: IntegrationConfig, incident: Incident, alert: NormalizedAlert): Promise<void> {
+    const storm = await this.currentStorm(ctx, integration);
+    await this.incidents.reopen(ctx, incident, 'the alert fired again', { quiet: storm !== null });
+    await this.note(ctx, incident, 'alert-firing', alert, { again: true });
+    if (storm) await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: storm.id } });
+  }
+
+  /** note: a timeline event about one alert; its texts stay data (untrusted), rendered as user text. */
+  private async note(ctx: UseCaseContext, incident: Incident, kind: 'alert-firing' | 'alert-resolved', alert: NormalizedAlert, extra: Record<string, unknown>): Promise<void> {
+    await ctx.tx.appendTimeline({
+      incidentId: incident.id, at: ctx.now, kind, actor: ctx.caller,
+      data: { alert: alert.alertKey, summary: alert.title, url: alert.url, ...extra },
+    });
+  }
+
+  // ---- storms --------------------------------------------------------------------------------
+
+  /** currentStorm: the team's active storm, ending it first when its quiet window has passed. */
+  private async currentStorm(ctx: UseCaseContext, integration: IntegrationConfig): Promise<StormRow | null> {
+    const storm = await ctx.tx.activeStorm(ctx.team.id);
+    if (!storm) return null;
+    if (storm.lastAt.plus({ milliseconds: this.windowOf(storm, integration) }) > ctx.now) return storm;
+    await this.endStorm(ctx, storm);
+    return null;
+  }
+
+  private async startStorm(ctx: UseCaseContext, integration: IntegrationConfig, anchor: Incident): Promise<void> {
+    const { tx, now, team } = ctx;
+    const member = (await onCallNow(tx, team, now)).member;
+    const since = now.minus({ milliseconds: integration.storm.windowMs });
+    const count = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, since);
+    const storm = await tx.insertStorm({
+      team: team.id, member, integration: integration.id, startedAt: now, lastAt: now, incidents: count, version: 1, endedAt: null,
+    });
+    await tx.appendTimeline({ incidentId: anchor.id, at: now, kind: 'storm', actor: null, data: { storm: storm.id, started: true } });
+    this.tellSummary(ctx, storm, integration, rt`Latest: ${incidentHeadline(anchor)}`);
+    ctx.tell({
+      key: `storm:${storm.id}:start:${recipientKey({ kind: 'channel', team: team.id })}`,
+      recipient: { kind: 'channel', team: team.id },
+      message: message('incident-record', rt`Alert storm: ${count} new incidents from ${integration.name} within ${formatDuration(integration.storm.windowMs)}. ${memberName(this.world, member)} gets one summary; further incidents open without paging until it calms down.`),
+      incidentId: null,
+      role: 'channel',
+    });
+    await this.scheduleStormEnd(tx, storm, integration);
+  }
+
+  private async growStorm(ctx: UseCaseContext, integration: IntegrationConfig, storm: StormRow, latest: Incident): Promise<StormRow> {
+    const grown: StormRow = { ...storm, incidents: storm.incidents + 1, version: storm.version + 1, lastAt: ctx.now };
+    await ctx.tx.updateStorm(grown);
+    this.tellSummary(ctx, grown, integration, rt`Latest: ${incidentHeadline(latest)}`);
+    await this.scheduleStormEnd(ctx.tx, grown, integration);
+    return grown;
+  }
+
+  private async endStorm(ctx: UseCaseContext, storm: StormRow): Promise<void> {
+    const ended: StormRow = { ...storm, endedAt: ctx.now, version: storm.version + 1 };
+    await ctx.tx.updateStorm(ended);
+    await ctx.tx.cancelTimers(`storm:${storm.id}:`);
+    const integration = this.byId.get(storm.integration);
+    this.tellSummary(ctx, ended, integration, rt`The storm is over: no new incident since ${clock(storm.lastAt)}. The incidents stay open until resolved ("incident list").`);
+    ctx.tell({
+      key: `storm:${storm.id}:end:${recipientKey({ kind: 'channel', team: storm.team })}`,
+      recipient: { kind: 'channel', team: storm.team },
+      message: message('incident-record', rt`Alert storm over: ${storm.incidents} incidents between ${clock(storm.startedAt)} and ${clock(storm.lastAt)}.`),
+      incidentId: null,
+      role: 'channel',
+    });
+  }
+
+  /** tellSummary: the storm summary to its on-call; the first version pages, later ones update it. */
+  private tellSummary(ctx: UseCaseContext, storm: StormRow, integration: IntegrationConfig | undefined, latest: RichText): void {
+    const first = storm.version === 1;
+    const who = memberName(this.world, storm.member);
+    const from = integration?.name ?? storm.integration;
+    const state = storm.endedAt === null ? 'Alert storm' : 'Alert storm (over)';
+    const headline = rt`${first ? [mention(storm.member, who), ' '] : []}${state} on ${ctx.team.name}: ${storm.incidents} new incidents from ${from} since ${clock(storm.startedAt)}. They open without paging you one by one; this message is updated as the storm grows.`;
+    ctx.tell({
+      key: `storm:${storm.id}:v${storm.version}:${recipientKey({ kind: 'member', id: storm.member })}`,
+      recipient: { kind: 'member', id: storm.member },
+      message: message(first ? 'page' : 'incident-update', headline, {
+        lines: [latest],
+        mentions: first ? [storm.member] : [],
+        updateKey: `storm:${storm.id}`,
+      }),
+      incidentId: null,
+      role: first ? 'oncall' : 'involved',
+    });
+  }
+
+  private async scheduleStormEnd(tx: StoreTx, storm: StormRow, integration: IntegrationConfig): Promise<void> {
+    await tx.cancelTimers(`storm:${storm.id}:`);
+    const due = storm.lastAt.plus({ milliseconds: integration.storm.windowMs });
+    await tx.scheduleTimer({ key: `storm:${storm.id}:end:${due.toMillis()}`, kind: STORM_TIMER, dueAt: due, payload: { storm: storm.id } });
+  }
+
+  private async onStormTimer(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
+    const storm = await tx.getStorm(Number(timer.payload.storm));
+    if (!storm || storm.endedAt !== null) return;
+    const team = this.world.teams.get(storm.team);
+    const integration = this.byId.get(storm.integration);
+    if (!team) return;
+    const window = this.windowOf(storm, integration);
+    if (storm.lastAt.plus({ milliseconds: window }) > now) return; // grew since; a later timer is pending
+    const actor: Principal = integration ? integrationPrincipal(integration) : { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' };
+    await this.engine.within(tx, actor, team, now, (ctx) => this.endStorm(ctx, storm));
+  }
+
+  private windowOf(storm: StormRow, integration: IntegrationConfig | undefined): number {
+    return (integration ?? this.byId.get(storm.integration))?.storm.windowMs ?? 5 * 60_000;
+  }
+}
+
+function clock(at: DateTime): string {
+  return at.toUTC().toFormat("HH:mm'Z'");
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,159 @@
+/**
+ * PluginHost runs the enabled plugins' hooks, each isolated: a hook that throws is logged, counted,
+ * shown as failing on /healthz, and treated as having no opinion, so the event goes on.
+ */
+import { inject, injectable } from 'inversify';
+import type { DateTime } from 'luxon';
+import type { CommandSpec } from '../core/commands/spec';
+import type { Incident, TimelineEvent } from '../core/incident/types';
+import type { World } from '../core/model';
+import type { Logger } from '../ports/logger';
+import type { NotifyDecision, PluginCall, PluginHooks, ShiftChange } from '../ports/plugin';
+import type { StoreTx } from '../ports/store';
+import type { Notification } from './notifications';
+import { onCallNow, shiftsBetween } from './rotation-reader';
+import { TOKENS } from './tokens';
+
+export const PLUGIN_TIMER = 'plugin';
+
+export interface ActivePlugin {
+  readonly name: string;
+  readonly hooks: PluginHooks;
+}
+
+interface PluginHealth {
+  failures: number;
+  lastError: string | null;
+  lastFailureAt: string | null;
+}
+
+const DELIVER: NotifyDecision = { action: 'deliver' };
+
+@injectable()
+export class PluginHost {
+  private readonly health = new Map<string, PluginHealth>();
+
+  constructor(
+    @inject(TOKENS.Plugins) private readonly plugins: readonly ActivePlugin[],
+    @inject(TOKENS.World) private readonly world: World,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+  ) {
+    for (const p of plugins) this.health.set(p.name, { failures: 0, lastError: null, lastFailureAt: null });
+  }
+
+  get names(): string[] {
+    return this.plugins.map((p) => p.name);
+  }
+
+  /** commands: the specs plugins add to the grammar, with their owner. */
+  commands(): Array<{ plugin: string; spec: CommandSpec }> {
+    return this.plugins.flatMap((p) => (p.hooks.commands ?? []).map((c) => ({ plugin: p.name, spec: c.spec })));
+  }
+
+  command(spec: CommandSpec): { plugin: string; run: NonNullable<PluginHooks['commands']>[number]['run'] } | null {
+    for (const p of this.plugins) {
+      const found = p.hooks.commands?.find((c) => c.spec === spec);
+      if (found) return { plugin: p.name, run: (...args) => found.run(...args) };
+    }
+    return null;
+  }
+
+  status(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, h] of this.health) out[name] = h.failures === 0 ? 'ok' : `failing: ${h.failures} error(s), last at ${h.lastFailureAt}: ${h.lastError}`;
+    return out;
+  }
+
+  /**
+   * decide runs every plugin's beforeNotify; the first non-deliver answer wins (in config order).
+   * A "deliver" with a reason (a bypass) is returned when no plugin objects.
+   */
+  async decide(n: Notification, call: (plugin: string) => PluginCall): Promise<NotifyDecision & { plugin?: string }> {
+    let bypass: (NotifyDecision & { plugin?: string }) | null = null;
+    for (const p of this.plugins) {
+      if (!p.hooks.beforeNotify) continue;
+      const decision = await this.guard(p.name, 'beforeNotify', () =>
+        p.hooks.beforeNotify!({ key: n.key, recipient: n.recipient, message: n.message, incidentId: n.incidentId, role: n.role ?? 'member', severity: n.severity }, call(p.name)),
+      );
+      if (!decision) continue;
+      if (decision.action !== 'deliver') return { ...decision, plugin: p.name };
+      if (decision.reason && !bypass) bypass = { ...decision, plugin: p.name };
+    }
+    return bypass ?? DELIVER;
+  }
+
+  async onShiftChange(change: ShiftChange, call: (plugin: string) => PluginCall): Promise<void> {
+    for (const p of this.plugins) {
+      if (p.hooks.onShiftChange) await this.guard(p.name, 'onShiftChange', () => p.hooks.onShiftChange!(change, call(p.name)));
+    }
+  }
+
+  async onIncidentEvent(event: TimelineEvent, incident: Incident, call: (plugin: string) => PluginCall): Promise<void> {
+    for (const p of this.plugins) {
+      if (p.hooks.onIncidentEvent) await this.guard(p.name, 'onIncidentEvent', () => p.hooks.onIncidentEvent!(event, incident, call(p.name)));
+    }
+  }
+
+  async onTimer(plugin: string, key: string, payload: Record<string, unknown>, call: (plugin: string) => PluginCall): Promise<void> {
+    const p = this.plugins.find((x) => x.name === plugin);
+    if (!p?.hooks.onTimer) {
+      this.log.warn('timer for a plugin that is not enabled; dropped', { plugin, key });
+      return;
+    }
+    await this.guard(p.name, 'onTimer', () => p.hooks.onTimer!(key, payload, call(p.name)));
+  }
+
+  /** guard runs one hook; a throw is recorded and swallowed (undefined). */
+  private async guard<T>(plugin: string, hook: string, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (err) {
+      const h = this.health.get(plugin);
+      const message = err instanceof Error ? err.message : String(err);
+      if (h) {
+        h.failures++;
+        h.lastError = `${hook}: ${message}`;
+        h.lastFailureAt = new Date().toISOString();
+      }
+      this.log.error('plugin hook failed; the event goes on without it', { plugin, hook, error: message });
+      return undefined;
+    }
+  }
+
+  /** buildCall makes the per-call context a plugin sees, bound to one transaction. */
+  buildCall(plugin: string, tx: StoreTx, now: DateTime, tell: (n: Notification) => void): PluginCall {
+    const ns = `plugin:${plugin}`;
+    const world = this.world;
+    return {
+      now,
+      world,
+      logger: this.log,
+      storage: {
+        get: async <T>(key: string) => (await tx.kvGet(ns, key)) as T | undefined,
+        set: (key, value) => tx.kvSet(ns, key, value),
+        delete: (key) => tx.kvSet(ns, key, undefined),
+      },
+      notify: (n) => tell({ key: `${ns}:${n.key}`, recipient: n.recipient, message: n.message, incidentId: n.incidentId ?? null, role: n.role ?? 'member' }),
+      schedule: async (key, at, payload = {}) => {
+        await tx.scheduleTimer({ key: `${ns}:${key}`, kind: PLUGIN_TIMER, dueAt: at, payload: { plugin, key, data: payload } });
+      },
+      recordOnIncident: async (incidentId, kind, data) => {
+        await tx.appendTimeline({ incidentId, at: now, kind, actor: null, data: { ...data, plugin } });
+      },
+      incidentsBetween: async (teamId, from, to) => {
+        const all = await tx.listIncidents({ team: teamId, limit: 1000 });
+        const active = all.filter((i) => i.openedAt < to && (i.resolvedAt === null || i.resolvedAt >= from));
+        return Promise.all(active.map(async (incident) => ({ incident, timeline: await tx.timeline(incident.id) })));
+      },
+      shifts: async (teamId, from, to) => {
+        const team = world.teams.get(teamId);
+        return team ? shiftsBetween(tx, team, from, to) : [];
+      },
+      onCall: async (teamId, at) => {
+        const team = world.teams.get(teamId);
+        if (!team) throw new Error(`no team ${teamId}`);
+        return (await onCallNow(tx, team, at)).member;
+      },
+    };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * ShiftWatch turns rotation boundaries into durable timers, so plugins hear about every shift
+ * change (onShiftChange) exactly once, also across restarts: a boundary passed while the process was
+ * down fires at the next start, late. Each firing schedules the next boundary; a rotation change
+ * (override, swap, absence) schedules the new next boundary too. Timer keys are the boundary
+ * instant, so two chains that meet collapse into one; a boundary that no longer changes who is on
+ * call (an override moved it) fires and does nothing.
+ */
+import { inject, injectable } from 'inversify';
+import { DateTime } from 'luxon';
+import type { Team, World } from '../core/model';
+import { nextHandoffAfter, onCallAt } from '../core/rotation/rotation';
+import type { Clock } from '../ports/clock';
+import type { Store, StoreTx, TimerRow } from '../ports/store';
+import { Engine } from './engine';
+import { PluginHost } from './plugin-host';
+import { rotationStateFor } from './rotation-reader';
+import { TOKENS } from './tokens';
+
+export const SHIFT_TIMER = 'shift-change';
+
+const SYSTEM = { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' } as const;
+
+@injectable()
+export class ShiftWatch {
+  constructor(
+    @inject(TOKENS.World) private readonly world: World,
+    @inject(TOKENS.Store) private readonly store: Store,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(Engine) private readonly engine: Engine,
+    @inject(PluginHost) private readonly plugins: PluginHost,
+  ) {}
+
+  /** ensureScheduled: every team has its next boundary as a timer (called at start). */
+  async ensureScheduled(): Promise<void> {
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      for (const team of this.world.teams.values()) await this.scheduleNext(tx, team, now);
+    });
+  }
+
+  /** scheduleNext: the first boundary after `after` where the on-call member changes. */
+  async scheduleNext(tx: StoreTx, team: Team, after: DateTime): Promise<void> {
+    const state = await rotationStateFor(tx, team, after, after.plus({ weeks: 60 }));
+    const next = nextHandoffAfter(team.rotation, state, after);
+    if (!next) return;
+    await tx.scheduleTimer({ key: `shift:${team.id}:${next.at.toMillis()}`, kind: SHIFT_TIMER, dueAt: next.at.toUTC(), payload: { team: team.id, at: next.at.toMillis() } });
+  }
+
+  /** fire: the timer handler. Runs plugins' onShiftChange when the member really changes. */
+  async fire(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
+    const team = this.world.teams.get(String(timer.payload.team));
+    if (!team) return;
+    const at = DateTime.fromMillis(Number(timer.payload.at), { zone: team.timeZone });
+    const state = await rotationStateFor(tx, team, at.minus({ weeks: 8 }), at.plus({ weeks: 8 }));
+    const outgoing = onCallAt(team.rotation, state, at.minus({ milliseconds: 1 }));
+    const incoming = onCallAt(team.rotation, state, at);
+    if (outgoing.member !== incoming.member) {
+      await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
+        await this.plugins.onShiftChange({ team, at, outgoing, incoming }, (plugin) => this.plugins.buildCall(plugin, ctx.tx, now, ctx.tell));
+      });
+    }
+    await this.scheduleNext(tx, team, at);
+  }
+}

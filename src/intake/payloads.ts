@@ -1,0 +1,191 @@
+/**
+ * Webhook payloads: Alertmanager (webhook version 4), Grafana unified alerting (version 1, the same
+ * shape plus a few fields) and Onehand's generic format, read into NormalizedAlerts.
+ *
+ * parsePayload never throws for bad input: it returns the first problem, naming the field
+ * (`alerts[2].status: expected "firing" or "resolved"`), and the caller answers 400 with it. Every
+ * string taken from a payload is untrusted text: it is kept as data and only ever reaches people as
+ * user segments of RichText.
+ */
+import { createHash } from 'node:crypto';
+import type { Severity } from '../core/incident/types';
+import type { IntegrationConfig } from '../config/types';
+
+/** NormalizedAlert: one alert, whatever the sender. */
+export interface NormalizedAlert {
+  /** The group fingerprint: alerts with the same one fold into one incident. */
+  readonly fingerprint: string;
+  /** The alert's own identity inside its group. */
+  readonly alertKey: string;
+  readonly status: 'firing' | 'resolved';
+  /** startsAt as sent; a new value for the same alert is a new firing. */
+  readonly startsAt: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** From annotations.summary, else labels.alertname (untrusted). */
+  readonly title: string;
+  /** From labels.service, else labels.job (untrusted). */
+  readonly service: string | null;
+  readonly severity: Severity;
+  readonly url: string | null;
+}
+
+export type ParseResult = { ok: true; alerts: NormalizedAlert[] } | { ok: false; error: string };
+
+/** Longest title kept; longer summaries are cut (the full text stays in the stored annotations). */
+export const MAX_TITLE = 200;
+const MAX_ALERTS = 10_000;
+const SEVERITIES: readonly string[] = ['sev1', 'sev2', 'sev3', 'sev4'];
+
+class Bad extends Error {}
+
+/** parsePayload reads a raw JSON body for `integration`. */
+export function parsePayload(integration: IntegrationConfig, body: Buffer): ParseResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    return { ok: false, error: `body: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  try {
+    const alerts = integration.type === 'generic' ? [readGeneric(integration, data)] : readAlertmanager(integration, data);
+    return { ok: true, alerts };
+  } catch (err) {
+    if (err instanceof Bad) return { ok: false, error: err.message };
+    throw err;
+  }
+}
+
+function readAlertmanager(integration: IntegrationConfig, data: unknown): NormalizedAlert[] {
+  const body = record(data, 'body', 'a JSON object with "alerts" (an Alertmanager or Grafana webhook)');
+  const wanted = integration.type === 'grafana' ? '1' : '4';
+  if (body.version !== undefined && body.version !== wanted) {
+    throw new Bad(`version: expected "${wanted}" (the ${integration.type} webhook format), got ${JSON.stringify(body.version)}`);
+  }
+  if (!Array.isArray(body.alerts)) throw new Bad(`alerts: expected a list of alerts, got ${describe(body.alerts)}`);
+  if (body.alerts.length > MAX_ALERTS) throw new Bad(`alerts: ${body.alerts.length} alerts in one request; at most ${MAX_ALERTS}`);
+  const groupStatus = body.status === undefined ? undefined : status(body.status, 'status');
+  return body.alerts.map((raw, i) => {
+    const at = `alerts[${i}]`;
+    const a = record(raw, at, 'an alert object');
+    const labels = stringMap(a.labels, `${at}.labels`, true);
+    const annotations = stringMap(a.annotations, `${at}.annotations`, false);
+    const st = a.status === undefined && groupStatus !== undefined ? groupStatus : status(a.status, `${at}.status`);
+    const startsAt = optionalString(a.startsAt, `${at}.startsAt`);
+    const senderFp = optionalString(a.fingerprint, `${at}.fingerprint`);
+    const url = optionalString(a.generatorURL, `${at}.generatorURL`);
+    if (!labels.alertname && !annotations.summary) throw new Bad(`${at}.labels.alertname: missing (and no annotations.summary); an alert needs a name`);
+    return normalize(integration, { labels, annotations, status: st, startsAt, senderFp, url, title: annotations.summary ?? labels.alertname ?? '' });
+  });
+}
+
+/**
+ * The generic format: one alert per request,
+ * `{ title, status: firing|resolved, severity?, service?, fingerprint?, labels?, annotations?, url? }`.
+ */
+function readGeneric(integration: IntegrationConfig, data: unknown): NormalizedAlert {
+  const a = record(data, 'body', 'a JSON object such as {"title": "...", "status": "firing"}');
+  const known = new Set(['title', 'status', 'severity', 'service', 'fingerprint', 'labels', 'annotations', 'url']);
+  for (const key of Object.keys(a)) {
+    if (!known.has(key)) throw new Bad(`${key}: unknown field; the fields are ${[...known].join(', ')}`);
+  }
+  const title = a.title;
+  if (typeof title !== 'string' || title.trim() === '') throw new Bad(`title: expected a non-empty string, got ${describe(title)}`);
+  const st = status(a.status, 'status');
+  const labels = { ...stringMap(a.labels, 'labels', false) };
+  const annotations = stringMap(a.annotations, 'annotations', false);
+  const service = optionalString(a.service, 'service');
+  if (service !== null) labels.service = service;
+  const severity = optionalString(a.severity, 'severity');
+  const fingerprint = optionalString(a.fingerprint, 'fingerprint');
+  const url = optionalString(a.url, 'url');
+  let sev: Severity | undefined;
+  if (severity !== null) {
+    if (SEVERITIES.includes(severity)) sev = severity as Severity;
+    else labels[integration.severity.label] = severity;
+  }
+  const senderFp = fingerprint ?? hashOf({ title: title.trim(), labels: sortedEntries(labels) });
+  return normalize(integration, { labels, annotations, status: st, startsAt: null, senderFp, url, title: title.trim(), severity: sev });
+}
+
+interface Parts {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  status: 'firing' | 'resolved';
+  startsAt: string | null;
+  senderFp: string | null;
+  url: string | null;
+  title: string;
+  severity?: Severity;
+}
+
+function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
+  const alertKey = p.senderFp ?? hashOf(sortedEntries(p.labels));
+  const fingerprint = integration.fingerprintLabels
+    ? hashOf(integration.fingerprintLabels.map((l) => [l, p.labels[l] ?? null]))
+    : alertKey;
+  const title = (p.title.trim() || 'alert').slice(0, MAX_TITLE);
+  const mapped = integration.severity.map[p.labels[integration.severity.label] ?? ''];
+  return {
+    fingerprint,
+    alertKey,
+    status: p.status,
+    startsAt: p.startsAt,
+    labels: p.labels,
+    annotations: p.annotations,
+    title,
+    service: p.labels.service ?? p.labels.job ?? null,
+    severity: p.severity ?? mapped ?? integration.severity.default,
+    url: p.url,
+  };
+}
+
+/** hashOf: a short stable hash of a JSON value (label sets are sorted before). */
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
+}
+
+function sortedEntries(map: Record<string, string>): [string, string][] {
+  return Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function record(value: unknown, path: string, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Bad(`${path}: expected ${what}, got ${describe(value)}`);
+  return value as Record<string, unknown>;
+}
+
+function status(value: unknown, path: string): 'firing' | 'resolved' {
+  if (value === 'firing' || value === 'resolved') return value;
+  throw new Bad(`${path}: expected "firing" or "resolved", got ${describe(value)}`);
+}
+
+function optionalString(value: unknown, path: string): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw new Bad(`${path}: expected a string, got ${describe(value)}`);
+  return value;
+}
+
+/** stringMap: an object of string values (numbers and booleans are turned into text). */
+function stringMap(value: unknown, path: string, required: boolean): Record<string, string> {
+  if (value === undefined || value === null) {
+    if (required) throw new Bad(`${path}: missing; expected an object of label names to values`);
+    return {};
+  }
+  const obj = record(value, path, 'an object of names to string values');
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    else throw new Bad(`${path}.${k}: expected a string, got ${describe(v)}`);
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return `${typeof value} ${String(value)}`;
+}

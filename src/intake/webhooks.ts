@@ -1,0 +1,117 @@
+/**
+ * The webhook endpoint: `POST /webhooks/INTEGRATION_ID` on the shared HTTP server.
+ *
+ * Checks, in order: 404 unknown integration; 415 unless the content type is application/json;
+ * 401 unless the bearer token (alertmanager, grafana) or the HMAC-SHA256 signature of the raw body
+ * (`X-Onehand-Signature: sha256=<hex>`, generic) matches, compared in constant time; 413 over the
+ * integration's `max_body`; 429 with Retry-After from the integration's token bucket (nothing of a
+ * refused request is kept); 400 naming the bad field. 202 is sent only after the alerts, their
+ * incidents and notifications are committed to the database.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IntakeService } from '../app/intake-service';
+import type { IntegrationConfig } from '../config/types';
+import type { HttpRequest, HttpResponse, HttpServer } from '../http/server';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import { parsePayload } from './payloads';
+import { TokenBucket } from './rate-limit';
+
+export const WEBHOOK_PATH = '/webhooks/';
+export const SIGNATURE_HEADER = 'x-onehand-signature';
+
+/** IntegrationSecrets: each integration's secret, read from its environment variable at start. */
+export type IntegrationSecrets = ReadonlyMap<string, string>;
+
+/**
+ * readIntegrationSecrets reads every integration's token_env / hmac_secret_env from `env`. It
+ * throws one error listing every variable that is unset or empty, naming the integration.
+ */
+export function readIntegrationSecrets(integrations: readonly IntegrationConfig[], env: NodeJS.ProcessEnv): Map<string, string> {
+  const secrets = new Map<string, string>();
+  const missing: string[] = [];
+  integrations.forEach((i, index) => {
+    const variable = i.type === 'generic' ? i.hmacSecretEnv : i.tokenEnv;
+    const key = i.type === 'generic' ? 'hmac_secret_env' : 'token_env';
+    const value = variable === null ? undefined : env[variable];
+    if (variable === null || value === undefined || value.trim() === '') {
+      missing.push(`integrations[${index}].${key} (${i.id}): environment variable ${variable ?? '(none)'} is not set; export it with the ${i.type === 'generic' ? 'HMAC secret' : 'bearer token'} the sender uses`);
+    } else secrets.set(i.id, value.trim());
+  });
+  if (missing.length > 0) throw new Error(`cannot start the alert intake:\n${missing.join('\n')}`);
+  return secrets;
+}
+
+export interface WebhookDeps {
+  readonly intake: IntakeService;
+  readonly integrations: readonly IntegrationConfig[];
+  readonly secrets: IntegrationSecrets;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** registerWebhooks adds `POST /webhooks/*` to `http` (nothing when there are no integrations). */
+export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
+  if (deps.integrations.length === 0) return;
+  const buckets = new Map<string, TokenBucket>();
+  for (const i of deps.integrations) buckets.set(i.id, new TokenBucket(i.rateLimit.requests, i.rateLimit.perMs, deps.clock));
+  const maxBody = Math.max(...deps.integrations.map((i) => i.maxBodyBytes));
+  http.route('POST', `${WEBHOOK_PATH}*`, (req) => handleWebhook(req, deps, buckets), maxBody);
+}
+
+async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>): Promise<HttpResponse> {
+  const id = decodeSafe(req.path.slice(WEBHOOK_PATH.length));
+  const integration = id === null ? undefined : deps.intake.integration(id);
+  if (!integration) return error(404, `no integration "${id ?? req.path}"; integrations are declared under "integrations:" in the config`);
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') return error(415, `content type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`);
+  const secret = deps.secrets.get(integration.id);
+  if (secret === undefined || !authorized(integration, req, secret)) {
+    return error(401, integration.type === 'generic'
+      ? `missing or bad signature; send ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>`
+      : 'missing or bad bearer token; send Authorization: Bearer <token>', { 'www-authenticate': integration.type === 'generic' ? 'HMAC' : 'Bearer' });
+  }
+  if (req.body.length > integration.maxBodyBytes) return error(413, `the body is larger than ${integration.maxBodyBytes} bytes (max_body)`);
+  const wait = buckets.get(integration.id)?.take() ?? 0;
+  if (wait > 0) {
+    const seconds = Math.max(1, Math.ceil(wait / 1000));
+    return error(429, `rate limit of ${integration.rateLimit.requests} requests per ${integration.rateLimit.perMs / 1000}s reached; retry after ${seconds}s`, { 'retry-after': String(seconds) });
+  }
+  const parsed = parsePayload(integration, req.body);
+  if (!parsed.ok) return error(400, parsed.error);
+  const outcome = await deps.intake.accept(integration, parsed.alerts);
+  return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
+}
+
+/** authorized compares SHA-256 digests of the given and expected credentials with timingSafeEqual. */
+function authorized(integration: IntegrationConfig, req: HttpRequest, secret: string): boolean {
+  let given: string;
+  let expected: string;
+  if (integration.type === 'generic') {
+    given = String(req.headers[SIGNATURE_HEADER] ?? '').trim().toLowerCase();
+    expected = `sha256=${createHmac('sha256', secret).update(req.body).digest('hex')}`;
+  } else {
+    const header = String(req.headers.authorization ?? '');
+    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+    given = m?.[1] ?? '';
+    expected = secret;
+  }
+  if (given === '') return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function decodeSafe(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+function error(status: number, message: string, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers, body: { error: message } };
+}

@@ -1,0 +1,75 @@
+/**
+ * loadPlugins turns the config's `plugins:` section into active plugins: built-ins by name,
+ * third-party ones from `module:` (an npm package name, or a path relative to the config file).
+ * Every problem (module not found, not a plugin, invalid settings) is a ConfigProblem with its key
+ * path, like any config error, so a bad plugin config is refused at start and by check-config.
+ */
+import * as path from 'node:path';
+import type { ActivePlugin } from '../app/plugin-host';
+import type { ConfigProblem } from '../config';
+import type { World } from '../core/model';
+import type { Plugin } from '../ports/plugin';
+import { BUILTIN_PLUGINS } from '../../plugins';
+
+export type PluginLoadResult = { ok: true; plugins: ActivePlugin[] } | { ok: false; problems: ConfigProblem[] };
+
+export const BUILTIN_PLUGIN_NAMES: readonly string[] = [...BUILTIN_PLUGINS.keys()];
+
+function isPlugin(value: unknown): value is Plugin<unknown> {
+  const v = value as Partial<Plugin<unknown>> | null;
+  return !!v && typeof v === 'object' && typeof v.name === 'string' && typeof v.checkConfig === 'function' && typeof v.activate === 'function';
+}
+
+/** fromModule finds the plugin a module exports: `default`, `plugin`, or the module itself. */
+function fromModule(mod: Record<string, unknown>): Plugin<unknown> | null {
+  for (const candidate of [mod.default, mod.plugin, mod]) if (isPlugin(candidate)) return candidate;
+  return null;
+}
+
+export function loadPlugins(sections: Record<string, unknown>, world: World, baseDir: string): PluginLoadResult {
+  const problems: ConfigProblem[] = [];
+  const plugins: ActivePlugin[] = [];
+  for (const [name, raw] of Object.entries(sections)) {
+    const at = (p: string) => `plugins.${name}${p ? `.${p}` : ''}`;
+    const section = raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : raw;
+    let plugin: Plugin<unknown> | null | undefined = BUILTIN_PLUGINS.get(name) as Plugin<unknown> | undefined;
+    if (section && typeof section === 'object' && 'module' in section) {
+      const ref = String((section as Record<string, unknown>).module);
+      delete (section as Record<string, unknown>).module;
+      const target = ref.startsWith('.') || path.isAbsolute(ref) ? path.resolve(baseDir, ref) : ref;
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        plugin = fromModule(require(target) as Record<string, unknown>);
+        if (!plugin) {
+          problems.push({ path: at('module'), message: `"${ref}" does not export a plugin (an object with name, checkConfig and activate); see README: Writing a plugin` });
+          continue;
+        }
+      } catch (err) {
+        const missing = err instanceof Error && 'code' in err && err.code === 'MODULE_NOT_FOUND';
+        problems.push({ path: at('module'), message: missing ? `cannot find "${ref}"; install the npm package, or give a path relative to the config file such as "./plugins/my-plugin"` : `"${ref}" failed to load: ${err instanceof Error ? err.message : String(err)}` });
+        continue;
+      }
+    }
+    if (!plugin) {
+      problems.push({ path: at(''), message: `no plugin named "${name}" (built-in: ${BUILTIN_PLUGIN_NAMES.join(', ')})` });
+      continue;
+    }
+    let checked;
+    try {
+      checked = plugin.checkConfig(section, world);
+    } catch (err) {
+      problems.push({ path: at(''), message: `the plugin's config check failed: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
+    if (!checked.ok) {
+      for (const p of checked.problems) problems.push({ path: at(p.path), message: p.message });
+      continue;
+    }
+    try {
+      plugins.push({ name, hooks: plugin.activate(checked.config) });
+    } catch (err) {
+      problems.push({ path: at(''), message: `the plugin failed to start: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, plugins };
+}

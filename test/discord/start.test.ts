@@ -1,0 +1,47 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { DateTime } from 'luxon';
+import { startBot, type RunningBot } from '../../src/cli/start';
+import { parseConfig } from '../../src/config';
+import { SimulatedClock } from '../../src/runtime/clock';
+import { MemoryLogger } from '../../src/runtime/logger';
+import { APP_ID, FakeDiscord, GUILD_ID } from './fake-discord';
+import { CHANNELS, DISCORD_CONFIG, USERS } from './setup';
+import { reportData } from './helpers';
+
+describe('onehand start with a Discord token', () => {
+  let fake: FakeDiscord;
+  let bot: RunningBot | null = null;
+  afterEach(async () => {
+    await bot?.stop();
+    bot = null;
+    await fake.close();
+  });
+
+  it('connects to the configured API base, registers the commands, runs no console, and reports health', async () => {
+    fake = await FakeDiscord.start(Object.values(CHANNELS));
+    const parsed = parseConfig(DISCORD_CONFIG);
+    if (!parsed.ok) throw new Error('bad config');
+    const logger = new MemoryLogger();
+    const clock = new SimulatedClock(DateTime.fromISO('2026-03-03T10:00:00Z', { setZone: true }));
+    const output: string[] = [];
+    bot = await startBot({
+      config: parsed.config,
+      dataPath: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-discord-')), 'onehand.db'),
+      clock, simulated: clock, json: true, logger, input: new PassThrough(), output: (l) => output.push(l),
+      env: { DISCORD_TOKEN: 'secret-token-from-env', DISCORD_APPLICATION_ID: APP_ID, DISCORD_GUILD_ID: GUILD_ID, DISCORD_API_BASE: fake.apiBase },
+    });
+    expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['GET /gateway/bot', `PUT /applications/${APP_ID}/guilds/${GUILD_ID}/commands`]);
+    expect(fake.calls[0]?.auth).toBe('Bot secret-token-from-env');
+    expect((await bot.app.health()).adapters).toEqual({ discord: 'ok' });
+    expect(JSON.stringify(logger.entries)).not.toContain('secret-token-from-env');
+
+    const { id } = fake.slash(USERS.zed, CHANNELS.payments, reportData('via start'));
+    expect((await fake.callbackFor(id)).type).toBe(4);
+    await bot.app.scheduler.tick();
+    expect(fake.callsTo('POST', /^\/users\/@me\/channels$/).map((c) => c.body)).toEqual([{ recipient_id: USERS.dave.id }]);
+    expect(output).toEqual([]);
+  });
+});
