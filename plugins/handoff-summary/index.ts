@@ -33,7 +33,8 @@ export function checkHandoffConfig(raw: unknown, _world: World): PluginConfigChe
 async function summarize(call: PluginCall, team: Team, from: DateTime, to: DateTime, outgoing: string, incoming: string, draft: boolean, nextShifts: number) {
   const histories = await call.incidentsBetween(team.id, from, to);
   const notes = ((await call.storage.get<HandoffNote[]>(`notes:${team.id}`)) ?? []).filter((n) => DateTime.fromISO(n.at) >= from);
-  const coming = (await call.shifts(team.id, to, to.plus({ weeks: 8 }))).filter((s, i, all) => i > 0 && s.member !== all[i - 1]?.member || i > 0);
+  // The first stretch from `to` is the incoming shift itself; the rest are "next".
+  const coming = (await call.shifts(team.id, to, to.plus({ weeks: 8 }))).slice(1);
   return buildHandoffSummary({ world: call.world, team, from, to, outgoing, incoming, histories, notes, next: coming.slice(0, nextShifts), draft });
 }
 

@@ -66,7 +66,10 @@ export class IncidentService {
     const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
     await this.scheduleEscalation(tx, incident, 0, 0, deliveredAt(verdict, now));
-    return message('reply', rt`Reported ${incidentHeadline(incident)}. ${memberName(this.world, onCall)} is on call and has been paged; you will hear here when it is acknowledged and resolved.`, {
+    const paged = verdict.action === 'defer'
+      ? rt`${memberName(this.world, onCall)} is on call and will be paged when their quiet hours end (${verdict.until.setZone(this.world.members.get(onCall)?.timeZone ?? 'utc').toFormat('ccc HH:mm')} their time); an urgent severity pages at once`
+      : rt`${memberName(this.world, onCall)} is on call and has been paged`;
+    return message('reply', rt`Reported ${incidentHeadline(incident)}. ${paged}; you will hear here when it is acknowledged and resolved.`, {
       incident: (await this.card(tx, incident)).incident,
     });
   }

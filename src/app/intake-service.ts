@@ -174,7 +174,7 @@ export class IntakeService {
       labels: alert.labels,
       annotations: alert.annotations,
     }, now);
-    const group = await tx.observeIntakeGroup(integration.id, alert.fingerprint, now);
+    const group = await tx.observeIntakeGroup(integration.id, alert.fingerprint, now, alert.status === 'firing');
     const within = <T>(fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> => this.engine.within(tx, integrationPrincipal(integration), team, now, fn);
 
     if (alert.status === 'firing') {
@@ -210,7 +210,7 @@ export class IntakeService {
     await within(async (ctx) => {
       await this.note(ctx, incident, 'alert-resolved', alert, { firing });
       if (firing > 0) return;
-      const seen = `${group.count} alert notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen)}, last ${clock(group.lastSeen)}`;
+      const seen = `${group.count} firing notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen)}, last ${clock(group.lastSeen)}`;
       const note = integration.resolve === 'any' ? `an alert resolved (${seen})` : `all alerts resolved (${seen})`;
       await this.incidents.resolve(ctx, incident, note);
     });
@@ -335,9 +335,10 @@ export class IntakeService {
   }
 
   private async scheduleStormEnd(tx: StoreTx, storm: StormRow, integration: IntegrationConfig): Promise<void> {
+    // Keys are unique for ever (a cancelled key cannot be scheduled again): one per version.
     await tx.cancelTimers(`storm:${storm.id}:`);
     const due = storm.lastAt.plus({ milliseconds: integration.storm.windowMs });
-    await tx.scheduleTimer({ key: `storm:${storm.id}:end:${due.toMillis()}`, kind: STORM_TIMER, dueAt: due, payload: { storm: storm.id } });
+    await tx.scheduleTimer({ key: `storm:${storm.id}:end:v${storm.version}`, kind: STORM_TIMER, dueAt: due, payload: { storm: storm.id } });
   }
 
   private async onStormTimer(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {

@@ -73,7 +73,7 @@ export interface IntakeGroupState {
   readonly incidentId: number | null;
   readonly incidentState: IncidentState | null;
   readonly resolvedAt: DateTime | null;
-  /** Alert notifications received for the current incident, this one included. */
+  /** Firing notifications received for the current incident, this one included. */
   readonly count: number;
   readonly firstSeen: DateTime;
   readonly lastSeen: DateTime;
@@ -156,11 +156,12 @@ export interface StoreTx {
   outboxDepth(): Promise<number>;
 
   /**
-   * observeIntakeGroup counts one alert notification for (integration, fingerprint) and returns the
-   * group's incident; the row is created (without incident) the first time. The primary key makes
-   * this the only row for the fingerprint, whoever writes it.
+   * observeIntakeGroup returns the group's incident for (integration, fingerprint), counting one
+   * more firing notification (count, last seen) when `firing`; the row is created (without
+   * incident) the first time. The primary key makes this the only row for the fingerprint,
+   * whoever writes it.
    */
-  observeIntakeGroup(integration: string, fingerprint: string, now: DateTime): Promise<IntakeGroupState>;
+  observeIntakeGroup(integration: string, fingerprint: string, now: DateTime, firing: boolean): Promise<IntakeGroupState>;
   /** setIntakeGroupIncident points the group at a (new) incident and restarts its count at 1. */
   setIntakeGroupIncident(integration: string, fingerprint: string, incidentId: number, now: DateTime): Promise<void>;
   /** intakeGroupOf: the group that feeds `incidentId`, or null. */

@@ -45,8 +45,9 @@ export function loadPlugins(sections: Record<string, unknown>, world: World, bas
           continue;
         }
       } catch (err) {
-        const missing = err instanceof Error && 'code' in err && err.code === 'MODULE_NOT_FOUND';
-        problems.push({ path: at('module'), message: missing ? `cannot find "${ref}"; install the npm package, or give a path relative to the config file such as "./plugins/my-plugin"` : `"${ref}" failed to load: ${err instanceof Error ? err.message : String(err)}` });
+        const text = (err as { message?: unknown })?.message;
+        const missing = (err as { code?: unknown })?.code === 'MODULE_NOT_FOUND' && String(text).includes(target);
+        problems.push({ path: at('module'), message: missing ? `cannot find "${ref}"; install the npm package, or give a path relative to the config file such as "./plugins/my-plugin"` : `"${ref}" failed to load: ${typeof text === 'string' ? text.split('\n')[0] : String(err)}` });
         continue;
       }
     }

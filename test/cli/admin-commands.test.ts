@@ -9,7 +9,7 @@ describe('onehand check-config', () => {
   it('accepts the shipped example', async () => {
     const r = await runCli(['check-config', 'config/onehand.yaml']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/config\/onehand.yaml: OK \(\d+ teams, \d+ members\)/);
+    expect(r.stdout).toMatch(/^config\/onehand.yaml: OK \(2 teams, 6 members, plugins: handoff-summary, quiet-hours\)$/m);
   });
 
   it('refuses with exit 1 and every problem named by its key path', async () => {

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { loadConfigFile } from '../../src/config';
+import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../../src/runtime/plugin-loader';
 
 const EXAMPLE = join(__dirname, '..', '..', 'config', 'onehand.yaml');
 
 describe('config/onehand.yaml (the example)', () => {
-  const result = loadConfigFile(EXAMPLE);
+  const result = loadConfigFile(EXAMPLE, BUILTIN_PLUGIN_NAMES);
 
   it('loads without problems', () => {
     if (!result.ok) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
@@ -60,10 +61,16 @@ describe('config/onehand.yaml (the example)', () => {
     expect(members.get('carol')?.mentor).toBeNull();
   });
 
-  it('fills in the defaults for timers, http and plugins', () => {
+  it('fills in the defaults for timers and http', () => {
     if (!result.ok) throw new Error('example did not load');
     expect(result.config.timers).toEqual({ periodMs: 1000 });
     expect(result.config.http).toEqual({ port: null, host: '127.0.0.1' });
-    expect(result.config.plugins).toEqual({});
+  });
+
+  it('enables both built-in plugins with valid settings', () => {
+    if (!result.ok) throw new Error('example did not load');
+    const loaded = loadPlugins(result.config.plugins, result.config.world, join(__dirname, '..', '..', 'config'));
+    if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+    expect(loaded.plugins.map((p) => p.name)).toEqual(['handoff-summary', 'quiet-hours']);
   });
 });

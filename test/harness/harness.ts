@@ -84,6 +84,7 @@ export class Harness {
       logger,
       settings: { timerPeriodMs: 1000, instanceId: 'harness' },
       adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
+      integrations: config.integrations,
       plugins: options.activePlugins ?? [],
     });
     await app.start({ loop: false });

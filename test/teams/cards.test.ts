@@ -74,7 +74,6 @@ describe('Teams cards', () => {
 
   const chromium = fs.existsSync(CHROMIUM) ? it : it.skip;
   if (!fs.existsSync(CHROMIUM)) {
-    // eslint-disable-next-line no-console
     console.warn(`Skipping the Chromium render test: ${CHROMIUM} is missing (apt-get install -y chromium; CI installs it).`);
   }
   chromium('every card renders with the adaptivecards renderer in headless Chromium, without console errors', async () => {
@@ -91,10 +90,13 @@ describe('Teams cards', () => {
       await page.addScriptTag({ path: path.join(path.dirname(require.resolve('adaptivecards/package.json')), 'dist', 'adaptivecards.min.js') });
       const results = await page.evaluate((list) => {
         interface Events { eventCount: number; getEventAt(i: number): { message: string } }
+        // The page's DOM, typed structurally (the project compiles without the DOM library).
+        interface El { querySelectorAll(selector: string): { length: number }; textContent: string | null; appendChild(child: El): void }
+        const doc = (globalThis as unknown as { document: { getElementById(id: string): El | null } }).document;
         const AC = (globalThis as unknown as {
           AdaptiveCards: {
             SerializationContext: new () => Events;
-            AdaptiveCard: new () => { parse(j: unknown, ctx?: Events): void; render(): HTMLElement | undefined; validateProperties(): { validationEvents: Array<{ message: string }> } };
+            AdaptiveCard: new () => { parse(j: unknown, ctx?: Events): void; render(): El | undefined; validateProperties(): { validationEvents: Array<{ message: string }> } };
           };
         }).AdaptiveCards;
         return list.map(({ label, card }) => {
@@ -102,7 +104,7 @@ describe('Teams cards', () => {
           const ctx = new AC.SerializationContext();
           ac.parse(card, ctx);
           const el = ac.render();
-          if (el) document.getElementById('root')?.appendChild(el);
+          if (el) doc.getElementById('root')?.appendChild(el);
           const failures = [
             ...Array.from({ length: ctx.eventCount }, (_, i) => ctx.getEventAt(i).message),
             ...ac.validateProperties().validationEvents.map((e) => e.message),

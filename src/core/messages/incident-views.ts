@@ -50,6 +50,12 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return rt`could not reach ${person} directly (${String(d.reason ?? '')}); posted in the team channel`;
     case 'delivery-failed':
       return rt`delivery to ${person || String(d.recipient ?? '')} failed: ${String(d.reason ?? '')}`;
+    case 'alert-firing':
+      return rt`alert ${d.again ? 'firing again' : 'firing'}: ${String(d.summary ?? d.alert ?? '')}`;
+    case 'alert-resolved':
+      return rt`alert resolved: ${String(d.summary ?? d.alert ?? '')}${typeof d.firing === 'number' && d.firing > 0 ? ` (${d.firing} still firing)` : ''}`;
+    case 'storm':
+      return d.started ? rt`started an alert storm; later incidents open without paging` : rt`opened during an alert storm: not paged individually`;
     default:
       return rt`${e.kind}`;
   }

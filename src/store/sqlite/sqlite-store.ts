@@ -315,8 +315,9 @@ const SQL = {
   nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
     FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
   observeIntakeGroup: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
-    VALUES (?1, ?2, NULL, 1, ?3, ?3)
-    ON CONFLICT (integration, fingerprint) DO UPDATE SET count = count + 1, last_seen = MAX(last_seen, excluded.last_seen)
+    VALUES (?1, ?2, NULL, ?4, ?3, ?3)
+    ON CONFLICT (integration, fingerprint) DO UPDATE SET count = count + ?4,
+      last_seen = CASE WHEN ?4 = 1 THEN MAX(last_seen, excluded.last_seen) ELSE last_seen END
     RETURNING incident_id, count, first_seen, last_seen,
       (SELECT state FROM incidents WHERE id = incident_id) AS state,
       (SELECT resolved_at FROM incidents WHERE id = incident_id) AS resolved_at`,
@@ -622,9 +623,9 @@ class SqliteTx implements StoreTx {
 
   // Alert intake ------------------------------------------------------------------------------
 
-  async observeIntakeGroup(integration: string, fingerprint: string, now: DateTime): Promise<IntakeGroupState> {
+  async observeIntakeGroup(integration: string, fingerprint: string, now: DateTime, firing: boolean): Promise<IntakeGroupState> {
     this.check();
-    const rows = await this.conn.all<IntakeGroupDbRow>(SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now')]);
+    const rows = await this.conn.all<IntakeGroupDbRow>(SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now'), firing ? 1 : 0]);
     const r = rows[0];
     if (!r) throw new Error('observeIntakeGroup: SQLite returned no row');
     return {

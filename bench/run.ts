@@ -1,0 +1,246 @@
+/**
+ * `npm run bench`: alert intake throughput and latency over loopback, against the real bot and a
+ * bare Node http server, each in its own child process, with the load generator in this process.
+ *
+ * - throughput: C concurrent keep-alive connections send Alertmanager webhooks (version 4, 10 alerts
+ *   each over 1,000 fingerprints) as fast as they are answered, for D seconds; alerts/s counts
+ *   alerts answered 202 (the bot answers 202 only after they are committed);
+ * - latency: an open-loop run at 1,000 alerts/s (100 requests/s), p50/p99 from request to 202;
+ * - the same throughput run against the bare server, and the ratio;
+ * - throughput with 1, 10 and 100 alerts per request;
+ * - peak RSS of the bot process, and a durability check: the alerts the database holds equal the
+ *   alerts answered 202.
+ * Prints one table and writes bench/results.json.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BENCH_TOKEN } from './servers';
+
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 6) * 1000;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const FINGERPRINTS = 1000;
+
+interface Child {
+  readonly proc: ChildProcess;
+  readonly port: number;
+}
+
+function startChild(kind: 'bot' | 'bare'): Promise<Child> {
+  const proc = fork(path.join(__dirname, 'servers.ts'), [kind], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    proc.on('message', (m: { ready?: number }) => {
+      if (m.ready !== undefined) resolve({ proc, port: m.ready });
+    });
+  });
+}
+
+function ask(child: Child): Promise<Record<string, number>> {
+  return new Promise((resolve) => {
+    const on = (m: { stats?: Record<string, number> }): void => {
+      if (!m.stats) return;
+      child.proc.off('message', on);
+      resolve(m.stats);
+    };
+    child.proc.on('message', on);
+    child.proc.send({ cmd: 'stats' });
+  });
+}
+
+async function stop(child: Child): Promise<void> {
+  child.proc.removeAllListeners('exit');
+  const exited = new Promise((resolve) => child.proc.once('exit', resolve));
+  child.proc.send({ cmd: 'stop' });
+  await exited;
+}
+
+/** payloads: realistic Alertmanager groups of `size` alerts over 1,000 fingerprints. */
+function payloads(size: number, count: number): Buffer[] {
+  const out: Buffer[] = [];
+  let n = 0;
+  for (let p = 0; p < count; p++) {
+    const alerts = [];
+    for (let i = 0; i < size; i++) {
+      const fp = (n++ * 7919) % FINGERPRINTS;
+      const labels = { alertname: `Alert${fp % 37}`, instance: `host-${fp}.prod.example.invalid:9100`, job: 'node', service: `svc-${fp % 23}`, severity: fp % 5 === 0 ? 'critical' : 'warning' };
+      alerts.push({
+        status: 'firing', labels,
+        annotations: { summary: `${labels.alertname} on ${labels.instance}`, description: `Value ${fp}.5 is above the threshold for 5m on ${labels.instance}.`, runbook_url: `https://runbooks.example.invalid/${labels.alertname}` },
+        startsAt: '2026-11-27T23:22:33.123Z', endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: `http://prometheus.example.invalid:9090/graph?g0.expr=up%7Binstance%3D%22${labels.instance}%22%7D`,
+        fingerprint: fp.toString(16).padStart(16, '0'),
+      });
+    }
+    out.push(Buffer.from(JSON.stringify({
+      receiver: 'onehand', status: 'firing', alerts, groupLabels: { alertname: 'bench' }, commonLabels: { job: 'node' }, commonAnnotations: {},
+      externalURL: 'http://alertmanager.example.invalid:9093', version: '4', groupKey: '{}:{alertname="bench"}', truncatedAlerts: 0,
+    })));
+  }
+  return out;
+}
+
+function post(agent: http.Agent, port: number, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, method: 'POST', path: '/webhooks/prom', agent,
+      headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${BENCH_TOKEN}` },
+    }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface RunResult {
+  requests: number;
+  alertsAccepted: number;
+  alertsPerSec: number;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function summarize(latencies: number[], accepted: number, requests: number, errors: number, ms: number): RunResult {
+  latencies.sort((a, b) => a - b);
+  return {
+    requests, alertsAccepted: accepted, errors,
+    alertsPerSec: Math.round((accepted / ms) * 1000), requestsPerSec: Math.round((requests / ms) * 1000),
+    p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)),
+  };
+}
+
+/** closedLoop: `concurrency` workers, each sends the next request when the previous was answered. */
+async function closedLoop(port: number, bodies: Buffer[], alertsEach: number, ms: number, concurrency = CONCURRENCY): Promise<RunResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let accepted = 0;
+  let requests = 0;
+  let errors = 0;
+  let next = 0;
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const body = bodies[next++ % bodies.length] as Buffer;
+      const t0 = performance.now();
+      const status = await post(agent, port, body).catch(() => 0);
+      latencies.push(performance.now() - t0);
+      requests++;
+      if (status === 202) accepted += alertsEach;
+      else errors++;
+    }
+  }));
+  const elapsed = performance.now() - start;
+  agent.destroy();
+  return summarize(latencies, accepted, requests, errors, elapsed);
+}
+
+/** openLoop: requests at a fixed rate whatever the answers, so queueing shows in the latency. */
+async function openLoop(port: number, bodies: Buffer[], alertsEach: number, perSec: number, ms: number): Promise<RunResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  let accepted = 0;
+  let errors = 0;
+  const total = Math.round((perSec * ms) / 1000);
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / perSec;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    pending.push(post(agent, port, bodies[i % bodies.length] as Buffer).then((status) => {
+      latencies.push(performance.now() - t0);
+      if (status === 202) accepted += alertsEach;
+      else errors++;
+    }, () => {
+      errors++;
+    }));
+  }
+  await Promise.all(pending);
+  const elapsed = performance.now() - start;
+  agent.destroy();
+  return summarize(latencies, accepted, total, errors, elapsed);
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  const ten = payloads(10, 500);
+  const bot = await startChild('bot');
+  let sent = 0;
+  // Warm-up: every fingerprint opens its incident once (the slow path), then the JIT settles.
+  const warm = await closedLoop(bot.port, ten, 10, 2000, 8);
+  sent += warm.alertsAccepted;
+  const throughput = await closedLoop(bot.port, ten, 10, DURATION_MS);
+  sent += throughput.alertsAccepted;
+  const latency = await openLoop(bot.port, ten, 10, 100, Math.min(DURATION_MS, 5000));
+  sent += latency.alertsAccepted;
+  const bySize: Record<string, RunResult> = {};
+  for (const size of [1, 10, 100]) {
+    const r = await closedLoop(bot.port, size === 10 ? ten : payloads(size, size === 1 ? 2000 : 60), size, Math.min(DURATION_MS, 4000));
+    sent += r.alertsAccepted;
+    bySize[String(size)] = r;
+  }
+  const botStats = await ask(bot);
+  await stop(bot);
+
+  const bare = await startChild('bare');
+  await closedLoop(bare.port, ten, 10, 1000, 8);
+  const bareThroughput = await closedLoop(bare.port, ten, 10, DURATION_MS);
+  const bareLatency = await openLoop(bare.port, ten, 10, 100, Math.min(DURATION_MS, 5000));
+  const bareStats = await ask(bare);
+  await stop(bare);
+
+  const results = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length,
+    settings: { durationMs: DURATION_MS, concurrency: CONCURRENCY, fingerprints: FINGERPRINTS, alertsPerRequest: 10, sqlite: 'WAL, synchronous=NORMAL' },
+    bot: { throughput, latencyAt1000AlertsPerSec: latency, bySize, peakRssMiB: round(botStats.maxRssMiB ?? NaN), batches: botStats.batches, incidents: botStats.incidents },
+    bare: { throughput: bareThroughput, latencyAt1000AlertsPerSec: bareLatency, peakRssMiB: round(bareStats.maxRssMiB ?? NaN) },
+    ratio: round(throughput.alertsPerSec / bareThroughput.alertsPerSec),
+    durability: { answered202: sent, inDatabase: botStats.durableAlerts, ok: sent === botStats.durableAlerts },
+  };
+
+  const rows: [string, string, string][] = [
+    ['throughput, 10 alerts/request (alerts/s)', String(throughput.alertsPerSec), String(bareThroughput.alertsPerSec)],
+    ['requests/s', String(throughput.requestsPerSec), String(bareThroughput.requestsPerSec)],
+    [`latency p50 / p99 at ${CONCURRENCY} concurrent (ms)`, `${throughput.p50Ms} / ${throughput.p99Ms}`, `${bareThroughput.p50Ms} / ${bareThroughput.p99Ms}`],
+    ['latency p50 / p99 at 1,000 alerts/s (ms)', `${latency.p50Ms} / ${latency.p99Ms}`, `${bareLatency.p50Ms} / ${bareLatency.p99Ms}`],
+    ['throughput, 1 alert/request (alerts/s)', String(bySize['1']?.alertsPerSec), ''],
+    ['throughput, 10 alerts/request (alerts/s)', String(bySize['10']?.alertsPerSec), ''],
+    ['throughput, 100 alerts/request (alerts/s)', String(bySize['100']?.alertsPerSec), ''],
+    ['peak RSS (MiB)', String(results.bot.peakRssMiB), String(results.bare.peakRssMiB)],
+    ['errors (non-202)', String(throughput.errors + latency.errors), String(bareThroughput.errors)],
+    ['bot / bare throughput', String(results.ratio), ''],
+    ['durable: alerts in DB = alerts answered 202', `${botStats.durableAlerts} = ${sent} ${results.durability.ok ? 'yes' : 'NO'}`, ''],
+    ['transactions (group commits) for all runs', String(botStats.batches), ''],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(6, ...rows.map((r) => r[1].length));
+  console.log(`\n${'metric'.padEnd(w0)}  ${'onehand'.padStart(w1)}  bare node`);
+  console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ---------`);
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
+  fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('\nwritten to bench/results.json');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

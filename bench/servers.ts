@@ -1,0 +1,120 @@
+/**
+ * The two servers the benchmark measures, each run in its own child process (forked by run.ts):
+ *
+ *   bot   the real Onehand app (composition root, SQLite in WAL mode on a temporary file, system
+ *         clock, timer loop and outbox running) with the webhook routes on the shared HttpServer;
+ *         a chat adapter that accepts every delivery.
+ *   bare  a Node http server that reads the body and answers 202 without work.
+ *
+ * Protocol (IPC): the child sends {ready: port}; on {cmd: 'stats'} it answers {rss, maxRss,
+ * durableAlerts, batches}; on {cmd: 'stop'} it exits.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Database } from 'sqlite3';
+import { buildApp } from '../src/app/container';
+import { parseConfig } from '../src/config';
+import { HttpServer } from '../src/http/server';
+import { readIntegrationSecrets, registerWebhooks } from '../src/intake/webhooks';
+import type { ChatAdapter } from '../src/ports/chat-adapter';
+import { SystemClock } from '../src/runtime/clock';
+import { JsonLogger } from '../src/runtime/logger';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
+
+export const BENCH_TOKEN = 'bench-token';
+
+const CONFIG = `
+members:
+  - { id: alice, time_zone: Europe/Berlin, mentor: bob }
+  - { id: bob, time_zone: Europe/Berlin }
+  - { id: carol, time_zone: Europe/Berlin }
+teams:
+  - id: payments
+    time_zone: Europe/Berlin
+    lead: carol
+    members: [alice, bob]
+    rotation: { shift: 1w, handoff: "Mon 09:00", start: 2026-01-05 }
+integrations:
+  - id: prom
+    type: alertmanager
+    team: payments
+    token_env: BENCH_TOKEN
+    rate_limit: { requests: 100000000, per: 1s }
+`;
+
+const sink: ChatAdapter = {
+  name: 'sink',
+  canReach: () => true,
+  deliver: async () => ({ status: 'delivered' }),
+  start: async () => undefined,
+  stop: async () => undefined,
+};
+
+async function startBot(): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
+  const parsed = parseConfig(CONFIG);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const config = parsed.config;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-bench-'));
+  const dbPath = path.join(dir, 'onehand.db');
+  const clock = new SystemClock();
+  const logger = new JsonLogger('error');
+  const store = await openSqliteStore(dbPath, { clock });
+  const app = buildApp({
+    world: config.world, store, clock, logger,
+    settings: { timerPeriodMs: 1000, instanceId: 'bench' },
+    adapters: [sink],
+    integrations: config.integrations,
+  });
+  await app.start();
+  const server = new HttpServer(logger);
+  registerWebhooks(server, {
+    intake: app.intake, integrations: config.integrations,
+    secrets: readIntegrationSecrets(config.integrations, { BENCH_TOKEN }), clock, logger,
+  });
+  const port = await server.listen(0, '127.0.0.1');
+  const reader = new Database(dbPath);
+  const stats = async (): Promise<Record<string, number>> => {
+    // A second connection reads what is committed: every firing alert answered 202 is counted here.
+    const durable = await new Promise<number>((resolve, reject) =>
+      reader.get('SELECT COALESCE(SUM(count), 0) AS n FROM intake_alerts', (err: Error | null, row: { n: number }) => (err ? reject(err) : resolve(row.n))));
+    const incidents = await new Promise<number>((resolve, reject) =>
+      reader.get('SELECT COUNT(*) AS n FROM incidents', (err: Error | null, row: { n: number }) => (err ? reject(err) : resolve(row.n))));
+    return { durableAlerts: durable, incidents, batches: app.intake.batchCount };
+  };
+  return { port, stats };
+}
+
+async function startBare(): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
+  const server = http.createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      res.writeHead(202, { 'content-type': 'application/json; charset=utf-8' });
+      res.end('{"accepted":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, stats: async () => ({}) };
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2];
+  const running = kind === 'bot' ? await startBot() : await startBare();
+  process.on('message', (msg: { cmd: string }) => {
+    if (msg.cmd === 'stats') {
+      void running.stats().then((s) => {
+        const usage = process.resourceUsage();
+        process.send?.({ stats: { ...s, rssMiB: process.memoryUsage().rss / 1048576, maxRssMiB: usage.maxRSS / 1024 } });
+      });
+    } else if (msg.cmd === 'stop') process.exit(0);
+  });
+  process.send?.({ ready: running.port });
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

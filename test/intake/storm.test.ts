@@ -1,0 +1,79 @@
+/**
+ * Alert storms, through HTTP: 5,000 alerts in a minute over 50 fingerprints page the on-call at
+ * most 50 times, with one storm summary updated as it grows; nobody else hears anything.
+ */
+import type { Recorded } from '../harness/recording-adapter';
+import { amAlert, amPayload, IntakeHarness } from './intake-harness';
+
+const OTHERS = ['alice', 'bob', 'carol', 'erin', 'frank', 'root'];
+
+describe('alert intake: storms', () => {
+  let t: IntakeHarness;
+  beforeEach(async () => {
+    t = await IntakeHarness.start();
+  });
+  afterEach(() => t.stop());
+
+  it('5,000 alerts in a minute over 50 fingerprints: at most 50 pages and one storm summary for the on-call only', async () => {
+    let n = 0;
+    for (let round = 0; round < 50; round++) {
+      const requests = Array.from({ length: 10 }, () => {
+        const alerts = Array.from({ length: 10 }, () => {
+          const fp = (n++ * 7) % 50;
+          return amAlert({ alertname: 'Storm', instance: `host-${fp}`, severity: 'critical' }, 'firing', { fingerprint: `fp-${fp}` });
+        });
+        return t.alertmanager(amPayload(alerts));
+      });
+      const replies = await Promise.all(requests);
+      expect(replies.map((r) => r.status)).toEqual(Array(10).fill(202));
+      await t.h.advance('1s');
+    }
+    expect(n).toBe(5000);
+    expect(await t.read((tx) => tx.listIncidents({}))).toHaveLength(50);
+
+    const forDave = t.h.messagesFor('dave');
+    const pages = forDave.filter((d) => d.message.kind === 'page');
+    expect(pages.length).toBeLessThanOrEqual(50);
+    const summaries = forDave.filter((d: Recorded) => d.message.updateKey !== undefined);
+    const keys = new Set(summaries.map((d) => d.message.updateKey));
+    expect(keys).toEqual(new Set(['storm:1']));
+    expect(summaries.filter((d) => d.message.kind === 'page')).toHaveLength(1);
+    // 10 incidents page one by one, the 11th crosses the threshold: it is paged and starts the storm.
+    expect(pages.filter((d) => d.message.updateKey === undefined)).toHaveLength(11);
+    expect(summaries.at(-1)?.text).toMatch(/Alert storm on Payments: 50 new incidents from Alertmanager \(prom\)/);
+    expect(new Set(summaries.map((d) => d.key)).size).toBe(summaries.length);
+    // Every message pings at most dave; nobody else received anything.
+    for (const d of t.h.adapter.delivered) expect(d.message.mentions.every((m) => m === d.to)).toBe(true);
+    t.h.expectNothingFor(...OTHERS);
+
+    // Storm incidents are open, quiet, and do not escalate; the storm ends after a quiet window.
+    const quiet = await t.read((tx) => tx.timeline(30));
+    expect(quiet.map((e) => e.kind)).toEqual(['reported', 'alert-firing', 'storm']);
+    const mark = t.h.mark();
+    await t.h.advance('5m');
+    const after = t.h.adapter.delivered.slice(mark);
+    const over = after.find((d) => d.message.updateKey === 'storm:1');
+    expect(over?.text).toMatch(/Alert storm \(over\) on Payments: 50 new incidents/);
+    expect(after.filter((d) => d.to === '#payments').map((d) => d.text)).toContainEqual(expect.stringMatching(/Alert storm over: 50 incidents/));
+    expect((await t.read((tx) => tx.activeStorm('payments')))).toBeNull();
+    // Only the 11 paged incidents re-page (renotify) the on-call; the 39 quiet ones stay quiet.
+    const reminders = after.filter((d) => d.to === 'dave' && /Reminder/.test(d.text));
+    expect(reminders).toHaveLength(11);
+  });
+
+  it('a new burst after the storm ended starts counting again', async () => {
+    const burst = async (prefix: string, count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        await t.alertmanager(amPayload([amAlert({ alertname: prefix, instance: `h${i}` }, 'firing', { fingerprint: `${prefix}-${i}` })]));
+      }
+    };
+    await burst('a', 12);
+    expect(t.h.messagesFor('dave').filter((d) => d.message.updateKey === 'storm:1')).toHaveLength(2);
+    await t.h.advance('6m');
+    expect(await t.read((tx) => tx.activeStorm('payments'))).toBeNull();
+    await t.h.advance('10m');
+    const mark = t.h.mark();
+    await burst('b', 5);
+    expect(t.h.adapter.delivered.slice(mark).filter((d) => d.to === 'dave' && /New incident/.test(d.text))).toHaveLength(5);
+  });
+});

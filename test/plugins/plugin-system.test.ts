@@ -1,0 +1,60 @@
+import * as path from 'node:path';
+import { Harness } from '../harness/harness';
+import { TEST_CONFIG } from '../harness/fixtures';
+import { parseConfig } from '../../src/config';
+import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../../src/runtime/plugin-loader';
+import { runCli, tempDir, writeFile } from '../cli/run-cli';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function problemsFor(plugins: string): string[] {
+  const parsed = parseConfig(`${TEST_CONFIG}\nplugins:\n${plugins}`, undefined, BUILTIN_PLUGIN_NAMES);
+  if (!parsed.ok) return parsed.problems.map((p) => `${p.path}: ${p.message}`);
+  const loaded = loadPlugins(parsed.config.plugins, parsed.config.world, ROOT);
+  return loaded.ok ? [] : loaded.problems.map((p) => `${p.path}: ${p.message}`);
+}
+
+describe('plugins: loading and config', () => {
+  it('refuses invalid plugin settings at start, naming the key', () => {
+    expect(problemsFor('  quiet-hours:\n    defaults: { nights: "22:00-25:00" }\n    members: { zoe: {} }\n    urgnt: [sev1]\n')).toEqual([
+      'plugins.quiet-hours.urgnt: unknown key; use one of urgent, escalation, defaults, members',
+      'plugins.quiet-hours.defaults.nights: "22:00-25:00" is not a time window; write "22:00-07:00" (or false for none)',
+      'plugins.quiet-hours.members.zoe: "zoe" is not a member id (members[].id)',
+    ]);
+    expect(problemsFor('  handoff-summary: { next_shifts: -1 }\n')).toEqual(['plugins.handoff-summary.next_shifts: -1 is not a whole number from 0 to 10']);
+    expect(problemsFor('  quiet-hour: {}\n')[0]).toMatch(/^plugins.quiet-hour: no plugin named "quiet-hour" .*did you mean "quiet-hours"\?/);
+    expect(problemsFor('  tally: { module: ./plugins/nope }\n')[0]).toMatch(/^plugins.tally.module: cannot find ".\/plugins\/nope"; install the npm package, or give a path/);
+  });
+
+  it('check-config reports plugin problems with exit 1', async () => {
+    const file = writeFile(tempDir(), 'onehand.yaml', `${TEST_CONFIG}\nplugins:\n  handoff-summary: { nxt: 1 }\n`);
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('plugins.handoff-summary.nxt: unknown key; the only setting is next_shifts');
+  });
+
+  it('loads a third-party plugin from a path; its command appears in the grammar and in help', async () => {
+    const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  tally:\n    module: ./plugins/example-counter\n    title: Reported\n` });
+    await h.run('zed', 'incident report sev2 one');
+    await h.run('zed', 'incident report sev2 two');
+    await h.run('zed', 'incident report sev1 three');
+    expect(await h.run('alice', 'incident tally')).toBe('Reported for Payments: sev1: 1, sev2: 2, sev3: 0, sev4: 0');
+    expect(await h.run('alice', 'help')).toContain('incident tally [--team TEAM] — Count the incidents reported');
+    expect(await h.run('zed', 'incident tally')).toContain('Only members of the team may do this');
+    await h.stop();
+  });
+});
+
+describe('plugins: isolation', () => {
+  it('a plugin that throws does not stop a page, and /healthz shows it failing', async () => {
+    const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  broken:\n    module: ./test/plugins/fixtures/throwing-plugin\n` });
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.expectMessage('dave', /New incident #1/);
+    const health = await h.app.health();
+    expect(health.ok).toBe(false);
+    expect(health.plugins.broken).toMatch(/^failing: \d+ error\(s\), last at .*: (beforeNotify|onIncidentEvent): boom$/);
+    await h.advance('5m');
+    h.expectMessage('dave', /Reminder/);
+    await h.stop();
+  });
+});

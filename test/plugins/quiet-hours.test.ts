@@ -1,0 +1,130 @@
+import { DateTime } from 'luxon';
+import { quietUntil } from '../../plugins/quiet-hours/policy';
+import { Harness } from '../harness/harness';
+import { TEST_CONFIG } from '../harness/fixtures';
+
+const config = (escalation = 'next') => `${TEST_CONFIG}
+plugins:
+  quiet-hours:
+    urgent: [sev1]
+    escalation: ${escalation}
+    defaults: { nights: "22:00-07:00", weekends: true }
+    members:
+      erin: { nights: "21:00-06:30", weekends: false }
+      alice: { weekends: false }
+      dave: { weekends: false }
+`;
+
+// 02:00Z on Tuesday 2026-03-03: 02:00 in London (Dave, on call), 03:00 in Berlin (Alice, Carol).
+const NIGHT = '2026-03-03T02:00:00Z';
+
+async function timelineKinds(h: Harness, id: number): Promise<string[]> {
+  return (await h.app.store.transaction((tx) => tx.timeline(id))).map((e) => e.kind);
+}
+
+describe('quiet hours', () => {
+  it('a sev1 at night still pages the on-call (it is their shift); the sleeping mentor and lead are skipped', async () => {
+    const h = await Harness.start({ config: config('next'), at: NIGHT });
+    await h.run('zed', 'incident report sev1 payments are failing');
+    const page = h.expectMessage('dave', /New incident #1 \[sev1\]/);
+    expect(page.at).toBe('2026-03-03T02:00:00.000Z');
+    await h.advance('30m');
+    h.expectMessage('dave', /Reminder: #1/);
+    h.expectNothingFor('alice', 'carol', 'bob');
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('escalation step skipped: the mentor is in quiet hours');
+    expect(show).toContain('escalation step skipped: the lead is in quiet hours');
+    expect(await timelineKinds(h, 1)).toEqual(expect.arrayContaining(['notification-bypassed']));
+    await h.stop();
+  });
+
+  it('with escalation: wait, the mentor is paged when their night ends, not before', async () => {
+    const h = await Harness.start({ config: config('wait'), at: NIGHT });
+    await h.run('zed', 'incident report sev1 payments are failing');
+    await h.advance('10m');
+    h.expectNothingFor('alice');
+    await h.advanceTo('2026-03-03T05:59:00Z');
+    h.expectNothingFor('alice');
+    await h.advanceTo('2026-03-03T06:00:00Z'); // 07:00 in Berlin
+    const digest = h.expectMessage('alice', /While you were in quiet hours, 1 notification waited/);
+    expect(digest.text).toContain('Escalated to you as mentor: #1');
+    await h.stop();
+  });
+
+  it('a non-urgent page at night waits for the on-call\'s morning, as one digest, and escalation waits too', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
+    await h.run('zed', 'incident report sev3 typo on the pricing page');
+    await h.run('zed', 'incident report sev2 slow invoices');
+    h.expectNothingFor('dave');
+    h.expectMessage('#payments', /New incident #1/); // the quiet channel record disturbs nobody
+    await h.advanceTo('2026-03-03T06:59:00Z');
+    h.expectNothingFor('dave', 'alice', 'carol');
+    await h.advanceTo('2026-03-03T07:00:00Z'); // 07:00 in London
+    const digest = h.expectMessage('dave', /While you were in quiet hours, 2 notifications waited/);
+    expect(digest.text).toContain('New incident #1 [sev3] typo on the pricing page');
+    expect(digest.text).toContain('New incident #2 [sev2] slow invoices');
+    await h.advance('5m');
+    h.expectMessage('dave', /Reminder: #1/);
+    expect(await timelineKinds(h, 1)).toContain('notification-deferred');
+    await h.stop();
+  });
+
+  it('each member\'s own zone: Erin in New York gets her digest at 06:30 her time', async () => {
+    const h = await Harness.start({ config: config(), at: '2026-03-03T04:00:00Z' }); // 23:00 in New York
+    await h.run('zed', 'incident report sev2 search index stale --team search');
+    h.expectNothingFor('erin');
+    await h.advanceTo('2026-03-03T11:30:00Z'); // 06:30 EST
+    const digest = h.expectMessage('erin', /While you were in quiet hours, 1 notification waited/);
+    expect(digest.at).toBe('2026-03-03T11:30:00.000Z');
+    h.expectNothingFor('frank', 'dave');
+    await h.stop();
+  });
+
+  it('across the spring-forward night, the morning digest comes at 07:00 local (05:00Z, not 06:00Z)', async () => {
+    const h = await Harness.start({ config: config(), at: '2026-03-28T21:30:00Z' }); // 22:30 CET, 21:30 GMT
+    await h.run('alice', 'incident report sev3 nightly export failed');
+    h.expectMessage('dave', /New incident #1/); // 21:30 in London: not yet night for Dave
+    await h.advance('10m');
+    await h.run('dave', 'incident ack 1');
+    h.expectNothingFor('alice'); // the reporter is asleep: the update waits
+    await h.advanceTo('2026-03-29T04:59:00Z');
+    h.expectNothingFor('alice');
+    await h.advanceTo('2026-03-29T05:00:00Z');
+    const digest = h.expectMessage('alice', /While you were in quiet hours/);
+    expect(digest.text).toContain('was acknowledged by Dave');
+    await h.stop();
+  });
+
+  it('a declared focus block holds back non-urgent pages, not urgent ones', async () => {
+    const h = await Harness.start({ config: config() }); // Tuesday 10:00Z
+    expect(await h.run('dave', 'oncall focus 1h')).toContain('Focus until');
+    await h.run('zed', 'incident report sev3 a small thing');
+    h.expectNothingFor('dave');
+    await h.run('zed', 'incident report sev1 a big thing');
+    h.expectMessage('dave', /New incident #2 \[sev1\]/);
+    await h.advance('1h');
+    h.expectMessage('dave', /1 notification waited/);
+    expect(await h.run('dave', 'oncall focus forever')).toContain('is not a focus length');
+    await h.stop();
+  });
+});
+
+describe('quietUntil (pure)', () => {
+  const settings = { nights: { from: { hour: 22, minute: 0 }, to: { hour: 7, minute: 0 } }, weekends: true, timeOff: [{ from: '2026-12-24', to: '2026-12-26' }] };
+  const at = (iso: string) => DateTime.fromISO(iso, { setZone: true });
+
+  it('joins a Friday night into the weekend, and the weekend into nothing on Monday morning', () => {
+    expect(quietUntil(settings, 'Europe/Berlin', at('2026-03-06T23:00:00+01:00'))?.toISO()).toBe('2026-03-09T06:00:00.000Z'); // Mon 07:00 CET
+  });
+
+  it('is not quiet in the day, and ends days off at the next morning after them', () => {
+    expect(quietUntil(settings, 'Europe/Berlin', at('2026-03-03T12:00:00+01:00'))).toBeNull();
+    // Off to Sat 26th inclusive, then Sunday (weekend), then Monday 00:00-07:00 (night): Mon 07:00 CET.
+    expect(quietUntil(settings, 'Europe/Berlin', at('2026-12-24T12:00:00+01:00'))?.toISO()).toBe('2026-12-28T06:00:00.000Z');
+  });
+
+  it('handles a 30-minute DST zone', () => {
+    // Lord Howe moves from +11 to +10:30 on 2026-04-05 at 02:00: 07:00 local that morning is 20:30Z.
+    expect(quietUntil({ ...settings, weekends: false }, 'Australia/Lord_Howe', at('2026-04-05T01:00:00+11:00'))?.toISO()).toBe('2026-04-04T20:30:00.000Z');
+  });
+});
