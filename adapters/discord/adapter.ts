@@ -187,7 +187,7 @@ export class DiscordAdapter implements ChatAdapter {
 
   /** registerCommands: bulk-overwrites the guild's commands, so they match COMMANDS exactly. */
   private async registerCommands(): Promise<void> {
-    const body = buildSlashCommands([...this.options.world.teams.keys()]);
+    const body = buildSlashCommands([...this.options.world.teams.keys()], this.context?.commands);
     await this.rest.put(Routes.applicationGuildCommands(this.options.applicationId, this.options.guildId), { body });
     this.log.info('discord commands registered', { guild: this.options.guildId, commands: body.map((c) => c.name) });
   }
@@ -281,7 +281,7 @@ export class DiscordAdapter implements ChatAdapter {
     if (raw.type === INTERACTION.MESSAGE_COMPONENT) return this.button(raw, caller, respond);
     if (raw.type !== INTERACTION.APPLICATION_COMMAND || !raw.data) return respond(this.ephemeral('Onehand does not handle this kind of interaction.'));
 
-    const translated = toCommandText(raw.data, (id) => this.memberByUser.get(id) ?? null);
+    const translated = toCommandText(raw.data, (id) => this.memberByUser.get(id) ?? null, context.commands);
     if (!translated.ok) return respond(this.ephemeral(translated.error));
     const channelId = raw.channel_id ?? raw.channel?.id;
     const team = channelId ? this.teamByChannel.get(channelId) : undefined;

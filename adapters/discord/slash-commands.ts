@@ -40,10 +40,10 @@ const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
  * buildSlashCommands: the body of the bulk overwrite (PUT .../guilds/{guild}/commands).
  * `teams` (team ids) become the choices of every `team` option when there are at most 25.
  */
-export function buildSlashCommands(teams: readonly string[] = []): SlashCommand[] {
+export function buildSlashCommands(teams: readonly string[] = [], commands: readonly CommandSpec[] = COMMANDS): SlashCommand[] {
   const out: SlashCommand[] = [];
   for (const group of ['oncall', 'incident'] as const) {
-    const specs = COMMANDS.filter((c) => c.group === group);
+    const specs = commands.filter((c) => c.group === group);
     out.push({
       type: 1,
       name: checkName(group),
@@ -51,9 +51,9 @@ export function buildSlashCommands(teams: readonly string[] = []): SlashCommand[
       options: specs.map((spec) => ({ type: OPTION.SUB_COMMAND, name: checkName(spec.name), description: describe(spec.summary), options: optionsOf(spec, teams) })),
     });
   }
-  const help = COMMANDS.find((c) => c.group === 'help');
+  const help = commands.find((c) => c.group === 'help');
   if (help) {
-    const topics = ['oncall', 'incident', ...COMMANDS.filter((c) => c.group !== 'help').map(commandName)].slice(0, 25);
+    const topics = ['oncall', 'incident', ...commands.filter((c) => c.group !== 'help').map(commandName)].slice(0, 25);
     out.push({
       type: 1,
       name: 'help',
@@ -137,7 +137,7 @@ export type Translation =
  * where the grammar needs it. Known limit: text whose first word starts with "--" is read as an
  * option by the grammar, as it would be when typed.
  */
-export function toCommandText(data: CommandData, memberOf: (discordUserId: string) => MemberId | null): Translation {
+export function toCommandText(data: CommandData, memberOf: (discordUserId: string) => MemberId | null, commands: readonly CommandSpec[] = COMMANDS): Translation {
   const group = data.name;
   let name = '';
   let values: readonly InteractionOption[] = data.options ?? [];
@@ -146,7 +146,7 @@ export function toCommandText(data: CommandData, memberOf: (discordUserId: strin
     name = sub.name;
     values = sub.options ?? [];
   }
-  const spec = COMMANDS.find((c) => c.group === group && c.name === name);
+  const spec = commands.find((c) => c.group === group && c.name === name);
   if (!spec) return { ok: false, error: `Onehand does not know /${[group, name].filter(Boolean).join(' ')}; the commands may be out of date, try again in a minute.` };
   const byName = new Map(values.map((o) => [o.name, o.value]));
   if (spec.group === 'help') {

@@ -191,7 +191,7 @@ export class TeamsAdapter implements ChatAdapter {
     const text = commandText(activity.text ?? '', botMentions) || 'help';
     const caller = this.callerOf(activity);
     const reply = await context.onCommand({ text, caller, team: this.teamOf(activity) });
-    const card = /^help\s*$/i.test(text) ? { card: helpCard(), entities: [], summary: 'Onehand commands' } : this.render(reply, [activity.from?.id ?? '']);
+    const card = /^help\s*$/i.test(text) ? { card: helpCard(this.context?.commands), entities: [], summary: 'Onehand commands' } : this.render(reply, [activity.from?.id ?? '']);
     await ctx.sendActivity(toActivity(card));
   }
 

@@ -5,7 +5,7 @@
  * in the activity text, only for members the message lists in `mentions` and the adapter can name.
  */
 import type { IncidentAction, IncidentCard, Message } from '../../src/core/messages/message';
-import { COMMANDS, usage } from '../../src/core/commands/spec';
+import { COMMANDS, usage, type CommandSpec } from '../../src/core/commands/spec';
 import type { MemberId } from '../../src/core/model';
 import { toPlain, type RichText } from '../../src/core/text/rich-text';
 import { escapeText, mentionTag } from './escape';
@@ -158,11 +158,11 @@ function plainSummary(message: Message): string {
   return toPlain(message.headline).replace(/</g, '‹').replace(/>/g, '›');
 }
 
-/** helpCard lists every command from COMMANDS (the same source as the manifest's command lists). */
-export function helpCard(): AdaptiveCard {
+/** helpCard lists every command (COMMANDS plus plugin commands; the manifest uses the same source). */
+export function helpCard(commands: readonly CommandSpec[] = COMMANDS): AdaptiveCard {
   const body: CardElement[] = [textBlock('Onehand commands', { size: 'Medium', weight: 'Bolder' })];
   for (const group of ['oncall', 'incident', 'help'] as const) {
-    const specs = COMMANDS.filter((c) => c.group === group);
+    const specs = commands.filter((c) => c.group === group);
     body.push(textBlock(group === 'help' ? 'More' : group, { weight: 'Bolder', spacing: 'Medium', separator: true }));
     body.push({ type: 'FactSet', facts: specs.map((c) => ({ title: escapeText(usage(c)), value: escapeText(c.summary) })) });
   }
