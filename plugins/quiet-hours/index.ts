@@ -10,10 +10,12 @@
  * - Someone not on call is never disturbed for an update.
  * Every deferral, bypass and skip is on the incident's timeline and counted.
  *
- * Settings: `defaults` for everyone, `members.<id>` to override per member (nights, weekends,
- * time_off), plus `oncall focus DURATION` to declare a focus block (`oncall focus off` ends it).
+ * Settings: `defaults` for everyone, `teams.<id>` for a team's members, `members.<id>` per member
+ * (each of nights, weekends, time_off; a member's settings start from their team's, which start
+ * from the defaults), plus `oncall focus DURATION` to declare a focus block (`oncall focus off`).
  */
 import { DateTime } from 'luxon';
+import { didYouMean } from '../../src/config/problems';
 import type { MemberId, World } from '../../src/core/model';
 import { rt } from '../../src/core/text/rich-text';
 import { message } from '../../src/core/messages/message';
@@ -27,6 +29,8 @@ export interface QuietHoursConfig {
   readonly urgent: readonly string[];
   readonly escalation: 'next' | 'wait';
   readonly defaults: QuietSettings;
+  /** Team defaults: a member without own settings takes their (first) team's, else `defaults`. */
+  readonly teams: ReadonlyMap<string, QuietSettings>;
   readonly members: ReadonlyMap<MemberId, QuietSettings>;
 }
 
@@ -37,7 +41,7 @@ interface Deferred {
 }
 
 const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'];
-const TOP_KEYS = ['urgent', 'escalation', 'defaults', 'members'];
+const TOP_KEYS = ['urgent', 'escalation', 'defaults', 'teams', 'members'];
 const SETTING_KEYS = ['nights', 'weekends', 'time_off'];
 
 type Problems = Array<{ path: string; message: string }>;
@@ -52,7 +56,7 @@ function readSettings(raw: unknown, path: string, base: QuietSettings, problems:
     problems.push({ path, message: 'must be a mapping such as { nights: "22:00-07:00", weekends: true }' });
     return base;
   }
-  for (const key of Object.keys(raw)) if (!SETTING_KEYS.includes(key)) problems.push({ path: `${path}.${key}`, message: `unknown key; use one of ${SETTING_KEYS.join(', ')}` });
+  for (const key of Object.keys(raw)) if (!SETTING_KEYS.includes(key)) problems.push({ path: `${path}.${key}`, message: `unknown key${didYouMean(key, SETTING_KEYS)} (keys: ${SETTING_KEYS.join(', ')})` });
   let nights = base.nights;
   if (raw.nights === false || raw.nights === null) nights = null;
   else if (raw.nights !== undefined) {
@@ -90,7 +94,7 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
   const problems: Problems = [];
   const section = raw ?? {};
   if (!isRecord(section)) return { ok: false, problems: [{ path: '', message: 'must be a mapping (see README: Quiet hours)' }] };
-  for (const key of Object.keys(section)) if (!TOP_KEYS.includes(key)) problems.push({ path: key, message: `unknown key; use one of ${TOP_KEYS.join(', ')}` });
+  for (const key of Object.keys(section)) if (!TOP_KEYS.includes(key)) problems.push({ path: key, message: `unknown key${didYouMean(key, TOP_KEYS)} (keys: ${TOP_KEYS.join(', ')})` });
   let urgent: string[] = ['sev1'];
   if (section.urgent !== undefined) {
     if (!Array.isArray(section.urgent) || section.urgent.some((s) => !SEVERITIES.includes(String(s)))) {
@@ -103,15 +107,30 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
     else escalation = section.escalation;
   }
   const defaults = readSettings(section.defaults, 'defaults', { nights: { from: { hour: 22, minute: 0 }, to: { hour: 7, minute: 0 } }, weekends: true, timeOff: [] }, problems);
+  const teams = new Map<string, QuietSettings>();
+  if (section.teams !== undefined) {
+    if (!isRecord(section.teams)) problems.push({ path: 'teams', message: 'must be a mapping of team id to settings' });
+    else for (const [id, s] of Object.entries(section.teams)) {
+      if (!world.teams.has(id)) problems.push({ path: `teams.${id}`, message: `"${id}" is not a team id (teams[].id)` });
+      else teams.set(id, readSettings(s, `teams.${id}`, defaults, problems));
+    }
+  }
+  const teamOf = (member: MemberId): QuietSettings => {
+    for (const team of world.teams.values()) {
+      if ((team.members.includes(member) || team.lead === member) && teams.has(team.id)) return teams.get(team.id) as QuietSettings;
+    }
+    return defaults;
+  };
   const members = new Map<MemberId, QuietSettings>();
   if (section.members !== undefined) {
     if (!isRecord(section.members)) problems.push({ path: 'members', message: 'must be a mapping of member id to settings' });
     else for (const [id, s] of Object.entries(section.members)) {
       if (!world.members.has(id)) problems.push({ path: `members.${id}`, message: `"${id}" is not a member id (members[].id)` });
-      else members.set(id, readSettings(s, `members.${id}`, defaults, problems));
+      else members.set(id, readSettings(s, `members.${id}`, teamOf(id), problems));
     }
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { urgent, escalation, defaults, members } };
+  for (const id of world.members.keys()) if (!members.has(id) && teamOf(id) !== defaults) members.set(id, teamOf(id));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { urgent, escalation, defaults, teams, members } };
 }
 
 export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {

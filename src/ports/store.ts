@@ -168,6 +168,21 @@ export interface StoreTx {
   intakeGroupOf(incidentId: number): Promise<{ integration: string; fingerprint: string; count: number; firstSeen: DateTime; lastSeen: DateTime } | null>;
   /** observeIntakeAlert records the alert as last received and says what it was before. */
   observeIntakeAlert(alert: IntakeAlert, now: DateTime): Promise<AlertChange>;
+  /**
+   * knownIntakeAlerts: for each (integration, fingerprint, alertKey), in order, the alert's stored
+   * status and startsAt and its group's incident (nulls when unknown). One query for a whole batch.
+   */
+  knownIntakeAlerts(keys: readonly { integration: string; fingerprint: string; alertKey: string }[]): Promise<Array<{ status: string | null; startsAt: string | null; incidentId: number | null }>>;
+  /**
+   * recordIntakeRepeats applies repeats of alerts that are firing already, in bulk: each alert's
+   * count grows by `n` (labels and annotations as last sent), each group's count by `n`, last seen
+   * becomes `now`. Only for alerts knownIntakeAlerts reported firing with the same startsAt.
+   */
+  recordIntakeRepeats(
+    alerts: readonly { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }[],
+    groups: readonly { integration: string; fingerprint: string; n: number }[],
+    now: DateTime,
+  ): Promise<void>;
   /** How many alerts of the group are firing. */
   firingIntakeAlerts(integration: string, fingerprint: string): Promise<number>;
   /** How many incidents of `team` whose source starts with `sourcePrefix` opened at or after `since`. */

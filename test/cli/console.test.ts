@@ -127,3 +127,34 @@ describe('durable timers across a real process restart', () => {
     expect(replayed.every((d) => d.to === 'dave' || d.to === '#payments')).toBe(true);
   });
 });
+
+describe('the shipped example config on the console: both plugins at work', () => {
+  it('a night (sev3 waits for the morning digest, sev1 pages at once) and a handoff with its note', async () => {
+    const dir = tempDir();
+    const script = [
+      'as zed', 'advance 12h', // Tue 22:00Z: 23:00 in Berlin, Dave (on call) is in quiet hours
+      'incident report sev3 typo on the pricing page',
+      'incident report sev1 checkout is down',
+      'advance 9h', // to Wed 07:00Z
+      'as dave', 'oncall handoff note the retry queue is slow',
+      'advance 5d2h', // across Monday's 09:00 Berlin handoff to Alice
+      '',
+    ].join('\n');
+    const result = await runCli(['start', '--json', '--clock', 'simulated@2026-12-01T10:00:00Z'], script, { ONEHAND_DATA: path.join(dir, 'x.db') });
+    expect(result.code).toBe(0);
+    const out = deliveries(jsonLines(result.stdout));
+    const toDave = out.filter((d) => d.to === 'dave').map((d) => [d.at, d.text.split('\n')[0]]);
+    expect(toDave.slice(0, 3)).toEqual([
+      ['2026-12-01T22:00:00.000Z', '@Dave Lister New incident #2 [sev1] checkout is down'],
+      ['2026-12-01T22:05:00.000Z', '@Dave Lister Reminder: #2 [sev1] checkout is down is still not acknowledged (5m)'],
+      ['2026-12-02T06:00:00.000Z', 'While you were in quiet hours, 1 notification waited for you:'],
+    ]);
+    // The sleeping mentor and lead were not woken for the sev1 (escalation: next).
+    expect(out.filter((d) => (d.to === 'alice' || d.to === 'carol') && d.at < '2026-12-02T06:00:00.000Z')).toEqual([]);
+    const handoff = out.find((d) => d.to === 'alice' && d.text.startsWith('Handoff for Payments'));
+    expect(handoff?.at).toBe('2026-12-07T08:00:00.000Z');
+    expect(handoff?.text).toContain('Handoff for Payments: Dave Lister → Alice Liddell');
+    expect(handoff?.text).toContain('the retry queue is slow');
+    expect(out.filter((d) => d.to === '#payments' && d.text.startsWith('Handoff for Payments'))).toHaveLength(1);
+  });
+});

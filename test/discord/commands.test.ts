@@ -52,6 +52,14 @@ describe('Discord slash commands, generated from COMMANDS', () => {
     expect(oncall.options.find((o) => o.name === 'schedule')?.options?.[0]).toMatchObject({ name: 'weeks', type: OPTION.INTEGER, required: false });
   });
 
+  it('include the commands enabled plugins add, as subcommands of their group', async () => {
+    w = await startDiscordWorld({ extraConfig: '\nplugins:\n  handoff-summary: {}\n  quiet-hours: {}\n' });
+    const body = w.fake.callsTo('PUT', /commands$/)[0]?.body as SlashCommand[];
+    const oncall = body.find((c) => c.name === 'oncall') as SlashCommand;
+    expect(oncall.options.map((o) => o.name)).toEqual(['who', 'schedule', 'override', 'swap', 'away', 'handoff', 'focus']);
+    expect(oncall.options.find((o) => o.name === 'focus')?.options?.[0]).toMatchObject({ name: 'length', type: OPTION.STRING, required: true });
+  });
+
   it('respect Discord limits: lowercase names of at most 32 characters, descriptions of at most 100', () => {
     const check = (o: { name: string; description: string; options?: readonly { name: string; description: string }[] }): void => {
       expect(o.name).toMatch(/^[-_a-z0-9]{1,32}$/);

@@ -44,13 +44,13 @@ export interface DiscordWorld {
   stop(): Promise<void>;
 }
 
-export async function startDiscordWorld(options: { deferAfterMs?: number } = {}): Promise<DiscordWorld> {
+export async function startDiscordWorld(options: { deferAfterMs?: number; extraConfig?: string } = {}): Promise<DiscordWorld> {
   const fake = await FakeDiscord.start(Object.values(CHANNELS));
   let adapter: DiscordAdapter | null = null;
   let h: Harness;
   try {
     h = await Harness.start({
-      config: DISCORD_CONFIG,
+      config: DISCORD_CONFIG + (options.extraConfig ?? ''),
       recording: false,
       adapters: ({ config, logger }) => {
         adapter = new DiscordAdapter({

@@ -108,6 +108,11 @@ export class Harness {
     return reply;
   }
 
+  /** report: `who` reports an incident ("sev2 checkout is down"); returns the reply. */
+  report(who: string, what: string, team?: string): Promise<string> {
+    return this.run(who, `incident report ${what}${team ? ` --team ${team}` : ''}`);
+  }
+
   /** advance moves the clock by a duration ("5m", "1h30m", "2d"), firing every timer due on the way. */
   async advance(duration: string): Promise<void> {
     const d = parseDuration(duration);

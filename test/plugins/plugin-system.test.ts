@@ -17,7 +17,7 @@ function problemsFor(plugins: string): string[] {
 describe('plugins: loading and config', () => {
   it('refuses invalid plugin settings at start, naming the key', () => {
     expect(problemsFor('  quiet-hours:\n    defaults: { nights: "22:00-25:00" }\n    members: { zoe: {} }\n    urgnt: [sev1]\n')).toEqual([
-      'plugins.quiet-hours.urgnt: unknown key; use one of urgent, escalation, defaults, members',
+      'plugins.quiet-hours.urgnt: unknown key; did you mean "urgent"? (keys: urgent, escalation, defaults, teams, members)',
       'plugins.quiet-hours.defaults.nights: "22:00-25:00" is not a time window; write "22:00-07:00" (or false for none)',
       'plugins.quiet-hours.members.zoe: "zoe" is not a member id (members[].id)',
     ]);

@@ -109,6 +109,22 @@ describe('quiet hours', () => {
   });
 });
 
+describe('quiet-hours settings', () => {
+  it('a member takes their team\'s defaults, then their own settings on top', async () => {
+    const { checkQuietHoursConfig } = await import('../../plugins/quiet-hours');
+    const { parseConfig } = await import('../../src/config');
+    const parsed = parseConfig(TEST_CONFIG);
+    if (!parsed.ok) throw new Error('test config');
+    const checked = checkQuietHoursConfig({ defaults: { nights: '22:00-07:00' }, teams: { search: { nights: '20:00-08:00', weekends: false } }, members: { frank: { weekends: true } } }, parsed.config.world);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+    expect(checked.config.members.get('erin')).toEqual({ nights: { from: { hour: 20, minute: 0 }, to: { hour: 8, minute: 0 } }, weekends: false, timeOff: [] });
+    expect(checked.config.members.get('frank')).toEqual({ nights: { from: { hour: 20, minute: 0 }, to: { hour: 8, minute: 0 } }, weekends: true, timeOff: [] });
+    expect(checked.config.members.get('alice')).toBeUndefined(); // the defaults
+    const bad = checkQuietHoursConfig({ teams: { nope: {} } }, parsed.config.world);
+    expect(bad.ok ? [] : bad.problems).toEqual([{ path: 'teams.nope', message: '"nope" is not a team id (teams[].id)' }]);
+  });
+});
+
 describe('quietUntil (pure)', () => {
   const settings = { nights: { from: { hour: 22, minute: 0 }, to: { hour: 7, minute: 0 } }, weekends: true, timeOff: [{ from: '2026-12-24', to: '2026-12-26' }] };
   const at = (iso: string) => DateTime.fromISO(iso, { setZone: true });

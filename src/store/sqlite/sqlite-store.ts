@@ -331,6 +331,19 @@ const SQL = {
       prev_status = status, prev_starts_at = starts_at, status = excluded.status, starts_at = excluded.starts_at,
       labels = excluded.labels, annotations = excluded.annotations, count = count + 1, last_seen = excluded.last_seen
     RETURNING prev_status, prev_starts_at`,
+  knownIntakeAlerts: `SELECT CAST(j.key AS INTEGER) AS idx, a.status AS status, a.starts_at AS starts_at, g.incident_id AS incident_id
+    FROM json_each(?1) AS j
+    LEFT JOIN intake_alerts AS a
+      ON a.integration = j.value ->> '$.i' AND a.fingerprint = j.value ->> '$.f' AND a.alert_key = j.value ->> '$.k'
+    LEFT JOIN intake_groups AS g ON g.integration = j.value ->> '$.i' AND g.fingerprint = j.value ->> '$.f'`,
+  repeatIntakeAlerts: `UPDATE intake_alerts SET prev_status = status, prev_starts_at = starts_at, count = count + u.n, last_seen = ?2,
+      labels = u.l, annotations = u.a
+    FROM (SELECT value ->> '$.i' AS i, value ->> '$.f' AS f, value ->> '$.k' AS k, value ->> '$.n' AS n, value ->> '$.s' AS s,
+      value -> '$.l' AS l, value -> '$.a' AS a FROM json_each(?1)) AS u
+    WHERE integration = u.i AND fingerprint = u.f AND alert_key = u.k AND status = 'firing' AND starts_at IS u.s`,
+  repeatIntakeGroups: `UPDATE intake_groups SET count = count + u.n, last_seen = MAX(last_seen, ?2)
+    FROM (SELECT value ->> '$.i' AS i, value ->> '$.f' AS f, value ->> '$.n' AS n FROM json_each(?1)) AS u
+    WHERE integration = u.i AND fingerprint = u.f`,
   firingIntakeAlerts: `SELECT COUNT(*) AS n FROM intake_alerts WHERE integration = ? AND fingerprint = ? AND status = 'firing'`,
   countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = ?1 AND opened_at >= ?3
     AND source >= ?2 AND substr(source, 1, length(?2)) = ?2`,
@@ -666,6 +679,39 @@ class SqliteTx implements StoreTx {
     ]);
     const r = rows[0];
     return { previousStatus: (r?.prev_status ?? null) as AlertChange['previousStatus'], previousStartsAt: r?.prev_starts_at ?? null };
+  }
+
+  async knownIntakeAlerts(keys: readonly { integration: string; fingerprint: string; alertKey: string }[]): Promise<Array<{ status: string | null; startsAt: string | null; incidentId: number | null }>> {
+    this.check();
+    const out: Array<{ status: string | null; startsAt: string | null; incidentId: number | null }> = [];
+    for (let i = 0; i < keys.length; i += ENQUEUE_CHUNK) {
+      const chunk = keys.slice(i, i + ENQUEUE_CHUNK);
+      const rows = await this.conn.all<{ idx: number; status: string | null; starts_at: string | null; incident_id: number | null }>(
+        SQL.knownIntakeAlerts, [JSON.stringify(chunk.map((k) => ({ i: k.integration, f: k.fingerprint, k: k.alertKey })))]);
+      const byIdx = new Map(rows.map((r) => [r.idx, r]));
+      chunk.forEach((_, j) => {
+        const r = byIdx.get(j);
+        out.push({ status: r?.status ?? null, startsAt: r?.starts_at ?? null, incidentId: r?.incident_id ?? null });
+      });
+    }
+    return out;
+  }
+
+  async recordIntakeRepeats(
+    alerts: readonly { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }[],
+    groups: readonly { integration: string; fingerprint: string; n: number }[],
+    now: DateTime,
+  ): Promise<void> {
+    this.check();
+    const at = toMs(now, 'now');
+    for (let i = 0; i < alerts.length; i += ENQUEUE_CHUNK) {
+      const chunk = alerts.slice(i, i + ENQUEUE_CHUNK).map((a) => ({ i: a.integration, f: a.fingerprint, k: a.alertKey, n: a.n, s: a.startsAt, l: a.labels, a: a.annotations }));
+      await this.conn.run(SQL.repeatIntakeAlerts, [JSON.stringify(chunk), at]);
+    }
+    for (let i = 0; i < groups.length; i += ENQUEUE_CHUNK) {
+      const chunk = groups.slice(i, i + ENQUEUE_CHUNK).map((g) => ({ i: g.integration, f: g.fingerprint, n: g.n }));
+      await this.conn.run(SQL.repeatIntakeGroups, [JSON.stringify(chunk), at]);
+    }
   }
 
   async firingIntakeAlerts(integration: string, fingerprint: string): Promise<number> {
