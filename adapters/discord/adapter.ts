@@ -200,13 +200,15 @@ export class DiscordAdapter implements ChatAdapter {
     try {
       const channelId = await this.channelFor(recipient);
       if (channelId === null) return { status: 'undeliverable', reason: `no Discord ${recipient.kind === 'channel' ? 'channel' : 'user'} is configured for ${describe(recipient)}` };
-      const key = incidentId !== null ? `msg:${incidentId}:${recipientKey(recipient)}` : null;
-      if (key && (msg.kind === 'incident-record' || msg.kind === 'incident-update')) {
+      // Versions of one message (an updateKey, e.g. a storm summary) and incident records/updates
+      // edit the message posted before; pages always post, so they notify.
+      const key = msg.updateKey !== undefined ? `upd:${msg.updateKey}:${recipientKey(recipient)}` : incidentId !== null ? `msg:${incidentId}:${recipientKey(recipient)}` : null;
+      if (key && (msg.updateKey !== undefined || msg.kind === 'incident-record' || msg.kind === 'incident-update')) {
         const existing = await this.stored(key);
         if (existing && (await this.edit(existing, body))) return { status: 'delivered' };
       }
       const posted = (await this.rest.post(Routes.channelMessages(channelId), { body })) as { id: string };
-      if (key && remembers(recipient, msg)) await this.kv().set(key, { channelId, messageId: posted.id });
+      if (key && (msg.updateKey !== undefined || remembers(recipient, msg))) await this.kv().set(key, { channelId, messageId: posted.id });
       return { status: 'delivered' };
     } catch (err) {
       if (err instanceof DiscordAPIError && UNDELIVERABLE_CODES.has(err.code)) {

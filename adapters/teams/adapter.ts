@@ -269,9 +269,11 @@ export class TeamsAdapter implements ChatAdapter {
     const { recipient, message, incidentId } = delivery;
     const refresh = message.incident ? await this.refreshIdsFor(recipient) : [];
     const activity = toActivity(this.render(message, refresh));
-    const postKey = incidentId !== null ? `post:${incidentId}:${recipientKey(recipient)}` : null;
+    // Versions of one message (an updateKey, e.g. a storm summary) and incident records/updates
+    // update the card posted before; pages always post, so they notify.
+    const postKey = message.updateKey !== undefined ? `upd:${message.updateKey}:${recipientKey(recipient)}` : incidentId !== null ? `post:${incidentId}:${recipientKey(recipient)}` : null;
     try {
-      if (postKey && (message.kind === 'incident-record' || message.kind === 'incident-update')) {
+      if (postKey && (message.updateKey !== undefined || message.kind === 'incident-record' || message.kind === 'incident-update')) {
         const previous = (await this.requireContext().kv.get(postKey)) as PostedCard | null | undefined;
         if (previous && (await this.update(previous, activity))) return this.delivered();
       }

@@ -13,7 +13,9 @@ import { AdapterRegistry } from './adapters';
 import { CommandService } from './command-service';
 import { Engine } from './engine';
 import { ESCALATION_TIMER, IncidentService, type EscalationPayload } from './incident-service';
+import { InsightsService } from './insights-service';
 import { IntakeService } from './intake-service';
+import { Metrics } from './metrics';
 import { PLUGIN_TIMER, PluginHost } from './plugin-host';
 import { Scheduler } from './scheduler';
 import { SHIFT_TIMER, ShiftWatch } from './shift-watch';
@@ -40,6 +42,10 @@ export class OnehandApp {
     @inject(IntakeService) readonly intake: IntakeService,
     @inject(ShiftWatch) private readonly shiftWatch: ShiftWatch,
     @inject(PluginHost) readonly plugins: PluginHost,
+    /** Team insights (report API, calendars, dashboard); routes registered by the CLI. */
+    @inject(InsightsService) readonly insights: InsightsService,
+    /** Prometheus metrics; the CLI serves them on /metrics, the intake observes its latency. */
+    @inject(Metrics) readonly metrics: Metrics,
   ) {
     this.scheduler.on(SHIFT_TIMER, (tx, timer, now) => this.shiftWatch.fire(tx, timer, now));
     this.scheduler.on(PLUGIN_TIMER, async (tx, timer, now) => {

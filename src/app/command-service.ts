@@ -20,6 +20,7 @@ import type { Logger } from '../ports/logger';
 import { Refusal, type UseCaseContext } from './context';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
+import { InsightsService } from './insights-service';
 import { samePrincipal } from './notifications';
 import { OncallService } from './oncall-service';
 import { PluginHost } from './plugin-host';
@@ -35,6 +36,7 @@ export class CommandService {
     @inject(IncidentService) private readonly incidents: IncidentService,
     @inject(OncallService) private readonly oncall: OncallService,
     @inject(PluginHost) private readonly plugins: PluginHost,
+    @inject(InsightsService) private readonly insights: InsightsService,
   ) {
     this.commands = [...COMMANDS, ...plugins.commands().map((c) => c.spec)];
   }
@@ -87,6 +89,8 @@ export class CommandService {
           const member = String(args.member);
           return spec.name === 'override' ? this.oncall.override(ctx, member, start, end) : this.oncall.away(ctx, member, start, end);
         }
+        case 'oncall stats':
+          return this.insights.stats(ctx, typeof options.since === 'string' ? options.since : undefined);
         case 'oncall swap':
           return this.oncall.swap(ctx, String(args.member), String(args.other));
         case 'incident report':

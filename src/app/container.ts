@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import type { IntegrationConfig } from '../config/types';
+import { DEFAULT_INSIGHTS_SETTINGS, type InsightsSettings } from '../core/insights/figures';
 import type { World } from '../core/model';
 import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
@@ -16,7 +17,9 @@ import { CommandService } from './command-service';
 import { DeliveryWorker } from './delivery-worker';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
+import { InsightsService } from './insights-service';
 import { IntakeService } from './intake-service';
+import { Metrics } from './metrics';
 import { OncallService } from './oncall-service';
 import { PluginHost, type ActivePlugin } from './plugin-host';
 import { ShiftWatch } from './shift-watch';
@@ -34,6 +37,8 @@ export interface AppParts {
   readonly integrations?: readonly IntegrationConfig[];
   /** Enabled plugins, activated with their checked config (see src/plugins-loader). */
   readonly plugins?: readonly ActivePlugin[];
+  /** Config `insights:` (huddle warning, night). Default: DEFAULT_INSIGHTS_SETTINGS. */
+  readonly insights?: InsightsSettings;
 }
 
 export function buildApp(parts: AppParts): OnehandApp {
@@ -49,13 +54,16 @@ export function buildApp(parts: AppParts): OnehandApp {
   container.bind(AdapterRegistry).toConstantValue(registry);
   container.bind<readonly IntegrationConfig[]>(TOKENS.Integrations).toConstantValue(parts.integrations ?? []);
   container.bind<readonly ActivePlugin[]>(TOKENS.Plugins).toConstantValue(parts.plugins ?? []);
+  container.bind<InsightsSettings>(TOKENS.Insights).toConstantValue(parts.insights ?? DEFAULT_INSIGHTS_SETTINGS);
   // Application services.
   container.bind(PluginHost).toSelf();
+  container.bind(Metrics).toSelf();
   container.bind(ShiftWatch).toSelf();
   container.bind(Engine).toSelf();
   container.bind(IncidentService).toSelf();
   container.bind(IntakeService).toSelf();
   container.bind(OncallService).toSelf();
+  container.bind(InsightsService).toSelf();
   container.bind(CommandService).toSelf();
   container.bind(DeliveryWorker).toSelf();
   container.bind(Scheduler).toSelf();

@@ -14,6 +14,7 @@ import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { OutboxRow, Store } from '../ports/store';
 import { AdapterRegistry } from './adapters';
+import { Metrics } from './metrics';
 import { planDeliveries } from './notifications';
 import { TOKENS, type Settings } from './tokens';
 
@@ -39,6 +40,7 @@ export class DeliveryWorker {
     @inject(TOKENS.World) private readonly world: World,
     @inject(TOKENS.Settings) private readonly settings: Settings,
     @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
+    @inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   get stats(): { sent: number; failed: number } {
@@ -64,13 +66,16 @@ export class DeliveryWorker {
       const outcome = await adapter.deliver({ key: row.key, recipient: row.recipient, message: row.message, incidentId: row.incidentId });
       if (outcome.status === 'delivered') {
         this.sent++;
+        this.metrics.delivery(row.adapter, row.message.kind, 'sent');
         await this.store.transaction((tx) => tx.markSent(row.id, this.clock.now()));
         return;
       }
       this.failed++;
+      this.metrics.delivery(row.adapter, row.message.kind, 'undeliverable');
       await this.undeliverable(row, outcome.reason, now);
     } catch (err) {
       this.failed++;
+      this.metrics.delivery(row.adapter, row.message.kind, 'failed');
       const reason = err instanceof Error ? err.message : String(err);
       const giveUp = now.diff(row.createdAt).as('milliseconds') > GIVE_UP_AFTER_MS;
       const retryAt = giveUp ? null : now.plus({ milliseconds: backoffMs(row.attempts) });

@@ -13,6 +13,7 @@ import type { Clock } from '../ports/clock';
 import type { NotifyDecision } from '../ports/plugin';
 import type { Store, StoreTx } from '../ports/store';
 import { AdapterRegistry } from './adapters';
+import { Metrics } from './metrics';
 import type { UseCaseContext } from './context';
 import { planDeliveries, type Notification } from './notifications';
 import { PluginHost } from './plugin-host';
@@ -25,6 +26,7 @@ export class Engine {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
     @inject(PluginHost) private readonly plugins: PluginHost,
+    @inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   /** run executes `fn` in one transaction at the clock's current instant. */
@@ -81,13 +83,31 @@ export class Engine {
       if (decision.action === 'deliver') {
         deliverNow.push(n);
         if (decision.reason && n.incidentId !== null) await this.record(tx, now, n, 'notification-bypassed', decision);
-      } else if (n.incidentId !== null) {
+      } else {
+        if (decision.action === 'defer' || decision.action === 'drop') {
+          for (const a of this.adapters.reaching(n.recipient)) this.metrics.delivery(a.name, n.message.kind, decision.action === 'defer' ? 'deferred' : 'dropped');
+        }
+        if (n.incidentId === null) continue;
         const kind = decision.action === 'defer' ? 'notification-deferred' : decision.action === 'drop' ? 'notification-dropped' : 'notification-skipped';
         await this.record(tx, now, n, kind, decision);
       }
     }
     if (deliverNow.length > 0) await tx.enqueue(planDeliveries(this.adapters, deliverNow, now));
+    await this.count(tx, events);
     return result;
+  }
+
+  /** count reports escalation steps and acknowledgements of the use case to the metrics. */
+  private async count(tx: StoreTx, events: readonly TimelineEvent[]): Promise<void> {
+    for (const e of events) {
+      if (e.kind === 'escalated') this.metrics.escalationStep(e.data.target === 'lead' ? 'lead' : 'mentor', e.data.manual === true ? 'manual' : 'auto');
+      else if (e.kind === 'notified' && e.data.step === 'reminder') this.metrics.escalationStep('reminder', 'auto');
+      else if (e.kind === 'acknowledged') {
+        const incident = await tx.getIncident(e.incidentId);
+        const since = (await tx.timeline(e.incidentId)).filter((t) => t.seq < e.seq && (t.kind === 'reported' || t.kind === 'reopened')).pop()?.at ?? incident?.openedAt;
+        if (incident && since) this.metrics.acknowledged(incident.severity, e.at.diff(since).as('seconds'));
+      }
+    }
   }
 
   private async record(tx: StoreTx, now: DateTime, n: Notification, kind: string, d: NotifyDecision & { plugin?: string }): Promise<void> {

@@ -32,6 +32,7 @@ const DELIVER: NotifyDecision = { action: 'deliver' };
 @injectable()
 export class PluginHost {
   private readonly health = new Map<string, PluginHealth>();
+  private readonly failureListeners: Array<(plugin: string, hook: string) => void> = [];
 
   constructor(
     @inject(TOKENS.Plugins) private readonly plugins: readonly ActivePlugin[],
@@ -56,6 +57,11 @@ export class PluginHost {
       if (found) return { plugin: p.name, run: (...args) => found.run(...args) };
     }
     return null;
+  }
+
+  /** onFailure: `listener` is told of every hook that throws (metrics count them). */
+  onFailure(listener: (plugin: string, hook: string) => void): void {
+    this.failureListeners.push(listener);
   }
 
   status(): Record<string, string> {
@@ -116,6 +122,7 @@ export class PluginHost {
         h.lastFailureAt = new Date().toISOString();
       }
       this.log.error('plugin hook failed; the event goes on without it', { plugin, hook, error: message });
+      for (const listener of this.failureListeners) listener(plugin, hook);
       return undefined;
     }
   }

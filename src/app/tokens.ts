@@ -8,6 +8,7 @@ export const TOKENS = {
   Settings: Symbol.for('onehand.Settings'),
   Integrations: Symbol.for('onehand.Integrations'),
   Plugins: Symbol.for('onehand.Plugins'),
+  Insights: Symbol.for('onehand.Insights'),
 } as const;
 
 /** Settings: runtime knobs from config, defaulted there. */

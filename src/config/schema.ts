@@ -256,6 +256,15 @@ export const configSchema: SchemaObject = {
       items: integrationSchema,
       description: 'a list of integrations (monitoring webhooks), each with id, type, team and a secret from the environment',
     },
+    insights: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { huddle_warning: 5, night: "22:00-07:00" }',
+      additionalProperties: false,
+      properties: {
+        huddle_warning: { type: ['number', 'null'], minimum: 0, description: 'huddles per 100 incidents above which `oncall stats` warns, e.g. 5' },
+        night: { type: ['string', 'null'], description: 'the night in each member\'s zone, for sleep interruptions, e.g. "22:00-07:00"' },
+      },
+    },
     plugins: {
       type: ['object', 'null'],
       description: 'a mapping of plugin name to its settings, e.g. { quiet-hours: {...} }',

@@ -1,6 +1,7 @@
 /**
  * The result of loading onehand.yaml: a validated, normalized OnehandConfig, or every problem found.
  */
+import type { InsightsSettings } from '../core/insights/figures';
 import type { World } from '../core/model';
 import type { ConfigProblem } from './problems';
 
@@ -19,6 +20,8 @@ export interface OnehandConfig {
   discord: DiscordSettings;
   /** `integrations:` monitoring webhooks (POST /webhooks/ID), defaults filled in. */
   integrations: IntegrationConfig[];
+  /** `insights:` huddle warning (huddles per 100 incidents, default 5) and night window (default 22:00-07:00). */
+  insights: InsightsSettings;
   /** The file the config came from, or null when it was parsed from text. */
   sourcePath: string | null;
 }

@@ -35,7 +35,8 @@ import type {
   World,
 } from '../core/model';
 import { parseDuration, toMillis } from '../core/time/duration';
-import { parseWeekdayTime, type Weekday, type WeekdayTime } from '../core/time/weekday-time';
+import { parseLocalTime, parseWeekdayTime, type Weekday, type WeekdayTime } from '../core/time/weekday-time';
+import { DEFAULT_INSIGHTS_SETTINGS, type InsightsSettings } from '../core/insights/figures';
 import {
   closestName,
   DOCUMENT_PATH,
@@ -474,6 +475,7 @@ function checkMeaning(
 
   const plugins: Record<string, unknown> = Object.fromEntries(pluginEntries);
   const integrations = readIntegrations(data.integrations, ids, sink);
+  const insights = readInsights(data.insights, sink);
 
   if (sink.problems.length === 0) {
     for (const path of unbuilt) sink.add(path, 'is not valid (no specific problem was found; please report this)');
@@ -489,7 +491,7 @@ function checkMeaning(
     apiBase: str(d.api_base),
     tokenEnv: str(d.token_env) ?? 'DISCORD_TOKEN',
   };
-  return { world, plugins, timers: { periodMs }, http: { port, host }, discord, integrations };
+  return { world, plugins, timers: { periodMs }, http: { port, host }, discord, integrations, insights };
 }
 
 const INTEGRATION_DEFAULTS = {
@@ -895,6 +897,21 @@ function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): E
 
   if (!ok || ackTimeoutMs === undefined) return undefined;
   return { ackTimeoutMs, renotify, then };
+}
+
+/** readInsights checks `insights:`; absent keys take DEFAULT_INSIGHTS_SETTINGS. */
+function readInsights(raw: unknown, sink: ProblemSink): InsightsSettings {
+  const section = isRecord(raw) ? raw : {};
+  const huddleWarning = typeof section.huddle_warning === 'number' ? section.huddle_warning : DEFAULT_INSIGHTS_SETTINGS.huddleWarning;
+  let night = DEFAULT_INSIGHTS_SETTINGS.night;
+  if (typeof section.night === 'string') {
+    const m = /^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$/.exec(section.night);
+    const from = m ? parseLocalTime(m[1] as string) : null;
+    const to = m ? parseLocalTime(m[2] as string) : null;
+    if (from && to && (from.hour !== to.hour || from.minute !== to.minute)) night = { from, to };
+    else sink.add(['insights', 'night'], `${JSON.stringify(section.night)} is not a time window; write "22:00-07:00"`);
+  }
+  return { huddleWarning, night };
 }
 
 /** readDurationMs reads `section[key]` as elapsed milliseconds, or the default when absent. */

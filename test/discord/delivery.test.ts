@@ -131,4 +131,15 @@ describe('Discord delivery: pages, channel records, mentions, failures', () => {
     w.fake.fail('POST', /^\/channels\/\d+\/messages$/, 500, { message: 'boom', code: 0 }, 1);
     await expect(adapter.deliver({ key: 'k2', recipient: { kind: 'channel', team: 'payments' }, message: { kind: 'notice', headline: ['hi'], lines: [], actions: [], mentions: [] }, incidentId: null })).rejects.toThrow(/Discord delivery failed/);
   });
+
+  it('versions of one message (same updateKey, e.g. a storm summary) edit the first post instead of posting again', async () => {
+    const adapter = w.adapter();
+    const mark = w.mark();
+    const version = (n: number) => ({ kind: 'notice' as const, headline: [`Storm: ${n} incidents`], lines: [], actions: [], mentions: [], updateKey: 'storm:1' });
+    await adapter.deliver({ key: 's1', recipient: { kind: 'member', id: 'dave' }, message: version(11), incidentId: null });
+    await adapter.deliver({ key: 's2', recipient: { kind: 'member', id: 'dave' }, message: version(30), incidentId: null });
+    const calls = w.since(mark).filter((c) => /\/messages/.test(c.path));
+    expect(calls.map((c) => c.method)).toEqual(['POST', 'PATCH']);
+    expect(JSON.stringify(calls[1]?.body)).toContain('Storm: 30 incidents');
+  });
 });

@@ -85,6 +85,7 @@ export class Harness {
       settings: { timerPeriodMs: 1000, instanceId: 'harness' },
       adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
       integrations: config.integrations,
+      insights: config.insights,
       plugins: options.activePlugins ?? [],
     });
     await app.start({ loop: false });

@@ -87,6 +87,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [team], permission: 'rotation-admin', example: 'oncall away dave 2026-12-24T00:00 2w',
   },
   {
+    group: 'oncall', name: 'stats', summary: 'Team insights: solo rate, escalations, huddle rate, focus protected, single-person dependencies.',
+    args: [], options: [team, { name: 'since', kind: 'text', help: 'the window, e.g. 30d (default), 2w, 90d' }],
+    permission: 'team-member', example: 'oncall stats --since 30d',
+  },
+  {
     group: 'incident', name: 'report', summary: 'Report an incident: only the on-call is paged.',
     args: [
       { name: 'severity', kind: 'severity', optional: true, help: 'sev1 (most urgent) to sev4; default sev3' },
