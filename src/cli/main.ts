@@ -18,6 +18,10 @@ import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
 import { JsonLogger } from '../runtime/logger';
 import { defaultDataPath, openSqliteStore } from '../store/sqlite/sqlite-store';
 import { startBot } from './start';
+import { parseSince, teamInsights } from '../app/insights-service';
+import { statsMessage } from '../core/insights/stats-view';
+import { toPlain } from '../core/text/rich-text';
+import { calendarPath, CALENDAR_SECRET_ENV } from '../http/insights-routes';
 import { writeTeamsPackage } from '../../adapters/teams/package-cli';
 
 const USAGE = `Usage: onehand <command> [options]
@@ -29,6 +33,9 @@ Commands:
   check-config  validate a config file: onehand check-config [PATH]
   who           who is on call: onehand who --team T [--at ISO]
   schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]
+  report        team insights: onehand report --team T [--since 30d] [--at ISO] [--json]
+  calendar-link the calendar feed links: onehand calendar-link --team T [--member M] [--base URL]
+                  (tokens from $ONEHAND_CALENDAR_SECRET)
   teams-manifest  build the Teams app package: onehand teams-manifest --out DIR [--app-id GUID]
                   (bot id from --app-id or $MICROSOFT_APP_ID; writes manifest.json, icons, onehand-teams.zip)
 
@@ -51,6 +58,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await schedule(rest, env);
       case 'teams-manifest':
         return await teamsManifest(rest, env);
+      case 'report':
+        return await report(rest, env);
+      case 'calendar-link':
+        return await calendarLink(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -189,6 +200,47 @@ async function schedule(args: string[], env: NodeJS.ProcessEnv): Promise<number>
   } else {
     for (const s of list) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}${s.override ? '  (override)' : ''}\n`);
   }
+  return 0;
+}
+
+/** report prints the team's insights from the data file ($ONEHAND_DATA), as text or JSON. */
+async function report(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = await teamArgs(args, env, { since: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' } });
+  if (!parsed) return 1;
+  const { config, team, values } = parsed;
+  const since = parseSince(typeof values.since === 'string' ? values.since : undefined);
+  if ('error' in since) throw new UsageError(since.error);
+  const now = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
+  const path = defaultDataPath(env);
+  if (!existsSync(path)) throw new Error(`there is no data file at ${path} (set ONEHAND_DATA to the bot's database)`);
+  const store = await openSqliteStore(path);
+  try {
+    await store.migrate();
+    const { insights } = await store.transaction((tx) => teamInsights(tx, config.world, team, now, since.ms, config.insights));
+    if (values.json) process.stdout.write(JSON.stringify(insights, null, 2) + '\n');
+    else {
+      const msg = statsMessage(config.world, insights, since.label);
+      process.stdout.write([toPlain(msg.headline), ...msg.lines.map((l) => `- ${toPlain(l)}`)].join('\n') + '\n');
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+/** calendarLink prints the team's feed link and each member's (or one member's). */
+async function calendarLink(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = await teamArgs(args, env, { member: { type: 'string' }, base: { type: 'string' } });
+  if (!parsed) return 1;
+  const { team, values } = parsed;
+  const secret = env[CALENDAR_SECRET_ENV]?.trim();
+  if (!secret) throw new UsageError(`${CALENDAR_SECRET_ENV} is not set; the links are derived from it (set the same value as the bot's)`);
+  const base = (typeof values.base === 'string' ? values.base : 'http://localhost:8080').replace(/\/$/, '');
+  const member = typeof values.member === 'string' ? values.member : undefined;
+  const people = member !== undefined ? [member] : [...new Set([...team.rotation.members, ...team.members])];
+  for (const m of people) if (!team.members.includes(m) && !team.rotation.members.includes(m) && team.lead !== m) throw new UsageError(`"${m}" is not in team ${team.id}`);
+  if (member === undefined) process.stdout.write(`${team.id}: ${base}${calendarPath(secret, team.id)}\n`);
+  for (const m of people) process.stdout.write(`${team.id}/${m}: ${base}${calendarPath(secret, team.id, m)}\n`);
   return 0;
 }
 

@@ -9,6 +9,7 @@ import type { OnehandApp } from '../app/app';
 import { buildApp } from '../app/container';
 import type { ActivePlugin } from '../app/plugin-host';
 import type { OnehandConfig } from '../config';
+import { registerInsightsRoutes } from '../http/insights-routes';
 import { HttpServer } from '../http/server';
 import { readIntegrationSecrets, registerWebhooks } from '../intake/webhooks';
 import type { ChatAdapter } from '../ports/chat-adapter';
@@ -67,12 +68,14 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     adapters,
     plugins: options.plugins ?? [],
     integrations: config.integrations,
+    insights: config.insights,
   });
   registerWebhooks(http, { intake: app.intake, integrations: config.integrations, secrets, clock, logger });
   http.route('GET', '/healthz', async () => {
     const health = await app.health();
     return { status: health.ok ? 200 : 503, body: health };
   });
+  registerInsightsRoutes(http, { app, env, clock, logger });
   // A simulated clock only moves on "advance"; the console session flushes after each line instead.
   await app.start({ loop: simulated === null });
   const httpPort = config.http.port !== null ? await http.listen(config.http.port, config.http.host) : null;

@@ -116,7 +116,7 @@ table{border-collapse:collapse;background:#fff;font-size:13px}td,th{border:1px s
 export function renderDashboard(world: World, teams: readonly DashboardTeam[], generatedAt: DateTime): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Onehand dashboard</title><style>${STYLE}</style></head>
+<link rel="icon" href="data:,"><title>Onehand dashboard</title><style>${STYLE}</style></head>
 <body><h1>Onehand — is one-hand working?</h1><p class="muted">Generated ${esc(generatedAt.toUTC().toFormat("yyyy-LL-dd HH:mm 'UTC'"))}. Teams: ${teams.map((d) => `<a href="#team-${esc(d.team.id)}">${esc(d.team.name)}</a>`).join(' · ')}</p>
 ${teams.map((d) => teamSection(world, d)).join('\n')}
 </body></html>`;
