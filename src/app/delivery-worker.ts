@@ -99,7 +99,10 @@ export class DeliveryWorker {
       if (!incident) return;
       const member = row.recipient.id;
       await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'delivery-fallback', actor: null, data: { member, reason, adapter: row.adapter } });
-      const fallback = message(row.message.kind, rt`${mention(member, memberName(this.world, member))} (could not reach you directly) ${row.message.headline}`, {
+      // The page's headline already starts with the member's mention: keep one.
+      const [first, ...rest] = row.message.headline;
+      const headline = typeof first === 'object' && first.t === 'mention' && first.member === member ? rest : row.message.headline;
+      const fallback = message(row.message.kind, rt`${mention(member, memberName(this.world, member))} (could not reach you directly)${headline}`, {
         lines: row.message.lines, incident: row.message.incident, actions: [], mentions: [member],
       });
       const planned = planDeliveries(this.adapters, [{ key: `fallback:${row.key}`, recipient: { kind: 'channel', team: incident.team }, message: fallback, incidentId: incident.id }], now)

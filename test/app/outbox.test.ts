@@ -35,6 +35,7 @@ describe('the outbox: a page is never lost', () => {
     h.adapter.failNext(1, 'undeliverable', 'dave');
     await h.run('zed', 'incident report sev1 login broken');
     const fallback = h.expectMessage('#payments', /could not reach you directly/);
+    expect(fallback.text.split('\n')[0]).toBe('@Dave (could not reach you directly) New incident #1 [sev1] login broken');
     expect(fallback.message.mentions).toEqual(['dave']);
     expect(fallback.message.actions).toEqual([]);
     expect(await h.run('carol', 'incident show 1')).toContain('could not reach Dave directly');

@@ -116,7 +116,7 @@ describe('Discord delivery: pages, channel records, mentions, failures', () => {
     const channelPosts = w.fake.callsTo('POST', new RegExp(`^/channels/${CHANNELS.payments}/messages$`)).map(body);
     expect(channelPosts).toHaveLength(2);
     const fallback = channelPosts.find((m) => m.content.includes('could not reach you directly'));
-    expect(fallback?.content).toBe(`<@${USERS.dave.id}> (could not reach you directly) <@${USERS.dave.id}> New incident #1 [sev3] dms closed`);
+    expect(fallback?.content).toBe(`<@${USERS.dave.id}> (could not reach you directly) New incident #1 [sev3] dms closed`);
     expect(fallback?.allowed_mentions).toEqual({ parse: [], users: [USERS.dave.id] });
     expect(fallback?.components).toEqual([]);
     const show = await w.h.run('carol', 'incident show 1');
