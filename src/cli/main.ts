@@ -104,6 +104,11 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (!loaded) return 1;
   const config = withEnvOverrides(loaded.config, env);
   const logger = new JsonLogger((env.ONEHAND_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? (values.json ? 'warn' : 'info'));
+  // A stray rejection (a platform SDK's, say) is logged, not fatal: all state is in the database
+  // and every piece of work is retried by the timer loop and the outbox.
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection (the bot keeps running)', { error: reason instanceof Error ? reason.message : String(reason) });
+  });
   const bot = await startBot({
     config, env, logger, plugins: loaded.plugins, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated,
     json: values.json === true, input: process.stdin, forceConsole: values.console === true,
