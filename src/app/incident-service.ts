@@ -296,7 +296,12 @@ export class IncidentService {
     ctx.tell(n);
   }
 
-  private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update', headline: RichText, actions: Message['actions'] = [], role: NotificationRole = 'involved'): Promise<void> {
+  /**
+   * notify: one incident message to one recipient. 'incident-update' may replace an earlier message
+   * about the incident on platforms that edit (a stand-down for someone already paged); 'notice' is
+   * news that should notify (the reporter hearing their incident was acknowledged or resolved).
+   */
+  private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update' | 'notice', headline: RichText, actions: Message['actions'] = [], role: NotificationRole = 'involved'): Promise<void> {
     const timeline = await ctx.tx.timeline(incident.id);
     const last = timeline[timeline.length - 1];
     ctx.tell({
@@ -328,7 +333,7 @@ export class IncidentService {
     if (incident.source !== 'chat') return;
     const involved = await this.involvedMembers(ctx.tx, incident);
     if (incident.reporter.kind === 'member' && involved.has(incident.reporter.id)) return; // told as a responder
-    await this.notify(ctx, incident, recipientOf(incident.reporter), 'incident-update', headline, [], 'reporter');
+    await this.notify(ctx, incident, recipientOf(incident.reporter), 'notice', headline, [], 'reporter');
   }
 
   /** tellInvolved: everyone paged for this incident (and huddle members), except the actor. */
