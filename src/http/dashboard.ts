@@ -31,7 +31,7 @@ function num(n: number): string {
 
 /** lineChart: one polyline per series over the x labels; null values break the line. */
 function lineChart(title: string, labels: readonly string[], series: ReadonlyArray<{ name: string; values: ReadonlyArray<number | null> }>, max: number, unit: (v: number) => string): string {
-  const W = 520, H = 200, L = 40, R = 10, T = 10, B = 30;
+  const W = 520, H = 200, L = 40, R = 24, T = 10, B = 30;
   const x = (i: number) => L + (labels.length <= 1 ? 0 : (i * (W - L - R)) / (labels.length - 1));
   const y = (v: number) => T + (H - T - B) * (1 - v / max);
   const grid = [0, 0.5, 1].map((f) => `<line x1="${L}" x2="${W - R}" y1="${y(f * max)}" y2="${y(f * max)}" stroke="#e5e7eb"/><text x="${L - 4}" y="${y(f * max) + 4}" text-anchor="end" font-size="10">${esc(unit(f * max))}</text>`).join('');
@@ -67,7 +67,7 @@ function barChart(title: string, labels: readonly string[], values: ReadonlyArra
   }).join('');
   const every = options.every ?? 1;
   const xl = labels.map((l, i) => (i % every === 0 ? `<text x="${(L + i * bw + bw / 2).toFixed(1)}" y="${H - 12}" text-anchor="middle" font-size="10">${esc(l)}</text>` : '')).join('');
-  const axis = [0, max / 2, max].map((v) => `<text x="${L - 4}" y="${y(v) + 4}" text-anchor="end" font-size="10">${esc(unit(v))}</text>`).join('');
+  const axis = [...new Set([0, Math.round(max / 2), Math.floor(max)])].map((v) => `<text x="${L - 4}" y="${y(v) + 4}" text-anchor="end" font-size="10">${esc(unit(v))}</text>`).join('');
   const threshold = options.threshold === undefined ? '' : `<line x1="${L}" x2="${W - R}" y1="${y(options.threshold)}" y2="${y(options.threshold)}" stroke="#dc2626" stroke-dasharray="4 3"/><text x="${W - R}" y="${y(options.threshold) - 3}" text-anchor="end" font-size="10" fill="#dc2626">warning ${esc(unit(options.threshold))}</text>`;
   return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}"><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#9ca3af"/>${axis}${bars}${threshold}${xl}</svg></figure>`;
 }

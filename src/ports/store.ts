@@ -5,7 +5,13 @@
  * All reads and writes happen inside `transaction`, which is atomic and serialized: either every
  * write of the callback lands or none does. Instants cross this port as luxon DateTimes (UTC) and are
  * stored as epoch milliseconds. Claims (timers, outbox) are leases, so several replicas can share
- * one database later: a row claimed by a process that died becomes claimable again after its lease.
+ * one database: a row claimed by a process that died becomes claimable again after its lease.
+ *
+ * Isolation: SQLite runs transactions one at a time. PostgreSQL runs them concurrently at READ
+ * COMMITTED; what keeps read-modify-write correct there is that `getIncident`, `getStorm`,
+ * `activeStorm` and `kvGet` lock what they read until the transaction ends, claims skip rows other
+ * transactions hold, and every dedup is a unique key. A transaction aborted by a deadlock may be
+ * run again from the start, so a callback must have no effect outside its StoreTx until it returns.
  */
 import type { DateTime } from 'luxon';
 import type { MemberId, TeamId } from '../core/model';
@@ -195,6 +201,15 @@ export interface StoreTx {
 
   kvGet(namespace: string, key: string): Promise<unknown>;
   kvSet(namespace: string, key: string, value: unknown): Promise<void>;
+
+  /**
+   * tryLease takes or renews the named leader lease for `owner` until `until`: true when `owner`
+   * holds it now (it was free, expired before `now`, or `owner`'s already), false when another
+   * owner's lease is still running. Throws RangeError unless until is after now.
+   */
+  tryLease(name: string, owner: string, now: DateTime, until: DateTime): Promise<boolean>;
+  /** releaseLease gives the lease up if `owner` holds it (expired or not); true when it did. */
+  releaseLease(name: string, owner: string): Promise<boolean>;
 }
 
 export interface Store {

@@ -175,6 +175,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX incidents_team_opened ON incidents (team, opened_at);
     `,
   },
+  {
+    version: 3,
+    name: 'leader leases',
+    sql: `
+      -- One row per singleton role (e.g. "discord-gateway"): who holds it and until when.
+      CREATE TABLE leases (
+        name     TEXT    PRIMARY KEY,
+        owner    TEXT    NOT NULL,
+        until_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */

@@ -356,6 +356,10 @@ const SQL = {
   kvSet: `INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?)
     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value`,
   kvDelete: 'DELETE FROM kv WHERE namespace = ? AND key = ?',
+  tryLease: `INSERT INTO leases (name, owner, until_ms) VALUES (?1, ?2, ?4)
+    ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms
+    WHERE leases.owner = excluded.owner OR leases.until_ms < ?3`,
+  releaseLease: 'DELETE FROM leases WHERE name = ? AND owner = ?',
 } as const;
 
 /** Rows per enqueue statement: bounds the JSON text handed to SQLite at once. */
@@ -776,6 +780,23 @@ class SqliteTx implements StoreTx {
     const json = JSON.stringify(value) as string | undefined;
     if (json === undefined) throw new TypeError(`kvSet ${namespace}/${key}: value is not JSON (${typeof value})`);
     await this.conn.run(SQL.kvSet, [namespace, key, json]);
+  }
+
+  // Leader leases -----------------------------------------------------------------------------
+
+  async tryLease(name: string, owner: string, now: DateTime, until: DateTime): Promise<boolean> {
+    this.check();
+    const nowMs = toMs(now, 'now');
+    const untilMs = toMs(until, 'until');
+    if (untilMs <= nowMs) throw new RangeError(`until (${until.toISO()}) must be after now (${now.toISO()})`);
+    const { changes } = await this.conn.run(SQL.tryLease, [name, owner, nowMs, untilMs]);
+    return changes > 0;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<boolean> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.releaseLease, [name, owner]);
+    return changes > 0;
   }
 
   private check(): void {

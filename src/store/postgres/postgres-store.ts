@@ -1,0 +1,772 @@
+/**
+ * PostgresStore implements the Store port on PostgreSQL (15+) through a `pg` Pool, so several
+ * Onehand replicas can share one database.
+ *
+ * Each `transaction` checks a client out of the pool and runs the callback alone on it between
+ * BEGIN and COMMIT (ROLLBACK when it throws), at READ COMMITTED. Correctness across replicas comes
+ * from row locks and unique constraints, not from serializable isolation:
+ *
+ * - claims (timers, outbox) select due rows `FOR UPDATE SKIP LOCKED` and lease them in the same
+ *   statement, so concurrent claimers never get the same row, and a row whose completion is in
+ *   flight is skipped instead of waited for;
+ * - the reads that precede a read-modify-write lock the row they return until the transaction ends:
+ *   `getIncident`, `getStorm`, `activeStorm` (FOR UPDATE) and `kvGet` (an upsert, so even a key
+ *   that does not exist yet is locked); so two use cases on one incident, or two writers of one
+ *   key, run one after the other, as on SQLite;
+ * - `appendTimeline` locks its incident before numbering the event;
+ * - dedup (outbox keys, timer keys, intake fingerprints, one active storm per team) is a unique
+ *   constraint with ON CONFLICT, never read-then-write.
+ *
+ * A transaction the database aborts for a deadlock (40P01) or a serialization failure (40001) is
+ * run again from the start, up to 5 times, so a callback must have no effect outside its StoreTx
+ * until it returns. Instants are BIGINT epoch milliseconds, JSON values JSONB (which cannot hold
+ * the character U+0000). Known limits: as on SQLite, a callback must await every StoreTx call, and
+ * calling `transaction`, `migrate` or `close` inside a callback throws.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
+import type { Clock } from '../../ports/clock';
+import type {
+  AlertChange,
+  IncidentFilter,
+  IntakeAlert,
+  IntakeGroupState,
+  NewOutboxRow,
+  OutboxRow,
+  Recipient,
+  StormRow,
+  Store,
+  StoredAbsence,
+  StoredOverride,
+  StoreTx,
+  TimerRow,
+} from '../../ports/store';
+import type { EscalationPolicy, MemberId, TeamId } from '../../core/model';
+import type { Incident, IncidentState, NewIncident, NewTimelineEvent, Principal, Severity, TimelineEvent } from '../../core/incident/types';
+import type { Message } from '../../core/messages/message';
+import type { Migration } from '../sqlite/migrations';
+import { prefixUpperBound } from '../sqlite/sqlite-store';
+import { applyPgMigrations, PG_MIGRATIONS } from './migrations';
+
+export interface PostgresStoreOptions {
+  /** Stamps the bookkeeping instants the port gives no instant for (created_at, done_at, ...). */
+  readonly clock?: Clock;
+  /** The schema to migrate to; tests only. Defaults to PG_MIGRATIONS. */
+  readonly migrations?: readonly Migration[];
+  /** Connections in the pool (default 10). */
+  readonly maxConnections?: number;
+  /** Extra pg connection settings (tests: `options: '-c search_path=...'`). */
+  readonly pool?: PoolConfig;
+  /** Told about errors of idle connections (the pool replaces them). */
+  readonly onError?: (err: Error) => void;
+}
+
+const systemClock: Clock = { now: () => DateTime.utc() };
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+/** BIGINT (int8) and COUNT(*) as JavaScript numbers: epoch ms and ids stay far below 2^53. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 && format !== 'binary' ? (v: string) => Number(v) : pgTypes.getTypeParser(oid, format as 'text')) as typeof pgTypes.getTypeParser,
+};
+
+/** isPostgresUrl: whether `url` names a PostgreSQL database (postgres:// or postgresql://). */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url.trim());
+}
+
+/** redactUrl: the URL with its password replaced by "***", for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable url)';
+  }
+}
+
+/**
+ * openPostgresStore connects a pool to `url` (a libpq-style URL: postgres://user:pass@host:port/db,
+ * `?options=-c%20search_path%3Dschema` selects a schema) and checks one connection works. It does
+ * not migrate: call `migrate()` before the first transaction.
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES, ...options.pool });
+  pool.on('error', (err) => options.onError?.(err));
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return new PostgresStore(pool, options.clock ?? systemClock, options.migrations ?? PG_MIGRATIONS);
+}
+
+export class PostgresStore implements Store {
+  private readonly current = new AsyncLocalStorage<PgTx>();
+  private closed = false;
+
+  /** Use openPostgresStore. */
+  constructor(
+    private readonly pool: Pool,
+    private readonly clock: Clock,
+    private readonly migrations: readonly Migration[],
+  ) {}
+
+  /** migrate applies pending migrations (see applyPgMigrations); safe from several replicas at once. */
+  async migrate(): Promise<void> {
+    this.refuseNesting('migrate');
+    this.assertOpen();
+    const client = await this.pool.connect();
+    try {
+      await applyPgMigrations(client, this.migrations, () => this.clock.now().toMillis());
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * transaction runs `fn` on a dedicated connection inside BEGIN ... COMMIT and returns its result;
+   * when `fn` throws (or COMMIT fails) it rolls back and rethrows. A deadlock or serialization
+   * failure reruns `fn` (at most 5 attempts in all).
+   */
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.refuseNesting('transaction');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(fn);
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has(codeOf(err))) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private async attempt<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const client = await this.pool.connect();
+    const tx = new PgTx(client, this.clock);
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      let result: T;
+      try {
+        result = await this.current.run(tx, () => fn(tx));
+      } catch (err) {
+        tx.finish();
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      }
+      tx.finish();
+      try {
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      }
+      return result;
+    } finally {
+      tx.finish();
+      client.release(broken);
+    }
+  }
+
+  /** close waits for checked-out connections to be released, then ends the pool; idempotent. */
+  async close(): Promise<void> {
+    this.refuseNesting('close');
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private refuseNesting(what: string): void {
+    if (this.current.getStore()?.isOpen()) {
+      throw new Error(`PostgresStore.${what} called inside a transaction: use the StoreTx you were given`);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('PostgresStore is closed');
+  }
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// StoreTx
+
+interface IncidentRow {
+  id: number;
+  team: string;
+  title: string;
+  severity: string;
+  source: string;
+  service: string | null;
+  fingerprint: string | null;
+  state: string;
+  assignee: string;
+  reporter: Principal;
+  escalation_level: number;
+  policy: EscalationPolicy;
+  opened_at: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+  updated_at: number;
+}
+
+interface StormDbRow {
+  id: number;
+  team: string;
+  member: string;
+  integration: string;
+  started_at: number;
+  last_at: number;
+  incidents: number;
+  version: number;
+  ended_at: number | null;
+}
+
+interface OutboxDbRow {
+  id: number;
+  key: string;
+  adapter: string;
+  recipient: Recipient;
+  message: Message;
+  incident_id: number | null;
+  not_before: number;
+  attempts: number;
+  created_at: number;
+}
+
+const INCIDENT_COLUMNS =
+  'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
+
+const SQL = {
+  insertIncident: `INSERT INTO incidents (${INCIDENT_COLUMNS})
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13, $14, $15) RETURNING id`,
+  getIncident: 'SELECT * FROM incidents WHERE id = $1 FOR UPDATE',
+  updateIncident: `UPDATE incidents SET team = $1, title = $2, severity = $3, source = $4, service = $5, fingerprint = $6, state = $7,
+    assignee = $8, reporter = $9::jsonb, escalation_level = $10, policy = $11::jsonb, opened_at = $12, acknowledged_at = $13,
+    resolved_at = $14, updated_at = $15 WHERE id = $16`,
+  lockIncident: 'SELECT id FROM incidents WHERE id = $1 FOR UPDATE',
+  appendTimeline: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
+    SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4::jsonb, $5::jsonb FROM timeline WHERE incident_id = $1
+    RETURNING seq`,
+  timeline: 'SELECT * FROM timeline WHERE incident_id = $1 ORDER BY seq',
+  addOverride: `INSERT INTO overrides (id, team, member, start_ms, end_ms, created_by, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING seq`,
+  listOverrides: 'SELECT * FROM overrides WHERE team = $1 AND end_ms > $2 AND start_ms < $3 ORDER BY seq',
+  deleteOverride: 'DELETE FROM overrides WHERE id = $1',
+  addAbsence: 'INSERT INTO absences (id, member, start_ms, end_ms) VALUES ($1, $2, $3, $4)',
+  listAbsences: 'SELECT * FROM absences WHERE end_ms > $1 AND start_ms < $2 ORDER BY start_ms, id',
+  scheduleTimer: 'INSERT INTO timers (key, kind, due_at, payload) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (key) DO NOTHING',
+  cancelTimersBounded: `UPDATE timers SET cancelled_at = $1
+    WHERE key >= $2 AND key < $3 AND left(key, length($2)) = $2 AND done_at IS NULL AND cancelled_at IS NULL`,
+  cancelTimersUnbounded: `UPDATE timers SET cancelled_at = $1
+    WHERE key >= $2 AND left(key, length($2)) = $2 AND done_at IS NULL AND cancelled_at IS NULL`,
+  // SKIP LOCKED: rows another replica is claiming or completing right now are left to it.
+  claimDueTimers: `WITH due AS (
+      SELECT id FROM timers
+      WHERE done_at IS NULL AND cancelled_at IS NULL AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
+      ORDER BY due_at, id LIMIT $4
+      FOR UPDATE SKIP LOCKED)
+    UPDATE timers AS t SET lease_owner = $1, lease_until = $2 FROM due WHERE t.id = due.id
+    RETURNING t.id, t.key, t.kind, t.due_at, t.payload`,
+  completeTimer: `UPDATE timers SET done_at = $1
+    WHERE id = $2 AND lease_owner = $3 AND done_at IS NULL AND cancelled_at IS NULL`,
+  nextTimerDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END) AS due
+    FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL`,
+  enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at)
+    SELECT j.k, j.a, j.r, j.m, j.i, j.n, 0, $2
+    FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint)
+    ORDER BY j.o
+    ON CONFLICT (key) DO NOTHING`,
+  claimOutbox: `WITH due AS (
+      SELECT id FROM outbox
+      WHERE sent_at IS NULL AND dead_at IS NULL AND not_before <= $3 AND (lease_until IS NULL OR lease_until < $3)
+      ORDER BY not_before, id LIMIT $4
+      FOR UPDATE SKIP LOCKED)
+    UPDATE outbox AS o SET lease_owner = $1, lease_until = $2 FROM due WHERE o.id = due.id
+    RETURNING o.id, o.key, o.adapter, o.recipient, o.message, o.incident_id, o.not_before, o.attempts, o.created_at`,
+  markSent: `UPDATE outbox SET sent_at = COALESCE(sent_at, $2), dead_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE id = $1`,
+  markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = $2, lease_owner = NULL, lease_until = NULL,
+    not_before = COALESCE($3::bigint, not_before), dead_at = CASE WHEN $3::bigint IS NULL THEN $4::bigint ELSE NULL END
+    WHERE id = $1`,
+  outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
+  nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
+    FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
+  // The upsert waits for a concurrent writer of the same fingerprint and then sees its committed row.
+  observeIntakeGroup: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
+    VALUES ($1, $2, NULL, $4, $3, $3)
+    ON CONFLICT (integration, fingerprint) DO UPDATE SET count = intake_groups.count + $4,
+      last_seen = CASE WHEN $4 = 1 THEN GREATEST(intake_groups.last_seen, EXCLUDED.last_seen) ELSE intake_groups.last_seen END
+    RETURNING incident_id, count, first_seen, last_seen`,
+  // A separate statement (a fresh snapshot): the incident may have been committed while the upsert waited.
+  incidentState: 'SELECT state, resolved_at FROM incidents WHERE id = $1',
+  setIntakeGroupIncident: `UPDATE intake_groups SET incident_id = $3, count = 1, first_seen = $4, last_seen = $4
+    WHERE integration = $1 AND fingerprint = $2`,
+  intakeGroupOf: 'SELECT integration, fingerprint, count, first_seen, last_seen FROM intake_groups WHERE incident_id = $1 LIMIT 1',
+  observeIntakeAlert: `INSERT INTO intake_alerts (integration, fingerprint, alert_key, status, starts_at, prev_status, prev_starts_at,
+      labels, annotations, count, first_seen, last_seen)
+    VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6::jsonb, $7::jsonb, 1, $8, $8)
+    ON CONFLICT (integration, fingerprint, alert_key) DO UPDATE SET
+      prev_status = intake_alerts.status, prev_starts_at = intake_alerts.starts_at, status = EXCLUDED.status,
+      starts_at = EXCLUDED.starts_at, labels = EXCLUDED.labels, annotations = EXCLUDED.annotations,
+      count = intake_alerts.count + 1, last_seen = EXCLUDED.last_seen
+    RETURNING prev_status, prev_starts_at`,
+  knownIntakeAlerts: `SELECT j.o - 1 AS idx, a.status AS status, a.starts_at AS starts_at, g.incident_id AS incident_id
+    FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS j(i text, f text, k text, o bigint)
+    LEFT JOIN intake_alerts AS a ON a.integration = j.i AND a.fingerprint = j.f AND a.alert_key = j.k
+    LEFT JOIN intake_groups AS g ON g.integration = j.i AND g.fingerprint = j.f`,
+  repeatIntakeAlerts: `UPDATE intake_alerts AS t SET prev_status = t.status, prev_starts_at = t.starts_at, count = t.count + u.n,
+      last_seen = $2, labels = u.l, annotations = u.a
+    FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text, k text, n bigint, s text, l jsonb, a jsonb)
+    WHERE t.integration = u.i AND t.fingerprint = u.f AND t.alert_key = u.k AND t.status = 'firing'
+      AND t.starts_at IS NOT DISTINCT FROM u.s`,
+  repeatIntakeGroups: `UPDATE intake_groups AS t SET count = t.count + u.n, last_seen = GREATEST(t.last_seen, $2)
+    FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text, n bigint)
+    WHERE t.integration = u.i AND t.fingerprint = u.f`,
+  firingIntakeAlerts: `SELECT COUNT(*) AS n FROM intake_alerts WHERE integration = $1 AND fingerprint = $2 AND status = 'firing'`,
+  countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = $1 AND opened_at >= $3 AND left(source, length($2)) = $2`,
+  activeStorm: 'SELECT * FROM intake_storms WHERE team = $1 AND ended_at IS NULL FOR UPDATE',
+  getStorm: 'SELECT * FROM intake_storms WHERE id = $1 FOR UPDATE',
+  insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+  updateStorm: 'UPDATE intake_storms SET member = $2, last_at = $3, incidents = $4, version = $5, ended_at = $6 WHERE id = $1',
+  // Locks the key (creating an empty row when absent) so read-modify-write of a key is serialized.
+  kvGet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, NULL)
+    ON CONFLICT (namespace, key) DO UPDATE SET value = kv.value
+    RETURNING value`,
+  kvSet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, $3::jsonb)
+    ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value`,
+  kvDelete: 'DELETE FROM kv WHERE namespace = $1 AND key = $2',
+  tryLease: `INSERT INTO leases (name, owner, until_ms) VALUES ($1, $2, $4)
+    ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, until_ms = EXCLUDED.until_ms
+    WHERE leases.owner = EXCLUDED.owner OR leases.until_ms < $3
+    RETURNING owner`,
+  releaseLease: 'DELETE FROM leases WHERE name = $1 AND owner = $2',
+} as const;
+
+/** Rows per bulk statement: bounds the JSON text sent at once. */
+const CHUNK = 1000;
+const MAX_ERROR_LENGTH = 2000;
+
+type Param = string | number | null;
+
+/** PgTx is the StoreTx of one transaction. Every method throws once the transaction finished. */
+class PgTx implements StoreTx {
+  private open = true;
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly clock: Clock,
+  ) {}
+
+  isOpen(): boolean {
+    return this.open;
+  }
+
+  finish(): void {
+    this.open = false;
+  }
+
+  private async q<T>(sql: string, params: readonly Param[] = []): Promise<{ rows: T[]; rowCount: number }> {
+    if (!this.open) throw new Error('StoreTx used after its transaction finished');
+    const result = await this.client.query(sql, params as Param[]);
+    return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+  }
+
+  // Incidents ---------------------------------------------------------------------------------
+
+  async insertIncident(incident: NewIncident): Promise<Incident> {
+    const { rows } = await this.q<{ id: number }>(SQL.insertIncident, incidentParams(incident));
+    const id = rows[0]?.id;
+    if (id === undefined) throw new Error('insertIncident: PostgreSQL returned no id');
+    return { ...incident, id };
+  }
+
+  /** Locks the incident's row until the transaction ends. */
+  async getIncident(id: number): Promise<Incident | null> {
+    const { rows } = await this.q<IncidentRow>(SQL.getIncident, [id]);
+    return rows[0] ? toIncident(rows[0]) : null;
+  }
+
+  async updateIncident(incident: Incident): Promise<void> {
+    const { rowCount } = await this.q(SQL.updateIncident, [...incidentParams(incident), incident.id]);
+    if (rowCount === 0) throw new Error(`incident ${incident.id} does not exist`);
+  }
+
+  async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
+    const states = filter.states === undefined ? undefined : [...new Set(filter.states)];
+    if (states?.length === 0) return [];
+    const limit = filter.limit === undefined ? null : checkLimit(filter.limit);
+    if (limit === 0) return [];
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (filter.team !== undefined) {
+      params.push(filter.team);
+      where.push(`team = $${params.length}`);
+    }
+    if (states !== undefined) {
+      where.push(`state IN (${states.map((s) => { params.push(s); return `$${params.length}`; }).join(', ')})`);
+    }
+    params.push(limit);
+    const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT $${params.length}`;
+    const { rows } = await this.q<IncidentRow>(sql, params);
+    return rows.map(toIncident);
+  }
+
+  // Timeline ----------------------------------------------------------------------------------
+
+  /** Throws (foreign key constraint) when the incident does not exist. */
+  async appendTimeline(event: NewTimelineEvent): Promise<TimelineEvent> {
+    await this.q(SQL.lockIncident, [event.incidentId]);
+    const { rows } = await this.q<{ seq: number }>(SQL.appendTimeline, [
+      event.incidentId,
+      toMs(event.at, 'timeline at'),
+      event.kind,
+      event.actor === null ? null : JSON.stringify(event.actor),
+      JSON.stringify(event.data),
+    ]);
+    const seq = rows[0]?.seq;
+    if (seq === undefined) throw new Error('appendTimeline: PostgreSQL returned no seq');
+    return { ...event, seq };
+  }
+
+  async timeline(incidentId: number): Promise<TimelineEvent[]> {
+    const { rows } = await this.q<{ incident_id: number; seq: number; at: number; kind: string; actor: Principal | null; data: Record<string, unknown> }>(SQL.timeline, [incidentId]);
+    return rows.map((r) => ({ incidentId: r.incident_id, seq: r.seq, at: fromMs(r.at), kind: r.kind, actor: r.actor, data: r.data }));
+  }
+
+  // Overrides and absences --------------------------------------------------------------------
+
+  async addOverride(o: Omit<StoredOverride, 'id' | 'seq'>): Promise<StoredOverride> {
+    const [start, end] = interval(o.start, o.end, 'override');
+    const id = randomUUID();
+    const { rows } = await this.q<{ seq: number }>(SQL.addOverride, [id, o.team, o.member, start, end, o.createdBy, o.reason]);
+    const seq = rows[0]?.seq;
+    if (seq === undefined) throw new Error('addOverride: PostgreSQL returned no seq');
+    return { id, seq, team: o.team, member: o.member, start: fromMs(start), end: fromMs(end), createdBy: o.createdBy, reason: o.reason };
+  }
+
+  async listOverrides(team: TeamId, from: DateTime, to: DateTime): Promise<StoredOverride[]> {
+    const { rows } = await this.q<{ seq: number; id: string; team: string; member: string; start_ms: number; end_ms: number; created_by: string; reason: string | null }>(
+      SQL.listOverrides, [team, toMs(from, 'from'), toMs(to, 'to')]);
+    return rows.map((r) => ({ id: r.id, team: r.team, member: r.member, start: fromMs(r.start_ms), end: fromMs(r.end_ms), seq: r.seq, createdBy: r.created_by, reason: r.reason }));
+  }
+
+  async deleteOverride(id: string): Promise<boolean> {
+    return (await this.q(SQL.deleteOverride, [id])).rowCount > 0;
+  }
+
+  async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
+    const [start, end] = interval(a.start, a.end, 'absence');
+    const id = randomUUID();
+    await this.q(SQL.addAbsence, [id, a.member, start, end]);
+    return { id, member: a.member, start: fromMs(start), end: fromMs(end) };
+  }
+
+  async listAbsences(from: DateTime, to: DateTime): Promise<StoredAbsence[]> {
+    const { rows } = await this.q<{ id: string; member: string; start_ms: number; end_ms: number }>(SQL.listAbsences, [toMs(from, 'from'), toMs(to, 'to')]);
+    return rows.map((r) => ({ id: r.id, member: r.member as MemberId, start: fromMs(r.start_ms), end: fromMs(r.end_ms) }));
+  }
+
+  // Timers ------------------------------------------------------------------------------------
+
+  async scheduleTimer(timer: Omit<TimerRow, 'id'>): Promise<boolean> {
+    const { rowCount } = await this.q(SQL.scheduleTimer, [timer.key, timer.kind, toMs(timer.dueAt, 'timer dueAt'), JSON.stringify(timer.payload)]);
+    return rowCount > 0;
+  }
+
+  async cancelTimers(keyPrefix: string): Promise<number> {
+    const now = this.clock.now().toMillis();
+    const upper = prefixUpperBound(keyPrefix);
+    const { rowCount } = upper === null
+      ? await this.q(SQL.cancelTimersUnbounded, [now, keyPrefix])
+      : await this.q(SQL.cancelTimersBounded, [now, keyPrefix, upper]);
+    return rowCount;
+  }
+
+  async claimDueTimers(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<TimerRow[]> {
+    const params = leaseParams(now, limit, owner, leaseUntil);
+    if (params === null) return [];
+    const { rows } = await this.q<{ id: number; key: string; kind: string; due_at: number; payload: Record<string, unknown> }>(SQL.claimDueTimers, params);
+    rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
+    return rows.map((r) => ({ id: r.id, key: r.key, kind: r.kind, dueAt: fromMs(r.due_at), payload: r.payload }));
+  }
+
+  async completeTimer(id: number, owner: string): Promise<boolean> {
+    return (await this.q(SQL.completeTimer, [this.clock.now().toMillis(), id, owner])).rowCount > 0;
+  }
+
+  async nextTimerDue(): Promise<DateTime | null> {
+    const { rows } = await this.q<{ due: number | null }>(SQL.nextTimerDue);
+    const due = rows[0]?.due ?? null;
+    return due === null ? null : fromMs(due);
+  }
+
+  // Outbox ------------------------------------------------------------------------------------
+
+  async enqueue(rows: readonly NewOutboxRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const createdAt = this.clock.now().toMillis();
+    const encoded = rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o }));
+    let added = 0;
+    for (let i = 0; i < encoded.length; i += CHUNK) {
+      added += (await this.q(SQL.enqueue, [JSON.stringify(encoded.slice(i, i + CHUNK)), createdAt])).rowCount;
+    }
+    return added;
+  }
+
+  async claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<OutboxRow[]> {
+    const params = leaseParams(now, limit, owner, leaseUntil);
+    if (params === null) return [];
+    const { rows } = await this.q<OutboxDbRow>(SQL.claimOutbox, params);
+    rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
+    return rows.map((r) => ({
+      id: r.id, key: r.key, adapter: r.adapter, recipient: r.recipient, message: r.message, incidentId: r.incident_id,
+      notBefore: fromMs(r.not_before), attempts: r.attempts, createdAt: fromMs(r.created_at),
+    }));
+  }
+
+  async markSent(id: number, at: DateTime): Promise<void> {
+    const { rowCount } = await this.q(SQL.markSent, [id, toMs(at, 'sent at')]);
+    if (rowCount === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async markFailed(id: number, error: string, retryAt: DateTime | null): Promise<void> {
+    const retry = retryAt === null ? null : toMs(retryAt, 'retryAt');
+    const text = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
+    const { rowCount } = await this.q(SQL.markFailed, [id, text, retry, this.clock.now().toMillis()]);
+    if (rowCount === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async nextDeliveryDue(): Promise<DateTime | null> {
+    const { rows } = await this.q<{ due: number | null }>(SQL.nextDeliveryDue);
+    const due = rows[0]?.due ?? null;
+    return due === null ? null : fromMs(due);
+  }
+
+  async outboxDepth(): Promise<number> {
+    const { rows } = await this.q<{ n: number }>(SQL.outboxDepth);
+    return rows[0]?.n ?? 0;
+  }
+
+  // Alert intake ------------------------------------------------------------------------------
+
+  async observeIntakeGroup(integration: string, fingerprint: string, now: DateTime, firing: boolean): Promise<IntakeGroupState> {
+    const { rows } = await this.q<{ incident_id: number | null; count: number; first_seen: number; last_seen: number }>(
+      SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now'), firing ? 1 : 0]);
+    const r = rows[0];
+    if (!r) throw new Error('observeIntakeGroup: PostgreSQL returned no row');
+    let state: { state: string; resolved_at: number | null } | undefined;
+    if (r.incident_id !== null) state = (await this.q<{ state: string; resolved_at: number | null }>(SQL.incidentState, [r.incident_id])).rows[0];
+    return {
+      incidentId: r.incident_id,
+      incidentState: (state?.state ?? null) as IncidentState | null,
+      resolvedAt: state?.resolved_at == null ? null : fromMs(state.resolved_at),
+      count: r.count,
+      firstSeen: fromMs(r.first_seen),
+      lastSeen: fromMs(r.last_seen),
+    };
+  }
+
+  async setIntakeGroupIncident(integration: string, fingerprint: string, incidentId: number, now: DateTime): Promise<void> {
+    const { rowCount } = await this.q(SQL.setIntakeGroupIncident, [integration, fingerprint, incidentId, toMs(now, 'now')]);
+    if (rowCount === 0) throw new Error(`intake group ${integration}/${fingerprint} does not exist`);
+  }
+
+  async intakeGroupOf(incidentId: number): Promise<{ integration: string; fingerprint: string; count: number; firstSeen: DateTime; lastSeen: DateTime } | null> {
+    const { rows } = await this.q<{ integration: string; fingerprint: string; count: number; first_seen: number; last_seen: number }>(SQL.intakeGroupOf, [incidentId]);
+    const r = rows[0];
+    return r ? { integration: r.integration, fingerprint: r.fingerprint, count: r.count, firstSeen: fromMs(r.first_seen), lastSeen: fromMs(r.last_seen) } : null;
+  }
+
+  async observeIntakeAlert(alert: IntakeAlert, now: DateTime): Promise<AlertChange> {
+    const { rows } = await this.q<{ prev_status: string | null; prev_starts_at: string | null }>(SQL.observeIntakeAlert, [
+      alert.integration, alert.fingerprint, alert.alertKey, alert.status, alert.startsAt,
+      JSON.stringify(alert.labels), JSON.stringify(alert.annotations), toMs(now, 'now'),
+    ]);
+    const r = rows[0];
+    return { previousStatus: (r?.prev_status ?? null) as AlertChange['previousStatus'], previousStartsAt: r?.prev_starts_at ?? null };
+  }
+
+  async knownIntakeAlerts(keys: readonly { integration: string; fingerprint: string; alertKey: string }[]): Promise<Array<{ status: string | null; startsAt: string | null; incidentId: number | null }>> {
+    const out: Array<{ status: string | null; startsAt: string | null; incidentId: number | null }> = [];
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const chunk = keys.slice(i, i + CHUNK);
+      const { rows } = await this.q<{ idx: number; status: string | null; starts_at: string | null; incident_id: number | null }>(
+        SQL.knownIntakeAlerts, [JSON.stringify(chunk.map((k, o) => ({ i: k.integration, f: k.fingerprint, k: k.alertKey, o: o + 1 })))]);
+      const byIdx = new Map(rows.map((r) => [Number(r.idx), r]));
+      chunk.forEach((_, j) => {
+        const r = byIdx.get(j);
+        out.push({ status: r?.status ?? null, startsAt: r?.starts_at ?? null, incidentId: r?.incident_id ?? null });
+      });
+    }
+    return out;
+  }
+
+  async recordIntakeRepeats(
+    alerts: readonly { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }[],
+    groups: readonly { integration: string; fingerprint: string; n: number }[],
+    now: DateTime,
+  ): Promise<void> {
+    const at = toMs(now, 'now');
+    // Sorted by key, so concurrent replicas lock rows in one order (fewer deadlocks).
+    const sortedAlerts = [...alerts].sort((a, b) => cmp(a.integration, b.integration) || cmp(a.fingerprint, b.fingerprint) || cmp(a.alertKey, b.alertKey));
+    for (let i = 0; i < sortedAlerts.length; i += CHUNK) {
+      const chunk = sortedAlerts.slice(i, i + CHUNK).map((a) => ({ i: a.integration, f: a.fingerprint, k: a.alertKey, n: a.n, s: a.startsAt, l: a.labels, a: a.annotations }));
+      await this.q(SQL.repeatIntakeAlerts, [JSON.stringify(chunk), at]);
+    }
+    const sortedGroups = [...groups].sort((a, b) => cmp(a.integration, b.integration) || cmp(a.fingerprint, b.fingerprint));
+    for (let i = 0; i < sortedGroups.length; i += CHUNK) {
+      const chunk = sortedGroups.slice(i, i + CHUNK).map((g) => ({ i: g.integration, f: g.fingerprint, n: g.n }));
+      await this.q(SQL.repeatIntakeGroups, [JSON.stringify(chunk), at]);
+    }
+  }
+
+  async firingIntakeAlerts(integration: string, fingerprint: string): Promise<number> {
+    const { rows } = await this.q<{ n: number }>(SQL.firingIntakeAlerts, [integration, fingerprint]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async countIncidentsSince(team: TeamId, sourcePrefix: string, since: DateTime): Promise<number> {
+    const { rows } = await this.q<{ n: number }>(SQL.countIncidentsSince, [team, sourcePrefix, toMs(since, 'since')]);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Locks the storm's row until the transaction ends. */
+  async activeStorm(team: TeamId): Promise<StormRow | null> {
+    const { rows } = await this.q<StormDbRow>(SQL.activeStorm, [team]);
+    return rows[0] ? toStorm(rows[0]) : null;
+  }
+
+  /** Locks the storm's row until the transaction ends. */
+  async getStorm(id: number): Promise<StormRow | null> {
+    const { rows } = await this.q<StormDbRow>(SQL.getStorm, [id]);
+    return rows[0] ? toStorm(rows[0]) : null;
+  }
+
+  async insertStorm(storm: Omit<StormRow, 'id'>): Promise<StormRow> {
+    const { rows } = await this.q<{ id: number }>(SQL.insertStorm, [
+      storm.team, storm.member, storm.integration, toMs(storm.startedAt, 'startedAt'), toMs(storm.lastAt, 'lastAt'),
+      storm.incidents, storm.version, storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+    ]);
+    const id = rows[0]?.id;
+    if (id === undefined) throw new Error('insertStorm: PostgreSQL returned no id');
+    return { ...storm, id };
+  }
+
+  async updateStorm(storm: StormRow): Promise<void> {
+    const { rowCount } = await this.q(SQL.updateStorm, [
+      storm.id, storm.member, toMs(storm.lastAt, 'lastAt'), storm.incidents, storm.version,
+      storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+    ]);
+    if (rowCount === 0) throw new Error(`storm ${storm.id} does not exist`);
+  }
+
+  // Key-value ---------------------------------------------------------------------------------
+
+  /** The stored JSON value, or undefined when absent. Locks the key until the transaction ends. */
+  async kvGet(namespace: string, key: string): Promise<unknown> {
+    const { rows } = await this.q<{ value: unknown }>(SQL.kvGet, [namespace, key]);
+    const value = rows[0]?.value;
+    return value === null || value === undefined ? undefined : value;
+  }
+
+  async kvSet(namespace: string, key: string, value: unknown): Promise<void> {
+    if (value === undefined) {
+      await this.q(SQL.kvDelete, [namespace, key]);
+      return;
+    }
+    const json = JSON.stringify(value) as string | undefined;
+    if (json === undefined) throw new TypeError(`kvSet ${namespace}/${key}: value is not JSON (${typeof value})`);
+    await this.q(SQL.kvSet, [namespace, key, json]);
+  }
+
+  // Leader leases -----------------------------------------------------------------------------
+
+  async tryLease(name: string, owner: string, now: DateTime, until: DateTime): Promise<boolean> {
+    const nowMs = toMs(now, 'now');
+    const untilMs = toMs(until, 'until');
+    if (untilMs <= nowMs) throw new RangeError(`until (${until.toISO()}) must be after now (${now.toISO()})`);
+    return (await this.q(SQL.tryLease, [name, owner, nowMs, untilMs])).rowCount > 0;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<boolean> {
+    return (await this.q(SQL.releaseLease, [name, owner])).rowCount > 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row mapping helpers
+
+function incidentParams(i: NewIncident): Param[] {
+  return [
+    i.team, i.title, i.severity, i.source, i.service, i.fingerprint, i.state, i.assignee, JSON.stringify(i.reporter), i.escalationLevel,
+    JSON.stringify(i.policy), toMs(i.openedAt, 'openedAt'), i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),
+    i.resolvedAt === null ? null : toMs(i.resolvedAt, 'resolvedAt'), toMs(i.updatedAt, 'updatedAt'),
+  ];
+}
+
+function toIncident(r: IncidentRow): Incident {
+  return {
+    id: r.id, team: r.team, title: r.title, severity: r.severity as Severity, source: r.source, service: r.service, fingerprint: r.fingerprint,
+    state: r.state as IncidentState, assignee: r.assignee, reporter: r.reporter, escalationLevel: r.escalation_level, policy: r.policy,
+    openedAt: fromMs(r.opened_at), acknowledgedAt: r.acknowledged_at === null ? null : fromMs(r.acknowledged_at),
+    resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at), updatedAt: fromMs(r.updated_at),
+  };
+}
+
+function toStorm(r: StormDbRow): StormRow {
+  return {
+    id: r.id, team: r.team, member: r.member, integration: r.integration, startedAt: fromMs(r.started_at), lastAt: fromMs(r.last_at),
+    incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
+  };
+}
+
+function toMs(dt: DateTime, what: string): number {
+  if (!dt.isValid) throw new RangeError(`${what} is an invalid DateTime (${dt.invalidReason ?? 'unknown reason'})`);
+  return dt.toMillis();
+}
+
+function fromMs(ms: number): DateTime {
+  return DateTime.fromMillis(ms, { zone: 'utc' });
+}
+
+function interval(start: DateTime, end: DateTime, what: string): [number, number] {
+  const s = toMs(start, `${what} start`);
+  const e = toMs(end, `${what} end`);
+  if (e <= s) throw new RangeError(`${what} must end after it starts (${start.toISO()} .. ${end.toISO()})`);
+  return [s, e];
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
+  return limit;
+}
+
+function leaseParams(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Param[] | null {
+  if (checkLimit(limit) === 0) return null;
+  const nowMs = toMs(now, 'now');
+  const untilMs = toMs(leaseUntil, 'leaseUntil');
+  if (untilMs <= nowMs) throw new RangeError(`leaseUntil (${leaseUntil.toISO()}) must be after now (${now.toISO()})`);
+  return [owner, untilMs, nowMs, limit];
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
