@@ -70,7 +70,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     integrations: config.integrations,
     insights: config.insights,
   });
-  registerWebhooks(http, { intake: app.intake, integrations: config.integrations, secrets, clock, logger });
+  registerWebhooks(http, { intake: app.intake, integrations: config.integrations, secrets, clock, logger, metrics: app.metrics });
   http.route('GET', '/healthz', async () => {
     const health = await app.health();
     return { status: health.ok ? 200 : 503, body: health };

@@ -12,6 +12,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IntakeService } from '../app/intake-service';
 import type { IntegrationConfig } from '../config/types';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/server';
+import type { Metrics } from '../app/metrics';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { parsePayload } from './payloads';
@@ -48,6 +49,8 @@ export interface WebhookDeps {
   readonly secrets: IntegrationSecrets;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Observes request-to-answer latency per integration and outcome (GET /metrics). */
+  readonly metrics?: Pick<Metrics, 'observeIntake'>;
 }
 
 /** registerWebhooks adds `POST /webhooks/*` to `http` (nothing when there are no integrations). */
@@ -56,7 +59,15 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
   const buckets = new Map<string, TokenBucket>();
   for (const i of deps.integrations) buckets.set(i.id, new TokenBucket(i.rateLimit.requests, i.rateLimit.perMs, deps.clock));
   const maxBody = Math.max(...deps.integrations.map((i) => i.maxBodyBytes));
-  http.route('POST', `${WEBHOOK_PATH}*`, (req) => handleWebhook(req, deps, buckets), maxBody);
+  http.route('POST', `${WEBHOOK_PATH}*`, async (req) => {
+    const started = process.hrtime.bigint();
+    const response = await handleWebhook(req, deps, buckets);
+    const integration = decodeSafe(req.path.slice(WEBHOOK_PATH.length)) ?? 'unknown';
+    if (deps.intake.integration(integration)) {
+      deps.metrics?.observeIntake(integration, Number(process.hrtime.bigint() - started) / 1e9, response.status === 202 ? 'accepted' : `rejected_${response.status}`);
+    }
+    return response;
+  }, maxBody);
 }
 
 async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>): Promise<HttpResponse> {

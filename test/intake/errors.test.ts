@@ -20,6 +20,14 @@ describe('alert intake: refusals', () => {
     t.h.expectNothingFor('alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'root', '#payments', '#search');
   }
 
+  it('request-to-answer latency is observed per integration and outcome for /metrics', async () => {
+    expect((await t.post('prom', good, bearer)).status).toBe(202);
+    expect((await t.post('prom', good, {})).status).toBe(401);
+    const { body } = await t.h.app.metrics.render();
+    expect(body).toMatch(/onehand_intake_latency_seconds_count\{integration="prom",outcome="accepted"\} 1/);
+    expect(body).toMatch(/onehand_intake_latency_seconds_count\{integration="prom",outcome="rejected_401"\} 1/);
+  });
+
   it('404 for an unknown integration', async () => {
     const r = await t.post('nope', good, bearer);
     expect(r.status).toBe(404);

@@ -84,6 +84,7 @@ export class IntakeHarness {
       secrets: readIntegrationSecrets(h.config.integrations, ENV),
       clock: h.clock,
       logger: h.logger,
+      metrics: h.app.metrics,
     });
     const port = await server.listen(0, '127.0.0.1');
     return new IntakeHarness(h, server, port);
