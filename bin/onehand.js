@@ -1,12 +1,22 @@
 #!/usr/bin/env node
-// The `onehand` command: runs the compiled CLI when built (npm run build, the Docker image),
-// else the TypeScript sources through tsx, so a fresh clone works without a build step.
+// The `onehand` command. In a clone (TypeScript sources present, tsx installed) it runs the sources
+// through tsx, so there is no build step and never a stale build; where only the compiled output
+// exists (the Docker image, a published package) it runs dist/.
 const path = require('node:path');
 const fs = require('node:fs');
-const built = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
-if (fs.existsSync(built)) {
-  require(built).runCli();
-} else {
+const root = path.join(__dirname, '..');
+const source = path.join(root, 'src', 'cli', 'main.ts');
+let useSource = fs.existsSync(source);
+if (useSource) {
+  try {
+    require.resolve('tsx/cjs');
+  } catch {
+    useSource = false;
+  }
+}
+if (useSource) {
   require('tsx/cjs');
-  require(path.join(__dirname, '..', 'src', 'cli', 'main.ts')).runCli();
+  require(source).runCli();
+} else {
+  require(path.join(root, 'dist', 'src', 'cli', 'main.js')).runCli();
 }
