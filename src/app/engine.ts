@@ -10,6 +10,7 @@ import type { DateTime } from 'luxon';
 import type { Principal, TimelineEvent } from '../core/incident/types';
 import type { Team } from '../core/model';
 import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import type { NotifyDecision } from '../ports/plugin';
 import type { Store, StoreTx } from '../ports/store';
 import { AdapterRegistry } from './adapters';
@@ -26,6 +27,7 @@ export class Engine {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
     @inject(PluginHost) private readonly plugins: PluginHost,
+    @inject(TOKENS.Logger) private readonly log: Logger,
     @inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
@@ -92,7 +94,12 @@ export class Engine {
         await this.record(tx, now, n, kind, decision);
       }
     }
-    if (deliverNow.length > 0) await tx.enqueue(planDeliveries(this.adapters, deliverNow, now));
+    if (deliverNow.length > 0) {
+      const rows = planDeliveries(this.adapters, deliverNow, now);
+      const unreachable = deliverNow.filter((n) => n.recipient.kind === 'member' && !rows.some((r) => r.key.startsWith(`${n.key}@`)));
+      for (const n of unreachable) rows.push(...(await this.unreachable(tx, now, n)));
+      await tx.enqueue(rows);
+    }
     await this.count(tx, events);
     return result;
   }
@@ -108,6 +115,29 @@ export class Engine {
         if (incident && since) this.metrics.acknowledged(incident.severity, e.at.diff(since).as('seconds'));
       }
     }
+  }
+
+  /**
+   * unreachable: no running platform knows this member (no identity for it in the config). A page
+   * must not vanish: it goes to the team channel, mentioning the member, and the timeline says why.
+   */
+  private async unreachable(tx: StoreTx, now: DateTime, n: Notification): Promise<ReturnType<typeof planDeliveries>> {
+    const member = n.recipient.kind === 'member' ? n.recipient.id : '';
+    const running = this.adapters.all().map((a) => a.name).join(', ') || 'none';
+    const reason = `no running chat platform can reach ${member} (platforms: ${running}); link them in the config (members[].${this.adapters.all()[0]?.name ?? 'discord'})`;
+    this.log.warn('member unreachable; posting to the team channel instead', { member, key: n.key });
+    if (n.incidentId === null) return [];
+    const incident = await tx.getIncident(n.incidentId);
+    if (!incident) return [];
+    await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'delivery-fallback', actor: null, data: { member, reason } });
+    const fallback: Notification = {
+      ...n,
+      key: `fallback:${n.key}`,
+      recipient: { kind: 'channel', team: incident.team },
+      message: { ...n.message, headline: [...n.message.headline, ' (could not reach them directly)'], actions: [], mentions: n.message.mentions.filter((m) => m === member) },
+      role: 'channel',
+    };
+    return planDeliveries(this.adapters, [fallback], now);
   }
 
   private async record(tx: StoreTx, now: DateTime, n: Notification, kind: string, d: NotifyDecision & { plugin?: string }): Promise<void> {

@@ -41,6 +41,14 @@ describe('the outbox: a page is never lost', () => {
     expect(await h.run('carol', 'incident show 1')).toContain('could not reach Dave directly');
   });
 
+  it('a page to a member no platform can reach goes to the team channel instead of vanishing', async () => {
+    h.adapter.unlinked.add('dave');
+    await h.run('zed', 'incident report sev2 nobody linked dave');
+    const fallback = h.expectMessage('#payments', /New incident #1 .* \(could not reach them directly\)/);
+    expect(fallback.message.mentions).toEqual(['dave']);
+    expect(await h.run('carol', 'incident show 1')).toMatch(/could not reach Dave directly \(no running chat platform can reach dave/);
+  });
+
   it('delivers each notification once even when the same work is enqueued twice', async () => {
     await h.run('zed', 'incident report sev3 twice');
     const rows = h.adapter.delivered.map((d) => d.key);

@@ -41,9 +41,12 @@ export class RecordingAdapter implements ChatAdapter {
     this.failures.push({ mode, to, remaining: count });
   }
 
+  /** unlinked: members this platform has no identity for (as if their id were missing in config). */
+  readonly unlinked = new Set<string>();
+
   canReach(recipient: Recipient): boolean {
     if (recipient.kind === 'guest') return recipient.adapter === this.name;
-    if (recipient.kind === 'member') return this.world.members.has(recipient.id);
+    if (recipient.kind === 'member') return this.world.members.has(recipient.id) && !this.unlinked.has(recipient.id);
     return this.world.teams.has(recipient.team);
   }
 
