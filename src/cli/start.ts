@@ -2,6 +2,7 @@
  * startBot: what `onehand start` does, apart from argument parsing: config, store, clock, chat
  * platforms (the console when none has credentials), HTTP server, composition root, timer loop.
  */
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter';
 import { ConsoleSession } from '../../adapters/console/console-session';
@@ -16,7 +17,8 @@ import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { SimulatedClock } from '../runtime/clock';
-import { openSqliteStore } from '../store/sqlite/sqlite-store';
+import { LeaderLease } from '../app/leader-lease';
+import { openConfiguredStore } from '../store/open';
 import { PLATFORMS } from './platforms';
 
 export interface StartOptions {
@@ -47,11 +49,19 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, clock, simulated, logger, env } = options;
   // Integration secrets are read first: a missing variable stops the start before anything opens.
   const secrets = readIntegrationSecrets(config.integrations, env);
-  const store = await openSqliteStore(options.dataPath, { clock });
+  // ONEHAND_DATABASE_URL selects PostgreSQL (shared by replicas); else SQLite at dataPath.
+  const { store, location } = await openConfiguredStore({ ...env, ONEHAND_DATA: options.dataPath }, {
+    clock, onError: (err) => logger.warn('database connection error', { error: err.message }),
+  });
+  const instanceId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  // On a shared database, singleton roles (the Discord gateway session) go to one replica at a time.
+  const leader = location.kind === 'postgres'
+    ? (name: string) => new LeaderLease(store, clock, logger, name, instanceId)
+    : undefined;
   const http = new HttpServer(logger);
   const adapters: ChatAdapter[] = [];
   for (const make of PLATFORMS) {
-    const adapter = make({ config, env, clock, logger, http });
+    const adapter = make({ config, env, clock, logger, http, ...(leader ? { leader } : {}) });
     if (adapter) adapters.push(adapter);
   }
   let consoleAdapter: ConsoleAdapter | null = null;
@@ -64,7 +74,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     store,
     clock,
     logger,
-    settings: { timerPeriodMs: config.timers.periodMs, instanceId: `${os.hostname()}:${process.pid}` },
+    settings: { timerPeriodMs: config.timers.periodMs, instanceId, leaseMs: config.timers.leaseMs },
     adapters,
     plugins: options.plugins ?? [],
     integrations: config.integrations,
@@ -78,9 +88,10 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   registerInsightsRoutes(http, { app, env, clock, logger });
   // A simulated clock only moves on "advance"; the console session flushes after each line instead.
   await app.start({ loop: simulated === null });
+  warnUnreachable(config, adapters, logger);
   const httpPort = config.http.port !== null ? await http.listen(config.http.port, config.http.host) : null;
   logger.info('onehand started', {
-    teams: config.world.teams.size, members: config.world.members.size, data: options.dataPath,
+    teams: config.world.teams.size, members: config.world.members.size, data: location.where,
     adapters: adapters.map((a) => a.name), http: httpPort === null ? 'off' : `${config.http.host}:${httpPort}`, clock: simulated ? 'simulated' : 'system',
   });
 
@@ -104,4 +115,23 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       await app.stop();
     },
   };
+}
+
+/**
+ * warnUnreachable: at start, names every on-call member no running platform can page, and every
+ * team without a channel, with the config key that fixes it. Such pages still fall back to the
+ * team channel (see Engine), but an admin should know before the first incident.
+ */
+function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[], logger: Logger): void {
+  const names = adapters.map((a) => a.name);
+  for (const team of config.world.teams.values()) {
+    for (const member of new Set([...team.rotation.members, team.lead])) {
+      if (!adapters.some((a) => a.canReach({ kind: 'member', id: member }))) {
+        logger.warn('member cannot be paged on any running platform', { team: team.id, member, platforms: names, fix: `add ${names.map((n) => `${n}: "<id>"`).join(' or ')} to the member "${member}"` });
+      }
+    }
+    if (!adapters.some((a) => a.canReach({ kind: 'channel', team: team.id }))) {
+      logger.warn('team has no channel on any running platform', { team: team.id, platforms: names, fix: `set teams[].channels.${names[0] ?? 'discord'} for "${team.id}"` });
+    }
+  }
 }
