@@ -28,8 +28,8 @@ interface Child {
   readonly port: number;
 }
 
-function startChild(kind: 'bot' | 'bare'): Promise<Child> {
-  const proc = fork(path.join(__dirname, 'servers.ts'), [kind], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startChild(kind: 'bot' | 'bare', databaseUrl?: string): Promise<Child> {
+  const proc = fork(path.join(__dirname, 'servers.ts'), [kind, ...(databaseUrl ? [databaseUrl] : [])], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('error', reject);
     proc.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
@@ -122,7 +122,8 @@ function summarize(latencies: number[], accepted: number, requests: number, erro
 }
 
 /** closedLoop: `concurrency` workers, each sends the next request when the previous was answered. */
-async function closedLoop(port: number, bodies: Buffer[], alertsEach: number, ms: number, concurrency = CONCURRENCY): Promise<RunResult> {
+async function closedLoop(port: number | readonly number[], bodies: Buffer[], alertsEach: number, ms: number, concurrency = CONCURRENCY, maxRequests = Infinity): Promise<RunResult> {
+  const ports = typeof port === 'number' ? [port] : port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let accepted = 0;
@@ -132,10 +133,11 @@ async function closedLoop(port: number, bodies: Buffer[], alertsEach: number, ms
   const start = performance.now();
   const end = start + ms;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const body = bodies[next++ % bodies.length] as Buffer;
+    while (performance.now() < end && next < maxRequests) {
+      const n = next++;
+      const body = bodies[n % bodies.length] as Buffer;
       const t0 = performance.now();
-      const status = await post(agent, port, body).catch(() => 0);
+      const status = await post(agent, ports[n % ports.length] as number, body).catch(() => 0);
       latencies.push(performance.now() - t0);
       requests++;
       if (status === 202) accepted += alertsEach;
@@ -175,6 +177,62 @@ async function openLoop(port: number, bodies: Buffer[], alertsEach: number, perS
   return summarize(latencies, accepted, total, errors, elapsed);
 }
 
+const SCALE_MS = Math.min(DURATION_MS, 4000);
+const PG_URL = process.env.ONEHAND_TEST_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
+
+interface ScaleRow extends RunResult {
+  store: 'sqlite' | 'postgres';
+  replicas: number;
+  /** The first pass over the payloads, where each fingerprint opens its incident. */
+  firstPassAlertsPerSec: number;
+  durable: boolean;
+}
+
+/**
+ * replicaRuns: the same closed-loop intake run on SQLite (one process: SQLite is not shared) and on
+ * PostgreSQL with 1, 2 and 3 replicas on one fresh schema each. PostgreSQL rows are left out, with
+ * a note, when it does not answer at $ONEHAND_TEST_DATABASE_URL.
+ */
+async function replicaRuns(bodies: Buffer[]): Promise<{ rows: ScaleRow[]; note: string | null }> {
+  const rows: ScaleRow[] = [];
+  const measure = async (store: ScaleRow['store'], children: Child[]): Promise<void> => {
+    const ports = children.map((c) => c.port);
+    // Warm-up: one pass over the payloads, so every fingerprint has opened its incident (the slow
+    // path, timed as "first pass"); then the steady state of repeats is measured.
+    const warm = await closedLoop(ports, bodies, 10, 120_000, CONCURRENCY, bodies.length);
+    const r = await closedLoop(ports, bodies, 10, SCALE_MS);
+    const stats = await ask(children[0] as Child);
+    rows.push({ ...r, store, replicas: children.length, firstPassAlertsPerSec: warm.alertsPerSec, durable: stats.durableAlerts === warm.alertsAccepted + r.alertsAccepted });
+    for (const c of children) await stop(c);
+  };
+  await measure('sqlite', [await startChild('bot')]);
+  const { Client } = await import('pg');
+  const admin = new Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    return { rows, note: `PostgreSQL rows skipped: no answer at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (${err instanceof Error ? err.message : String(err)})` };
+  }
+  try {
+    for (const n of [1, 2, 3]) {
+      const schema = `onehand_bench_${process.pid}_${n}`;
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+      const url = new URL(PG_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      try {
+        const first = await startChild('bot', url.toString()); // migrates alone, then the others start
+        const rest = await Promise.all(Array.from({ length: n - 1 }, () => startChild('bot', url.toString())));
+        await measure('postgres', [first, ...rest]);
+      } finally {
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  return { rows, note: null };
+}
+
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
@@ -206,6 +264,8 @@ async function main(): Promise<void> {
   const bareStats = await ask(bare);
   await stop(bare);
 
+  const scaleOut = await replicaRuns(ten);
+
   const results = {
     at: new Date().toISOString(),
     node: process.version,
@@ -215,6 +275,7 @@ async function main(): Promise<void> {
     bare: { throughput: bareThroughput, latencyAt1000AlertsPerSec: bareLatency, peakRssMiB: round(bareStats.maxRssMiB ?? NaN) },
     ratio: round(throughput.alertsPerSec / bareThroughput.alertsPerSec),
     durability: { answered202: sent, inDatabase: botStats.durableAlerts, ok: sent === botStats.durableAlerts },
+    scaleOut,
   };
 
   const rows: [string, string, string][] = [
@@ -236,6 +297,12 @@ async function main(): Promise<void> {
   console.log(`\n${'metric'.padEnd(w0)}  ${'onehand'.padStart(w1)}  bare node`);
   console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ---------`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
+  console.log(`\nintake by store and replicas (${SCALE_MS / 1000} s each after a warm-up, ${CONCURRENCY} connections spread over the replicas, 10 alerts/request)`);
+  console.log('store       replicas  alerts/s  p50 ms  p99 ms  errors  first pass alerts/s (incidents opening)  durable');
+  for (const r of scaleOut.rows) {
+    console.log(`${r.store.padEnd(10)}  ${String(r.replicas).padStart(8)}  ${String(r.alertsPerSec).padStart(8)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.firstPassAlertsPerSec).padStart(39)}  ${r.durable ? 'yes' : 'NO'}`);
+  }
+  if (scaleOut.note) console.log(scaleOut.note);
   fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log('\nwritten to bench/results.json');
 }

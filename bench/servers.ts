@@ -3,7 +3,8 @@
  *
  *   bot   the real Onehand app (composition root, SQLite in WAL mode on a temporary file, system
  *         clock, timer loop and outbox running) with the webhook routes on the shared HttpServer;
- *         a chat adapter that accepts every delivery.
+ *         a chat adapter that accepts every delivery. `bot URL`: the same on PostgreSQL at URL
+ *         (several such children on one URL are replicas).
  *   bare  a Node http server that reads the body and answers 202 without work.
  *
  * Protocol (IPC): the child sends {ready: port}; on {cmd: 'stats'} it answers {rss, maxRss,
@@ -21,6 +22,9 @@ import { readIntegrationSecrets, registerWebhooks } from '../src/intake/webhooks
 import type { ChatAdapter } from '../src/ports/chat-adapter';
 import { SystemClock } from '../src/runtime/clock';
 import { JsonLogger } from '../src/runtime/logger';
+import { Client } from 'pg';
+import type { OnehandConfig } from '../src/config';
+import { openPostgresStore } from '../src/store/postgres/postgres-store';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 
 export const BENCH_TOKEN = 'bench-token';
@@ -52,14 +56,19 @@ const sink: ChatAdapter = {
   stop: async () => undefined,
 };
 
-async function startBot(): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
+/**
+ * startBot: the bot on SQLite (a temporary file, or `sqlitePath` so several benchmark phases can
+ * share one), or on PostgreSQL when `databaseUrl` is given (replicas: several children, one URL).
+ */
+async function startBot(databaseUrl?: string): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
   const parsed = parseConfig(CONFIG);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const config = parsed.config;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-bench-'));
-  const dbPath = path.join(dir, 'onehand.db');
   const clock = new SystemClock();
   const logger = new JsonLogger('error');
+  if (databaseUrl) return startPgBot(config, databaseUrl, clock, logger);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-bench-'));
+  const dbPath = path.join(dir, 'onehand.db');
   const store = await openSqliteStore(dbPath, { clock });
   const app = buildApp({
     world: config.world, store, clock, logger,
@@ -86,6 +95,31 @@ async function startBot(): Promise<{ port: number; stats: () => Promise<Record<s
   return { port, stats };
 }
 
+async function startPgBot(config: OnehandConfig, url: string, clock: SystemClock, logger: JsonLogger): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
+  const store = await openPostgresStore(url, { clock });
+  const app = buildApp({
+    world: config.world, store, clock, logger,
+    settings: { timerPeriodMs: 1000, instanceId: `bench-${process.pid}` },
+    adapters: [sink],
+    integrations: config.integrations,
+  });
+  await app.start();
+  const server = new HttpServer(logger);
+  registerWebhooks(server, {
+    intake: app.intake, integrations: config.integrations,
+    secrets: readIntegrationSecrets(config.integrations, { BENCH_TOKEN }), clock, logger,
+  });
+  const port = await server.listen(0, '127.0.0.1');
+  const reader = new Client({ connectionString: url });
+  await reader.connect();
+  const stats = async (): Promise<Record<string, number>> => {
+    const durable = await reader.query<{ n: string }>('SELECT COALESCE(SUM(count), 0) AS n FROM intake_alerts');
+    const incidents = await reader.query<{ n: string }>('SELECT COUNT(*) AS n FROM incidents');
+    return { durableAlerts: Number(durable.rows[0]?.n ?? 0), incidents: Number(incidents.rows[0]?.n ?? 0), batches: app.intake.batchCount };
+  };
+  return { port, stats };
+}
+
 async function startBare(): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
   const server = http.createServer((req, res) => {
     req.on('data', () => undefined);
@@ -100,7 +134,7 @@ async function startBare(): Promise<{ port: number; stats: () => Promise<Record<
 
 async function main(): Promise<void> {
   const kind = process.argv[2];
-  const running = kind === 'bot' ? await startBot() : await startBare();
+  const running = kind === 'bot' ? await startBot(process.argv[3]) : await startBare();
   process.on('message', (msg: { cmd: string }) => {
     if (msg.cmd === 'stats') {
       void running.stats().then((s) => {

@@ -83,11 +83,25 @@ export interface DiscordAdapterOptions {
   readonly deferAfterMs?: number;
   /** How long to wait for the gateway to be ready at start (default 60 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * With several replicas, the gate (a LeaderLease) says when this one may hold the gateway
+   * session; until then the adapter only sends through REST, which any replica may do. Without a
+   * gate the adapter connects at start.
+   */
+  readonly gateway?: GatewayGate;
+}
+
+/** GatewayGate decides when this process may hold the gateway session (see LeaderLease). */
+export interface GatewayGate {
+  start(role: { gained(): Promise<void>; lost(): Promise<void> }): void;
+  stop(): Promise<void>;
 }
 
 export class DiscordAdapter implements ChatAdapter {
   readonly name = DISCORD;
   private client: Client | null = null;
+  /** The client holding the gateway session, when this process holds it. */
+  private gatewayClient: Client | null = null;
   private context: AdapterContext | null = null;
   private ready = false;
   private readonly memberByUser = new Map<string, MemberId>();
@@ -117,14 +131,32 @@ export class DiscordAdapter implements ChatAdapter {
 
   health(): { ok: boolean; detail?: string } {
     if (this.ready && this.client?.isReady()) return { ok: true };
+    if (this.options.gateway && this.client && !this.connected) return { ok: true, detail: 'standby: another replica holds the gateway' };
     return { ok: false, detail: this.client ? 'the Discord gateway is not connected' : 'not started' };
   }
 
-  /** start: log in, wait for the gateway to be ready, then register the slash commands. */
+  /**
+   * start: log in, wait for the gateway to be ready, then register the slash commands. With a
+   * gateway gate, it only readies REST sending and lets the gate connect when this replica leads.
+   */
   async start(context: AdapterContext): Promise<void> {
     this.context = context;
+    if (!this.options.gateway) {
+      await this.connect();
+      return;
+    }
+    this.client = this.restOnlyClient();
+    this.options.gateway.start({ gained: () => this.connect(), lost: () => this.disconnect() });
+  }
+
+  /** connected: whether this process holds a gateway session (logged in). */
+  get connected(): boolean {
+    return this.gatewayClient !== null;
+  }
+
+  private newClient(): Client {
     const { apiBase, restRetries, restTimeoutMs } = this.options;
-    const client = new Client({
+    return new Client({
       intents: [GatewayIntentBits.Guilds],
       rest: {
         ...(apiBase ? { api: apiBase.replace(/\/+$/, '').replace(/\/v\d+$/, '') } : {}),
@@ -134,7 +166,22 @@ export class DiscordAdapter implements ChatAdapter {
       // Belt and braces: anything discord.js itself would send pings nobody.
       allowedMentions: { parse: [] },
     });
+  }
+
+  /** restOnlyClient: a client that sends through REST without a gateway session. */
+  private restOnlyClient(): Client {
+    const client = this.newClient();
+    client.rest.setToken(this.options.token);
+    return client;
+  }
+
+  /** connect: the gateway session (login, ready), then the slash commands. */
+  private async connect(): Promise<void> {
+    const client = this.newClient();
+    client.rest.setToken(this.options.token);
+    const previous = this.client;
     this.client = client;
+    this.gatewayClient = client;
     client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
       if (packet.t === 'INTERACTION_CREATE' && packet.d) void this.onGatewayInteraction(packet.d as RawInteraction);
     });
@@ -162,16 +209,31 @@ export class DiscordAdapter implements ChatAdapter {
       await this.registerCommands();
     } catch (err) {
       this.ready = false;
-      this.client = null;
+      this.gatewayClient = null;
+      this.client = this.options.gateway ? previous : null;
       await client.destroy();
       throw new Error(`Discord did not start: ${errorText(err)}`);
     }
+    if (previous && previous !== client) await previous.destroy();
     this.log.info('discord ready', { user: client.user?.tag ?? null, guild: this.options.guildId });
   }
 
+  /** disconnect: ends the gateway session; REST sending goes on with a fresh client. */
+  private async disconnect(): Promise<void> {
+    const client = this.gatewayClient;
+    if (!client) return;
+    this.gatewayClient = null;
+    this.ready = false;
+    this.client = this.restOnlyClient();
+    await client.destroy();
+    this.log.info('discord gateway session closed (another replica may take it)', { guild: this.options.guildId });
+  }
+
   async stop(): Promise<void> {
+    await this.options.gateway?.stop();
     const client = this.client;
     this.client = null;
+    this.gatewayClient = null;
     this.ready = false;
     if (client) await client.destroy();
   }

@@ -10,10 +10,13 @@ import { DiscordAdapter } from './adapter';
 import { INTERACTIONS_PATH, registerInteractionsEndpoint } from './interactions-http';
 
 export { DiscordAdapter, DISCORD } from './adapter';
+
+/** The leader lease whose holder keeps the Discord gateway session. */
+export const DISCORD_GATEWAY_LEASE = 'discord-gateway';
 export { renderDiscord } from './render';
 export { buildSlashCommands, toCommandText } from './slash-commands';
 
-export const discordPlatform: PlatformFactory = ({ config, env, logger, http }) => {
+export const discordPlatform: PlatformFactory = ({ config, env, logger, http, leader }) => {
   const settings = config.discord;
   const token = env[settings.tokenEnv]?.trim();
   if (!token) return null;
@@ -37,6 +40,8 @@ export const discordPlatform: PlatformFactory = ({ config, env, logger, http }) 
     guildId,
     apiBase: settings.apiBase ?? nonEmpty(env.DISCORD_API_BASE),
     logger,
+    // Several replicas: only the holder of this lease keeps the gateway session; all send by REST.
+    ...(leader ? { gateway: leader(DISCORD_GATEWAY_LEASE) } : {}),
   });
   const publicKey = settings.publicKey ?? nonEmpty(env.DISCORD_PUBLIC_KEY);
   if (publicKey) {

@@ -52,7 +52,8 @@ export class DeliveryWorker {
     let attempted = 0;
     for (;;) {
       const now = this.clock.now();
-      const rows = await this.store.transaction((tx) => tx.claimOutbox(now, BATCH, this.settings.instanceId, now.plus({ milliseconds: LEASE_MS })));
+      const lease = this.settings.leaseMs ?? LEASE_MS;
+      const rows = await this.store.transaction((tx) => tx.claimOutbox(now, BATCH, this.settings.instanceId, now.plus({ milliseconds: lease })));
       if (rows.length === 0) return attempted;
       for (const row of rows) await this.deliver(row, now);
       attempted += rows.length;

@@ -99,7 +99,8 @@ export class Scheduler {
     for (;;) {
       const now = this.clock.now();
       const owner = this.settings.instanceId;
-      const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: TIMER_LEASE_MS })));
+      const lease = this.settings.leaseMs ?? TIMER_LEASE_MS;
+      const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: lease })));
       if (timers.length === 0) return;
       for (const timer of timers) await this.fire(timer, owner);
     }

@@ -15,6 +15,8 @@ export const TOKENS = {
 export interface Settings {
   /** How often the timer loop looks for due timers and deliveries. */
   readonly timerPeriodMs: number;
-  /** Name of this process for leases (host:pid by default). */
+  /** Name of this process for leases (host:pid:random by default). */
   readonly instanceId: string;
+  /** How long a claimed timer or delivery stays leased to this process (default 60 s). */
+  readonly leaseMs?: number;
 }

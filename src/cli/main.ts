@@ -16,7 +16,8 @@ import type { ActivePlugin } from '../app/plugin-host';
 import { parseClockOption } from '../runtime/clock';
 import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
 import { JsonLogger } from '../runtime/logger';
-import { defaultDataPath, openSqliteStore } from '../store/sqlite/sqlite-store';
+import { openConfiguredStore, storeLocation } from '../store/open';
+import { defaultDataPath } from '../store/sqlite/sqlite-store';
 import { startBot } from './start';
 import { parseSince, teamInsights } from '../app/insights-service';
 import { statsMessage } from '../core/insights/stats-view';
@@ -31,6 +32,7 @@ Commands:
                   --json                 print one JSON object per delivery
                   --clock simulated@ISO  a simulated clock moved by "advance 15m" lines
   check-config  validate a config file: onehand check-config [PATH]
+  migrate       apply pending database migrations and exit (start does too)
   who           who is on call: onehand who --team T [--at ISO]
   schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]
   report        team insights: onehand report --team T [--since 30d] [--at ISO] [--json]
@@ -40,7 +42,8 @@ Commands:
                   (bot id from --app-id or $MICROSOFT_APP_ID; writes manifest.json, icons, onehand-teams.zip)
 
 Every command takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
-Data lives in $ONEHAND_DATA (default ./data/onehand.db).`;
+Data lives in $ONEHAND_DATA (default ./data/onehand.db), or in PostgreSQL when
+$ONEHAND_DATABASE_URL is set (postgres://user:password@host:5432/db), shared by every replica.`;
 
 class UsageError extends Error {}
 
@@ -52,6 +55,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await start(rest, env);
       case 'check-config':
         return checkConfig(rest, env);
+      case 'migrate':
+        return await migrate(rest, env);
       case 'who':
         return await who(rest, env);
       case 'schedule':
@@ -162,11 +167,23 @@ function readInstant(text: string, team: Team, flag: string): DateTime {
   return dt;
 }
 
-/** rotationState reads overrides and absences from the data file when one exists; config only otherwise. */
+/** migrate applies pending migrations to the configured store (PostgreSQL or SQLite) and exits. */
+async function migrate(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  parseArgs({ args, options: {} });
+  const { store, location } = await openConfiguredStore(env);
+  try {
+    await store.migrate();
+  } finally {
+    await store.close();
+  }
+  process.stdout.write(`${location.kind} ${location.where}: schema up to date\n`);
+  return 0;
+}
+
+/** rotationState reads overrides and absences from the database when one exists; config only otherwise. */
 async function rotationState(env: NodeJS.ProcessEnv, team: Team, from: DateTime, to: DateTime): Promise<RotationState> {
-  const path = defaultDataPath(env);
-  if (!existsSync(path)) return { overrides: [], absences: [] };
-  const store = await openSqliteStore(path);
+  if (storeLocation(env).kind === 'sqlite' && !existsSync(defaultDataPath(env))) return { overrides: [], absences: [] };
+  const { store } = await openConfiguredStore(env);
   try {
     await store.migrate();
     return await store.transaction(async (tx) => ({
@@ -217,8 +234,8 @@ async function report(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if ('error' in since) throw new UsageError(since.error);
   const now = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
   const path = defaultDataPath(env);
-  if (!existsSync(path)) throw new Error(`there is no data file at ${path} (set ONEHAND_DATA to the bot's database)`);
-  const store = await openSqliteStore(path);
+  if (storeLocation(env).kind === 'sqlite' && !existsSync(path)) throw new Error(`there is no data file at ${path} (set ONEHAND_DATA to the bot's database)`);
+  const { store } = await openConfiguredStore(env);
   try {
     await store.migrate();
     const { insights } = await store.transaction((tx) => teamInsights(tx, config.world, team, now, since.ms, config.insights));

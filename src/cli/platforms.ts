@@ -7,6 +7,7 @@ import { discordPlatform } from '../../adapters/discord';
 import { teamsPlatform } from '../../adapters/teams';
 import type { OnehandConfig } from '../config';
 import type { HttpServer } from '../http/server';
+import type { GatewayGate } from '../../adapters/discord/adapter';
 import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -18,6 +19,11 @@ export interface PlatformInput {
   readonly logger: Logger;
   /** Register HTTP routes (e.g. POST /api/messages); the server listens on config.http. */
   readonly http: HttpServer;
+  /**
+   * With replicas on a shared database: a leader lease for a role only one replica may play at a
+   * time (e.g. a gateway session). Absent with one process (SQLite): the role is always this one's.
+   */
+  readonly leader?: (name: string) => GatewayGate;
 }
 
 export type PlatformFactory = (input: PlatformInput) => ChatAdapter | null;

@@ -209,9 +209,12 @@ export const configSchema: SchemaObject = {
     default_team: ref('a team id such as "payments"', true),
     timers: {
       type: ['object', 'null'],
-      description: 'a mapping such as { period: 1s }',
+      description: 'a mapping such as { period: 1s, lease: 60s }',
       additionalProperties: false,
-      properties: { period: { type: ['string', 'null'], description: DURATION_HINT } },
+      properties: {
+        period: { type: ['string', 'null'], description: DURATION_HINT },
+        lease: { type: ['string', 'null'], description: DURATION_HINT },
+      },
     },
     http: {
       type: ['object', 'null'],

@@ -12,8 +12,12 @@ export interface OnehandConfig {
   world: World;
   /** Raw plugin sections by plugin name, validated later by the plugin registry. */
   plugins: Record<string, unknown>;
-  /** `timers.period` (default "1s"): how often the timer loop looks for due work. */
-  timers: { periodMs: number };
+  /**
+   * `timers.period` (default "1s"): how often the timer loop looks for due work; `timers.lease`
+   * (default "60s"): how long a claimed timer or delivery stays with its replica, i.e. how soon
+   * another replica finishes the work of one that died.
+   */
+  timers: { periodMs: number; leaseMs: number };
   /** `http.port` (default null: no HTTP server) and `http.host` (default "127.0.0.1"). */
   http: { port: number | null; host: string };
   /** `discord:` settings (ids are not secrets; the token comes from the env var named by tokenEnv). */

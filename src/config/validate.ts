@@ -68,6 +68,7 @@ const DEFAULTS = {
   renotify: 1,
   then: ['mentor', 'lead'] as EscalationTarget[],
   timersPeriod: '1s',
+  timersLease: '60s',
   httpHost: '127.0.0.1',
 };
 
@@ -446,6 +447,7 @@ function checkMeaning(
   }
 
   const periodMs = readDurationMs(data.timers, 'period', ['timers'], DEFAULTS.timersPeriod, sink);
+  const leaseMs = readDurationMs(data.timers, 'lease', ['timers'], DEFAULTS.timersLease, sink);
 
   let port: number | null = null;
   let host = DEFAULTS.httpHost;
@@ -480,7 +482,7 @@ function checkMeaning(
   if (sink.problems.length === 0) {
     for (const path of unbuilt) sink.add(path, 'is not valid (no specific problem was found; please report this)');
   }
-  if (periodMs === undefined || defaultTeam === undefined) return undefined;
+  if (periodMs === undefined || leaseMs === undefined || defaultTeam === undefined) return undefined;
   const world: World = { members, teams, admins, defaultTeam };
   const d = isRecord(data.discord) ? data.discord : {};
   const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
@@ -491,7 +493,7 @@ function checkMeaning(
     apiBase: str(d.api_base),
     tokenEnv: str(d.token_env) ?? 'DISCORD_TOKEN',
   };
-  return { world, plugins, timers: { periodMs }, http: { port, host }, discord, integrations, insights };
+  return { world, plugins, timers: { periodMs, leaseMs }, http: { port, host }, discord, integrations, insights };
 }
 
 const INTEGRATION_DEFAULTS = {

@@ -63,7 +63,7 @@ describe('config/onehand.yaml (the example)', () => {
 
   it('fills in the defaults for timers and http', () => {
     if (!result.ok) throw new Error('example did not load');
-    expect(result.config.timers).toEqual({ periodMs: 1000 });
+    expect(result.config.timers).toEqual({ periodMs: 1000, leaseMs: 60_000 });
     expect(result.config.http).toEqual({ port: null, host: '127.0.0.1' });
   });
 

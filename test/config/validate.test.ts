@@ -32,7 +32,7 @@ describe('parseConfig on a valid config', () => {
     expect(team?.escalation).toEqual({ ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] });
     expect(result.config.world.members.get('alice')?.name).toBe('alice');
     expect(result.config.world.admins.size).toBe(0);
-    expect(result.config.timers.periodMs).toBe(1000);
+    expect(result.config.timers).toEqual({ periodMs: 1000, leaseMs: 60_000 });
     expect(result.config.http).toEqual({ port: null, host: '127.0.0.1' });
   });
 
@@ -60,12 +60,12 @@ plugins:
 
   it('reads timers.period, http and renotify 0 / empty then', () => {
     const c = validConfig();
-    c.timers = { period: '4m10s' };
+    c.timers = { period: '4m10s', lease: '5s' };
     c.http = { port: 8080, host: '0.0.0.0' };
     c.teams[0].escalation = { ack_timeout: '1h30m', renotify: 0, then: [] };
     const result = parse(c);
     if (!result.ok) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-    expect(result.config.timers.periodMs).toBe(250_000);
+    expect(result.config.timers).toEqual({ periodMs: 250_000, leaseMs: 5000 });
     expect(result.config.http).toEqual({ port: 8080, host: '0.0.0.0' });
     expect(result.config.world.teams.get('payments')?.escalation).toEqual({
       ackTimeoutMs: 90 * 60_000,

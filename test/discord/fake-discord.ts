@@ -62,6 +62,11 @@ export class FakeDiscord {
   }
 
   /** apiBase: what the client's `rest.api` points at (discord.js appends /v10). */
+  /** How many gateway sessions (WebSocket connections) are open now. */
+  get gatewaySessions(): number {
+    return this.sockets.size;
+  }
+
   get apiBase(): string {
     return `http://127.0.0.1:${this.port}/api`;
   }

@@ -1,5 +1,6 @@
 /**
- * Duration parsing for config and commands: "90s", "15m", "1h30m", "2d", "1w".
+ * Duration parsing for config and commands: "90s", "15m", "1h30m", "2d", "1w" (and "250ms", for
+ * short timer periods in tests and benchmarks).
  *
  * parseDuration returns the parts as written (so "1d" stays a calendar day and is not turned into
  * 24 hours) or a precise error. Callers decide whether a part means wall-clock (days, weeks) or
@@ -11,19 +12,21 @@ export interface DurationParts {
   readonly hours: number;
   readonly minutes: number;
   readonly seconds: number;
+  readonly milliseconds: number;
 }
 
 export type DurationResult =
   | { readonly ok: true; readonly value: DurationParts }
   | { readonly ok: false; readonly error: string };
 
-const UNIT_PATTERN = /(\d+)\s*(w|d|h|m|s)/gy;
+const UNIT_PATTERN = /(\d+)\s*(ms|w|d|h|m|s)/gy;
 const UNIT_NAMES: Record<string, keyof DurationParts> = {
   w: 'weeks',
   d: 'days',
   h: 'hours',
   m: 'minutes',
   s: 'seconds',
+  ms: 'milliseconds',
 };
 
 /** DURATION_HINT is the fix shown with every duration error. */
@@ -32,7 +35,7 @@ export const DURATION_HINT = 'a duration such as "90s", "15m", "1h30m", "2d" or 
 export function parseDuration(input: string): DurationResult {
   const text = input.trim().toLowerCase();
   if (text === '') return { ok: false, error: `"" is not ${DURATION_HINT}` };
-  const parts = { weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 };
+  const parts = { weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0, milliseconds: 0 };
   const seen = new Set<string>();
   UNIT_PATTERN.lastIndex = 0;
   let consumed = 0;
@@ -58,7 +61,7 @@ export function parseDuration(input: string): DurationResult {
 
 /** toMillis reads a duration as elapsed time (a day as 24 hours). Use luxon for wall-clock days. */
 export function toMillis(d: DurationParts): number {
-  return ((((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000;
+  return ((((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000 + d.milliseconds;
 }
 
 /** formatDuration writes milliseconds back in the short form, e.g. 5400000 -> "1h30m". */

@@ -17,8 +17,8 @@
  * - dedup (outbox keys, timer keys, intake fingerprints, one active storm per team) is a unique
  *   constraint with ON CONFLICT, never read-then-write.
  *
- * A transaction the database aborts for a deadlock (40P01) or a serialization failure (40001) is
- * run again from the start, up to 5 times, so a callback must have no effect outside its StoreTx
+ * A transaction the database aborts for a deadlock (40P01) or a serialization failure (40001), or
+ * that lost the race to open a team's one active storm, is run again from the start, up to 5 times, so a callback must have no effect outside its StoreTx
  * until it returns. Instants are BIGINT epoch milliseconds, JSON values JSONB (which cannot hold
  * the character U+0000). Known limits: as on SQLite, a callback must await every StoreTx call, and
  * calling `transaction`, `migrate` or `close` inside a callback throws.
@@ -141,7 +141,7 @@ export class PostgresStore implements Store {
       try {
         return await this.attempt(fn);
       } catch (err) {
-        if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has(codeOf(err))) throw err;
+        if (attempt >= MAX_ATTEMPTS || !retryable(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
@@ -198,6 +198,18 @@ export class PostgresStore implements Store {
     if (this.closed) throw new Error('PostgresStore is closed');
   }
 }
+
+/**
+ * retryable: a deadlock or serialization failure, or a unique violation of a constraint that
+ * guards a check-then-insert (one active storm per team): run again, the callback sees the row
+ * the other transaction committed.
+ */
+function retryable(err: unknown): boolean {
+  if (RETRYABLE.has(codeOf(err))) return true;
+  return codeOf(err) === '23505' && RACE_CONSTRAINTS.has(String((err as { constraint?: unknown }).constraint));
+}
+
+const RACE_CONSTRAINTS = new Set(['intake_storms_active']);
 
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
@@ -290,7 +302,7 @@ const SQL = {
     FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL`,
   enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at)
     SELECT j.k, j.a, j.r, j.m, j.i, j.n, 0, $2
-    FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint)
+    FROM jsonb_to_recordset($1::jsonb) AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint)
     ORDER BY j.o
     ON CONFLICT (key) DO NOTHING`,
   claimOutbox: `WITH due AS (
@@ -328,7 +340,7 @@ const SQL = {
       count = intake_alerts.count + 1, last_seen = EXCLUDED.last_seen
     RETURNING prev_status, prev_starts_at`,
   knownIntakeAlerts: `SELECT j.o - 1 AS idx, a.status AS status, a.starts_at AS starts_at, g.incident_id AS incident_id
-    FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS j(i text, f text, k text, o bigint)
+    FROM jsonb_to_recordset($1::jsonb) AS j(i text, f text, k text, o bigint)
     LEFT JOIN intake_alerts AS a ON a.integration = j.i AND a.fingerprint = j.f AND a.alert_key = j.k
     LEFT JOIN intake_groups AS g ON g.integration = j.i AND g.fingerprint = j.f`,
   repeatIntakeAlerts: `UPDATE intake_alerts AS t SET prev_status = t.status, prev_starts_at = t.starts_at, count = t.count + u.n,
@@ -349,7 +361,7 @@ const SQL = {
   // Locks the key (creating an empty row when absent) so read-modify-write of a key is serialized.
   kvGet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, NULL)
     ON CONFLICT (namespace, key) DO UPDATE SET value = kv.value
-    RETURNING value`,
+    RETURNING value, value IS NULL AS absent`,
   kvSet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, $3::jsonb)
     ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value`,
   kvDelete: 'DELETE FROM kv WHERE namespace = $1 AND key = $2',
@@ -682,9 +694,9 @@ class PgTx implements StoreTx {
 
   /** The stored JSON value, or undefined when absent. Locks the key until the transaction ends. */
   async kvGet(namespace: string, key: string): Promise<unknown> {
-    const { rows } = await this.q<{ value: unknown }>(SQL.kvGet, [namespace, key]);
-    const value = rows[0]?.value;
-    return value === null || value === undefined ? undefined : value;
+    const { rows } = await this.q<{ value: unknown; absent: boolean }>(SQL.kvGet, [namespace, key]);
+    const r = rows[0];
+    return r === undefined || r.absent ? undefined : r.value;
   }
 
   async kvSet(namespace: string, key: string, value: unknown): Promise<void> {

@@ -1,0 +1,140 @@
+/**
+ * LeaderLease is responsible for deciding which one replica runs a singleton role (the Discord
+ * gateway session) while several replicas share one database.
+ *
+ * The lease is a row in the store (`tryLease`): the holder renews it every `renewMs`, for `ttlMs`
+ * from now. A replica that is not the holder tries to take it at the same pace, and gets it once
+ * the holder released it (clean stop) or stopped renewing it for `ttlMs` (died, hung, lost the
+ * database). So the role moves within ttlMs + renewMs after its holder died.
+ *
+ * The holder gives the role up (calls `lost`) as soon as a renewal fails or is refused, before
+ * its lease can run out, so two replicas hold it at the same time only if a replica's clock runs
+ * ahead of the holder's by more than ttlMs - renewMs, or a renewal round trip takes that long.
+ */
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import type { Store } from '../ports/store';
+
+export interface LeaderLeaseOptions {
+  /** How long a taken or renewed lease lasts (default 10 s). */
+  readonly ttlMs?: number;
+  /** How often the holder renews and the others try to take over (default ttlMs / 3). */
+  readonly renewMs?: number;
+}
+
+/** LeaderRole: what to do on becoming the holder and on ceasing to be it. */
+export interface LeaderRole {
+  gained(): Promise<void>;
+  lost(): Promise<void>;
+}
+
+export class LeaderLease {
+  private readonly ttlMs: number;
+  private readonly renewMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private transition: Promise<void> = Promise.resolve();
+  private holding = false;
+  private stopped = true;
+  private role: LeaderRole | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    readonly name: string,
+    readonly owner: string,
+    options: LeaderLeaseOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 10_000;
+    this.renewMs = options.renewMs ?? Math.max(1, Math.floor(this.ttlMs / 3));
+    if (this.renewMs >= this.ttlMs) throw new RangeError(`renewMs (${this.renewMs}) must be shorter than ttlMs (${this.ttlMs})`);
+  }
+
+  /** held: whether this replica holds the lease (and runs the role) now. */
+  get held(): boolean {
+    return this.holding;
+  }
+
+  /** start tries to take the lease now and then every renewMs; `role` runs while it is held. */
+  start(role: LeaderRole): void {
+    this.role = role;
+    this.stopped = false;
+    const loop = (): void => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        this.running = this.round().finally(loop);
+      }, this.renewMs);
+    };
+    this.running = this.round().finally(loop);
+  }
+
+  /** stop ends the role if held and releases the lease, so another replica takes it at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    if (!this.holding) {
+      await this.transition;
+      return;
+    }
+    await this.drop();
+    await this.store.transaction((tx) => tx.releaseLease(this.name, this.owner)).catch((err: unknown) => {
+      this.log.warn('leader lease not released; it expires by itself', { lease: this.name, error: errorText(err) });
+    });
+  }
+
+  /** abandon stops renewing without releasing or ending the role: what a crash looks like (tests). */
+  abandon(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private async round(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    let got = false;
+    try {
+      got = await this.store.transaction((tx) => tx.tryLease(this.name, this.owner, now, now.plus({ milliseconds: this.ttlMs })));
+    } catch (err) {
+      this.log.warn('leader lease round failed', { lease: this.name, error: errorText(err) });
+    }
+    if (this.stopped) return;
+    if (got && !this.holding) {
+      this.holding = true;
+      this.log.info('leader lease taken', { lease: this.name, owner: this.owner });
+      // The role starts in the background (a gateway login may take longer than the lease), while
+      // the renewals go on; role changes run one after the other.
+      this.transition = this.transition.then(async () => {
+        if (!this.holding) return;
+        try {
+          await this.role?.gained();
+        } catch (err) {
+          // The role could not start here: give the lease up so another replica tries.
+          this.log.error('leader role failed to start; releasing the lease', { lease: this.name, error: errorText(err) });
+          this.holding = false;
+          await this.store.transaction((tx) => tx.releaseLease(this.name, this.owner)).catch(() => undefined);
+        }
+      });
+    } else if (!got && this.holding) {
+      this.log.warn('leader lease lost', { lease: this.name, owner: this.owner });
+      await this.drop();
+    }
+  }
+
+  private async drop(): Promise<void> {
+    this.holding = false;
+    this.transition = this.transition.then(async () => {
+      try {
+        await this.role?.lost();
+      } catch (err) {
+        this.log.error('leader role failed to stop', { lease: this.name, error: errorText(err) });
+      }
+    });
+    await this.transition;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

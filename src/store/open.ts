@@ -1,0 +1,40 @@
+/**
+ * openConfiguredStore: the store `onehand` uses, chosen by the environment. ONEHAND_DATABASE_URL
+ * set to a postgres:// (or postgresql://) URL selects PostgreSQL, shared by every replica;
+ * otherwise SQLite at ONEHAND_DATA (default ./data/onehand.db), for one process. The description
+ * it returns is for logs: it never contains the URL's password.
+ */
+import type { Clock } from '../ports/clock';
+import type { Store } from '../ports/store';
+import { isPostgresUrl, openPostgresStore, redactUrl } from './postgres/postgres-store';
+import { defaultDataPath, openSqliteStore } from './sqlite/sqlite-store';
+
+export const DATABASE_URL_ENV = 'ONEHAND_DATABASE_URL';
+
+export interface StoreLocation {
+  readonly kind: 'sqlite' | 'postgres';
+  /** The file path, or the URL with its password replaced by "***". */
+  readonly where: string;
+}
+
+/** storeLocation: which store the environment selects; throws on a URL that is not postgres://. */
+export function storeLocation(env: Readonly<Record<string, string | undefined>>): StoreLocation & { readonly target: string } {
+  const url = env[DATABASE_URL_ENV]?.trim();
+  if (url) {
+    if (!isPostgresUrl(url)) throw new Error(`${DATABASE_URL_ENV} must be a postgres:// or postgresql:// URL (got "${redactUrl(url).slice(0, 40)}")`);
+    return { kind: 'postgres', where: redactUrl(url), target: url };
+  }
+  const path = defaultDataPath(env);
+  return { kind: 'sqlite', where: path, target: path };
+}
+
+export async function openConfiguredStore(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { clock?: Clock; onError?: (err: Error) => void } = {},
+): Promise<{ store: Store; location: StoreLocation }> {
+  const { target, ...location } = storeLocation(env);
+  const store = location.kind === 'postgres'
+    ? await openPostgresStore(target, { ...(options.clock ? { clock: options.clock } : {}), ...(options.onError ? { onError: options.onError } : {}) })
+    : await openSqliteStore(target, options.clock ? { clock: options.clock } : {});
+  return { store, location };
+}

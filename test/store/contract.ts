@@ -1,0 +1,640 @@
+/**
+ * The Store contract: what every implementation of the Store port must do, written once and run
+ * against each store (sqlite.contract.test.ts, postgres.contract.test.ts). A kit gives fresh,
+ * empty, migrated stores and second handles on the same database (a second replica).
+ */
+import { DateTime } from 'luxon';
+import type { Incident, NewIncident } from '../../src/core/incident/types';
+import type { Message } from '../../src/core/messages/message';
+import type { NewOutboxRow, Store, StoreTx } from '../../src/ports/store';
+
+export interface StoreKit {
+  /** A new store on its own empty database, migrated. */
+  fresh(): Promise<Store>;
+  /** Another store on the database of `store` (like a second replica), migrated. */
+  another(store: Store): Promise<Store>;
+  /** Closes every store the kit opened and removes their databases. */
+  cleanup(): Promise<void>;
+}
+
+export const T0 = DateTime.fromISO('2026-03-01T09:00:00Z', { zone: 'utc' });
+export const at = (minutes: number): DateTime => T0.plus({ minutes });
+
+export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
+  return {
+    team: 'payments',
+    title: 'Checkout returns 500',
+    severity: 'sev2',
+    source: 'integration:grafana',
+    service: 'checkout',
+    fingerprint: 'fp-1',
+    state: 'open',
+    assignee: 'alice',
+    reporter: { kind: 'guest', adapter: 'discord', address: 'u-42', name: 'Dana' },
+    escalationLevel: 1,
+    policy: { ackTimeoutMs: 300_000, renotify: 2, then: ['mentor', 'lead'] },
+    openedAt: at(0),
+    acknowledgedAt: at(3),
+    resolvedAt: null,
+    updatedAt: at(3),
+    ...overrides,
+  };
+}
+
+export const msg = (text: string): Message => ({ kind: 'page', headline: [text, { t: 'user', v: 'x' }], lines: [], actions: ['ack'], mentions: ['alice'] });
+
+export function outboxRow(key: string, notBefore: DateTime, incidentId: number | null = null): NewOutboxRow {
+  return { key, adapter: 'console', recipient: { kind: 'member', id: 'alice' }, message: msg(key), incidentId, notBefore };
+}
+
+function expectSameIncident(actual: Incident | null, expected: Incident): void {
+  expect(actual).not.toBeNull();
+  const a = actual as Incident;
+  const millis = (i: Incident) => ({
+    ...i,
+    openedAt: i.openedAt.toMillis(),
+    acknowledgedAt: i.acknowledgedAt?.toMillis() ?? null,
+    resolvedAt: i.resolvedAt?.toMillis() ?? null,
+    updatedAt: i.updatedAt.toMillis(),
+  });
+  expect(millis(a)).toEqual(millis(expected));
+  expect(a.openedAt.zoneName).toBe('UTC');
+}
+
+const alert = (fingerprint: string, alertKey: string, status: 'firing' | 'resolved', startsAt: string | null = 's1') => ({
+  integration: 'grafana', fingerprint, alertKey, status, startsAt, labels: { a: 'b' }, annotations: { summary: 'x' },
+});
+
+/** runStoreContract defines the contract's tests for the store `kit()` gives (called at test time). */
+export function runStoreContract(kit: () => StoreKit): void {
+  afterEach(async () => {
+    await kit().cleanup();
+  });
+  const store = (): Promise<Store> => kit().fresh();
+
+  describe('migrations', () => {
+    it('migrates idempotently, also from a second replica', async () => {
+      const s = await store();
+      await s.migrate();
+      const b = await kit().another(s);
+      await b.migrate();
+      await expect(b.transaction((tx) => tx.outboxDepth())).resolves.toBe(0);
+    });
+  });
+
+  describe('incidents and timeline', () => {
+    it('round-trips every field of an incident', async () => {
+      const s = await store();
+      const inserted = await s.transaction((tx) => tx.insertIncident(newIncident()));
+      expect(inserted.id).toBeGreaterThan(0);
+      expectSameIncident(await s.transaction((tx) => tx.getIncident(inserted.id)), inserted);
+      const updated: Incident = {
+        ...inserted, state: 'resolved', service: null, fingerprint: null, assignee: 'bob', reporter: { kind: 'member', id: 'carol' },
+        escalationLevel: 2, acknowledgedAt: null, resolvedAt: at(30), updatedAt: at(30),
+      };
+      await s.transaction((tx) => tx.updateIncident(updated));
+      expectSameIncident(await s.transaction((tx) => tx.getIncident(inserted.id)), updated);
+      await expect(s.transaction((tx) => tx.getIncident(9999))).resolves.toBeNull();
+      await expect(s.transaction((tx) => tx.updateIncident({ ...updated, id: 9999 }))).rejects.toThrow('incident 9999 does not exist');
+    });
+
+    it('numbers incidents 1, 2, 3 in insertion order', async () => {
+      const s = await store();
+      const ids = await s.transaction(async (tx) => [
+        (await tx.insertIncident(newIncident())).id, (await tx.insertIncident(newIncident())).id, (await tx.insertIncident(newIncident())).id,
+      ]);
+      expect(ids).toEqual([1, 2, 3]);
+    });
+
+    it('lists incidents by team and state, newest first, with a limit', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.insertIncident(newIncident({ title: 'a', openedAt: at(0) }));
+        await tx.insertIncident(newIncident({ title: 'b', openedAt: at(10), state: 'acknowledged' }));
+        await tx.insertIncident(newIncident({ title: 'c', openedAt: at(20), state: 'resolved' }));
+        await tx.insertIncident(newIncident({ title: 'd', openedAt: at(5), team: 'search' }));
+      });
+      const titles = (list: Incident[]) => list.map((i) => i.title);
+      await s.transaction(async (tx) => {
+        expect(titles(await tx.listIncidents({}))).toEqual(['c', 'b', 'd', 'a']);
+        expect(titles(await tx.listIncidents({ team: 'payments' }))).toEqual(['c', 'b', 'a']);
+        expect(titles(await tx.listIncidents({ team: 'payments', states: ['open', 'acknowledged'] }))).toEqual(['b', 'a']);
+        expect(titles(await tx.listIncidents({ states: ['open'] }))).toEqual(['d', 'a']);
+        expect(titles(await tx.listIncidents({ limit: 2 }))).toEqual(['c', 'b']);
+        expect(await tx.listIncidents({ states: [] })).toEqual([]);
+        expect(await tx.listIncidents({ limit: 0 })).toEqual([]);
+      });
+    });
+
+    it('numbers timeline events 1, 2, 3 per incident', async () => {
+      const s = await store();
+      const events = await s.transaction(async (tx) => {
+        const a = await tx.insertIncident(newIncident());
+        const b = await tx.insertIncident(newIncident());
+        const out = [];
+        out.push(await tx.appendTimeline({ incidentId: a.id, at: at(0), kind: 'reported', actor: { kind: 'member', id: 'alice' }, data: { n: 1 } }));
+        out.push(await tx.appendTimeline({ incidentId: a.id, at: at(1), kind: 'notified', actor: null, data: { to: ['alice'] } }));
+        out.push(await tx.appendTimeline({ incidentId: b.id, at: at(2), kind: 'reported', actor: null, data: {} }));
+        out.push(await tx.appendTimeline({ incidentId: a.id, at: at(3), kind: 'note', actor: null, data: { text: 'é ✓ <@everyone>' } }));
+        return { a: a.id, b: b.id, seqs: out.map((e) => e.seq) };
+      });
+      expect(events.seqs).toEqual([1, 2, 1, 3]);
+      const timeline = await s.transaction((tx) => tx.timeline(events.a));
+      expect(timeline.map((e) => [e.seq, e.kind, e.at.toMillis()])).toEqual([
+        [1, 'reported', at(0).toMillis()], [2, 'notified', at(1).toMillis()], [3, 'note', at(3).toMillis()],
+      ]);
+      expect(timeline[0]?.actor).toEqual({ kind: 'member', id: 'alice' });
+      expect(timeline[1]?.actor).toBeNull();
+      expect(timeline[1]?.data).toEqual({ to: ['alice'] });
+      expect(timeline[2]?.data).toEqual({ text: 'é ✓ <@everyone>' });
+      await expect(
+        s.transaction((tx) => tx.appendTimeline({ incidentId: 4242, at: at(0), kind: 'note', actor: null, data: {} })),
+      ).rejects.toThrow(/FOREIGN KEY|foreign key/);
+      await expect(
+        s.transaction((tx) => tx.appendTimeline({ incidentId: events.b, at: at(4), kind: 'note', actor: null, data: {} })),
+      ).resolves.toMatchObject({ seq: 2 });
+    });
+
+    it('numbers concurrent timeline events of one incident without gaps or duplicates', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      const id = await s.transaction(async (tx) => (await tx.insertIncident(newIncident())).id);
+      const seqs = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? s : b).transaction(async (tx) => (await tx.appendTimeline({ incidentId: id, at: at(i), kind: 'note', actor: null, data: { i } })).seq)));
+      expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    });
+  });
+
+  describe('transactions', () => {
+    it('rolls everything back when the callback throws', async () => {
+      const s = await store();
+      await expect(
+        s.transaction(async (tx) => {
+          await tx.insertIncident(newIncident());
+          await tx.kvSet('ns', 'k', 1);
+          await tx.enqueue([outboxRow('k1', at(0))]);
+          await tx.scheduleTimer({ key: 't', kind: 'k', dueAt: at(0), payload: {} });
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      await s.transaction(async (tx) => {
+        expect(await tx.listIncidents({})).toEqual([]);
+        expect(await tx.kvGet('ns', 'k')).toBeUndefined();
+        expect(await tx.outboxDepth()).toBe(0);
+        expect(await tx.nextTimerDue()).toBeNull();
+      });
+    });
+
+    it('serializes read-modify-write of one kv key, across two handles', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          (i % 2 ? s : b).transaction(async (tx) => {
+            const n = ((await tx.kvGet('test', 'counter')) as number | undefined) ?? 0;
+            await new Promise((resolve) => setImmediate(resolve));
+            await tx.kvSet('test', 'counter', n + 1);
+          }),
+        ),
+      );
+      await expect(s.transaction((tx) => tx.kvGet('test', 'counter'))).resolves.toBe(50);
+    });
+
+    it('serializes read-modify-write of one incident, across two handles', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      const id = await s.transaction(async (tx) => (await tx.insertIncident(newIncident({ escalationLevel: 0 }))).id);
+      await Promise.all(Array.from({ length: 30 }, (_, i) =>
+        (i % 2 ? s : b).transaction(async (tx) => {
+          const incident = await tx.getIncident(id);
+          if (!incident) throw new Error('gone');
+          await new Promise((resolve) => setImmediate(resolve));
+          await tx.updateIncident({ ...incident, escalationLevel: incident.escalationLevel + 1 });
+        })));
+      await expect(s.transaction(async (tx) => (await tx.getIncident(id))?.escalationLevel)).resolves.toBe(30);
+    });
+
+    it('refuses a StoreTx used after its transaction, and nested transactions', async () => {
+      const s = await store();
+      let leaked: StoreTx | undefined;
+      await s.transaction(async (tx) => {
+        leaked = tx;
+      });
+      await expect((leaked as StoreTx).kvGet('a', 'b')).rejects.toThrow('StoreTx used after its transaction finished');
+      await expect(s.transaction(() => s.transaction(async () => 1))).rejects.toThrow(/inside a transaction/);
+      await expect(s.transaction(async () => 'ok')).resolves.toBe('ok');
+    });
+
+    it('keeps state across close and reopen', async () => {
+      const s = await store();
+      const id = await s.transaction(async (tx) => {
+        const incident = await tx.insertIncident(newIncident());
+        await tx.kvSet('plugin', 'state', { last: [1, 2, 3], ok: true, none: null });
+        await tx.scheduleTimer({ key: 'esc:1', kind: 'escalate', dueAt: at(5), payload: { step: 1 } });
+        return incident.id;
+      });
+      const reopened = await kit().another(s);
+      await s.close();
+      await s.close(); // idempotent
+      await expect(s.transaction(async () => 1)).rejects.toThrow(/is closed/);
+      await reopened.transaction(async (tx) => {
+        expect((await tx.getIncident(id))?.title).toBe('Checkout returns 500');
+        expect(await tx.kvGet('plugin', 'state')).toEqual({ last: [1, 2, 3], ok: true, none: null });
+        expect((await tx.nextTimerDue())?.toMillis()).toBe(at(5).toMillis());
+      });
+    });
+  });
+
+  describe('overrides and absences', () => {
+    it('lists overlapping overrides by creation order and deletes them', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        const late = await tx.addOverride({ team: 'payments', member: 'bob', start: at(60), end: at(120), createdBy: 'lead', reason: null });
+        const early = await tx.addOverride({ team: 'payments', member: 'carol', start: at(0), end: at(60), createdBy: 'lead', reason: 'swap' });
+        await tx.addOverride({ team: 'search', member: 'dan', start: at(0), end: at(120), createdBy: 'lead', reason: null });
+        expect(early.seq).toBeGreaterThan(late.seq);
+        expect(early.id).toMatch(/^[0-9a-f-]{36}$/);
+        const all = await tx.listOverrides('payments', at(0), at(120));
+        expect(all.map((o) => o.member)).toEqual(['bob', 'carol']);
+        expect({ ...all[1], start: all[1]?.start.toMillis(), end: all[1]?.end.toMillis() }).toEqual({ ...early, start: early.start.toMillis(), end: early.end.toMillis() });
+        expect((await tx.listOverrides('payments', at(60), at(61))).map((o) => o.member)).toEqual(['bob']);
+        expect((await tx.listOverrides('payments', at(59), at(60))).map((o) => o.member)).toEqual(['carol']);
+        expect(await tx.deleteOverride(late.id)).toBe(true);
+        expect(await tx.deleteOverride(late.id)).toBe(false);
+        const next = await tx.addOverride({ team: 'payments', member: 'eve', start: at(0), end: at(1), createdBy: 'lead', reason: null });
+        expect(next.seq).toBeGreaterThan(early.seq);
+        await expect(tx.addOverride({ team: 'payments', member: 'eve', start: at(1), end: at(1), createdBy: 'x', reason: null })).rejects.toThrow(RangeError);
+      });
+    });
+
+    it('lists overlapping absences ordered by start', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.addAbsence({ member: 'bob', start: at(30), end: at(90) });
+        await tx.addAbsence({ member: 'alice', start: at(0), end: at(60) });
+        await tx.addAbsence({ member: 'carol', start: at(200), end: at(300) });
+        const list = await tx.listAbsences(at(10), at(100));
+        expect(list.map((a) => a.member)).toEqual(['alice', 'bob']);
+        expect(list[0]?.start.toMillis()).toBe(at(0).toMillis());
+        expect(await tx.listAbsences(at(90), at(200))).toEqual([]);
+      });
+    });
+  });
+
+  describe('timers', () => {
+    it('keeps the first of two timers with the same key, even after it completed', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        expect(await tx.scheduleTimer({ key: 'esc:1:1', kind: 'escalate', dueAt: at(5), payload: { a: 1 } })).toBe(true);
+        expect(await tx.scheduleTimer({ key: 'esc:1:1', kind: 'escalate', dueAt: at(1), payload: { a: 2 } })).toBe(false);
+        const [claimed] = await tx.claimDueTimers(at(10), 10, 'w1', at(11));
+        expect(claimed).toMatchObject({ key: 'esc:1:1', kind: 'escalate', payload: { a: 1 } });
+        expect(claimed?.dueAt.toMillis()).toBe(at(5).toMillis());
+        expect(await tx.completeTimer(claimed?.id ?? -1, 'w1')).toBe(true);
+        expect(await tx.completeTimer(claimed?.id ?? -1, 'w1')).toBe(false);
+        expect(await tx.scheduleTimer({ key: 'esc:1:1', kind: 'escalate', dueAt: at(20), payload: {} })).toBe(false);
+        expect(await tx.nextTimerDue()).toBeNull();
+      });
+    });
+
+    it('claims due timers in due order and honours leases', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.scheduleTimer({ key: 't3', kind: 'k', dueAt: at(3), payload: {} });
+        await tx.scheduleTimer({ key: 't1', kind: 'k', dueAt: at(1), payload: {} });
+        await tx.scheduleTimer({ key: 't2', kind: 'k', dueAt: at(2), payload: {} });
+        await tx.scheduleTimer({ key: 't9', kind: 'k', dueAt: at(9), payload: {} });
+        expect((await tx.nextTimerDue())?.toMillis()).toBe(at(1).toMillis());
+      });
+      const first = await s.transaction((tx) => tx.claimDueTimers(at(3), 2, 'w1', at(10)));
+      expect(first.map((t) => t.key)).toEqual(['t1', 't2']);
+      const t1 = first[0]?.id ?? -1;
+      await s.transaction(async (tx) => {
+        expect((await tx.claimDueTimers(at(5), 10, 'w2', at(8))).map((t) => t.key)).toEqual(['t3']);
+        expect(await tx.claimDueTimers(at(7), 10, 'w3', at(12))).toEqual([]);
+        expect((await tx.nextTimerDue())?.toMillis()).toBe(at(8).toMillis() + 1);
+        expect((await tx.claimDueTimers(at(10), 10, 'w3', at(20))).map((t) => t.key)).toEqual(['t3', 't9']);
+        const taken = await tx.claimDueTimers(at(10).plus({ milliseconds: 1 }), 10, 'w3', at(20));
+        expect(taken.map((t) => t.key)).toEqual(['t1', 't2']);
+        expect(await tx.completeTimer(t1, 'w1')).toBe(false);
+        expect(await tx.completeTimer(t1, 'w3')).toBe(true);
+        expect(await tx.claimDueTimers(at(5), 0, 'w3', at(6))).toEqual([]);
+        await expect(tx.claimDueTimers(at(5), 1, 'w3', at(5))).rejects.toThrow(RangeError);
+      });
+    });
+
+    it('cancels pending timers by key prefix (code-point order, case-sensitive)', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        for (const key of ['esc:1:1', 'esc:1:2', 'esc:10:1', 'esc:2:1', 'ESC:1:3', 'remind:1', 'esc:1;x', 'esc:1:\u00e9']) {
+          await tx.scheduleTimer({ key, kind: 'k', dueAt: at(1), payload: {} });
+        }
+        const [claimed] = await tx.claimDueTimers(at(1), 1, 'w1', at(2));
+        expect(claimed?.key).toBe('esc:1:1');
+        expect(await tx.cancelTimers('esc:1:')).toBe(3);
+        expect(await tx.cancelTimers('esc:1:')).toBe(0);
+        expect(await tx.completeTimer(claimed?.id ?? -1, 'w1')).toBe(false);
+        expect((await tx.claimDueTimers(at(1), 10, 'w1', at(2))).map((t) => t.key)).toEqual(['esc:10:1', 'esc:2:1', 'ESC:1:3', 'remind:1', 'esc:1;x']);
+        expect(await tx.scheduleTimer({ key: 'esc:1:2', kind: 'k', dueAt: at(1), payload: {} })).toBe(false);
+        expect(await tx.cancelTimers('%')).toBe(0);
+        expect(await tx.cancelTimers('')).toBe(5);
+      });
+    });
+
+    it('gives each due timer to exactly one of many concurrent claimers', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      await s.transaction(async (tx) => {
+        for (let i = 0; i < 200; i++) await tx.scheduleTimer({ key: `t:${i}`, kind: 'k', dueAt: at(i % 5), payload: { i } });
+      });
+      const claimed: number[] = [];
+      const fired: string[] = [];
+      await Promise.all(Array.from({ length: 8 }, (_, w) => (async () => {
+        const handle = w % 2 ? s : b;
+        for (;;) {
+          const rows = await handle.transaction((tx) => tx.claimDueTimers(at(10), 7, `w${w}`, at(11)));
+          if (rows.length === 0) return;
+          for (const r of rows) {
+            claimed.push(r.id);
+            await handle.transaction(async (tx) => {
+              if (await tx.completeTimer(r.id, `w${w}`)) fired.push(r.key);
+            });
+          }
+        }
+      })()));
+      expect(claimed).toHaveLength(200);
+      expect(new Set(claimed).size).toBe(200);
+      expect(new Set(fired).size).toBe(200);
+      await expect(s.transaction((tx) => tx.nextTimerDue())).resolves.toBeNull();
+    });
+
+    it('lets another owner finish a timer whose lease expired, and only one of them complete it', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      await s.transaction((tx) => tx.scheduleTimer({ key: 'x', kind: 'k', dueAt: at(0), payload: {} }));
+      const [dead] = await s.transaction((tx) => tx.claimDueTimers(at(0), 1, 'dead', at(1)));
+      expect(await b.transaction((tx) => tx.claimDueTimers(at(1), 1, 'live', at(2)))).toEqual([]);
+      const [again] = await b.transaction((tx) => tx.claimDueTimers(at(1).plus({ milliseconds: 1 }), 1, 'live', at(2)));
+      expect(again?.id).toBe(dead?.id);
+      const results = await Promise.all([
+        s.transaction((tx) => tx.completeTimer(dead?.id ?? -1, 'dead')),
+        b.transaction((tx) => tx.completeTimer(dead?.id ?? -1, 'live')),
+      ]);
+      expect(results).toEqual([false, true]);
+    });
+  });
+
+  describe('outbox', () => {
+    it('deduplicates by key, claims oldest first and counts depth', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        const incident = await tx.insertIncident(newIncident());
+        expect(await tx.enqueue([outboxRow('b', at(2), incident.id), outboxRow('a', at(1)), outboxRow('a', at(0)), outboxRow('c', at(5))])).toBe(3);
+        expect(await tx.enqueue([outboxRow('a', at(0)), outboxRow('d', at(1))])).toBe(1);
+        expect(await tx.enqueue([])).toBe(0);
+        expect(await tx.outboxDepth()).toBe(4);
+        const claimed = await tx.claimOutbox(at(2), 10, 'w1', at(3));
+        expect(claimed.map((r) => r.key)).toEqual(['a', 'd', 'b']);
+        expect(claimed[0]).toMatchObject({ adapter: 'console', recipient: { kind: 'member', id: 'alice' }, message: msg('a'), incidentId: null, attempts: 0 });
+        expect(claimed[0]?.notBefore.toMillis()).toBe(at(1).toMillis());
+        expect(claimed[2]?.incidentId).toBe(incident.id);
+        expect(claimed[0]?.createdAt.isValid).toBe(true);
+        expect(await tx.claimOutbox(at(2), 10, 'w2', at(4))).toEqual([]);
+        expect(await tx.claimOutbox(at(3), 10, 'w2', at(4))).toEqual([]);
+        expect((await tx.nextDeliveryDue())?.toMillis()).toBe(at(3).toMillis() + 1);
+        expect((await tx.claimOutbox(at(5), 10, 'w2', at(6))).map((r) => r.key)).toEqual(['a', 'd', 'b', 'c']);
+      });
+    });
+
+    it('retries failed deliveries and gives up when told to', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.enqueue([outboxRow('x', at(0)), outboxRow('y', at(0))]);
+        const [x, y] = await tx.claimOutbox(at(0), 10, 'w1', at(1));
+        await tx.markFailed(x?.id ?? -1, 'HTTP 502', at(10));
+        await tx.markSent(y?.id ?? -1, at(0));
+        await tx.markSent(y?.id ?? -1, at(1));
+        expect(await tx.outboxDepth()).toBe(1);
+        expect(await tx.claimOutbox(at(9), 10, 'w1', at(10))).toEqual([]);
+        expect((await tx.nextDeliveryDue())?.toMillis()).toBe(at(10).toMillis());
+        const [retry] = await tx.claimOutbox(at(10), 10, 'w1', at(11));
+        expect(retry).toMatchObject({ key: 'x', attempts: 1 });
+        expect(retry?.notBefore.toMillis()).toBe(at(10).toMillis());
+        await tx.markFailed(retry?.id ?? -1, 'HTTP 403'.padEnd(5000, '!'), null);
+        expect(await tx.outboxDepth()).toBe(0);
+        expect(await tx.nextDeliveryDue()).toBeNull();
+        expect(await tx.claimOutbox(at(100), 10, 'w1', at(101))).toEqual([]);
+        await expect(tx.markSent(4242, at(0))).rejects.toThrow('outbox row 4242 does not exist');
+        await expect(tx.markFailed(4242, 'x', null)).rejects.toThrow('outbox row 4242 does not exist');
+      });
+    });
+
+    it('enqueues thousands of rows in one transaction', async () => {
+      const s = await store();
+      const rows = Array.from({ length: 2500 }, (_, i) => outboxRow(`bulk:${i}`, at(i % 7)));
+      const added = await s.transaction((tx) => tx.enqueue([...rows, ...rows.slice(0, 10)]));
+      expect(added).toBe(2500);
+      await s.transaction(async (tx) => {
+        expect(await tx.outboxDepth()).toBe(2500);
+        const claimed = await tx.claimOutbox(at(0), 3, 'w1', at(1));
+        expect(claimed.map((r) => r.key)).toEqual(['bulk:0', 'bulk:7', 'bulk:14']);
+        expect(claimed[0]?.message).toEqual(msg('bulk:0'));
+      });
+    });
+
+    it('enqueues one key once when two replicas enqueue it at the same time', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      const added = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? s : b).transaction((tx) => tx.enqueue([outboxRow('same', at(0)), outboxRow(`own:${i}`, at(0))]))));
+      expect(added.reduce((x, y) => x + y, 0)).toBe(11);
+      await expect(s.transaction((tx) => tx.outboxDepth())).resolves.toBe(11);
+    });
+
+    it('gives each delivery to exactly one of many concurrent claimers', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      await s.transaction((tx) => tx.enqueue(Array.from({ length: 300 }, (_, i) => outboxRow(`r:${i}`, at(i % 3)))));
+      const claimed: string[] = [];
+      await Promise.all(Array.from({ length: 8 }, (_, w) => (async () => {
+        const handle = w % 2 ? s : b;
+        for (;;) {
+          const rows = await handle.transaction((tx) => tx.claimOutbox(at(5), 9, `w${w}`, at(6)));
+          if (rows.length === 0) return;
+          claimed.push(...rows.map((r) => r.key));
+          await handle.transaction(async (tx) => {
+            for (const r of rows) await tx.markSent(r.id, at(5));
+          });
+        }
+      })()));
+      expect(claimed).toHaveLength(300);
+      expect(new Set(claimed).size).toBe(300);
+    });
+  });
+
+  describe('alert intake', () => {
+    it('observes groups: created without incident, counts firings, points at an incident', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        const first = await tx.observeIntakeGroup('grafana', 'fp', at(0), true);
+        expect(first).toMatchObject({ incidentId: null, incidentState: null, resolvedAt: null, count: 1 });
+        expect(first.firstSeen.toMillis()).toBe(at(0).toMillis());
+        const incident = await tx.insertIncident(newIncident({ state: 'open' }));
+        await tx.setIntakeGroupIncident('grafana', 'fp', incident.id, at(1));
+        const second = await tx.observeIntakeGroup('grafana', 'fp', at(2), true);
+        expect(second).toMatchObject({ incidentId: incident.id, incidentState: 'open', count: 2 });
+        expect(second.firstSeen.toMillis()).toBe(at(1).toMillis());
+        expect(second.lastSeen.toMillis()).toBe(at(2).toMillis());
+        // A resolved notification does not count and keeps last seen.
+        const third = await tx.observeIntakeGroup('grafana', 'fp', at(3), false);
+        expect(third.count).toBe(2);
+        expect(third.lastSeen.toMillis()).toBe(at(2).toMillis());
+        await tx.updateIncident({ ...incident, state: 'resolved', resolvedAt: at(4) });
+        const fourth = await tx.observeIntakeGroup('grafana', 'fp', at(5), true);
+        expect(fourth).toMatchObject({ incidentState: 'resolved' });
+        expect(fourth.resolvedAt?.toMillis()).toBe(at(4).toMillis());
+        const group = await tx.intakeGroupOf(incident.id);
+        expect(group).toMatchObject({ integration: 'grafana', fingerprint: 'fp', count: 3 });
+        expect(await tx.intakeGroupOf(999)).toBeNull();
+        await expect(tx.setIntakeGroupIncident('grafana', 'nope', incident.id, at(1))).rejects.toThrow(/does not exist/);
+      });
+    });
+
+    it('observes alerts and tells what they were before; finds known alerts in bulk; applies repeats', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        expect(await tx.observeIntakeAlert(alert('fp', 'a1', 'firing'), at(0))).toEqual({ previousStatus: null, previousStartsAt: null });
+        expect(await tx.observeIntakeAlert(alert('fp', 'a1', 'firing', 's2'), at(1))).toEqual({ previousStatus: 'firing', previousStartsAt: 's1' });
+        expect(await tx.observeIntakeAlert(alert('fp', 'a2', 'resolved', null), at(1))).toEqual({ previousStatus: null, previousStartsAt: null });
+        expect(await tx.firingIntakeAlerts('grafana', 'fp')).toBe(1);
+        await tx.observeIntakeGroup('grafana', 'fp', at(1), true);
+        const incident = await tx.insertIncident(newIncident());
+        await tx.setIntakeGroupIncident('grafana', 'fp', incident.id, at(1));
+        const known = await tx.knownIntakeAlerts([
+          { integration: 'grafana', fingerprint: 'fp', alertKey: 'a1' },
+          { integration: 'grafana', fingerprint: 'fp', alertKey: 'zz' },
+          { integration: 'grafana', fingerprint: 'other', alertKey: 'a1' },
+          { integration: 'grafana', fingerprint: 'fp', alertKey: 'a2' },
+        ]);
+        expect(known).toEqual([
+          { status: 'firing', startsAt: 's2', incidentId: incident.id },
+          { status: null, startsAt: null, incidentId: incident.id },
+          { status: null, startsAt: null, incidentId: null },
+          { status: 'resolved', startsAt: null, incidentId: incident.id },
+        ]);
+        expect(await tx.knownIntakeAlerts([])).toEqual([]);
+        await tx.recordIntakeRepeats(
+          [
+            { integration: 'grafana', fingerprint: 'fp', alertKey: 'a1', n: 3, startsAt: 's2', labels: { new: 'l' }, annotations: {} },
+            { integration: 'grafana', fingerprint: 'fp', alertKey: 'a2', n: 5, startsAt: null, labels: {}, annotations: {} }, // resolved: untouched
+          ],
+          [{ integration: 'grafana', fingerprint: 'fp', n: 3 }],
+          at(9),
+        );
+        const group = await tx.intakeGroupOf(incident.id);
+        expect(group?.count).toBe(4);
+        expect(group?.lastSeen.toMillis()).toBe(at(9).toMillis());
+        // The repeat set prev_* to the current values: a same-startsAt firing is "no change".
+        expect(await tx.observeIntakeAlert(alert('fp', 'a1', 'firing', 's2'), at(10))).toEqual({ previousStatus: 'firing', previousStartsAt: 's2' });
+        expect(await tx.observeIntakeAlert(alert('fp', 'a2', 'firing', null), at(10))).toEqual({ previousStatus: 'resolved', previousStartsAt: null });
+        expect(await tx.firingIntakeAlerts('grafana', 'fp')).toBe(2);
+      });
+    });
+
+    it('counts incidents by source prefix since an instant', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.insertIncident(newIncident({ source: 'integration:grafana', openedAt: at(0) }));
+        await tx.insertIncident(newIncident({ source: 'integration:am', openedAt: at(5) }));
+        await tx.insertIncident(newIncident({ source: 'chat', openedAt: at(5) }));
+        await tx.insertIncident(newIncident({ source: 'integration:x', openedAt: at(5), team: 'search' }));
+        await tx.insertIncident(newIncident({ source: 'integration%', openedAt: at(5) }));
+        expect(await tx.countIncidentsSince('payments', 'integration:', at(0))).toBe(2);
+        expect(await tx.countIncidentsSince('payments', 'integration:', at(1))).toBe(1);
+        expect(await tx.countIncidentsSince('payments', '', at(0))).toBe(4);
+      });
+    });
+
+    it('keeps at most one active storm per team', async () => {
+      const s = await store();
+      const storm = { team: 'payments', member: 'alice', integration: 'grafana', startedAt: at(0), lastAt: at(0), incidents: 5, version: 1, endedAt: null };
+      const first = await s.transaction(async (tx) => {
+        expect(await tx.activeStorm('payments')).toBeNull();
+        return tx.insertStorm(storm);
+      });
+      await expect(s.transaction((tx) => tx.insertStorm(storm))).rejects.toThrow(/UNIQUE|unique/);
+      await s.transaction(async (tx) => {
+        const active = await tx.activeStorm('payments');
+        expect(active?.id).toBe(first.id);
+        expect(active?.startedAt.toMillis()).toBe(at(0).toMillis());
+        await tx.updateStorm({ ...first, incidents: 6, version: 2, lastAt: at(1), endedAt: at(2) });
+        expect(await tx.activeStorm('payments')).toBeNull();
+        expect(await tx.getStorm(first.id)).toMatchObject({ incidents: 6, version: 2 });
+        expect((await tx.getStorm(first.id))?.endedAt?.toMillis()).toBe(at(2).toMillis());
+        expect(await tx.getStorm(999)).toBeNull();
+        await expect(tx.updateStorm({ ...first, id: 999 })).rejects.toThrow('storm 999 does not exist');
+        const next = await tx.insertStorm({ ...storm, startedAt: at(3) });
+        expect(next.id).toBeGreaterThan(first.id);
+      });
+    });
+
+    it('opens one incident per fingerprint when many replicas see it first at once', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? s : b).transaction(async (tx) => {
+        const group = await tx.observeIntakeGroup('grafana', 'race', at(0), true);
+        if (group.incidentId !== null) return group.incidentId;
+        const incident = await tx.insertIncident(newIncident({ fingerprint: 'race' }));
+        await tx.setIntakeGroupIncident('grafana', 'race', incident.id, at(0));
+        return incident.id;
+      })));
+      expect(new Set(ids).size).toBe(1);
+      await expect(s.transaction((tx) => tx.listIncidents({}))).resolves.toHaveLength(1);
+    });
+  });
+
+  describe('kv', () => {
+    it('stores JSON values per namespace and deletes on undefined', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.kvSet('a', 'k', { v: 1 });
+        await tx.kvSet('b', 'k', 'text');
+        await tx.kvSet('a', 'k', { v: 2 });
+        await tx.kvSet('a', 'nil', null);
+        await tx.kvSet('a', 'list', [1, 'two', { three: 3.5 }]);
+        expect(await tx.kvGet('a', 'k')).toEqual({ v: 2 });
+        expect(await tx.kvGet('b', 'k')).toBe('text');
+        expect(await tx.kvGet('a', 'nil')).toBeNull();
+        expect(await tx.kvGet('a', 'list')).toEqual([1, 'two', { three: 3.5 }]);
+        expect(await tx.kvGet('a', 'missing')).toBeUndefined();
+        await tx.kvSet('a', 'k', undefined);
+        expect(await tx.kvGet('a', 'k')).toBeUndefined();
+        await expect(tx.kvSet('a', 'f', () => 1)).rejects.toThrow(TypeError);
+      });
+    });
+  });
+
+  describe('leader leases', () => {
+    it('gives a lease to one owner until it expires or is released', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      expect(await s.transaction((tx) => tx.tryLease('gw', 'r1', at(0), at(1)))).toBe(true);
+      expect(await b.transaction((tx) => tx.tryLease('gw', 'r2', at(0), at(1)))).toBe(false);
+      expect(await s.transaction((tx) => tx.tryLease('gw', 'r1', at(0.5), at(1.5)))).toBe(true); // renewal
+      expect(await b.transaction((tx) => tx.tryLease('gw', 'r2', at(1.5), at(2)))).toBe(false); // not expired yet at its end
+      expect(await b.transaction((tx) => tx.tryLease('other', 'r2', at(0), at(1)))).toBe(true);
+      expect(await b.transaction((tx) => tx.tryLease('gw', 'r2', at(1.5).plus({ milliseconds: 1 }), at(3)))).toBe(true);
+      expect(await s.transaction((tx) => tx.tryLease('gw', 'r1', at(2), at(3)))).toBe(false);
+      expect(await s.transaction((tx) => tx.releaseLease('gw', 'r1'))).toBe(false);
+      expect(await b.transaction((tx) => tx.releaseLease('gw', 'r2'))).toBe(true);
+      expect(await s.transaction((tx) => tx.tryLease('gw', 'r1', at(2), at(3)))).toBe(true);
+      await expect(s.transaction((tx) => tx.tryLease('gw', 'r1', at(2), at(2)))).rejects.toThrow(RangeError);
+    });
+
+    it('gives a free lease to exactly one of many concurrent takers', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      const got = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? s : b).transaction((tx) => tx.tryLease('gw', `r${i}`, at(0), at(1)))));
+      expect(got.filter(Boolean)).toHaveLength(1);
+    });
+  });
+}

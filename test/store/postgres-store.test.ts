@@ -1,0 +1,91 @@
+/** PostgreSQL-only behaviour of the PostgreSQL store; what every store does is in contract.ts. */
+import { Client } from 'pg';
+import { PG_MIGRATIONS } from '../../src/store/postgres/migrations';
+import { isPostgresUrl, openPostgresStore, redactUrl, type PostgresStore } from '../../src/store/postgres/postgres-store';
+import type { Migration } from '../../src/store/sqlite/migrations';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations';
+import { createSchema, describePg, type TestSchema } from './pg-test';
+
+describe('PostgreSQL URLs', () => {
+  it('recognises postgres URLs and hides passwords', () => {
+    expect(isPostgresUrl('postgres://u@h/db')).toBe(true);
+    expect(isPostgresUrl('postgresql://u@h/db')).toBe(true);
+    expect(isPostgresUrl('./data/onehand.db')).toBe(false);
+    expect(isPostgresUrl(undefined)).toBe(false);
+    expect(redactUrl('postgres://onehand:s3cret@db:5432/onehand?sslmode=require')).toBe('postgres://onehand:***@db:5432/onehand?sslmode=require');
+    expect(redactUrl('postgres://onehand@db/onehand')).toBe('postgres://onehand@db/onehand');
+  });
+
+  it('keeps the schema versions of both stores in step', () => {
+    expect(PG_MIGRATIONS.map((m) => [m.version, m.name])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));
+  });
+
+  it('names the server but not the password when it cannot connect', async () => {
+    const err = await openPostgresStore('postgres://onehand:s3cret@127.0.0.1:1/none').then(() => null, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/^cannot connect to PostgreSQL at postgres:\/\/onehand:\*\*\*@127\.0\.0\.1:1\/none/);
+    expect(err?.message).not.toContain('s3cret');
+  });
+});
+
+describePg('PostgreSQL migrations', () => {
+  let schema: TestSchema;
+  const open: PostgresStore[] = [];
+
+  beforeEach(async () => {
+    schema = await createSchema();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+    await schema.drop();
+  });
+
+  async function query<T>(sql: string): Promise<T[]> {
+    const c = new Client({ connectionString: schema.url });
+    await c.connect();
+    try {
+      return (await c.query(sql)).rows as T[];
+    } finally {
+      await c.end();
+    }
+  }
+
+  async function store(migrations?: readonly Migration[]): Promise<PostgresStore> {
+    const s = await openPostgresStore(schema.url, migrations ? { migrations } : {});
+    open.push(s);
+    return s;
+  }
+
+  it('applies each migration once when several replicas migrate at the same time', async () => {
+    const replicas = await Promise.all(Array.from({ length: 6 }, () => store()));
+    await Promise.all(replicas.map((r) => r.migrate()));
+    const versions = await query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(versions.map((v) => v.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+    await expect((replicas[0] as PostgresStore).transaction((tx) => tx.outboxDepth())).resolves.toBe(0);
+  });
+
+  it('refuses a schema migrated by a newer Onehand', async () => {
+    const s = await store();
+    await s.migrate();
+    await query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from the future', 0)");
+    const max = Math.max(...PG_MIGRATIONS.map((m) => m.version));
+    await expect(s.migrate()).rejects.toThrow(`database schema version 999 is newer than this Onehand (max ${max}); upgrade Onehand`);
+  });
+
+  it('applies each migration in its own transaction', async () => {
+    const s = await store([
+      ...PG_MIGRATIONS,
+      { version: 100, name: 'good', sql: 'CREATE TABLE extra_a (x INTEGER);' },
+      { version: 101, name: 'bad', sql: 'CREATE TABLE extra_b (x INTEGER); SELECT * FROM no_such_table;' },
+    ]);
+    await expect(s.migrate()).rejects.toThrow(/migration 101 \(bad\) failed/);
+    const tables = await query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema.name}' AND table_name LIKE 'extra%'`);
+    expect(tables.map((t) => t.table_name)).toEqual(['extra_a']);
+  });
+
+  it('keeps its tables in the schema of the search_path', async () => {
+    const s = await store();
+    await s.migrate();
+    const tables = await query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM information_schema.tables WHERE table_schema = '${schema.name}'`);
+    expect(tables[0]?.n).toBeGreaterThanOrEqual(10);
+  });
+});
