@@ -7,15 +7,13 @@
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
 import { memberName } from '../core/messages/incident-views';
-import { message } from '../core/messages/message';
 import type { World } from '../core/model';
-import { mention, rt } from '../core/text/rich-text';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { OutboxRow, Store } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { Metrics } from './metrics';
-import { planDeliveries } from './notifications';
+import { channelFallback, planDeliveries } from './notifications';
 import { TOKENS, type Settings } from './tokens';
 
 const BASE_BACKOFF_MS = 5_000;
@@ -90,7 +88,10 @@ export class DeliveryWorker {
     }
   }
 
-  /** undeliverable: give the row up; a direct message about an incident falls back to the channel. */
+  /**
+   * undeliverable: give the row up and record it; a page (or huddle call) to a member falls back to
+   * the team channel on the same platform, mentioning only that member.
+   */
   private async undeliverable(row: OutboxRow, reason: string, now: DateTime): Promise<void> {
     this.log.warn('delivery undeliverable', { adapter: row.adapter, key: row.key, reason });
     await this.store.transaction(async (tx) => {
@@ -99,16 +100,9 @@ export class DeliveryWorker {
       const incident = await tx.getIncident(row.incidentId);
       if (!incident) return;
       const member = row.recipient.id;
-      await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'delivery-fallback', actor: null, data: { member, reason, adapter: row.adapter } });
-      // The page's headline already starts with the member's mention: keep one.
-      const [first, ...rest] = row.message.headline;
-      const headline = typeof first === 'object' && first.t === 'mention' && first.member === member ? rest : row.message.headline;
-      const fallback = message(row.message.kind, rt`${mention(member, memberName(this.world, member))} (could not reach you directly)${headline}`, {
-        lines: row.message.lines, incident: row.message.incident, actions: [], mentions: [member],
-      });
-      const planned = planDeliveries(this.adapters, [{ key: `fallback:${row.key}`, recipient: { kind: 'channel', team: incident.team }, message: fallback, incidentId: incident.id }], now)
-        .filter((r) => r.adapter === row.adapter);
-      await tx.enqueue(planned);
+      const fallback = channelFallback({ ...row, incidentId: incident.id }, member, memberName(this.world, member), incident.team);
+      await tx.appendTimeline({ incidentId: incident.id, at: now, kind: fallback ? 'delivery-fallback' : 'delivery-failed', actor: null, data: { member, reason, adapter: row.adapter } });
+      if (fallback) await tx.enqueue(planDeliveries(this.adapters, [fallback], now).filter((r) => r.adapter === row.adapter));
     });
   }
 }

@@ -8,7 +8,7 @@
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
 import type { Principal, TimelineEvent } from '../core/incident/types';
-import type { Team } from '../core/model';
+import type { Team, World } from '../core/model';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { NotifyDecision } from '../ports/plugin';
@@ -16,7 +16,7 @@ import type { Store, StoreTx } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { Metrics } from './metrics';
 import type { UseCaseContext } from './context';
-import { planDeliveries, type Notification } from './notifications';
+import { channelFallback, planDeliveries, type Notification } from './notifications';
 import { PluginHost } from './plugin-host';
 import { TOKENS } from './tokens';
 
@@ -28,6 +28,7 @@ export class Engine {
     @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
     @inject(PluginHost) private readonly plugins: PluginHost,
     @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.World) private readonly world: World,
     @inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
@@ -125,19 +126,13 @@ export class Engine {
     const member = n.recipient.kind === 'member' ? n.recipient.id : '';
     const running = this.adapters.all().map((a) => a.name).join(', ') || 'none';
     const reason = `no running chat platform can reach ${member} (platforms: ${running}); link them in the config (members[].${this.adapters.all()[0]?.name ?? 'discord'})`;
-    this.log.warn('member unreachable; posting to the team channel instead', { member, key: n.key });
+    this.log.warn('member unreachable', { member, key: n.key });
     if (n.incidentId === null) return [];
     const incident = await tx.getIncident(n.incidentId);
     if (!incident) return [];
-    await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'delivery-fallback', actor: null, data: { member, reason } });
-    const fallback: Notification = {
-      ...n,
-      key: `fallback:${n.key}`,
-      recipient: { kind: 'channel', team: incident.team },
-      message: { ...n.message, headline: [...n.message.headline, ' (could not reach them directly)'], actions: [], mentions: n.message.mentions.filter((m) => m === member) },
-      role: 'channel',
-    };
-    return planDeliveries(this.adapters, [fallback], now);
+    const fallback = channelFallback({ ...n, incidentId: incident.id }, member, this.world.members.get(member)?.name ?? member, incident.team);
+    await tx.appendTimeline({ incidentId: incident.id, at: now, kind: fallback ? 'delivery-fallback' : 'delivery-failed', actor: null, data: { member, reason } });
+    return fallback ? planDeliveries(this.adapters, [fallback], now) : [];
   }
 
   private async record(tx: StoreTx, now: DateTime, n: Notification, kind: string, d: NotifyDecision & { plugin?: string }): Promise<void> {

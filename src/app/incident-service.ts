@@ -83,7 +83,7 @@ export class IncidentService {
     let updated: Incident = { ...incident, state: 'acknowledged', acknowledgedAt: ctx.now, updatedAt: ctx.now, assignee: acker };
     await ctx.tx.updateIncident(updated);
     await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));
-    await this.event(ctx, updated, 'acknowledged', { after: formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds')) });
+    await this.event(ctx, updated, 'acknowledged', { after: formatDuration(ctx.now.diff(await this.openSince(ctx.tx, incident)).as('milliseconds')) });
     if (acker !== incident.assignee) await this.event(ctx, updated, 'reassigned', { member: acker, from: incident.assignee });
     updated = (await ctx.tx.getIncident(incident.id)) ?? updated;
     const headline = rt`${incidentHeadline(updated)} acknowledged by ${principalName(this.world, ctx.caller)}`;
@@ -98,7 +98,7 @@ export class IncidentService {
     const updated: Incident = { ...incident, state: 'resolved', resolvedAt: ctx.now, updatedAt: ctx.now };
     await ctx.tx.updateIncident(updated);
     await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));
-    await this.event(ctx, updated, 'resolved', { note: note ?? null, after: formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds')) });
+    await this.event(ctx, updated, 'resolved', { note: note ?? null, after: formatDuration(ctx.now.diff(await this.openSince(ctx.tx, incident)).as('milliseconds')) });
     const by = principalName(this.world, ctx.caller);
     const headline = note ? rt`${incidentHeadline(updated)} resolved by ${by}: ${note}` : rt`${incidentHeadline(updated)} resolved by ${by}`;
     await this.tellInvolved(ctx, updated, headline);
@@ -140,7 +140,9 @@ export class IncidentService {
   async reply(ctx: UseCaseContext, incident: Incident, text: string): Promise<Message> {
     if (samePrincipal(ctx.caller, incident.reporter)) throw new Refusal(`You reported #${incident.id}; use "incident note ${incident.id} TEXT" to add to it.`);
     await this.event(ctx, incident, 'reply', { text });
-    await this.tellReporter(ctx, incident, rt`About your incident ${incidentHeadline(incident)}, ${principalName(this.world, ctx.caller)} writes: ${text}`);
+    // Always to the reporter, also when they were paged for it themselves (tellReporter would skip them).
+    await this.notify(ctx, incident, recipientOf(incident.reporter), 'notice',
+      rt`About your incident ${incidentHeadline(incident)}, ${principalName(this.world, ctx.caller)} writes: ${text}`, [], 'reporter');
     return message('reply', rt`Sent to ${principalName(this.world, incident.reporter)} and noted on #${incident.id}.`);
   }
 
@@ -152,7 +154,7 @@ export class IncidentService {
     if (!person) throw new Refusal(`${memberName(this.world, incident.assignee)} has no mentor in the config; escalate to the lead instead ("incident escalate ${incident.id} lead").`);
     if (person === incident.assignee) throw new Refusal(`The ${target} of #${incident.id} is its assignee; escalate to the ${target === 'mentor' ? 'lead' : 'mentor'} instead.`);
     const involved = await this.involvedMembers(ctx.tx, incident);
-    if (involved.has(person) && person !== incident.assignee) {
+    if (involved.has(person)) {
       throw new Refusal(`${memberName(this.world, person)} (the ${target}) has already been paged for #${incident.id}.`);
     }
     const level = Math.max(incident.escalationLevel, levelOf(incident.policy, target));
@@ -220,18 +222,19 @@ export class IncidentService {
     const plan = escalationPlan(incident.policy);
     let from = payload.index;
     let current = incident;
+    const since = await this.openSince(ctx.tx, incident);
     for (;;) {
       const decision = decideStep(this.world, current, from);
       for (const skip of decision.skipped) await this.event(ctx, current, 'escalation-skipped', { step: skip.step, reason: skip.reason });
       if (decision.index === null || decision.step === null || decision.person === null) return;
-      const waited = formatDuration(ctx.now.diff(incident.openedAt).as('milliseconds'));
+      const waited = formatDuration(ctx.now.diff(since).as('milliseconds'));
       const step = decision.step;
       const headline = step === 'oncall'
         ? rt`Reminder: ${incidentHeadline(current)} is still not acknowledged (${waited})`
         : rt`Escalated to you as ${step}: ${incidentHeadline(current)} has not been acknowledged by ${memberName(this.world, incident.assignee)} for ${waited}`;
       const page = await this.pageNotification(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, headline);
       const verdict = await ctx.decide(page);
-      if (verdict.action === 'skip' && step !== 'oncall') {
+      if ((verdict.action === 'skip' || verdict.action === 'drop') && step !== 'oncall') {
         // A plugin says this person should not be woken (e.g. quiet hours): the next step fires now.
         await this.event(ctx, current, 'escalation-skipped', { step, member: decision.person, reason: verdict.reason });
         from = decision.index + 1;
@@ -244,13 +247,19 @@ export class IncidentService {
       }
       await this.sendPage(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, page);
       // A page that waits (quiet hours) starts its ack timeout when it is delivered.
-      const next = verdict.action === 'defer' && verdict.until > ctx.now ? verdict.until : ctx.now;
-      if (decision.index + 1 < plan.length) await this.scheduleEscalation(ctx.tx, current, payload.round, decision.index + 1, next);
+      if (decision.index + 1 < plan.length) await this.scheduleEscalation(ctx.tx, current, payload.round, decision.index + 1, deliveredAt(verdict, ctx.now));
       return;
     }
   }
 
   // ---- helpers -------------------------------------------------------------------------------
+
+  /** openSince: when the incident last became open: its report, or its latest reopening. */
+  private async openSince(tx: StoreTx, incident: Incident): Promise<DateTime> {
+    const timeline = await tx.timeline(incident.id);
+    const last = [...timeline].reverse().find((e) => e.kind === 'reopened');
+    return last?.at ?? incident.openedAt;
+  }
 
   private async scheduleEscalation(tx: StoreTx, incident: Incident, round: number, index: number, from: DateTime): Promise<void> {
     if (index >= escalationPlan(incident.policy).length) return;

@@ -5,7 +5,9 @@
  */
 import type { DateTime } from 'luxon';
 import type { Principal } from '../core/incident/types';
-import type { Message } from '../core/messages/message';
+import { message, type Message } from '../core/messages/message';
+import type { MemberId, TeamId } from '../core/model';
+import { mention, rt } from '../core/text/rich-text';
 import type { NotificationRole } from '../ports/plugin';
 import type { NewOutboxRow, Recipient } from '../ports/store';
 import type { AdapterRegistry } from './adapters';
@@ -53,4 +55,28 @@ export function planDeliveries(adapters: AdapterRegistry, notifications: readonl
       notBefore: now,
     })),
   );
+}
+
+/** URGENT_KINDS: messages that need the person now, so they fall back to the channel when a DM fails. */
+const URGENT_KINDS: ReadonlySet<Message['kind']> = new Set(['page', 'huddle']);
+
+/**
+ * channelFallback: what the team channel gets when a page (or huddle call) cannot reach `member`
+ * directly: the same message, prefixed with a mention of that member alone, without buttons others
+ * could misuse. Null for messages that are not urgent: those are only recorded as undelivered.
+ */
+export function channelFallback(n: Notification & { readonly incidentId: number }, member: MemberId, memberName: string, team: TeamId): Notification | null {
+  if (!URGENT_KINDS.has(n.message.kind)) return null;
+  // A page's headline already starts with the member's mention: keep one.
+  const [first, ...rest] = n.message.headline;
+  const headline = typeof first === 'object' && first.t === 'mention' && first.member === member ? rest : n.message.headline;
+  return {
+    key: `fallback:${n.key}`,
+    recipient: { kind: 'channel', team },
+    message: message(n.message.kind, rt`${mention(member, memberName)} (could not reach you directly)${headline}`, {
+      lines: n.message.lines, incident: n.message.incident, actions: [], mentions: [member],
+    }),
+    incidentId: n.incidentId,
+    role: 'channel',
+  };
 }

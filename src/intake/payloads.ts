@@ -125,7 +125,9 @@ function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
     ? hashOf(integration.fingerprintLabels.map((l) => [l, p.labels[l] ?? null]))
     : alertKey;
   const title = (p.title.trim() || 'alert').slice(0, MAX_TITLE);
-  const mapped = integration.severity.map[p.labels[integration.severity.label] ?? ''];
+  // Own keys only: a label value such as "constructor" must not find Object.prototype's members.
+  const label = p.labels[integration.severity.label];
+  const mapped = label !== undefined && Object.hasOwn(integration.severity.map, label) ? integration.severity.map[label] : undefined;
   return {
     fingerprint,
     alertKey,

@@ -39,6 +39,13 @@ describe('one hand by default: who is told, for every command', () => {
     expect(await told('zed', 'incident note 1 it started after the 10:00 deploy')).toEqual(['dave']);
   });
 
+  it('reply reaches a reporter who is a member and was paged for it too (the mentor reporting)', async () => {
+    await told('alice', 'incident report sev3 alice saw it');
+    await h.advance('10m'); // alice is dave's mentor: the escalation pages her
+    expect(await told('dave', 'incident reply 1 on it, give me ten minutes')).toEqual(['alice']);
+    expect(h.messagesFor('alice').pop()?.text).toContain('Dave writes: on it, give me ten minutes');
+  });
+
   it('reply reaches the reporter only', async () => {
     await told('zed', 'incident report sev3 x');
     expect(await told('dave', 'incident reply 1 rolling back now')).toEqual(['zed']);

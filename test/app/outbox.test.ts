@@ -44,9 +44,17 @@ describe('the outbox: a page is never lost', () => {
   it('a page to a member no platform can reach goes to the team channel instead of vanishing', async () => {
     h.adapter.unlinked.add('dave');
     await h.run('zed', 'incident report sev2 nobody linked dave');
-    const fallback = h.expectMessage('#payments', /New incident #1 .* \(could not reach them directly\)/);
+    const fallback = h.expectMessage('#payments', /^@Dave \(could not reach you directly\) New incident #1/);
     expect(fallback.message.mentions).toEqual(['dave']);
     expect(await h.run('carol', 'incident show 1')).toMatch(/could not reach Dave directly \(no running chat platform can reach dave/);
+  });
+
+  it('only urgent messages fall back to the channel: a reporter update to a closed DM is recorded, not posted', async () => {
+    await h.run('alice', 'incident report sev3 alice reports');
+    h.adapter.failNext(1, 'undeliverable', 'alice');
+    await h.run('dave', 'incident ack 1');
+    expect(h.messagesFor('#payments').map((m) => m.text.split('\n')[0])).toEqual(['New incident #1 [sev3] alice reports', '#1 [sev3] alice reports acknowledged by Dave']);
+    expect(await h.run('carol', 'incident show 1')).toContain('delivery to Alice failed: simulated: direct messages closed');
   });
 
   it('delivers each notification once even when the same work is enqueued twice', async () => {

@@ -24,6 +24,14 @@ describe('alert intake: Alertmanager', () => {
     expect(incident?.reporter).toEqual({ kind: 'guest', adapter: 'integration', address: 'prom', name: 'Alertmanager (prom)' });
   });
 
+  it('a severity label that names an Object member ("constructor") falls back to the default, and the page goes out', async () => {
+    const reply = await t.alertmanager(amPayload([amAlert({ alertname: 'Weird', instance: 'x', severity: 'constructor' })]));
+    expect(reply.status).toBe(202);
+    expect((await t.read((tx) => tx.getIncident(1)))?.severity).toBe('sev3');
+    t.h.expectMessage('dave', /New incident #1 \[sev3\] Weird on x/);
+    expect(await t.read((tx) => tx.outboxDepth())).toBe(0);
+  });
+
   it('repeats fold into the open incident: count and last seen grow, nobody is paged again', async () => {
     await t.alertmanager(fixture('alertmanager-0.25-real-firing.json'));
     t.h.expectMessage('dave', /#1/); t.h.expectMessage('dave', /#2/); t.h.expectMessage('dave', /#3/);
