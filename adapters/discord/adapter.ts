@@ -19,6 +19,7 @@ import type { Logger } from '../../src/ports/logger';
 import type { Recipient } from '../../src/ports/store';
 import { truncate } from './escape';
 import { parseCustomId, renderDiscord, type DiscordMessageBody } from './render';
+import { editKey, editsEarlier, remembers } from '../shared/edits';
 import { buildSlashCommands, focusedOption, toCommandText, type CommandData } from './slash-commands';
 
 export const DISCORD = 'discord';
@@ -262,15 +263,14 @@ export class DiscordAdapter implements ChatAdapter {
     try {
       const channelId = await this.channelFor(recipient);
       if (channelId === null) return { status: 'undeliverable', reason: `no Discord ${recipient.kind === 'channel' ? 'channel' : 'user'} is configured for ${describe(recipient)}` };
-      // Versions of one message (an updateKey, e.g. a storm summary) and incident records/updates
-      // edit the message posted before; pages always post, so they notify.
-      const key = msg.updateKey !== undefined ? `upd:${msg.updateKey}:${recipientKey(recipient)}` : incidentId !== null ? `msg:${incidentId}:${recipientKey(recipient)}` : null;
-      if (key && (msg.updateKey !== undefined || msg.kind === 'incident-record' || msg.kind === 'incident-update')) {
+      // Edit rather than post again where the shared rule says so (adapters/shared/edits.ts).
+      const key = editKey(recipient, msg, incidentId);
+      if (key && editsEarlier(msg)) {
         const existing = await this.stored(key);
         if (existing && (await this.edit(existing, body))) return { status: 'delivered' };
       }
       const posted = (await this.rest.post(Routes.channelMessages(channelId), { body })) as { id: string };
-      if (key && (msg.updateKey !== undefined || remembers(recipient, msg))) await this.kv().set(key, { channelId, messageId: posted.id });
+      if (key && remembers(recipient, msg)) await this.kv().set(key, { channelId, messageId: posted.id });
       return { status: 'delivered' };
     } catch (err) {
       if (err instanceof DiscordAPIError && UNDELIVERABLE_CODES.has(err.code)) {
@@ -443,18 +443,6 @@ export class DiscordAdapter implements ChatAdapter {
     if (member) return { kind: 'member', id: member };
     return { kind: 'guest', adapter: DISCORD, address: user.id, name: user.global_name || user.username || user.id };
   }
-}
-
-/** remembers: which posted messages later incident changes edit (the channel keeps one record). */
-function remembers(recipient: Recipient, msg: Message): boolean {
-  if (recipient.kind === 'channel') return msg.kind === 'incident-record';
-  return msg.kind === 'page' || msg.kind === 'incident-update' || msg.kind === 'incident-record';
-}
-
-function recipientKey(r: Recipient): string {
-  if (r.kind === 'member') return `m:${r.id}`;
-  if (r.kind === 'guest') return `g:${r.address}`;
-  return `c:${r.team}`;
 }
 
 function describe(r: Recipient): string {

@@ -30,6 +30,7 @@ import type { AdapterContext, ChatAdapter, Delivery, DeliveryOutcome } from '../
 import type { Logger } from '../../src/ports/logger';
 import type { Recipient } from '../../src/ports/store';
 import { CARD_CONTENT_TYPE, helpCard, noticeCard, renderMessage, type AdaptiveCard, type TeamsRendering } from './cards';
+import { editKey, editsEarlier, remembers } from '../shared/edits';
 import { commandText } from './escape';
 
 export const TEAMS = 'teams';
@@ -269,16 +270,15 @@ export class TeamsAdapter implements ChatAdapter {
     const { recipient, message, incidentId } = delivery;
     const refresh = message.incident ? await this.refreshIdsFor(recipient) : [];
     const activity = toActivity(this.render(message, refresh));
-    // Versions of one message (an updateKey, e.g. a storm summary) and incident records/updates
-    // update the card posted before; pages always post, so they notify.
-    const postKey = message.updateKey !== undefined ? `upd:${message.updateKey}:${recipientKey(recipient)}` : incidentId !== null ? `post:${incidentId}:${recipientKey(recipient)}` : null;
+    // Update rather than post again where the shared rule says so (adapters/shared/edits.ts).
+    const postKey = editKey(recipient, message, incidentId);
     try {
-      if (postKey && (message.updateKey !== undefined || message.kind === 'incident-record' || message.kind === 'incident-update')) {
+      if (postKey && editsEarlier(message)) {
         const previous = (await this.requireContext().kv.get(postKey)) as PostedCard | null | undefined;
         if (previous && (await this.update(previous, activity))) return this.delivered();
       }
       const posted = await this.post(recipient, activity);
-      if (postKey && posted) await this.requireContext().kv.set(postKey, posted);
+      if (postKey && posted && remembers(recipient, message)) await this.requireContext().kv.set(postKey, posted);
       return this.delivered();
     } catch (err) {
       if (err instanceof DeliveryRefused) return { status: 'undeliverable', reason: err.message };
@@ -461,12 +461,6 @@ export function toActivity(r: TeamsRendering): Partial<Activity> {
     summary: r.summary,
     attachments: [{ contentType: CARD_CONTENT_TYPE, content: r.card }],
   };
-}
-
-function recipientKey(r: Recipient): string {
-  if (r.kind === 'member') return `m:${r.id}`;
-  if (r.kind === 'guest') return `g:${r.address}`;
-  return `c:${r.team}`;
 }
 
 /** A channel thread's conversation id is "<channel>;messageid=<root>"; the channel is the part before. */

@@ -9,7 +9,7 @@ import { message, type Message } from '../core/messages/message';
 import type { MemberId, TeamId } from '../core/model';
 import { mention, rt } from '../core/text/rich-text';
 import type { NotificationRole } from '../ports/plugin';
-import type { NewOutboxRow, Recipient } from '../ports/store';
+import { recipientKey, type NewOutboxRow, type Recipient } from '../ports/store';
 import type { AdapterRegistry } from './adapters';
 
 export interface Notification {
@@ -23,16 +23,7 @@ export interface Notification {
   readonly severity?: string;
 }
 
-export function recipientKey(r: Recipient): string {
-  switch (r.kind) {
-    case 'member':
-      return `m:${r.id}`;
-    case 'guest':
-      return `g:${r.adapter}:${r.address}`;
-    case 'channel':
-      return `c:${r.team}`;
-  }
-}
+export { recipientKey };
 
 export function recipientOf(p: Principal): Recipient {
   return p.kind === 'member' ? { kind: 'member', id: p.id } : { kind: 'guest', adapter: p.adapter, address: p.address, name: p.name };

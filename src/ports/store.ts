@@ -51,6 +51,18 @@ export type Recipient =
   | { readonly kind: 'guest'; readonly adapter: string; readonly address: string; readonly name: string }
   | { readonly kind: 'channel'; readonly team: TeamId };
 
+/** recipientKey: a stable short key for a recipient, used in delivery keys and adapters' stores. */
+export function recipientKey(r: Recipient): string {
+  switch (r.kind) {
+    case 'member':
+      return `m:${r.id}`;
+    case 'guest':
+      return `g:${r.adapter}:${r.address}`;
+    case 'channel':
+      return `c:${r.team}`;
+  }
+}
+
 export interface NewOutboxRow {
   /** Unique per delivery: enqueueing an existing key is a no-op (dedup). */
   readonly key: string;
