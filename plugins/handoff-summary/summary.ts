@@ -9,6 +9,7 @@ import { describeEvent, memberName } from '../../src/core/messages/incident-view
 import type { MemberId, Team, World } from '../../src/core/model';
 import type { Shift } from '../../src/core/rotation/types';
 import { rt, type RichText } from '../../src/core/text/rich-text';
+import { median } from '../../src/core/insights/figures';
 import { formatDuration } from '../../src/core/time/duration';
 import type { IncidentHistory } from '../../src/ports/plugin';
 
@@ -29,13 +30,6 @@ export interface SummaryInput {
   readonly notes: readonly HandoffNote[];
   readonly next: readonly Shift[];
   readonly draft: boolean;
-}
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function buildHandoffSummary(input: SummaryInput): Message {

@@ -3,7 +3,7 @@
  * Built by `buildApp` in container.ts; started and stopped by the CLI and the test harness.
  */
 import { inject, injectable } from 'inversify';
-import type { Principal } from '../core/incident/types';
+import { SYSTEM } from '../core/incident/types';
 import type { World } from '../core/model';
 import type { InboundCommand } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
@@ -21,8 +21,7 @@ import { Scheduler } from './scheduler';
 import { SHIFT_TIMER, ShiftWatch } from './shift-watch';
 import { TOKENS } from './tokens';
 
-/** SYSTEM is the actor of what Onehand does by itself (escalation steps, deliveries). */
-export const SYSTEM: Principal = { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' };
+export { SYSTEM };
 
 @injectable()
 export class OnehandApp {

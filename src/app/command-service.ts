@@ -108,7 +108,7 @@ export class CommandService {
   }
 
   private async onIncident(spec: CommandSpec, cmd: ParsedCommand, caller: Principal, id: number): Promise<Message> {
-    const found = await this.engine.run(caller, this.defaultTeam(), async (ctx) => ctx.tx.getIncident(id));
+    const found = await this.engine.read((tx) => tx.getIncident(id));
     const team = found ? this.world.teams.get(found.team) : undefined;
     if (!found || !team) return refusal(`There is no incident #${id}. "incident list" shows the open ones.`);
     return this.engine.run(caller, team, async (ctx) => {
@@ -180,7 +180,7 @@ export class CommandService {
    * them (Teams refreshes cards per viewer with this). Null when there is no such incident.
    */
   async incidentFor(id: number, viewer: Principal): Promise<Message | null> {
-    const found = await this.engine.run(viewer, this.defaultTeam(), (ctx) => ctx.tx.getIncident(id));
+    const found = await this.engine.read((tx) => tx.getIncident(id));
     const team = found ? this.world.teams.get(found.team) : undefined;
     if (!found || !team) return null;
     return this.engine.run(viewer, team, async (ctx) => {
@@ -193,7 +193,7 @@ export class CommandService {
 
   /** openIncidents: unresolved incidents, newest first, for pickers such as autocomplete. */
   async openIncidents(team?: string): Promise<Array<{ id: number; team: string; title: string; severity: string; state: string }>> {
-    const list = await this.engine.run(SYSTEM_VIEWER, this.defaultTeam(), (ctx) => ctx.tx.listIncidents({ team, states: ['open', 'acknowledged'], limit: 25 }));
+    const list = await this.engine.read((tx) => tx.listIncidents({ team, states: ['open', 'acknowledged'], limit: 25 }));
     return list.map((i) => ({ id: i.id, team: i.team, title: i.title, severity: i.severity, state: i.state }));
   }
 
@@ -203,7 +203,6 @@ export class CommandService {
   }
 }
 
-const SYSTEM_VIEWER: Principal = { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' };
 
 function refusal(text: string): Message {
   const [first, ...rest] = text.split('\n');

@@ -38,6 +38,11 @@ export class Engine {
     return this.store.transaction(async (tx) => this.within(tx, caller, team, now, fn));
   }
 
+  /** read runs a plain read in its own transaction: no plugins, no notifications. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.store.transaction(fn);
+  }
+
   /** within runs `fn` inside an existing transaction (timer handlers). */
   async within<T>(tx: StoreTx, caller: Principal, team: Team, now: DateTime, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
     const outgoing: Notification[] = [];
@@ -73,10 +78,12 @@ export class Engine {
     const result = await fn(ctx);
 
     // Plugins see every timeline event of the use case (they may add notifications).
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i] as TimelineEvent;
-      const incident = await tx.getIncident(event.incidentId);
-      if (incident) await this.plugins.onIncidentEvent(event, incident, call);
+    if (this.plugins.watchesIncidentEvents) {
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i] as TimelineEvent;
+        const incident = await tx.getIncident(event.incidentId);
+        if (incident) await this.plugins.onIncidentEvent(event, incident, call);
+      }
     }
 
     const deliverNow: Notification[] = [];

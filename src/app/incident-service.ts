@@ -179,12 +179,13 @@ export class IncidentService {
     const called = everyone.filter((m) => !(ctx.caller.kind === 'member' && ctx.caller.id === m));
     const ev = await this.event(ctx, incident, 'huddle', { reason, members: called });
     const by = principalName(this.world, ctx.caller);
+    const timeline = await ctx.tx.timeline(incident.id);
     for (const member of called) {
       ctx.tell({
         key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'member', id: member })}`,
         recipient: { kind: 'member', id: member },
         message: {
-          ...incidentMessage('huddle', this.world, incident, await ctx.tx.timeline(incident.id),
+          ...incidentMessage('huddle', this.world, incident, timeline,
             rt`Huddle on ${incidentHeadline(incident)}: ${mention(member, memberName(this.world, member))}, ${by} asks the whole team to join. Reason: ${reason}`),
           mentions: [member],
         },

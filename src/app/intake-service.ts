@@ -23,7 +23,7 @@
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
 import type { IntegrationConfig } from '../config/types';
-import type { Incident, Principal } from '../core/incident/types';
+import { SYSTEM, type Incident, type Principal } from '../core/incident/types';
 import { incidentHeadline, memberName } from '../core/messages/incident-views';
 import { message } from '../core/messages/message';
 import type { Team, World } from '../core/model';
@@ -252,7 +252,7 @@ export class IntakeService {
   /** open: a new incident for the alert's group; storm-aware. Returns its id. */
   private async open(ctx: UseCaseContext, integration: IntegrationConfig, alert: NormalizedAlert): Promise<number> {
     const { tx, now, team } = ctx;
-    let storm = await this.currentStorm(ctx, integration);
+    const storm = await this.currentStorm(ctx, integration);
     let starting = false;
     if (!storm) {
       const recent = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, now.minus({ milliseconds: integration.storm.windowMs }));
@@ -272,7 +272,7 @@ export class IntakeService {
     if (starting) await this.startStorm(ctx, integration, incident);
     else if (storm) {
       await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'storm', actor: null, data: { storm: storm.id } });
-      storm = await this.growStorm(ctx, integration, storm, incident);
+      await this.growStorm(ctx, integration, storm, incident);
     }
     return incident.id;
   }
@@ -381,7 +381,7 @@ export class IntakeService {
     if (!team) return;
     const window = this.windowOf(storm, integration);
     if (storm.lastAt.plus({ milliseconds: window }) > now) return; // grew since; a later timer is pending
-    const actor: Principal = integration ? integrationPrincipal(integration) : { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' };
+    const actor: Principal = integration ? integrationPrincipal(integration) : SYSTEM;
     await this.engine.within(tx, actor, team, now, (ctx) => this.endStorm(ctx, storm));
   }
 

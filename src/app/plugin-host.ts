@@ -42,6 +42,11 @@ export class PluginHost {
     for (const p of plugins) this.health.set(p.name, { failures: 0, lastError: null, lastFailureAt: null });
   }
 
+  /** watchesIncidentEvents: whether any plugin has onIncidentEvent (else the Engine skips the work). */
+  get watchesIncidentEvents(): boolean {
+    return this.plugins.some((p) => p.hooks.onIncidentEvent !== undefined);
+  }
+
   get names(): string[] {
     return this.plugins.map((p) => p.name);
   }

@@ -8,6 +8,7 @@
  */
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
+import { SYSTEM } from '../core/incident/types';
 import type { Team, World } from '../core/model';
 import { nextHandoffAfter, onCallAt } from '../core/rotation/rotation';
 import type { Clock } from '../ports/clock';
@@ -19,7 +20,6 @@ import { TOKENS } from './tokens';
 
 export const SHIFT_TIMER = 'shift-change';
 
-const SYSTEM = { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' } as const;
 
 @injectable()
 export class ShiftWatch {

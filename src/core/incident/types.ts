@@ -16,6 +16,9 @@ export type Principal =
   | { readonly kind: 'member'; readonly id: MemberId }
   | { readonly kind: 'guest'; readonly adapter: string; readonly address: string; readonly name: string };
 
+/** SYSTEM: the actor of what Onehand does by itself (escalation steps, handoffs, deliveries). */
+export const SYSTEM: Principal = { kind: 'guest', adapter: 'onehand', address: 'system', name: 'Onehand' };
+
 export interface Incident {
   readonly id: number;
   readonly team: TeamId;
