@@ -16,7 +16,7 @@
  */
 import { DateTime } from 'luxon';
 import { didYouMean } from '../../src/config/problems';
-import type { MemberId, World } from '../../src/core/model';
+import { teamsOf, type MemberId, type World } from '../../src/core/model';
 import { rt } from '../../src/core/text/rich-text';
 import { message } from '../../src/core/messages/message';
 import { toPlain } from '../../src/core/text/rich-text';
@@ -115,12 +115,7 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
       else teams.set(id, readSettings(s, `teams.${id}`, defaults, problems));
     }
   }
-  const teamOf = (member: MemberId): QuietSettings => {
-    for (const team of world.teams.values()) {
-      if ((team.members.includes(member) || team.lead === member) && teams.has(team.id)) return teams.get(team.id) as QuietSettings;
-    }
-    return defaults;
-  };
+  const teamOf = (member: MemberId): QuietSettings => teams.get(teamsOf(world, member).find((t) => teams.has(t.id))?.id ?? '') ?? defaults;
   const members = new Map<MemberId, QuietSettings>();
   if (section.members !== undefined) {
     if (!isRecord(section.members)) problems.push({ path: 'members', message: 'must be a mapping of member id to settings' });

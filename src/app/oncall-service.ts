@@ -4,6 +4,7 @@
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
+import { isTeamMember } from '../core/incident/permissions';
 import { memberName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
 import type { MemberId, Team, World } from '../core/model';
@@ -90,7 +91,7 @@ export class OncallService {
 
   private requireMember(team: Team, member: MemberId): void {
     if (!this.world.members.has(member)) throw new Refusal(`There is no member "${member}"; member ids are in the config (members[].id).`);
-    if (!team.members.includes(member) && team.lead !== member) {
+    if (!isTeamMember(team, member)) {
       throw new Refusal(`${memberName(this.world, member)} is not a member of ${team.name}; add them to the team's members in the config first.`);
     }
   }
