@@ -153,8 +153,7 @@ export class PluginHost {
         await tx.appendTimeline({ incidentId, at: now, kind, actor: null, data: { ...data, plugin } });
       },
       incidentsBetween: async (teamId, from, to) => {
-        const all = await tx.listIncidents({ team: teamId, limit: 1000 });
-        const active = all.filter((i) => i.openedAt < to && (i.resolvedAt === null || i.resolvedAt >= from));
+        const active = await tx.listIncidents({ team: teamId, activeBetween: { from, to } });
         return Promise.all(active.map(async (incident) => ({ incident, timeline: await tx.timeline(incident.id) })));
       },
       shifts: async (teamId, from, to) => {

@@ -82,6 +82,8 @@ export interface OutboxRow extends NewOutboxRow {
 export interface IncidentFilter {
   readonly team?: TeamId;
   readonly states?: readonly IncidentState[];
+  /** Only incidents open at some time in [from, to): opened before `to`, not resolved before `from`. */
+  readonly activeBetween?: { readonly from: DateTime; readonly to: DateTime };
   readonly limit?: number;
 }
 

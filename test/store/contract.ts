@@ -126,6 +126,19 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('lists the incidents active in a window: opened before its end, not resolved before its start', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.insertIncident(newIncident({ title: 'early, resolved early', openedAt: at(0), state: 'resolved', resolvedAt: at(5) }));
+        await tx.insertIncident(newIncident({ title: 'early, resolved inside', openedAt: at(0), state: 'resolved', resolvedAt: at(15) }));
+        await tx.insertIncident(newIncident({ title: 'early, still open', openedAt: at(1) }));
+        await tx.insertIncident(newIncident({ title: 'inside', openedAt: at(12) }));
+        await tx.insertIncident(newIncident({ title: 'after', openedAt: at(20) }));
+      });
+      const titles = await s.transaction(async (tx) => (await tx.listIncidents({ activeBetween: { from: at(10), to: at(20) } })).map((i) => i.title));
+      expect(titles).toEqual(['inside', 'early, still open', 'early, resolved inside']);
+    });
+
     it('numbers timeline events 1, 2, 3 per incident', async () => {
       const s = await store();
       const events = await s.transaction(async (tx) => {

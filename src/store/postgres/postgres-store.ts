@@ -435,6 +435,12 @@ class PgTx implements StoreTx {
     if (states !== undefined) {
       where.push(`state IN (${states.map((s) => { params.push(s); return `$${params.length}`; }).join(', ')})`);
     }
+    if (filter.activeBetween !== undefined) {
+      params.push(toMs(filter.activeBetween.to, 'activeBetween.to'));
+      where.push(`opened_at < $${params.length}`);
+      params.push(toMs(filter.activeBetween.from, 'activeBetween.from'));
+      where.push(`(resolved_at IS NULL OR resolved_at >= $${params.length})`);
+    }
     params.push(limit);
     const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT $${params.length}`;
     const { rows } = await this.q<IncidentRow>(sql, params);

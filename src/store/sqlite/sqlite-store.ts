@@ -426,6 +426,10 @@ class SqliteTx implements StoreTx {
       where.push(`state IN (${states.map(() => '?').join(', ')})`);
       params.push(...states);
     }
+    if (filter.activeBetween !== undefined) {
+      where.push('opened_at < ? AND (resolved_at IS NULL OR resolved_at >= ?)');
+      params.push(toMs(filter.activeBetween.to, 'activeBetween.to'), toMs(filter.activeBetween.from, 'activeBetween.from'));
+    }
     const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT ?`;
     const rows = await this.conn.all<IncidentRow>(sql, [...params, limit]);
     return rows.map(toIncident);
