@@ -18,6 +18,7 @@ import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
 import { JsonLogger } from '../runtime/logger';
 import { openConfiguredStore, storeLocation } from '../store/open';
 import { defaultDataPath } from '../store/sqlite/sqlite-store';
+import { readIntegrationSecrets } from '../intake/webhooks';
 import { startBot } from './start';
 import { parseSince, teamInsights } from '../app/insights-service';
 import { statsMessage } from '../core/insights/stats-view';
@@ -145,6 +146,13 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   if (!loaded) return 1;
   const { config, plugins } = loaded;
   process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
+  // Secrets live in the environment, which may differ where the bot runs: a warning, not an error.
+  try {
+    readIntegrationSecrets(config.integrations, env);
+  } catch (err) {
+    const lines = (err instanceof Error ? err.message : String(err)).split('\n').slice(1);
+    process.stderr.write(lines.map((l) => `warning: ${l} (in this environment; onehand start refuses to start without it)\n`).join(''));
+  }
   return 0;
 }
 

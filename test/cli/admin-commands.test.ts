@@ -36,6 +36,15 @@ describe('onehand check-config', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('warns (exit 0) when an integration\'s secret variable is not set in this environment', async () => {
+    const file = writeFile(tempDir(), 'onehand.yaml', `${TEST_CONFIG}\nintegrations:\n  - { id: prom, type: alertmanager, team: payments, token_env: ONEHAND_TEST_UNSET_TOKEN }\n`);
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: integrations[0].token_env (prom): environment variable ONEHAND_TEST_UNSET_TOKEN is not set');
+    const set = await runCli(['check-config', file], '', { ONEHAND_TEST_UNSET_TOKEN: 'x' });
+    expect(set.stderr).toBe('');
+  });
+
   it('names a missing file instead of crashing', async () => {
     const r = await runCli(['check-config', '/nonexistent/onehand.yaml']);
     expect(r.code).toBe(1);
