@@ -5,7 +5,10 @@
  * DISCORD_APPLICATION_ID / DISCORD_GUILD_ID); else null, with a log line naming what is missing.
  * The token is never logged.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PlatformFactory } from '../../src/cli/platforms';
+import type { Logger } from '../../src/ports/logger';
 import { DiscordAdapter } from './adapter';
 import { INTERACTIONS_PATH, registerInteractionsEndpoint } from './interactions-http';
 
@@ -18,7 +21,7 @@ export { buildSlashCommands, toCommandText } from './slash-commands';
 
 export const discordPlatform: PlatformFactory = ({ config, env, logger, http, leader }) => {
   const settings = config.discord;
-  const token = env[settings.tokenEnv]?.trim();
+  const token = settings.tokenFile !== null ? readTokenFile(settings.tokenFile, config.sourcePath, logger) : env[settings.tokenEnv]?.trim();
   if (!token) return null;
   const applicationId = settings.applicationId ?? nonEmpty(env.DISCORD_APPLICATION_ID);
   const guildId = settings.guildId ?? nonEmpty(env.DISCORD_GUILD_ID);
@@ -58,4 +61,17 @@ export const discordPlatform: PlatformFactory = ({ config, env, logger, http, le
 function nonEmpty(v: string | undefined): string | null {
   const t = v?.trim();
   return t ? t : null;
+}
+
+/** readTokenFile: the bot token from discord.token_file (relative to the config file), or null with a clear log line. */
+function readTokenFile(file: string, sourcePath: string | null, logger: Logger): string | null {
+  const where = isAbsolute(file) ? file : resolve(sourcePath ? dirname(resolve(sourcePath)) : process.cwd(), file);
+  try {
+    const token = readFileSync(where, 'utf8').trim();
+    if (token === '') logger.error('discord is not started: discord.token_file is empty', { file: where, fix: 'put the bot token in that file' });
+    return token || null;
+  } catch (err) {
+    logger.error('discord is not started: discord.token_file cannot be read', { file: where, error: (err as NodeJS.ErrnoException).code ?? 'error', fix: 'check the path and the file permissions' });
+    return null;
+  }
 }

@@ -19,7 +19,7 @@ import { JsonLogger } from '../runtime/logger';
 import { openConfiguredStore, storeLocation } from '../store/open';
 import { defaultDataPath } from '../store/sqlite/sqlite-store';
 import { readIntegrationSecrets } from '../intake/webhooks';
-import { startBot } from './start';
+import { configDir, startBot } from './start';
 import { parseSince, teamInsights } from '../app/insights-service';
 import { statsMessage } from '../core/insights/stats-view';
 import { toPlain } from '../core/text/rich-text';
@@ -148,7 +148,7 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
   // Secrets live in the environment, which may differ where the bot runs: a warning, not an error.
   try {
-    readIntegrationSecrets(config.integrations, env);
+    readIntegrationSecrets(config.integrations, env, configDir(config));
   } catch (err) {
     const lines = (err instanceof Error ? err.message : String(err)).split('\n').slice(1);
     process.stderr.write(lines.map((l) => `warning: ${l} (in this environment; onehand start refuses to start without it)\n`).join(''));

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter';
 import { ConsoleSession } from '../../adapters/console/console-session';
 import type { OnehandApp } from '../app/app';
@@ -48,7 +49,7 @@ export interface RunningBot {
 export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, clock, simulated, logger, env } = options;
   // Integration secrets are read first: a missing variable stops the start before anything opens.
-  const secrets = readIntegrationSecrets(config.integrations, env);
+  const secrets = readIntegrationSecrets(config.integrations, env, configDir(config));
   // ONEHAND_DATABASE_URL selects PostgreSQL (shared by replicas); else SQLite at dataPath.
   const { store, location } = await openConfiguredStore({ ...env, ONEHAND_DATA: options.dataPath }, {
     clock, onError: (err) => logger.warn('database connection error', { error: err.message }),
@@ -134,4 +135,9 @@ function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[]
       logger.warn('team has no channel on any running platform', { team: team.id, platforms: names, fix: `set teams[].channels.${names[0] ?? 'discord'} for "${team.id}"` });
     }
   }
+}
+
+/** configDir: where relative paths in the config (secret files) are read from. */
+export function configDir(config: OnehandConfig): string {
+  return config.sourcePath ? dirname(resolvePath(config.sourcePath)) : process.cwd();
 }

@@ -151,6 +151,8 @@ const integrationSchema: SchemaObject = {
     name: { type: ['string', 'null'], description: 'a display name such as "Prometheus (prod)"' },
     token_env: ref('the name of an environment variable holding the bearer token, e.g. ONEHAND_AM_TOKEN', true),
     hmac_secret_env: ref('the name of an environment variable holding the HMAC secret, e.g. ONEHAND_HOOK_SECRET', true),
+    token_file: ref('the path of a file holding the bearer token, e.g. /run/secrets/onehand_am_token', true),
+    hmac_secret_file: ref('the path of a file holding the HMAC secret, e.g. /run/secrets/onehand_hook_secret', true),
     severity: {
       type: ['object', 'null'],
       description: 'a mapping such as { label: severity, map: { critical: sev1, warning: sev3 }, default: sev3 }',
@@ -252,6 +254,7 @@ export const configSchema: SchemaObject = {
         public_key: ref('the application\'s public key (hex) from the Developer Portal, for HTTP interactions', true),
         api_base: ref('a base URL such as "https://discord.com/api" (tests point it at a loopback fake)', true),
         token_env: ref('the name of the environment variable holding the bot token, default DISCORD_TOKEN', true),
+        token_file: ref('the path of a file holding the bot token (instead of token_env), e.g. /run/secrets/discord_token', true),
       },
     },
     integrations: {

@@ -43,6 +43,8 @@ export interface DiscordSettings {
   apiBase: string | null;
   /** Environment variable that holds the bot token (default DISCORD_TOKEN). */
   tokenEnv: string;
+  /** Or a file that holds it (absolute, or relative to the config file); it wins over tokenEnv. */
+  tokenFile: string | null;
 }
 
 export type IntegrationType = 'alertmanager' | 'grafana' | 'generic';
@@ -61,6 +63,9 @@ export interface IntegrationConfig {
   tokenEnv: string | null;
   /** HMAC-SHA256 secret variable (generic). */
   hmacSecretEnv: string | null;
+  /** Or a file holding the token / the HMAC secret (absolute, or relative to the config file). */
+  tokenFile: string | null;
+  hmacSecretFile: string | null;
   severity: { label: string; map: Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>; default: 'sev1' | 'sev2' | 'sev3' | 'sev4' };
   /** Label names whose values identify one problem; null: the sender's fingerprint, else a hash of all labels. */
   fingerprintLabels: string[] | null;

@@ -492,6 +492,7 @@ function checkMeaning(
     publicKey: str(d.public_key),
     apiBase: str(d.api_base),
     tokenEnv: str(d.token_env) ?? 'DISCORD_TOKEN',
+    tokenFile: str(d.token_file),
   };
   return { world, plugins, timers: { periodMs, leaseMs }, http: { port, host }, discord, integrations, insights };
 }
@@ -550,23 +551,39 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
     };
     const tokenEnv = envName('token_env');
     const hmacSecretEnv = envName('hmac_secret_env');
-    if (type === 'generic') {
-      if (hmacSecretEnv === null && (entry.hmac_secret_env === undefined || entry.hmac_secret_env === null)) {
-        sink.add([...path, 'hmac_secret_env'], 'missing; a generic integration is signed: add "hmac_secret_env:" with the name of an environment variable holding the HMAC secret');
+    const fileOf = (key: 'token_file' | 'hmac_secret_file'): string | null => {
+      const v = entry[key];
+      if (typeof v !== 'string') return null;
+      if (v.trim() === '') {
+        sink.add([...path, key], 'is empty; write the path of the file that holds the secret, or remove the key');
+        ok = false;
+        return null;
+      }
+      return v.trim();
+    };
+    const tokenFile = fileOf('token_file');
+    const hmacSecretFile = fileOf('hmac_secret_file');
+    // Exactly one source for the secret the type needs; none for the one it does not use.
+    const [needEnv, needFile, otherEnv, otherFile] = type === 'generic'
+      ? (['hmac_secret_env', 'hmac_secret_file', 'token_env', 'token_file'] as const)
+      : (['token_env', 'token_file', 'hmac_secret_env', 'hmac_secret_file'] as const);
+    const has = (key: string): boolean => entry[key] !== undefined && entry[key] !== null;
+    if (type !== undefined && type in TYPE_NAMES) {
+      const what = type === 'generic' ? 'a generic integration is signed with an HMAC secret' : `${type} sends a bearer token`;
+      if (!has(needEnv) && !has(needFile)) {
+        sink.add([...path, needEnv], `missing; ${what}: add "${needEnv}:" with the name of an environment variable holding it (or "${needFile}:" with a file path)`);
+        ok = false;
+      } else if (has(needEnv) && has(needFile)) {
+        sink.add([...path, needFile], `give either "${needEnv}" or "${needFile}", not both`);
         ok = false;
       }
-      if (tokenEnv !== null) {
-        sink.add([...path, 'token_env'], 'a generic integration is authenticated by its HMAC signature; remove "token_env" and use "hmac_secret_env"');
-        ok = false;
-      }
-    } else if (type !== undefined && type in TYPE_NAMES) {
-      if (tokenEnv === null && (entry.token_env === undefined || entry.token_env === null)) {
-        sink.add([...path, 'token_env'], `missing; ${type} sends a bearer token: add "token_env:" with the name of an environment variable holding it`);
-        ok = false;
-      }
-      if (hmacSecretEnv !== null) {
-        sink.add([...path, 'hmac_secret_env'], `${type} cannot sign its body; remove "hmac_secret_env" and use "token_env" (a bearer token)`);
-        ok = false;
+      for (const key of [otherEnv, otherFile]) {
+        if (has(key)) {
+          sink.add([...path, key], type === 'generic'
+            ? `a generic integration is authenticated by its HMAC signature; remove "${key}" and use "${needEnv}" or "${needFile}"`
+            : `${type} cannot sign its body; remove "${key}" and use "${needEnv}" or "${needFile}" (a bearer token)`);
+          ok = false;
+        }
       }
     }
     const sev = isRecord(entry.severity) ? entry.severity : {};
@@ -597,6 +614,8 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
       team,
       tokenEnv,
       hmacSecretEnv,
+      tokenFile,
+      hmacSecretFile,
       severity: { label: severityLabel, map: { ...severityMap }, default: severityDefault },
       fingerprintLabels,
       resolve: entry.resolve === 'any' ? 'any' : 'all',

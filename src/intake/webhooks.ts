@@ -9,6 +9,8 @@
  * incidents and notifications are committed to the database.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { IntakeService } from '../app/intake-service';
 import type { IntegrationConfig } from '../config/types';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/server';
@@ -25,18 +27,36 @@ export const SIGNATURE_HEADER = 'x-onehand-signature';
 export type IntegrationSecrets = ReadonlyMap<string, string>;
 
 /**
- * readIntegrationSecrets reads every integration's token_env / hmac_secret_env from `env`. It
- * throws one error listing every variable that is unset or empty, naming the integration.
+ * readIntegrationSecrets reads every integration's secret: from the environment variable its
+ * token_env / hmac_secret_env names, or from the file its token_file / hmac_secret_file names
+ * (relative paths from `baseDir`, the config file's folder). It throws one error listing every
+ * secret that is unset, empty or unreadable, naming the integration and the key.
  */
-export function readIntegrationSecrets(integrations: readonly IntegrationConfig[], env: NodeJS.ProcessEnv): Map<string, string> {
+export function readIntegrationSecrets(integrations: readonly IntegrationConfig[], env: NodeJS.ProcessEnv, baseDir = '.'): Map<string, string> {
   const secrets = new Map<string, string>();
   const missing: string[] = [];
   integrations.forEach((i, index) => {
-    const variable = i.type === 'generic' ? i.hmacSecretEnv : i.tokenEnv;
-    const key = i.type === 'generic' ? 'hmac_secret_env' : 'token_env';
+    const generic = i.type === 'generic';
+    const file = generic ? i.hmacSecretFile : i.tokenFile;
+    const what = generic ? 'HMAC secret' : 'bearer token';
+    if (file !== null) {
+      const where = isAbsolute(file) ? file : resolve(baseDir, file);
+      let value = '';
+      try {
+        value = readFileSync(where, 'utf8').trim();
+      } catch (err) {
+        missing.push(`integrations[${index}].${generic ? 'hmac_secret_file' : 'token_file'} (${i.id}): cannot read ${where} (${(err as NodeJS.ErrnoException).code ?? 'error'}); put the ${what} the sender uses in that file`);
+        return;
+      }
+      if (value === '') missing.push(`integrations[${index}].${generic ? 'hmac_secret_file' : 'token_file'} (${i.id}): ${where} is empty; put the ${what} the sender uses in it`);
+      else secrets.set(i.id, value);
+      return;
+    }
+    const variable = generic ? i.hmacSecretEnv : i.tokenEnv;
+    const key = generic ? 'hmac_secret_env' : 'token_env';
     const value = variable === null ? undefined : env[variable];
     if (variable === null || value === undefined || value.trim() === '') {
-      missing.push(`integrations[${index}].${key} (${i.id}): environment variable ${variable ?? '(none)'} is not set; export it with the ${i.type === 'generic' ? 'HMAC secret' : 'bearer token'} the sender uses`);
+      missing.push(`integrations[${index}].${key} (${i.id}): environment variable ${variable ?? '(none)'} is not set; export it with the ${what} the sender uses`);
     } else secrets.set(i.id, value.trim());
   });
   if (missing.length > 0) throw new Error(`cannot start the alert intake:\n${missing.join('\n')}`);

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { discordPlatform } from '../../adapters/discord';
 import { registerInteractionsEndpoint } from '../../adapters/discord/interactions-http';
@@ -164,6 +167,21 @@ describe('discordPlatform (the factory `onehand start` calls)', () => {
     expect(entry?.msg).toContain('discord is not started');
     expect(entry?.fields.missing).toEqual(['discord.application_id (or env DISCORD_APPLICATION_ID)']);
     expect(JSON.stringify(logger.entries)).not.toContain('secret-token-value');
+  });
+
+  it('reads the token from discord.token_file when set, and names the file when it cannot', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-discord-'));
+    const withFile = (file: string) => {
+      const parsed = parseConfig(`${DISCORD_CONFIG}\ndiscord: { application_id: "1", guild_id: "2", token_file: ${file} }\n`);
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+      return parsed.config;
+    };
+    fs.writeFileSync(path.join(dir, 'token'), 'file-token-value\n');
+    const logger = new MemoryLogger();
+    expect(discordPlatform({ ...input({}, logger), config: withFile(path.join(dir, 'token')) })?.name).toBe('discord');
+    expect(discordPlatform({ ...input({}, logger), config: withFile(path.join(dir, 'nope')) })).toBeNull();
+    expect(logger.entries.find((e) => e.level === 'error')?.fields).toMatchObject({ file: path.join(dir, 'nope'), error: 'ENOENT' });
+    expect(JSON.stringify(logger.entries)).not.toContain('file-token-value');
   });
 
   it('builds the adapter from env, and the interactions endpoint when a public key is set', () => {

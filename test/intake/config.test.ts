@@ -1,4 +1,7 @@
 /** The `integrations:` config section and the start-time check of its secrets. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseConfig } from '../../src/config';
 import { readIntegrationSecrets } from '../../src/intake/webhooks';
 import { TEST_CONFIG } from '../harness/fixtures';
@@ -13,11 +16,22 @@ describe('config: integrations', () => {
     const r = parseConfig(`${TEST_CONFIG}\nintegrations:\n  - { id: prom, type: alertmanager, team: payments, token_env: AM_TOKEN }\n`);
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.config.integrations).toEqual([{
-      id: 'prom', type: 'alertmanager', name: 'Alertmanager (prom)', team: 'payments', tokenEnv: 'AM_TOKEN', hmacSecretEnv: null,
+      id: 'prom', type: 'alertmanager', name: 'Alertmanager (prom)', team: 'payments', tokenEnv: 'AM_TOKEN', hmacSecretEnv: null, tokenFile: null, hmacSecretFile: null,
       severity: { label: 'severity', map: { critical: 'sev1', error: 'sev2', warning: 'sev3', info: 'sev4' }, default: 'sev3' },
       fingerprintLabels: null, resolve: 'all', reopenWindowMs: 3600_000, maxBodyBytes: 1024 * 1024,
       rateLimit: { requests: 60, perMs: 60_000 }, storm: { threshold: 10, windowMs: 300_000 },
     }]);
+  });
+
+  it('reads a secret from a file named in config (relative to the config file), or says which file failed', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-secret-'));
+    fs.writeFileSync(path.join(dir, 'am_token'), 'from-a-file\n');
+    const r = parseConfig(`${TEST_CONFIG}\nintegrations:\n  - { id: prom, type: alertmanager, team: payments, token_file: am_token }\n  - { id: hook, type: generic, team: payments, hmac_secret_file: ${path.join(dir, 'missing')} }\n`);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(() => readIntegrationSecrets(r.config.integrations, {}, dir)).toThrow(`integrations[1].hmac_secret_file (hook): cannot read ${path.join(dir, 'missing')} (ENOENT)`);
+    fs.writeFileSync(path.join(dir, 'missing'), 'hmac');
+    expect(readIntegrationSecrets(r.config.integrations, {}, dir)).toEqual(new Map([['prom', 'from-a-file'], ['hook', 'hmac']]));
+    expect(problems(`\nintegrations:\n  - { id: prom, type: alertmanager, team: payments, token_env: T, token_file: f }\n`)).toEqual(['integrations[0].token_file: give either "token_env" or "token_file", not both']);
   });
 
   it('lists every problem with its key path and the fix', () => {
@@ -32,15 +46,15 @@ integrations:
       'integrations[0].team: no team with id "paymnts"; did you mean "payments"?',
       'integrations[1].id: "prom" is already the id of integrations[0]; give each integration a unique id',
       'integrations[1].type: "alertmanagr" is not an integration type: "alertmanager", "grafana" or "generic"; did you mean "alertmanager"?',
-      'integrations[2].token_env: a generic integration is authenticated by its HMAC signature; remove "token_env" and use "hmac_secret_env"',
-      'integrations[2].hmac_secret_env: missing; a generic integration is signed: add "hmac_secret_env:" with the name of an environment variable holding the HMAC secret',
+      'integrations[2].token_env: a generic integration is authenticated by its HMAC signature; remove "token_env" and use "hmac_secret_env" or "hmac_secret_file"',
+      'integrations[2].hmac_secret_env: missing; a generic integration is signed with an HMAC secret: add "hmac_secret_env:" with the name of an environment variable holding it (or "hmac_secret_file:" with a file path)',
       'integrations[3].token: secrets are never written in config; set an environment variable and name it with "token_env" (e.g. token_env: ONEHAND_TOKEN)',
-      'integrations[3].token_env: missing; alertmanager sends a bearer token: add "token_env:" with the name of an environment variable holding it',
+      'integrations[3].token_env: missing; alertmanager sends a bearer token: add "token_env:" with the name of an environment variable holding it (or "token_file:" with a file path)',
       'integrations[4].token_env: "not a var" is not an environment variable name; write a name such as ONEHAND_AM_TOKEN',
       'integrations[4].max_body: "1 GB" is not a size; write e.g. "1MiB", "512KiB" or a number of bytes',
       expect.stringMatching(/^integrations\[4\]\.reopen_window: /),
       'integrations[4].severity.map.critical: "sev9" is not a severity: sev1, sev2, sev3 or sev4; did you mean "sev1"?',
-      'integrations[4].colour: unknown key; the keys allowed here are id, type, team, name, token_env, hmac_secret_env, severity, fingerprint_labels, resolve, reopen_window, max_body, rate_limit, storm',
+      'integrations[4].colour: unknown key; the keys allowed here are id, type, team, name, token_env, hmac_secret_env, token_file, hmac_secret_file, severity, fingerprint_labels, resolve, reopen_window, max_body, rate_limit, storm',
     ]);
   });
 
