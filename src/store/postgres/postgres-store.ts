@@ -26,6 +26,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { checkLimit, fromMs, interval, leaseParams, toMs } from '../values';
 import { Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import type {
@@ -754,35 +755,6 @@ function toStorm(r: StormDbRow): StormRow {
     id: r.id, team: r.team, member: r.member, integration: r.integration, startedAt: fromMs(r.started_at), lastAt: fromMs(r.last_at),
     incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
   };
-}
-
-function toMs(dt: DateTime, what: string): number {
-  if (!dt.isValid) throw new RangeError(`${what} is an invalid DateTime (${dt.invalidReason ?? 'unknown reason'})`);
-  return dt.toMillis();
-}
-
-function fromMs(ms: number): DateTime {
-  return DateTime.fromMillis(ms, { zone: 'utc' });
-}
-
-function interval(start: DateTime, end: DateTime, what: string): [number, number] {
-  const s = toMs(start, `${what} start`);
-  const e = toMs(end, `${what} end`);
-  if (e <= s) throw new RangeError(`${what} must end after it starts (${start.toISO()} .. ${end.toISO()})`);
-  return [s, e];
-}
-
-function checkLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
-  return limit;
-}
-
-function leaseParams(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Param[] | null {
-  if (checkLimit(limit) === 0) return null;
-  const nowMs = toMs(now, 'now');
-  const untilMs = toMs(leaseUntil, 'leaseUntil');
-  if (untilMs <= nowMs) throw new RangeError(`leaseUntil (${leaseUntil.toISO()}) must be after now (${now.toISO()})`);
-  return [owner, untilMs, nowMs, limit];
 }
 
 function cmp(a: string, b: string): number {

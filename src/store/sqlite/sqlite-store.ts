@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DateTime } from 'luxon';
+import { checkLimit, fromMs, interval, leaseParams, toMs } from '../values';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import type {
@@ -850,36 +851,6 @@ function toIncident(r: IncidentRow): Incident {
     resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at),
     updatedAt: fromMs(r.updated_at),
   };
-}
-
-function toMs(dt: DateTime, what: string): number {
-  if (!dt.isValid) throw new RangeError(`${what} is an invalid DateTime (${dt.invalidReason ?? 'unknown reason'})`);
-  return dt.toMillis();
-}
-
-function fromMs(ms: number): DateTime {
-  return DateTime.fromMillis(ms, { zone: 'utc' });
-}
-
-function interval(start: DateTime, end: DateTime, what: string): [number, number] {
-  const s = toMs(start, `${what} start`);
-  const e = toMs(end, `${what} end`);
-  if (e <= s) throw new RangeError(`${what} must end after it starts (${start.toISO()} .. ${end.toISO()})`);
-  return [s, e];
-}
-
-function checkLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
-  return limit;
-}
-
-/** Parameters for the claim statements (?1 owner, ?2 leaseUntil, ?3 now, ?4 limit), or null for limit 0. */
-function leaseParams(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): SqlValue[] | null {
-  if (checkLimit(limit) === 0) return null;
-  const nowMs = toMs(now, 'now');
-  const untilMs = toMs(leaseUntil, 'leaseUntil');
-  if (untilMs <= nowMs) throw new RangeError(`leaseUntil (${leaseUntil.toISO()}) must be after now (${now.toISO()})`);
-  return [owner, untilMs, nowMs, limit];
 }
 
 /**
