@@ -21,6 +21,8 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
 const LEASE_MS = 60_000;
 const BATCH = 100;
+/** At most this many sends wait for one "sent" commit. */
+const MARK_BATCH = 25;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts));
@@ -53,12 +55,29 @@ export class DeliveryWorker {
       const lease = this.settings.leaseMs ?? LEASE_MS;
       const rows = await this.store.transaction((tx) => tx.claimOutbox(now, BATCH, this.settings.instanceId, now.plus({ milliseconds: lease })));
       if (rows.length === 0) return attempted;
-      for (const row of rows) await this.deliver(row, now);
+      // Sent rows are marked in one transaction per few sends, not one each: a burst of pages costs
+      // a handful of commits. A crash between a send and its mark resends it (at least once).
+      let sent: number[] = [];
+      const markSent = async (): Promise<void> => {
+        if (sent.length === 0) return;
+        const ids = sent;
+        sent = [];
+        const at = this.clock.now();
+        await this.store.transaction(async (tx) => {
+          for (const id of ids) await tx.markSent(id, at);
+        });
+      };
+      for (const row of rows) {
+        if (await this.deliver(row, now)) sent.push(row.id);
+        if (sent.length >= MARK_BATCH) await markSent();
+      }
+      await markSent();
       attempted += rows.length;
     }
   }
 
-  private async deliver(row: OutboxRow, now: DateTime): Promise<void> {
+  /** deliver hands one row to its adapter; true when it was delivered (the caller marks it sent). */
+  private async deliver(row: OutboxRow, now: DateTime): Promise<boolean> {
     const adapter = this.adapters.get(row.adapter);
     try {
       if (!adapter) throw new Error(`the ${row.adapter} adapter is not running`);
@@ -66,12 +85,12 @@ export class DeliveryWorker {
       if (outcome.status === 'delivered') {
         this.sent++;
         this.metrics.delivery(row.adapter, row.message.kind, 'sent');
-        await this.store.transaction((tx) => tx.markSent(row.id, this.clock.now()));
-        return;
+        return true;
       }
       this.failed++;
       this.metrics.delivery(row.adapter, row.message.kind, 'undeliverable');
       await this.undeliverable(row, outcome.reason, now);
+      return false;
     } catch (err) {
       this.failed++;
       this.metrics.delivery(row.adapter, row.message.kind, 'failed');
@@ -85,6 +104,7 @@ export class DeliveryWorker {
           await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: row.recipient.kind === 'member' ? row.recipient.id : null, recipient: row.recipient.kind, reason } });
         }
       });
+      return false;
     }
   }
 
