@@ -80,6 +80,15 @@ describe('escalation of an unacknowledged incident', () => {
     expect(show).toContain('escalation step skipped: the assignee has no mentor');
   });
 
+  it('after a reopen, waits are counted from the reopening, not from the first report', async () => {
+    await h.run('zed', 'incident report sev2 flapping');
+    await h.run('dave', 'incident resolve 1');
+    await h.advance('1d');
+    await h.run('dave', 'incident reopen 1 back again');
+    await h.advance('5m');
+    expect(h.expectMessage('dave', /Reminder: #1/).text).toContain('is still not acknowledged (5m)');
+  });
+
   it('freezes the policy: the incident keeps the ack timeout it opened with', async () => {
     await h.run('zed', 'incident report frozen policy');
     const stored = await h.app.store.transaction((tx) => tx.getIncident(1));

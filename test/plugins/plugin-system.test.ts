@@ -45,6 +45,18 @@ describe('plugins: loading and config', () => {
   });
 });
 
+describe('plugins: decisions on escalation pages', () => {
+  it('a dropped mentor page is not counted as an escalation: the lead is paged at that step instead', async () => {
+    const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  drop:\n    module: ./test/plugins/fixtures/drop-mentor-plugin\n` });
+    await h.run('zed', 'incident report sev2 checkout down');
+    await h.advance('10m');
+    h.expectNothingFor('alice');
+    expect(h.expectMessage('carol', /Escalated to you as lead/).at).toBe('2026-03-03T10:10:00.000Z');
+    expect(await h.run('carol', 'incident show 1')).toContain('escalation step skipped: mentors are never paged here');
+    await h.stop();
+  });
+});
+
 describe('plugins: isolation', () => {
   it('a plugin that throws does not stop a page, and /healthz shows it failing', async () => {
     const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  broken:\n    module: ./test/plugins/fixtures/throwing-plugin\n` });
