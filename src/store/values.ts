@@ -4,6 +4,9 @@
  * way on SQLite and PostgreSQL, so the contract suite sees the same errors from both.
  */
 import { DateTime } from 'luxon';
+import type { Incident, IncidentState, NewIncident, Principal, Severity } from '../core/incident/types';
+import type { EscalationPolicy } from '../core/model';
+import type { StormRow } from '../ports/store';
 
 export function toMs(dt: DateTime, what: string): number {
   if (!dt.isValid) throw new RangeError(`${what} is an invalid DateTime (${dt.invalidReason ?? 'unknown reason'})`);
@@ -34,4 +37,66 @@ export function leaseParams(now: DateTime, limit: number, owner: string, leaseUn
   const untilMs = toMs(leaseUntil, 'leaseUntil');
   if (untilMs <= nowMs) throw new RangeError(`leaseUntil (${leaseUntil.toISO()}) must be after now (${now.toISO()})`);
   return [owner, untilMs, nowMs, limit];
+}
+
+/** INCIDENT_COLUMNS: the incidents table's columns besides id, in the order incidentParams gives. */
+export const INCIDENT_COLUMNS =
+  'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
+
+/** incidentParams: an incident's values in INCIDENT_COLUMNS order (JSON columns as text). */
+export function incidentParams(i: NewIncident): Array<string | number | null> {
+  return [
+    i.team, i.title, i.severity, i.source, i.service, i.fingerprint, i.state, i.assignee, JSON.stringify(i.reporter), i.escalationLevel,
+    JSON.stringify(i.policy), toMs(i.openedAt, 'openedAt'), i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),
+    i.resolvedAt === null ? null : toMs(i.resolvedAt, 'resolvedAt'), toMs(i.updatedAt, 'updatedAt'),
+  ];
+}
+
+/** IncidentDbRow: an incidents row; `Json` is how the driver returns JSON columns (text or decoded). */
+export interface IncidentDbRow<Json> {
+  id: number;
+  team: string;
+  title: string;
+  severity: string;
+  source: string;
+  service: string | null;
+  fingerprint: string | null;
+  state: string;
+  assignee: string;
+  reporter: Json;
+  escalation_level: number;
+  policy: Json;
+  opened_at: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+  updated_at: number;
+}
+
+/** toIncident: a row back into an Incident; `decode` turns a JSON column into its value. */
+export function toIncident<Json>(r: IncidentDbRow<Json>, decode: (v: Json) => unknown): Incident {
+  return {
+    id: r.id, team: r.team, title: r.title, severity: r.severity as Severity, source: r.source, service: r.service, fingerprint: r.fingerprint,
+    state: r.state as IncidentState, assignee: r.assignee, reporter: decode(r.reporter) as Principal, escalationLevel: r.escalation_level,
+    policy: decode(r.policy) as EscalationPolicy, openedAt: fromMs(r.opened_at), acknowledgedAt: r.acknowledged_at === null ? null : fromMs(r.acknowledged_at),
+    resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at), updatedAt: fromMs(r.updated_at),
+  };
+}
+
+export interface StormDbRow {
+  id: number;
+  team: string;
+  member: string;
+  integration: string;
+  started_at: number;
+  last_at: number;
+  incidents: number;
+  version: number;
+  ended_at: number | null;
+}
+
+export function toStorm(r: StormDbRow): StormRow {
+  return {
+    id: r.id, team: r.team, member: r.member, integration: r.integration, startedAt: fromMs(r.started_at), lastAt: fromMs(r.last_at),
+    incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
+  };
 }

@@ -26,7 +26,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { checkLimit, fromMs, interval, leaseParams, toMs } from '../values';
+import { checkLimit, fromMs, INCIDENT_COLUMNS, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
 import { Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import type {
@@ -44,8 +44,8 @@ import type {
   StoreTx,
   TimerRow,
 } from '../../ports/store';
-import type { EscalationPolicy, MemberId, TeamId } from '../../core/model';
-import type { Incident, IncidentState, NewIncident, NewTimelineEvent, Principal, Severity, TimelineEvent } from '../../core/incident/types';
+import type { MemberId, TeamId } from '../../core/model';
+import type { Incident, IncidentState, NewIncident, NewTimelineEvent, Principal, TimelineEvent } from '../../core/incident/types';
 import type { Message } from '../../core/messages/message';
 import type { Migration } from '../sqlite/migrations';
 import { prefixUpperBound } from '../sqlite/sqlite-store';
@@ -220,36 +220,10 @@ function codeOf(err: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // StoreTx
 
-interface IncidentRow {
-  id: number;
-  team: string;
-  title: string;
-  severity: string;
-  source: string;
-  service: string | null;
-  fingerprint: string | null;
-  state: string;
-  assignee: string;
-  reporter: Principal;
-  escalation_level: number;
-  policy: EscalationPolicy;
-  opened_at: number;
-  acknowledged_at: number | null;
-  resolved_at: number | null;
-  updated_at: number;
-}
 
-interface StormDbRow {
-  id: number;
-  team: string;
-  member: string;
-  integration: string;
-  started_at: number;
-  last_at: number;
-  incidents: number;
-  version: number;
-  ended_at: number | null;
-}
+
+type IncidentRow = IncidentDbRow<unknown>;
+const toIncident = (r: IncidentRow) => decodeIncident(r, (v) => v);
 
 interface OutboxDbRow {
   id: number;
@@ -263,8 +237,6 @@ interface OutboxDbRow {
   created_at: number;
 }
 
-const INCIDENT_COLUMNS =
-  'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
 
 const SQL = {
   insertIncident: `INSERT INTO incidents (${INCIDENT_COLUMNS})
@@ -733,29 +705,8 @@ class PgTx implements StoreTx {
 // ---------------------------------------------------------------------------------------------
 // Row mapping helpers
 
-function incidentParams(i: NewIncident): Param[] {
-  return [
-    i.team, i.title, i.severity, i.source, i.service, i.fingerprint, i.state, i.assignee, JSON.stringify(i.reporter), i.escalationLevel,
-    JSON.stringify(i.policy), toMs(i.openedAt, 'openedAt'), i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),
-    i.resolvedAt === null ? null : toMs(i.resolvedAt, 'resolvedAt'), toMs(i.updatedAt, 'updatedAt'),
-  ];
-}
 
-function toIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id, team: r.team, title: r.title, severity: r.severity as Severity, source: r.source, service: r.service, fingerprint: r.fingerprint,
-    state: r.state as IncidentState, assignee: r.assignee, reporter: r.reporter, escalationLevel: r.escalation_level, policy: r.policy,
-    openedAt: fromMs(r.opened_at), acknowledgedAt: r.acknowledged_at === null ? null : fromMs(r.acknowledged_at),
-    resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at), updatedAt: fromMs(r.updated_at),
-  };
-}
 
-function toStorm(r: StormDbRow): StormRow {
-  return {
-    id: r.id, team: r.team, member: r.member, integration: r.integration, startedAt: fromMs(r.started_at), lastAt: fromMs(r.last_at),
-    incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
-  };
-}
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

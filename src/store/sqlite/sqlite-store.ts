@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DateTime } from 'luxon';
-import { checkLimit, fromMs, interval, leaseParams, toMs } from '../values';
+import { checkLimit, fromMs, INCIDENT_COLUMNS, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import type {
@@ -36,14 +36,13 @@ import type {
   StoreTx,
   TimerRow,
 } from '../../ports/store';
-import type { EscalationPolicy, MemberId, TeamId } from '../../core/model';
+import type { MemberId, TeamId } from '../../core/model';
 import type {
   Incident,
   IncidentState,
   NewIncident,
   NewTimelineEvent,
   Principal,
-  Severity,
   TimelineEvent,
 } from '../../core/incident/types';
 import type { Message } from '../../core/messages/message';
@@ -166,24 +165,9 @@ export class SqliteStore implements Store {
 // ---------------------------------------------------------------------------------------------
 // StoreTx
 
-interface IncidentRow {
-  id: number;
-  team: string;
-  title: string;
-  severity: string;
-  source: string;
-  service: string | null;
-  fingerprint: string | null;
-  state: string;
-  assignee: string;
-  reporter: string;
-  escalation_level: number;
-  policy: string;
-  opened_at: number;
-  acknowledged_at: number | null;
-  resolved_at: number | null;
-  updated_at: number;
-}
+
+type IncidentRow = IncidentDbRow<string>;
+const toIncident = (r: IncidentRow) => decodeIncident(r, (v) => JSON.parse(v));
 
 interface TimelineRow {
   incident_id: number;
@@ -241,27 +225,8 @@ interface IntakeGroupDbRow {
   resolved_at: number | null;
 }
 
-interface StormDbRow {
-  id: number;
-  team: string;
-  member: string;
-  integration: string;
-  started_at: number;
-  last_at: number;
-  incidents: number;
-  version: number;
-  ended_at: number | null;
-}
 
-function toStorm(r: StormDbRow): StormRow {
-  return {
-    id: r.id, team: r.team, member: r.member, integration: r.integration, startedAt: fromMs(r.started_at),
-    lastAt: fromMs(r.last_at), incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
-  };
-}
 
-const INCIDENT_COLUMNS =
-  'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
 
 const SQL = {
   insertIncident: `INSERT INTO incidents (${INCIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -812,46 +777,7 @@ class SqliteTx implements StoreTx {
 // ---------------------------------------------------------------------------------------------
 // Row mapping helpers
 
-function incidentParams(i: NewIncident): SqlValue[] {
-  return [
-    i.team,
-    i.title,
-    i.severity,
-    i.source,
-    i.service,
-    i.fingerprint,
-    i.state,
-    i.assignee,
-    JSON.stringify(i.reporter),
-    i.escalationLevel,
-    JSON.stringify(i.policy),
-    toMs(i.openedAt, 'openedAt'),
-    i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),
-    i.resolvedAt === null ? null : toMs(i.resolvedAt, 'resolvedAt'),
-    toMs(i.updatedAt, 'updatedAt'),
-  ];
-}
 
-function toIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id,
-    team: r.team,
-    title: r.title,
-    severity: r.severity as Severity,
-    source: r.source,
-    service: r.service,
-    fingerprint: r.fingerprint,
-    state: r.state as IncidentState,
-    assignee: r.assignee,
-    reporter: JSON.parse(r.reporter) as Principal,
-    escalationLevel: r.escalation_level,
-    policy: JSON.parse(r.policy) as EscalationPolicy,
-    openedAt: fromMs(r.opened_at),
-    acknowledgedAt: r.acknowledged_at === null ? null : fromMs(r.acknowledged_at),
-    resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at),
-    updatedAt: fromMs(r.updated_at),
-  };
-}
 
 /**
  * prefixUpperBound returns the least string greater than every string starting with `prefix`
