@@ -100,3 +100,19 @@ export function toStorm(r: StormDbRow): StormRow {
     incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
   };
 }
+
+/**
+ * prefixUpperBound returns the least string greater than every string starting with `prefix`
+ * (comparing by code point, which is SQLite's BINARY order on UTF-8), or null when there is none.
+ */
+export function prefixUpperBound(prefix: string): string | null {
+  const points = [...prefix].map((c) => c.codePointAt(0) as number);
+  while (points.length > 0) {
+    const last = points.pop() as number;
+    if (last < 0x10ffff) {
+      points.push(last === 0xd7ff ? 0xe000 : last + 1);
+      return String.fromCodePoint(...points);
+    }
+  }
+  return null;
+}

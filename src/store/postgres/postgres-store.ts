@@ -26,7 +26,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { checkLimit, fromMs, INCIDENT_COLUMNS, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
+import { checkLimit, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
 import { Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import type {
@@ -48,7 +48,6 @@ import type { MemberId, TeamId } from '../../core/model';
 import type { Incident, IncidentState, NewIncident, NewTimelineEvent, Principal, TimelineEvent } from '../../core/incident/types';
 import type { Message } from '../../core/messages/message';
 import type { Migration } from '../sqlite/migrations';
-import { prefixUpperBound } from '../sqlite/sqlite-store';
 import { applyPgMigrations, PG_MIGRATIONS } from './migrations';
 
 export interface PostgresStoreOptions {

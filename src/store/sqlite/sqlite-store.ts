@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DateTime } from 'luxon';
-import { checkLimit, fromMs, INCIDENT_COLUMNS, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
+import { checkLimit, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import type {
@@ -779,21 +779,6 @@ class SqliteTx implements StoreTx {
 
 
 
-/**
- * prefixUpperBound returns the least string greater than every string starting with `prefix`
- * (comparing by code point, which is SQLite's BINARY order on UTF-8), or null when there is none.
- */
-export function prefixUpperBound(prefix: string): string | null {
-  const points = [...prefix].map((c) => c.codePointAt(0) as number);
-  while (points.length > 0) {
-    const last = points.pop() as number;
-    if (last < 0x10ffff) {
-      points.push(last === 0xd7ff ? 0xe000 : last + 1);
-      return String.fromCodePoint(...points);
-    }
-  }
-  return null;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Infrastructure: the mutex and the promise wrapper over node-sqlite3
@@ -881,3 +866,5 @@ function sqlError(err: Error, sql: string): Error {
   const wrapped = new Error(`${err.message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 120)})`, { cause: err });
   return Object.assign(wrapped, { code });
 }
+
+export { prefixUpperBound };
