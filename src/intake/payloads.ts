@@ -10,18 +10,10 @@
 import { createHash } from 'node:crypto';
 import type { Severity } from '../core/incident/types';
 import type { IntegrationConfig } from '../config/types';
+import type { IntakeAlert } from '../ports/store';
 
-/** NormalizedAlert: one alert, whatever the sender. */
-export interface NormalizedAlert {
-  /** The group fingerprint: alerts with the same one fold into one incident. */
-  readonly fingerprint: string;
-  /** The alert's own identity inside its group. */
-  readonly alertKey: string;
-  readonly status: 'firing' | 'resolved';
-  /** startsAt as sent; a new value for the same alert is a new firing. */
-  readonly startsAt: string | null;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
+/** NormalizedAlert: one alert, whatever the sender: the stored alert fields, plus what an incident needs. */
+export interface NormalizedAlert extends Omit<IntakeAlert, 'integration'> {
   /** From annotations.summary, else labels.alertname (untrusted). */
   readonly title: string;
   /** From labels.service, else labels.job (untrusted). */
