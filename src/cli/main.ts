@@ -11,6 +11,7 @@ import { DateTime } from 'luxon';
 import { formatProblems, loadConfigFile, resolveConfigPath, type OnehandConfig } from '../config';
 import type { Team } from '../core/model';
 import { onCallAt, shifts } from '../core/rotation/rotation';
+import { parseInstantArg } from '../core/time/instant';
 import type { RotationState } from '../core/rotation/types';
 import type { ActivePlugin } from '../app/plugin-host';
 import { parseClockOption } from '../runtime/clock';
@@ -169,9 +170,8 @@ async function teamArgs(args: string[], env: NodeJS.ProcessEnv, extra: Record<st
 }
 
 function readInstant(text: string, team: Team, flag: string): DateTime {
-  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
-  const dt = hasOffset ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone: team.timeZone });
-  if (!dt.isValid) throw new UsageError(`${flag} "${text}" is not an ISO date-time (e.g. 2026-03-30T09:00:00+02:00, or 2026-03-30 read in ${team.timeZone})`);
+  const dt = parseInstantArg(text, team.timeZone, DateTime.utc());
+  if (!dt) throw new UsageError(`${flag} "${text}" is not an ISO date-time (e.g. 2026-03-30T09:00:00+02:00, or 2026-03-30 read in ${team.timeZone})`);
   return dt;
 }
 

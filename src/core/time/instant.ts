@@ -8,7 +8,7 @@ import { parseDuration } from './duration';
 
 export function parseInstantArg(text: string, zone: string, now: DateTime): DateTime | null {
   if (text.toLowerCase() === 'now') return now;
-  const hasOffset = /(Z|[+-]\d{2}:\d{2})$/i.test(text);
+  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
   const dt = hasOffset ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone });
   return dt.isValid ? dt.setZone(zone) : null;
 }
