@@ -20,6 +20,7 @@ import { parseConfig } from '../src/config';
 import { HttpServer } from '../src/http/server';
 import { readIntegrationSecrets, registerWebhooks } from '../src/intake/webhooks';
 import type { ChatAdapter } from '../src/ports/chat-adapter';
+import type { Store } from '../src/ports/store';
 import { SystemClock } from '../src/runtime/clock';
 import { JsonLogger } from '../src/runtime/logger';
 import { Client } from 'pg';
@@ -56,6 +57,23 @@ const sink: ChatAdapter = {
   stop: async () => undefined,
 };
 
+/** serveIntake: the real app on `store` with the webhook routes on a loopback port. */
+async function serveIntake(config: OnehandConfig, store: Store, instanceId: string, clock: SystemClock, logger: JsonLogger) {
+  const app = buildApp({
+    world: config.world, store, clock, logger,
+    settings: { timerPeriodMs: 1000, instanceId },
+    adapters: [sink],
+    integrations: config.integrations,
+  });
+  await app.start();
+  const server = new HttpServer(logger);
+  registerWebhooks(server, {
+    intake: app.intake, integrations: config.integrations,
+    secrets: readIntegrationSecrets(config.integrations, { BENCH_TOKEN }), clock, logger,
+  });
+  return { app, port: await server.listen(0, '127.0.0.1') };
+}
+
 /**
  * startBot: the bot on SQLite (a temporary file, or `sqlitePath` so several benchmark phases can
  * share one), or on PostgreSQL when `databaseUrl` is given (replicas: several children, one URL).
@@ -69,20 +87,7 @@ async function startBot(databaseUrl?: string): Promise<{ port: number; stats: ()
   if (databaseUrl) return startPgBot(config, databaseUrl, clock, logger);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-bench-'));
   const dbPath = path.join(dir, 'onehand.db');
-  const store = await openSqliteStore(dbPath, { clock });
-  const app = buildApp({
-    world: config.world, store, clock, logger,
-    settings: { timerPeriodMs: 1000, instanceId: 'bench' },
-    adapters: [sink],
-    integrations: config.integrations,
-  });
-  await app.start();
-  const server = new HttpServer(logger);
-  registerWebhooks(server, {
-    intake: app.intake, integrations: config.integrations,
-    secrets: readIntegrationSecrets(config.integrations, { BENCH_TOKEN }), clock, logger,
-  });
-  const port = await server.listen(0, '127.0.0.1');
+  const { app, port } = await serveIntake(config, await openSqliteStore(dbPath, { clock }), 'bench', clock, logger);
   const reader = new Database(dbPath);
   const stats = async (): Promise<Record<string, number>> => {
     // A second connection reads what is committed: every firing alert answered 202 is counted here.
@@ -96,20 +101,7 @@ async function startBot(databaseUrl?: string): Promise<{ port: number; stats: ()
 }
 
 async function startPgBot(config: OnehandConfig, url: string, clock: SystemClock, logger: JsonLogger): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
-  const store = await openPostgresStore(url, { clock });
-  const app = buildApp({
-    world: config.world, store, clock, logger,
-    settings: { timerPeriodMs: 1000, instanceId: `bench-${process.pid}` },
-    adapters: [sink],
-    integrations: config.integrations,
-  });
-  await app.start();
-  const server = new HttpServer(logger);
-  registerWebhooks(server, {
-    intake: app.intake, integrations: config.integrations,
-    secrets: readIntegrationSecrets(config.integrations, { BENCH_TOKEN }), clock, logger,
-  });
-  const port = await server.listen(0, '127.0.0.1');
+  const { app, port } = await serveIntake(config, await openPostgresStore(url, { clock }), `bench-${process.pid}`, clock, logger);
   const reader = new Client({ connectionString: url });
   await reader.connect();
   const stats = async (): Promise<Record<string, number>> => {
