@@ -83,6 +83,7 @@ export class OnehandApp {
         clock: this.clock,
         openIncidents: (team) => this.commands.openIncidents(team),
         incidentFor: (id, viewer) => this.commands.incidentFor(id, viewer),
+        reachable: (recipient) => this.scheduler.reachable(adapter.name, recipient),
       });
       this.log.info('adapter started', { adapter: adapter.name });
     }

@@ -47,6 +47,11 @@ export class DeliveryWorker {
     return { sent: this.sent, failed: this.failed };
   }
 
+  /** rearm: deliveries on `adapter` waiting for `recipient` become due now. */
+  async rearm(_adapter: string, _recipient: import('../ports/store').Recipient): Promise<void> {
+    // Implemented with the waiting state of the outbox (issue 11).
+  }
+
   /** drain delivers every due row, batch after batch; returns how many were attempted. */
   async drain(): Promise<number> {
     let attempted = 0;

@@ -11,7 +11,7 @@ import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { Store, StoreTx, TimerRow } from '../ports/store';
+import type { Recipient, Store, StoreTx, TimerRow } from '../ports/store';
 import { DeliveryWorker } from './delivery-worker';
 import { TOKENS, type Settings } from './tokens';
 
@@ -53,6 +53,11 @@ export class Scheduler {
       this.loop = setTimeout(() => void this.tick().finally(loop), this.settings.timerPeriodMs);
     };
     void this.tick().finally(loop);
+  }
+
+  /** reachable: deliveries on `adapter` waiting for `recipient` become due now (see DeliveryOutcome `waiting`). */
+  async reachable(adapter: string, recipient: Recipient): Promise<void> {
+    await this.delivery.rearm(adapter, recipient);
   }
 
   /** stop ends the loop and waits for a tick in progress. */

@@ -17,6 +17,12 @@ export interface InboundCommand {
   readonly caller: Principal;
   /** The team whose channel the command came from, when the adapter knows it. */
   readonly team?: TeamId;
+  /**
+   * The platform's unique id of this inbound event (Teams activity id, Discord interaction id),
+   * prefixed with the adapter's name. A replay of an id already handled runs nothing and gets the
+   * first answer again (remembered durably, shared by replicas).
+   */
+  readonly id?: string;
 }
 
 export type CommandHandler = (command: InboundCommand) => Promise<Message>;
@@ -48,13 +54,24 @@ export interface AdapterContext {
   openIncidents(team?: TeamId): Promise<OpenIncident[]>;
   /** The incident as `viewer` should see it now: card, and only the actions they may take. */
   incidentFor(incidentId: number, viewer: Principal): Promise<Message | null>;
+  /**
+   * reachable: the adapter can now reach `recipient` (e.g. a Teams member's first activity gave
+   * the bot their conversation). Deliveries that were `waiting` for them go out at once.
+   */
+  reachable(recipient: Recipient): Promise<void>;
 }
 
 export interface Delivery {
+  /** Unique per delivery and stable across retries: an idempotency key for the platform (e.g. a Discord nonce). */
   readonly key: string;
   readonly recipient: Recipient;
   readonly message: Message;
   readonly incidentId: number | null;
+  /**
+   * Aborted when the call has run past the per-call timeout (`delivery.timeout`): the adapter
+   * should pass it to its HTTP calls. The worker stops waiting then either way and retries later.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -63,7 +80,13 @@ export interface Delivery {
  */
 export type DeliveryOutcome =
   | { readonly status: 'delivered' }
-  | { readonly status: 'undeliverable'; readonly reason: string };
+  | { readonly status: 'undeliverable'; readonly reason: string }
+  /**
+   * `waiting`: this platform cannot reach the recipient yet but will (a Teams member who has not
+   * talked to the bot). The delivery waits until the adapter calls `AdapterContext.reachable`
+   * (or 24 hours); meanwhile a page goes down the fallback ladder so someone is reached now.
+   */
+  | { readonly status: 'waiting'; readonly reason: string };
 
 export interface ChatAdapter {
   /** Stable name, also the key of members' identities and teams' channels in config. */

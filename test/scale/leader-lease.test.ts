@@ -100,7 +100,7 @@ describe('Discord gateway behind the leader lease', () => {
     return {
       onCommand: async () => reply, commands: [], logger: new MemoryLogger(), clock,
       kv: { get: async (k) => kv.get(k), set: async (k, v) => void kv.set(k, v) },
-      openIncidents: async () => [], incidentFor: async () => null,
+      openIncidents: async () => [], incidentFor: async () => null, reachable: async () => undefined,
     };
   }
 
