@@ -177,6 +177,21 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'delivery lanes and waiting deliveries',
+    sql: `
+      -- lane: adapter and recipient ("discord:m:dave"); deliveries of one lane go out one at a time,
+      -- in order. waiting_since: set while the platform cannot reach the recipient yet.
+      ALTER TABLE outbox ADD COLUMN lane TEXT COLLATE "C";
+      ALTER TABLE outbox ADD COLUMN waiting_since BIGINT;
+      UPDATE outbox SET lane = adapter || ':' || CASE recipient ->> 'kind'
+          WHEN 'member' THEN 'm:' || (recipient ->> 'id')
+          WHEN 'guest' THEN 'g:' || (recipient ->> 'adapter') || ':' || (recipient ->> 'address')
+          ELSE 'c:' || (recipient ->> 'team') END;
+      CREATE INDEX outbox_lane ON outbox (lane, id) WHERE sent_at IS NULL AND dead_at IS NULL;
+    `,
+  },
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */

@@ -187,6 +187,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'delivery lanes and waiting deliveries',
+    sql: `
+      -- lane: adapter and recipient ("discord:m:dave"); deliveries of one lane go out one at a time,
+      -- in order. waiting_since: set while the platform cannot reach the recipient yet (a Teams
+      -- member who never talked to the bot); such a row waits (not_before = its deadline) until the
+      -- adapter says the recipient is reachable.
+      ALTER TABLE outbox ADD COLUMN lane TEXT;
+      ALTER TABLE outbox ADD COLUMN waiting_since INTEGER;
+      UPDATE outbox SET lane = adapter || ':' || CASE json_extract(recipient, '$.kind')
+          WHEN 'member' THEN 'm:' || json_extract(recipient, '$.id')
+          WHEN 'guest' THEN 'g:' || json_extract(recipient, '$.adapter') || ':' || json_extract(recipient, '$.address')
+          ELSE 'c:' || json_extract(recipient, '$.team') END;
+      CREATE INDEX outbox_lane ON outbox (lane, id) WHERE sent_at IS NULL AND dead_at IS NULL;
+    `,
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */
