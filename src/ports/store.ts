@@ -213,6 +213,22 @@ export interface StoreTx {
   insertStorm(storm: Omit<StormRow, 'id'>): Promise<StormRow>;
   updateStorm(storm: StormRow): Promise<void>;
 
+  /**
+   * inboundReply: the reply remembered for the inbound event `id` (a platform's event id, e.g.
+   * "teams:<activity id>"), or null when that event was not handled yet (or was pruned).
+   */
+  inboundReply(id: string): Promise<Message | null>;
+  /**
+   * rememberInbound records that the inbound event `id` was handled with `reply`, at `at`. Null when
+   * it is recorded now; otherwise the event was handled already and this is the reply stored first:
+   * the caller must then roll back what it did (throw) and answer with that reply. The id is the
+   * primary key, so on PostgreSQL a concurrent transaction remembering the same id waits for this
+   * one to end and then sees its reply: of two replicas handling one event, one commits.
+   */
+  rememberInbound(id: string, reply: Message, at: DateTime): Promise<Message | null>;
+  /** pruneInbound forgets inbound events handled before `before`; returns how many. */
+  pruneInbound(before: DateTime): Promise<number>;
+
   kvGet(namespace: string, key: string): Promise<unknown>;
   kvSet(namespace: string, key: string, value: unknown): Promise<void>;
 

@@ -605,6 +605,44 @@ export function runStoreContract(kit: () => StoreKit): void {
     });
   });
 
+  describe('inbound events', () => {
+    const reply = (text: string): Message => ({ kind: 'reply', headline: [text], lines: [[{ t: 'user', v: '<b>' }]], actions: [], mentions: [] });
+
+    it('remembers the first reply of an event id, gives it back to a replay, and prunes old ids', async () => {
+      const s = await store();
+      expect(await s.transaction((tx) => tx.inboundReply('teams:1'))).toBeNull();
+      expect(await s.transaction((tx) => tx.rememberInbound('teams:1', reply('Reported #1'), at(0)))).toBeNull();
+      expect(await s.transaction((tx) => tx.rememberInbound('discord:1', reply('other platform'), at(30)))).toBeNull();
+      expect(await s.transaction((tx) => tx.inboundReply('teams:1'))).toEqual(reply('Reported #1'));
+      // A second handling of the same id learns the first reply (and must roll back its own work).
+      expect(await s.transaction((tx) => tx.rememberInbound('teams:1', reply('Reported #2'), at(1)))).toEqual(reply('Reported #1'));
+      expect(await s.transaction((tx) => tx.inboundReply('TEAMS:1'))).toBeNull();
+      expect(await s.transaction((tx) => tx.pruneInbound(at(10)))).toBe(1);
+      expect(await s.transaction((tx) => tx.inboundReply('teams:1'))).toBeNull();
+      expect(await s.transaction((tx) => tx.inboundReply('discord:1'))).toEqual(reply('other platform'));
+    });
+
+    it('lets exactly one of many replicas handling the same event at once commit its work', async () => {
+      const s = await store();
+      const b = await kit().another(s);
+      class Replay extends Error {}
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? s : b).transaction(async (tx) => {
+        if (await tx.inboundReply('teams:race')) return 'replay';
+        const incident = await tx.insertIncident(newIncident({ fingerprint: null, title: `try ${i}` }));
+        const first = await tx.rememberInbound('teams:race', reply(`Reported #${incident.id}`), at(0));
+        if (first) throw new Replay();
+        return 'handled';
+      }).catch((err: unknown) => {
+        if (err instanceof Replay) return 'rolled back';
+        throw err;
+      })));
+      expect(outcomes.filter((o) => o === 'handled')).toHaveLength(1);
+      const incidents = await s.transaction((tx) => tx.listIncidents({}));
+      expect(incidents).toHaveLength(1);
+      expect(await s.transaction((tx) => tx.inboundReply('teams:race'))).toEqual(reply(`Reported #${incidents[0]!.id}`));
+    });
+  });
+
   describe('kv', () => {
     it('stores JSON values per namespace and deletes on undefined', async () => {
       const s = await store();

@@ -192,6 +192,19 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_lane ON outbox (lane, id) WHERE sent_at IS NULL AND dead_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'inbound events',
+    sql: `
+      -- Inbound events handled and the reply given (see the SQLite migration); pruned after 24 h.
+      CREATE TABLE inbound (
+        id    TEXT COLLATE "C" PRIMARY KEY,
+        reply JSONB  NOT NULL,
+        at    BIGINT NOT NULL
+      );
+      CREATE INDEX inbound_at ON inbound (at);
+    `,
+  },
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */

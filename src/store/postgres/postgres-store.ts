@@ -330,6 +330,10 @@ const SQL = {
   insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
   updateStorm: 'UPDATE intake_storms SET member = $2, last_at = $3, incidents = $4, version = $5, ended_at = $6 WHERE id = $1',
+  inboundReply: 'SELECT reply FROM inbound WHERE id = $1',
+  // A concurrent insert of the same id waits for the other transaction, then does nothing.
+  rememberInbound: 'INSERT INTO inbound (id, reply, at) VALUES ($1, $2::jsonb, $3) ON CONFLICT (id) DO NOTHING',
+  pruneInbound: 'DELETE FROM inbound WHERE at < $1',
   // Locks the key (creating an empty row when absent) so read-modify-write of a key is serialized.
   kvGet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, NULL)
     ON CONFLICT (namespace, key) DO UPDATE SET value = kv.value
@@ -671,6 +675,20 @@ class PgTx implements StoreTx {
   // Key-value ---------------------------------------------------------------------------------
 
   /** The stored JSON value, or undefined when absent. Locks the key until the transaction ends. */
+  async inboundReply(id: string): Promise<Message | null> {
+    const { rows } = await this.q<{ reply: Message }>(SQL.inboundReply, [id]);
+    return rows[0]?.reply ?? null;
+  }
+
+  async rememberInbound(id: string, reply: Message, at: DateTime): Promise<Message | null> {
+    const { rowCount } = await this.q(SQL.rememberInbound, [id, JSON.stringify(reply), toMs(at, 'inbound at')]);
+    return rowCount > 0 ? null : this.inboundReply(id);
+  }
+
+  async pruneInbound(before: DateTime): Promise<number> {
+    return (await this.q(SQL.pruneInbound, [toMs(before, 'before')])).rowCount;
+  }
+
   async kvGet(namespace: string, key: string): Promise<unknown> {
     const { rows } = await this.q<{ value: unknown; absent: boolean }>(SQL.kvGet, [namespace, key]);
     const r = rows[0];

@@ -204,6 +204,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_lane ON outbox (lane, id) WHERE sent_at IS NULL AND dead_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'inbound events',
+    sql: `
+      -- Inbound events handled (Teams activity ids, Discord interaction ids, prefixed with the
+      -- adapter's name) and the reply given, so a replayed event runs nothing and gets the same
+      -- answer. Written in the transaction of the command's use case; pruned after 24 hours.
+      CREATE TABLE inbound (
+        id    TEXT    PRIMARY KEY,
+        reply TEXT    NOT NULL, -- JSON Message
+        at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX inbound_at ON inbound (at);
+    `,
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */

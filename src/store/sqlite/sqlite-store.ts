@@ -318,6 +318,9 @@ const SQL = {
   insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   updateStorm: `UPDATE intake_storms SET member = ?2, last_at = ?3, incidents = ?4, version = ?5, ended_at = ?6 WHERE id = ?1`,
+  inboundReply: 'SELECT reply FROM inbound WHERE id = ?',
+  rememberInbound: 'INSERT INTO inbound (id, reply, at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
+  pruneInbound: 'DELETE FROM inbound WHERE at < ?',
   kvGet: 'SELECT value FROM kv WHERE namespace = ? AND key = ?',
   kvSet: `INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?)
     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value`,
@@ -729,6 +732,25 @@ class SqliteTx implements StoreTx {
       storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
     ]);
     if (changes === 0) throw new Error(`storm ${storm.id} does not exist`);
+  }
+
+  // Inbound events ----------------------------------------------------------------------------
+
+  async inboundReply(id: string): Promise<Message | null> {
+    this.check();
+    const rows = await this.conn.all<{ reply: string }>(SQL.inboundReply, [id]);
+    return rows[0] ? (JSON.parse(rows[0].reply) as Message) : null;
+  }
+
+  async rememberInbound(id: string, reply: Message, at: DateTime): Promise<Message | null> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.rememberInbound, [id, JSON.stringify(reply), toMs(at, 'inbound at')]);
+    return changes > 0 ? null : this.inboundReply(id);
+  }
+
+  async pruneInbound(before: DateTime): Promise<number> {
+    this.check();
+    return (await this.conn.run(SQL.pruneInbound, [toMs(before, 'before')])).changes;
   }
 
   // Key-value ---------------------------------------------------------------------------------
