@@ -15,6 +15,9 @@ if (useSource) {
   }
 }
 if (useSource) {
+  // tsx reads the tsconfig of the current folder by default; the sources need this project's
+  // (decorators), wherever `onehand` is started from.
+  process.env.TSX_TSCONFIG_PATH = path.join(root, 'tsconfig.json');
   require('tsx/cjs');
   require(source).runCli();
 } else {

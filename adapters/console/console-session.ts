@@ -24,6 +24,7 @@ export interface SessionControl {
 
 export class ConsoleSession {
   private speaker: Principal;
+  private reader: readline.Interface | null = null;
 
   constructor(
     private readonly world: World,
@@ -38,10 +39,21 @@ export class ConsoleSession {
     return this.speaker;
   }
 
+  /** run reads lines until the input ends or close() is called, then delivers what is due. */
   async run(input: NodeJS.ReadableStream): Promise<void> {
     const rl = readline.createInterface({ input, crlfDelay: Infinity, terminal: false });
+    this.reader = rl;
     for await (const raw of rl) await this.line(raw);
     await this.control.flush();
+  }
+
+  /**
+   * close stops reading (on SIGTERM, say, while a terminal or pipe stays open): the line being
+   * handled finishes, no further line is read, and the input no longer keeps the process alive.
+   */
+  close(): void {
+    this.reader?.close();
+    this.reader = null;
   }
 
   async line(raw: string): Promise<void> {

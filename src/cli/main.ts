@@ -4,7 +4,9 @@
  * Errors are one clear line (or one per config problem), never a stack trace.
  */
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { isatty } from 'node:tty';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
@@ -33,6 +35,10 @@ Commands:
   start         run the bot (console adapter when no chat credentials are set)
                   --json                 print one JSON object per delivery
                   --clock simulated@ISO  a simulated clock moved by "advance 15m" lines
+                  --console              read console commands even when a chat platform runs
+                  --no-console           read no commands: run headless (HTTP, webhooks, timers)
+                                         until SIGTERM; also the default when standard input
+                                         is /dev/null or closed (docker run -d, systemd)
   check-config  validate a config file: onehand check-config [PATH]
   migrate       apply pending database migrations and exit (start does too)
   who           who is on call: onehand who --team T [--at ISO]
@@ -104,9 +110,14 @@ function loadOrReport(path: string): { config: OnehandConfig; plugins: ActivePlu
 }
 
 async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean' }, clock: { type: 'string' }, console: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean' }, clock: { type: 'string' }, console: { type: 'boolean' }, 'no-console': { type: 'boolean' } } });
   const clockChoice = parseClockOption(values.clock);
   if ('error' in clockChoice) throw new UsageError(clockChoice.error);
+  if (values.console && values['no-console']) throw new UsageError('--console and --no-console contradict each other; pick one');
+  if (values['no-console'] && clockChoice.simulated) throw new UsageError('a simulated clock only moves with console "advance" lines; drop --no-console or --clock');
+  // Headless with --no-console, or when standard input cannot carry commands (/dev/null or closed:
+  // docker run -d, systemd). A terminal or a pipe is a console session that ends with its input.
+  const headless = values['no-console'] === true || (!values.console && clockChoice.simulated === null && standardInputKind() === 'none');
   const loaded = loadOrReport(resolveConfigPath(values, env));
   if (!loaded) return 1;
   const config = withEnvOverrides(loaded.config, env);
@@ -118,11 +129,31 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
   const bot = await startBot({
     config, env, logger, plugins: loaded.plugins, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated,
-    json: values.json === true, input: process.stdin, forceConsole: values.console === true,
+    json: values.json === true, input: headless ? emptyInput() : process.stdin, forceConsole: values.console === true, headless,
   });
   await bot.done;
   await bot.stop();
   return 0;
+}
+
+/**
+ * standardInputKind: what standard input is. `terminal` (an interactive console), `script` (a pipe,
+ * socket or file: a console session that ends at the end of its input), or `none` (/dev/null or a
+ * closed descriptor, as under `docker run -d` without -i, systemd or nohup: nothing to read).
+ */
+export function standardInputKind(): 'terminal' | 'script' | 'none' {
+  if (isatty(0)) return 'terminal';
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket() || stat.isFile() ? 'script' : 'none';
+  } catch {
+    return 'none';
+  }
+}
+
+/** emptyInput: a stream that never ends, for a headless bot (it stops on a signal). */
+function emptyInput(): NodeJS.ReadableStream {
+  return new PassThrough();
 }
 
 /**

@@ -34,6 +34,12 @@ export interface StartOptions {
   /** Console input; the console runs when no platform has credentials, or when forced. */
   readonly input: NodeJS.ReadableStream;
   readonly forceConsole?: boolean;
+  /**
+   * headless: read no console input (`--no-console`, or standard input is /dev/null or closed, as
+   * under `docker run -d` or systemd). The bot runs (HTTP, webhooks, timers, chat platforms) until
+   * SIGINT/SIGTERM; with no chat platform the console adapter still prints deliveries on stdout.
+   */
+  readonly headless?: boolean;
   readonly output?: (line: string) => void;
 }
 
@@ -101,17 +107,22 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     process.once('SIGTERM', resolve);
   });
   let done: Promise<void> = signalled;
-  if (consoleAdapter) {
+  let stopInput = (): void => undefined;
+  if (consoleAdapter && options.headless) {
+    logger.info('no console input (standard input is not a terminal, pipe or file, or --no-console): running until SIGTERM', { deliveries: 'printed on standard output' });
+  } else if (consoleAdapter) {
     const session = new ConsoleSession(config.world, consoleAdapter, {
       handle: (cmd) => app.handle(cmd),
       flush: () => app.scheduler.tick(),
       advance: simulated ? (ms) => app.scheduler.advanceTo(simulated.now().plus({ milliseconds: ms }), (at) => simulated.set(at)) : null,
     });
     done = Promise.race([session.run(options.input), signalled]);
+    stopInput = () => session.close();
   }
   return {
     app, http, httpPort, done,
     stop: async () => {
+      stopInput();
       await http.close();
       await app.stop();
     },
