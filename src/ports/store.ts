@@ -75,8 +75,45 @@ export interface NewOutboxRow {
 
 export interface OutboxRow extends NewOutboxRow {
   readonly id: number;
+  /** `laneOf(adapter, recipient)`: deliveries of one lane go out one at a time, in (notBefore, id) order. */
+  readonly lane: string;
   readonly attempts: number;
   readonly createdAt: DateTime;
+  /** Set while the row waits for its recipient to become reachable (DeliveryOutcome `waiting`). */
+  readonly waitingSince: DateTime | null;
+}
+
+/** laneOf: the delivery lane of a recipient on one adapter ("discord:m:dave"). */
+export function laneOf(adapter: string, recipient: Recipient): string {
+  return `${adapter}:${recipientKey(recipient)}`;
+}
+
+/** ClaimOptions: how `claimOutbox` spreads a claim over lanes. */
+export interface ClaimOptions {
+  /** At most this many rows of one lane (the earliest); default unlimited. */
+  readonly perLane?: number;
+  /** Lanes this process is busy with: none of their rows are claimed. */
+  readonly skipLanes?: readonly string[];
+}
+
+/** DeliveryState: where one delivery of a notification stands (for the fallback ladder). */
+export interface DeliveryState {
+  readonly id: number;
+  readonly key: string;
+  readonly adapter: string;
+  readonly state: 'pending' | 'waiting' | 'sent' | 'dead';
+}
+
+/** OutboxStats: the outbox as /healthz shows it. */
+export interface OutboxStats {
+  /** Pending deliveries (waiting ones included). */
+  readonly pending: number;
+  /** Deliveries waiting for their recipient to become reachable. */
+  readonly waiting: number;
+  /** The earliest notBefore among pending, not waiting deliveries, or null. */
+  readonly oldestDue: DateTime | null;
+  /** Deliveries given up since `since`. */
+  readonly deadSince: number;
 }
 
 export interface IncidentFilter {
@@ -165,11 +202,28 @@ export interface StoreTx {
 
   /** Enqueues deliveries, skipping keys already present; returns how many were new. */
   enqueue(rows: readonly NewOutboxRow[]): Promise<number>;
-  /** Leases up to `limit` pending deliveries whose notBefore has come, oldest first. */
-  claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<OutboxRow[]>;
+  /**
+   * Leases up to `limit` pending deliveries whose notBefore has come, ordered by (notBefore, id).
+   * Never claims a row of a lane in which another owner holds a live lease (so one lane is sent
+   * by one process at a time, in order), nor of `options.skipLanes`; at most `options.perLane` of each lane.
+   */
+  claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime, options?: ClaimOptions): Promise<OutboxRow[]>;
   markSent(id: number, at: DateTime): Promise<void>;
   /** Records a failed attempt; the row is retried at `retryAt`, or given up when `retryAt` is null. */
   markFailed(id: number, error: string, retryAt: DateTime | null): Promise<void>;
+  /**
+   * deferLane keeps a lane in order after a failed attempt: its pending rows after `afterId` (not
+   * leased by another owner) wait at least until `until`, and `owner`'s leases on them are released.
+   */
+  deferLane(lane: string, afterId: number, until: DateTime, owner: string): Promise<number>;
+  /** markWaiting parks a row until its recipient is reachable (rearmLane) or until `deadline`. */
+  markWaiting(id: number, reason: string, deadline: DateTime): Promise<void>;
+  /** rearmLane makes the lane's waiting rows due at `now`; returns how many. */
+  rearmLane(lane: string, now: DateTime): Promise<number>;
+  /** deliveryStates: every delivery whose key starts with `keyPrefix`. */
+  deliveryStates(keyPrefix: string): Promise<DeliveryState[]>;
+  /** outboxStats: pending and waiting counts, the oldest due instant, and give-ups since `since`. */
+  outboxStats(since: DateTime): Promise<OutboxStats>;
   /** The earliest instant a pending delivery may be attempted (unleased), or null. */
   nextDeliveryDue(): Promise<DateTime | null>;
   /** Pending deliveries (not yet sent, not given up). */
@@ -245,6 +299,12 @@ export interface StoreTx {
 export interface Store {
   /** Applies pending versioned migrations; safe to call on every start. */
   migrate(): Promise<void>;
+  /**
+   * onEnqueued: `listener` runs after each commit that enqueued deliveries (PostgreSQL: a commit
+   * by any replica, through LISTEN/NOTIFY), so the delivery worker sends at once instead of at its
+   * next period. Returns a function that removes the listener.
+   */
+  onEnqueued(listener: () => void): () => void;
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -116,3 +116,10 @@ export function prefixUpperBound(prefix: string): string | null {
   }
   return null;
 }
+
+/** deliveryState: a delivery's state from its row's sent_at, dead_at and waiting_since. */
+export function deliveryState(r: { sent_at: unknown; dead_at: unknown; waiting_since: unknown }): 'pending' | 'waiting' | 'sent' | 'dead' {
+  if (r.sent_at !== null) return 'sent';
+  if (r.dead_at !== null) return 'dead';
+  return r.waiting_since !== null ? 'waiting' : 'pending';
+}

@@ -484,6 +484,88 @@ export function runStoreContract(kit: () => StoreKit): void {
     });
   });
 
+  describe('delivery lanes', () => {
+    const to = (key: string, member: string, notBefore: DateTime, adapter = 'console'): NewOutboxRow => ({ ...outboxRow(key, notBefore), adapter, recipient: { kind: 'member', id: member } });
+
+    it('claims per lane: the earliest rows of each, never a lane another owner is sending or one skipped', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.enqueue([to('a1', 'alice', at(0)), to('a2', 'alice', at(0)), to('a3', 'alice', at(1)), to('b1', 'bob', at(0)), to('b2', 'bob', at(0)), to('c1', 'carol', at(0), 'discord')]);
+        const first = await tx.claimOutbox(at(2), 10, 'w1', at(5), { perLane: 2, skipLanes: ['discord:m:carol'] });
+        expect(first.map((r) => r.key)).toEqual(['a1', 'a2', 'b1', 'b2']);
+        expect(first[0]?.lane).toBe('console:m:alice');
+        expect(first[0]?.waitingSince).toBeNull();
+        // alice's and bob's lanes are w1's while its lease runs: w2 gets only carol's.
+        expect((await tx.claimOutbox(at(2), 10, 'w2', at(5))).map((r) => r.key)).toEqual(['c1']);
+        // w1 itself may claim the rest of its lanes.
+        expect((await tx.claimOutbox(at(2), 10, 'w1', at(5))).map((r) => r.key)).toEqual(['a3']);
+      });
+    });
+
+    it('defers the rest of a lane behind a failed delivery, so the lane keeps its order', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.enqueue([to('a1', 'alice', at(0)), to('a2', 'alice', at(0)), to('a3', 'alice', at(30)), to('b1', 'bob', at(0))]);
+        const [a1, a2] = await tx.claimOutbox(at(0), 10, 'w1', at(5), { perLane: 2 });
+        await tx.markFailed(a1?.id ?? -1, 'timeout', at(10));
+        expect(await tx.deferLane(a1?.lane ?? '', a1?.id ?? -1, at(10), 'w1')).toBe(2);
+        // a2 was released and waits behind a1; bob's lane is untouched; a3 keeps its later instant.
+        const [b1] = await tx.claimOutbox(at(9), 10, 'w2', at(11));
+        expect(b1?.key).toBe('b1');
+        const retried = await tx.claimOutbox(at(10), 10, 'w2', at(11));
+        expect(retried.map((r) => r.key)).toEqual(['a1', 'a2']);
+        expect(a2?.key).toBe('a2');
+        for (const r of [b1, ...retried]) await tx.markSent(r?.id ?? -1, at(10));
+        expect((await tx.claimOutbox(at(29), 10, 'w3', at(31))).map((r) => r.key)).toEqual([]);
+        expect((await tx.claimOutbox(at(30), 10, 'w3', at(31))).map((r) => r.key)).toEqual(['a3']);
+      });
+    });
+
+    it('parks a delivery while its recipient is unreachable and re-arms the lane when they are', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.enqueue([to('p:1@teams', 'alice', at(0), 'teams'), to('p:1@discord', 'alice', at(0), 'discord'), to('p:2@teams', 'bob', at(0), 'teams')]);
+        const rows = await tx.claimOutbox(at(0), 10, 'w1', at(1));
+        const [teamsAlice, discordAlice, teamsBob] = ['p:1@teams', 'p:1@discord', 'p:2@teams'].map((k) => rows.find((r) => r.key === k));
+        await tx.markWaiting(teamsAlice?.id ?? -1, 'not reachable yet', at(24 * 60));
+        await tx.markWaiting(teamsBob?.id ?? -1, 'not reachable yet', at(24 * 60));
+        await tx.markSent(discordAlice?.id ?? -1, at(0));
+        expect((await tx.deliveryStates('p:1@')).map((d) => [d.key, d.adapter, d.state])).toEqual([['p:1@teams', 'teams', 'waiting'], ['p:1@discord', 'discord', 'sent']]);
+        expect(await tx.outboxStats(at(0))).toMatchObject({ pending: 2, waiting: 2, oldestDue: null, deadSince: 0 });
+        expect(await tx.claimOutbox(at(60), 10, 'w1', at(61))).toEqual([]);
+        expect(await tx.rearmLane('teams:m:alice', at(61))).toBe(1);
+        const [again] = await tx.claimOutbox(at(61), 10, 'w1', at(62));
+        expect(again).toMatchObject({ key: 'p:1@teams', attempts: 1, waitingSince: null });
+        await tx.markFailed(again?.id ?? -1, 'gone', null);
+        const stats = await tx.outboxStats(at(0));
+        expect(stats).toMatchObject({ pending: 1, waiting: 1, deadSince: 1 });
+        await expect(tx.markWaiting(4242, 'x', at(1))).rejects.toThrow('outbox row 4242 does not exist');
+      });
+    });
+
+    it('tells listeners after a commit that enqueued, not after one that did not or rolled back', async () => {
+      const s = await store();
+      let woken = 0;
+      const off = s.onEnqueued(() => {
+        woken++;
+      });
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+      await s.transaction((tx) => tx.outboxDepth());
+      await s.transaction((tx) => tx.enqueue([outboxRow('w1', at(0))]));
+      await settle();
+      expect(woken).toBeGreaterThanOrEqual(1);
+      const before = woken;
+      await expect(s.transaction(async (tx) => {
+        await tx.enqueue([outboxRow('w2', at(0))]);
+        throw new Error('roll back');
+      })).rejects.toThrow('roll back');
+      await s.transaction((tx) => tx.enqueue([outboxRow('w1', at(0))]));
+      await settle();
+      expect(woken).toBe(before);
+      off();
+    });
+  });
+
   describe('alert intake', () => {
     it('observes groups: created without incident, counts firings, points at an incident', async () => {
       const s = await store();

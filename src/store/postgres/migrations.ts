@@ -190,6 +190,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
           WHEN 'guest' THEN 'g:' || (recipient ->> 'adapter') || ':' || (recipient ->> 'address')
           ELSE 'c:' || (recipient ->> 'team') END;
       CREATE INDEX outbox_lane ON outbox (lane, id) WHERE sent_at IS NULL AND dead_at IS NULL;
+      CREATE INDEX outbox_dead ON outbox (dead_at) WHERE dead_at IS NOT NULL;
     `,
   },
   {

@@ -26,12 +26,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { checkLimit, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
-import { Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
+import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
+import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
+import { laneOf } from '../../ports/store';
 import type {
   AlertChange,
+  ClaimOptions,
+  DeliveryState,
   IncidentFilter,
+  OutboxStats,
   IntakeAlert,
   IntakeGroupState,
   NewOutboxRow,
@@ -107,9 +111,15 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   return new PostgresStore(pool, options.clock ?? systemClock, options.migrations ?? PG_MIGRATIONS);
 }
 
+/** The NOTIFY channel of a schema's outbox: replicas sharing the schema wake each other. */
+const NOTIFY_CHANNEL = "'onehand_outbox:' || current_schema()";
+
 export class PostgresStore implements Store {
   private readonly current = new AsyncLocalStorage<PgTx>();
   private closed = false;
+  private readonly enqueuedListeners = new Set<() => void>();
+  private listener: Client | null = null;
+  private relisten: NodeJS.Timeout | null = null;
 
   /** Use openPostgresStore. */
   constructor(
@@ -173,10 +183,51 @@ export class PostgresStore implements Store {
         });
         throw err;
       }
+      if (tx.enqueued) this.notifyEnqueued();
       return result;
     } finally {
       tx.finish();
       client.release(broken);
+    }
+  }
+
+  /**
+   * onEnqueued: `listener` runs after each commit that enqueued a delivery: this process's commits
+   * directly, every replica's through LISTEN/NOTIFY on a dedicated connection (reconnected after
+   * an error; the delivery worker's period covers the gap).
+   */
+  onEnqueued(listener: () => void): () => void {
+    this.enqueuedListeners.add(listener);
+    if (!this.listener && !this.relisten) void this.listen();
+    return () => this.enqueuedListeners.delete(listener);
+  }
+
+  private notifyEnqueued(): void {
+    for (const listener of this.enqueuedListeners) setImmediate(listener);
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new Client({ ...this.pool.options, types: TYPES });
+    this.listener = client;
+    const retry = (): void => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      void client.end().catch(() => undefined);
+      if (!this.closed && this.enqueuedListeners.size > 0) this.relisten = setTimeout(() => {
+        this.relisten = null;
+        void this.listen();
+      }, 1000);
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => this.notifyEnqueued());
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ channel: string }>(`SELECT ${NOTIFY_CHANNEL} AS channel`);
+      await client.query(`LISTEN "${(rows[0]?.channel ?? 'onehand_outbox').replace(/"/g, '""')}"`);
+    } catch {
+      retry();
     }
   }
 
@@ -185,6 +236,11 @@ export class PostgresStore implements Store {
     this.refuseNesting('close');
     if (this.closed) return;
     this.closed = true;
+    if (this.relisten) clearTimeout(this.relisten);
+    this.relisten = null;
+    const listener = this.listener;
+    this.listener = null;
+    if (listener) await listener.end().catch(() => undefined);
     await this.pool.end();
   }
 
@@ -228,6 +284,8 @@ interface OutboxDbRow {
   id: number;
   key: string;
   adapter: string;
+  lane: string;
+  waiting_since: number | null;
   recipient: Recipient;
   message: Message;
   incident_id: number | null;
@@ -272,23 +330,50 @@ const SQL = {
     WHERE id = $2 AND lease_owner = $3 AND done_at IS NULL AND cancelled_at IS NULL`,
   nextTimerDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END) AS due
     FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL`,
-  enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at)
-    SELECT j.k, j.a, j.r, j.m, j.i, j.n, 0, $2
-    FROM jsonb_to_recordset($1::jsonb) AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint)
+  enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at, lane)
+    SELECT j.k, j.a, j.r, j.m, j.i, j.n, 0, $2, j.l
+    FROM jsonb_to_recordset($1::jsonb) AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint, l text)
     ORDER BY j.o
     ON CONFLICT (key) DO NOTHING`,
-  claimOutbox: `WITH due AS (
-      SELECT id FROM outbox
-      WHERE sent_at IS NULL AND dead_at IS NULL AND not_before <= $3 AND (lease_until IS NULL OR lease_until < $3)
-      ORDER BY not_before, id LIMIT $4
-      FOR UPDATE SKIP LOCKED)
+  // The earliest $6 due rows of each lane, skipping the lanes in $5 and lanes another owner is
+  // sending; rows a concurrent claimer holds are skipped (window functions cannot lock: two steps).
+  claimOutbox: `WITH candidates AS (
+      SELECT id, not_before FROM (
+        SELECT o.id, o.not_before, ROW_NUMBER() OVER (PARTITION BY o.lane ORDER BY o.not_before, o.id) AS rn
+        FROM outbox AS o
+        WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= $3 AND (o.lease_until IS NULL OR o.lease_until < $3)
+          AND NOT (o.lane = ANY($5::text[]))
+          AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
+            AND b.lease_until >= $3 AND b.lease_owner <> $1)) c
+      WHERE rn <= $6
+      ORDER BY not_before, id LIMIT $4),
+    due AS (
+      SELECT o.id FROM outbox AS o JOIN candidates USING (id)
+      WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND (o.lease_until IS NULL OR o.lease_until < $3)
+      FOR UPDATE OF o SKIP LOCKED)
     UPDATE outbox AS o SET lease_owner = $1, lease_until = $2 FROM due WHERE o.id = due.id
-    RETURNING o.id, o.key, o.adapter, o.recipient, o.message, o.incident_id, o.not_before, o.attempts, o.created_at`,
-  markSent: `UPDATE outbox SET sent_at = COALESCE(sent_at, $2), dead_at = NULL, lease_owner = NULL, lease_until = NULL
+    RETURNING o.id, o.key, o.adapter, o.lane, o.recipient, o.message, o.incident_id, o.not_before, o.attempts, o.created_at, o.waiting_since`,
+  markSent: `UPDATE outbox SET sent_at = COALESCE(sent_at, $2), dead_at = NULL, lease_owner = NULL, lease_until = NULL, waiting_since = NULL
     WHERE id = $1`,
   markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = $2, lease_owner = NULL, lease_until = NULL,
-    not_before = COALESCE($3::bigint, not_before), dead_at = CASE WHEN $3::bigint IS NULL THEN $4::bigint ELSE NULL END
+    not_before = COALESCE($3::bigint, not_before), dead_at = CASE WHEN $3::bigint IS NULL THEN $4::bigint ELSE NULL END, waiting_since = NULL
     WHERE id = $1`,
+  deferLane: `UPDATE outbox SET not_before = GREATEST(not_before, $3::bigint),
+      lease_until = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_until END,
+      lease_owner = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_owner END
+    WHERE lane = $1 AND id > $2 AND sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL`,
+  markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = $2, lease_owner = NULL, lease_until = NULL,
+    not_before = $3, waiting_since = COALESCE(waiting_since, $4::bigint)
+    WHERE id = $1`,
+  rearmLane: `UPDATE outbox SET not_before = $2, waiting_since = NULL
+    WHERE lane = $1 AND waiting_since IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL`,
+  deliveryStates: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= $1 AND key < $2 ORDER BY id',
+  deliveryStatesFrom: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= $1 ORDER BY id',
+  outboxStats: `SELECT
+      (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS pending,
+      (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NOT NULL) AS waiting,
+      (SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL) AS oldest,
+      (SELECT COUNT(*) FROM outbox WHERE dead_at >= $1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
   nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
     FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
@@ -352,11 +437,13 @@ const SQL = {
 const CHUNK = 1000;
 const MAX_ERROR_LENGTH = 2000;
 
-type Param = string | number | null;
+type Param = string | number | null | readonly string[];
 
 /** PgTx is the StoreTx of one transaction. Every method throws once the transaction finished. */
 class PgTx implements StoreTx {
   private open = true;
+  /** Whether this transaction enqueued a delivery (its commit wakes the delivery workers). */
+  enqueued = false;
 
   constructor(
     private readonly client: PoolClient,
@@ -517,23 +604,63 @@ class PgTx implements StoreTx {
   async enqueue(rows: readonly NewOutboxRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const createdAt = this.clock.now().toMillis();
-    const encoded = rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o }));
+    const encoded = rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient) }));
     let added = 0;
     for (let i = 0; i < encoded.length; i += CHUNK) {
       added += (await this.q(SQL.enqueue, [JSON.stringify(encoded.slice(i, i + CHUNK)), createdAt])).rowCount;
     }
+    if (added > 0) await this.wakeWorkers();
     return added;
   }
 
-  async claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<OutboxRow[]> {
+  /** wakeWorkers: NOTIFY (sent at commit, once per transaction) wakes every replica's worker. */
+  private async wakeWorkers(): Promise<void> {
+    if (this.enqueued) return;
+    await this.q(`SELECT pg_notify(${NOTIFY_CHANNEL}, '')`);
+    this.enqueued = true;
+  }
+
+  async claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime, options: ClaimOptions = {}): Promise<OutboxRow[]> {
     const params = leaseParams(now, limit, owner, leaseUntil);
     if (params === null) return [];
-    const { rows } = await this.q<OutboxDbRow>(SQL.claimOutbox, params);
+    const perLane = options.perLane === undefined ? limit : Math.max(1, checkLimit(options.perLane));
+    const { rows } = await this.q<OutboxDbRow>(SQL.claimOutbox, [...params, [...(options.skipLanes ?? [])], perLane]);
     rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
     return rows.map((r) => ({
-      id: r.id, key: r.key, adapter: r.adapter, recipient: r.recipient, message: r.message, incidentId: r.incident_id,
+      id: r.id, key: r.key, adapter: r.adapter, lane: r.lane, recipient: r.recipient, message: r.message, incidentId: r.incident_id,
       notBefore: fromMs(r.not_before), attempts: r.attempts, createdAt: fromMs(r.created_at),
+      waitingSince: r.waiting_since === null ? null : fromMs(r.waiting_since),
     }));
+  }
+
+  async deferLane(lane: string, afterId: number, until: DateTime, owner: string): Promise<number> {
+    return (await this.q(SQL.deferLane, [lane, afterId, toMs(until, 'until'), owner])).rowCount;
+  }
+
+  /** Throws when the row does not exist. */
+  async markWaiting(id: number, reason: string, deadline: DateTime): Promise<void> {
+    const text = reason.length > MAX_ERROR_LENGTH ? `${reason.slice(0, MAX_ERROR_LENGTH - 1)}…` : reason;
+    const { rowCount } = await this.q(SQL.markWaiting, [id, text, toMs(deadline, 'deadline'), this.clock.now().toMillis()]);
+    if (rowCount === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async rearmLane(lane: string, now: DateTime): Promise<number> {
+    const { rowCount } = await this.q(SQL.rearmLane, [lane, toMs(now, 'now')]);
+    if (rowCount > 0) await this.wakeWorkers();
+    return rowCount;
+  }
+
+  async deliveryStates(keyPrefix: string): Promise<DeliveryState[]> {
+    const upper = prefixUpperBound(keyPrefix);
+    const { rows } = await this.q<{ id: number; key: string; adapter: string; sent_at: number | null; dead_at: number | null; waiting_since: number | null }>(
+      upper === null ? SQL.deliveryStatesFrom : SQL.deliveryStates, upper === null ? [keyPrefix] : [keyPrefix, upper]);
+    return rows.map((r) => ({ id: r.id, key: r.key, adapter: r.adapter, state: deliveryState(r) }));
+  }
+
+  async outboxStats(since: DateTime): Promise<OutboxStats> {
+    const { rows } = await this.q<{ pending: number; waiting: number; oldest: number | null; dead: number }>(SQL.outboxStats, [toMs(since, 'since')]);
+    const r = rows[0];
+    return { pending: r?.pending ?? 0, waiting: r?.waiting ?? 0, oldestDue: r?.oldest == null ? null : fromMs(r.oldest), deadSince: r?.dead ?? 0 };
   }
 
   async markSent(id: number, at: DateTime): Promise<void> {

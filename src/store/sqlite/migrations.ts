@@ -202,6 +202,7 @@ export const MIGRATIONS: readonly Migration[] = [
           WHEN 'guest' THEN 'g:' || json_extract(recipient, '$.adapter') || ':' || json_extract(recipient, '$.address')
           ELSE 'c:' || json_extract(recipient, '$.team') END;
       CREATE INDEX outbox_lane ON outbox (lane, id) WHERE sent_at IS NULL AND dead_at IS NULL;
+      CREATE INDEX outbox_dead ON outbox (dead_at) WHERE dead_at IS NOT NULL;
     `,
   },
   {

@@ -18,12 +18,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DateTime } from 'luxon';
-import { checkLimit, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
+import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
+import { laneOf } from '../../ports/store';
 import type {
   AlertChange,
+  ClaimOptions,
+  DeliveryState,
   IncidentFilter,
+  OutboxStats,
   IntakeAlert,
   IntakeGroupState,
   StormRow,
@@ -90,6 +94,7 @@ export class SqliteStore implements Store {
   /** The transaction the current async context runs in, to refuse nesting (which would deadlock). */
   private readonly current = new AsyncLocalStorage<SqliteTx>();
   private closed = false;
+  private readonly enqueuedListeners = new Set<() => void>();
 
   /** Use openSqliteStore. */
   constructor(
@@ -137,8 +142,15 @@ export class SqliteStore implements Store {
         await this.conn.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
+      if (tx.enqueued) for (const listener of this.enqueuedListeners) setImmediate(listener);
       return result;
     });
+  }
+
+  /** onEnqueued: `listener` runs (on a later turn) after each commit that enqueued a delivery. */
+  onEnqueued(listener: () => void): () => void {
+    this.enqueuedListeners.add(listener);
+    return () => this.enqueuedListeners.delete(listener);
   }
 
   /** close waits for queued transactions, finalizes cached statements and closes the file; idempotent. */
@@ -208,6 +220,8 @@ interface OutboxDbRow {
   id: number;
   key: string;
   adapter: string;
+  lane: string;
+  waiting_since: number | null;
   recipient: string;
   message: string;
   incident_id: number | null;
@@ -262,21 +276,44 @@ const SQL = {
   nextTimerDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END) AS due
     FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL`,
   // One statement per chunk: the rows travel as one JSON array; ON CONFLICT skips known keys.
-  enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at)
-    SELECT j.value ->> '$.k', j.value ->> '$.a', j.value -> '$.r', j.value -> '$.m', j.value ->> '$.i', j.value ->> '$.n', 0, ?2
+  enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at, lane)
+    SELECT j.value ->> '$.k', j.value ->> '$.a', j.value -> '$.r', j.value -> '$.m', j.value ->> '$.i', j.value ->> '$.n', 0, ?2, j.value ->> '$.l'
     FROM json_each(?1) AS j WHERE true ORDER BY j.key
     ON CONFLICT (key) DO NOTHING`,
+  // The earliest ?6 due rows of each lane, skipping the lanes in ?5 and lanes another owner is sending.
   claimOutbox: `UPDATE outbox SET lease_owner = ?1, lease_until = ?2
     WHERE id IN (
-      SELECT id FROM outbox
-      WHERE sent_at IS NULL AND dead_at IS NULL AND not_before <= ?3 AND (lease_until IS NULL OR lease_until < ?3)
+      SELECT id FROM (
+        SELECT o.id, o.not_before, ROW_NUMBER() OVER (PARTITION BY o.lane ORDER BY o.not_before, o.id) AS rn
+        FROM outbox AS o
+        WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= ?3 AND (o.lease_until IS NULL OR o.lease_until < ?3)
+          AND o.lane NOT IN (SELECT value FROM json_each(?5))
+          AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
+            AND b.lease_until >= ?3 AND b.lease_owner <> ?1))
+      WHERE rn <= ?6
       ORDER BY not_before, id LIMIT ?4)
-    RETURNING id, key, adapter, recipient, message, incident_id, not_before, attempts, created_at`,
-  markSent: `UPDATE outbox SET sent_at = COALESCE(sent_at, ?2), dead_at = NULL, lease_owner = NULL, lease_until = NULL
+    RETURNING id, key, adapter, lane, recipient, message, incident_id, not_before, attempts, created_at, waiting_since`,
+  markSent: `UPDATE outbox SET sent_at = COALESCE(sent_at, ?2), dead_at = NULL, lease_owner = NULL, lease_until = NULL, waiting_since = NULL
     WHERE id = ?1`,
   markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
-    not_before = COALESCE(?3, not_before), dead_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE NULL END
+    not_before = COALESCE(?3, not_before), dead_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE NULL END, waiting_since = NULL
     WHERE id = ?1`,
+  deferLane: `UPDATE outbox SET not_before = MAX(not_before, ?3),
+      lease_until = CASE WHEN lease_owner = ?4 THEN NULL ELSE lease_until END,
+      lease_owner = CASE WHEN lease_owner = ?4 THEN NULL ELSE lease_owner END
+    WHERE lane = ?1 AND id > ?2 AND sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL`,
+  markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
+    not_before = ?3, waiting_since = COALESCE(waiting_since, ?4)
+    WHERE id = ?1`,
+  rearmLane: `UPDATE outbox SET not_before = ?2, waiting_since = NULL
+    WHERE lane = ?1 AND waiting_since IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL`,
+  deliveryStates: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= ?1 AND key < ?2 ORDER BY id',
+  deliveryStatesFrom: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= ?1 ORDER BY id',
+  outboxStats: `SELECT
+      (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS pending,
+      (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NOT NULL) AS waiting,
+      (SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL) AS oldest,
+      (SELECT COUNT(*) FROM outbox WHERE dead_at >= ?1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
   nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
     FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
@@ -342,6 +379,8 @@ const MAX_ERROR_LENGTH = 2000;
  */
 class SqliteTx implements StoreTx {
   private open = true;
+  /** Whether this transaction enqueued a delivery (listeners run after its commit). */
+  enqueued = false;
 
   constructor(
     private readonly conn: Connection,
@@ -553,33 +592,73 @@ class SqliteTx implements StoreTx {
       m: r.message,
       i: r.incidentId,
       n: toMs(r.notBefore, `outbox notBefore of ${r.key}`),
+      l: laneOf(r.adapter, r.recipient),
     }));
     let added = 0;
     for (let i = 0; i < encoded.length; i += ENQUEUE_CHUNK) {
       const chunk = JSON.stringify(encoded.slice(i, i + ENQUEUE_CHUNK));
       added += (await this.conn.run(SQL.enqueue, [chunk, createdAt])).changes;
     }
+    if (added > 0) this.enqueued = true;
     return added;
   }
 
   /** Ordered by notBefore, then id. Throws RangeError unless leaseUntil is after now. */
-  async claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<OutboxRow[]> {
+  async claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime, options: ClaimOptions = {}): Promise<OutboxRow[]> {
     this.check();
     const params = leaseParams(now, limit, owner, leaseUntil);
     if (params === null) return [];
-    const rows = await this.conn.all<OutboxDbRow>(SQL.claimOutbox, params);
+    const perLane = options.perLane === undefined ? limit : Math.max(1, checkLimit(options.perLane));
+    const rows = await this.conn.all<OutboxDbRow>(SQL.claimOutbox, [...params, JSON.stringify(options.skipLanes ?? []), perLane]);
     rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
     return rows.map((r) => ({
       id: r.id,
       key: r.key,
       adapter: r.adapter,
+      lane: r.lane,
       recipient: JSON.parse(r.recipient) as Recipient,
       message: JSON.parse(r.message) as Message,
       incidentId: r.incident_id,
       notBefore: fromMs(r.not_before),
       attempts: r.attempts,
       createdAt: fromMs(r.created_at),
+      waitingSince: r.waiting_since === null ? null : fromMs(r.waiting_since),
     }));
+  }
+
+  async deferLane(lane: string, afterId: number, until: DateTime, owner: string): Promise<number> {
+    this.check();
+    return (await this.conn.run(SQL.deferLane, [lane, afterId, toMs(until, 'until'), owner])).changes;
+  }
+
+  /** Throws when the row does not exist. */
+  async markWaiting(id: number, reason: string, deadline: DateTime): Promise<void> {
+    this.check();
+    const text = reason.length > MAX_ERROR_LENGTH ? `${reason.slice(0, MAX_ERROR_LENGTH - 1)}…` : reason;
+    const { changes } = await this.conn.run(SQL.markWaiting, [id, text, toMs(deadline, 'deadline'), this.clock.now().toMillis()]);
+    if (changes === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async rearmLane(lane: string, now: DateTime): Promise<number> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.rearmLane, [lane, toMs(now, 'now')]);
+    if (changes > 0) this.enqueued = true;
+    return changes;
+  }
+
+  async deliveryStates(keyPrefix: string): Promise<DeliveryState[]> {
+    this.check();
+    const upper = prefixUpperBound(keyPrefix);
+    const rows = await this.conn.all<{ id: number; key: string; adapter: string; sent_at: number | null; dead_at: number | null; waiting_since: number | null }>(
+      upper === null ? SQL.deliveryStatesFrom : SQL.deliveryStates, upper === null ? [keyPrefix] : [keyPrefix, upper]);
+    return rows.map((r) => ({ id: r.id, key: r.key, adapter: r.adapter, state: deliveryState(r) }));
+  }
+
+  async outboxStats(since: DateTime): Promise<OutboxStats> {
+    this.check();
+    const rows = await this.conn.all<{ pending: number; waiting: number | null; oldest: number | null; dead: number }>(SQL.outboxStats, [toMs(since, 'since')]);
+    const r = rows[0];
+    return { pending: r?.pending ?? 0, waiting: r?.waiting ?? 0, oldestDue: r?.oldest == null ? null : fromMs(r.oldest), deadSince: r?.dead ?? 0 };
   }
 
   /** Keeps the first sent instant when called twice; throws when the row does not exist. */
