@@ -3,18 +3,29 @@
 # Build:  docker build -t onehand .
 # Run:    docker run -d -p 8080:8080 -v onehand-data:/data -e DISCORD_TOKEN=... onehand
 #         (mount your config at /app/config/onehand.yaml, or set ONEHAND_CONFIG)
+# Node 24 is the current LTS (Node 20 reached its end of life in April 2026); see "engines".
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
+# sqlite3 is a native module: it is rebuilt here from its bundled sources with the image's own Node
+# headers (npm_config_nodedir: no header download), whatever prebuilt binary `npm ci` fetched or
+# failed to fetch, and checked below.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund \
+    && npm rebuild sqlite3 --build-from-source
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY adapters ./adapters
 COPY plugins ./plugins
-RUN npm run build && npm prune --omit=dev
+# Fail the build here, not at the first start, if the native module does not load.
+RUN npm run build && npm prune --omit=dev \
+    && node -e "const s = require('sqlite3'); new s.Database(':memory:').close()"
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     ONEHAND_DATA=/data/onehand.db \
     ONEHAND_CONFIG=/app/config/onehand.yaml \
@@ -31,8 +42,9 @@ COPY config ./config
 USER onehand
 VOLUME ["/data"]
 EXPOSE 8080
-# /healthz is served on ONEHAND_HTTP_PORT (8080 here).
+# /healthz on ONEHAND_HTTP_PORT and ONEHAND_HTTP_HOST, whatever they are set to at run time.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
+  CMD ["node", "bin/healthcheck.js"]
+# Without -i, standard input is /dev/null: `start` runs headless (see README).
 ENTRYPOINT ["node", "bin/onehand.js"]
 CMD ["start"]

@@ -4,6 +4,7 @@
  * Every problem (module not found, not a plugin, invalid settings) is a ConfigProblem with its key
  * path, like any config error, so a bad plugin config is refused at start and by check-config.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ActivePlugin } from '../app/plugin-host';
 import type { ConfigProblem } from '../config';
@@ -26,7 +27,47 @@ function fromModule(mod: Record<string, unknown>): Plugin<unknown> | null {
   return null;
 }
 
-export function loadPlugins(sections: Record<string, unknown>, world: World, baseDir: string): PluginLoadResult {
+/**
+ * APP_ROOT: the folder that holds src/, adapters/ and plugins/: the clone when running the sources,
+ * `dist/` when running the compiled code (a clone after `npm run build`, the Docker image).
+ */
+const APP_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * pluginCandidates: where a `module:` path may be. In the compiled layout a path into the app's own
+ * tree (`../plugins/example-counter` from /app/config) names TypeScript source that is not shipped;
+ * its compiled twin under dist/ is tried after it.
+ */
+export function pluginCandidates(target: string, appRoot: string = APP_ROOT): string[] {
+  if (!path.isAbsolute(target) || path.basename(appRoot) !== 'dist') return [target];
+  const project = path.dirname(appRoot);
+  const inside = path.relative(project, target);
+  if (inside.startsWith('..') || path.isAbsolute(inside) || inside === 'dist' || inside.startsWith(`dist${path.sep}`)) return [target];
+  return [target, path.join(appRoot, inside)];
+}
+
+/** requireFirst requires the first candidate that exists; the error of the first one otherwise. */
+function requireFirst(candidates: readonly string[]): unknown {
+  let first: unknown = null;
+  for (const candidate of candidates) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(candidate);
+    } catch (err) {
+      const notFound = (err as { code?: unknown })?.code === 'MODULE_NOT_FOUND' && String((err as { message?: unknown }).message).includes(candidate);
+      if (!notFound) throw err;
+      first ??= err;
+    }
+  }
+  throw first;
+}
+
+/** isTypeScriptSource: running compiled, a path whose module exists only as TypeScript (Node cannot load it). */
+function isTypeScriptSource(target: string, appRoot: string): boolean {
+  return path.basename(appRoot) === 'dist' && [`${target}.ts`, path.join(target, 'index.ts')].some((f) => existsSync(f));
+}
+
+export function loadPlugins(sections: Record<string, unknown>, world: World, baseDir: string, appRoot: string = APP_ROOT): PluginLoadResult {
   const problems: ConfigProblem[] = [];
   const plugins: ActivePlugin[] = [];
   for (const [name, raw] of Object.entries(sections)) {
@@ -38,8 +79,7 @@ export function loadPlugins(sections: Record<string, unknown>, world: World, bas
       delete (section as Record<string, unknown>).module;
       const target = ref.startsWith('.') || path.isAbsolute(ref) ? path.resolve(baseDir, ref) : ref;
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        plugin = fromModule(require(target) as Record<string, unknown>);
+        plugin = fromModule(requireFirst(pluginCandidates(target, appRoot)) as Record<string, unknown>);
         if (!plugin) {
           problems.push({ path: at('module'), message: `"${ref}" does not export a plugin (an object with name, checkConfig and activate); see README: Writing a plugin` });
           continue;
@@ -47,7 +87,10 @@ export function loadPlugins(sections: Record<string, unknown>, world: World, bas
       } catch (err) {
         const text = (err as { message?: unknown })?.message;
         const missing = (err as { code?: unknown })?.code === 'MODULE_NOT_FOUND' && String(text).includes(target);
-        problems.push({ path: at('module'), message: missing ? `cannot find "${ref}"; install the npm package, or give a path relative to the config file such as "./plugins/my-plugin"` : `"${ref}" failed to load: ${typeof text === 'string' ? text.split('\n')[0] : String(err)}` });
+        const message = missing && isTypeScriptSource(target, appRoot)
+          ? `"${ref}" is TypeScript source, which the compiled Onehand (dist/, the Docker image) cannot load; compile the plugin to JavaScript (tsc) and point module at the output`
+          : missing ? `cannot find "${ref}"; install the npm package, or give a path relative to the config file such as "./plugins/my-plugin"` : `"${ref}" failed to load: ${typeof text === 'string' ? text.split('\n')[0] : String(err)}`;
+        problems.push({ path: at('module'), message });
         continue;
       }
     }

@@ -3,7 +3,7 @@
  * with --no-console it runs headless until SIGTERM; a console whose input stays open stops on
  * SIGTERM too. `bin/onehand.js` runs from any folder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { TEST_CONFIG } from '../harness/fixtures';
 import { ROOT, tempDir, writeFile } from './run-cli';
@@ -57,6 +57,8 @@ describe('onehand start without a terminal', () => {
     expect(await healthz(port)).toBe(200);
     expect(bot.child.exitCode).toBeNull();
     expect(bot.stderr()).toContain('no console input');
+    // The image's HEALTHCHECK script follows ONEHAND_HTTP_PORT.
+    expect(spawnSync(process.execPath, [path.join(ROOT, 'bin', 'healthcheck.js')], { env: { ...process.env, ONEHAND_HTTP_PORT: String(port) } }).status).toBe(0);
     bot.child.kill('SIGTERM');
     expect(await bot.exit).toEqual({ code: 0, signal: null });
   });
