@@ -349,7 +349,7 @@ export class DiscordAdapter implements ChatAdapter {
     if (!translated.ok) return respond(this.ephemeral(translated.error));
     const channelId = raw.channel_id ?? raw.channel?.id;
     const team = channelId ? this.teamByChannel.get(channelId) : undefined;
-    const work = context.onCommand({ text: translated.text, caller, ...(team ? { team } : {}) }).then((reply) => this.withLinkHint(reply, caller, user.id, translated.spec.permission));
+    const work = context.onCommand({ text: translated.text, caller, id: `discord:${raw.id}`, ...(team ? { team } : {}) }).then((reply) => this.withLinkHint(reply, caller, user.id, translated.spec.permission));
     const reply = await this.within(work);
     if (reply) return respond({ type: RESPONSE.MESSAGE, data: this.replyData(reply) });
     // Slow: defer (for the caller's eyes), then edit or replace the deferred answer.
@@ -363,7 +363,7 @@ export class DiscordAdapter implements ChatAdapter {
     const parsed = parseCustomId(raw.data?.custom_id ?? '');
     if (!parsed) return respond(this.ephemeral('This button is not one of Onehand\'s, or it is out of date.'));
     const run = async (): Promise<Message> => {
-      const reply = await context.onCommand({ text: `incident ${parsed.action} ${parsed.incidentId}`, caller });
+      const reply = await context.onCommand({ text: `incident ${parsed.action} ${parsed.incidentId}`, caller, id: `discord:${raw.id}` });
       if (reply.private) return this.withLinkHint(reply, caller, caller.kind === 'guest' ? caller.address : '', 'responder');
       const card = await context.incidentFor(parsed.incidentId, caller);
       // The presser's view: their reply as the headline, the fresh card, only the actions they may take.

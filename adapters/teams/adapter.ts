@@ -21,6 +21,7 @@ import {
   type Request as BotRequest,
   type Response as BotResponse,
 } from 'botbuilder';
+import { randomUUID } from 'node:crypto';
 import type { Principal } from '../../src/core/incident/types';
 import type { Message } from '../../src/core/messages/message';
 import type { MemberId, TeamId, World } from '../../src/core/model';
@@ -191,9 +192,18 @@ export class TeamsAdapter implements ChatAdapter {
       .filter((t) => t !== '');
     const text = commandText(activity.text ?? '', botMentions) || 'help';
     const caller = this.callerOf(activity);
-    const reply = await context.onCommand({ text, caller, team: this.teamOf(activity) });
+    const id = inboundId(activity);
+    const reply = await context.onCommand({ text, caller, team: this.teamOf(activity), ...id });
     const card = /^help\s*$/i.test(text) ? { card: helpCard(this.context?.commands), entities: [], summary: 'Onehand commands' } : this.render(reply, [activity.from?.id ?? '']);
-    await ctx.sendActivity(toActivity(card));
+    try {
+      await ctx.sendActivity(toActivity(card));
+    } catch (err) {
+      // The command has run (and committed): its answer must not be lost with the turn, nor the
+      // request fail (Teams would send it again). The outbox delivers it to the caller instead.
+      if (!context.replyLater) throw err;
+      this.options.logger.warn('teams reply not sent in its turn; it goes through the outbox', { status: statusOf(err), error: firstLine(err) });
+      await context.replyLater(recipientOf(caller), reply, id.id ?? `${TEAMS}:${activity.conversation?.id ?? ''}:${randomUUID()}`);
+    }
   }
 
   /** onCardAction: an Action.Execute from a card. The answer is the card as the caller should now see it. */
@@ -211,7 +221,7 @@ export class TeamsAdapter implements ChatAdapter {
     if (verb !== 'refresh') {
       const command = VERB_COMMANDS[verb];
       if (!command) return answer(noticeCard(rt`Unknown action ${verb}.`, true));
-      const reply = await context.onCommand({ text: `${command} ${id}`, caller, team: this.teamOf(ctx.activity) });
+      const reply = await context.onCommand({ text: `${command} ${id}`, caller, team: this.teamOf(ctx.activity), ...inboundId(ctx.activity) });
       notice = { text: reply.headline, refused: reply.private === true };
     }
     const view = await context.incidentFor(id, caller);
@@ -284,7 +294,7 @@ export class TeamsAdapter implements ChatAdapter {
       if (err instanceof DeliveryRefused) return { status: 'undeliverable', reason: err.message };
       const status = statusOf(err);
       if (status === 403 || status === 404) return { status: 'undeliverable', reason: `Teams refused the message (HTTP ${status})` };
-      const reason = `Teams connector ${status === null ? 'unreachable' : `HTTP ${status}`}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      const reason = `Teams connector ${status === null ? 'unreachable' : `HTTP ${status}`}: ${firstLine(err)}`;
       this.lastError = reason;
       throw new Error(reason);
     }
@@ -463,9 +473,26 @@ export function toActivity(r: TeamsRendering): Partial<Activity> {
   };
 }
 
+/**
+ * inboundId: the activity as Onehand's inbound event id (absent when Teams sent no id). Teams
+ * message ids are unique within a conversation, so the conversation is part of it.
+ */
+function inboundId(activity: Activity): { id?: string } {
+  return activity.id ? { id: `${TEAMS}:${activity.conversation?.id ?? ''}:${activity.id}` } : {};
+}
+
 /** A channel thread's conversation id is "<channel>;messageid=<root>"; the channel is the part before. */
 function baseConversationId(id: string): string {
   return id.split(';')[0] ?? id;
+}
+
+function firstLine(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+}
+
+/** recipientOf: where a caller is told things later (their 1:1 chat). */
+function recipientOf(caller: Principal): Recipient {
+  return caller.kind === 'member' ? { kind: 'member', id: caller.id } : { kind: 'guest', adapter: caller.adapter, address: caller.address, name: caller.name };
 }
 
 function statusOf(err: unknown): number | null {

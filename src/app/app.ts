@@ -4,11 +4,12 @@
  */
 import { inject, injectable } from 'inversify';
 import { SYSTEM } from '../core/incident/types';
+import type { Message } from '../core/messages/message';
 import type { World } from '../core/model';
 import type { InboundCommand } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { Store } from '../ports/store';
+import type { Recipient, Store } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { CommandService } from './command-service';
 import { Engine } from './engine';
@@ -84,12 +85,19 @@ export class OnehandApp {
         openIncidents: (team) => this.commands.openIncidents(team),
         incidentFor: (id, viewer) => this.commands.incidentFor(id, viewer),
         reachable: (recipient) => this.scheduler.reachable(adapter.name, recipient),
+        replyLater: (recipient, reply, inboundId) => this.replyLater(adapter.name, recipient, reply, inboundId),
       });
       this.log.info('adapter started', { adapter: adapter.name });
     }
     await this.shiftWatch.ensureScheduled();
     this.started = true;
     if (options.loop !== false) this.scheduler.start();
+  }
+
+  /** replyLater: a reply an adapter could not send in its turn becomes an outbox row (one per inbound event). */
+  private async replyLater(adapter: string, recipient: Recipient, reply: Message, inboundId: string): Promise<void> {
+    const now = this.clock.now();
+    await this.store.transaction((tx) => tx.enqueue([{ key: `reply:${inboundId}@${adapter}`, adapter, recipient, message: reply, incidentId: null, notBefore: now }]));
   }
 
   /** health: database reachable, each adapter's own view, and the outbox depth, for /healthz. */

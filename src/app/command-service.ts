@@ -16,6 +16,7 @@ import { teamsOf, type EscalationTarget, type Team, type World } from '../core/m
 import { rt } from '../core/text/rich-text';
 import { parseEndArg, parseInstantArg } from '../core/time/instant';
 import type { InboundCommand } from '../ports/chat-adapter';
+import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { Refusal, type UseCaseContext } from './context';
 import { Engine } from './engine';
@@ -27,6 +28,17 @@ import { PluginHost } from './plugin-host';
 import { onCallNow } from './rotation-reader';
 import { TOKENS } from './tokens';
 
+/** How long an inbound event id is remembered: platforms redeliver within minutes, not days. */
+export const INBOUND_MEMORY_HOURS = 24;
+const PRUNE_EVERY_MS = 3600_000;
+
+/** Replayed: the inbound event was handled already (by this or another replica); roll back, answer `reply`. */
+class Replayed extends Error {
+  constructor(readonly reply: Message) {
+    super('inbound event handled already');
+  }
+}
+
 @injectable()
 export class CommandService {
   constructor(
@@ -37,6 +49,7 @@ export class CommandService {
     @inject(OncallService) private readonly oncall: OncallService,
     @inject(PluginHost) private readonly plugins: PluginHost,
     @inject(InsightsService) private readonly insights: InsightsService,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
   ) {
     this.commands = [...COMMANDS, ...plugins.commands().map((c) => c.spec)];
   }
@@ -44,13 +57,41 @@ export class CommandService {
   /** commands: the whole grammar, the core's commands and those plugins add. */
   readonly commands: readonly CommandSpec[];
 
+  /** Replies already remembered in their use case's transaction (so `handle` does not write them again). */
+  private readonly remembered = new WeakSet<Message>();
+  private lastPrune = 0;
+
+  /**
+   * handle answers one command. With `input.id` (the platform's event id) it runs at most once:
+   * the reply is remembered in the use case's own transaction (refusals and usage errors in one of
+   * their own), and a replay of the id, on any replica, runs nothing and gets that reply again.
+   * An unexpected failure is not remembered (nothing changed, so a redelivery may try again).
+   */
   async handle(input: InboundCommand): Promise<Message> {
+    const id = input.id;
+    if (id === undefined) return this.answer(input);
+    const first = await this.engine.read((tx) => tx.inboundReply(id));
+    if (first) return first;
+    let failed = false;
+    const reply = await this.answer(input, () => {
+      failed = true;
+    }).catch((err: unknown) => {
+      if (err instanceof Replayed) return err.reply;
+      throw err;
+    });
+    if (failed || this.remembered.has(reply)) return reply;
+    return (await this.engine.read((tx) => tx.rememberInbound(id, reply, this.clock.now()))) ?? reply;
+  }
+
+  private async answer(input: InboundCommand, onFailure: () => void = () => undefined): Promise<Message> {
     const parsed = parseCommand(input.text, this.commands);
     if (!parsed.ok) return refusal(parsed.usage ? `${parsed.error}\nUsage: ${parsed.usage}` : parsed.error);
     try {
       return await this.execute(parsed.command, input);
     } catch (err) {
       if (err instanceof Refusal) return refusal(err.reply);
+      if (err instanceof Replayed) throw err;
+      onFailure();
       const ref = randomUUID().slice(0, 8);
       this.log.error('command failed', { ref, command: parsed.command.spec.group + ' ' + parsed.command.spec.name, error: err instanceof Error ? err.stack ?? err.message : String(err) });
       return refusal(`Something went wrong and nothing was changed; the error is in Onehand's log (ref ${ref}).`);
@@ -66,11 +107,11 @@ export class CommandService {
       return message('reply', rt`${topic ? 'Help' : 'Onehand commands'}:`, { lines: lines.map((l) => [l]), private: true });
     }
     const id = typeof args.id === 'number' ? args.id : null;
-    if (id !== null) return this.onIncident(spec, cmd, input.caller, id);
+    if (id !== null) return this.onIncident(spec, cmd, input, id);
 
     const team = this.teamFor(input, typeof options.team === 'string' ? options.team : undefined);
     const pluginCommand = this.plugins.command(spec);
-    return this.engine.run(input.caller, team, async (ctx) => {
+    return this.run(input, team, async (ctx) => {
       await this.authorize(spec, ctx);
       if (pluginCommand) {
         return pluginCommand.run(args, input.caller, team, this.plugins.buildCall(pluginCommand.plugin, ctx.tx, ctx.now, ctx.tell));
@@ -107,11 +148,12 @@ export class CommandService {
     });
   }
 
-  private async onIncident(spec: CommandSpec, cmd: ParsedCommand, caller: Principal, id: number): Promise<Message> {
+  private async onIncident(spec: CommandSpec, cmd: ParsedCommand, input: InboundCommand, id: number): Promise<Message> {
+    const caller = input.caller;
     const found = await this.engine.read((tx) => tx.getIncident(id));
     const team = found ? this.world.teams.get(found.team) : undefined;
     if (!found || !team) return refusal(`There is no incident #${id}. "incident list" shows the open ones.`);
-    return this.engine.run(caller, team, async (ctx) => {
+    return this.run(input, team, async (ctx) => {
       const incident = (await ctx.tx.getIncident(id)) as Incident;
       const isReporter = samePrincipal(caller, incident.reporter);
       // The reporter may follow and add to their own incident, even from outside the team.
@@ -138,6 +180,27 @@ export class CommandService {
         default:
           throw new Error(`no route for incident ${spec.name}`);
       }
+    });
+  }
+
+  /**
+   * run executes a command's use case in one transaction; with an inbound id, the reply is
+   * remembered in that same transaction, so the event's effects and its memory commit together.
+   * When another replica committed the same id first, everything here rolls back (Replayed).
+   */
+  private run(input: InboundCommand, team: Team, fn: (ctx: UseCaseContext) => Promise<Message>): Promise<Message> {
+    const id = input.id;
+    return this.engine.run(input.caller, team, async (ctx) => {
+      const reply = await fn(ctx);
+      if (id === undefined) return reply;
+      const first = await ctx.tx.rememberInbound(id, reply, ctx.now);
+      if (first) throw new Replayed(first);
+      if (ctx.now.toMillis() - this.lastPrune >= PRUNE_EVERY_MS) {
+        this.lastPrune = ctx.now.toMillis();
+        await ctx.tx.pruneInbound(ctx.now.minus({ hours: INBOUND_MEMORY_HOURS }));
+      }
+      this.remembered.add(reply);
+      return reply;
     });
   }
 

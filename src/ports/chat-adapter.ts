@@ -59,6 +59,13 @@ export interface AdapterContext {
    * the bot their conversation). Deliveries that were `waiting` for them go out at once.
    */
   reachable(recipient: Recipient): Promise<void>;
+  /**
+   * replyLater: the reply to the inbound event `inboundId` could not be sent in its turn (the
+   * platform's API failed after the command committed). It goes to `recipient` on this adapter
+   * through the outbox instead, retried like any delivery; a second call for the same event adds
+   * nothing. Always given by the app (optional only for hand-built contexts in tests).
+   */
+  replyLater?(recipient: Recipient, reply: Message, inboundId: string): Promise<void>;
 }
 
 export interface Delivery {

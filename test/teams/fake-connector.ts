@@ -46,6 +46,11 @@ export class FakeConnector {
     this.failures.push({ status, remaining: count, retryAfter });
   }
 
+  /** recover ends every failure still pending (the connector is back). */
+  recover(): void {
+    this.failures = [];
+  }
+
   /** posts: successful new messages (to a conversation, as a reply, or creating a conversation with one). */
   posts(): ConnectorCall[] {
     return this.calls.filter((c) => c.status < 300 && c.method === 'POST' && (/\/activities/.test(c.path) || (c.path === '/v3/conversations' && c.body.activity !== undefined)));
