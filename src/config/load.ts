@@ -3,6 +3,7 @@
  * validate it. A missing or unreadable file is a problem like any other, never a throw.
  */
 import { readFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { DOCUMENT_PATH, type ConfigProblem } from './problems';
 import { DEFAULT_CONFIG_PATH, type ConfigResult } from './types';
 import { parseConfig } from './validate';
@@ -27,13 +28,27 @@ export function resolveConfigPath(argv: { config?: string }, env: NodeJS.Process
  * (names a `plugins` entry may use; default none).
  */
 export function loadConfigFile(path: string, knownPlugins: readonly string[] = []): ConfigResult {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     return { ok: false, problems: [readProblem(path, err)] };
   }
-  return parseConfig(text, path, knownPlugins);
+  const encoding = encodingProblem(bytes);
+  if (encoding !== null) return { ok: false, problems: [{ path: path === '' ? DOCUMENT_PATH : path, message: encoding }] };
+  return parseConfig(bytes.toString('utf8').replace(/^\uFEFF/, ''), path, knownPlugins);
+}
+
+/**
+ * encodingProblem: the config must be UTF-8 (a UTF-8 byte order mark is fine). UTF-16, which some
+ * Windows editors and PowerShell's `>` write, is named with the fix instead of failing as YAML.
+ */
+function encodingProblem(bytes: Buffer): string | null {
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)
+    || (bytes.length >= 2 && (bytes[0] === 0 || bytes[1] === 0));
+  if (utf16) return 'the file is UTF-16 encoded; save it as UTF-8 (e.g. "Save with encoding: UTF-8" in your editor, or iconv -f UTF-16 -t UTF-8)';
+  if (!isUtf8(bytes)) return 'the file is not valid UTF-8; save it as UTF-8';
+  return null;
 }
 
 function readProblem(path: string, err: unknown): ConfigProblem {

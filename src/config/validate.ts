@@ -34,7 +34,7 @@ import type {
   TeamId,
   World,
 } from '../core/model';
-import { parseDuration, toMillis } from '../core/time/duration';
+import { formatDuration, parseDuration, toMillis } from '../core/time/duration';
 import { parseLocalTime, parseWeekdayTime, type Weekday, type WeekdayTime } from '../core/time/weekday-time';
 import { DEFAULT_INSIGHTS_SETTINGS, type InsightsSettings } from '../core/insights/figures';
 import {
@@ -446,8 +446,12 @@ function checkMeaning(
     }
   }
 
-  const periodMs = readDurationMs(data.timers, 'period', ['timers'], DEFAULTS.timersPeriod, sink);
-  const leaseMs = readDurationMs(data.timers, 'lease', ['timers'], DEFAULTS.timersLease, sink);
+  const periodMs = readDurationMs(data.timers, 'period', ['timers'], DEFAULTS.timersPeriod, sink, BOUNDS.timersPeriod);
+  let leaseMs = readDurationMs(data.timers, 'lease', ['timers'], DEFAULTS.timersLease, sink, BOUNDS.timersLease);
+  if (periodMs !== undefined && leaseMs !== undefined && leaseMs < 2 * periodMs) {
+    sink.add(['timers', 'lease'], `${formatDuration(leaseMs)} is shorter than twice timers.period (${formatDuration(periodMs)}); a claim would lapse before the loop comes back to it and another replica would redo the work; make the lease at least ${formatDuration(2 * periodMs)}`);
+    leaseMs = undefined;
+  }
 
   let port: number | null = null;
   let host = DEFAULTS.httpHost;
@@ -597,12 +601,12 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
         ok = false;
       } else fingerprintLabels = entry.fingerprint_labels.filter((l): l is string => typeof l === 'string');
     }
-    const reopenWindowMs = readDurationMs(entry, 'reopen_window', path, INTEGRATION_DEFAULTS.reopenWindow, sink);
+    const reopenWindowMs = readDurationMs(entry, 'reopen_window', path, INTEGRATION_DEFAULTS.reopenWindow, sink, BOUNDS.reopenWindow);
     const rate = isRecord(entry.rate_limit) ? entry.rate_limit : {};
-    const perMs = readDurationMs(rate, 'per', [...path, 'rate_limit'], INTEGRATION_DEFAULTS.ratePer, sink);
+    const perMs = readDurationMs(rate, 'per', [...path, 'rate_limit'], INTEGRATION_DEFAULTS.ratePer, sink, BOUNDS.ratePer);
     if (perMs === 0) sink.add([...path, 'rate_limit', 'per'], 'must be longer than 0s; write a duration such as "1m"');
     const storm = isRecord(entry.storm) ? entry.storm : {};
-    const windowMs = readDurationMs(storm, 'window', [...path, 'storm'], INTEGRATION_DEFAULTS.stormWindow, sink);
+    const windowMs = readDurationMs(storm, 'window', [...path, 'storm'], INTEGRATION_DEFAULTS.stormWindow, sink, BOUNDS.stormWindow);
     if (windowMs === 0) sink.add([...path, 'storm', 'window'], 'must be longer than 0s; write a duration such as "5m"');
     const maxBodyBytes = readSize(entry.max_body, [...path, 'max_body'], sink);
     if (!ok || id === undefined || type === undefined || team === undefined || reopenWindowMs === undefined || perMs === undefined
@@ -631,13 +635,20 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
 const SIZE_RE = /^\s*(\d+)\s*(b|kib|kb|mib|mb)?\s*$/i;
 const SIZE_UNITS: Record<string, number> = { b: 1, kib: 1024, kb: 1000, mib: 1024 * 1024, mb: 1000 * 1000 };
 
-/** readSize reads a body size ("1MiB", "512KiB", 2048) in bytes; the default is 1 MiB. */
+/** MAX_BODY_BOUNDS: the body sizes max_body may name (a webhook is JSON text, never a file upload). */
+export const MAX_BODY_BOUNDS = { min: 1024, max: 16 * 1024 * 1024 } as const;
+
+/** readSize reads a body size ("1MiB", "512KiB", 2048) in bytes, from 1 KiB to 16 MiB; the default is 1 MiB. */
 function readSize(value: unknown, path: PathSegment[], sink: ProblemSink): number | undefined {
   if (value === undefined || value === null) return INTEGRATION_DEFAULTS.maxBody;
   const m = SIZE_RE.exec(String(value));
   const bytes = m ? Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1) : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+  if (Number.isNaN(bytes)) {
     sink.add(path, `${JSON.stringify(value)} is not a size; write e.g. "1MiB", "512KiB" or a number of bytes`);
+    return undefined;
+  }
+  if (!Number.isSafeInteger(bytes) || bytes < MAX_BODY_BOUNDS.min || bytes > MAX_BODY_BOUNDS.max) {
+    sink.add(path, `${JSON.stringify(value)} is out of range; a body limit is from 1KiB to 16MiB (default 1MiB)`);
     return undefined;
   }
   return bytes;
@@ -867,7 +878,10 @@ function readRotation(
   return { members, shift, handoff, start: start.toISODate() as string, timeZone };
 }
 
-/** readShift parses a shift length, or returns the problem message. */
+/** MAX_SHIFT: the longest shift in each unit (52 weeks). */
+const MAX_SHIFT: Record<ShiftLength['unit'], number> = { weeks: 52, days: 52 * 7, hours: 52 * 7 * 24 };
+
+/** readShift parses a shift length (at most 52 weeks), or returns the problem message. */
 export function readShift(text: string): ShiftLength | string {
   const parsed = parseDuration(text);
   if (!parsed.ok) return `"${text}" is not a shift length; write one unit: hours, days or weeks, ${SHIFT_EXAMPLE}`;
@@ -881,6 +895,7 @@ export function readShift(text: string): ShiftLength | string {
     return `"${text}" mixes units; a shift is one unit: hours, days or weeks (e.g. "${hours}h" instead of "${text}")`;
   }
   const [unit, amount] = units[0] as readonly [ShiftLength['unit'], number];
+  if (amount > MAX_SHIFT[unit]) return `"${text}" is longer than a year; a shift is at most ${MAX_SHIFT.weeks} weeks (${MAX_SHIFT[unit]} ${unit})`;
   return { unit, amount };
 }
 
@@ -889,7 +904,7 @@ function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): E
   const section = isRecord(raw) ? raw : {};
   let ok = true;
 
-  const ackTimeoutMs = readDurationMs(section, 'ack_timeout', path, DEFAULTS.ackTimeout, sink);
+  const ackTimeoutMs = readDurationMs(section, 'ack_timeout', path, DEFAULTS.ackTimeout, sink, BOUNDS.ackTimeout);
   if (ackTimeoutMs === undefined) ok = false;
 
   let renotify = DEFAULTS.renotify;
@@ -935,13 +950,34 @@ function readInsights(raw: unknown, sink: ProblemSink): InsightsSettings {
   return { huddleWarning, night };
 }
 
-/** readDurationMs reads `section[key]` as elapsed milliseconds, or the default when absent. */
+/**
+ * BOUNDS: the range of each duration key, with why, shown when a value is outside it. Outside them
+ * Onehand breaks at run time (a timer longer than ~24.8 days fires at once in Node; a lease shorter
+ * than the work redoes it on another replica; a date beyond luxon's range fails every report).
+ */
+export const BOUNDS = {
+  timersPeriod: { min: 10, max: 60_000, why: 'how often the timer loop looks for due work' },
+  timersLease: { min: 2_000, max: 3_600_000, why: 'how long a replica keeps a claimed timer or delivery; shorter than the work means another replica does it twice' },
+  ackTimeout: { min: 1_000, max: 7 * 86_400_000, why: 'the time to acknowledge before the next escalation step' },
+  reopenWindow: { min: 1_000, max: 30 * 86_400_000, why: 'how long after a resolve a new firing reopens the incident' },
+  ratePer: { min: 1_000, max: 86_400_000, why: 'the rate limit\'s period' },
+  stormWindow: { min: 1_000, max: 86_400_000, why: 'the window in which new incidents count towards a storm' },
+} as const;
+
+export interface DurationBounds {
+  readonly min: number;
+  readonly max: number;
+  readonly why: string;
+}
+
+/** readDurationMs reads `section[key]` as elapsed milliseconds within `bounds`, or the default when absent. */
 function readDurationMs(
   section: unknown,
   key: string,
   path: PathSegment[],
   fallback: string,
   sink: ProblemSink,
+  bounds?: DurationBounds,
 ): number | undefined {
   const value = isRecord(section) ? section[key] : undefined;
   if (value === undefined || value === null) {
@@ -954,7 +990,17 @@ function readDurationMs(
     sink.add([...path, key], parsed.error);
     return undefined;
   }
-  return toMillis(parsed.value);
+  const ms = toMillis(parsed.value);
+  if (bounds && (ms < bounds.min || ms > bounds.max)) {
+    sink.add([...path, key], `"${value}" is out of range; ${key} (${bounds.why}) is from ${formatBound(bounds.min)} to ${formatBound(bounds.max)}, default ${fallback}`);
+    return undefined;
+  }
+  return ms;
+}
+
+/** formatBound writes a bound in the config's own units ("10ms", "2s", "7d"). */
+function formatBound(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : formatDuration(ms);
 }
 
 let zoneNames: string[] | undefined;

@@ -29,6 +29,9 @@ const UNIT_NAMES: Record<string, keyof DurationParts> = {
   ms: 'milliseconds',
 };
 
+/** MAX_DURATION_MS: the longest duration parseDuration accepts (520 weeks, about ten years). */
+export const MAX_DURATION_MS = 520 * 7 * 86_400_000;
+
 /** DURATION_HINT is the fix shown with every duration error. */
 export const DURATION_HINT = 'a duration such as "90s", "15m", "1h30m", "2d" or "1w"';
 
@@ -55,6 +58,10 @@ export function parseDuration(input: string): DurationResult {
   }
   if (Object.values(parts).every((v) => v === 0)) {
     return { ok: false, error: `"${input}" is zero; write a positive ${DURATION_HINT}` };
+  }
+  // Beyond ten years no duration means anything here, and larger numbers lose precision.
+  if (toMillis(parts) > MAX_DURATION_MS) {
+    return { ok: false, error: `"${input}" is longer than ten years; write ${DURATION_HINT}` };
   }
   return { ok: true, value: parts };
 }
