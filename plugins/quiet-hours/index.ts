@@ -3,10 +3,11 @@
  *
  * - A non-urgent notification to someone in quiet hours waits, and everything that waited is
  *   delivered as one digest when their quiet hours end.
- * - An urgent one (severities in `urgent`, default sev1) still pages the on-call: it is their shift.
- *   Urgent huddles still reach the team.
- * - An escalation that would reach a mentor or lead in quiet hours goes to the next step
- *   (`escalation: next`, the default) or waits until they are available (`escalation: wait`).
+ * - An urgent one (severities in `urgent`, default sev1) is never held: it pages the on-call, the
+ *   mentor and the lead whatever their quiet hours. Urgent huddles still reach the team.
+ * - Quiet hours delay a non-urgent escalation step to the end of that person's quiet time; they
+ *   never remove it (the escalation invariant: an unacknowledged incident always has a next step).
+ *   The on-call's weekends do not hold their pages unless `oncall_weekends: true` (they are on call).
  * - Someone not on call is never disturbed for an update.
  * Every deferral, bypass and skip is on the incident's timeline and counted.
  *
@@ -27,7 +28,8 @@ import { quietUntil, type QuietSettings } from './policy';
 
 export interface QuietHoursConfig {
   readonly urgent: readonly string[];
-  readonly escalation: 'next' | 'wait';
+  /** Only "wait": a mentor or lead in quiet hours gets a non-urgent step when their quiet time ends. */
+  readonly escalation: 'wait';
   readonly defaults: QuietSettings;
   /** Team defaults: a member without own settings takes their (first) team's, else `defaults`. */
   readonly teams: ReadonlyMap<string, QuietSettings>;
@@ -42,7 +44,7 @@ interface Deferred {
 
 const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'];
 const TOP_KEYS = ['urgent', 'escalation', 'defaults', 'teams', 'members'];
-const SETTING_KEYS = ['nights', 'weekends', 'time_off'];
+const SETTING_KEYS = ['nights', 'weekends', 'time_off', 'oncall_weekends'];
 
 type Problems = Array<{ path: string; message: string }>;
 
@@ -87,7 +89,12 @@ function readSettings(raw: unknown, path: string, base: QuietSettings, problems:
       else (timeOff as Array<{ from: string; to: string }>).push({ from, to });
     });
   }
-  return { nights, weekends, timeOff };
+  let oncallWeekends = base.oncallWeekends;
+  if (raw.oncall_weekends !== undefined) {
+    if (typeof raw.oncall_weekends !== 'boolean') problems.push({ path: `${path}.oncall_weekends`, message: 'must be true (weekends hold non-urgent pages for the on-call too) or false (default: the on-call is on call)' });
+    else oncallWeekends = raw.oncall_weekends;
+  }
+  return { nights, weekends, timeOff, ...(oncallWeekends !== undefined ? { oncallWeekends } : {}) };
 }
 
 export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigCheck<QuietHoursConfig> {
@@ -101,10 +108,11 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
       problems.push({ path: 'urgent', message: 'must be a list of severities such as [sev1] or [sev1, sev2]' });
     } else urgent = section.urgent.map(String);
   }
-  let escalation: 'next' | 'wait' = 'next';
-  if (section.escalation !== undefined) {
-    if (section.escalation !== 'next' && section.escalation !== 'wait') problems.push({ path: 'escalation', message: `${JSON.stringify(section.escalation)} is not "next" (skip to the next step) or "wait" (until they are available)` });
-    else escalation = section.escalation;
+  const escalation = 'wait' as const;
+  if (section.escalation === 'next') {
+    problems.push({ path: 'escalation', message: '"next" would skip a mentor or lead in quiet hours, and an incident could be left with nobody paged; remove the key: a non-urgent step now waits for the end of their quiet time, and an urgent one pages them at once' });
+  } else if (section.escalation !== undefined && section.escalation !== null && section.escalation !== 'wait') {
+    problems.push({ path: 'escalation', message: `${JSON.stringify(section.escalation)} is not "wait" (the only choice: a non-urgent step waits for the end of their quiet time); remove the key` });
   }
   const defaults = readSettings(section.defaults, 'defaults', { nights: { from: { hour: 22, minute: 0 }, to: { hour: 7, minute: 0 } }, weekends: true, timeOff: [] }, problems);
   const teams = new Map<string, QuietSettings>();
@@ -131,11 +139,13 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
 export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
   const settingsOf = (m: MemberId) => config.members.get(m) ?? config.defaults;
 
-  async function quietFor(member: MemberId, call: PluginCall): Promise<DateTime | null> {
+  /** quietFor: when `member`'s quiet time ends, or null. For their own shift's pages, weekends count only with oncall_weekends. */
+  async function quietFor(member: MemberId, call: PluginCall, onCall = false): Promise<DateTime | null> {
     const zone = call.world.members.get(member)?.timeZone ?? 'UTC';
     const focus = await call.storage.get<string>(`focus:${member}`);
     const focusUntil = focus ? DateTime.fromISO(focus) : null;
-    return quietUntil(settingsOf(member), zone, call.now, focusUntil);
+    const settings = settingsOf(member);
+    return quietUntil(onCall && settings.oncallWeekends !== true ? { ...settings, weekends: false } : settings, zone, call.now, focusUntil);
   }
 
   async function count(call: PluginCall, what: 'deferred' | 'bypassed' | 'skipped'): Promise<void> {
@@ -157,20 +167,14 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     async beforeNotify(n, call) {
       if (n.recipient.kind !== 'member') return { action: 'deliver' };
       const member = n.recipient.id;
-      const until = await quietFor(member, call);
+      const until = await quietFor(member, call, n.role === 'oncall');
       if (!until) return { action: 'deliver' };
       const urgent = n.severity !== undefined && config.urgent.includes(n.severity);
-      if (n.role === 'oncall' || n.role === 'team') {
+      if (n.role === 'oncall' || n.role === 'team' || n.role === 'mentor' || n.role === 'lead') {
+        // Urgent: every step of the chain pages whatever the hour. Non-urgent: it waits, never vanishes.
         if (urgent) {
           await count(call, 'bypassed');
           return { action: 'deliver', reason: `${n.severity} is urgent: quiet hours bypassed` };
-        }
-        return defer(n, member, until, call);
-      }
-      if (n.role === 'mentor' || n.role === 'lead') {
-        if (config.escalation === 'next') {
-          await count(call, 'skipped');
-          return { action: 'skip', reason: `the ${n.role} is in quiet hours` };
         }
         return defer(n, member, until, call);
       }

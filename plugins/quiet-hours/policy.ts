@@ -15,6 +15,8 @@ export interface QuietSettings {
   readonly weekends: boolean;
   /** Inclusive local date ranges, ISO dates. */
   readonly timeOff: ReadonlyArray<{ readonly from: string; readonly to: string }>;
+  /** Whether weekends hold non-urgent pages for the member's own shift (default false: the on-call is on call). */
+  readonly oncallWeekends?: boolean;
 }
 
 /** quietEndAt: if `t` is inside one rule, the end of that rule's stretch; else null. */

@@ -174,7 +174,11 @@ export class CommandService {
         case 'reply':
           return this.incidents.reply(ctx, incident, String(args.text));
         case 'escalate':
-          return this.incidents.escalate(ctx, incident, args.to as EscalationTarget | undefined);
+          return this.incidents.escalate(ctx, incident, args.to as EscalationTarget | undefined, { now: cmd.options.now === true });
+        case 'assign': {
+          const toTeam = typeof cmd.options.team === 'string' ? this.teamFor({ text: '', caller }, cmd.options.team) : undefined;
+          return this.incidents.assign(ctx, incident, { member: typeof args.member === 'string' ? args.member : undefined, team: toTeam });
+        }
         case 'huddle':
           return this.incidents.huddle(ctx, incident, String(args.reason));
         default:

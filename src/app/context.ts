@@ -22,6 +22,11 @@ export interface UseCaseContext {
    * changes what the use case does (an escalation step skips a person in quiet hours).
    */
   decide(notification: Notification): Promise<NotifyDecision>;
+  /**
+   * insist decides a notification as delivered now, whatever plugins would say, with `reason` on
+   * the incident's timeline (a person's explicit request, e.g. `incident escalate ID mentor --now`).
+   */
+  insist(notification: Notification, reason: string): NotifyDecision;
 }
 
 /** Refusal: an expected "no" (permission, state) with the words the caller sees. Rolls back. */

@@ -74,6 +74,11 @@ export class Engine {
         decided.set(n.key, decision);
         return decision;
       },
+      insist: (n, reason) => {
+        const decision = { action: 'deliver' as const, reason };
+        decided.set(n.key, decision);
+        return decision;
+      },
     };
     const result = await fn(ctx);
 

@@ -5,12 +5,12 @@
  * through a huddle with a reason; the reporter hears about their own incident; nobody else.
  */
 import { inject, injectable } from 'inversify';
-import type { DateTime } from 'luxon';
-import { decideStep, escalationPlan, levelOf, nextManualTarget, personFor } from '../core/escalation/escalation';
+import { DateTime } from 'luxon';
+import { decideStep, levelOf, nextManualTarget, nextPosition, personFor, repeatsOf, rolesOf, rolesText, unownedEveryMsOf } from '../core/escalation/escalation';
 import { DEFAULT_SEVERITY, type Incident, type Severity, type TimelineEvent } from '../core/incident/types';
 import { actionsFor, describeEvent, incidentHeadline, incidentMessage, memberName, principalName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
-import type { EscalationTarget, MemberId, World } from '../core/model';
+import type { EscalationTarget, MemberId, Team, World } from '../core/model';
 import { mention, rt, type RichText } from '../core/text/rich-text';
 import { formatDuration } from '../core/time/duration';
 import type { Recipient, StoreTx } from '../ports/store';
@@ -24,9 +24,17 @@ export const ESCALATION_TIMER = 'escalate';
 
 export interface EscalationPayload {
   readonly incidentId: number;
-  readonly round: number;
+  /** Which start of the chain this timer belongs to: 0, a reopening's number, or a restart's tag (a12). */
+  readonly round: number | string;
   readonly index: number;
+  /** The pass of the chain (0, then 1..repeat); absent on timers scheduled before passes existed: 0. */
+  readonly pass?: number;
+  /** Set on the unowned-incident alert: how many were posted before this one. */
+  readonly unowned?: number;
 }
+
+/** ChainPosition: the next step of the chain, or the unowned alert. */
+type ChainPosition = { readonly pass: number; readonly index: number } | { readonly unowned: number };
 
 export function escalationKeyPrefix(incidentId: number): string {
   return `esc:${incidentId}:`;
@@ -65,7 +73,7 @@ export class IncidentService {
     if (options.quiet) return this.card(tx, incident);
     const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
-    await this.scheduleEscalation(tx, incident, 0, 0, deliveredAt(verdict, now));
+    await this.scheduleEscalation(tx, incident, 0, { pass: 0, index: 0 }, ackDue(incident, verdict, now));
     const paged = verdict.action === 'defer'
       ? rt`${memberName(this.world, onCall)} is on call and will be paged when their quiet hours end (${verdict.until.setZone(this.world.members.get(onCall)?.timeZone ?? 'utc').toFormat('ccc HH:mm')} their time); an urgent severity pages at once`
       : rt`${memberName(this.world, onCall)} is on call and has been paged`;
@@ -121,7 +129,7 @@ export class IncidentService {
     const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} is on it.`);
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
-    await this.scheduleEscalation(ctx.tx, updated, round, 0, deliveredAt(verdict, ctx.now));
+    await this.scheduleEscalation(ctx.tx, updated, round, { pass: 0, index: 0 }, ackDue(updated, verdict, ctx.now));
     return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} has been paged.`);
   }
 
@@ -146,29 +154,118 @@ export class IncidentService {
     return message('reply', rt`Sent to ${principalName(this.world, incident.reporter)} and noted on #${incident.id}.`);
   }
 
-  async escalate(ctx: UseCaseContext, incident: Incident, requested?: EscalationTarget): Promise<Message> {
+  /**
+   * escalate: the assignee (or another responder) asks for help early. Never refused for quiet
+   * hours: an urgent incident pages the mentor or lead at once; a non-urgent one in their quiet
+   * time reaches them when it ends, and the caller is told when, and that `--now` pages at once.
+   */
+  async escalate(ctx: UseCaseContext, incident: Incident, requested?: EscalationTarget, options: { now?: boolean } = {}): Promise<Message> {
     if (incident.state === 'resolved') throw new Refusal(`#${incident.id} is resolved; reopen it first.`);
     const target = requested ?? nextManualTarget(this.world, incident);
     if (!target) throw new Refusal(`#${incident.id} has been escalated as far as it goes; call a huddle with a reason if one hand is really not enough ("incident huddle ${incident.id} REASON").`);
     const person = personFor(this.world, incident, target);
     if (!person) throw new Refusal(`${memberName(this.world, incident.assignee)} has no mentor in the config; escalate to the lead instead ("incident escalate ${incident.id} lead").`);
     if (person === incident.assignee) throw new Refusal(`The ${target} of #${incident.id} is its assignee; escalate to the ${target === 'mentor' ? 'lead' : 'mentor'} instead.`);
+    const roles = rolesOf(this.world, incident, person);
+    const as = rolesText(roles.length > 0 ? roles : [target]);
     const involved = await this.involvedMembers(ctx.tx, incident);
-    if (involved.has(person)) {
-      throw new Refusal(`${memberName(this.world, person)} (the ${target}) has already been paged for #${incident.id}.`);
+    if (involved.has(person) && !options.now) {
+      const waiting = await this.pendingDeferral(ctx, incident, person);
+      throw new Refusal(waiting
+        ? `${memberName(this.world, person)} (the ${as}) has already been paged for #${incident.id}; the page reaches them ${this.theirTime(person, waiting)}. If it cannot wait: "incident escalate ${incident.id} ${target} --now".`
+        : `${memberName(this.world, person)} (the ${as}) has already been paged for #${incident.id}.`);
     }
-    const level = Math.max(incident.escalationLevel, levelOf(incident.policy, target));
+    const level = Math.max(incident.escalationLevel, ...roles.map((r) => levelOf(incident.policy, r)), levelOf(incident.policy, target));
     const updated: Incident = { ...incident, escalationLevel: level, updatedAt: ctx.now };
     const page = await this.pageNotification(ctx, updated, person, target,
-      rt`${principalName(this.world, ctx.caller)} asks for your help as ${target} on ${incidentHeadline(updated)}`);
-    const verdict = await ctx.decide(page);
-    if (verdict.action === 'skip' || verdict.action === 'drop') {
-      throw new Refusal(`${memberName(this.world, person)} (the ${target}) should not be disturbed now: ${verdict.reason}. ${target === 'mentor' ? `Escalate to the lead ("incident escalate ${incident.id} lead")` : 'Call a huddle with a reason if one hand is really not enough'}.`);
-    }
+      rt`${principalName(this.world, ctx.caller)} asks for your help as ${as} on ${incidentHeadline(updated)}${options.now ? ' (now, on purpose)' : ''}`);
+    const verdict = options.now ? ctx.insist(page, `${principalName(this.world, ctx.caller)} asked for help now (--now)`) : await ctx.decide(page);
     await ctx.tx.updateIncident(updated);
-    await this.event(ctx, updated, 'escalated', { target, member: person, manual: true });
+    await this.event(ctx, updated, 'escalated', { target, roles, member: person, manual: true, now: options.now === true });
     await this.sendPage(ctx, updated, person, target, page);
-    return this.replyWithCard(ctx.tx, updated, rt`Escalated #${incident.id} to the ${target}, ${memberName(this.world, person)}.`);
+    const done = rt`Escalated #${incident.id} to the ${as}, ${memberName(this.world, person)}.`;
+    if (verdict.action === 'defer') {
+      return this.replyWithCard(ctx.tx, updated, rt`${done} ${memberName(this.world, person)} is in quiet hours: your request reaches them ${this.theirTime(person, verdict.until)}. If it cannot wait: "incident escalate ${incident.id} ${target} --now".`);
+    }
+    if (verdict.action === 'skip' || verdict.action === 'drop') {
+      return this.replyWithCard(ctx.tx, updated, rt`${done} A plugin held the page back (${verdict.reason}); "incident escalate ${incident.id} ${target} --now" sends it at once.`);
+    }
+    return this.replyWithCard(ctx.tx, updated, done);
+  }
+
+  /**
+   * assign hands an incident to another member, or (with a team) to that team's on-call. The new
+   * assignee is paged and the chain restarts for them, unacknowledged; the previous assignee and
+   * the reporter are told. An acknowledged incident becomes unacknowledged again: it is the new
+   * assignee's to take.
+   */
+  async assign(ctx: UseCaseContext, incident: Incident, to: { member?: MemberId; team?: Team }): Promise<Message> {
+    if (incident.state === 'resolved') throw new Refusal(`#${incident.id} is resolved; reopen it first ("incident reopen ${incident.id}").`);
+    const fromTeam = this.world.teams.get(incident.team);
+    const team = to.team ?? fromTeam;
+    if (!team || !fromTeam) throw new Refusal(`#${incident.id} belongs to a team that is no longer configured.`);
+    let member: MemberId;
+    if (to.member !== undefined) {
+      if (!this.world.members.has(to.member)) throw new Refusal(`There is no member "${to.member}"; member ids are in the config (members[].id).`);
+      member = to.member;
+    } else if (to.team !== undefined) {
+      member = (await onCallNow(ctx.tx, team, ctx.now)).member;
+    } else {
+      throw new Refusal(`Name who takes #${incident.id}: "incident assign ${incident.id} MEMBER" or "incident assign ${incident.id} --team TEAM".`);
+    }
+    if (member === incident.assignee && team.id === incident.team) throw new Refusal(`#${incident.id} is already assigned to ${memberName(this.world, member)}.`);
+    const previous = incident.assignee;
+    const moved = team.id !== incident.team;
+    const updated: Incident = {
+      ...incident, team: team.id, assignee: member, state: 'open', acknowledgedAt: null, escalationLevel: 0,
+      policy: moved ? team.escalation : incident.policy, updatedAt: ctx.now,
+    };
+    await ctx.tx.updateIncident(updated);
+    const ev = await this.event(ctx, updated, 'reassigned', { member, from: previous, team: team.id, fromTeam: incident.team, reason: 'assigned' });
+    const by = principalName(this.world, ctx.caller);
+    const verdict = await this.startChain(ctx, updated, member, `a${ev.seq}`,
+      rt`${by} assigned ${incidentHeadline(updated)} to you${moved ? ` (from ${fromTeam.name}, for ${team.name})` : ''}`);
+    if (previous !== member && !(ctx.caller.kind === 'member' && ctx.caller.id === previous)) {
+      await this.notify(ctx, updated, { kind: 'member', id: previous }, 'notice', rt`${incidentHeadline(updated)} was assigned to ${memberName(this.world, member)} by ${by}; it is theirs now.`);
+    }
+    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} is now with ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}.`);
+    await this.postRecord(ctx, updated, rt`${incidentHeadline(updated)} assigned to ${memberName(this.world, member)} by ${by}`);
+    if (moved) await this.postRecord(ctx, { ...updated, team: incident.team }, rt`${incidentHeadline(updated)} moved to ${team.name} (${memberName(this.world, member)}) by ${by}`);
+    const when = verdict.action === 'defer' ? rt`; they are in quiet hours and are paged ${this.theirTime(member, verdict.until)}` : rt` and has been paged`;
+    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}${when}. Escalation starts again for them.`);
+  }
+
+  /**
+   * handOver: at a shift change, the outgoing on-call's unacknowledged incidents of the team move
+   * to the incoming on-call, whose chain starts now (the outgoing on-call is no longer reminded).
+   * Incidents opened quietly (alert storm) move without a page. Acknowledged incidents stay with
+   * their owner. The outgoing on-call is told what moved. Returns the moved incident ids.
+   */
+  async handOver(ctx: UseCaseContext, team: Team, outgoing: MemberId, incoming: MemberId): Promise<number[]> {
+    if (outgoing === incoming) return [];
+    const open = (await ctx.tx.listIncidents({ team: team.id, states: ['open'] })).filter((i) => i.assignee === outgoing).reverse();
+    if (open.length === 0) return [];
+    const lines: RichText[] = [];
+    for (const incident of open) {
+      const updated: Incident = { ...incident, assignee: incoming, escalationLevel: 0, updatedAt: ctx.now };
+      await ctx.tx.updateIncident(updated);
+      const timeline = await ctx.tx.timeline(incident.id);
+      const lastOpen = [...timeline].reverse().find((e) => e.kind === 'reopened' || e.kind === 'reported');
+      const paged = timeline.some((e) => e.kind === 'notified' && (!lastOpen || e.seq > lastOpen.seq));
+      const ev = await this.event(ctx, updated, 'reassigned', { member: incoming, from: outgoing, reason: 'handoff' });
+      lines.push(rt`${incidentHeadline(updated)}, open ${age(ctx.now, await this.openSince(ctx.tx, incident))}`);
+      if (!paged) continue; // opened quietly: it moves, without a page of its own
+      await this.startChain(ctx, updated, incoming, `h${ev.seq}`,
+        rt`Handed over to you at the shift change: ${incidentHeadline(updated)} is not acknowledged yet (open ${age(ctx.now, await this.openSince(ctx.tx, incident))}; ${memberName(this.world, outgoing)} had it)`);
+    }
+    ctx.tell({
+      key: `handover:${team.id}:${ctx.now.toMillis()}:${recipientKey({ kind: 'member', id: outgoing })}`,
+      recipient: { kind: 'member', id: outgoing },
+      message: message('notice', rt`Your ${team.name} shift ended: ${String(open.length)} unacknowledged incident${open.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who has been paged. Acknowledged incidents stay with you.`, { lines }),
+      incidentId: null,
+      role: 'member',
+    });
+    return open.map((i) => i.id);
   }
 
   async huddle(ctx: UseCaseContext, incident: Incident, reason: string): Promise<Message> {
@@ -216,41 +313,85 @@ export class IncidentService {
 
   /**
    * runEscalationStep: the durable timer's work. Pages the next person of the frozen plan if the
-   * incident is still unacknowledged, and schedules the step after it.
+   * incident is still unacknowledged, and always schedules what comes after it: the next step, the
+   * next pass of the chain, or the unowned-incident alert, which repeats until someone acknowledges.
    */
   async runEscalationStep(ctx: UseCaseContext, incident: Incident, payload: EscalationPayload): Promise<void> {
     if (incident.state !== 'open') return;
-    const plan = escalationPlan(incident.policy);
+    if (payload.unowned !== undefined) return this.announceUnowned(ctx, incident, payload.round, payload.unowned);
+    let pass = payload.pass ?? 0;
     let from = payload.index;
     let current = incident;
     const since = await this.openSince(ctx.tx, incident);
     for (;;) {
-      const decision = decideStep(this.world, current, from);
-      for (const skip of decision.skipped) await this.event(ctx, current, 'escalation-skipped', { step: skip.step, reason: skip.reason });
-      if (decision.index === null || decision.step === null || decision.person === null) return;
+      const decision = decideStep(this.world, current, from, pass);
+      for (const skip of decision.skipped) await this.event(ctx, current, 'escalation-skipped', { step: skip.step, reason: skip.reason, pass });
+      if (decision.index === null || decision.step === null || decision.person === null) {
+        // Nobody left to page in this pass: the next pass starts now, or the unowned alert fires now.
+        if (pass < repeatsOf(current.policy)) {
+          pass += 1;
+          from = 0;
+          continue;
+        }
+        return this.announceUnowned(ctx, current, payload.round, 0);
+      }
       const waited = formatDuration(ctx.now.diff(since).as('milliseconds'));
       const step = decision.step;
+      const as = rolesText(decision.roles.length > 0 ? decision.roles : [step === 'oncall' ? 'mentor' : step]);
+      const round = pass > 0 ? ` (round ${pass + 1} of the chain)` : '';
       const headline = step === 'oncall'
-        ? rt`Reminder: ${incidentHeadline(current)} is still not acknowledged (${waited})`
-        : rt`Escalated to you as ${step}: ${incidentHeadline(current)} has not been acknowledged by ${memberName(this.world, incident.assignee)} for ${waited}`;
+        ? rt`Reminder${round}: ${incidentHeadline(current)} is still not acknowledged (${waited})`
+        : rt`Escalated to you as ${as}${round}: ${incidentHeadline(current)} has not been acknowledged by ${memberName(this.world, current.assignee)} for ${waited}`;
       const page = await this.pageNotification(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, headline);
       const verdict = await ctx.decide(page);
       if ((verdict.action === 'skip' || verdict.action === 'drop') && step !== 'oncall') {
-        // A plugin says this person should not be woken (e.g. quiet hours): the next step fires now.
-        await this.event(ctx, current, 'escalation-skipped', { step, member: decision.person, reason: verdict.reason });
+        // A plugin says this person must not be paged: the next step fires now. The chain goes on
+        // to its end and the unowned alert, which no plugin can hold, so nothing is left unowned.
+        await this.event(ctx, current, 'escalation-skipped', { step, member: decision.person, reason: verdict.reason, pass });
         from = decision.index + 1;
         continue;
       }
       if (step !== 'oncall') {
-        current = { ...current, escalationLevel: levelOf(current.policy, step), updatedAt: ctx.now };
+        current = { ...current, escalationLevel: decision.level, updatedAt: ctx.now };
         await ctx.tx.updateIncident(current);
-        await this.event(ctx, current, 'escalated', { target: step, member: decision.person, manual: false });
+        await this.event(ctx, current, 'escalated', { target: step, roles: decision.roles, member: decision.person, manual: false, pass });
       }
       await this.sendPage(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, page);
       // A page that waits (quiet hours) starts its ack timeout when it is delivered.
-      if (decision.index + 1 < plan.length) await this.scheduleEscalation(ctx.tx, current, payload.round, decision.index + 1, deliveredAt(verdict, ctx.now));
+      const next = nextPosition(current.policy, pass, decision.index);
+      await this.scheduleEscalation(ctx.tx, current, payload.round, next === 'unowned' ? { unowned: 0 } : next, ackDue(current, verdict, ctx.now));
       return;
     }
+  }
+
+  /**
+   * announceUnowned: the chain ran out and nobody acknowledged. The team channel is told, mentioning
+   * only the lead and the on-call (the assignee); it is said again every `unowned_every` until
+   * someone acknowledges or resolves the incident.
+   */
+  private async announceUnowned(ctx: UseCaseContext, incident: Incident, round: number | string, count: number): Promise<void> {
+    const team = this.world.teams.get(incident.team);
+    if (!team) return;
+    const people = [...new Set([team.lead, incident.assignee])];
+    const paged = [...(await this.involvedMembers(ctx.tx, incident))].map((m) => memberName(this.world, m));
+    const waited = formatDuration(ctx.now.diff(await this.openSince(ctx.tx, incident)).as('milliseconds'));
+    const ev = await this.event(ctx, incident, 'unowned', { count: count + 1, members: people });
+    const timeline = await ctx.tx.timeline(incident.id);
+    const who: RichText = people.flatMap((m, i) => (i > 0 ? [', ', mention(m, memberName(this.world, m))] : [mention(m, memberName(this.world, m))]));
+    const roles = people.map((m) => `${memberName(this.world, m)} (${[m === team.lead ? 'lead' : null, m === incident.assignee ? 'on call for it' : null].filter(Boolean).join(', ')})`).join(', ');
+    ctx.tell({
+      key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'channel', team: incident.team })}`,
+      recipient: { kind: 'channel', team: incident.team },
+      message: {
+        ...incidentMessage('page', this.world, incident, timeline,
+          rt`${who} Unowned incident ${incidentHeadline(incident)}: nobody has acknowledged it in ${waited}${paged.length > 0 ? `; paged: ${paged.join(', ')}` : ''}. ${roles}: take it ("incident ack ${incident.id}") or hand it on ("incident assign ${incident.id} MEMBER").`),
+        mentions: people,
+      },
+      incidentId: incident.id,
+      role: 'channel',
+      severity: incident.severity,
+    });
+    await this.scheduleEscalation(ctx.tx, incident, round, { unowned: count + 1 }, ctx.now.plus({ milliseconds: unownedEveryMsOf(incident.policy) }));
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -262,15 +403,39 @@ export class IncidentService {
     return last?.at ?? incident.openedAt;
   }
 
-  private async scheduleEscalation(tx: StoreTx, incident: Incident, round: number, index: number, from: DateTime): Promise<void> {
-    if (index >= escalationPlan(incident.policy).length) return;
-    const payload: EscalationPayload = { incidentId: incident.id, round, index };
+  /** scheduleEscalation: the timer for position `at` of the chain, due at `dueAt`. Keys of pass 0 keep their old format. */
+  private async scheduleEscalation(tx: StoreTx, incident: Incident, round: number | string, at: ChainPosition, dueAt: DateTime): Promise<void> {
+    const suffix = 'unowned' in at ? `u${at.unowned}` : at.pass === 0 ? `${at.index}` : `p${at.pass}:${at.index}`;
+    const payload: EscalationPayload = 'unowned' in at
+      ? { incidentId: incident.id, round, index: 0, unowned: at.unowned }
+      : { incidentId: incident.id, round, index: at.index, pass: at.pass };
     await tx.scheduleTimer({
-      key: `${escalationKeyPrefix(incident.id)}${round}:${index}`,
+      key: `${escalationKeyPrefix(incident.id)}${round}:${suffix}`,
       kind: ESCALATION_TIMER,
-      dueAt: from.plus({ milliseconds: incident.policy.ackTimeoutMs }),
+      dueAt,
       payload: { ...payload },
     });
+  }
+
+  /** startChain pages `member` and starts the chain from its beginning (`round` tags this start). */
+  private async startChain(ctx: UseCaseContext, incident: Incident, member: MemberId, round: string, headline: RichText): Promise<NotifyDecision> {
+    await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));
+    const verdict = await this.page(ctx, incident, member, 'page', headline);
+    await this.scheduleEscalation(ctx.tx, incident, round, { pass: 0, index: 0 }, ackDue(incident, verdict, ctx.now));
+    return verdict;
+  }
+
+  /** pendingDeferral: when a page to `member` that quiet hours hold back reaches them, or null. */
+  private async pendingDeferral(ctx: UseCaseContext, incident: Incident, member: MemberId): Promise<DateTime | null> {
+    const held = (await ctx.tx.timeline(incident.id)).filter((e) => e.kind === 'notification-deferred' && e.data.member === member && typeof e.data.until === 'string');
+    const until = held.map((e) => DateTime.fromISO(String(e.data.until), { zone: 'utc' })).filter((u) => u.isValid && u > ctx.now);
+    return until.length > 0 ? (until.sort((a, b) => a.toMillis() - b.toMillis())[0] as DateTime) : null;
+  }
+
+  /** theirTime: "at Tue 07:00 their time (Europe/Berlin)". */
+  private theirTime(member: MemberId, at: DateTime): string {
+    const zone = this.world.members.get(member)?.timeZone ?? 'UTC';
+    return `at ${at.setZone(zone).toFormat('ccc HH:mm')} their time (${zone})`;
   }
 
   private async event(ctx: UseCaseContext, incident: Incident, kind: string, data: Record<string, unknown>): Promise<TimelineEvent> {
@@ -375,6 +540,11 @@ export class IncidentService {
 /** deliveredAt: when a page reaches its person: now, or when a plugin deferred it to. */
 function deliveredAt(verdict: NotifyDecision, now: DateTime): DateTime {
   return verdict.action === 'defer' && verdict.until > now ? verdict.until : now;
+}
+
+/** ackDue: when the next step is due after a page: the ack timeout, counted from when the page reaches its person. */
+function ackDue(incident: Incident, verdict: NotifyDecision, now: DateTime): DateTime {
+  return deliveredAt(verdict, now).plus({ milliseconds: incident.policy.ackTimeoutMs });
 }
 
 function age(now: DateTime, then: DateTime): string {

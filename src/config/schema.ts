@@ -92,7 +92,7 @@ const rotationSchema: SchemaObject = {
 
 const escalationSchema: SchemaObject = {
   type: ['object', 'null'],
-  description: 'an escalation policy: a mapping with ack_timeout, renotify and then',
+  description: 'an escalation policy: a mapping with ack_timeout, renotify, then, repeat, unowned_every and handoff',
   additionalProperties: false,
   properties: {
     ack_timeout: { type: ['string', 'null'], description: DURATION_HINT },
@@ -106,6 +106,18 @@ const escalationSchema: SchemaObject = {
       type: ['array', 'null'],
       items: { type: 'string', enum: ['mentor', 'lead'], description: 'an escalation step: "mentor" or "lead"' },
       description: 'a list of escalation steps such as [mentor, lead]',
+    },
+    repeat: {
+      type: ['integer', 'null'],
+      minimum: 0,
+      maximum: 10,
+      description: 'a whole number from 0 to 10 (how often the whole chain runs again before the unowned alert)',
+    },
+    unowned_every: { type: ['string', 'null'], description: DURATION_HINT },
+    handoff: {
+      type: ['string', 'null'],
+      enum: ['reassign', 'keep', null],
+      description: '"reassign" (unacknowledged incidents move to the incoming on-call) or "keep"',
     },
   },
 };

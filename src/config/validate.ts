@@ -26,6 +26,7 @@ import {
 import type {
   EscalationPolicy,
   EscalationTarget,
+  HandoffPolicy,
   Member,
   MemberId,
   RotationSpec,
@@ -67,6 +68,8 @@ const DEFAULTS = {
   ackTimeout: '5m',
   renotify: 1,
   then: ['mentor', 'lead'] as EscalationTarget[],
+  repeat: 1,
+  unownedEvery: '1h',
   timersPeriod: '1s',
   timersLease: '60s',
   httpHost: '127.0.0.1',
@@ -931,8 +934,26 @@ function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): E
     then = steps;
   } else if (section.then !== undefined && section.then !== null) ok = false;
 
-  if (!ok || ackTimeoutMs === undefined) return undefined;
-  return { ackTimeoutMs, renotify, then };
+  let repeat = DEFAULTS.repeat;
+  if (typeof section.repeat === 'number') {
+    if (Number.isInteger(section.repeat) && section.repeat >= 0 && section.repeat <= 10) repeat = section.repeat;
+    else ok = false; // reported by the schema
+  } else if (section.repeat !== undefined && section.repeat !== null) ok = false;
+
+  // The unowned alert repeats until someone acknowledges: too often is noise, too rarely breaks the promise.
+  const unownedEveryMs = readDurationMs(section, 'unowned_every', path, DEFAULTS.unownedEvery, sink);
+  if (unownedEveryMs === undefined) ok = false;
+  else if (unownedEveryMs < 5 * 60_000 || unownedEveryMs > 24 * 3_600_000) {
+    sink.add([...path, 'unowned_every'], `must be from 5m to 24h (an unowned incident is announced again at that interval until someone acknowledges it); e.g. 1h`);
+    ok = false;
+  }
+
+  let handoff: HandoffPolicy = 'reassign';
+  if (section.handoff === 'keep' || section.handoff === 'reassign') handoff = section.handoff;
+  else if (section.handoff !== undefined && section.handoff !== null) ok = false; // reported by the schema
+
+  if (!ok || ackTimeoutMs === undefined || unownedEveryMs === undefined) return undefined;
+  return { ackTimeoutMs, renotify, then, repeat, unownedEveryMs, handoff };
 }
 
 /** readInsights checks `insights:`; absent keys take DEFAULT_INSIGHTS_SETTINGS. */

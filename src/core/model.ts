@@ -50,7 +50,22 @@ export interface EscalationPolicy {
   readonly renotify: number;
   /** Who comes after the on-call, in order. Never includes a huddle. */
   readonly then: readonly EscalationTarget[];
+  /**
+   * How many times the whole chain (page, reminders, mentor, lead) runs again after its last step
+   * before the unowned-incident alert (default DEFAULT_REPEAT). Absent on policies frozen before it existed.
+   */
+  readonly repeat?: number;
+  /** Milliseconds between unowned-incident alerts in the team channel (default DEFAULT_UNOWNED_EVERY_MS). */
+  readonly unownedEveryMs?: number;
+  /** What a handoff does with unacknowledged incidents of the outgoing on-call (default "reassign"). */
+  readonly handoff?: HandoffPolicy;
 }
+
+/** HandoffPolicy: "reassign" moves unacknowledged incidents to the incoming on-call; "keep" leaves them. */
+export type HandoffPolicy = 'reassign' | 'keep';
+
+export const DEFAULT_REPEAT = 1;
+export const DEFAULT_UNOWNED_EVERY_MS = 3_600_000;
 
 export interface Team {
   readonly id: TeamId;

@@ -39,8 +39,28 @@ describe('escalation of an unacknowledged incident', () => {
     expect(lead.at).toBe('2026-03-03T10:15:00.000Z');
     h.expectNothingFor('dave', 'alice', 'bob', 'zed');
 
-    // The plan is exhausted: nothing more, ever, and never a huddle.
-    await h.advance('2h');
+    // The chain runs once more (repeat: 1), then the team channel hears of an unowned incident,
+    // mentioning only the lead and the on-call, every hour; never a huddle.
+    await h.advance('5m');
+    expect(h.expectMessage('dave', /Reminder \(round 2 of the chain\): #1/).at).toBe('2026-03-03T10:20:00.000Z');
+    await h.advance('10m');
+    h.expectMessage('dave', /Reminder \(round 2 of the chain\): #1/);
+    expect(h.expectMessage('alice', /Escalated to you as mentor \(round 2 of the chain\): #1/).at).toBe('2026-03-03T10:30:00.000Z');
+    await h.advance('5m');
+    h.expectMessage('carol', /Escalated to you as lead \(round 2 of the chain\): #1/);
+    h.expectNothingFor('bob', '#payments', 'zed');
+    await h.advance('5m');
+    const unowned = h.expectMessage('#payments', /Unowned incident #1 \[sev2\]/);
+    expect(unowned.at).toBe('2026-03-03T10:40:00.000Z');
+    expect(unowned.message.mentions).toEqual(['carol', 'dave']);
+    await h.advance('59m');
+    h.expectNothingFor('#payments', 'dave', 'alice', 'bob', 'carol');
+    await h.advance('1m');
+    expect(h.expectMessage('#payments', /Unowned incident #1/).at).toBe('2026-03-03T11:40:00.000Z');
+    expect(h.unseen()).toEqual([]);
+    await h.run('carol', 'incident ack 1');
+    h.unseen().forEach((d) => h.expectMessage(d.to, d.text));
+    await h.advance('5h');
     expect(h.unseen()).toEqual([]);
   });
 
@@ -92,7 +112,7 @@ describe('escalation of an unacknowledged incident', () => {
   it('freezes the policy: the incident keeps the ack timeout it opened with', async () => {
     await h.run('zed', 'incident report frozen policy');
     const stored = await h.app.store.transaction((tx) => tx.getIncident(1));
-    expect(stored?.policy).toEqual({ ackTimeoutMs: 300000, renotify: 1, then: ['mentor', 'lead'] });
+    expect(stored?.policy).toEqual({ ackTimeoutMs: 300000, renotify: 1, then: ['mentor', 'lead'], repeat: 1, unownedEveryMs: 3_600_000, handoff: 'reassign' });
   });
 
   it('early escalation pages the mentor now, and the automatic steps do not page them twice', async () => {

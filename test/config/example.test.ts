@@ -32,7 +32,7 @@ describe('config/onehand.yaml (the example)', () => {
         start: '2026-01-05',
         timeZone: 'Europe/Berlin',
       },
-      escalation: { ackTimeoutMs: 5 * 60_000, renotify: 1, then: ['mentor', 'lead'] },
+      escalation: { ackTimeoutMs: 5 * 60_000, renotify: 1, then: ['mentor', 'lead'], repeat: 1, unownedEveryMs: 3_600_000, handoff: 'reassign' },
     });
   });
 
@@ -43,7 +43,7 @@ describe('config/onehand.yaml (the example)', () => {
     expect(search?.rotation.shift).toEqual({ unit: 'days', amount: 1 });
     expect(search?.rotation.handoff).toEqual({ weekday: null, time: { hour: 8, minute: 30 } });
     expect(search?.rotation.members).toEqual(search?.members);
-    expect(search?.escalation).toEqual({ ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] });
+    expect(search?.escalation).toEqual({ ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'], repeat: 1, unownedEveryMs: 3_600_000, handoff: 'reassign' });
   });
 
   it('maps members with mentors and quoted platform identities', () => {

@@ -29,7 +29,7 @@ describe('parseConfig on a valid config', () => {
     expect(team?.channels).toEqual({});
     expect(team?.rotation.members).toEqual(['alice', 'bob', 'dave']);
     expect(team?.rotation.shift).toEqual({ unit: 'weeks', amount: 1 });
-    expect(team?.escalation).toEqual({ ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] });
+    expect(team?.escalation).toEqual({ ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'], repeat: 1, unownedEveryMs: 3_600_000, handoff: 'reassign' });
     expect(result.config.world.members.get('alice')?.name).toBe('alice');
     expect(result.config.world.admins.size).toBe(0);
     expect(result.config.timers).toEqual({ periodMs: 1000, leaseMs: 60_000 });
@@ -62,7 +62,7 @@ plugins:
     const c = validConfig();
     c.timers = { period: '4s10ms', lease: '9s' };
     c.http = { port: 8080, host: '0.0.0.0' };
-    c.teams[0].escalation = { ack_timeout: '1h30m', renotify: 0, then: [] };
+    c.teams[0].escalation = { ack_timeout: '1h30m', renotify: 0, then: [], repeat: 0, unowned_every: '30m', handoff: 'keep' };
     const result = parse(c);
     if (!result.ok) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
     expect(result.config.timers).toEqual({ periodMs: 4010, leaseMs: 9000 });
@@ -71,7 +71,19 @@ plugins:
       ackTimeoutMs: 90 * 60_000,
       renotify: 0,
       then: [],
+      repeat: 0,
+      unownedEveryMs: 30 * 60_000,
+      handoff: 'keep',
     });
+  });
+
+  it('refuses an unowned alert interval or handoff rule that would break the escalation promise', () => {
+    const c = validConfig();
+    c.teams[0].escalation = { unowned_every: '1m', handoff: 'drop', repeat: 11 };
+    const problems = problemsOf(c);
+    expect(problemAt(problems, 'teams[0].escalation.unowned_every').message).toMatch(/must be from 5m to 24h/);
+    expect(problemAt(problems, 'teams[0].escalation.handoff').message).toMatch(/"reassign".*or "keep"/);
+    expect(problemAt(problems, 'teams[0].escalation.repeat').message).toMatch(/whole number from 0 to 10/);
   });
 
   it('gives a weekly handoff without a weekday the start date\'s weekday', () => {

@@ -3,16 +3,15 @@ import { quietUntil } from '../../plugins/quiet-hours/policy';
 import { Harness } from '../harness/harness';
 import { TEST_CONFIG } from '../harness/fixtures';
 
-const config = (escalation = 'next') => `${TEST_CONFIG}
+const config = (dave = '{ weekends: false }') => `${TEST_CONFIG}
 plugins:
   quiet-hours:
     urgent: [sev1]
-    escalation: ${escalation}
     defaults: { nights: "22:00-07:00", weekends: true }
     members:
       erin: { nights: "21:00-06:30", weekends: false }
       alice: { weekends: false }
-      dave: { weekends: false }
+      dave: ${dave}
 `;
 
 // 02:00Z on Tuesday 2026-03-03: 02:00 in London (Dave, on call), 03:00 in Berlin (Alice, Carol).
@@ -23,24 +22,28 @@ async function timelineKinds(h: Harness, id: number): Promise<string[]> {
 }
 
 describe('quiet hours', () => {
-  it('a sev1 at night still pages the on-call (it is their shift); the sleeping mentor and lead are skipped', async () => {
-    const h = await Harness.start({ config: config('next'), at: NIGHT });
+  it('a sev1 at night goes through every step: the on-call, then the sleeping mentor and lead', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
     await h.run('zed', 'incident report sev1 payments are failing');
     const page = h.expectMessage('dave', /New incident #1 \[sev1\]/);
     expect(page.at).toBe('2026-03-03T02:00:00.000Z');
-    await h.advance('30m');
+    await h.advance('5m');
     h.expectMessage('dave', /Reminder: #1/);
-    h.expectNothingFor('alice', 'carol', 'bob');
+    await h.advance('5m');
+    expect(h.expectMessage('alice', /Escalated to you as mentor: #1/).at).toBe('2026-03-03T02:10:00.000Z');
+    await h.advance('5m');
+    expect(h.expectMessage('carol', /Escalated to you as lead: #1/).at).toBe('2026-03-03T02:15:00.000Z');
+    h.expectNothingFor('bob');
     const show = await h.run('carol', 'incident show 1');
-    expect(show).toContain('escalation step skipped: the mentor is in quiet hours');
-    expect(show).toContain('escalation step skipped: the lead is in quiet hours');
+    expect(show).not.toContain('escalation step skipped');
     expect(await timelineKinds(h, 1)).toEqual(expect.arrayContaining(['notification-bypassed']));
     await h.stop();
   });
 
-  it('with escalation: wait, the mentor is paged when their night ends, not before', async () => {
-    const h = await Harness.start({ config: config('wait'), at: NIGHT });
-    await h.run('zed', 'incident report sev1 payments are failing');
+  it('a non-urgent step for a sleeping mentor waits for their morning, not before', async () => {
+    const h = await Harness.start({ config: config('{ nights: false }'), at: NIGHT }); // Dave has no nights
+    await h.run('zed', 'incident report sev2 payments are slow');
+    h.expectMessage('dave', /New incident #1/);
     await h.advance('10m');
     h.expectNothingFor('alice');
     await h.advanceTo('2026-03-03T05:59:00Z');
@@ -48,6 +51,8 @@ describe('quiet hours', () => {
     await h.advanceTo('2026-03-03T06:00:00Z'); // 07:00 in Berlin
     const digest = h.expectMessage('alice', /While you were in quiet hours, 1 notification waited/);
     expect(digest.text).toContain('Escalated to you as mentor: #1');
+    await h.advance('5m'); // the mentor's ack timeout starts when the page reaches them
+    h.expectMessage('carol', /Escalated to you as lead: #1/);
     await h.stop();
   });
 
@@ -84,7 +89,7 @@ describe('quiet hours', () => {
     const h = await Harness.start({ config: config(), at: '2026-03-28T21:30:00Z' }); // 22:30 CET, 21:30 GMT
     await h.run('alice', 'incident report sev3 nightly export failed');
     h.expectMessage('dave', /New incident #1/); // 21:30 in London: not yet night for Dave
-    await h.advance('10m');
+    await h.advance('8m'); // before the mentor step (Alice, asleep in Berlin)
     await h.run('dave', 'incident ack 1');
     h.expectNothingFor('alice'); // the reporter is asleep: the update waits
     await h.advanceTo('2026-03-29T04:59:00Z');
@@ -110,6 +115,17 @@ describe('quiet hours', () => {
 });
 
 describe('quiet-hours settings', () => {
+  it('refuses escalation: next, which could leave an incident with nobody paged', async () => {
+    const { checkQuietHoursConfig } = await import('../../plugins/quiet-hours');
+    const { parseConfig } = await import('../../src/config');
+    const parsed = parseConfig(TEST_CONFIG);
+    if (!parsed.ok) throw new Error('test config');
+    const bad = checkQuietHoursConfig({ escalation: 'next' }, parsed.config.world);
+    expect(bad.ok ? [] : bad.problems.map((p) => p.path)).toEqual(['escalation']);
+    expect(bad.ok ? '' : bad.problems[0]?.message).toContain('nobody paged');
+    expect(checkQuietHoursConfig({ escalation: 'wait', defaults: { oncall_weekends: 'yes' } }, parsed.config.world).ok).toBe(false);
+  });
+
   it('a member takes their team\'s defaults, then their own settings on top', async () => {
     const { checkQuietHoursConfig } = await import('../../plugins/quiet-hours');
     const { parseConfig } = await import('../../src/config');

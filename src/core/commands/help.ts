@@ -26,4 +26,5 @@ export const PERMISSION_WORDS = {
   responder: 'the assignee, the on-call, their mentor, the team lead',
   commander: 'the on-call, their mentor, the team lead',
   'rotation-admin': 'the team lead or an admin',
+  dispatcher: 'the on-call, the team lead or an admin',
 } as const;

@@ -34,8 +34,9 @@ export interface OptionSpec {
  * - responder: the assignee, the current on-call, their mentors, the team lead
  * - commander: the current on-call, their mentor, the team lead (huddles)
  * - rotation-admin: the team lead or a configured admin
+ * - dispatcher: the current on-call, the team lead, a configured admin (who may hand an incident on)
  */
-export type Permission = 'anyone' | 'team-member' | 'responder' | 'commander' | 'rotation-admin';
+export type Permission = 'anyone' | 'team-member' | 'responder' | 'commander' | 'rotation-admin' | 'dispatcher';
 
 export interface CommandSpec {
   readonly group: 'oncall' | 'incident' | 'help';
@@ -134,9 +135,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [], permission: 'responder', example: 'incident reply 12 a fix is rolling out, 10 minutes',
   },
   {
-    group: 'incident', name: 'escalate', summary: 'Ask for help early: page the mentor, or the lead.',
+    group: 'incident', name: 'escalate', summary: 'Ask for help early: page the mentor, or the lead (never refused; in their quiet hours a non-urgent page waits unless --now).',
     args: [incidentArg, { name: 'to', kind: 'choice', choices: ['mentor', 'lead'], optional: true, help: 'mentor or lead (default: the next one)' }],
-    options: [], permission: 'responder', example: 'incident escalate 12 mentor',
+    options: [{ name: 'now', kind: 'flag', help: 'page them now, even in their quiet hours' }], permission: 'responder', example: 'incident escalate 12 mentor',
+  },
+  {
+    group: 'incident', name: 'assign', summary: 'Hand an incident to a member, or to another team\'s on-call: they are paged and escalation starts again for them.',
+    args: [incidentArg, { name: 'member', kind: 'member', optional: true, help: 'who takes it (or give --team)' }],
+    options: [{ name: 'team', kind: 'team', help: 'hand it to this team: its on-call takes it' }], permission: 'dispatcher', example: 'incident assign 12 bob',
   },
   {
     group: 'incident', name: 'huddle', summary: 'Call the whole team, with a reason. Rare by design, and counted.',

@@ -56,7 +56,9 @@ export function checkPermission(permission: Permission, caller: Principal, ctx: 
         ? responders(ctx).has(who)
         : permission === 'commander'
           ? commanders(ctx).has(who)
-          : ctx.team.lead === who || ctx.world.admins.has(who));
+          : permission === 'dispatcher'
+            ? ctx.onCall === who || ctx.team.lead === who || ctx.world.admins.has(who)
+            : ctx.team.lead === who || ctx.world.admins.has(who));
   if (allowed) return { ok: true };
   const subject = permission === 'team-member' ? `team ${ctx.team.name}` : `team ${ctx.team.name}${ctx.incident ? ` and incident #${ctx.incident.id}` : ''}`;
   return { ok: false, reason: `Only ${PERMISSION_WORDS[permission]} may do this (${subject}).` };
