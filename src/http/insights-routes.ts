@@ -99,9 +99,11 @@ export function registerInsightsRoutes(http: HttpServer, options: { app: Onehand
     if (!m) return text(404, 'Use /calendar/TEAM.ics or /calendar/TEAM/MEMBER.ics.');
     const team = decodeURIComponent(m[1] as string);
     const member = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    // The token first: without it, an unknown and a known team or member get the same answer, so
+    // the feed URLs do not reveal which ids exist.
+    if (!sameSecret(req.query.get('token') ?? '', calendarToken(calendarSecret, team, member))) return text(401, 'Missing or wrong token for this calendar.');
     const known = app.world.teams.get(team);
     if (!known || (member !== undefined && !(known.members.includes(member) || known.lead === member || known.rotation.members.includes(member)))) return text(404, 'No such calendar.');
-    if (!sameSecret(req.query.get('token') ?? '', calendarToken(calendarSecret, team, member))) return text(401, 'Missing or wrong token for this calendar.');
     const ics = await app.insights.calendar(team, clock.now(), member);
     if (ics === null) return text(404, 'No such calendar.');
     return { status: 200, headers: { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `inline; filename="${team}${member ? `-${member}` : ''}.ics"`, ...NO_STORE }, body: ics };

@@ -1,21 +1,49 @@
 /**
- * HttpServer: Onehand's one HTTP listener (Teams /api/messages, webhooks, /healthz, later metrics
- * and calendars). Routes are registered by the parts that own them; the server only reads bodies
+ * HttpServer: Onehand's one HTTP listener (Teams /api/messages, webhooks, /healthz, metrics,
+ * calendars). Routes are registered by the parts that own them; the server only reads bodies
  * (with a size limit), dispatches, and turns failures into short JSON errors, never stack traces.
+ *
+ * Bodies cost memory while they are read, so: a route may check a request's head (its token, its
+ * declared length) before any of the body is read and answer at once (`RouteOptions.before`); and
+ * bodies not yet authenticated share one budget (`unauthenticatedBodyBytes`): past it, a request
+ * gets 503 with Retry-After instead of being held. A URL with bad percent-encoding gets 400; a
+ * client that goes away mid-request is logged at debug level, not as an error.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../ports/logger';
 
-export interface HttpRequest {
+/** RequestHead: what is known of a request before its body is read. */
+export interface RequestHead {
   readonly method: string;
+  /** The path as sent (percent-encoded); it is known to decode. */
   readonly path: string;
   readonly query: URLSearchParams;
   readonly headers: http.IncomingHttpHeaders;
-  /** The raw body (empty for GET). */
-  readonly body: Buffer;
   /** The underlying request, for libraries that need it (botbuilder). */
   readonly raw: http.IncomingMessage;
+}
+
+export interface HttpRequest extends RequestHead {
+  /** The raw body (empty for GET). */
+  readonly body: Buffer;
+}
+
+/** BodyPlan: what `before` allows: the body limit for this request, and whether its sender is known. */
+export interface BodyPlan {
+  readonly maxBodyBytes?: number;
+  /** True when the head already proved the sender (a bearer token): the body is not counted in the unauthenticated budget. */
+  readonly authenticated: boolean;
+}
+
+export interface RouteOptions {
+  /** The largest body this route reads (default 1 MiB); larger ones get 413. */
+  readonly maxBodyBytes?: number;
+  /**
+   * before runs on the request head, before any byte of the body is read: it answers at once (a
+   * bad token, an unknown id: the body is never read) or returns the plan for the body.
+   */
+  readonly before?: (head: RequestHead) => HttpResponse | BodyPlan;
 }
 
 export interface HttpResponse {
@@ -31,20 +59,49 @@ interface Route {
   readonly pattern: RegExp;
   readonly handler: HttpHandler;
   readonly maxBodyBytes: number;
+  readonly before?: (head: RequestHead) => HttpResponse | BodyPlan;
 }
 
 export const DEFAULT_MAX_BODY = 1024 * 1024;
 
+export interface HttpLimits {
+  /** Bytes of not yet authenticated bodies held at once, over all requests (default 32 MiB). */
+  readonly unauthenticatedBodyBytes: number;
+  /** How long a client may take to send a whole request (default 60 s); then 408. */
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { unauthenticatedBodyBytes: 32 * 1024 * 1024, requestTimeoutMs: 60_000 };
+
+/** ClientGone: the client closed the connection before its request was read. */
+class ClientGone extends Error {}
+
+/** Busy: the unauthenticated body budget is spent. */
+class Busy extends Error {}
+
 export class HttpServer {
   private readonly routes: Route[] = [];
   private server: http.Server | null = null;
+  private unauthenticatedBytes = 0;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+  ) {}
 
-  /** route registers a handler; `path` may end in "/*" to match a prefix. */
-  route(method: string, path: string, handler: HttpHandler, maxBodyBytes = DEFAULT_MAX_BODY): void {
+  /** route registers a handler; `path` may end in "/*" to match a prefix. A number as `options` is the body limit. */
+  route(method: string, path: string, handler: HttpHandler, options: number | RouteOptions = {}): void {
+    const opts: RouteOptions = typeof options === 'number' ? { maxBodyBytes: options } : options;
     const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*$/, '(.+)');
-    this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${escaped}$`), handler, maxBodyBytes });
+    this.routes.push({
+      method: method.toUpperCase(), pattern: new RegExp(`^${escaped}$`), handler,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY, ...(opts.before ? { before: opts.before } : {}),
+    });
+  }
+
+  /** unauthenticatedBytesInFlight: bytes of unauthenticated bodies held now (for tests and metrics). */
+  get unauthenticatedBytesInFlight(): number {
+    return this.unauthenticatedBytes;
   }
 
   get hasRoutes(): boolean {
@@ -52,7 +109,7 @@ export class HttpServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    this.server = http.createServer({ requestTimeout: this.limits.requestTimeoutMs }, (req, res) => void this.dispatch(req, res));
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(port, host, () => resolve());
@@ -69,28 +126,76 @@ export class HttpServer {
   }
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      decodeURIComponent(url.pathname);
+    } catch {
+      refuse(res, { status: 400, body: { error: 'the URL is not valid (bad percent-encoding?)' } });
+      return;
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
     const route = matching.find((r) => r.method === method);
+    let held = 0;
     try {
       if (!route) {
-        send(res, matching.length > 0 ? { status: 405, body: { error: `use ${matching.map((r) => r.method).join(' or ')} for ${url.pathname}` } } : { status: 404, body: { error: `no route for ${url.pathname}` } });
+        refuse(res, matching.length > 0 ? { status: 405, body: { error: `use ${matching.map((r) => r.method).join(' or ')} for ${url.pathname}` } } : { status: 404, body: { error: `no route for ${url.pathname}` } });
         return;
       }
-      const body = await readBody(req, route.maxBodyBytes);
+      const head: RequestHead = { method, path: url.pathname, query: url.searchParams, headers: req.headers, raw: req };
+      const plan = route.before ? route.before(head) : { authenticated: false };
+      if ('status' in plan) {
+        refuse(res, plan);
+        return;
+      }
+      const limit = Math.min(plan.maxBodyBytes ?? route.maxBodyBytes, route.maxBodyBytes);
+      const reserve = plan.authenticated ? null : (bytes: number) => {
+        if (this.unauthenticatedBytes + bytes > this.limits.unauthenticatedBodyBytes) throw new Busy();
+        this.unauthenticatedBytes += bytes;
+        held += bytes;
+      };
+      const body = await readBody(req, limit, reserve);
       if (body === null) {
-        send(res, { status: 413, body: { error: `the body is larger than ${route.maxBodyBytes} bytes` } });
+        refuse(res, { status: 413, body: { error: `the body is larger than ${limit} bytes` } });
         return;
       }
-      const result = await route.handler({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body, raw: req }, res);
+      const result = await route.handler({ ...head, body }, res);
       if (result) send(res, result);
     } catch (err) {
+      if (err instanceof ClientGone) {
+        this.log.debug('http client went away before its request was read', { path: url.pathname });
+        return;
+      }
+      if (err instanceof Busy) {
+        this.log.warn('http: too many unauthenticated request bodies at once; answering 503', { path: url.pathname, limitBytes: this.limits.unauthenticatedBodyBytes });
+        refuse(res, { status: 503, headers: { 'retry-after': '5' }, body: { error: 'too many requests in flight; retry later' } });
+        return;
+      }
+      if (isConnectionReset(err) && (req.destroyed || res.destroyed)) {
+        this.log.debug('http client went away', { path: url.pathname });
+        return;
+      }
       this.log.error('http handler failed', { path: url.pathname, error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error; see the Onehand log' } });
       else res.end();
+    } finally {
+      this.unauthenticatedBytes -= held;
     }
   }
+}
+
+function isConnectionReset(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+/**
+ * refuse answers without reading the body: the connection is closed after the answer, so a client
+ * still sending a large body is not read to its end.
+ */
+function refuse(res: http.ServerResponse, r: HttpResponse): void {
+  send(res, { ...r, headers: { ...(r.headers ?? {}), connection: 'close' } });
 }
 
 function send(res: http.ServerResponse, r: HttpResponse): void {
@@ -106,24 +211,42 @@ function send(res: http.ServerResponse, r: HttpResponse): void {
   res.end(payload);
 }
 
-/** readBody collects the body, or returns null once it exceeds `limit` (the rest is discarded). */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
+/**
+ * readBody collects the body, or returns null once it exceeds `limit` (nothing more is kept).
+ * `reserve` is called with each chunk's size before it is kept and may throw (Busy). Rejects with
+ * ClientGone when the client closes the connection first.
+ */
+function readBody(req: http.IncomingMessage, limit: number, reserve: ((bytes: number) => void) | null): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      req.resume();
       resolve(null);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
+    let settled = false;
+    const finish = (value: Buffer | null | Error) => {
+      if (settled) return;
+      settled = true;
+      req.removeAllListeners('data');
+      if (value instanceof Error) reject(value);
+      else resolve(value);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
+      if (size > limit) return finish(null);
+      try {
+        reserve?.(chunk.length);
+      } catch (err) {
+        return finish(err as Error);
+      }
+      chunks.push(chunk);
     });
-    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => finish(Buffer.concat(chunks)));
+    req.on('error', (err) => finish(isConnectionReset(err) || req.destroyed ? new ClientGone() : err));
+    req.on('close', () => {
+      if (!req.complete) finish(new ClientGone());
+    });
   });
 }

@@ -7,13 +7,18 @@
  * integration's `max_body`; 429 with Retry-After from the integration's token bucket (nothing of a
  * refused request is kept); 400 naming the bad field. 202 is sent only after the alerts, their
  * incidents and notifications are committed to the database.
+ *
+ * Everything that the head tells (the integration, the content type, a bearer token, a declared
+ * length over max_body) is checked before any of the body is read, so an unauthenticated sender
+ * cannot make Onehand hold bodies; a generic integration's signature covers the body, which is read
+ * up to that integration's max_body within the server's budget for unauthenticated bodies.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { IntakeService } from '../app/intake-service';
 import type { IntegrationConfig } from '../config/types';
-import type { HttpRequest, HttpResponse, HttpServer } from '../http/server';
+import type { HttpRequest, HttpResponse, HttpServer, RequestHead } from '../http/server';
 import type { Metrics } from '../app/metrics';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -79,30 +84,68 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
   const buckets = new Map<string, TokenBucket>();
   for (const i of deps.integrations) buckets.set(i.id, new TokenBucket(i.rateLimit.requests, i.rateLimit.perMs, deps.clock));
   const maxBody = Math.max(...deps.integrations.map((i) => i.maxBodyBytes));
+  const observe = (path: string, started: bigint, status: number) => {
+    const integration = decodeSafe(path.slice(WEBHOOK_PATH.length)) ?? 'unknown';
+    if (deps.intake.integration(integration)) {
+      deps.metrics?.observeIntake(integration, Number(process.hrtime.bigint() - started) / 1e9, status === 202 ? 'accepted' : `rejected_${status}`);
+    }
+  };
   http.route('POST', `${WEBHOOK_PATH}*`, async (req) => {
     const started = process.hrtime.bigint();
     const response = await handleWebhook(req, deps, buckets);
-    const integration = decodeSafe(req.path.slice(WEBHOOK_PATH.length)) ?? 'unknown';
-    if (deps.intake.integration(integration)) {
-      deps.metrics?.observeIntake(integration, Number(process.hrtime.bigint() - started) / 1e9, response.status === 202 ? 'accepted' : `rejected_${response.status}`);
-    }
+    observe(req.path, started, response.status);
     return response;
-  }, maxBody);
+  }, {
+    maxBodyBytes: maxBody,
+    before: (head) => {
+      const started = process.hrtime.bigint();
+      const checked = checkHead(head, deps);
+      if ('status' in checked) {
+        observe(head.path, started, checked.status);
+        return checked;
+      }
+      const declared = Number(head.headers['content-length'] ?? 0);
+      if (declared > checked.integration.maxBodyBytes) {
+        observe(head.path, started, 413);
+        return tooLarge(checked.integration);
+      }
+      return { maxBodyBytes: checked.integration.maxBodyBytes, authenticated: checked.integration.type !== 'generic' };
+    },
+  });
+}
+
+/**
+ * checkHead checks what the request head tells: the integration (404), the content type (415) and,
+ * for bearer-token integrations, the token (401). The HMAC signature needs the body (handleWebhook).
+ */
+function checkHead(head: RequestHead, deps: WebhookDeps): HttpResponse | { integration: IntegrationConfig } {
+  const id = decodeSafe(head.path.slice(WEBHOOK_PATH.length));
+  const integration = id === null ? undefined : deps.intake.integration(id);
+  if (!integration) return error(404, `no integration "${id ?? head.path}"; integrations are declared under "integrations:" in the config`);
+  const type = String(head.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') return error(415, `content type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`);
+  const secret = deps.secrets.get(integration.id);
+  if (integration.type !== 'generic' && (secret === undefined || !bearerMatches(head, secret))) return unauthorized(integration);
+  return { integration };
+}
+
+function unauthorized(integration: IntegrationConfig): HttpResponse {
+  return error(401, integration.type === 'generic'
+    ? `missing or bad signature; send ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>`
+    : 'missing or bad bearer token; send Authorization: Bearer <token>', { 'www-authenticate': integration.type === 'generic' ? 'HMAC' : 'Bearer' });
+}
+
+function tooLarge(integration: IntegrationConfig): HttpResponse {
+  return error(413, `the body is larger than ${integration.maxBodyBytes} bytes (max_body)`);
 }
 
 async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>): Promise<HttpResponse> {
-  const id = decodeSafe(req.path.slice(WEBHOOK_PATH.length));
-  const integration = id === null ? undefined : deps.intake.integration(id);
-  if (!integration) return error(404, `no integration "${id ?? req.path}"; integrations are declared under "integrations:" in the config`);
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') return error(415, `content type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`);
+  const checked = checkHead(req, deps);
+  if ('status' in checked) return checked;
+  const { integration } = checked;
   const secret = deps.secrets.get(integration.id);
-  if (secret === undefined || !authorized(integration, req, secret)) {
-    return error(401, integration.type === 'generic'
-      ? `missing or bad signature; send ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>`
-      : 'missing or bad bearer token; send Authorization: Bearer <token>', { 'www-authenticate': integration.type === 'generic' ? 'HMAC' : 'Bearer' });
-  }
-  if (req.body.length > integration.maxBodyBytes) return error(413, `the body is larger than ${integration.maxBodyBytes} bytes (max_body)`);
+  if (integration.type === 'generic' && (secret === undefined || !signatureMatches(req, secret))) return unauthorized(integration);
+  if (req.body.length > integration.maxBodyBytes) return tooLarge(integration);
   const wait = buckets.get(integration.id)?.take() ?? 0;
   if (wait > 0) {
     const seconds = Math.max(1, Math.ceil(wait / 1000));
@@ -114,19 +157,20 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
   return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
 }
 
-/** authorized compares SHA-256 digests of the given and expected credentials with timingSafeEqual. */
-function authorized(integration: IntegrationConfig, req: HttpRequest, secret: string): boolean {
-  let given: string;
-  let expected: string;
-  if (integration.type === 'generic') {
-    given = String(req.headers[SIGNATURE_HEADER] ?? '').trim().toLowerCase();
-    expected = `sha256=${createHmac('sha256', secret).update(req.body).digest('hex')}`;
-  } else {
-    const header = String(req.headers.authorization ?? '');
-    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-    given = m?.[1] ?? '';
-    expected = secret;
-  }
+/** bearerMatches: the Authorization header carries the integration's token (constant-time compare). */
+function bearerMatches(head: RequestHead, secret: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(String(head.headers.authorization ?? '').trim());
+  return sameCredential(m?.[1] ?? '', secret);
+}
+
+/** signatureMatches: X-Onehand-Signature is the HMAC-SHA256 of the body with the secret. */
+function signatureMatches(req: HttpRequest, secret: string): boolean {
+  const given = String(req.headers[SIGNATURE_HEADER] ?? '').trim().toLowerCase();
+  return sameCredential(given, `sha256=${createHmac('sha256', secret).update(req.body).digest('hex')}`);
+}
+
+/** sameCredential compares SHA-256 digests of the given and expected credentials with timingSafeEqual. */
+function sameCredential(given: string, expected: string): boolean {
   if (given === '') return false;
   return timingSafeEqual(digest(given), digest(expected));
 }

@@ -91,7 +91,16 @@ test('without ONEHAND_API_TOKEN the API and dashboard are off, and the log says 
 test('calendar feeds: per-feed tokens; 401 on a bad one, 404 on an unknown feed', async () => {
   expect((await fetch(`${base}/calendar/payments.ics`)).status).toBe(401);
   expect((await fetch(`${base}/calendar/payments.ics?token=${calendarToken(SECRET, 'payments', 'alice')}`)).status).toBe(401); // alice's token is not the team's
-  expect((await fetch(`${base}/calendar/nope.ics?token=x`)).status).toBe(404);
+  // Without a valid token an unknown team or member answers like a known one: ids are not revealed.
+  const unknownTeam = await fetch(`${base}/calendar/nope.ics?token=x`);
+  const unknownMember = await fetch(`${base}/calendar/payments/nobody.ics?token=x`);
+  const knownMember = await fetch(`${base}/calendar/payments/alice.ics?token=x`);
+  expect([unknownTeam.status, unknownMember.status, knownMember.status]).toEqual([401, 401, 401]);
+  expect(new Set([await unknownTeam.text(), await unknownMember.text(), await knownMember.text()]).size).toBe(1);
+  expect((await fetch(`${base}/calendar/nope.ics?token=${calendarToken(SECRET, 'nope')}`)).status).toBe(404);
+  // Bad percent-encoding is the client's error, not a server failure.
+  expect((await fetch(`${base}/calendar/%E0%A4%A.ics?token=x`)).status).toBe(400);
+  expect((await fetch(`${base}/api/teams/%ZZ/report`)).status).toBe(400);
   expect((await fetch(`${base}/calendar/payments/erin.ics?token=${calendarToken(SECRET, 'payments', 'erin')}`)).status).toBe(404);
   const res = await fetch(`${base}${calendarPath(SECRET, 'payments', 'alice')}`);
   expect(res.status).toBe(200);
