@@ -59,6 +59,11 @@ export interface TeamsAdapterOptions {
   readonly authTimeoutMs?: number;
   /** Where the Bot Framework's signing keys are published (default: the public cloud's). */
   readonly openIdMetadataUrl?: string;
+  /**
+   * `microsoft_teams:` in the config: the tenant and Bot Connector URL, so Onehand can open a 1:1
+   * chat with a member who never wrote to it before any activity taught it these (null: learn them).
+   */
+  readonly tenant?: { readonly tenantId: string; readonly serviceUrl: string } | null;
 }
 
 /** What the adapter keeps to edit a card it posted: where, and the activity id. */
@@ -75,6 +80,11 @@ interface TenantInfo {
 }
 
 class DeliveryRefused extends Error {}
+/** NotYetReachable: Teams cannot reach the recipient yet, but will (DeliveryOutcome `waiting`). */
+class NotYetReachable extends Error {}
+
+/** The fix for a member Onehand cannot reach on Teams yet, as logs and timelines say it. */
+const REACH_FIX = 'ask them to open a chat with Onehand in Teams once (or install the app for them), or set microsoft_teams.tenant_id and service_url in the config so Onehand opens the chat itself';
 
 export class TeamsAdapter implements ChatAdapter {
   readonly name = TEAMS;
@@ -83,6 +93,8 @@ export class TeamsAdapter implements ChatAdapter {
   private readonly appId: string;
   private context: AdapterContext | null = null;
   private lastError: string | null = null;
+  /** Members with a Teams id whom Onehand cannot reach yet (no chat known, none can be opened). */
+  private readonly unreachable = new Set<MemberId>();
 
   constructor(private readonly options: TeamsAdapterOptions) {
     const c = options.credentials;
@@ -121,14 +133,28 @@ export class TeamsAdapter implements ChatAdapter {
 
   async start(context: AdapterContext): Promise<void> {
     this.context = context;
+    this.unreachable.clear();
+    if (await this.tenant()) return; // any member's chat can be opened on demand
+    for (const m of this.options.world.members.values()) {
+      const teamsId = m.identities[TEAMS];
+      if (teamsId !== undefined && !(await context.kv.get(`ref:user:${teamsId}`))) this.unreachable.add(m.id);
+    }
+    if (this.unreachable.size > 0) {
+      this.options.logger.warn('teams members not reachable yet: their pages wait, and go to the team channel meanwhile', {
+        members: [...this.unreachable].join(', '), fix: REACH_FIX,
+      });
+    }
   }
 
   async stop(): Promise<void> {
     this.context = null;
   }
 
+  /** health: failing while the connector fails; otherwise ok, naming members not reachable yet. */
   health(): { ok: boolean; detail?: string } {
-    return this.lastError ? { ok: false, detail: this.lastError } : { ok: true };
+    if (this.lastError) return { ok: false, detail: this.lastError };
+    const n = this.unreachable.size;
+    return n === 0 ? { ok: true } : { ok: true, detail: `${n} member${n === 1 ? '' : 's'} not reachable yet (${[...this.unreachable].join(', ')})` };
   }
 
   // ---- inbound -------------------------------------------------------------------------------
@@ -237,21 +263,47 @@ export class TeamsAdapter implements ChatAdapter {
     const tenantId = activity.conversation?.tenantId ?? channelData.tenant?.id ?? null;
     const from = activity.from;
     const kind = activity.conversation?.conversationType;
+    // What becomes reachable now; told to the delivery worker once the facts are stored.
+    const reachable: Recipient[] = [];
     if (activity.serviceUrl && activity.recipient) {
       const tenant: TenantInfo = { serviceUrl: activity.serviceUrl, tenantId, bot: { id: activity.recipient.id, name: activity.recipient.name } };
-      await context.kv.set('tenant', tenant);
+      const before = (await context.kv.get('tenant')) as TenantInfo | undefined;
+      if (JSON.stringify(before) !== JSON.stringify(tenant)) await context.kv.set('tenant', tenant);
+      // The first tenant known: Onehand can now open a chat with anyone, and post to any channel.
+      if (!before && !this.options.tenant) reachable.push(...this.everyoneOnTeams());
     }
     if (from?.aadObjectId && from.id) await context.kv.set(`mri:${from.aadObjectId}`, from.id);
     if (kind === 'personal' && from?.id) {
+      const known = await context.kv.get(`ref:user:${from.id}`);
       await context.kv.set(`ref:user:${from.id}`, ref);
       if (from.aadObjectId) await context.kv.set(`ref:user:${from.aadObjectId}`, ref);
+      if (!known) reachable.push(recipientOf(this.callerOf(activity)));
     } else if (kind === 'channel' && activity.conversation) {
       const base = baseConversationId(activity.conversation.id);
       const channelRef = { ...ref, conversation: { ...activity.conversation, id: base } };
       for (const key of new Set([channelData.channel?.id, channelData.team?.id, base])) {
-        if (key) await context.kv.set(`ref:channel:${key}`, channelRef);
+        if (!key) continue;
+        const known = await context.kv.get(`ref:channel:${key}`);
+        await context.kv.set(`ref:channel:${key}`, channelRef);
+        if (!known) reachable.push(...this.teamsWithChannel(key));
       }
     }
+    for (const r of reachable) {
+      if (r.kind === 'member') this.unreachable.delete(r.id);
+      await context.reachable(r);
+    }
+  }
+
+  /** everyoneOnTeams: every member with a Teams id and every team with a Teams channel. */
+  private everyoneOnTeams(): Recipient[] {
+    const out: Recipient[] = [];
+    for (const m of this.options.world.members.values()) if (m.identities[TEAMS] !== undefined) out.push({ kind: 'member', id: m.id });
+    for (const t of this.options.world.teams.values()) if (t.channels[TEAMS] !== undefined) out.push({ kind: 'channel', team: t.id });
+    return out;
+  }
+
+  private teamsWithChannel(channelId: string): Recipient[] {
+    return [...this.options.world.teams.values()].filter((t) => t.channels[TEAMS] === channelId).map((t) => ({ kind: 'channel' as const, team: t.id }));
   }
 
   private callerOf(activity: Activity): Principal {
@@ -292,6 +344,10 @@ export class TeamsAdapter implements ChatAdapter {
       return this.delivered();
     } catch (err) {
       if (err instanceof DeliveryRefused) return { status: 'undeliverable', reason: err.message };
+      if (err instanceof NotYetReachable) {
+        if (recipient.kind === 'member') this.unreachable.add(recipient.id);
+        return { status: 'waiting', reason: err.message };
+      }
       const status = statusOf(err);
       if (status === 403 || status === 404) return { status: 'undeliverable', reason: `Teams refused the message (HTTP ${status})` };
       const reason = `Teams connector ${status === null ? 'unreachable' : `HTTP ${status}`}: ${firstLine(err)}`;
@@ -346,34 +402,53 @@ export class TeamsAdapter implements ChatAdapter {
     return posted;
   }
 
-  private async tenant(): Promise<TenantInfo> {
-    const tenant = (await this.requireContext().kv.get('tenant')) as TenantInfo | undefined;
-    if (!tenant) throw new DeliveryRefused('Onehand has not been installed in Teams yet (no tenant and service URL known), so it cannot start a conversation');
-    return tenant;
+  /** tenant: what Teams' activities taught Onehand, else the config's `microsoft_teams`, else null. */
+  private async tenant(): Promise<TenantInfo | null> {
+    const learned = (await this.requireContext().kv.get('tenant')) as TenantInfo | undefined;
+    if (learned) return learned;
+    const configured = this.options.tenant;
+    return configured ? { serviceUrl: configured.serviceUrl, tenantId: configured.tenantId, bot: { id: `28:${this.appId}`, name: 'Onehand' } } : null;
   }
 
+  /**
+   * createPersonalChat opens the 1:1 chat with `teamsId` (an AAD object id or a Teams user id) and
+   * posts the activity there. NotYetReachable when Onehand knows no tenant yet, or Teams will not
+   * open the chat (the app is not installed for that person: 403/404).
+   */
   private async createPersonalChat(teamsId: string, activity: Partial<Activity>): Promise<PostedCard | null> {
     const tenant = await this.tenant();
+    if (!tenant) throw new NotYetReachable(`they have not talked to Onehand in Teams yet, and Onehand cannot open a chat before it knows your tenant: ${REACH_FIX}`);
     const context = this.requireContext();
     let posted: PostedCard | null = null;
+    let opened = false;
     const params: ConversationParameters = {
       isGroup: false, bot: tenant.bot, members: [{ id: teamsId, name: '' }],
       ...(tenant.tenantId ? { tenantId: tenant.tenantId } : {}),
       channelData: tenant.tenantId ? { tenant: { id: tenant.tenantId } } : {},
     };
-    await this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
-      const ref = { ...TurnContext.getConversationReference(ctx.activity), activityId: undefined, user: { id: teamsId, name: '' } };
-      await context.kv.set(`ref:user:${teamsId}`, ref);
-      (ctx.activity as { id?: string }).id = undefined;
-      const sent = await ctx.sendActivity(activity);
-      if (sent?.id) posted = { ref, activityId: sent.id };
-    });
+    try {
+      await this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
+        opened = true;
+        const ref = { ...TurnContext.getConversationReference(ctx.activity), activityId: undefined, user: { id: teamsId, name: '' } };
+        await context.kv.set(`ref:user:${teamsId}`, ref);
+        (ctx.activity as { id?: string }).id = undefined;
+        const sent = await ctx.sendActivity(activity);
+        if (sent?.id) posted = { ref, activityId: sent.id };
+      });
+    } catch (err) {
+      const status = statusOf(err);
+      if (!opened && (status === 403 || status === 404)) {
+        throw new NotYetReachable(`Teams would not open a chat with them (HTTP ${status}; usually the Onehand app is not installed for them): ${REACH_FIX}`);
+      }
+      throw err;
+    }
     return posted;
   }
 
   /** createChannelPost starts a thread in the channel with the activity (Teams' way to post to a channel first). */
   private async createChannelPost(channelId: string, activity: Partial<Activity>): Promise<PostedCard | null> {
     const tenant = await this.tenant();
+    if (!tenant) throw new NotYetReachable(`Onehand has not been added to the team of channel ${channelId} yet (no tenant known): add the app to the team`);
     const context = this.requireContext();
     let posted: PostedCard | null = null;
     const params: ConversationParameters = {

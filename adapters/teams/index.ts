@@ -27,5 +27,6 @@ export const teamsPlatform: PlatformFactory = ({ config, env, logger, http }) =>
   if (!enabled) return null;
   const credentials = teamsCredentials(env);
   logger.info('teams adapter enabled', { auth: credentials ? credentials.appType : 'off (ONEHAND_TEAMS=1, no app id)' });
-  return new TeamsAdapter({ world: config.world, logger, http, credentials });
+  const { tenantId, serviceUrl } = config.microsoftTeams;
+  return new TeamsAdapter({ world: config.world, logger, http, credentials, tenant: tenantId && serviceUrl ? { tenantId, serviceUrl } : null });
 };

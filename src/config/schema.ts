@@ -269,6 +269,15 @@ export const configSchema: SchemaObject = {
         token_file: ref('the path of a file holding the bot token (instead of token_env), e.g. /run/secrets/discord_token', true),
       },
     },
+    microsoft_teams: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { tenant_id: "72f988bf-...", service_url: "https://smba.trafficmanager.net/emea/" }',
+      additionalProperties: false,
+      properties: {
+        tenant_id: ref('your Microsoft Entra directory (tenant) id, a GUID such as "72f988bf-86f1-41af-91ab-2d7cd011db47"', true),
+        service_url: ref('the Bot Connector URL of your region, e.g. "https://smba.trafficmanager.net/emea/" (the serviceUrl of any activity Teams sends)', true),
+      },
+    },
     integrations: {
       type: ['array', 'null'],
       items: integrationSchema,

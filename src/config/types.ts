@@ -22,6 +22,11 @@ export interface OnehandConfig {
   http: { port: number | null; host: string };
   /** `discord:` settings (ids are not secrets; the token comes from the env var named by tokenEnv). */
   discord: DiscordSettings;
+  /**
+   * `microsoft_teams:` where Onehand may open a Teams 1:1 chat itself (tenant id and Bot Connector
+   * service URL, both or neither); null values until set (then it learns them from Teams' first activity).
+   */
+  microsoftTeams: MicrosoftTeamsSettings;
   /** `integrations:` monitoring webhooks (POST /webhooks/ID), defaults filled in. */
   integrations: IntegrationConfig[];
   /** `insights:` huddle warning (huddles per 100 incidents, default 5) and night window (default 22:00-07:00). */
@@ -34,6 +39,12 @@ export type ConfigResult = { ok: true; config: OnehandConfig } | { ok: false; pr
 
 /** DEFAULT_CONFIG_PATH is used when neither --config nor ONEHAND_CONFIG is given. */
 export const DEFAULT_CONFIG_PATH = 'config/onehand.yaml';
+
+/** MicrosoftTeamsSettings: both set, or both null. */
+export interface MicrosoftTeamsSettings {
+  tenantId: string | null;
+  serviceUrl: string | null;
+}
 
 /** DiscordSettings: each value falls back to an environment variable (see adapters/discord). */
 export interface DiscordSettings {

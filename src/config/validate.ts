@@ -48,7 +48,7 @@ import {
   type PathSegment,
 } from './problems';
 import { configSchema, ID_PATTERN, IDENTITY_KEYS, isSecretKey } from './schema';
-import type { ConfigResult, IntegrationConfig, IntegrationType, OnehandConfig } from './types';
+import type { ConfigResult, IntegrationConfig, IntegrationType, MicrosoftTeamsSettings, OnehandConfig } from './types';
 
 export { formatProblems, type ConfigProblem } from './problems';
 export type { ConfigResult, OnehandConfig } from './types';
@@ -485,6 +485,7 @@ function checkMeaning(
   const plugins: Record<string, unknown> = Object.fromEntries(pluginEntries);
   const integrations = readIntegrations(data.integrations, ids, sink);
   const insights = readInsights(data.insights, sink);
+  const microsoftTeams = readMicrosoftTeams(data.microsoft_teams, sink);
 
   if (sink.problems.length === 0) {
     for (const path of unbuilt) sink.add(path, 'is not valid (no specific problem was found; please report this)');
@@ -501,7 +502,7 @@ function checkMeaning(
     tokenEnv: str(d.token_env) ?? 'DISCORD_TOKEN',
     tokenFile: str(d.token_file),
   };
-  return { world, plugins, timers: { periodMs, leaseMs }, http: { port, host }, discord, integrations, insights };
+  return { world, plugins, timers: { periodMs, leaseMs }, http: { port, host }, discord, microsoftTeams, integrations, insights };
 }
 
 const INTEGRATION_DEFAULTS = {
@@ -969,6 +970,37 @@ function readInsights(raw: unknown, sink: ProblemSink): InsightsSettings {
     else sink.add(['insights', 'night'], `${JSON.stringify(section.night)} is not a time window; write "22:00-07:00"`);
   }
   return { huddleWarning, night };
+}
+
+/** readMicrosoftTeams: tenant id (a GUID) and service URL (https; http only on loopback), both or neither. */
+function readMicrosoftTeams(raw: unknown, sink: ProblemSink): MicrosoftTeamsSettings {
+  const section = isRecord(raw) ? raw : {};
+  const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+  let tenantId = text(section.tenant_id);
+  let serviceUrl = text(section.service_url);
+  if (tenantId !== null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId)) {
+    sink.add(['microsoft_teams', 'tenant_id'], `${JSON.stringify(tenantId)} is not a tenant id; write the directory (tenant) id GUID from the Azure portal (Microsoft Entra ID > Overview), e.g. "72f988bf-86f1-41af-91ab-2d7cd011db47"`);
+    tenantId = null;
+  }
+  if (serviceUrl !== null) {
+    let url: URL | null = null;
+    try {
+      url = new URL(serviceUrl);
+    } catch {
+      url = null;
+    }
+    const loopback = url !== null && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname);
+    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+      sink.add(['microsoft_teams', 'service_url'], `${JSON.stringify(serviceUrl)} is not an https URL; write your region's Bot Connector URL, e.g. "https://smba.trafficmanager.net/emea/" (the serviceUrl Teams sends with every activity)`);
+      serviceUrl = null;
+    }
+  }
+  const given = (k: string): boolean => text(section[k]) !== null;
+  if (given('tenant_id') !== given('service_url')) {
+    const missing = given('tenant_id') ? 'service_url' : 'tenant_id';
+    sink.add(['microsoft_teams', missing], `is missing: Onehand opens Teams chats itself only with both tenant_id and service_url; set ${missing} too, or remove microsoft_teams`);
+  }
+  return tenantId !== null && serviceUrl !== null ? { tenantId, serviceUrl } : { tenantId: null, serviceUrl: null };
 }
 
 /**

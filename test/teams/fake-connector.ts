@@ -24,6 +24,8 @@ export class FakeConnector {
   private server: http.Server | null = null;
   private counter = 0;
   private failures: Array<{ status: number; remaining: number; retryAfter?: string }> = [];
+  /** Users Teams will not open a 1:1 chat with (the app is not installed for them): 403. */
+  readonly refusesChatWith = new Set<string>();
   url = '';
 
   async start(): Promise<this> {
@@ -87,7 +89,11 @@ export class FakeConnector {
 
     let status = 200;
     let answer: unknown = {};
-    if (method === 'POST' && path === '/v3/conversations') {
+    const members = (body.members as Array<{ id?: string }> | undefined) ?? [];
+    if (method === 'POST' && path === '/v3/conversations' && !body.isGroup && members.some((m) => this.refusesChatWith.has(String(m.id)))) {
+      status = 403;
+      answer = { error: { code: 'Forbidden', message: 'The bot is not installed for this user' } };
+    } else if (method === 'POST' && path === '/v3/conversations') {
       const id = ++this.counter;
       const channelData = (body.channelData ?? {}) as { channel?: { id?: string } };
       if (body.isGroup && channelData.channel?.id) answer = { id: `${channelData.channel.id};messageid=msg-${id}`, activityId: `msg-${id}` };

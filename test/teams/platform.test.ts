@@ -37,4 +37,25 @@ describe('teamsPlatform', () => {
     expect(() => teamsCredentials({ MICROSOFT_APP_ID: 'x', MICROSOFT_APP_PASSWORD: 'p', MICROSOFT_APP_TYPE: 'Other' })).toThrow(/SingleTenant or MultiTenant/);
     expect(teamsCredentials({ MICROSOFT_APP_ID: 'x', MICROSOFT_APP_PASSWORD: 'p' })).toEqual({ appId: 'x', password: 'p', appType: 'MultiTenant', tenantId: '' });
   });
+
+  it('reads microsoft_teams (tenant id and service URL, both or neither) and refuses bad values with the fix', () => {
+    const withTeams = (block: string) => parseConfig(`${TEAMS_CONFIG}\nmicrosoft_teams:\n${block}`);
+    const ok = withTeams('  tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47"\n  service_url: "https://smba.trafficmanager.net/emea/"\n');
+    expect(ok.ok && ok.config.microsoftTeams).toEqual({ tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', serviceUrl: 'https://smba.trafficmanager.net/emea/' });
+    expect(parsed.ok && parsed.config.microsoftTeams).toEqual({ tenantId: null, serviceUrl: null });
+    const problems = (block: string): string[] => {
+      const r = withTeams(block);
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(problems('  tenant_id: "contoso"\n  service_url: "https://smba.trafficmanager.net/emea/"\n')).toEqual([
+      expect.stringMatching(/^microsoft_teams\.tenant_id: "contoso" is not a tenant id; write the directory \(tenant\) id GUID/),
+    ]);
+    expect(problems('  tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47"\n  service_url: "http://smba.trafficmanager.net/emea/"\n')).toEqual([
+      expect.stringMatching(/^microsoft_teams\.service_url: .* is not an https URL/),
+    ]);
+    expect(problems('  tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47"\n')).toEqual([
+      expect.stringMatching(/^microsoft_teams\.service_url: is missing: .*set service_url too/),
+    ]);
+    expect(problems('  tenant: "x"\n')).toEqual(['microsoft_teams.tenant: unknown key; the keys allowed here are tenant_id, service_url']);
+  });
 });

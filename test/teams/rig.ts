@@ -49,13 +49,17 @@ export class TeamsRig {
     readonly logger: MemoryLogger,
   ) {}
 
-  static async start(options: { credentials?: TeamsCredentials; authTimeoutMs?: number; openIdMetadataUrl?: string; config?: string } = {}): Promise<TeamsRig> {
+  /** start; `tenant: true` configures microsoft_teams (TENANT, the fake connector's URL), as a deployment would. */
+  static async start(options: { credentials?: TeamsCredentials; authTimeoutMs?: number; openIdMetadataUrl?: string; config?: string; tenant?: boolean } = {}): Promise<TeamsRig> {
     const connector = await new FakeConnector().start();
     const logger = new MemoryLogger();
     const http = new HttpServer(logger);
     const h = await Harness.start({
       config: options.config ?? TEAMS_CONFIG,
-      adapters: ({ config }) => [new TeamsAdapter({ world: config.world, logger, http, credentials: options.credentials ?? null, authTimeoutMs: options.authTimeoutMs, openIdMetadataUrl: options.openIdMetadataUrl })],
+      adapters: ({ config }) => [new TeamsAdapter({
+        world: config.world, logger, http, credentials: options.credentials ?? null, authTimeoutMs: options.authTimeoutMs, openIdMetadataUrl: options.openIdMetadataUrl,
+        tenant: options.tenant ? { tenantId: TENANT, serviceUrl: connector.url } : null,
+      })],
     });
     const port = await http.listen(0, '127.0.0.1');
     return new TeamsRig(h, connector, http, `http://127.0.0.1:${port}/api/messages`, logger);

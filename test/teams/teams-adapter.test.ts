@@ -94,13 +94,6 @@ describe('Teams adapter over HTTP', () => {
       expect(String(rig.connector.sentTo(chat)[1]!.body.text)).toMatch(/^<at>Dave<\/at> Reminder: #1/);
     });
 
-    it('reports undeliverable when no conversation exists and none can be created; the core falls back and records it', async () => {
-      await rig.h.run('zed', 'incident report nobody installed the app');
-      expect(rig.connector.calls).toEqual([]);
-      const show = await rig.h.run('carol', 'incident show 1');
-      expect(show).toMatch(/could not reach Dave directly \(Onehand has not been installed in Teams yet/);
-    });
-
     it('pings only the members the core chose, and escapes injected mentions, links and HTML', async () => {
       await rig.post(rig.personalInstall(USERS.dave));
       await rig.post(rig.personalInstall(USERS.carol));
