@@ -5,15 +5,25 @@
  * (override, swap, absence) schedules the new next boundary too. Timer keys are the boundary
  * instant, so two chains that meet collapse into one; a boundary that no longer changes who is on
  * call (an override moved it) fires and does nothing.
+ *
+ * At a change it also hands over open work (unless the team's `escalation.handoff` is "keep"): the
+ * outgoing on-call's unacknowledged incidents move to the incoming one (IncidentService.handOver),
+ * and an incoming on-call who has the shift through an override, a swap or someone's absence is
+ * told again now that it starts.
  */
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
 import { SYSTEM } from '../core/incident/types';
 import type { Team, World } from '../core/model';
+import { memberName } from '../core/messages/incident-views';
+import { message } from '../core/messages/message';
+import { mention, rt } from '../core/text/rich-text';
 import { nextHandoffAfter, onCallAt } from '../core/rotation/rotation';
 import type { Clock } from '../ports/clock';
 import type { Store, StoreTx, TimerRow } from '../ports/store';
 import { Engine } from './engine';
+import { IncidentService } from './incident-service';
+import { recipientKey } from './notifications';
 import { PluginHost } from './plugin-host';
 import { rotationStateFor } from './rotation-reader';
 import { TOKENS } from './tokens';
@@ -29,6 +39,7 @@ export class ShiftWatch {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(Engine) private readonly engine: Engine,
     @inject(PluginHost) private readonly plugins: PluginHost,
+    @inject(IncidentService) private readonly incidents: IncidentService,
   ) {}
 
   /** ensureScheduled: every team has its next boundary as a timer (called at start). */
@@ -58,6 +69,19 @@ export class ShiftWatch {
     if (outgoing.member !== incoming.member) {
       await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
         await this.plugins.onShiftChange({ team, at, outgoing, incoming }, (plugin) => this.plugins.buildCall(plugin, ctx.tx, now, ctx.tell));
+        const nominal = onCallAt(team.rotation, { overrides: [], absences: [] }, at).member;
+        if (incoming.override || nominal !== incoming.member) {
+          const covering = nominal !== incoming.member ? `, covering for ${memberName(this.world, nominal)}` : '';
+          const member = incoming.member;
+          ctx.tell({
+            key: `shift-start:${team.id}:${at.toMillis()}:${recipientKey({ kind: 'member', id: member })}`,
+            recipient: { kind: 'member', id: member },
+            message: message('notice', rt`${mention(member, memberName(this.world, member))} your ${team.name} shift starts now${covering}: you are on call until ${incoming.end.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ')}.`, { mentions: [member] }),
+            incidentId: null,
+            role: 'member',
+          });
+        }
+        if ((team.escalation.handoff ?? 'reassign') === 'reassign') await this.incidents.handOver(ctx, team, outgoing.member, incoming.member);
       });
     }
     await this.scheduleNext(tx, team, at);

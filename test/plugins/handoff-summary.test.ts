@@ -16,6 +16,8 @@ describe('handoff summaries', () => {
     await h.run('zed', 'incident report sev3 search is slow');
     await h.run('dave', 'incident note 2 index rebuild running');
     await h.run('dave', 'incident escalate 2 mentor');
+    await h.advance('10m'); // the lead is paged: the chain goes on until someone acknowledges
+    await h.run('dave', 'incident ack 2');
     expect(await h.run('dave', 'oncall handoff note the retry queue drains slowly')).toBe('Noted for the next handoff of Payments.');
     await h.advanceTo('2026-03-09T07:59:00Z');
     expect(h.adapter.delivered.filter((d) => d.text.startsWith('Handoff for Payments'))).toEqual([]);
@@ -26,10 +28,10 @@ describe('handoff summaries', () => {
     expect(dm.at).toBe('2026-03-09T08:00:00.000Z');
     expect(dm.message.mentions).toEqual([]);
     expect(dm.text).toContain('Shift Mon 02 Mar 09:00 → Mon 09 Mar 09:00 (Europe/Berlin).');
-    expect(dm.text).toContain('Incidents: 2 opened, 1 acknowledged, 1 resolved, 1 still open.');
-    expect(dm.text).toContain('Median time to acknowledge: 3m; to resolve: 30m.');
+    expect(dm.text).toContain('Incidents: 2 opened, 2 acknowledged, 1 resolved, 1 still open.');
+    expect(dm.text).toContain('Median time to acknowledge: 6m30s; to resolve: 30m.');
     // opened Tue 10:30Z, handed off Mon 08:00Z
-    expect(dm.text).toContain('#2 [sev3] search is slow — open, Dave, open 5d21h30m; last note: index rebuild running');
+    expect(dm.text).toContain('#2 [sev3] search is slow — acknowledged, Dave, open 5d21h30m; last note: index rebuild running');
     expect(dm.text).toContain('Escalations (2):');
     expect(dm.text).toContain('#2 search is slow: escalated to the mentor (Alice) by Dave');
     expect(dm.text).toContain('#2 search is slow: escalated to the lead (Carol)');

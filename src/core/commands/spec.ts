@@ -135,12 +135,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [], permission: 'responder', example: 'incident reply 12 a fix is rolling out, 10 minutes',
   },
   {
-    group: 'incident', name: 'escalate', summary: 'Ask for help early: page the mentor, or the lead (never refused; in their quiet hours a non-urgent page waits unless --now).',
+    group: 'incident', name: 'escalate', summary: 'Ask for help early: page the mentor, or the lead (--now: even in their quiet hours).',
     args: [incidentArg, { name: 'to', kind: 'choice', choices: ['mentor', 'lead'], optional: true, help: 'mentor or lead (default: the next one)' }],
     options: [{ name: 'now', kind: 'flag', help: 'page them now, even in their quiet hours' }], permission: 'responder', example: 'incident escalate 12 mentor',
   },
   {
-    group: 'incident', name: 'assign', summary: 'Hand an incident to a member, or to another team\'s on-call: they are paged and escalation starts again for them.',
+    group: 'incident', name: 'assign', summary: 'Hand an incident to a member, or to a team\'s on-call: they are paged, escalation restarts.',
     args: [incidentArg, { name: 'member', kind: 'member', optional: true, help: 'who takes it (or give --team)' }],
     options: [{ name: 'team', kind: 'team', help: 'hand it to this team: its on-call takes it' }], permission: 'dispatcher', example: 'incident assign 12 bob',
   },

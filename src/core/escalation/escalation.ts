@@ -98,14 +98,14 @@ export function decideStep(world: World, incident: Incident, from: number, pass 
       return { index: i, step, person, roles: [], level: incident.escalationLevel, skipped };
     }
     const earlier = person === null ? undefined : pagedInPass.get(person);
-    if (pass === 0 && level <= incident.escalationLevel) {
+    if (earlier !== undefined) {
+      skipped.push({ step, reason: `the ${step} is also the ${earlier} and was paged once for both` });
+    } else if (pass === 0 && level <= incident.escalationLevel) {
       skipped.push({ step, reason: `already escalated to the ${step}` });
     } else if (person === null) {
       skipped.push({ step, reason: `the assignee has no ${step}` });
     } else if (person === incident.assignee) {
       skipped.push({ step, reason: `the ${step} is the assignee` });
-    } else if (earlier !== undefined) {
-      skipped.push({ step, reason: `the ${step} is also the ${earlier} and was paged once for both` });
     } else {
       const roles = rolesOf(world, incident, person).filter((r) => plan.slice(i).includes(r) || r === step);
       const top = Math.max(level, ...roles.map((r) => levelOf(incident.policy, r)));

@@ -6,7 +6,8 @@
  * The timeline kinds read here are those written by the app (src/app/incident-service.ts and
  * src/app/engine.ts): reported, notified {member, step}, acknowledged, reassigned {member},
  * escalated {target, member, manual}, huddle {reason, members}, resolved, reopened {member},
- * notification-deferred / -bypassed / -skipped / -dropped {member, role, reason, until, plugin}.
+ * notification-deferred / -bypassed / -skipped / -dropped {member, role, reason, until, plugin},
+ * unowned {count, members} (the chain ran out and the team channel was told).
  */
 import { DateTime } from 'luxon';
 import type { Incident, TimelineEvent } from '../incident/types';
@@ -73,6 +74,8 @@ export interface IncidentFacts {
   readonly pages: readonly PageFact[];
   /** Notification decisions of plugins, counted by kind ("deferred", "bypassed", "skipped", "dropped"). */
   readonly decisions: Readonly<Record<'deferred' | 'bypassed' | 'skipped' | 'dropped', number>>;
+  /** Unowned-incident alerts posted (the whole chain ran and nobody acknowledged). */
+  readonly unownedAlerts: number;
   /** True when resolved at the end of the timeline. */
   readonly resolved: boolean;
 }
@@ -94,6 +97,7 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
   const huddles: HuddleFact[] = [];
   const pages: Array<{ member: MemberId; step: string; at: DateTime }> = [];
   const decisions = { deferred: 0, bypassed: 0, skipped: 0, dropped: 0 };
+  let unownedAlerts = 0;
   const deferredUntil = new Map<string, DateTime>();
   const bypassed = new Set<string>();
   const actorMember = (e: TimelineEvent): MemberId | null => (e.actor?.kind === 'member' ? e.actor.id : null);
@@ -148,6 +152,9 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
       case 'notification-dropped':
         decisions.dropped++;
         break;
+      case 'unowned':
+        unownedAlerts++;
+        break;
     }
   }
   return {
@@ -165,6 +172,7 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
       return { ...p, deliveredAt: until && until > p.at ? until : p.at, deferred: until !== undefined, bypassed: bypassed.has(key) };
     }),
     decisions,
+    unownedAlerts,
     resolved,
   };
 }

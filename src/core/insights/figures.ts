@@ -107,6 +107,8 @@ export interface TeamFigures {
   readonly huddleAlarm: boolean;
   readonly pages: number;
   readonly sleepInterruptions: number;
+  /** Incidents the whole chain ran out on (nobody acknowledged), and the unowned alerts posted for them. */
+  readonly unowned: { readonly incidents: number; readonly alerts: number };
   readonly focus: {
     readonly onlyOnCall: number;
     readonly onlyOnCallRate: number | null;
@@ -254,6 +256,7 @@ export function teamFigures(input: Pick<InsightsInput, 'world' | 'team' | 'setti
     huddleAlarm: huddleRate !== null && huddleRate > input.settings.huddleWarning,
     pages: facts.reduce((n, f) => n + f.pages.length, 0),
     sleepInterruptions: sleepInterruptionsOf(facts, input.world, null, input.settings.night),
+    unowned: { incidents: facts.filter((f) => f.unownedAlerts > 0).length, alerts: facts.reduce((n, f) => n + f.unownedAlerts, 0) },
     focus: {
       onlyOnCall,
       onlyOnCallRate: incidents === 0 ? null : onlyOnCall / incidents,
