@@ -52,14 +52,13 @@
  *   the following days.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { resolveWallClock } from '../time/instant';
 import type { MemberId, RotationSpec } from '../model';
 import type { Absence, Override, RotationState, Shift } from './types';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-/** How far around a wall-clock time we look for the offsets that apply before and after it. */
-const OFFSET_PROBE_MS = 36 * HOUR_MS;
 /** How far nextHandoffAfter looks ahead before giving up. */
 const HANDOFF_SEARCH_YEARS = 3;
 
@@ -273,35 +272,13 @@ function compileUncached(spec: RotationSpec): Compiled {
     stepMs,
     stepApproxMs: unit === 'hours' ? stepMs : stepDays * DAY_MS,
     anchorLocalMs,
-    anchorMs: resolveLocal(zone, anchorLocalMs),
+    anchorMs: resolveWallClock(zone, anchorLocalMs),
   };
-}
-
-/**
- * resolveLocal turns a wall-clock time in `zone` (given as if it were UTC) into an instant:
- * the earlier instant in a fold, the time moved forward by the gap length in a gap.
- */
-function resolveLocal(zone: IANAZone, localMs: number): number {
-  // The instant lies within 14 hours of localMs, so these two offsets are the ones in force just
-  // before and just after it (given at most one change within 36 hours).
-  const before = zone.offset(localMs - OFFSET_PROBE_MS);
-  const after = zone.offset(localMs + OFFSET_PROBE_MS);
-  if (before === after) return localMs - before * MINUTE_MS;
-  const early = localMs - before * MINUTE_MS;
-  const late = localMs - after * MINUTE_MS;
-  const earlyValid = zone.offset(early) === before;
-  const lateValid = zone.offset(late) === after;
-  if (earlyValid && lateValid) return Math.min(early, late); // a fold: the first occurrence
-  if (earlyValid) return early;
-  if (lateValid) return late;
-  // A gap: the clock jumped forward, so the offset before the jump is the smaller one. Reading the
-  // wall time with it lands after the jump, at the wall time plus the gap length.
-  return localMs - Math.min(before, after) * MINUTE_MS;
 }
 
 function boundary(c: Compiled, k: number): number {
   if (c.unit === 'hours') return c.anchorMs + k * c.stepMs;
-  return resolveLocal(c.zone, c.anchorLocalMs + k * c.stepDays * DAY_MS);
+  return resolveWallClock(c.zone, c.anchorLocalMs + k * c.stepDays * DAY_MS);
 }
 
 function indexAt(c: Compiled, t: number): number {
