@@ -350,6 +350,9 @@ export class TeamsAdapter implements ChatAdapter {
       }
       const status = statusOf(err);
       if (status === 403 || status === 404) return { status: 'undeliverable', reason: `Teams refused the message (HTTP ${status})` };
+      // Rendering keeps messages under Teams' size limit; if Teams still finds one too large, a
+      // retry cannot help: give up on it so the fallback runs, instead of retrying for a day.
+      if (status === 413) return { status: 'undeliverable', reason: 'Teams refused the message as too large (HTTP 413)' };
       const reason = `Teams connector ${status === null ? 'unreachable' : `HTTP ${status}`}: ${firstLine(err)}`;
       this.lastError = reason;
       throw new Error(reason);

@@ -56,6 +56,20 @@ const SEVERITY_COLOR: Record<string, string> = { sev1: 'Attention', sev2: 'Warni
 const STATE_WORDS: Record<string, string> = { open: 'Open (not acknowledged)', acknowledged: 'Acknowledged', resolved: 'Resolved' };
 const MAX_REFRESH_USERS = 60;
 
+/**
+ * ACTIVITY_BUDGET: the most characters of serialized activity JSON Onehand sends. Teams refuses
+ * messages over about 100 KB counted in UTF-16 (413 MessageSizeTooBig) and recommends staying within
+ * 80 KB; 80 KB of UTF-16 is 40,960 code units, minus room for what botbuilder adds (conversation,
+ * from, recipient, service URL, ids).
+ */
+export const ACTIVITY_BUDGET = 38_000;
+/** The longest one TextBlock (a line, the headline) or one fact value may be, in characters. */
+const MAX_BLOCK = 3_000;
+const MAX_FACT = 500;
+/** Body elements a cut may drop (`lines` of the message, `recent` timeline lines), by role. */
+const LINE = 'onehand:line';
+const RECENT = 'onehand:recent';
+
 /** markdown renders rich text for a card: user text escaped, mentions as plain (escaped) names. */
 export function markdown(text: RichText): string {
   return text
@@ -92,7 +106,7 @@ export function renderMessage(message: Message, options: RenderOptions): TeamsRe
   const body: CardElement[] = [];
   if (options.notice) body.push(textBlock(markdown(options.notice.text), { color: options.notice.refused ? 'Attention' : 'Good', weight: 'Bolder' }));
   body.push(textBlock(markdown(message.headline), { size: 'Medium', weight: 'Bolder' }));
-  for (const line of message.lines) body.push(textBlock(markdown(line), { spacing: 'Small' }));
+  for (const line of message.lines) body.push(droppable(textBlock(markdown(line), { spacing: 'Small' }), LINE));
   const incident = message.incident;
   if (incident) body.push(...incidentBody(incident));
   const card: AdaptiveCard = {
@@ -108,8 +122,82 @@ export function renderMessage(message: Message, options: RenderOptions): TeamsRe
   };
   const summary = plainSummary(message).slice(0, 200);
   const ping = pingText(message.headline, message.mentions, options.teamsIdOf);
-  if (ping.entities.length === 0) return { card, entities: [], summary };
-  return { card, text: ping.text, entities: ping.entities, summary };
+  const rendering = ping.entities.length === 0 ? { card, entities: [], summary } : { card, text: ping.text, entities: ping.entities, summary };
+  return fitActivity(rendering, incident?.id ?? null);
+}
+
+/**
+ * fitActivity makes a rendering fit Teams' message size (ACTIVITY_BUDGET, as serialized activity
+ * JSON): each text block and fact is cut to a bounded length, then the oldest `recent` timeline
+ * lines and the last message lines are left out until it fits, and a closing line says so and
+ * points to `incident show ID`. Headline, facts and actions always stay. Pure; a rendering that fits
+ * comes back unchanged (without the internal role marks).
+ */
+export function fitActivity(r: TeamsRendering, incidentId: number | null, budget = ACTIVITY_BUDGET): TeamsRendering {
+  const unmark = (body: CardElement[]): CardElement[] => body.map(({ [ROLE]: _role, ...rest }) => rest);
+  const size = (x: TeamsRendering): number => JSON.stringify(activityJson(x)).length;
+  const plain = { ...r, card: { ...r.card, body: unmark(r.card.body) } };
+  if (size(plain) <= budget) return plain;
+
+  // 1. Bound every text: nothing single may take the whole message.
+  let body = r.card.body.map((el) => boundElement(el));
+  const text = r.text !== undefined && r.text.length > MAX_BLOCK ? cutText(r.text, Math.max(MAX_BLOCK, r.text.lastIndexOf('</at>') + 5)) : r.text;
+  const fallbackText = r.card.fallbackText !== undefined ? cutText(r.card.fallbackText, MAX_BLOCK) : undefined;
+  const pointer = textBlock(incidentId !== null
+    ? `Cut to fit in Teams: type **incident show ${incidentId}** for the rest.`
+    : 'Cut to fit in Teams.', { isSubtle: true, size: 'Small', spacing: 'Medium' });
+  const build = (b: CardElement[], cut: boolean): TeamsRendering => ({
+    ...r, ...(text !== undefined ? { text } : {}),
+    card: { ...r.card, ...(fallbackText !== undefined ? { fallbackText } : {}), body: [...unmark(b), ...(cut ? [pointer] : [])] },
+  });
+
+  // 2. Leave out whole lines: the oldest recent timeline lines first, then message lines from the end.
+  const fixed = size(build(body, true)) - body.reduce((n, el) => n + (el[ROLE] ? JSON.stringify(unmark([el])[0]).length + 1 : 0), 0);
+  let room = budget - fixed;
+  const keep = new Set<CardElement>();
+  const lines = body.filter((el) => el[ROLE] === LINE);
+  const recent = body.filter((el) => el[ROLE] === RECENT).reverse(); // newest first
+  for (const el of [...lines, ...recent]) {
+    const n = JSON.stringify(unmark([el])[0]).length + 1;
+    if (n <= room) {
+      keep.add(el);
+      room -= n;
+    } else if (el[ROLE] === LINE) {
+      break; // message lines stay in order: no later line without the ones before it
+    }
+  }
+  body = body.filter((el) => !el[ROLE] || keep.has(el));
+  // A "Recent" heading with nothing under it goes too.
+  body = body.filter((el, i) => !(el.text === 'Recent' && el.separator === true && !body.slice(i + 1).some((x) => x[ROLE] === RECENT)));
+  return build(body, true);
+}
+
+/** What Teams counts: the activity as botbuilder posts it (without the fields botbuilder adds). */
+function activityJson(r: TeamsRendering): Record<string, unknown> {
+  return { type: 'message', text: r.text, entities: r.entities, summary: r.summary, attachments: [{ contentType: CARD_CONTENT_TYPE, content: r.card }] };
+}
+
+const ROLE = '__onehandRole';
+
+function droppable(el: CardElement, role: string): CardElement {
+  return { ...el, [ROLE]: role };
+}
+
+function boundElement(el: CardElement): CardElement {
+  if (el.type === 'TextBlock' && typeof el.text === 'string' && el.text.length > MAX_BLOCK) return { ...el, text: cutText(el.text, MAX_BLOCK) };
+  if (el.type === 'FactSet' && Array.isArray(el.facts)) {
+    return { ...el, facts: (el.facts as Array<{ title: string; value: string }>).map((f) => ({ title: cutText(f.title, MAX_FACT), value: cutText(f.value, MAX_FACT) })) };
+  }
+  return el;
+}
+
+/** cutText shortens escaped markdown to `max` characters with "…", never splitting an escape. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, Math.max(0, max - 1));
+  cut = cut.replace(/&[#a-zA-Z0-9]*$/, ''); // a half HTML entity (&lt;)
+  if (/(^|[^\\])(\\\\)*\\$/.test(cut)) cut = cut.slice(0, -1); // a lone escaping backslash
+  return `${cut}…`;
 }
 
 function incidentBody(incident: IncidentCard): CardElement[] {
@@ -134,7 +222,7 @@ function incidentBody(incident: IncidentCard): CardElement[] {
   ];
   if (incident.recent.length > 0) {
     out.push(textBlock('Recent', { weight: 'Bolder', spacing: 'Medium', separator: true }));
-    for (const line of incident.recent) out.push(textBlock(markdown(line), { isSubtle: true, size: 'Small', spacing: 'None' }));
+    for (const line of incident.recent) out.push(droppable(textBlock(markdown(line), { isSubtle: true, size: 'Small', spacing: 'None' }), RECENT));
   }
   return out;
 }

@@ -19,11 +19,16 @@ export interface ConnectorCall {
   readonly authorization?: string;
 }
 
+/** Teams refuses bot messages over about 100 KB, counted in UTF-16 (413 MessageSizeTooBig). */
+export const TEAMS_MESSAGE_LIMIT_BYTES = 100 * 1024;
+
 export class FakeConnector {
   readonly calls: ConnectorCall[] = [];
   private server: http.Server | null = null;
   private counter = 0;
   private failures: Array<{ status: number; remaining: number; retryAfter?: string }> = [];
+  /** Conversations where every message is refused as too large (413), whatever its size. */
+  readonly tooLargeIn = new Set<string>();
   /** Users Teams will not open a 1:1 chat with (the app is not installed for them): 403. */
   readonly refusesChatWith = new Set<string>();
   url = '';
@@ -90,7 +95,12 @@ export class FakeConnector {
     let status = 200;
     let answer: unknown = {};
     const members = (body.members as Array<{ id?: string }> | undefined) ?? [];
-    if (method === 'POST' && path === '/v3/conversations' && !body.isGroup && members.some((m) => this.refusesChatWith.has(String(m.id)))) {
+    const message = (body.activity as Record<string, unknown> | undefined) ?? body;
+    const tooLarge = JSON.stringify(message).length * 2 > TEAMS_MESSAGE_LIMIT_BYTES || (conversation !== undefined && this.tooLargeIn.has(conversation));
+    if ((method === 'POST' || method === 'PUT') && message.type === 'message' && tooLarge) {
+      status = 413;
+      answer = { error: { code: 'MessageSizeTooBig', message: 'Message size too big' } };
+    } else if (method === 'POST' && path === '/v3/conversations' && !body.isGroup && members.some((m) => this.refusesChatWith.has(String(m.id)))) {
       status = 403;
       answer = { error: { code: 'Forbidden', message: 'The bot is not installed for this user' } };
     } else if (method === 'POST' && path === '/v3/conversations') {
