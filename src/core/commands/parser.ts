@@ -58,11 +58,23 @@ export function parseCommand(line: string, commands: readonly CommandSpec[] = CO
   return parseArgs(spec, words.slice(2));
 }
 
+/**
+ * parseArgs reads options (`--name value`, `--name=value`, flags) anywhere on the line and the
+ * positional arguments in order. `--` ends the options: every token after it is positional text
+ * (a title that starts with "--"), and none of them is read as an optional argument's keyword.
+ */
 function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
+  // Index in `positional` from which tokens came after "--" (literal text).
+  let literalFrom = Infinity;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
+    if (token === '--') {
+      literalFrom = positional.length;
+      positional.push(...tokens.slice(i + 1));
+      break;
+    }
     if (!token.startsWith('--') || token.length < 3) {
       positional.push(token);
       continue;
@@ -71,7 +83,8 @@ function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
     const opt = spec.options.find((o) => o.name === key.toLowerCase());
     if (!opt) {
       const known = spec.options.map((o) => `--${o.name}`).join(', ') || 'none';
-      return fail(`"${commandName(spec)}" has no option --${truncate(key)} (options: ${known}).`, usage(spec));
+      const literal = spec.args.some((a) => a.kind === 'text') ? ' Text that starts with "--" goes after a lone "--".' : '';
+      return fail(`"${commandName(spec)}" has no option --${truncate(key)} (options: ${known}).${literal}`, usage(spec));
     }
     if (opt.kind === 'flag') {
       options[opt.name] = true;
@@ -84,6 +97,7 @@ function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
 
   const args: Record<string, ArgValue> = {};
   let rest = positional;
+  const literal = () => positional.length - rest.length >= literalFrom;
   for (const [index, arg] of spec.args.entries()) {
     if (arg.kind === 'text') {
       const text = rest.join(' ').trim();
@@ -97,10 +111,11 @@ function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
       if (arg.optional) continue;
       return fail(`Missing ${arg.name.toUpperCase()}: ${arg.help}.`, usage(spec));
     }
-    const value = readValue(arg, token);
+    const value = literal() && arg.optional ? undefined : readValue(arg, token);
     if (value === undefined) {
-      // An optional argument that does not match is skipped when a later argument can take the token.
-      if (arg.optional && index + 1 < spec.args.length) continue;
+      // An optional argument that does not match is skipped when a later argument can take the
+      // token, unless the token is plainly meant for it ("sev5" is a wrong severity, not a title).
+      if (arg.optional && index + 1 < spec.args.length && (literal() || !meantFor(arg, token))) continue;
       return fail(`${arg.name.toUpperCase()} "${truncate(token)}" is not valid: ${arg.help}.`, usage(spec));
     }
     args[arg.name] = value;
@@ -108,6 +123,11 @@ function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
   }
   if (rest.length > 0) return fail(`Unexpected "${truncate(rest.join(' '))}".`, usage(spec));
   return { ok: true, command: { spec, args, options } };
+}
+
+/** meantFor: a token that can only have been meant as this kind of argument, though invalid. */
+function meantFor(arg: ArgSpec, token: string): boolean {
+  return arg.kind === 'severity' && /^sev\d*$/i.test(token);
 }
 
 function readValue(arg: ArgSpec, token: string): ArgValue | undefined {
