@@ -24,11 +24,14 @@ export function neutralizeMentions(text: string): string {
 
 /**
  * escapeUserText: control characters removed, line breaks folded into spaces (user text cannot
- * start a new line that looks like Onehand's), markdown escaped, mentions neutralized.
+ * start a new line that looks like Onehand's), markdown escaped, mentions neutralized. Every square
+ * bracket is escaped, so no masked link (`[text](url)`) survives: discord.js's maskedLink option
+ * escapes only the first one of a line, and a second link in a title stayed clickable.
  */
 export function escapeUserText(text: string): string {
   const oneLine = stripControl(text.replace(/\r\n|\r|\n|\u2028|\u2029/g, ' '));
-  const escaped = escapeMarkdown(oneLine, { heading: true, bulletedList: true, numberedList: true, maskedLink: true })
+  const escaped = escapeMarkdown(oneLine, { heading: true, bulletedList: true, numberedList: true, maskedLink: false })
+    .replace(/[[\]]/g, '\\$&')
     // A leading ">" would start a block quote; escapeMarkdown leaves it alone.
     .replace(/^(\s*)>/, '$1\\>');
   return neutralizeMentions(escaped);

@@ -24,6 +24,14 @@ describe('renderDiscord (pure)', () => {
   });
 
   it('escapes user text: no line breaks, markdown, mentions, masked links or block quotes', () => {
-    expect(escapeUserText('> quote\n# heading <@&1> @here [a](http://x) ||spoiler||')).toBe('\\> quote # heading <\u200b@&1> @\u200bhere \\[a](http://x) \\|\\|spoiler\\|\\|');
+    expect(escapeUserText('> quote\n# heading <@&1> @here [a](http://x) ||spoiler||')).toBe('\\> quote # heading <\u200b@&1> @\u200bhere \\[a\\](http://x) \\|\\|spoiler\\|\\|');
+  });
+
+  it('escapes every masked link in user text, not only the first of a line', () => {
+    const title = 'deploy [status](https://status.example) then [login here](https://evil.example/phish)\n[again](https://evil.example)';
+    const escaped = escapeUserText(title);
+    expect(escaped).toBe('deploy \\[status\\](https://status.example) then \\[login here\\](https://evil.example/phish) \\[again\\](https://evil.example)');
+    // No "[text](url)" is left that Discord would render as a link with hidden target.
+    expect(/(^|[^\\])\[[^\]]*\]\(/.test(escaped)).toBe(false);
   });
 });
