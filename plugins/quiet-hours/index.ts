@@ -23,7 +23,7 @@ import { message } from '../../src/core/messages/message';
 import { toPlain } from '../../src/core/text/rich-text';
 import { parseDuration, toMillis } from '../../src/core/time/duration';
 import { parseLocalTime } from '../../src/core/time/weekday-time';
-import type { NotifyDecision, OutgoingNotification, Plugin, PluginCall, PluginConfigCheck, PluginHooks } from '../../src/ports/plugin';
+import type { DeclaredAbsence, NotifyDecision, OutgoingNotification, Plugin, PluginCall, PluginConfigCheck, PluginHooks } from '../../src/ports/plugin';
 import { quietUntil, type QuietSettings } from './policy';
 
 export interface QuietHoursConfig {
@@ -164,6 +164,19 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
   }
 
   return {
+    /** time_off is an absence: local whole days in the member's zone, inclusive. */
+    absences(world) {
+      const out: DeclaredAbsence[] = [];
+      for (const [id, m] of world.members) {
+        for (const off of settingsOf(id).timeOff) {
+          const start = DateTime.fromISO(off.from, { zone: m.timeZone }).startOf('day');
+          const end = DateTime.fromISO(off.to, { zone: m.timeZone }).plus({ days: 1 }).startOf('day');
+          if (start.isValid && end.isValid && end > start) out.push({ member: id, start: start.toUTC(), end: end.toUTC() });
+        }
+      }
+      return out;
+    },
+
     async beforeNotify(n, call) {
       if (n.recipient.kind !== 'member') return { action: 'deliver' };
       const member = n.recipient.id;

@@ -3,7 +3,7 @@
  * told only to the members whose shifts they change.
  */
 import { inject, injectable } from 'inversify';
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import { isTeamMember } from '../core/incident/permissions';
 import { memberName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
@@ -12,8 +12,8 @@ import type { Shift } from '../core/rotation/types';
 import { mention, rt } from '../core/text/rich-text';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
-import { onCallNow, shiftsBetween } from './rotation-reader';
-import { ShiftWatch } from './shift-watch';
+import { onCallNow, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
+import { gainedShiftNotice, ShiftWatch } from './shift-watch';
 import { TOKENS } from './tokens';
 
 const FORMAT = 'ccc dd LLL HH:mm ZZZZ';
@@ -78,39 +78,15 @@ export class OncallService {
   async away(ctx: UseCaseContext, member: MemberId, start: DateTime, end: DateTime): Promise<Message> {
     this.requireMember(ctx.team, member);
     if (end <= start) throw new Refusal('The absence ends before it starts; give an end after the start, or a length such as 2w.');
-    const gained = await this.withAbsence(ctx, member, start, end, async () => (await ctx.tx.addAbsence({ member, start, end })).id);
-    this.tellMember(ctx, member, `abs:${gained.id}`, rt`You are marked away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; the ${ctx.team.name} rotation skips you for shifts in that time.`);
-    const covers = gained.shifts.map((g) => `${memberName(this.world, g.shift.member)} covers ${g.team.name} ${this.when(g.team, g.shift.start)} → ${this.when(g.team, g.shift.end)}`);
-    return message('reply', rt`${memberName(this.world, member)} is away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; overlapping shifts go to the next member in the rotation${covers.length > 0 ? ` (${covers.join('; ')}; told now and again when the shift starts)` : ''}.`);
-  }
-
-  /**
-   * withAbsence runs `add` (which stores an absence of `member`) and tells everyone who gains a
-   * shift through it, at once; ShiftWatch tells them again when the shift starts. Used by
-   * `oncall away` and for the quiet-hours plugin's time_off. Returns what `add` returned and the
-   * shifts that changed hands.
-   */
-  async withAbsence<T>(ctx: UseCaseContext, member: MemberId, start: DateTime, end: DateTime, add: () => Promise<T>): Promise<{ id: T; shifts: Array<{ team: Team; shift: Shift }> }> {
-    const from = DateTime.max(ctx.now, start.minus({ weeks: 2 }));
-    const to = end.plus({ weeks: 2 });
-    const before = new Map<string, Shift[]>();
-    const teams = [...this.world.teams.values()].filter((t) => t.rotation.members.includes(member));
-    for (const team of teams) before.set(team.id, to > from ? await shiftsBetween(ctx.tx, team, from, to) : []);
-    const id = await add();
+    let absenceId = '';
+    const gained = await shiftsGainedThrough(ctx.tx, this.world, member, start, end, ctx.now, async () => {
+      absenceId = (await ctx.tx.addAbsence({ member, start, end })).id;
+    });
     for (const team of this.world.teams.values()) await this.shiftWatch.scheduleNext(ctx.tx, team, ctx.now);
-    const changed: Array<{ team: Team; shift: Shift }> = [];
-    for (const team of teams) {
-      if (!(to > from)) continue;
-      const was = before.get(team.id) ?? [];
-      for (const shift of await shiftsBetween(ctx.tx, team, from, to)) {
-        const old = was.find((s) => s.start.toMillis() === shift.start.toMillis() && s.end.toMillis() === shift.end.toMillis());
-        if (!old || old.member === shift.member || shift.member === member) continue;
-        changed.push({ team, shift });
-        this.tellMember(ctx, shift.member, `gain:${team.id}:${shift.start.toMillis()}`,
-          rt`${mention(shift.member, memberName(this.world, shift.member))} you are on call for ${team.name} from ${this.when(team, shift.start)} to ${this.when(team, shift.end)}, covering for ${memberName(this.world, old.member)}, who is away. You will be reminded when the shift starts.`);
-      }
-    }
-    return { id, shifts: changed };
+    this.tellMember(ctx, member, `abs:${absenceId}`, rt`You are marked away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; the ${ctx.team.name} rotation skips you for shifts in that time.`);
+    for (const g of gained) if (!(ctx.caller.kind === 'member' && ctx.caller.id === g.shift.member)) ctx.tell(gainedShiftNotice(this.world, g, `abs:${absenceId}`));
+    const covers = gained.map((g) => `${memberName(this.world, g.shift.member)} covers ${g.team.name} ${this.when(g.team, g.shift.start)} → ${this.when(g.team, g.shift.end)}`);
+    return message('reply', rt`${memberName(this.world, member)} is away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; overlapping shifts go to the next member in the rotation${covers.length > 0 ? ` (${covers.join('; ')}; told now and again when the shift starts)` : ''}.`);
   }
 
   private tellMember(ctx: UseCaseContext, member: MemberId, key: string, text: ReturnType<typeof rt>): void {

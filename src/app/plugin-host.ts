@@ -8,7 +8,7 @@ import type { CommandSpec } from '../core/commands/spec';
 import type { Incident, TimelineEvent } from '../core/incident/types';
 import type { World } from '../core/model';
 import type { Logger } from '../ports/logger';
-import type { NotifyDecision, PluginCall, PluginHooks, ShiftChange } from '../ports/plugin';
+import type { DeclaredAbsence, NotifyDecision, PluginCall, PluginHooks, ShiftChange } from '../ports/plugin';
 import type { StoreTx } from '../ports/store';
 import type { Notification } from './notifications';
 import { onCallNow, shiftsBetween } from './rotation-reader';
@@ -62,6 +62,20 @@ export class PluginHost {
       if (found) return { plugin: p.name, run: (...args) => found.run(...args) };
     }
     return null;
+  }
+
+  /** absences: what every plugin declares (a plugin whose hook throws declares none). */
+  absences(): Array<DeclaredAbsence & { plugin: string }> {
+    const out: Array<DeclaredAbsence & { plugin: string }> = [];
+    for (const p of this.plugins) {
+      if (!p.hooks.absences) continue;
+      try {
+        for (const a of p.hooks.absences(this.world)) out.push({ ...a, plugin: p.name });
+      } catch (err) {
+        this.log.error('plugin hook failed; the event goes on without it', { plugin: p.name, hook: 'absences', error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return out;
   }
 
   /** onFailure: `listener` is told of every hook that throws (metrics count them). */

@@ -23,12 +23,28 @@ import type { Clock } from '../ports/clock';
 import type { Store, StoreTx, TimerRow } from '../ports/store';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
-import { recipientKey } from './notifications';
+import { recipientKey, type Notification } from './notifications';
 import { PluginHost } from './plugin-host';
-import { rotationStateFor } from './rotation-reader';
+import { rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
 import { TOKENS } from './tokens';
 
 export const SHIFT_TIMER = 'shift-change';
+
+/** DECLARED_ABSENCES: kv namespace and key of the absences stored for plugins' declarations (time_off). */
+const DECLARED = { namespace: 'rotation', key: 'declared-absences' } as const;
+
+/** gainedShiftNotice: the message to whoever gains a shift through someone's absence. */
+export function gainedShiftNotice(world: World, g: ShiftChangeOfHands, cause: string): Notification {
+  const member = g.shift.member;
+  const when = (at: DateTime) => at.setZone(g.team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ');
+  return {
+    key: `gain:${cause}:${g.team.id}:${g.shift.start.toMillis()}:${recipientKey({ kind: 'member', id: member })}`,
+    recipient: { kind: 'member', id: member },
+    message: message('notice', rt`${mention(member, memberName(world, member))} you are on call for ${g.team.name} from ${when(g.shift.start)} to ${when(g.shift.end)}, covering for ${memberName(world, g.from)}, who is away. You will be reminded when the shift starts.`, { mentions: [member] }),
+    incidentId: null,
+    role: 'member',
+  };
+}
 
 
 @injectable()
@@ -42,12 +58,50 @@ export class ShiftWatch {
     @inject(IncidentService) private readonly incidents: IncidentService,
   ) {}
 
-  /** ensureScheduled: every team has its next boundary as a timer (called at start). */
+  /**
+   * ensureScheduled (called at start): the absences plugins declare (quiet-hours time_off) are
+   * stored like `oncall away` ones, those no longer declared are removed, and every team has its
+   * next boundary as a timer.
+   */
   async ensureScheduled(): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
+      await this.syncDeclaredAbsences(tx, now);
       for (const team of this.world.teams.values()) await this.scheduleNext(tx, team, now);
     });
+  }
+
+  /**
+   * syncDeclaredAbsences makes the stored declared absences match the config: new ones are added
+   * (whoever gains a shift through one is told at once), dropped ones deleted. The ids of those
+   * stored are kept in kv so `oncall away` absences are never touched.
+   */
+  private async syncDeclaredAbsences(tx: StoreTx, now: DateTime): Promise<void> {
+    const declared = this.plugins.absences();
+    const stored = ((await tx.kvGet(DECLARED.namespace, DECLARED.key)) ?? {}) as Record<string, string>;
+    const keyOf = (a: { member: string; start: DateTime; end: DateTime }) => `${a.member}:${a.start.toMillis()}:${a.end.toMillis()}`;
+    const wanted = new Map(declared.map((a) => [keyOf(a), a]));
+    const next: Record<string, string> = {};
+    let changed = false;
+    for (const [key, id] of Object.entries(stored)) {
+      if (wanted.has(key)) next[key] = id;
+      else {
+        await tx.deleteAbsence(id);
+        changed = true;
+      }
+    }
+    const team = [...this.world.teams.values()][0];
+    for (const [key, a] of wanted) {
+      if (next[key] !== undefined || a.end <= now || !team) continue;
+      await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
+        const gained = await shiftsGainedThrough(tx, this.world, a.member, a.start, a.end, now, async () => {
+          next[key] = (await tx.addAbsence({ member: a.member, start: a.start, end: a.end })).id;
+        });
+        for (const g of gained) ctx.tell(gainedShiftNotice(this.world, g, `off:${key}`));
+      });
+      changed = true;
+    }
+    if (changed) await tx.kvSet(DECLARED.namespace, DECLARED.key, next);
   }
 
   /** scheduleNext: the first boundary after `after` where the on-call member changes. */

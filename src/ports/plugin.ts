@@ -100,7 +100,20 @@ export interface Plugin<C = unknown> {
   activate(config: C): PluginHooks;
 }
 
+/** DeclaredAbsence: a member away from `start` to `end` (half-open), declared in a plugin's config. */
+export interface DeclaredAbsence {
+  readonly member: MemberId;
+  readonly start: DateTime;
+  readonly end: DateTime;
+}
+
 export interface PluginHooks {
+  /**
+   * absences: the absences this plugin's config declares (quiet-hours `time_off`). The rotation
+   * honours them like `oncall away`: they are stored at start (and removed when the config drops
+   * them), and whoever gains a shift through one is told.
+   */
+  absences?(world: World): readonly DeclaredAbsence[];
   onIncidentEvent?(event: TimelineEvent, incident: Incident, call: PluginCall): Promise<void>;
   beforeNotify?(notification: OutgoingNotification, call: PluginCall): Promise<NotifyDecision>;
   onShiftChange?(change: ShiftChange, call: PluginCall): Promise<void>;

@@ -188,6 +188,8 @@ export interface StoreTx {
   addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence>;
   /** Absences that overlap [from, to). */
   listAbsences(from: DateTime, to: DateTime): Promise<StoredAbsence[]>;
+  /** Removes an absence (a declared one taken out of the config); false when there is none with that id. */
+  deleteAbsence(id: string): Promise<boolean>;
 
   /** Schedules a timer; returns false when the key exists already (pending or done). */
   scheduleTimer(timer: Omit<TimerRow, 'id'>): Promise<boolean>;

@@ -149,6 +149,24 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     expect(await h.run('bob', 'oncall who')).toContain('On call for Payments: Bob');
   });
 
+  it('quiet-hours time_off is an absence the rotation honours: the substitute is told at start and at the handoff, and takes the pages', async () => {
+    const off = config('    members:\n      alice: { time_off: [{ from: 2026-03-10, to: 2026-03-12 }] }\n');
+    h = await Harness.start({ config: off }); // Tue 3 Mar; Alice's next week starts Mon 9 Mar
+    const told = h.expectMessage('bob', /you are on call for Payments from Mon 09 Mar 09:00 .* covering for Alice, who is away/);
+    expect(told.at).toBe('2026-03-03T10:00:00.000Z');
+    h.expectNothingFor('alice', 'dave', 'carol');
+    await h.advanceTo('2026-03-09T08:00:00Z');
+    h.expectMessage('bob', /your Payments shift starts now, covering for Alice/);
+    await h.advanceTo('2026-03-10T10:00:00Z'); // Alice's holiday
+    await h.report('zed', 'sev1 payments are failing');
+    h.expectMessage('bob', /New incident #1 \[sev1\]/);
+    h.expectNothingFor('alice');
+    await h.stop();
+    // Taken out of the config, the absence goes too: the rotation gives Alice her week back.
+    h = await Harness.start({ config: config(), dbPath: h.dbPath, at: '2026-03-04T10:00:00Z' });
+    expect(await h.run('carol', 'oncall schedule 2')).toMatch(/Mon 09 Mar 09:00 .* → Mon 16 Mar 09:00 .*Alice/);
+  });
+
   it('handoff with open incidents: unacknowledged ones move to the incoming on-call, both told; acknowledged ones stay', async () => {
     h = await Harness.start({ config: config(), at: '2026-03-09T07:40:00Z' }); // Mon 08:40 Berlin, Dave's last minutes
     await h.report('zed', 'sev2 invoices fail');

@@ -292,6 +292,17 @@ export function runStoreContract(kit: () => StoreKit): void {
         expect(await tx.listAbsences(at(90), at(200))).toEqual([]);
       });
     });
+
+    it('deletes an absence by id, once', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        const gone = await tx.addAbsence({ member: 'bob', start: at(0), end: at(60) });
+        await tx.addAbsence({ member: 'alice', start: at(0), end: at(60) });
+        expect(await tx.deleteAbsence(gone.id)).toBe(true);
+        expect(await tx.deleteAbsence(gone.id)).toBe(false);
+        expect((await tx.listAbsences(at(0), at(60))).map((a) => a.member)).toEqual(['alice']);
+      });
+    });
   });
 
   describe('timers', () => {

@@ -313,6 +313,7 @@ const SQL = {
   deleteOverride: 'DELETE FROM overrides WHERE id = $1',
   addAbsence: 'INSERT INTO absences (id, member, start_ms, end_ms) VALUES ($1, $2, $3, $4)',
   listAbsences: 'SELECT * FROM absences WHERE end_ms > $1 AND start_ms < $2 ORDER BY start_ms, id',
+  deleteAbsence: 'DELETE FROM absences WHERE id = $1',
   scheduleTimer: 'INSERT INTO timers (key, kind, due_at, payload) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (key) DO NOTHING',
   cancelTimersBounded: `UPDATE timers SET cancelled_at = $1
     WHERE key >= $2 AND key < $3 AND left(key, length($2)) = $2 AND done_at IS NULL AND cancelled_at IS NULL`,
@@ -555,6 +556,10 @@ class PgTx implements StoreTx {
 
   async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
     const [start, end] = interval(a.start, a.end, 'absence');
+  async deleteAbsence(id: string): Promise<boolean> {
+    return (await this.q(SQL.deleteAbsence, [id])).rowCount > 0;
+  }
+
     const id = randomUUID();
     await this.q(SQL.addAbsence, [id, a.member, start, end]);
     return { id, member: a.member, start: fromMs(start), end: fromMs(end) };

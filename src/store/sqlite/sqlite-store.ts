@@ -258,6 +258,7 @@ const SQL = {
   deleteOverride: 'DELETE FROM overrides WHERE id = ?',
   addAbsence: 'INSERT INTO absences (id, member, start_ms, end_ms) VALUES (?, ?, ?, ?)',
   listAbsences: 'SELECT * FROM absences WHERE end_ms > ? AND start_ms < ? ORDER BY start_ms, id',
+  deleteAbsence: 'DELETE FROM absences WHERE id = ?',
   scheduleTimer: 'INSERT INTO timers (key, kind, due_at, payload) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
   // The key range lets SQLite use the unique key index; substr keeps the match exact.
   cancelTimersBounded: `UPDATE timers SET cancelled_at = ?1
@@ -509,6 +510,12 @@ class SqliteTx implements StoreTx {
 
   /** Throws RangeError unless start < end. */
   async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
+  async deleteAbsence(id: string): Promise<boolean> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.deleteAbsence, [id]);
+    return changes > 0;
+  }
+
     this.check();
     const [start, end] = interval(a.start, a.end, 'absence');
     const id = randomUUID();
