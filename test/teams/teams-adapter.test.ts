@@ -105,12 +105,12 @@ describe('Teams adapter over HTTP', () => {
       expect(page.entities).toEqual([{ type: 'mention', text: '<at>Dave</at>', mentioned: { id: '29:dave', name: 'Dave' } }]);
       const text = String(page.text);
       expect(text.match(/<at>/g)).toHaveLength(1);
-      expect(text).toContain('&lt;at&gt;Carol&lt;/at&gt;');
-      expect(text).toContain('\\[click\\]\\(https://evil.example\\)');
+      expect(text).toContain('\u2039at\u203aCarol\u2039/at\u203a');
+      expect(text).toContain('[click]\u200b(https://evil.example)');
       expect(text).not.toMatch(/<img|\]\(|\*\*/);
       const cardJson = JSON.stringify(cardOf(page));
       expect(cardJson).not.toMatch(/<at>|<img|\[click\]\(/);
-      expect(cardText(cardOf(page))).toContain('\\*\\*now\\*\\* &amp;amp;');
+      expect(cardText(cardOf(page))).toContain('\u2217\u2217now\u2217\u2217 &amp;');
       // Carol (the lead) got nothing, though her name was typed as a mention.
       expect(rig.connector.sentTo('a:personal-29:carol')).toEqual([]);
       for (const call of rig.connector.posts()) expectValidCard(cardOf(call.body));
