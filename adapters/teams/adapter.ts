@@ -328,8 +328,13 @@ export class TeamsAdapter implements ChatAdapter {
 
   // ---- outbound ------------------------------------------------------------------------------
 
+  /**
+   * deliver posts (or edits) the message. Its connector calls honour `delivery.signal`: when the
+   * worker's per-call timeout aborts it, the HTTP request is cancelled (botbuilder's own retries
+   * included) and deliver rejects, so a connector that never answers cannot hold the worker.
+   */
   async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
-    const { recipient, message, incidentId } = delivery;
+    const { recipient, message, incidentId, signal } = delivery;
     const refresh = message.incident ? await this.refreshIdsFor(recipient) : [];
     const activity = toActivity(this.render(message, refresh));
     // Update rather than post again where the shared rule says so (adapters/shared/edits.ts).
@@ -337,9 +342,9 @@ export class TeamsAdapter implements ChatAdapter {
     try {
       if (postKey && editsEarlier(message)) {
         const previous = (await this.requireContext().kv.get(postKey)) as PostedCard | null | undefined;
-        if (previous && (await this.update(previous, activity))) return this.delivered();
+        if (previous && (await this.update(previous, activity, signal))) return this.delivered();
       }
-      const posted = await this.post(recipient, activity);
+      const posted = await this.post(recipient, activity, signal);
       if (postKey && posted && remembers(recipient, message)) await this.requireContext().kv.set(postKey, posted);
       return this.delivered();
     } catch (err) {
@@ -365,11 +370,12 @@ export class TeamsAdapter implements ChatAdapter {
   }
 
   /** update edits a card posted earlier; false when it is gone (then a new one is posted). */
-  private async update(previous: PostedCard, activity: Partial<Activity>): Promise<boolean> {
+  private async update(previous: PostedCard, activity: Partial<Activity>, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.cloud.continueConversationAsync(this.appId, previous.ref, async (ctx) => {
-        await ctx.updateActivity({ ...activity, id: previous.activityId });
-      });
+      await abortable(this.cloud.continueConversationAsync(this.appId, previous.ref, async (ctx) => {
+        const out = TurnContext.applyConversationReference({ ...activity, id: previous.activityId }, { ...previous.ref, activityId: undefined });
+        await connectorOf(ctx, this.cloud).conversations.updateActivity(previous.ref.conversation?.id ?? '', previous.activityId, out, callOptions(signal));
+      }), signal);
       return true;
     } catch (err) {
       if (statusOf(err) === 404) return false;
@@ -378,30 +384,30 @@ export class TeamsAdapter implements ChatAdapter {
   }
 
   /** post sends a new activity to the recipient's conversation, creating it when none is known. */
-  private async post(recipient: Recipient, activity: Partial<Activity>): Promise<PostedCard | null> {
+  private async post(recipient: Recipient, activity: Partial<Activity>, signal?: AbortSignal): Promise<PostedCard | null> {
     const context = this.requireContext();
     if (recipient.kind === 'channel') {
       const channelId = this.options.world.teams.get(recipient.team)?.channels[TEAMS];
       if (!channelId) throw new DeliveryRefused(`team ${recipient.team} has no Teams channel`);
       const ref = (await context.kv.get(`ref:channel:${channelId}`)) as Partial<ConversationReference> | undefined;
-      if (ref) return this.sendTo(ref, activity);
-      return this.createChannelPost(channelId, activity);
+      if (ref) return this.sendTo(ref, activity, signal);
+      return this.createChannelPost(channelId, activity, signal);
     }
     const teamsId = recipient.kind === 'member' ? this.teamsIdOf(recipient.id) : recipient.address;
     if (!teamsId) throw new DeliveryRefused('the member has no Teams id');
     const ref = (await context.kv.get(`ref:user:${teamsId}`)) as Partial<ConversationReference> | undefined;
-    if (ref) return this.sendTo(ref, activity);
-    return this.createPersonalChat(teamsId, activity);
+    if (ref) return this.sendTo(ref, activity, signal);
+    return this.createPersonalChat(teamsId, activity, signal);
   }
 
-  private async sendTo(ref: Partial<ConversationReference>, activity: Partial<Activity>): Promise<PostedCard | null> {
+  private async sendTo(ref: Partial<ConversationReference>, activity: Partial<Activity>, signal?: AbortSignal): Promise<PostedCard | null> {
     let posted: PostedCard | null = null;
-    await this.cloud.continueConversationAsync(this.appId, ref, async (ctx) => {
-      // A continuation turn would reply to the reference's activity; post to the conversation instead.
-      (ctx.activity as { id?: string }).id = undefined;
-      const sent = await ctx.sendActivity(activity);
-      if (sent?.id) posted = { ref: { ...ref, activityId: undefined }, activityId: sent.id };
-    });
+    const target = { ...ref, activityId: undefined };
+    await abortable(this.cloud.continueConversationAsync(this.appId, ref, async (ctx) => {
+      // Posted to the conversation (not as a reply to the reference's activity).
+      const sent = await sendNew(ctx, this.cloud, target, activity, signal);
+      if (sent) posted = { ref: target, activityId: sent };
+    }), signal);
     return posted;
   }
 
@@ -418,7 +424,7 @@ export class TeamsAdapter implements ChatAdapter {
    * posts the activity there. NotYetReachable when Onehand knows no tenant yet, or Teams will not
    * open the chat (the app is not installed for that person: 403/404).
    */
-  private async createPersonalChat(teamsId: string, activity: Partial<Activity>): Promise<PostedCard | null> {
+  private async createPersonalChat(teamsId: string, activity: Partial<Activity>, signal?: AbortSignal): Promise<PostedCard | null> {
     const tenant = await this.tenant();
     if (!tenant) throw new NotYetReachable(`they have not talked to Onehand in Teams yet, and Onehand cannot open a chat before it knows your tenant: ${REACH_FIX}`);
     const context = this.requireContext();
@@ -430,14 +436,14 @@ export class TeamsAdapter implements ChatAdapter {
       channelData: tenant.tenantId ? { tenant: { id: tenant.tenantId } } : {},
     };
     try {
-      await this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
+      // botbuilder's createConversation takes no abort signal: the wait for it is cut instead.
+      await abortable(this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
         opened = true;
         const ref = { ...TurnContext.getConversationReference(ctx.activity), activityId: undefined, user: { id: teamsId, name: '' } };
         await context.kv.set(`ref:user:${teamsId}`, ref);
-        (ctx.activity as { id?: string }).id = undefined;
-        const sent = await ctx.sendActivity(activity);
-        if (sent?.id) posted = { ref, activityId: sent.id };
-      });
+        const sent = await sendNew(ctx, this.cloud, ref, activity, signal);
+        if (sent) posted = { ref, activityId: sent };
+      }), signal);
     } catch (err) {
       const status = statusOf(err);
       if (!opened && (status === 403 || status === 404)) {
@@ -449,7 +455,7 @@ export class TeamsAdapter implements ChatAdapter {
   }
 
   /** createChannelPost starts a thread in the channel with the activity (Teams' way to post to a channel first). */
-  private async createChannelPost(channelId: string, activity: Partial<Activity>): Promise<PostedCard | null> {
+  private async createChannelPost(channelId: string, activity: Partial<Activity>, signal?: AbortSignal): Promise<PostedCard | null> {
     const tenant = await this.tenant();
     if (!tenant) throw new NotYetReachable(`Onehand has not been added to the team of channel ${channelId} yet (no tenant known): add the app to the team`);
     const context = this.requireContext();
@@ -459,13 +465,13 @@ export class TeamsAdapter implements ChatAdapter {
       ...(tenant.tenantId ? { tenantId: tenant.tenantId } : {}),
       channelData: { channel: { id: channelId }, ...(tenant.tenantId ? { tenant: { id: tenant.tenantId } } : {}) },
     };
-    await this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
+    await abortable(this.cloud.createConversationAsync(this.appId, MSTEAMS, tenant.serviceUrl, CONNECTOR_AUDIENCE, params, async (ctx) => {
       const threadId = ctx.activity.conversation.id;
       const base = { ...TurnContext.getConversationReference(ctx.activity), activityId: undefined };
       await context.kv.set(`ref:channel:${channelId}`, { ...base, conversation: { ...base.conversation, id: channelId, isGroup: true, conversationType: 'channel' } });
       const activityId = /;messageid=(.+)$/.exec(threadId)?.[1];
       if (activityId) posted = { ref: base, activityId };
-    });
+    }), signal);
     return posted;
   }
 
@@ -562,6 +568,52 @@ function inboundId(activity: Activity): { id?: string } {
 /** A channel thread's conversation id is "<channel>;messageid=<root>"; the channel is the part before. */
 function baseConversationId(id: string): string {
   return id.split(';')[0] ?? id;
+}
+
+/** ConnectorCalls: the Bot Connector operations Onehand calls itself, to hand them an abort signal. */
+interface ConnectorCalls {
+  readonly conversations: {
+    sendToConversation(conversationId: string, activity: Partial<Activity>, options?: { abortSignal?: AbortSignal }): Promise<{ id?: string }>;
+    updateActivity(conversationId: string, activityId: string, activity: Partial<Activity>, options?: { abortSignal?: AbortSignal }): Promise<{ id?: string }>;
+  };
+}
+
+/** connectorOf: the turn's connector client (botbuilder puts it in the turn state). */
+function connectorOf(ctx: TurnContext, cloud: CloudAdapter): ConnectorCalls {
+  const client = ctx.turnState.get(cloud.ConnectorClientKey) as ConnectorCalls | undefined;
+  if (!client) throw new Error('botbuilder gave the turn no connector client');
+  return client;
+}
+
+/** sendNew posts `activity` as a new message in the conversation of `ref`; returns its id. */
+async function sendNew(ctx: TurnContext, cloud: CloudAdapter, ref: Partial<ConversationReference>, activity: Partial<Activity>, signal?: AbortSignal): Promise<string | null> {
+  const out = TurnContext.applyConversationReference({ ...activity }, { ...ref, activityId: undefined });
+  delete out.id;
+  delete out.replyToId;
+  const sent = await connectorOf(ctx, cloud).conversations.sendToConversation(ref.conversation?.id ?? '', out, callOptions(signal));
+  return sent?.id ?? null;
+}
+
+function callOptions(signal?: AbortSignal): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
+}
+
+/**
+ * abortable: `work`, or a rejection as soon as `signal` aborts (work botbuilder runs without a
+ * signal, such as creating a conversation, goes on in the background; its result is dropped).
+ */
+function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  const timedOut = (): Error => new Error('the Teams connector did not answer within the delivery timeout');
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(timedOut());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(timedOut());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function firstLine(err: unknown): string {

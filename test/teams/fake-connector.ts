@@ -53,6 +53,21 @@ export class FakeConnector {
     this.failures.push({ status, remaining: count, retryAfter });
   }
 
+  /** Requests left unanswered (hangNext), with whether the client gave up on them. */
+  readonly hung: Array<{ readonly path: string; clientClosed: boolean }> = [];
+  private hangs = 0;
+  private hungListeners: Array<() => void> = [];
+
+  /** hangNext: the next `count` calls are never answered (a connector that stalls). */
+  hangNext(count: number): void {
+    this.hangs += count;
+  }
+
+  /** nextHang resolves when a call is left hanging. */
+  nextHang(): Promise<void> {
+    return new Promise((resolve) => this.hungListeners.push(resolve));
+  }
+
   /** recover ends every failure still pending (the connector is back). */
   recover(): void {
     this.failures = [];
@@ -83,6 +98,16 @@ export class FakeConnector {
     const conversation = m?.[1] ? decodeURIComponent(m[1]) : undefined;
     const activityId = m?.[2] === 'activities' && m[3] ? decodeURIComponent(m[3]) : undefined;
 
+    if (this.hangs > 0 && path.startsWith('/v3/conversations')) {
+      this.hangs--;
+      const hang = { path, clientClosed: false };
+      this.hung.push(hang);
+      res.on('close', () => {
+        hang.clientClosed = true;
+      });
+      for (const l of this.hungListeners.splice(0)) l();
+      return;
+    }
     const failure = this.failures.find((f) => f.remaining > 0);
     if (failure && path.startsWith('/v3/conversations')) {
       failure.remaining--;

@@ -78,3 +78,28 @@ describe('Teams message size', () => {
     expect(JSON.stringify(r)).not.toMatch(/Cut to fit|onehandRole/);
   });
 });
+
+describe('Teams connector that stalls', () => {
+  let rig: TeamsRig;
+  afterEach(async () => {
+    await rig.stop();
+  });
+
+  it('gives up on a send when the delivery signal aborts: the request is cancelled and deliver rejects', async () => {
+    rig = await TeamsRig.start();
+    await rig.post(rig.personalInstall(USERS.dave));
+    const teams = rig.h.app.adapters.all().find((a) => a.name === 'teams')!;
+    rig.connector.hangNext(1);
+    const controller = new AbortController();
+    const sending = teams.deliver({
+      key: 'stall-1', recipient: { kind: 'member', id: 'dave' }, incidentId: null, signal: controller.signal,
+      message: message('notice', ['are you there?']),
+    });
+    await rig.connector.nextHang();
+    controller.abort();
+    await expect(sending).rejects.toThrow(/Teams connector/);
+    for (let i = 0; i < 100 && !rig.connector.hung[0]?.clientClosed; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(rig.connector.hung).toEqual([{ path: `/v3/conversations/${encodeURIComponent(DAVE_CHAT)}/activities`, clientClosed: true }]);
+    expect(teams.health?.().ok).toBe(false);
+  });
+});
