@@ -31,11 +31,12 @@ export function checkHandoffConfig(raw: unknown, _world: World): PluginConfigChe
 }
 
 async function summarize(call: PluginCall, team: Team, from: DateTime, to: DateTime, outgoing: string, incoming: string, draft: boolean, nextShifts: number) {
+  // A draft describes the shift so far: open incidents' ages are measured to now, not to the shift's end.
   const histories = await call.incidentsBetween(team.id, from, to);
   const notes = ((await call.storage.get<HandoffNote[]>(`notes:${team.id}`)) ?? []).filter((n) => DateTime.fromISO(n.at) >= from);
   // The first stretch from `to` is the incoming shift itself; the rest are "next".
   const coming = (await call.shifts(team.id, to, to.plus({ weeks: 8 }))).slice(1);
-  return buildHandoffSummary({ world: call.world, team, from, to, outgoing, incoming, histories, notes, next: coming.slice(0, nextShifts), draft });
+  return buildHandoffSummary({ world: call.world, team, from, to, outgoing, incoming, histories, notes, next: coming.slice(0, nextShifts), draft, asOf: call.now });
 }
 
 export function handoffHooks(config: HandoffConfig): PluginHooks {

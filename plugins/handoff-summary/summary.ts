@@ -30,10 +30,16 @@ export interface SummaryInput {
   readonly notes: readonly HandoffNote[];
   readonly next: readonly Shift[];
   readonly draft: boolean;
+  /**
+   * The instant the summary is written for: ages of open incidents are measured to it. A draft is
+   * written mid-shift (now, before `to`); the summary at the handoff is written at `to` (default).
+   */
+  readonly asOf?: DateTime;
 }
 
 export function buildHandoffSummary(input: SummaryInput): Message {
   const { world, team, from, to } = input;
+  const asOf = input.asOf !== undefined && input.asOf < to ? input.asOf : to;
   const within = (at: DateTime) => at >= from && at < to;
   const zone = team.timeZone;
   const when = (at: DateTime) => at.setZone(zone).toFormat('ccc dd LLL HH:mm');
@@ -63,7 +69,7 @@ export function buildHandoffSummary(input: SummaryInput): Message {
     }
     if (incident.state !== 'resolved' && incident.openedAt < to) {
       const lastNote = [...timeline].reverse().find((e) => e.kind === 'note' || e.kind === 'reply');
-      const age = formatDuration(to.diff(incident.openedAt).as('milliseconds'));
+      const age = formatDuration(asOf.diff(incident.openedAt).as('milliseconds'));
       stillOpen.push(rt`#${incident.id} [${incident.severity}] ${incident.title} — ${incident.state}, ${memberName(world, incident.assignee)}, open ${age}${lastNote ? rt`; last note: ${String(lastNote.data.text ?? '')}` : []}`);
     }
   }
@@ -78,7 +84,8 @@ export function buildHandoffSummary(input: SummaryInput): Message {
   lines.push(escalations.length > 0 ? rt`Escalations (${escalations.length}):` : rt`Escalations: none.`, ...escalations.map((l) => rt`  • ${l}`));
   lines.push(huddles.length > 0 ? rt`Huddles (${huddles.length}):` : rt`Huddles: none.`, ...huddles.map((l) => rt`  • ${l}`));
   if (deferred > 0) lines.push(rt`Pages and updates held back by quiet hours: ${deferred}.`);
-  if (input.notes.length > 0) lines.push(rt`Notes from ${memberName(world, input.outgoing)}:`, ...input.notes.map((n) => rt`  • ${n.text}`));
+  // Anyone in the team may leave a note: each is credited to whoever wrote it.
+  if (input.notes.length > 0) lines.push(rt`Handoff notes:`, ...input.notes.map((n) => rt`  • ${memberName(world, n.by)}: ${n.text}`));
   else lines.push(rt`No handoff notes ("oncall handoff note TEXT" leaves one).`);
   if (input.next.length > 0) lines.push(rt`Next: ${input.next.map((s) => `${memberName(world, s.member)} from ${when(s.start)}${s.override ? ' (override)' : ''}`).join('; ')}.`);
   const title = input.draft
