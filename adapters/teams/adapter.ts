@@ -59,6 +59,8 @@ export interface TeamsAdapterOptions {
   readonly authTimeoutMs?: number;
   /** Where the Bot Framework's signing keys are published (default: the public cloud's). */
   readonly openIdMetadataUrl?: string;
+  /** How long the reply to a command may take in its turn before it goes through the outbox (default 10 s). */
+  readonly replyTimeoutMs?: number;
   /**
    * `microsoft_teams:` in the config: the tenant and Bot Connector URL, so Onehand can open a 1:1
    * chat with a member who never wrote to it before any activity taught it these (null: learn them).
@@ -222,7 +224,8 @@ export class TeamsAdapter implements ChatAdapter {
     const reply = await context.onCommand({ text, caller, team: this.teamOf(activity), ...id });
     const card = /^help\s*$/i.test(text) ? { card: helpCard(this.context?.commands), entities: [], summary: 'Onehand commands' } : this.render(reply, [activity.from?.id ?? '']);
     try {
-      await ctx.sendActivity(toActivity(card));
+      // Teams gives up on a request after about 15 s (and sends it again): answer well before.
+      await abortable(ctx.sendActivity(toActivity(card)), AbortSignal.timeout(this.options.replyTimeoutMs ?? 10_000));
     } catch (err) {
       // The command has run (and committed): its answer must not be lost with the turn, nor the
       // request fail (Teams would send it again). The outbox delivers it to the caller instead.

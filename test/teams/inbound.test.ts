@@ -65,4 +65,16 @@ describe('Teams inbound events', () => {
     // The page reached the on-call too, once.
     expect(rig.connector.sentTo('a:personal-29:dave').filter((c) => /New incident #1/.test(String(c.body.text)))).toHaveLength(1);
   });
+
+  it('answers 200 when the connector stalls on the reply, and the reply still arrives through the outbox', async () => {
+    await rig.stop();
+    rig = await TeamsRig.start({ replyTimeoutMs: 200 });
+    await rig.post(rig.personalInstall(USERS.alice));
+    rig.connector.hangNext(1);
+    const res = await rig.post(rig.personalMessage(USERS.alice, 'incident report sev2 search is slow'));
+    expect(res.status).toBe(200);
+    await rig.flush();
+    const replies = rig.connector.sentTo(ALICE_CHAT).filter((c) => cardText(cardOf(c.body)).includes('Reported #1 [sev2] search is slow'));
+    expect(replies).toHaveLength(1);
+  });
 });

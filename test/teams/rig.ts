@@ -50,7 +50,7 @@ export class TeamsRig {
   ) {}
 
   /** start; `tenant: true` configures microsoft_teams (TENANT, the fake connector's URL), as a deployment would. */
-  static async start(options: { credentials?: TeamsCredentials; authTimeoutMs?: number; openIdMetadataUrl?: string; config?: string; tenant?: boolean } = {}): Promise<TeamsRig> {
+  static async start(options: { credentials?: TeamsCredentials; authTimeoutMs?: number; openIdMetadataUrl?: string; config?: string; tenant?: boolean; replyTimeoutMs?: number } = {}): Promise<TeamsRig> {
     const connector = await new FakeConnector().start();
     const logger = new MemoryLogger();
     const http = new HttpServer(logger);
@@ -58,7 +58,7 @@ export class TeamsRig {
       config: options.config ?? TEAMS_CONFIG,
       adapters: ({ config }) => [new TeamsAdapter({
         world: config.world, logger, http, credentials: options.credentials ?? null, authTimeoutMs: options.authTimeoutMs, openIdMetadataUrl: options.openIdMetadataUrl,
-        tenant: options.tenant ? { tenantId: TENANT, serviceUrl: connector.url } : null,
+        tenant: options.tenant ? { tenantId: TENANT, serviceUrl: connector.url } : null, replyTimeoutMs: options.replyTimeoutMs,
       })],
     });
     const port = await http.listen(0, '127.0.0.1');
