@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { PlatformFactory } from '../../src/cli/platforms';
+import type { PlatformFactory } from '../../src/ports/platform';
 import type { Logger } from '../../src/ports/logger';
 import { DiscordAdapter } from './adapter';
 import { INTERACTIONS_PATH, registerInteractionsEndpoint } from './interactions-http';

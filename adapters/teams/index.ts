@@ -3,7 +3,7 @@
  * MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TYPE and, for SingleTenant, MICROSOFT_APP_TENANT_ID), or
  * with ONEHAND_TEAMS=1 and no app id: then no authentication at all, for local development and tests.
  */
-import type { PlatformFactory } from '../../src/cli/platforms';
+import type { PlatformFactory } from '../../src/ports/platform';
 import { TeamsAdapter, type TeamsCredentials } from './adapter';
 
 export { TeamsAdapter, TEAMS } from './adapter';
