@@ -5,6 +5,11 @@
  * 1:1 chat (creating it when needed), a team in its channel. Cards posted about an incident are
  * updated in place when the incident changes. botbuilder stays inside this folder, so switching to
  * its successor (the Microsoft 365 Agents SDK) touches nothing else.
+ *
+ * Delivery: a member with no chat that cannot be opened yet is `waiting` (reachable() once they
+ * write or the tenant is known); cards are cut to Teams' size limit (cards.ts) and a 413 is
+ * undeliverable; sends honour the delivery's abort signal. Inbound: each command carries the
+ * activity id (replays run once); a reply the connector refuses in the turn goes through the outbox.
  */
 import {
   ActivityTypes,
