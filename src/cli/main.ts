@@ -43,7 +43,9 @@ Commands:
   migrate       apply pending database migrations and exit (start does too)
   who           who is on call: onehand who --team T [--at ISO]
   schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]
+                  (at most three years; shifts are cut at the window's edges)
   report        team insights: onehand report --team T [--since 30d] [--at ISO] [--json]
+                  (the window ends now, or at --at: use it for data made with a simulated clock)
   calendar-link the calendar feed links: onehand calendar-link --team T [--member M] [--base URL]
                   (tokens from $ONEHAND_CALENDAR_SECRET)
   teams-manifest  build the Teams app package: onehand teams-manifest --out DIR [--app-id GUID]
@@ -254,7 +256,7 @@ async function schedule(args: string[], env: NodeJS.ProcessEnv): Promise<number>
   const from = readInstant(values.from, team, '--from');
   const to = readInstant(values.to, team, '--to');
   if (to <= from) throw new UsageError('--to must be after --from');
-  if (to.diff(from).as('days') > 3 * 366) throw new UsageError('the window is longer than three years; ask for less');
+  if (to.diff(from).as('days') > 3 * 366) throw new UsageError('the window is longer than three years (the most schedule shows); ask for less');
   const list = shifts(team.rotation, await rotationState(env, team, from, to), from, to);
   if (values.json) {
     process.stdout.write(JSON.stringify(list.map((s) => shiftJson(s, team))) + '\n');
