@@ -130,6 +130,14 @@ export class CommandService {
           const member = String(args.member);
           return spec.name === 'override' ? this.oncall.override(ctx, member, start, end) : this.oncall.away(ctx, member, start, end);
         }
+        case 'oncall maintenance': {
+          const end = parseEndArg(String(args.length), ctx.now, team.timeZone, ctx.now);
+          if (!end) throw new Refusal(`"${String(args.length)}" is not a length or a date-time; write 2h or 2026-12-01T18:00.`);
+          return this.oncall.maintenance(ctx, end, String(args.reason), {
+            service: typeof options.service === 'string' ? options.service : undefined,
+            integration: typeof options.integration === 'string' ? options.integration : undefined,
+          });
+        }
         case 'oncall stats':
           return this.insights.stats(ctx, typeof options.since === 'string' ? options.since : undefined);
         case 'oncall swap':

@@ -36,6 +36,7 @@ import type { Store, StoreTx, StormRow, TimerRow } from '../ports/store';
 import type { UseCaseContext } from './context';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
+import { activeMaintenance, type MaintenanceWindow } from './maintenance';
 import { recipientKey } from './notifications';
 import { onCallNow } from './rotation-reader';
 import { Scheduler } from './scheduler';
@@ -249,12 +250,14 @@ export class IntakeService {
     return incident.id;
   }
 
-  /** open: a new incident for the alert's group; storm-aware. Returns its id. */
+  /** open: a new incident for the alert's group; storm- and maintenance-aware. Returns its id. */
   private async open(ctx: UseCaseContext, integration: IntegrationConfig, alert: NormalizedAlert): Promise<number> {
     const { tx, now, team } = ctx;
     const storm = await this.currentStorm(ctx, integration);
+    // A maintenance window silences matching alerts: the incident opens quietly and starts no storm.
+    const maintenance = storm ? null : await activeMaintenance(tx, team.id, now, { service: alert.service ?? null, integration: integration.id });
     let starting = false;
-    if (!storm) {
+    if (!storm && !maintenance) {
       const recent = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, now.minus({ milliseconds: integration.storm.windowMs }));
       starting = recent + 1 > integration.storm.threshold;
     }
@@ -264,11 +267,12 @@ export class IntakeService {
       service: alert.service ?? undefined,
       source: `${INTEGRATION_SOURCE}${integration.id}`,
       fingerprint: alert.fingerprint,
-    }, { quiet: storm !== null });
+    }, { quiet: storm !== null || maintenance !== null });
     const id = reply.incident?.id;
     const incident = id === undefined ? null : await tx.getIncident(id);
     if (!incident) throw new Error('report returned no incident');
     await this.note(ctx, incident, 'alert-firing', alert, {});
+    if (maintenance) await this.silenced(ctx, incident, maintenance);
     if (starting) await this.startStorm(ctx, integration, incident);
     else if (storm) {
       await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'storm', actor: null, data: { storm: storm.id } });
@@ -279,9 +283,19 @@ export class IntakeService {
 
   private async reopen(ctx: UseCaseContext, integration: IntegrationConfig, incident: Incident, alert: NormalizedAlert): Promise<void> {
     const storm = await this.currentStorm(ctx, integration);
-    await this.incidents.reopen(ctx, incident, 'the alert fired again', { quiet: storm !== null });
+    const maintenance = storm ? null : await activeMaintenance(ctx.tx, ctx.team.id, ctx.now, { service: alert.service ?? incident.service, integration: integration.id });
+    await this.incidents.reopen(ctx, incident, 'the alert fired again', { quiet: storm !== null || maintenance !== null });
     await this.note(ctx, incident, 'alert-firing', alert, { again: true });
+    if (maintenance) await this.silenced(ctx, incident, maintenance);
     if (storm) await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: storm.id } });
+  }
+
+  /** silenced: the incident opened (or reopened) quietly in a maintenance window; on its timeline and counted. */
+  private async silenced(ctx: UseCaseContext, incident: Incident, w: MaintenanceWindow): Promise<void> {
+    await ctx.tx.appendTimeline({
+      incidentId: incident.id, at: ctx.now, kind: 'maintenance', actor: null,
+      data: { reason: w.reason, until: w.end.toUTC().toISO(), by: w.by, window: w.id },
+    });
   }
 
   /** note: a timeline event about one alert; its texts stay data (untrusted), rendered as user text. */

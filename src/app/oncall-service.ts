@@ -4,6 +4,7 @@
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
+import type { IntegrationConfig } from '../config/types';
 import { isTeamMember } from '../core/incident/permissions';
 import { memberName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
@@ -14,6 +15,7 @@ import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
 import { onCallNow, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
 import { gainedShiftNotice, ShiftWatch } from './shift-watch';
+import { addMaintenance } from './maintenance';
 import { TOKENS } from './tokens';
 
 const FORMAT = 'ccc dd LLL HH:mm ZZZZ';
@@ -23,6 +25,7 @@ export class OncallService {
   constructor(
     @inject(TOKENS.World) private readonly world: World,
     @inject(ShiftWatch) private readonly shiftWatch: ShiftWatch,
+    @inject(TOKENS.Integrations) private readonly integrations: readonly IntegrationConfig[],
   ) {}
 
   async who(ctx: UseCaseContext): Promise<Message> {
@@ -87,6 +90,30 @@ export class OncallService {
     for (const g of gained) if (!(ctx.caller.kind === 'member' && ctx.caller.id === g.shift.member)) ctx.tell(gainedShiftNotice(this.world, g, `abs:${absenceId}`));
     const covers = gained.map((g) => `${memberName(this.world, g.shift.member)} covers ${g.team.name} ${this.when(g.team, g.shift.start)} → ${this.when(g.team, g.shift.end)}`);
     return message('reply', rt`${memberName(this.world, member)} is away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; overlapping shifts go to the next member in the rotation${covers.length > 0 ? ` (${covers.join('; ')}; told now and again when the shift starts)` : ''}.`);
+  }
+
+  /**
+   * maintenance: until `end`, matching alerts of the team (all, or one service, or one integration's)
+   * open incidents quietly: no page, listed and counted. It ends by itself; reports by people page
+   * as always. The team channel gets a record that mentions nobody.
+   */
+  async maintenance(ctx: UseCaseContext, end: DateTime, reason: string, only: { service?: string; integration?: string }): Promise<Message> {
+    if (end <= ctx.now) throw new Refusal('The maintenance window would already be over; give a length such as 2h, or an end in the future.');
+    if (end > ctx.now.plus({ days: 7 })) throw new Refusal('A maintenance window lasts at most 7 days (e.g. "oncall maintenance 2h database upgrade"); set a new one when it ends.');
+    const integration = only.integration?.toLowerCase();
+    if (integration !== undefined) {
+      const ours = this.integrations.filter((i) => i.team === ctx.team.id).map((i) => i.id);
+      if (!ours.includes(integration)) {
+        throw new Refusal(`"${only.integration}" is not an integration of ${ctx.team.name} (${ours.length > 0 ? `its integrations: ${ours.join(', ')}` : 'it has none: integrations[] in the config'}).`);
+      }
+    }
+    const w = await addMaintenance(ctx.tx, ctx.team.id, ctx.now, {
+      start: ctx.now, end, reason, service: only.service ?? null, integration: integration ?? null, by: this.callerName(ctx),
+    });
+    const scope = [w.service ? `for service ${w.service}` : null, w.integration ? `from ${w.integration}` : null].filter(Boolean).join(' ');
+    const what = rt`Maintenance on ${ctx.team.name} until ${this.when(ctx.team, end)} (${this.callerName(ctx)}): ${reason}. Alerts${scope ? ` ${scope}` : ''} open incidents quietly, without paging; reports by people page as always.`;
+    ctx.tell({ key: `maint:${ctx.team.id}:${w.id}:${recipientKey({ kind: 'channel', team: ctx.team.id })}`, recipient: { kind: 'channel', team: ctx.team.id }, message: message('notice', what), incidentId: null, role: 'channel' });
+    return message('reply', what);
   }
 
   private tellMember(ctx: UseCaseContext, member: MemberId, key: string, text: ReturnType<typeof rt>): void {

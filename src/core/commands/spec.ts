@@ -88,6 +88,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [team], permission: 'rotation-admin', example: 'oncall away dave 2026-12-24T00:00 2w',
   },
   {
+    group: 'oncall', name: 'maintenance', summary: 'A maintenance window: matching alerts open incidents quietly (no page) until it ends.',
+    args: [
+      { name: 'length', kind: 'end', help: 'how long, e.g. 2h (at most 7d), or an end such as 2026-12-01T18:00' },
+      { name: 'reason', kind: 'text', help: 'what is being done' },
+    ],
+    options: [team, { name: 'service', kind: 'text', help: 'only alerts for this service' }, { name: 'integration', kind: 'text', help: 'only alerts from this integration' }],
+    permission: 'rotation-admin', example: 'oncall maintenance 2h database upgrade --service billing',
+  },
+  {
     group: 'oncall', name: 'stats', summary: 'Team insights: solo rate, escalations, huddle rate, focus protected, single-person dependencies.',
     args: [], options: [team, { name: 'since', kind: 'text', help: 'the window, e.g. 30d (default), 2w, 90d' }],
     permission: 'team-member', example: 'oncall stats --since 30d',

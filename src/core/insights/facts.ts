@@ -7,7 +7,8 @@
  * src/app/engine.ts): reported, notified {member, step}, acknowledged, reassigned {member},
  * escalated {target, member, manual}, huddle {reason, members}, resolved, reopened {member},
  * notification-deferred / -bypassed / -skipped / -dropped {member, role, reason, until, plugin},
- * unowned {count, members} (the chain ran out and the team channel was told).
+ * unowned {count, members} (the chain ran out and the team channel was told), maintenance
+ * {reason, until} (opened quietly in a maintenance window).
  */
 import { DateTime } from 'luxon';
 import type { Incident, TimelineEvent } from '../incident/types';
@@ -76,6 +77,8 @@ export interface IncidentFacts {
   readonly decisions: Readonly<Record<'deferred' | 'bypassed' | 'skipped' | 'dropped', number>>;
   /** Unowned-incident alerts posted (the whole chain ran and nobody acknowledged). */
   readonly unownedAlerts: number;
+  /** Opened (or reopened) quietly in a maintenance window. */
+  readonly maintenance: boolean;
   /** True when resolved at the end of the timeline. */
   readonly resolved: boolean;
 }
@@ -98,6 +101,7 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
   const pages: Array<{ member: MemberId; step: string; at: DateTime }> = [];
   const decisions = { deferred: 0, bypassed: 0, skipped: 0, dropped: 0 };
   let unownedAlerts = 0;
+  let maintenance = false;
   const deferredUntil = new Map<string, DateTime>();
   const bypassed = new Set<string>();
   const actorMember = (e: TimelineEvent): MemberId | null => (e.actor?.kind === 'member' ? e.actor.id : null);
@@ -155,6 +159,9 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
       case 'unowned':
         unownedAlerts++;
         break;
+      case 'maintenance':
+        maintenance = true;
+        break;
     }
   }
   return {
@@ -173,6 +180,7 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
     }),
     decisions,
     unownedAlerts,
+    maintenance,
     resolved,
   };
 }

@@ -109,6 +109,8 @@ export interface TeamFigures {
   readonly sleepInterruptions: number;
   /** Incidents the whole chain ran out on (nobody acknowledged), and the unowned alerts posted for them. */
   readonly unowned: { readonly incidents: number; readonly alerts: number };
+  /** Incidents opened quietly in a maintenance window (no page). */
+  readonly maintenanceSilenced: number;
   readonly focus: {
     readonly onlyOnCall: number;
     readonly onlyOnCallRate: number | null;
@@ -257,6 +259,7 @@ export function teamFigures(input: Pick<InsightsInput, 'world' | 'team' | 'setti
     pages: facts.reduce((n, f) => n + f.pages.length, 0),
     sleepInterruptions: sleepInterruptionsOf(facts, input.world, null, input.settings.night),
     unowned: { incidents: facts.filter((f) => f.unownedAlerts > 0).length, alerts: facts.reduce((n, f) => n + f.unownedAlerts, 0) },
+    maintenanceSilenced: facts.filter((f) => f.maintenance).length,
     focus: {
       onlyOnCall,
       onlyOnCallRate: incidents === 0 ? null : onlyOnCall / incidents,

@@ -36,6 +36,7 @@ export function statsMessage(world: World, insights: TeamInsights, sinceLabel: s
   const lines: RichText[] = [];
   lines.push(rt`${String(t.incidents)} incidents (${String(insights.previousTotals.incidents)} the ${sinceLabel} before), ${String(t.resolved)} resolved; escalation rate ${percent(t.escalationRate)}; huddle rate ${rate1(t.huddleRate)} per 100 incidents (warning above ${String(t.huddleWarning)})`);
   if (t.unowned.alerts > 0) lines.push(rt`⚠ ${String(t.unowned.incidents)} incident${t.unowned.incidents === 1 ? '' : 's'} ran through the whole chain unacknowledged: ${String(t.unowned.alerts)} unowned-incident alert${t.unowned.alerts === 1 ? '' : 's'} in the team channel.`);
+  if (t.maintenanceSilenced > 0) lines.push(rt`${String(t.maintenanceSilenced)} incident${t.maintenanceSilenced === 1 ? '' : 's'} opened quietly in maintenance windows (nobody paged).`);
   if (t.huddleAlarm) lines.push(rt`⚠ Huddles are not rare: ${String(t.huddles)} in ${String(t.incidents)} incidents. Something else is wrong (missing runbooks, a fragile service, an on-call left alone).`);
   lines.push(rt`Focus protected: ${String(t.focus.onlyOnCall)} of ${String(t.incidents)} incidents paged only the on-call; ${String(t.focus.deferred)} notifications deferred by quiet hours, ${String(t.focus.bypassed)} urgent pages let through, ${String(t.focus.skipped)} escalations passed on; ${String(t.sleepInterruptions)} pages at night`);
   for (const m of insights.members) {

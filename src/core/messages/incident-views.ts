@@ -54,6 +54,10 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return rt`alert ${d.again ? 'firing again' : 'firing'}: ${String(d.summary ?? d.alert ?? '')}`;
     case 'alert-resolved':
       return rt`alert resolved: ${String(d.summary ?? d.alert ?? '')}${typeof d.firing === 'number' && d.firing > 0 ? ` (${d.firing} still firing)` : ''}`;
+    case 'unowned':
+      return rt`the whole chain ran and nobody acknowledged: the team channel was told (alert ${String(d.count ?? 1)})`;
+    case 'maintenance':
+      return rt`opened quietly: maintenance until ${String(d.until ?? '')} by ${String(d.by ?? '')}: ${String(d.reason ?? '')}`;
     case 'storm':
       return d.started ? rt`started an alert storm; later incidents open without paging` : rt`opened during an alert storm: not paged individually`;
     default:

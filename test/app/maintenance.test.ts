@@ -1,0 +1,56 @@
+/**
+ * Maintenance windows (issue 12, point 8): a lead silences matching alerts for a while. They open
+ * incidents quietly (no page, listed, counted); a person's report still pages; the window ends by
+ * itself. Alerts come in through the real webhook route.
+ */
+import { amAlert, amPayload, IntakeHarness } from '../intake/intake-harness';
+
+describe('maintenance windows', () => {
+  let t: IntakeHarness;
+  beforeEach(async () => {
+    t = await IntakeHarness.start();
+  });
+  afterEach(() => t.stop());
+
+  it('silences matching alerts until it ends by itself; people\'s reports still page', async () => {
+    const { h } = t;
+    expect(await h.run('dave', 'oncall maintenance 2h db upgrade')).toContain('Only the team lead or an admin may do this');
+    const reply = await h.run('carol', 'oncall maintenance 2h database upgrade --service billing');
+    expect(reply).toContain('Maintenance on Payments until Tue 03 Mar 13:00');
+    expect(reply).toContain('Alerts for service billing open incidents quietly');
+    expect(h.expectMessage('#payments', /Maintenance on Payments/).message.mentions).toEqual([]);
+
+    expect((await t.alertmanager(amPayload([amAlert({ alertname: 'DbDown', service: 'billing', severity: 'critical' })]))).status).toBe(202);
+    h.expectNothingFor('dave', 'alice', 'carol', '#payments');
+    // Another service's alert pages as always.
+    await t.alertmanager(amPayload([amAlert({ alertname: 'Slow', service: 'checkout', severity: 'warning' })]));
+    h.expectMessage('dave', /New incident #2 \[sev3\] Slow/);
+    // A person's report is never silenced.
+    await h.report('zed', 'sev2 billing page is blank --service billing');
+    h.expectMessage('dave', /New incident #3 \[sev2\] billing page is blank/);
+
+    const list = await h.run('dave', 'incident list');
+    expect(list).toContain('#1 [sev1] DbDown');
+    expect(await h.run('carol', 'incident show 1')).toContain('opened quietly: maintenance until');
+    await h.run('dave', 'incident ack 2');
+    await h.run('dave', 'incident ack 3');
+    await h.advance('1h');
+    h.expectNothingFor('dave', 'alice', 'carol'); // the quiet incident does not escalate
+    expect(await h.run('carol', 'oncall stats')).toContain('1 incident opened quietly in maintenance windows');
+
+    await h.advance('1h'); // 12:00Z: the window is over
+    await t.alertmanager(amPayload([amAlert({ alertname: 'DbSlow', service: 'billing', severity: 'warning' })]));
+    h.expectMessage('dave', /New incident #4 \[sev3\] DbSlow/);
+  });
+
+  it('can be limited to one integration, and refuses one the team does not have', async () => {
+    const { h } = t;
+    expect(await h.run('carol', 'oncall maintenance 1h migration --integration nope')).toContain('"nope" is not an integration of Payments');
+    expect(await h.run('carol', 'oncall maintenance 8d migration')).toContain('at most 7 days');
+    expect(await h.run('carol', 'oncall maintenance 1h migration --integration prom-grouped')).toContain('Alerts from prom-grouped open incidents quietly');
+    await t.alertmanager(amPayload([amAlert({ alertname: 'A', service: 'x' })]), 'prom-grouped');
+    h.expectNothingFor('dave');
+    await t.alertmanager(amPayload([amAlert({ alertname: 'B', service: 'x' })]), 'prom');
+    h.expectMessage('dave', /New incident #2 \[sev3\] B/);
+  });
+});
