@@ -195,6 +195,7 @@ function boundElement(el: CardElement): CardElement {
 export function cutText(text: string, max: number): string {
   if (text.length <= max) return text;
   let cut = text.slice(0, Math.max(0, max - 1));
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1); // half of a surrogate pair (an emoji)
   cut = cut.replace(/&[#a-zA-Z0-9]*$/, ''); // a half HTML entity (&lt;)
   if (/(^|[^\\])(\\\\)*\\$/.test(cut)) cut = cut.slice(0, -1); // a lone escaping backslash
   return `${cut}…`;

@@ -3,7 +3,7 @@
  * to `incident show ID`, and never refused; a 413 that still happens is given up at once (so the
  * fallback runs) instead of being retried for a day.
  */
-import { fitActivity, renderMessage } from '../../adapters/teams/cards';
+import { cutText, fitActivity, renderMessage } from '../../adapters/teams/cards';
 import { message } from '../../src/core/messages/message';
 import { TeamsRig, USERS, PAYMENTS_CHANNEL, cardOf, cardText } from './rig';
 import { TEAMS_MESSAGE_LIMIT_BYTES } from './fake-connector';
@@ -13,9 +13,10 @@ const DAVE_CHAT = 'a:personal-29:dave';
 const utf16Bytes = (body: unknown): number => JSON.stringify(body).length * 2;
 
 describe('Teams message size', () => {
-  let rig: TeamsRig;
+  let rig: TeamsRig | undefined;
   afterEach(async () => {
-    await rig.stop();
+    await rig?.stop();
+    rig = undefined;
     jest.restoreAllMocks();
   });
 
@@ -69,6 +70,14 @@ describe('Teams message size', () => {
     const tries = rig.connector.calls.slice(before).filter((c) => c.conversation === PAYMENTS_CHANNEL);
     expect(tries.map((c) => c.status)).toEqual([413]);
     expect(await rig.h.run('carol', 'incident show 1')).toMatch(/too large \(HTTP 413\)/);
+  });
+
+  it('never cuts inside an emoji, an HTML entity or an escape', () => {
+    expect(cutText('ab🐢cd', 4)).toBe('ab…');
+    expect(cutText('ab&lt;cd', 5)).toBe('ab…');
+    expect(cutText('ab\\*cd', 4)).toBe('ab…');
+    expect(cutText('ab\\*cd', 5)).toBe('ab\\*…');
+    expect(cutText('abc', 3)).toBe('abc');
   });
 
   it('leaves a message that fits untouched', () => {
