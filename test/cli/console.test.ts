@@ -129,13 +129,15 @@ describe('durable timers across a real process restart', () => {
 });
 
 describe('the shipped example config on the console: both plugins at work', () => {
-  it('a night (sev3 waits for the morning digest, sev1 pages at once) and a handoff with its note', async () => {
+  it('a night (sev3 waits for the morning digest, sev1 goes through every step at once) and a handoff with its note', async () => {
     const dir = tempDir();
     const script = [
       'as zed', 'advance 12h', // Tue 22:00Z: 23:00 in Berlin, Dave (on call) is in quiet hours
       'incident report sev3 typo on the pricing page',
       'incident report sev1 checkout is down',
-      'advance 9h', // to Wed 07:00Z
+      'advance 15m', // the mentor at 22:10, the lead at 22:15, although they sleep: sev1 is urgent
+      'as carol', 'incident ack 2',
+      'advance 8h45m', // to Wed 07:00Z
       'as dave', 'oncall handoff note the retry queue is slow',
       'advance 5d2h', // across Monday's 09:00 Berlin handoff to Alice
       '',
@@ -147,10 +149,14 @@ describe('the shipped example config on the console: both plugins at work', () =
     expect(toDave.slice(0, 3)).toEqual([
       ['2026-12-01T22:00:00.000Z', '@Dave Lister New incident #2 [sev1] checkout is down'],
       ['2026-12-01T22:05:00.000Z', '@Dave Lister Reminder: #2 [sev1] checkout is down is still not acknowledged (5m)'],
-      ['2026-12-02T06:00:00.000Z', 'While you were in quiet hours, 1 notification waited for you:'],
+      ['2026-12-02T06:00:00.000Z', 'While you were in quiet hours, 2 notifications waited for you:'],
     ]);
-    // The sleeping mentor and lead were not woken for the sev1 (escalation: next).
-    expect(out.filter((d) => (d.to === 'alice' || d.to === 'carol') && d.at < '2026-12-02T06:00:00.000Z')).toEqual([]);
+    // The sleeping mentor and lead were paged for the sev1: urgent severities go through every step.
+    const night = out.filter((d) => (d.to === 'alice' || d.to === 'carol') && d.at < '2026-12-02T06:00:00.000Z').map((d) => [d.to, d.at, d.text.split('\n')[0]]);
+    expect(night).toEqual([
+      ['alice', '2026-12-01T22:10:00.000Z', '@Alice Liddell Escalated to you as mentor: #2 [sev1] checkout is down has not been acknowledged by Dave Lister for 10m'],
+      ['carol', '2026-12-01T22:15:00.000Z', '@Carol Danvers Escalated to you as lead: #2 [sev1] checkout is down has not been acknowledged by Dave Lister for 15m'],
+    ]);
     const handoff = out.find((d) => d.to === 'alice' && d.text.startsWith('Handoff for Payments'));
     expect(handoff?.at).toBe('2026-12-07T08:00:00.000Z');
     expect(handoff?.text).toContain('Handoff for Payments: Dave Lister → Alice Liddell');
