@@ -177,6 +177,11 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       return out;
     },
 
+    async availableAt(member, about, call) {
+      if (config.urgent.includes(about.severity)) return null;
+      return quietFor(member, call, about.onCall);
+    },
+
     async beforeNotify(n, call) {
       if (n.recipient.kind !== 'member') return { action: 'deliver' };
       const member = n.recipient.id;

@@ -1,7 +1,7 @@
 import type { DateTime } from 'luxon';
 import type { Principal } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
-import type { Team } from '../core/model';
+import type { MemberId, Team } from '../core/model';
 import type { NotifyDecision } from '../ports/plugin';
 import type { StoreTx } from '../ports/store';
 import type { Notification } from './notifications';
@@ -27,6 +27,11 @@ export interface UseCaseContext {
    * the incident's timeline (a person's explicit request, e.g. `incident escalate ID mentor --now`).
    */
   insist(notification: Notification, reason: string): NotifyDecision;
+  /**
+   * availableAt: when plugins (quiet hours) let `member` be disturbed about an incident of
+   * `severity`, or null for now. For what cannot wait per person, e.g. a channel alert mentioning them.
+   */
+  availableAt(member: MemberId, about: { severity: string; onCall: boolean }): Promise<DateTime | null>;
 }
 
 /** Refusal: an expected "no" (permission, state) with the words the caller sees. Rolls back. */

@@ -79,6 +79,10 @@ export class Engine {
         decided.set(n.key, decision);
         return decision;
       },
+      availableAt: async (member, about) => {
+        const at = await this.plugins.availableAt(member, about, call);
+        return at !== null && at > now ? at : null;
+      },
     };
     const result = await fn(ctx);
 

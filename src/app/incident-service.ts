@@ -34,7 +34,7 @@ export interface EscalationPayload {
 }
 
 /** ChainPosition: the next step of the chain, or the unowned alert. */
-type ChainPosition = { readonly pass: number; readonly index: number } | { readonly unowned: number };
+type ChainPosition = { readonly pass: number; readonly index: number } | { readonly unowned: number; readonly held?: DateTime };
 
 export function escalationKeyPrefix(incidentId: number): string {
   return `esc:${incidentId}:`;
@@ -367,18 +367,30 @@ export class IncidentService {
   /**
    * announceUnowned: the chain ran out and nobody acknowledged. The team channel is told, mentioning
    * only the lead and the on-call (the assignee); it is said again every `unowned_every` until
-   * someone acknowledges or resolves the incident.
+   * someone acknowledges or resolves the incident. For a non-urgent incident, quiet hours hold it:
+   * it mentions only those of the two who may be disturbed now, and waits while neither may.
    */
   private async announceUnowned(ctx: UseCaseContext, incident: Incident, round: number | string, count: number): Promise<void> {
     const team = this.world.teams.get(incident.team);
     if (!team) return;
-    const people = [...new Set([team.lead, incident.assignee])];
+    const everyone = [...new Set([team.lead, incident.assignee])];
+    const people: MemberId[] = [];
+    let held: DateTime | null = null;
+    for (const m of everyone) {
+      const at = await ctx.availableAt(m, { severity: incident.severity, onCall: m === incident.assignee });
+      if (at === null) people.push(m);
+      else if (held === null || at < held) held = at;
+    }
+    if (people.length === 0 && held !== null) {
+      await this.scheduleEscalation(ctx.tx, incident, round, { unowned: count, held }, held);
+      return;
+    }
     const paged = [...(await this.involvedMembers(ctx.tx, incident))].map((m) => memberName(this.world, m));
     const waited = formatDuration(ctx.now.diff(await this.openSince(ctx.tx, incident)).as('milliseconds'));
     const ev = await this.event(ctx, incident, 'unowned', { count: count + 1, members: people });
     const timeline = await ctx.tx.timeline(incident.id);
     const who: RichText = people.flatMap((m, i) => (i > 0 ? [', ', mention(m, memberName(this.world, m))] : [mention(m, memberName(this.world, m))]));
-    const roles = people.map((m) => `${memberName(this.world, m)} (${[m === team.lead ? 'lead' : null, m === incident.assignee ? 'on call for it' : null].filter(Boolean).join(', ')})`).join(', ');
+    const roles = everyone.map((m) => `${memberName(this.world, m)} (${[m === team.lead ? 'lead' : null, m === incident.assignee ? 'on call for it' : null].filter(Boolean).join(', ')})`).join(', ');
     ctx.tell({
       key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'channel', team: incident.team })}`,
       recipient: { kind: 'channel', team: incident.team },
@@ -405,7 +417,7 @@ export class IncidentService {
 
   /** scheduleEscalation: the timer for position `at` of the chain, due at `dueAt`. Keys of pass 0 keep their old format. */
   private async scheduleEscalation(tx: StoreTx, incident: Incident, round: number | string, at: ChainPosition, dueAt: DateTime): Promise<void> {
-    const suffix = 'unowned' in at ? `u${at.unowned}` : at.pass === 0 ? `${at.index}` : `p${at.pass}:${at.index}`;
+    const suffix = 'unowned' in at ? `u${at.unowned}${at.held ? `@${at.held.toMillis()}` : ''}` : at.pass === 0 ? `${at.index}` : `p${at.pass}:${at.index}`;
     const payload: EscalationPayload = 'unowned' in at
       ? { incidentId: incident.id, round, index: 0, unowned: at.unowned }
       : { incidentId: incident.id, round, index: at.index, pass: at.pass };

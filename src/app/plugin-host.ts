@@ -78,6 +78,17 @@ export class PluginHost {
     return out;
   }
 
+  /** availableAt: the latest instant any plugin asks to wait for before disturbing `member` (null: now). */
+  async availableAt(member: string, about: { severity: string; onCall: boolean }, call: (plugin: string) => PluginCall): Promise<DateTime | null> {
+    let latest: DateTime | null = null;
+    for (const p of this.plugins) {
+      if (!p.hooks.availableAt) continue;
+      const at = await this.guard(p.name, 'availableAt', () => p.hooks.availableAt!(member, about, call(p.name)));
+      if (at && (latest === null || at > latest)) latest = at;
+    }
+    return latest;
+  }
+
   /** onFailure: `listener` is told of every hook that throws (metrics count them). */
   onFailure(listener: (plugin: string, hook: string) => void): void {
     this.failureListeners.push(listener);

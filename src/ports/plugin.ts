@@ -114,6 +114,12 @@ export interface PluginHooks {
    * them), and whoever gains a shift through one is told.
    */
   absences?(world: World): readonly DeclaredAbsence[];
+  /**
+   * availableAt: when `member` may be disturbed about an incident of `severity` (null: now), for
+   * notifications that cannot be held one by one (a channel alert that mentions them). `onCall`:
+   * they are on call for it.
+   */
+  availableAt?(member: MemberId, about: { readonly severity: string; readonly onCall: boolean }, call: PluginCall): Promise<DateTime | null>;
   onIncidentEvent?(event: TimelineEvent, incident: Incident, call: PluginCall): Promise<void>;
   beforeNotify?(notification: OutgoingNotification, call: PluginCall): Promise<NotifyDecision>;
   onShiftChange?(change: ShiftChange, call: PluginCall): Promise<void>;

@@ -66,6 +66,26 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     expect(h.recipientsSince(before)).toEqual([]);
   });
 
+  it('a non-urgent unowned alert mentions only who may be disturbed, and waits while neither may', async () => {
+    h = await Harness.start({ config: config(), at: '2026-03-03T14:00:00Z' });
+    await h.report('zed', 'sev3 exports are slow');
+    await h.advanceTo('2026-03-03T21:40:00Z'); // 22:40 in Berlin (Carol asleep), 21:40 in London (Dave awake)
+    const alerts = h.adapter.delivered.filter((d) => d.to === '#payments' && /Unowned incident #1/.test(d.text));
+    expect(alerts.map((d) => d.at)).toEqual(['14:40', '15:40', '16:40', '17:40', '18:40', '19:40', '20:40', '21:40'].map((t) => `2026-03-03T${t}:00.000Z`));
+    expect(alerts.slice(0, -1).every((d) => d.message.mentions.join() === 'carol,dave')).toBe(true);
+    expect(alerts.at(-1)?.message.mentions).toEqual(['dave']);
+    expect(alerts.at(-1)?.text).toContain('Carol (lead), Dave (on call for it)');
+    const mark = h.mark();
+    await h.advanceTo('2026-03-04T05:59:00Z');
+    expect(h.adapter.delivered.slice(mark).filter((d) => d.to === '#payments')).toEqual([]);
+    await h.advanceTo('2026-03-04T07:00:00Z');
+    const morning = h.adapter.delivered.slice(mark).filter((d) => d.to === '#payments');
+    expect(morning.map((d) => [d.at, d.message.mentions.join()])).toEqual([
+      ['2026-03-04T06:00:00.000Z', 'carol'], // 07:00 in Berlin
+      ['2026-03-04T07:00:00.000Z', 'carol,dave'],
+    ]);
+  });
+
   it('night sev3: waits for the on-call\'s morning, then escalation goes on by day; a step is always scheduled', async () => {
     h = await Harness.start({ config: config(), at: '2026-03-03T22:30:00Z' });
     await h.report('zed', 'sev3 typo on the pricing page');
