@@ -25,7 +25,8 @@ teams:
     lead: carol
     members: [alice, bob, dave]
     rotation: { shift: 1w, handoff: "Mon 09:00", start: 2026-01-05 }
-    escalation: { ack_timeout: ${options.ackTimeout ?? '2s'}, renotify: 1, then: [mentor, lead] }
+    # One pass of the chain, so each incident has exactly page, reminder, mentor and lead steps.
+    escalation: { ack_timeout: ${options.ackTimeout ?? '2s'}, renotify: 1, then: [mentor, lead], repeat: 0, unowned_every: 24h }
 timers: { period: 100ms, lease: ${options.leaseMs ?? 3000}ms }
 http: { host: 127.0.0.1 }
 integrations:
