@@ -20,9 +20,26 @@ import { Metrics } from './metrics';
 import { PLUGIN_TIMER, PluginHost } from './plugin-host';
 import { Scheduler } from './scheduler';
 import { SHIFT_TIMER, ShiftWatch } from './shift-watch';
+import { StoreMonitor } from './store-monitor';
 import { TOKENS } from './tokens';
 
 export { SYSTEM };
+
+/** A due delivery that has waited longer than this makes /healthz fail (the worker is stuck or overwhelmed). */
+const DELIVERY_LAG_LIMIT_S = 120;
+
+export interface HealthReport {
+  readonly ok: boolean;
+  /** "ok" or "failing: <why>". */
+  readonly database: string;
+  /** "ok" or "behind: <why>". */
+  readonly deliveries: string;
+  readonly outboxDepth: number | null;
+  readonly outbox: { readonly pending: number; readonly waiting: number; readonly givenUpLastHour: number; readonly oldestDueLagSeconds: number } | null;
+  /** Each platform: "ok" or "failing: <why>". */
+  readonly adapters: Record<string, string>;
+  readonly plugins: Record<string, string>;
+}
 
 @injectable()
 export class OnehandApp {
@@ -46,6 +63,7 @@ export class OnehandApp {
     @inject(InsightsService) readonly insights: InsightsService,
     /** Prometheus metrics; the CLI serves them on /metrics, the intake observes its latency. */
     @inject(Metrics) readonly metrics: Metrics,
+    @inject(StoreMonitor) private readonly storeErrors: StoreMonitor,
   ) {
     this.scheduler.on(SHIFT_TIMER, (tx, timer, now) => this.shiftWatch.fire(tx, timer, now));
     this.scheduler.on(PLUGIN_TIMER, async (tx, timer, now) => {
@@ -100,23 +118,40 @@ export class OnehandApp {
     await this.store.transaction((tx) => tx.enqueue([{ key: `reply:${inboundId}@${adapter}`, adapter, recipient, message: reply, incidentId: null, notBefore: now }]));
   }
 
-  /** health: database reachable, each adapter's own view, and the outbox depth, for /healthz. */
-  async health(): Promise<{ ok: boolean; database: string; outboxDepth: number | null; adapters: Record<string, string>; plugins: Record<string, string> }> {
+  /**
+   * health, for /healthz: the store (a write goes through, and no store call failed in the last
+   * minute), each platform (its own view, and the delivery worker's: calls failing in a row), the
+   * plugins, and the outbox (pending, waiting for a recipient, given up in the last hour, how late
+   * the oldest due delivery is). Not ok when the store or a platform fails, or deliveries lag.
+   */
+  async health(): Promise<HealthReport> {
+    const now = this.clock.now();
     let database = 'ok';
-    let outboxDepth: number | null = null;
+    let outbox: HealthReport['outbox'] = null;
     try {
-      outboxDepth = await this.store.transaction((tx) => tx.outboxDepth());
+      const stats = await this.store.transaction(async (tx) => {
+        // A real write: a full disk or a broken file fails here even when reads still work.
+        await tx.kvSet('health', 'probe', now.toMillis());
+        return tx.outboxStats(now.minus({ hours: 1 }));
+      });
+      const lagMs = stats.oldestDue ? Math.max(0, now.toMillis() - stats.oldestDue.toMillis()) : 0;
+      outbox = { pending: stats.pending, waiting: stats.waiting, givenUpLastHour: stats.deadSince, oldestDueLagSeconds: Math.round(lagMs / 1000) };
     } catch (err) {
       database = `failing: ${err instanceof Error ? err.message : String(err)}`;
     }
+    const storeError = this.storeErrors.recent();
+    if (database === 'ok' && storeError) database = `failing: ${storeError}`;
     const adapters: Record<string, string> = {};
     for (const a of this.adapters.all()) {
-      const h = a.health?.() ?? { ok: true };
-      adapters[a.name] = h.ok ? 'ok' : `failing${h.detail ? `: ${h.detail}` : ''}`;
+      const own = a.health?.() ?? { ok: true };
+      const seen = this.scheduler.deliveryHealth(a.name);
+      adapters[a.name] = !own.ok ? `failing${own.detail ? `: ${own.detail}` : ''}` : !seen.ok ? `failing: ${seen.detail ?? ''}` : 'ok';
     }
     const plugins = this.plugins.status();
-    const ok = database === 'ok' && Object.values(adapters).every((v) => v === 'ok') && Object.values(plugins).every((v) => v === 'ok');
-    return { ok, database, outboxDepth, adapters, plugins };
+    const lagging = outbox !== null && outbox.oldestDueLagSeconds > DELIVERY_LAG_LIMIT_S;
+    const deliveries = lagging ? `behind: the oldest due delivery waits ${outbox?.oldestDueLagSeconds ?? 0} s` : 'ok';
+    const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => v === 'ok') && Object.values(plugins).every((v) => v === 'ok');
+    return { ok, database, deliveries, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
   }
 
   async stop(): Promise<void> {

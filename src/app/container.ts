@@ -24,6 +24,7 @@ import { OncallService } from './oncall-service';
 import { PluginHost, type ActivePlugin } from './plugin-host';
 import { ShiftWatch } from './shift-watch';
 import { Scheduler } from './scheduler';
+import { StoreMonitor } from './store-monitor';
 import { TOKENS, type Settings } from './tokens';
 
 export interface AppParts {
@@ -45,7 +46,10 @@ export function buildApp(parts: AppParts): OnehandApp {
   const container = new Container({ defaultScope: 'Singleton' });
   // Values from outside: configuration, infrastructure, platforms.
   container.bind<World>(TOKENS.World).toConstantValue(parts.world);
-  container.bind<Store>(TOKENS.Store).toConstantValue(parts.store);
+  // Every store call goes through the monitor, so /healthz sees the database fail.
+  const store = new StoreMonitor(parts.store, (message) => parts.logger.error('database call failed', { error: message }));
+  container.bind<Store>(TOKENS.Store).toConstantValue(store);
+  container.bind(StoreMonitor).toConstantValue(store);
   container.bind<Clock>(TOKENS.Clock).toConstantValue(parts.clock);
   container.bind<Logger>(TOKENS.Logger).toConstantValue(parts.logger);
   container.bind<Settings>(TOKENS.Settings).toConstantValue(parts.settings);

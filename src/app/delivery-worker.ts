@@ -1,37 +1,97 @@
 /**
- * DeliveryWorker drains the outbox: it leases due rows, hands each to its adapter, and records the
- * outcome. Transient failures are retried with exponential backoff (5 s doubling, at most 5 min
- * apart) for up to 24 hours; a page that cannot be delivered directly (no such user, DMs closed)
- * falls back to the team channel, mentioning only that member, and the timeline records it.
+ * DeliveryWorker is responsible for the last mile: every outbox row reaches its platform promptly,
+ * in order per recipient, and no failure is silent.
+ *
+ * - **Lanes.** A row's lane is its adapter and recipient. One lane sends one row at a time, in
+ *   (notBefore, id) order; lanes run side by side, at most `delivery.concurrency` calls per
+ *   platform, so one slow recipient or platform never holds up another's page. Across replicas a
+ *   lane is sent by one process at a time (the store never claims a lane leased by another).
+ * - **Timeouts.** Every platform call gets `delivery.timeout` (an AbortSignal, and the worker
+ *   stops waiting then). A timed-out call counts as a transient failure.
+ * - **One row, one send, one mark.** A row is marked sent in its own transaction right after the
+ *   platform accepted it, so a crash repeats at most the sends in flight at that instant (one per
+ *   busy lane); platforms that offer idempotency (Discord's nonce) drop even those.
+ * - **Immediate.** A commit that enqueued rows wakes the worker (Store.onEnqueued; on PostgreSQL
+ *   through LISTEN/NOTIFY from any replica); the timer period only catches retries that come due.
+ * - **Retries.** Transient failures are retried with backoff (5 s doubling, at most 5 min apart)
+ *   for 24 hours; the rest of the lane waits behind the failed row, so order holds. When a platform
+ *   recovers, its backed-off rows are retried at once, in their original order.
+ * - **The fallback ladder.** A page or huddle call that cannot reach a member (undeliverable,
+ *   not reachable yet, failing past `delivery.fallback_after` attempts, or given up) goes to the
+ *   member's other platforms (rows for each platform that can reach them are enqueued together),
+ *   and when none of those reached them, to the team channel on every platform, mentioning only
+ *   that member. Every step is logged and written to the incident's timeline.
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
 import { memberName } from '../core/messages/incident-views';
 import type { World } from '../core/model';
+import type { ChatAdapter, DeliveryOutcome } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { OutboxRow, Store } from '../ports/store';
+import { laneOf, type OutboxRow, type Recipient, type Store, type StoreTx } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { Metrics } from './metrics';
-import { channelFallback, planDeliveries } from './notifications';
+import { channelFallback, isUrgent, planDeliveries } from './notifications';
 import { TOKENS, type Settings } from './tokens';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
-const GIVE_UP_AFTER_MS = 24 * 3600_000;
+export const GIVE_UP_AFTER_MS = 24 * 3600_000;
 const LEASE_MS = 60_000;
 const BATCH = 100;
-/** At most this many sends wait for one "sent" commit. */
-const MARK_BATCH = 25;
+/** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
+const PER_LANE = 25;
+
+export const DELIVERY_DEFAULTS = { timeoutMs: 10_000, concurrency: 8, fallbackAfter: 3 } as const;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts));
+}
+
+/** Attempt: what one platform call came to. */
+type Attempt = DeliveryOutcome | { readonly status: 'failed'; readonly reason: string };
+
+/** PlatformState: the worker's view of one platform, for /healthz. */
+interface PlatformState {
+  /** Failed calls since the last success. */
+  failures: number;
+  lastError: string | null;
+  lastOkAt: DateTime | null;
+}
+
+/** A counting semaphore: at most `size` holders at once, FIFO. */
+class Slots {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly size: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.used >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.used++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used--;
+    };
+  }
 }
 
 @injectable()
 export class DeliveryWorker {
   private sent = 0;
   private failed = 0;
+  /** Lanes this process is sending, with the rows claimed for them, in order, and their lease end (ms). */
+  private readonly lanes = new Map<string, Array<{ row: OutboxRow; leaseUntil: number }>>();
+  private readonly slots = new Map<string, Slots>();
+  private readonly platforms = new Map<string, PlatformState>();
+  private pumping: Promise<number> | null = null;
+  private again = false;
+  private live = false;
+  private unsubscribe: (() => void) | null = null;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     @inject(TOKENS.Store) private readonly store: Store,
@@ -47,87 +107,322 @@ export class DeliveryWorker {
     return { sent: this.sent, failed: this.failed };
   }
 
-  /** rearm: deliveries on `adapter` waiting for `recipient` become due now. */
-  async rearm(_adapter: string, _recipient: import('../ports/store').Recipient): Promise<void> {
-    // Implemented with the waiting state of the outbox (issue 11).
+  private get timeoutMs(): number {
+    return this.settings.delivery?.timeoutMs ?? DELIVERY_DEFAULTS.timeoutMs;
   }
 
-  /** drain delivers every due row, batch after batch; returns how many were attempted. */
-  async drain(): Promise<number> {
-    let attempted = 0;
-    for (;;) {
-      const now = this.clock.now();
-      const lease = this.settings.leaseMs ?? LEASE_MS;
-      const rows = await this.store.transaction((tx) => tx.claimOutbox(now, BATCH, this.settings.instanceId, now.plus({ milliseconds: lease })));
-      if (rows.length === 0) return attempted;
-      // Sent rows are marked in one transaction per few sends, not one each: a burst of pages costs
-      // a handful of commits. A crash between a send and its mark resends it (at least once).
-      let sent: number[] = [];
-      const markSent = async (): Promise<void> => {
-        if (sent.length === 0) return;
-        const ids = sent;
-        sent = [];
-        const at = this.clock.now();
-        await this.store.transaction(async (tx) => {
-          for (const id of ids) await tx.markSent(id, at);
-        });
-      };
-      for (const row of rows) {
-        if (await this.deliver(row, now)) sent.push(row.id);
-        if (sent.length >= MARK_BATCH) await markSent();
-      }
-      await markSent();
-      attempted += rows.length;
-    }
+  private get fallbackAfter(): number {
+    return this.settings.delivery?.fallbackAfter ?? DELIVERY_DEFAULTS.fallbackAfter;
   }
 
-  /** deliver hands one row to its adapter; true when it was delivered (the caller marks it sent). */
-  private async deliver(row: OutboxRow, now: DateTime): Promise<boolean> {
-    const adapter = this.adapters.get(row.adapter);
-    try {
-      if (!adapter) throw new Error(`the ${row.adapter} adapter is not running`);
-      const outcome = await adapter.deliver({ key: row.key, recipient: row.recipient, message: row.message, incidentId: row.incidentId });
-      if (outcome.status === 'delivered') {
-        this.sent++;
-        this.metrics.delivery(row.adapter, row.message.kind, 'sent');
-        return true;
-      }
-      this.failed++;
-      this.metrics.delivery(row.adapter, row.message.kind, 'undeliverable');
-      await this.undeliverable(row, outcome.reason, now);
-      return false;
-    } catch (err) {
-      this.failed++;
-      this.metrics.delivery(row.adapter, row.message.kind, 'failed');
-      const reason = err instanceof Error ? err.message : String(err);
-      const giveUp = now.diff(row.createdAt).as('milliseconds') > GIVE_UP_AFTER_MS;
-      const retryAt = giveUp ? null : now.plus({ milliseconds: backoffMs(row.attempts) });
-      this.log.warn('delivery failed', { adapter: row.adapter, key: row.key, attempts: row.attempts + 1, reason, retryAt: retryAt?.toISO() ?? 'never' });
-      await this.store.transaction(async (tx) => {
-        await tx.markFailed(row.id, reason, retryAt);
-        if (retryAt === null && row.incidentId !== null) {
-          await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: row.recipient.kind === 'member' ? row.recipient.id : null, recipient: row.recipient.kind, reason } });
-        }
-      });
-      return false;
-    }
+  /** start: send as soon as rows are enqueued (by this process or, on PostgreSQL, any replica). */
+  start(): void {
+    this.live = true;
+    this.unsubscribe ??= this.store.onEnqueued(() => {
+      if (this.live) void this.pump();
+    });
+  }
+
+  /** stop: no more wake-ups; waits for the sends in flight (each bounded by the call timeout). */
+  async stop(): Promise<void> {
+    this.live = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.pumping;
+    await this.idle();
   }
 
   /**
-   * undeliverable: give the row up and record it; a page (or huddle call) to a member falls back to
-   * the team channel on the same platform, mentioning only that member.
+   * platformHealth: a platform whose last `fallback_after` calls or more all failed, with no
+   * success since, is failing; /healthz reports it with the last error.
    */
-  private async undeliverable(row: OutboxRow, reason: string, now: DateTime): Promise<void> {
-    this.log.warn('delivery undeliverable', { adapter: row.adapter, key: row.key, reason });
-    await this.store.transaction(async (tx) => {
-      await tx.markFailed(row.id, reason, null);
-      if (row.recipient.kind !== 'member' || row.incidentId === null) return;
-      const incident = await tx.getIncident(row.incidentId);
-      if (!incident) return;
-      const member = row.recipient.id;
-      const fallback = channelFallback({ ...row, incidentId: incident.id }, member, memberName(this.world, member), incident.team);
-      await tx.appendTimeline({ incidentId: incident.id, at: now, kind: fallback ? 'delivery-fallback' : 'delivery-failed', actor: null, data: { member, reason, adapter: row.adapter } });
-      if (fallback) await tx.enqueue(planDeliveries(this.adapters, [fallback], now).filter((r) => r.adapter === row.adapter));
-    });
+  platformHealth(adapter: string): { ok: boolean; detail?: string } {
+    const state = this.platforms.get(adapter);
+    if (!state || state.failures < this.fallbackAfter) return { ok: true };
+    return { ok: false, detail: `${state.failures} deliveries in a row failed; last: ${state.lastError ?? 'unknown'}` };
   }
+
+  /** rearm: deliveries on `adapter` waiting for `recipient` become due now. */
+  async rearm(adapter: string, recipient: Recipient): Promise<void> {
+    const n = await this.store.transaction((tx) => tx.rearmLane(laneOf(adapter, recipient), this.clock.now()));
+    if (n > 0) this.log.info('deliveries waiting for a recipient go out now', { adapter, recipient: laneOf(adapter, recipient), deliveries: n });
+  }
+
+  /**
+   * pump claims due rows (those of lanes this process is not already sending) and starts their
+   * lanes; it returns how many rows it claimed, without waiting for the sends. Calls coalesce.
+   */
+  pump(): Promise<number> {
+    if (this.pumping) {
+      this.again = true;
+      return this.pumping;
+    }
+    const run = (async (): Promise<number> => {
+      let claimed = 0;
+      try {
+        do {
+          this.again = false;
+          const n = await this.claim();
+          claimed += n;
+          if (n === BATCH) this.again = true;
+        } while (this.again);
+      } catch (err) {
+        this.log.error('delivery worker could not claim deliveries; retrying at the next period', { error: errorText(err) });
+      } finally {
+        this.pumping = null;
+      }
+      return claimed;
+    })();
+    this.pumping = run;
+    return run;
+  }
+
+  /** drain delivers every due row and waits for the sends; returns how many rows it claimed. */
+  async drain(): Promise<number> {
+    let attempted = 0;
+    for (;;) {
+      await this.pumping;
+      const n = await this.pump();
+      await this.idle();
+      attempted += n;
+      if (n === 0) return attempted;
+    }
+  }
+
+  /** idle resolves when no lane is sending. */
+  idle(): Promise<void> {
+    if (this.lanes.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async claim(): Promise<number> {
+    const now = this.clock.now();
+    const leaseUntil = now.plus({ milliseconds: this.leaseMs });
+    const rows = await this.store.transaction((tx) =>
+      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()] }));
+    const started: string[] = [];
+    for (const row of rows) {
+      const entry = { row, leaseUntil: leaseUntil.toMillis() };
+      const queue = this.lanes.get(row.lane);
+      if (queue) queue.push(entry);
+      else {
+        this.lanes.set(row.lane, [entry]);
+        started.push(row.lane);
+      }
+    }
+    for (const lane of started) void this.runLane(lane);
+    return rows.length;
+  }
+
+  /** runLane sends the lane's rows one after the other; a transient failure defers the rest. */
+  private async runLane(lane: string): Promise<void> {
+    const queue = this.lanes.get(lane) ?? [];
+    let sentSome = false;
+    try {
+      for (let entry = queue.shift(); entry; entry = queue.shift()) {
+        // A lease that could run out during this call is extended first (for the rest of the lane too).
+        if (entry.leaseUntil - this.clock.now().toMillis() < this.timeoutMs + 2_000 && !(await this.extend(entry, queue))) continue;
+        const row = entry.row;
+        const release = await this.slotsOf(row.adapter).acquire();
+        let attempt: Attempt;
+        try {
+          attempt = await this.attempt(row);
+        } finally {
+          release();
+        }
+        const goOn = await this.record(row, attempt);
+        if (attempt.status === 'delivered') sentSome = true;
+        if (!goOn) break;
+      }
+    } catch (err) {
+      // Recording failed (the database): the rows stay leased and are retried when the lease ends.
+      this.log.error('delivery worker could not record a delivery; it is retried when its lease ends', { lane, error: errorText(err) });
+    } finally {
+      queue.length = 0;
+      this.lanes.delete(lane);
+      if (this.lanes.size === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+      // The lane may have more rows due than one claim takes.
+      if (sentSome && this.live) void this.pump();
+    }
+  }
+
+  private get leaseMs(): number {
+    return this.settings.leaseMs ?? LEASE_MS;
+  }
+
+  /** extend renews the leases of `entry` and the queued rows; rows whose lease was lost leave the queue. */
+  private async extend(entry: { row: OutboxRow; leaseUntil: number }, queue: Array<{ row: OutboxRow; leaseUntil: number }>): Promise<boolean> {
+    const until = this.clock.now().plus({ milliseconds: this.leaseMs });
+    const held = new Set(await this.store.transaction((tx) => tx.extendLeases([entry.row.id, ...queue.map((e) => e.row.id)], this.settings.instanceId, until)));
+    const kept = queue.filter((e) => held.has(e.row.id));
+    queue.splice(0, queue.length, ...kept);
+    for (const e of [entry, ...kept]) e.leaseUntil = until.toMillis();
+    return held.has(entry.row.id);
+  }
+
+  private slotsOf(adapter: string): Slots {
+    let slots = this.slots.get(adapter);
+    if (!slots) {
+      slots = new Slots(this.settings.delivery?.concurrency ?? DELIVERY_DEFAULTS.concurrency);
+      this.slots.set(adapter, slots);
+    }
+    return slots;
+  }
+
+  /** attempt: one platform call, bounded by the call timeout; never throws. */
+  private async attempt(row: OutboxRow): Promise<Attempt> {
+    const adapter = this.adapters.get(row.adapter);
+    if (!adapter) return { status: 'failed', reason: `the ${row.adapter} adapter is not running in this process` };
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Attempt>((resolve) => {
+      timer = setTimeout(() => {
+        const reason = `${row.adapter} did not answer within ${Math.round(this.timeoutMs / 100) / 10} s (delivery.timeout)`;
+        controller.abort(new Error(reason));
+        resolve({ status: 'failed', reason });
+      }, this.timeoutMs);
+    });
+    const call = this.call(adapter, row, controller.signal);
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async call(adapter: ChatAdapter, row: OutboxRow, signal: AbortSignal): Promise<Attempt> {
+    try {
+      return await adapter.deliver({ key: row.key, recipient: row.recipient, message: row.message, incidentId: row.incidentId, signal });
+    } catch (err) {
+      return { status: 'failed', reason: errorText(err) };
+    }
+  }
+
+  /** record writes what the attempt came to; false when the lane must stop (a transient failure). */
+  private async record(row: OutboxRow, attempt: Attempt): Promise<boolean> {
+    const now = this.clock.now();
+    const platform = this.platformState(row.adapter);
+    switch (attempt.status) {
+      case 'delivered': {
+        await this.store.transaction((tx) => tx.markSent(row.id, now));
+        this.sent++;
+        this.metrics.delivery(row.adapter, row.message.kind, 'sent');
+        // A platform that was failing as a whole (not one recipient) answers again.
+        const recovered = platform.failures >= this.fallbackAfter;
+        platform.failures = 0;
+        platform.lastOkAt = now;
+        if (recovered) await this.recovered(row.adapter, now);
+        return true;
+      }
+      case 'undeliverable':
+        this.failed++;
+        this.metrics.delivery(row.adapter, row.message.kind, 'undeliverable');
+        this.log.warn('delivery undeliverable', { adapter: row.adapter, key: row.key, reason: attempt.reason });
+        await this.store.transaction(async (tx) => {
+          await tx.markFailed(row.id, attempt.reason, null);
+          await this.fallBack(tx, row, attempt.reason, now, 'undeliverable');
+        });
+        return true;
+      case 'waiting':
+        this.metrics.delivery(row.adapter, row.message.kind, 'waiting');
+        this.log.warn('delivery waits until the recipient is reachable', { adapter: row.adapter, key: row.key, reason: attempt.reason });
+        await this.store.transaction(async (tx) => {
+          const deadline = row.createdAt.plus({ milliseconds: GIVE_UP_AFTER_MS });
+          if (row.waitingSince !== null && now >= deadline) {
+            await tx.markFailed(row.id, attempt.reason, null);
+            await this.fallBack(tx, row, attempt.reason, now, 'given up');
+            return;
+          }
+          await tx.markWaiting(row.id, attempt.reason, deadline > now ? deadline : now.plus({ milliseconds: MAX_BACKOFF_MS }));
+          if (row.waitingSince === null) await this.fallBack(tx, row, attempt.reason, now, 'waiting');
+        });
+        return true;
+      case 'failed': {
+        this.failed++;
+        this.metrics.delivery(row.adapter, row.message.kind, 'failed');
+        platform.failures++;
+        platform.lastError = attempt.reason;
+        const giveUp = now.diff(row.createdAt).as('milliseconds') > GIVE_UP_AFTER_MS;
+        const retryAt = giveUp ? null : now.plus({ milliseconds: backoffMs(row.attempts) });
+        const attempts = row.attempts + 1;
+        (giveUp ? this.log.error : this.log.warn).call(this.log, giveUp ? 'delivery given up after 24 hours of failures' : 'delivery failed; will retry', {
+          adapter: row.adapter, key: row.key, attempts, reason: attempt.reason, retryAt: retryAt?.toISO() ?? 'never',
+        });
+        await this.store.transaction(async (tx) => {
+          await tx.markFailed(row.id, attempt.reason, retryAt);
+          if (retryAt !== null) await tx.deferLane(row.lane, row.id, retryAt, this.settings.instanceId);
+          if (retryAt === null) await this.fallBack(tx, row, attempt.reason, now, 'given up');
+          else if (attempts >= this.fallbackAfter) await this.fallBack(tx, row, attempt.reason, now, 'failing');
+        });
+        return false;
+      }
+    }
+  }
+
+  private platformState(adapter: string): PlatformState {
+    let state = this.platforms.get(adapter);
+    if (!state) {
+      state = { failures: 0, lastError: null, lastOkAt: null };
+      this.platforms.set(adapter, state);
+    }
+    return state;
+  }
+
+  /** recovered: after failures, a platform answered again; what backed off goes now, in order. */
+  private async recovered(adapter: string, now: DateTime): Promise<void> {
+    const n = await this.store.transaction((tx) => tx.retryNow(adapter, now));
+    this.log.info('platform delivers again', { adapter, retriedNow: n });
+  }
+
+  /**
+   * fallBack: the ladder for a delivery that did not reach its recipient (see the file comment).
+   * Messages that are not urgent, and deliveries to guests and channels, are recorded on the
+   * incident's timeline: there is no other way to reach a guest, and a channel is the last rung.
+   */
+  private async fallBack(tx: StoreTx, row: OutboxRow, reason: string, now: DateTime, why: 'undeliverable' | 'waiting' | 'failing' | 'given up'): Promise<void> {
+    const member = row.recipient.kind === 'member' ? row.recipient.id : null;
+    const record = async (kind: string, data: Record<string, unknown>): Promise<void> => {
+      if (row.incidentId === null) return;
+      await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind, actor: null, data: { member, recipient: row.recipient.kind, adapter: row.adapter, reason, why, ...data } });
+    };
+    const terminal = why === 'undeliverable' || why === 'given up';
+    if (member === null || row.incidentId === null || !isUrgent(row.message)) {
+      if (!terminal) return;
+      this.log.error('delivery lost: no other way to reach the recipient', { adapter: row.adapter, key: row.key, recipient: row.recipient.kind, reason });
+      await record('delivery-failed', {});
+      return;
+    }
+    // Another platform's delivery of the same notification that reached them, or may still.
+    const at = row.key.lastIndexOf('@');
+    const base = at > 0 ? row.key.slice(0, at) : row.key;
+    const siblings = (await tx.deliveryStates(`${base}@`)).filter((d) => d.id !== row.id);
+    const reached = siblings.find((d) => d.state === 'sent');
+    if (reached) {
+      if (terminal) await record('delivery-fallback', { via: reached.adapter });
+      return;
+    }
+    if (siblings.some((d) => d.state === 'pending')) return; // that delivery's own outcome decides
+    const incident = await tx.getIncident(row.incidentId);
+    if (!incident) return;
+    const fallback = channelFallback({ key: base, recipient: row.recipient, message: row.message, incidentId: incident.id }, member, memberName(this.world, member), incident.team);
+    if (!fallback) return;
+    const rows = planDeliveries(this.adapters, [fallback], now);
+    if (rows.length === 0) {
+      if (!terminal) return;
+      this.log.error('page reached nobody: the team has no channel on a running platform', { member, team: incident.team, incident: incident.id, adapter: row.adapter, reason });
+      await record('delivery-failed', {});
+      return;
+    }
+    if ((await tx.enqueue(rows)) === 0) return; // this rung was taken already
+    this.log.warn('page falls back to the team channel', { member, team: incident.team, incident: incident.id, adapter: row.adapter, reason, why, via: rows.map((r) => r.adapter) });
+    await record('delivery-fallback', { via: rows.map((r) => r.adapter).join(', ') });
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -25,7 +25,7 @@ import type { Store } from '../ports/store';
 import { PluginHost } from './plugin-host';
 import { TOKENS } from './tokens';
 
-export type DeliveryOutcome = 'sent' | 'failed' | 'undeliverable' | 'deferred' | 'dropped';
+export type DeliveryOutcome = 'sent' | 'failed' | 'undeliverable' | 'waiting' | 'deferred' | 'dropped';
 export type EscalationStepKind = 'reminder' | 'mentor' | 'lead';
 
 const STATES = ['open', 'acknowledged', 'resolved'] as const;

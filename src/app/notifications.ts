@@ -51,6 +51,11 @@ export function planDeliveries(adapters: AdapterRegistry, notifications: readonl
 /** URGENT_KINDS: messages that need the person now, so they fall back to the channel when a DM fails. */
 const URGENT_KINDS: ReadonlySet<Message['kind']> = new Set(['page', 'huddle']);
 
+/** isUrgent: the message needs its recipient now (a page or a huddle call): it goes down the fallback ladder. */
+export function isUrgent(m: Message): boolean {
+  return URGENT_KINDS.has(m.kind);
+}
+
 /**
  * channelFallback: what the team channel gets when a page (or huddle call) cannot reach `member`
  * directly: the same message, prefixed with a mention of that member alone, without buttons others

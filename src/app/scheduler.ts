@@ -1,6 +1,7 @@
 /**
  * Scheduler is the timer loop: the only code that reads the clock to decide that something is due.
- * Each tick fires every due durable timer, then drains the outbox.
+ * Each tick fires every due durable timer, then hands due deliveries to the DeliveryWorker (which
+ * also sends at once whenever a commit enqueues some).
  *
  * A timer fires exactly once: its handler's writes and the timer's completion commit in one
  * transaction, guarded by the lease taken when it was claimed. If the process stops at any point,
@@ -27,6 +28,7 @@ export class Scheduler {
   private loop: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  private live = false;
   private fired = 0;
 
   constructor(
@@ -45,14 +47,24 @@ export class Scheduler {
     this.handlers.set(kind, handler);
   }
 
-  /** start runs a tick now and then every timer period until stop. */
+  /**
+   * start runs a tick now and then every timer period until stop. Deliveries go out as soon as
+   * they are enqueued (the worker is woken by the store), not at the next tick.
+   */
   start(): void {
     this.stopped = false;
+    this.live = true;
+    this.delivery.start();
     const loop = (): void => {
       if (this.stopped) return;
       this.loop = setTimeout(() => void this.tick().finally(loop), this.settings.timerPeriodMs);
     };
     void this.tick().finally(loop);
+  }
+
+  /** deliveryHealth: the delivery worker's view of a platform (failing calls in a row). */
+  deliveryHealth(adapter: string): { ok: boolean; detail?: string } {
+    return this.delivery.platformHealth(adapter);
   }
 
   /** reachable: deliveries on `adapter` waiting for `recipient` become due now (see DeliveryOutcome `waiting`). */
@@ -63,16 +75,32 @@ export class Scheduler {
   /** stop ends the loop and waits for a tick in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.live = false;
     if (this.loop) clearTimeout(this.loop);
     await this.chain;
+    await this.delivery.stop();
   }
 
-  /** tick fires due timers, then delivers due notifications. Ticks never overlap: they queue. */
+  /**
+   * tick fires due timers, then starts the due deliveries. With the loop running (`start`) it does
+   * not wait for the sends, so a slow platform never holds up timers; without it (simulated clock,
+   * tests) it waits until every due delivery was attempted. Ticks never overlap: they queue.
+   */
   tick(): Promise<void> {
+    return this.enqueueTick(!this.live);
+  }
+
+  /** flush is a tick that always waits for the due deliveries (the console, after each line). */
+  flush(): Promise<void> {
+    return this.enqueueTick(true);
+  }
+
+  private enqueueTick(wait: boolean): Promise<void> {
     const run = this.chain.then(async () => {
       try {
         await this.fireDue();
-        await this.delivery.drain();
+        if (wait) await this.delivery.drain();
+        else await this.delivery.pump();
       } catch (err) {
         this.log.error('timer loop tick failed', { error: err instanceof Error ? err.message : String(err) });
       }
@@ -91,13 +119,13 @@ export class Scheduler {
       if (next === null || next > target) break;
       if (next > this.clock.now()) setClock(next);
       const before = this.fired + this.delivery.stats.sent + this.delivery.stats.failed;
-      await this.tick();
+      await this.flush();
       // No progress means the due work is leased elsewhere or its handler failed: it is retried
       // later, so move on instead of spinning.
       if (this.fired + this.delivery.stats.sent + this.delivery.stats.failed === before) break;
     }
     if (target > this.clock.now()) setClock(target);
-    await this.tick();
+    await this.flush();
   }
 
   private async fireDue(): Promise<void> {

@@ -19,4 +19,13 @@ export interface Settings {
   readonly instanceId: string;
   /** How long a claimed timer or delivery stays leased to this process (default 60 s). */
   readonly leaseMs?: number;
+  /** The delivery worker's knobs (config `delivery`); defaults in DELIVERY_DEFAULTS. */
+  readonly delivery?: {
+    /** How long one platform call may take before it counts as failed (default 10 s). */
+    readonly timeoutMs: number;
+    /** Platform calls in flight at once, per platform (default 8). */
+    readonly concurrency: number;
+    /** Failed attempts after which a page also goes down the fallback ladder (default 3). */
+    readonly fallbackAfter: number;
+  };
 }

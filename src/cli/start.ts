@@ -113,7 +113,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   } else if (consoleAdapter) {
     const session = new ConsoleSession(config.world, consoleAdapter, {
       handle: (cmd) => app.handle(cmd),
-      flush: () => app.scheduler.tick(),
+      flush: () => app.scheduler.flush(),
       advance: simulated ? (ms) => app.scheduler.advanceTo(simulated.now().plus({ milliseconds: ms }), (at) => simulated.set(at)) : null,
     });
     done = Promise.race([session.run(options.input), signalled]);

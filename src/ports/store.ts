@@ -220,6 +220,10 @@ export interface StoreTx {
   deferLane(lane: string, afterId: number, until: DateTime, owner: string): Promise<number>;
   /** markWaiting parks a row until its recipient is reachable (rearmLane) or until `deadline`. */
   markWaiting(id: number, reason: string, deadline: DateTime): Promise<void>;
+  /** extendLeases: `owner`'s leases on these pending rows now run until `until`; returns the ids still held. */
+  extendLeases(ids: readonly number[], owner: string, until: DateTime): Promise<number[]>;
+  /** retryNow: `adapter`'s pending rows that failed before and wait for a retry become due at `now`. */
+  retryNow(adapter: string, now: DateTime): Promise<number>;
   /** rearmLane makes the lane's waiting rows due at `now`; returns how many. */
   rearmLane(lane: string, now: DateTime): Promise<number>;
   /** deliveryStates: every delivery whose key starts with `keyPrefix`. */

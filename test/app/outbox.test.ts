@@ -16,11 +16,18 @@ describe('the outbox: a page is never lost', () => {
     h.expectNothingFor('dave'); // first retry after 5 s
     await h.advance('1s');
     h.expectNothingFor('dave'); // failed again; next after 10 s more
-    await h.advance('30s');
+    await h.advance('10s');
+    // The third failure (at 10:00:15): the page also goes down the fallback ladder, so Dave is
+    // mentioned in the team channel while his direct message keeps being retried.
+    const fallback = h.expectMessage('#payments', /could not reach you directly/);
+    expect(fallback.at).toBe('2026-03-03T10:00:15.000Z');
+    expect(fallback.message.mentions).toEqual(['dave']);
+    await h.advance('20s');
     const page = h.expectMessage('dave', /New incident #1/);
     expect(page.at).toBe('2026-03-03T10:00:35.000Z');
-    expect(h.adapter.attempts).toBe(5); // channel record + 4 attempts for dave
+    expect(h.adapter.attempts).toBe(6); // channel record + 4 attempts for dave + the fallback
     expect(await h.app.store.transaction((tx) => tx.outboxDepth())).toBe(0);
+    expect(await h.run('carol', 'incident show 1')).toContain('could not reach Dave directly');
   });
 
   it('a failed send survives a restart and is delivered after it', async () => {

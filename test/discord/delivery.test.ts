@@ -19,14 +19,14 @@ describe('Discord delivery: pages, channel records, mentions, failures', () => {
 
     await w.flush();
     const calls = w.since(mark).filter((c) => !c.path.startsWith('/interactions/'));
-    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
-      'POST /users/@me/channels',
-      `POST /channels/${w.fake.dmChannelOf(USERS.dave.id)}/messages`,
-      `POST /channels/${CHANNELS.payments}/messages`,
-    ]);
-    expect(calls[0]?.body).toEqual({ recipient_id: USERS.dave.id });
+    // The DM and the channel record go out side by side (one delivery lane per recipient).
+    const dmCalls = calls.filter((c) => c.path !== `/channels/${CHANNELS.payments}/messages`);
+    expect(dmCalls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /users/@me/channels', `POST /channels/${w.fake.dmChannelOf(USERS.dave.id)}/messages`]);
+    expect(calls.map((c) => `${c.method} ${c.path}`).filter((c) => c.includes(CHANNELS.payments))).toEqual([`POST /channels/${CHANNELS.payments}/messages`]);
+    expect(calls).toHaveLength(3);
+    expect(dmCalls[0]?.body).toEqual({ recipient_id: USERS.dave.id });
 
-    const page = body(calls[1]);
+    const page = body(dmCalls[1]);
     expect(page.content).toBe(`<@${USERS.dave.id}> New incident #1 [sev2] checkout down`);
     expect(page.allowed_mentions).toEqual({ parse: [], users: [USERS.dave.id] });
     expect(page.embeds).toHaveLength(1);
@@ -49,7 +49,7 @@ describe('Discord delivery: pages, channel records, mentions, failures', () => {
       { type: 2, style: 2, label: 'Escalate', custom_id: 'onehand:escalate:1' },
     ] }]);
 
-    const record = body(calls[2]);
+    const record = body(calls.find((c) => c.path === `/channels/${CHANNELS.payments}/messages`));
     expect(record.content).toBe('New incident #1 [sev2] checkout down');
     expect(record.allowed_mentions).toEqual({ parse: [] });
     expect(record.components).toEqual([]);
@@ -73,12 +73,14 @@ describe('Discord delivery: pages, channel records, mentions, failures', () => {
       expect(m.allowed_mentions.parse).toEqual([]);
       expect(m.allowed_mentions.users ?? []).not.toEqual(expect.arrayContaining(['456', '789']));
     }
-    const page = messages[0];
+    const page = messages.find((m) => m.content.startsWith(`<@${USERS.dave.id}>`));
+    const record = messages.find((m) => m !== page);
+    expect(messages).toHaveLength(2);
     expect(page?.content).toContain('@\u200beveryone @\u200bhere <\u200b@&123> <\u200b@456> <\u200b@!789> <\u200b#880000000000000001> \\*\\*bold\\*\\*');
     expect(page?.allowed_mentions).toEqual({ parse: [], users: [USERS.dave.id] });
     expect(page?.embeds[0]?.title).toContain('\\*\\*bold\\*\\*');
     expect(page?.embeds[0]?.fields[0]).toEqual({ name: 'Service', value: '@\u200bhere', inline: true });
-    expect(messages[1]?.allowed_mentions).toEqual({ parse: [] });
+    expect(record?.allowed_mentions).toEqual({ parse: [] });
   });
 
   it('a 5xx that discord.js gives up on is thrown, and the outbox delivers the page on the retry', async () => {

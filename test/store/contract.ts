@@ -554,6 +554,33 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('extends only the leases an owner still holds', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.enqueue([to('e1', 'alice', at(0)), to('e2', 'alice', at(0)), to('e3', 'bob', at(0))]);
+        const rows = await tx.claimOutbox(at(0), 10, 'w1', at(1));
+        const [e1, e2, e3] = rows;
+        await tx.markSent(e2?.id ?? -1, at(0));
+        // e3's lease ran out and w2 took it.
+        expect((await tx.claimOutbox(at(2), 10, 'w2', at(3))).map((r) => r.key)).toEqual(['e1', 'e3']);
+        expect(await tx.extendLeases([e1?.id ?? -1, e2?.id ?? -1, e3?.id ?? -1], 'w2', at(9))).toEqual([e1?.id, e3?.id]);
+        expect(await tx.extendLeases([e1?.id ?? -1], 'w1', at(9))).toEqual([]);
+        expect(await tx.claimOutbox(at(8), 10, 'w3', at(9))).toEqual([]);
+        expect(await tx.extendLeases([], 'w2', at(9))).toEqual([]);
+      });
+    });
+
+    it('retries a platform\'s backed-off deliveries now, and nothing else', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.enqueue([to('d1', 'alice', at(0), 'discord'), to('d2', 'bob', at(0), 'discord'), to('t1', 'alice', at(0), 'teams'), to('d3', 'carol', at(20), 'discord')]);
+        const rows = await tx.claimOutbox(at(0), 10, 'w1', at(1));
+        for (const r of rows) await tx.markFailed(r.id, 'HTTP 503', at(10));
+        expect(await tx.retryNow('discord', at(2))).toBe(2);
+        expect((await tx.claimOutbox(at(2), 10, 'w1', at(3))).map((r) => r.key)).toEqual(['d1', 'd2']);
+      });
+    });
+
     it('tells listeners after a commit that enqueued, not after one that did not or rolled back', async () => {
       const s = await store();
       let woken = 0;

@@ -366,6 +366,11 @@ const SQL = {
   markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = $2, lease_owner = NULL, lease_until = NULL,
     not_before = $3, waiting_since = COALESCE(waiting_since, $4::bigint)
     WHERE id = $1`,
+  extendLeases: `UPDATE outbox SET lease_until = $3
+    WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND sent_at IS NULL AND dead_at IS NULL
+    RETURNING id`,
+  retryNow: `UPDATE outbox SET not_before = $2
+    WHERE adapter = $1 AND attempts > 0 AND not_before > $2 AND waiting_since IS NULL AND sent_at IS NULL AND dead_at IS NULL`,
   rearmLane: `UPDATE outbox SET not_before = $2, waiting_since = NULL
     WHERE lane = $1 AND waiting_since IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL`,
   deliveryStates: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= $1 AND key < $2 ORDER BY id',
@@ -554,12 +559,12 @@ class PgTx implements StoreTx {
     return (await this.q(SQL.deleteOverride, [id])).rowCount > 0;
   }
 
-  async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
-    const [start, end] = interval(a.start, a.end, 'absence');
   async deleteAbsence(id: string): Promise<boolean> {
     return (await this.q(SQL.deleteAbsence, [id])).rowCount > 0;
   }
 
+  async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
+    const [start, end] = interval(a.start, a.end, 'absence');
     const id = randomUUID();
     await this.q(SQL.addAbsence, [id, a.member, start, end]);
     return { id, member: a.member, start: fromMs(start), end: fromMs(end) };
@@ -647,6 +652,18 @@ class PgTx implements StoreTx {
     const text = reason.length > MAX_ERROR_LENGTH ? `${reason.slice(0, MAX_ERROR_LENGTH - 1)}…` : reason;
     const { rowCount } = await this.q(SQL.markWaiting, [id, text, toMs(deadline, 'deadline'), this.clock.now().toMillis()]);
     if (rowCount === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async extendLeases(ids: readonly number[], owner: string, until: DateTime): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.q<{ id: number }>(SQL.extendLeases, [ids.map(String), owner, toMs(until, 'until')]);
+    return rows.map((r) => r.id).sort((a, b) => a - b);
+  }
+
+  async retryNow(adapter: string, now: DateTime): Promise<number> {
+    const { rowCount } = await this.q(SQL.retryNow, [adapter, toMs(now, 'now')]);
+    if (rowCount > 0) await this.wakeWorkers();
+    return rowCount;
   }
 
   async rearmLane(lane: string, now: DateTime): Promise<number> {

@@ -306,6 +306,11 @@ const SQL = {
   markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
     not_before = ?3, waiting_since = COALESCE(waiting_since, ?4)
     WHERE id = ?1`,
+  extendLeases: `UPDATE outbox SET lease_until = ?3
+    WHERE id IN (SELECT value FROM json_each(?1)) AND lease_owner = ?2 AND sent_at IS NULL AND dead_at IS NULL
+    RETURNING id`,
+  retryNow: `UPDATE outbox SET not_before = ?2
+    WHERE adapter = ?1 AND attempts > 0 AND not_before > ?2 AND waiting_since IS NULL AND sent_at IS NULL AND dead_at IS NULL`,
   rearmLane: `UPDATE outbox SET not_before = ?2, waiting_since = NULL
     WHERE lane = ?1 AND waiting_since IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL`,
   deliveryStates: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= ?1 AND key < ?2 ORDER BY id',
@@ -508,14 +513,14 @@ class SqliteTx implements StoreTx {
     return changes > 0;
   }
 
-  /** Throws RangeError unless start < end. */
-  async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
   async deleteAbsence(id: string): Promise<boolean> {
     this.check();
     const { changes } = await this.conn.run(SQL.deleteAbsence, [id]);
     return changes > 0;
   }
 
+  /** Throws RangeError unless start < end. */
+  async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
     this.check();
     const [start, end] = interval(a.start, a.end, 'absence');
     const id = randomUUID();
@@ -644,6 +649,20 @@ class SqliteTx implements StoreTx {
     const text = reason.length > MAX_ERROR_LENGTH ? `${reason.slice(0, MAX_ERROR_LENGTH - 1)}…` : reason;
     const { changes } = await this.conn.run(SQL.markWaiting, [id, text, toMs(deadline, 'deadline'), this.clock.now().toMillis()]);
     if (changes === 0) throw new Error(`outbox row ${id} does not exist`);
+  }
+
+  async extendLeases(ids: readonly number[], owner: string, until: DateTime): Promise<number[]> {
+    this.check();
+    if (ids.length === 0) return [];
+    const rows = await this.conn.all<{ id: number }>(SQL.extendLeases, [JSON.stringify(ids), owner, toMs(until, 'until')]);
+    return rows.map((r) => r.id).sort((a, b) => a - b);
+  }
+
+  async retryNow(adapter: string, now: DateTime): Promise<number> {
+    this.check();
+    const { changes } = await this.conn.run(SQL.retryNow, [adapter, toMs(now, 'now')]);
+    if (changes > 0) this.enqueued = true;
+    return changes;
   }
 
   async rearmLane(lane: string, now: DateTime): Promise<number> {

@@ -1,0 +1,82 @@
+/**
+ * StoreMonitor is responsible for noticing that the database fails: it wraps the Store, passes
+ * every call through, and remembers the last error that came from the store itself (a StoreTx
+ * call, BEGIN or COMMIT), not from a use case that refused or failed. /healthz reports such an
+ * error for a minute, so a full disk or a corrupted page shows even when the health probe's own
+ * write happens to succeed.
+ */
+import type { Store, StoreTx } from '../ports/store';
+
+/** Errors a store recovers from by itself (deadlock, serialization failure, a guarded race). */
+const TRANSIENT_CODES = new Set(['40P01', '40001', '23505']);
+const RECENT_MS = 60_000;
+
+export class StoreMonitor implements Store {
+  private last: { readonly at: number; readonly message: string } | null = null;
+
+  constructor(
+    private readonly inner: Store,
+    private readonly onError: (message: string) => void = () => undefined,
+  ) {}
+
+  migrate(): Promise<void> {
+    return this.inner.migrate();
+  }
+
+  onEnqueued(listener: () => void): () => void {
+    return this.inner.onEnqueued(listener);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const fromCallback = new WeakSet<object>();
+    try {
+      return await this.inner.transaction(async (tx) => {
+        try {
+          return await fn(this.watch(tx));
+        } catch (err) {
+          if (typeof err === 'object' && err !== null) fromCallback.add(err);
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (!(typeof err === 'object' && err !== null && fromCallback.has(err))) this.failed(err);
+      throw err;
+    }
+  }
+
+  /** recent: the last store error if it happened within the last minute (wall time), else null. */
+  recent(): string | null {
+    return this.last && Date.now() - this.last.at < RECENT_MS ? this.last.message : null;
+  }
+
+  private watch(tx: StoreTx): StoreTx {
+    return new Proxy(tx, {
+      get: (target, prop, receiver) => {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (result instanceof Promise) {
+            return result.catch((err: unknown) => {
+              this.failed(err);
+              throw err;
+            });
+          }
+          return result;
+        };
+      },
+    });
+  }
+
+  private failed(err: unknown): void {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return;
+    const message = err instanceof Error ? err.message : String(err);
+    this.last = { at: Date.now(), message };
+    this.onError(message);
+  }
+}
