@@ -2,9 +2,11 @@
  * Which messages a platform edits instead of posting again, the same on every platform that can
  * edit (Discord, Teams): versions of one message (an `updateKey`, e.g. a storm summary) and the
  * changes of an incident (its channel record, updates to people already told) replace the message
- * posted before; pages, huddle calls and notices always post, so they notify.
+ * posted before; pages, huddle calls and notices always post, so they notify. An edit notifies
+ * nobody, so an update that is news (`message.news`) to a person also posts a short notice
+ * (`newsNotice`); the team channel's record is only ever edited.
  */
-import type { Message } from '../../src/core/messages/message';
+import { message as newMessage, type Message } from '../../src/core/messages/message';
 import { recipientKey, type Recipient } from '../../src/ports/store';
 
 /** editKey: where the adapter keeps the id of the message a later version edits; null: none. */
@@ -26,4 +28,16 @@ export function remembers(recipient: Recipient, message: Message): boolean {
   if (message.updateKey !== undefined) return true;
   if (recipient.kind === 'channel') return message.kind === 'incident-record';
   return message.kind === 'page' || message.kind === 'incident-update' || message.kind === 'incident-record';
+}
+
+/**
+ * newsNotice: what a platform posts as a new message after it edited the earlier message in place
+ * for `message`, so that news notifies: for an update marked `news` to a person (not a channel),
+ * its headline alone (it names the incident), with the same mentions, no card and no buttons.
+ * Null when nothing is posted besides the edit. A platform that found nothing to edit and posted
+ * the whole update instead posts no notice: the new message notifies by itself.
+ */
+export function newsNotice(recipient: Recipient, message: Message): Message | null {
+  if (message.news !== true || recipient.kind === 'channel' || !editsEarlier(message)) return null;
+  return newMessage('notice', message.headline, { mentions: message.mentions });
 }

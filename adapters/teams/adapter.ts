@@ -36,7 +36,7 @@ import type { AdapterContext, ChatAdapter, Delivery, DeliveryOutcome } from '../
 import type { Logger } from '../../src/ports/logger';
 import type { Recipient } from '../../src/ports/store';
 import { CARD_CONTENT_TYPE, helpCard, noticeCard, renderMessage, type AdaptiveCard, type TeamsRendering } from './cards';
-import { editKey, editsEarlier, remembers } from '../shared/edits';
+import { editKey, editsEarlier, newsNotice, remembers } from '../shared/edits';
 import { commandText } from './escape';
 
 export const TEAMS = 'teams';
@@ -350,7 +350,12 @@ export class TeamsAdapter implements ChatAdapter {
     try {
       if (postKey && editsEarlier(message)) {
         const previous = (await this.requireContext().kv.get(postKey)) as PostedCard | null | undefined;
-        if (previous && (await this.update(previous, activity, signal))) return this.delivered();
+        if (previous && (await this.update(previous, activity, signal))) {
+          // An edit notifies nobody: news also goes out as a short new message.
+          const notice = newsNotice(recipient, message);
+          if (notice) await this.post(recipient, toActivity(this.render(notice, [])), signal);
+          return this.delivered();
+        }
       }
       const posted = await this.post(recipient, activity, signal);
       if (postKey && posted && remembers(recipient, message)) await this.requireContext().kv.set(postKey, posted);

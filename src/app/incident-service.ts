@@ -226,7 +226,7 @@ export class IncidentService {
     const verdict = await this.startChain(ctx, updated, member, `a${ev.seq}`,
       rt`${by} assigned ${incidentHeadline(updated)} to you${moved ? ` (from ${fromTeam.name}, for ${team.name})` : ''}`);
     if (previous !== member && !(ctx.caller.kind === 'member' && ctx.caller.id === previous)) {
-      await this.notify(ctx, updated, { kind: 'member', id: previous }, 'notice', rt`${incidentHeadline(updated)} was assigned to ${memberName(this.world, member)} by ${by}; it is theirs now.`);
+      await this.notify(ctx, updated, { kind: 'member', id: previous }, 'incident-update', rt`${incidentHeadline(updated)} was assigned to ${memberName(this.world, member)} by ${by}; it is theirs now.`, actionsFor(updated));
     }
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} is now with ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}.`);
     await this.postRecord(ctx, updated, rt`${incidentHeadline(updated)} assigned to ${memberName(this.world, member)} by ${by}`);
@@ -484,9 +484,10 @@ export class IncidentService {
   }
 
   /**
-   * notify: one incident message to one recipient. 'incident-update' may replace an earlier message
-   * about the incident on platforms that edit (a stand-down for someone already paged); 'notice' is
-   * news that should notify (the reporter hearing their incident was acknowledged or resolved).
+   * notify: one incident message to one recipient. 'incident-update' is news for someone already
+   * told about the incident (acknowledged, resolved, reassigned, the reporter's note): platforms
+   * that edit update the earlier message in place and post the headline as a new message, so it
+   * notifies (`news`); 'notice' only posts (the reporter hearing their incident was acknowledged).
    */
   private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update' | 'notice', headline: RichText, actions: Message['actions'] = [], role: NotificationRole = 'involved'): Promise<void> {
     const timeline = await ctx.tx.timeline(incident.id);
@@ -494,7 +495,7 @@ export class IncidentService {
     ctx.tell({
       key: `inc:${incident.id}:${last?.seq ?? 0}:${recipientKey(recipient)}`,
       recipient,
-      message: { ...incidentMessage(kind, this.world, incident, timeline, headline, [], [...actions]) },
+      message: { ...incidentMessage(kind, this.world, incident, timeline, headline, [], [...actions]), ...(kind === 'incident-update' ? { news: true } : {}) },
       incidentId: incident.id,
       role,
       severity: incident.severity,

@@ -1,4 +1,4 @@
-import { editKey, editsEarlier, remembers } from '../../adapters/shared/edits';
+import { editKey, editsEarlier, newsNotice, remembers } from '../../adapters/shared/edits';
 import { message, type MessageKind } from '../../src/core/messages/message';
 
 const msg = (kind: MessageKind, updateKey?: string) => ({ ...message(kind, ['x']), ...(updateKey ? { updateKey } : {}) });
@@ -23,5 +23,16 @@ describe('which messages platforms edit (shared by Discord and Teams)', () => {
     expect(editKey(dave, msg('notice', 'storm:7'), 3)).toBe('upd:storm:7:m:dave');
     expect(editKey(channel, msg('incident-record'), 3)).toBe('msg:3:c:payments');
     expect(editKey(dave, msg('notice'), null)).toBeNull();
+  });
+
+  it('news to a person (ack, resolve, reassign, a reporter\'s note) also posts its headline as a short notice; the channel record never does', () => {
+    const news = { ...message('incident-update', ['#3 [sev2] db down acknowledged by Carol'], { lines: [['more']], actions: ['resolve'], mentions: ['dave'] }), news: true };
+    expect(newsNotice(dave, news)).toEqual({ kind: 'notice', headline: ['#3 [sev2] db down acknowledged by Carol'], lines: [], actions: [], mentions: ['dave'] });
+    expect(newsNotice({ kind: 'guest', adapter: 'teams', address: '29:zed', name: 'Zed' }, news)?.kind).toBe('notice');
+    expect(newsNotice(channel, news)).toBeNull();
+    expect(newsNotice(channel, { ...msg('incident-record'), news: true })).toBeNull();
+    // A quiet update (a storm summary growing) and messages that post anyway add nothing.
+    expect(newsNotice(dave, msg('incident-update', 'storm:1'))).toBeNull();
+    expect(newsNotice(dave, { ...msg('page'), news: true })).toBeNull();
   });
 });

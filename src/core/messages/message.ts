@@ -48,6 +48,13 @@ export interface Message {
    * the others post each version. Absent: every message stands alone.
    */
   readonly updateKey?: string;
+  /**
+   * True on an 'incident-update' that is news for its recipient (acknowledged, resolved,
+   * reassigned, a reporter's note): a platform that edits the earlier message in place also posts
+   * the headline as a new message, since edits notify nobody. Absent: a quiet update (a storm
+   * summary that grows).
+   */
+  readonly news?: boolean;
   /** True when the answer is for the caller's eyes only (errors, refusals, help). */
   readonly private?: boolean;
 }
