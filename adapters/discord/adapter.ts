@@ -10,6 +10,7 @@
  * limits and 5xx itself; what still fails is thrown (the outbox retries it), except errors that no
  * retry can fix (DMs closed, unknown user or channel, missing access), which are `undeliverable`.
  */
+import { createHash } from 'node:crypto';
 import { Client, DiscordAPIError, Events, GatewayIntentBits, Routes } from 'discord.js';
 import type { Principal } from '../../src/core/incident/types';
 import { message, type Message } from '../../src/core/messages/message';
@@ -36,6 +37,25 @@ export const EPHEMERAL = 64;
  */
 const UNDELIVERABLE_CODES = new Set<number | string>([10003, 10013, 50001, 50007, 50013]);
 const UNKNOWN_MESSAGE = 10008;
+
+/**
+ * Gateway close codes after which discord.js does not reconnect
+ * (https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes),
+ * with what an operator has to do.
+ */
+export const FATAL_CLOSES: Readonly<Record<number, string>> = {
+  4004: 'authentication failed: the bot token is wrong or was reset; set a new token (DISCORD_TOKEN or discord.token_file) and restart',
+  4010: 'invalid shard: restart Onehand',
+  4011: 'sharding required: the bot is in too many guilds for one connection',
+  4012: 'invalid API version: upgrade Onehand',
+  4013: 'invalid intents: upgrade Onehand',
+  4014: 'disallowed intents: enable the intents Onehand needs for the application in the Discord developer portal, then restart',
+};
+
+/** nonceOf: a Discord message nonce (at most 25 characters) derived from a delivery's stable key. */
+export function nonceOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
 
 /** The fields of an interaction payload the adapter reads (gateway and HTTP deliver the same JSON). */
 export interface RawInteraction {
@@ -108,6 +128,10 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly memberByUser = new Map<string, MemberId>();
   private readonly teamByChannel = new Map<string, string>();
   private readonly dmChannels = new Map<string, string>();
+  /** Why Discord refuses the bot now (a 401 even after the token was applied again), or null. */
+  private authFailure: string | null = null;
+  /** Why the gateway session ended for good (a fatal close code), or null. */
+  private gatewayFailure: string | null = null;
 
   constructor(private readonly options: DiscordAdapterOptions) {
     for (const m of options.world.members.values()) {
@@ -131,6 +155,8 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   health(): { ok: boolean; detail?: string } {
+    if (this.authFailure) return { ok: false, detail: this.authFailure };
+    if (this.gatewayFailure) return { ok: false, detail: this.gatewayFailure };
     if (this.ready && this.client?.isReady()) return { ok: true };
     if (this.options.gateway && this.client && !this.connected) return { ok: true, detail: 'standby: another replica holds the gateway' };
     return { ok: false, detail: this.client ? 'the Discord gateway is not connected' : 'not started' };
@@ -186,29 +212,26 @@ export class DiscordAdapter implements ChatAdapter {
     client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
       if (packet.t === 'INTERACTION_CREATE' && packet.d) void this.onGatewayInteraction(packet.d as RawInteraction);
     });
-    client.on(Events.Error, (err) => this.log.error('discord client error', { error: err.message }));
-    client.on(Events.ShardDisconnect, () => {
-      this.ready = false;
-    });
-    client.on(Events.ShardResume, () => {
-      this.ready = true;
-    });
-    client.on(Events.ShardReady, () => {
-      this.ready = true;
-    });
+    this.watchGateway(client);
+    let timer: NodeJS.Timeout | undefined;
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the Discord gateway was not ready after ${Math.round(this.readyTimeout / 1000)} s`)), this.readyTimeout);
+      timer = setTimeout(() => reject(new Error(`the Discord gateway was not ready after ${Math.round(this.readyTimeout / 1000)} s`)), this.readyTimeout);
       client.once(Events.ClientReady, () => {
         clearTimeout(timer);
         resolve();
       });
+      // A fatal close before ready (e.g. 4004) ends the start at once instead of at the timeout.
+      client.once(Events.ShardDisconnect, (event: { code: number }) => reject(new Error(`the Discord gateway closed with ${event.code}: ${FATAL_CLOSES[event.code] ?? 'it will not reconnect'}`)));
     });
+    ready.catch(() => undefined); // settled below or abandoned when login fails: never unhandled
     try {
       await client.login(this.options.token);
       await ready;
       this.ready = true;
+      this.gatewayFailure = null;
       await this.registerCommands();
     } catch (err) {
+      clearTimeout(timer);
       this.ready = false;
       this.gatewayClient = null;
       this.client = this.options.gateway ? previous : null;
@@ -217,6 +240,52 @@ export class DiscordAdapter implements ChatAdapter {
     }
     if (previous && previous !== client) await previous.destroy();
     this.log.info('discord ready', { user: client.user?.tag ?? null, guild: this.options.guildId });
+  }
+
+  /**
+   * watchGateway logs what happens to the gateway session: reconnects (with the close code),
+   * resumes, errors, and fatal closes, after which the adapter reports failing in /healthz with
+   * the fix; REST sending goes on (pages fall back to other platforms when it fails too).
+   */
+  private watchGateway(client: Client): void {
+    const watched = new WeakSet<object>();
+    const watchShards = (): void => {
+      for (const shard of client.ws.shards.values()) {
+        if (watched.has(shard)) continue;
+        watched.add(shard);
+        shard.on('close', (event: { code?: number }) => {
+          if (client !== this.gatewayClient || event.code === undefined || FATAL_CLOSES[event.code]) return;
+          this.log.warn('discord gateway closed; discord.js reconnects', { shard: shard.id, code: event.code, guild: this.options.guildId });
+        });
+      }
+    };
+    client.on(Events.Error, (err) => this.log.error('discord client error', { error: err.message }));
+    client.on(Events.ShardError, (err, shard) => this.log.warn('discord gateway connection error', { shard, error: err.message }));
+    client.on(Events.ShardReconnecting, (shard) => {
+      this.ready = false;
+      this.log.warn('discord gateway reconnecting', { shard });
+    });
+    client.on(Events.ShardDisconnect, (event: { code: number }, shard: number) => {
+      this.ready = false;
+      const fix = FATAL_CLOSES[event.code] ?? 'discord.js will not reconnect';
+      this.gatewayFailure = `the Discord gateway closed with ${event.code} and will not reconnect: ${fix}`;
+      if (client === this.gatewayClient) this.log.error('discord gateway closed for good; commands no longer arrive', { shard, code: event.code, fix });
+    });
+    client.on(Events.ShardResume, (shard, replayed) => {
+      this.ready = true;
+      this.log.info('discord gateway resumed', { shard, replayed });
+    });
+    client.on(Events.ShardReady, (shard) => {
+      this.ready = true;
+      this.gatewayFailure = null;
+      watchShards();
+      this.log.info('discord gateway ready', { shard });
+    });
+    client.on(Events.Invalidated, () => {
+      this.ready = false;
+      this.gatewayFailure = 'the Discord session was invalidated';
+      this.log.error('discord session invalidated; restart Onehand', {});
+    });
   }
 
   /** disconnect: ends the gateway session; REST sending goes on with a fresh client. */
@@ -257,33 +326,72 @@ export class DiscordAdapter implements ChatAdapter {
 
   // ---- delivery ---------------------------------------------------------------------------------
 
+  /**
+   * deliver posts (or edits) one message. Every new message carries a nonce derived from the
+   * delivery key with `enforce_nonce`, so Discord drops a repeat of a send whose success Onehand
+   * could not record (a crash, a timeout). A 401 makes discord.js forget the token: the token is
+   * applied again and the call retried once; a second 401 means the token is really refused, and
+   * the delivery is undeliverable here (the worker's fallback ladder takes over) while /healthz
+   * says why.
+   */
   async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
-    const { recipient, message: msg, incidentId } = delivery;
-    const body = renderDiscord(msg, { discordIdOf: (m) => this.discordIdOf(m), buttons: recipient.kind !== 'channel' });
     try {
-      const channelId = await this.channelFor(recipient);
-      if (channelId === null) return { status: 'undeliverable', reason: `no Discord ${recipient.kind === 'channel' ? 'channel' : 'user'} is configured for ${describe(recipient)}` };
-      // Edit rather than post again where the shared rule says so (adapters/shared/edits.ts).
-      const key = editKey(recipient, msg, incidentId);
-      if (key && editsEarlier(msg)) {
-        const existing = await this.stored(key);
-        if (existing && (await this.edit(existing, body))) return { status: 'delivered' };
-      }
-      const posted = (await this.rest.post(Routes.channelMessages(channelId), { body })) as { id: string };
-      if (key && remembers(recipient, msg)) await this.kv().set(key, { channelId, messageId: posted.id });
-      return { status: 'delivered' };
+      const outcome = await this.deliverOnce(delivery);
+      this.authOk();
+      return outcome;
     } catch (err) {
-      if (err instanceof DiscordAPIError && UNDELIVERABLE_CODES.has(err.code)) {
-        return { status: 'undeliverable', reason: `Discord error ${String(err.code)}: ${err.message}` };
+      if (!isAuthError(err)) return this.failure(err);
+      this.rest.setToken(this.options.token);
+      try {
+        const outcome = await this.deliverOnce(delivery);
+        this.authOk();
+        return outcome;
+      } catch (again) {
+        if (!isAuthError(again)) return this.failure(again);
+        this.rest.setToken(this.options.token);
+        const reason = 'Discord refuses the bot token (HTTP 401): set a valid token (DISCORD_TOKEN or discord.token_file) and restart';
+        if (this.authFailure === null) this.log.error('discord authentication failed; pages go to other platforms and team channels', { fix: reason });
+        this.authFailure = reason;
+        return { status: 'undeliverable', reason };
       }
-      throw new Error(`Discord delivery failed: ${errorText(err)}`);
     }
   }
 
+  private authOk(): void {
+    if (this.authFailure === null) return;
+    this.authFailure = null;
+    this.log.info('discord accepts the bot token again', {});
+  }
+
+  private failure(err: unknown): DeliveryOutcome {
+    if (err instanceof DiscordAPIError && UNDELIVERABLE_CODES.has(err.code)) {
+      return { status: 'undeliverable', reason: `Discord error ${String(err.code)}: ${err.message}` };
+    }
+    throw new Error(`Discord delivery failed: ${errorText(err)}`);
+  }
+
+  private async deliverOnce(delivery: Delivery): Promise<DeliveryOutcome> {
+    const { recipient, message: msg, incidentId, signal } = delivery;
+    const body = renderDiscord(msg, { discordIdOf: (m) => this.discordIdOf(m), buttons: recipient.kind !== 'channel' });
+    const channelId = await this.channelFor(recipient, signal);
+    if (channelId === null) return { status: 'undeliverable', reason: `no Discord ${recipient.kind === 'channel' ? 'channel' : 'user'} is configured for ${describe(recipient)}` };
+    // Edit rather than post again where the shared rule says so (adapters/shared/edits.ts).
+    const key = editKey(recipient, msg, incidentId);
+    if (key && editsEarlier(msg)) {
+      const existing = await this.stored(key);
+      if (existing && (await this.edit(existing, body, signal))) return { status: 'delivered' };
+    }
+    const posted = (await this.rest.post(Routes.channelMessages(channelId), {
+      body: { ...body, nonce: nonceOf(delivery.key), enforce_nonce: true }, ...(signal ? { signal } : {}),
+    })) as { id: string };
+    if (key && remembers(recipient, msg)) await this.kv().set(key, { channelId, messageId: posted.id });
+    return { status: 'delivered' };
+  }
+
   /** edit: PATCH the stored message; false when it no longer exists (then a new one is posted). */
-  private async edit(at: { channelId: string; messageId: string }, body: DiscordMessageBody): Promise<boolean> {
+  private async edit(at: { channelId: string; messageId: string }, body: DiscordMessageBody, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.rest.patch(Routes.channelMessage(at.channelId, at.messageId), { body });
+      await this.rest.patch(Routes.channelMessage(at.channelId, at.messageId), { body, ...(signal ? { signal } : {}) });
       return true;
     } catch (err) {
       if (err instanceof DiscordAPIError && (err.code === UNKNOWN_MESSAGE || err.code === 10003)) return false;
@@ -302,13 +410,13 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   /** channelFor: the team channel, or the DM channel with the user (created once, then cached). */
-  private async channelFor(recipient: Recipient): Promise<string | null> {
+  private async channelFor(recipient: Recipient, signal?: AbortSignal): Promise<string | null> {
     if (recipient.kind === 'channel') return this.options.world.teams.get(recipient.team)?.channels[DISCORD] ?? null;
     const userId = recipient.kind === 'member' ? this.discordIdOf(recipient.id) : recipient.address;
     if (!userId) return null;
     const cached = this.dmChannels.get(userId);
     if (cached) return cached;
-    const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
+    const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId }, ...(signal ? { signal } : {}) })) as { id: string };
     this.dmChannels.set(userId, dm.id);
     return dm.id;
   }
@@ -449,6 +557,12 @@ function describe(r: Recipient): string {
   if (r.kind === 'member') return `member ${r.id}`;
   if (r.kind === 'guest') return `guest ${r.name}`;
   return `team ${r.team}`;
+}
+
+/** isAuthError: Discord answered 401, or discord.js dropped the token after an earlier 401. */
+function isAuthError(err: unknown): boolean {
+  if (err instanceof DiscordAPIError) return err.status === 401;
+  return err instanceof Error && /Expected token to be set/.test(err.message);
 }
 
 function errorText(err: unknown): string {

@@ -46,6 +46,7 @@ export class FakeDiscord {
   private seq = 0;
   private nextId = 500000000000000000n;
   private interactionSeq = 0;
+  private readonly byNonce = new Map<string, unknown>();
   port = 0;
 
   constructor(private readonly channels: readonly string[] = []) {
@@ -81,6 +82,19 @@ export class FakeDiscord {
   /** fail makes the next `times` calls matching method and path answer with `status` and `body`. */
   fail(method: string, path: RegExp, status: number, body: unknown, times = 1, headers: Record<string, string> = {}): void {
     this.failures.push({ method, path, status, body, headers, remaining: times });
+  }
+
+  /**
+   * closeGateway closes every gateway connection with `code`: 4000 and most 4xxx codes make
+   * discord.js reconnect and resume; 4004, 4010-4014 are fatal.
+   */
+  closeGateway(code: number): void {
+    for (const ws of this.sockets) ws.close(code, 'closed by the fake');
+  }
+
+  /** clearFailures: no scripted failure is left. */
+  clearFailures(): void {
+    this.failures.length = 0;
   }
 
   /** callsTo: recorded calls with this method whose path matches. */
@@ -167,6 +181,8 @@ export class FakeDiscord {
     ws.on('message', (raw) => {
       const msg = JSON.parse(String(raw)) as { op: number; d: unknown };
       if (msg.op === 1) ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
+      // RESUME: Discord replays what was missed (nothing here) and says RESUMED.
+      if (msg.op === 6) ws.send(JSON.stringify({ op: 0, t: 'RESUMED', s: ++this.seq, d: {} }));
       if (msg.op === 2) {
         const ready = {
           v: 10, session_id: 'fake-session', resume_gateway_url: `ws://127.0.0.1:${this.port}`, shard: [0, 1],
@@ -227,7 +243,15 @@ export class FakeDiscord {
       return [200, { id: this.dmChannelOf(recipient), type: 1, recipients: [{ id: recipient, username: `user${recipient}`, discriminator: '0' }] }];
     }
     const messages = /^\/channels\/(\d+)\/messages$/.exec(path);
-    if (method === 'POST' && messages) return [200, { id: id(), channel_id: messages[1], type: 0, ...body }];
+    if (method === 'POST' && messages) {
+      // Like Discord: with enforce_nonce, a nonce seen recently returns the message it created.
+      const nonce = body?.enforce_nonce === true && typeof body.nonce === 'string' ? `${messages[1]}:${body.nonce}` : null;
+      const earlier = nonce ? this.byNonce.get(nonce) : undefined;
+      if (earlier) return [200, earlier];
+      const created = { id: id(), channel_id: messages[1], type: 0, ...body };
+      if (nonce) this.byNonce.set(nonce, created);
+      return [200, created];
+    }
     const one = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
     if (method === 'PATCH' && one) return [200, { id: one[2], channel_id: one[1], type: 0, ...body }];
     if (method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) return [204, null];

@@ -47,7 +47,6 @@ export interface HarnessOptions {
 }
 
 export class Harness {
-  readonly logger = new MemoryLogger();
   private seen = new Set<Recorded>();
 
   private constructor(
@@ -57,6 +56,8 @@ export class Harness {
     public adapter: RecordingAdapter,
     public app: OnehandApp,
     private readonly options: HarnessOptions = {},
+    /** What the app and its adapters logged (shared across restarts). */
+    readonly logger: MemoryLogger = new MemoryLogger(),
   ) {}
 
   static async start(startOptions: HarnessOptions = {}): Promise<Harness> {
@@ -68,14 +69,14 @@ export class Harness {
     options = { ...options, activePlugins: loaded.plugins };
     const clock = new SimulatedClock(DateTime.fromISO(options.at ?? TUESDAY, { setZone: true }));
     const dbPath = options.dbPath ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-')), 'onehand.db');
-    const { adapter, app } = await Harness.boot(parsed.config, clock, dbPath, options);
-    return new Harness(parsed.config, clock, dbPath, adapter, app, options);
+    const logger = new MemoryLogger();
+    const { adapter, app } = await Harness.boot(parsed.config, clock, dbPath, options, logger);
+    return new Harness(parsed.config, clock, dbPath, adapter, app, options, logger);
   }
 
-  private static async boot(config: OnehandConfig, clock: SimulatedClock, dbPath: string, options: HarnessOptions = {}) {
+  private static async boot(config: OnehandConfig, clock: SimulatedClock, dbPath: string, options: HarnessOptions, logger: MemoryLogger) {
     const store = await openSqliteStore(dbPath, { clock });
     const adapter = new RecordingAdapter(config.world, clock);
-    const logger = new MemoryLogger();
     const extra = options.adapters?.({ config, clock, logger }) ?? [];
     const app = buildApp({
       world: config.world,
@@ -167,7 +168,7 @@ export class Harness {
   /** restart stops the app and starts a new one on the same database file, at the same instant. */
   async restart(): Promise<void> {
     await this.app.stop();
-    const { adapter, app } = await Harness.boot(this.config, this.clock, this.dbPath, this.options);
+    const { adapter, app } = await Harness.boot(this.config, this.clock, this.dbPath, this.options, this.logger);
     this.adapter = adapter;
     this.app = app;
     this.seen = new Set();

@@ -1,0 +1,125 @@
+/**
+ * The last mile on Discord, with the real discord.js against the loopback fake: a 401 never
+ * silently stops the pages, the gateway's fate is logged and shown in /healthz, repeats are
+ * dropped by nonce, and a start that cannot work fails within seconds with one clear line.
+ */
+import { nonceOf } from '../../adapters/discord/adapter';
+import { runCli, tempDir, writeFile } from '../cli/run-cli';
+import { APP_ID, FakeDiscord, GUILD_ID } from './fake-discord';
+import { body, command, reportData } from './helpers';
+import { CHANNELS, DISCORD_CONFIG, startDiscordWorld, USERS, type DiscordWorld } from './setup';
+
+const UNAUTHORIZED = { message: '401: Unauthorized', code: 0 };
+
+async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Discord: auth, gateway and repeats', () => {
+  let w: DiscordWorld;
+  beforeEach(async () => {
+    w = await startDiscordWorld();
+  });
+  afterEach(() => w.stop());
+
+  const dmPosts = () => w.fake.callsTo('POST', new RegExp(`^/channels/${w.fake.dmChannelOf(USERS.dave.id)}/messages$`));
+
+  it('one 401 on a page: the token is applied again, the page and every later page go out', async () => {
+    const dm = w.fake.dmChannelOf(USERS.dave.id);
+    w.fake.fail('POST', new RegExp(`^/channels/${dm}/messages$`), 401, UNAUTHORIZED, 1);
+    await command(w, USERS.zed, CHANNELS.payments, reportData('first after the 401'));
+    await w.flush();
+    await command(w, USERS.zed, CHANNELS.payments, reportData('second after the 401'));
+    await w.flush();
+    const delivered = dmPosts().filter((c) => c.response && (c.response as { id?: string }).id).map((c) => body(c).content);
+    expect(delivered).toEqual([expect.stringContaining('first after the 401'), expect.stringContaining('second after the 401')]);
+    expect(dmPosts().every((c) => c.auth === 'Bot fake-bot-token')).toBe(true);
+    const health = await w.h.app.health();
+    expect(health.adapters).toEqual({ discord: 'ok' });
+    expect(health.outboxDepth).toBe(0);
+  });
+
+  it('a token Discord keeps refusing: logged, /healthz fails with the fix, the timeline says so; it heals when Discord accepts it again', async () => {
+    w.fake.fail('POST', /^\/channels\/\d+\/messages$/, 401, UNAUTHORIZED, 100);
+    await command(w, USERS.zed, CHANNELS.payments, reportData('token revoked'));
+    await w.flush();
+    await w.flush();
+    const health = await w.h.app.health();
+    expect(health.ok).toBe(false);
+    expect(health.adapters.discord).toMatch(/^failing: Discord refuses the bot token \(HTTP 401\): set a valid token/);
+    expect(w.h.logger.entries.filter((e) => e.level === 'error').map((e) => e.msg)).toContain('discord authentication failed; pages go to other platforms and team channels');
+    // The page went down the ladder (the team channel on Discord refuses too): recorded, never silent.
+    const show = await w.h.run('carol', 'incident show 1');
+    expect(show).toMatch(/could not reach Dave/);
+    // Discord accepts the token again: the next page goes out and health recovers.
+    w.fake.clearFailures();
+    await command(w, USERS.zed, CHANNELS.payments, reportData('token fixed'));
+    await w.flush();
+    expect(dmPosts().map((c) => body(c).content).at(-1)).toContain('token fixed');
+    expect((await w.h.app.health()).adapters).toEqual({ discord: 'ok' });
+  });
+
+  it('every new message carries a nonce from its delivery key with enforce_nonce, so Discord drops a repeat', async () => {
+    await command(w, USERS.zed, CHANNELS.payments, reportData('nonce'));
+    await w.flush();
+    const [page] = dmPosts();
+    const sent = page?.body as { nonce?: string; enforce_nonce?: boolean };
+    expect(sent.enforce_nonce).toBe(true);
+    expect(sent.nonce).toMatch(/^[A-Za-z0-9_-]{25}$/);
+    // The same delivery again (as after a crash before it was marked sent): the same message comes back.
+    const adapter = w.adapter();
+    const msg = { kind: 'notice' as const, headline: ['hello'], lines: [], actions: [], mentions: [] };
+    await adapter.deliver({ key: 'repeat-me@discord', recipient: { kind: 'member', id: 'dave' }, message: msg, incidentId: null });
+    await adapter.deliver({ key: 'repeat-me@discord', recipient: { kind: 'member', id: 'dave' }, message: msg, incidentId: null });
+    const repeats = dmPosts().filter((c) => (c.body as { nonce?: string }).nonce === nonceOf('repeat-me@discord'));
+    expect(repeats).toHaveLength(2);
+    expect((repeats[0]?.response as { id: string }).id).toBe((repeats[1]?.response as { id: string }).id);
+  });
+
+  it('a dropped gateway connection is logged, resumed and logged again', async () => {
+    w.fake.closeGateway(4000);
+    await until('the resume to be logged', () => w.h.logger.entries.some((e) => e.msg === 'discord gateway resumed'));
+    const msgs = w.h.logger.entries.map((e) => e.msg);
+    expect(msgs).toContain('discord gateway closed; discord.js reconnects');
+    expect(w.h.logger.entries.find((e) => e.msg === 'discord gateway closed; discord.js reconnects')?.fields.code).toBe(4000);
+    expect(msgs).toContain('discord gateway reconnecting');
+    expect((await w.h.app.health()).adapters).toEqual({ discord: 'ok' });
+  });
+
+  it('a fatal gateway close (4004) is one clear error and a failing /healthz; pages still go out by REST', async () => {
+    w.fake.closeGateway(4004);
+    await until('the fatal close to be logged', () => w.h.logger.entries.some((e) => e.level === 'error'));
+    const errors = w.h.logger.entries.filter((e) => e.level === 'error');
+    expect(errors.map((e) => e.msg)).toEqual(['discord gateway closed for good; commands no longer arrive']);
+    expect(errors[0]?.fields).toMatchObject({ code: 4004, fix: expect.stringContaining('the bot token is wrong or was reset') });
+    const health = await w.h.app.health();
+    expect(health.ok).toBe(false);
+    expect(health.adapters.discord).toMatch(/^failing: the Discord gateway closed with 4004 and will not reconnect: authentication failed/);
+    await w.h.run('zed', 'incident report sev2 reported elsewhere');
+    expect(dmPosts().map((c) => body(c).content).at(-1)).toContain('reported elsewhere');
+  });
+});
+
+describe('onehand start with a token Discord refuses', () => {
+  let fake: FakeDiscord;
+  afterEach(() => fake.close());
+
+  it('exits with code 1 and one clear line within seconds, not after the ready timeout', async () => {
+    fake = await FakeDiscord.start(Object.values(CHANNELS));
+    fake.fail('GET', /^\/gateway\/bot$/, 401, UNAUTHORIZED, 10);
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', DISCORD_CONFIG);
+    const result = await runCli(['start', '--config', config], '', {
+      DISCORD_TOKEN: 'revoked-token', DISCORD_APPLICATION_ID: APP_ID, DISCORD_GUILD_ID: GUILD_ID, DISCORD_API_BASE: fake.apiBase,
+      ONEHAND_DATA: `${dir}/onehand.db`, ONEHAND_HTTP_PORT: '0',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Discord did not start/);
+    expect(result.stderr).not.toMatch(/unhandled rejection/);
+    expect(result.stderr).not.toContain('revoked-token');
+  }, 20_000);
+});
