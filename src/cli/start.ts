@@ -81,7 +81,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     store,
     clock,
     logger,
-    settings: { timerPeriodMs: config.timers.periodMs, instanceId, leaseMs: config.timers.leaseMs },
+    settings: { timerPeriodMs: config.timers.periodMs, instanceId, leaseMs: config.timers.leaseMs, delivery: config.delivery },
     adapters,
     plugins: options.plugins ?? [],
     integrations: config.integrations,

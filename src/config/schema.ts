@@ -230,6 +230,16 @@ export const configSchema: SchemaObject = {
         lease: { type: ['string', 'null'], description: DURATION_HINT },
       },
     },
+    delivery: {
+      type: ['object', 'null'],
+      description: 'a mapping such as { timeout: 10s, concurrency: 8, fallback_after: 3 }',
+      additionalProperties: false,
+      properties: {
+        timeout: { type: ['string', 'null'], description: DURATION_HINT },
+        concurrency: { type: ['integer', 'null'], minimum: 1, maximum: 64, description: 'a whole number of platform calls at once, from 1 to 64' },
+        fallback_after: { type: ['integer', 'null'], minimum: 1, maximum: 20, description: 'a whole number of failed attempts, from 1 to 20' },
+      },
+    },
     http: {
       type: ['object', 'null'],
       description: 'a mapping such as { port: 8080, host: 127.0.0.1 }',

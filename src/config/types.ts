@@ -18,6 +18,12 @@ export interface OnehandConfig {
    * another replica finishes the work of one that died.
    */
   timers: { periodMs: number; leaseMs: number };
+  /**
+   * `delivery.timeout` (default "10s"): how long one platform call may take; `delivery.concurrency`
+   * (default 8): platform calls in flight at once, per platform; `delivery.fallback_after` (default
+   * 3): failed attempts after which a page also goes down the fallback ladder.
+   */
+  delivery: { timeoutMs: number; concurrency: number; fallbackAfter: number };
   /** `http.port` (default null: no HTTP server) and `http.host` (default "127.0.0.1"). */
   http: { port: number | null; host: string };
   /** `discord:` settings (ids are not secrets; the token comes from the env var named by tokenEnv). */

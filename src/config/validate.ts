@@ -72,6 +72,9 @@ const DEFAULTS = {
   unownedEvery: '1h',
   timersPeriod: '1s',
   timersLease: '60s',
+  deliveryTimeout: '10s',
+  deliveryConcurrency: 8,
+  deliveryFallbackAfter: 3,
   httpHost: '127.0.0.1',
 };
 
@@ -456,6 +459,14 @@ function checkMeaning(
     leaseMs = undefined;
   }
 
+  const deliveryTimeoutMs = readDurationMs(data.delivery, 'timeout', ['delivery'], DEFAULTS.deliveryTimeout, sink, BOUNDS.deliveryTimeout);
+  const deliverySection = isRecord(data.delivery) ? data.delivery : {};
+  const delivery = deliveryTimeoutMs === undefined ? undefined : {
+    timeoutMs: deliveryTimeoutMs,
+    concurrency: typeof deliverySection.concurrency === 'number' ? deliverySection.concurrency : DEFAULTS.deliveryConcurrency,
+    fallbackAfter: typeof deliverySection.fallback_after === 'number' ? deliverySection.fallback_after : DEFAULTS.deliveryFallbackAfter,
+  };
+
   let port: number | null = null;
   let host = DEFAULTS.httpHost;
   if (isRecord(data.http)) {
@@ -490,7 +501,7 @@ function checkMeaning(
   if (sink.problems.length === 0) {
     for (const path of unbuilt) sink.add(path, 'is not valid (no specific problem was found; please report this)');
   }
-  if (periodMs === undefined || leaseMs === undefined || defaultTeam === undefined) return undefined;
+  if (periodMs === undefined || leaseMs === undefined || delivery === undefined || defaultTeam === undefined) return undefined;
   const world: World = { members, teams, admins, defaultTeam };
   const d = isRecord(data.discord) ? data.discord : {};
   const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
@@ -502,7 +513,7 @@ function checkMeaning(
     tokenEnv: str(d.token_env) ?? 'DISCORD_TOKEN',
     tokenFile: str(d.token_file),
   };
-  return { world, plugins, timers: { periodMs, leaseMs }, http: { port, host }, discord, microsoftTeams, integrations, insights };
+  return { world, plugins, timers: { periodMs, leaseMs }, delivery, http: { port, host }, discord, microsoftTeams, integrations, insights };
 }
 
 const INTEGRATION_DEFAULTS = {
@@ -1011,6 +1022,7 @@ function readMicrosoftTeams(raw: unknown, sink: ProblemSink): MicrosoftTeamsSett
 export const BOUNDS = {
   timersPeriod: { min: 10, max: 60_000, why: 'how often the timer loop looks for due work' },
   timersLease: { min: 2_000, max: 3_600_000, why: 'how long a replica keeps a claimed timer or delivery; shorter than the work means another replica does it twice' },
+  deliveryTimeout: { min: 1_000, max: 120_000, why: 'how long one platform call may take before it counts as failed and is retried' },
   ackTimeout: { min: 1_000, max: 7 * 86_400_000, why: 'the time to acknowledge before the next escalation step' },
   reopenWindow: { min: 1_000, max: 30 * 86_400_000, why: 'how long after a resolve a new firing reopens the incident' },
   ratePer: { min: 1_000, max: 86_400_000, why: 'the rate limit\'s period' },

@@ -33,7 +33,23 @@ describe('parseConfig on a valid config', () => {
     expect(result.config.world.members.get('alice')?.name).toBe('alice');
     expect(result.config.world.admins.size).toBe(0);
     expect(result.config.timers).toEqual({ periodMs: 1000, leaseMs: 60_000 });
+    expect(result.config.delivery).toEqual({ timeoutMs: 10_000, concurrency: 8, fallbackAfter: 3 });
     expect(result.config.http).toEqual({ port: null, host: '127.0.0.1' });
+  });
+
+  it('reads delivery and refuses values outside their range, naming the key and the range', () => {
+    const c = validConfig();
+    c.delivery = { timeout: '30s', concurrency: 2, fallback_after: 1 };
+    const ok = parse(c);
+    if (!ok.ok) throw new Error(ok.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+    expect(ok.config.delivery).toEqual({ timeoutMs: 30_000, concurrency: 2, fallbackAfter: 1 });
+    c.delivery = { timeout: '5m', concurrency: 0, fallback_after: 99 };
+    const bad = parse(c);
+    if (bad.ok) throw new Error('accepted');
+    const text = bad.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+    expect(text).toMatch(/delivery\.timeout: "5m" is out of range; timeout \(how long one platform call may take[^)]*\) is from 1s to 2m/);
+    expect(text).toMatch(/delivery\.concurrency: .*1 to 64/);
+    expect(text).toMatch(/delivery\.fallback_after: .*1 to 20/);
   });
 
   it('treats empty optional sections as defaults', () => {
