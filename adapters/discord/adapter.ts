@@ -20,7 +20,7 @@ import type { Logger } from '../../src/ports/logger';
 import type { Recipient } from '../../src/ports/store';
 import { truncate } from './escape';
 import { parseCustomId, renderDiscord, type DiscordMessageBody } from './render';
-import { editKey, editsEarlier, remembers } from '../shared/edits';
+import { editKey, editsEarlier, newsNotice, remembers } from '../shared/edits';
 import { buildSlashCommands, focusedOption, toCommandText, type CommandData } from './slash-commands';
 
 export const DISCORD = 'discord';
@@ -33,9 +33,10 @@ export const EPHEMERAL = 64;
 /**
  * Discord error codes after which retrying cannot help: unknown channel (10003), unknown user
  * (10013), missing access (50001), cannot send messages to this user (50007), missing permissions
- * (50013).
+ * (50013), invalid form body (50035: a body over one of Discord's limits; render.ts cuts every
+ * body to fit, so this is a bug, and sending the same body again would fail again).
  */
-const UNDELIVERABLE_CODES = new Set<number | string>([10003, 10013, 50001, 50007, 50013]);
+const UNDELIVERABLE_CODES = new Set<number | string>([10003, 10013, 50001, 50007, 50013, 50035]);
 const UNKNOWN_MESSAGE = 10008;
 
 /**
@@ -379,7 +380,16 @@ export class DiscordAdapter implements ChatAdapter {
     const key = editKey(recipient, msg, incidentId);
     if (key && editsEarlier(msg)) {
       const existing = await this.stored(key);
-      if (existing && (await this.edit(existing, body, signal))) return { status: 'delivered' };
+      if (existing && (await this.edit(existing, body, signal))) {
+        // An edit notifies nobody: news also goes out as a short new message.
+        const notice = newsNotice(recipient, msg);
+        if (notice) {
+          await this.rest.post(Routes.channelMessages(channelId), {
+            body: { ...this.body(notice, false), nonce: nonceOf(`${delivery.key}:news`), enforce_nonce: true }, ...(signal ? { signal } : {}),
+          });
+        }
+        return { status: 'delivered' };
+      }
     }
     const posted = (await this.rest.post(Routes.channelMessages(channelId), {
       body: { ...body, nonce: nonceOf(delivery.key), enforce_nonce: true }, ...(signal ? { signal } : {}),
