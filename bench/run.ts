@@ -10,13 +10,18 @@
  * - throughput with 1, 10 and 100 alerts per request;
  * - peak RSS of the bot process, and a durability check: the alerts the database holds equal the
  *   alerts answered 202.
- * Prints one table and writes bench/results.json.
+ * - delivery latency (bench/delivery.ts): report and alert to the chat platform's receipt of the
+ *   page, sparse and at a steady alert rate, on SQLite and PostgreSQL with one and two replicas.
+ * Prints the tables and writes bench/results.json. `npm run bench -- --only intake` (or `delivery`)
+ * runs one part; the other part's figures in results.json are kept.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { deliveryRuns, printDelivery } from './delivery';
 import { BENCH_TOKEN } from './servers';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 6) * 1000;
@@ -237,7 +242,28 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
+const RESULTS = path.join(__dirname, 'results.json');
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  const only = values.only;
+  if (only !== undefined && only !== 'intake' && only !== 'delivery') throw new Error(`--only ${only}: write --only intake or --only delivery`);
+  const previous = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
+  const intake = only === 'delivery' ? null : await intakeRuns();
+  let delivery: Awaited<ReturnType<typeof deliveryRuns>> | null = null;
+  if (only !== 'intake') {
+    delivery = await deliveryRuns(PG_URL);
+    printDelivery(delivery);
+  }
+  const results = only === undefined
+    ? { ...intake, delivery, deliveryAt: new Date().toISOString() }
+    : only === 'intake' ? { ...previous, ...intake } : { ...previous, delivery, deliveryAt: new Date().toISOString() };
+  fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  console.log('\nwritten to bench/results.json');
+}
+
+/** intakeRuns: the intake part; prints its tables and returns its results. */
+async function intakeRuns(): Promise<Record<string, unknown>> {
   const ten = payloads(10, 500);
   const bot = await startChild('bot');
   let sent = 0;
@@ -303,8 +329,7 @@ async function main(): Promise<void> {
     console.log(`${r.store.padEnd(10)}  ${String(r.replicas).padStart(8)}  ${String(r.alertsPerSec).padStart(8)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.firstPassAlertsPerSec).padStart(39)}  ${r.durable ? 'yes' : 'NO'}`);
   }
   if (scaleOut.note) console.log(scaleOut.note);
-  fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log('\nwritten to bench/results.json');
+  return results;
 }
 
 main().catch((err: unknown) => {
