@@ -207,7 +207,8 @@ export interface StoreTx {
   /**
    * Leases up to `limit` pending deliveries whose notBefore has come, ordered by (notBefore, id).
    * Never claims a row of a lane in which another owner holds a live lease (so one lane is sent
-   * by one process at a time, in order), nor of `options.skipLanes`; at most `options.perLane` of each lane.
+   * by one process at a time, in order), nor a row behind an earlier row of its lane that failed
+   * and is not sent yet, nor of `options.skipLanes`; at most `options.perLane` of each lane.
    */
   claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime, options?: ClaimOptions): Promise<OutboxRow[]>;
   markSent(id: number, at: DateTime): Promise<void>;

@@ -27,6 +27,7 @@ import { parseDuration, toMillis } from '../../src/core/time/duration';
 import { SimulatedClock } from '../../src/runtime/clock';
 import { MemoryLogger } from '../../src/runtime/logger';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import type { Settings } from '../../src/app/tokens';
 import { RECORDING, RecordingAdapter, type Recorded } from './recording-adapter';
 import { TEST_CONFIG, TUESDAY } from './fixtures';
 
@@ -44,6 +45,8 @@ export interface HarnessOptions {
   readonly recording?: boolean;
   /** Set by start from the config's plugins section (paths relative to the repository root). */
   readonly activePlugins?: readonly ActivePlugin[];
+  /** The delivery worker's knobs (config `delivery`); default: the worker's defaults. */
+  readonly delivery?: Settings['delivery'];
 }
 
 export class Harness {
@@ -83,7 +86,7 @@ export class Harness {
       store,
       clock,
       logger,
-      settings: { timerPeriodMs: 1000, instanceId: 'harness' },
+      settings: { timerPeriodMs: 1000, instanceId: 'harness', ...(options.delivery ? { delivery: options.delivery } : {}) },
       adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
       integrations: config.integrations,
       insights: config.insights,

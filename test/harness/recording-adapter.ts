@@ -43,6 +43,19 @@ export class RecordingAdapter implements ChatAdapter {
 
   /** unlinked: members this platform has no identity for (as if their id were missing in config). */
   readonly unlinked = new Set<string>();
+  /** notYetReachable: members this platform will reach only later (deliveries to them are `waiting`). */
+  readonly notYetReachable = new Set<string>();
+  /** hanging: addresses whose calls never answer (until the worker's timeout aborts them). */
+  readonly hanging = new Set<string>();
+  /** What happened, in order: "start <to>", "delivered <to>", "aborted <to>" (for ordering assertions). */
+  readonly events: string[] = [];
+  private context: AdapterContext | null = null;
+
+  /** becomeReachable: `member` can now be reached (as a Teams member's first message would). */
+  async becomeReachable(member: string): Promise<void> {
+    this.notYetReachable.delete(member);
+    await this.context?.reachable({ kind: 'member', id: member });
+  }
 
   canReach(recipient: Recipient): boolean {
     if (recipient.kind === 'guest') return recipient.adapter === this.name;
@@ -53,6 +66,13 @@ export class RecordingAdapter implements ChatAdapter {
   async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
     this.attempts++;
     const to = addressOf(delivery.recipient);
+    this.events.push(`start ${to}`);
+    if (this.hanging.has(to)) {
+      await new Promise<void>((resolve) => delivery.signal?.addEventListener('abort', () => resolve()));
+      this.events.push(`aborted ${to}`);
+      throw new Error('aborted');
+    }
+    if (this.notYetReachable.has(to)) return { status: 'waiting', reason: `simulated: ${to} has not talked to the bot yet` };
     const failure = this.failures.find((f) => f.remaining > 0 && (f.to === undefined || f.to === to));
     if (failure) {
       failure.remaining--;
@@ -67,10 +87,13 @@ export class RecordingAdapter implements ChatAdapter {
       at: this.clock.now().toISO() as string,
       key: delivery.key,
     });
+    this.events.push(`delivered ${to}`);
     return { status: 'delivered' };
   }
 
-  async start(_context: AdapterContext): Promise<void> {}
+  async start(context: AdapterContext): Promise<void> {
+    this.context = context;
+  }
   async stop(): Promise<void> {}
 }
 

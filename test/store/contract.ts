@@ -523,11 +523,27 @@ export function runStoreContract(kit: () => StoreKit): void {
         // a2 was released and waits behind a1; bob's lane is untouched; a3 keeps its later instant.
         const [b1] = await tx.claimOutbox(at(9), 10, 'w2', at(11));
         expect(b1?.key).toBe('b1');
-        const retried = await tx.claimOutbox(at(10), 10, 'w2', at(11));
-        expect(retried.map((r) => r.key)).toEqual(['a1', 'a2']);
+        // The failed row goes first, alone: what is behind it waits until it is sent.
+        const [retried] = await tx.claimOutbox(at(10), 10, 'w2', at(11));
+        expect(retried?.key).toBe('a1');
+        await tx.markSent(retried?.id ?? -1, at(10));
+        const [next] = await tx.claimOutbox(at(10), 10, 'w2', at(11));
+        expect(next?.key).toBe('a2');
         expect(a2?.key).toBe('a2');
-        for (const r of [b1, ...retried]) await tx.markSent(r?.id ?? -1, at(10));
+        for (const r of [b1, next]) await tx.markSent(r?.id ?? -1, at(10));
         expect((await tx.claimOutbox(at(29), 10, 'w3', at(31))).map((r) => r.key)).toEqual([]);
+        // A row enqueued after a failure waits behind the failed row too.
+        await tx.enqueue([to('b2', 'bob', at(10))]);
+        const [b2] = await tx.claimOutbox(at(10), 10, 'w3', at(11));
+        await tx.markFailed(b2?.id ?? -1, 'timeout', at(20));
+        await tx.enqueue([to('b3', 'bob', at(10))]);
+        expect(await tx.claimOutbox(at(15), 10, 'w3', at(16))).toEqual([]);
+        const [b2again] = await tx.claimOutbox(at(20), 10, 'w3', at(21));
+        expect(b2again?.key).toBe('b2');
+        await tx.markSent(b2again?.id ?? -1, at(20));
+        const [b3] = await tx.claimOutbox(at(20), 10, 'w3', at(21));
+        expect(b3?.key).toBe('b3');
+        await tx.markSent(b3?.id ?? -1, at(20));
         expect((await tx.claimOutbox(at(30), 10, 'w3', at(31))).map((r) => r.key)).toEqual(['a3']);
       });
     });

@@ -336,8 +336,8 @@ const SQL = {
     FROM jsonb_to_recordset($1::jsonb) AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint, l text)
     ORDER BY j.o
     ON CONFLICT (key) DO NOTHING`,
-  // The earliest $6 due rows of each lane, skipping the lanes in $5 and lanes another owner is
-  // sending; rows a concurrent claimer holds are skipped (window functions cannot lock: two steps).
+  // The earliest $6 due rows of each lane, skipping the lanes in $5, lanes another owner is
+  // sending, and rows behind an earlier row of their lane that failed and is not sent yet; rows a concurrent claimer holds are skipped (window functions cannot lock: two steps).
   claimOutbox: `WITH candidates AS (
       SELECT id, not_before FROM (
         SELECT o.id, o.not_before, ROW_NUMBER() OVER (PARTITION BY o.lane ORDER BY o.not_before, o.id) AS rn
@@ -345,7 +345,9 @@ const SQL = {
         WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= $3 AND (o.lease_until IS NULL OR o.lease_until < $3)
           AND NOT (o.lane = ANY($5::text[]))
           AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
-            AND b.lease_until >= $3 AND b.lease_owner <> $1)) c
+            AND b.lease_until >= $3 AND b.lease_owner <> $1)
+          AND NOT EXISTS (SELECT 1 FROM outbox AS f WHERE f.lane = o.lane AND f.id < o.id AND f.sent_at IS NULL AND f.dead_at IS NULL
+            AND f.waiting_since IS NULL AND f.attempts > 0)) c
       WHERE rn <= $6
       ORDER BY not_before, id LIMIT $4),
     due AS (

@@ -281,7 +281,8 @@ const SQL = {
     SELECT j.value ->> '$.k', j.value ->> '$.a', j.value -> '$.r', j.value -> '$.m', j.value ->> '$.i', j.value ->> '$.n', 0, ?2, j.value ->> '$.l'
     FROM json_each(?1) AS j WHERE true ORDER BY j.key
     ON CONFLICT (key) DO NOTHING`,
-  // The earliest ?6 due rows of each lane, skipping the lanes in ?5 and lanes another owner is sending.
+  // The earliest ?6 due rows of each lane, skipping the lanes in ?5, lanes another owner is sending,
+  // and rows behind an earlier row of their lane that failed and is not sent yet (order per lane).
   claimOutbox: `UPDATE outbox SET lease_owner = ?1, lease_until = ?2
     WHERE id IN (
       SELECT id FROM (
@@ -290,7 +291,9 @@ const SQL = {
         WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= ?3 AND (o.lease_until IS NULL OR o.lease_until < ?3)
           AND o.lane NOT IN (SELECT value FROM json_each(?5))
           AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
-            AND b.lease_until >= ?3 AND b.lease_owner <> ?1))
+            AND b.lease_until >= ?3 AND b.lease_owner <> ?1)
+          AND NOT EXISTS (SELECT 1 FROM outbox AS f WHERE f.lane = o.lane AND f.id < o.id AND f.sent_at IS NULL AND f.dead_at IS NULL
+            AND f.waiting_since IS NULL AND f.attempts > 0))
       WHERE rn <= ?6
       ORDER BY not_before, id LIMIT ?4)
     RETURNING id, key, adapter, lane, recipient, message, incident_id, not_before, attempts, created_at, waiting_since`,

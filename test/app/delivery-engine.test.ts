@@ -1,0 +1,86 @@
+/**
+ * The delivery engine, with the real app and SQLite: one slow recipient delays nobody else, a
+ * recipient's messages keep their order behind a failure, a member not reachable yet gets what
+ * waited as soon as they are (and is reached through the channel meanwhile), and /healthz tells
+ * the truth about the database and the platforms.
+ */
+import { Harness } from '../harness/harness';
+
+describe('the delivery engine', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  it('a recipient whose platform call hangs holds up nobody else: the other page goes out, the hung call is cut at the timeout and retried', async () => {
+    h = await Harness.start({ delivery: { timeoutMs: 300, concurrency: 8, fallbackAfter: 3 } });
+    const searchOnCall = (await h.run('carol', 'oncall who --team search')).match(/^(\w+) is on call/i)?.[1]?.toLowerCase() ?? 'erin';
+    h.adapter.hanging.add('dave');
+    await h.app.handle({ text: 'incident report sev2 checkout down', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    await h.app.handle({ text: 'incident report sev2 search down', caller: { kind: 'guest', adapter: 'recording', address: 'yan', name: 'yan' }, team: 'search' });
+    await h.app.scheduler.tick();
+    const events = h.adapter.events;
+    // The other team's on-call was paged while Dave's call was still hanging.
+    expect(events.indexOf(`delivered ${searchOnCall}`)).toBeGreaterThan(events.indexOf('start dave'));
+    expect(events.indexOf(`delivered ${searchOnCall}`)).toBeLessThan(events.indexOf('aborted dave'));
+    h.expectNothingFor('dave');
+    expect(await h.run('carol', 'incident show 1')).not.toContain('could not reach'); // one timeout is not yet a fallback
+    // Dave's platform answers again: the retry (after 5 s) delivers the page.
+    h.adapter.hanging.delete('dave');
+    await h.advance('5s');
+    h.expectMessage('dave', /New incident #1/);
+    expect(h.logger.entries.find((e) => e.msg === 'delivery failed; will retry')?.fields.reason).toBe('recording did not answer within 0.3 s (delivery.timeout)');
+  });
+
+  it('a recipient\'s messages keep their order: a later page waits behind one that failed', async () => {
+    h = await Harness.start();
+    h.adapter.failNext(1, 'throw', 'dave');
+    await h.run('zed', 'incident report sev2 first');
+    await h.run('yan', 'incident report sev2 second');
+    h.expectNothingFor('dave'); // the second page waits behind the first
+    await h.advance('5s');
+    expect(h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual([
+      '@Dave New incident #1 [sev2] first',
+      '@Dave New incident #2 [sev2] second',
+    ]);
+  });
+
+  it('a member not reachable yet: the page goes to the team channel at once, and to them as soon as they are reachable', async () => {
+    h = await Harness.start();
+    h.adapter.notYetReachable.add('dave');
+    await h.run('zed', 'incident report sev1 login broken');
+    const fallback = h.expectMessage('#payments', /could not reach you directly/);
+    expect(fallback.message.mentions).toEqual(['dave']);
+    h.expectNothingFor('dave');
+    const health = await h.app.health();
+    expect(health.outbox).toMatchObject({ waiting: 1 });
+    await h.adapter.becomeReachable('dave');
+    await h.app.scheduler.tick();
+    h.expectMessage('dave', /New incident #1 \[sev1\] login broken/);
+    expect((await h.app.health()).outbox).toMatchObject({ waiting: 0, pending: 0 });
+    expect(await h.run('carol', 'incident show 1')).toContain('could not reach Dave directly');
+  });
+
+  it('a waiting delivery is given up after 24 hours, and the timeline says so', async () => {
+    h = await Harness.start();
+    h.adapter.notYetReachable.add('alice');
+    await h.run('dave', 'incident report sev3 something small');
+    await h.run('alice', 'incident note 1 looking');
+    await h.advance('25h');
+    expect((await h.app.health()).outbox).toMatchObject({ waiting: 0 });
+  });
+
+  it('/healthz fails while the database refuses writes (a full disk), naming the error, and recovers', async () => {
+    h = await Harness.start();
+    expect((await h.app.health()).ok).toBe(true);
+    // SQLite's own "database or disk is full": no page may be added to the file.
+    const conn = (h.app.store as unknown as { inner: { conn: { exec(sql: string): Promise<void> } } }).inner.conn;
+    const pages = await (h.app.store as unknown as { inner: { conn: { all<T>(sql: string, p: unknown[]): Promise<T[]> } } }).inner.conn.all<{ page_count: number }>('PRAGMA page_count', []);
+    await conn.exec(`PRAGMA max_page_count = ${pages[0]?.page_count ?? 1}`);
+    const reply = await h.run('zed', 'incident report sev2 '.concat('x'.repeat(3000)));
+    expect(reply).toMatch(/Something went wrong and nothing was changed/);
+    const health = await h.app.health();
+    expect(health.ok).toBe(false);
+    expect(health.database).toMatch(/^failing: .*(full|SQLITE_FULL)/i);
+    await conn.exec('PRAGMA max_page_count = 1073741823');
+    expect((await h.app.health()).database).toMatch(/^failing/); // a recent failure still shows, for a minute
+  });
+});
