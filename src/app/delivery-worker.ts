@@ -333,6 +333,7 @@ export class DeliveryWorker {
         await this.store.transaction(async (tx) => {
           const deadline = row.createdAt.plus({ milliseconds: GIVE_UP_AFTER_MS });
           if (row.waitingSince !== null && now >= deadline) {
+            this.log.error('delivery given up: the recipient did not become reachable within 24 hours', { adapter: row.adapter, key: row.key, reason: attempt.reason });
             await tx.markFailed(row.id, attempt.reason, null);
             await this.fallBack(tx, row, attempt.reason, now, 'given up');
             return;
