@@ -1,4 +1,5 @@
 /** PostgreSQL-only behaviour of the PostgreSQL store; what every store does is in contract.ts. */
+import { DateTime } from 'luxon';
 import { Client } from 'pg';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations';
 import { isPostgresUrl, openPostgresStore, redactUrl, type PostgresStore } from '../../src/store/postgres/postgres-store';
@@ -87,5 +88,38 @@ describePg('PostgreSQL migrations', () => {
     await s.migrate();
     const tables = await query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM information_schema.tables WHERE table_schema = '${schema.name}'`);
     expect(tables[0]?.n).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describePg('PostgreSQL: replicas wake each other', () => {
+  let schema: TestSchema;
+  const open: PostgresStore[] = [];
+  beforeEach(async () => {
+    schema = await createSchema();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+    await schema.drop();
+  });
+
+  it('a commit that enqueued on one replica wakes the listeners of another (LISTEN/NOTIFY), and only of the same schema', async () => {
+    const [a, b] = await Promise.all([openPostgresStore(schema.url), openPostgresStore(schema.url)]);
+    const other = await createSchema();
+    const c = await openPostgresStore(other.url);
+    open.push(a, b, c);
+    await Promise.all([a.migrate(), c.migrate()]);
+    let wokenA = 0;
+    let wokenC = 0;
+    a.onEnqueued(() => wokenA++);
+    c.onEnqueued(() => wokenC++);
+    const deadline = Date.now() + 5000;
+    // The listener connects in the background: enqueue until a wake-up arrives (or time runs out).
+    for (let i = 0; wokenA === 0 && Date.now() < deadline; i++) {
+      await b.transaction((tx) => tx.enqueue([{ key: `wake:${i}`, adapter: 'console', recipient: { kind: 'member', id: 'alice' }, message: { kind: 'notice', headline: ['x'], lines: [], actions: [], mentions: [] }, incidentId: null, notBefore: DateTime.utc() }]));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(wokenA).toBeGreaterThan(0);
+    expect(wokenC).toBe(0);
+    await other.drop().catch(() => undefined);
   });
 });
