@@ -13,6 +13,7 @@ import type { MemberId } from '../../src/core/model';
 import type { RichText, Segment } from '../../src/core/text/rich-text';
 import { stripControl } from '../../src/core/text/rich-text';
 import { escapeCode, escapeUserText, truncate } from './escape';
+import { cutPointer, fitBody, fitText } from './limits';
 
 /** Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const LIMITS = { content: 2000, title: 256, description: 4096, fieldValue: 1024, footer: 2048, buttonsPerRow: 5 } as const;
@@ -100,16 +101,14 @@ export function renderDiscord(message: Message, options: RenderOptions): Discord
   };
   const text = (t: RichText): string => t.map(segment).join('');
   const lines = [text(message.headline), ...(options.withoutLines ? [] : message.lines.map(text))];
-  const content = truncateLines(lines, LIMITS.content);
-  // Only ids whose mention survived truncation may ping.
-  const kept = users.filter((id) => content.includes(`<@${id}>`));
   const incident = message.incident;
-  return {
-    content,
+  // Cut to Discord's limits (limits.ts): only ids whose mention survived the cut may ping.
+  return fitBody({
+    content: lines.join('\n'),
     embeds: incident ? [renderEmbed(incident)] : [],
     components: incident && options.buttons ? renderButtons(message.actions, incident.id) : [],
-    allowed_mentions: kept.length > 0 ? { parse: [], users: kept } : { parse: [] },
-  };
+    allowed_mentions: users.length > 0 ? { parse: [], users } : { parse: [] },
+  }, incident?.id ?? null);
 }
 
 /** renderEmbed: the incident card. Names in an embed never ping, so mentions render as names. */
@@ -121,7 +120,7 @@ export function renderEmbed(card: IncidentCard): DiscordEmbed {
   return {
     title: truncate(`#${card.id} [${card.severity}] ${escapeUserText(card.title)}`, LIMITS.title),
     color: SEVERITY_COLOURS[card.severity] ?? 0x99aab5,
-    ...(description ? { description: truncateLines(card.recent.map(plain), LIMITS.description) } : {}),
+    ...(description ? { description: fitText(description, LIMITS.description, cutPointer(card.id)) } : {}),
     fields: [
       field('Service', card.service ? escapeUserText(card.service) : '—'),
       field('Reporter', escapeUserText(card.reporter)),
@@ -138,23 +137,4 @@ export function renderButtons(actions: readonly IncidentAction[], incidentId: nu
   if (actions.length === 0) return [];
   const buttons = actions.slice(0, LIMITS.buttonsPerRow).map((a): DiscordButton => ({ type: 2, style: BUTTONS[a].style, label: BUTTONS[a].label, custom_id: customId(a, incidentId) }));
   return [{ type: 1, components: buttons }];
-}
-
-/** truncateLines joins lines and keeps whole lines while they fit, then cuts the last one. */
-function truncateLines(lines: readonly string[], max: number): string {
-  const joined = lines.join('\n');
-  if (joined.length <= max) return joined;
-  const out: string[] = [];
-  let size = 0;
-  for (const line of lines) {
-    const extra = (out.length > 0 ? 1 : 0) + line.length;
-    if (size + extra > max - 2) {
-      if (out.length === 0) out.push(truncate(line, max));
-      else out.push('…');
-      break;
-    }
-    out.push(line);
-    size += extra;
-  }
-  return out.join('\n');
 }

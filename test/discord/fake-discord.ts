@@ -17,6 +17,8 @@ export interface RestCall {
   readonly auth: string | null;
   /** What the fake answered (a message's id is `response.id`). */
   response?: unknown;
+  /** The HTTP status the fake answered with. */
+  status?: number;
 }
 
 export interface DiscordUser {
@@ -225,12 +227,16 @@ export class FakeDiscord {
     if (failure) failure.remaining--;
     const [status, out] = failure ? [failure.status, failure.body] : this.answer(method, path, body as Record<string, unknown> | null);
     call.response = out;
+    call.status = status;
     this.calls.push(call);
     send(res, status, out, failure?.headers);
   }
 
   private answer(method: string, path: string, body: Record<string, unknown> | null): [number, unknown] {
     const id = () => String(this.nextId++);
+    // Like Discord: a message body over one of its limits is refused as a whole.
+    const errors = limitErrors(method, path, body);
+    if (errors) return [400, { message: 'Invalid Form Body', code: 50035, errors }];
     if (method === 'GET' && path === '/gateway/bot') {
       return [200, { url: `ws://127.0.0.1:${this.port}`, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } }];
     }
@@ -259,6 +265,64 @@ export class FakeDiscord {
     if (method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(path)) return [200, { id: id(), ...body }];
     return [404, { message: `fake Discord has no route for ${method} ${path}`, code: 0 }];
   }
+}
+
+/** Discord's limits on a message body (https://discord.com/developers/docs/resources/message). */
+const LIMITS = { content: 2000, embeds: 10, title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, footer: 2048, author: 256, embedTotal: 6000, rows: 5, buttons: 5, label: 80, customId: 100 };
+
+type FormErrors = Record<string, unknown>;
+
+/**
+ * limitErrors: the errors Discord answers (400, code 50035, in its `errors` shape) for a message
+ * body over one of its limits, or null. Checks messages posted or edited in channels, interaction
+ * callbacks (the response's `data`) and webhook (follow-up) messages.
+ */
+export function limitErrors(method: string, path: string, body: Record<string, unknown> | null): FormErrors | null {
+  if (!body || (method !== 'POST' && method !== 'PATCH')) return null;
+  let message: Record<string, unknown> | null = null;
+  let prefix = '';
+  if (/^\/channels\/\d+\/messages(\/\d+)?$/.test(path) || /^\/webhooks\/\d+\/[^/]+(\/messages\/[^/]+)?$/.test(path)) message = body;
+  else if (/^\/interactions\/\d+\/[^/]+\/callback$/.test(path) && body.data && typeof body.data === 'object') {
+    message = body.data as Record<string, unknown>;
+    prefix = 'data.';
+  }
+  if (!message) return null;
+  const errors: FormErrors = {};
+  const tooLong = (where: string, value: unknown, max: number): void => {
+    if (typeof value === 'string' && value.length > max) errors[prefix + where] = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${max} or fewer in length.` }] };
+  };
+  const tooMany = (where: string, value: unknown, max: number): void => {
+    if (Array.isArray(value) && value.length > max) errors[prefix + where] = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${max} or fewer in length.` }] };
+  };
+  tooLong('content', message.content, LIMITS.content);
+  const embeds = Array.isArray(message.embeds) ? (message.embeds as Array<{ title?: unknown; description?: unknown; footer?: { text?: unknown }; author?: { name?: unknown }; fields?: unknown }>) : [];
+  tooMany('embeds', embeds, LIMITS.embeds);
+  let total = 0;
+  embeds.forEach((e, i) => {
+    const fields = Array.isArray(e.fields) ? (e.fields as Array<Record<string, unknown>>) : [];
+    tooLong(`embeds.${i}.title`, e.title, LIMITS.title);
+    tooLong(`embeds.${i}.description`, e.description, LIMITS.description);
+    tooLong(`embeds.${i}.footer.text`, e.footer?.text, LIMITS.footer);
+    tooLong(`embeds.${i}.author.name`, e.author?.name, LIMITS.author);
+    tooMany(`embeds.${i}.fields`, fields, LIMITS.fields);
+    fields.forEach((f, j) => {
+      tooLong(`embeds.${i}.fields.${j}.name`, f.name, LIMITS.fieldName);
+      tooLong(`embeds.${i}.fields.${j}.value`, f.value, LIMITS.fieldValue);
+    });
+    const len = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
+    total += len(e.title) + len(e.description) + len(e.footer?.text) + len(e.author?.name) + fields.reduce((n, f) => n + len(f.name) + len(f.value), 0);
+  });
+  if (total > LIMITS.embedTotal) errors[`${prefix}embeds`] = { _errors: [{ code: 'MAX_EMBED_SIZE_EXCEEDED', message: `Embed size exceeds maximum size of ${LIMITS.embedTotal}` }] };
+  const rows = Array.isArray(message.components) ? (message.components as Array<{ components?: Array<Record<string, unknown>> }>) : [];
+  tooMany('components', rows, LIMITS.rows);
+  rows.forEach((row, i) => {
+    tooMany(`components.${i}.components`, row.components, LIMITS.buttons);
+    (row.components ?? []).forEach((b, j) => {
+      tooLong(`components.${i}.components.${j}.label`, b.label, LIMITS.label);
+      tooLong(`components.${i}.components.${j}.custom_id`, b.custom_id, LIMITS.customId);
+    });
+  });
+  return Object.keys(errors).length > 0 ? errors : null;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
