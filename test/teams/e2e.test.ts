@@ -76,7 +76,9 @@ describe('an incident end to end on Teams', () => {
     expect(created.map((c) => c.body.members)).toEqual([[{ id: '29:zed', name: '' }]]);
     const posts = calls.filter((c) => c.method === 'POST' && /\/activities$/.test(c.path)).map((c) => c.conversation ?? '');
     const toZed = posts.filter((c) => c.startsWith('a:created-'));
-    expect(posts.filter((c) => !c.startsWith('a:created-')).sort()).toEqual([PAYMENTS_CHANNEL, aliceChat, daveChat, daveChat].sort());
+    // The mentor's page is edited, and the news (acknowledged, resolved) is also a new message to her, so it notifies.
+    expect(posts.filter((c) => !c.startsWith('a:created-')).sort()).toEqual([PAYMENTS_CHANNEL, aliceChat, aliceChat, aliceChat, daveChat, daveChat].sort());
+    expect(rig.connector.sentTo(aliceChat).slice(1).map((c) => cardText(cardOf(c.body)))).toEqual(['#1 [sev2] checkout returns 502 acknowledged by Dave', '#1 [sev2] checkout returns 502 resolved by Dave']);
     expect(toZed.length).toBeGreaterThanOrEqual(1);
     expect(rig.h.logger.entries.filter((e) => e.level === 'error')).toEqual([]);
   });
