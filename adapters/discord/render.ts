@@ -2,7 +2,7 @@
  * renderDiscord turns a neutral Message into the body of a Discord message: content, one embed for
  * an incident, buttons for the actions, and an explicit `allowed_mentions`. Pure: message in, JSON
  * out, so it is snapshot-testable and the same body serves REST posts, edits and interaction
- * responses.
+ * responses. Every body is cut to Discord's limits (limits.ts), with a pointer to `/incident show`.
  *
  * The mention contract: `allowed_mentions` is always `{ parse: [] }`, plus `users` listing exactly
  * the Discord ids of members that the message lists in `mentions` AND that appear as mention
