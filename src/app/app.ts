@@ -36,7 +36,7 @@ export interface HealthReport {
   readonly deliveries: string;
   readonly outboxDepth: number | null;
   readonly outbox: { readonly pending: number; readonly waiting: number; readonly givenUpLastHour: number; readonly oldestDueLagSeconds: number } | null;
-  /** Each platform: "ok" or "failing: <why>". */
+  /** Each platform: "ok", "ok: <note>" (e.g. members not reachable yet) or "failing: <why>". */
   readonly adapters: Record<string, string>;
   readonly plugins: Record<string, string>;
 }
@@ -145,12 +145,12 @@ export class OnehandApp {
     for (const a of this.adapters.all()) {
       const own = a.health?.() ?? { ok: true };
       const seen = this.scheduler.deliveryHealth(a.name);
-      adapters[a.name] = !own.ok ? `failing${own.detail ? `: ${own.detail}` : ''}` : !seen.ok ? `failing: ${seen.detail ?? ''}` : 'ok';
+      adapters[a.name] = !own.ok ? `failing${own.detail ? `: ${own.detail}` : ''}` : !seen.ok ? `failing: ${seen.detail ?? ''}` : own.detail ? `ok: ${own.detail}` : 'ok';
     }
     const plugins = this.plugins.status();
     const lagging = outbox !== null && outbox.oldestDueLagSeconds > DELIVERY_LAG_LIMIT_S;
     const deliveries = lagging ? `behind: the oldest due delivery waits ${outbox?.oldestDueLagSeconds ?? 0} s` : 'ok';
-    const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => v === 'ok') && Object.values(plugins).every((v) => v === 'ok');
+    const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
     return { ok, database, deliveries, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
   }
 
