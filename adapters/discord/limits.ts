@@ -37,7 +37,10 @@ export function cutPointer(incidentId: number | null): string {
 }
 
 /** Pieces of Discord text that must stay whole: mentions, channels, roles, emoji, timestamps, code spans. */
-const ATOMS = /<(?:@[!&]?\d+|#\d+|a?:\w+:\d+|t:-?\d+(?::[tTdDfFR])?|\/[^>\n]{1,100}:\d+)>|`[^`\n]*`/g;
+const ATOMS = /<(?:@[!&]?\d+|#\d+|a?:\w+:\d+|t:-?\d+(?::[tTdDfFR])?|\/[^>\n]{1,100}:\d+)>|(?<!\\)`[^`\n]*`/g;
+
+/** Backticks that open or close a code span (an escaped one, "\`", is text). */
+const TICKS = /(?<!\\)`/g;
 
 /** safeCut: the largest cut position <= `max` that splits no atom, escape or surrogate pair. */
 export function safeCut(text: string, max: number): number {
@@ -53,8 +56,8 @@ export function safeCut(text: string, max: number): number {
     }
   }
   // An unclosed backtick before the cut would open a code span that swallows the pointer.
-  const ticks = (text.slice(0, cut).match(/`/g) ?? []).length;
-  if (ticks % 2 === 1) cut = text.slice(0, cut).lastIndexOf('`');
+  const ticks = [...text.slice(0, cut).matchAll(TICKS)];
+  if (ticks.length % 2 === 1) cut = ticks[ticks.length - 1]?.index ?? cut;
   if (cut > 0 && /[\uD800-\uDBFF]/.test(text.charAt(cut - 1))) cut -= 1;
   let slashes = 0;
   while (cut - slashes > 0 && text.charAt(cut - slashes - 1) === '\\') slashes += 1;

@@ -20,6 +20,9 @@ describe('Discord limits (pure)', () => {
     expect(safeCut('ab\\*cd', 3)).toBe(2); // "ab\" would escape what follows
     expect(safeCut('ab\\\\cd', 4)).toBe(4); // "ab\\" is an escaped backslash: fine
     expect(safeCut('ab😀cd', 3)).toBe(2); // not half an emoji
+    // An escaped backtick (user text) opens no code span: the cut stays where it was asked.
+    expect(safeCut(`a \\\`b ${'c'.repeat(100)}`, 90)).toBe(90);
+    expect(safeCut(`a \`b ${'c'.repeat(100)}`, 90)).toBe(2);
   });
 
   it('fitText keeps whole lines while they fit, else cuts the line safely, and always ends with the pointer', () => {
@@ -64,7 +67,7 @@ describe('Discord limits through the real adapter and discord.js', () => {
   afterEach(() => w.stop());
 
   it('a huge incident (very long title, many long notes): the page, the channel record, edits and `incident show` all fit', async () => {
-    const title = `checkout ${'**down** <@456> [x](http://e) \\ '.repeat(200)}`;
+    const title = `checkout \`${'**down** <@456> [x](http://e) \\ '.repeat(200)}`;
     await command(w, USERS.zed, CHANNELS.payments, reportData(title, { severity: 'sev2', service: 's'.repeat(3000) }));
     await w.flush();
     for (let i = 0; i < 30; i += 1) await w.h.run('carol', `incident note 1 note ${i} ${'n'.repeat(1400)}`);
@@ -80,6 +83,7 @@ describe('Discord limits through the real adapter and discord.js', () => {
     const dm = w.fake.dmChannelOf(USERS.dave.id);
     const page = body(w.fake.callsTo('POST', new RegExp(`^/channels/${dm}/messages$`))[0]);
     expect(page.content.length).toBeLessThanOrEqual(2000);
+    expect(page.content.length).toBeGreaterThan(1900); // escaped backticks in the title do not pull the cut back
     expect(page.content.startsWith(`<@${USERS.dave.id}> New incident #1 [sev2] checkout`)).toBe(true);
     expect(page.content.endsWith(cutPointer(1))).toBe(true);
     expect(page.allowed_mentions).toEqual({ parse: [], users: [USERS.dave.id] });
