@@ -1,7 +1,8 @@
 /**
  * DiscordAdapter: Onehand on Discord through discord.js v14. Pages are direct messages with an
  * incident embed and buttons; the team channel gets the same record without buttons or mentions;
- * a change on an incident edits the messages already sent instead of posting new ones. Commands
+ * a change on an incident edits the messages already sent instead of posting new ones, and news
+ * (acknowledged, resolved, reassigned, a reporter's note) also posts a short notice. Commands
  * arrive as slash commands (generated from COMMANDS, registered per guild at start) and buttons,
  * over the gateway or the optional HTTP interactions endpoint, and are handled the same way.
  *
