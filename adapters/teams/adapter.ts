@@ -3,7 +3,8 @@
  * TeamsActivityHandler. It serves POST /api/messages on Onehand's HTTP server, turns messages and
  * Adaptive Card actions into command text, and delivers what the core addressed: a member in their
  * 1:1 chat (creating it when needed), a team in its channel. Cards posted about an incident are
- * updated in place when the incident changes. botbuilder stays inside this folder, so switching to
+ * updated in place when the incident changes; news to a person (acknowledged, resolved,
+ * reassigned, a reporter's note) also posts a short card, since updates notify nobody. botbuilder stays inside this folder, so switching to
  * its successor (the Microsoft 365 Agents SDK) touches nothing else.
  *
  * Delivery: a member with no chat that cannot be opened yet is `waiting` (reachable() once they
