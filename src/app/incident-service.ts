@@ -7,7 +7,7 @@
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
 import { decideStep, levelOf, nextManualTarget, nextPosition, personFor, repeatsOf, rolesOf, rolesText, unownedEveryMsOf } from '../core/escalation/escalation';
-import { DEFAULT_SEVERITY, type Incident, type Severity, type TimelineEvent } from '../core/incident/types';
+import { DEFAULT_SEVERITY, type Incident, type NewIncident, type Severity, type TimelineEvent } from '../core/incident/types';
 import { actionsFor, describeEvent, incidentHeadline, incidentMessage, memberName, principalName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
 import type { EscalationTarget, MemberId, Team, World } from '../core/model';
@@ -40,6 +40,41 @@ export function escalationKeyPrefix(incidentId: number): string {
   return `esc:${incidentId}:`;
 }
 
+/** ReportInput: what a report says about a new incident. */
+export interface ReportInput {
+  readonly title: string;
+  readonly severity?: Severity;
+  readonly service?: string;
+  readonly source?: string;
+  readonly fingerprint?: string;
+}
+
+/** reportedIncident: the incident a report opens, assigned to `onCall` (also used by bulk quiet opens). */
+export function reportedIncident(ctx: Pick<UseCaseContext, 'now' | 'team' | 'caller'>, input: ReportInput, onCall: MemberId): NewIncident {
+  return {
+    team: ctx.team.id,
+    title: input.title,
+    severity: input.severity ?? DEFAULT_SEVERITY,
+    source: input.source ?? 'chat',
+    service: input.service ?? null,
+    fingerprint: input.fingerprint ?? null,
+    state: 'open',
+    assignee: onCall,
+    reporter: ctx.caller,
+    escalationLevel: 0,
+    policy: ctx.team.escalation,
+    openedAt: ctx.now,
+    acknowledgedAt: null,
+    resolvedAt: null,
+    updatedAt: ctx.now,
+  };
+}
+
+/** reportedData: the data of a new incident's "reported" timeline event. */
+export function reportedData(incident: NewIncident): Record<string, unknown> {
+  return { severity: incident.severity, title: incident.title, service: incident.service };
+}
+
 @injectable()
 export class IncidentService {
   constructor(@inject(TOKENS.World) private readonly world: World) {}
@@ -49,27 +84,11 @@ export class IncidentService {
    * `quiet` (alert storms) opens it without paging, channel record or escalation: the storm summary
    * stands in for them.
    */
-  async report(ctx: UseCaseContext, input: { title: string; severity?: Severity; service?: string; source?: string; fingerprint?: string }, options: { quiet?: boolean } = {}): Promise<Message> {
+  async report(ctx: UseCaseContext, input: ReportInput, options: { quiet?: boolean } = {}): Promise<Message> {
     const { tx, now, team } = ctx;
     const onCall = (await onCallNow(tx, team, now)).member;
-    const incident = await tx.insertIncident({
-      team: team.id,
-      title: input.title,
-      severity: input.severity ?? DEFAULT_SEVERITY,
-      source: input.source ?? 'chat',
-      service: input.service ?? null,
-      fingerprint: input.fingerprint ?? null,
-      state: 'open',
-      assignee: onCall,
-      reporter: ctx.caller,
-      escalationLevel: 0,
-      policy: team.escalation,
-      openedAt: now,
-      acknowledgedAt: null,
-      resolvedAt: null,
-      updatedAt: now,
-    });
-    await this.event(ctx, incident, 'reported', { severity: incident.severity, title: incident.title, service: incident.service });
+    const incident = await tx.insertIncident(reportedIncident(ctx, input, onCall));
+    await this.event(ctx, incident, 'reported', reportedData(incident));
     if (options.quiet) return this.card(tx, incident);
     const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);

@@ -19,6 +19,14 @@
  *   arriving while a transaction runs are applied together in the next one, so one commit (one
  *   fsync) serves many requests. If a batch fails, each request is retried alone, so one bad
  *   request cannot fail the others.
+ * - **Chunks.** A transaction holds at most `MAX_BATCH_ALERTS` alerts: a bigger request is applied
+ *   in chunks, each its own transaction, and answered after its last chunk committed. Between two
+ *   chunks every other writer waiting for the store (health probe, timers, deliveries, commands)
+ *   gets its turn, and the next batch starts with another integration's requests (round robin),
+ *   so one huge webhook delays nobody by more than one chunk. Requests of one integration stay in
+ *   order (a later one waits behind the rest of a cut one). A request that fails after some of its
+ *   chunks committed is not answered 202: the sender resends it, and the committed alerts fold into
+ *   their fingerprints' incidents (counted as repeats, no second incident or page).
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
@@ -32,12 +40,13 @@ import { formatDuration } from '../core/time/duration';
 import type { NormalizedAlert } from '../intake/payloads';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { Store, StoreTx, StormRow, TimerRow } from '../ports/store';
+import type { NewIntakeIncident, Store, StoreTx, StormRow, TimerRow } from '../ports/store';
 import type { UseCaseContext } from './context';
 import { Engine } from './engine';
-import { IncidentService } from './incident-service';
+import { IncidentService, reportedData, reportedIncident } from './incident-service';
 import { activeMaintenance, type MaintenanceWindow } from './maintenance';
 import { recipientKey } from './notifications';
+import { PluginHost } from './plugin-host';
 import { onCallNow } from './rotation-reader';
 import { Scheduler } from './scheduler';
 import { TOKENS } from './tokens';
@@ -45,8 +54,8 @@ import { TOKENS } from './tokens';
 export const STORM_TIMER = 'storm-end';
 /** Source prefix of incidents opened by integrations ("integration:<id>"). */
 export const INTEGRATION_SOURCE = 'integration:';
-/** A batch (one transaction) takes requests until it holds this many alerts. */
-const MAX_BATCH_ALERTS = 2000;
+/** A batch (one transaction) takes requests until it holds this many alerts; bigger requests are cut. */
+export const MAX_BATCH_ALERTS = 500;
 
 /** IntakeOutcome: what one accepted request did. */
 export interface IntakeOutcome {
@@ -60,6 +69,17 @@ interface Job {
   readonly alerts: readonly NormalizedAlert[];
   readonly resolve: (outcome: IntakeOutcome) => void;
   readonly reject: (err: unknown) => void;
+  /** How many of `alerts` earlier chunks committed. */
+  done: number;
+  /** Incidents the committed chunks concerned. */
+  readonly touched: Set<number>;
+}
+
+/** Slice: the part of one request a batch applies. */
+interface Slice {
+  readonly job: Job;
+  readonly integration: IntegrationConfig;
+  readonly alerts: readonly NormalizedAlert[];
 }
 
 /** integrationPrincipal: the reporter of an integration's incidents (a guest nobody can message). */
@@ -70,7 +90,10 @@ export function integrationPrincipal(integration: IntegrationConfig): Principal 
 @injectable()
 export class IntakeService {
   private readonly byId = new Map<string, IntegrationConfig>();
-  private readonly queue: Job[] = [];
+  /** Waiting requests per integration, in arrival order. */
+  private readonly queues = new Map<string, Job[]>();
+  /** Integrations with waiting requests; the next batch starts with the first (round robin). */
+  private turn: string[] = [];
   private draining = false;
   private batches = 0;
 
@@ -83,6 +106,7 @@ export class IntakeService {
     @inject(Engine) private readonly engine: Engine,
     @inject(IncidentService) private readonly incidents: IncidentService,
     @inject(Scheduler) scheduler: Scheduler,
+    @inject(PluginHost) private readonly plugins: PluginHost,
   ) {
     for (const i of integrations) this.byId.set(i.id, i);
     scheduler.on(STORM_TIMER, (tx, timer, now) => this.onStormTimer(tx, timer, now));
@@ -103,7 +127,13 @@ export class IntakeService {
    */
   accept(integration: IntegrationConfig, alerts: readonly NormalizedAlert[]): Promise<IntakeOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ integration, alerts, resolve, reject });
+      let queue = this.queues.get(integration.id);
+      if (!queue) {
+        queue = [];
+        this.queues.set(integration.id, queue);
+      }
+      if (queue.length === 0) this.turn.push(integration.id);
+      queue.push({ integration, alerts, resolve, reject, done: 0, touched: new Set() });
       if (!this.draining) void this.drain();
     });
   }
@@ -111,41 +141,81 @@ export class IntakeService {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) {
-        const batch: Job[] = [];
-        let size = 0;
-        while (this.queue.length > 0 && (batch.length === 0 || size + (this.queue[0]?.alerts.length ?? 0) <= MAX_BATCH_ALERTS)) {
-          const job = this.queue.shift() as Job;
-          batch.push(job);
-          size += job.alerts.length;
-        }
-        await this.runBatch(batch);
-      }
+      while (this.turn.length > 0) await this.runBatch(this.nextBatch());
     } finally {
       this.draining = false;
     }
   }
 
-  private async runBatch(batch: Job[]): Promise<void> {
+  /**
+   * nextBatch takes waiting requests, integration by integration starting with the one whose turn
+   * it is, until the batch holds MAX_BATCH_ALERTS alerts; a request that does not fit is cut, and
+   * its integration's later requests wait behind its rest. The next batch starts with the next
+   * integration.
+   */
+  private nextBatch(): Slice[] {
+    const slices: Slice[] = [];
+    let room = MAX_BATCH_ALERTS;
+    for (const id of this.turn) {
+      for (const job of this.queues.get(id) ?? []) {
+        const left = job.alerts.length - job.done;
+        if (room === 0 && left > 0) break;
+        const take = Math.min(left, room);
+        slices.push({ job, integration: job.integration, alerts: job.alerts.slice(job.done, job.done + take) });
+        room -= take;
+        if (take < left) break;
+      }
+      if (room === 0) break;
+    }
+    const first = this.turn.shift();
+    if (first !== undefined) this.turn.push(first);
+    return slices;
+  }
+
+  private async runBatch(batch: Slice[]): Promise<void> {
     try {
       const outcomes = await this.store.transaction((tx) => this.applyBatch(tx, batch, this.clock.now()));
       this.batches++;
-      batch.forEach((job, i) => job.resolve(outcomes[i] as IntakeOutcome));
+      batch.forEach((slice, i) => this.committed(slice, outcomes[i] ?? []));
     } catch (err) {
       if (batch.length === 1) {
-        (batch[0] as Job).reject(err);
+        this.failed((batch[0] as Slice).job, err);
         return;
       }
       this.log.warn('intake batch failed; retrying its requests one by one', { requests: batch.length, error: errorText(err) });
-      for (const job of batch) {
+      for (const slice of batch) {
         try {
-          job.resolve((await this.store.transaction((tx) => this.applyBatch(tx, [job], this.clock.now())))[0] as IntakeOutcome);
+          const outcome = (await this.store.transaction((tx) => this.applyBatch(tx, [slice], this.clock.now())))[0] ?? [];
           this.batches++;
+          this.committed(slice, outcome);
         } catch (e) {
-          job.reject(e);
+          this.failed(slice.job, e);
         }
       }
     }
+  }
+
+  /** committed: a slice is durable; its request is answered when it was the last one. */
+  private committed(slice: Slice, touched: readonly number[]): void {
+    const { job } = slice;
+    job.done += slice.alerts.length;
+    for (const id of touched) job.touched.add(id);
+    if (job.done < job.alerts.length) return;
+    this.dequeue(job);
+    job.resolve({ alerts: job.alerts.length, incidents: [...job.touched] });
+  }
+
+  /** failed: the request is answered with the error; chunks it committed before stay (see Chunks). */
+  private failed(job: Job, err: unknown): void {
+    this.dequeue(job);
+    job.reject(err);
+  }
+
+  private dequeue(job: Job): void {
+    const queue = this.queues.get(job.integration.id);
+    const at = queue?.indexOf(job) ?? -1;
+    if (queue && at >= 0) queue.splice(at, 1);
+    if (queue?.length === 0) this.turn = this.turn.filter((id) => id !== job.integration.id);
   }
 
   /**
@@ -154,7 +224,7 @@ export class IntakeService {
    * nobody: such repeats are found with one query and applied with two bulk updates. Every alert
    * of a group that has any other kind of alert in the batch takes the full path, in order.
    */
-  private async applyBatch(tx: StoreTx, batch: readonly Job[], now: DateTime): Promise<IntakeOutcome[]> {
+  private async applyBatch(tx: StoreTx, batch: readonly Omit<Slice, 'job'>[], now: DateTime): Promise<number[][]> {
     const flat = batch.flatMap((job) => job.alerts.map((alert) => ({ integration: job.integration, alert })));
     const known = await tx.knownIntakeAlerts(flat.map(({ integration, alert }) => ({ integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey })));
     const groupKey = (integration: IntegrationConfig, alert: NormalizedAlert): string => `${integration.id}\u0000${alert.fingerprint}`;
@@ -180,20 +250,107 @@ export class IntakeService {
     });
     if (alerts.size > 0) await tx.recordIntakeRepeats([...alerts.values()], [...groups.values()], now);
 
-    const outcomes: IntakeOutcome[] = [];
+    const outcomes: number[][] = [];
+    // Groups the batch applied (or queued for a quiet open) so far: their later alerts take the full path.
+    const seen = new Set<string>();
+    const bulk = !this.plugins.watchesIncidentEvents;
     let i = 0;
     for (const job of batch) {
       const team = this.world.teams.get(job.integration.team);
       if (!team) throw new Error(`integration ${job.integration.id}: team ${job.integration.team} is not configured`);
       const touched = new Set<number>();
+      // New fingerprints (firing, never seen): during a storm they open quietly, in bulk.
+      const fresh: NormalizedAlert[] = [];
+      const flush = async (): Promise<void> => {
+        for (const id of await this.openFresh(tx, job.integration, team, fresh.splice(0), now)) touched.add(id);
+      };
       for (const alert of job.alerts) {
         const index = i++;
-        const id = repeat[index] ? (known[index]?.incidentId ?? null) : await this.applyAlert(tx, job.integration, team, alert, now);
+        if (repeat[index]) {
+          const id = known[index]?.incidentId ?? null;
+          if (id !== null) touched.add(id);
+          continue;
+        }
+        const g = groupKey(job.integration, alert);
+        const k = known[index];
+        if (bulk && alert.status === 'firing' && k?.status === null && k.incidentId === null && !seen.has(g)) {
+          seen.add(g);
+          fresh.push(alert);
+          continue;
+        }
+        seen.add(g);
+        await flush();
+        const id = await this.applyAlert(tx, job.integration, team, alert, now);
         if (id !== null) touched.add(id);
       }
-      outcomes.push({ alerts: job.alerts.length, incidents: [...touched] });
+      await flush();
+      outcomes.push([...touched]);
     }
     return outcomes;
+  }
+
+  /**
+   * openFresh applies alerts of fingerprints never seen before, in order. While the team has no
+   * storm each takes the full path (it may page, start a storm, fall in a maintenance window); once
+   * a storm is on, all the rest open quietly in one go (openQuietly).
+   */
+  private async openFresh(tx: StoreTx, integration: IntegrationConfig, team: Team, alerts: NormalizedAlert[], now: DateTime): Promise<number[]> {
+    const ids: number[] = [];
+    while (alerts.length > 0) {
+      if (alerts.length > 1) {
+        const storm = await tx.activeStorm(team.id);
+        if (storm && storm.lastAt.plus({ milliseconds: this.windowOf(storm, integration) }) > now) {
+          ids.push(...(await this.openQuietly(tx, integration, team, storm, alerts.splice(0), now)));
+          break;
+        }
+      }
+      const id = await this.applyAlert(tx, integration, team, alerts.shift() as NormalizedAlert, now);
+      if (id !== null) ids.push(id);
+    }
+    return ids;
+  }
+
+  /**
+   * openQuietly opens one incident per alert during the team's storm, with a few statements for
+   * all of them: what `open` does for each (the incident, assigned to the on-call, with its
+   * reported, alert-firing and storm events, no page, no record, no escalation), and the storm
+   * grown once for all, so its on-call gets one summary update. An alert whose fingerprint another
+   * writer opened meanwhile takes the full path.
+   */
+  private async openQuietly(tx: StoreTx, integration: IntegrationConfig, team: Team, storm: StormRow, alerts: readonly NormalizedAlert[], now: DateTime): Promise<number[]> {
+    const late: NormalizedAlert[] = [];
+    const ids = await this.engine.within(tx, integrationPrincipal(integration), team, now, async (ctx) => {
+      const onCall = (await onCallNow(ctx.tx, team, now)).member;
+      const rows: NewIntakeIncident[] = alerts.map((alert) => {
+        const incident = reportedIncident(ctx, {
+          title: alert.title, severity: alert.severity, service: alert.service ?? undefined,
+          source: `${INTEGRATION_SOURCE}${integration.id}`, fingerprint: alert.fingerprint,
+        }, onCall);
+        return {
+          alert: { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, status: alert.status, startsAt: alert.startsAt, labels: alert.labels, annotations: alert.annotations },
+          incident,
+          events: [
+            { kind: 'reported', actor: ctx.caller, data: reportedData(incident) },
+            { kind: 'alert-firing', actor: ctx.caller, data: alertData(alert, {}) },
+            { kind: 'storm', actor: null, data: { storm: storm.id } },
+          ],
+        };
+      });
+      const opened = await ctx.tx.openIntakeIncidents(rows, now);
+      const done: Incident[] = [];
+      opened.forEach((incident, i) => {
+        if (incident) done.push(incident);
+        else late.push(alerts[i] as NormalizedAlert);
+      });
+      const last = done.at(-1);
+      if (last) await this.growStorm(ctx, integration, storm, last, done.length);
+      return done.map((incident) => incident.id);
+    });
+    for (const alert of late) {
+      const id = await this.applyAlert(tx, integration, team, alert, now);
+      if (id !== null) ids.push(id);
+    }
+    return ids;
   }
 
   /** applyAlert: one alert; returns the incident it concerns, if any. */
@@ -300,10 +457,7 @@ export class IntakeService {
 
   /** note: a timeline event about one alert; its texts stay data (untrusted), rendered as user text. */
   private async note(ctx: UseCaseContext, incident: Incident, kind: 'alert-firing' | 'alert-resolved', alert: NormalizedAlert, extra: Record<string, unknown>): Promise<void> {
-    await ctx.tx.appendTimeline({
-      incidentId: incident.id, at: ctx.now, kind, actor: ctx.caller,
-      data: { alert: alert.alertKey, summary: alert.title, url: alert.url, ...extra },
-    });
+    await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind, actor: ctx.caller, data: alertData(alert, extra) });
   }
 
   // ---- storms --------------------------------------------------------------------------------
@@ -337,8 +491,9 @@ export class IntakeService {
     await this.scheduleStormEnd(tx, storm, integration);
   }
 
-  private async growStorm(ctx: UseCaseContext, integration: IntegrationConfig, storm: StormRow, latest: Incident): Promise<StormRow> {
-    const grown: StormRow = { ...storm, incidents: storm.incidents + 1, version: storm.version + 1, lastAt: ctx.now };
+  /** growStorm: `count` more incidents (the latest named in the summary), one summary update. */
+  private async growStorm(ctx: UseCaseContext, integration: IntegrationConfig, storm: StormRow, latest: Incident, count = 1): Promise<StormRow> {
+    const grown: StormRow = { ...storm, incidents: storm.incidents + count, version: storm.version + 1, lastAt: ctx.now };
     await ctx.tx.updateStorm(grown);
     this.tellSummary(ctx, grown, integration, rt`Latest: ${incidentHeadline(latest)}`);
     await this.scheduleStormEnd(ctx.tx, grown, integration);
@@ -402,6 +557,11 @@ export class IntakeService {
   private windowOf(storm: StormRow, integration: IntegrationConfig | undefined): number {
     return (integration ?? this.byId.get(storm.integration))?.storm.windowMs ?? 5 * 60_000;
   }
+}
+
+/** alertData: the data of an alert-firing or alert-resolved timeline event. */
+function alertData(alert: NormalizedAlert, extra: Record<string, unknown>): Record<string, unknown> {
+  return { alert: alert.alertKey, summary: alert.title, url: alert.url, ...extra };
 }
 
 function clock(at: DateTime): string {

@@ -136,6 +136,13 @@ export interface IntakeGroupState {
   readonly lastSeen: DateTime;
 }
 
+/** NewIntakeIncident: one row of openIntakeIncidents: the alert, its new incident and that incident's first events. */
+export interface NewIntakeIncident {
+  readonly alert: IntakeAlert;
+  readonly incident: NewIncident;
+  readonly events: readonly { readonly kind: string; readonly actor: Principal | null; readonly data: Record<string, unknown> }[];
+}
+
 /** IntakeAlert: one alert as an integration sent it; labels and annotations are untrusted text. */
 export interface IntakeAlert {
   readonly integration: string;
@@ -264,6 +271,17 @@ export interface StoreTx {
     groups: readonly { integration: string; fingerprint: string; n: number }[],
     now: DateTime,
   ): Promise<void>;
+  /**
+   * openIntakeIncidents opens incidents for alerts of fingerprints seen for the first time, in bulk
+   * (a few statements for the whole list). For each row, in order: the fingerprint's group is
+   * created (count 1, first and last seen `now`) unless it exists already, the incident inserted
+   * with `events` as its first timeline events (seq 1, 2, ... at `now`), the alert recorded as
+   * observeIntakeAlert would, and the group pointed at the incident. A row whose group exists
+   * already (another writer created it) changes nothing and is answered null: apply that alert one
+   * by one. Fingerprints must be distinct per integration within one call. Returns per row the
+   * incident or null.
+   */
+  openIntakeIncidents(rows: readonly NewIntakeIncident[], now: DateTime): Promise<Array<Incident | null>>;
   /** How many alerts of the group are firing. */
   firingIntakeAlerts(integration: string, fingerprint: string): Promise<number>;
   /** How many incidents of `team` whose source starts with `sourcePrefix` opened at or after `since`. */

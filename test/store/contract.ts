@@ -689,6 +689,51 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('opens incidents for new fingerprints in bulk: group, incident, first events, alert; an existing group is left alone', async () => {
+      const s = await store();
+      const actor = { kind: 'guest' as const, adapter: 'integration', address: 'grafana', name: 'Grafana' };
+      const row = (fp: string) => ({
+        alert: alert(fp, `k-${fp}`, 'firing'),
+        incident: newIncident({ fingerprint: fp, title: `Down ${fp}`, acknowledgedAt: null, updatedAt: at(0) }),
+        events: [{ kind: 'reported', actor, data: { title: `Down ${fp}` } }, { kind: 'alert-firing', actor, data: { alert: `k-${fp}` } }, { kind: 'storm', actor: null, data: { storm: 1 } }],
+      });
+      // 'taken' has a group already (another writer opened it): that row changes nothing.
+      const taken = await s.transaction(async (tx) => {
+        await tx.observeIntakeGroup('grafana', 'taken', at(0), true);
+        const incident = await tx.insertIncident(newIncident({ fingerprint: 'taken' }));
+        await tx.setIntakeGroupIncident('grafana', 'taken', incident.id, at(0));
+        return incident;
+      });
+      const opened = await s.transaction((tx) => tx.openIntakeIncidents([row('fp-a'), row('taken'), row('fp-b')], at(2)));
+      expect(opened[1]).toBeNull();
+      expect(opened[0]).toMatchObject({ fingerprint: 'fp-a', title: 'Down fp-a', state: 'open' });
+      expect(opened[2]).toMatchObject({ fingerprint: 'fp-b', title: 'Down fp-b' });
+      expect(opened[0]?.id).not.toBe(opened[2]?.id);
+      expect(await s.transaction((tx) => tx.openIntakeIncidents([], at(2)))).toEqual([]);
+      await s.transaction(async (tx) => {
+        for (const incident of [opened[0], opened[2]]) {
+          const id = incident?.id as number;
+          expect(await tx.getIncident(id)).toMatchObject({ fingerprint: incident?.fingerprint, reporter: newIncident().reporter, policy: newIncident().policy });
+          const events = await tx.timeline(id);
+          expect(events.map((e) => [e.seq, e.kind, e.actor, e.data])).toEqual([
+            [1, 'reported', actor, { title: incident?.title }],
+            [2, 'alert-firing', actor, { alert: `k-${incident?.fingerprint}` }],
+            [3, 'storm', null, { storm: 1 }],
+          ]);
+          expect(events[0]?.at.toMillis()).toBe(at(2).toMillis());
+          expect((await tx.appendTimeline({ incidentId: id, at: at(3), kind: 'note', actor: null, data: {} })).seq).toBe(4);
+          expect(await tx.intakeGroupOf(id)).toMatchObject({ integration: 'grafana', fingerprint: incident?.fingerprint, count: 1 });
+        }
+        expect(await tx.knownIntakeAlerts([{ integration: 'grafana', fingerprint: 'fp-a', alertKey: 'k-fp-a' }, { integration: 'grafana', fingerprint: 'taken', alertKey: 'k-taken' }]))
+          .toEqual([{ status: 'firing', startsAt: 's1', incidentId: opened[0]?.id }, { status: null, startsAt: null, incidentId: taken.id }]);
+        // The group counts on as observeIntakeGroup does; the alert row is the one observeIntakeAlert would have written.
+        expect(await tx.observeIntakeGroup('grafana', 'fp-b', at(3), true)).toMatchObject({ incidentId: opened[2]?.id, incidentState: 'open', count: 2 });
+        expect(await tx.observeIntakeAlert(alert('fp-b', 'k-fp-b', 'firing', 's2'), at(3))).toEqual({ previousStatus: 'firing', previousStartsAt: 's1' });
+        expect(await tx.intakeGroupOf(taken.id)).toMatchObject({ fingerprint: 'taken', count: 1 });
+        expect(await tx.listIncidents({})).toHaveLength(3);
+      });
+    });
+
     it('counts incidents by source prefix since an instant', async () => {
       const s = await store();
       await s.transaction(async (tx) => {

@@ -38,6 +38,7 @@ import type {
   OutboxStats,
   IntakeAlert,
   IntakeGroupState,
+  NewIntakeIncident,
   NewOutboxRow,
   OutboxRow,
   Recipient,
@@ -416,6 +417,32 @@ const SQL = {
   repeatIntakeGroups: `UPDATE intake_groups AS t SET count = t.count + u.n, last_seen = GREATEST(t.last_seen, $2)
     FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text, n bigint)
     WHERE t.integration = u.i AND t.fingerprint = u.f`,
+  // openIntakeIncidents: the claim waits for a concurrent writer of the same fingerprint, then skips it.
+  claimIntakeGroups: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
+    SELECT u.i, u.f, NULL, 1, $2, $2 FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text)
+    ON CONFLICT (integration, fingerprint) DO NOTHING
+    RETURNING integration, fingerprint`,
+  insertIncidents: `INSERT INTO incidents (${INCIDENT_COLUMNS})
+    SELECT u.team, u.title, u.severity, u.source, u.service, u.fingerprint, u.state, u.assignee, u.reporter::jsonb,
+      u.escalation_level, u.policy::jsonb, u.opened_at, u.acknowledged_at, u.resolved_at, u.updated_at
+    FROM jsonb_to_recordset($1::jsonb) AS u(team text, title text, severity text, source text, service text, fingerprint text,
+      state text, assignee text, reporter text, escalation_level integer, policy text, opened_at bigint, acknowledged_at bigint,
+      resolved_at bigint, updated_at bigint)
+    RETURNING id, source, fingerprint`,
+  insertTimelines: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
+    SELECT u.id, u.seq, $2, u.kind, u.actor::jsonb, u.data::jsonb
+    FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, seq integer, kind text, actor text, data text)`,
+  insertIntakeAlerts: `INSERT INTO intake_alerts (integration, fingerprint, alert_key, status, starts_at, prev_status, prev_starts_at,
+      labels, annotations, count, first_seen, last_seen)
+    SELECT u.i, u.f, u.k, u.s, u.t, NULL, NULL, u.l::jsonb, u.a::jsonb, 1, $2, $2
+    FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text, k text, s text, t text, l text, a text)
+    ON CONFLICT (integration, fingerprint, alert_key) DO UPDATE SET
+      prev_status = intake_alerts.status, prev_starts_at = intake_alerts.starts_at, status = EXCLUDED.status,
+      starts_at = EXCLUDED.starts_at, labels = EXCLUDED.labels, annotations = EXCLUDED.annotations,
+      count = intake_alerts.count + 1, last_seen = EXCLUDED.last_seen`,
+  linkIntakeGroups: `UPDATE intake_groups AS t SET incident_id = u.id
+    FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text, id bigint)
+    WHERE t.integration = u.i AND t.fingerprint = u.f`,
   firingIntakeAlerts: `SELECT COUNT(*) AS n FROM intake_alerts WHERE integration = $1 AND fingerprint = $2 AND status = 'firing'`,
   countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = $1 AND opened_at >= $3 AND left(source, length($2)) = $2`,
   activeStorm: 'SELECT * FROM intake_storms WHERE team = $1 AND ended_at IS NULL FOR UPDATE',
@@ -781,6 +808,45 @@ class PgTx implements StoreTx {
       const chunk = sortedGroups.slice(i, i + CHUNK).map((g) => ({ i: g.integration, f: g.fingerprint, n: g.n }));
       await this.q(SQL.repeatIntakeGroups, [JSON.stringify(chunk), at]);
     }
+  }
+
+  async openIntakeIncidents(rows: readonly NewIntakeIncident[], now: DateTime): Promise<Array<Incident | null>> {
+    const at = toMs(now, 'now');
+    const columns = INCIDENT_COLUMNS.split(', ');
+    const groupKey = (integration: string, fingerprint: string) => `${integration}\u0000${fingerprint}`;
+    const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
+    const out: Array<Incident | null> = [];
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      const chunk = rows.slice(start, start + CHUNK);
+      // Claimed in key order, so concurrent replicas lock rows in one order (fewer deadlocks).
+      const keys = chunk.map((r) => ({ i: r.alert.integration, f: r.alert.fingerprint }))
+        .sort((a, b) => cmp(a.i, b.i) || cmp(a.f, b.f));
+      const claimed = new Set((await this.q<{ integration: string; fingerprint: string }>(SQL.claimIntakeGroups, [JSON.stringify(keys), at]))
+        .rows.map((g) => groupKey(g.integration, g.fingerprint)));
+      const mine = chunk.filter((r) => claimed.has(groupKey(r.alert.integration, r.alert.fingerprint)));
+      const ids = new Map<string, number>();
+      if (mine.length > 0) {
+        const incidents = mine.map((r) => Object.fromEntries(incidentParams(r.incident).map((v, i) => [columns[i], v])));
+        for (const r of (await this.q<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [JSON.stringify(incidents)])).rows) {
+          ids.set(incidentKey(r.source, r.fingerprint), Number(r.id));
+        }
+        const idOf = (r: NewIntakeIncident): number => {
+          const id = ids.get(incidentKey(r.incident.source, r.incident.fingerprint));
+          if (id === undefined) throw new Error(`openIntakeIncidents: no incident id for ${r.incident.source} ${r.incident.fingerprint ?? ''} (rows must differ in source and fingerprint)`);
+          return id;
+        };
+        const events = mine.flatMap((r) => r.events.map((e, i) => ({ id: idOf(r), seq: i + 1, kind: e.kind, actor: e.actor === null ? null : JSON.stringify(e.actor), data: JSON.stringify(e.data) })));
+        if (events.length > 0) await this.q(SQL.insertTimelines, [JSON.stringify(events), at]);
+        await this.q(SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => ({
+          i: a.integration, f: a.fingerprint, k: a.alertKey, s: a.status, t: a.startsAt, l: JSON.stringify(a.labels), a: JSON.stringify(a.annotations),
+        }))), at]);
+        await this.q(SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => ({ i: r.alert.integration, f: r.alert.fingerprint, id: idOf(r) })))]);
+      }
+      for (const r of chunk) {
+        out.push(claimed.has(groupKey(r.alert.integration, r.alert.fingerprint)) ? { ...r.incident, id: ids.get(incidentKey(r.incident.source, r.incident.fingerprint)) as number } : null);
+      }
+    }
+    return out;
   }
 
   async firingIntakeAlerts(integration: string, fingerprint: string): Promise<number> {

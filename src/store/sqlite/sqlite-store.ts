@@ -31,6 +31,7 @@ import type {
   IntakeAlert,
   IntakeGroupState,
   StormRow,
+  NewIntakeIncident,
   NewOutboxRow,
   OutboxRow,
   Recipient,
@@ -355,6 +356,26 @@ const SQL = {
     WHERE integration = u.i AND fingerprint = u.f AND alert_key = u.k AND status = 'firing' AND starts_at IS u.s`,
   repeatIntakeGroups: `UPDATE intake_groups SET count = count + u.n, last_seen = MAX(last_seen, ?2)
     FROM (SELECT value ->> '$.i' AS i, value ->> '$.f' AS f, value ->> '$.n' AS n FROM json_each(?1)) AS u
+    WHERE integration = u.i AND fingerprint = u.f`,
+  // openIntakeIncidents, five statements per chunk of rows (each row a JSON array or object).
+  claimIntakeGroups: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
+    SELECT value ->> 0, value ->> 1, NULL, 1, ?2, ?2 FROM json_each(?1) WHERE true
+    ON CONFLICT (integration, fingerprint) DO NOTHING
+    RETURNING integration, fingerprint`,
+  insertIncidents: `INSERT INTO incidents (${INCIDENT_COLUMNS})
+    SELECT ${INCIDENT_COLUMNS.split(', ').map((_, i) => `value ->> ${i}`).join(', ')} FROM json_each(?1) WHERE true
+    RETURNING id, source, fingerprint`,
+  insertTimelines: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
+    SELECT value ->> 0, value ->> 1, ?2, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1) WHERE true`,
+  insertIntakeAlerts: `INSERT INTO intake_alerts (integration, fingerprint, alert_key, status, starts_at, prev_status, prev_starts_at,
+      labels, annotations, count, first_seen, last_seen)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, NULL, NULL, value ->> 5, value ->> 6, 1, ?2, ?2
+    FROM json_each(?1) WHERE true
+    ON CONFLICT (integration, fingerprint, alert_key) DO UPDATE SET
+      prev_status = status, prev_starts_at = starts_at, status = excluded.status, starts_at = excluded.starts_at,
+      labels = excluded.labels, annotations = excluded.annotations, count = count + 1, last_seen = excluded.last_seen`,
+  linkIntakeGroups: `UPDATE intake_groups SET incident_id = u.id
+    FROM (SELECT value ->> 0 AS i, value ->> 1 AS f, value ->> 2 AS id FROM json_each(?1)) AS u
     WHERE integration = u.i AND fingerprint = u.f`,
   firingIntakeAlerts: `SELECT COUNT(*) AS n FROM intake_alerts WHERE integration = ? AND fingerprint = ? AND status = 'firing'`,
   countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = ?1 AND opened_at >= ?3
@@ -797,6 +818,45 @@ class SqliteTx implements StoreTx {
       const chunk = groups.slice(i, i + ENQUEUE_CHUNK).map((g) => ({ i: g.integration, f: g.fingerprint, n: g.n }));
       await this.conn.run(SQL.repeatIntakeGroups, [JSON.stringify(chunk), at]);
     }
+  }
+
+  async openIntakeIncidents(rows: readonly NewIntakeIncident[], now: DateTime): Promise<Array<Incident | null>> {
+    this.check();
+    const at = toMs(now, 'now');
+    const out: Array<Incident | null> = [];
+    for (let start = 0; start < rows.length; start += ENQUEUE_CHUNK) {
+      const chunk = rows.slice(start, start + ENQUEUE_CHUNK);
+      const groupKey = (integration: string, fingerprint: string) => `${integration}\u0000${fingerprint}`;
+      const claimed = new Set((await this.conn.all<{ integration: string; fingerprint: string }>(SQL.claimIntakeGroups, [
+        JSON.stringify(chunk.map((r) => [r.alert.integration, r.alert.fingerprint])), at,
+      ])).map((g) => groupKey(g.integration, g.fingerprint)));
+      const mine = chunk.filter((r) => claimed.has(groupKey(r.alert.integration, r.alert.fingerprint)));
+      const ids = new Map<string, number>();
+      if (mine.length > 0) {
+        const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
+        for (const r of await this.conn.all<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [JSON.stringify(mine.map((r) => incidentParams(r.incident)))])) {
+          ids.set(incidentKey(r.source, r.fingerprint), r.id);
+        }
+        const idOf = (r: NewIntakeIncident): number => {
+          const id = ids.get(incidentKey(r.incident.source, r.incident.fingerprint));
+          if (id === undefined) throw new Error(`openIntakeIncidents: no incident id for ${r.incident.source} ${r.incident.fingerprint ?? ''} (rows must differ in source and fingerprint)`);
+          return id;
+        };
+        const events = mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]));
+        if (events.length > 0) await this.conn.run(SQL.insertTimelines, [JSON.stringify(events), at]);
+        await this.conn.run(SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => [
+          a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
+        ])), at]);
+        await this.conn.run(SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)]))]);
+        for (const r of chunk) {
+          const id = claimed.has(groupKey(r.alert.integration, r.alert.fingerprint)) ? idOf(r) : undefined;
+          out.push(id === undefined ? null : { ...r.incident, id });
+        }
+      } else {
+        for (let i = 0; i < chunk.length; i++) out.push(null);
+      }
+    }
+    return out;
   }
 
   async firingIntakeAlerts(integration: string, fingerprint: string): Promise<number> {

@@ -1,0 +1,132 @@
+/**
+ * One webhook with 10,000 new alerts, through HTTP on a real SQLite file: it is applied in chunks
+ * (one transaction each), so /healthz and another integration's webhook sent meanwhile are answered
+ * before it; every alert is stored once. A failure after some chunks committed answers no 202, and
+ * the sender's resend folds into the same incidents: no second incident, no second page.
+ */
+import * as http from 'node:http';
+import { Database } from 'sqlite3';
+import { amAlert, amPayload, GRAFANA_TOKEN, AM_TOKEN, IntakeHarness } from './intake-harness';
+
+const N = 10_000;
+
+const CONFIG = `
+integrations:
+  - id: big
+    type: alertmanager
+    team: payments
+    token_env: ONEHAND_AM_TOKEN
+    max_body: 16MiB
+    storm: { threshold: 10, window: 5m }
+  - id: grafana
+    type: grafana
+    team: search
+    token_env: ONEHAND_GRAFANA_TOKEN
+`;
+
+function bigBody(): string {
+  const alerts = Array.from({ length: N }, (_, i) =>
+    amAlert({ alertname: 'DiskFull', instance: `host-${i}`, severity: 'warning' }, 'firing', { fingerprint: `fp-${i}` }));
+  return JSON.stringify(amPayload(alerts));
+}
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
+
+/** sql runs statements on the database file through a second connection (as an operator would). */
+function sql(file: string, text: string): Promise<void> {
+  const db = new Database(file);
+  return new Promise((resolve, reject) => db.exec(text, (err) => db.close(() => (err ? reject(err) : resolve()))));
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('alert intake: one request with 10,000 new alerts', () => {
+  let t: IntakeHarness;
+  beforeEach(async () => {
+    t = await IntakeHarness.start(CONFIG);
+    t.server.route('GET', '/healthz', async () => {
+      const health = await t.h.app.health();
+      return { status: health.ok ? 200 : 503, body: health };
+    });
+  });
+  afterEach(() => t.stop());
+
+  it('is applied in chunks: /healthz and another integration are answered meanwhile; every alert is stored once', async () => {
+    const finished: string[] = [];
+    const big = t.post('big', bigBody(), { authorization: `Bearer ${AM_TOKEN}` }).then((r) => {
+      finished.push('big');
+      return r;
+    });
+    // Once the first chunk committed, the rest of the request is still to do.
+    await waitFor(() => t.h.app.intake.batchCount > 0);
+    const health = get(t.port, '/healthz').then((status) => {
+      finished.push('healthz');
+      return status;
+    });
+    const other = t.post('grafana', JSON.stringify({
+      receiver: 'onehand', status: 'firing', orgId: 1, version: '1', groupKey: 'g', title: '[FIRING:1] Search down', message: 'm',
+      alerts: [{ status: 'firing', labels: { alertname: 'SearchDown' }, annotations: { summary: 'search is down' }, startsAt: '2026-03-03T09:58:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'g1' }],
+    }), { authorization: `Bearer ${GRAFANA_TOKEN}` }).then((r) => {
+      finished.push('grafana');
+      return r;
+    });
+
+    const [bigReply, healthStatus, otherReply] = await Promise.all([big, health, other]);
+    expect(bigReply.status).toBe(202);
+    expect(bigReply.body.accepted).toBe(N);
+    expect(bigReply.body.incidents).toHaveLength(N);
+    expect(healthStatus).toBe(200);
+    expect(otherReply.status).toBe(202);
+    expect(finished.indexOf('healthz')).toBeLessThan(finished.indexOf('big'));
+    expect(finished.indexOf('grafana')).toBeLessThan(finished.indexOf('big'));
+    expect(t.h.app.intake.batchCount).toBeGreaterThanOrEqual(N / 500);
+
+    const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+    expect(incidents).toHaveLength(N);
+    expect(new Set(incidents.map((i) => i.fingerprint)).size).toBe(N);
+    // The storm: the first 11 incidents page (the 11th starts the storm), the rest open quietly.
+    await t.h.app.scheduler.tick();
+    const pages = t.h.messagesFor('dave').filter((d) => d.message.kind === 'page');
+    expect(pages.filter((d) => d.message.updateKey === undefined)).toHaveLength(11);
+    const summaries = t.h.messagesFor('dave').filter((d) => d.message.updateKey === 'storm:1');
+    expect(summaries.at(-1)?.text).toMatch(new RegExp(`Alert storm on Payments: ${N} new incidents`));
+    const quiet = await t.read((tx) => tx.timeline(5000));
+    expect(quiet.map((e) => e.kind)).toEqual(['reported', 'alert-firing', 'storm']);
+  }, 180_000);
+
+  it('a failure after some chunks committed answers no 202; the resend folds into the same incidents and pages nobody again', async () => {
+    const body = bigBody();
+    await sql(t.h.dbPath, `CREATE TRIGGER lost BEFORE INSERT ON intake_alerts WHEN NEW.fingerprint = 'fp-${N - 300}'
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END;`);
+    const failed = await t.post('big', body, { authorization: `Bearer ${AM_TOKEN}` });
+    expect(failed.status).toBe(500);
+    const committed = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+    expect(committed.length).toBeGreaterThan(0);
+    expect(committed.length).toBeLessThan(N);
+    await t.h.app.scheduler.tick();
+    const pagesBefore = t.h.messagesFor('dave').filter((d) => d.message.kind === 'page' && d.message.updateKey === undefined);
+
+    await sql(t.h.dbPath, 'DROP TRIGGER lost;');
+    const resent = await t.post('big', body, { authorization: `Bearer ${AM_TOKEN}` });
+    expect(resent.status).toBe(202);
+    expect(resent.body.accepted).toBe(N);
+    const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+    expect(incidents).toHaveLength(N);
+    expect(new Set(incidents.map((i) => i.fingerprint)).size).toBe(N);
+    // The incidents the first attempt opened are the same ones (same ids), not opened again.
+    for (const i of committed) expect(incidents.find((x) => x.fingerprint === i.fingerprint)?.id).toBe(i.id);
+    await t.h.app.scheduler.tick();
+    const pagesAfter = t.h.messagesFor('dave').filter((d) => d.message.kind === 'page' && d.message.updateKey === undefined);
+    expect(pagesAfter).toHaveLength(pagesBefore.length);
+    expect(pagesAfter).toHaveLength(11);
+  }, 180_000);
+});
