@@ -247,8 +247,11 @@ export interface LatencyRow {
   lost: number;
   /** Webhooks not answered 202. */
   errors: number;
-  /** Two replicas: pages sent by replica B (webhooks went to A), and their p50/p99. */
-  byB?: { count: number; p50Ms: number; p99Ms: number };
+  /**
+   * Two replicas: pages sent by the replica that did not take the event in (a webhook went to A: B;
+   * a report went to the gateway holder: the other one), which learned of them only by LISTEN/NOTIFY.
+   */
+  byOther?: { count: number; p50Ms: number; p99Ms: number };
   /** Steady runs: alerts answered 202 per second, from the first request to the last 202. */
   achievedPerSec?: number;
   /** Steady runs: request to 202, p50/p99 (the intake's share of the delay). */
@@ -274,15 +277,15 @@ interface Sample {
   by: string | null;
 }
 
-function row(base: Omit<LatencyRow, 'samples' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'lost' | 'byB' | 'load'>, samples: Sample[], replicaB: string | null, load: number): LatencyRow {
+function row(base: Omit<LatencyRow, 'samples' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'lost' | 'byOther' | 'load'>, samples: Sample[], other: string | null, load: number): LatencyRow {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const out: LatencyRow = {
     ...base, load: round(load), samples: samples.length, p50Ms: round(percentile(ms, 50)), p99Ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1] ?? NaN),
     lost: samples.filter((s) => s.by === null).length,
   };
-  if (replicaB !== null) {
-    const b = samples.filter((s) => s.by === replicaB).map((s) => s.ms).sort((x, y) => x - y);
-    out.byB = { count: b.length, p50Ms: round(percentile(b, 50)), p99Ms: round(percentile(b, 99)) };
+  if (other !== null) {
+    const b = samples.filter((s) => s.by === other).map((s) => s.ms).sort((x, y) => x - y);
+    out.byOther = { count: b.length, p50Ms: round(percentile(b, 50)), p99Ms: round(percentile(b, 99)) };
   }
   return out;
 }
@@ -352,7 +355,10 @@ async function sparse(store: StoreSetup, replicas: number, configPath: string): 
     }
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const target = bots[0] as Bot;
-    const replicaB = replicas > 1 ? 'Bot bench-b' : null;
+    // Reports reach the replica holding the gateway session; webhooks reach A. The other one sends
+    // a page only when LISTEN/NOTIFY woke it first.
+    const gateway = fake.callsTo('GET', /^\/gateway\/bot$/).at(-1)?.auth ?? '';
+    const otherThan = (taker: string): string | null => (replicas > 1 ? (taker === 'Bot bench-a' ? 'Bot bench-b' : 'Bot bench-a') : null);
     const run = ++probeRun;
     let n = 0;
     let errors = 0;
@@ -376,7 +382,7 @@ async function sparse(store: StoreSetup, replicas: number, configPath: string): 
       errors = 0;
       const load = os.loadavg()[0] ?? NaN;
       const samples = await measure(what, SAMPLES);
-      rows.push(row({ store: store.kind, replicas, what, platform: 'discord (fake, loopback)', errors }, samples, replicaB, load));
+      rows.push(row({ store: store.kind, replicas, what, platform: 'discord (fake, loopback)', errors }, samples, otherThan(what === 'report' ? gateway : 'Bot bench-a'), load));
     }
     agent.destroy();
     return rows;
@@ -513,13 +519,14 @@ delivery latency, timer period 1 s (real \`onehand start\` processes on loopback
           (${SAMPLES} samples each, one at a time, 5-50 ms apart; real discord.js in the bot)
   alerts at N/s: open-loop webhooks, each a new incident -> the page's line on the bot's stdout (console adapter, --json)
           (${RATE_SECONDS} s each; not through Discord: discord.js keeps a bot under Discord's 50 requests/s)
-  2 replicas: webhooks go to replica A; "by B" = pages replica B sent, woken only by PostgreSQL LISTEN/NOTIFY`);
+  2 replicas: webhooks go to replica A, reports to the replica holding the Discord gateway; "by other" = pages
+          sent by the other replica, which only LISTEN/NOTIFY (or its 1 s timer) tells of them`);
   console.log('  steady columns: accepted/s = 202s per second (first request to last 202); 202 p50/p99 = request to 202;');
   console.log('                  pages/s = pages received per second (first request to last page)');
   console.log(`  lost = no page within ${DRAIN_TIMEOUT_MS / 1000} s (steady) or ${SAMPLE_TIMEOUT_MS / 1000} s (sparse), counted at that value; load = 1-min load average at the start (${os.cpus().length} cores)`);
-  console.log('store     replicas  what              samples  p50 ms  p99 ms  max ms  lost  errors  accepted/s  202 p50/p99 ms  pages/s  load  by B (n, p50/p99 ms)');
+  console.log('store     replicas  what              samples  p50 ms  p99 ms  max ms  lost  errors  accepted/s  202 p50/p99 ms  pages/s  load  by other (n, p50/p99 ms)');
   for (const r of result.rows) {
-    const byB = r.byB ? `${r.byB.count}${r.byB.count > 0 ? `, ${r.byB.p50Ms}/${r.byB.p99Ms}` : ''}` : '';
+    const byB = r.byOther ? `${r.byOther.count}${r.byOther.count > 0 ? `, ${r.byOther.p50Ms}/${r.byOther.p99Ms}` : ''}` : '';
     const accept = r.acceptP50Ms !== undefined ? `${r.acceptP50Ms}/${r.acceptP99Ms}` : '';
     console.log(`${r.store.padEnd(8)}  ${String(r.replicas).padStart(8)}  ${r.what.padEnd(16)}  ${String(r.samples).padStart(7)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.maxMs).padStart(6)}  ${String(r.lost).padStart(4)}  ${String(r.errors).padStart(6)}  ${String(r.achievedPerSec ?? '').padStart(10)}  ${accept.padStart(14)}  ${String(r.pagesPerSec ?? '').padStart(7)}  ${String(r.load).padStart(4)}  ${byB}`);
   }
