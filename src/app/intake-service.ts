@@ -19,8 +19,9 @@
  *   arriving while a transaction runs are applied together in the next one, so one commit (one
  *   fsync) serves many requests. If a batch fails, each request is retried alone, so one bad
  *   request cannot fail the others.
- * - **Chunks.** A transaction holds at most `MAX_BATCH_ALERTS` alerts: a bigger request is applied
- *   in chunks, each its own transaction, and answered after its last chunk committed. Between two
+ * - **Chunks.** A transaction holds at most `MAX_CHUNK_ALERTS` alerts of one request: a bigger
+ *   request is applied in chunks, each its own transaction, and answered after its last chunk
+ *   committed. Between two
  *   chunks every other writer waiting for the store (health probe, timers, deliveries, commands)
  *   gets its turn, and the next batch starts with another integration's requests (round robin),
  *   so one huge webhook delays nobody by more than one chunk. Requests of one integration stay in
@@ -54,8 +55,10 @@ import { TOKENS } from './tokens';
 export const STORM_TIMER = 'storm-end';
 /** Source prefix of incidents opened by integrations ("integration:<id>"). */
 export const INTEGRATION_SOURCE = 'integration:';
-/** A batch (one transaction) takes requests until it holds this many alerts; bigger requests are cut. */
-export const MAX_BATCH_ALERTS = 500;
+/** A batch (one transaction) takes requests until it holds this many alerts. */
+const MAX_BATCH_ALERTS = 2000;
+/** A batch takes at most this many alerts of one request: a bigger request is cut into chunks. */
+export const MAX_CHUNK_ALERTS = 200;
 
 /** IntakeOutcome: what one accepted request did. */
 export interface IntakeOutcome {
@@ -149,7 +152,8 @@ export class IntakeService {
 
   /**
    * nextBatch takes waiting requests, integration by integration starting with the one whose turn
-   * it is, until the batch holds MAX_BATCH_ALERTS alerts; a request that does not fit is cut, and
+   * it is, until the batch holds MAX_BATCH_ALERTS alerts; a request that does not fit, or holds more
+   * than MAX_CHUNK_ALERTS, is cut, and
    * its integration's later requests wait behind its rest. The next batch starts with the next
    * integration.
    */
@@ -160,7 +164,7 @@ export class IntakeService {
       for (const job of this.queues.get(id) ?? []) {
         const left = job.alerts.length - job.done;
         if (room === 0 && left > 0) break;
-        const take = Math.min(left, room);
+        const take = Math.min(left, room, MAX_CHUNK_ALERTS);
         slices.push({ job, integration: job.integration, alerts: job.alerts.slice(job.done, job.done + take) });
         room -= take;
         if (take < left) break;

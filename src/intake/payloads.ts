@@ -48,7 +48,39 @@ export function parsePayload(integration: IntegrationConfig, body: Buffer): Pars
   }
 }
 
+/**
+ * parsePayloadInSlices is parsePayload for the webhook route: the same result, but a long alert
+ * list is checked `slice` alerts at a time, letting other requests run in between.
+ */
+export async function parsePayloadInSlices(integration: IntegrationConfig, body: Buffer, slice = 500): Promise<ParseResult> {
+  if (integration.type === 'generic') return parsePayload(integration, body);
+  let data: unknown;
+  try {
+    data = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    return { ok: false, error: `body: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  try {
+    const { list, groupStatus } = alertmanagerList(integration, data);
+    const alerts: NormalizedAlert[] = [];
+    for (let i = 0; i < list.length; i++) {
+      if (i > 0 && i % slice === 0) await new Promise((resolve) => setImmediate(resolve));
+      alerts.push(readAlertmanagerAlert(integration, list[i], i, groupStatus));
+    }
+    return { ok: true, alerts };
+  } catch (err) {
+    if (err instanceof Bad) return { ok: false, error: err.message };
+    throw err;
+  }
+}
+
 function readAlertmanager(integration: IntegrationConfig, data: unknown): NormalizedAlert[] {
+  const { list, groupStatus } = alertmanagerList(integration, data);
+  return list.map((raw, i) => readAlertmanagerAlert(integration, raw, i, groupStatus));
+}
+
+/** alertmanagerList: the checked envelope of an Alertmanager or Grafana webhook: its alerts and group status. */
+function alertmanagerList(integration: IntegrationConfig, data: unknown): { list: unknown[]; groupStatus: 'firing' | 'resolved' | undefined } {
   const body = record(data, 'body', 'a JSON object with "alerts" (an Alertmanager or Grafana webhook)');
   const wanted = integration.type === 'grafana' ? '1' : '4';
   if (body.version !== undefined && body.version !== wanted) {
@@ -57,18 +89,20 @@ function readAlertmanager(integration: IntegrationConfig, data: unknown): Normal
   if (!Array.isArray(body.alerts)) throw new Bad(`alerts: expected a list of alerts, got ${describe(body.alerts)}`);
   if (body.alerts.length > MAX_ALERTS) throw new Bad(`alerts: ${body.alerts.length} alerts in one request; at most ${MAX_ALERTS}`);
   const groupStatus = body.status === undefined ? undefined : status(body.status, 'status');
-  return body.alerts.map((raw, i) => {
-    const at = `alerts[${i}]`;
-    const a = record(raw, at, 'an alert object');
-    const labels = stringMap(a.labels, `${at}.labels`, true);
-    const annotations = stringMap(a.annotations, `${at}.annotations`, false);
-    const st = a.status === undefined && groupStatus !== undefined ? groupStatus : status(a.status, `${at}.status`);
-    const startsAt = optionalString(a.startsAt, `${at}.startsAt`);
-    const senderFp = optionalString(a.fingerprint, `${at}.fingerprint`);
-    const url = optionalString(a.generatorURL, `${at}.generatorURL`);
-    if (!labels.alertname && !annotations.summary) throw new Bad(`${at}.labels.alertname: missing (and no annotations.summary); an alert needs a name`);
-    return normalize(integration, { labels, annotations, status: st, startsAt, senderFp, url, title: annotations.summary ?? labels.alertname ?? '' });
-  });
+  return { list: body.alerts as unknown[], groupStatus };
+}
+
+function readAlertmanagerAlert(integration: IntegrationConfig, raw: unknown, i: number, groupStatus: 'firing' | 'resolved' | undefined): NormalizedAlert {
+  const at = `alerts[${i}]`;
+  const a = record(raw, at, 'an alert object');
+  const labels = stringMap(a.labels, `${at}.labels`, true);
+  const annotations = stringMap(a.annotations, `${at}.annotations`, false);
+  const st = a.status === undefined && groupStatus !== undefined ? groupStatus : status(a.status, `${at}.status`);
+  const startsAt = optionalString(a.startsAt, `${at}.startsAt`);
+  const senderFp = optionalString(a.fingerprint, `${at}.fingerprint`);
+  const url = optionalString(a.generatorURL, `${at}.generatorURL`);
+  if (!labels.alertname && !annotations.summary) throw new Bad(`${at}.labels.alertname: missing (and no annotations.summary); an alert needs a name`);
+  return normalize(integration, { labels, annotations, status: st, startsAt, senderFp, url, title: annotations.summary ?? labels.alertname ?? '' });
 }
 
 /**

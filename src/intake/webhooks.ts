@@ -22,7 +22,7 @@ import type { HttpRequest, HttpResponse, HttpServer, RequestHead } from '../http
 import type { Metrics } from '../app/metrics';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import { parsePayload } from './payloads';
+import { parsePayloadInSlices } from './payloads';
 import { TokenBucket } from './rate-limit';
 
 export const WEBHOOK_PATH = '/webhooks/';
@@ -151,7 +151,7 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
     const seconds = Math.max(1, Math.ceil(wait / 1000));
     return error(429, `rate limit of ${integration.rateLimit.requests} requests per ${integration.rateLimit.perMs / 1000}s reached; retry after ${seconds}s`, { 'retry-after': String(seconds) });
   }
-  const parsed = parsePayload(integration, req.body);
+  const parsed = await parsePayloadInSlices(integration, req.body);
   if (!parsed.ok) return error(400, parsed.error);
   const outcome = await deps.intake.accept(integration, parsed.alerts);
   return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
