@@ -4,20 +4,25 @@
  * application and guild ids are known (config discord.application_id / guild_id, or env
  * DISCORD_APPLICATION_ID / DISCORD_GUILD_ID); else null, with a log line naming what is missing.
  * The token is never logged.
+ *
+ * discord.js (about 40 MB and half a second to load) is loaded only when the factory starts the
+ * adapter: this file imports nothing heavy, so a bot without Discord never loads it. Import the
+ * adapter's parts (adapter, render, slash-commands) from their own modules.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PlatformFactory } from '../../src/ports/platform';
 import type { Logger } from '../../src/ports/logger';
-import { DiscordAdapter } from './adapter';
 import { INTERACTIONS_PATH, registerInteractionsEndpoint } from './interactions-http';
-
-export { DiscordAdapter, DISCORD } from './adapter';
 
 /** The leader lease whose holder keeps the Discord gateway session. */
 export const DISCORD_GATEWAY_LEASE = 'discord-gateway';
-export { renderDiscord } from './render';
-export { buildSlashCommands, toCommandText } from './slash-commands';
+
+/** loadAdapter: the adapter module (and discord.js), loaded on first use. */
+function loadAdapter(): typeof import('./adapter') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./adapter') as typeof import('./adapter');
+}
 
 export const discordPlatform: PlatformFactory = ({ config, env, logger, http, leader }) => {
   const settings = config.discord;
@@ -36,6 +41,7 @@ export const discordPlatform: PlatformFactory = ({ config, env, logger, http, le
     });
     return null;
   }
+  const { DiscordAdapter } = loadAdapter();
   const adapter = new DiscordAdapter({
     world: config.world,
     token,

@@ -2,12 +2,18 @@
  * teamsPlatform: the Teams entry of PLATFORMS. Teams runs when MICROSOFT_APP_ID is set (with
  * MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TYPE and, for SingleTenant, MICROSOFT_APP_TENANT_ID), or
  * with ONEHAND_TEAMS=1 and no app id: then no authentication at all, for local development and tests.
+ *
+ * botbuilder (about 30 MB and half a second to load) is loaded only when Teams is enabled: this
+ * file imports nothing heavy. Import the adapter and the app package builder from their own modules.
  */
 import type { PlatformFactory } from '../../src/ports/platform';
-import { TeamsAdapter, type TeamsCredentials } from './adapter';
+import type { TeamsCredentials } from './adapter';
 
-export { TeamsAdapter, TEAMS } from './adapter';
-export { buildPackage, buildManifest } from './manifest';
+/** loadAdapter: the adapter module (and botbuilder), loaded on first use. */
+function loadAdapter(): typeof import('./adapter') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./adapter') as typeof import('./adapter');
+}
 
 /** teamsCredentials reads the env: credentials, null for no-auth mode, or a clear error. */
 export function teamsCredentials(env: NodeJS.ProcessEnv): TeamsCredentials | null {
@@ -28,5 +34,6 @@ export const teamsPlatform: PlatformFactory = ({ config, env, logger, http }) =>
   const credentials = teamsCredentials(env);
   logger.info('teams adapter enabled', { auth: credentials ? credentials.appType : 'off (ONEHAND_TEAMS=1, no app id)' });
   const { tenantId, serviceUrl } = config.microsoftTeams;
+  const { TeamsAdapter } = loadAdapter();
   return new TeamsAdapter({ world: config.world, logger, http, credentials, tenant: tenantId && serviceUrl ? { tenantId, serviceUrl } : null });
 };

@@ -27,7 +27,6 @@ import { parseSince, teamInsights } from '../app/insights-service';
 import { statsMessage } from '../core/insights/stats-view';
 import { toPlain } from '../core/text/rich-text';
 import { calendarPath, CALENDAR_SECRET_ENV } from '../http/insights-routes';
-import { writeTeamsPackage } from '../../adapters/teams/package-cli';
 
 const USAGE = `Usage: onehand <command> [options]
 
@@ -314,6 +313,8 @@ async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (appId === '') throw new UsageError('the bot\'s Microsoft App ID is missing: set MICROSOFT_APP_ID or pass --app-id GUID');
   // A config given explicitly is checked, so an admin learns of problems before uploading the app.
   if (values.config && !loadOrReport(values.config)) return 1;
+  // The package builder (and jszip) is loaded only for this command.
+  const { writeTeamsPackage } = await import('../../adapters/teams/package-cli');
   const written = await writeTeamsPackage({ out: values.out, appId, version: values.version, websiteUrl: values.website });
   process.stdout.write(`wrote ${written.join(', ')}\nupload ${written[written.length - 1]} in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center\n`);
   return 0;

@@ -2,12 +2,17 @@
  * openConfiguredStore: the store `onehand` uses, chosen by the environment. ONEHAND_DATABASE_URL
  * set to a postgres:// (or postgresql://) URL selects PostgreSQL, shared by every replica;
  * otherwise SQLite at ONEHAND_DATA (default ./data/onehand.db), for one process. The description
- * it returns is for logs: it never contains the URL's password.
+ * it returns is for logs: it never contains the URL's password. The PostgreSQL store (and `pg`) is
+ * loaded only when a URL is set.
  */
 import type { Clock } from '../ports/clock';
 import type { Store } from '../ports/store';
-import { isPostgresUrl, openPostgresStore, redactUrl } from './postgres/postgres-store';
 import { defaultDataPath, openSqliteStore } from './sqlite/sqlite-store';
+
+function postgres(): typeof import('./postgres/postgres-store') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./postgres/postgres-store') as typeof import('./postgres/postgres-store');
+}
 
 export const DATABASE_URL_ENV = 'ONEHAND_DATABASE_URL';
 
@@ -21,6 +26,7 @@ export interface StoreLocation {
 export function storeLocation(env: Readonly<Record<string, string | undefined>>): StoreLocation & { readonly target: string } {
   const url = env[DATABASE_URL_ENV]?.trim();
   if (url) {
+    const { isPostgresUrl, redactUrl } = postgres();
     if (!isPostgresUrl(url)) throw new Error(`${DATABASE_URL_ENV} must be a postgres:// or postgresql:// URL (got "${redactUrl(url).slice(0, 40)}")`);
     return { kind: 'postgres', where: redactUrl(url), target: url };
   }
@@ -34,7 +40,7 @@ export async function openConfiguredStore(
 ): Promise<{ store: Store; location: StoreLocation }> {
   const { target, ...location } = storeLocation(env);
   const store = location.kind === 'postgres'
-    ? await openPostgresStore(target, { ...(options.clock ? { clock: options.clock } : {}), ...(options.onError ? { onError: options.onError } : {}) })
+    ? await postgres().openPostgresStore(target, { ...(options.clock ? { clock: options.clock } : {}), ...(options.onError ? { onError: options.onError } : {}) })
     : await openSqliteStore(target, options.clock ? { clock: options.clock } : {});
   return { store, location };
 }
