@@ -175,6 +175,16 @@ export class DiscordAdapter implements ChatAdapter {
       return;
     }
     this.client = this.restOnlyClient();
+    // The gate connects later, whenever this replica leads: a token Discord refuses must still
+    // stop the start now, with one clear line.
+    try {
+      await this.client.rest.get(Routes.user('@me'));
+    } catch (err) {
+      const client = this.client;
+      this.client = null;
+      await client.destroy();
+      throw new Error(`Discord did not start: ${isAuthError(err) ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)' : errorText(err)}`);
+    }
     this.options.gateway.start({ gained: () => this.connect(), lost: () => this.disconnect() });
   }
 

@@ -90,6 +90,7 @@ export class OnehandApp {
   /** start: migrations, adapters, then the timer loop (`loop: false` leaves ticking to the caller). */
   async start(options: { loop?: boolean } = {}): Promise<void> {
     await this.store.migrate();
+    await this.store.recoverAtStart?.();
     for (const adapter of this.adapters.all()) {
       await adapter.start({
         onCommand: (cmd) => this.handle(cmd),

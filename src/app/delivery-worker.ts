@@ -92,6 +92,8 @@ export class DeliveryWorker {
   private live = false;
   private unsubscribe: (() => void) | null = null;
   private idleWaiters: Array<() => void> = [];
+  /** When each lane was last said to be reachable (AdapterContext.reachable), wall ms. */
+  private readonly rearmedAt = new Map<string, number>();
 
   constructor(
     @inject(TOKENS.Store) private readonly store: Store,
@@ -144,6 +146,7 @@ export class DeliveryWorker {
 
   /** rearm: deliveries on `adapter` waiting for `recipient` become due now. */
   async rearm(adapter: string, recipient: Recipient): Promise<void> {
+    this.rearmedAt.set(laneOf(adapter, recipient), Date.now());
     const n = await this.store.transaction((tx) => tx.rearmLane(laneOf(adapter, recipient), this.clock.now()));
     if (n > 0) this.log.info('deliveries waiting for a recipient go out now', { adapter, recipient: laneOf(adapter, recipient), deliveries: n });
   }
@@ -199,7 +202,7 @@ export class DeliveryWorker {
     const now = this.clock.now();
     const leaseUntil = now.plus({ milliseconds: this.leaseMs });
     const rows = await this.store.transaction((tx) =>
-      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()] }));
+      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }));
     const started: string[] = [];
     for (const row of rows) {
       const entry = { row, leaseUntil: leaseUntil.toMillis() };
@@ -220,17 +223,20 @@ export class DeliveryWorker {
     let sentSome = false;
     try {
       for (let entry = queue.shift(); entry; entry = queue.shift()) {
-        // A lease that could run out during this call is extended first (for the rest of the lane too).
-        if (entry.leaseUntil - this.clock.now().toMillis() < this.timeoutMs + 2_000 && !(await this.extend(entry, queue))) continue;
         const row = entry.row;
         const release = await this.slotsOf(row.adapter).acquire();
         let attempt: Attempt;
+        let startedAt = 0;
         try {
+          // A lease that could run out during this call (or ran out while waiting for a slot) is
+          // extended first, for the rest of the lane too; a row whose lease was lost is left alone.
+          if (entry.leaseUntil - this.clock.now().toMillis() < this.timeoutMs + 2_000 && !(await this.extend(entry, queue))) continue;
+          startedAt = Date.now();
           attempt = await this.attempt(row);
         } finally {
           release();
         }
-        const goOn = await this.record(row, attempt);
+        const goOn = await this.record(row, attempt, startedAt);
         if (attempt.status === 'delivered') sentSome = true;
         if (!goOn) break;
       }
@@ -303,7 +309,7 @@ export class DeliveryWorker {
   }
 
   /** record writes what the attempt came to; false when the lane must stop (a transient failure). */
-  private async record(row: OutboxRow, attempt: Attempt): Promise<boolean> {
+  private async record(row: OutboxRow, attempt: Attempt, startedAt: number): Promise<boolean> {
     const now = this.clock.now();
     const platform = this.platformState(row.adapter);
     switch (attempt.status) {
@@ -328,6 +334,11 @@ export class DeliveryWorker {
         });
         return true;
       case 'waiting':
+        // The recipient became reachable while this call was on its way: try again at once.
+        if ((this.rearmedAt.get(row.lane) ?? 0) >= startedAt) {
+          await this.store.transaction((tx) => tx.markFailed(row.id, attempt.reason, now));
+          return false;
+        }
         this.metrics.delivery(row.adapter, row.message.kind, 'waiting');
         this.log.warn('delivery waits until the recipient is reachable', { adapter: row.adapter, key: row.key, reason: attempt.reason });
         await this.store.transaction(async (tx) => {
@@ -355,7 +366,9 @@ export class DeliveryWorker {
         });
         await this.store.transaction(async (tx) => {
           await tx.markFailed(row.id, attempt.reason, retryAt);
-          if (retryAt !== null) await tx.deferLane(row.lane, row.id, retryAt, this.settings.instanceId);
+          // What was queued behind it waits (the claim holds it back until this row is sent or has
+          // failed fallback_after times): release it for the next claim.
+          await tx.releaseLane(row.lane, row.id, this.settings.instanceId);
           if (retryAt === null) await this.fallBack(tx, row, attempt.reason, now, 'given up');
           else if (attempts >= this.fallbackAfter) await this.fallBack(tx, row, attempt.reason, now, 'failing');
         });
@@ -406,7 +419,9 @@ export class DeliveryWorker {
       if (terminal) await record('delivery-fallback', { via: reached.adapter });
       return;
     }
-    if (siblings.some((d) => d.state === 'pending')) return; // that delivery's own outcome decides
+    // A delivery on another platform that has not failed fallback_after times yet may still reach
+    // them: its own outcome decides. One failing as often as this one does not count.
+    if (siblings.some((d) => d.state === 'pending' && d.attempts < this.fallbackAfter)) return;
     const incident = await tx.getIncident(row.incidentId);
     if (!incident) return;
     const fallback = channelFallback({ key: base, recipient: row.recipient, message: row.message, incidentId: incident.id }, member, memberName(this.world, member), incident.team);

@@ -114,15 +114,16 @@ export class Scheduler {
    * step fires at its own instant. `setClock` is the simulated clock's setter.
    */
   async advanceTo(target: DateTime, setClock: (at: DateTime) => void): Promise<void> {
+    // Work due at or before `stuck` made no progress when tried (leased elsewhere, a failed
+    // handler, a delivery held behind a failed one): look past it instead of spinning.
+    let stuck: DateTime | undefined;
     for (;;) {
-      const next = await this.store.transaction(async (tx) => earliest(await tx.nextTimerDue(), await tx.nextDeliveryDue()));
+      const next = await this.store.transaction(async (tx) => earliest(await tx.nextTimerDue(stuck), await tx.nextDeliveryDue(stuck)));
       if (next === null || next > target) break;
       if (next > this.clock.now()) setClock(next);
       const before = this.fired + this.delivery.stats.sent + this.delivery.stats.failed;
       await this.flush();
-      // No progress means the due work is leased elsewhere or its handler failed: it is retried
-      // later, so move on instead of spinning.
-      if (this.fired + this.delivery.stats.sent + this.delivery.stats.failed === before) break;
+      stuck = this.fired + this.delivery.stats.sent + this.delivery.stats.failed === before ? this.clock.now() : undefined;
     }
     if (target > this.clock.now()) setClock(target);
     await this.flush();

@@ -23,6 +23,10 @@ export class StoreMonitor implements Store {
     return this.inner.migrate();
   }
 
+  async recoverAtStart(): Promise<void> {
+    await this.inner.recoverAtStart?.();
+  }
+
   onEnqueued(listener: () => void): () => void {
     return this.inner.onEnqueued(listener);
   }

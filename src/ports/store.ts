@@ -94,6 +94,12 @@ export interface ClaimOptions {
   readonly perLane?: number;
   /** Lanes this process is busy with: none of their rows are claimed. */
   readonly skipLanes?: readonly string[];
+  /**
+   * A row that failed holds back the later rows of its lane (order per recipient) until it is sent,
+   * or until it has failed this many times: then the rest of the lane goes on without it, so one
+   * poison message never blocks a person's pages for long. Default 3.
+   */
+  readonly holdBehindFailures?: number;
 }
 
 /** DeliveryState: where one delivery of a notification stands (for the fallback ladder). */
@@ -102,6 +108,8 @@ export interface DeliveryState {
   readonly key: string;
   readonly adapter: string;
   readonly state: 'pending' | 'waiting' | 'sent' | 'dead';
+  /** Failed attempts so far. */
+  readonly attempts: number;
 }
 
 /** OutboxStats: the outbox as /healthz shows it. */
@@ -206,26 +214,24 @@ export interface StoreTx {
   claimDueTimers(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<TimerRow[]>;
   /** Marks a claimed timer done; false when `owner` no longer holds its lease (caller must roll back). */
   completeTimer(id: number, owner: string): Promise<boolean>;
-  /** The earliest pending timer's due instant, or null. */
-  nextTimerDue(): Promise<DateTime | null>;
+  /** The earliest pending timer's due instant (after `after`, when given), or null. */
+  nextTimerDue(after?: DateTime): Promise<DateTime | null>;
 
   /** Enqueues deliveries, skipping keys already present; returns how many were new. */
   enqueue(rows: readonly NewOutboxRow[]): Promise<number>;
   /**
    * Leases up to `limit` pending deliveries whose notBefore has come, ordered by (notBefore, id).
-   * Never claims a row of a lane in which another owner holds a live lease (so one lane is sent
-   * by one process at a time, in order), nor a row behind an earlier row of its lane that failed
-   * and is not sent yet, nor of `options.skipLanes`; at most `options.perLane` of each lane.
+   * Never claims a row of a lane in which a live lease is held (so one lane is sent by one process
+   * at a time, in order; claims are serialized), nor a row behind an earlier row of its lane that
+   * failed fewer than `options.holdBehindFailures` times and is not sent yet, nor of
+   * `options.skipLanes`; at most `options.perLane` of each lane.
    */
   claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime, options?: ClaimOptions): Promise<OutboxRow[]>;
   markSent(id: number, at: DateTime): Promise<void>;
   /** Records a failed attempt; the row is retried at `retryAt`, or given up when `retryAt` is null. */
   markFailed(id: number, error: string, retryAt: DateTime | null): Promise<void>;
-  /**
-   * deferLane keeps a lane in order after a failed attempt: its pending rows after `afterId` (not
-   * leased by another owner) wait at least until `until`, and `owner`'s leases on them are released.
-   */
-  deferLane(lane: string, afterId: number, until: DateTime, owner: string): Promise<number>;
+  /** releaseLane gives up `owner`'s leases on the lane's pending rows after `afterId` (they were queued behind a failure). */
+  releaseLane(lane: string, afterId: number, owner: string): Promise<number>;
   /** markWaiting parks a row until its recipient is reachable (rearmLane) or until `deadline`. */
   markWaiting(id: number, reason: string, deadline: DateTime): Promise<void>;
   /** extendLeases: `owner`'s leases on these pending rows now run until `until`; returns the ids still held. */
@@ -238,8 +244,8 @@ export interface StoreTx {
   deliveryStates(keyPrefix: string): Promise<DeliveryState[]>;
   /** outboxStats: pending and waiting counts, the oldest due instant, and give-ups since `since`. */
   outboxStats(since: DateTime): Promise<OutboxStats>;
-  /** The earliest instant a pending delivery may be attempted (unleased), or null. */
-  nextDeliveryDue(): Promise<DateTime | null>;
+  /** The earliest instant a pending delivery may be attempted (unleased; after `after`, when given), or null. */
+  nextDeliveryDue(after?: DateTime): Promise<DateTime | null>;
   /** Pending deliveries (not yet sent, not given up). */
   outboxDepth(): Promise<number>;
 
@@ -324,6 +330,12 @@ export interface StoreTx {
 export interface Store {
   /** Applies pending versioned migrations; safe to call on every start. */
   migrate(): Promise<void>;
+  /**
+   * recoverAtStart: called once when the bot starts, after migrate. A store that serves one
+   * process only (SQLite) releases every lease then (they are a dead process's), so work a kill
+   * left claimed goes out at once instead of after its lease.
+   */
+  recoverAtStart?(): Promise<void>;
   /**
    * onEnqueued: `listener` runs after each commit that enqueued deliveries (PostgreSQL: a commit
    * by any replica, through LISTEN/NOTIFY), so the delivery worker sends at once instead of at its

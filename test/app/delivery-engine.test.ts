@@ -88,3 +88,35 @@ describe('the delivery engine', () => {
     expect((await h.app.health()).database).toMatch(/^failing/); // a recent failure still shows, for a minute
   });
 });
+
+describe('the delivery engine after failures and crashes', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  it('a message that keeps failing holds back the recipient\'s later pages only until it has failed fallback_after times', async () => {
+    h = await Harness.start();
+    h.adapter.failNext(3, 'throw', 'dave');
+    await h.run('zed', 'incident report sev2 first');
+    await h.run('yan', 'incident report sev2 second');
+    h.expectNothingFor('dave');
+    await h.advance('15s'); // failures at 10:00:00, :05, :15
+    const second = h.expectMessage('dave', /New incident #2 \[sev2\] second/);
+    expect(second.at).toBe('2026-03-03T10:00:15.000Z');
+    expect(h.expectMessage('#payments', /could not reach you directly\) New incident #1/).at).toBe('2026-03-03T10:00:15.000Z');
+    // The first page is retried on its own schedule (5 s, 10 s, 20 s apart) and arrives then.
+    await h.advance('20s');
+    expect(h.expectMessage('dave', /New incident #1 \[sev2\] first/).at).toBe('2026-03-03T10:00:35.000Z');
+    expect((await h.app.health()).outbox).toMatchObject({ pending: 0 });
+  });
+
+  it('after a kill, what the dead process had claimed goes out at the next start, not after its lease', async () => {
+    h = await Harness.start();
+    await h.app.handle({ text: 'incident report sev2 claimed then killed', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    const now = h.clock.now();
+    const claimed = await h.app.store.transaction((tx) => tx.claimOutbox(now, 100, 'a-process-that-was-killed', now.plus({ minutes: 60 })));
+    expect(claimed.length).toBeGreaterThan(0);
+    await h.restart();
+    await h.app.scheduler.tick();
+    expect(h.expectMessage('dave', /New incident #1/).at).toBe('2026-03-03T10:00:00.000Z');
+  });
+});

@@ -244,6 +244,7 @@ export class FakeDiscord {
     if (method === 'PUT' && /^\/applications\/\d+\/guilds\/\d+\/commands$/.test(path)) {
       return [200, (Array.isArray(body) ? body : []).map((c: Record<string, unknown>) => ({ ...c, id: id(), application_id: APP_ID, guild_id: GUILD_ID, version: '1' }))];
     }
+    if (method === 'GET' && path === '/users/@me') return [200, { id: BOT_ID, username: 'onehand', discriminator: '0', global_name: null, avatar: null, bot: true }];
     if (method === 'POST' && path === '/users/@me/channels') {
       const recipient = String(body?.recipient_id ?? '');
       return [200, { id: this.dmChannelOf(recipient), type: 1, recipients: [{ id: recipient, username: `user${recipient}`, discriminator: '0' }] }];

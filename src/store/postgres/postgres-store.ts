@@ -113,7 +113,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 }
 
 /** The NOTIFY channel of a schema's outbox: replicas sharing the schema wake each other. */
-const NOTIFY_CHANNEL = "'onehand_outbox:' || current_schema()";
+const NOTIFY_CHANNEL = "'onehand_outbox_' || md5(current_schema())"; // 47 bytes: under the 63-byte limit
 
 export class PostgresStore implements Store {
   private readonly current = new AsyncLocalStorage<PgTx>();
@@ -330,15 +330,16 @@ const SQL = {
     RETURNING t.id, t.key, t.kind, t.due_at, t.payload`,
   completeTimer: `UPDATE timers SET done_at = $1
     WHERE id = $2 AND lease_owner = $3 AND done_at IS NULL AND cancelled_at IS NULL`,
-  nextTimerDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END) AS due
-    FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL`,
+  nextTimerDue: `SELECT MIN(due) AS due FROM (
+      SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END AS due
+      FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL) AS t WHERE due > $1`,
   enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at, lane)
     SELECT j.k, j.a, j.r, j.m, j.i, j.n, 0, $2, j.l
     FROM jsonb_to_recordset($1::jsonb) AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint, l text)
     ORDER BY j.o
     ON CONFLICT (key) DO NOTHING`,
-  // The earliest $6 due rows of each lane, skipping the lanes in $5, lanes another owner is
-  // sending, and rows behind an earlier row of their lane that failed and is not sent yet; rows a concurrent claimer holds are skipped (window functions cannot lock: two steps).
+  // The earliest $6 due rows of each lane, skipping the lanes in $5, lanes someone is sending,
+  // and rows behind an earlier row of their lane that failed fewer than $7 times and is not sent yet; rows a concurrent claimer holds are skipped (window functions cannot lock: two steps).
   claimOutbox: `WITH candidates AS (
       SELECT id, not_before FROM (
         SELECT o.id, o.not_before, ROW_NUMBER() OVER (PARTITION BY o.lane ORDER BY o.not_before, o.id) AS rn
@@ -346,9 +347,9 @@ const SQL = {
         WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= $3 AND (o.lease_until IS NULL OR o.lease_until < $3)
           AND NOT (o.lane = ANY($5::text[]))
           AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
-            AND b.lease_until >= $3 AND b.lease_owner <> $1)
+            AND b.lease_until >= $3)
           AND NOT EXISTS (SELECT 1 FROM outbox AS f WHERE f.lane = o.lane AND f.id < o.id AND f.sent_at IS NULL AND f.dead_at IS NULL
-            AND f.waiting_since IS NULL AND f.attempts > 0)) c
+            AND f.waiting_since IS NULL AND f.attempts > 0 AND f.attempts < $7)) c
       WHERE rn <= $6
       ORDER BY not_before, id LIMIT $4),
     due AS (
@@ -362,10 +363,9 @@ const SQL = {
   markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = $2, lease_owner = NULL, lease_until = NULL,
     not_before = COALESCE($3::bigint, not_before), dead_at = CASE WHEN $3::bigint IS NULL THEN $4::bigint ELSE NULL END, waiting_since = NULL
     WHERE id = $1`,
-  deferLane: `UPDATE outbox SET not_before = GREATEST(not_before, $3::bigint),
-      lease_until = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_until END,
-      lease_owner = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_owner END
-    WHERE lane = $1 AND id > $2 AND sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL`,
+  claimLock: "SELECT pg_advisory_xact_lock(hashtext('onehand:outbox-claim:' || current_schema()))",
+  releaseLane: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+    WHERE lane = $1 AND id > $2 AND lease_owner = $3 AND sent_at IS NULL AND dead_at IS NULL`,
   markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = $2, lease_owner = NULL, lease_until = NULL,
     not_before = $3, waiting_since = COALESCE(waiting_since, $4::bigint)
     WHERE id = $1`,
@@ -376,16 +376,17 @@ const SQL = {
     WHERE adapter = $1 AND attempts > 0 AND not_before > $2 AND waiting_since IS NULL AND sent_at IS NULL AND dead_at IS NULL`,
   rearmLane: `UPDATE outbox SET not_before = $2, waiting_since = NULL
     WHERE lane = $1 AND waiting_since IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL`,
-  deliveryStates: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= $1 AND key < $2 ORDER BY id',
-  deliveryStatesFrom: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= $1 ORDER BY id',
+  deliveryStates: 'SELECT id, key, adapter, attempts, sent_at, dead_at, waiting_since FROM outbox WHERE key >= $1 AND key < $2 ORDER BY id',
+  deliveryStatesFrom: 'SELECT id, key, adapter, attempts, sent_at, dead_at, waiting_since FROM outbox WHERE key >= $1 ORDER BY id',
   outboxStats: `SELECT
       (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS pending,
       (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NOT NULL) AS waiting,
       (SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL) AS oldest,
       (SELECT COUNT(*) FROM outbox WHERE dead_at >= $1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
-  nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
-    FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
+  nextDeliveryDue: `SELECT MIN(due) AS due FROM (
+      SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END AS due
+      FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS o WHERE due > $1`,
   // The upsert waits for a concurrent writer of the same fingerprint and then sees its committed row.
   observeIntakeGroup: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
     VALUES ($1, $2, NULL, $4, $3, $3)
@@ -632,8 +633,8 @@ class PgTx implements StoreTx {
     return (await this.q(SQL.completeTimer, [this.clock.now().toMillis(), id, owner])).rowCount > 0;
   }
 
-  async nextTimerDue(): Promise<DateTime | null> {
-    const { rows } = await this.q<{ due: number | null }>(SQL.nextTimerDue);
+  async nextTimerDue(after?: DateTime): Promise<DateTime | null> {
+    const { rows } = await this.q<{ due: number | null }>(SQL.nextTimerDue, [after ? toMs(after, 'after') : -1]);
     const due = rows[0]?.due ?? null;
     return due === null ? null : fromMs(due);
   }
@@ -663,7 +664,11 @@ class PgTx implements StoreTx {
     const params = leaseParams(now, limit, owner, leaseUntil);
     if (params === null) return [];
     const perLane = options.perLane === undefined ? limit : Math.max(1, checkLimit(options.perLane));
-    const { rows } = await this.q<OutboxDbRow>(SQL.claimOutbox, [...params, [...(options.skipLanes ?? [])], perLane]);
+    const hold = Math.max(1, checkLimit(options.holdBehindFailures ?? 3));
+    // Claims take turns (a transaction-scoped lock), so each sees the leases earlier claims
+    // committed: a lane is never claimed by two replicas at once.
+    await this.q(SQL.claimLock);
+    const { rows } = await this.q<OutboxDbRow>(SQL.claimOutbox, [...params, [...(options.skipLanes ?? [])], perLane, hold]);
     rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
     return rows.map((r) => ({
       id: r.id, key: r.key, adapter: r.adapter, lane: r.lane, recipient: r.recipient, message: r.message, incidentId: r.incident_id,
@@ -672,8 +677,8 @@ class PgTx implements StoreTx {
     }));
   }
 
-  async deferLane(lane: string, afterId: number, until: DateTime, owner: string): Promise<number> {
-    return (await this.q(SQL.deferLane, [lane, afterId, toMs(until, 'until'), owner])).rowCount;
+  async releaseLane(lane: string, afterId: number, owner: string): Promise<number> {
+    return (await this.q(SQL.releaseLane, [lane, afterId, owner])).rowCount;
   }
 
   /** Throws when the row does not exist. */
@@ -703,9 +708,9 @@ class PgTx implements StoreTx {
 
   async deliveryStates(keyPrefix: string): Promise<DeliveryState[]> {
     const upper = prefixUpperBound(keyPrefix);
-    const { rows } = await this.q<{ id: number; key: string; adapter: string; sent_at: number | null; dead_at: number | null; waiting_since: number | null }>(
+    const { rows } = await this.q<{ id: number; key: string; adapter: string; attempts: number; sent_at: number | null; dead_at: number | null; waiting_since: number | null }>(
       upper === null ? SQL.deliveryStatesFrom : SQL.deliveryStates, upper === null ? [keyPrefix] : [keyPrefix, upper]);
-    return rows.map((r) => ({ id: r.id, key: r.key, adapter: r.adapter, state: deliveryState(r) }));
+    return rows.map((r) => ({ id: r.id, key: r.key, adapter: r.adapter, state: deliveryState(r), attempts: r.attempts }));
   }
 
   async outboxStats(since: DateTime): Promise<OutboxStats> {
@@ -726,8 +731,8 @@ class PgTx implements StoreTx {
     if (rowCount === 0) throw new Error(`outbox row ${id} does not exist`);
   }
 
-  async nextDeliveryDue(): Promise<DateTime | null> {
-    const { rows } = await this.q<{ due: number | null }>(SQL.nextDeliveryDue);
+  async nextDeliveryDue(after?: DateTime): Promise<DateTime | null> {
+    const { rows } = await this.q<{ due: number | null }>(SQL.nextDeliveryDue, [after ? toMs(after, 'after') : -1]);
     const due = rows[0]?.due ?? null;
     return due === null ? null : fromMs(due);
   }

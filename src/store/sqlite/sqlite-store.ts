@@ -148,6 +148,18 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * recoverAtStart: SQLite serves one process, so at start every lease on a timer or delivery is
+   * a dead process's: release them, and what a kill left claimed goes out now.
+   */
+  async recoverAtStart(): Promise<void> {
+    this.refuseNesting('recoverAtStart');
+    await this.mutex.run(async () => {
+      this.assertOpen();
+      await this.conn.exec(SQL.releaseLeases);
+    });
+  }
+
   /** onEnqueued: `listener` runs (on a later turn) after each commit that enqueued a delivery. */
   onEnqueued(listener: () => void): () => void {
     this.enqueuedListeners.add(listener);
@@ -275,15 +287,16 @@ const SQL = {
   completeTimer: `UPDATE timers SET done_at = ?
     WHERE id = ? AND lease_owner = ? AND done_at IS NULL AND cancelled_at IS NULL`,
   // A leased timer cannot be claimed before its lease ends (claims need lease_until < now).
-  nextTimerDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END) AS due
-    FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL`,
+  nextTimerDue: `SELECT MIN(due) AS due FROM (
+      SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END AS due
+      FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL) AS t WHERE due > ?`,
   // One statement per chunk: the rows travel as one JSON array; ON CONFLICT skips known keys.
   enqueue: `INSERT INTO outbox (key, adapter, recipient, message, incident_id, not_before, attempts, created_at, lane)
     SELECT j.value ->> '$.k', j.value ->> '$.a', j.value -> '$.r', j.value -> '$.m', j.value ->> '$.i', j.value ->> '$.n', 0, ?2, j.value ->> '$.l'
     FROM json_each(?1) AS j WHERE true ORDER BY j.key
     ON CONFLICT (key) DO NOTHING`,
-  // The earliest ?6 due rows of each lane, skipping the lanes in ?5, lanes another owner is sending,
-  // and rows behind an earlier row of their lane that failed and is not sent yet (order per lane).
+  // The earliest ?6 due rows of each lane, skipping the lanes in ?5, lanes someone is sending, and
+  // rows behind an earlier row of their lane that failed fewer than ?7 times and is not sent yet.
   claimOutbox: `UPDATE outbox SET lease_owner = ?1, lease_until = ?2
     WHERE id IN (
       SELECT id FROM (
@@ -292,9 +305,9 @@ const SQL = {
         WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= ?3 AND (o.lease_until IS NULL OR o.lease_until < ?3)
           AND o.lane NOT IN (SELECT value FROM json_each(?5))
           AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
-            AND b.lease_until >= ?3 AND b.lease_owner <> ?1)
+            AND b.lease_until >= ?3)
           AND NOT EXISTS (SELECT 1 FROM outbox AS f WHERE f.lane = o.lane AND f.id < o.id AND f.sent_at IS NULL AND f.dead_at IS NULL
-            AND f.waiting_since IS NULL AND f.attempts > 0))
+            AND f.waiting_since IS NULL AND f.attempts > 0 AND f.attempts < ?7))
       WHERE rn <= ?6
       ORDER BY not_before, id LIMIT ?4)
     RETURNING id, key, adapter, lane, recipient, message, incident_id, not_before, attempts, created_at, waiting_since`,
@@ -303,10 +316,10 @@ const SQL = {
   markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
     not_before = COALESCE(?3, not_before), dead_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE NULL END, waiting_since = NULL
     WHERE id = ?1`,
-  deferLane: `UPDATE outbox SET not_before = MAX(not_before, ?3),
-      lease_until = CASE WHEN lease_owner = ?4 THEN NULL ELSE lease_until END,
-      lease_owner = CASE WHEN lease_owner = ?4 THEN NULL ELSE lease_owner END
-    WHERE lane = ?1 AND id > ?2 AND sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL`,
+  releaseLane: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+    WHERE lane = ?1 AND id > ?2 AND lease_owner = ?3 AND sent_at IS NULL AND dead_at IS NULL`,
+  releaseLeases: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL;
+    UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND done_at IS NULL AND cancelled_at IS NULL;`,
   markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
     not_before = ?3, waiting_since = COALESCE(waiting_since, ?4)
     WHERE id = ?1`,
@@ -317,16 +330,17 @@ const SQL = {
     WHERE adapter = ?1 AND attempts > 0 AND not_before > ?2 AND waiting_since IS NULL AND sent_at IS NULL AND dead_at IS NULL`,
   rearmLane: `UPDATE outbox SET not_before = ?2, waiting_since = NULL
     WHERE lane = ?1 AND waiting_since IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL`,
-  deliveryStates: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= ?1 AND key < ?2 ORDER BY id',
-  deliveryStatesFrom: 'SELECT id, key, adapter, sent_at, dead_at, waiting_since FROM outbox WHERE key >= ?1 ORDER BY id',
+  deliveryStates: 'SELECT id, key, adapter, attempts, sent_at, dead_at, waiting_since FROM outbox WHERE key >= ?1 AND key < ?2 ORDER BY id',
+  deliveryStatesFrom: 'SELECT id, key, adapter, attempts, sent_at, dead_at, waiting_since FROM outbox WHERE key >= ?1 ORDER BY id',
   outboxStats: `SELECT
       (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS pending,
       (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NOT NULL) AS waiting,
       (SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL) AS oldest,
       (SELECT COUNT(*) FROM outbox WHERE dead_at >= ?1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
-  nextDeliveryDue: `SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END) AS due
-    FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
+  nextDeliveryDue: `SELECT MIN(due) AS due FROM (
+      SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END AS due
+      FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS o WHERE due > ?`,
   observeIntakeGroup: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
     VALUES (?1, ?2, NULL, ?4, ?3, ?3)
     ON CONFLICT (integration, fingerprint) DO UPDATE SET count = count + ?4,
@@ -608,9 +622,9 @@ class SqliteTx implements StoreTx {
   }
 
   /** For a timer under an unexpired lease this is the first instant it can be claimed again. */
-  async nextTimerDue(): Promise<DateTime | null> {
+  async nextTimerDue(after?: DateTime): Promise<DateTime | null> {
     this.check();
-    const rows = await this.conn.all<{ due: number | null }>(SQL.nextTimerDue, []);
+    const rows = await this.conn.all<{ due: number | null }>(SQL.nextTimerDue, [after ? toMs(after, 'after') : -1]);
     const due = rows[0]?.due ?? null;
     return due === null ? null : fromMs(due);
   }
@@ -645,7 +659,8 @@ class SqliteTx implements StoreTx {
     const params = leaseParams(now, limit, owner, leaseUntil);
     if (params === null) return [];
     const perLane = options.perLane === undefined ? limit : Math.max(1, checkLimit(options.perLane));
-    const rows = await this.conn.all<OutboxDbRow>(SQL.claimOutbox, [...params, JSON.stringify(options.skipLanes ?? []), perLane]);
+    const hold = Math.max(1, checkLimit(options.holdBehindFailures ?? 3));
+    const rows = await this.conn.all<OutboxDbRow>(SQL.claimOutbox, [...params, JSON.stringify(options.skipLanes ?? []), perLane, hold]);
     rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
     return rows.map((r) => ({
       id: r.id,
@@ -662,9 +677,9 @@ class SqliteTx implements StoreTx {
     }));
   }
 
-  async deferLane(lane: string, afterId: number, until: DateTime, owner: string): Promise<number> {
+  async releaseLane(lane: string, afterId: number, owner: string): Promise<number> {
     this.check();
-    return (await this.conn.run(SQL.deferLane, [lane, afterId, toMs(until, 'until'), owner])).changes;
+    return (await this.conn.run(SQL.releaseLane, [lane, afterId, owner])).changes;
   }
 
   /** Throws when the row does not exist. */
@@ -699,9 +714,9 @@ class SqliteTx implements StoreTx {
   async deliveryStates(keyPrefix: string): Promise<DeliveryState[]> {
     this.check();
     const upper = prefixUpperBound(keyPrefix);
-    const rows = await this.conn.all<{ id: number; key: string; adapter: string; sent_at: number | null; dead_at: number | null; waiting_since: number | null }>(
+    const rows = await this.conn.all<{ id: number; key: string; adapter: string; attempts: number; sent_at: number | null; dead_at: number | null; waiting_since: number | null }>(
       upper === null ? SQL.deliveryStatesFrom : SQL.deliveryStates, upper === null ? [keyPrefix] : [keyPrefix, upper]);
-    return rows.map((r) => ({ id: r.id, key: r.key, adapter: r.adapter, state: deliveryState(r) }));
+    return rows.map((r) => ({ id: r.id, key: r.key, adapter: r.adapter, state: deliveryState(r), attempts: r.attempts }));
   }
 
   async outboxStats(since: DateTime): Promise<OutboxStats> {
@@ -727,9 +742,9 @@ class SqliteTx implements StoreTx {
     if (changes === 0) throw new Error(`outbox row ${id} does not exist`);
   }
 
-  async nextDeliveryDue(): Promise<DateTime | null> {
+  async nextDeliveryDue(after?: DateTime): Promise<DateTime | null> {
     this.check();
-    const rows = await this.conn.all<{ due: number | null }>(SQL.nextDeliveryDue, []);
+    const rows = await this.conn.all<{ due: number | null }>(SQL.nextDeliveryDue, [after ? toMs(after, 'after') : -1]);
     const due = rows[0]?.due ?? null;
     return due === null ? null : fromMs(due);
   }
