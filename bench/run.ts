@@ -12,7 +12,8 @@
  *   alerts answered 202.
  * - delivery latency (bench/delivery.ts): report and alert to the chat platform's receipt of the
  *   page, sparse and at a steady alert rate, on SQLite and PostgreSQL with one and two replicas.
- * Prints the tables and writes bench/results.json. `npm run bench -- --only intake` (or `delivery`)
+ * - a 10,000-alert request and the compiled bot's footprint (bench/intake-big.ts).
+ * Prints the tables and writes bench/results.json. `npm run bench -- --only intake` (or `delivery`, `big`)
  * runs one part; the other part's figures in results.json are kept.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -22,6 +23,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { deliveryRuns, printDelivery } from './delivery';
+import { bigRuns, printBig, type BigResults } from './intake-big';
 import { BENCH_TOKEN } from './servers';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 6) * 1000;
@@ -247,8 +249,15 @@ const RESULTS = path.join(__dirname, 'results.json');
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });
   const only = values.only;
-  if (only !== undefined && only !== 'intake' && only !== 'delivery') throw new Error(`--only ${only}: write --only intake or --only delivery`);
+  if (only !== undefined && only !== 'intake' && only !== 'delivery' && only !== 'big') throw new Error(`--only ${only}: write --only intake, --only delivery or --only big`);
   const previous = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
+  // The big request and the process footprint (bench/intake-big.ts); `--only big` runs it alone.
+  const big = only === undefined || only === 'big' ? await bigRuns() : previous.big;
+  if (only === 'big') {
+    printBig(big as BigResults);
+    fs.writeFileSync(RESULTS, `${JSON.stringify({ ...previous, big }, null, 2)}\n`);
+    return;
+  }
   const intake = only === 'delivery' ? null : await intakeRuns();
   let delivery: Awaited<ReturnType<typeof deliveryRuns>> | null = null;
   if (only !== 'intake') {
@@ -258,7 +267,8 @@ async function main(): Promise<void> {
   const results = only === undefined
     ? { ...intake, delivery, deliveryAt: new Date().toISOString() }
     : only === 'intake' ? { ...previous, ...intake } : { ...previous, delivery, deliveryAt: new Date().toISOString() };
-  fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  if (only === undefined) printBig(big as BigResults);
+  fs.writeFileSync(RESULTS, `${JSON.stringify({ ...results, big }, null, 2)}\n`);
   console.log('\nwritten to bench/results.json');
 }
 
