@@ -19,9 +19,10 @@
  *   arriving while a transaction runs are applied together in the next one, so one commit (one
  *   fsync) serves many requests. If a batch fails, each request is retried alone, so one bad
  *   request cannot fail the others.
- * - **Chunks.** A transaction holds at most `MAX_CHUNK_ALERTS` alerts of one request: a bigger
- *   request is applied in chunks, each its own transaction, and answered after its last chunk
- *   committed. Between two
+ * - **Chunks.** A transaction holds a chunk of at most `MAX_CHUNK_ALERTS` alerts of one request: a
+ *   bigger request is applied in chunks, each its own transaction, and answered after its last
+ *   chunk committed. The first chunk holds `FIRST_CHUNK_ALERTS`; each next one is sized from how
+ *   long the previous one held the store, aiming at `CHUNK_TARGET_MS`. Between two
  *   chunks every other writer waiting for the store (health probe, timers, deliveries, commands)
  *   gets its turn, and the next batch starts with another integration's requests (round robin),
  *   so one huge webhook delays nobody by more than one chunk. Requests of one integration stay in
@@ -58,7 +59,11 @@ export const INTEGRATION_SOURCE = 'integration:';
 /** A batch (one transaction) takes requests until it holds this many alerts. */
 const MAX_BATCH_ALERTS = 2000;
 /** A batch takes at most this many alerts of one request: a bigger request is cut into chunks. */
-export const MAX_CHUNK_ALERTS = 200;
+export const MAX_CHUNK_ALERTS = 500;
+/** The first chunk of a request; later ones are sized to hold the store about CHUNK_TARGET_MS. */
+const FIRST_CHUNK_ALERTS = 50;
+const MIN_CHUNK_ALERTS = 20;
+const CHUNK_TARGET_MS = 20;
 
 /** IntakeOutcome: what one accepted request did. */
 export interface IntakeOutcome {
@@ -74,6 +79,8 @@ interface Job {
   readonly reject: (err: unknown) => void;
   /** How many of `alerts` earlier chunks committed. */
   done: number;
+  /** How many alerts the next chunk of this request takes. */
+  chunk: number;
   /** Incidents the committed chunks concerned. */
   readonly touched: Set<number>;
 }
@@ -136,7 +143,7 @@ export class IntakeService {
         this.queues.set(integration.id, queue);
       }
       if (queue.length === 0) this.turn.push(integration.id);
-      queue.push({ integration, alerts, resolve, reject, done: 0, touched: new Set() });
+      queue.push({ integration, alerts, resolve, reject, done: 0, chunk: FIRST_CHUNK_ALERTS, touched: new Set() });
       if (!this.draining) void this.drain();
     });
   }
@@ -153,7 +160,7 @@ export class IntakeService {
   /**
    * nextBatch takes waiting requests, integration by integration starting with the one whose turn
    * it is, until the batch holds MAX_BATCH_ALERTS alerts; a request that does not fit, or holds more
-   * than MAX_CHUNK_ALERTS, is cut, and
+   * than its chunk size, is cut, and
    * its integration's later requests wait behind its rest. The next batch starts with the next
    * integration.
    */
@@ -164,7 +171,7 @@ export class IntakeService {
       for (const job of this.queues.get(id) ?? []) {
         const left = job.alerts.length - job.done;
         if (room === 0 && left > 0) break;
-        const take = Math.min(left, room, MAX_CHUNK_ALERTS);
+        const take = Math.min(left, room, job.chunk);
         slices.push({ job, integration: job.integration, alerts: job.alerts.slice(job.done, job.done + take) });
         room -= take;
         if (take < left) break;
@@ -178,9 +185,22 @@ export class IntakeService {
 
   private async runBatch(batch: Slice[]): Promise<void> {
     try {
-      const outcomes = await this.store.transaction((tx) => this.applyBatch(tx, batch, this.clock.now()));
+      let started = 0;
+      const outcomes = await this.store.transaction((tx) => {
+        started = performance.now();
+        return this.applyBatch(tx, batch, this.clock.now());
+      });
+      const held = performance.now() - started;
       this.batches++;
-      batch.forEach((slice, i) => this.committed(slice, outcomes[i] ?? []));
+      batch.forEach((slice, i) => {
+        // A request that is cut: its next chunk is sized from how long this one held the store.
+        const { job } = slice;
+        if (job.done + slice.alerts.length < job.alerts.length && slice.alerts.length > 0) {
+          const fit = Math.round(slice.alerts.length * CHUNK_TARGET_MS / Math.max(held, 1));
+          job.chunk = Math.max(MIN_CHUNK_ALERTS, Math.min(MAX_CHUNK_ALERTS, fit, job.chunk * 2));
+        }
+        this.committed(slice, outcomes[i] ?? []);
+      });
     } catch (err) {
       if (batch.length === 1) {
         this.failed((batch[0] as Slice).job, err);
