@@ -111,7 +111,8 @@ async function start(args: string[], env: Record<string, string>): Promise<Runni
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-big-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, {
+  // BENCH_BOT_NODE_ARGS: extra node options for the bot, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const child = spawn(process.execPath, [...(process.env.BENCH_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...args], {
     cwd: ROOT,
     env: { ...process.env, ONEHAND_CONFIG: '', ONEHAND_DATABASE_URL: '', ONEHAND_DATA: path.join(dir, 'onehand.db'), ONEHAND_HTTP_PORT: String(port), ONEHAND_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -242,6 +243,7 @@ async function bigRequest(): Promise<BigResults['bigRequest']> {
     // The big request goes from another process, so encoding and sending 3.5 MB never delays the probes here.
     const bodyFile = path.join(dir, 'big.json');
     fs.writeFileSync(bodyFile, big);
+    if (process.env.BENCH_DEBUG) console.log('send hr', String(process.hrtime.bigint() / 1000n));
     const request = sendFromChild(bot.port, 'prom', bodyFile);
     let n = 0;
     const [health, other, result] = await Promise.all([
@@ -294,7 +296,7 @@ export function printBig(r: BigResults): void {
   }
 }
 
-if (require.main === module) {
+if (require.main === module || process.env.BENCH_BIG_MAIN) {
   bigRuns().then((r) => {
     printBig(r);
     console.log(JSON.stringify(r, null, 2));

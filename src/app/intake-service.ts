@@ -21,8 +21,9 @@
  *   request cannot fail the others.
  * - **Chunks.** A transaction holds a chunk of at most `MAX_CHUNK_ALERTS` alerts of one request: a
  *   bigger request is applied in chunks, each its own transaction, and answered after its last
- *   chunk committed. The first chunk holds `FIRST_CHUNK_ALERTS`; each next one is sized from how
- *   long the previous one held the store, aiming at `CHUNK_TARGET_MS`. Between two
+ *   chunk committed (up to `WHOLE_REQUEST_ALERTS` alerts a request is applied whole). The first
+ *   chunk holds `FIRST_CHUNK_ALERTS`; each next one is sized from how long the previous one held
+ *   the store, aiming at `CHUNK_TARGET_MS`. Between two
  *   chunks every other writer waiting for the store (health probe, timers, deliveries, commands)
  *   gets its turn, and the next batch starts with another integration's requests (round robin),
  *   so one huge webhook delays nobody by more than one chunk. Requests of one integration stay in
@@ -60,9 +61,14 @@ export const INTEGRATION_SOURCE = 'integration:';
 const MAX_BATCH_ALERTS = 2000;
 /** A batch takes at most this many alerts of one request: a bigger request is cut into chunks. */
 export const MAX_CHUNK_ALERTS = 500;
-/** The first chunk of a request; later ones are sized to hold the store about CHUNK_TARGET_MS. */
-const FIRST_CHUNK_ALERTS = 50;
-const MIN_CHUNK_ALERTS = 20;
+/** A request of up to this many alerts is applied whole (with others: group commit). */
+const WHOLE_REQUEST_ALERTS = 100;
+/**
+ * A bigger request's first chunk: alerts taking the full path (a page each) cost a few ms apiece.
+ * Later chunks are sized to hold the store about CHUNK_TARGET_MS, at most doubling each time.
+ */
+const FIRST_CHUNK_ALERTS = 5;
+const MIN_CHUNK_ALERTS = 5;
 const CHUNK_TARGET_MS = 20;
 
 /** IntakeOutcome: what one accepted request did. */
@@ -143,7 +149,7 @@ export class IntakeService {
         this.queues.set(integration.id, queue);
       }
       if (queue.length === 0) this.turn.push(integration.id);
-      queue.push({ integration, alerts, resolve, reject, done: 0, chunk: FIRST_CHUNK_ALERTS, touched: new Set() });
+      queue.push({ integration, alerts, resolve, reject, done: 0, chunk: alerts.length <= WHOLE_REQUEST_ALERTS ? WHOLE_REQUEST_ALERTS : FIRST_CHUNK_ALERTS, touched: new Set() });
       if (!this.draining) void this.drain();
     });
   }
