@@ -296,7 +296,7 @@ export function printBig(r: BigResults): void {
   }
 }
 
-if (require.main === module || process.env.BENCH_BIG_MAIN) {
+if (require.main === module) {
   bigRuns().then((r) => {
     printBig(r);
     console.log(JSON.stringify(r, null, 2));
