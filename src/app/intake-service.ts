@@ -165,10 +165,9 @@ export class IntakeService {
 
   /**
    * nextBatch takes waiting requests, integration by integration starting with the one whose turn
-   * it is, until the batch holds MAX_BATCH_ALERTS alerts; a request that does not fit, or holds more
-   * than its chunk size, is cut, and
-   * its integration's later requests wait behind its rest. The next batch starts with the next
-   * integration.
+   * it is, until the batch holds MAX_BATCH_ALERTS alerts. A small request that does not fit waits
+   * for the next batch; a big one is cut (at its chunk size, or what fits), and its integration's
+   * later requests wait behind its rest. The next batch starts with the next integration.
    */
   private nextBatch(): Slice[] {
     const slices: Slice[] = [];
@@ -178,6 +177,7 @@ export class IntakeService {
         const left = job.alerts.length - job.done;
         if (room === 0 && left > 0) break;
         const take = Math.min(left, room, job.chunk);
+        if (take < left && job.alerts.length <= WHOLE_REQUEST_ALERTS && slices.length > 0) break;
         slices.push({ job, integration: job.integration, alerts: job.alerts.slice(job.done, job.done + take) });
         room -= take;
         if (take < left) break;
