@@ -104,6 +104,20 @@ describe('alert intake: one request with 10,000 new alerts', () => {
     expect(quiet.map((e) => e.kind)).toEqual(['reported', 'alert-firing', 'storm']);
   }, 180_000);
 
+  it('keeps one integration\'s requests in order: a resolve sent during the big request applies after it', async () => {
+    const big = t.post('big', bigBody(), { authorization: `Bearer ${AM_TOKEN}` });
+    await waitFor(() => t.h.app.intake.batchCount > 0);
+    const last = `fp-${N - 1}`;
+    const resolve = await t.post('big', JSON.stringify(amPayload([
+      amAlert({ alertname: 'DiskFull', instance: `host-${N - 1}`, severity: 'warning' }, 'resolved', { fingerprint: last }),
+    ])), { authorization: `Bearer ${AM_TOKEN}` });
+    expect(resolve.status).toBe(202);
+    expect((await big).status).toBe(202);
+    const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+    expect(incidents.find((i) => i.fingerprint === last)?.state).toBe('resolved');
+    expect(incidents.filter((i) => i.state === 'resolved')).toHaveLength(1);
+  }, 180_000);
+
   it('a failure after some chunks committed answers no 202; the resend folds into the same incidents and pages nobody again', async () => {
     const body = bigBody();
     await sql(t.h.dbPath, `CREATE TRIGGER lost BEFORE INSERT ON intake_alerts WHEN NEW.fingerprint = 'fp-${N - 300}'
