@@ -340,16 +340,21 @@ const SQL = {
     ON CONFLICT (key) DO NOTHING`,
   // The earliest $6 due rows of each lane, skipping the lanes in $5, lanes someone is sending,
   // and rows behind an earlier row of their lane that failed fewer than $7 times and is not sent yet; rows a concurrent claimer holds are skipped (window functions cannot lock: two steps).
-  claimOutbox: `WITH candidates AS (
+  claimOutbox: `WITH
+    busy AS (
+      SELECT DISTINCT lane FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND lease_until >= $3 AND lane IS NOT NULL
+      UNION SELECT unnest($5::text[])),
+    held AS (
+      SELECT lane, MIN(id) AS first FROM outbox
+      WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL AND attempts > 0 AND attempts < $7
+      GROUP BY lane),
+    candidates AS (
       SELECT id, not_before FROM (
         SELECT o.id, o.not_before, ROW_NUMBER() OVER (PARTITION BY o.lane ORDER BY o.not_before, o.id) AS rn
-        FROM outbox AS o
+        FROM outbox AS o LEFT JOIN held AS h ON h.lane = o.lane
         WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= $3 AND (o.lease_until IS NULL OR o.lease_until < $3)
-          AND NOT (o.lane = ANY($5::text[]))
-          AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
-            AND b.lease_until >= $3)
-          AND NOT EXISTS (SELECT 1 FROM outbox AS f WHERE f.lane = o.lane AND f.id < o.id AND f.sent_at IS NULL AND f.dead_at IS NULL
-            AND f.waiting_since IS NULL AND f.attempts > 0 AND f.attempts < $7)) c
+          AND NOT EXISTS (SELECT 1 FROM busy WHERE busy.lane = o.lane)
+          AND (h.first IS NULL OR o.id <= h.first)) c
       WHERE rn <= $6
       ORDER BY not_before, id LIMIT $4),
     due AS (

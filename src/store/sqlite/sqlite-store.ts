@@ -297,17 +297,22 @@ const SQL = {
     ON CONFLICT (key) DO NOTHING`,
   // The earliest ?6 due rows of each lane, skipping the lanes in ?5, lanes someone is sending, and
   // rows behind an earlier row of their lane that failed fewer than ?7 times and is not sent yet.
-  claimOutbox: `UPDATE outbox SET lease_owner = ?1, lease_until = ?2
+  claimOutbox: `WITH
+      busy(lane) AS (
+        SELECT lane FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND lease_until >= ?3 AND lane IS NOT NULL
+        UNION SELECT value FROM json_each(?5)),
+      held(lane, first) AS (
+        SELECT lane, MIN(id) FROM outbox
+        WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL AND attempts > 0 AND attempts < ?7
+        GROUP BY lane)
+    UPDATE outbox SET lease_owner = ?1, lease_until = ?2
     WHERE id IN (
       SELECT id FROM (
         SELECT o.id, o.not_before, ROW_NUMBER() OVER (PARTITION BY o.lane ORDER BY o.not_before, o.id) AS rn
-        FROM outbox AS o
+        FROM outbox AS o LEFT JOIN held AS h ON h.lane = o.lane
         WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.not_before <= ?3 AND (o.lease_until IS NULL OR o.lease_until < ?3)
-          AND o.lane NOT IN (SELECT value FROM json_each(?5))
-          AND NOT EXISTS (SELECT 1 FROM outbox AS b WHERE b.lane = o.lane AND b.sent_at IS NULL AND b.dead_at IS NULL
-            AND b.lease_until >= ?3)
-          AND NOT EXISTS (SELECT 1 FROM outbox AS f WHERE f.lane = o.lane AND f.id < o.id AND f.sent_at IS NULL AND f.dead_at IS NULL
-            AND f.waiting_since IS NULL AND f.attempts > 0 AND f.attempts < ?7))
+          AND o.lane NOT IN (SELECT lane FROM busy)
+          AND (h.first IS NULL OR o.id <= h.first))
       WHERE rn <= ?6
       ORDER BY not_before, id LIMIT ?4)
     RETURNING id, key, adapter, lane, recipient, message, incident_id, not_before, attempts, created_at, waiting_since`,
