@@ -14,11 +14,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Database } from 'sqlite3';
+import { freePort } from '../test/scale/replicas';
 
 const ROOT = process.env.BENCH_ROOT ?? path.join(__dirname, '..');
 const BIG = 10_000;
@@ -78,16 +78,6 @@ export interface BigResults {
   readonly footprint: { readonly startToReadyMs: number; readonly idleRssMiB: number; readonly runs: number } | null;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -31,14 +31,20 @@ const SEVERITIES: readonly string[] = ['sev1', 'sev2', 'sev3', 'sev4'];
 
 class Bad extends Error {}
 
-/** parsePayload reads a raw JSON body for `integration`. */
-export function parsePayload(integration: IntegrationConfig, body: Buffer): ParseResult {
-  let data: unknown;
+/** readJson: the body as JSON, or the error a sender gets for it. */
+function readJson(body: Buffer): { ok: true; data: unknown } | { ok: false; error: string } {
   try {
-    data = JSON.parse(body.toString('utf8'));
+    return { ok: true, data: JSON.parse(body.toString('utf8')) as unknown };
   } catch (err) {
     return { ok: false, error: `body: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
   }
+}
+
+/** parsePayload reads a raw JSON body for `integration`. */
+export function parsePayload(integration: IntegrationConfig, body: Buffer): ParseResult {
+  const json = readJson(body);
+  if (!json.ok) return json;
+  const data = json.data;
   try {
     const alerts = integration.type === 'generic' ? [readGeneric(integration, data)] : readAlertmanager(integration, data);
     return { ok: true, alerts };
@@ -54,12 +60,9 @@ export function parsePayload(integration: IntegrationConfig, body: Buffer): Pars
  */
 export async function parsePayloadInSlices(integration: IntegrationConfig, body: Buffer, slice = 500): Promise<ParseResult> {
   if (integration.type === 'generic') return parsePayload(integration, body);
-  let data: unknown;
-  try {
-    data = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    return { ok: false, error: `body: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
-  }
+  const json = readJson(body);
+  if (!json.ok) return json;
+  const data = json.data;
   try {
     const { list, groupStatus } = alertmanagerList(integration, data);
     const alerts: NormalizedAlert[] = [];
