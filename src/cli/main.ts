@@ -40,14 +40,14 @@ Commands:
                                          is /dev/null or closed (docker run -d, systemd)
   check-config  validate a config file: onehand check-config [PATH]
   migrate       apply pending database migrations and exit (start does too)
-  who           who is on call: onehand who --team T [--at ISO]
+  who           who is on call: onehand who --team T [--at ISO] [--json]
   schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]
                   (at most three years; shifts are cut at the window's edges)
   report        team insights: onehand report --team T [--since 30d] [--at ISO] [--json]
                   (the window ends now, or at --at: use it for data made with a simulated clock)
   calendar-link the calendar feed links: onehand calendar-link --team T [--member M] [--base URL]
                   (tokens from $ONEHAND_CALENDAR_SECRET)
-  teams-manifest  build the Teams app package: onehand teams-manifest --out DIR [--app-id GUID]
+  teams-manifest  build the Teams app package: onehand teams-manifest --out DIR [--app-id GUID] [--website URL]
                   (bot id from --app-id or $MICROSOFT_APP_ID; writes manifest.json, icons, onehand-teams.zip)
 
 Every command takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
@@ -314,7 +314,8 @@ async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   // A config given explicitly is checked, so an admin learns of problems before uploading the app.
   if (values.config && !loadOrReport(values.config)) return 1;
   // The package builder (and jszip) is loaded only for this command.
-  const { writeTeamsPackage } = await import('../../adapters/teams/package-cli');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- require, not import(): under tsx a dynamic import goes to Node's ESM loader, which cannot resolve an extensionless .ts module
+  const { writeTeamsPackage } = require('../../adapters/teams/package-cli') as typeof import('../../adapters/teams/package-cli');
   const written = await writeTeamsPackage({ out: values.out, appId, version: values.version, websiteUrl: values.website });
   process.stdout.write(`wrote ${written.join(', ')}\nupload ${written[written.length - 1]} in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center\n`);
   return 0;

@@ -7,6 +7,7 @@ import { buildPackage, TEAMS_LIMITS } from '../../adapters/teams/manifest';
 import { pngSize } from '../../adapters/teams/png';
 import { COMMANDS, commandName } from '../../src/core/commands/spec';
 import { main } from '../../src/cli/main';
+import { runCli } from '../cli/run-cli';
 import { validators } from './schemas';
 
 const APP_ID = '9e8f7a6b-1234-4cde-8f00-aabbccddeeff';
@@ -89,4 +90,12 @@ describe('Teams app package', () => {
       err.mockRestore();
     }
   });
+
+  it('the real `bin/onehand.js teams-manifest` of a clone writes the package too (not only under jest)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-teams-'));
+    const result = await runCli(['teams-manifest', '--out', dir, '--app-id', APP_ID]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual(['color.png', 'manifest.json', 'onehand-teams.zip', 'outline.png']);
+  }, 30_000);
 });
