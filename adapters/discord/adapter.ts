@@ -347,32 +347,23 @@ export class DiscordAdapter implements ChatAdapter {
    * says why.
    */
   async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
-    try {
-      const outcome = await this.deliverOnce(delivery);
-      this.authOk();
-      return outcome;
-    } catch (err) {
-      if (!isAuthError(err)) return this.failure(err);
-      this.rest.setToken(this.options.token);
+    for (let tries = 1; ; tries++) {
       try {
         const outcome = await this.deliverOnce(delivery);
-        this.authOk();
+        if (this.authFailure !== null) this.log.info('discord accepts the bot token again', {});
+        this.authFailure = null;
         return outcome;
-      } catch (again) {
-        if (!isAuthError(again)) return this.failure(again);
+      } catch (err) {
+        if (!isAuthError(err)) return this.failure(err);
+        // discord.js dropped the token after the 401: apply it again, for a retry and for later calls.
         this.rest.setToken(this.options.token);
+        if (tries < 2) continue;
         const reason = 'Discord refuses the bot token (HTTP 401): set a valid token (DISCORD_TOKEN or discord.token_file) and restart';
         if (this.authFailure === null) this.log.error('discord authentication failed; pages go to other platforms and team channels', { fix: reason });
         this.authFailure = reason;
         return { status: 'undeliverable', reason };
       }
     }
-  }
-
-  private authOk(): void {
-    if (this.authFailure === null) return;
-    this.authFailure = null;
-    this.log.info('discord accepts the bot token again', {});
   }
 
   private failure(err: unknown): DeliveryOutcome {

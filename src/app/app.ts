@@ -12,6 +12,7 @@ import type { Logger } from '../ports/logger';
 import type { Recipient, Store } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { CommandService } from './command-service';
+import { DeliveryWorker } from './delivery-worker';
 import { Engine } from './engine';
 import { ESCALATION_TIMER, IncidentService, type EscalationPayload } from './incident-service';
 import { InsightsService } from './insights-service';
@@ -64,6 +65,7 @@ export class OnehandApp {
     /** Prometheus metrics; the CLI serves them on /metrics, the intake observes its latency. */
     @inject(Metrics) readonly metrics: Metrics,
     @inject(StoreMonitor) private readonly storeErrors: StoreMonitor,
+    @inject(DeliveryWorker) private readonly delivery: DeliveryWorker,
   ) {
     this.scheduler.on(SHIFT_TIMER, (tx, timer, now) => this.shiftWatch.fire(tx, timer, now));
     this.scheduler.on(PLUGIN_TIMER, async (tx, timer, now) => {
@@ -103,7 +105,7 @@ export class OnehandApp {
         clock: this.clock,
         openIncidents: (team) => this.commands.openIncidents(team),
         incidentFor: (id, viewer) => this.commands.incidentFor(id, viewer),
-        reachable: (recipient) => this.scheduler.reachable(adapter.name, recipient),
+        reachable: (recipient) => this.delivery.rearm(adapter.name, recipient),
         replyLater: (recipient, reply, inboundId) => this.replyLater(adapter.name, recipient, reply, inboundId),
       });
       this.log.info('adapter started', { adapter: adapter.name });
@@ -145,7 +147,7 @@ export class OnehandApp {
     const adapters: Record<string, string> = {};
     for (const a of this.adapters.all()) {
       const own = a.health?.() ?? { ok: true };
-      const seen = this.scheduler.deliveryHealth(a.name);
+      const seen = this.delivery.platformHealth(a.name);
       adapters[a.name] = !own.ok ? `failing${own.detail ? `: ${own.detail}` : ''}` : !seen.ok ? `failing: ${seen.detail ?? ''}` : own.detail ? `ok: ${own.detail}` : 'ok';
     }
     const plugins = this.plugins.status();

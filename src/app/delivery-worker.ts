@@ -5,7 +5,8 @@
  * - **Lanes.** A row's lane is its adapter and recipient. One lane sends one row at a time, in
  *   (notBefore, id) order; lanes run side by side, at most `delivery.concurrency` calls per
  *   platform, so one slow recipient or platform never holds up another's page. Across replicas a
- *   lane is sent by one process at a time (the store never claims a lane leased by another).
+ *   lane is sent by one process at a time (the store never claims from a lane while a lease in it
+ *   runs, and on PostgreSQL claims take turns).
  * - **Timeouts.** Every platform call gets `delivery.timeout` (an AbortSignal, and the worker
  *   stops waiting then). A timed-out call counts as a transient failure.
  * - **One row, one send, one mark.** A row is marked sent in its own transaction right after the
@@ -14,7 +15,8 @@
  * - **Immediate.** A commit that enqueued rows wakes the worker (Store.onEnqueued; on PostgreSQL
  *   through LISTEN/NOTIFY from any replica); the timer period only catches retries that come due.
  * - **Retries.** Transient failures are retried with backoff (5 s doubling, at most 5 min apart)
- *   for 24 hours; the rest of the lane waits behind the failed row, so order holds. When a platform
+ *   for 24 hours; the rest of the lane waits behind the failed row, so order holds, until that row
+ *   has failed `delivery.fallback_after` times (a poison message never blocks a lane). When a platform
  *   recovers, its backed-off rows are retried at once, in their original order.
  * - **The fallback ladder.** A page or huddle call that cannot reach a member (undeliverable,
  *   not reachable yet, failing past `delivery.fallback_after` attempts, or given up) goes to the
@@ -57,7 +59,6 @@ interface PlatformState {
   /** Failed calls since the last success. */
   failures: number;
   lastError: string | null;
-  lastOkAt: DateTime | null;
 }
 
 /** A counting semaphore: at most `size` holders at once, FIFO. */
@@ -146,9 +147,10 @@ export class DeliveryWorker {
 
   /** rearm: deliveries on `adapter` waiting for `recipient` become due now. */
   async rearm(adapter: string, recipient: Recipient): Promise<void> {
-    this.rearmedAt.set(laneOf(adapter, recipient), Date.now());
-    const n = await this.store.transaction((tx) => tx.rearmLane(laneOf(adapter, recipient), this.clock.now()));
-    if (n > 0) this.log.info('deliveries waiting for a recipient go out now', { adapter, recipient: laneOf(adapter, recipient), deliveries: n });
+    const lane = laneOf(adapter, recipient);
+    this.rearmedAt.set(lane, Date.now());
+    const n = await this.store.transaction((tx) => tx.rearmLane(lane, this.clock.now()));
+    if (n > 0) this.log.info('deliveries waiting for a recipient go out now', { adapter, recipient: lane, deliveries: n });
   }
 
   /**
@@ -217,7 +219,11 @@ export class DeliveryWorker {
     return rows.length;
   }
 
-  /** runLane sends the lane's rows one after the other; a transient failure defers the rest. */
+  /**
+   * runLane sends the lane's rows one after the other. A transient failure stops the lane: what was
+   * queued behind it is released for the next claim, which holds it back until the failed row is
+   * sent or has failed fallback_after times.
+   */
   private async runLane(lane: string): Promise<void> {
     const queue = this.lanes.get(lane) ?? [];
     let sentSome = false;
@@ -238,7 +244,11 @@ export class DeliveryWorker {
         }
         const goOn = await this.record(row, attempt, startedAt);
         if (attempt.status === 'delivered') sentSome = true;
-        if (!goOn) break;
+        if (!goOn) {
+          const rest = queue.map((e) => e.row.id);
+          if (rest.length > 0) await this.store.transaction((tx) => tx.releaseLeases(rest, this.settings.instanceId));
+          break;
+        }
       }
     } catch (err) {
       // Recording failed (the database): the rows stay leased and are retried when the lease ends.
@@ -320,7 +330,6 @@ export class DeliveryWorker {
         // A platform that was failing as a whole (not one recipient) answers again.
         const recovered = platform.failures >= this.fallbackAfter;
         platform.failures = 0;
-        platform.lastOkAt = now;
         if (recovered) await this.recovered(row.adapter, now);
         return true;
       }
@@ -366,9 +375,6 @@ export class DeliveryWorker {
         });
         await this.store.transaction(async (tx) => {
           await tx.markFailed(row.id, attempt.reason, retryAt);
-          // What was queued behind it waits (the claim holds it back until this row is sent or has
-          // failed fallback_after times): release it for the next claim.
-          await tx.releaseLane(row.lane, row.id, this.settings.instanceId);
           if (retryAt === null) await this.fallBack(tx, row, attempt.reason, now, 'given up');
           else if (attempts >= this.fallbackAfter) await this.fallBack(tx, row, attempt.reason, now, 'failing');
         });
@@ -380,7 +386,7 @@ export class DeliveryWorker {
   private platformState(adapter: string): PlatformState {
     let state = this.platforms.get(adapter);
     if (!state) {
-      state = { failures: 0, lastError: null, lastOkAt: null };
+      state = { failures: 0, lastError: null };
       this.platforms.set(adapter, state);
     }
     return state;

@@ -12,7 +12,7 @@ import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { Recipient, Store, StoreTx, TimerRow } from '../ports/store';
+import type { Store, StoreTx, TimerRow } from '../ports/store';
 import { DeliveryWorker } from './delivery-worker';
 import { TOKENS, type Settings } from './tokens';
 
@@ -60,16 +60,6 @@ export class Scheduler {
       this.loop = setTimeout(() => void this.tick().finally(loop), this.settings.timerPeriodMs);
     };
     void this.tick().finally(loop);
-  }
-
-  /** deliveryHealth: the delivery worker's view of a platform (failing calls in a row). */
-  deliveryHealth(adapter: string): { ok: boolean; detail?: string } {
-    return this.delivery.platformHealth(adapter);
-  }
-
-  /** reachable: deliveries on `adapter` waiting for `recipient` become due now (see DeliveryOutcome `waiting`). */
-  async reachable(adapter: string, recipient: Recipient): Promise<void> {
-    await this.delivery.rearm(adapter, recipient);
   }
 
   /** stop ends the loop and waits for a tick in progress. */

@@ -230,8 +230,8 @@ export interface StoreTx {
   markSent(id: number, at: DateTime): Promise<void>;
   /** Records a failed attempt; the row is retried at `retryAt`, or given up when `retryAt` is null. */
   markFailed(id: number, error: string, retryAt: DateTime | null): Promise<void>;
-  /** releaseLane gives up `owner`'s leases on the lane's pending rows after `afterId` (they were queued behind a failure). */
-  releaseLane(lane: string, afterId: number, owner: string): Promise<number>;
+  /** releaseLeases gives up `owner`'s leases on these pending rows (claimed, then not sent: due again for the next claim). */
+  releaseLeases(ids: readonly number[], owner: string): Promise<number>;
   /** markWaiting parks a row until its recipient is reachable (rearmLane) or until `deadline`. */
   markWaiting(id: number, reason: string, deadline: DateTime): Promise<void>;
   /** extendLeases: `owner`'s leases on these pending rows now run until `until`; returns the ids still held. */

@@ -521,7 +521,10 @@ export function runStoreContract(kit: () => StoreKit): void {
         const [a1, a2] = await tx.claimOutbox(at(0), 10, 'w1', at(5), { perLane: 2 });
         expect(a2?.key).toBe('a2');
         await tx.markFailed(a1?.id ?? -1, 'timeout', at(10));
-        expect(await tx.releaseLane(a1?.lane ?? '', a1?.id ?? -1, 'w1')).toBe(1);
+        // Only the owner's leases on pending rows are given up (a1's went with markFailed).
+        expect(await tx.releaseLeases([a2?.id ?? -1], 'w2')).toBe(0);
+        expect(await tx.releaseLeases([a2?.id ?? -1, a1?.id ?? -1], 'w1')).toBe(1);
+        expect(await tx.releaseLeases([], 'w1')).toBe(0);
         // a2 is due and unleased, but waits behind a1; bob's lane is untouched.
         const [b1] = await tx.claimOutbox(at(9), 10, 'w2', at(11));
         expect(b1?.key).toBe('b1');

@@ -369,8 +369,8 @@ const SQL = {
     not_before = COALESCE($3::bigint, not_before), dead_at = CASE WHEN $3::bigint IS NULL THEN $4::bigint ELSE NULL END, waiting_since = NULL
     WHERE id = $1`,
   claimLock: "SELECT pg_advisory_xact_lock(hashtext('onehand:outbox-claim:' || current_schema()))",
-  releaseLane: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
-    WHERE lane = $1 AND id > $2 AND lease_owner = $3 AND sent_at IS NULL AND dead_at IS NULL`,
+  releaseClaims: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+    WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND sent_at IS NULL AND dead_at IS NULL`,
   markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = $2, lease_owner = NULL, lease_until = NULL,
     not_before = $3, waiting_since = COALESCE(waiting_since, $4::bigint)
     WHERE id = $1`,
@@ -682,8 +682,9 @@ class PgTx implements StoreTx {
     }));
   }
 
-  async releaseLane(lane: string, afterId: number, owner: string): Promise<number> {
-    return (await this.q(SQL.releaseLane, [lane, afterId, owner])).rowCount;
+  async releaseLeases(ids: readonly number[], owner: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    return (await this.q(SQL.releaseClaims, [ids.map(String), owner])).rowCount;
   }
 
   /** Throws when the row does not exist. */

@@ -321,8 +321,8 @@ const SQL = {
   markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
     not_before = COALESCE(?3, not_before), dead_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE NULL END, waiting_since = NULL
     WHERE id = ?1`,
-  releaseLane: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
-    WHERE lane = ?1 AND id > ?2 AND lease_owner = ?3 AND sent_at IS NULL AND dead_at IS NULL`,
+  releaseClaims: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+    WHERE id IN (SELECT value FROM json_each(?1)) AND lease_owner = ?2 AND sent_at IS NULL AND dead_at IS NULL`,
   releaseLeases: `UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND sent_at IS NULL AND dead_at IS NULL;
     UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND done_at IS NULL AND cancelled_at IS NULL;`,
   markWaiting: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
@@ -682,9 +682,10 @@ class SqliteTx implements StoreTx {
     }));
   }
 
-  async releaseLane(lane: string, afterId: number, owner: string): Promise<number> {
+  async releaseLeases(ids: readonly number[], owner: string): Promise<number> {
     this.check();
-    return (await this.conn.run(SQL.releaseLane, [lane, afterId, owner])).changes;
+    if (ids.length === 0) return 0;
+    return (await this.conn.run(SQL.releaseClaims, [JSON.stringify(ids), owner])).changes;
   }
 
   /** Throws when the row does not exist. */
