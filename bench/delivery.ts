@@ -4,7 +4,9 @@
  * from the sources through tsx) and the default timer period (1 s), so a page that waited for the
  * timer would show up as hundreds of milliseconds.
  *
- * - sparse: one sample at a time, 5–50 ms apart (so they fall at every phase of the timer period):
+ * - sparse: one sample at a time, 40–90 ms apart (so they fall at every phase of the timer period,
+ *   and the bot's requests stay under Discord's global 50 requests/s, which discord.js enforces by
+ *   queueing: at 5–50 ms apart that queueing alone made the p99 140–270 ms):
  *     report  from the fake Discord sending a `/incident report` interaction (sev1, from a guest) on
  *             the gateway WebSocket to the fake Discord receiving the page: the first
  *             POST /channels/<DM>/messages whose body holds that report's title;
@@ -361,7 +363,7 @@ async function sparse(store: StoreSetup, replicas: number, configPath: string): 
         else if ((await post(agent, target.port, alertBody(token, `fp${token}`))) !== 202) errors++;
         const hit = await waiting;
         out.push(hit ? { ms: hit.at - t0, by: hit.by } : { ms: SAMPLE_TIMEOUT_MS, by: null });
-        await sleep(5 + Math.random() * 45);
+        await sleep(40 + Math.random() * 50);
       }
       return out;
     };
@@ -505,7 +507,7 @@ export function printDelivery(result: { rows: LatencyRow[]; note: string | null 
 delivery latency, timer period 1 s (real \`onehand start\` processes on loopback):
   report: fake Discord sends a /incident report interaction (gateway) -> fake Discord receives the page (POST to the on-call's DM)
   alert:  bench sends an Alertmanager webhook (1 new critical alert, answered 202) -> the same receipt
-          (${SAMPLES} samples each, one at a time, 5-50 ms apart; real discord.js in the bot)
+          (${SAMPLES} samples each, one at a time, 40-90 ms apart, under Discord's 50 requests/s; real discord.js in the bot)
   alerts at N/s: open-loop webhooks, each a new incident -> the page's line on the bot's stdout (console adapter, --json)
           (${RATE_SECONDS} s each; not through Discord: discord.js keeps a bot under Discord's 50 requests/s)
   2 replicas: webhooks go to replica A, reports to the replica holding the Discord gateway; "by other" = pages
