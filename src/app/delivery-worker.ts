@@ -377,6 +377,10 @@ export class DeliveryWorker {
           await tx.markFailed(row.id, attempt.reason, retryAt);
           if (retryAt === null) await this.fallBack(tx, row, attempt.reason, now, 'given up');
           else if (attempts >= this.fallbackAfter) await this.fallBack(tx, row, attempt.reason, now, 'failing');
+          else if (attempts === 1 && row.recipient.kind === 'member' && row.incidentId !== null && isUrgent(row.message)) {
+            // A page's first failure is on the timeline at once, not only when it falls back.
+            await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind: 'delivery-retrying', actor: null, data: { member: row.recipient.id, adapter: row.adapter, reason: attempt.reason } });
+          }
         });
         return false;
       }
@@ -422,12 +426,15 @@ export class DeliveryWorker {
     const siblings = (await tx.deliveryStates(`${base}@`)).filter((d) => d.id !== row.id);
     const reached = siblings.find((d) => d.state === 'sent');
     if (reached) {
-      if (terminal) await record('delivery-fallback', { via: reached.adapter });
+      if (terminal) await record('delivery-fallback', { reachedOn: reached.adapter });
       return;
     }
     // A delivery on another platform that has not failed fallback_after times yet may still reach
     // them: its own outcome decides. One failing as often as this one does not count.
-    if (siblings.some((d) => d.state === 'pending' && d.attempts < this.fallbackAfter)) return;
+    if (siblings.some((d) => d.state === 'pending' && d.attempts < this.fallbackAfter)) {
+      if (terminal) await record('delivery-failed', {});
+      return;
+    }
     const incident = await tx.getIncident(row.incidentId);
     if (!incident) return;
     const fallback = channelFallback({ key: base, recipient: row.recipient, message: row.message, incidentId: incident.id }, member, memberName(this.world, member), incident.team);

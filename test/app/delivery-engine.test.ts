@@ -5,6 +5,7 @@
  * the truth about the database and the platforms.
  */
 import { Harness } from '../harness/harness';
+import { RecordingAdapter } from '../harness/recording-adapter';
 
 describe('the delivery engine', () => {
   let h: Harness;
@@ -118,5 +119,34 @@ describe('the delivery engine after failures and crashes', () => {
     await h.restart();
     await h.app.scheduler.tick();
     expect(h.expectMessage('dave', /New incident #1/).at).toBe('2026-03-03T10:00:00.000Z');
+  });
+});
+
+describe('the timeline of a page that fails', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  it('shows a page\'s first failed attempt at once, not only when it falls back', async () => {
+    h = await Harness.start();
+    h.adapter.failNext(1, 'throw', 'dave');
+    await h.run('zed', 'incident report sev2 checkout down');
+    expect(await h.run('carol', 'incident show 1')).toContain('page to Dave on recording failed (simulated platform outage (HTTP 503)); retrying');
+    await h.advance('5s');
+    h.expectMessage('dave', /New incident #1/);
+  });
+
+  it('a page refused on one platform and delivered on another says where it reached them, and posts nothing in the channel', async () => {
+    class Second extends RecordingAdapter {
+      override readonly name = 'second';
+    }
+    let second: RecordingAdapter | null = null;
+    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
+    h.adapter.failNext(1, 'undeliverable', 'dave');
+    await h.run('zed', 'incident report sev1 login broken');
+    expect((second as RecordingAdapter | null)?.delivered.filter((d) => d.to === 'dave').map((d) => d.text.split('\n')[0])).toEqual(['@Dave New incident #1 [sev1] login broken']);
+    expect(h.messagesFor('#payments').map((m) => m.text.split('\n')[0])).toEqual(['New incident #1 [sev1] login broken']);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toMatch(/could not reach Dave on recording \(simulated: direct messages closed\); reached on second|delivery to Dave failed: simulated: direct messages closed/);
+    expect(show).not.toContain('posted in the team channel');
   });
 });

@@ -55,6 +55,7 @@ export type TimelineKind =
   | 'resolved'
   | 'reopened'
   | 'delivery-failed'
+  | 'delivery-retrying'
   | 'delivery-fallback';
 
 export interface TimelineEvent {

@@ -47,7 +47,10 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
     case 'reopened':
       return d.reason ? rt`reopened by ${who}: ${String(d.reason)}` : rt`reopened by ${who}`;
     case 'delivery-fallback':
+      if (typeof d.reachedOn === 'string') return rt`could not reach ${person} on ${String(d.adapter ?? '')} (${String(d.reason ?? '')}); reached on ${d.reachedOn}`;
       return rt`could not reach ${person} directly (${String(d.reason ?? '')}); posted in the team channel`;
+    case 'delivery-retrying':
+      return rt`page to ${person} on ${String(d.adapter ?? '')} failed (${String(d.reason ?? '')}); retrying`;
     case 'delivery-failed':
       return rt`delivery to ${person || String(d.recipient ?? '')} failed: ${String(d.reason ?? '')}`;
     case 'alert-firing':
