@@ -26,6 +26,7 @@
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
+import { DELIVERY_DEFAULTS } from '../config/types';
 import { memberName } from '../core/messages/incident-views';
 import type { World } from '../core/model';
 import type { ChatAdapter, DeliveryOutcome } from '../ports/chat-adapter';
@@ -45,7 +46,6 @@ const BATCH = 100;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
-export const DELIVERY_DEFAULTS = { timeoutMs: 10_000, concurrency: 8, fallbackAfter: 3 } as const;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts));

@@ -19,7 +19,7 @@ export interface Settings {
   readonly instanceId: string;
   /** How long a claimed timer or delivery stays leased to this process (default 60 s). */
   readonly leaseMs?: number;
-  /** The delivery worker's knobs (config `delivery`); defaults in DELIVERY_DEFAULTS. */
+  /** The delivery worker's knobs (config `delivery`); defaults in DELIVERY_DEFAULTS (src/config/types). */
   readonly delivery?: {
     /** How long one platform call may take before it counts as failed (default 10 s). */
     readonly timeoutMs: number;

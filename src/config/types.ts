@@ -92,3 +92,6 @@ export interface IntegrationConfig {
   rateLimit: { requests: number; perMs: number };
   storm: { threshold: number; windowMs: number };
 }
+
+/** DELIVERY_DEFAULTS: the `delivery:` settings when the config says nothing (the delivery worker's too). */
+export const DELIVERY_DEFAULTS = { timeoutMs: 10_000, concurrency: 8, fallbackAfter: 3 } as const;

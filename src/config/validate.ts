@@ -48,7 +48,7 @@ import {
   type PathSegment,
 } from './problems';
 import { configSchema, ID_PATTERN, IDENTITY_KEYS, isSecretKey } from './schema';
-import type { ConfigResult, IntegrationConfig, IntegrationType, MicrosoftTeamsSettings, OnehandConfig } from './types';
+import { DELIVERY_DEFAULTS, type ConfigResult, type IntegrationConfig, type IntegrationType, type MicrosoftTeamsSettings, type OnehandConfig } from './types';
 
 export { formatProblems, type ConfigProblem } from './problems';
 export type { ConfigResult, OnehandConfig } from './types';
@@ -72,9 +72,7 @@ const DEFAULTS = {
   unownedEvery: '1h',
   timersPeriod: '1s',
   timersLease: '60s',
-  deliveryTimeout: '10s',
-  deliveryConcurrency: 8,
-  deliveryFallbackAfter: 3,
+  deliveryTimeout: formatDuration(DELIVERY_DEFAULTS.timeoutMs),
   httpHost: '127.0.0.1',
 };
 
@@ -463,8 +461,8 @@ function checkMeaning(
   const deliverySection = isRecord(data.delivery) ? data.delivery : {};
   const delivery = deliveryTimeoutMs === undefined ? undefined : {
     timeoutMs: deliveryTimeoutMs,
-    concurrency: typeof deliverySection.concurrency === 'number' ? deliverySection.concurrency : DEFAULTS.deliveryConcurrency,
-    fallbackAfter: typeof deliverySection.fallback_after === 'number' ? deliverySection.fallback_after : DEFAULTS.deliveryFallbackAfter,
+    concurrency: typeof deliverySection.concurrency === 'number' ? deliverySection.concurrency : DELIVERY_DEFAULTS.concurrency,
+    fallbackAfter: typeof deliverySection.fallback_after === 'number' ? deliverySection.fallback_after : DELIVERY_DEFAULTS.fallbackAfter,
   };
 
   let port: number | null = null;
