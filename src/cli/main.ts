@@ -1,16 +1,18 @@
 /**
- * The `onehand` command line: start, check-config, who, schedule, help.
- * Exit codes: 0 success, 1 invalid config or a failed check, 2 a usage error.
+ * The `onehand` command line: start, check-config, who, schedule, import, help.
+ * Exit codes: 0 success, 1 invalid config or a failed check (for import: unreadable or foreign
+ * input, or a written config that does not load), 2 a usage error.
  * Errors are one clear line (or one per config problem), never a stack trace.
  */
 import 'reflect-metadata';
-import { existsSync, fstatSync } from 'node:fs';
+import { existsSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { isatty } from 'node:tty';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
-import { formatProblems, loadConfigFile, resolveConfigPath, type OnehandConfig } from '../config';
+import { formatProblems, loadConfigFile, parseConfig, resolveConfigPath, type OnehandConfig } from '../config';
+import { IMPORT_TOOLS, importConfig, TOOL_NAMES, writeImportedConfig, type ImportDocument, type ImportTool } from '../import';
 import type { Team } from '../core/model';
 import { onCallAt, shifts } from '../core/rotation/rotation';
 import { parseInstantArg } from '../core/time/instant';
@@ -49,6 +51,10 @@ Commands:
                   (tokens from $ONEHAND_CALENDAR_SECRET)
   teams-manifest  build the Teams app package: onehand teams-manifest --out DIR [--app-id GUID] [--website URL]
                   (bot id from --app-id or $MICROSOFT_APP_ID; writes manifest.json, icons, onehand-teams.zip)
+  import        a config from another tool's API responses:
+                  onehand import pagerduty|opsgenie|grafana-oncall FILE... [--out PATH] [--force]
+                  (the config goes to --out or standard output; what could not be carried over,
+                  one line each, to standard error; exit 1 when the written config does not load)
 
 Every command takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
 Data lives in $ONEHAND_DATA (default ./data/onehand.db), or in PostgreSQL when
@@ -76,6 +82,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await report(rest, env);
       case 'calendar-link':
         return await calendarLink(rest, env);
+      case 'import':
+        return importCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -303,6 +311,49 @@ async function calendarLink(args: string[], env: NodeJS.ProcessEnv): Promise<num
   for (const m of people) if (!team.members.includes(m) && !team.rotation.members.includes(m) && team.lead !== m) throw new UsageError(`"${m}" is not in team ${team.id}`);
   if (member === undefined) process.stdout.write(`${team.id}: ${base}${calendarPath(secret, team.id)}\n`);
   for (const m of people) process.stdout.write(`${team.id}/${m}: ${base}${calendarPath(secret, team.id, m)}\n`);
+  return 0;
+}
+
+/**
+ * importCommand: `onehand import TOOL FILE... [--out PATH] [--force]`. Exit 0 when the config was
+ * written and loads, 1 when an input cannot be read or is not the tool's shape, or when the written
+ * config does not load (its problems are printed), 2 for a usage error.
+ */
+function importCommand(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, force: { type: 'boolean' } } });
+  const [tool, ...files] = positionals;
+  if (tool === undefined) throw new UsageError(`name the tool to import from: ${IMPORT_TOOLS.join(', ')}`);
+  if (!(IMPORT_TOOLS as readonly string[]).includes(tool)) throw new UsageError(`cannot import from "${tool}"; the tools are ${IMPORT_TOOLS.join(', ')}`);
+  if (files.length === 0) throw new UsageError(`name the JSON file(s) to import: the API responses saved from ${TOOL_NAMES[tool as ImportTool]} (see README: Coming from Opsgenie, PagerDuty or Grafana OnCall)`);
+  if (values.out !== undefined && existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; choose another --out path, or add --force to replace it`);
+  const documents: ImportDocument[] = files.map((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory; name the JSON files in it' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      return { name: file, value: JSON.parse(text) as unknown };
+    } catch (err) {
+      throw new Error(`${file} is not JSON (${err instanceof Error ? err.message : String(err)}); save the API response unchanged, e.g. curl -o ${file} ...`);
+    }
+  });
+  const now = DateTime.utc();
+  const result = importConfig(tool as ImportTool, documents, now);
+  const command = `onehand import ${tool} ${files.join(' ')}`;
+  const text = writeImportedConfig(result, command, now.toISODate() as string);
+  if (values.out !== undefined) {
+    writeFileSync(values.out, text);
+    process.stdout.write(`wrote ${values.out} (${result.teams.length} team${result.teams.length === 1 ? '' : 's'}, ${result.members.length} member${result.members.length === 1 ? '' : 's'}); ${result.unmapped.length} thing${result.unmapped.length === 1 ? '' : 's'} not imported, listed on standard error and at the end of the file\n`);
+  } else process.stdout.write(text);
+  process.stderr.write(result.unmapped.map((u) => `not imported: ${u}\n`).join(''));
+  const check = parseConfig(text, values.out ?? '(imported config)', BUILTIN_PLUGIN_NAMES);
+  if (!check.ok) {
+    process.stderr.write(`the imported config does not load yet (${check.problems.length} problem${check.problems.length === 1 ? '' : 's'}); fix these before using it:\n${formatProblems(check.problems)}\n`);
+    return 1;
+  }
   return 0;
 }
 
