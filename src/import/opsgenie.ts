@@ -310,7 +310,7 @@ function mapEscalationRules(e: Raw, target: (recipient: Raw) => StepTarget): Pol
       return target(recipient);
     });
     const next = levels[i + 1];
-    return { targets, label: `the rules at ${level.delay} min`, ...(next ? { waitMinutes: next.delay - level.delay } : {}), notes };
+    return { targets, label: `level at ${level.delay} min`, ...(next ? { waitMinutes: next.delay - level.delay } : {}), notes };
   });
   const repeat = isRecord(e.repeat) ? e.repeat : undefined;
   const count = num(repeat?.count);
