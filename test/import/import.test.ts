@@ -3,19 +3,13 @@
  * (sources in its SOURCES.md) become a config whose layers, restrictions and escalation say what
  * the tool said, and everything else is a printed line.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DateTime } from 'luxon';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config';
 import { importConfig, ImportInputError, writeImportedConfig, type ImportDocument, type ImportTool } from '../../src/import';
+import { fixture } from './fixtures';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures', 'import');
 const NOW = DateTime.fromISO('2026-03-01T12:00:00Z');
-
-export function fixture(tool: string, file: string): ImportDocument {
-  return { name: `${tool}/${file}`, value: JSON.parse(fs.readFileSync(path.join(FIXTURES, tool, file), 'utf8')) as unknown };
-}
 
 function run(tool: ImportTool, docs: ImportDocument[]) {
   const result = importConfig(tool, docs, NOW);
