@@ -69,7 +69,7 @@ export function importGrafanaOnCall(documents: readonly ImportDocument[], now: D
       throw new ImportInputError(`${doc.name}: this looks like ${tool} response, not Grafana OnCall's: use "onehand import ${'data' in v ? 'opsgenie' : 'pagerduty'}"`);
     }
     const items = Array.isArray(v.results) ? v.results : [v];
-    if (Array.isArray(v.results) && v.next) unmapped.push(`${doc.name}: holds page ${num(v.current_page_number) ?? 1} of ${num(v.total_pages) ?? '?'}; the rest was not read (fetch every page, or add ?perpage=100)`);
+    if (Array.isArray(v.results) && v.next) unmapped.push(`${doc.name}: holds page ${num(v.current_page_number) ?? 1} of ${num(v.total_pages) ?? '?'}; the rest was not read (fetch every page: the URL of the next one is in "next", and pass each file)`);
     for (const item of items) {
       if (!isRecord(item)) continue;
       const type = str(item.type);
