@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the fixtures are API JSON, edited as such in the tests */
 /**
  * Import from PagerDuty, Opsgenie and Grafana OnCall: the API responses in test/fixtures/import
  * (sources in its SOURCES.md) become a config whose layers, restrictions and escalation say what
