@@ -25,6 +25,7 @@ import { InsightsService } from './insights-service';
 import { samePrincipal } from './notifications';
 import { OncallService } from './oncall-service';
 import { PluginHost } from './plugin-host';
+import { PolicyBook } from './policies';
 import { onCallNow } from './rotation-reader';
 import { TOKENS } from './tokens';
 
@@ -50,6 +51,7 @@ export class CommandService {
     @inject(PluginHost) private readonly plugins: PluginHost,
     @inject(InsightsService) private readonly insights: InsightsService,
     @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(PolicyBook) private readonly policies: PolicyBook,
   ) {
     this.commands = [...COMMANDS, ...plugins.commands().map((c) => c.spec)];
   }
@@ -218,13 +220,13 @@ export class CommandService {
 
   private async authorize(spec: CommandSpec, ctx: UseCaseContext, incident?: Incident): Promise<void> {
     if (spec.permission === 'anyone') return;
-    const onCall = (await onCallNow(ctx.tx, ctx.team, ctx.now)).member;
+    const onCall = (await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now)).member;
     const verdict = checkPermission(spec.permission, ctx.caller, { world: this.world, team: ctx.team, onCall, incident });
     if (!verdict.ok) throw new Refusal(verdict.reason);
   }
 
   private async isResponder(ctx: UseCaseContext, incident: Incident): Promise<boolean> {
-    const onCall = (await onCallNow(ctx.tx, ctx.team, ctx.now)).member;
+    const onCall = (await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now)).member;
     return checkPermission('responder', ctx.caller, { world: this.world, team: ctx.team, onCall, incident }).ok;
   }
 
@@ -260,7 +262,7 @@ export class CommandService {
     if (!found || !team) return null;
     return this.engine.run(viewer, team, async (ctx) => {
       const card = await this.incidents.show(ctx, found);
-      const onCall = (await onCallNow(ctx.tx, team, ctx.now)).member;
+      const onCall = (await onCallNow(this.policies, ctx.tx, team, ctx.now)).member;
       const may = checkPermission('responder', viewer, { world: this.world, team, onCall, incident: found }).ok;
       return { ...card, actions: may ? card.actions : [] };
     });

@@ -22,6 +22,7 @@ import { IntakeService } from './intake-service';
 import { Metrics } from './metrics';
 import { OncallService } from './oncall-service';
 import { PluginHost, type ActivePlugin } from './plugin-host';
+import { PolicyBook } from './policies';
 import { ShiftWatch } from './shift-watch';
 import { Scheduler } from './scheduler';
 import { StoreMonitor } from './store-monitor';
@@ -59,6 +60,9 @@ export function buildApp(parts: AppParts): OnehandApp {
   container.bind<readonly IntegrationConfig[]>(TOKENS.Integrations).toConstantValue(parts.integrations ?? []);
   container.bind<readonly ActivePlugin[]>(TOKENS.Plugins).toConstantValue(parts.plugins ?? []);
   container.bind<InsightsSettings>(TOKENS.Insights).toConstantValue(parts.insights ?? DEFAULT_INSIGHTS_SETTINGS);
+  // Rotation and escalation policies: the built-ins and those the enabled plugins contribute; each
+  // team's pick is asked through this book (src/ports/policy.ts).
+  container.bind(PolicyBook).toConstantValue(new PolicyBook(parts.world, parts.plugins ?? [], (message, detail) => parts.logger.error(message, detail)));
   // Application services.
   container.bind(PluginHost).toSelf();
   container.bind(Metrics).toSelf();

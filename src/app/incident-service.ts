@@ -17,6 +17,7 @@ import type { Recipient, StoreTx } from '../ports/store';
 import type { NotifyDecision, NotificationRole } from '../ports/plugin';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey, recipientOf, samePrincipal, type Notification } from './notifications';
+import { PolicyBook } from './policies';
 import { onCallNow } from './rotation-reader';
 import { TOKENS } from './tokens';
 
@@ -49,9 +50,13 @@ export interface ReportInput {
   readonly fingerprint?: string;
 }
 
-/** reportedIncident: the incident a report opens, assigned to `onCall` (also used by bulk quiet opens). */
-export function reportedIncident(ctx: Pick<UseCaseContext, 'now' | 'team' | 'caller'>, input: ReportInput, onCall: MemberId): NewIncident {
-  return {
+/**
+ * reportedIncident: the incident a report opens, assigned to `onCall` (also used by bulk quiet
+ * opens), with the plan the team's escalation policy makes for it frozen on it; `refused` says why
+ * the policy's own plan was replaced by the team's base plan, when it was.
+ */
+export function reportedIncident(ctx: Pick<UseCaseContext, 'now' | 'team' | 'caller'>, input: ReportInput, onCall: MemberId, policies: PolicyBook): { incident: NewIncident; refused?: string } {
+  const opened = {
     team: ctx.team.id,
     title: input.title,
     severity: input.severity ?? DEFAULT_SEVERITY,
@@ -62,12 +67,13 @@ export function reportedIncident(ctx: Pick<UseCaseContext, 'now' | 'team' | 'cal
     assignee: onCall,
     reporter: ctx.caller,
     escalationLevel: 0,
-    policy: ctx.team.escalation,
     openedAt: ctx.now,
     acknowledgedAt: null,
     resolvedAt: null,
     updatedAt: ctx.now,
-  };
+  } as const;
+  const { plan, refused } = policies.planFor(ctx.team, opened);
+  return { incident: { ...opened, policy: plan }, ...(refused !== undefined ? { refused } : {}) };
 }
 
 /** reportedData: the data of a new incident's "reported" timeline event. */
@@ -77,7 +83,10 @@ export function reportedData(incident: NewIncident): Record<string, unknown> {
 
 @injectable()
 export class IncidentService {
-  constructor(@inject(TOKENS.World) private readonly world: World) {}
+  constructor(
+    @inject(TOKENS.World) private readonly world: World,
+    @inject(PolicyBook) private readonly policies: PolicyBook,
+  ) {}
 
   /**
    * report opens an incident and pages the on-call. `fingerprint` is set by integrations (dedup).
@@ -86,9 +95,11 @@ export class IncidentService {
    */
   async report(ctx: UseCaseContext, input: ReportInput, options: { quiet?: boolean } = {}): Promise<Message> {
     const { tx, now, team } = ctx;
-    const onCall = (await onCallNow(tx, team, now)).member;
-    const incident = await tx.insertIncident(reportedIncident(ctx, input, onCall));
+    const onCall = (await onCallNow(this.policies, tx, team, now)).member;
+    const opened = reportedIncident(ctx, input, onCall, this.policies);
+    const incident = await tx.insertIncident(opened.incident);
     await this.event(ctx, incident, 'reported', reportedData(incident));
+    if (opened.refused !== undefined) await this.event(ctx, incident, 'escalation-plan-refused', { reason: opened.refused });
     if (options.quiet) return this.card(tx, incident);
     const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
@@ -137,7 +148,7 @@ export class IncidentService {
   /** reopen pages the current on-call and restarts escalation; `quiet` (alert storms) only reopens. */
   async reopen(ctx: UseCaseContext, incident: Incident, reason?: string, options: { quiet?: boolean } = {}): Promise<Message> {
     if (incident.state !== 'resolved') throw new Refusal(`#${incident.id} is not resolved; there is nothing to reopen.`);
-    const onCall = (await onCallNow(ctx.tx, ctx.team, ctx.now)).member;
+    const onCall = (await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now)).member;
     const round = (await ctx.tx.timeline(incident.id)).filter((e) => e.kind === 'reopened').length + 1;
     const updated: Incident = {
       ...incident, state: 'open', resolvedAt: null, acknowledgedAt: null, updatedAt: ctx.now, assignee: onCall, escalationLevel: 0,
@@ -228,17 +239,16 @@ export class IncidentService {
       if (!this.world.members.has(to.member)) throw new Refusal(`There is no member "${to.member}"; member ids are in the config (members[].id).`);
       member = to.member;
     } else if (to.team !== undefined) {
-      member = (await onCallNow(ctx.tx, team, ctx.now)).member;
+      member = (await onCallNow(this.policies, ctx.tx, team, ctx.now)).member;
     } else {
       throw new Refusal(`Name who takes #${incident.id}: "incident assign ${incident.id} MEMBER" or "incident assign ${incident.id} --team TEAM".`);
     }
     if (member === incident.assignee && team.id === incident.team) throw new Refusal(`#${incident.id} is already assigned to ${memberName(this.world, member)}.`);
     const previous = incident.assignee;
     const moved = team.id !== incident.team;
-    const updated: Incident = {
-      ...incident, team: team.id, assignee: member, state: 'open', acknowledgedAt: null, escalationLevel: 0,
-      policy: moved ? team.escalation : incident.policy, updatedAt: ctx.now,
-    };
+    // An incident that moves to another team takes the plan that team's policy makes for it.
+    const moving = { ...incident, team: team.id, assignee: member, state: 'open' as const, acknowledgedAt: null, escalationLevel: 0, updatedAt: ctx.now };
+    const updated: Incident = { ...moving, policy: moved ? this.policies.planFor(team, moving).plan : incident.policy };
     await ctx.tx.updateIncident(updated);
     const ev = await this.event(ctx, updated, 'reassigned', { member, from: previous, team: team.id, fromTeam: incident.team, reason: 'assigned' });
     const by = principalName(this.world, ctx.caller);

@@ -1,7 +1,7 @@
 /**
  * InsightsService loads what the insights need from the store (every incident of a team with its
  * timeline, the shifts around the window, the coming shifts) and asks the pure figures in
- * src/core/insights. It serves `oncall stats`, `onehand report`, the report API and the dashboard.
+ * src/core/insights; shifts come through the team's rotation policy (PolicyBook). It serves `oncall stats`, `onehand report`, the report API and the dashboard.
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
@@ -16,6 +16,7 @@ import type { Shift } from '../core/rotation/types';
 import { formatDuration, parseDuration, toMillis } from '../core/time/duration';
 import type { Store, StoreTx } from '../ports/store';
 import { Refusal, type UseCaseContext } from './context';
+import { PolicyBook } from './policies';
 import { onCallNow, shiftsBetween } from './rotation-reader';
 import { TOKENS } from './tokens';
 
@@ -58,12 +59,12 @@ export async function loadHistories(tx: StoreTx, team: Team): Promise<IncidentHi
 }
 
 /** teamInsights: the figures of `team` for [now - sinceMs, now) and the window before it. */
-export async function teamInsights(tx: StoreTx, world: World, team: Team, now: DateTime, sinceMs: number, settings: InsightsSettings): Promise<{ insights: TeamInsights; histories: IncidentHistory[] }> {
+export async function teamInsights(tx: StoreTx, policies: PolicyBook, world: World, team: Team, now: DateTime, sinceMs: number, settings: InsightsSettings): Promise<{ insights: TeamInsights; histories: IncidentHistory[] }> {
   const window = { from: now.minus({ milliseconds: sinceMs }), to: now };
   const previous = previousWindow(window);
   const histories = await loadHistories(tx, team);
-  const shifts = await shiftsBetween(tx, team, previous.from, window.to);
-  const upcoming = await shiftsBetween(tx, team, now, now.plus({ weeks: UPCOMING_WEEKS }));
+  const shifts = await shiftsBetween(policies, tx, team, previous.from, window.to);
+  const upcoming = await shiftsBetween(policies, tx, team, now, now.plus({ weeks: UPCOMING_WEEKS }));
   return { insights: computeInsights({ world, team, histories, shifts, upcoming, window, settings }), histories };
 }
 
@@ -73,13 +74,14 @@ export class InsightsService {
     @inject(TOKENS.World) private readonly world: World,
     @inject(TOKENS.Store) private readonly store: Store,
     @inject(TOKENS.Insights) readonly settings: InsightsSettings,
+    @inject(PolicyBook) private readonly policies: PolicyBook,
   ) {}
 
   /** stats answers `oncall stats [--since 30d]` inside the command's transaction. */
   async stats(ctx: UseCaseContext, since: string | undefined): Promise<Message> {
     const parsed = parseSince(since);
     if ('error' in parsed) throw new Refusal(parsed.error);
-    const { insights } = await teamInsights(ctx.tx, this.world, ctx.team, ctx.now, parsed.ms, this.settings);
+    const { insights } = await teamInsights(ctx.tx, this.policies, this.world, ctx.team, ctx.now, parsed.ms, this.settings);
     return statsMessage(this.world, insights, parsed.label);
   }
 
@@ -87,14 +89,14 @@ export class InsightsService {
   async report(teamId: string, now: DateTime, sinceMs: number): Promise<TeamInsights | null> {
     const team = this.world.teams.get(teamId);
     if (!team) return null;
-    return this.store.transaction(async (tx) => (await teamInsights(tx, this.world, team, now, sinceMs, this.settings)).insights);
+    return this.store.transaction(async (tx) => (await teamInsights(tx, this.policies, this.world, team, now, sinceMs, this.settings)).insights);
   }
 
   /** calendar: the .ics feed of `team` (or of one member's shifts in it), 4 weeks back to 26 ahead. */
   async calendar(teamId: string, now: DateTime, member?: MemberId): Promise<string | null> {
     const team = this.world.teams.get(teamId);
     if (!team || (member !== undefined && !this.world.members.has(member))) return null;
-    const shifts = await this.store.transaction((tx) => shiftsBetween(tx, team, now.minus({ weeks: 4 }), now.plus({ weeks: 26 })));
+    const shifts = await this.store.transaction((tx) => shiftsBetween(this.policies, tx, team, now.minus({ weeks: 4 }), now.plus({ weeks: 26 })));
     const who = member === undefined ? '' : `${this.world.members.get(member)?.name ?? member}: `;
     return renderCalendar({ name: `${who}${team.name} on call`, stamp: now, events: shiftEvents(this.world, team, shifts, member) });
   }
@@ -104,10 +106,10 @@ export class InsightsService {
     return this.store.transaction(async (tx) => {
       const out: DashboardTeam[] = [];
       for (const team of this.world.teams.values()) {
-        const { insights, histories } = await teamInsights(tx, this.world, team, now, sinceMs, this.settings);
-        const onCall = await onCallNow(tx, team, now);
-        const schedule = await shiftsBetween(tx, team, now, now.plus({ weeks: 4 }));
-        const input = { world: this.world, team, histories, shifts: await shiftsBetween(tx, team, now.minus({ weeks: 8 }), now), upcoming: [], window: insights.window, settings: this.settings };
+        const { insights, histories } = await teamInsights(tx, this.policies, this.world, team, now, sinceMs, this.settings);
+        const onCall = await onCallNow(this.policies, tx, team, now);
+        const schedule = await shiftsBetween(this.policies, tx, team, now, now.plus({ weeks: 4 }));
+        const input = { world: this.world, team, histories, shifts: await shiftsBetween(this.policies, tx, team, now.minus({ weeks: 8 }), now), upcoming: [], window: insights.window, settings: this.settings };
         out.push({
           team, now, onCall,
           next: schedule.find((s) => s.start >= onCall.end) ?? null,

@@ -50,6 +50,7 @@ import { IncidentService, reportedData, reportedIncident } from './incident-serv
 import { activeMaintenance, type MaintenanceWindow } from './maintenance';
 import { recipientKey } from './notifications';
 import { PluginHost } from './plugin-host';
+import { PolicyBook } from './policies';
 import { onCallNow } from './rotation-reader';
 import { Scheduler } from './scheduler';
 import { TOKENS } from './tokens';
@@ -123,6 +124,7 @@ export class IntakeService {
     @inject(IncidentService) private readonly incidents: IncidentService,
     @inject(Scheduler) scheduler: Scheduler,
     @inject(PluginHost) private readonly plugins: PluginHost,
+    @inject(PolicyBook) private readonly policies: PolicyBook,
   ) {
     for (const i of integrations) this.byId.set(i.id, i);
     scheduler.on(STORM_TIMER, (tx, timer, now) => this.onStormTimer(tx, timer, now));
@@ -350,12 +352,12 @@ export class IntakeService {
   private async openQuietly(tx: StoreTx, integration: IntegrationConfig, team: Team, storm: StormRow, alerts: readonly NormalizedAlert[], now: DateTime): Promise<number[]> {
     const late: NormalizedAlert[] = [];
     const ids = await this.engine.within(tx, integrationPrincipal(integration), team, now, async (ctx) => {
-      const onCall = (await onCallNow(ctx.tx, team, now)).member;
+      const onCall = (await onCallNow(this.policies, ctx.tx, team, now)).member;
       const rows: NewIntakeIncident[] = alerts.map((alert) => {
-        const incident = reportedIncident(ctx, {
+        const { incident } = reportedIncident(ctx, {
           title: alert.title, severity: alert.severity, service: alert.service ?? undefined,
           source: `${INTEGRATION_SOURCE}${integration.id}`, fingerprint: alert.fingerprint,
-        }, onCall);
+        }, onCall, this.policies);
         return {
           alert: { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, status: alert.status, startsAt: alert.startsAt, labels: alert.labels, annotations: alert.annotations },
           incident,
@@ -503,7 +505,7 @@ export class IntakeService {
 
   private async startStorm(ctx: UseCaseContext, integration: IntegrationConfig, anchor: Incident): Promise<void> {
     const { tx, now, team } = ctx;
-    const member = (await onCallNow(tx, team, now)).member;
+    const member = (await onCallNow(this.policies, tx, team, now)).member;
     const since = now.minus({ milliseconds: integration.storm.windowMs });
     const count = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, since);
     const storm = await tx.insertStorm({

@@ -13,6 +13,7 @@ import type { Shift } from '../core/rotation/types';
 import { mention, rt } from '../core/text/rich-text';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
+import { PolicyBook } from './policies';
 import { onCallNow, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
 import { gainedShiftNotice, ShiftWatch } from './shift-watch';
 import { addMaintenance } from './maintenance';
@@ -26,12 +27,13 @@ export class OncallService {
     @inject(TOKENS.World) private readonly world: World,
     @inject(ShiftWatch) private readonly shiftWatch: ShiftWatch,
     @inject(TOKENS.Integrations) private readonly integrations: readonly IntegrationConfig[],
+    @inject(PolicyBook) private readonly policies: PolicyBook,
   ) {}
 
   async who(ctx: UseCaseContext): Promise<Message> {
     const { team, now } = ctx;
-    const current = await onCallNow(ctx.tx, team, now);
-    const upcoming = await shiftsBetween(ctx.tx, team, current.end, current.end.plus({ weeks: 8 }));
+    const current = await onCallNow(this.policies, ctx.tx, team, now);
+    const upcoming = await shiftsBetween(this.policies, ctx.tx, team, current.end, current.end.plus({ weeks: 8 }));
     const next = upcoming.find((s) => s.member !== current.member) ?? upcoming[0];
     const lines = [rt`Until ${this.when(team, current.end)}${current.override ? ' (override)' : ''}.`];
     if (next) lines.push(rt`Next: ${memberName(this.world, next.member)} from ${this.when(team, next.start)}.`);
@@ -41,7 +43,7 @@ export class OncallService {
   async schedule(ctx: UseCaseContext, weeks: number): Promise<Message> {
     if (weeks > 26) throw new Refusal('Show at most 26 weeks at a time ("oncall schedule 26").');
     const { team, now } = ctx;
-    const list = await shiftsBetween(ctx.tx, team, now, now.plus({ weeks }));
+    const list = await shiftsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
     const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${s.override ? ' (override)' : ''}`);
     return message('reply', rt`Schedule for ${team.name}, next ${weeks} week${weeks === 1 ? '' : 's'} (${team.timeZone}):`, { lines });
   }
@@ -61,7 +63,7 @@ export class OncallService {
     this.requireMember(ctx.team, a);
     this.requireMember(ctx.team, b);
     if (a === b) throw new Refusal('Swap needs two different members.');
-    const horizon = await shiftsBetween(ctx.tx, ctx.team, ctx.now, ctx.now.plus({ weeks: 26 }));
+    const horizon = await shiftsBetween(this.policies, ctx.tx, ctx.team, ctx.now, ctx.now.plus({ weeks: 26 }));
     const shiftOf = (m: MemberId): Shift => {
       const s = horizon.find((x) => x.member === m && !x.override);
       if (!s) throw new Refusal(`${memberName(this.world, m)} has no rotation shift in the next 26 weeks to swap.`);
@@ -82,7 +84,7 @@ export class OncallService {
     this.requireMember(ctx.team, member);
     if (end <= start) throw new Refusal('The absence ends before it starts; give an end after the start, or a length such as 2w.');
     let absenceId = '';
-    const gained = await shiftsGainedThrough(ctx.tx, this.world, member, start, end, ctx.now, async () => {
+    const gained = await shiftsGainedThrough(this.policies, ctx.tx, this.world, member, start, end, ctx.now, async () => {
       absenceId = (await ctx.tx.addAbsence({ member, start, end })).id;
     });
     for (const team of this.world.teams.values()) await this.shiftWatch.scheduleNext(ctx.tx, team, ctx.now);

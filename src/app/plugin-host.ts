@@ -9,8 +9,10 @@ import type { Incident, TimelineEvent } from '../core/incident/types';
 import type { World } from '../core/model';
 import type { Logger } from '../ports/logger';
 import type { DeclaredAbsence, NotifyDecision, PluginCall, PluginHooks, ShiftChange } from '../ports/plugin';
+import type { PolicySet } from '../ports/policy';
 import type { StoreTx } from '../ports/store';
 import type { Notification } from './notifications';
+import { PolicyBook } from './policies';
 import { onCallNow, shiftsBetween } from './rotation-reader';
 import { TOKENS } from './tokens';
 
@@ -19,6 +21,8 @@ export const PLUGIN_TIMER = 'plugin';
 export interface ActivePlugin {
   readonly name: string;
   readonly hooks: PluginHooks;
+  /** The rotation and escalation policies the plugin contributes (the container's PolicyBook finds them). */
+  readonly policies?: PolicySet;
 }
 
 interface PluginHealth {
@@ -38,6 +42,7 @@ export class PluginHost {
     @inject(TOKENS.Plugins) private readonly plugins: readonly ActivePlugin[],
     @inject(TOKENS.World) private readonly world: World,
     @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(PolicyBook) private readonly policies: PolicyBook,
   ) {
     for (const p of plugins) this.health.set(p.name, { failures: 0, lastError: null, lastFailureAt: null });
   }
@@ -183,12 +188,12 @@ export class PluginHost {
       },
       shifts: async (teamId, from, to) => {
         const team = world.teams.get(teamId);
-        return team ? shiftsBetween(tx, team, from, to) : [];
+        return team ? shiftsBetween(this.policies, tx, team, from, to) : [];
       },
       onCall: async (teamId, at) => {
         const team = world.teams.get(teamId);
         if (!team) throw new Error(`no team ${teamId}`);
-        return (await onCallNow(tx, team, at)).member;
+        return (await onCallNow(this.policies, tx, team, at)).member;
       },
     };
   }

@@ -18,14 +18,14 @@ import type { Team, World } from '../core/model';
 import { memberName } from '../core/messages/incident-views';
 import { message } from '../core/messages/message';
 import { mention, rt } from '../core/text/rich-text';
-import { nextHandoffAfter, onCallAt } from '../core/rotation/rotation';
 import type { Clock } from '../ports/clock';
 import type { Store, StoreTx, TimerRow } from '../ports/store';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
 import { recipientKey, type Notification } from './notifications';
 import { PluginHost } from './plugin-host';
-import { rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
+import { PolicyBook } from './policies';
+import { nextHandoffAfter, rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
 import { TOKENS } from './tokens';
 
 export const SHIFT_TIMER = 'shift-change';
@@ -56,6 +56,7 @@ export class ShiftWatch {
     @inject(Engine) private readonly engine: Engine,
     @inject(PluginHost) private readonly plugins: PluginHost,
     @inject(IncidentService) private readonly incidents: IncidentService,
+    @inject(PolicyBook) private readonly policies: PolicyBook,
   ) {}
 
   /**
@@ -94,7 +95,7 @@ export class ShiftWatch {
     for (const [key, a] of wanted) {
       if (next[key] !== undefined || a.end <= now || !team) continue;
       await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
-        const gained = await shiftsGainedThrough(tx, this.world, a.member, a.start, a.end, now, async () => {
+        const gained = await shiftsGainedThrough(this.policies, tx, this.world, a.member, a.start, a.end, now, async () => {
           next[key] = (await tx.addAbsence({ member: a.member, start: a.start, end: a.end })).id;
         });
         for (const g of gained) ctx.tell(gainedShiftNotice(this.world, g, `off:${key}`));
@@ -106,8 +107,7 @@ export class ShiftWatch {
 
   /** scheduleNext: the first boundary after `after` where the on-call member changes. */
   async scheduleNext(tx: StoreTx, team: Team, after: DateTime): Promise<void> {
-    const state = await rotationStateFor(tx, team, after, after.plus({ weeks: 60 }));
-    const next = nextHandoffAfter(team.rotation, state, after);
+    const next = await nextHandoffAfter(this.policies, tx, team, after);
     if (!next) return;
     await tx.scheduleTimer({ key: `shift:${team.id}:${next.at.toMillis()}`, kind: SHIFT_TIMER, dueAt: next.at.toUTC(), payload: { team: team.id, at: next.at.toMillis() } });
   }
@@ -117,13 +117,13 @@ export class ShiftWatch {
     const team = this.world.teams.get(String(timer.payload.team));
     if (!team) return;
     const at = DateTime.fromMillis(Number(timer.payload.at), { zone: team.timeZone });
-    const state = await rotationStateFor(tx, team, at.minus({ weeks: 8 }), at.plus({ weeks: 8 }));
-    const outgoing = onCallAt(team.rotation, state, at.minus({ milliseconds: 1 }));
-    const incoming = onCallAt(team.rotation, state, at);
+    const state = await rotationStateFor(this.policies, tx, team, at.minus({ weeks: 8 }), at.plus({ weeks: 8 }));
+    const outgoing = this.policies.onCallAt(team, state, at.minus({ milliseconds: 1 }));
+    const incoming = this.policies.onCallAt(team, state, at);
     if (outgoing.member !== incoming.member) {
       await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
         await this.plugins.onShiftChange({ team, at, outgoing, incoming }, (plugin) => this.plugins.buildCall(plugin, ctx.tx, now, ctx.tell));
-        const nominal = onCallAt(team.rotation, { overrides: [], absences: [] }, at).member;
+        const nominal = this.policies.onCallAt(team, { overrides: [], absences: [] }, at).member;
         if (incoming.override || nominal !== incoming.member) {
           const covering = nominal !== incoming.member ? `, covering for ${memberName(this.world, nominal)}` : '';
           const member = incoming.member;

@@ -14,9 +14,9 @@ import { DateTime } from 'luxon';
 import { formatProblems, loadConfigFile, parseConfig, resolveConfigPath, type OnehandConfig } from '../config';
 import { IMPORT_TOOLS, importConfig, TOOL_NAMES, writeImportedConfig, type ImportDocument, type ImportTool } from '../import';
 import type { Team } from '../core/model';
-import { onCallAt, shifts } from '../core/rotation/rotation';
 import { parseInstantArg } from '../core/time/instant';
-import type { RotationState } from '../core/rotation/types';
+import type { RotationState, Shift } from '../core/rotation/types';
+import { PolicyBook } from '../app/policies';
 import type { ActivePlugin } from '../app/plugin-host';
 import { parseClockOption } from '../runtime/clock';
 import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
@@ -202,11 +202,12 @@ async function teamArgs(args: string[], env: NodeJS.ProcessEnv, extra: Record<st
   const loaded = loadOrReport(resolveConfigPath(values as { config?: string }, env));
   if (!loaded) return null;
   const { config } = loaded;
+  const policies = new PolicyBook(config.world, loaded.plugins);
   const teamId = values.team as string | undefined;
   if (!teamId) throw new UsageError(`--team is required (teams: ${[...config.world.teams.keys()].join(', ')})`);
   const team = config.world.teams.get(teamId);
   if (!team) throw new UsageError(`there is no team "${teamId}" (teams: ${[...config.world.teams.keys()].join(', ')})`);
-  return { config, team, values: values as Record<string, string | boolean | undefined> };
+  return { config, team, policies, values: values as Record<string, string | boolean | undefined> };
 }
 
 function readInstant(text: string, team: Team, flag: string): DateTime {
@@ -246,29 +247,38 @@ async function rotationState(env: NodeJS.ProcessEnv, team: Team, from: DateTime,
 async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = await teamArgs(args, env, { at: { type: 'string' }, json: { type: 'boolean' } });
   if (!parsed) return 1;
-  const { config, team, values } = parsed;
+  const { config, team, policies, values } = parsed;
   const at = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
-  const shift = onCallAt(team.rotation, await rotationState(env, team, at, at), at);
-  const name = config.world.members.get(shift.member)?.name ?? shift.member;
-  if (values.json) process.stdout.write(JSON.stringify(shiftJson(shift, team)) + '\n');
-  else process.stdout.write(`${shift.member} (${name}) is on call for ${team.id} from ${iso(shift.start, team)} to ${iso(shift.end, team)}${shift.override ? ' (override)' : ''}\n`);
+  const state = await rotationState(env, team, at, at);
+  const shift = policies.onCallAt(team, state, at);
+  const shadow = policies.shadowAt(team, state, at);
+  const nameOf = (m: string): string => config.world.members.get(m)?.name ?? m;
+  if (values.json) process.stdout.write(JSON.stringify({ ...shiftJson(shift, team), ...(shadow !== null ? { shadow } : {}) }) + '\n');
+  else {
+    process.stdout.write(`${shift.member} (${nameOf(shift.member)}) is on call for ${team.id} from ${iso(shift.start, team)} to ${iso(shift.end, team)}${shiftNote(shift)}\n`);
+    if (shadow !== null) process.stdout.write(`${shadow} (${nameOf(shadow)}) shadows them (told about each page, never paged)\n`);
+  }
   return 0;
 }
 
 async function schedule(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = await teamArgs(args, env, { from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } });
   if (!parsed) return 1;
-  const { team, values } = parsed;
+  const { team, policies, values } = parsed;
   if (typeof values.from !== 'string' || typeof values.to !== 'string') throw new UsageError('--from and --to are required (ISO date-times)');
   const from = readInstant(values.from, team, '--from');
   const to = readInstant(values.to, team, '--to');
   if (to <= from) throw new UsageError('--to must be after --from');
   if (to.diff(from).as('days') > 3 * 366) throw new UsageError('the window is longer than three years (the most schedule shows); ask for less');
-  const list = shifts(team.rotation, await rotationState(env, team, from, to), from, to);
+  const state = await rotationState(env, team, from, to);
+  const list = policies.shifts(team, state, from, to);
+  const shadows = policies.shadowShifts(team, state, from, to);
   if (values.json) {
-    process.stdout.write(JSON.stringify(list.map((s) => shiftJson(s, team))) + '\n');
+    const entries = [...list.map((s) => shiftJson(s, team)), ...shadows.map((s) => ({ member: s.member, start: iso(s.start, team), end: iso(s.end, team), shadow: true, ...(s.layer ? { layer: s.layer } : {}) }))];
+    process.stdout.write(JSON.stringify(entries) + '\n');
   } else {
-    for (const s of list) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}${s.override ? '  (override)' : ''}\n`);
+    for (const s of list) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}${shiftNote(s).replace(/^ /, '  ')}\n`);
+    for (const s of shadows) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}  (shadow${s.layer ? `, ${s.layer}` : ''}: told about pages, never paged)\n`);
   }
   return 0;
 }
@@ -286,7 +296,7 @@ async function report(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { store } = await openConfiguredStore(env);
   try {
     await store.migrate();
-    const { insights } = await store.transaction((tx) => teamInsights(tx, config.world, team, now, since.ms, config.insights));
+    const { insights } = await store.transaction((tx) => teamInsights(tx, parsed.policies, config.world, team, now, since.ms, config.insights));
     if (values.json) process.stdout.write(JSON.stringify(insights, null, 2) + '\n');
     else {
       const msg = statsMessage(config.world, insights, since.label);
@@ -376,8 +386,15 @@ function iso(dt: DateTime, team: Team): string {
   return dt.setZone(team.timeZone).toISO({ suppressMilliseconds: true }) as string;
 }
 
-function shiftJson(s: { member: string; start: DateTime; end: DateTime; override: boolean }, team: Team) {
-  return { member: s.member, start: iso(s.start, team), end: iso(s.end, team), override: s.override };
+function shiftJson(s: Shift, team: Team) {
+  return { member: s.member, start: iso(s.start, team), end: iso(s.end, team), override: s.override, ...(s.gap ? { gap: true } : {}), ...(s.layer ? { layer: s.layer } : {}) };
+}
+
+/** shiftNote: " (override)", " (gap: no layer covers it; the lead holds it)", " (weeknights)" or "". */
+function shiftNote(s: Shift): string {
+  if (s.override) return ' (override)';
+  if (s.gap) return ' (gap: no layer covers it; the lead holds it)';
+  return s.layer ? ` (${s.layer})` : '';
 }
 
 /** runCli runs `onehand` with the process's arguments and sets the exit code. */

@@ -70,12 +70,67 @@ const memberSchema: SchemaObject = {
   },
 };
 
+/** POLICY_NAME: how a policy is named in config (built-in or a plugin's). */
+const POLICY_NAME = (kind: 'rotation' | 'escalation', builtIns: string): SchemaObject => ({
+  type: ['string', 'null'],
+  pattern: ID_PATTERN,
+  description: `a ${kind} policy name: ${builtIns}, or one an enabled plugin contributes (${ID_RULE})`,
+});
+
+const restrictionSchema: SchemaObject = {
+  type: 'object',
+  description: 'a window such as { days: [Mon, Tue], from: "18:00", to: "09:00" } or { from: "Sat 09:00", to: "Mon 09:00" }',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    days: {
+      type: ['array', 'null'],
+      items: { type: 'string', description: 'a weekday such as Mon' },
+      description: 'a list of weekdays on which the window starts, e.g. [Mon, Tue, Wed, Thu, Fri]',
+    },
+    from: { type: 'string', description: 'a time such as "18:00", or a weekday and time such as "Sat 09:00"' },
+    to: { type: 'string', description: 'a time such as "09:00", or a weekday and time such as "Mon 09:00"' },
+  },
+};
+
+const layerSchema: SchemaObject = {
+  type: 'object',
+  description: 'a layer: a mapping with name, members, shift, handoff, start and optional restrictions and shadow',
+  additionalProperties: false,
+  required: ['name', 'members', 'handoff', 'start'],
+  properties: {
+    name: { type: 'string', pattern: ID_PATTERN, description: `a layer name (${ID_RULE}), e.g. "weeknights"` },
+    members: {
+      type: 'array',
+      items: ref('a member id such as "alice"'),
+      description: 'a list of member ids in rotation order, e.g. [alice, bob]',
+    },
+    shift: { type: ['string', 'null'], description: 'a shift length in one unit: hours, days or weeks, e.g. "12h", "1d" or "1w"' },
+    handoff: { type: 'string', description: 'a weekday and time such as "Mon 09:00", or a time such as "09:00"' },
+    start: { type: 'string', description: 'an ISO date such as 2026-01-05' },
+    restrictions: {
+      type: ['array', 'null'],
+      items: restrictionSchema,
+      description: 'a list of windows in which the layer covers (in the team\'s time zone)',
+    },
+    shadow: { type: ['boolean', 'null'], description: 'true for a shadow layer (told about each page, never paged), or false' },
+  },
+};
+
 const rotationSchema: SchemaObject = {
   type: 'object',
-  description: 'a mapping with handoff (e.g. "Mon 09:00"), start (e.g. 2026-01-05) and optional members and shift',
+  description: 'a mapping with handoff (e.g. "Mon 09:00"), start (e.g. 2026-01-05) and optional members and shift; or layers',
   additionalProperties: false,
-  required: ['handoff', 'start'],
+  // handoff and start are required for the single rotation only; validate.ts says so (with layers
+  // or a plugin's policy they do not belong here).
   properties: {
+    policy: POLICY_NAME('rotation', '"single" (one rotation) or "layered" (implied by layers)'),
+    layers: {
+      type: ['array', 'null'],
+      items: layerSchema,
+      description: 'a list of layers in priority order (the first listed that has someone wins)',
+    },
+    settings: { description: 'the settings of a plugin\'s rotation policy (checked by that policy)' },
     members: {
       type: ['array', 'null'],
       items: ref('a member id such as "alice"'),
@@ -95,6 +150,8 @@ const escalationSchema: SchemaObject = {
   description: 'an escalation policy: a mapping with ack_timeout, renotify, then, repeat, unowned_every and handoff',
   additionalProperties: false,
   properties: {
+    policy: POLICY_NAME('escalation', '"default" (the plan these keys describe)'),
+    settings: { description: 'the settings of a plugin\'s escalation policy (checked by that policy)' },
     ack_timeout: { type: ['string', 'null'], description: DURATION_HINT },
     renotify: {
       type: ['integer', 'null'],

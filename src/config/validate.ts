@@ -23,8 +23,13 @@ import {
   type Node as YamlNode,
   type YAMLError,
 } from 'yaml';
+import { DEFAULT_ESCALATION, LAYERED_ROTATION, SINGLE_ROTATION } from '../core/model';
+import type { Layer, LayeredSettings, WeeklyWindow } from '../core/rotation/layered';
+import { readRestriction } from './restrictions';
 import type {
-  EscalationPolicy,
+  EscalationPlan,
+  TeamEscalation,
+  TeamRotation,
   EscalationTarget,
   HandoffPolicy,
   Member,
@@ -797,41 +802,56 @@ function readMemberList(list: unknown[], path: PathSegment[], ids: Ids, sink: Pr
   return ok ? out : undefined;
 }
 
-function readRotation(
-  raw: unknown,
+/**
+ * readRotationSpec reads one rotation: a team's single rotation (`teamPath` its team, members
+ * defaulting to the team's) or a layer (members required). Missing handoff and start are named here
+ * (the schema cannot require them: with layers or a plugin's policy they do not belong).
+ */
+function readRotationSpec(
+  raw: Raw,
   path: PathSegment[],
   team: Raw,
+  teamPath: PathSegment[],
   timeZone: string | undefined,
   ids: Ids,
   sink: ProblemSink,
+  what: 'rotation' | 'layer',
 ): RotationSpec | undefined {
-  if (!isRecord(raw)) return undefined;
   let ok = true;
+  for (const key of ['handoff', 'start'] as const) {
+    if (raw[key] !== undefined) continue;
+    // A misspelt key ("strat") is reported once, as an unknown key with the suggestion.
+    if (Object.keys(raw).some((k) => k !== key && closestName(k, [key]) === key)) continue;
+    sink.add([...path, key], key === 'handoff'
+      ? 'missing; add "handoff:" with a weekday and time such as "Mon 09:00", or a time such as "09:00"'
+      : 'missing; add "start:" with an ISO date such as 2026-01-05');
+    ok = false;
+  }
   const teamMembers = Array.isArray(team.members) ? team.members.filter((m): m is string => typeof m === 'string') : undefined;
 
   // Members: an explicit list, or the team's members in order.
   let members: MemberId[] | undefined;
   if (Array.isArray(raw.members)) {
     if (raw.members.length === 0) {
-      sink.add([...path, 'members'], 'the rotation has no members; list who takes shifts, e.g. [alice, bob]');
+      sink.add([...path, 'members'], `the ${what} has no members; list who takes shifts, e.g. [alice, bob]`);
       ok = false;
     } else {
       members = readMemberList(raw.members, [...path, 'members'], ids, sink);
       if (members && teamMembers) {
         const teamLabel = typeof team.id === 'string' ? `team "${team.id}"` : 'this team';
-        const teamPath = formatPath([...path.slice(0, -1), 'members']);
+        const membersPath = formatPath([...teamPath, 'members']);
         members.forEach((m, i) => {
           if (!teamMembers.includes(m) && m !== team.lead) {
             sink.add(
               [...path, 'members', i],
-              `"${m}" is not in ${teamLabel} (its members or lead); add them to ${teamPath} or remove them from the rotation`,
+              `"${m}" is not in ${teamLabel} (its members or lead); add them to ${membersPath} or remove them from the ${what}`,
             );
             ok = false;
           }
         });
       }
     }
-  } else if (raw.members === undefined || raw.members === null) {
+  } else if (what === 'rotation' && (raw.members === undefined || raw.members === null)) {
     if (teamMembers && teamMembers.length === 0) {
       sink.add(
         [...path, 'members'],
@@ -891,6 +911,126 @@ function readRotation(
   return { members, shift, handoff, start: start.toISODate() as string, timeZone };
 }
 
+/** SINGLE_KEYS: the keys of a single rotation, which a layered or plugin rotation does not take. */
+const SINGLE_KEYS = ['members', 'shift', 'handoff', 'start'] as const;
+
+/**
+ * readRotation reads a team's `rotation:` by its policy: "single" (the keys directly under
+ * rotation; implied without layers), "layered" (implied by layers; see readLayers), or a plugin's
+ * (members optional as for single, its own settings under `settings`, checked when the plugins load).
+ */
+function readRotation(
+  raw: unknown,
+  path: PathSegment[],
+  team: Raw,
+  timeZone: string | undefined,
+  ids: Ids,
+  sink: ProblemSink,
+): TeamRotation | undefined {
+  if (!isRecord(raw)) return undefined;
+  const teamPath = path.slice(0, -1);
+  const named = typeof raw.policy === 'string' ? raw.policy : undefined;
+  if (raw.policy !== undefined && raw.policy !== null && (named === undefined || !ID_RE.test(named))) return undefined; // reported by the schema
+  const hasLayers = raw.layers !== undefined && raw.layers !== null;
+  const policy = named ?? (hasLayers ? LAYERED_ROTATION : SINGLE_ROTATION);
+  if (policy === LAYERED_ROTATION) return readLayers(raw, path, team, teamPath, timeZone, ids, sink);
+  let ok = true;
+  if (hasLayers) {
+    sink.add([...path, 'layers'], `layers belong to the "layered" policy, not "${policy}"; write policy: layered (or remove policy), or remove layers`);
+    ok = false;
+  }
+  if (policy === SINGLE_ROTATION) {
+    if (raw.settings !== undefined) {
+      sink.add([...path, 'settings'], 'settings are for a plugin\'s rotation policy; the single rotation takes members, shift, handoff and start directly under rotation');
+      ok = false;
+    }
+    const spec = readRotationSpec(raw, path, team, teamPath, timeZone, ids, sink, 'rotation');
+    return ok ? spec : undefined;
+  }
+  // A plugin's policy: members as for a single rotation; settings checked by the policy later.
+  for (const key of ['shift', 'handoff', 'start'] as const) {
+    if (raw[key] === undefined) continue;
+    sink.add([...path, key], `"${key}" belongs to the single rotation; the policy "${policy}" takes its settings under settings: (see the plugin's documentation)`);
+    ok = false;
+  }
+  const teamMembers = Array.isArray(team.members) ? team.members.filter((m): m is string => typeof m === 'string') : [];
+  let members: MemberId[] | undefined = teamMembers;
+  if (Array.isArray(raw.members)) members = readMemberList(raw.members, [...path, 'members'], ids, sink);
+  if (!ok || members === undefined || timeZone === undefined) return undefined;
+  return { policy, members, timeZone, settings: raw.settings ?? null };
+}
+
+/**
+ * readLayers reads a layered rotation: layers in priority order, each a rotation in the team's
+ * zone with a unique name, optional restrictions (windows in the team's zone) and shadow flag; at
+ * least one layer that is not a shadow.
+ */
+function readLayers(raw: Raw, path: PathSegment[], team: Raw, teamPath: PathSegment[], timeZone: string | undefined, ids: Ids, sink: ProblemSink): TeamRotation | undefined {
+  let ok = true;
+  for (const key of SINGLE_KEYS) {
+    if (raw[key] === undefined) continue;
+    sink.add([...path, key], `with layers, each layer has its own members, shift, handoff and start; move "${key}" into the layers (or remove layers for a single rotation)`);
+    ok = false;
+  }
+  if (raw.settings !== undefined) {
+    sink.add([...path, 'settings'], 'settings are for a plugin\'s rotation policy; a layered rotation is described by its layers');
+    ok = false;
+  }
+  if (!Array.isArray(raw.layers)) {
+    if (raw.layers === undefined || raw.layers === null) {
+      sink.add([...path, 'layers'], 'missing; the layered policy needs layers, e.g. [{ name: primary, members: [alice, bob], shift: 1w, handoff: "Mon 09:00", start: 2026-01-05 }]');
+    }
+    return undefined;
+  }
+  if (raw.layers.length === 0) {
+    sink.add([...path, 'layers'], 'the list is empty; list at least one layer, e.g. { name: primary, members: [alice, bob], shift: 1w, handoff: "Mon 09:00", start: 2026-01-05 }');
+    return undefined;
+  }
+  const layers: Layer[] = [];
+  const names = new Map<string, number>();
+  raw.layers.forEach((entry, i) => {
+    const at: PathSegment[] = [...path, 'layers', i];
+    if (!isRecord(entry)) {
+      ok = false;
+      return;
+    }
+    const name = asString(entry.name);
+    if (name === undefined || !ID_RE.test(name)) ok = false; // reported by the schema
+    else if (names.has(name)) {
+      sink.add([...at, 'name'], `"${name}" is already the name of layers[${names.get(name)}]; give each layer a unique name`);
+      ok = false;
+    } else names.set(name, i);
+    const rotation = readRotationSpec(entry, at, team, teamPath, timeZone, ids, sink, 'layer');
+    const restrictions: WeeklyWindow[] = [];
+    if (Array.isArray(entry.restrictions)) {
+      entry.restrictions.forEach((r, j) => {
+        if (!isRecord(r) || typeof r.from !== 'string' || typeof r.to !== 'string') {
+          ok = false; // reported by the schema
+          return;
+        }
+        const read = readRestriction(r);
+        if (!Array.isArray(read)) {
+          sink.add([...at, 'restrictions', j, read.key], read.message);
+          ok = false;
+        } else restrictions.push(...read);
+      });
+    }
+    if (rotation === undefined || name === undefined) {
+      ok = false;
+      return;
+    }
+    layers.push({ name, rotation, restrictions, shadow: entry.shadow === true });
+  });
+  if (ok && layers.every((l) => l.shadow)) {
+    sink.add([...path, 'layers'], 'every layer is a shadow layer, so nobody would be paged; add a layer without "shadow: true"');
+    ok = false;
+  }
+  if (!ok || timeZone === undefined) return undefined;
+  const members = [...new Set(layers.flatMap((l) => l.rotation.members))];
+  const settings: LayeredSettings = { layers };
+  return { policy: LAYERED_ROTATION, members, timeZone, settings };
+}
+
 /** MAX_SHIFT: the longest shift in each unit (52 weeks). */
 const MAX_SHIFT: Record<ShiftLength['unit'], number> = { weeks: 52, days: 52 * 7, hours: 52 * 7 * 24 };
 
@@ -912,7 +1052,13 @@ export function readShift(text: string): ShiftLength | string {
   return { unit, amount };
 }
 
-function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): EscalationPolicy | undefined {
+/**
+ * readEscalation reads a team's `escalation:`: the base plan its keys describe, and the policy
+ * ("default" when absent: the base plan for every incident; else a plugin's, whose `settings` are
+ * checked when the plugins load). The policy and settings are kept only for a plugin's policy, so a
+ * team on the default has exactly its plan here.
+ */
+function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): TeamEscalation | undefined {
   if (raw !== undefined && raw !== null && !isRecord(raw)) return undefined;
   const section = isRecord(raw) ? raw : {};
   let ok = true;
@@ -962,8 +1108,16 @@ function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): E
   if (section.handoff === 'keep' || section.handoff === 'reassign') handoff = section.handoff;
   else if (section.handoff !== undefined && section.handoff !== null) ok = false; // reported by the schema
 
+  const policy = typeof section.policy === 'string' ? section.policy : DEFAULT_ESCALATION;
+  if (section.policy !== undefined && section.policy !== null && (typeof section.policy !== 'string' || !ID_RE.test(section.policy))) ok = false; // reported by the schema
+  if (policy === DEFAULT_ESCALATION && section.settings !== undefined) {
+    sink.add([...path, 'settings'], 'settings are for a plugin\'s escalation policy; the default policy takes ack_timeout, renotify, then, repeat, unowned_every and handoff directly under escalation');
+    ok = false;
+  }
+
   if (!ok || ackTimeoutMs === undefined || unownedEveryMs === undefined) return undefined;
-  return { ackTimeoutMs, renotify, then, repeat, unownedEveryMs, handoff };
+  const plan: EscalationPlan = { ackTimeoutMs, renotify, then, repeat, unownedEveryMs, handoff };
+  return policy === DEFAULT_ESCALATION ? plan : { ...plan, policy, settings: section.settings ?? null };
 }
 
 /** readInsights checks `insights:`; absent keys take DEFAULT_INSIGHTS_SETTINGS. */

@@ -30,7 +30,12 @@ export interface ShiftLength {
   readonly amount: number;
 }
 
+/**
+ * RotationSpec: one rotation (the built-in "single" policy, and each layer of a "layered" one).
+ * `policy` is never set on it: a team's rotation without a `policy` field is a single rotation.
+ */
 export interface RotationSpec {
+  readonly policy?: undefined;
   readonly members: readonly MemberId[];
   readonly shift: ShiftLength;
   /** Handoff wall-clock time (and weekday for week shifts) in `timeZone`. */
@@ -40,10 +45,49 @@ export interface RotationSpec {
   readonly timeZone: string;
 }
 
+/** SINGLE_ROTATION: the built-in rotation policy of one rotation (members, shift, handoff, start). */
+export const SINGLE_ROTATION = 'single';
+/** LAYERED_ROTATION: the built-in rotation policy of layers with restrictions (src/core/rotation/layered.ts). */
+export const LAYERED_ROTATION = 'layered';
+/** DEFAULT_ESCALATION: the built-in escalation policy: the team's plan as configured, the same for every incident. */
+export const DEFAULT_ESCALATION = 'default';
+
+/**
+ * PolicyRotation: a rotation computed by a named policy other than the built-in single rotation:
+ * "layered" (settings: LayeredSettings) or a plugin's (settings: what the plugin's policy checked).
+ * The single-rotation keys are declared absent so that code reading `team.rotation.shift` gets
+ * undefined for these teams instead of a value it would misread.
+ */
+export interface PolicyRotation {
+  readonly policy: string;
+  /** Everyone who may hold or shadow a shift of this rotation, in config order. */
+  readonly members: readonly MemberId[];
+  readonly timeZone: string;
+  /** The policy's settings, checked (built-ins by src/config, plugin policies by their checkConfig). */
+  readonly settings: unknown;
+  readonly shift?: undefined;
+  readonly handoff?: undefined;
+  readonly start?: undefined;
+}
+
+/** TeamRotation: a team's `rotation:` block, normalized. A RotationSpec is the single policy. */
+export type TeamRotation = RotationSpec | PolicyRotation;
+
+/** rotationPolicyName: the policy that computes this rotation ("single" for a RotationSpec). */
+export function rotationPolicyName(rotation: TeamRotation): string {
+  return rotation.policy ?? SINGLE_ROTATION;
+}
+
 export type EscalationTarget = 'mentor' | 'lead';
 
-/** EscalationPolicy is frozen onto each incident when it opens (see Incident.policy). */
-export interface EscalationPolicy {
+/**
+ * EscalationPlan: the plan of one incident's chain (timeouts, reminders, who comes after the
+ * on-call, repeats). An escalation policy makes it when the incident opens and it is frozen onto
+ * the incident (Incident.policy), so editing the config, or removing a plugin, never changes an
+ * incident in flight, and a restart continues the same plan. (Called EscalationPolicy before
+ * policies became ports; the port in src/ports/policy.ts now has that name.)
+ */
+export interface EscalationPlan {
   /** Milliseconds the on-call has to acknowledge before the next step. */
   readonly ackTimeoutMs: number;
   /** How many times the on-call is paged again before escalating beyond them. */
@@ -59,6 +103,17 @@ export interface EscalationPolicy {
   readonly unownedEveryMs?: number;
   /** What a handoff does with unacknowledged incidents of the outgoing on-call (default "reassign"). */
   readonly handoff?: HandoffPolicy;
+  /** The escalation policy that made this plan; absent for the built-in "default". */
+  readonly policy?: string;
+}
+
+/**
+ * TeamEscalation: a team's `escalation:` block: the base plan its keys describe, and the policy
+ * (absent: "default") that turns the base plan into each incident's plan, with the plugin policy's
+ * checked settings.
+ */
+export interface TeamEscalation extends EscalationPlan {
+  readonly settings?: unknown;
 }
 
 /** HandoffPolicy: "reassign" moves unacknowledged incidents to the incoming on-call; "keep" leaves them. */
@@ -75,8 +130,8 @@ export interface Team {
   readonly members: readonly MemberId[];
   /** Adapter name -> that platform's channel id for the team's quiet record. */
   readonly channels: Readonly<Record<string, string>>;
-  readonly rotation: RotationSpec;
-  readonly escalation: EscalationPolicy;
+  readonly rotation: TeamRotation;
+  readonly escalation: TeamEscalation;
 }
 
 export interface World {

@@ -15,6 +15,7 @@ import type { Message } from '../core/messages/message';
 import type { MemberId, Team, TeamId, World } from '../core/model';
 import type { Shift } from '../core/rotation/types';
 import type { Logger } from './logger';
+import type { PolicySet } from './policy';
 import type { Recipient } from './store';
 
 /** Why a notification is sent, so policies (quiet hours) can tell a page from an update. */
@@ -98,6 +99,12 @@ export interface Plugin<C = unknown> {
   checkConfig(raw: unknown, world: World): PluginConfigCheck<C>;
   /** Builds the hooks for a checked config. */
   activate(config: C): PluginHooks;
+  /**
+   * policies: rotation and escalation policies this plugin contributes, by name (src/ports/policy.ts).
+   * They are available once the plugin is enabled under `plugins:`; a team picks one with
+   * `rotation.policy: NAME` or `escalation.policy: NAME` and gives it `settings:`.
+   */
+  readonly policies?: PolicySet;
 }
 
 /** DeclaredAbsence: a member away from `start` to `end` (half-open), declared in a plugin's config. */

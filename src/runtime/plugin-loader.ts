@@ -3,10 +3,13 @@
  * third-party ones from `module:` (an npm package name, or a path relative to the config file).
  * Every problem (module not found, not a plugin, invalid settings) is a ConfigProblem with its key
  * path, like any config error, so a bad plugin config is refused at start and by check-config.
+ * Then each team's rotation and escalation policy is looked up among the built-ins and the enabled
+ * plugins' policies, and a plugin policy's settings are checked (checkTeamPolicies).
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ActivePlugin } from '../app/plugin-host';
+import { checkTeamPolicies } from '../app/policies';
 import type { ConfigProblem } from '../config';
 import type { World } from '../core/model';
 import type { Plugin } from '../ports/plugin';
@@ -110,10 +113,13 @@ export function loadPlugins(sections: Record<string, unknown>, world: World, bas
       continue;
     }
     try {
-      plugins.push({ name, hooks: plugin.activate(checked.config) });
+      plugins.push({ name, hooks: plugin.activate(checked.config), ...(plugin.policies ? { policies: plugin.policies } : {}) });
     } catch (err) {
       problems.push({ path: at(''), message: `the plugin failed to start: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
+  // The policies teams pick (rotation.policy, escalation.policy) must exist among the built-ins and
+  // the enabled plugins' policies, and a plugin policy's settings must pass its check.
+  if (problems.length === 0) problems.push(...checkTeamPolicies(world, plugins));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, plugins };
 }

@@ -5,7 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import type { Incident, IncidentState, NewIncident, Principal, Severity } from '../core/incident/types';
-import type { EscalationPolicy } from '../core/model';
+import type { EscalationPlan } from '../core/model';
 import type { StormRow } from '../ports/store';
 
 export function toMs(dt: DateTime, what: string): number {
@@ -77,7 +77,7 @@ export function toIncident<Json>(r: IncidentDbRow<Json>, decode: (v: Json) => un
   return {
     id: r.id, team: r.team, title: r.title, severity: r.severity as Severity, source: r.source, service: r.service, fingerprint: r.fingerprint,
     state: r.state as IncidentState, assignee: r.assignee, reporter: decode(r.reporter) as Principal, escalationLevel: r.escalation_level,
-    policy: decode(r.policy) as EscalationPolicy, openedAt: fromMs(r.opened_at), acknowledgedAt: r.acknowledged_at === null ? null : fromMs(r.acknowledged_at),
+    policy: decode(r.policy) as EscalationPlan, openedAt: fromMs(r.opened_at), acknowledgedAt: r.acknowledged_at === null ? null : fromMs(r.acknowledged_at),
     resolvedAt: r.resolved_at === null ? null : fromMs(r.resolved_at), updatedAt: fromMs(r.updated_at),
   };
 }

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { parseConfig } from '../../src/config';
 import { decideStep, nextPosition, passPlan, rolesOf } from '../../src/core/escalation/escalation';
 import type { Incident } from '../../src/core/incident/types';
-import type { EscalationPolicy, World } from '../../src/core/model';
+import type { EscalationPlan, World } from '../../src/core/model';
 import { TEST_CONFIG } from '../harness/fixtures';
 
 function world(config = TEST_CONFIG): World {
@@ -12,7 +12,7 @@ function world(config = TEST_CONFIG): World {
 }
 
 const at = DateTime.fromISO('2026-03-03T10:00:00Z');
-const policy: EscalationPolicy = { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'], repeat: 1, unownedEveryMs: 3_600_000 };
+const policy: EscalationPlan = { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'], repeat: 1, unownedEveryMs: 3_600_000 };
 const incident = (extra: Partial<Incident> = {}): Incident => ({
   id: 1, team: 'payments', title: 't', severity: 'sev2', source: 'chat', service: null, fingerprint: null, state: 'open',
   assignee: 'dave', reporter: { kind: 'guest', adapter: 'x', address: 'zed', name: 'zed' }, escalationLevel: 0, policy,

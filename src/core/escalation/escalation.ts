@@ -14,32 +14,32 @@
  * mentor who is also the lead gets one page naming both roles) is skipped: the next step fires in
  * its place, so nobody waits a timeout for a step that cannot page anyone.
  */
-import { DEFAULT_REPEAT, DEFAULT_UNOWNED_EVERY_MS, type EscalationPolicy, type EscalationTarget, type MemberId, type World } from '../model';
+import { DEFAULT_REPEAT, DEFAULT_UNOWNED_EVERY_MS, type EscalationPlan, type EscalationTarget, type MemberId, type World } from '../model';
 import type { Incident } from '../incident/types';
 
 export type PlanStep = 'oncall' | EscalationTarget;
 
 /** escalationPlan: the steps of pass 0, after the first page: reminders, then `policy.then`. */
-export function escalationPlan(policy: EscalationPolicy): PlanStep[] {
+export function escalationPlan(policy: EscalationPlan): PlanStep[] {
   return [...Array.from({ length: policy.renotify }, () => 'oncall' as const), ...policy.then];
 }
 
 /** passPlan: the steps of pass `pass`; every pass after the first starts with a page to the on-call. */
-export function passPlan(policy: EscalationPolicy, pass: number): PlanStep[] {
+export function passPlan(policy: EscalationPlan, pass: number): PlanStep[] {
   return pass === 0 ? escalationPlan(policy) : ['oncall', ...escalationPlan(policy)];
 }
 
 /** repeatsOf: how many passes run after pass 0 (a policy frozen before `repeat` existed: the default). */
-export function repeatsOf(policy: EscalationPolicy): number {
+export function repeatsOf(policy: EscalationPlan): number {
   return policy.repeat ?? DEFAULT_REPEAT;
 }
 
-export function unownedEveryMsOf(policy: EscalationPolicy): number {
+export function unownedEveryMsOf(policy: EscalationPlan): number {
   return policy.unownedEveryMs ?? DEFAULT_UNOWNED_EVERY_MS;
 }
 
 /** levelOf: 1 for the first target of policy.then, 2 for the second; 0 for the on-call. */
-export function levelOf(policy: EscalationPolicy, step: PlanStep): number {
+export function levelOf(policy: EscalationPlan, step: PlanStep): number {
   return step === 'oncall' ? 0 : policy.then.indexOf(step) + 1;
 }
 
@@ -119,7 +119,7 @@ export function decideStep(world: World, incident: Incident, from: number, pass 
  * nextPosition: where the chain goes after index `index` of pass `pass`: the next index of the
  * same pass, the start of the next pass, or the unowned alert once every pass has run.
  */
-export function nextPosition(policy: EscalationPolicy, pass: number, index: number): { pass: number; index: number } | 'unowned' {
+export function nextPosition(policy: EscalationPlan, pass: number, index: number): { pass: number; index: number } | 'unowned' {
   if (index + 1 < passPlan(policy, pass).length) return { pass, index: index + 1 };
   if (pass < repeatsOf(policy)) return { pass: pass + 1, index: 0 };
   return 'unowned';
@@ -135,5 +135,26 @@ export function nextManualTarget(world: World, incident: Incident): EscalationTa
     const person = personFor(world, incident, target);
     if (person !== null && person !== incident.assignee) return target;
   }
+  return null;
+}
+
+/**
+ * checkPlan: null when `plan` keeps the config's bounds (ackTimeoutMs 1 s to 7 days, renotify and
+ * repeat whole numbers 0 to 10, `then` mentor and lead at most once each, unownedEveryMs 5 minutes
+ * to 24 hours, handoff "reassign" or "keep"), else what breaks them, e.g. "ackTimeoutMs is 0 (must
+ * be from 1000 to 604800000)". A plugin's policy makes plans; the chain trusts only checked ones.
+ */
+export function checkPlan(plan: EscalationPlan): string | null {
+  const p = plan as Partial<EscalationPlan> | null;
+  if (!p || typeof p !== 'object') return 'value is not a plan object';
+  const whole = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  if (!whole(p.ackTimeoutMs, 1_000, 7 * 86_400_000)) return `ackTimeoutMs is ${String(p.ackTimeoutMs)} (must be from 1000 to ${7 * 86_400_000})`;
+  if (!whole(p.renotify, 0, 10)) return `renotify is ${String(p.renotify)} (must be a whole number from 0 to 10)`;
+  if (!Array.isArray(p.then) || p.then.some((t) => t !== 'mentor' && t !== 'lead') || new Set(p.then).size !== p.then.length) {
+    return `then is ${JSON.stringify(p.then)} (must list "mentor" and "lead" at most once each)`;
+  }
+  if (p.repeat !== undefined && !whole(p.repeat, 0, 10)) return `repeat is ${String(p.repeat)} (must be a whole number from 0 to 10)`;
+  if (p.unownedEveryMs !== undefined && !whole(p.unownedEveryMs, 300_000, 86_400_000)) return `unownedEveryMs is ${String(p.unownedEveryMs)} (must be from 300000 to 86400000)`;
+  if (p.handoff !== undefined && p.handoff !== 'reassign' && p.handoff !== 'keep') return `handoff is ${JSON.stringify(p.handoff)} (must be "reassign" or "keep")`;
   return null;
 }

@@ -1,5 +1,5 @@
 import type { DateTime } from 'luxon';
-import type { EscalationPolicy, MemberId, TeamId } from '../model';
+import type { EscalationPlan, MemberId, TeamId } from '../model';
 
 export const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
 /** Severity: sev1 is the most urgent. */
@@ -34,7 +34,7 @@ export interface Incident {
   /** 0 while only the on-call is involved; n after the n-th entry of policy.then was paged. */
   readonly escalationLevel: number;
   /** The escalation policy as it was when the incident opened. */
-  readonly policy: EscalationPolicy;
+  readonly policy: EscalationPlan;
   readonly openedAt: DateTime;
   readonly acknowledgedAt: DateTime | null;
   readonly resolvedAt: DateTime | null;

@@ -203,7 +203,8 @@ export function shiftsServedBy(team: Team, shifts: readonly Shift[], member: Mem
     const start = s.start < w.from ? w.from : s.start;
     const end = s.end > w.to ? w.to : s.end;
     ms += end.toMillis() - start.toMillis();
-    seen.add(s.override ? `o:${s.overrideId ?? s.start.toMillis()}` : `r:${shiftIndexAt(team.rotation, s.start)}`);
+    // A stretch names its base shift (key) when it came through the team's rotation policy.
+    seen.add(s.override ? `o:${s.overrideId ?? s.start.toMillis()}` : `r:${s.key ?? (team.rotation.policy === undefined ? shiftIndexAt(team.rotation, s.start) : s.start.toMillis())}`);
   }
   return { shifts: seen.size, hours: ms / 3_600_000 };
 }

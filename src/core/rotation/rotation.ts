@@ -181,6 +181,38 @@ export function nextHandoffAfter(spec: RotationSpec, state: RotationState, insta
   return null;
 }
 
+/** RotationPiece: one rotation shift `k` (absences applied, no overrides), clipped to a window. */
+export interface RotationPiece {
+  readonly k: number;
+  readonly member: MemberId;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * rotationPieces returns the rotation shifts (the skip rule applied for `absences`, overrides
+ * ignored) that tile [from, to) in epoch milliseconds, each clipped to the window and tagged with
+ * its shift index k. It is the base schedule the rotation policies build on (the single policy and
+ * each layer of a layered one); `shifts` with no overrides gives the same stretches as DateTimes.
+ */
+export function rotationPieces(spec: RotationSpec, absences: readonly Absence[], from: number, to: number): RotationPiece[] {
+  if (to <= from) return [];
+  const c = compile(spec);
+  return stretches(c, { overrides: [], absences }, [], from, to).map((p) => ({ k: p.k as number, member: p.member, start: p.start, end: p.end }));
+}
+
+/**
+ * rotationShiftAt returns the whole rotation shift containing `instant` (absences applied,
+ * overrides ignored), unclipped, in epoch milliseconds.
+ */
+export function rotationShiftAt(spec: RotationSpec, absences: readonly Absence[], instant: number): RotationPiece {
+  const c = compile(spec);
+  const k = indexAt(c, instant);
+  const start = boundary(c, k);
+  const end = boundary(c, k + 1);
+  return { k, member: memberOf(c, absences, k, start, end), start, end };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Internals: everything is epoch milliseconds until the DateTimes are built at the very end.
 
@@ -210,7 +242,8 @@ interface Piece {
   readonly k: number | null;
 }
 
-interface LiveOverride {
+/** LiveOverride: an override in epoch milliseconds (shared with schedule.ts). */
+export interface LiveOverride {
   readonly id: string;
   readonly member: MemberId;
   readonly start: number;
@@ -318,7 +351,8 @@ function memberOf(c: Compiled, absences: readonly Absence[], k: number, start: n
   return nominal;
 }
 
-function liveOverrides(overrides: readonly Override[]): LiveOverride[] {
+/** liveOverrides: the non-empty overrides in epoch milliseconds, with their order (shared with schedule.ts). */
+export function liveOverrides(overrides: readonly Override[]): LiveOverride[] {
   const live: LiveOverride[] = [];
   overrides.forEach((o, order) => {
     const start = o.start.toMillis();
@@ -332,7 +366,8 @@ function beats(a: LiveOverride, b: LiveOverride): boolean {
   return a.seq > b.seq || (a.seq === b.seq && a.order > b.order);
 }
 
-function winnerAt(overrides: readonly LiveOverride[], t: number): LiveOverride | null {
+/** winnerAt: the override that wins at `t` (higher seq, then later in the list), or null. */
+export function winnerAt(overrides: readonly LiveOverride[], t: number): LiveOverride | null {
   let winner: LiveOverride | null = null;
   for (const o of overrides) {
     if (o.start <= t && t < o.end && (winner === null || beats(o, winner))) winner = o;

@@ -28,6 +28,33 @@ export interface Shift {
   readonly override: boolean;
   /** The override that produced this stretch, when `override` is true. */
   readonly overrideId?: string;
+  /**
+   * Set when no layer of the team's rotation has anyone here (a gap in a layered schedule, or a
+   * policy that named nobody): `member` is then the team lead, who holds the gap so that an
+   * incident is never left without an owner. Absent otherwise.
+   */
+  readonly gap?: true;
+  /** The layer this stretch comes from (layered rotations); absent for overrides and gaps. */
+  readonly layer?: string;
+  /**
+   * The base shift this stretch belongs to (the policy's span key, e.g. "r:12" or "primary#3"),
+   * when it came through a rotation policy (src/core/rotation/schedule.ts); absent for overrides.
+   */
+  readonly key?: string;
+}
+
+/**
+ * ScheduleSpan: one stretch of a rotation policy's base schedule (absences applied, overrides not).
+ * `member` null is a gap. `key` names the shift the span belongs to: adjacent spans with the same
+ * key and member are one stretch (and spans of different keys stay separate stretches, even with
+ * the same member). `layer` is shown to people (e.g. "weeknights").
+ */
+export interface ScheduleSpan {
+  readonly start: DateTime;
+  readonly end: DateTime;
+  readonly member: MemberId | null;
+  readonly key: string;
+  readonly layer?: string;
 }
 
 export interface RotationState {
