@@ -265,7 +265,7 @@ export class IntakeService {
       return alert.status === 'firing' && k?.status === 'firing' && k.startsAt === alert.startsAt && k.incidentId !== null;
     });
     const slowGroups = new Set(flat.filter((_, i) => !repeat[i]).map(({ integration, alert }) => groupKey(integration, alert)));
-    const alerts = new Map<string, { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }>();
+    const alerts = new Map<string, { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null }>();
     const groups = new Map<string, { integration: string; fingerprint: string; n: number }>();
     flat.forEach(({ integration, alert }, i) => {
       const g = groupKey(integration, alert);
@@ -273,9 +273,10 @@ export class IntakeService {
         repeat[i] = false;
         return;
       }
-      const a = alerts.get(`${g}\u0000${alert.alertKey}`);
-      if (a) alerts.set(`${g}\u0000${alert.alertKey}`, { ...a, n: a.n + 1, labels: alert.labels, annotations: alert.annotations });
-      else alerts.set(`${g}\u0000${alert.alertKey}`, { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt, labels: alert.labels, annotations: alert.annotations });
+      const key = `${g}\u0000${alert.alertKey}`;
+      const a = alerts.get(key);
+      if (a) a.n++;
+      else alerts.set(key, { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt });
       const grp = groups.get(g);
       if (grp) grp.n++;
       else groups.set(g, { integration: integration.id, fingerprint: alert.fingerprint, n: 1 });

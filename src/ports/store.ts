@@ -151,6 +151,33 @@ export interface NewIntakeIncident {
   readonly events: readonly { readonly kind: string; readonly actor: Principal | null; readonly data: Record<string, unknown> }[];
 }
 
+/** IntakeAlertKey: what identifies one alert of an integration. */
+export interface IntakeAlertKey {
+  readonly integration: string;
+  readonly fingerprint: string;
+  readonly alertKey: string;
+}
+
+/** KnownIntakeAlert: an alert's stored status and startsAt, and its group's incident (nulls when unknown). */
+export interface KnownIntakeAlert {
+  readonly status: string | null;
+  readonly startsAt: string | null;
+  readonly incidentId: number | null;
+}
+
+/** IntakeRepeat: `n` more firing notifications of an alert that fires already since `startsAt`. */
+export interface IntakeRepeat extends IntakeAlertKey {
+  readonly n: number;
+  readonly startsAt: string | null;
+}
+
+/** IntakeGroupRepeat: `n` more firing notifications of a group. */
+export interface IntakeGroupRepeat {
+  readonly integration: string;
+  readonly fingerprint: string;
+  readonly n: number;
+}
+
 /** IntakeAlert: one alert as an integration sent it; labels and annotations are untrusted text. */
 export interface IntakeAlert {
   readonly integration: string;
@@ -266,17 +293,16 @@ export interface StoreTx {
    * knownIntakeAlerts: for each (integration, fingerprint, alertKey), in order, the alert's stored
    * status and startsAt and its group's incident (nulls when unknown). One query for a whole batch.
    */
-  knownIntakeAlerts(keys: readonly { integration: string; fingerprint: string; alertKey: string }[]): Promise<Array<{ status: string | null; startsAt: string | null; incidentId: number | null }>>;
+  knownIntakeAlerts(keys: readonly IntakeAlertKey[]): Promise<KnownIntakeAlert[]>;
   /**
-   * recordIntakeRepeats applies repeats of alerts that are firing already, in bulk: each alert's
-   * count grows by `n` (labels and annotations as last sent), each group's count by `n`, last seen
-   * becomes `now`. Only for alerts knownIntakeAlerts reported firing with the same startsAt.
+   * recordIntakeRepeats records repeats of alerts that are firing already, in bulk: each alert's
+   * count grows by `n` and its last seen becomes `now` if it is still firing with `startsAt`;
+   * each group's count grows by its `n`, its last seen at least `now`. Labels and annotations stay
+   * those of the alert's firing (a new firing or a resolve stores what was sent). A store may log
+   * the repeats and fold them into the counts later, as long as every StoreTx method that reads or
+   * changes these rows sees them folded (what a reader on another connection sees may lag briefly).
    */
-  recordIntakeRepeats(
-    alerts: readonly { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }[],
-    groups: readonly { integration: string; fingerprint: string; n: number }[],
-    now: DateTime,
-  ): Promise<void>;
+  recordIntakeRepeats(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], now: DateTime): Promise<void>;
   /**
    * openIntakeIncidents opens incidents for alerts of fingerprints seen for the first time, in bulk
    * (a few statements for the whole list). For each row, in order: the fingerprint's group is

@@ -680,8 +680,8 @@ export function runStoreContract(kit: () => StoreKit): void {
         expect(await tx.knownIntakeAlerts([])).toEqual([]);
         await tx.recordIntakeRepeats(
           [
-            { integration: 'grafana', fingerprint: 'fp', alertKey: 'a1', n: 3, startsAt: 's2', labels: { new: 'l' }, annotations: {} },
-            { integration: 'grafana', fingerprint: 'fp', alertKey: 'a2', n: 5, startsAt: null, labels: {}, annotations: {} }, // resolved: untouched
+            { integration: 'grafana', fingerprint: 'fp', alertKey: 'a1', n: 3, startsAt: 's2' },
+            { integration: 'grafana', fingerprint: 'fp', alertKey: 'a2', n: 5, startsAt: null }, // resolved: untouched
           ],
           [{ integration: 'grafana', fingerprint: 'fp', n: 3 }],
           at(9),
@@ -693,6 +693,75 @@ export function runStoreContract(kit: () => StoreKit): void {
         expect(await tx.observeIntakeAlert(alert('fp', 'a1', 'firing', 's2'), at(10))).toEqual({ previousStatus: 'firing', previousStartsAt: 's2' });
         expect(await tx.observeIntakeAlert(alert('fp', 'a2', 'firing', null), at(10))).toEqual({ previousStatus: 'resolved', previousStartsAt: null });
         expect(await tx.firingIntakeAlerts('grafana', 'fp')).toBe(2);
+      });
+    });
+
+    it('counts repeats in later transactions, before a new incident restarts the count, and not after a rollback', async () => {
+      const s = await store();
+      const key = { integration: 'grafana', fingerprint: 'fp', alertKey: 'a1' };
+      const first = await s.transaction(async (tx) => {
+        await tx.observeIntakeAlert(alert('fp', 'a1', 'firing'), at(0));
+        await tx.observeIntakeGroup('grafana', 'fp', at(0), true);
+        const incident = await tx.insertIncident(newIncident({ fingerprint: 'fp' }));
+        await tx.setIntakeGroupIncident('grafana', 'fp', incident.id, at(0));
+        return incident;
+      });
+      for (let minute = 1; minute <= 3; minute++) {
+        await s.transaction(async (tx) => {
+          expect(await tx.knownIntakeAlerts([key])).toEqual([{ status: 'firing', startsAt: 's1', incidentId: first.id }]);
+          await tx.recordIntakeRepeats([{ ...key, n: 2, startsAt: 's1' }], [{ integration: 'grafana', fingerprint: 'fp', n: 2 }], at(minute));
+        });
+      }
+      // A transaction that fails leaves nothing behind: neither its repeats nor its view of the alert.
+      await expect(s.transaction(async (tx) => {
+        await tx.recordIntakeRepeats([{ ...key, n: 50, startsAt: 's1' }], [{ integration: 'grafana', fingerprint: 'fp', n: 50 }], at(4));
+        await tx.observeIntakeAlert(alert('fp', 'a1', 'resolved', 's1'), at(4));
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      await s.transaction(async (tx) => {
+        expect(await tx.knownIntakeAlerts([key])).toEqual([{ status: 'firing', startsAt: 's1', incidentId: first.id }]);
+        const group = await tx.intakeGroupOf(first.id);
+        expect(group?.count).toBe(7);
+        expect(group?.lastSeen.toMillis()).toBe(at(3).toMillis());
+      });
+      // Repeats logged just before the group moves to a new incident belong to the old one.
+      const second = await s.transaction(async (tx) => {
+        await tx.recordIntakeRepeats([{ ...key, n: 5, startsAt: 's1' }], [{ integration: 'grafana', fingerprint: 'fp', n: 5 }], at(5));
+        expect(await tx.observeIntakeAlert(alert('fp', 'a1', 'firing', 's2'), at(6))).toEqual({ previousStatus: 'firing', previousStartsAt: 's1' });
+        const incident = await tx.insertIncident(newIncident({ fingerprint: 'fp-2' }));
+        await tx.setIntakeGroupIncident('grafana', 'fp', incident.id, at(6));
+        return incident;
+      });
+      await s.transaction(async (tx) => {
+        expect(await tx.knownIntakeAlerts([key])).toEqual([{ status: 'firing', startsAt: 's2', incidentId: second.id }]);
+        expect((await tx.intakeGroupOf(second.id))?.count).toBe(1);
+        // Repeats of the old firing (startsAt s1) no longer count for the alert's new firing.
+        await tx.recordIntakeRepeats([{ ...key, n: 4, startsAt: 's1' }], [], at(7));
+        expect(await tx.observeIntakeAlert(alert('fp', 'a1', 'firing', 's2'), at(8))).toEqual({ previousStatus: 'firing', previousStartsAt: 's2' });
+      });
+    });
+
+    it('sees what another handle on the database changed, and the repeats it counted', async () => {
+      const s = await store();
+      const key = { integration: 'grafana', fingerprint: 'fp', alertKey: 'a1' };
+      const incident = await s.transaction(async (tx) => {
+        await tx.observeIntakeAlert(alert('fp', 'a1', 'firing'), at(0));
+        await tx.observeIntakeGroup('grafana', 'fp', at(0), true);
+        const created = await tx.insertIncident(newIncident({ fingerprint: 'fp' }));
+        await tx.setIntakeGroupIncident('grafana', 'fp', created.id, at(0));
+        return created;
+      });
+      expect(await s.transaction((tx) => tx.knownIntakeAlerts([key]))).toEqual([{ status: 'firing', startsAt: 's1', incidentId: incident.id }]);
+      const other = await kit().another(s);
+      await other.transaction(async (tx) => {
+        await tx.recordIntakeRepeats([{ ...key, n: 3, startsAt: 's1' }], [{ integration: 'grafana', fingerprint: 'fp', n: 3 }], at(1));
+      });
+      await other.transaction(async (tx) => {
+        await tx.observeIntakeAlert(alert('fp', 'a1', 'resolved'), at(2));
+      });
+      await s.transaction(async (tx) => {
+        expect(await tx.knownIntakeAlerts([key])).toEqual([{ status: 'resolved', startsAt: 's1', incidentId: incident.id }]);
+        expect((await tx.intakeGroupOf(incident.id))?.count).toBe(4);
       });
     });
 

@@ -150,3 +150,50 @@ describe('outbox', () => {
     expect(row?.dead_at).not.toBeNull();
   });
 });
+
+describe('alert intake repeat log', () => {
+  const key = { integration: 'prom', fingerprint: 'fp', alertKey: 'a1' };
+  const firing = { ...key, status: 'firing' as const, startsAt: 's1', labels: { alertname: 'Down' }, annotations: {} };
+
+  async function seeded(s: SqliteStore): Promise<number> {
+    return s.transaction(async (tx) => {
+      await tx.observeIntakeAlert(firing, at(0));
+      await tx.observeIntakeGroup('prom', 'fp', at(0), true);
+      const { id } = await tx.insertIncident({
+        team: 'payments', title: 'Down', severity: 'sev2', source: 'integration:prom', service: null, fingerprint: 'fp', state: 'open',
+        assignee: 'alice', reporter: { kind: 'guest', adapter: 'integration', address: 'prom', name: 'prom' }, escalationLevel: 0,
+        policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] }, openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
+      });
+      await tx.setIntakeGroupIncident('prom', 'fp', id, at(0));
+      return id;
+    });
+  }
+
+  it('appends one log row per transaction and folds it into the counts shortly after', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    await seeded(s);
+    await s.transaction((tx) => tx.recordIntakeRepeats([{ ...key, n: 5, startsAt: 's1' }], [{ integration: 'prom', fingerprint: 'fp', n: 5 }], at(1)));
+    expect(await raw<{ n: number }>(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 1 }]);
+    // The store folds by itself about half a second after the commit.
+    const deadline = Date.now() + 5000;
+    while ((await raw<{ n: number }>(file, 'SELECT COUNT(*) AS n FROM intake_repeats'))[0]?.n !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 6 }]);
+    expect(await raw(file, 'SELECT count FROM intake_groups')).toEqual([{ count: 6 }]);
+  });
+
+  it('keeps repeats a killed process logged but never folded: they count after the restart', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    const id = await seeded(s);
+    await s.transaction((tx) => tx.recordIntakeRepeats([{ ...key, n: 3, startsAt: 's1' }], [{ integration: 'prom', fingerprint: 'fp', n: 3 }], at(1)));
+    await s.close(); // closes before the fold, as a kill would
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
+    const again = await store();
+    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 4 });
+    await again.recoverAtStart();
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 4 }]);
+  });
+});

@@ -206,6 +206,20 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbound_at ON inbound (at);
     `,
   },
+  {
+    version: 6,
+    name: 'intake repeat log',
+    sql: `
+      -- The repeat log of the SQLite store (see its migration 6). PostgreSQL replicas apply repeats
+      -- to intake_alerts and intake_groups directly for now (a log there would need folding across
+      -- replicas); the table keeps both schemas alike, so a store can be moved to the log later.
+      CREATE TABLE intake_repeats (
+        id   BIGSERIAL PRIMARY KEY,
+        at   BIGINT NOT NULL,
+        data JSONB  NOT NULL
+      );
+    `,
+  },
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */

@@ -37,6 +37,10 @@ import type {
   IncidentFilter,
   OutboxStats,
   IntakeAlert,
+  IntakeAlertKey,
+  IntakeGroupRepeat,
+  IntakeRepeat,
+  KnownIntakeAlert,
   IntakeGroupState,
   NewIntakeIncident,
   NewOutboxRow,
@@ -415,9 +419,8 @@ const SQL = {
     FROM jsonb_to_recordset($1::jsonb) AS j(i text, f text, k text, o bigint)
     LEFT JOIN intake_alerts AS a ON a.integration = j.i AND a.fingerprint = j.f AND a.alert_key = j.k
     LEFT JOIN intake_groups AS g ON g.integration = j.i AND g.fingerprint = j.f`,
-  repeatIntakeAlerts: `UPDATE intake_alerts AS t SET prev_status = t.status, prev_starts_at = t.starts_at, count = t.count + u.n,
-      last_seen = $2, labels = u.l, annotations = u.a
-    FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text, k text, n bigint, s text, l jsonb, a jsonb)
+  repeatIntakeAlerts: `UPDATE intake_alerts AS t SET count = t.count + u.n, last_seen = GREATEST(t.last_seen, $2)
+    FROM jsonb_to_recordset($1::jsonb) AS u(i text, f text, k text, n bigint, s text)
     WHERE t.integration = u.i AND t.fingerprint = u.f AND t.alert_key = u.k AND t.status = 'firing'
       AND t.starts_at IS NOT DISTINCT FROM u.s`,
   repeatIntakeGroups: `UPDATE intake_groups AS t SET count = t.count + u.n, last_seen = GREATEST(t.last_seen, $2)
@@ -787,8 +790,8 @@ class PgTx implements StoreTx {
     return { previousStatus: (r?.prev_status ?? null) as AlertChange['previousStatus'], previousStartsAt: r?.prev_starts_at ?? null };
   }
 
-  async knownIntakeAlerts(keys: readonly { integration: string; fingerprint: string; alertKey: string }[]): Promise<Array<{ status: string | null; startsAt: string | null; incidentId: number | null }>> {
-    const out: Array<{ status: string | null; startsAt: string | null; incidentId: number | null }> = [];
+  async knownIntakeAlerts(keys: readonly IntakeAlertKey[]): Promise<KnownIntakeAlert[]> {
+    const out: KnownIntakeAlert[] = [];
     for (let i = 0; i < keys.length; i += CHUNK) {
       const chunk = keys.slice(i, i + CHUNK);
       const { rows } = await this.q<{ idx: number; status: string | null; starts_at: string | null; incident_id: number | null }>(
@@ -802,16 +805,13 @@ class PgTx implements StoreTx {
     return out;
   }
 
-  async recordIntakeRepeats(
-    alerts: readonly { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }[],
-    groups: readonly { integration: string; fingerprint: string; n: number }[],
-    now: DateTime,
-  ): Promise<void> {
+  /** recordIntakeRepeats updates the rows directly: replicas share them (see migration 6). */
+  async recordIntakeRepeats(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], now: DateTime): Promise<void> {
     const at = toMs(now, 'now');
     // Sorted by key, so concurrent replicas lock rows in one order (fewer deadlocks).
     const sortedAlerts = [...alerts].sort((a, b) => cmp(a.integration, b.integration) || cmp(a.fingerprint, b.fingerprint) || cmp(a.alertKey, b.alertKey));
     for (let i = 0; i < sortedAlerts.length; i += CHUNK) {
-      const chunk = sortedAlerts.slice(i, i + CHUNK).map((a) => ({ i: a.integration, f: a.fingerprint, k: a.alertKey, n: a.n, s: a.startsAt, l: a.labels, a: a.annotations }));
+      const chunk = sortedAlerts.slice(i, i + CHUNK).map((a) => ({ i: a.integration, f: a.fingerprint, k: a.alertKey, n: a.n, s: a.startsAt }));
       await this.q(SQL.repeatIntakeAlerts, [JSON.stringify(chunk), at]);
     }
     const sortedGroups = [...groups].sort((a, b) => cmp(a.integration, b.integration) || cmp(a.fingerprint, b.fingerprint));

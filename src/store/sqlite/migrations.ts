@@ -220,6 +220,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbound_at ON inbound (at);
     `,
   },
+  {
+    version: 6,
+    name: 'intake repeat log',
+    sql: `
+      -- Repeats of alerts that are firing already (most of a busy webhook's alerts) are logged here,
+      -- one row per intake transaction, and folded into the counts of intake_alerts and
+      -- intake_groups soon after, and always before anything reads or changes those rows: appending
+      -- one row costs a few pages where updating every repeated alert's row cost a page each.
+      -- data: {"a": [[integration, fingerprint, alert_key, n, starts_at], ...],
+      --        "g": [[integration, fingerprint, n], ...]}
+      CREATE TABLE intake_repeats (
+        id   INTEGER PRIMARY KEY,
+        at   INTEGER NOT NULL,
+        data TEXT    NOT NULL
+      );
+    `,
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */

@@ -29,7 +29,11 @@ import type {
   IncidentFilter,
   OutboxStats,
   IntakeAlert,
+  IntakeAlertKey,
+  IntakeGroupRepeat,
   IntakeGroupState,
+  IntakeRepeat,
+  KnownIntakeAlert,
   StormRow,
   NewIntakeIncident,
   NewOutboxRow,
@@ -96,6 +100,8 @@ export class SqliteStore implements Store {
   private readonly current = new AsyncLocalStorage<SqliteTx>();
   private closed = false;
   private readonly enqueuedListeners = new Set<() => void>();
+  private readonly intake = new IntakeMemory();
+  private foldTimer: NodeJS.Timeout | null = null;
 
   /** Use openSqliteStore. */
   constructor(
@@ -125,7 +131,7 @@ export class SqliteStore implements Store {
     this.refuseNesting('transaction');
     return this.mutex.run(async () => {
       this.assertOpen();
-      const tx = new SqliteTx(this.conn, this.clock);
+      const tx = new SqliteTx(this.conn, this.clock, this.intake);
       await this.conn.exec('BEGIN IMMEDIATE');
       let result: T;
       try {
@@ -143,9 +149,28 @@ export class SqliteStore implements Store {
         await this.conn.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
+      if (tx.committed().logged) this.foldSoon();
       if (tx.enqueued) for (const listener of this.enqueuedListeners) setImmediate(listener);
       return result;
     });
+  }
+
+  /**
+   * foldSoon folds the repeat log FOLD_AFTER_MS from now, in a transaction of its own (one fold
+   * sums many transactions' repeats). Anything that reads or changes the counts folds first anyway,
+   * so this only keeps the log short and the counts fresh for readers on other connections.
+   */
+  private foldSoon(): void {
+    if (this.foldTimer !== null || this.closed) return;
+    this.foldTimer = setTimeout(() => {
+      this.foldTimer = null;
+      if (this.closed) return;
+      this.transaction((tx) => (tx as SqliteTx).foldNow()).catch(() => {
+        // The log stays (nothing is lost) and the next intake transaction's commit schedules a
+        // fold again; a store error shows in /healthz through the transactions that fail.
+      });
+    }, FOLD_AFTER_MS);
+    this.foldTimer.unref();
   }
 
   /**
@@ -158,6 +183,7 @@ export class SqliteStore implements Store {
       this.assertOpen();
       await this.conn.exec(SQL.releaseLeases);
     });
+    await this.transaction((tx) => (tx as SqliteTx).foldNow());
   }
 
   /** onEnqueued: `listener` runs (on a later turn) after each commit that enqueued a delivery. */
@@ -172,6 +198,8 @@ export class SqliteStore implements Store {
     await this.mutex.run(async () => {
       if (this.closed) return;
       this.closed = true;
+      if (this.foldTimer !== null) clearTimeout(this.foldTimer);
+      this.foldTimer = null;
       await this.conn.close();
     });
   }
@@ -368,14 +396,18 @@ const SQL = {
     LEFT JOIN intake_alerts AS a
       ON a.integration = j.value ->> '$.i' AND a.fingerprint = j.value ->> '$.f' AND a.alert_key = j.value ->> '$.k'
     LEFT JOIN intake_groups AS g ON g.integration = j.value ->> '$.i' AND g.fingerprint = j.value ->> '$.f'`,
-  repeatIntakeAlerts: `UPDATE intake_alerts SET prev_status = status, prev_starts_at = starts_at, count = count + u.n, last_seen = ?2,
-      labels = u.l, annotations = u.a
-    FROM (SELECT value ->> '$.i' AS i, value ->> '$.f' AS f, value ->> '$.k' AS k, value ->> '$.n' AS n, value ->> '$.s' AS s,
-      value -> '$.l' AS l, value -> '$.a' AS a FROM json_each(?1)) AS u
-    WHERE integration = u.i AND fingerprint = u.f AND alert_key = u.k AND status = 'firing' AND starts_at IS u.s`,
-  repeatIntakeGroups: `UPDATE intake_groups SET count = count + u.n, last_seen = MAX(last_seen, ?2)
-    FROM (SELECT value ->> '$.i' AS i, value ->> '$.f' AS f, value ->> '$.n' AS n FROM json_each(?1)) AS u
-    WHERE integration = u.i AND fingerprint = u.f`,
+  logIntakeRepeats: 'INSERT INTO intake_repeats (at, data) VALUES (?, ?)',
+  // The fold: the logged repeats, summed per alert and per group, added to the counts. An alert
+  // counts only the repeats of its current firing (same startsAt), as when they were logged.
+  foldRepeatAlerts: `UPDATE intake_alerts SET count = count + d.n, last_seen = MAX(last_seen, d.at)
+    FROM (SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS k, e.value ->> 4 AS s, SUM(e.value ->> 3) AS n, MAX(r.at) AS at
+      FROM intake_repeats AS r, json_each(r.data, '$.a') AS e GROUP BY 1, 2, 3, 4) AS d
+    WHERE integration = d.i AND fingerprint = d.f AND alert_key = d.k AND status = 'firing' AND starts_at IS d.s`,
+  foldRepeatGroups: `UPDATE intake_groups SET count = count + d.n, last_seen = MAX(last_seen, d.at)
+    FROM (SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, SUM(e.value ->> 2) AS n, MAX(r.at) AS at
+      FROM intake_repeats AS r, json_each(r.data, '$.g') AS e GROUP BY 1, 2) AS d
+    WHERE integration = d.i AND fingerprint = d.f`,
+  clearRepeats: 'DELETE FROM intake_repeats',
   // openIntakeIncidents, five statements per chunk of rows (each row a JSON array or object).
   claimIntakeGroups: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
     SELECT value ->> 0, value ->> 1, NULL, 1, ?2, ?2 FROM json_each(?1) WHERE true
@@ -419,6 +451,51 @@ const SQL = {
 
 /** Rows per enqueue statement: bounds the JSON text handed to SQLite at once. */
 const ENQUEUE_CHUNK = 1000;
+/** How long after a commit that logged repeats the store folds the log (see foldSoon). */
+const FOLD_AFTER_MS = 500;
+
+/** An alert's status and startsAt as committed (what knownIntakeAlerts needs of it). */
+interface RememberedAlert {
+  readonly status: string | null;
+  readonly startsAt: string | null;
+}
+
+/** FORGET: a transaction's mark for "the store's memory of this row may be wrong: drop it". */
+const FORGET = Symbol('forget');
+
+/** The store's memory is dropped (and refilled from the database on demand) past this many alerts. */
+const MEMORY_MAX_ALERTS = 200_000;
+
+/**
+ * IntakeMemory: what the store remembers of the intake tables between transactions, so the common
+ * case of a busy webhook (repeats of alerts that are firing already) reads nothing from the file.
+ * A SQLite file serves one Onehand process (see README: Storage), so every change to these rows
+ * goes through this store: each transaction notes the rows it read or wrote, and its notes reach
+ * the memory only when it commits (a rolled-back transaction leaves the memory as it was).
+ *
+ * - alerts: integration, fingerprint, alert key -> status and startsAt;
+ * - groups: integration, fingerprint -> the group's incident (null: none);
+ * - foldPending: the repeat log may hold rows (true at open: a killed process may have left some).
+ *
+ * Should another process change the file anyway, SQLite's data_version tells, and the memory is
+ * dropped before it is used.
+ */
+class IntakeMemory {
+  readonly alerts = new Map<string, RememberedAlert>();
+  readonly groups = new Map<string, number | null>();
+  foldPending = true;
+  /** SQLite's data_version when the memory was last checked (see SqliteTx.checkMemory). */
+  dataVersion = -1;
+}
+
+/** repeatLogData: one repeat-log row's data (see migration 6). */
+function repeatLogData(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[]): string {
+  return JSON.stringify({
+    a: alerts.map((a) => [a.integration, a.fingerprint, a.alertKey, a.n, a.startsAt]),
+    g: groups.map((g) => [g.integration, g.fingerprint, g.n]),
+  });
+}
+
 /** Stored error texts are cut to this many characters. */
 const MAX_ERROR_LENGTH = 2000;
 
@@ -430,10 +507,19 @@ class SqliteTx implements StoreTx {
   private open = true;
   /** Whether this transaction enqueued a delivery (listeners run after its commit). */
   enqueued = false;
+  /** Whether this transaction logged repeats not folded yet. */
+  private logged = false;
+  /** Whether this transaction folded the repeat log (and logged nothing since). */
+  private folded = false;
+  private memoryChecked = false;
+  /** Intake rows as this transaction left them (or FORGET), for the store's memory at commit. */
+  private readonly alertsSeen = new Map<string, RememberedAlert | typeof FORGET>();
+  private readonly groupsSeen = new Map<string, number | null | typeof FORGET>();
 
   constructor(
     private readonly conn: Connection,
     private readonly clock: Clock,
+    private readonly memory: IntakeMemory,
   ) {}
 
   isOpen(): boolean {
@@ -765,9 +851,11 @@ class SqliteTx implements StoreTx {
 
   async observeIntakeGroup(integration: string, fingerprint: string, now: DateTime, firing: boolean): Promise<IntakeGroupState> {
     this.check();
+    await this.foldRepeats();
     const rows = await this.conn.all<IntakeGroupDbRow>(SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now'), firing ? 1 : 0]);
     const r = rows[0];
     if (!r) throw new Error('observeIntakeGroup: SQLite returned no row');
+    this.groupsSeen.set(`${integration}\u0000${fingerprint}`, r.incident_id);
     return {
       incidentId: r.incident_id,
       incidentState: r.state as IncidentState | null,
@@ -781,12 +869,15 @@ class SqliteTx implements StoreTx {
   /** Throws when the group does not exist (observeIntakeGroup creates it). */
   async setIntakeGroupIncident(integration: string, fingerprint: string, incidentId: number, now: DateTime): Promise<void> {
     this.check();
+    await this.foldRepeats();
     const { changes } = await this.conn.run(SQL.setIntakeGroupIncident, [integration, fingerprint, incidentId, toMs(now, 'now')]);
     if (changes === 0) throw new Error(`intake group ${integration}/${fingerprint} does not exist`);
+    this.groupsSeen.set(`${integration}\u0000${fingerprint}`, incidentId);
   }
 
   async intakeGroupOf(incidentId: number): Promise<{ integration: string; fingerprint: string; count: number; firstSeen: DateTime; lastSeen: DateTime } | null> {
     this.check();
+    await this.foldRepeats();
     const rows = await this.conn.all<{ integration: string; fingerprint: string; count: number; first_seen: number; last_seen: number }>(SQL.intakeGroupOf, [incidentId]);
     const r = rows[0];
     return r ? { integration: r.integration, fingerprint: r.fingerprint, count: r.count, firstSeen: fromMs(r.first_seen), lastSeen: fromMs(r.last_seen) } : null;
@@ -794,6 +885,8 @@ class SqliteTx implements StoreTx {
 
   async observeIntakeAlert(alert: IntakeAlert, now: DateTime): Promise<AlertChange> {
     this.check();
+    await this.foldRepeats();
+    this.alertsSeen.set(`${alert.integration}\u0000${alert.fingerprint}\u0000${alert.alertKey}`, { status: alert.status, startsAt: alert.startsAt });
     const rows = await this.conn.all<{ prev_status: string | null; prev_starts_at: string | null }>(SQL.observeIntakeAlert, [
       alert.integration,
       alert.fingerprint,
@@ -808,41 +901,123 @@ class SqliteTx implements StoreTx {
     return { previousStatus: (r?.prev_status ?? null) as AlertChange['previousStatus'], previousStartsAt: r?.prev_starts_at ?? null };
   }
 
-  async knownIntakeAlerts(keys: readonly { integration: string; fingerprint: string; alertKey: string }[]): Promise<Array<{ status: string | null; startsAt: string | null; incidentId: number | null }>> {
+  /**
+   * knownIntakeAlerts answers from the store's memory of intake rows (this transaction's own
+   * changes first), and asks the database only for keys it does not know, remembering the answers.
+   */
+  async knownIntakeAlerts(keys: readonly IntakeAlertKey[]): Promise<KnownIntakeAlert[]> {
     this.check();
-    const out: Array<{ status: string | null; startsAt: string | null; incidentId: number | null }> = [];
-    for (let i = 0; i < keys.length; i += ENQUEUE_CHUNK) {
-      const chunk = keys.slice(i, i + ENQUEUE_CHUNK);
+    await this.checkMemory();
+    const out: Array<KnownIntakeAlert | undefined> = new Array<KnownIntakeAlert | undefined>(keys.length);
+    const missing: number[] = [];
+    keys.forEach((k, i) => {
+      const group = `${k.integration}\u0000${k.fingerprint}`;
+      const alert = this.recalled(this.alertsSeen, this.memory.alerts, `${group}\u0000${k.alertKey}`);
+      const incidentId = this.recalled(this.groupsSeen, this.memory.groups, group);
+      if (alert === undefined || incidentId === undefined) missing.push(i);
+      else out[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
+    });
+    for (let start = 0; start < missing.length; start += ENQUEUE_CHUNK) {
+      const chunk = missing.slice(start, start + ENQUEUE_CHUNK);
       const rows = await this.conn.all<{ idx: number; status: string | null; starts_at: string | null; incident_id: number | null }>(
-        SQL.knownIntakeAlerts, [JSON.stringify(chunk.map((k) => ({ i: k.integration, f: k.fingerprint, k: k.alertKey })))]);
+        SQL.knownIntakeAlerts, [JSON.stringify(chunk.map((i) => ({ i: keys[i]?.integration, f: keys[i]?.fingerprint, k: keys[i]?.alertKey })))]);
       const byIdx = new Map(rows.map((r) => [r.idx, r]));
-      chunk.forEach((_, j) => {
+      chunk.forEach((i, j) => {
         const r = byIdx.get(j);
-        out.push({ status: r?.status ?? null, startsAt: r?.starts_at ?? null, incidentId: r?.incident_id ?? null });
+        const k = keys[i] as IntakeAlertKey;
+        const known = { status: r?.status ?? null, startsAt: r?.starts_at ?? null, incidentId: r?.incident_id ?? null };
+        out[i] = known;
+        const group = `${k.integration}\u0000${k.fingerprint}`;
+        this.alertsSeen.set(`${group}\u0000${k.alertKey}`, { status: known.status, startsAt: known.startsAt });
+        this.groupsSeen.set(group, known.incidentId);
       });
     }
-    return out;
+    return out as KnownIntakeAlert[];
   }
 
-  async recordIntakeRepeats(
-    alerts: readonly { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }[],
-    groups: readonly { integration: string; fingerprint: string; n: number }[],
-    now: DateTime,
-  ): Promise<void> {
+  /**
+   * checkMemory drops the store's memory when another connection (another process on the file,
+   * which Onehand does not do, but a person might) committed since this one last looked: SQLite's
+   * data_version changes exactly then. Once per transaction.
+   */
+  private async checkMemory(): Promise<void> {
+    if (this.memoryChecked) return;
+    this.memoryChecked = true;
+    const version = (await this.conn.all<{ data_version: number }>('PRAGMA data_version', []))[0]?.data_version ?? -1;
+    if (version !== this.memory.dataVersion) {
+      this.memory.alerts.clear();
+      this.memory.groups.clear();
+      this.memory.foldPending = true;
+      this.memory.dataVersion = version;
+    }
+  }
+
+  /** recalled: what this transaction, else the store's memory, knows of `key` (undefined: ask the database). */
+  private recalled<V>(seen: Map<string, V | typeof FORGET>, memory: Map<string, V>, key: string): V | undefined {
+    const mine = seen.get(key);
+    if (mine === FORGET) return undefined;
+    return mine !== undefined ? mine : memory.get(key);
+  }
+
+  /** recordIntakeRepeats appends one row to the repeat log; the counts follow at the next fold. */
+  async recordIntakeRepeats(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], now: DateTime): Promise<void> {
     this.check();
     const at = toMs(now, 'now');
-    for (let i = 0; i < alerts.length; i += ENQUEUE_CHUNK) {
-      const chunk = alerts.slice(i, i + ENQUEUE_CHUNK).map((a) => ({ i: a.integration, f: a.fingerprint, k: a.alertKey, n: a.n, s: a.startsAt, l: a.labels, a: a.annotations }));
-      await this.conn.run(SQL.repeatIntakeAlerts, [JSON.stringify(chunk), at]);
+    if (alerts.length === 0 && groups.length === 0) return;
+    await this.conn.run(SQL.logIntakeRepeats, [at, repeatLogData(alerts, groups)]);
+    this.logged = true;
+  }
+
+  /**
+   * foldRepeats folds the repeat log into the counts, once per transaction (again after this
+   * transaction logged more): every method that reads or changes intake_alerts or intake_groups
+   * rows calls it first, so nobody sees a count without its repeats, and a new firing never
+   * receives the repeats of the one before.
+   */
+  private async foldRepeats(): Promise<void> {
+    if (this.folded && !this.logged) return;
+    if (!this.memory.foldPending && !this.logged) {
+      this.folded = true;
+      return;
     }
-    for (let i = 0; i < groups.length; i += ENQUEUE_CHUNK) {
-      const chunk = groups.slice(i, i + ENQUEUE_CHUNK).map((g) => ({ i: g.integration, f: g.fingerprint, n: g.n }));
-      await this.conn.run(SQL.repeatIntakeGroups, [JSON.stringify(chunk), at]);
+    await this.conn.run(SQL.foldRepeatAlerts, []);
+    await this.conn.run(SQL.foldRepeatGroups, []);
+    await this.conn.run(SQL.clearRepeats, []);
+    this.folded = true;
+    this.logged = false;
+  }
+
+  /** foldNow: the fold, as the whole of a transaction (the store's timer, and at start). */
+  async foldNow(): Promise<void> {
+    this.check();
+    this.folded = false;
+    this.memory.foldPending ||= this.logged;
+    await this.foldRepeats();
+  }
+
+  /**
+   * committed applies what this transaction learnt about intake rows to the store's memory, and
+   * says whether it left repeats in the log. Only called after COMMIT succeeded.
+   */
+  committed(): { logged: boolean } {
+    for (const [key, value] of this.alertsSeen) {
+      if (value === FORGET) this.memory.alerts.delete(key);
+      else this.memory.alerts.set(key, value);
     }
+    for (const [key, value] of this.groupsSeen) {
+      if (value === FORGET) this.memory.groups.delete(key);
+      else this.memory.groups.set(key, value);
+    }
+    if (this.memory.alerts.size > MEMORY_MAX_ALERTS) this.memory.alerts.clear();
+    if (this.memory.groups.size > MEMORY_MAX_ALERTS) this.memory.groups.clear();
+    if (this.logged) this.memory.foldPending = true;
+    else if (this.folded) this.memory.foldPending = false;
+    return { logged: this.logged };
   }
 
   async openIntakeIncidents(rows: readonly NewIntakeIncident[], now: DateTime): Promise<Array<Incident | null>> {
     this.check();
+    await this.foldRepeats();
     const at = toMs(now, 'now');
     const out: Array<Incident | null> = [];
     for (let start = 0; start < rows.length; start += ENQUEUE_CHUNK) {
@@ -875,6 +1050,13 @@ class SqliteTx implements StoreTx {
         }
       } else {
         for (let i = 0; i < chunk.length; i++) out.push(null);
+      }
+      for (const { alert: a, incident } of chunk) {
+        const group = groupKey(a.integration, a.fingerprint);
+        const id = claimed.has(group) ? ids.get(`${incident.source}\u0000${incident.fingerprint ?? ''}`) : undefined;
+        // A group another writer created: forget what this transaction knew of it (ask again).
+        this.groupsSeen.set(group, id ?? FORGET);
+        this.alertsSeen.set(`${group}\u0000${a.alertKey}`, id === undefined ? FORGET : { status: a.status, startsAt: a.startsAt });
       }
     }
     return out;
