@@ -18,7 +18,7 @@ import type { NotifyDecision, NotificationRole } from '../ports/plugin';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey, recipientOf, samePrincipal, type Notification } from './notifications';
 import { PolicyBook } from './policies';
-import { onCallNow } from './rotation-reader';
+import { onCallNow, shadowNow } from './rotation-reader';
 import { TOKENS } from './tokens';
 
 export const ESCALATION_TIMER = 'escalate';
@@ -95,13 +95,16 @@ export class IncidentService {
    */
   async report(ctx: UseCaseContext, input: ReportInput, options: { quiet?: boolean } = {}): Promise<Message> {
     const { tx, now, team } = ctx;
-    const onCall = (await onCallNow(this.policies, tx, team, now)).member;
+    const shift = await onCallNow(this.policies, tx, team, now);
+    const onCall = shift.member;
     const opened = reportedIncident(ctx, input, onCall, this.policies);
     const incident = await tx.insertIncident(opened.incident);
     await this.event(ctx, incident, 'reported', reportedData(incident));
     if (opened.refused !== undefined) await this.event(ctx, incident, 'escalation-plan-refused', { reason: opened.refused });
+    if (shift.gap) await this.event(ctx, incident, 'gap-held', { member: onCall });
     if (options.quiet) return this.card(tx, incident);
     const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
+    await this.tellShadow(ctx, incident, onCall, rt`New incident ${incidentHeadline(incident)}`);
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
     await this.scheduleEscalation(tx, incident, 0, { pass: 0, index: 0 }, ackDue(incident, verdict, now));
     const paged = verdict.action === 'defer'
@@ -148,15 +151,18 @@ export class IncidentService {
   /** reopen pages the current on-call and restarts escalation; `quiet` (alert storms) only reopens. */
   async reopen(ctx: UseCaseContext, incident: Incident, reason?: string, options: { quiet?: boolean } = {}): Promise<Message> {
     if (incident.state !== 'resolved') throw new Refusal(`#${incident.id} is not resolved; there is nothing to reopen.`);
-    const onCall = (await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now)).member;
+    const shift = await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now);
+    const onCall = shift.member;
     const round = (await ctx.tx.timeline(incident.id)).filter((e) => e.kind === 'reopened').length + 1;
     const updated: Incident = {
       ...incident, state: 'open', resolvedAt: null, acknowledgedAt: null, updatedAt: ctx.now, assignee: onCall, escalationLevel: 0,
     };
     await ctx.tx.updateIncident(updated);
     await this.event(ctx, updated, 'reopened', { reason: reason ?? null, member: onCall });
+    if (shift.gap) await this.event(ctx, updated, 'gap-held', { member: onCall });
     if (options.quiet) return this.card(ctx.tx, updated);
     const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
+    await this.tellShadow(ctx, updated, onCall, rt`Reopened ${incidentHeadline(updated)}`);
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} is on it.`);
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
     await this.scheduleEscalation(ctx.tx, updated, round, { pass: 0, index: 0 }, ackDue(updated, verdict, ctx.now));
@@ -464,6 +470,30 @@ export class IncidentService {
     const verdict = await this.page(ctx, incident, member, 'page', headline);
     await this.scheduleEscalation(ctx.tx, incident, round, { pass: 0, index: 0 }, ackDue(incident, verdict, ctx.now));
     return verdict;
+  }
+
+  /**
+   * tellShadow: at the first page of an incident (its report or reopening), whoever shadows the
+   * team's on-call (a shadow layer) gets a direct notice: no buttons, no mention, not in the chain,
+   * so never paged or escalated to, and held by quiet hours like any notice. The timeline says so.
+   */
+  private async tellShadow(ctx: UseCaseContext, incident: Incident, onCall: MemberId, headline: RichText): Promise<void> {
+    const shadow = await shadowNow(this.policies, ctx.tx, ctx.team, ctx.now);
+    if (shadow === null || shadow === onCall || !this.world.members.has(shadow)) return;
+    const ev = await this.event(ctx, incident, 'shadow-notified', { member: shadow });
+    const timeline = await ctx.tx.timeline(incident.id);
+    ctx.tell({
+      key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'member', id: shadow })}`,
+      recipient: { kind: 'member', id: shadow },
+      message: {
+        ...incidentMessage('notice', this.world, incident, timeline,
+          rt`Shadowing ${memberName(this.world, onCall)}: ${headline}. You are not paged; follow along and ask them how they handle it.`),
+        mentions: [],
+      },
+      incidentId: incident.id,
+      role: 'member',
+      severity: incident.severity,
+    });
   }
 
   /** pendingDeferral: when a page to `member` that quiet hours hold back reaches them, or null. */

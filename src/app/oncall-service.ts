@@ -14,12 +14,19 @@ import { mention, rt } from '../core/text/rich-text';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
 import { PolicyBook } from './policies';
-import { onCallNow, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
+import { onCallNow, shadowNow, shadowsBetween, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
 import { gainedShiftNotice, ShiftWatch } from './shift-watch';
 import { addMaintenance } from './maintenance';
 import { TOKENS } from './tokens';
 
 const FORMAT = 'ccc dd LLL HH:mm ZZZZ';
+
+/** shiftNote: " (override)", " (gap: no layer covers it; the lead holds it)", " (weeknights)" or "". */
+function shiftNote(s: Shift): string {
+  if (s.override) return ' (override)';
+  if (s.gap) return ' (gap: no layer covers it; the lead holds it)';
+  return s.layer ? ` (${s.layer})` : '';
+}
 
 @injectable()
 export class OncallService {
@@ -35,8 +42,10 @@ export class OncallService {
     const current = await onCallNow(this.policies, ctx.tx, team, now);
     const upcoming = await shiftsBetween(this.policies, ctx.tx, team, current.end, current.end.plus({ weeks: 8 }));
     const next = upcoming.find((s) => s.member !== current.member) ?? upcoming[0];
-    const lines = [rt`Until ${this.when(team, current.end)}${current.override ? ' (override)' : ''}.`];
-    if (next) lines.push(rt`Next: ${memberName(this.world, next.member)} from ${this.when(team, next.start)}.`);
+    const lines = [rt`Until ${this.when(team, current.end)}${shiftNote(current)}.`];
+    if (next) lines.push(rt`Next: ${memberName(this.world, next.member)} from ${this.when(team, next.start)}${next.override ? '' : shiftNote(next)}.`);
+    const shadow = await shadowNow(this.policies, ctx.tx, team, now);
+    if (shadow !== null) lines.push(rt`Shadowing: ${memberName(this.world, shadow)} (told about each page, never paged).`);
     return message('reply', rt`On call for ${team.name}: ${memberName(this.world, current.member)}`, { lines });
   }
 
@@ -44,7 +53,12 @@ export class OncallService {
     if (weeks > 26) throw new Refusal('Show at most 26 weeks at a time ("oncall schedule 26").');
     const { team, now } = ctx;
     const list = await shiftsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
-    const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${s.override ? ' (override)' : ''}`);
+    const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${shiftNote(s)}`);
+    const shadows = await shadowsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
+    if (shadows.length > 0) {
+      lines.push(rt`Shadowing (told about each page, never paged):`);
+      for (const s of shadows) lines.push(rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member ?? '')}${s.layer ? ` (${s.layer})` : ''}`);
+    }
     return message('reply', rt`Schedule for ${team.name}, next ${weeks} week${weeks === 1 ? '' : 's'} (${team.timeZone}):`, { lines });
   }
 
@@ -65,7 +79,7 @@ export class OncallService {
     if (a === b) throw new Refusal('Swap needs two different members.');
     const horizon = await shiftsBetween(this.policies, ctx.tx, ctx.team, ctx.now, ctx.now.plus({ weeks: 26 }));
     const shiftOf = (m: MemberId): Shift => {
-      const s = horizon.find((x) => x.member === m && !x.override);
+      const s = horizon.find((x) => x.member === m && !x.override && !x.gap);
       if (!s) throw new Refusal(`${memberName(this.world, m)} has no rotation shift in the next 26 weeks to swap.`);
       return s;
     };

@@ -40,7 +40,8 @@ Commands:
                   --no-console           read no commands: run headless (HTTP, webhooks, timers)
                                          until SIGTERM; also the default when standard input
                                          is /dev/null or closed (docker run -d, systemd)
-  check-config  validate a config file: onehand check-config [PATH]
+  check-config  validate a config file: onehand check-config [PATH] [--at ISO]
+                  (warns about gaps in a layered schedule in the 4 weeks from --at, default now)
   migrate       apply pending database migrations and exit (start does too)
   who           who is on call: onehand who --team T [--at ISO] [--json]
   schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]
@@ -180,13 +181,26 @@ function withEnvOverrides(config: OnehandConfig, env: NodeJS.ProcessEnv): Onehan
   return { ...config, http: { port, host } };
 }
 
+/** GAP_WEEKS: how far ahead check-config looks for gaps in a team's schedule. */
+const GAP_WEEKS = 4;
+
 function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, at: { type: 'string' } } });
   const path = positionals[0] ?? resolveConfigPath(values, env);
   const loaded = loadOrReport(path);
   if (!loaded) return 1;
   const { config, plugins } = loaded;
   process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
+  // Gaps: valid (the lead holds them), but an admin should know before they happen.
+  const policies = new PolicyBook(config.world, plugins);
+  [...config.world.teams.values()].forEach((team, i) => {
+    const from = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
+    const gaps = policies.gaps(team, { overrides: [], absences: [] }, from, from.plus({ weeks: GAP_WEEKS }));
+    if (gaps.length === 0) return;
+    const shown = gaps.slice(0, 3).map((g) => `${g.start.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm')} → ${g.end.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm')}`);
+    process.stderr.write(`warning: teams[${i}].rotation (${team.id}): ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in the next ${GAP_WEEKS} weeks where no layer has anyone (${team.timeZone}): ${shown.join('; ')}${gaps.length > 3 ? '; ...' : ''}. ` +
+      `The lead (${team.lead}) holds them; add a layer or widen a layer's restrictions to cover them, or "oncall override" for a one-off\n`);
+  });
   // Secrets live in the environment, which may differ where the bot runs: a warning, not an error.
   try {
     readIntegrationSecrets(config.integrations, env, configDir(config));

@@ -61,6 +61,12 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return rt`the whole chain ran and nobody acknowledged: the team channel was told (alert ${String(d.count ?? 1)})`;
     case 'maintenance':
       return rt`opened quietly: maintenance until ${String(d.until ?? '')} by ${String(d.by ?? '')}: ${String(d.reason ?? '')}`;
+    case 'shadow-notified':
+      return rt`${person} (shadowing the on-call) was told, not paged`;
+    case 'gap-held':
+      return rt`no layer of the schedule covers this time: ${person}, the lead, holds the gap`;
+    case 'escalation-plan-refused':
+      return rt`${String(d.reason ?? 'the escalation policy\'s plan was refused')}`;
     case 'storm':
       return d.started ? rt`started an alert storm; later incidents open without paging` : rt`opened during an alert storm: not paged individually`;
     default:
