@@ -27,6 +27,7 @@ describe('onehand import pagerduty (PagerDuty API reference examples)', () => {
     const { yaml } = run('pagerduty', pagerduty());
     expect(yaml.members).toEqual([expect.objectContaining({ id: '125-greenholt-earline', name: 'Earline Greenholt', time_zone: 'America/Lima' })]);
     const team = yaml.teams[0];
+    if (!team) throw new Error("the import wrote no team");
     expect(team).toMatchObject({ id: 'daily-engineering-rotation', name: 'Daily Engineering Rotation', time_zone: 'America/New_York' });
     expect(team.rotation.layers).toEqual([
       { name: 'layer-1', members: ['125-greenholt-earline'], shift: '1d', handoff: '20:00', start: '2015-11-06', restrictions: [{ from: '08:00', to: '17:00' }] },
@@ -35,7 +36,7 @@ describe('onehand import pagerduty (PagerDuty API reference examples)', () => {
 
   it('maps the escalation policy (delay -> ack_timeout, num_loops -> repeat) and prints the second target of rule 1', () => {
     const { yaml, result } = run('pagerduty', pagerduty());
-    expect(yaml.teams[0].escalation).toEqual({ ack_timeout: '30m', renotify: 0, then: ['lead'], repeat: 2 });
+    expect(yaml.teams[0]?.escalation).toEqual({ ack_timeout: '30m', renotify: 0, then: ['lead'], repeat: 2 });
     expect(result.unmapped).toContainEqual(expect.stringContaining('rule 1 also pages user Kyler Kuhn'));
     expect(result.unmapped).toContainEqual(expect.stringContaining('lead: no escalation level after the schedule names a single person'));
     expect(result.unmapped).toContainEqual(expect.stringContaining('fill in discord and/or teams ids'));
@@ -58,7 +59,7 @@ describe('onehand import pagerduty (PagerDuty API reference examples)', () => {
     layer.end = '2026-06-01T00:00:00-04:00';
     layer.restrictions = [{ type: 'weekly_restriction', start_day_of_week: 6, start_time_of_day: '09:00:00', duration_seconds: 172_800 }];
     const { yaml, result } = run('pagerduty', [{ name: 'schedule.json', value: schedule }]);
-    expect(yaml.teams[0].rotation.layers[0]).toMatchObject({ shift: '2h', members: ['regina-phalange'], restrictions: [{ from: 'Sat 09:00', to: 'Mon 09:00' }] });
+    expect(yaml.teams[0]?.rotation.layers[0]).toMatchObject({ shift: '2h', members: ['regina-phalange'], restrictions: [{ from: 'Sat 09:00', to: 'Mon 09:00' }] });
     expect(result.unmapped).toEqual(expect.arrayContaining([
       expect.stringContaining('turn length 5400s is not a whole number of hours'),
       expect.stringContaining('regina-phalange is listed twice'),
@@ -71,7 +72,7 @@ describe('onehand import pagerduty (PagerDuty API reference examples)', () => {
     const schedule = fixture('pagerduty', 'schedule.json').value as any;
     schedule.schedule.schedule_layers.push({ ...schedule.schedule.schedule_layers[0], id: 'POLD', name: 'Old', end: '2020-01-01T00:00:00Z' });
     const { yaml, result } = run('pagerduty', [{ name: 'schedule.json', value: schedule }]);
-    expect(yaml.teams[0].rotation.layers.map((l: { name: string }) => l.name)).toEqual(['layer-1']);
+    expect(yaml.teams[0]?.rotation.layers.map((l: { name: string }) => l.name)).toEqual(['layer-1']);
     expect(result.unmapped).toContainEqual(expect.stringContaining('layer "Old": ended'));
   });
 
@@ -98,6 +99,7 @@ describe('onehand import opsgenie (shapes from opsgenie/opsgenie-oas)', () => {
   it('maps rotations to layers in order: weekly with a weekday window, daily with a time-of-day window, hourly with length 12', () => {
     const { yaml } = run('opsgenie', opsgenie());
     const team = yaml.teams[0];
+    if (!team) throw new Error("the import wrote no team");
     expect(team).toMatchObject({ id: 'platform', time_zone: 'Europe/Berlin', lead: 'heidi' });
     expect(team.rotation.layers).toEqual([
       { name: 'weekdays', members: ['alice', 'bob'], shift: '1w', handoff: 'Mon 09:00', start: '2026-01-05', restrictions: [{ from: 'Mon 09:00', to: 'Fri 18:00' }] },
@@ -108,7 +110,7 @@ describe('onehand import opsgenie (shapes from opsgenie/opsgenie-oas)', () => {
 
   it('maps the escalation: schedule first, then grace as mentor and heidi as lead, 10 minutes between levels, repeat 2', () => {
     const { yaml, result } = run('opsgenie', opsgenie());
-    expect(yaml.teams[0].escalation).toEqual({ ack_timeout: '10m', renotify: 0, then: ['mentor', 'lead'], repeat: 2 });
+    expect(yaml.teams[0]?.escalation).toEqual({ ack_timeout: '10m', renotify: 0, then: ['mentor', 'lead'], repeat: 2 });
     const mentors = Object.fromEntries(yaml.members.map((m) => [m.id, m.mentor]));
     expect(mentors).toMatchObject({ alice: 'grace', bob: 'grace', carol: 'grace', dave: 'grace', erin: 'grace', frank: 'grace' });
     expect(mentors.grace).toBeUndefined();
@@ -135,6 +137,7 @@ describe('onehand import grafana-oncall (Grafana OnCall public API docs)', () =>
   it('maps weekly rolling_users shifts with by_day to weekly turns handing off at week_start with one window per day', () => {
     const { yaml } = run('grafana-oncall', grafana());
     const team = yaml.teams[0];
+    if (!team) throw new Error("the import wrote no team");
     expect(team).toMatchObject({ id: 'demo-schedule-calendar', time_zone: 'UTC', lead: 'bob', members: ['alice', 'bob'] });
     expect(team.rotation.layers).toEqual([
       { name: 'monday-and-friday-days', members: ['alice', 'bob'], shift: '1w', handoff: 'Mon 09:00', start: '2023-01-02', restrictions: [{ from: 'Mon 09:00', to: 'Mon 17:00' }, { from: 'Fri 09:00', to: 'Fri 17:00' }] },
