@@ -246,7 +246,16 @@ export class PolicyBook {
     const input: RotationInput<unknown> = { team, settings, absences };
     return {
       spans: (from, to) => this.guard(team, () => policy.schedule(input, from, to)),
-      ...(policy.spanAt ? { spanAt: (at: DateTime) => (policy.spanAt as NonNullable<RotationPolicy['spanAt']>)(input, at) } : {}),
+      ...(policy.spanAt ? {
+        spanAt: (at: DateTime): ScheduleSpan => {
+          try {
+            return (policy.spanAt as NonNullable<RotationPolicy['spanAt']>)(input, at);
+          } catch (err) {
+            this.failed(team, 'rotation', err);
+            return { start: at, end: at.plus({ milliseconds: 1 }), member: null, key: 'gap' };
+          }
+        },
+      } : {}),
     };
   }
 
