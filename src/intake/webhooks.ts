@@ -139,10 +139,14 @@ function tooLarge(integration: IntegrationConfig): HttpResponse {
   return error(413, `the body is larger than ${integration.maxBodyBytes} bytes (max_body)`);
 }
 
+/**
+ * handleWebhook answers a request whose head `before` accepted (the HttpServer runs it first, and
+ * refuses the request when it answers): integration, content type and bearer token are checked.
+ */
 async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>): Promise<HttpResponse> {
-  const checked = checkHead(req, deps);
-  if ('status' in checked) return checked;
-  const { integration } = checked;
+  const id = decodeSafe(req.path.slice(WEBHOOK_PATH.length));
+  const integration = id === null ? undefined : deps.intake.integration(id);
+  if (!integration) return checkHead(req, deps) as HttpResponse;
   const secret = deps.secrets.get(integration.id);
   if (integration.type === 'generic' && (secret === undefined || !signatureMatches(req, secret))) return unauthorized(integration);
   if (req.body.length > integration.maxBodyBytes) return tooLarge(integration);
@@ -160,7 +164,7 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
 /** bearerMatches: the Authorization header carries the integration's token (constant-time compare). */
 function bearerMatches(head: RequestHead, secret: string): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(String(head.headers.authorization ?? '').trim());
-  return sameCredential(m?.[1] ?? '', secret);
+  return sameCredential(m?.[1] ?? '', secret, true);
 }
 
 /** signatureMatches: X-Onehand-Signature is the HMAC-SHA256 of the body with the secret. */
@@ -170,10 +174,18 @@ function signatureMatches(req: HttpRequest, secret: string): boolean {
 }
 
 /** sameCredential compares SHA-256 digests of the given and expected credentials with timingSafeEqual. */
-function sameCredential(given: string, expected: string): boolean {
+function sameCredential(given: string, expected: string, configured = false): boolean {
   if (given === '') return false;
-  return timingSafeEqual(digest(given), digest(expected));
+  let wanted = configured ? secretDigests.get(expected) : undefined;
+  if (wanted === undefined) {
+    wanted = digest(expected);
+    if (configured) secretDigests.set(expected, wanted);
+  }
+  return timingSafeEqual(digest(given), wanted);
 }
+
+/** Digests of the configured bearer tokens (a handful, read at start), computed once. */
+const secretDigests = new Map<string, Buffer>();
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();

@@ -176,7 +176,7 @@ describe('alert intake repeat log', () => {
     await s.transaction((tx) => tx.recordIntakeRepeats([{ ...key, n: 5, startsAt: 's1' }], [{ integration: 'prom', fingerprint: 'fp', n: 5 }], at(1)));
     expect(await raw<{ n: number }>(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
     expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 1 }]);
-    // The store folds by itself about half a second after the commit.
+    // The store folds by itself a fifth of a second after the commit.
     const deadline = Date.now() + 5000;
     while ((await raw<{ n: number }>(file, 'SELECT COUNT(*) AS n FROM intake_repeats'))[0]?.n !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 6 }]);

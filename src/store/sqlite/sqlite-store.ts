@@ -451,8 +451,12 @@ const SQL = {
 
 /** Rows per enqueue statement: bounds the JSON text handed to SQLite at once. */
 const ENQUEUE_CHUNK = 1000;
-/** How long after a commit that logged repeats the store folds the log (see foldSoon). */
-const FOLD_AFTER_MS = 500;
+/**
+ * How long after a commit that logged repeats the store folds the log (see foldSoon). A fold holds
+ * the store for a time that grows with the repeats it sums (measured: 57 ms for 0.5 s of a 5,000
+ * requests/s webhook load, 20 ms for 0.1 s), so folding often keeps every fold short.
+ */
+const FOLD_AFTER_MS = 200;
 
 /** An alert's status and startsAt as committed (what knownIntakeAlerts needs of it). */
 interface RememberedAlert {
