@@ -70,7 +70,7 @@ const WHOLE_REQUEST_ALERTS = 100;
  */
 const FIRST_CHUNK_ALERTS = 5;
 const MIN_CHUNK_ALERTS = 5;
-const CHUNK_TARGET_MS = 20;
+const CHUNK_TARGET_MS = 10;
 
 /** IntakeOutcome: what one accepted request did. */
 export interface IntakeOutcome {
@@ -168,8 +168,9 @@ export class IntakeService {
   /**
    * nextBatch takes waiting requests, integration by integration starting with the one whose turn
    * it is, until the batch holds MAX_BATCH_ALERTS alerts. A small request that does not fit waits
-   * for the next batch; a big one is cut (at its chunk size, or what fits), and its integration's
-   * later requests wait behind its rest. The next batch starts with the next integration.
+   * for the next batch; a big one is cut at its chunk size, the chunk is a batch of its own, and
+   * its integration's later requests wait behind its rest. The next batch starts with the next
+   * integration.
    */
   private nextBatch(): Slice[] {
     const slices: Slice[] = [];
@@ -178,13 +179,17 @@ export class IntakeService {
       for (const job of this.queues.get(id) ?? []) {
         const left = job.alerts.length - job.done;
         if (room === 0 && left > 0) break;
+        // A chunk of a big request goes alone, and small requests never wait for one: a batch is
+        // either that chunk or small requests, so a one-alert webhook waits one chunk at most.
+        const big = job.alerts.length > WHOLE_REQUEST_ALERTS;
+        if (big && slices.length > 0) break;
         const take = Math.min(left, room, job.chunk);
-        if (take < left && job.alerts.length <= WHOLE_REQUEST_ALERTS && slices.length > 0) break;
+        if (take < left && !big && slices.length > 0) break;
         slices.push({ job, integration: job.integration, alerts: job.alerts.slice(job.done, job.done + take) });
         room -= take;
-        if (take < left) break;
+        if (big || take < left) break;
       }
-      if (room === 0) break;
+      if (room === 0 || (slices.length === 1 && (slices[0] as Slice).job.alerts.length > WHOLE_REQUEST_ALERTS)) break;
     }
     const first = this.turn.shift();
     if (first !== undefined) this.turn.push(first);

@@ -83,6 +83,7 @@ export class HttpServer {
   private readonly routes: Route[] = [];
   private server: http.Server | null = null;
   private unauthenticatedBytes = 0;
+  private readonly closers: Array<() => Promise<void> | void> = [];
 
   constructor(
     private readonly log: Logger,
@@ -117,7 +118,13 @@ export class HttpServer {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** onClose: `fn` runs when the server closes (a route's helpers: workers, timers). */
+  onClose(fn: () => Promise<void> | void): void {
+    this.closers.push(fn);
+  }
+
   async close(): Promise<void> {
+    for (const fn of this.closers.splice(0)) await fn();
     const server = this.server;
     this.server = null;
     if (!server) return;

@@ -22,6 +22,7 @@ import type { HttpRequest, HttpResponse, HttpServer, RequestHead } from '../http
 import type { Metrics } from '../app/metrics';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
+import { BIG_BODY_BYTES, BigBodyParser } from './big-parse';
 import { parsePayloadInSlices } from './payloads';
 import { TokenBucket } from './rate-limit';
 
@@ -84,6 +85,8 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
   const buckets = new Map<string, TokenBucket>();
   for (const i of deps.integrations) buckets.set(i.id, new TokenBucket(i.rateLimit.requests, i.rateLimit.perMs, deps.clock));
   const maxBody = Math.max(...deps.integrations.map((i) => i.maxBodyBytes));
+  const big = new BigBodyParser(deps.logger);
+  http.onClose(() => big.close());
   const observe = (path: string, started: bigint, status: number) => {
     const integration = decodeSafe(path.slice(WEBHOOK_PATH.length)) ?? 'unknown';
     if (deps.intake.integration(integration)) {
@@ -92,7 +95,7 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
   };
   http.route('POST', `${WEBHOOK_PATH}*`, async (req) => {
     const started = process.hrtime.bigint();
-    const response = await handleWebhook(req, deps, buckets);
+    const response = await handleWebhook(req, deps, buckets, big);
     observe(req.path, started, response.status);
     return response;
   }, {
@@ -143,7 +146,7 @@ function tooLarge(integration: IntegrationConfig): HttpResponse {
  * handleWebhook answers a request whose head `before` accepted (the HttpServer runs it first, and
  * refuses the request when it answers): integration, content type and bearer token are checked.
  */
-async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>): Promise<HttpResponse> {
+async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>, big: BigBodyParser): Promise<HttpResponse> {
   const id = decodeSafe(req.path.slice(WEBHOOK_PATH.length));
   const integration = id === null ? undefined : deps.intake.integration(id);
   if (!integration) return checkHead(req, deps) as HttpResponse;
@@ -155,7 +158,8 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
     const seconds = Math.max(1, Math.ceil(wait / 1000));
     return error(429, `rate limit of ${integration.rateLimit.requests} requests per ${integration.rateLimit.perMs / 1000}s reached; retry after ${seconds}s`, { 'retry-after': String(seconds) });
   }
-  const parsed = await parsePayloadInSlices(integration, req.body);
+  // A big body is read on a worker thread, so nobody else waits while it is parsed.
+  const parsed = req.body.length >= BIG_BODY_BYTES && integration.type !== 'generic' ? await big.parse(integration, req.body) : await parsePayloadInSlices(integration, req.body);
   if (!parsed.ok) return error(400, parsed.error);
   const outcome = await deps.intake.accept(integration, parsed.alerts);
   return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };

@@ -1,0 +1,129 @@
+/**
+ * BigBodyParser reads big webhook bodies on a worker thread (parse-worker.ts): JSON.parse of a
+ * 4 MB body alone holds a thread 30-70 ms, during which /healthz, chat commands and the other
+ * integrations' webhooks would wait. The main thread only receives the normalized alerts, a slice
+ * at a time. One worker serves every request in turn and never keeps the process alive. If the
+ * worker cannot start or dies, later bodies are read on the main thread as before (with a warning
+ * in the log): slower for the others, never lost; the bodies it held are answered 500 (the sender
+ * sends them again, and what they carried folds into the same incidents).
+ *
+ * The worker is started with the webhook routes, not on the first big body: starting a thread
+ * holds the main thread tens of milliseconds, the wait this class exists to avoid.
+ */
+import { Worker } from 'node:worker_threads';
+import type { IntegrationConfig } from '../config/types';
+import type { Logger } from '../ports/logger';
+import type { ParseAnswer, ParseRequest } from './parse-worker';
+import { parsePayloadInSlices, type NormalizedAlert, type ParseResult } from './payloads';
+
+/** Bodies of at least this many bytes are read on the worker. */
+export const BIG_BODY_BYTES = 256 * 1024;
+
+interface Pending {
+  readonly alerts: NormalizedAlert[];
+  readonly resolve: (result: ParseResult) => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class BigBodyParser {
+  private worker: Worker | null = null;
+  private broken = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly log: Logger) {
+    this.start();
+  }
+
+  /**
+   * parse reads `body` on the worker. The body's memory moves to the worker when it is the body's
+   * alone (copying 4 MB held the main thread ~20 ms, and cloning it as much again): `body` is
+   * empty afterwards. Rejects (the sender gets 500 and sends again) if the worker dies meanwhile.
+   */
+  parse(integration: IntegrationConfig, body: Buffer): Promise<ParseResult> {
+    const worker = this.broken ? null : this.start();
+    if (!worker) return parsePayloadInSlices(integration, body);
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { alerts: [], resolve, reject });
+      if (this.pending.size === 1) worker.ref();
+      const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+      const bytes = own ? new Uint8Array(body.buffer) : new Uint8Array(body);
+      worker.postMessage({ id, integration, body: bytes } satisfies ParseRequest, [bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** close stops the worker (the app's stop); pending bodies are read on this thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    this.broken = true;
+    if (worker) await worker.terminate();
+    this.fallBack();
+  }
+
+  private start(): Worker | null {
+    if (this.worker) return this.worker;
+    try {
+      // Compiled, the worker is plain JavaScript; from the TypeScript sources (tests, tsx) it needs tsx's loader.
+      const file = require.resolve('./parse-worker');
+      const code = `${file.endsWith('.ts') ? "require('tsx/cjs');\n" : ''}require(${JSON.stringify(file)});`;
+      const worker = new Worker(code, { eval: true });
+      worker.on('message', (answer: ParseAnswer) => this.answered(answer));
+      worker.on('error', (err) => this.failed(worker, err));
+      worker.on('exit', (code) => {
+        if (this.worker === worker) this.failed(worker, new Error(`the parse worker exited with code ${code}`));
+      });
+      worker.unref();
+      this.worker = worker;
+      return worker;
+    } catch (err) {
+      this.failed(null, err);
+      return null;
+    }
+  }
+
+  private answered(answer: ParseAnswer): void {
+    const p = this.pending.get(answer.id);
+    if (!p) return;
+    if ('alerts' in answer) {
+      // Labels and annotations came through a structured clone: back to maps without a prototype
+      // (a label named "constructor" must never find Object.prototype's members).
+      for (const a of answer.alerts as NormalizedAlert[]) {
+        p.alerts.push({ ...a, labels: bare(a.labels), annotations: bare(a.annotations) });
+      }
+      // The next slice on a later turn: whatever else waits (a health check, a command) goes first.
+      setImmediate(() => this.worker?.postMessage({ next: answer.id }));
+      return;
+    }
+    this.pending.delete(answer.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if ('done' in answer) p.resolve({ ok: true, alerts: p.alerts });
+    else if (answer.error.startsWith('internal: ')) {
+      this.log.error('the parse worker failed on a webhook body; the sender gets 500 and sends it again', { error: answer.error });
+      p.reject(new Error(`parse worker: ${answer.error}`));
+    } else p.resolve({ ok: false, error: answer.error });
+  }
+
+  private failed(worker: Worker | null, err: unknown): void {
+    if (worker !== null && this.worker !== worker) return;
+    this.worker = null;
+    this.broken = true;
+    this.log.warn('the parse worker for big webhook bodies is not available; big bodies are read on the main thread (other requests wait while they are)', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    this.fallBack();
+  }
+
+  /** fallBack: bodies the worker held are gone with it; their senders get 500 and send again. */
+  private fallBack(): void {
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new Error('the parse worker stopped while it read this body'));
+    }
+  }
+}
+
+function bare(map: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.assign(Object.create(null) as Record<string, string>, map);
+}
