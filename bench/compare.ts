@@ -70,6 +70,8 @@ export interface CompareResults {
    */
   readonly durability: { answered202: number; inDatabase: number; sent: number; ok: boolean };
   readonly firstRound: { requestsPerSec: number; p99Ms: number };
+  /** The compiled bot's peak RSS (VmHWM) over all rounds. */
+  readonly onehandPeakRssMiB: number;
   readonly note: string | null;
 }
 
@@ -214,7 +216,7 @@ async function alertmanager(): Promise<Server | null> {
   };
 }
 
-async function onehand(): Promise<Server & { database: string }> {
+async function onehand(): Promise<Server & { database: string; peakRssMiB(): number }> {
   const main = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
   if (!fs.existsSync(main)) throw new Error('dist/src/cli/main.js is missing: run npm run build first');
   const port = await freePort();
@@ -239,6 +241,7 @@ integrations:
     name: 'onehand', what: 'compiled, example config + 1 integration, SQLite, durable 202',
     url: `http://127.0.0.1:${port}/webhooks/prom`, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
     bodies: webhookBodies(), database, stop,
+    peakRssMiB: () => Number(/^VmHWM:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
   };
 }
 
@@ -296,6 +299,7 @@ export async function compareRuns(): Promise<CompareResults> {
         }
       }
     }
+    const peak = bot.peakRssMiB();
     await bot.stop();
     const inDatabase = await durableAlerts(bot.database);
     const figures: ServerFigures[] = servers.map((s) => {
@@ -319,6 +323,7 @@ export async function compareRuns(): Promise<CompareResults> {
       onehandOverBare: round(mine / (of('bare node') as number)),
       durability: { answered202: answered * PER_REQUEST, inDatabase, sent: sent * PER_REQUEST, ok: answered * PER_REQUEST <= inDatabase && inDatabase <= sent * PER_REQUEST },
       firstRound: { requestsPerSec: Math.round(botWarm?.requests.average ?? NaN), p99Ms: botWarm?.latency.p99 ?? NaN },
+      onehandPeakRssMiB: round(peak, 1),
       note,
     };
   } finally {
@@ -334,7 +339,7 @@ export function printCompare(r: CompareResults): void {
     console.log(`${s.name.padEnd(12)}  ${String(s.medianRequestsPerSec).padStart(19)}  ${String(s.medianRequestsPerSec * r.settings.alertsPerRequest).padStart(8)}  ${s.rounds.join(' / ').padEnd(19)}  ${String(s.p50Ms).padStart(6)}  ${String(s.p99Ms).padStart(6)}  ${String(s.non2xx).padStart(7)}`);
   }
   console.log(`onehand / alertmanager: ${r.onehandOverAlertmanager ?? 'n/a'} (goal >= 2)   onehand / bare: ${r.onehandOverBare} (goal >= 0.5)`);
-  console.log(`onehand's first round (opening the ${r.settings.fingerprints} incidents): ${r.firstRound.requestsPerSec} requests/s, p99 ${r.firstRound.p99Ms} ms`);
+  console.log(`onehand's first round (opening the ${r.settings.fingerprints} incidents): ${r.firstRound.requestsPerSec} requests/s, p99 ${r.firstRound.p99Ms} ms; peak RSS ${r.onehandPeakRssMiB} MiB`);
   const d = r.durability;
   console.log(`durable: every alert answered 202 is in the database: ${d.answered202} answered <= ${d.inDatabase} stored <= ${d.sent} sent (in flight when a round stopped): ${d.ok ? 'yes' : 'NO'}`);
   if (r.note) console.log(r.note);

@@ -19,7 +19,8 @@
  *   LISTEN/NOTIFY).
  * - steady: alerts at a fixed rate (open loop: 50, 200 and 1,000 per second for 3 s, each a new
  *   incident), timed from the webhook request to the page line on the bot's standard output (console
- *   adapter, --json), with the 202s and the pages per second achieved. Not through Discord:
+ *   adapter, --json), with the 202s and the pages per second achieved; and new alerts at 20/s while
+ *   another integration sends 1,000 alerts/s (repeats of 1,000 open incidents). Not through Discord:
  *   discord.js holds every bot to Discord's global limit of 50 requests/s, below these rates (each
  *   incident is a page and a channel post).
  * Environment: BENCH_DELIVERY_SAMPLES (200), BENCH_RATE_SECONDS (3), BENCH_RATES ("50,200,1000"),
@@ -45,6 +46,8 @@ const WARMUP = 10;
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 3);
 const RATES = (process.env.BENCH_RATES ?? '50,200,1000').split(',').map(Number);
 const SAMPLE_TIMEOUT_MS = 10_000;
+/** Width of the table's "what" column. */
+const WHAT_WIDTH = 37;
 /** A steady-run page later than this counts as lost (and at this value in the percentiles). */
 const DRAIN_TIMEOUT_MS = 15_000;
 
@@ -96,6 +99,11 @@ integrations:
     rate_limit: { requests: 100000000, per: 1s }
     # Every probe is a new incident and must page: no storm grouping.
     storm: { threshold: 100000000, window: 1s }
+  - id: background
+    type: alertmanager
+    team: search
+    token_env: BENCH_AM_TOKEN
+    rate_limit: { requests: 100000000, per: 1s }
 plugins:
   handoff-summary: { next_shifts: 2 }
   quiet-hours:
@@ -210,10 +218,26 @@ function alertBody(token: string, fingerprint: string): Buffer {
   }));
 }
 
-function post(agent: http.Agent, port: number, body: Buffer): Promise<number> {
+/** backgroundBodies: webhooks of 10 firing alerts over 1,000 fingerprints (the same 100 bodies, repeated). */
+function backgroundBodies(): Buffer[] {
+  return Array.from({ length: 100 }, (_, b) => Buffer.from(JSON.stringify({
+    receiver: 'onehand', status: 'firing', groupLabels: {}, commonLabels: {}, commonAnnotations: {},
+    externalURL: 'http://alertmanager.example.invalid:9093', version: '4', groupKey: `{}:{b="${b}"}`, truncatedAlerts: 0,
+    alerts: Array.from({ length: 10 }, (_, i) => {
+      const fp = b * 10 + i;
+      return {
+        status: 'firing', labels: { alertname: `Background${fp % 37}`, instance: `host-${fp}.prod.example.invalid:9100`, severity: 'warning' },
+        annotations: { summary: `Background alert ${fp}` }, startsAt: '2026-11-27T23:22:33.123Z', endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example.invalid:9090/graph', fingerprint: `bg${fp.toString(16).padStart(14, '0')}`,
+      };
+    }),
+  })));
+}
+
+function post(agent: http.Agent, port: number, body: Buffer, integration = 'prom'): Promise<number> {
   return new Promise((resolve) => {
     const req = http.request({
-      host: '127.0.0.1', port, method: 'POST', path: '/webhooks/prom', agent,
+      host: '127.0.0.1', port, method: 'POST', path: `/webhooks/${integration}`, agent,
       headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${AM_TOKEN}` },
     }, (res) => {
       res.on('data', () => undefined);
@@ -444,6 +468,38 @@ async function steady(store: StoreSetup, replicas: number, configPath: string): 
       };
     };
     await fire(50, 1); // warm-up
+    // New alerts while the bot takes 1,000 alerts/s of repeats from another integration (100
+    // webhooks/s of 10 alerts over 1,000 fingerprints opened beforehand, as a storm): the page of a
+    // new alert must not wait behind the busy webhook.
+    {
+      const bodies = backgroundBodies();
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+      for (const body of bodies) await post(agent, target.port, body, 'background');
+      let running = true;
+      let sent = 0;
+      const background = (async () => {
+        const start = performance.now();
+        const inFlight: Promise<number>[] = [];
+        while (running) {
+          const due = start + (sent * 1000) / 100;
+          const wait = due - performance.now();
+          if (wait > 1) await sleep(wait);
+          inFlight.push(post(agent, target.port, bodies[sent++ % bodies.length] as Buffer, 'background'));
+        }
+        await Promise.all(inFlight);
+      })();
+      await sleep(500);
+      const load = os.loadavg()[0] ?? NaN;
+      const r = await fire(20, RATE_SECONDS * 2);
+      running = false;
+      await background;
+      agent.destroy();
+      rows.push({
+        ...row({ store: store.kind, replicas, what: 'alerts at 20/s during 1,000 alerts/s', platform: 'console --json', errors: r.errors }, r.samples, replicaB, load),
+        achievedPerSec: r.achievedPerSec, acceptP50Ms: r.acceptP50Ms, acceptP99Ms: r.acceptP99Ms, pagesPerSec: r.pagesPerSec,
+      });
+      await sleep(500);
+    }
     for (const rate of RATES) {
       const load = os.loadavg()[0] ?? NaN;
       const r = await fire(rate, RATE_SECONDS);
@@ -515,11 +571,11 @@ delivery latency, timer period 1 s (real \`onehand start\` processes on loopback
   console.log('  steady columns: accepted/s = 202s per second (first request to last 202); 202 p50/p99 = request to 202;');
   console.log('                  pages/s = pages received per second (first request to last page)');
   console.log(`  lost = no page within ${DRAIN_TIMEOUT_MS / 1000} s (steady) or ${SAMPLE_TIMEOUT_MS / 1000} s (sparse), counted at that value; load = 1-min load average at the start (${os.cpus().length} cores)`);
-  console.log('store     replicas  what              samples  p50 ms  p99 ms  max ms  lost  errors  accepted/s  202 p50/p99 ms  pages/s  load  by other (n, p50/p99 ms)');
+  console.log(`store     replicas  ${'what'.padEnd(WHAT_WIDTH)}  samples  p50 ms  p99 ms  max ms  lost  errors  accepted/s  202 p50/p99 ms  pages/s  load  by other (n, p50/p99 ms)`);
   for (const r of result.rows) {
     const byB = r.byOther ? `${r.byOther.count}${r.byOther.count > 0 ? `, ${r.byOther.p50Ms}/${r.byOther.p99Ms}` : ''}` : '';
     const accept = r.acceptP50Ms !== undefined ? `${r.acceptP50Ms}/${r.acceptP99Ms}` : '';
-    console.log(`${r.store.padEnd(8)}  ${String(r.replicas).padStart(8)}  ${r.what.padEnd(16)}  ${String(r.samples).padStart(7)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.maxMs).padStart(6)}  ${String(r.lost).padStart(4)}  ${String(r.errors).padStart(6)}  ${String(r.achievedPerSec ?? '').padStart(10)}  ${accept.padStart(14)}  ${String(r.pagesPerSec ?? '').padStart(7)}  ${String(r.load).padStart(4)}  ${byB}`);
+    console.log(`${r.store.padEnd(8)}  ${String(r.replicas).padStart(8)}  ${r.what.padEnd(WHAT_WIDTH)}  ${String(r.samples).padStart(7)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.maxMs).padStart(6)}  ${String(r.lost).padStart(4)}  ${String(r.errors).padStart(6)}  ${String(r.achievedPerSec ?? '').padStart(10)}  ${accept.padStart(14)}  ${String(r.pagesPerSec ?? '').padStart(7)}  ${String(r.load).padStart(4)}  ${byB}`);
   }
   if (result.note) console.log(result.note);
 }

@@ -268,9 +268,17 @@ async function footprint(): Promise<BigResults['footprint']> {
   return { startToReadyMs: Math.round(median(runs.map((r) => r.ready))), idleRssMiB: round(median(runs.map((r) => r.rss))), runs: runs.length };
 }
 
+/** buildBot: the compiled bot (npm run build), unless BENCH_NO_BUILD=1; once per bench run. */
+let built = false;
+export function buildBot(): void {
+  if (built || process.env.BENCH_NO_BUILD === '1') return;
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
+
 /** bigRuns: builds the compiled bot (npm run build), then both measurements. */
 export async function bigRuns(): Promise<BigResults> {
-  if (process.env.BENCH_NO_BUILD !== '1') execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  buildBot();
   const results: BigResults = { at: new Date().toISOString(), root: ROOT, bigRequest: await bigRequest(), footprint: await footprint() };
   return results;
 }

@@ -1,15 +1,18 @@
 /**
- * `npm run bench`: alert intake throughput and latency over loopback, against the real bot and a
- * bare Node http server, each in its own child process, with the load generator in this process.
+ * `npm run bench`: alert intake throughput and latency over loopback, each server in its own
+ * child process, with the load generator in this process.
  *
+ * - side by side (bench/compare.ts): bare node, Prometheus Alertmanager and the compiled bot under
+ *   one load generator (autocannon), interleaved rounds, with the ratios and the durability check;
+ * then, on the app run in process (bench/servers.ts):
  * - throughput: C concurrent keep-alive connections send Alertmanager webhooks (version 4, 10 alerts
  *   each over 1,000 fingerprints) as fast as they are answered, for D seconds; alerts/s counts
  *   alerts answered 202 (the bot answers 202 only after they are committed);
  * - latency: an open-loop run at 1,000 alerts/s (100 requests/s), p50/p99 from request to 202;
- * - the same throughput run against the bare server, and the ratio;
  * - throughput with 1, 10 and 100 alerts per request;
  * - peak RSS of the bot process, and a durability check: the alerts the database holds equal the
- *   alerts answered 202.
+ *   alerts answered 202;
+ * - the same on PostgreSQL with 1, 2 and 3 replicas (and SQLite for reference).
  * - delivery latency (bench/delivery.ts): report and alert to the chat platform's receipt of the
  *   page, sparse and at a steady alert rate, on SQLite and PostgreSQL with one and two replicas.
  * - a 10,000-alert request and the compiled bot's footprint (bench/intake-big.ts).
@@ -23,7 +26,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { deliveryRuns, printDelivery } from './delivery';
-import { bigRuns, printBig, type BigResults } from './intake-big';
+import { compareRuns, printCompare } from './compare';
+import { bigRuns, buildBot, printBig, type BigResults } from './intake-big';
 import { BENCH_TOKEN } from './servers';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 6) * 1000;
@@ -35,7 +39,7 @@ interface Child {
   readonly port: number;
 }
 
-function startChild(kind: 'bot' | 'bare', databaseUrl?: string): Promise<Child> {
+function startChild(kind: 'bot', databaseUrl?: string): Promise<Child> {
   const proc = fork(path.join(__dirname, 'servers.ts'), [kind, ...(databaseUrl ? [databaseUrl] : [])], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('error', reject);
@@ -274,6 +278,10 @@ async function main(): Promise<void> {
 
 /** intakeRuns: the intake part; prints its tables and returns its results. */
 async function intakeRuns(): Promise<Record<string, unknown>> {
+  // Side by side first: bare node, Alertmanager and the compiled bot under one load generator.
+  buildBot();
+  const compare = await compareRuns();
+  printCompare(compare);
   const ten = payloads(10, 500);
   const bot = await startChild('bot');
   let sent = 0;
@@ -293,13 +301,6 @@ async function intakeRuns(): Promise<Record<string, unknown>> {
   const botStats = await ask(bot);
   await stop(bot);
 
-  const bare = await startChild('bare');
-  await closedLoop(bare.port, ten, 10, 1000, 8);
-  const bareThroughput = await closedLoop(bare.port, ten, 10, DURATION_MS);
-  const bareLatency = await openLoop(bare.port, ten, 10, 100, Math.min(DURATION_MS, 5000));
-  const bareStats = await ask(bare);
-  await stop(bare);
-
   const scaleOut = await replicaRuns(ten);
 
   const results = {
@@ -308,31 +309,28 @@ async function intakeRuns(): Promise<Record<string, unknown>> {
     cpus: (await import('node:os')).cpus().length,
     settings: { durationMs: DURATION_MS, concurrency: CONCURRENCY, fingerprints: FINGERPRINTS, alertsPerRequest: 10, sqlite: 'WAL, synchronous=NORMAL' },
     bot: { throughput, latencyAt1000AlertsPerSec: latency, bySize, peakRssMiB: round(botStats.maxRssMiB ?? NaN), batches: botStats.batches, incidents: botStats.incidents },
-    bare: { throughput: bareThroughput, latencyAt1000AlertsPerSec: bareLatency, peakRssMiB: round(bareStats.maxRssMiB ?? NaN) },
-    ratio: round(throughput.alertsPerSec / bareThroughput.alertsPerSec),
     durability: { answered202: sent, inDatabase: botStats.durableAlerts, ok: sent === botStats.durableAlerts },
     scaleOut,
+    compare,
   };
 
-  const rows: [string, string, string][] = [
-    ['throughput, 10 alerts/request (alerts/s)', String(throughput.alertsPerSec), String(bareThroughput.alertsPerSec)],
-    ['requests/s', String(throughput.requestsPerSec), String(bareThroughput.requestsPerSec)],
-    [`latency p50 / p99 at ${CONCURRENCY} concurrent (ms)`, `${throughput.p50Ms} / ${throughput.p99Ms}`, `${bareThroughput.p50Ms} / ${bareThroughput.p99Ms}`],
-    ['latency p50 / p99 at 1,000 alerts/s (ms)', `${latency.p50Ms} / ${latency.p99Ms}`, `${bareLatency.p50Ms} / ${bareLatency.p99Ms}`],
-    ['throughput, 1 alert/request (alerts/s)', String(bySize['1']?.alertsPerSec), ''],
-    ['throughput, 10 alerts/request (alerts/s)', String(bySize['10']?.alertsPerSec), ''],
-    ['throughput, 100 alerts/request (alerts/s)', String(bySize['100']?.alertsPerSec), ''],
-    ['peak RSS (MiB)', String(results.bot.peakRssMiB), String(results.bare.peakRssMiB)],
-    ['errors (non-202)', String(throughput.errors + latency.errors), String(bareThroughput.errors)],
-    ['bot / bare throughput', String(results.ratio), ''],
-    ['durable: alerts in DB = alerts answered 202', `${botStats.durableAlerts} = ${sent} ${results.durability.ok ? 'yes' : 'NO'}`, ''],
-    ['transactions (group commits) for all runs', String(botStats.batches), ''],
+  const rows: [string, string][] = [
+    ['throughput, 10 alerts/request (alerts/s)', String(throughput.alertsPerSec)],
+    [`latency p50 / p99 at ${CONCURRENCY} concurrent (ms)`, `${throughput.p50Ms} / ${throughput.p99Ms}`],
+    ['latency p50 / p99 at 1,000 alerts/s (ms)', `${latency.p50Ms} / ${latency.p99Ms}`],
+    ['throughput, 1 alert/request (alerts/s)', String(bySize['1']?.alertsPerSec)],
+    ['throughput, 10 alerts/request (alerts/s)', String(bySize['10']?.alertsPerSec)],
+    ['throughput, 100 alerts/request (alerts/s)', String(bySize['100']?.alertsPerSec)],
+    ['peak RSS (MiB)', String(results.bot.peakRssMiB)],
+    ['errors (non-202)', String(throughput.errors + latency.errors)],
+    ['durable: alerts in DB = alerts answered 202', `${botStats.durableAlerts} = ${sent} ${results.durability.ok ? 'yes' : 'NO'}`],
+    ['transactions (group commits) for all runs', String(botStats.batches)],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(6, ...rows.map((r) => r[1].length));
-  console.log(`\n${'metric'.padEnd(w0)}  ${'onehand'.padStart(w1)}  bare node`);
-  console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ---------`);
-  for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
+  console.log(`\nthe app in process (bench/servers.ts through tsx, minimal config, no plugins), node:http client in this process`);
+  console.log(`${'metric'.padEnd(w0)}  onehand`);
+  console.log(`${'-'.repeat(w0)}  -------`);
+  for (const [a, b] of rows) console.log(`${a.padEnd(w0)}  ${b}`);
   console.log(`\nintake by store and replicas (${SCALE_MS / 1000} s each after a warm-up, ${CONCURRENCY} connections spread over the replicas, 10 alerts/request)`);
   console.log('store       replicas  alerts/s  p50 ms  p99 ms  errors  first pass alerts/s (incidents opening)  durable');
   for (const r of scaleOut.rows) {

@@ -1,17 +1,15 @@
 /**
- * The two servers the benchmark measures, each run in its own child process (forked by run.ts):
+ * The server the in-process benchmark measures, run in its own child process (forked by run.ts):
  *
  *   bot   the real Onehand app (composition root, SQLite in WAL mode on a temporary file, system
  *         clock, timer loop and outbox running) with the webhook routes on the shared HttpServer;
  *         a chat adapter that accepts every delivery. `bot URL`: the same on PostgreSQL at URL
  *         (several such children on one URL are replicas).
- *   bare  a Node http server that reads the body and answers 202 without work.
  *
- * Protocol (IPC): the child sends {ready: port}; on {cmd: 'stats'} it answers {rss, maxRss,
+ * Protocol (IPC): the child sends {ready: port}; on {cmd: 'stats'} it answers {rss, maxRss, cpuMs,
  * durableAlerts, batches}; on {cmd: 'stop'} it exits.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Database } from 'sqlite3';
@@ -114,26 +112,14 @@ async function startPgBot(config: OnehandConfig, url: string, clock: SystemClock
   return { port, stats };
 }
 
-async function startBare(): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
-  const server = http.createServer((req, res) => {
-    req.on('data', () => undefined);
-    req.on('end', () => {
-      res.writeHead(202, { 'content-type': 'application/json; charset=utf-8' });
-      res.end('{"accepted":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, stats: async () => ({}) };
-}
-
 async function main(): Promise<void> {
-  const kind = process.argv[2];
-  const running = kind === 'bot' ? await startBot(process.argv[3]) : await startBare();
+  const running = await startBot(process.argv[3]);
   process.on('message', (msg: { cmd: string }) => {
     if (msg.cmd === 'stats') {
       void running.stats().then((s) => {
         const usage = process.resourceUsage();
-        process.send?.({ stats: { ...s, rssMiB: process.memoryUsage().rss / 1048576, maxRssMiB: usage.maxRSS / 1024 } });
+        const cu = process.cpuUsage();
+        process.send?.({ stats: { ...s, cpuMs: (cu.user + cu.system) / 1000, rssMiB: process.memoryUsage().rss / 1048576, maxRssMiB: usage.maxRSS / 1024 } });
       });
     } else if (msg.cmd === 'stop') process.exit(0);
   });
