@@ -123,3 +123,12 @@ export function deliveryState(r: { sent_at: unknown; dead_at: unknown; waiting_s
   if (r.dead_at !== null) return 'dead';
   return r.waiting_since !== null ? 'waiting' : 'pending';
 }
+
+/** versionsOf: the distinct (lane, updateKey) pairs of rows being enqueued whose message is a version of another. */
+export function versionsOf(rows: readonly { readonly l: string; readonly m: { readonly updateKey?: string } }[]): Array<[string, string]> {
+  const seen = new Map<string, [string, string]>();
+  for (const r of rows) {
+    if (r.m.updateKey !== undefined) seen.set(`${r.l}\u0000${r.m.updateKey}`, [r.l, r.m.updateKey]);
+  }
+  return [...seen.values()];
+}

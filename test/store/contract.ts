@@ -498,6 +498,30 @@ export function runStoreContract(kit: () => StoreKit): void {
   describe('delivery lanes', () => {
     const to = (key: string, member: string, notBefore: DateTime, adapter = 'console'): NewOutboxRow => ({ ...outboxRow(key, notBefore), adapter, recipient: { kind: 'member', id: member } });
 
+    it('lets the latest quiet version of a message stand for the earlier ones still waiting, never for a page, never for one being sent', async () => {
+      const s = await store();
+      const version = (v: number, kind: 'page' | 'incident-update', extra: Partial<Message> = {}): NewOutboxRow => ({
+        ...to(`storm:v${v}`, 'alice', at(0)),
+        message: { kind, headline: [`storm, version ${v}`], lines: [], actions: [], mentions: kind === 'page' ? ['alice'] : [], updateKey: 'storm:1', ...extra },
+      });
+      // Each version in its own transaction, as a growing storm writes them.
+      for (const row of [version(1, 'page'), version(2, 'incident-update'), version(3, 'incident-update', { news: true }), version(4, 'incident-update'), version(5, 'incident-update')]) {
+        await s.transaction((tx) => tx.enqueue([row]));
+      }
+      await s.transaction((tx) => tx.enqueue([to('page-after', 'alice', at(0))]));
+      await s.transaction(async (tx) => {
+        // v2 and v4 are done (v5 says it all); the page (v1) and the news (v3) still go out.
+        const claimed = await tx.claimOutbox(at(1), 10, 'w1', at(2));
+        expect(claimed.map((r) => r.key)).toEqual(['storm:v1', 'storm:v3', 'storm:v5', 'page-after']);
+        // A version being sent (leased) is not touched by a later one.
+        await tx.enqueue([version(6, 'incident-update')]);
+        await tx.markSent(claimed[2]?.id ?? -1, at(1));
+      });
+      await s.transaction(async (tx) => {
+        expect((await tx.claimOutbox(at(3), 10, 'w1', at(4))).map((r) => r.key)).toEqual(['storm:v1', 'storm:v3', 'page-after', 'storm:v6']);
+      });
+    });
+
     it('claims per lane: the earliest rows of each, never a lane another owner is sending or one skipped', async () => {
       const s = await store();
       await s.transaction(async (tx) => {

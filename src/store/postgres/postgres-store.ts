@@ -26,7 +26,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
+import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import { laneOf } from '../../ports/store';
@@ -342,6 +342,12 @@ const SQL = {
     FROM jsonb_to_recordset($1::jsonb) AS j(k text, a text, r jsonb, m jsonb, i bigint, n bigint, o bigint, l text)
     ORDER BY j.o
     ON CONFLICT (key) DO NOTHING`,
+  // Quiet earlier versions still waiting in the lane are done (see the SQLite store).
+  supersedeVersions: `UPDATE outbox SET sent_at = $3, last_error = 'superseded by a later version'
+    WHERE lane = $1 AND sent_at IS NULL AND dead_at IS NULL AND (lease_until IS NULL OR lease_until < $3)
+      AND message->>'updateKey' = $2 AND message->>'kind' <> 'page'
+      AND jsonb_array_length(message->'mentions') = 0 AND COALESCE((message->>'news')::boolean, false) = false
+      AND id < (SELECT MAX(id) FROM outbox WHERE lane = $1 AND sent_at IS NULL AND dead_at IS NULL AND message->>'updateKey' = $2)`,
   // The earliest $6 due rows of each lane, skipping the lanes in $5, lanes someone is sending,
   // and rows behind an earlier row of their lane that failed fewer than $7 times and is not sent yet; rows a concurrent claimer holds are skipped (window functions cannot lock: two steps).
   claimOutbox: `WITH
@@ -657,6 +663,7 @@ class PgTx implements StoreTx {
     for (let i = 0; i < encoded.length; i += CHUNK) {
       added += (await this.q(SQL.enqueue, [JSON.stringify(encoded.slice(i, i + CHUNK)), createdAt])).rowCount;
     }
+    for (const [lane, updateKey] of versionsOf(encoded)) await this.q(SQL.supersedeVersions, [lane, updateKey, createdAt]);
     if (added > 0) await this.wakeWorkers();
     return added;
   }

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DateTime } from 'luxon';
-import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, type IncidentDbRow, type StormDbRow } from '../values';
+import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import { laneOf } from '../../ports/store';
@@ -323,6 +323,13 @@ const SQL = {
     SELECT j.value ->> '$.k', j.value ->> '$.a', j.value -> '$.r', j.value -> '$.m', j.value ->> '$.i', j.value ->> '$.n', 0, ?2, j.value ->> '$.l'
     FROM json_each(?1) AS j WHERE true ORDER BY j.key
     ON CONFLICT (key) DO NOTHING`,
+  // Quiet earlier versions (same updateKey, no page, no mention, not news) still waiting in the lane
+  // are done: the latest version says it all, and a backlog of edits never delays a page behind it.
+  supersedeVersions: `UPDATE outbox SET sent_at = ?3, last_error = 'superseded by a later version'
+    WHERE lane = ?1 AND sent_at IS NULL AND dead_at IS NULL AND (lease_until IS NULL OR lease_until < ?3)
+      AND json_extract(message, '$.updateKey') = ?2 AND json_extract(message, '$.kind') <> 'page'
+      AND json_array_length(message, '$.mentions') = 0 AND COALESCE(json_extract(message, '$.news'), 0) = 0
+      AND id < (SELECT MAX(id) FROM outbox WHERE lane = ?1 AND sent_at IS NULL AND dead_at IS NULL AND json_extract(message, '$.updateKey') = ?2)`,
   // The earliest ?6 due rows of each lane, skipping the lanes in ?5, lanes someone is sending, and
   // rows behind an earlier row of their lane that failed fewer than ?7 times and is not sent yet.
   claimOutbox: `WITH
@@ -744,6 +751,7 @@ class SqliteTx implements StoreTx {
       const chunk = JSON.stringify(encoded.slice(i, i + ENQUEUE_CHUNK));
       added += (await this.conn.run(SQL.enqueue, [chunk, createdAt])).changes;
     }
+    for (const [lane, updateKey] of versionsOf(encoded)) await this.conn.run(SQL.supersedeVersions, [lane, updateKey, createdAt]);
     if (added > 0) this.enqueued = true;
     return added;
   }
