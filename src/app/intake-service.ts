@@ -258,8 +258,9 @@ export class IntakeService {
   /**
    * applyBatch applies the jobs in order, in one transaction. The common case, a repeat of an alert
    * that is firing already (same startsAt, group has its incident), changes no incident and tells
-   * nobody: such repeats are found with one query and applied with two bulk updates. Every alert
-   * of a group that has any other kind of alert in the batch takes the full path, in order.
+   * nobody: such repeats are found with one store call (SQLite answers it from memory) and
+   * recorded with one more (SQLite appends them to its repeat log). Every alert of a group that
+   * has any other kind of alert in the batch takes the full path, in order.
    */
   private async applyBatch(tx: StoreTx, batch: readonly Omit<Slice, 'job'>[], now: DateTime): Promise<number[][]> {
     const flat = batch.flatMap((job) => job.alerts.map((alert) => ({ integration: job.integration, alert })));
