@@ -196,4 +196,18 @@ describe('alert intake repeat log', () => {
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
     expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 4 }]);
   });
+
+  it('counts the repeats another handle logged even when the first thing a transaction does is read the count', async () => {
+    const s = await store();
+    const id = await seeded(s);
+    // This handle is up to date and has nothing left to fold.
+    await s.transaction(async (tx) => {
+      await tx.knownIntakeAlerts([key]);
+      expect(await tx.intakeGroupOf(id)).toMatchObject({ count: 1 });
+    });
+    const other = await store();
+    await other.transaction((tx) => tx.recordIntakeRepeats([{ ...key, n: 3, startsAt: 's1' }], [{ integration: 'prom', fingerprint: 'fp', n: 3 }], at(1)));
+    await other.close(); // before its own fold, as a kill would
+    expect(await s.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 4 });
+  });
 });

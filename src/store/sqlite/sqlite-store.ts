@@ -988,6 +988,8 @@ class SqliteTx implements StoreTx {
    */
   private async foldRepeats(): Promise<void> {
     if (this.folded && !this.logged) return;
+    // Another connection may have logged repeats: its commit sets foldPending (see checkMemory).
+    await this.checkMemory();
     if (!this.memory.foldPending && !this.logged) {
       this.folded = true;
       return;
