@@ -65,9 +65,10 @@ export class BigBodyParser {
   private start(): Worker | null {
     if (this.worker) return this.worker;
     try {
-      // Compiled, the worker is plain JavaScript; from the TypeScript sources (tests, tsx) it needs tsx's loader.
+      // Compiled, the worker is plain JavaScript; from the TypeScript sources (tests, tsx) it needs tsx's loader,
+      // by its full path: the worker's own require resolves from the working directory, not from here.
       const file = require.resolve('./parse-worker');
-      const code = `${file.endsWith('.ts') ? "require('tsx/cjs');\n" : ''}require(${JSON.stringify(file)});`;
+      const code = `${file.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});\n` : ''}require(${JSON.stringify(file)});`;
       const worker = new Worker(code, { eval: true });
       worker.on('message', (answer: ParseAnswer) => this.answered(answer));
       worker.on('error', (err) => this.failed(worker, err));

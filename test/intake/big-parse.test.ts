@@ -3,6 +3,7 @@
  * same errors as the main thread's reading, label maps without a prototype, and the main thread
  * takes over when the worker is gone.
  */
+import os from 'node:os';
 import { parseConfig } from '../../src/config';
 import type { IntegrationConfig } from '../../src/config/types';
 import { BIG_BODY_BYTES, BigBodyParser } from '../../src/intake/big-parse';
@@ -80,6 +81,20 @@ describe('big webhook bodies on the parse worker', () => {
     // Several at once are answered each with its own alerts.
     const results = await Promise.all([1000, 2000, 3000].map((n) => parser.parse(integration(), body(n))));
     expect(results.map((r) => (r.ok ? r.alerts.length : r.error))).toEqual([1000, 2000, 3000]);
+  });
+
+  it('starts the worker whatever the working directory (a supervisor may start the bot from /)', async () => {
+    const cwd = process.cwd();
+    process.chdir(os.tmpdir());
+    const elsewhere = new BigBodyParser(log);
+    try {
+      const answer = await elsewhere.parse(integration(), body(3000));
+      expect(answer.ok && answer.alerts.length).toBe(3000);
+      expect(log.entries).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+      await elsewhere.close();
+    }
   });
 
   it('reads on the main thread once the worker is closed', async () => {
