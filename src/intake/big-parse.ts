@@ -3,12 +3,13 @@
  * 4 MB body alone holds a thread 30-70 ms, during which /healthz, chat commands and the other
  * integrations' webhooks would wait. The main thread only receives the normalized alerts, a slice
  * at a time. One worker serves every request in turn and never keeps the process alive. If the
- * worker cannot start or dies, later bodies are read on the main thread as before (with a warning
- * in the log): slower for the others, never lost; the bodies it held are answered 500 (the sender
- * sends them again, and what they carried folds into the same incidents).
+ * worker cannot start or dies, big bodies are read on the main thread as before for a minute (with
+ * a warning in the log), then a new worker is tried: slower for the others, never lost; the bodies
+ * the dead worker held are answered 500 (the sender sends them again, and what they carried folds
+ * into the same incidents).
  *
- * The worker is started with the webhook routes, not on the first big body: starting a thread
- * holds the main thread tens of milliseconds, the wait this class exists to avoid.
+ * `warm` starts the worker with the webhook routes rather than on the first big body: starting a
+ * thread holds the main thread tens of milliseconds, the wait this class exists to avoid.
  */
 import { Worker } from 'node:worker_threads';
 import type { IntegrationConfig } from '../config/types';
@@ -18,6 +19,8 @@ import { parsePayloadInSlices, type NormalizedAlert, type ParseResult } from './
 
 /** Bodies of at least this many bytes are read on the worker. */
 export const BIG_BODY_BYTES = 256 * 1024;
+/** After the worker failed, big bodies are read on the main thread this long before a new worker is tried. */
+const RETRY_WORKER_MS = 60_000;
 
 interface Pending {
   readonly alerts: NormalizedAlert[];
@@ -28,11 +31,16 @@ interface Pending {
 export class BigBodyParser {
   private worker: Worker | null = null;
   private broken = false;
+  private closed = false;
+  private retry: NodeJS.Timeout | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly log: Logger) {
-    this.start();
+  constructor(private readonly log: Logger) {}
+
+  /** warm starts the worker now (with the webhook routes), so the first big body does not wait for it. */
+  warm(): void {
+    if (!this.broken) this.start();
   }
 
   /**
@@ -45,19 +53,29 @@ export class BigBodyParser {
     if (!worker) return parsePayloadInSlices(integration, body);
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      this.pending.set(id, { alerts: [], resolve, reject });
-      if (this.pending.size === 1) worker.ref();
       const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
       const bytes = own ? new Uint8Array(body.buffer) : new Uint8Array(body);
-      worker.postMessage({ id, integration, body: bytes } satisfies ParseRequest, [bytes.buffer as ArrayBuffer]);
+      try {
+        worker.postMessage({ id, integration, body: bytes } satisfies ParseRequest, [bytes.buffer as ArrayBuffer]);
+      } catch (err) {
+        // Nothing was handed over: this thread reads the body (a copy was sent, or the transfer failed before it moved).
+        this.log.warn('could not hand a webhook body to the parse worker; reading it on the main thread', { error: err instanceof Error ? err.message : String(err) });
+        if (bytes.byteLength === body.byteLength && body.byteLength > 0) void parsePayloadInSlices(integration, body).then(resolve, reject);
+        else reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      this.pending.set(id, { alerts: [], resolve, reject });
+      if (this.pending.size === 1) worker.ref();
     });
   }
 
-  /** close stops the worker (the app's stop); pending bodies are read on this thread. */
+  /** close stops the worker (the app's stop); the bodies it still held are answered 500 (sent again). */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
     this.broken = true;
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
     if (worker) await worker.terminate();
     this.fallBack();
   }
@@ -110,10 +128,16 @@ export class BigBodyParser {
     if (worker !== null && this.worker !== worker) return;
     this.worker = null;
     this.broken = true;
-    this.log.warn('the parse worker for big webhook bodies is not available; big bodies are read on the main thread (other requests wait while they are)', {
+    this.log.warn(`the parse worker for big webhook bodies is not available; big bodies are read on the main thread (other requests wait while they are) for the next ${RETRY_WORKER_MS / 1000} s`, {
       error: err instanceof Error ? err.message : String(err),
     });
     this.fallBack();
+    // A later big body tries a new worker (unless the server closed meanwhile).
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (!this.closed) this.broken = false;
+    }, RETRY_WORKER_MS);
+    this.retry.unref();
   }
 
   /** fallBack: bodies the worker held are gone with it; their senders get 500 and send again. */

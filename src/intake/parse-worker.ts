@@ -71,7 +71,7 @@ parentPort?.on('message', (message: ParseRequest | { readonly next: number }) =>
     parsed.set(message.id, { alerts: result.alerts, next: 0 });
     sendSlice(message.id);
   } catch (err) {
-    // Not a sender's mistake (parsePayload answers those): the main thread reads the body itself.
+    // Not a sender's mistake (parsePayload answers those): the sender gets 500 and sends it again.
     port.postMessage({ id: message.id, error: `internal: ${err instanceof Error ? err.message : String(err)}` } satisfies ParseAnswer);
   }
 });

@@ -86,7 +86,10 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
   for (const i of deps.integrations) buckets.set(i.id, new TokenBucket(i.rateLimit.requests, i.rateLimit.perMs, deps.clock));
   const maxBody = Math.max(...deps.integrations.map((i) => i.maxBodyBytes));
   const big = new BigBodyParser(deps.logger);
+  // The worker only runs when some integration can receive a big body.
+  if (deps.integrations.some((i) => i.type !== 'generic' && i.maxBodyBytes >= BIG_BODY_BYTES)) big.warm();
   http.onClose(() => big.close());
+  const order = new ArrivalOrder();
   const observe = (path: string, started: bigint, status: number) => {
     const integration = decodeSafe(path.slice(WEBHOOK_PATH.length)) ?? 'unknown';
     if (deps.intake.integration(integration)) {
@@ -95,7 +98,7 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
   };
   http.route('POST', `${WEBHOOK_PATH}*`, async (req) => {
     const started = process.hrtime.bigint();
-    const response = await handleWebhook(req, deps, buckets, big);
+    const response = await handleWebhook(req, deps, buckets, big, order);
     observe(req.path, started, response.status);
     return response;
   }, {
@@ -146,7 +149,7 @@ function tooLarge(integration: IntegrationConfig): HttpResponse {
  * handleWebhook answers a request whose head `before` accepted (the HttpServer runs it first, and
  * refuses the request when it answers): integration, content type and bearer token are checked.
  */
-async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>, big: BigBodyParser): Promise<HttpResponse> {
+async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>, big: BigBodyParser, order: ArrivalOrder): Promise<HttpResponse> {
   const id = decodeSafe(req.path.slice(WEBHOOK_PATH.length));
   const integration = id === null ? undefined : deps.intake.integration(id);
   if (!integration) return checkHead(req, deps) as HttpResponse;
@@ -158,11 +161,43 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
     const seconds = Math.max(1, Math.ceil(wait / 1000));
     return error(429, `rate limit of ${integration.rateLimit.requests} requests per ${integration.rateLimit.perMs / 1000}s reached; retry after ${seconds}s`, { 'retry-after': String(seconds) });
   }
-  // A big body is read on a worker thread, so nobody else waits while it is parsed.
-  const parsed = req.body.length >= BIG_BODY_BYTES && integration.type !== 'generic' ? await big.parse(integration, req.body) : await parsePayloadInSlices(integration, req.body);
-  if (!parsed.ok) return error(400, parsed.error);
-  const outcome = await deps.intake.accept(integration, parsed.alerts);
-  return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
+  // A big body is read on a worker thread, so nobody else waits while it is parsed; the request
+  // still joins its integration's queue in the order it arrived (a resolve sent after a big firing
+  // must not overtake it while the firing is being parsed).
+  const turn = order.take(integration.id);
+  try {
+    const parsed = req.body.length >= BIG_BODY_BYTES && integration.type !== 'generic' ? await big.parse(integration, req.body) : await parsePayloadInSlices(integration, req.body);
+    await turn.ready;
+    if (!parsed.ok) return error(400, parsed.error);
+    const accepted = deps.intake.accept(integration, parsed.alerts); // queued here, synchronously
+    turn.done();
+    const outcome = await accepted;
+    return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
+  } finally {
+    turn.done();
+  }
+}
+
+/**
+ * ArrivalOrder hands each integration's requests turns in the order they arrived: `ready` settles
+ * once every earlier request of that integration has joined the intake queue (or was refused), and
+ * `done` says this one has.
+ */
+class ArrivalOrder {
+  private readonly last = new Map<string, Promise<void>>();
+
+  take(integration: string): { ready: Promise<void>; done: () => void } {
+    const ready = this.last.get(integration) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.last.set(integration, mine);
+    void mine.then(() => {
+      if (this.last.get(integration) === mine) this.last.delete(integration);
+    });
+    return { ready, done };
+  }
 }
 
 /** bearerMatches: the Authorization header carries the integration's token (constant-time compare). */

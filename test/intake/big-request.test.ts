@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import { Database } from 'sqlite3';
 import { MAX_CHUNK_ALERTS } from '../../src/app/intake-service';
+import { BigBodyParser } from '../../src/intake/big-parse';
 import { amAlert, amPayload, GRAFANA_TOKEN, AM_TOKEN, IntakeHarness } from './intake-harness';
 
 const N = 10_000;
@@ -116,6 +117,41 @@ describe('alert intake: one request with 10,000 new alerts', () => {
     const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
     expect(incidents.find((i) => i.fingerprint === last)?.state).toBe('resolved');
     expect(incidents.filter((i) => i.state === 'resolved')).toHaveLength(1);
+  }, 180_000);
+
+  it('keeps arrival order while a big body is still being parsed: a resolve sent meanwhile waits for it', async () => {
+    // Hold the big body's reading until the resolve has arrived: the resolve is read long before.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reading!: () => void;
+    const started = new Promise<void>((resolve) => {
+      reading = resolve;
+    });
+    const parse = BigBodyParser.prototype.parse;
+    const spy = jest.spyOn(BigBodyParser.prototype, 'parse').mockImplementation(async function (this: BigBodyParser, ...args) {
+      reading();
+      await held;
+      return parse.apply(this, args);
+    });
+    try {
+      const big = t.post('big', bigBody(), { authorization: `Bearer ${AM_TOKEN}` });
+      await started;
+      const last = `fp-${N - 1}`;
+      const resolve = t.post('big', JSON.stringify(amPayload([
+        amAlert({ alertname: 'DiskFull', instance: `host-${N - 1}`, severity: 'warning' }, 'resolved', { fingerprint: last }),
+      ])), { authorization: `Bearer ${AM_TOKEN}` });
+      await new Promise((r) => setTimeout(r, 200)); // the resolve is read and parsed; it must wait
+      expect(t.h.app.intake.batchCount).toBe(0);
+      release();
+      expect((await resolve).status).toBe(202);
+      expect((await big).status).toBe(202);
+      const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+      expect(incidents.find((i) => i.fingerprint === last)?.state).toBe('resolved');
+    } finally {
+      spy.mockRestore();
+    }
   }, 180_000);
 
   it('a failure after some chunks committed answers no 202; the resend folds into the same incidents and pages nobody again', async () => {
