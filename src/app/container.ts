@@ -22,7 +22,7 @@ import { IntakeService } from './intake-service';
 import { Metrics } from './metrics';
 import { OncallService } from './oncall-service';
 import { PluginHost, type ActivePlugin } from './plugin-host';
-import { PolicyBook } from './policies';
+import { PolicyBook, policyFailureText } from './policies';
 import { ShiftWatch } from './shift-watch';
 import { Scheduler } from './scheduler';
 import { StoreMonitor } from './store-monitor';
@@ -62,7 +62,12 @@ export function buildApp(parts: AppParts): OnehandApp {
   container.bind<InsightsSettings>(TOKENS.Insights).toConstantValue(parts.insights ?? DEFAULT_INSIGHTS_SETTINGS);
   // Rotation and escalation policies: the built-ins and those the enabled plugins contribute; each
   // team's pick is asked through this book (src/ports/policy.ts).
-  container.bind(PolicyBook).toConstantValue(new PolicyBook(parts.world, parts.plugins ?? [], (message, detail) => parts.logger.error(message, detail)));
+  // A policy that throws is logged once a minute per failure, with how often it failed meanwhile.
+  container.bind(PolicyBook).toConstantValue(new PolicyBook(
+    parts.world, parts.plugins ?? [],
+    (failure, repeats) => parts.logger.error(policyFailureText(failure), { ...failure, ...(repeats > 0 ? { repeatsSinceLastLog: repeats } : {}) }),
+    () => parts.clock.now().toMillis(),
+  ));
   // Application services.
   container.bind(PluginHost).toSelf();
   container.bind(Metrics).toSelf();

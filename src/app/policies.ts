@@ -73,7 +73,34 @@ interface Chosen<P> {
   readonly name: string;
   readonly policy: P;
   readonly settings: unknown;
+  /** The plugin that contributed the policy, or "built-in". */
+  readonly from: string;
 }
+
+/**
+ * PolicyFailure: one question a team's policy threw at, and what Onehand answered instead.
+ * `call` is the policy method ("schedule", "spanAt", "shadows", "stateWindow", "plan");
+ * `outcome` says what happened instead (e.g. "a gap: the lead (carol) is on call there").
+ */
+export interface PolicyFailure {
+  readonly team: string;
+  readonly kind: 'rotation' | 'escalation';
+  readonly policy: string;
+  /** The plugin that contributed the policy ("built-in" for the built-ins). */
+  readonly plugin: string;
+  readonly call: string;
+  readonly error: string;
+  readonly outcome: string;
+}
+
+/** policyFailureText: one line for people: which policy failed, with what, and what applied instead. */
+export function policyFailureText(f: PolicyFailure): string {
+  const source = f.plugin === 'built-in' ? 'built-in' : `plugin ${f.plugin}`;
+  return `the ${f.kind} policy "${f.policy}" (${source}) of team ${f.team} threw in ${f.call}(): ${f.error}; answered with ${f.outcome}`;
+}
+
+/** FAILURE_LOG_EVERY_MS: how often the same failure of the same policy is logged again (once a minute). */
+export const FAILURE_LOG_EVERY_MS = 60_000;
 
 /** PlanChoice: an incident's plan, and why the policy's own plan was refused, when it was. */
 export interface PlanChoice {
@@ -143,14 +170,23 @@ function catalog<P extends RotationPolicy | EscalationPolicy>(kind: 'rotation' |
  * gaps held by the lead), the stretch at an instant, the next handoff, the gaps, the shadow, and
  * an incident's plan. Pure given a RotationState; it builds from the world and the enabled
  * plugins, and refuses (throws) a world whose choices checkTeamPolicies would refuse.
- * A policy that throws at run time is reported to `onError` and answered as a gap (rotation) or
- * with the team's base plan (escalation): a broken plugin never stops a page.
+ * A policy that throws at run time is reported to `onFailure` and answered as a gap (rotation) or
+ * with the team's base plan (escalation): a broken plugin never stops a page. The same failure
+ * (team, method, error message) is reported once per FAILURE_LOG_EVERY_MS of `now()`, with how
+ * many times it happened since, so a broken policy asked on every call does not flood the log.
  */
 export class PolicyBook {
   private readonly rotations = new Map<string, Chosen<RotationPolicy>>();
   private readonly escalations = new Map<string, Chosen<EscalationPolicy>>();
 
-  constructor(world: World, plugins: readonly PolicySource[] = [], private readonly onError: (message: string, detail: Record<string, unknown>) => void = () => undefined) {
+  private readonly reported = new Map<string, { at: number; repeats: number }>();
+
+  constructor(
+    world: World,
+    plugins: readonly PolicySource[] = [],
+    private readonly onFailure: (failure: PolicyFailure, repeats: number) => void = () => undefined,
+    private readonly now: () => number = () => 0,
+  ) {
     const problems = checkTeamPolicies(world, plugins);
     if (problems.length > 0) throw new Error(`the teams' policies are not usable:\n${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`);
     const rotation = catalog('rotation', BUILTIN_ROTATION_POLICIES, plugins, []);
@@ -160,11 +196,11 @@ export class PolicyBook {
       const r = rotation.get(rName)?.policy as RotationPolicy;
       const rRaw = team.rotation.policy === undefined ? team.rotation : team.rotation.settings;
       const rChecked = r.checkConfig(rRaw, { team, world });
-      this.rotations.set(team.id, { name: rName, policy: r, settings: rChecked.ok ? rChecked.config : rRaw });
+      this.rotations.set(team.id, { name: rName, policy: r, settings: rChecked.ok ? rChecked.config : rRaw, from: rotation.get(rName)?.from ?? 'built-in' });
       const eName = team.escalation.policy ?? DEFAULT_ESCALATION;
       const e = escalation.get(eName)?.policy as EscalationPolicy;
       const eChecked = e.checkConfig(team.escalation.settings, { team, world });
-      this.escalations.set(team.id, { name: eName, policy: e, settings: eChecked.ok ? eChecked.config : team.escalation.settings });
+      this.escalations.set(team.id, { name: eName, policy: e, settings: eChecked.ok ? eChecked.config : team.escalation.settings, from: escalation.get(eName)?.from ?? 'built-in' });
     }
   }
 
@@ -218,7 +254,7 @@ export class PolicyBook {
       try {
         return policy.stateWindow({ team, settings }, from, to);
       } catch (err) {
-        this.failed(team, 'rotation', err);
+        this.failed(team, 'rotation', 'stateWindow', err, 'the default window (eight weeks either side)');
       }
     }
     return { from: from.minus({ weeks: 8 }), to: to.plus({ weeks: 8 }) };
@@ -233,7 +269,7 @@ export class PolicyBook {
     try {
       plan = policy.plan({ team, settings, base, incident });
     } catch (err) {
-      this.failed(team, 'escalation', err);
+      this.failed(team, 'escalation', 'plan', err, 'the team\'s base plan');
       return { plan: base, refused: `the escalation policy "${name}" failed (${err instanceof Error ? err.message : String(err)}); the team's base plan applies` };
     }
     const problem = checkPlan(plan);
@@ -245,13 +281,13 @@ export class PolicyBook {
     const { policy, settings } = this.rotation(team);
     const input: RotationInput<unknown> = { team, settings, absences };
     return {
-      spans: (from, to) => this.guard(team, () => policy.schedule(input, from, to)),
+      spans: (from, to) => this.guard(team, 'schedule', () => policy.schedule(input, from, to)),
       ...(policy.spanAt ? {
         spanAt: (at: DateTime): ScheduleSpan => {
           try {
             return (policy.spanAt as NonNullable<RotationPolicy['spanAt']>)(input, at);
           } catch (err) {
-            this.failed(team, 'rotation', err);
+            this.failed(team, 'rotation', 'spanAt', err, this.gapOutcome(team));
             return { start: at, end: at.plus({ milliseconds: 1 }), member: null, key: 'gap' };
           }
         },
@@ -263,22 +299,34 @@ export class PolicyBook {
     const { policy, settings } = this.rotation(team);
     if (!policy.shadows) return null;
     const shadows = policy.shadows.bind(policy);
-    return (from, to) => this.guard(team, () => shadows({ team, settings, absences }, from, to));
+    return (from, to) => this.guard(team, 'shadows', () => shadows({ team, settings, absences }, from, to));
   }
 
-  private guard(team: Team, ask: () => readonly ScheduleSpan[]): readonly ScheduleSpan[] {
+  private guard(team: Team, call: 'schedule' | 'shadows', ask: () => readonly ScheduleSpan[]): readonly ScheduleSpan[] {
     try {
       return ask();
     } catch (err) {
-      this.failed(team, 'rotation', err);
+      this.failed(team, 'rotation', call, err, call === 'shadows' ? 'no shadow' : this.gapOutcome(team));
       return [];
     }
   }
 
-  private failed(team: Team, kind: string, err: unknown): void {
-    this.onError(`the ${kind} policy failed; answered as a gap held by the lead (rotation) or with the base plan (escalation)`, {
-      team: team.id, policy: kind === 'rotation' ? this.rotation(team).name : this.escalation(team).name, error: err instanceof Error ? err.message : String(err),
-    });
+  private gapOutcome(team: Team): string {
+    return `a gap: the lead (${team.lead}) is on call there`;
+  }
+
+  private failed(team: Team, kind: 'rotation' | 'escalation', call: string, err: unknown, outcome: string): void {
+    const { name, from } = kind === 'rotation' ? this.rotation(team) : this.escalation(team);
+    const error = err instanceof Error ? err.message : String(err);
+    const key = JSON.stringify([team.id, kind, call, error]);
+    const now = this.now();
+    const last = this.reported.get(key);
+    if (last && now - last.at < FAILURE_LOG_EVERY_MS && now >= last.at) {
+      last.repeats += 1;
+      return;
+    }
+    this.reported.set(key, { at: now, repeats: 0 });
+    this.onFailure({ team: team.id, kind, policy: name, plugin: from, call, error, outcome }, last?.repeats ?? 0);
   }
 
   private rotation(team: Team): Chosen<RotationPolicy> {

@@ -16,7 +16,7 @@ import { IMPORT_TOOLS, importConfig, TOOL_NAMES, writeImportedConfig, type Impor
 import type { Team } from '../core/model';
 import { parseInstantArg } from '../core/time/instant';
 import type { RotationState, Shift } from '../core/rotation/types';
-import { PolicyBook } from '../app/policies';
+import { PolicyBook, policyFailureText, type PolicyFailure } from '../app/policies';
 import type { ActivePlugin } from '../app/plugin-host';
 import { parseClockOption } from '../runtime/clock';
 import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
@@ -190,17 +190,35 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   const loaded = loadOrReport(path);
   if (!loaded) return 1;
   const { config, plugins } = loaded;
-  process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
-  // Gaps: valid (the lead holds them), but an admin should know before they happen.
-  const policies = new PolicyBook(config.world, plugins);
+  // Ask each team's policies what the bot asks (the schedule, the stretch at an instant, the
+  // shadows, the state window), so a policy that throws is an error here, not a run-time surprise.
+  const failures: PolicyFailure[] = [];
+  const policies = new PolicyBook(config.world, plugins, (failure) => failures.push(failure));
+  const warnings: string[] = [];
+  const empty: RotationState = { overrides: [], absences: [] };
   [...config.world.teams.values()].forEach((team, i) => {
     const from = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
-    const gaps = policies.gaps(team, { overrides: [], absences: [] }, from, from.plus({ weeks: GAP_WEEKS }));
-    if (gaps.length === 0) return;
+    const to = from.plus({ weeks: GAP_WEEKS });
+    const before = failures.length;
+    const gaps = policies.gaps(team, empty, from, to);
+    policies.onCallAt(team, empty, from);
+    policies.shadowShifts(team, empty, from, to);
+    policies.stateWindow(team, from, to);
+    // Gaps: valid (the lead holds them), but an admin should know before they happen. Gaps that
+    // come from a failing policy are not warned about: the failure is the problem.
+    if (gaps.length === 0 || failures.length > before) return;
     const shown = gaps.slice(0, 3).map((g) => `${g.start.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm')} → ${g.end.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm')}`);
-    process.stderr.write(`warning: teams[${i}].rotation (${team.id}): ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in the next ${GAP_WEEKS} weeks where no layer has anyone (${team.timeZone}): ${shown.join('; ')}${gaps.length > 3 ? '; ...' : ''}. ` +
+    warnings.push(`warning: teams[${i}].rotation (${team.id}): ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in the next ${GAP_WEEKS} weeks where no layer has anyone (${team.timeZone}): ${shown.join('; ')}${gaps.length > 3 ? '; ...' : ''}. ` +
       `The lead (${team.lead}) holds them; add a layer or widen a layer's restrictions to cover them, or "oncall override" for a one-off\n`);
   });
+  if (failures.length > 0) {
+    const index = new Map([...config.world.teams.keys()].map((id, i) => [id, i]));
+    const problems = failures.map((f) => ({ path: `teams[${index.get(f.team) ?? 0}].${f.kind}.policy`, message: policyFailureProblem(f) }));
+    process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n`);
+    return 1;
+  }
+  process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
+  process.stderr.write(warnings.join(''));
   // Secrets live in the environment, which may differ where the bot runs: a warning, not an error.
   try {
     readIntegrationSecrets(config.integrations, env, configDir(config));
@@ -211,12 +229,21 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   return 0;
 }
 
+/** policyFailureProblem: a policy that threw when check-config asked it, with what the bot would do and the fix. */
+function policyFailureProblem(f: PolicyFailure): string {
+  const fix = f.plugin === 'built-in'
+    ? 'this is a bug in Onehand: please report it with this line'
+    : `fix ${f.call}() in the code of plugin ${f.plugin} (or pick another policy)`;
+  return `the ${f.kind} policy "${f.policy}" (${f.plugin === 'built-in' ? 'built-in' : `plugin ${f.plugin}`}) threw in ${f.call}(): ${f.error}. ` +
+    `The bot would answer with ${f.outcome}, each time it asks; ${fix}`;
+}
+
 async function teamArgs(args: string[], env: NodeJS.ProcessEnv, extra: Record<string, { type: 'string' | 'boolean' }>) {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, team: { type: 'string' }, ...extra } });
   const loaded = loadOrReport(resolveConfigPath(values as { config?: string }, env));
   if (!loaded) return null;
   const { config } = loaded;
-  const policies = new PolicyBook(config.world, loaded.plugins);
+  const policies = new PolicyBook(config.world, loaded.plugins, (failure) => process.stderr.write(`warning: ${policyFailureText(failure)}\n`));
   const teamId = values.team as string | undefined;
   if (!teamId) throw new UsageError(`--team is required (teams: ${[...config.world.teams.keys()].join(', ')})`);
   const team = config.world.teams.get(teamId);

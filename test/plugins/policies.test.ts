@@ -68,6 +68,45 @@ describe('a plugin contributes policies; a team picks them in config', () => {
   });
 });
 
+const BROKEN = 'plugins:\n  broken-policy:\n    module: ./test/fixtures/broken-policy-plugin\n';
+const BROKEN_ROTATION = 'rotation: { policy: broken-owner }';
+const BROKEN_ESCALATION = 'escalation: { policy: broken-plan, ack_timeout: 5m, renotify: 1, then: [mentor, lead] }';
+
+describe('a policy that throws', () => {
+  it('check-config names the policy, the plugin, the error and the fix, and exits 1 (no OK, no gap advice)', async () => {
+    const dir = tempDir();
+    const file = writeFile(dir, 'broken.yaml', withPolicies(BROKEN_ROTATION, ESCALATION, BROKEN.replace('./test', `${ROOT}/test`)));
+    const result = await runCli(['check-config', file, '--at', '2026-03-02T00:00:00+01:00']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain('OK');
+    expect(result.stderr).toContain(`${file}: 1 problem:\n`);
+    expect(result.stderr).toContain('teams[0].rotation.policy: the rotation policy "broken-owner" (plugin broken-policy) threw in schedule(): owners table is empty. ' +
+      'The bot would answer with a gap: the lead (carol) is on call there, each time it asks; fix schedule() in the code of plugin broken-policy');
+    expect(result.stderr).not.toContain('add a layer');
+  });
+
+  it('at run time the lead holds the gap, the base plan applies, and each failure is logged once a minute, saying what was answered', async () => {
+    const h = await Harness.start({ config: withPolicies(BROKEN_ROTATION, BROKEN_ESCALATION, BROKEN) });
+    expect(await h.report('zed', 'sev2 checkout is down')).toContain('Carol is on call and has been paged');
+    h.expectMessage('carol', /New incident #1/);
+    await h.run('carol', 'oncall who');
+    await h.run('carol', 'oncall schedule 1');
+    const failures = () => h.logger.entries.filter((e) => e.level === 'error' && e.msg.includes('threw in'));
+    const schedule = failures().filter((e) => e.fields.call === 'schedule');
+    expect(schedule).toHaveLength(1);
+    expect(schedule[0]?.msg).toBe('the rotation policy "broken-owner" (plugin broken-policy) of team payments threw in schedule(): owners table is empty; answered with a gap: the lead (carol) is on call there');
+    expect(failures().filter((e) => e.fields.call === 'plan').map((e) => e.msg)).toEqual([
+      'the escalation policy "broken-plan" (plugin broken-policy) of team payments threw in plan(): no plan for this severity; answered with the team\'s base plan',
+    ]);
+    await h.advance('2m');
+    await h.run('carol', 'oncall who');
+    const again = failures().filter((e) => e.fields.call === 'schedule');
+    expect(again).toHaveLength(2);
+    expect(again[1]?.fields.repeatsSinceLastLog).toBeGreaterThan(0);
+    await h.stop();
+  });
+});
+
 describe('check-config and policies', () => {
   it('names an unknown policy, with the built-ins and the fix', () => {
     expect(problemsFor(withPolicies('rotation: { policy: weekday-owner, settings: {} }', ESCALATION, ''))).toEqual([
