@@ -101,7 +101,7 @@ export class IncidentService {
     const incident = await tx.insertIncident(opened.incident);
     await this.event(ctx, incident, 'reported', reportedData(incident));
     if (opened.refused !== undefined) await this.event(ctx, incident, 'escalation-plan-refused', { reason: opened.refused });
-    if (shift.gap) await this.event(ctx, incident, 'gap-held', { member: onCall });
+    if (shift.gap) await this.event(ctx, incident, 'gap-held', { member: onCall, policy: this.policies.rotationName(team) });
     if (options.quiet) return this.card(tx, incident);
     const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
     await this.tellShadow(ctx, incident, onCall, rt`New incident ${incidentHeadline(incident)}`);
@@ -159,7 +159,7 @@ export class IncidentService {
     };
     await ctx.tx.updateIncident(updated);
     await this.event(ctx, updated, 'reopened', { reason: reason ?? null, member: onCall });
-    if (shift.gap) await this.event(ctx, updated, 'gap-held', { member: onCall });
+    if (shift.gap) await this.event(ctx, updated, 'gap-held', { member: onCall, policy: this.policies.rotationName(ctx.team) });
     if (options.quiet) return this.card(ctx.tx, updated);
     const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
     await this.tellShadow(ctx, updated, onCall, rt`Reopened ${incidentHeadline(updated)}`);

@@ -8,6 +8,7 @@ import type { IntegrationConfig } from '../config/types';
 import { isTeamMember } from '../core/incident/permissions';
 import { memberName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
+import { shiftNote } from '../core/messages/shift-notes';
 import type { MemberId, Team, World } from '../core/model';
 import type { Shift } from '../core/rotation/types';
 import { mention, rt } from '../core/text/rich-text';
@@ -21,12 +22,6 @@ import { TOKENS } from './tokens';
 
 const FORMAT = 'ccc dd LLL HH:mm ZZZZ';
 
-/** shiftNote: " (override)", " (gap: no layer covers it; the lead holds it)", " (weeknights)" or "". */
-function shiftNote(s: Shift): string {
-  if (s.override) return ' (override)';
-  if (s.gap) return ' (gap: no layer covers it; the lead holds it)';
-  return s.layer ? ` (${s.layer})` : '';
-}
 
 @injectable()
 export class OncallService {
@@ -42,8 +37,9 @@ export class OncallService {
     const current = await onCallNow(this.policies, ctx.tx, team, now);
     const upcoming = await shiftsBetween(this.policies, ctx.tx, team, current.end, current.end.plus({ weeks: 8 }));
     const next = upcoming.find((s) => s.member !== current.member) ?? upcoming[0];
-    const lines = [rt`Until ${this.when(team, current.end)}${shiftNote(current)}.`];
-    if (next) lines.push(rt`Next: ${memberName(this.world, next.member)} from ${this.when(team, next.start)}${next.override ? '' : shiftNote(next)}.`);
+    const policy = this.policies.rotationName(team);
+    const lines = [rt`Until ${this.when(team, current.end)}${shiftNote(current, policy)}.`];
+    if (next) lines.push(rt`Next: ${memberName(this.world, next.member)} from ${this.when(team, next.start)}${next.override ? '' : shiftNote(next, policy)}.`);
     const shadow = await shadowNow(this.policies, ctx.tx, team, now);
     if (shadow !== null) lines.push(rt`Shadowing: ${memberName(this.world, shadow)} (told about each page, never paged).`);
     return message('reply', rt`On call for ${team.name}: ${memberName(this.world, current.member)}`, { lines });
@@ -53,7 +49,7 @@ export class OncallService {
     if (weeks > 26) throw new Refusal('Show at most 26 weeks at a time ("oncall schedule 26").');
     const { team, now } = ctx;
     const list = await shiftsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
-    const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${shiftNote(s)}`);
+    const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${shiftNote(s, this.policies.rotationName(team))}`);
     const shadows = await shadowsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
     if (shadows.length > 0) {
       lines.push(rt`Shadowing (told about each page, never paged):`);

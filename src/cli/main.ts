@@ -28,6 +28,7 @@ import { configDir, startBot } from './start';
 import { parseSince, teamInsights } from '../app/insights-service';
 import { statsMessage } from '../core/insights/stats-view';
 import { toPlain } from '../core/text/rich-text';
+import { gapWords, shiftNote } from '../core/messages/shift-notes';
 import { calendarPath, CALENDAR_SECRET_ENV } from '../http/insights-routes';
 
 const USAGE = `Usage: onehand <command> [options]
@@ -208,8 +209,9 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
     // come from a failing policy are not warned about: the failure is the problem.
     if (gaps.length === 0 || failures.length > before) return;
     const shown = gaps.slice(0, 3).map((g) => `${g.start.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm')} → ${g.end.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm')}`);
-    warnings.push(`warning: teams[${i}].rotation (${team.id}): ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in the next ${GAP_WEEKS} weeks where no layer has anyone (${team.timeZone}): ${shown.join('; ')}${gaps.length > 3 ? '; ...' : ''}. ` +
-      `The lead (${team.lead}) holds them; add a layer or widen a layer's restrictions to cover them, or "oncall override" for a one-off\n`);
+    const words = gapWords(policies.rotationName(team));
+    warnings.push(`warning: teams[${i}].rotation (${team.id}): ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in the next ${GAP_WEEKS} weeks ${words.where} (${team.timeZone}): ${shown.join('; ')}${gaps.length > 3 ? `; and ${gaps.length - 3} more` : ''}. ` +
+      `The lead (${team.lead}) holds them; ${words.fix}, or "oncall override" for a one-off\n`);
   });
   if (failures.length > 0) {
     const index = new Map([...config.world.teams.keys()].map((id, i) => [id, i]));
@@ -296,7 +298,7 @@ async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const nameOf = (m: string): string => config.world.members.get(m)?.name ?? m;
   if (values.json) process.stdout.write(JSON.stringify({ ...shiftJson(shift, team), ...(shadow !== null ? { shadow } : {}) }) + '\n');
   else {
-    process.stdout.write(`${shift.member} (${nameOf(shift.member)}) is on call for ${team.id} from ${iso(shift.start, team)} to ${iso(shift.end, team)}${shiftNote(shift)}\n`);
+    process.stdout.write(`${shift.member} (${nameOf(shift.member)}) is on call for ${team.id} from ${iso(shift.start, team)} to ${iso(shift.end, team)}${shiftNote(shift, policies.rotationName(team))}\n`);
     if (shadow !== null) process.stdout.write(`${shadow} (${nameOf(shadow)}) shadows them (told about each page, never paged)\n`);
   }
   return 0;
@@ -318,7 +320,7 @@ async function schedule(args: string[], env: NodeJS.ProcessEnv): Promise<number>
     const entries = [...list.map((s) => shiftJson(s, team)), ...shadows.map((s) => ({ member: s.member, start: iso(s.start, team), end: iso(s.end, team), shadow: true, ...(s.layer ? { layer: s.layer } : {}) }))];
     process.stdout.write(JSON.stringify(entries) + '\n');
   } else {
-    for (const s of list) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}${shiftNote(s).replace(/^ /, '  ')}\n`);
+    for (const s of list) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}${shiftNote(s, policies.rotationName(team)).replace(/^ /, '  ')}\n`);
     for (const s of shadows) process.stdout.write(`${iso(s.start, team)}  ${iso(s.end, team)}  ${s.member}  (shadow${s.layer ? `, ${s.layer}` : ''}: told about pages, never paged)\n`);
   }
   return 0;
@@ -431,12 +433,6 @@ function shiftJson(s: Shift, team: Team) {
   return { member: s.member, start: iso(s.start, team), end: iso(s.end, team), override: s.override, ...(s.gap ? { gap: true } : {}), ...(s.layer ? { layer: s.layer } : {}) };
 }
 
-/** shiftNote: " (override)", " (gap: no layer covers it; the lead holds it)", " (weeknights)" or "". */
-function shiftNote(s: Shift): string {
-  if (s.override) return ' (override)';
-  if (s.gap) return ' (gap: no layer covers it; the lead holds it)';
-  return s.layer ? ` (${s.layer})` : '';
-}
 
 /** runCli runs `onehand` with the process's arguments and sets the exit code. */
 export function runCli(): void {

@@ -40,12 +40,16 @@ describe('a plugin contributes policies; a team picks them in config', () => {
     h.expectMessage('bob', /New incident #1/);
     h.expectNothingFor('dave', 'alice');
     // Wednesday belongs to alice; Thursday has no owner: a gap, which the lead holds.
-    expect(await h.run('carol', 'oncall schedule 1')).toMatch(/Tue 03 Mar 11:00 .* → Wed 04 Mar 09:00 .*Bob\n.*Wed 04 Mar 09:00 .* → Thu 05 Mar 09:00 .*Alice\n.*Thu 05 Mar 09:00 .* → .*Carol \(gap: no layer covers it; the lead holds it\)/);
+    // The policy has no layers: its gaps are worded for it.
+    const schedule = await h.run('carol', 'oncall schedule 1');
+    expect(schedule).toMatch(/Tue 03 Mar 11:00 .* → Wed 04 Mar 09:00 .*Bob\n.*Wed 04 Mar 09:00 .* → Thu 05 Mar 09:00 .*Alice\n.*Thu 05 Mar 09:00 .* → .*Carol \(gap: the rotation policy "weekday-owner" names nobody; the lead holds it\)/);
+    expect(schedule).not.toContain('layer');
     await h.advanceTo('2026-03-05T10:00:00Z');
     await h.report('zed', 'sev2 search is slow');
     h.expectMessage('carol', /New incident #2/);
     const timeline = await h.run('carol', 'incident show 2');
-    expect(timeline).toContain('Carol, the lead, holds the gap');
+    expect(timeline).toContain('the rotation policy "weekday-owner" names nobody for this time: Carol, the lead, holds the gap');
+    expect(timeline).not.toContain('layer');
     await h.stop();
   });
 
@@ -149,6 +153,15 @@ describe('check-config and policies', () => {
     ]);
   });
 
+  it('check-config words the gaps of a policy without layers for that policy', async () => {
+    const file = writeFile(tempDir(), 'owners.yaml', withPolicies(OWNERS, ESCALATION, PLUGIN.replace('./test', `${ROOT}/test`)));
+    const result = await runCli(['check-config', file, '--at', '2026-03-02T00:00:00+01:00']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('warning: teams[0].rotation (payments): 5 gaps in the next 4 weeks where the rotation policy "weekday-owner" names nobody (Europe/Berlin): Mon 02 Mar 00:00 → Tue 03 Mar 09:00; ');
+    expect(result.stderr).toContain('The lead (carol) holds them; change the team\'s rotation.settings so that the policy "weekday-owner" names someone then');
+    expect(result.stderr).not.toContain('layer');
+  });
+
   it('check-config exits 1 on an unknown policy and warns (exit 0) about gaps in a layered schedule', async () => {
     const dir = tempDir();
     const unknown = writeFile(dir, 'unknown.yaml', withPolicies('rotation: { policy: follow-the-moon }', ESCALATION, ''));
@@ -163,6 +176,6 @@ describe('check-config and policies', () => {
     ].join('\n'), ESCALATION, ''));
     const ok = await runCli(['check-config', layered, '--at', '2026-03-02T00:00:00+01:00']);
     expect(ok.code).toBe(0);
-    expect(ok.stderr).toContain('warning: teams[0].rotation (payments): 20 gaps in the next 4 weeks where no layer has anyone (Europe/Berlin): Mon 02 Mar 18:00 → Tue 03 Mar 09:00; Tue 03 Mar 18:00 → Wed 04 Mar 09:00; Wed 04 Mar 18:00 → Thu 05 Mar 09:00; .... The lead (carol) holds them');
+    expect(ok.stderr).toContain('warning: teams[0].rotation (payments): 20 gaps in the next 4 weeks where no layer has anyone (Europe/Berlin): Mon 02 Mar 18:00 → Tue 03 Mar 09:00; Tue 03 Mar 18:00 → Wed 04 Mar 09:00; Wed 04 Mar 18:00 → Thu 05 Mar 09:00; and 17 more. The lead (carol) holds them; add a layer or widen a layer\'s restrictions to cover them');
   });
 });

@@ -3,10 +3,11 @@
  * (the app's use cases); these functions only word things.
  */
 import type { DateTime } from 'luxon';
-import type { World } from '../model';
+import { LAYERED_ROTATION, type World } from '../model';
 import type { Incident, Principal, TimelineEvent } from '../incident/types';
 import { rt, type RichText } from '../text/rich-text';
 import { message, type IncidentAction, type IncidentCard, type Message, type MessageKind } from './message';
+import { gapWords } from './shift-notes';
 
 export function principalName(world: World, p: Principal | null): string {
   if (p === null) return 'Onehand';
@@ -64,7 +65,8 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
     case 'shadow-notified':
       return rt`${person} (shadowing the on-call) was told, not paged`;
     case 'gap-held':
-      return rt`no layer of the schedule covers this time: ${person}, the lead, holds the gap`;
+      // Events from before the policy was recorded came from layered schedules.
+      return rt`${gapWords(typeof d.policy === 'string' ? d.policy : LAYERED_ROTATION).timeline}: ${person}, the lead, holds the gap`;
     case 'escalation-plan-refused':
       return rt`${String(d.reason ?? 'the escalation policy\'s plan was refused')}`;
     case 'storm':
