@@ -5,7 +5,7 @@
  * Errors are one clear line (or one per config problem), never a stack trace.
  */
 import 'reflect-metadata';
-import { existsSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, fstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { isatty } from 'node:tty';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -378,7 +378,7 @@ function importCommand(args: string[]): number {
   if (tool === undefined) throw new UsageError(`name the tool to import from: ${IMPORT_TOOLS.join(', ')}`);
   if (!(IMPORT_TOOLS as readonly string[]).includes(tool)) throw new UsageError(`cannot import from "${tool}"; the tools are ${IMPORT_TOOLS.join(', ')}`);
   if (files.length === 0) throw new UsageError(`name the JSON file(s) to import: the API responses saved from ${TOOL_NAMES[tool as ImportTool]} (see README: Coming from Opsgenie, PagerDuty or Grafana OnCall)`);
-  if (values.out !== undefined && existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; choose another --out path, or add --force to replace it`);
+  if (values.out !== undefined) checkOutPath(values.out, values.force === true);
   const documents: ImportDocument[] = files.map((file) => {
     let text: string;
     try {
@@ -398,7 +398,12 @@ function importCommand(args: string[]): number {
   const command = `onehand import ${tool} ${files.join(' ')}`;
   const text = writeImportedConfig(result, command, now.toISODate() as string);
   if (values.out !== undefined) {
-    writeFileSync(values.out, text);
+    try {
+      writeFileSync(values.out, text);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(`cannot write ${values.out}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied; choose a --out path in a folder you may write to` : err instanceof Error ? err.message : String(err)}`);
+    }
     process.stdout.write(`wrote ${values.out} (${result.teams.length} team${result.teams.length === 1 ? '' : 's'}, ${result.members.length} member${result.members.length === 1 ? '' : 's'}); ${result.unmapped.length} thing${result.unmapped.length === 1 ? '' : 's'} not imported, listed on standard error and at the end of the file\n`);
   } else process.stdout.write(text);
   process.stderr.write(result.unmapped.map((u) => `not imported: ${u}\n`).join(''));
@@ -408,6 +413,19 @@ function importCommand(args: string[]): number {
     return 1;
   }
   return 0;
+}
+
+/**
+ * checkOutPath refuses (as a usage error) an --out path whose folder does not exist, that is a
+ * folder, or that exists without --force: before any input is read or anything is written.
+ */
+function checkOutPath(out: string, force: boolean): void {
+  const folder = dirname(resolvePath(out));
+  if (!existsSync(folder)) throw new UsageError(`--out ${out}: the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or choose a --out path in an existing folder`);
+  if (!statSync(folder).isDirectory()) throw new UsageError(`--out ${out}: ${folder} is a file, not a folder; choose a --out path in a folder`);
+  if (!existsSync(out)) return;
+  if (statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder; name the file to write, e.g. ${out.replace(/\/$/, '')}/onehand.yaml`);
+  if (!force) throw new UsageError(`${out} exists; choose another --out path, or add --force to replace it`);
 }
 
 async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -32,6 +32,21 @@ describe('onehand import', () => {
     expect((await runCli(['import', 'pagerduty', input, '--out', out, '--force'])).code).toBe(0);
   });
 
+  it('refuses an --out path in a missing folder, or a folder, with the fix (exit 2, no raw ENOENT, nothing written)', async () => {
+    const dir = tempDir();
+    const missing = path.join(dir, 'configs', 'onehand.yaml');
+    const r = await runCli(['import', 'pagerduty', ...PD, '--out', missing]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`onehand: --out ${missing}: the folder ${path.join(dir, 'configs')} does not exist; create it first (mkdir -p ${path.join(dir, 'configs')}) or choose a --out path in an existing folder`);
+    expect(r.stderr).not.toContain('ENOENT');
+    expect(r.stderr).not.toContain('not imported:');
+    expect(fs.existsSync(path.join(dir, 'configs'))).toBe(false);
+    const folder = await runCli(['import', 'pagerduty', ...PD, '--out', dir, '--force']);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(`--out ${dir} is a folder; name the file to write, e.g. ${dir}/onehand.yaml`);
+    expect(folder.stderr).not.toContain('EISDIR');
+  });
+
   it('names an unknown tool (exit 2), an unreadable file, a file that is not JSON, and another tool\'s JSON (exit 1)', async () => {
     const unknown = await runCli(['import', 'victorops', 'x.json']);
     expect(unknown.code).toBe(2);
