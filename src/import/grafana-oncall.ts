@@ -69,7 +69,11 @@ export function importGrafanaOnCall(documents: readonly ImportDocument[], now: D
       throw new ImportInputError(`${doc.name}: this looks like ${tool} response, not Grafana OnCall's: use "onehand import ${'data' in v ? 'opsgenie' : 'pagerduty'}"`);
     }
     const items = Array.isArray(v.results) ? v.results : [v];
-    if (Array.isArray(v.results) && v.next) unmapped.push(`${doc.name}: holds page ${num(v.current_page_number) ?? 1} of ${num(v.total_pages) ?? '?'}; the rest was not read (fetch every page: the URL of the next one is in "next", and pass each file)`);
+    if (Array.isArray(v.results) && v.next) {
+      const page = num(v.current_page_number) ?? 1;
+      const total = num(v.total_pages);
+      unmapped.push(`${doc.name}: holds page ${page}${total !== undefined ? ` of ${total}` : ''} and "next" is set: the rest was not read; fetch the next pages (the URL in "next", i.e. ?page=${page + 1} and so on) and pass every file`);
+    }
     for (const item of items) {
       if (!isRecord(item)) continue;
       const type = str(item.type);

@@ -52,6 +52,7 @@ export function importOpsgenie(documents: readonly ImportDocument[], now: DateTi
   const schedules: Raw[] = [];
   const escalations: Raw[] = [];
   const users: Raw[] = [];
+  const paging: string[] = [];
   for (const doc of documents) {
     const v = doc.value;
     if (!isRecord(v) || !('data' in v)) {
@@ -60,6 +61,13 @@ export function importOpsgenie(documents: readonly ImportDocument[], now: DateTi
       throw new ImportInputError(`${doc.name}: not an Opsgenie response: expected an object with "data"${hint}; pass the ${EXPECTED}`);
     }
     const items = Array.isArray(v.data) ? v.data : [v.data];
+    const next = isRecord(v.paging) ? str(v.paging.next) : undefined;
+    if (Array.isArray(v.data) && next !== undefined) {
+      // A list response holds one page; "paging.next" is the URL of the next one (offset pagination).
+      const offset = /[?&]offset=(\d+)/.exec(next)?.[1];
+      const total = num(v.totalCount);
+      paging.push(`${doc.name}: holds one page (${v.data.length}${total !== undefined ? ` of ${total}` : ''}) and "paging.next" is set: the rest was not read; fetch the next pages (the URL in "paging.next"${offset !== undefined ? `, i.e. &offset=${offset}` : ', with &offset='}) and pass every file`);
+    }
     for (const item of items) {
       if (!isRecord(item)) throw new ImportInputError(`${doc.name}: "data" holds ${JSON.stringify(item)?.slice(0, 40)}, not an Opsgenie schedule, escalation or user; pass the ${EXPECTED}`);
       if ('rotations' in item || 'timezone' in item) schedules.push(item);
@@ -74,7 +82,7 @@ export function importOpsgenie(documents: readonly ImportDocument[], now: DateTi
     if (!Array.isArray(s.rotations)) throw new ImportInputError(`schedule ${str(s.name) ?? str(s.id) ?? '?'} has no "rotations": fetch it with GET /v2/schedules/{id}, or list schedules with expand=rotation`);
   }
 
-  const unmapped: string[] = [];
+  const unmapped: string[] = [...paging];
   const ids = new IdAllocator();
   const members = new Map<string, ImportedMember>();
   const byOgId = new Map<string, ImportedMember>();

@@ -55,6 +55,7 @@ export function importPagerDuty(documents: readonly ImportDocument[], now: DateT
   const schedules: Raw[] = [];
   const policies: Raw[] = [];
   const users: Raw[] = [];
+  const paging: string[] = [];
   for (const doc of documents) {
     const v = doc.value;
     if (!isRecord(v)) throw new ImportInputError(`${doc.name}: expected a JSON object, one of the ${EXPECTED}`);
@@ -63,6 +64,12 @@ export function importPagerDuty(documents: readonly ImportDocument[], now: DateT
       const value = v[key];
       if (value === undefined) return;
       known = true;
+      if (list && v.more === true) {
+        // A list response holds one page; "more": true says another follows (offset pagination).
+        const offset = num(v.offset) ?? 0;
+        const limit = num(v.limit) ?? (Array.isArray(value) ? value.length : 0);
+        paging.push(`${doc.name}: holds one page of ${key} (offset ${offset}, limit ${limit}) and "more" is true: the rest was not read; fetch the next page with &offset=${offset + limit} (and so on while "more" is true) and pass every file`);
+      }
       const items = list ? value : [value];
       if (!Array.isArray(items) || !items.every(isRecord)) throw new ImportInputError(`${doc.name}: "${key}" is not ${list ? 'a list of objects' : 'an object'} as PagerDuty returns it; pass the response unchanged`);
       into.push(...(items as Raw[]));
@@ -85,7 +92,7 @@ export function importPagerDuty(documents: readonly ImportDocument[], now: DateT
     }
   }
 
-  const unmapped: string[] = [];
+  const unmapped: string[] = [...paging];
   const ids = new IdAllocator();
   const members = new Map<string, ImportedMember>();
   const byPdId = new Map<string, ImportedMember>();

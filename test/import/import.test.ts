@@ -162,3 +162,42 @@ describe('onehand import grafana-oncall (Grafana OnCall public API docs)', () =>
     expect(() => importConfig('grafana-oncall', [{ name: 'schedules.json', value: ical }], NOW)).toThrow(/nothing Onehand can use[\s\S]*iCal schedule/);
   });
 });
+
+describe('a list response that is one page of several', () => {
+  const withPage = (doc: ImportDocument, change: (v: any) => void): ImportDocument => {
+    const value = structuredClone(doc.value) as any;
+    change(value);
+    return { name: doc.name, value };
+  };
+
+  it('PagerDuty "more": true is a not-imported line with the next offset to fetch', () => {
+    const [schedule, policy, users] = pagerduty() as [ImportDocument, ImportDocument, ImportDocument];
+    const { result, text } = run('pagerduty', [schedule, policy, withPage(users, (v) => Object.assign(v, { more: true, offset: 100, limit: 100 }))]);
+    expect(result.unmapped).toContain('pagerduty/users.json: holds one page of users (offset 100, limit 100) and "more" is true: the rest was not read; fetch the next page with &offset=200 (and so on while "more" is true) and pass every file');
+    expect(text).toContain('#   - pagerduty/users.json: holds one page of users');
+    expect(run('pagerduty', pagerduty()).result.unmapped.join('\n')).not.toContain('holds one page');
+  });
+
+  it('Opsgenie "paging.next" is a not-imported line with the offset to fetch', () => {
+    const [schedule, escalations, users] = opsgenie() as [ImportDocument, ImportDocument, ImportDocument];
+    const paged = withPage(users, (v) => {
+      v.totalCount = 250;
+      v.paging.next = 'https://api.opsgenie.com/v2/users?limit=100&sort=username&offset=100&order=asc';
+    });
+    const { result } = run('opsgenie', [schedule, escalations, paged]);
+    const count = (users.value as any).data.length as number;
+    expect(result.unmapped).toContain(`opsgenie/users.json: holds one page (${count} of 250) and "paging.next" is set: the rest was not read; fetch the next pages (the URL in "paging.next", i.e. &offset=100) and pass every file`);
+    expect(run('opsgenie', opsgenie()).result.unmapped.join('\n')).not.toContain('holds one page');
+  });
+
+  it('Grafana OnCall "next" names the next page, and no "of ?" when the total is not given', () => {
+    const docs = grafana();
+    const users = docs[2] as ImportDocument;
+    docs[2] = withPage(users, (v) => {
+      v.next = 'https://oncall.example.com/api/v1/users/?page=2';
+      delete v.total_pages;
+    });
+    const { result } = run('grafana-oncall', docs);
+    expect(result.unmapped).toContain('grafana-oncall/users.json: holds page 1 and "next" is set: the rest was not read; fetch the next pages (the URL in "next", i.e. ?page=2 and so on) and pass every file');
+  });
+});
