@@ -188,6 +188,10 @@ const GAP_WEEKS = 4;
 function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, at: { type: 'string' } } });
   const path = positionals[0] ?? resolveConfigPath(values, env);
+  // A bad --at is a usage error before anything is checked (its zone is each team's; validity is not).
+  if (typeof values.at === 'string' && parseInstantArg(values.at, 'UTC', DateTime.utc()) === null) {
+    throw new UsageError(`--at "${values.at}" is not an ISO date-time (e.g. 2026-03-30T09:00:00+02:00, or 2026-03-30 read in each team's time zone)`);
+  }
   const loaded = loadOrReport(path);
   if (!loaded) return 1;
   const { config, plugins } = loaded;

@@ -45,6 +45,14 @@ describe('onehand check-config', () => {
     expect(set.stderr).toBe('');
   });
 
+  it('refuses a bad --at with one usage error (exit 2) before checking: no OK first', async () => {
+    const r = await runCli(['check-config', 'config/onehand.yaml', '--at', 'tomorrow']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^onehand: --at "tomorrow" is not an ISO date-time \(e\.g\. 2026-03-30T09:00:00\+02:00, or 2026-03-30 read in each team's time zone\)\n/);
+    expect(r.stderr.match(/is not an ISO date-time/g)).toHaveLength(1);
+  });
+
   it('names a missing file instead of crashing', async () => {
     const r = await runCli(['check-config', '/nonexistent/onehand.yaml']);
     expect(r.code).toBe(1);
