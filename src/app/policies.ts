@@ -156,7 +156,13 @@ function catalog<P extends RotationPolicy | EscalationPolicy>(kind: 'rotation' |
     for (const [name, policy] of Object.entries((plugin.policies?.[kind] ?? {}) as Record<string, P>)) {
       const taken = out.get(name);
       if (taken) {
-        problems.push({ path: `plugins.${plugin.name}`, message: `contributes a ${kind} policy named "${name}", which is already ${taken.from === 'built-in' ? 'a built-in policy' : `contributed by plugin ${taken.from}`}; rename the policy in the plugin, or enable only one of the two plugins` });
+        const article = kind === 'escalation' ? 'an' : 'a';
+        problems.push({
+          path: `plugins.${plugin.name}`,
+          message: taken.from === 'built-in'
+            ? `contributes ${article} ${kind} policy named "${name}", which is the name of a built-in policy; rename the policy in the plugin (the built-in names are ${[...builtins.keys()].join(', ')})`
+            : `contributes ${article} ${kind} policy named "${name}", which plugin ${taken.from} contributes too; rename the policy in one of the plugins, or enable only one of the two plugins`,
+        });
         continue;
       }
       out.set(name, { policy, from: plugin.name });

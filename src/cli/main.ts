@@ -223,7 +223,8 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
     process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n`);
     return 1;
   }
-  process.stdout.write(`${path}: OK (${config.world.teams.size} teams, ${config.world.members.size} members, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
+  const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  process.stdout.write(`${path}: OK (${count(config.world.teams.size, 'team')}, ${count(config.world.members.size, 'member')}, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
   process.stderr.write(warnings.join(''));
   // Secrets live in the environment, which may differ where the bot runs: a warning, not an error.
   try {

@@ -16,35 +16,43 @@ export type RestrictionProblem = { readonly key: 'days' | 'from' | 'to'; readonl
 
 const EXAMPLES = 'write { days: [Mon, Tue, Wed, Thu, Fri], from: "18:00", to: "09:00" } or { from: "Sat 09:00", to: "Mon 09:00" }';
 
-export function readRestriction(raw: Readonly<Record<string, unknown>>): WeeklyWindow[] | RestrictionProblem {
+/**
+ * readRestriction returns the entry's weekly windows, or every problem with it (each of from, to
+ * and days is checked, so one run of check-config lists them all).
+ */
+export function readRestriction(raw: Readonly<Record<string, unknown>>): WeeklyWindow[] | { readonly problems: RestrictionProblem[] } {
+  const problems: RestrictionProblem[] = [];
   const fromText = typeof raw.from === 'string' ? raw.from : null;
   const toText = typeof raw.to === 'string' ? raw.to : null;
-  if (fromText === null) return { key: 'from', message: `missing; ${EXAMPLES}` };
-  if (toText === null) return { key: 'to', message: `missing; ${EXAMPLES}` };
-  const from = parseWeekdayTime(fromText);
-  const to = parseWeekdayTime(toText);
-  if (from === null) return { key: 'from', message: `"${fromText}" is not a time ("18:00") or a weekday and time ("Sat 09:00")` };
-  if (to === null) return { key: 'to', message: `"${toText}" is not a time ("09:00") or a weekday and time ("Mon 09:00")` };
+  const from = fromText === null ? null : parseWeekdayTime(fromText);
+  const to = toText === null ? null : parseWeekdayTime(toText);
+  if (fromText === null) problems.push({ key: 'from', message: `missing; ${EXAMPLES}` });
+  else if (from === null) problems.push({ key: 'from', message: `"${fromText}" is not a time ("18:00") or a weekday and time ("Sat 09:00")` });
+  if (toText === null) problems.push({ key: 'to', message: `missing; ${EXAMPLES}` });
+  else if (to === null) problems.push({ key: 'to', message: `"${toText}" is not a time ("09:00") or a weekday and time ("Mon 09:00")` });
   const days = raw.days;
-  if (from.weekday !== null || to.weekday !== null) {
-    if (from.weekday === null || to.weekday === null) {
-      return { key: from.weekday === null ? 'from' : 'to', message: `"${from.weekday === null ? fromText : toText}" has no weekday while "${from.weekday === null ? toText : fromText}" has one; a weekly window names both (e.g. from "Sat 09:00" to "Mon 09:00"), a daily one neither (with days: [...])` };
-    }
-    if (days !== undefined && days !== null) return { key: 'days', message: 'days go with a daily window (from "18:00" to "09:00"); a weekly window (from "Sat 09:00") already names its weekdays: remove days' };
-    return [{ from: { weekday: from.weekday, time: from.time }, to: { weekday: to.weekday, time: to.time } }];
+  const weekly = from !== null && to !== null && from.weekday !== null && to.weekday !== null;
+  if (from !== null && to !== null && (from.weekday === null) !== (to.weekday === null)) {
+    problems.push({ key: from.weekday === null ? 'from' : 'to', message: `"${from.weekday === null ? fromText : toText}" has no weekday while "${from.weekday === null ? toText : fromText}" has one; a weekly window names both (e.g. from "Sat 09:00" to "Mon 09:00"), a daily one neither (with days: [...])` });
   }
   let weekdays: Weekday[] = [1, 2, 3, 4, 5, 6, 7];
-  if (Array.isArray(days)) {
+  if (weekly && days !== undefined && days !== null) {
+    problems.push({ key: 'days', message: 'days go with a daily window (from "18:00" to "09:00"); a weekly window (from "Sat 09:00") already names its weekdays: remove days' });
+  } else if (Array.isArray(days)) {
     weekdays = [];
     for (const d of days) {
       const w = typeof d === 'string' ? parseWeekday(d) : null;
-      if (w === null) return { key: 'days', message: `${JSON.stringify(d)} is not a weekday; write Mon, Tue, Wed, Thu, Fri, Sat or Sun` };
-      if (weekdays.includes(w)) return { key: 'days', message: `${JSON.stringify(d)} is listed twice; list each weekday once` };
-      weekdays.push(w);
+      if (w === null) problems.push({ key: 'days', message: `${JSON.stringify(d)} is not a weekday; write Mon, Tue, Wed, Thu, Fri, Sat or Sun` });
+      else if (weekdays.includes(w)) problems.push({ key: 'days', message: `${JSON.stringify(d)} is listed twice; list each weekday once` });
+      else weekdays.push(w);
     }
-    if (weekdays.length === 0) return { key: 'days', message: 'is an empty list; list weekdays such as [Mon, Tue], or remove days for every day' };
+    if (days.length === 0) problems.push({ key: 'days', message: 'is an empty list; list weekdays such as [Mon, Tue], or remove days for every day' });
   } else if (days !== undefined && days !== null) {
-    return { key: 'days', message: 'expected a list of weekdays such as [Mon, Tue, Wed, Thu, Fri]' };
+    problems.push({ key: 'days', message: 'expected a list of weekdays such as [Mon, Tue, Wed, Thu, Fri]' });
+  }
+  if (problems.length > 0 || from === null || to === null) return { problems };
+  if (from.weekday !== null && to.weekday !== null) {
+    return [{ from: { weekday: from.weekday, time: from.time }, to: { weekday: to.weekday, time: to.time } }];
   }
   const toMinutes = to.time.hour * 60 + to.time.minute;
   const fromMinutes = from.time.hour * 60 + from.time.minute;

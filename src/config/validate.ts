@@ -1010,7 +1010,7 @@ function readLayers(raw: Raw, path: PathSegment[], team: Raw, teamPath: PathSegm
         }
         const read = readRestriction(r);
         if (!Array.isArray(read)) {
-          sink.add([...at, 'restrictions', j, read.key], read.message);
+          for (const problem of read.problems) sink.add([...at, 'restrictions', j, problem.key], problem.message);
           ok = false;
         } else restrictions.push(...read);
       });

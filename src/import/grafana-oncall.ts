@@ -47,7 +47,7 @@ import {
 
 type Raw = Record<string, unknown>;
 
-const EXPECTED = 'Grafana OnCall API responses: GET /api/v1/schedules/, /api/v1/on_call_shifts/, /api/v1/users/, /api/v1/escalation_policies/';
+const EXPECTED = 'Grafana OnCall API responses: GET /api/v1/schedules/, /api/v1/on_call_shifts/, /api/v1/users/, /api/v1/escalation_chains/, /api/v1/escalation_policies/';
 const SCHEDULE_TYPES = ['ical', 'calendar', 'web'];
 const SHIFT_TYPES = ['single_event', 'recurrent_event', 'rolling_users', 'override'];
 const ICAL_DAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];

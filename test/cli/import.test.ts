@@ -25,7 +25,7 @@ describe('onehand import', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^wrote ${out} \\(1 team, 1 member\\); 3 things not imported, listed on standard error and at the end of the file$`, 'm'));
     const check = await runCli(['check-config', out]);
-    expect(check.stdout).toContain(`${out}: OK (1 teams, 1 members`);
+    expect(check.stdout).toContain(`${out}: OK (1 team, 1 member`);
     const again = await runCli(['import', 'pagerduty', input, '--out', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`${out} exists; choose another --out path, or add --force to replace it`);

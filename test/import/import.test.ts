@@ -157,6 +157,12 @@ describe('onehand import grafana-oncall (Grafana OnCall public API docs)', () =>
     ]));
   });
 
+  it('refuses input that is not a Grafana OnCall response, naming every endpoint the README fetches', () => {
+    expect(() => importConfig('grafana-oncall', [{ name: 'x.json', value: [1, 2] }], NOW)).toThrow(
+      'x.json: expected a JSON object, one of the Grafana OnCall API responses: GET /api/v1/schedules/, /api/v1/on_call_shifts/, /api/v1/users/, /api/v1/escalation_chains/, /api/v1/escalation_policies/',
+    );
+  });
+
   it('refuses an iCal-only input with the reason', () => {
     const ical = { results: [{ id: 'SBM7DV7BKFUYU', name: 'Demo schedule iCal', type: 'ical', ical_url_primary: 'https://example.com/meow_calendar.ics' }] };
     expect(() => importConfig('grafana-oncall', [{ name: 'schedules.json', value: ical }], NOW)).toThrow(/nothing Onehand can use[\s\S]*iCal schedule/);

@@ -9,6 +9,8 @@ import { TEST_CONFIG } from '../harness/fixtures';
 import { parseConfig } from '../../src/config';
 import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../../src/runtime/plugin-loader';
 import { ROOT, runCli, tempDir, writeFile } from '../cli/run-cli';
+import { checkTeamPolicies } from '../../src/app/policies';
+import { urgentToLead, weekdayOwner } from '../fixtures/policy-plugin';
 
 const PLUGIN = 'plugins:\n  policy-example:\n    module: ./test/fixtures/policy-plugin\n';
 const ROTATION = 'rotation: { shift: 1w, handoff: "Mon 09:00", start: 2026-01-05 }';
@@ -128,6 +130,27 @@ describe('check-config and policies', () => {
     ]);
     expect(problemsFor(withPolicies('rotation: { policy: weekday-owner, shift: 1w, settings: {} }', ESCALATION))).toEqual([
       'teams[0].rotation.shift: "shift" belongs to the single rotation; the policy "weekday-owner" takes its settings under settings: (see the plugin\'s documentation)',
+    ]);
+  });
+
+  it('refuses a policy name that clashes, worded for a built-in or for another plugin', () => {
+    const parsed = parseConfig(TEST_CONFIG, undefined, BUILTIN_PLUGIN_NAMES);
+    if (!parsed.ok) throw new Error('TEST_CONFIG does not load');
+    const problems = (sources: Parameters<typeof checkTeamPolicies>[1]) => checkTeamPolicies(parsed.config.world, sources).map((p) => `${p.path}: ${p.message}`);
+    expect(problems([{ name: 'esc', policies: { escalation: { default: urgentToLead } } }])).toEqual([
+      'plugins.esc: contributes an escalation policy named "default", which is the name of a built-in policy; rename the policy in the plugin (the built-in names are default)',
+    ]);
+    expect(problems([{ name: 'one', policies: { rotation: { owners: weekdayOwner } } }, { name: 'two', policies: { rotation: { owners: weekdayOwner } } }])).toEqual([
+      'plugins.two: contributes a rotation policy named "owners", which plugin one contributes too; rename the policy in one of the plugins, or enable only one of the two plugins',
+    ]);
+  });
+
+  it('lists every problem of a restriction at once (a bad time and a bad weekday)', () => {
+    const layers = withPolicies('rotation:\n      layers:\n        - { name: nights, members: [bob], shift: 1d, handoff: "18:00", start: 2026-01-05, restrictions: [{ days: [Mon, Funday, Mon], from: "25:00", to: "09:00" }] }', ESCALATION, '');
+    expect(problemsFor(layers)).toEqual([
+      'teams[0].rotation.layers[0].restrictions[0].days: "Funday" is not a weekday; write Mon, Tue, Wed, Thu, Fri, Sat or Sun',
+      'teams[0].rotation.layers[0].restrictions[0].days: "Mon" is listed twice; list each weekday once',
+      'teams[0].rotation.layers[0].restrictions[0].from: "25:00" is not a time ("18:00") or a weekday and time ("Sat 09:00")',
     ]);
   });
 

@@ -24,6 +24,11 @@ function dur(ms: number | null): string {
   return ms === null ? 'n/a' : formatDuration(ms);
 }
 
+/** count: "1 incident", "3 incidents". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function rate1(n: number | null): string {
   return n === null ? 'n/a' : String(Math.round(n * 10) / 10);
 }
@@ -34,11 +39,11 @@ export function statsMessage(world: World, insights: TeamInsights, sinceLabel: s
   const t = insights.totals;
   const day = (d: TeamInsights['window']['from']) => d.setZone(zone).toFormat('dd LLL');
   const lines: RichText[] = [];
-  lines.push(rt`${String(t.incidents)} incidents (${String(insights.previousTotals.incidents)} the ${sinceLabel} before), ${String(t.resolved)} resolved; escalation rate ${percent(t.escalationRate)}; huddle rate ${rate1(t.huddleRate)} per 100 incidents (warning above ${String(t.huddleWarning)})`);
+  lines.push(rt`${count(t.incidents, 'incident')} (${String(insights.previousTotals.incidents)} the ${sinceLabel} before), ${String(t.resolved)} resolved; escalation rate ${percent(t.escalationRate)}; huddle rate ${rate1(t.huddleRate)} per 100 incidents (warning above ${String(t.huddleWarning)})`);
   if (t.unowned.alerts > 0) lines.push(rt`⚠ ${String(t.unowned.incidents)} incident${t.unowned.incidents === 1 ? '' : 's'} ran through the whole chain unacknowledged: ${String(t.unowned.alerts)} unowned-incident alert${t.unowned.alerts === 1 ? '' : 's'} in the team channel.`);
   if (t.maintenanceSilenced > 0) lines.push(rt`${String(t.maintenanceSilenced)} incident${t.maintenanceSilenced === 1 ? '' : 's'} opened quietly in maintenance windows (nobody paged).`);
-  if (t.huddleAlarm) lines.push(rt`⚠ Huddles are not rare: ${String(t.huddles)} in ${String(t.incidents)} incidents. Something else is wrong (missing runbooks, a fragile service, an on-call left alone).`);
-  lines.push(rt`Focus protected: ${String(t.focus.onlyOnCall)} of ${String(t.incidents)} incidents paged only the on-call; ${String(t.focus.deferred)} notifications deferred by quiet hours, ${String(t.focus.bypassed)} urgent pages let through, ${String(t.focus.skipped)} escalations passed on; ${String(t.sleepInterruptions)} pages at night`);
+  if (t.huddleAlarm) lines.push(rt`⚠ Huddles are not rare: ${String(t.huddles)} in ${count(t.incidents, 'incident')}. Something else is wrong (missing runbooks, a fragile service, an on-call left alone).`);
+  lines.push(rt`Focus protected: ${String(t.focus.onlyOnCall)} of ${count(t.incidents, 'incident')} paged only the on-call; ${count(t.focus.deferred, 'notification')} deferred by quiet hours, ${count(t.focus.bypassed, 'urgent page')} let through, ${count(t.focus.skipped, 'escalation')} passed on; ${count(t.sleepInterruptions, 'page')} at night`);
   for (const m of insights.members) {
     if (m.shiftsServed === 0 && m.incidentsHandled === 0 && m.pages === 0 && m.huddlesCalled === 0) continue;
     lines.push(rt`${memberName(world, m.member)}: ${String(m.shiftsServed)} shifts, ${String(m.incidentsHandled)} handled (${m.trend.incidentsHandled >= 0 ? '+' : ''}${String(m.trend.incidentsHandled)}), solo ${percent(m.soloRate)}${points(m.trend.soloRate)}, escalated ${String(m.escalationsToMentor)} to mentor and ${String(m.escalationsToLead)} to lead, ${String(m.huddlesCalled)} huddles; median ack ${dur(m.medianAckMs)}, resolve ${dur(m.medianResolveMs)}; ${String(m.sleepInterruptions)} night pages`);
@@ -51,14 +56,14 @@ export function statsMessage(world: World, insights: TeamInsights, sinceLabel: s
   for (const d of insights.dependencies) {
     const names = d.resolversInWindow.map((m) => memberName(world, m)).join(', ') || 'nobody yet';
     if (!d.single) {
-      lines.push(rt`Service ${d.service}: ${String(d.incidents)} incidents, resolved by ${names}`);
+      lines.push(rt`Service ${d.service}: ${count(d.incidents, 'incident')}, resolved by ${names}`);
       continue;
     }
     const only = memberName(world, d.resolversEver[0] ?? '');
     const advice = d.suggestion
       ? rt` Suggestion: make ${memberName(world, d.suggestion.mentor)} the mentor of ${memberName(world, d.suggestion.mentee)} for their shift from ${d.suggestion.shiftStart.setZone(zone).toFormat('ccc dd LLL HH:mm')}.`
       : [];
-    lines.push(rt`⚠ Single-person dependency: only ${only} has ever resolved ${d.service} (${String(d.incidents)} incidents in this window).${advice}`);
+    lines.push(rt`⚠ Single-person dependency: only ${only} has ever resolved ${d.service} (${count(d.incidents, 'incident')} in this window).${advice}`);
   }
   return message('reply', rt`Team insights for ${team?.name ?? insights.team}, last ${sinceLabel} (${day(insights.window.from)} – ${day(insights.window.to)})`, { lines });
 }
