@@ -55,6 +55,8 @@ export interface ServerFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly non2xx: number;
+  /** CPU time the server's process used per request over the counted rounds (all its threads). */
+  readonly cpuUsPerRequest: number;
 }
 
 export interface CompareResults {
@@ -81,7 +83,17 @@ interface Server {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly bodies: string[];
+  /** The server's process, for its CPU time. */
+  readonly pid: number;
   stop(): Promise<void>;
+}
+
+/** cpuMs: user + system CPU time a process has used so far (all its threads), from /proc. */
+function cpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/PID/stat, after the command name in parentheses; clock ticks (100 Hz).
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -174,7 +186,7 @@ async function bare(): Promise<Server> {
   const { child, log } = spawnLogged(process.execPath, ['-e', script], {});
   const url = `http://127.0.0.1:${port}/webhooks/prom`;
   await waitForPost(url, child, log);
-  return { name: 'bare node', what: 'node:http, JSON.parse, 202', url, headers: { 'content-type': 'application/json' }, bodies: webhookBodies(), stop: stopper(child) };
+  return { name: 'bare node', what: 'node:http, JSON.parse, 202', url, headers: { 'content-type': 'application/json' }, bodies: webhookBodies(), pid: child.pid as number, stop: stopper(child) };
 }
 
 /** waitForPost: the bare server answers only POSTs with JSON; wait until one gets 202. */
@@ -208,7 +220,7 @@ async function alertmanager(): Promise<Server | null> {
   const stop = stopper(child);
   return {
     name: 'alertmanager', what: 'Prometheus Alertmanager, in memory', url: `http://127.0.0.1:${port}/api/v2/alerts`,
-    headers: { 'content-type': 'application/json' }, bodies: alertmanagerBodies(),
+    headers: { 'content-type': 'application/json' }, bodies: alertmanagerBodies(), pid: child.pid as number,
     stop: async () => {
       await stop();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -240,7 +252,7 @@ integrations:
   return {
     name: 'onehand', what: 'compiled, example config + 1 integration, SQLite, durable 202',
     url: `http://127.0.0.1:${port}/webhooks/prom`, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    bodies: webhookBodies(), database, stop,
+    bodies: webhookBodies(), database, stop, pid: child.pid as number,
     peakRssMiB: () => Number(/^VmHWM:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
   };
 }
@@ -289,9 +301,12 @@ export async function compareRuns(): Promise<CompareResults> {
       }
     }
     const results = new Map<string, CannonResult[]>(servers.map((s) => [s.name, []]));
+    const cpu = new Map<string, number>(servers.map((s) => [s.name, 0]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const s of servers) {
+        const before = cpuMs(s.pid);
         const result = await load(s, SECONDS);
+        cpu.set(s.name, (cpu.get(s.name) ?? 0) + cpuMs(s.pid) - before);
         results.get(s.name)?.push(result);
         if (s === bot) {
           answered += result['2xx'];
@@ -309,6 +324,7 @@ export async function compareRuns(): Promise<CompareResults> {
       return {
         name: s.name, what: s.what, rounds: perSec.map((x) => Math.round(x)), medianRequestsPerSec: Math.round(median(perSec)),
         p50Ms: mid?.latency.p50 ?? NaN, p99Ms: mid?.latency.p99 ?? NaN, non2xx: rs.reduce((a, x) => a + x.non2xx + x.errors, 0),
+        cpuUsPerRequest: Math.round(((cpu.get(s.name) ?? 0) * 1000) / Math.max(1, rs.reduce((a, x) => a + x.requests.total, 0))),
       };
     });
     const of = (name: string) => figures.find((f) => f.name === name)?.medianRequestsPerSec;
@@ -334,9 +350,9 @@ export async function compareRuns(): Promise<CompareResults> {
 
 export function printCompare(r: CompareResults): void {
   console.log(`\nintake side by side: autocannon, ${r.settings.connections} connections, ${r.settings.alertsPerRequest} alerts/request over ${r.settings.fingerprints} fingerprints, ${r.settings.rounds} interleaved rounds of ${r.settings.seconds} s (${r.settings.cpus} CPUs, load generator on the same machine)`);
-  console.log('server        requests/s (median)  alerts/s  rounds               p50 ms  p99 ms  non-2xx');
+  console.log('server        requests/s (median)  alerts/s  rounds               p50 ms  p99 ms  non-2xx  CPU us/request');
   for (const s of r.servers) {
-    console.log(`${s.name.padEnd(12)}  ${String(s.medianRequestsPerSec).padStart(19)}  ${String(s.medianRequestsPerSec * r.settings.alertsPerRequest).padStart(8)}  ${s.rounds.join(' / ').padEnd(19)}  ${String(s.p50Ms).padStart(6)}  ${String(s.p99Ms).padStart(6)}  ${String(s.non2xx).padStart(7)}`);
+    console.log(`${s.name.padEnd(12)}  ${String(s.medianRequestsPerSec).padStart(19)}  ${String(s.medianRequestsPerSec * r.settings.alertsPerRequest).padStart(8)}  ${s.rounds.join(' / ').padEnd(19)}  ${String(s.p50Ms).padStart(6)}  ${String(s.p99Ms).padStart(6)}  ${String(s.non2xx).padStart(7)}  ${String(s.cpuUsPerRequest).padStart(14)}`);
   }
   console.log(`onehand / alertmanager: ${r.onehandOverAlertmanager ?? 'n/a'} (goal >= 2)   onehand / bare: ${r.onehandOverBare} (goal >= 0.5)`);
   console.log(`onehand's first round (opening the ${r.settings.fingerprints} incidents): ${r.firstRound.requestsPerSec} requests/s, p99 ${r.firstRound.p99Ms} ms; peak RSS ${r.onehandPeakRssMiB} MiB`);
