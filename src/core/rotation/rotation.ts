@@ -375,17 +375,26 @@ export function winnerAt(overrides: readonly LiveOverride[], t: number): LiveOve
   return winner;
 }
 
-/** stretches tiles [a, b) (a < b) with merged pieces; see the file comment for the merge rule. */
-function stretches(c: Compiled, state: RotationState, all: readonly LiveOverride[], a: number, b: number): Piece[] {
+/** OverrideSegment: a part of a window with one winning override, or none (null). */
+export interface OverrideSegment {
+  readonly start: number;
+  end: number;
+  readonly winner: LiveOverride | null;
+}
+
+/**
+ * overrideLayer tiles [a, b) (a < b) with the segments between override endpoints, each with its
+ * winner, adjacent segments of the same winner merged (shared with schedule.ts).
+ */
+export function overrideLayer(all: readonly LiveOverride[], a: number, b: number): OverrideSegment[] {
   const overrides = all.filter((o) => o.start < b && o.end > a);
-  // The override layer: elementary segments between override endpoints, each with its winner.
   const cuts = new Set<number>([a, b]);
   for (const o of overrides) {
     if (o.start > a && o.start < b) cuts.add(o.start);
     if (o.end > a && o.end < b) cuts.add(o.end);
   }
   const points = [...cuts].sort((x, y) => x - y);
-  const layer: { start: number; end: number; winner: LiveOverride | null }[] = [];
+  const layer: OverrideSegment[] = [];
   for (let i = 0; i + 1 < points.length; i++) {
     const start = points[i] as number;
     const end = points[i + 1] as number;
@@ -394,6 +403,12 @@ function stretches(c: Compiled, state: RotationState, all: readonly LiveOverride
     if (last && last.winner === winner) last.end = end;
     else layer.push({ start, end, winner });
   }
+  return layer;
+}
+
+/** stretches tiles [a, b) (a < b) with merged pieces; see the file comment for the merge rule. */
+function stretches(c: Compiled, state: RotationState, all: readonly LiveOverride[], a: number, b: number): Piece[] {
+  const layer = overrideLayer(all, a, b);
   // Fill the gaps with rotation shifts; their boundaries are computed once for the whole window.
   const pieces: Piece[] = [];
   let k = indexAt(c, a);

@@ -23,7 +23,7 @@
  */
 import { DateTime, IANAZone } from 'luxon';
 import type { MemberId } from '../model';
-import { liveOverrides, winnerAt, type Handoff, type LiveOverride } from './rotation';
+import { liveOverrides, overrideLayer, winnerAt, type Handoff, type LiveOverride } from './rotation';
 import type { RotationState, ScheduleSpan, Shift } from './types';
 
 const DAY_MS = 86_400_000;
@@ -216,22 +216,7 @@ function normalize(spans: readonly ScheduleSpan[], a: number, b: number): MsSpan
 
 /** stretches: the override layer over the base spans of [a, b), merged into stretches. */
 function stretches(base: BaseSchedule, all: readonly LiveOverride[], a: number, b: number): Piece[] {
-  const overrides = all.filter((o) => o.start < b && o.end > a);
-  const cuts = new Set<number>([a, b]);
-  for (const o of overrides) {
-    if (o.start > a && o.start < b) cuts.add(o.start);
-    if (o.end > a && o.end < b) cuts.add(o.end);
-  }
-  const points = [...cuts].sort((x, y) => x - y);
-  const layer: { start: number; end: number; winner: LiveOverride | null }[] = [];
-  for (let i = 0; i + 1 < points.length; i++) {
-    const start = points[i] as number;
-    const end = points[i + 1] as number;
-    const winner = winnerAt(overrides, start);
-    const last = layer[layer.length - 1];
-    if (last && last.winner === winner) last.end = end;
-    else layer.push({ start, end, winner });
-  }
+  const layer = overrideLayer(all, a, b);
   const pieces: Piece[] = [];
   const push = (p: Piece): void => {
     const last = pieces[pieces.length - 1];
