@@ -115,6 +115,17 @@ export function isZone(zone: string | undefined): zone is string {
   return zone !== undefined && IANAZone.isValidZone(zone);
 }
 
+/**
+ * memberZone: a member's time zone from the tool's user record, else `fallback` (the schedule's),
+ * with the note written beside it; a zone that is not an IANA zone is also reported in `unmapped`.
+ */
+export function memberZone(tool: string, id: string, userZone: string | undefined, fallback: string, unmapped: string[]): { timeZone: string; zoneNote?: string } {
+  if (isZone(userZone)) return { timeZone: userZone };
+  if (!userZone) return { timeZone: fallback, zoneNote: 'no zone in the input; the schedule\'s zone is used' };
+  unmapped.push(`member ${id}: time zone "${userZone}" is not an IANA zone: ${fallback} written; set their zone`);
+  return { timeZone: fallback, zoneNote: `${tool} zone "${userZone}" is not an IANA zone; the schedule's zone is used` };
+}
+
 /** slugId turns a name or email local part into an Onehand id (lowercase letters, digits, "-", "_"). */
 export function slugId(text: string): string {
   return text

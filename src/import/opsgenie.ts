@@ -29,6 +29,7 @@ import {
   ImportInputError,
   isRecord,
   isZone,
+  memberZone,
   num,
   parseInstant,
   str,
@@ -109,14 +110,7 @@ export function importOpsgenie(documents: readonly ImportDocument[], now: DateTi
     const name = str(user?.fullName) ?? username ?? key;
     const id = ids.take([emailLocal(username), name], key);
     const userZone = str(user?.timeZone);
-    let timeZone = fallbackZone;
-    let zoneNote: string | undefined;
-    if (isZone(userZone)) timeZone = userZone;
-    else {
-      zoneNote = userZone ? `Opsgenie zone "${userZone}" is not an IANA zone; the schedule's zone is used` : 'no zone in the input; the schedule\'s zone is used';
-      if (userZone) unmapped.push(`member ${id}: time zone "${userZone}" is not an IANA zone: ${timeZone} written; set their zone`);
-    }
-    const member: ImportedMember = { id, name, timeZone, source: `Opsgenie user ${key}${username ? ` (${username})` : ''}`, ...(zoneNote ? { zoneNote } : {}) };
+    const member: ImportedMember = { id, name, ...memberZone('Opsgenie', id, userZone, fallbackZone, unmapped), source: `Opsgenie user ${key}${username ? ` (${username})` : ''}` };
     members.set(id, member);
     byOgId.set(key, member);
     return member;

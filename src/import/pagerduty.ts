@@ -33,6 +33,7 @@ import {
   ImportInputError,
   isRecord,
   isZone,
+  memberZone,
   num,
   parseInstant,
   shiftLength,
@@ -112,14 +113,7 @@ export function importPagerDuty(documents: readonly ImportDocument[], now: DateT
     const email = str(user?.email);
     const userZone = str(user?.time_zone);
     const id = ids.take([emailLocal(email), name], userId);
-    let timeZone = fallbackZone;
-    let zoneNote: string | undefined;
-    if (isZone(userZone)) timeZone = userZone;
-    else {
-      zoneNote = userZone ? `PagerDuty zone "${userZone}" is not an IANA zone; the schedule's zone is used` : 'no zone in the input; the schedule\'s zone is used';
-      if (userZone) unmapped.push(`member ${id}: time zone "${userZone}" is not an IANA zone: ${timeZone} written; set their zone`);
-    }
-    const member: ImportedMember = { id, name, timeZone, source: `PagerDuty user ${userId}${email ? ` (${email})` : ''}`, ...(zoneNote ? { zoneNote } : {}) };
+    const member: ImportedMember = { id, name, ...memberZone('PagerDuty', id, userZone, fallbackZone, unmapped), source: `PagerDuty user ${userId}${email ? ` (${email})` : ''}` };
     members.set(id, member);
     byPdId.set(userId, member);
     return member;
