@@ -302,18 +302,20 @@ function mapShift(
     const m = (startMinuteOfWeek + Math.round(duration / 60)) % (7 * 1440);
     return `${DAY_NAMES[Math.floor(m / 1440)]} ${hhmm(Math.floor((m % 1440) / 60), m % 60)}`;
   };
+  // A daily turn at the start time, shown only in `restrictions`.
+  const daily = (restrictions: ImportedWindow[]): ImportedLayer => ({
+    ...base,
+    name: uniqueLayerName(sname, names),
+    shift: '1d',
+    handoff: time,
+    start: start.toISODate() as string,
+    restrictions,
+    comments: note({ shift: 'frequency daily, interval 1', handoff: `start ${str(sh.start)}` }),
+  });
   if (frequency === 'daily' && days.length === 0 && duration < 86_400) {
     const end = start.plus({ seconds: duration });
     endNote();
-    return {
-      ...base,
-      name: uniqueLayerName(sname, names),
-      shift: '1d',
-      handoff: time,
-      start: start.toISODate() as string,
-      restrictions: [{ from: time, to: hhmm(end.hour, end.minute), source: `start ${time}, duration ${duration}s` }],
-      comments: note({ shift: 'frequency daily, interval 1', handoff: `start ${str(sh.start)}` }),
-    };
+    return daily([{ from: time, to: hhmm(end.hour, end.minute), source: `start ${time}, duration ${duration}s` }]);
   }
   if (frequency === 'weekly' && duration <= 86_400 * 7) {
     // One turn per week (week_start to week_start); a window on each by_day day (or the start's day).
@@ -345,15 +347,7 @@ function mapShift(
   if (frequency === 'daily' && days.length > 0 && duration <= 86_400) {
     unmapped.push(`${where}: daily on ${byDay.join(',')} only; Grafana OnCall counts turns by its own rule there, Onehand hands off every day at ${time} and shows the layer on those days: check the turns against GET /api/v1/schedules/{id}/final_shifts`);
     endNote();
-    return {
-      ...base,
-      name: uniqueLayerName(sname, names),
-      shift: '1d',
-      handoff: time,
-      start: start.toISODate() as string,
-      restrictions: days.map((d) => ({ from: `${DAY_NAMES[d]} ${time}`, to: endOf(d * 1440 + start.hour * 60 + start.minute), source: `by_day ${ICAL_DAYS[d]}, duration ${duration}s` })),
-      comments: note({ shift: 'frequency daily, interval 1', handoff: `start ${str(sh.start)}` }),
-    };
+    return daily(days.map((d) => ({ from: `${DAY_NAMES[d]} ${time}`, to: endOf(d * 1440 + start.hour * 60 + start.minute), source: `by_day ${ICAL_DAYS[d]}, duration ${duration}s` })));
   }
   unmapped.push(`${where}: ${frequency} with a duration of ${duration}s${days.length ? ` on ${byDay.join(',')}` : ''} cannot be written as Onehand shifts and windows: left out`);
   return undefined;
