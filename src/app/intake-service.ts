@@ -43,7 +43,7 @@ import { formatDuration } from '../core/time/duration';
 import type { NormalizedAlert } from '../intake/payloads';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { NewIntakeIncident, Store, StoreTx, StormRow, TimerRow } from '../ports/store';
+import type { IntakeAlertKey, IntakeGroupRepeat, IntakeRepeat, IntakeRepeatPlan, KnownIntakeAlert, NewIntakeIncident, Store, StoreTx, StormRow, TimerRow } from '../ports/store';
 import type { UseCaseContext } from './context';
 import { Engine } from './engine';
 import { IncidentService, reportedData, reportedIncident } from './incident-service';
@@ -199,11 +199,11 @@ export class IntakeService {
   private async runBatch(batch: Slice[]): Promise<void> {
     try {
       let started = 0;
-      const outcomes = await this.store.transaction((tx) => {
+      const outcomes = await this.quickBatch(batch) ?? await this.store.transaction((tx) => {
         started = performance.now();
         return this.applyBatch(tx, batch, this.clock.now());
       });
-      const held = performance.now() - started;
+      const held = started === 0 ? 0 : performance.now() - started;
       this.batches++;
       batch.forEach((slice, i) => {
         // A request that is cut: its next chunk is sized from how long this one held the store.
@@ -256,6 +256,30 @@ export class IntakeService {
   }
 
   /**
+   * quickBatch: a batch whose alerts are all repeats of firing alerts, recorded by the store's
+   * fast path in one round trip (see Store.quickRepeats); null when the store has none or declined
+   * (the batch then takes a transaction, which decides again from the database's rows).
+   */
+  private async quickBatch(batch: readonly Slice[]): Promise<number[][] | null> {
+    if (!this.store.quickRepeats) return null;
+    const flat = flatten(batch);
+    const known = await this.store.quickRepeats(intakeKeys(flat), (k) => {
+      const plan = repeatPlan(flat, k);
+      return plan.repeat.every(Boolean) ? plan : null;
+    }, this.clock.now());
+    if (known === null) return null;
+    let i = 0;
+    return batch.map((slice) => {
+      const touched = new Set<number>();
+      for (let j = 0; j < slice.alerts.length; j++) {
+        const id = known[i++]?.incidentId ?? null;
+        if (id !== null) touched.add(id);
+      }
+      return [...touched];
+    });
+  }
+
+  /**
    * applyBatch applies the jobs in order, in one transaction. The common case, a repeat of an alert
    * that is firing already (same startsAt, group has its incident), changes no incident and tells
    * nobody: such repeats are found with one store call (SQLite answers it from memory) and
@@ -263,31 +287,10 @@ export class IntakeService {
    * has any other kind of alert in the batch takes the full path, in order.
    */
   private async applyBatch(tx: StoreTx, batch: readonly Omit<Slice, 'job'>[], now: DateTime): Promise<number[][]> {
-    const flat = batch.flatMap((job) => job.alerts.map((alert) => ({ integration: job.integration, alert })));
-    const known = await tx.knownIntakeAlerts(flat.map(({ integration, alert }) => ({ integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey })));
-    const groupKey = (integration: IntegrationConfig, alert: NormalizedAlert): string => `${integration.id}\u0000${alert.fingerprint}`;
-    const repeat = flat.map(({ alert }, i) => {
-      const k = known[i];
-      return alert.status === 'firing' && k?.status === 'firing' && k.startsAt === alert.startsAt && k.incidentId !== null;
-    });
-    const slowGroups = new Set(flat.filter((_, i) => !repeat[i]).map(({ integration, alert }) => groupKey(integration, alert)));
-    const alerts = new Map<string, { integration: string; fingerprint: string; alertKey: string; n: number; startsAt: string | null }>();
-    const groups = new Map<string, { integration: string; fingerprint: string; n: number }>();
-    flat.forEach(({ integration, alert }, i) => {
-      const g = groupKey(integration, alert);
-      if (!repeat[i] || slowGroups.has(g)) {
-        repeat[i] = false;
-        return;
-      }
-      const key = `${g}\u0000${alert.alertKey}`;
-      const a = alerts.get(key);
-      if (a) a.n++;
-      else alerts.set(key, { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt });
-      const grp = groups.get(g);
-      if (grp) grp.n++;
-      else groups.set(g, { integration: integration.id, fingerprint: alert.fingerprint, n: 1 });
-    });
-    if (alerts.size > 0) await tx.recordIntakeRepeats([...alerts.values()], [...groups.values()], now);
+    const flat = flatten(batch);
+    const known = await tx.knownIntakeAlerts(intakeKeys(flat));
+    const { repeat, alerts, groups } = repeatPlan(flat, known);
+    if (alerts.length > 0) await tx.recordIntakeRepeats(alerts, groups, now);
 
     const outcomes: number[][] = [];
     // Groups the batch applied (or queued for a quiet open) so far: their later alerts take the full path.
@@ -609,4 +612,57 @@ function clock(at: DateTime): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+interface FlatAlert {
+  readonly integration: IntegrationConfig;
+  readonly alert: NormalizedAlert;
+}
+
+function flatten(batch: readonly Omit<Slice, 'job'>[]): FlatAlert[] {
+  const flat: FlatAlert[] = [];
+  for (const slice of batch) for (const alert of slice.alerts) flat.push({ integration: slice.integration, alert });
+  return flat;
+}
+
+function intakeKeys(flat: readonly FlatAlert[]): IntakeAlertKey[] {
+  return flat.map(({ integration, alert }) => ({ integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey }));
+}
+
+function groupKey(integration: IntegrationConfig, alert: NormalizedAlert): string {
+  return `${integration.id}\u0000${alert.fingerprint}`;
+}
+
+/**
+ * repeatPlan: which alerts of a batch are plain repeats (firing, stored as firing since the same
+ * startsAt, the group has its incident), and their counts per alert and per group. Every alert of
+ * a group that has any other kind of alert in the batch is not a repeat: it takes the full path,
+ * in order.
+ */
+function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert[]): IntakeRepeatPlan & { readonly repeat: boolean[] } {
+  const repeat = flat.map(({ alert }, i) => {
+    const k = known[i];
+    return alert.status === 'firing' && k?.status === 'firing' && k.startsAt === alert.startsAt && k.incidentId !== null;
+  });
+  const slowGroups = new Set<string>();
+  flat.forEach(({ integration, alert }, i) => {
+    if (!repeat[i]) slowGroups.add(groupKey(integration, alert));
+  });
+  const alerts = new Map<string, IntakeRepeat & { n: number }>();
+  const groups = new Map<string, IntakeGroupRepeat & { n: number }>();
+  flat.forEach(({ integration, alert }, i) => {
+    const g = groupKey(integration, alert);
+    if (!repeat[i] || slowGroups.has(g)) {
+      repeat[i] = false;
+      return;
+    }
+    const key = `${g}\u0000${alert.alertKey}`;
+    const a = alerts.get(key);
+    if (a) a.n++;
+    else alerts.set(key, { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt });
+    const grp = groups.get(g);
+    if (grp) grp.n++;
+    else groups.set(g, { integration: integration.id, fingerprint: alert.fingerprint, n: 1 });
+  });
+  return { repeat, alerts: [...alerts.values()], groups: [...groups.values()] };
 }

@@ -14,10 +14,33 @@ const RECENT_MS = 60_000;
 export class StoreMonitor implements Store {
   private last: { readonly at: number; readonly message: string } | null = null;
 
+  /** The inner store's fast path, watched like a transaction (absent when the inner has none). */
+  readonly quickRepeats?: Store['quickRepeats'];
+
   constructor(
     private readonly inner: Store,
     private readonly onError: (message: string) => void = () => undefined,
-  ) {}
+  ) {
+    const quick = inner.quickRepeats?.bind(inner);
+    if (quick) {
+      this.quickRepeats = async (keys, plan, now) => {
+        let fromPlan: unknown = null;
+        try {
+          return await quick(keys, (known) => {
+            try {
+              return plan(known);
+            } catch (err) {
+              fromPlan = err;
+              throw err;
+            }
+          }, now);
+        } catch (err) {
+          if (err !== fromPlan) this.failed(err);
+          throw err;
+        }
+      };
+    }
+  }
 
   migrate(): Promise<void> {
     return this.inner.migrate();

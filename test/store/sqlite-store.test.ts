@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Database } from 'sqlite3';
+import { StoreMonitor } from '../../src/app/store-monitor';
 import { MIGRATIONS, type Migration } from '../../src/store/sqlite/migrations';
 import {
   defaultDataPath,
@@ -209,5 +210,111 @@ describe('alert intake repeat log', () => {
     await other.transaction((tx) => tx.recordIntakeRepeats([{ ...key, n: 3, startsAt: 's1' }], [{ integration: 'prom', fingerprint: 'fp', n: 3 }], at(1)));
     await other.close(); // before its own fold, as a kill would
     expect(await s.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 4 });
+  });
+});
+
+describe('the intake fast path (quickRepeats)', () => {
+  const key = { integration: 'prom', fingerprint: 'fp', alertKey: 'a1' };
+  const firing = { ...key, status: 'firing' as const, startsAt: 's1', labels: { alertname: 'Down' }, annotations: {} };
+  const plan = { alerts: [{ ...key, n: 2, startsAt: 's1' }], groups: [{ integration: 'prom', fingerprint: 'fp', n: 2 }] };
+
+  /** A firing alert with its incident, and a transaction that left it in the store's memory. */
+  async function seeded(s: SqliteStore): Promise<number> {
+    const id = await s.transaction(async (tx) => {
+      await tx.observeIntakeAlert(firing, at(0));
+      await tx.observeIntakeGroup('prom', 'fp', at(0), true);
+      const incident = await tx.insertIncident({
+        team: 'payments', title: 'Down', severity: 'sev2', source: 'integration:prom', service: null, fingerprint: 'fp', state: 'open',
+        assignee: 'alice', reporter: { kind: 'guest', adapter: 'integration', address: 'prom', name: 'prom' }, escalationLevel: 0,
+        policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] }, openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
+      });
+      await tx.setIntakeGroupIncident('prom', 'fp', incident.id, at(0));
+      return incident.id;
+    });
+    await s.transaction((tx) => tx.knownIntakeAlerts([key]));
+    return id;
+  }
+
+  it('records repeats the memory vouches for in one write, durable before it answers', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    const id = await seeded(s);
+    const seen: unknown[] = [];
+    const known = await s.quickRepeats([key, key], (k) => {
+      seen.push(...k);
+      return plan;
+    }, at(1));
+    expect(known).toEqual([{ status: 'firing', startsAt: 's1', incidentId: id }, { status: 'firing', startsAt: 's1', incidentId: id }]);
+    expect(seen).toHaveLength(2);
+    // In the log now (a kill here loses nothing), in the counts for any transaction.
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
+    expect(await s.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 3 });
+    await s.close();
+    const again = await store();
+    await again.recoverAtStart();
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 3 }]);
+  });
+
+  it('records nothing and answers null for a key it does not remember, or when the plan declines', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    await seeded(s);
+    let asked = 0;
+    expect(await s.quickRepeats([key, { ...key, alertKey: 'never-seen' }], () => {
+      asked++;
+      return plan;
+    }, at(1))).toBeNull();
+    expect(asked).toBe(0);
+    expect(await s.quickRepeats([key], () => null, at(1))).toBeNull();
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 1 }]);
+  });
+
+  it('records nothing when another connection wrote since: the alert it resolved is not counted as firing', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    await seeded(s);
+    const other = await store(); // a person's second process on the same file
+    await other.transaction((tx) => tx.observeIntakeAlert({ ...firing, status: 'resolved' }, at(1)));
+    expect(await s.quickRepeats([key], () => plan, at(2))).toBeNull();
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+    // The next transaction reads the truth, not the dropped memory.
+    expect(await s.transaction((tx) => tx.knownIntakeAlerts([key]))).toEqual([expect.objectContaining({ status: 'resolved' })]);
+  });
+
+  it('waits for a transaction in flight on its own connection instead of writing inside it', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    await seeded(s);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const failing = s.transaction(async (tx) => {
+      await tx.kvSet('x', 'y', 'z');
+      await held;
+      throw new Error('rolled back');
+    });
+    const quick = s.quickRepeats([key], () => plan, at(1));
+    release();
+    await expect(failing).rejects.toThrow('rolled back');
+    expect(await quick).not.toBeNull();
+    // The rollback did not take the repeats with it.
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
+  });
+
+  it('is passed through the store monitor, so a failing fast path shows in /healthz like a failing transaction', async () => {
+    const s = await store();
+    await seeded(s);
+    const errors: string[] = [];
+    const monitor = new StoreMonitor(s, (m) => errors.push(m));
+    expect(await monitor.quickRepeats?.([key], () => plan, at(1))).not.toBeNull();
+    // A bug in the caller's plan is not the database failing.
+    await expect(monitor.quickRepeats?.([key], () => {
+      throw new Error('plan bug');
+    }, at(1))).rejects.toThrow('plan bug');
+    expect(monitor.recent()).toBeNull();
+    await s.close();
+    await expect(monitor.quickRepeats?.([key], () => plan, at(2))).rejects.toThrow();
+    expect(monitor.recent()).not.toBeNull();
+    expect(errors).toHaveLength(1);
   });
 });

@@ -33,6 +33,7 @@ import type {
   IntakeGroupRepeat,
   IntakeGroupState,
   IntakeRepeat,
+  IntakeRepeatPlan,
   KnownIntakeAlert,
   StormRow,
   NewIntakeIncident,
@@ -152,6 +153,49 @@ export class SqliteStore implements Store {
       if (tx.committed().logged) this.foldSoon();
       if (tx.enqueued) for (const listener of this.enqueuedListeners) setImmediate(listener);
       return result;
+    });
+  }
+
+  /**
+   * quickRepeats: see Store.quickRepeats. The memory is the truth while SQLite's data_version is
+   * the one it was checked at (only another connection's commit changes it), so the log row is
+   * inserted by one autocommit statement whose WHERE compares data_version: a stale memory inserts
+   * nothing (and is dropped), and a commit by another connection between the statement's read and
+   * its write fails the statement (SQLITE_BUSY_SNAPSHOT) instead of writing on a stale view.
+   */
+  async quickRepeats(keys: readonly IntakeAlertKey[], plan: (known: readonly KnownIntakeAlert[]) => IntakeRepeatPlan | null, now: DateTime): Promise<KnownIntakeAlert[] | null> {
+    this.refuseNesting('quickRepeats');
+    const at = toMs(now, 'now');
+    return this.mutex.run(async () => {
+      this.assertOpen();
+      const memory = this.intake;
+      if (memory.dataVersion < 0) return null;
+      const known: KnownIntakeAlert[] = new Array<KnownIntakeAlert>(keys.length);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as IntakeAlertKey;
+        const group = `${k.integration}\u0000${k.fingerprint}`;
+        const alert = memory.alerts.get(`${group}\u0000${k.alertKey}`);
+        const incidentId = memory.groups.get(group);
+        if (alert === undefined || incidentId === undefined) return null;
+        known[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
+      }
+      const repeats = plan(known);
+      if (repeats === null) return null;
+      if (repeats.alerts.length === 0 && repeats.groups.length === 0) return known;
+      let changes = 0;
+      try {
+        ({ changes } = await this.conn.run(SQL.logIntakeRepeatsIfCurrent, [at, repeatLogData(repeats.alerts, repeats.groups), memory.dataVersion]));
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      }
+      if (changes === 0) {
+        // Another connection wrote: the next transaction's checkMemory drops the memory.
+        memory.dataVersion = -1;
+        return null;
+      }
+      memory.foldPending = true;
+      this.foldSoon();
+      return known;
     });
   }
 
@@ -404,6 +448,7 @@ const SQL = {
       ON a.integration = j.value ->> '$.i' AND a.fingerprint = j.value ->> '$.f' AND a.alert_key = j.value ->> '$.k'
     LEFT JOIN intake_groups AS g ON g.integration = j.value ->> '$.i' AND g.fingerprint = j.value ->> '$.f'`,
   logIntakeRepeats: 'INSERT INTO intake_repeats (at, data) VALUES (?, ?)',
+  logIntakeRepeatsIfCurrent: 'INSERT INTO intake_repeats (at, data) SELECT ?, ? WHERE (SELECT data_version FROM pragma_data_version()) = ?',
   // The fold: the logged repeats, summed per alert and per group, added to the counts. An alert
   // counts only the repeats of its current firing (same startsAt), as when they were logged.
   foldRepeatAlerts: `UPDATE intake_alerts SET count = count + d.n, last_seen = MAX(last_seen, d.at)
