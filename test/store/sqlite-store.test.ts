@@ -301,6 +301,49 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
   });
 
+  it('folds from its own sums exactly what a fold of the whole log gives, through rollbacks, folds inside a transaction and a new firing', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    await seeded(s);
+    const other = { ...key, alertKey: 'a2' };
+    await s.transaction(async (tx) => {
+      await tx.observeIntakeAlert({ ...firing, alertKey: 'a2' }, at(0));
+    });
+    await s.recoverAtStart(); // the log is empty now and the store knows it: it sums from here on
+    await s.transaction((tx) => tx.knownIntakeAlerts([key, other]));
+    const repeats = (k: typeof key, n: number, startsAt = 's1') => ({ alerts: [{ ...k, n, startsAt }], groups: [{ integration: 'prom', fingerprint: 'fp', n }] });
+    // Through the fast path, and through transactions.
+    expect(await s.quickRepeats([key], () => repeats(key, 2), at(1))).not.toBeNull();
+    await s.transaction((tx) => tx.recordIntakeRepeats(repeats(other, 3).alerts, repeats(other, 3).groups, at(2)));
+    // A transaction that logs and rolls back leaves no repeats, in the log or in the sums.
+    await expect(s.transaction(async (tx) => {
+      await tx.recordIntakeRepeats(repeats(key, 100).alerts, repeats(key, 100).groups, at(3));
+      throw new Error('rolled back');
+    })).rejects.toThrow('rolled back');
+    // A transaction that logs, reads (folds), logs again and commits.
+    await s.transaction(async (tx) => {
+      await tx.recordIntakeRepeats(repeats(key, 4).alerts, repeats(key, 4).groups, at(4));
+      await tx.firingIntakeAlerts('prom', 'fp');
+      await tx.recordIntakeRepeats(repeats(key, 5).alerts, repeats(key, 5).groups, at(5));
+    });
+    // Repeats logged for a2's firing since s1 (folded before a2 fires anew), and repeats of a firing
+    // a1 no longer has (startsAt s0): an alert counts only the repeats of its current firing.
+    expect(await s.quickRepeats([other], () => repeats(other, 7), at(6))).not.toBeNull();
+    await s.transaction((tx) => tx.recordIntakeRepeats(repeats(key, 50, 's0').alerts, repeats(key, 50, 's0').groups, at(6)));
+    await s.transaction(async (tx) => {
+      await tx.observeIntakeAlert({ ...firing, alertKey: 'a2', startsAt: 's2' }, at(7));
+    });
+    expect(await s.quickRepeats([key], () => repeats(key, 1), at(8))).not.toBeNull();
+    await s.transaction((tx) => tx.foldNow());
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+    // a1: 1 + 2 + 4 + 5 + 1 (not the 50 of s0); a2: 1 + 3 + 7, + 1 for its new firing; the group: every repeat.
+    expect(await raw(file, 'SELECT alert_key, count, last_seen FROM intake_alerts ORDER BY alert_key')).toEqual([
+      { alert_key: 'a1', count: 13, last_seen: at(8).toMillis() },
+      { alert_key: 'a2', count: 12, last_seen: at(7).toMillis() },
+    ]);
+    expect(await raw(file, 'SELECT count FROM intake_groups')).toEqual([{ count: 1 + 2 + 3 + 4 + 5 + 7 + 50 + 1 }]);
+  });
+
   it('is passed through the store monitor, so a failing fast path shows in /healthz like a failing transaction', async () => {
     const s = await store();
     await seeded(s);
