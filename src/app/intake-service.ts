@@ -32,7 +32,7 @@
  *   their fingerprints' incidents (counted as repeats, no second incident or page).
  */
 import { inject, injectable } from 'inversify';
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import type { IntegrationConfig } from '../config/types';
 import { SYSTEM, type Incident, type Principal } from '../core/incident/types';
 import { incidentHeadline, memberName } from '../core/messages/incident-views';
@@ -56,6 +56,14 @@ import { Scheduler } from './scheduler';
 import { TOKENS } from './tokens';
 
 export const STORM_TIMER = 'storm-end';
+/** The timer that tells a grown storm's summary (see growStorm). */
+export const STORM_SUMMARY_TIMER = 'storm-summary';
+/**
+ * A storm's summary is updated at most once per this many ms: the growth of one such slot is told
+ * at its end, by one timer. A 10,000-alert request grows the storm once per chunk (~150 times in a
+ * few seconds); each update is a message edit the platform rate-limits anyway.
+ */
+export const STORM_SUMMARY_EVERY_MS = 1000;
 /** Source prefix of incidents opened by integrations ("integration:<id>"). */
 export const INTEGRATION_SOURCE = 'integration:';
 /** A batch (one transaction) takes requests until it holds this many alerts. */
@@ -128,6 +136,7 @@ export class IntakeService {
   ) {
     for (const i of integrations) this.byId.set(i.id, i);
     scheduler.on(STORM_TIMER, (tx, timer, now) => this.onStormTimer(tx, timer, now));
+    scheduler.on(STORM_SUMMARY_TIMER, (tx, timer, now) => this.onSummaryTimer(tx, timer, now));
   }
 
   integration(id: string): IntegrationConfig | undefined {
@@ -384,8 +393,7 @@ export class IntakeService {
         if (incident) done.push(incident);
         else late.push(alerts[i] as NormalizedAlert);
       });
-      const last = done.at(-1);
-      if (last) await this.growStorm(ctx, integration, storm, last, done.length);
+      if (done.length > 0) await this.growStorm(ctx, storm, done.length);
       return done.map((incident) => incident.id);
     });
     for (const alert of late) {
@@ -475,7 +483,7 @@ export class IntakeService {
     if (starting) await this.startStorm(ctx, integration, incident);
     else if (storm) {
       await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'storm', actor: null, data: { storm: storm.id } });
-      await this.growStorm(ctx, integration, storm, incident);
+      await this.growStorm(ctx, storm);
     }
     return incident.id;
   }
@@ -533,13 +541,34 @@ export class IntakeService {
     await this.scheduleStormEnd(tx, storm, integration);
   }
 
-  /** growStorm: `count` more incidents (the latest named in the summary), one summary update. */
-  private async growStorm(ctx: UseCaseContext, integration: IntegrationConfig, storm: StormRow, latest: Incident, count = 1): Promise<StormRow> {
+  /**
+   * growStorm: `count` more incidents. The storm's count is exact at once; its on-call's summary
+   * shows it at the end of the current STORM_SUMMARY_EVERY_MS slot (one durable timer per slot, so
+   * a kill loses no update), and the storm's end timer moves on when it fires (onStormTimer).
+   */
+  private async growStorm(ctx: UseCaseContext, storm: StormRow, count = 1): Promise<StormRow> {
     const grown: StormRow = { ...storm, incidents: storm.incidents + count, version: storm.version + 1, lastAt: ctx.now };
     await ctx.tx.updateStorm(grown);
-    this.tellSummary(ctx, grown, integration, rt`Latest: ${incidentHeadline(latest)}`);
-    await this.scheduleStormEnd(ctx.tx, grown, integration);
+    const slot = Math.floor(ctx.now.toMillis() / STORM_SUMMARY_EVERY_MS);
+    await ctx.tx.scheduleTimer({
+      key: `storm:${storm.id}:summary:${slot}`, kind: STORM_SUMMARY_TIMER,
+      dueAt: DateTime.fromMillis((slot + 1) * STORM_SUMMARY_EVERY_MS, { zone: 'utc' }), payload: { storm: storm.id },
+    });
     return grown;
+  }
+
+  /** onSummaryTimer: the summary of a storm that grew, as it stands now (its newest incident named). */
+  private async onSummaryTimer(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
+    const storm = await tx.getStorm(Number(timer.payload.storm));
+    if (!storm || storm.endedAt !== null) return;
+    const team = this.world.teams.get(storm.team);
+    if (!team) return;
+    const integration = this.byId.get(storm.integration);
+    const actor: Principal = integration ? integrationPrincipal(integration) : SYSTEM;
+    const [latest] = await tx.listIncidents({ team: team.id, limit: 1 });
+    await this.engine.within(tx, actor, team, now, async (ctx) => {
+      this.tellSummary(ctx, storm, integration, latest ? rt`Latest: ${incidentHeadline(latest)}` : rt``);
+    });
   }
 
   private async endStorm(ctx: UseCaseContext, storm: StormRow): Promise<void> {
@@ -591,7 +620,12 @@ export class IntakeService {
     const integration = this.byId.get(storm.integration);
     if (!team) return;
     const window = this.windowOf(storm, integration);
-    if (storm.lastAt.plus({ milliseconds: window }) > now) return; // grew since; a later timer is pending
+    if (storm.lastAt.plus({ milliseconds: window }) > now) {
+      // Grew since this timer was set: the storm ends a window after its last incident.
+      const due = storm.lastAt.plus({ milliseconds: window });
+      await tx.scheduleTimer({ key: `storm:${storm.id}:end:at${due.toMillis()}`, kind: STORM_TIMER, dueAt: due, payload: { storm: storm.id } });
+      return;
+    }
     const actor: Principal = integration ? integrationPrincipal(integration) : SYSTEM;
     await this.engine.within(tx, actor, team, now, (ctx) => this.endStorm(ctx, storm));
   }

@@ -61,6 +61,20 @@ describe('alert intake: storms', () => {
     expect(reminders).toHaveLength(11);
   });
 
+  it('a storm that keeps growing ends one quiet window after its last incident, not after its first', async () => {
+    const fire = (name: string) => t.alertmanager(amPayload([amAlert({ alertname: name, instance: name }, 'firing', { fingerprint: name })]));
+    for (let i = 0; i < 11; i++) await fire(`a${i}`); // the 11th starts the storm (window 5m)
+    await t.h.advance('4m');
+    await fire('late'); // grows the storm 4 minutes in
+    await t.h.advance('2m'); // 6 minutes after the start, 2 after the last incident
+    expect(await t.read((tx) => tx.activeStorm('payments'))).not.toBeNull();
+    expect(t.h.messagesFor('dave').some((d) => /Alert storm \(over\)/.test(d.text))).toBe(false);
+    await t.h.advance('3m'); // 5 minutes after the last incident
+    expect(await t.read((tx) => tx.activeStorm('payments'))).toBeNull();
+    const summaries = t.h.messagesFor('dave').filter((d) => d.message.updateKey === 'storm:1');
+    expect(summaries.at(-1)?.text).toMatch(/Alert storm \(over\) on Payments: 12 new incidents/);
+  });
+
   it('a new burst after the storm ended starts counting again', async () => {
     const burst = async (prefix: string, count: number): Promise<void> => {
       for (let i = 0; i < count; i++) {
@@ -68,7 +82,13 @@ describe('alert intake: storms', () => {
       }
     };
     await burst('a', 12);
-    expect(t.h.messagesFor('dave').filter((d) => d.message.updateKey === 'storm:1')).toHaveLength(2);
+    // The 11th starts the storm (its summary pages); the 12th is told within a second, as an update.
+    expect(t.h.messagesFor('dave').filter((d) => d.message.updateKey === 'storm:1')).toHaveLength(1);
+    await t.h.advance('1s');
+    const summaries = t.h.messagesFor('dave').filter((d) => d.message.updateKey === 'storm:1');
+    expect(summaries).toHaveLength(2);
+    expect(summaries[1]?.text).toMatch(/Alert storm on Payments: 12 new incidents/);
+    expect(summaries[1]?.message.mentions).toEqual([]);
     await t.h.advance('6m');
     expect(await t.read((tx) => tx.activeStorm('payments'))).toBeNull();
     await t.h.advance('10m');

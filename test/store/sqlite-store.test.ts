@@ -334,7 +334,7 @@ describe('the intake fast path (quickRepeats)', () => {
       await tx.observeIntakeAlert({ ...firing, alertKey: 'a2', startsAt: 's2' }, at(7));
     });
     expect(await s.quickRepeats([key], () => repeats(key, 1), at(8))).not.toBeNull();
-    await s.transaction((tx) => tx.foldNow());
+    await s.recoverAtStart(); // folds the log
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
     // a1: 1 + 2 + 4 + 5 + 1 (not the 50 of s0); a2: 1 + 3 + 7, + 1 for its new firing; the group: every repeat.
     expect(await raw(file, 'SELECT alert_key, count, last_seen FROM intake_alerts ORDER BY alert_key')).toEqual([
