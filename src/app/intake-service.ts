@@ -550,10 +550,13 @@ export class IntakeService {
     const grown: StormRow = { ...storm, incidents: storm.incidents + count, version: storm.version + 1, lastAt: ctx.now };
     await ctx.tx.updateStorm(grown);
     const slot = Math.floor(ctx.now.toMillis() / STORM_SUMMARY_EVERY_MS);
-    await ctx.tx.scheduleTimer({
-      key: `storm:${storm.id}:summary:${slot}`, kind: STORM_SUMMARY_TIMER,
-      dueAt: DateTime.fromMillis((slot + 1) * STORM_SUMMARY_EVERY_MS, { zone: 'utc' }), payload: { storm: storm.id },
+    const summaryIn = (n: number) => ctx.tx.scheduleTimer({
+      key: `storm:${storm.id}:summary:${n}`, kind: STORM_SUMMARY_TIMER,
+      dueAt: DateTime.fromMillis((n + 1) * STORM_SUMMARY_EVERY_MS, { zone: 'utc' }), payload: { storm: storm.id },
     });
+    // The slot's timer may have fired already (a transaction that waited, another replica's clock):
+    // then the next slot tells this growth.
+    if (!(await summaryIn(slot))) await summaryIn(slot + 1);
     return grown;
   }
 
@@ -565,7 +568,9 @@ export class IntakeService {
     if (!team) return;
     const integration = this.byId.get(storm.integration);
     const actor: Principal = integration ? integrationPrincipal(integration) : SYSTEM;
-    const [latest] = await tx.listIncidents({ team: team.id, limit: 1 });
+    // The team's newest incident, named when it is one of the storm's.
+    const [newest] = await tx.listIncidents({ team: team.id, limit: 1 });
+    const latest = newest && newest.source === `${INTEGRATION_SOURCE}${storm.integration}` && newest.openedAt >= storm.startedAt ? newest : null;
     await this.engine.within(tx, actor, team, now, async (ctx) => {
       this.tellSummary(ctx, storm, integration, latest ? rt`Latest: ${incidentHeadline(latest)}` : rt``);
     });

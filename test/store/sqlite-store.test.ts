@@ -246,13 +246,18 @@ describe('the intake fast path (quickRepeats)', () => {
     }, at(1));
     expect(known).toEqual([{ status: 'firing', startsAt: 's1', incidentId: id }, { status: 'firing', startsAt: 's1', incidentId: id }]);
     expect(seen).toHaveLength(2);
-    // In the log now (a kill here loses nothing), in the counts for any transaction.
+    // In the log now: a process killed here loses nothing (closed before any fold).
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
-    expect(await s.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 3 });
     await s.close();
     const again = await store();
+    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 3 });
     await again.recoverAtStart();
     expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 3 }]);
+    // And, alive, any transaction counts them.
+    expect(await again.quickRepeats([key], () => ({ alerts: [{ ...key, n: 1, startsAt: 's1' }], groups: [{ integration: 'prom', fingerprint: 'fp', n: 1 }] }), at(2))).toBeNull(); // a new handle remembers nothing yet
+    await again.transaction((tx) => tx.knownIntakeAlerts([key]));
+    expect(await again.quickRepeats([key], () => plan, at(2))).not.toBeNull();
+    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 5 });
   });
 
   it('records nothing and answers null for a key it does not remember, or when the plan declines', async () => {
@@ -321,9 +326,10 @@ describe('the intake fast path (quickRepeats)', () => {
       throw new Error('rolled back');
     })).rejects.toThrow('rolled back');
     // A transaction that logs, reads (folds), logs again and commits.
+    const incident = await s.transaction(async (tx) => (await tx.listIncidents({ limit: 1 }))[0]?.id ?? -1);
     await s.transaction(async (tx) => {
       await tx.recordIntakeRepeats(repeats(key, 4).alerts, repeats(key, 4).groups, at(4));
-      await tx.firingIntakeAlerts('prom', 'fp');
+      expect(await tx.intakeGroupOf(incident)).toMatchObject({ count: 1 + 2 + 3 + 4 }); // folded here
       await tx.recordIntakeRepeats(repeats(key, 5).alerts, repeats(key, 5).groups, at(5));
     });
     // Repeats logged for a2's firing since s1 (folded before a2 fires anew), and repeats of a firing

@@ -97,6 +97,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
 
 export class SqliteStore implements Store {
   private readonly mutex = new Mutex();
+  /** A ROLLBACK failed, so the connection may still be inside a transaction (see quickRepeats). */
+  private maybeInTransaction = false;
   /** The transaction the current async context runs in, to refuse nesting (which would deadlock). */
   private readonly current = new AsyncLocalStorage<SqliteTx>();
   private closed = false;
@@ -134,12 +136,15 @@ export class SqliteStore implements Store {
       this.assertOpen();
       const tx = new SqliteTx(this.conn, this.clock, this.intake);
       await this.conn.exec('BEGIN IMMEDIATE');
+      this.maybeInTransaction = false;
       let result: T;
       try {
         result = await this.current.run(tx, () => fn(tx));
       } catch (err) {
         tx.finish();
-        await this.conn.exec('ROLLBACK').catch(() => undefined);
+        await this.conn.exec('ROLLBACK').catch(() => {
+          this.maybeInTransaction = true;
+        });
         throw err;
       }
       tx.finish();
@@ -147,7 +152,9 @@ export class SqliteStore implements Store {
         await this.conn.exec('COMMIT');
       } catch (err) {
         // SQLite may have rolled back already; a failing ROLLBACK must not hide the COMMIT error.
-        await this.conn.exec('ROLLBACK').catch(() => undefined);
+        await this.conn.exec('ROLLBACK').catch(() => {
+          this.maybeInTransaction = true;
+        });
         throw err;
       }
       if (tx.committed().logged) this.foldSoon();
@@ -170,6 +177,16 @@ export class SqliteStore implements Store {
       this.assertOpen();
       const memory = this.intake;
       if (memory.dataVersion < 0) return null;
+      if (this.maybeInTransaction) {
+        // A ROLLBACK failed: an autocommit INSERT could land in a transaction left open. BEGIN
+        // fails inside one (then the batch takes a transaction, which fails loudly at its BEGIN).
+        try {
+          await this.conn.exec('BEGIN IMMEDIATE; ROLLBACK');
+          this.maybeInTransaction = false;
+        } catch {
+          return null;
+        }
+      }
       const known: KnownIntakeAlert[] = new Array<KnownIntakeAlert>(keys.length);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as IntakeAlertKey;
