@@ -14,7 +14,7 @@
  *    adds one person at a time;
  *  - the tool's repeat count becomes `repeat` (at most 10).
  */
-import type { ImportedMember, ImportedTeam } from './model';
+import { defaultLead, type ImportedMember, type ImportedTeam } from './model';
 
 export interface StepTarget {
   readonly kind: 'schedule' | 'user' | 'other';
@@ -152,4 +152,47 @@ export function mapEscalation(
     source: first.label,
     comments,
   };
+}
+
+/**
+ * fileBySchedule notes `policy` under each imported schedule it pages (once per schedule), or says
+ * it is not imported when it pages none of them. Called once per policy, in the input's order.
+ */
+export function fileBySchedule(
+  forSchedule: Map<string, PolicyForSchedule[]>,
+  policy: PolicyForSchedule,
+  imported: ReadonlyMap<string, ImportedTeam>,
+  unmapped: string[],
+): void {
+  let used = false;
+  for (const step of policy.steps) {
+    for (const t of step.targets) {
+      if (t.kind !== 'schedule' || !imported.has(t.id)) continue;
+      used = true;
+      const list = forSchedule.get(t.id) ?? [];
+      if (!list.includes(policy)) list.push(policy);
+      forSchedule.set(t.id, list);
+    }
+  }
+  if (!used) unmapped.push(`${policy.label}: pages none of the imported schedules: not imported`);
+}
+
+/**
+ * escalateTeams gives each imported schedule's team its escalation (mapEscalation), says when no
+ * policy of the input pages the schedule (Onehand's defaults are then written; `policyTerm` is the
+ * tool's word for a policy) and fills in a missing lead (defaultLead).
+ */
+export function escalateTeams(
+  scheduleTeams: Iterable<[string, ImportedTeam]>,
+  forSchedule: ReadonlyMap<string, readonly PolicyForSchedule[]>,
+  members: Map<string, ImportedMember>,
+  memberFor: (userId: string, label: string, team: ImportedTeam) => ImportedMember | undefined,
+  unmapped: string[],
+  tool: { readonly name: string; readonly policyTerm: string },
+): void {
+  for (const [sid, team] of scheduleTeams) {
+    mapEscalation(team, sid, forSchedule.get(sid) ?? [], members, (uid, label) => memberFor(uid, label, team), unmapped);
+    if (!forSchedule.has(sid)) unmapped.push(`team ${team.id}: no ${tool.policyTerm} in the input pages this schedule: Onehand's defaults are written (ack_timeout 5m, then mentor, lead)`);
+    defaultLead(team, unmapped, tool.name);
+  }
 }

@@ -23,10 +23,9 @@
  * escalation steps other than the schedule and single persons (see escalation-map.ts).
  */
 import { DateTime } from 'luxon';
-import { mapEscalation, type EscalationStep, type PolicyForSchedule, type StepTarget } from './escalation-map';
+import { escalateTeams, fileBySchedule, type EscalationStep, type PolicyForSchedule, type StepTarget } from './escalation-map';
 import {
   DAY_NAMES,
-  defaultLead,
   emailLocal,
   hhmm,
   IdAllocator,
@@ -169,22 +168,9 @@ export function importGrafanaOnCall(documents: readonly ImportDocument[], now: D
   }
   const forSchedule = new Map<string, PolicyForSchedule[]>();
   for (const [cid, list] of byChain) {
-    const policy = mapChain(cid, chainNames.get(cid), list);
-    let used = false;
-    for (const st of policy.steps) {
-      for (const t of st.targets) {
-        if (t.kind !== 'schedule' || !scheduleTeams.has(t.id)) continue;
-        used = true;
-        forSchedule.set(t.id, [...new Set([...(forSchedule.get(t.id) ?? []), policy])]);
-      }
-    }
-    if (!used) unmapped.push(`${policy.label}: pages none of the imported schedules: not imported`);
+    fileBySchedule(forSchedule, mapChain(cid, chainNames.get(cid), list), scheduleTeams, unmapped);
   }
-  for (const [sid, team] of scheduleTeams) {
-    mapEscalation(team, sid, forSchedule.get(sid) ?? [], members, (uid) => memberFor(uid, team.timeZone), unmapped);
-    if (!forSchedule.has(sid)) unmapped.push(`team ${team.id}: no escalation chain in the input pages this schedule: Onehand's defaults are written (ack_timeout 5m, then mentor, lead)`);
-    defaultLead(team, unmapped, 'Grafana OnCall');
-  }
+  escalateTeams(scheduleTeams, forSchedule, members, (uid, _label, team) => memberFor(uid, team.timeZone), unmapped, { name: 'Grafana OnCall', policyTerm: 'escalation chain' });
   return { tool: 'grafana-oncall', members: [...members.values()], teams, unmapped };
 }
 

@@ -18,10 +18,9 @@
  * end dates; escalation details (see escalation-map.ts).
  */
 import type { DateTime } from 'luxon';
-import { mapEscalation, type EscalationStep, type PolicyForSchedule, type StepTarget } from './escalation-map';
+import { escalateTeams, fileBySchedule, type EscalationStep, type PolicyForSchedule, type StepTarget } from './escalation-map';
 import {
   DAY_NAMES,
-  defaultLead,
   emailLocal,
   handoffFor,
   hhmm,
@@ -162,24 +161,11 @@ export function importOpsgenie(documents: readonly ImportDocument[], now: DateTi
       if (type === 'user') return { kind: 'user', id: rid || (rname ?? ''), label: `user ${rname ?? rid}` };
       return { kind: 'other', id: rid, label: `${type ?? 'recipient'} ${rname ?? rid}` };
     });
-    let used = false;
-    for (const step of policy.steps) {
-      for (const t of step.targets) {
-        if (t.kind !== 'schedule' || !scheduleTeams.has(t.id)) continue;
-        used = true;
-        const list = forSchedule.get(t.id) ?? [];
-        if (!list.includes(policy)) list.push(policy);
-        forSchedule.set(t.id, list);
-      }
-    }
-    if (!used) unmapped.push(`${policy.label}: pages none of the imported schedules: not imported`);
+    fileBySchedule(forSchedule, policy, scheduleTeams, unmapped);
   }
-  for (const [sid, team] of scheduleTeams) {
-    if (sid.startsWith('name:')) continue;
-    mapEscalation(team, sid, forSchedule.get(sid) ?? [], members, (uid, label) => memberFor({ id: uid, username: label.replace(/^user /, '') }, team.timeZone), unmapped);
-    if (!forSchedule.has(sid)) unmapped.push(`team ${team.id}: no escalation in the input pages this schedule: Onehand's defaults are written (ack_timeout 5m, then mentor, lead)`);
-    defaultLead(team, unmapped, 'Opsgenie');
-  }
+  // Schedules are also found by name ("name:..." keys): each team once, under its id.
+  const byId = [...scheduleTeams].filter(([sid]) => !sid.startsWith('name:'));
+  escalateTeams(byId, forSchedule, members, (uid, label, team) => memberFor({ id: uid, username: label.replace(/^user /, '') }, team.timeZone), unmapped, { name: 'Opsgenie', policyTerm: 'escalation' });
   return { tool: 'opsgenie', members: [...members.values()], teams, unmapped };
 }
 

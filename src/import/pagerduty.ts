@@ -21,11 +21,10 @@
  * (see escalation-map.ts).
  */
 import type { DateTime } from 'luxon';
-import { mapEscalation, type EscalationStep, type PolicyForSchedule } from './escalation-map';
+import { escalateTeams, fileBySchedule, type EscalationStep, type PolicyForSchedule } from './escalation-map';
 import {
   addToWeekTime,
   DAY_NAMES,
-  defaultLead,
   emailLocal,
   handoffFor,
   hhmm,
@@ -160,24 +159,9 @@ export function importPagerDuty(documents: readonly ImportDocument[], now: DateT
   // Escalation policies: each schedule's team gets the policy that pages it first.
   const forSchedule = new Map<string, PolicyForSchedule[]>();
   for (const p of policies) {
-    const mapped = mapPolicy(p);
-    for (const step of mapped.steps) {
-      for (const t of step.targets) {
-        if (t.kind !== 'schedule') continue;
-        const list = forSchedule.get(t.id) ?? [];
-        if (!list.includes(mapped)) list.push(mapped);
-        forSchedule.set(t.id, list);
-      }
-    }
-    if (!mapped.steps.some((st) => st.targets.some((t) => t.kind === 'schedule' && scheduleTeams.has(t.id)))) {
-      unmapped.push(`${mapped.label}: pages none of the imported schedules: not imported`);
-    }
+    fileBySchedule(forSchedule, mapPolicy(p), scheduleTeams, unmapped);
   }
-  for (const [sid, team] of scheduleTeams) {
-    mapEscalation(team, sid, forSchedule.get(sid) ?? [], members, (uid, label) => memberFor(uid, label, team.timeZone), unmapped);
-    if (!forSchedule.has(sid)) unmapped.push(`team ${team.id}: no escalation policy in the input pages this schedule: Onehand's defaults are written (ack_timeout 5m, then mentor, lead)`);
-    defaultLead(team, unmapped, 'PagerDuty');
-  }
+  escalateTeams(scheduleTeams, forSchedule, members, (uid, label, team) => memberFor(uid, label, team.timeZone), unmapped, { name: 'PagerDuty', policyTerm: 'escalation policy' });
   return { tool: 'pagerduty', members: [...members.values()], teams, unmapped };
 }
 
