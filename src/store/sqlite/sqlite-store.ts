@@ -190,8 +190,8 @@ export class SqliteStore implements Store {
       const known: KnownIntakeAlert[] = new Array<KnownIntakeAlert>(keys.length);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as IntakeAlertKey;
-        const group = `${k.integration}\u0000${k.fingerprint}`;
-        const alert = memory.alerts.get(`${group}\u0000${k.alertKey}`);
+        const group = groupKeyOf(k.integration, k.fingerprint);
+        const alert = memory.alerts.get(alertKeyOf(group, k.alertKey));
         const incidentId = memory.groups.get(group);
         if (alert === undefined || incidentId === undefined) return null;
         known[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
@@ -547,6 +547,15 @@ interface RememberedAlert {
 /** FORGET: a transaction's mark for "the store's memory of this row may be wrong: drop it". */
 const FORGET = Symbol('forget');
 
+/** The memory's keys: a group (integration, fingerprint), and an alert of a group. */
+function groupKeyOf(integration: string, fingerprint: string): string {
+  return `${integration}\u0000${fingerprint}`;
+}
+
+function alertKeyOf(group: string, alertKey: string): string {
+  return `${group}\u0000${alertKey}`;
+}
+
 /** The store's memory is dropped (and refilled from the database on demand) past this many alerts. */
 const MEMORY_MAX_ALERTS = 200_000;
 
@@ -592,7 +601,7 @@ class RepeatSums {
   add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number): void {
     this.rows++;
     for (const a of alerts) {
-      const key = `${a.integration}\u0000${a.fingerprint}\u0000${a.alertKey}\u0000${a.startsAt ?? '\u0001'}`;
+      const key = `${alertKeyOf(groupKeyOf(a.integration, a.fingerprint), a.alertKey)}\u0000${a.startsAt ?? '\u0001'}`;
       const sum = this.alerts.get(key);
       if (sum) {
         sum[4] += a.n;
@@ -600,13 +609,23 @@ class RepeatSums {
       } else this.alerts.set(key, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at]);
     }
     for (const g of groups) {
-      const key = `${g.integration}\u0000${g.fingerprint}`;
+      const key = groupKeyOf(g.integration, g.fingerprint);
       const sum = this.groups.get(key);
       if (sum) {
         sum[2] += g.n;
         sum[3] = Math.max(sum[3], at);
       } else this.groups.set(key, [g.integration, g.fingerprint, g.n, at]);
     }
+  }
+
+  /** plus: a copy of these sums with `logs` added (the store's own stay as they are until a commit). */
+  plus(logs: readonly LoggedRepeats[]): RepeatSums {
+    const out = new RepeatSums();
+    out.rows = this.rows;
+    for (const [k, v] of this.alerts) out.alerts.set(k, [...v]);
+    for (const [k, v] of this.groups) out.groups.set(k, [...v]);
+    for (const log of logs) out.add(log.alerts, log.groups, log.at);
+    return out;
   }
 
   /** Too many distinct alerts to keep summing (the fold then sums the log itself). */
@@ -994,7 +1013,7 @@ class SqliteTx implements StoreTx {
     const rows = await this.conn.all<IntakeGroupDbRow>(SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now'), firing ? 1 : 0]);
     const r = rows[0];
     if (!r) throw new Error('observeIntakeGroup: SQLite returned no row');
-    this.groupsSeen.set(`${integration}\u0000${fingerprint}`, r.incident_id);
+    this.groupsSeen.set(groupKeyOf(integration, fingerprint), r.incident_id);
     return {
       incidentId: r.incident_id,
       incidentState: r.state as IncidentState | null,
@@ -1011,7 +1030,7 @@ class SqliteTx implements StoreTx {
     await this.foldRepeats();
     const { changes } = await this.conn.run(SQL.setIntakeGroupIncident, [integration, fingerprint, incidentId, toMs(now, 'now')]);
     if (changes === 0) throw new Error(`intake group ${integration}/${fingerprint} does not exist`);
-    this.groupsSeen.set(`${integration}\u0000${fingerprint}`, incidentId);
+    this.groupsSeen.set(groupKeyOf(integration, fingerprint), incidentId);
   }
 
   async intakeGroupOf(incidentId: number): Promise<{ integration: string; fingerprint: string; count: number; firstSeen: DateTime; lastSeen: DateTime } | null> {
@@ -1025,7 +1044,7 @@ class SqliteTx implements StoreTx {
   async observeIntakeAlert(alert: IntakeAlert, now: DateTime): Promise<AlertChange> {
     this.check();
     await this.foldRepeats();
-    this.alertsSeen.set(`${alert.integration}\u0000${alert.fingerprint}\u0000${alert.alertKey}`, { status: alert.status, startsAt: alert.startsAt });
+    this.alertsSeen.set(alertKeyOf(groupKeyOf(alert.integration, alert.fingerprint), alert.alertKey), { status: alert.status, startsAt: alert.startsAt });
     const rows = await this.conn.all<{ prev_status: string | null; prev_starts_at: string | null }>(SQL.observeIntakeAlert, [
       alert.integration,
       alert.fingerprint,
@@ -1050,8 +1069,8 @@ class SqliteTx implements StoreTx {
     const out: Array<KnownIntakeAlert | undefined> = new Array<KnownIntakeAlert | undefined>(keys.length);
     const missing: number[] = [];
     keys.forEach((k, i) => {
-      const group = `${k.integration}\u0000${k.fingerprint}`;
-      const alert = this.recalled(this.alertsSeen, this.memory.alerts, `${group}\u0000${k.alertKey}`);
+      const group = groupKeyOf(k.integration, k.fingerprint);
+      const alert = this.recalled(this.alertsSeen, this.memory.alerts, alertKeyOf(group, k.alertKey));
       const incidentId = this.recalled(this.groupsSeen, this.memory.groups, group);
       if (alert === undefined || incidentId === undefined) missing.push(i);
       else out[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
@@ -1066,8 +1085,8 @@ class SqliteTx implements StoreTx {
         const k = keys[i] as IntakeAlertKey;
         const known = { status: r?.status ?? null, startsAt: r?.starts_at ?? null, incidentId: r?.incident_id ?? null };
         out[i] = known;
-        const group = `${k.integration}\u0000${k.fingerprint}`;
-        this.alertsSeen.set(`${group}\u0000${k.alertKey}`, { status: known.status, startsAt: known.startsAt });
+        const group = groupKeyOf(k.integration, k.fingerprint);
+        this.alertsSeen.set(alertKeyOf(group, k.alertKey), { status: known.status, startsAt: known.startsAt });
         this.groupsSeen.set(group, known.incidentId);
       });
     }
@@ -1125,15 +1144,8 @@ class SqliteTx implements StoreTx {
     }
     // The sums of what the log holds (the store's, unless this transaction emptied the log, plus
     // this transaction's rows), used only when they cover exactly the rows in the log.
-    let sums: RepeatSums | null = this.emptiedLog ? new RepeatSums() : this.memory.sums;
-    if (sums !== null && this.logs.length > 0) {
-      const mine = new RepeatSums();
-      for (const [k, v] of sums.alerts) mine.alerts.set(k, [...v]);
-      for (const [k, v] of sums.groups) mine.groups.set(k, [...v]);
-      mine.rows = sums.rows;
-      for (const log of this.logs) mine.add(log.alerts, log.groups, log.at);
-      sums = mine;
-    }
+    const base = this.emptiedLog ? new RepeatSums() : this.memory.sums;
+    const sums = base === null || this.logs.length === 0 ? base : base.plus(this.logs);
     const rows = sums === null ? -1 : (await this.conn.all<{ n: number }>(SQL.countRepeats, []))[0]?.n;
     if (sums !== null && rows === sums.rows) {
       if (sums.alerts.size > 0) await this.conn.run(SQL.foldSummedAlerts, [JSON.stringify([...sums.alerts.values()])]);
@@ -1187,14 +1199,13 @@ class SqliteTx implements StoreTx {
     const out: Array<Incident | null> = [];
     for (let start = 0; start < rows.length; start += ENQUEUE_CHUNK) {
       const chunk = rows.slice(start, start + ENQUEUE_CHUNK);
-      const groupKey = (integration: string, fingerprint: string) => `${integration}\u0000${fingerprint}`;
       const claimed = new Set((await this.conn.all<{ integration: string; fingerprint: string }>(SQL.claimIntakeGroups, [
         JSON.stringify(chunk.map((r) => [r.alert.integration, r.alert.fingerprint])), at,
-      ])).map((g) => groupKey(g.integration, g.fingerprint)));
-      const mine = chunk.filter((r) => claimed.has(groupKey(r.alert.integration, r.alert.fingerprint)));
+      ])).map((g) => groupKeyOf(g.integration, g.fingerprint)));
+      const mine = chunk.filter((r) => claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)));
       const ids = new Map<string, number>();
+      const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
       if (mine.length > 0) {
-        const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
         for (const r of await this.conn.all<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [JSON.stringify(mine.map((r) => incidentParams(r.incident)))])) {
           ids.set(incidentKey(r.source, r.fingerprint), r.id);
         }
@@ -1210,18 +1221,18 @@ class SqliteTx implements StoreTx {
         ])), at]);
         await this.conn.run(SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)]))]);
         for (const r of chunk) {
-          const id = claimed.has(groupKey(r.alert.integration, r.alert.fingerprint)) ? idOf(r) : undefined;
+          const id = claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)) ? idOf(r) : undefined;
           out.push(id === undefined ? null : { ...r.incident, id });
         }
       } else {
         for (let i = 0; i < chunk.length; i++) out.push(null);
       }
       for (const { alert: a, incident } of chunk) {
-        const group = groupKey(a.integration, a.fingerprint);
-        const id = claimed.has(group) ? ids.get(`${incident.source}\u0000${incident.fingerprint ?? ''}`) : undefined;
+        const group = groupKeyOf(a.integration, a.fingerprint);
+        const id = claimed.has(group) ? ids.get(incidentKey(incident.source, incident.fingerprint)) : undefined;
         // A group another writer created: forget what this transaction knew of it (ask again).
         this.groupsSeen.set(group, id ?? FORGET);
-        this.alertsSeen.set(`${group}\u0000${a.alertKey}`, id === undefined ? FORGET : { status: a.status, startsAt: a.startsAt });
+        this.alertsSeen.set(alertKeyOf(group, a.alertKey), id === undefined ? FORGET : { status: a.status, startsAt: a.startsAt });
       }
     }
     return out;
