@@ -538,7 +538,7 @@ export class IntakeService {
       incidentId: null,
       role: 'channel',
     });
-    await this.scheduleStormEnd(tx, storm, integration);
+    await this.scheduleStormEnd(tx, storm, integration.storm.windowMs);
   }
 
   /**
@@ -611,11 +611,10 @@ export class IntakeService {
     });
   }
 
-  private async scheduleStormEnd(tx: StoreTx, storm: StormRow, integration: IntegrationConfig): Promise<void> {
-    // Keys are unique for ever (a cancelled key cannot be scheduled again): one per version.
-    await tx.cancelTimers(`storm:${storm.id}:`);
-    const due = storm.lastAt.plus({ milliseconds: integration.storm.windowMs });
-    await tx.scheduleTimer({ key: `storm:${storm.id}:end:v${storm.version}`, kind: STORM_TIMER, dueAt: due, payload: { storm: storm.id } });
+  /** scheduleStormEnd: the storm's end, a window after its last incident (one key per due time: keys are unique for ever). */
+  private async scheduleStormEnd(tx: StoreTx, storm: StormRow, windowMs: number): Promise<void> {
+    const due = storm.lastAt.plus({ milliseconds: windowMs });
+    await tx.scheduleTimer({ key: `storm:${storm.id}:end:at${due.toMillis()}`, kind: STORM_TIMER, dueAt: due, payload: { storm: storm.id } });
   }
 
   private async onStormTimer(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
@@ -626,9 +625,7 @@ export class IntakeService {
     if (!team) return;
     const window = this.windowOf(storm, integration);
     if (storm.lastAt.plus({ milliseconds: window }) > now) {
-      // Grew since this timer was set: the storm ends a window after its last incident.
-      const due = storm.lastAt.plus({ milliseconds: window });
-      await tx.scheduleTimer({ key: `storm:${storm.id}:end:at${due.toMillis()}`, kind: STORM_TIMER, dueAt: due, payload: { storm: storm.id } });
+      await this.scheduleStormEnd(tx, storm, window); // grew since this timer was set
       return;
     }
     const actor: Principal = integration ? integrationPrincipal(integration) : SYSTEM;
