@@ -75,6 +75,21 @@ describe('alert intake: storms', () => {
     expect(summaries.at(-1)?.text).toMatch(/Alert storm \(over\) on Payments: 12 new incidents/);
   });
 
+  it('tells every growth within a second, several in one second and one just after its update', async () => {
+    const fire = (name: string) => t.alertmanager(amPayload([amAlert({ alertname: name, instance: name }, 'firing', { fingerprint: name })]));
+    const latest = () => t.h.messagesFor('dave').filter((d) => d.message.updateKey === 'storm:1').at(-1)?.text ?? '';
+    for (let i = 0; i < 11; i++) await fire(`a${i}`); // the 11th starts the storm
+    for (let i = 0; i < 4; i++) {
+      await t.h.advance('150ms');
+      await fire(`b${i}`); // four growths in the same second (one timer tells them)
+    }
+    await t.h.advance('1s');
+    expect(latest()).toMatch(/Alert storm on Payments: 15 new incidents/);
+    await fire('c'); // right after that update went out
+    await t.h.advance('1s');
+    expect(latest()).toMatch(/Alert storm on Payments: 16 new incidents/);
+  });
+
   it('a new burst after the storm ended starts counting again', async () => {
     const burst = async (prefix: string, count: number): Promise<void> => {
       for (let i = 0; i < count; i++) {

@@ -1215,11 +1215,15 @@ class SqliteTx implements StoreTx {
           return id;
         };
         const events = mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]));
-        if (events.length > 0) await this.conn.run(SQL.insertTimelines, [JSON.stringify(events), at]);
-        await this.conn.run(SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => [
-          a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
-        ])), at]);
-        await this.conn.run(SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)]))]);
+        // Three writes that need nothing of each other go to SQLite at once: one wait for the
+        // connection's thread instead of three (see Connection.runAll).
+        await this.conn.runAll([
+          ...(events.length > 0 ? [[SQL.insertTimelines, [JSON.stringify(events), at]] as const] : []),
+          [SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => [
+            a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
+          ])), at]],
+          [SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)]))]],
+        ]);
         for (const r of chunk) {
           const id = claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)) ? idOf(r) : undefined;
           out.push(id === undefined ? null : { ...r.incident, id });
@@ -1398,6 +1402,19 @@ class Connection {
         else resolve({ changes: this.changes, lastID: this.lastID });
       });
     });
+  }
+
+  /**
+   * runAll runs statements that do not depend on each other's effects (their order is not kept:
+   * node-sqlite3 may hand them to several pool threads, which SQLite's connection mutex then
+   * serializes), so their answers come back together instead of one wake-up of the main thread
+   * each. It settles only when every statement has: none may still run when the caller goes on (a
+   * ROLLBACK after the first failure must not be overtaken by a write). Throws the first error.
+   */
+  async runAll(statements: ReadonlyArray<readonly [string, readonly SqlValue[]]>): Promise<void> {
+    const settled = await Promise.allSettled(statements.map(([sql, params]) => this.run(sql, params)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** all runs a statement to completion (so it is reset and holds no read lock) and returns its rows. */
