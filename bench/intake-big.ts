@@ -51,6 +51,8 @@ integrations:
     type: alertmanager
     team: search
     token_env: BENCH_BIG_TOKEN
+    # Every one of its incidents pages (no storm of its own): the case that must not wait.
+    storm: { threshold: 100000, window: 5m }
     rate_limit: { requests: 100000000, per: 1s }
 `;
 

@@ -184,7 +184,18 @@ export class IntakeService {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.turn.length > 0) await this.runBatch(this.nextBatch());
+      while (this.turn.length > 0) {
+        const batch = this.nextBatch();
+        // The integration whose turn it was goes behind every other one waiting, also behind those
+        // that arrive while its batch runs: a one-alert webhook waits one chunk of a big request,
+        // not two (it used to queue behind the big request's integration when that was alone).
+        const first = this.turn.shift() as string;
+        try {
+          await this.runBatch(batch);
+        } finally {
+          if ((this.queues.get(first)?.length ?? 0) > 0 && !this.turn.includes(first)) this.turn.push(first);
+        }
+      }
     } finally {
       this.draining = false;
     }
@@ -195,7 +206,7 @@ export class IntakeService {
    * it is, until the batch holds MAX_BATCH_ALERTS alerts. A small request that does not fit waits
    * for the next batch; a big one is cut at its chunk size, the chunk is a batch of its own, and
    * its integration's later requests wait behind its rest. The next batch starts with the next
-   * integration.
+   * integration (see drain).
    */
   private nextBatch(): Slice[] {
     const slices: Slice[] = [];
@@ -216,8 +227,6 @@ export class IntakeService {
       }
       if (room === 0 || (slices.length === 1 && (slices[0] as Slice).job.alerts.length > WHOLE_REQUEST_ALERTS)) break;
     }
-    const first = this.turn.shift();
-    if (first !== undefined) this.turn.push(first);
     return slices;
   }
 

@@ -63,6 +63,17 @@ describe('alert intake: one request with 10,000 new alerts', () => {
   afterEach(() => t.stop());
 
   it('is applied in chunks: /healthz and another integration are answered meanwhile; every alert is stored once', async () => {
+    // How many batches committed between the other integration's request joining the queue and
+    // its answer: the chunk running then and its own, never another chunk of the big request first.
+    const intake = t.h.app.intake;
+    const accept = intake.accept.bind(intake);
+    let otherWaited = -1;
+    const spy = jest.spyOn(intake, 'accept').mockImplementation((integration, alerts) => {
+      const queuedAt = intake.batchCount;
+      const done = accept(integration, alerts);
+      if (integration.id === 'grafana') void done.then(() => (otherWaited = intake.batchCount - queuedAt));
+      return done;
+    });
     const finished: string[] = [];
     const big = t.post('big', bigBody(), { authorization: `Bearer ${AM_TOKEN}` }).then((r) => {
       finished.push('big');
@@ -90,6 +101,9 @@ describe('alert intake: one request with 10,000 new alerts', () => {
     expect(otherReply.status).toBe(202);
     expect(finished.indexOf('healthz')).toBeLessThan(finished.indexOf('big'));
     expect(finished.indexOf('grafana')).toBeLessThan(finished.indexOf('big'));
+    expect(otherWaited).toBeGreaterThan(0);
+    expect(otherWaited).toBeLessThanOrEqual(2);
+    spy.mockRestore();
     expect(t.h.app.intake.batchCount).toBeGreaterThanOrEqual(N / MAX_CHUNK_ALERTS);
 
     const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
