@@ -287,6 +287,20 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await s.transaction((tx) => tx.knownIntakeAlerts([key]))).toEqual([expect.objectContaining({ status: 'resolved' })]);
   });
 
+  it('answers a transaction from the database, not from its memory, once another connection wrote', async () => {
+    const s = await store();
+    await seeded(s);
+    // The memory knows the alert as firing; its check runs alongside the first query.
+    expect(await s.transaction((tx) => tx.knownIntakeAlerts([key]))).toEqual([expect.objectContaining({ status: 'firing' })]);
+    const other = await store(); // a person's second process on the same file
+    await other.transaction((tx) => tx.observeIntakeAlert({ ...firing, status: 'resolved' }, at(1)));
+    const unknown = { ...key, fingerprint: 'fp-new' };
+    expect(await s.transaction((tx) => tx.knownIntakeAlerts([key, unknown]))).toEqual([
+      expect.objectContaining({ status: 'resolved' }),
+      { status: null, startsAt: null, incidentId: null },
+    ]);
+  });
+
   it('waits for a transaction in flight on its own connection instead of writing inside it', async () => {
     const s = await store();
     const file = path.join(dir, 'onehand.db');

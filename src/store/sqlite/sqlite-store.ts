@@ -664,7 +664,8 @@ class SqliteTx implements StoreTx {
   private logged = false;
   /** Whether this transaction folded the repeat log (and logged nothing since). */
   private folded = false;
-  private memoryChecked = false;
+  /** The transaction's one check of the memory (see checkMemory): true when it dropped the memory. */
+  private memoryCheck: Promise<boolean> | null = null;
   /** Repeat-log rows this transaction wrote since it last folded (for the store's sums at commit). */
   private logs: LoggedRepeats[] = [];
   /** Whether this transaction emptied the repeat log (folded). */
@@ -1065,16 +1066,28 @@ class SqliteTx implements StoreTx {
    */
   async knownIntakeAlerts(keys: readonly IntakeAlertKey[]): Promise<KnownIntakeAlert[]> {
     this.check();
-    await this.checkMemory();
     const out: Array<KnownIntakeAlert | undefined> = new Array<KnownIntakeAlert | undefined>(keys.length);
-    const missing: number[] = [];
-    keys.forEach((k, i) => {
-      const group = groupKeyOf(k.integration, k.fingerprint);
-      const alert = this.recalled(this.alertsSeen, this.memory.alerts, alertKeyOf(group, k.alertKey));
-      const incidentId = this.recalled(this.groupsSeen, this.memory.groups, group);
-      if (alert === undefined || incidentId === undefined) missing.push(i);
-      else out[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
-    });
+    const recall = (): number[] => {
+      const missing: number[] = [];
+      keys.forEach((k, i) => {
+        const group = groupKeyOf(k.integration, k.fingerprint);
+        const alert = this.recalled(this.alertsSeen, this.memory.alerts, alertKeyOf(group, k.alertKey));
+        const incidentId = this.recalled(this.groupsSeen, this.memory.groups, group);
+        if (alert === undefined || incidentId === undefined) missing.push(i);
+        else out[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
+      });
+      return missing;
+    };
+    // The memory's check and the query for what it does not know go to SQLite at once (one wait
+    // for its thread, not two); when the check dropped the memory, everything is recalled and
+    // asked again (another process wrote: rare).
+    const [dropped] = await Promise.all([this.checkMemory(), this.askKnown(keys, recall(), out)]);
+    if (dropped) await this.askKnown(keys, recall(), out);
+    return out as KnownIntakeAlert[];
+  }
+
+  /** askKnown: the database's rows for keys[i] of each i in `missing`, into `out` and this transaction's memory. */
+  private async askKnown(keys: readonly IntakeAlertKey[], missing: readonly number[], out: Array<KnownIntakeAlert | undefined>): Promise<void> {
     for (let start = 0; start < missing.length; start += ENQUEUE_CHUNK) {
       const chunk = missing.slice(start, start + ENQUEUE_CHUNK);
       const rows = await this.conn.all<{ idx: number; status: string | null; starts_at: string | null; incident_id: number | null }>(
@@ -1090,25 +1103,26 @@ class SqliteTx implements StoreTx {
         this.groupsSeen.set(group, known.incidentId);
       });
     }
-    return out as KnownIntakeAlert[];
   }
 
   /**
    * checkMemory drops the store's memory when another connection (another process on the file,
    * which Onehand does not do, but a person might) committed since this one last looked: SQLite's
-   * data_version changes exactly then. Once per transaction.
+   * data_version changes exactly then. Once per transaction; every caller waits for that one
+   * check. True when it dropped the memory.
    */
-  private async checkMemory(): Promise<void> {
-    if (this.memoryChecked) return;
-    this.memoryChecked = true;
-    const version = (await this.conn.all<{ data_version: number }>('PRAGMA data_version', []))[0]?.data_version ?? -1;
-    if (version !== this.memory.dataVersion) {
+  private checkMemory(): Promise<boolean> {
+    this.memoryCheck ??= (async () => {
+      const version = (await this.conn.all<{ data_version: number }>('PRAGMA data_version', []))[0]?.data_version ?? -1;
+      if (version === this.memory.dataVersion) return false;
       this.memory.alerts.clear();
       this.memory.groups.clear();
       this.memory.foldPending = true;
       this.memory.sums = null;
       this.memory.dataVersion = version;
-    }
+      return true;
+    })();
+    return this.memoryCheck;
   }
 
   /** recalled: what this transaction, else the store's memory, knows of `key` (undefined: ask the database). */
