@@ -287,6 +287,24 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await s.transaction((tx) => tx.knownIntakeAlerts([key]))).toEqual([expect.objectContaining({ status: 'resolved' })]);
   });
 
+  it('declines a batch with a new fingerprint at once, without waiting for a transaction in flight', async () => {
+    const s = await store();
+    await seeded(s);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const busy = s.transaction(async () => held);
+    const fresh = { ...key, fingerprint: 'fp-new' };
+    let planned = false;
+    // It answers while the transaction still holds the store (and never asks for a plan).
+    expect(await s.quickRepeats([key, fresh], () => {
+      planned = true;
+      return plan;
+    }, at(1))).toBeNull();
+    expect(planned).toBe(false);
+    release();
+    await busy;
+  });
+
   it('answers a transaction from the database, not from its memory, once another connection wrote', async () => {
     const s = await store();
     await seeded(s);

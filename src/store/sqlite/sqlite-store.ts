@@ -173,6 +173,10 @@ export class SqliteStore implements Store {
   async quickRepeats(keys: readonly IntakeAlertKey[], plan: (known: readonly KnownIntakeAlert[]) => IntakeRepeatPlan | null, now: DateTime): Promise<KnownIntakeAlert[] | null> {
     this.refuseNesting('quickRepeats');
     const at = toMs(now, 'now');
+    // A batch with a fingerprint the memory does not know (a new alert: a big request's chunk, a
+    // new incident) declines at once, without waiting for its turn at the store: it would decline
+    // there too and then wait again for its transaction. Everything is checked again in its turn.
+    if (this.intake.dataVersion < 0 || keys.some((k) => !this.intake.groups.has(groupKeyOf(k.integration, k.fingerprint)))) return null;
     return this.mutex.run(async () => {
       this.assertOpen();
       const memory = this.intake;
