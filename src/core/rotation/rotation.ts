@@ -101,7 +101,7 @@ export function shiftIndexAt(spec: RotationSpec, instant: DateTime): number {
 export function shiftBounds(spec: RotationSpec, k: number): ShiftBounds {
   if (!Number.isSafeInteger(k)) throw new RangeError(`shift index ${k} is not an integer`);
   const c = compile(spec);
-  return { start: toDateTime(c, boundary(c, k)), end: toDateTime(c, boundary(c, k + 1)) };
+  return { start: boundaryTime(c, k), end: boundaryTime(c, k + 1) };
 }
 
 /**
@@ -230,7 +230,18 @@ interface Compiled {
   /** The anchor's local date and handoff time, as if that wall clock were UTC. */
   readonly anchorLocalMs: number;
   readonly anchorMs: number;
+  /**
+   * boundary(k) by k, for wall-clock shifts: each is a pure function of the spec, and resolving a
+   * wall clock asks the zone for its offset four times (Intl, microseconds each); the on-call is
+   * asked about the same few boundaries again and again. Bounded by BOUNDARY_MEMO.
+   */
+  readonly boundaries: Map<number, number>;
+  /** The same boundaries as DateTimes in the zone (immutable values; building one asks the zone again). */
+  readonly boundaryTimes: Map<number, DateTime>;
 }
+
+/** Boundaries a compiled spec remembers before it starts over (a few KB). */
+const BOUNDARY_MEMO = 1024;
 
 interface Piece {
   readonly start: number;
@@ -306,12 +317,30 @@ function compileUncached(spec: RotationSpec): Compiled {
     stepApproxMs: unit === 'hours' ? stepMs : stepDays * DAY_MS,
     anchorLocalMs,
     anchorMs: resolveWallClock(zone, anchorLocalMs),
+    boundaries: new Map(),
+    boundaryTimes: new Map(),
   };
 }
 
 function boundary(c: Compiled, k: number): number {
   if (c.unit === 'hours') return c.anchorMs + k * c.stepMs;
-  return resolveWallClock(c.zone, c.anchorLocalMs + k * c.stepDays * DAY_MS);
+  let at = c.boundaries.get(k);
+  if (at === undefined) {
+    at = resolveWallClock(c.zone, c.anchorLocalMs + k * c.stepDays * DAY_MS);
+    if (c.boundaries.size >= BOUNDARY_MEMO) c.boundaries.clear();
+    c.boundaries.set(k, at);
+  }
+  return at;
+}
+
+function boundaryTime(c: Compiled, k: number): DateTime {
+  let at = c.boundaryTimes.get(k);
+  if (at === undefined) {
+    at = toDateTime(c, boundary(c, k));
+    if (c.boundaryTimes.size >= BOUNDARY_MEMO) c.boundaryTimes.clear();
+    c.boundaryTimes.set(k, at);
+  }
+  return at;
 }
 
 function indexAt(c: Compiled, t: number): number {
