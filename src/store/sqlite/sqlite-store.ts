@@ -176,7 +176,14 @@ export class SqliteStore implements Store {
     // A batch with a fingerprint the memory does not know (a new alert: a big request's chunk, a
     // new incident) declines at once, without waiting for its turn at the store: it would decline
     // there too and then wait again for its transaction. Everything is checked again in its turn.
-    if (this.intake.dataVersion < 0 || keys.some((k) => !this.intake.groups.has(groupKeyOf(k.integration, k.fingerprint)))) return null;
+    if (this.intake.dataVersion < 0) return null;
+    const groups: string[] = new Array<string>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as IntakeAlertKey;
+      const group = groupKeyOf(k.integration, k.fingerprint);
+      if (!this.intake.groups.has(group)) return null;
+      groups[i] = group;
+    }
     return this.mutex.run(async () => {
       this.assertOpen();
       const memory = this.intake;
@@ -193,9 +200,8 @@ export class SqliteStore implements Store {
       }
       const known: KnownIntakeAlert[] = new Array<KnownIntakeAlert>(keys.length);
       for (let i = 0; i < keys.length; i++) {
-        const k = keys[i] as IntakeAlertKey;
-        const group = groupKeyOf(k.integration, k.fingerprint);
-        const alert = memory.alerts.get(alertKeyOf(group, k.alertKey));
+        const group = groups[i] as string;
+        const alert = memory.alerts.get(alertKeyOf(group, (keys[i] as IntakeAlertKey).alertKey));
         const incidentId = memory.groups.get(group);
         if (alert === undefined || incidentId === undefined) return null;
         known[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
