@@ -37,7 +37,7 @@ import type { IntegrationConfig } from '../config/types';
 import { SYSTEM, type Incident, type Principal } from '../core/incident/types';
 import { incidentHeadline, memberName } from '../core/messages/incident-views';
 import { message } from '../core/messages/message';
-import type { MemberId, Team, World } from '../core/model';
+import type { Team, World } from '../core/model';
 import { mention, rt, type RichText } from '../core/text/rich-text';
 import { formatDuration } from '../core/time/duration';
 import type { NormalizedAlert } from '../intake/payloads';
@@ -64,7 +64,7 @@ export const STORM_SUMMARY_TIMER = 'storm-summary';
  * few seconds); each update is a message edit the platform rate-limits anyway.
  */
 export const STORM_SUMMARY_EVERY_MS = 1000;
-/** How far another replica's clock may run ahead of this one's when growStorm trusts a slot's timer. */
+/** How near its due time growStorm stops trusting a slot's timer (the timer loop's own lag). */
 const SUMMARY_CLOCK_MARGIN_MS = 250;
 /** Source prefix of incidents opened by integrations ("integration:<id>"). */
 export const INTEGRATION_SOURCE = 'integration:';
@@ -100,13 +100,6 @@ interface Job {
   chunk: number;
   /** Incidents the committed chunks concerned. */
   readonly touched: Set<number>;
-  /**
-   * The on-call its quiet incidents are assigned to, once one chunk asked: the rotation and its
-   * overrides are read once per request, not once per chunk (two queries and the rotation's math,
-   * 150-200 times for 10,000 alerts). A request's alerts fired before it arrived; the on-call of
-   * its first quiet chunk, a few seconds at most before its last, owns them.
-   */
-  onCall?: MemberId;
 }
 
 /** Slice: the part of one request a batch applies. */
@@ -410,8 +403,9 @@ export class IntakeService {
     const { integration } = job;
     const late: NormalizedAlert[] = [];
     const ids = await this.engine.within(tx, integrationPrincipal(integration), team, now, async (ctx) => {
-      const onCall = job.onCall ?? (await onCallNow(this.policies, ctx.tx, team, now)).member;
-      job.onCall = onCall;
+      // Each chunk asks (a shift may change hands between two chunks: its handover moves only the
+      // incidents committed before it).
+      const onCall = (await onCallNow(this.policies, ctx.tx, team, now)).member;
       const rows: NewIntakeIncident[] = alerts.map((alert) => {
         const { incident } = reportedIncident(ctx, {
           title: alert.title, severity: alert.severity, service: alert.service ?? undefined,
@@ -591,10 +585,11 @@ export class IntakeService {
     await ctx.tx.updateStorm(grown);
     const slot = Math.floor(ctx.now.toMillis() / STORM_SUMMARY_EVERY_MS);
     const dueOf = (n: number) => (n + 1) * STORM_SUMMARY_EVERY_MS;
-    // A slot this process scheduled (committed) tells this growth when it fires after this
-    // transaction commits: it cannot have fired while its due time is ahead on this clock (with a
-    // margin for another replica's clock). That saves two statements for most chunks of a big request.
-    const known = this.summarySlots.get(storm.id);
+    // On a store one process serves, a slot this process scheduled (committed) tells this growth:
+    // its timer is claimed in a transaction of its own, after this one commits, and cannot be due
+    // yet while its due time is ahead on this clock. That saves two statements for most chunks of a
+    // big request. Replicas (PostgreSQL) may fire it meanwhile: they always ask.
+    const known = this.store.singleProcess === true ? this.summarySlots.get(storm.id) : undefined;
     if (known !== undefined && known >= slot && this.clock.now().toMillis() < dueOf(known) - SUMMARY_CLOCK_MARGIN_MS) return grown;
     const summaryIn = (n: number) => ctx.tx.scheduleTimer({
       key: `storm:${storm.id}:summary:${n}`, kind: STORM_SUMMARY_TIMER,

@@ -16,11 +16,13 @@ export class StoreMonitor implements Store {
 
   /** The inner store's fast path, watched like a transaction (absent when the inner has none). */
   readonly quickRepeats?: Store['quickRepeats'];
+  readonly singleProcess?: boolean;
 
   constructor(
     private readonly inner: Store,
     private readonly onError: (message: string) => void = () => undefined,
   ) {
+    this.singleProcess = inner.singleProcess;
     const quick = inner.quickRepeats?.bind(inner);
     if (quick) {
       this.quickRepeats = async (keys, plan, now) => {

@@ -368,6 +368,12 @@ export interface Store {
    * next period. Returns a function that removes the listener.
    */
   onEnqueued(listener: () => void): () => void;
+  /**
+   * singleProcess: true when one process serves the store and runs its transactions one at a time
+   * (SQLite): nothing, not even a timer's claim, commits between a transaction's reads and its
+   * commit. Absent or false on a store shared by replicas (PostgreSQL).
+   */
+  readonly singleProcess?: boolean;
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * quickRepeats (optional): the intake's fast path for its most common batch, repeats of alerts

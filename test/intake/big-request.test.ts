@@ -109,7 +109,7 @@ describe('alert intake: one request with 10,000 new alerts', () => {
     const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
     expect(incidents).toHaveLength(N);
     expect(new Set(incidents.map((i) => i.fingerprint)).size).toBe(N);
-    // Every one of them, paged or quiet, is the on-call's (the rotation is read once per request).
+    // Every one of them, paged or quiet, is the on-call's.
     expect([...new Set(incidents.map((i) => i.assignee))]).toEqual(['dave']);
     // The storm: the first 11 incidents page (the 11th starts the storm), the rest open quietly.
     // Its summary shows the whole count within a second, as one update, not one edit per chunk.

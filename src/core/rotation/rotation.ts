@@ -240,8 +240,12 @@ interface Compiled {
   readonly boundaryTimes: Map<number, DateTime>;
 }
 
-/** Boundaries a compiled spec remembers before it starts over (a few KB). */
-const BOUNDARY_MEMO = 1024;
+/**
+ * Boundaries a compiled spec remembers before it starts over: numbers for eleven years of daily
+ * shifts (the next handoff is looked for up to three years ahead), DateTimes for fewer.
+ */
+const BOUNDARY_MEMO = 4096;
+const BOUNDARY_TIME_MEMO = 1024;
 
 interface Piece {
   readonly start: number;
@@ -337,7 +341,7 @@ function boundaryTime(c: Compiled, k: number): DateTime {
   let at = c.boundaryTimes.get(k);
   if (at === undefined) {
     at = toDateTime(c, boundary(c, k));
-    if (c.boundaryTimes.size >= BOUNDARY_MEMO) c.boundaryTimes.clear();
+    if (c.boundaryTimes.size >= BOUNDARY_TIME_MEMO) c.boundaryTimes.clear();
     c.boundaryTimes.set(k, at);
   }
   return at;

@@ -96,6 +96,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
 }
 
 export class SqliteStore implements Store {
+  /** One process serves the file, its transactions one at a time (the FIFO mutex). */
+  readonly singleProcess = true;
   private readonly mutex = new Mutex();
   /** A ROLLBACK failed, so the connection may still be inside a transaction (see quickRepeats). */
   private maybeInTransaction = false;
@@ -1239,13 +1241,17 @@ class SqliteTx implements StoreTx {
           return id;
         };
         const events = mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]));
-        // Three writes that need nothing of each other go to SQLite at once: one wait for the
-        // connection's thread instead of three (see Connection.runAll).
+        await this.conn.run(SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => [
+          a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
+        ])), at]);
+        // Two writes that need nothing of each other go to SQLite at once: one wait for the
+        // connection's thread instead of two (see Connection.runAll). Should SQLite roll the
+        // transaction back by itself under one (disk full, I/O error), the other, run on its own
+        // then, changes nothing: the timeline rows need this transaction's incidents (foreign
+        // key), the link this transaction's groups. The alerts' insert, which would stand on its
+        // own, goes before, alone.
         await this.conn.runAll([
           ...(events.length > 0 ? [[SQL.insertTimelines, [JSON.stringify(events), at]] as const] : []),
-          [SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => [
-            a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
-          ])), at]],
           [SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)]))]],
         ]);
         for (const r of chunk) {
@@ -1431,9 +1437,12 @@ class Connection {
   /**
    * runAll runs statements that do not depend on each other's effects (their order is not kept:
    * node-sqlite3 may hand them to several pool threads, which SQLite's connection mutex then
-   * serializes), so their answers come back together instead of one wake-up of the main thread
-   * each. It settles only when every statement has: none may still run when the caller goes on (a
-   * ROLLBACK after the first failure must not be overtaken by a write). Throws the first error.
+   * serializes; the bundled SQLite is built thread-safe), so their answers come back together
+   * instead of one wake-up of the main thread each. It settles only when every statement has: none
+   * may still run when the caller goes on (a ROLLBACK after the first failure must not be
+   * overtaken by a write). Throws the first error. Statements still queued when SQLite rolls a
+   * transaction back by itself (SQLITE_FULL, SQLITE_IOERR) run outside it: give runAll only
+   * statements that change nothing without the transaction's earlier rows.
    */
   async runAll(statements: ReadonlyArray<readonly [string, readonly SqlValue[]]>): Promise<void> {
     const settled = await Promise.allSettled(statements.map(([sql, params]) => this.run(sql, params)));
