@@ -5,6 +5,7 @@
  * the sender's resend folds into the same incidents: no second incident, no second page.
  */
 import * as http from 'node:http';
+import { DateTime } from 'luxon';
 import { Database } from 'sqlite3';
 import { MAX_CHUNK_ALERTS } from '../../src/app/intake-service';
 import { BigBodyParser } from '../../src/intake/big-parse';
@@ -121,6 +122,21 @@ describe('alert intake: one request with 10,000 new alerts', () => {
     expect(summaries.length).toBeLessThanOrEqual(3);
     const quiet = await t.read((tx) => tx.timeline(5000));
     expect(quiet.map((e) => e.kind)).toEqual(['reported', 'alert-firing', 'storm']);
+  }, 180_000);
+
+  it('across a shift change in the middle of the request, the incoming on-call owns every incident', async () => {
+    // Monday 09:00 Berlin (08:00Z) dave hands payments over to alice.
+    await t.h.advanceTo('2026-03-09T07:59:00Z');
+    const big = t.post('big', bigBody(), { authorization: `Bearer ${AM_TOKEN}` });
+    await waitFor(() => t.h.app.intake.batchCount > 3); // the storm is on; most alerts are still to come
+    // The shift change runs between two chunks: the clock jumps, its timer fires meanwhile.
+    t.h.clock.set(DateTime.fromISO('2026-03-09T08:00:01Z'));
+    await t.h.app.scheduler.tick();
+    expect((await big).status).toBe(202);
+    const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+    expect(incidents).toHaveLength(N);
+    // Those opened before the change were handed over; those after it are alice's from the start.
+    expect(incidents.filter((i) => i.assignee !== 'alice')).toEqual([]);
   }, 180_000);
 
   it('keeps one integration\'s requests in order: a resolve sent during the big request applies after it', async () => {
