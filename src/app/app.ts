@@ -20,7 +20,7 @@ import { IntakeService } from './intake-service';
 import { Metrics } from './metrics';
 import { PLUGIN_TIMER, PluginHost } from './plugin-host';
 import { Scheduler } from './scheduler';
-import { SHIFT_TIMER, ShiftWatch } from './shift-watch';
+import { HANDOVER_TIMER, SHIFT_TIMER, ShiftWatch } from './shift-watch';
 import { StoreMonitor } from './store-monitor';
 import { TOKENS } from './tokens';
 
@@ -68,6 +68,7 @@ export class OnehandApp {
     @inject(DeliveryWorker) private readonly delivery: DeliveryWorker,
   ) {
     this.scheduler.on(SHIFT_TIMER, (tx, timer, now) => this.shiftWatch.fire(tx, timer, now));
+    this.scheduler.on(HANDOVER_TIMER, (tx, timer, now) => this.shiftWatch.continueHandOver(tx, timer, now));
     this.scheduler.on(PLUGIN_TIMER, async (tx, timer, now) => {
       const { plugin, key, data } = timer.payload as { plugin: string; key: string; data: Record<string, unknown> };
       const team = [...this.world.teams.values()][0];

@@ -81,6 +81,11 @@ export function reportedData(incident: NewIncident): Record<string, unknown> {
   return { severity: incident.severity, title: incident.title, service: incident.service };
 }
 
+/** Incidents one transaction hands over at a shift change; the rest follow in transactions of their own. */
+export const HANDOVER_CHUNK = 50;
+/** Incidents the outgoing on-call's handover notice names (the rest are counted). */
+const HANDOVER_NOTICE_LINES = 20;
+
 @injectable()
 export class IncidentService {
   constructor(
@@ -274,33 +279,66 @@ export class IncidentService {
    * handOver: at a shift change, the outgoing on-call's unacknowledged incidents of the team move
    * to the incoming on-call, whose chain starts now (the outgoing on-call is no longer reminded).
    * Incidents opened quietly (alert storm) move without a page. Acknowledged incidents stay with
-   * their owner. The outgoing on-call is told what moved. Returns the moved incident ids.
+   * their owner. The outgoing on-call is told what moves (the oldest HANDOVER_NOTICE_LINES named).
+   *
+   * This transaction moves the oldest HANDOVER_CHUNK (the paged ones of a storm are its oldest);
+   * it returns the ids of the rest, which the caller moves in transactions of their own
+   * (continueHandOver): after a storm of 10,000 incidents one transaction moving them all held the
+   * store 3.5 s, and every page of every team waited for it.
    */
   async handOver(ctx: UseCaseContext, team: Team, outgoing: MemberId, incoming: MemberId): Promise<number[]> {
     if (outgoing === incoming) return [];
-    const open = (await ctx.tx.listIncidents({ team: team.id, states: ['open'] })).filter((i) => i.assignee === outgoing).reverse();
-    if (open.length === 0) return [];
+    // Ids first: reading 10,000 whole incidents took 215 ms; this part needs only its own.
+    const ids = await ctx.tx.openIncidentIdsOf(team.id, outgoing);
+    if (ids.length === 0) return [];
+    const open: Incident[] = [];
+    for (const id of ids.slice(0, Math.max(HANDOVER_CHUNK, HANDOVER_NOTICE_LINES))) {
+      const incident = await ctx.tx.getIncident(id);
+      if (incident) open.push(incident);
+    }
     const lines: RichText[] = [];
-    for (const incident of open) {
+    for (const incident of open.slice(0, HANDOVER_NOTICE_LINES)) {
+      lines.push(rt`${incidentHeadline(incident)}, open ${age(ctx.now, await this.openSince(ctx.tx, incident))}`);
+    }
+    if (ids.length > HANDOVER_NOTICE_LINES) lines.push(rt`and ${String(ids.length - HANDOVER_NOTICE_LINES)} more ("incident list")`);
+    await this.moveHanded(ctx, open.slice(0, HANDOVER_CHUNK), outgoing, incoming);
+    ctx.tell({
+      key: `handover:${team.id}:${ctx.now.toMillis()}:${recipientKey({ kind: 'member', id: outgoing })}`,
+      recipient: { kind: 'member', id: outgoing },
+      message: message('notice', rt`Your ${team.name} shift ended: ${String(ids.length)} unacknowledged incident${ids.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who has been paged. Acknowledged incidents stay with you.`, { lines }),
+      incidentId: null,
+      role: 'member',
+    });
+    return ids.slice(HANDOVER_CHUNK);
+  }
+
+  /**
+   * continueHandOver moves the next HANDOVER_CHUNK of `ids` (what handOver left) that are still
+   * open and still the outgoing on-call's; returns the ids still to move.
+   */
+  async continueHandOver(ctx: UseCaseContext, team: Team, outgoing: MemberId, incoming: MemberId, ids: readonly number[]): Promise<number[]> {
+    const now: Incident[] = [];
+    for (const id of ids.slice(0, HANDOVER_CHUNK)) {
+      const incident = await ctx.tx.getIncident(id);
+      // Acknowledged, resolved or reassigned since the shift change: it stays where it is.
+      if (incident && incident.team === team.id && incident.state === 'open' && incident.assignee === outgoing) now.push(incident);
+    }
+    await this.moveHanded(ctx, now, outgoing, incoming);
+    return ids.slice(HANDOVER_CHUNK);
+  }
+
+  private async moveHanded(ctx: UseCaseContext, incidents: readonly Incident[], outgoing: MemberId, incoming: MemberId): Promise<void> {
+    for (const incident of incidents) {
       const updated: Incident = { ...incident, assignee: incoming, escalationLevel: 0, updatedAt: ctx.now };
       await ctx.tx.updateIncident(updated);
       const timeline = await ctx.tx.timeline(incident.id);
       const lastOpen = [...timeline].reverse().find((e) => e.kind === 'reopened' || e.kind === 'reported');
       const paged = timeline.some((e) => e.kind === 'notified' && (!lastOpen || e.seq > lastOpen.seq));
       const ev = await this.event(ctx, updated, 'reassigned', { member: incoming, from: outgoing, reason: 'handoff' });
-      lines.push(rt`${incidentHeadline(updated)}, open ${age(ctx.now, await this.openSince(ctx.tx, incident))}`);
       if (!paged) continue; // opened quietly: it moves, without a page of its own
       await this.startChain(ctx, updated, incoming, `h${ev.seq}`,
-        rt`Handed over to you at the shift change: ${incidentHeadline(updated)} is not acknowledged yet (open ${age(ctx.now, await this.openSince(ctx.tx, incident))}; ${memberName(this.world, outgoing)} had it)`);
+        rt`Handed over to you at the shift change: ${incidentHeadline(updated)} is not acknowledged yet (open ${age(ctx.now, lastOpen?.at ?? incident.openedAt)}; ${memberName(this.world, outgoing)} had it)`);
     }
-    ctx.tell({
-      key: `handover:${team.id}:${ctx.now.toMillis()}:${recipientKey({ kind: 'member', id: outgoing })}`,
-      recipient: { kind: 'member', id: outgoing },
-      message: message('notice', rt`Your ${team.name} shift ended: ${String(open.length)} unacknowledged incident${open.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who has been paged. Acknowledged incidents stay with you.`, { lines }),
-      incidentId: null,
-      role: 'member',
-    });
-    return open.map((i) => i.id);
   }
 
   async huddle(ctx: UseCaseContext, incident: Incident, reason: string): Promise<Message> {

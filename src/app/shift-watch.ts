@@ -29,6 +29,8 @@ import { nextHandoffAfter, rotationStateFor, shiftsGainedThrough, type ShiftChan
 import { TOKENS } from './tokens';
 
 export const SHIFT_TIMER = 'shift-change';
+/** The next part of a shift change's handover (see IncidentService.handOver): due at once. */
+export const HANDOVER_TIMER = 'shift-handover';
 
 /** DECLARED_ABSENCES: kv namespace and key of the absences stored for plugins' declarations (time_off). */
 const DECLARED = { namespace: 'rotation', key: 'declared-absences' } as const;
@@ -112,6 +114,32 @@ export class ShiftWatch {
     await tx.scheduleTimer({ key: `shift:${team.id}:${next.at.toMillis()}`, kind: SHIFT_TIMER, dueAt: next.at.toUTC(), payload: { team: team.id, at: next.at.toMillis() } });
   }
 
+  /**
+   * continueLater: the handover's next part, a durable timer due now (kill-safe: this transaction
+   * moves its part and schedules the rest, or neither happened), so every other writer, a page
+   * first of all, gets the store between two parts.
+   */
+  private async continueLater(tx: StoreTx, team: Team, at: DateTime, outgoing: string, incoming: string, ids: readonly number[], part: number, now: DateTime): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.scheduleTimer({
+      key: `handover:${team.id}:${at.toMillis()}:${part}`, kind: HANDOVER_TIMER, dueAt: now,
+      payload: { team: team.id, at: at.toMillis(), outgoing, incoming, ids: [...ids], part },
+    });
+  }
+
+  /** continueHandOver: the timer handler of a handover's next part. */
+  async continueHandOver(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
+    const team = this.world.teams.get(String(timer.payload.team));
+    const ids = timer.payload.ids;
+    if (!team || !Array.isArray(ids)) return;
+    const outgoing = String(timer.payload.outgoing);
+    const incoming = String(timer.payload.incoming);
+    await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
+      const rest = await this.incidents.continueHandOver(ctx, team, outgoing, incoming, ids.map(Number));
+      await this.continueLater(tx, team, DateTime.fromMillis(Number(timer.payload.at)), outgoing, incoming, rest, Number(timer.payload.part) + 1, now);
+    });
+  }
+
   /** fire: the timer handler. Runs plugins' onShiftChange when the member really changes. */
   async fire(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
     const team = this.world.teams.get(String(timer.payload.team));
@@ -135,7 +163,10 @@ export class ShiftWatch {
             role: 'member',
           });
         }
-        if ((team.escalation.handoff ?? 'reassign') === 'reassign') await this.incidents.handOver(ctx, team, outgoing.member, incoming.member);
+        if ((team.escalation.handoff ?? 'reassign') === 'reassign') {
+          const rest = await this.incidents.handOver(ctx, team, outgoing.member, incoming.member);
+          await this.continueLater(tx, team, at, outgoing.member, incoming.member, rest, 1, now);
+        }
       });
     }
     await this.scheduleNext(tx, team, at);

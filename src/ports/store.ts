@@ -218,6 +218,8 @@ export interface StoreTx {
   updateIncident(incident: Incident): Promise<void>;
   /** Newest first. */
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+  /** The ids of the team's open (unacknowledged) incidents assigned to `assignee`, oldest first. */
+  openIncidentIdsOf(team: TeamId, assignee: MemberId): Promise<number[]>;
 
   appendTimeline(event: NewTimelineEvent): Promise<TimelineEvent>;
   /** Oldest first. */

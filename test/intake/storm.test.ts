@@ -2,10 +2,19 @@
  * Alert storms, through HTTP: 5,000 alerts in a minute over 50 fingerprints page the on-call at
  * most 50 times, with one storm summary updated as it grows; nobody else hears anything.
  */
+import { Database } from 'sqlite3';
+import { HANDOVER_CHUNK } from '../../src/app/incident-service';
 import type { Recorded } from '../harness/recording-adapter';
 import { amAlert, amPayload, IntakeHarness } from './intake-harness';
 
 const OTHERS = ['alice', 'bob', 'carol', 'erin', 'frank', 'root'];
+
+/** doneTimers: how many timers of `kind` fired, read from the database file. */
+function doneTimers(file: string, kind: string): Promise<number> {
+  const db = new Database(file);
+  return new Promise((resolve, reject) => db.get('SELECT COUNT(*) AS n FROM timers WHERE kind = ? AND done_at IS NOT NULL', [kind],
+    (err: Error | null, row: { n: number }) => db.close(() => (err ? reject(err) : resolve(row.n)))));
+}
 
 describe('alert intake: storms', () => {
   let t: IntakeHarness;
@@ -88,6 +97,27 @@ describe('alert intake: storms', () => {
     await fire('c'); // right after that update went out
     await t.h.advance('1s');
     expect(latest()).toMatch(/Alert storm on Payments: 16 new incidents/);
+  });
+
+  it('a shift change after a storm hands its 500 incidents over in parts: the paged ones page the incoming on-call', async () => {
+    await t.h.advanceTo('2026-03-09T07:50:00Z'); // Monday 09:00 Berlin (08:00Z) dave hands over to alice
+    const alerts = Array.from({ length: 500 }, (_, i) => amAlert({ alertname: 'Storm', instance: `host-${i}` }, 'firing', { fingerprint: `fp-${i}` }));
+    for (let i = 0; i < 500; i += 100) expect((await t.alertmanager(amPayload(alerts.slice(i, i + 100)))).status).toBe(202);
+    await t.h.advanceTo('2026-03-09T08:00:01Z');
+    const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+    expect(incidents).toHaveLength(500);
+    expect(incidents.filter((i) => i.assignee !== 'alice')).toEqual([]);
+    // The 11 that paged dave page alice now; the quiet ones move quietly.
+    expect(t.h.messagesFor('alice').filter((d) => /Handed over to you at the shift change/.test(d.text))).toHaveLength(11);
+    // dave hears once: the count, the oldest 20 named, the rest counted.
+    const notice = t.h.messagesFor('dave').filter((d) => /shift ended/.test(d.text));
+    expect(notice).toHaveLength(1);
+    expect(notice[0]?.text).toMatch(/500 unacknowledged incidents moved to Alice/);
+    expect(notice[0]?.text).toMatch(/and 480 more/);
+    // In parts of 50, each a transaction of its own (a timer each): nobody's page waits for all 500.
+    const parts = await t.read((tx) => tx.timeline(500));
+    expect(parts.filter((e) => e.kind === 'reassigned')).toHaveLength(1);
+    expect(await doneTimers(t.h.dbPath, 'shift-handover')).toBe(500 / HANDOVER_CHUNK - 1);
   });
 
   it('a new burst after the storm ended starts counting again', async () => {

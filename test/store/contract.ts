@@ -126,6 +126,20 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('lists the ids of a member\'s open incidents of a team, oldest first (a shift change hands them over)', async () => {
+      const s = await store();
+      const ids = await s.transaction(async (tx) => [
+        (await tx.insertIncident(newIncident({ openedAt: at(20) }))).id,
+        (await tx.insertIncident(newIncident({ openedAt: at(0) }))).id,
+        (await tx.insertIncident(newIncident({ openedAt: at(5), state: 'acknowledged' }))).id,
+        (await tx.insertIncident(newIncident({ openedAt: at(6), assignee: 'bob' }))).id,
+        (await tx.insertIncident(newIncident({ openedAt: at(7), team: 'search' }))).id,
+        (await tx.insertIncident(newIncident({ openedAt: at(10) }))).id,
+      ]);
+      expect(await s.transaction((tx) => tx.openIncidentIdsOf('payments', 'alice'))).toEqual([ids[1], ids[5], ids[0]]);
+      expect(await s.transaction((tx) => tx.openIncidentIdsOf('payments', 'carol'))).toEqual([]);
+    });
+
     it('lists the incidents active in a window: opened before its end, not resolved before its start', async () => {
       const s = await store();
       await s.transaction(async (tx) => {

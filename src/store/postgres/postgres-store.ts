@@ -534,6 +534,11 @@ class PgTx implements StoreTx {
     if (rowCount === 0) throw new Error(`incident ${incident.id} does not exist`);
   }
 
+  async openIncidentIdsOf(team: TeamId, assignee: MemberId): Promise<number[]> {
+    const { rows } = await this.q<{ id: number | string }>(`SELECT id FROM incidents WHERE team = $1 AND state = 'open' AND assignee = $2 ORDER BY opened_at, id`, [team, assignee]);
+    return rows.map((r) => Number(r.id));
+  }
+
   async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     const states = filter.states === undefined ? undefined : [...new Set(filter.states)];
     if (states?.length === 0) return [];

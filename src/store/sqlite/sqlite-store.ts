@@ -519,6 +519,7 @@ const SQL = {
   linkIntakeGroups: `UPDATE intake_groups SET incident_id = u.id
     FROM (SELECT value ->> 0 AS i, value ->> 1 AS f, value ->> 2 AS id FROM json_each(?1)) AS u
     WHERE integration = u.i AND fingerprint = u.f`,
+  openIncidentIdsOf: `SELECT id FROM incidents WHERE team = ? AND state = 'open' AND assignee = ? ORDER BY opened_at, id`,
   firingIntakeAlerts: `SELECT COUNT(*) AS n FROM intake_alerts WHERE integration = ? AND fingerprint = ? AND status = 'firing'`,
   countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = ?1 AND opened_at >= ?3
     AND source >= ?2 AND substr(source, 1, length(?2)) = ?2`,
@@ -722,6 +723,12 @@ class SqliteTx implements StoreTx {
   }
 
   /** Newest first (opened_at, then id, descending). An empty `states` matches nothing. */
+  async openIncidentIdsOf(team: TeamId, assignee: MemberId): Promise<number[]> {
+    this.check();
+    const rows = await this.conn.all<{ id: number }>(SQL.openIncidentIdsOf, [team, assignee]);
+    return rows.map((r) => r.id);
+  }
+
   async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     this.check();
     const states = filter.states === undefined ? undefined : [...new Set(filter.states)];
