@@ -37,6 +37,15 @@ export interface SummaryInput {
   readonly asOf?: DateTime;
 }
 
+/** The most items one list of the summary names; the rest are counted. */
+export const LIST_MAX = 10;
+
+function capped(items: readonly RichText[], where: string): RichText[] {
+  const shown = items.slice(0, LIST_MAX).map((l) => rt`  • ${l}`);
+  if (items.length > LIST_MAX) shown.push(rt`  • and ${String(items.length - LIST_MAX)} more ${where}`);
+  return shown;
+}
+
 export function buildHandoffSummary(input: SummaryInput): Message {
   const { world, team, from, to } = input;
   const asOf = input.asOf !== undefined && input.asOf < to ? input.asOf : to;
@@ -48,7 +57,7 @@ export function buildHandoffSummary(input: SummaryInput): Message {
   const resolveTimes: number[] = [];
   const escalations: RichText[] = [];
   const huddles: RichText[] = [];
-  const stillOpen: RichText[] = [];
+  const stillOpen: Array<{ severity: string; id: number; line: RichText }> = [];
   for (const { incident, timeline } of input.histories) {
     if (within(incident.openedAt)) opened++;
     for (const e of timeline) {
@@ -70,7 +79,7 @@ export function buildHandoffSummary(input: SummaryInput): Message {
     if (incident.state !== 'resolved' && incident.openedAt < to) {
       const lastNote = [...timeline].reverse().find((e) => e.kind === 'note' || e.kind === 'reply');
       const age = formatDuration(asOf.diff(incident.openedAt).as('milliseconds'));
-      stillOpen.push(rt`#${incident.id} [${incident.severity}] ${incident.title} — ${incident.state}, ${memberName(world, incident.assignee)}, open ${age}${lastNote ? rt`; last note: ${String(lastNote.data.text ?? '')}` : []}`);
+      stillOpen.push({ severity: incident.severity, id: incident.id, line: rt`#${incident.id} [${incident.severity}] ${incident.title} — ${incident.state}, ${memberName(world, incident.assignee)}, open ${age}${lastNote ? rt`; last note: ${String(lastNote.data.text ?? '')}` : []}` });
     }
   }
   const tta = median(ackTimes);
@@ -80,9 +89,12 @@ export function buildHandoffSummary(input: SummaryInput): Message {
     rt`Incidents: ${opened} opened, ${acked} acknowledged, ${resolved} resolved, ${stillOpen.length} still open.`,
     rt`Median time to acknowledge: ${tta === null ? '—' : formatDuration(tta)}; to resolve: ${ttr === null ? '—' : formatDuration(ttr)}.`,
   ];
-  if (stillOpen.length > 0) lines.push(rt`Still open:`, ...stillOpen.map((l) => rt`  • ${l}`));
-  lines.push(escalations.length > 0 ? rt`Escalations (${escalations.length}):` : rt`Escalations: none.`, ...escalations.map((l) => rt`  • ${l}`));
-  lines.push(huddles.length > 0 ? rt`Huddles (${huddles.length}):` : rt`Huddles: none.`, ...huddles.map((l) => rt`  • ${l}`));
+  // Each list names at most LIST_MAX (the most severe, then the oldest, still open): after an alert
+  // storm the summary stays a message a chat platform takes whole, notes and next shifts included.
+  stillOpen.sort((a, b) => a.severity.localeCompare(b.severity) || a.id - b.id);
+  if (stillOpen.length > 0) lines.push(rt`Still open:`, ...capped(stillOpen.map((o) => o.line), '("incident list" has them all)'));
+  lines.push(escalations.length > 0 ? rt`Escalations (${escalations.length}):` : rt`Escalations: none.`, ...capped(escalations, '(each is on its incident\'s timeline)'));
+  lines.push(huddles.length > 0 ? rt`Huddles (${huddles.length}):` : rt`Huddles: none.`, ...capped(huddles, '(each is on its incident\'s timeline)'));
   if (deferred > 0) lines.push(rt`Pages and updates held back by quiet hours: ${deferred}.`);
   // Anyone in the team may leave a note: each is credited to whoever wrote it.
   if (input.notes.length > 0) lines.push(rt`Handoff notes:`, ...input.notes.map((n) => rt`  • ${memberName(world, n.by)}: ${n.text}`));

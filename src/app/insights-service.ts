@@ -53,9 +53,8 @@ export interface DashboardTeam {
 /** loadHistories: every incident of `team`, oldest first, each with its timeline. */
 export async function loadHistories(tx: StoreTx, team: Team): Promise<IncidentHistory[]> {
   const incidents = (await tx.listIncidents({ team: team.id })).reverse();
-  const out: IncidentHistory[] = [];
-  for (const incident of incidents) out.push({ incident, timeline: await tx.timeline(incident.id) });
-  return out;
+  const timelines = await tx.timelines(incidents.map((i) => i.id));
+  return incidents.map((incident, i) => ({ incident, timeline: timelines[i] ?? [] }));
 }
 
 /** teamInsights: the figures of `team` for [now - sinceMs, now) and the window before it. */

@@ -184,7 +184,8 @@ export class PluginHost {
       },
       incidentsBetween: async (teamId, from, to) => {
         const active = await tx.listIncidents({ team: teamId, activeBetween: { from, to } });
-        return Promise.all(active.map(async (incident) => ({ incident, timeline: await tx.timeline(incident.id) })));
+        const timelines = await tx.timelines(active.map((i) => i.id));
+        return active.map((incident, i) => ({ incident, timeline: timelines[i] ?? [] }));
       },
       shifts: async (teamId, from, to) => {
         const team = world.teams.get(teamId);

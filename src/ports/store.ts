@@ -224,6 +224,8 @@ export interface StoreTx {
   appendTimeline(event: NewTimelineEvent): Promise<TimelineEvent>;
   /** Oldest first. */
   timeline(incidentId: number): Promise<TimelineEvent[]>;
+  /** The timelines of many incidents in one read (summaries over thousands of incidents): one list per id, in the order given. */
+  timelines(incidentIds: readonly number[]): Promise<TimelineEvent[][]>;
 
   addOverride(o: Omit<StoredOverride, 'id' | 'seq'>): Promise<StoredOverride>;
   /** Overrides of `team` that overlap [from, to). */

@@ -50,6 +50,21 @@ describe('handoff summaries', () => {
     await h.stop();
   });
 
+  it('after a burst of 25 incidents it names the 10 most severe still open and counts the rest; notes and next shifts stay in', async () => {
+    const h = await Harness.start({ config: CONFIG, at: '2026-03-09T06:00:00Z' });
+    for (let i = 1; i <= 25; i++) await h.run('zed', `incident report ${i === 25 ? 'sev1' : 'sev3'} disk ${i} full`);
+    await h.run('dave', 'oncall handoff note most are one cause');
+    await h.advanceTo(HANDOFF);
+    const dm = h.expectMessage('alice', /^Handoff for Payments: Dave → Alice/);
+    expect(dm.text).toContain('25 still open.');
+    expect(dm.text).toContain('#25 [sev1] disk 25 full'); // the most severe first
+    expect(dm.text).toContain('#9 [sev3] disk 9 full');
+    expect(dm.text).not.toContain('#10 [sev3]');
+    expect(dm.text).toContain('and 15 more ("incident list" has them all)');
+    expect(dm.text).toContain('most are one cause');
+    expect(dm.text).toContain('Next: Bob from Mon 16 Mar 09:00');
+  });
+
   it('follows overrides: the summary goes to whoever is really on call next', async () => {
     const h = await Harness.start({ config: CONFIG });
     expect(await h.run('carol', 'oncall override bob 2026-03-09T09:00 2026-03-10T09:00')).toContain('Override set');

@@ -140,6 +140,23 @@ export function runStoreContract(kit: () => StoreKit): void {
       expect(await s.transaction((tx) => tx.openIncidentIdsOf('payments', 'carol'))).toEqual([]);
     });
 
+    it('reads many incidents\' timelines at once, each in order, in the order asked', async () => {
+      const s = await store();
+      const [a, b, c] = await s.transaction(async (tx) => {
+        const ids = [(await tx.insertIncident(newIncident())).id, (await tx.insertIncident(newIncident())).id, (await tx.insertIncident(newIncident())).id];
+        for (const [id, kind] of [[ids[1], 'reported'], [ids[0], 'reported'], [ids[1], 'acknowledged'], [ids[1], 'resolved']] as const) {
+          await tx.appendTimeline({ incidentId: id as number, at: at(1), kind, actor: null, data: { k: kind } });
+        }
+        return ids;
+      });
+      const lists = await s.transaction((tx) => tx.timelines([b as number, c as number, a as number, 999]));
+      expect(lists.map((l) => l.map((e) => `${e.incidentId}:${e.seq}:${e.kind}`))).toEqual([
+        [`${b}:1:reported`, `${b}:2:acknowledged`, `${b}:3:resolved`], [], [`${a}:1:reported`], [],
+      ]);
+      expect(lists[0]?.[2]?.data).toEqual({ k: 'resolved' });
+      expect(await s.transaction((tx) => tx.timelines([]))).toEqual([]);
+    });
+
     it('lists the incidents active in a window: opened before its end, not resolved before its start', async () => {
       const s = await store();
       await s.transaction(async (tx) => {

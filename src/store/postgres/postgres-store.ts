@@ -587,6 +587,21 @@ class PgTx implements StoreTx {
     return rows.map((r) => ({ incidentId: r.incident_id, seq: r.seq, at: fromMs(r.at), kind: r.kind, actor: r.actor, data: r.data }));
   }
 
+  async timelines(incidentIds: readonly number[]): Promise<TimelineEvent[][]> {
+    const byId = new Map<number, TimelineEvent[]>();
+    for (let start = 0; start < incidentIds.length; start += 1000) {
+      const { rows } = await this.q<{ incident_id: number; seq: number; at: number; kind: string; actor: Principal | null; data: Record<string, unknown> }>(
+        `SELECT * FROM timeline WHERE incident_id = ANY($1::bigint[]) ORDER BY incident_id, seq`, [incidentIds.slice(start, start + 1000).map(String)]);
+      for (const r of rows) {
+        const e: TimelineEvent = { incidentId: Number(r.incident_id), seq: r.seq, at: fromMs(r.at), kind: r.kind, actor: r.actor, data: r.data };
+        const list = byId.get(e.incidentId);
+        if (list) list.push(e);
+        else byId.set(e.incidentId, [e]);
+      }
+    }
+    return incidentIds.map((id) => byId.get(id) ?? []);
+  }
+
   // Overrides and absences --------------------------------------------------------------------
 
   async addOverride(o: Omit<StoredOverride, 'id' | 'seq'>): Promise<StoredOverride> {

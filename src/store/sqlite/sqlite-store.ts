@@ -368,6 +368,7 @@ const SQL = {
     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM timeline WHERE incident_id = ?1
     RETURNING seq`,
   timeline: 'SELECT * FROM timeline WHERE incident_id = ? ORDER BY seq',
+  timelines: 'SELECT * FROM timeline WHERE incident_id IN (SELECT value FROM json_each(?1)) ORDER BY incident_id, seq',
   addOverride: `INSERT INTO overrides (id, team, member, start_ms, end_ms, created_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
     RETURNING seq`,
   listOverrides: 'SELECT * FROM overrides WHERE team = ? AND end_ms > ? AND start_ms < ? ORDER BY seq',
@@ -775,14 +776,21 @@ class SqliteTx implements StoreTx {
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
     this.check();
     const rows = await this.conn.all<TimelineRow>(SQL.timeline, [incidentId]);
-    return rows.map((r) => ({
-      incidentId: r.incident_id,
-      seq: r.seq,
-      at: fromMs(r.at),
-      kind: r.kind,
-      actor: r.actor === null ? null : (JSON.parse(r.actor) as Principal),
-      data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
+    return rows.map(toTimelineEvent);
+  }
+
+  async timelines(incidentIds: readonly number[]): Promise<TimelineEvent[][]> {
+    this.check();
+    const byId = new Map<number, TimelineEvent[]>();
+    for (let start = 0; start < incidentIds.length; start += ENQUEUE_CHUNK) {
+      const rows = await this.conn.all<TimelineRow>(SQL.timelines, [JSON.stringify(incidentIds.slice(start, start + ENQUEUE_CHUNK))]);
+      for (const r of rows) {
+        const list = byId.get(r.incident_id);
+        if (list) list.push(toTimelineEvent(r));
+        else byId.set(r.incident_id, [toTimelineEvent(r)]);
+      }
+    }
+    return incidentIds.map((id) => byId.get(id) ?? []);
   }
 
   // Overrides and absences --------------------------------------------------------------------
@@ -1494,3 +1502,14 @@ function sqlError(err: Error, sql: string): Error {
 }
 
 export { prefixUpperBound };
+
+function toTimelineEvent(r: TimelineRow): TimelineEvent {
+  return {
+    incidentId: r.incident_id,
+    seq: r.seq,
+    at: fromMs(r.at),
+    kind: r.kind,
+    actor: r.actor === null ? null : (JSON.parse(r.actor) as Principal),
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
+}
