@@ -86,6 +86,11 @@ export const HANDOVER_CHUNK = 50;
 /** Incidents the outgoing on-call's handover notice names (the rest are counted). */
 const HANDOVER_NOTICE_LINES = 20;
 
+/** stillHanded: an incident a handover moves: the team's, unacknowledged, still the outgoing on-call's. */
+function stillHanded(incident: Incident, team: Team, outgoing: MemberId): boolean {
+  return incident.team === team.id && incident.state === 'open' && incident.assignee === outgoing;
+}
+
 @injectable()
 export class IncidentService {
   constructor(
@@ -294,7 +299,8 @@ export class IncidentService {
     const open: Incident[] = [];
     for (const id of ids.slice(0, Math.max(HANDOVER_CHUNK, HANDOVER_NOTICE_LINES))) {
       const incident = await ctx.tx.getIncident(id);
-      if (incident) open.push(incident);
+      // Read again row by row (on PostgreSQL under its lock): acknowledged or reassigned since the ids were read, it stays.
+      if (incident && stillHanded(incident, team, outgoing)) open.push(incident);
     }
     const lines: RichText[] = [];
     for (const incident of open.slice(0, HANDOVER_NOTICE_LINES)) {
@@ -314,14 +320,16 @@ export class IncidentService {
 
   /**
    * continueHandOver moves the next HANDOVER_CHUNK of `ids` (what handOver left) that are still
-   * open and still the outgoing on-call's; returns the ids still to move.
+   * open and still the outgoing on-call's to `incoming`, who must be the on-call now (the caller
+   * asks the rotation again: another shift change may have come meanwhile); returns the ids still
+   * to move.
    */
   async continueHandOver(ctx: UseCaseContext, team: Team, outgoing: MemberId, incoming: MemberId, ids: readonly number[]): Promise<number[]> {
     const now: Incident[] = [];
     for (const id of ids.slice(0, HANDOVER_CHUNK)) {
       const incident = await ctx.tx.getIncident(id);
       // Acknowledged, resolved or reassigned since the shift change: it stays where it is.
-      if (incident && incident.team === team.id && incident.state === 'open' && incident.assignee === outgoing) now.push(incident);
+      if (incident && stillHanded(incident, team, outgoing)) now.push(incident);
     }
     await this.moveHanded(ctx, now, outgoing, incoming);
     return ids.slice(HANDOVER_CHUNK);

@@ -25,7 +25,7 @@ import { IncidentService } from './incident-service';
 import { recipientKey, type Notification } from './notifications';
 import { PluginHost } from './plugin-host';
 import { PolicyBook } from './policies';
-import { nextHandoffAfter, rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
+import { nextHandoffAfter, onCallNow, rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
 import { TOKENS } from './tokens';
 
 export const SHIFT_TIMER = 'shift-change';
@@ -133,7 +133,10 @@ export class ShiftWatch {
     const ids = timer.payload.ids;
     if (!team || !Array.isArray(ids)) return;
     const outgoing = String(timer.payload.outgoing);
-    const incoming = String(timer.payload.incoming);
+    // Whoever is on call now, not the payload's incoming: another shift change may have passed
+    // since (both due at once after a restart), and its handover did not see these incidents.
+    const incoming = (await onCallNow(this.policies, tx, team, now)).member;
+    if (incoming === outgoing) return; // on call again: what is left stays theirs
     await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
       const rest = await this.incidents.continueHandOver(ctx, team, outgoing, incoming, ids.map(Number));
       await this.continueLater(tx, team, DateTime.fromMillis(Number(timer.payload.at)), outgoing, incoming, rest, Number(timer.payload.part) + 1, now);

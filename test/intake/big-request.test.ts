@@ -136,6 +136,7 @@ describe('alert intake: one request with 10,000 new alerts', () => {
     const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
     expect(incidents).toHaveLength(N);
     // Those opened before the change were handed over; those after it are alice's from the start.
+    expect(incidents.some((i) => i.openedAt >= DateTime.fromISO('2026-03-09T08:00:01Z'))).toBe(true);
     expect(incidents.filter((i) => i.assignee !== 'alice')).toEqual([]);
   }, 180_000);
 

@@ -2,6 +2,7 @@
  * Alert storms, through HTTP: 5,000 alerts in a minute over 50 fingerprints page the on-call at
  * most 50 times, with one storm summary updated as it grows; nobody else hears anything.
  */
+import { DateTime } from 'luxon';
 import { Database } from 'sqlite3';
 import { HANDOVER_CHUNK } from '../../src/app/incident-service';
 import type { Recorded } from '../harness/recording-adapter';
@@ -118,6 +119,21 @@ describe('alert intake: storms', () => {
     const parts = await t.read((tx) => tx.timeline(500));
     expect(parts.filter((e) => e.kind === 'reassigned')).toHaveLength(1);
     expect(await doneTimers(t.h.dbPath, 'shift-handover')).toBe(500 / HANDOVER_CHUNK - 1);
+  });
+
+  it('two shift changes caught up at once (after a restart): what is left of the first handover goes to whoever is on call now', async () => {
+    await t.h.advanceTo('2026-03-09T07:50:00Z');
+    // dave hands over to alice at 08:00Z; bob covers alice from 08:30Z (09:30 Berlin).
+    await t.h.run('carol', 'oncall override bob 2026-03-09T09:30 2026-03-10T09:00');
+    const alerts = Array.from({ length: 60 }, (_, i) => amAlert({ alertname: 'Storm', instance: `host-${i}` }, 'firing', { fingerprint: `fp-${i}` }));
+    expect((await t.alertmanager(amPayload(alerts))).status).toBe(202);
+    await t.h.advanceTo('2026-03-09T07:55:00Z');
+    // The process was down across both boundaries: both shift timers are due at once.
+    t.h.clock.set(DateTime.fromISO('2026-03-09T08:31:00Z'));
+    await t.h.app.scheduler.tick();
+    const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+    expect(incidents).toHaveLength(60);
+    expect(incidents.filter((i) => i.assignee !== 'bob').map((i) => `#${i.id} ${i.assignee}`)).toEqual([]);
   });
 
   it('a new burst after the storm ended starts counting again', async () => {

@@ -723,13 +723,13 @@ class SqliteTx implements StoreTx {
     if (changes === 0) throw new Error(`incident ${incident.id} does not exist`);
   }
 
-  /** Newest first (opened_at, then id, descending). An empty `states` matches nothing. */
   async openIncidentIdsOf(team: TeamId, assignee: MemberId): Promise<number[]> {
     this.check();
     const rows = await this.conn.all<{ id: number }>(SQL.openIncidentIdsOf, [team, assignee]);
     return rows.map((r) => r.id);
   }
 
+  /** Newest first (opened_at, then id, descending). An empty `states` matches nothing. */
   async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     this.check();
     const states = filter.states === undefined ? undefined : [...new Set(filter.states)];
