@@ -23,6 +23,8 @@ export class StoreMonitor implements Store {
     private readonly onError: (message: string) => void = () => undefined,
   ) {
     this.singleProcess = inner.singleProcess;
+    // What the store does on its own (SQLite's fold of the repeat log) fails as loudly as a transaction.
+    inner.onBackgroundError?.((err) => this.failed(err));
     const quick = inner.quickRepeats?.bind(inner);
     if (quick) {
       this.quickRepeats = async (keys, plan, now) => {

@@ -373,6 +373,12 @@ export interface Store {
    */
   onEnqueued(listener: () => void): () => void;
   /**
+   * onBackgroundError (optional): `listener` hears the errors of work the store does on its own,
+   * outside any caller's transaction (SQLite: folding the repeat log into the counts), so the app
+   * logs them and /healthz shows them like a failed transaction's. Returns a function that removes it.
+   */
+  onBackgroundError?(listener: (err: unknown) => void): () => void;
+  /**
    * singleProcess: true when one process serves the store and runs its transactions one at a time
    * (SQLite): nothing, not even a timer's claim, commits between a transaction's reads and its
    * commit. Absent or false on a store shared by replicas (PostgreSQL).

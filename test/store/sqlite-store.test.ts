@@ -382,6 +382,22 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await raw(file, 'SELECT count FROM intake_groups')).toEqual([{ count: 1 + 2 + 3 + 4 + 5 + 7 + 50 + 1 }]);
   });
 
+  it('tells a failing fold of the repeat log (work nobody waits for) to the monitor: logged and in /healthz', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    await raw(file, `CREATE TRIGGER broken BEFORE UPDATE ON intake_alerts BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END`);
+    await seeded(s);
+    const errors: string[] = [];
+    const monitor = new StoreMonitor(s, (m) => errors.push(m));
+    expect(await monitor.quickRepeats?.([key], () => plan, at(1))).not.toBeNull();
+    // The fold runs 200 ms later, on its own, and fails.
+    for (let waited = 0; errors.length === 0 && waited < 3000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(errors.join('\n')).toMatch(/disk I\/O error \(test\)/);
+    expect(monitor.recent()).toMatch(/disk I\/O error \(test\)/);
+    // Nothing was lost: the repeats are still in the log.
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
+  });
+
   it('is passed through the store monitor, so a failing fast path shows in /healthz like a failing transaction', async () => {
     const s = await store();
     await seeded(s);

@@ -98,6 +98,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
 export class SqliteStore implements Store {
   /** One process serves the file, its transactions one at a time (the FIFO mutex). */
   readonly singleProcess = true;
+  private readonly backgroundListeners = new Set<(err: unknown) => void>();
+
+  onBackgroundError(listener: (err: unknown) => void): () => void {
+    this.backgroundListeners.add(listener);
+    return () => this.backgroundListeners.delete(listener);
+  }
   private readonly mutex = new Mutex();
   /** A ROLLBACK failed, so the connection may still be inside a transaction (see quickRepeats). */
   private maybeInTransaction = false;
@@ -240,9 +246,10 @@ export class SqliteStore implements Store {
     this.foldTimer = setTimeout(() => {
       this.foldTimer = null;
       if (this.closed) return;
-      this.transaction((tx) => (tx as SqliteTx).foldNow()).catch(() => {
-        // The log stays (nothing is lost) and the next intake transaction's commit schedules a
-        // fold again; a store error shows in /healthz through the transactions that fail.
+      this.transaction((tx) => (tx as SqliteTx).foldNow()).catch((err: unknown) => {
+        // The log stays (nothing is lost: readers fold first) and the next intake transaction's
+        // commit schedules a fold again. The error is told (logged, and in /healthz).
+        for (const listener of this.backgroundListeners) listener(err);
       });
     }, FOLD_AFTER_MS);
     this.foldTimer.unref();
