@@ -343,7 +343,7 @@ export class IntakeService {
       // New fingerprints (firing, never seen): during a storm they open quietly, in bulk.
       const fresh: NormalizedAlert[] = [];
       const flush = async (): Promise<void> => {
-        for (const id of await this.openFresh(tx, job, team, fresh.splice(0), now)) touched.add(id);
+        for (const id of await this.openFresh(tx, job.integration, team, fresh.splice(0), now)) touched.add(id);
       };
       for (const alert of slice.alerts) {
         const index = i++;
@@ -375,14 +375,13 @@ export class IntakeService {
    * storm each takes the full path (it may page, start a storm, fall in a maintenance window); once
    * a storm is on, all the rest open quietly in one go (openQuietly).
    */
-  private async openFresh(tx: StoreTx, job: Job, team: Team, alerts: NormalizedAlert[], now: DateTime): Promise<number[]> {
-    const { integration } = job;
+  private async openFresh(tx: StoreTx, integration: IntegrationConfig, team: Team, alerts: NormalizedAlert[], now: DateTime): Promise<number[]> {
     const ids: number[] = [];
     while (alerts.length > 0) {
       if (alerts.length > 1) {
         const storm = await tx.activeStorm(team.id);
         if (storm && storm.lastAt.plus({ milliseconds: this.windowOf(storm, integration) }) > now) {
-          ids.push(...(await this.openQuietly(tx, job, team, storm, alerts.splice(0), now)));
+          ids.push(...(await this.openQuietly(tx, integration, team, storm, alerts.splice(0), now)));
           break;
         }
       }
@@ -399,8 +398,7 @@ export class IntakeService {
    * grown once for all, so its on-call gets one summary update. An alert whose fingerprint another
    * writer opened meanwhile takes the full path.
    */
-  private async openQuietly(tx: StoreTx, job: Job, team: Team, storm: StormRow, alerts: readonly NormalizedAlert[], now: DateTime): Promise<number[]> {
-    const { integration } = job;
+  private async openQuietly(tx: StoreTx, integration: IntegrationConfig, team: Team, storm: StormRow, alerts: readonly NormalizedAlert[], now: DateTime): Promise<number[]> {
     const late: NormalizedAlert[] = [];
     const ids = await this.engine.within(tx, integrationPrincipal(integration), team, now, async (ctx) => {
       // Each chunk asks (a shift may change hands between two chunks: its handover moves only the
