@@ -86,11 +86,6 @@ export const HANDOVER_CHUNK = 50;
 /** Incidents the outgoing on-call's handover notice names (the rest are counted). */
 const HANDOVER_NOTICE_LINES = 20;
 
-/** stillHanded: an incident a handover moves: the team's, unacknowledged, still the outgoing on-call's. */
-function stillHanded(incident: Incident, team: Team, outgoing: MemberId): boolean {
-  return incident.team === team.id && incident.state === 'open' && incident.assignee === outgoing;
-}
-
 @injectable()
 export class IncidentService {
   constructor(
@@ -296,12 +291,7 @@ export class IncidentService {
     // Ids first: reading 10,000 whole incidents took 215 ms; this part needs only its own.
     const ids = await ctx.tx.openIncidentIdsOf(team.id, outgoing);
     if (ids.length === 0) return [];
-    const open: Incident[] = [];
-    for (const id of ids.slice(0, Math.max(HANDOVER_CHUNK, HANDOVER_NOTICE_LINES))) {
-      const incident = await ctx.tx.getIncident(id);
-      // Read again row by row (on PostgreSQL under its lock): acknowledged or reassigned since the ids were read, it stays.
-      if (incident && stillHanded(incident, team, outgoing)) open.push(incident);
-    }
+    const open = await this.stillHanded(ctx, team, outgoing, ids.slice(0, Math.max(HANDOVER_CHUNK, HANDOVER_NOTICE_LINES)));
     const lines: RichText[] = [];
     for (const incident of open.slice(0, HANDOVER_NOTICE_LINES)) {
       lines.push(rt`${incidentHeadline(incident)}, open ${age(ctx.now, await this.openSince(ctx.tx, incident))}`);
@@ -325,14 +315,22 @@ export class IncidentService {
    * to move.
    */
   async continueHandOver(ctx: UseCaseContext, team: Team, outgoing: MemberId, incoming: MemberId, ids: readonly number[]): Promise<number[]> {
-    const now: Incident[] = [];
-    for (const id of ids.slice(0, HANDOVER_CHUNK)) {
-      const incident = await ctx.tx.getIncident(id);
-      // Acknowledged, resolved or reassigned since the shift change: it stays where it is.
-      if (incident && stillHanded(incident, team, outgoing)) now.push(incident);
-    }
-    await this.moveHanded(ctx, now, outgoing, incoming);
+    await this.moveHanded(ctx, await this.stillHanded(ctx, team, outgoing, ids.slice(0, HANDOVER_CHUNK)), outgoing, incoming);
     return ids.slice(HANDOVER_CHUNK);
+  }
+
+  /**
+   * stillHanded: the incidents of `ids` a handover moves, each read again (on PostgreSQL under its
+   * row lock): the team's, unacknowledged, still the outgoing on-call's. One acknowledged, resolved
+   * or reassigned since its id was read stays where it is.
+   */
+  private async stillHanded(ctx: UseCaseContext, team: Team, outgoing: MemberId, ids: readonly number[]): Promise<Incident[]> {
+    const out: Incident[] = [];
+    for (const id of ids) {
+      const incident = await ctx.tx.getIncident(id);
+      if (incident && incident.team === team.id && incident.state === 'open' && incident.assignee === outgoing) out.push(incident);
+    }
+    return out;
   }
 
   private async moveHanded(ctx: UseCaseContext, incidents: readonly Incident[], outgoing: MemberId, incoming: MemberId): Promise<void> {

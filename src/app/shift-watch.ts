@@ -119,11 +119,11 @@ export class ShiftWatch {
    * moves its part and schedules the rest, or neither happened), so every other writer, a page
    * first of all, gets the store between two parts.
    */
-  private async continueLater(tx: StoreTx, team: Team, at: DateTime, outgoing: string, incoming: string, ids: readonly number[], part: number, now: DateTime): Promise<void> {
+  private async continueLater(tx: StoreTx, team: Team, at: number, outgoing: string, ids: readonly number[], part: number, now: DateTime): Promise<void> {
     if (ids.length === 0) return;
     await tx.scheduleTimer({
-      key: `handover:${team.id}:${at.toMillis()}:${part}`, kind: HANDOVER_TIMER, dueAt: now,
-      payload: { team: team.id, at: at.toMillis(), outgoing, incoming, ids: [...ids], part },
+      key: `handover:${team.id}:${at}:${part}`, kind: HANDOVER_TIMER, dueAt: now,
+      payload: { team: team.id, at, outgoing, ids: [...ids], part },
     });
   }
 
@@ -133,13 +133,13 @@ export class ShiftWatch {
     const ids = timer.payload.ids;
     if (!team || !Array.isArray(ids)) return;
     const outgoing = String(timer.payload.outgoing);
-    // Whoever is on call now, not the payload's incoming: another shift change may have passed
+    // Whoever is on call now, not that change's incoming: another shift change may have passed
     // since (both due at once after a restart), and its handover did not see these incidents.
     const incoming = (await onCallNow(this.policies, tx, team, now)).member;
     if (incoming === outgoing) return; // on call again: what is left stays theirs
     await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
       const rest = await this.incidents.continueHandOver(ctx, team, outgoing, incoming, ids.map(Number));
-      await this.continueLater(tx, team, DateTime.fromMillis(Number(timer.payload.at)), outgoing, incoming, rest, Number(timer.payload.part) + 1, now);
+      await this.continueLater(tx, team, Number(timer.payload.at), outgoing, rest, Number(timer.payload.part) + 1, now);
     });
   }
 
@@ -168,7 +168,7 @@ export class ShiftWatch {
         }
         if ((team.escalation.handoff ?? 'reassign') === 'reassign') {
           const rest = await this.incidents.handOver(ctx, team, outgoing.member, incoming.member);
-          await this.continueLater(tx, team, at, outgoing.member, incoming.member, rest, 1, now);
+          await this.continueLater(tx, team, at.toMillis(), outgoing.member, rest, 1, now);
         }
       });
     }
