@@ -4,7 +4,7 @@
  * way on SQLite and PostgreSQL, so the contract suite sees the same errors from both.
  */
 import { DateTime } from 'luxon';
-import type { Incident, IncidentState, NewIncident, Principal, Severity } from '../core/incident/types';
+import type { Incident, IncidentState, NewIncident, Principal, Severity, TimelineEvent } from '../core/incident/types';
 import type { EscalationPlan } from '../core/model';
 import type { StormRow } from '../ports/store';
 
@@ -131,4 +131,15 @@ export function versionsOf(rows: readonly { readonly l: string; readonly m: { re
     if (r.m.updateKey !== undefined) seen.set(`${r.l}\u0000${r.m.updateKey}`, [r.l, r.m.updateKey]);
   }
   return [...seen.values()];
+}
+
+/** byIncident: events read for many incidents, as one list per id of `ids`, in that order (Store.timelines). */
+export function byIncident(ids: readonly number[], events: readonly TimelineEvent[]): TimelineEvent[][] {
+  const lists = new Map<number, TimelineEvent[]>();
+  for (const e of events) {
+    const list = lists.get(e.incidentId);
+    if (list) list.push(e);
+    else lists.set(e.incidentId, [e]);
+  }
+  return ids.map((id) => lists.get(id) ?? []);
 }

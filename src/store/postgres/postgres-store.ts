@@ -26,7 +26,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import { laneOf } from '../../ports/store';
@@ -312,6 +312,8 @@ const SQL = {
     SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4::jsonb, $5::jsonb FROM timeline WHERE incident_id = $1
     RETURNING seq`,
   timeline: 'SELECT * FROM timeline WHERE incident_id = $1 ORDER BY seq',
+  timelines: 'SELECT * FROM timeline WHERE incident_id = ANY($1::bigint[]) ORDER BY incident_id, seq',
+  openIncidentIdsOf: `SELECT id FROM incidents WHERE team = $1 AND state = 'open' AND assignee = $2 ORDER BY opened_at, id`,
   addOverride: `INSERT INTO overrides (id, team, member, start_ms, end_ms, created_by, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
     RETURNING seq`,
   listOverrides: 'SELECT * FROM overrides WHERE team = $1 AND end_ms > $2 AND start_ms < $3 ORDER BY seq',
@@ -535,7 +537,7 @@ class PgTx implements StoreTx {
   }
 
   async openIncidentIdsOf(team: TeamId, assignee: MemberId): Promise<number[]> {
-    const { rows } = await this.q<{ id: number | string }>(`SELECT id FROM incidents WHERE team = $1 AND state = 'open' AND assignee = $2 ORDER BY opened_at, id`, [team, assignee]);
+    const { rows } = await this.q<{ id: number | string }>(SQL.openIncidentIdsOf, [team, assignee]);
     return rows.map((r) => Number(r.id));
   }
 
@@ -583,23 +585,17 @@ class PgTx implements StoreTx {
   }
 
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
-    const { rows } = await this.q<{ incident_id: number; seq: number; at: number; kind: string; actor: Principal | null; data: Record<string, unknown> }>(SQL.timeline, [incidentId]);
-    return rows.map((r) => ({ incidentId: r.incident_id, seq: r.seq, at: fromMs(r.at), kind: r.kind, actor: r.actor, data: r.data }));
+    const { rows } = await this.q<TimelineDbRow>(SQL.timeline, [incidentId]);
+    return rows.map(toTimelineEvent);
   }
 
   async timelines(incidentIds: readonly number[]): Promise<TimelineEvent[][]> {
-    const byId = new Map<number, TimelineEvent[]>();
+    const events: TimelineEvent[] = [];
     for (let start = 0; start < incidentIds.length; start += 1000) {
-      const { rows } = await this.q<{ incident_id: number; seq: number; at: number; kind: string; actor: Principal | null; data: Record<string, unknown> }>(
-        `SELECT * FROM timeline WHERE incident_id = ANY($1::bigint[]) ORDER BY incident_id, seq`, [incidentIds.slice(start, start + 1000).map(String)]);
-      for (const r of rows) {
-        const e: TimelineEvent = { incidentId: Number(r.incident_id), seq: r.seq, at: fromMs(r.at), kind: r.kind, actor: r.actor, data: r.data };
-        const list = byId.get(e.incidentId);
-        if (list) list.push(e);
-        else byId.set(e.incidentId, [e]);
-      }
+      const { rows } = await this.q<TimelineDbRow>(SQL.timelines, [incidentIds.slice(start, start + 1000).map(String)]);
+      for (const r of rows) events.push(toTimelineEvent(r));
     }
-    return incidentIds.map((id) => byId.get(id) ?? []);
+    return byIncident(incidentIds, events);
   }
 
   // Overrides and absences --------------------------------------------------------------------
@@ -982,4 +978,18 @@ class PgTx implements StoreTx {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A timeline row as PostgreSQL returns it (actor and data are jsonb, already parsed). */
+interface TimelineDbRow {
+  readonly incident_id: number | string;
+  readonly seq: number;
+  readonly at: number;
+  readonly kind: string;
+  readonly actor: Principal | null;
+  readonly data: Record<string, unknown>;
+}
+
+function toTimelineEvent(r: TimelineDbRow): TimelineEvent {
+  return { incidentId: Number(r.incident_id), seq: r.seq, at: fromMs(r.at), kind: r.kind, actor: r.actor, data: r.data };
 }

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DateTime } from 'luxon';
-import { checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import { laneOf } from '../../ports/store';
@@ -99,11 +99,6 @@ export class SqliteStore implements Store {
   /** One process serves the file, its transactions one at a time (the FIFO mutex). */
   readonly singleProcess = true;
   private readonly backgroundListeners = new Set<(err: unknown) => void>();
-
-  onBackgroundError(listener: (err: unknown) => void): () => void {
-    this.backgroundListeners.add(listener);
-    return () => this.backgroundListeners.delete(listener);
-  }
   private readonly mutex = new Mutex();
   /** A ROLLBACK failed, so the connection may still be inside a transaction (see quickRepeats). */
   private maybeInTransaction = false;
@@ -272,6 +267,11 @@ export class SqliteStore implements Store {
   onEnqueued(listener: () => void): () => void {
     this.enqueuedListeners.add(listener);
     return () => this.enqueuedListeners.delete(listener);
+  }
+
+  onBackgroundError(listener: (err: unknown) => void): () => void {
+    this.backgroundListeners.add(listener);
+    return () => this.backgroundListeners.delete(listener);
   }
 
   /** close waits for queued transactions, finalizes cached statements and closes the file; idempotent. */
@@ -788,16 +788,12 @@ class SqliteTx implements StoreTx {
 
   async timelines(incidentIds: readonly number[]): Promise<TimelineEvent[][]> {
     this.check();
-    const byId = new Map<number, TimelineEvent[]>();
+    const events: TimelineEvent[] = [];
     for (let start = 0; start < incidentIds.length; start += ENQUEUE_CHUNK) {
       const rows = await this.conn.all<TimelineRow>(SQL.timelines, [JSON.stringify(incidentIds.slice(start, start + ENQUEUE_CHUNK))]);
-      for (const r of rows) {
-        const list = byId.get(r.incident_id);
-        if (list) list.push(toTimelineEvent(r));
-        else byId.set(r.incident_id, [toTimelineEvent(r)]);
-      }
+      for (const r of rows) events.push(toTimelineEvent(r));
     }
-    return incidentIds.map((id) => byId.get(id) ?? []);
+    return byIncident(incidentIds, events);
   }
 
   // Overrides and absences --------------------------------------------------------------------
