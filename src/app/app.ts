@@ -3,13 +3,14 @@
  * Built by `buildApp` in container.ts; started and stopped by the CLI and the test harness.
  */
 import { inject, injectable } from 'inversify';
+import type { DateTime } from 'luxon';
 import { SYSTEM } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 import type { World } from '../core/model';
 import type { InboundCommand } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { Recipient, Store } from '../ports/store';
+import type { OutboxStats, Recipient, Store } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { CommandService } from './command-service';
 import { DeliveryWorker } from './delivery-worker';
@@ -29,6 +30,9 @@ export { SYSTEM };
 /** A due delivery that has waited longer than this makes /healthz fail (the worker is stuck or overwhelmed). */
 const DELIVERY_LAG_LIMIT_S = 120;
 
+/** /healthz waits this long for the store's probe; a store that has not answered by then is failing. */
+export const HEALTH_STORE_WAIT_MS = 5_000;
+
 export interface HealthReport {
   readonly ok: boolean;
   /** "ok" or "failing: <why>". */
@@ -45,6 +49,8 @@ export interface HealthReport {
 @injectable()
 export class OnehandApp {
   private started = false;
+  /** The store probe of /healthz in flight (see probeStore). */
+  private probe: Promise<OutboxStats> | null = null;
 
   constructor(
     @inject(TOKENS.World) readonly world: World,
@@ -128,16 +134,12 @@ export class OnehandApp {
    * plugins, and the outbox (pending, waiting for a recipient, given up in the last hour, how late
    * the oldest due delivery is). Not ok when the store or a platform fails, or deliveries lag.
    */
-  async health(): Promise<HealthReport> {
+  async health(storeWaitMs = HEALTH_STORE_WAIT_MS): Promise<HealthReport> {
     const now = this.clock.now();
     let database = 'ok';
     let outbox: HealthReport['outbox'] = null;
     try {
-      const stats = await this.store.transaction(async (tx) => {
-        // A real write: a full disk or a broken file fails here even when reads still work.
-        await tx.kvSet('health', 'probe', now.toMillis());
-        return tx.outboxStats(now.minus({ hours: 1 }));
-      });
+      const stats = await this.probeStore(now, storeWaitMs);
       const lagMs = stats.oldestDue ? Math.max(0, now.toMillis() - stats.oldestDue.toMillis()) : 0;
       outbox = { pending: stats.pending, waiting: stats.waiting, givenUpLastHour: stats.deadSince, oldestDueLagSeconds: Math.round(lagMs / 1000) };
     } catch (err) {
@@ -156,6 +158,26 @@ export class OnehandApp {
     const deliveries = lagging ? `behind: the oldest due delivery waits ${outbox?.oldestDueLagSeconds ?? 0} s` : 'ok';
     const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
     return { ok, database, deliveries, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
+  }
+
+  /**
+   * probeStore: a real write (a full disk or a broken file fails here even when reads still work)
+   * and the outbox's figures. /healthz must answer even when the store does not (a transaction
+   * holds it): past `waitMs` the probe is failing. Callers meanwhile share the probe in flight, so
+   * a held store does not pile up probes behind it.
+   */
+  private probeStore(now: DateTime, waitMs: number): Promise<OutboxStats> {
+    const probe = this.probe ??= this.store.transaction(async (tx) => {
+      await tx.kvSet('health', 'probe', now.toMillis());
+      return tx.outboxStats(now.minus({ hours: 1 }));
+    }).finally(() => {
+      this.probe = null;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${waitMs / 1000} s (a long or stuck transaction holds the store; see the log)`)), waitMs);
+    });
+    return Promise.race([probe, late]).finally(() => clearTimeout(timer));
   }
 
   async stop(): Promise<void> {

@@ -73,6 +73,29 @@ export interface HttpLimits {
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { unauthenticatedBodyBytes: 32 * 1024 * 1024, requestTimeoutMs: 60_000 };
 
+/** How many method-and-path route lookups the server remembers (see HttpServer.lookup). */
+const ROUTE_MEMORY = 1000;
+
+/**
+ * A request target that is a plain path: segments of unreserved characters, none starting with a
+ * dot (so no "." or ".." segments), no "//", no percent-encoding, no query. WHATWG URL parsing
+ * leaves such a path as it is, so it needs no parse (the common case: a webhook sender's path).
+ */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9_~.-]*)*\/?$/;
+
+/** parseTarget: the request target's path and query, or null when it does not decode. */
+function parseTarget(target: string | undefined): { pathname: string; searchParams: URLSearchParams } | null {
+  const raw = target ?? '/';
+  if (PLAIN_PATH.test(raw)) return { pathname: raw === '' ? '/' : raw, searchParams: new URLSearchParams() };
+  try {
+    const url = new URL(raw, 'http://localhost');
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return null;
+  }
+}
+
 /** ClientGone: the client closed the connection before its request was read. */
 class ClientGone extends Error {}
 
@@ -84,6 +107,8 @@ export class HttpServer {
   private server: http.Server | null = null;
   private unauthenticatedBytes = 0;
   private readonly closers: Array<() => Promise<void> | void> = [];
+  /** Route lookups by method and path (see lookup). */
+  private readonly found = new Map<string, { matching: Route[]; route: Route | undefined }>();
 
   constructor(
     private readonly log: Logger,
@@ -94,6 +119,7 @@ export class HttpServer {
   route(method: string, path: string, handler: HttpHandler, options: number | RouteOptions = {}): void {
     const opts: RouteOptions = typeof options === 'number' ? { maxBodyBytes: options } : options;
     const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*$/, '(.+)');
+    this.found.clear();
     this.routes.push({
       method: method.toUpperCase(), pattern: new RegExp(`^${escaped}$`), handler,
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY, ...(opts.before ? { before: opts.before } : {}),
@@ -132,18 +158,31 @@ export class HttpServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * lookup: the routes whose pattern matches `path`, and the one for `method`. Remembered per
+   * method and path (a webhook sender calls the same path again and again); the memory is emptied
+   * when it grows past ROUTE_MEMORY entries (a scan of random paths).
+   */
+  private lookup(method: string, path: string): { matching: Route[]; route: Route | undefined } {
+    const key = `${method} ${path}`;
+    let found = this.found.get(key);
+    if (found === undefined) {
+      const matching = this.routes.filter((r) => r.pattern.test(path));
+      found = { matching, route: matching.find((r) => r.method === method) };
+      if (this.found.size >= ROUTE_MEMORY) this.found.clear();
+      this.found.set(key, found);
+    }
+    return found;
+  }
+
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-      decodeURIComponent(url.pathname);
-    } catch {
+    const url = parseTarget(req.url);
+    if (url === null) {
       refuse(res, { status: 400, body: { error: 'the URL is not valid (bad percent-encoding?)' } });
       return;
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
-    const route = matching.find((r) => r.method === method);
+    const { matching, route } = this.lookup(method, url.pathname);
     let held = 0;
     try {
       if (!route) {
@@ -236,11 +275,11 @@ function readBody(req: http.IncomingMessage, limit: number, reserve: ((bytes: nu
     const finish = (value: Buffer | null | Error) => {
       if (settled) return;
       settled = true;
-      req.removeAllListeners('data');
       if (value instanceof Error) reject(value);
       else resolve(value);
     };
     req.on('data', (chunk: Buffer) => {
+      if (settled) return; // past the limit: the rest is not kept
       size += chunk.length;
       if (size > limit) return finish(null);
       try {

@@ -15,12 +15,12 @@ export class TokenBucket {
     private readonly clock: Clock,
   ) {
     this.tokens = capacity;
-    this.last = clock.now().toMillis();
+    this.last = clock.millis();
   }
 
   /** take: 0 when a token was taken, else the milliseconds until one is available. */
   take(): number {
-    const now = this.clock.now().toMillis();
+    const now = this.clock.millis();
     const rate = this.capacity / this.perMs; // tokens per millisecond
     this.tokens = Math.min(this.capacity, this.tokens + Math.max(0, now - this.last) * rate);
     this.last = now;

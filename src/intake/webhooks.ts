@@ -13,7 +13,7 @@
  * cannot make Onehand hold bodies; a generic integration's signature covers the body, which is read
  * up to that integration's max_body within the server's budget for unauthenticated bodies.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { IntakeService } from '../app/intake-service';
@@ -227,7 +227,7 @@ function sameCredential(given: string, expected: string, configured = false): bo
 const secretDigests = new Map<string, Buffer>();
 
 function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return hash('sha256', text, 'buffer'); // one call, no Hash object (a webhook's token is hashed per request)
 }
 
 function decodeSafe(text: string): string | null {

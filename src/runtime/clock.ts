@@ -6,6 +6,9 @@ export class SystemClock implements Clock {
   now(): DateTime {
     return DateTime.utc();
   }
+  millis(): number {
+    return Date.now();
+  }
 }
 
 /**
@@ -19,6 +22,9 @@ export class SimulatedClock implements Clock {
   }
   now(): DateTime {
     return this.current;
+  }
+  millis(): number {
+    return this.current.toMillis();
   }
   set(instant: DateTime): void {
     if (instant < this.current) throw new RangeError('a simulated clock never goes back');

@@ -88,6 +88,20 @@ describe('the delivery engine', () => {
     await conn.exec('PRAGMA max_page_count = 1073741823');
     expect((await h.app.health()).database).toMatch(/^failing/); // a recent failure still shows, for a minute
   });
+
+  it('/healthz answers while a transaction holds the store: failing, and ok again once it ends', async () => {
+    h = await Harness.start();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = h.app.store.transaction(() => gate);
+    const [first, second] = await Promise.all([h.app.health(200), h.app.health(200)]);
+    expect(first.ok).toBe(false);
+    expect(first.database).toMatch(/^failing: no answer within 0\.2 s \(a long or stuck transaction holds the store/);
+    expect(second.database).toBe(first.database);
+    release();
+    await held;
+    expect(await h.app.health(200)).toMatchObject({ ok: true, database: 'ok' });
+  });
 });
 
 describe('the delivery engine after failures and crashes', () => {

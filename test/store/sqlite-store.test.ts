@@ -415,3 +415,29 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('a transaction that holds the store too long', () => {
+  it('is told (logged and in /healthz through the monitor) once, while other calls wait; a long hold nobody waits for is not', async () => {
+    const s = await openSqliteStore(path.join(dir, 'held.db'), { heldLimitMs: 150 });
+    open.push(s);
+    await s.migrate();
+    const told: string[] = [];
+    const monitor = new StoreMonitor(s, (message) => told.push(message));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // Alone, a long transaction is nobody's problem (a migration, a big fold).
+    const alone = s.transaction(() => gate.then(() => 'first'));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(told).toEqual([]);
+    // A call waits behind it: told once (not at every check), naming how long and how many wait.
+    const waiting = s.transaction(async (tx) => tx.kvGet('a', 'b'));
+    for (let i = 0; i < 100 && told.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/one transaction has held the SQLite store for \d+ s while 1 other call\(s\) wait/);
+    release();
+    await expect(alone).resolves.toBe('first');
+    await expect(waiting).resolves.toBeUndefined();
+    await expect(monitor.transaction(async () => 'after')).resolves.toBe('after');
+  });
+});

@@ -23,10 +23,10 @@
  * the character U+0000). Known limits: as on SQLite, a callback must await every StoreTx call, and
  * calling `transaction`, `migrate` or `close` inside a callback throws.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { NestingGuard } from '../nesting';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import { laneOf } from '../../ports/store';
@@ -72,7 +72,7 @@ export interface PostgresStoreOptions {
   readonly onError?: (err: Error) => void;
 }
 
-const systemClock: Clock = { now: () => DateTime.utc() };
+const systemClock: Clock = { now: () => DateTime.utc(), millis: () => Date.now() };
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
@@ -120,7 +120,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 const NOTIFY_CHANNEL = "'onehand_outbox_' || md5(current_schema())"; // 47 bytes: under the 63-byte limit
 
 export class PostgresStore implements Store {
-  private readonly current = new AsyncLocalStorage<PgTx>();
+  /** Refuses a call from inside a transaction (see NestingGuard). */
+  private readonly nesting = new NestingGuard<PgTx>('PostgresStore');
   private closed = false;
   private readonly enqueuedListeners = new Set<() => void>();
   private listener: Client | null = null;
@@ -171,7 +172,7 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       let result: T;
       try {
-        result = await this.current.run(tx, () => fn(tx));
+        result = await this.nesting.within(tx, () => fn(tx));
       } catch (err) {
         tx.finish();
         await client.query('ROLLBACK').catch(() => {
@@ -250,9 +251,7 @@ export class PostgresStore implements Store {
   }
 
   private refuseNesting(what: string): void {
-    if (this.current.getStore()?.isOpen()) {
-      throw new Error(`PostgresStore.${what} called inside a transaction: use the StoreTx you were given`);
-    }
+    this.nesting.refuse(what);
   }
 
   private assertOpen(): void {

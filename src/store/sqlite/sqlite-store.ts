@@ -13,12 +13,12 @@
  * inside a transaction callback throws instead of deadlocking. Override and absence ids are random
  * UUIDs (node:crypto randomUUID).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { NestingGuard } from '../nesting';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import { laneOf } from '../../ports/store';
@@ -72,9 +72,14 @@ export interface SqliteStoreOptions {
   readonly clock?: Clock;
   /** The schema to migrate to; tests only. Defaults to MIGRATIONS. */
   readonly migrations?: readonly Migration[];
+  /** A call that holds the store this long while others wait is told (see SqliteStore.watchHeld); default 30 s. */
+  readonly heldLimitMs?: number;
 }
 
-const systemClock: Clock = { now: () => DateTime.utc() };
+/** See SqliteStoreOptions.heldLimitMs. */
+const HELD_LIMIT_MS = 30_000;
+
+const systemClock: Clock = { now: () => DateTime.utc(), millis: () => Date.now() };
 
 /**
  * openSqliteStore opens (creating it and its parent directory when missing) the database at `path`
@@ -92,7 +97,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     await conn.close().catch(() => undefined);
     throw err;
   }
-  return new SqliteStore(conn, options.clock ?? systemClock, options.migrations ?? MIGRATIONS);
+  return new SqliteStore(conn, options.clock ?? systemClock, options.migrations ?? MIGRATIONS, options.heldLimitMs ?? HELD_LIMIT_MS);
 }
 
 export class SqliteStore implements Store {
@@ -102,19 +107,43 @@ export class SqliteStore implements Store {
   private readonly mutex = new Mutex();
   /** A ROLLBACK failed, so the connection may still be inside a transaction (see quickRepeats). */
   private maybeInTransaction = false;
-  /** The transaction the current async context runs in, to refuse nesting (which would deadlock). */
-  private readonly current = new AsyncLocalStorage<SqliteTx>();
+  /** Refuses a call from inside a transaction (see NestingGuard). */
+  private readonly nesting = new NestingGuard<SqliteTx>('SqliteStore');
   private closed = false;
   private readonly enqueuedListeners = new Set<() => void>();
   private readonly intake = new IntakeMemory();
   private foldTimer: NodeJS.Timeout | null = null;
+  private readonly heldWatch: NodeJS.Timeout;
+  /** The hold (its start) last told by watchHeld, so one hold is told once. */
+  private heldTold: number | null = null;
 
   /** Use openSqliteStore. */
   constructor(
     private readonly conn: Connection,
     private readonly clock: Clock,
     private readonly migrations: readonly Migration[],
-  ) {}
+    private readonly heldLimitMs: number = HELD_LIMIT_MS,
+  ) {
+    this.heldWatch = setInterval(() => this.watchHeld(), Math.max(10, Math.min(5_000, heldLimitMs / 4)));
+    this.heldWatch.unref();
+  }
+
+  /**
+   * watchHeld tells (onBackgroundError: logged, and in /healthz) a call that has held the store
+   * longer than heldLimitMs while other calls wait for it: every write of every team waits behind
+   * it. Transactions are meant to take milliseconds (a big request is cut into 10 ms chunks); such
+   * a hold is a hung SQLite call or a transaction waiting for something that waits for it (a call
+   * to this store from inside its transaction: tests refuse those, see NestingGuard).
+   */
+  private watchHeld(): void {
+    const since = this.mutex.heldSince;
+    if (since === null || this.mutex.waiting === 0 || since === this.heldTold) return;
+    const heldMs = performance.now() - since;
+    if (heldMs < this.heldLimitMs) return;
+    this.heldTold = since;
+    const err = new Error(`one transaction has held the SQLite store for ${Math.round(heldMs / 1000)} s while ${this.mutex.waiting} other call(s) wait: every write waits behind it (a hung SQLite call, or a transaction that waits for a call to the store made from inside it); restart Onehand if it does not end`);
+    for (const listener of this.backgroundListeners) listener(err);
+  }
 
   /**
    * migrate applies pending migrations, each in its own transaction. It throws when the database
@@ -142,7 +171,7 @@ export class SqliteStore implements Store {
       this.maybeInTransaction = false;
       let result: T;
       try {
-        result = await this.current.run(tx, () => fn(tx));
+        result = await this.nesting.within(tx, () => fn(tx));
       } catch (err) {
         tx.finish();
         await this.conn.exec('ROLLBACK').catch(() => {
@@ -280,6 +309,7 @@ export class SqliteStore implements Store {
     await this.mutex.run(async () => {
       if (this.closed) return;
       this.closed = true;
+      clearInterval(this.heldWatch);
       if (this.foldTimer !== null) clearTimeout(this.foldTimer);
       this.foldTimer = null;
       await this.conn.close();
@@ -287,9 +317,7 @@ export class SqliteStore implements Store {
   }
 
   private refuseNesting(what: string): void {
-    if (this.current.getStore()?.isOpen()) {
-      throw new Error(`SqliteStore.${what} called inside a transaction: use the StoreTx you were given (nesting would deadlock)`);
-    }
+    this.nesting.refuse(what);
   }
 
   private assertOpen(): void {
@@ -1407,9 +1435,22 @@ class SqliteTx implements StoreTx {
 /** Mutex runs async critical sections one at a time, in call order. */
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
+  /** When the section running now started (performance.now()); null while none runs. */
+  heldSince: number | null = null;
+  /** Sections waiting for their turn. */
+  waiting = 0;
 
   run<T>(section: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(section);
+    this.waiting++;
+    const result = this.tail.then(async () => {
+      this.waiting--;
+      this.heldSince = performance.now();
+      try {
+        return await section();
+      } finally {
+        this.heldSince = null;
+      }
+    });
     this.tail = result.catch(() => undefined);
     return result;
   }
