@@ -39,6 +39,8 @@ export class Metrics {
   private readonly ackSeconds: Histogram<'severity'>;
   private readonly pluginFailures: Counter<'plugin' | 'hook'>;
   private readonly intakeSeconds: Histogram<'integration' | 'outcome'>;
+  /** intakeSeconds' series by integration and outcome (a configured integration, a handful of outcomes). */
+  private readonly intakeSeries = new Map<string, { observe(value: number): void }>();
 
   constructor(
     @inject(TOKENS.Store) store: Store,
@@ -119,7 +121,14 @@ export class Metrics {
 
   /** observeIntake records how long one webhook request took, e.g. outcome "accepted", "rejected", "error". */
   observeIntake(integration: string, seconds: number, outcome = 'accepted'): void {
-    this.intakeSeconds.observe({ integration, outcome }, Math.max(0, seconds));
+    // The labelled series, found once: prom-client hashes the label object at every observe.
+    const key = `${integration}\u0000${outcome}`;
+    let series = this.intakeSeries.get(key);
+    if (series === undefined) {
+      series = this.intakeSeconds.labels({ integration, outcome });
+      this.intakeSeries.set(key, series);
+    }
+    series.observe(Math.max(0, seconds));
   }
 
   /** startIntakeTimer: call the returned function with the outcome when the request is answered. */
