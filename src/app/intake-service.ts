@@ -746,10 +746,10 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
     const key = `${g}\u0000${alert.alertKey}`;
     const a = alerts.get(key);
     if (a) a.n++;
-    else alerts.set(key, { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt });
+    else alerts.set(key, { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt, first: i });
     const grp = groups.get(g);
     if (grp) grp.n++;
-    else groups.set(g, { integration: integration.id, fingerprint: alert.fingerprint, n: 1 });
+    else groups.set(g, { integration: integration.id, fingerprint: alert.fingerprint, n: 1, first: i });
   });
   return { repeat, alerts: [...alerts.values()], groups: [...groups.values()] };
 }

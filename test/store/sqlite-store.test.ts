@@ -382,6 +382,32 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await raw(file, 'SELECT count FROM intake_groups')).toEqual([{ count: 1 + 2 + 3 + 4 + 5 + 7 + 50 + 1 }]);
   });
 
+  it('sums a fast-path batch by the keys it looked up (IntakeRepeat.first), and by the entry itself when `first` names another alert', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    const incident = await seeded(s);
+    const other = { ...key, alertKey: 'a2' };
+    await s.transaction(async (tx) => {
+      await tx.observeIntakeAlert({ ...firing, alertKey: 'a2' }, at(0));
+    });
+    await s.recoverAtStart(); // the log is empty and the store knows it: it sums from here on
+    await s.transaction((tx) => tx.knownIntakeAlerts([key, other]));
+    const group = (n: number, first: number) => [{ integration: 'prom', fingerprint: 'fp', n, first }];
+    // Each entry names its own key.
+    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 2, startsAt: 's1', first: 0 }, { ...other, n: 3, startsAt: 's1', first: 1 }], groups: group(5, 0) }), at(1))).not.toBeNull();
+    // Each names the other's: checked, so each is summed as what it says it is.
+    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 4, startsAt: 's1', first: 1 }, { ...other, n: 5, startsAt: 's1', first: 0 }], groups: group(9, 1) }), at(2))).not.toBeNull();
+    // Repeats of a firing a1 no longer has (s0) are summed apart, and count for the group only.
+    expect(await s.quickRepeats([key], () => ({ alerts: [{ ...key, n: 50, startsAt: 's0', first: 0 }], groups: group(50, 0) }), at(3))).not.toBeNull();
+    // A reader folds first, from the sums.
+    expect(await s.transaction((tx) => tx.intakeGroupOf(incident))).toMatchObject({ count: 1 + 5 + 9 + 50 });
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+    expect(await raw(file, 'SELECT alert_key, count, last_seen FROM intake_alerts ORDER BY alert_key')).toEqual([
+      { alert_key: 'a1', count: 1 + 2 + 4, last_seen: at(2).toMillis() },
+      { alert_key: 'a2', count: 1 + 3 + 5, last_seen: at(2).toMillis() },
+    ]);
+  });
+
   it('tells a failing fold of the repeat log (work nobody waits for) to the monitor: logged and in /healthz', async () => {
     const s = await store();
     const file = path.join(dir, 'onehand.db');

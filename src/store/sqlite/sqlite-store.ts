@@ -231,9 +231,12 @@ export class SqliteStore implements Store {
         }
       }
       const known: KnownIntakeAlert[] = new Array<KnownIntakeAlert>(keys.length);
+      const alertKeys: string[] = new Array<string>(keys.length);
       for (let i = 0; i < keys.length; i++) {
         const group = groups[i] as string;
-        const alert = memory.alerts.get(alertKeyOf(group, (keys[i] as IntakeAlertKey).alertKey));
+        const alertKey = alertKeyOf(group, (keys[i] as IntakeAlertKey).alertKey);
+        alertKeys[i] = alertKey;
+        const alert = memory.alerts.get(alertKey);
         const incidentId = memory.groups.get(group);
         if (alert === undefined || incidentId === undefined) return null;
         known[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
@@ -253,7 +256,7 @@ export class SqliteStore implements Store {
         return null;
       }
       memory.foldPending = true;
-      memory.sums?.add(repeats.alerts, repeats.groups, at);
+      memory.sums?.add(repeats.alerts, repeats.groups, at, { keys, groups, alerts: alertKeys });
       if (memory.sums?.full) memory.sums = null;
       this.foldSoon();
       return known;
@@ -637,6 +640,13 @@ class IntakeMemory {
   dataVersion = -1;
 }
 
+/** BatchKeys: a quickRepeats batch's keys, and the memory's group and alert keys made of each. */
+interface BatchKeys {
+  readonly keys: readonly IntakeAlertKey[];
+  readonly groups: readonly string[];
+  readonly alerts: readonly string[];
+}
+
 /**
  * RepeatSums: repeat-log rows summed per (integration, fingerprint, alert key, startsAt) and per
  * (integration, fingerprint), with the latest `at` of each: what the fold's GROUP BY over the log
@@ -647,18 +657,36 @@ class RepeatSums {
   readonly alerts = new Map<string, [string, string, string, string | null, number, number]>();
   readonly groups = new Map<string, [string, string, number, number]>();
 
-  add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number): void {
+  /**
+   * add sums one log row. `batch`, from quickRepeats, is that batch's keys and the memory keys it
+   * made of them: an entry that names one of them (IntakeRepeat.first, checked) reuses its memory
+   * key, whose hash the memory's lookup computed already, instead of building the string again.
+   */
+  add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number, batch?: BatchKeys): void {
     this.rows++;
     for (const a of alerts) {
-      const key = `${alertKeyOf(groupKeyOf(a.integration, a.fingerprint), a.alertKey)}\u0000${a.startsAt ?? '\u0001'}`;
-      const sum = this.alerts.get(key);
+      const k = batch !== undefined && a.first !== undefined ? batch.keys[a.first] : undefined;
+      const alertKey = k !== undefined && k.alertKey === a.alertKey && k.fingerprint === a.fingerprint && k.integration === a.integration
+        ? batch?.alerts[a.first as number] as string
+        : alertKeyOf(groupKeyOf(a.integration, a.fingerprint), a.alertKey);
+      // By alert; should the same alert come with another startsAt before a fold (it fired again),
+      // that one is summed apart, as the fold's GROUP BY over the log would.
+      let key = alertKey;
+      let sum = this.alerts.get(key);
+      if (sum !== undefined && sum[3] !== a.startsAt) {
+        key = `${alertKey}\u0000${a.startsAt ?? '\u0001'}`;
+        sum = this.alerts.get(key);
+      }
       if (sum) {
         sum[4] += a.n;
-        sum[5] = Math.max(sum[5], at);
+        if (at > sum[5]) sum[5] = at;
       } else this.alerts.set(key, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at]);
     }
     for (const g of groups) {
-      const key = groupKeyOf(g.integration, g.fingerprint);
+      const k = batch !== undefined && g.first !== undefined ? batch.keys[g.first] : undefined;
+      const key = k !== undefined && k.fingerprint === g.fingerprint && k.integration === g.integration
+        ? batch?.groups[g.first as number] as string
+        : groupKeyOf(g.integration, g.fingerprint);
       const sum = this.groups.get(key);
       if (sum) {
         sum[2] += g.n;
