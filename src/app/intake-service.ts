@@ -739,7 +739,7 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
   const groups = new Map<string, IntakeGroupRepeat & { n: number }>();
   flat.forEach(({ integration, alert }, i) => {
     const g = groupKey(integration, alert);
-    if (!repeat[i] || slowGroups.has(g)) {
+    if (!repeat[i] || (slowGroups.size > 0 && slowGroups.has(g))) {
       repeat[i] = false;
       return;
     }
