@@ -272,7 +272,6 @@ export class IntakeService {
       return fn(tx);
     });
     for (const [storm, slot] of this.slotsTold) this.summarySlots.set(storm, Math.max(slot, this.summarySlots.get(storm) ?? slot));
-    this.slotsTold = new Map();
     return result;
   }
 

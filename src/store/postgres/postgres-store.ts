@@ -24,11 +24,12 @@
  * calling `transaction`, `migrate` or `close` inside a callback throws.
  */
 import { randomUUID } from 'node:crypto';
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
+import { SystemClock } from '../../runtime/clock';
 import { laneOf } from '../../ports/store';
 import type {
   AlertChange,
@@ -72,7 +73,6 @@ export interface PostgresStoreOptions {
   readonly onError?: (err: Error) => void;
 }
 
-const systemClock: Clock = { now: () => DateTime.utc(), millis: () => Date.now() };
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
@@ -113,7 +113,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end().catch(() => undefined);
     throw new Error(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  return new PostgresStore(pool, options.clock ?? systemClock, options.migrations ?? PG_MIGRATIONS);
+  return new PostgresStore(pool, options.clock ?? new SystemClock(), options.migrations ?? PG_MIGRATIONS);
 }
 
 /** The NOTIFY channel of a schema's outbox: replicas sharing the schema wake each other. */

@@ -16,11 +16,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
+import { SystemClock } from '../../runtime/clock';
 import { laneOf } from '../../ports/store';
 import type {
   AlertChange,
@@ -79,7 +80,6 @@ export interface SqliteStoreOptions {
 /** See SqliteStoreOptions.heldLimitMs. */
 const HELD_LIMIT_MS = 30_000;
 
-const systemClock: Clock = { now: () => DateTime.utc(), millis: () => Date.now() };
 
 /**
  * openSqliteStore opens (creating it and its parent directory when missing) the database at `path`
@@ -97,7 +97,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     await conn.close().catch(() => undefined);
     throw err;
   }
-  return new SqliteStore(conn, options.clock ?? systemClock, options.migrations ?? MIGRATIONS, options.heldLimitMs ?? HELD_LIMIT_MS);
+  return new SqliteStore(conn, options.clock ?? new SystemClock(), options.migrations ?? MIGRATIONS, options.heldLimitMs ?? HELD_LIMIT_MS);
 }
 
 export class SqliteStore implements Store {
