@@ -24,7 +24,9 @@
  *   discord.js holds every bot to Discord's global limit of 50 requests/s, below these rates (each
  *   incident is a page and a channel post).
  * Environment: BENCH_DELIVERY_SAMPLES (200), BENCH_RATE_SECONDS (3), BENCH_RATES ("50,200,1000"),
- * BENCH_DELIVERY_SETUPS ("sqlite,pg1,pg2").
+ * BENCH_DELIVERY_SETUPS ("sqlite,pg1,pg2"), BENCH_DELIVERY_PARTS ("sparse,steady"),
+ * BENCH_BOT_NODE_ARGS (node options for the bots, e.g. "--cpu-prof"), BENCH_BOT_BIN (the bots' script,
+ * e.g. a compiled build's, for profiles with its function names).
  *
  * The example config's shape (two teams, escalation, quiet hours, handoff summaries), with Discord
  * ids, an Alertmanager integration and storm grouping out of the way (each alert must page).
@@ -59,7 +61,7 @@ const CHANNELS = { payments: '880000000000000001', search: '880000000000000002' 
 const ZED = { id: '999000000000000009', username: 'zed' };
 
 /** benchConfig: config/onehand.yaml's world, on Discord or the console, with an Alertmanager integration. */
-function benchConfig(platform: 'discord' | 'console'): string {
+export function benchConfig(platform: 'discord' | 'console'): string {
   const id = (m: keyof typeof DISCORD): string => (platform === 'discord' ? `, discord: "${DISCORD[m]}"` : '');
   const channel = (team: keyof typeof CHANNELS): string => (platform === 'discord' ? `{ discord: "${CHANNELS[team]}" }` : `{ console: "#${team}" }`);
   return `
@@ -145,7 +147,7 @@ class Probes {
 }
 
 /** Bot: one `onehand start` process. */
-class Bot {
+export class Bot {
   stderr = '';
   private buffer = '';
   readonly exited: Promise<void>;
@@ -170,7 +172,9 @@ class Bot {
   /** start: `onehand start --json --no-console`, ready when /healthz answers 200. */
   static async start(name: string, configPath: string, env: Record<string, string>, onLine: (line: string, at: number) => void = () => undefined): Promise<Bot> {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'start', '--config', configPath, '--json', '--no-console'], {
+    // $BENCH_BOT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to each bot's node.
+    const nodeArgs = (process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, process.env.BENCH_BOT_BIN ?? BIN, 'start', '--config', configPath, '--json', '--no-console'], {
       cwd: ROOT,
       env: { ...process.env, ONEHAND_CONFIG: '', ONEHAND_DATABASE_URL: '', ONEHAND_HTTP_PORT: String(port), ONEHAND_LOG_LEVEL: 'warn', BENCH_AM_TOKEN: AM_TOKEN, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -204,7 +208,7 @@ class Bot {
   }
 }
 
-function alertBody(token: string, fingerprint: string): Buffer {
+export function alertBody(token: string, fingerprint: string): Buffer {
   const labels = { alertname: 'CheckoutErrorRate', service: 'checkout', instance: `checkout-${fingerprint}.prod.example.invalid:9100`, severity: 'critical', probe: token };
   return Buffer.from(JSON.stringify({
     receiver: 'onehand', status: 'firing', groupLabels: { alertname: labels.alertname }, commonLabels: labels, commonAnnotations: {},
@@ -234,7 +238,7 @@ function backgroundBodies(): Buffer[] {
   })));
 }
 
-function post(agent: http.Agent, port: number, body: Buffer, integration = 'prom'): Promise<number> {
+export function post(agent: http.Agent, port: number, body: Buffer, integration = 'prom'): Promise<number> {
   return new Promise((resolve) => {
     const req = http.request({
       host: '127.0.0.1', port, method: 'POST', path: `/webhooks/${integration}`, agent,
@@ -536,7 +540,9 @@ export async function deliveryRuns(pgUrl: string): Promise<{ rows: LatencyRow[];
       { name: 'pg2', store: () => pgStore(pgUrl, 'r2'), replicas: 2 },
     ] satisfies Array<{ name: string; store: () => Promise<StoreSetup>; replicas: number }>).filter((s) => wanted.includes(s.name));
     for (const setup of setups) {
-      for (const part of [sparse, steady]) {
+      // $BENCH_DELIVERY_PARTS (e.g. "steady") picks some of the parts.
+      const parts = (process.env.BENCH_DELIVERY_PARTS ?? 'sparse,steady').split(',');
+      for (const part of [sparse, steady].filter((p) => parts.includes(p.name))) {
         let store: StoreSetup;
         try {
           store = await setup.store();

@@ -9,9 +9,10 @@
  *   runs, and on PostgreSQL claims take turns).
  * - **Timeouts.** Every platform call gets `delivery.timeout` (an AbortSignal, and the worker
  *   stops waiting then). A timed-out call counts as a transient failure.
- * - **One row, one send, one mark.** A row is marked sent in its own transaction right after the
- *   platform accepted it, so a crash repeats at most the sends in flight at that instant (one per
- *   busy lane); platforms that offer idempotency (Discord's nonce) drop even those.
+ * - **One row, one send, one mark.** A row is marked sent right after the platform accepted it,
+ *   and its lane sends nothing more until that mark committed, so a crash repeats at most the sends
+ *   in flight at that instant (one per busy lane); platforms that offer idempotency (Discord's
+ *   nonce) drop even those. Marks of several lanes made at once share a transaction.
  * - **Immediate.** A commit that enqueued rows wakes the worker (Store.onEnqueued; on PostgreSQL
  *   through LISTEN/NOTIFY from any replica); the timer period only catches retries that come due.
  * - **Retries.** Transient failures are retried with backoff (5 s doubling, at most 5 min apart)
@@ -95,6 +96,12 @@ export class DeliveryWorker {
   private idleWaiters: Array<() => void> = [];
   /** When each lane was last said to be reachable (AdapterContext.reachable), wall ms. */
   private readonly rearmedAt = new Map<string, number>();
+  /** Claims made so far, and the claim that started each lane sending (see runLane's end). */
+  private claims = 0;
+  private readonly laneClaim = new Map<string, number>();
+  /** Sent rows waiting for their mark, and the transaction marking the previous ones (see markSent). */
+  private marks: Array<{ id: number; at: DateTime; done: () => void; failed: (err: unknown) => void }> = [];
+  private marking: Promise<void> | null = null;
 
   constructor(
     @inject(TOKENS.Store) private readonly store: Store,
@@ -203,6 +210,7 @@ export class DeliveryWorker {
   private async claim(): Promise<number> {
     const now = this.clock.now();
     const leaseUntil = now.plus({ milliseconds: this.leaseMs });
+    const claim = ++this.claims;
     const rows = await this.store.transaction((tx) =>
       tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }));
     const started: string[] = [];
@@ -212,6 +220,7 @@ export class DeliveryWorker {
       if (queue) queue.push(entry);
       else {
         this.lanes.set(row.lane, [entry]);
+        this.laneClaim.set(row.lane, claim);
         started.push(row.lane);
       }
     }
@@ -226,6 +235,8 @@ export class DeliveryWorker {
    */
   private async runLane(lane: string): Promise<void> {
     const queue = this.lanes.get(lane) ?? [];
+    // A claim takes at most PER_LANE rows of a lane: a full queue may have more behind it.
+    const full = queue.length >= PER_LANE;
     let sentSome = false;
     try {
       for (let entry = queue.shift(); entry; entry = queue.shift()) {
@@ -256,13 +267,17 @@ export class DeliveryWorker {
     } finally {
       queue.length = 0;
       this.lanes.delete(lane);
+      // Rows of this lane due now that no claim took: more than its claim took, or rows a later
+      // claim skipped because the lane was busy. Otherwise a claim now would find nothing here
+      // (rows enqueued later wake the worker themselves), and it would cost a store transaction.
+      const skipped = this.claims > (this.laneClaim.get(lane) ?? 0);
+      this.laneClaim.delete(lane);
       if (this.lanes.size === 0) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const w of waiters) w();
       }
-      // The lane may have more rows due than one claim takes.
-      if (sentSome && this.live) void this.pump();
+      if (sentSome && this.live && (full || skipped)) void this.pump();
     }
   }
 
@@ -324,7 +339,7 @@ export class DeliveryWorker {
     const platform = this.platformState(row.adapter);
     switch (attempt.status) {
       case 'delivered': {
-        await this.store.transaction((tx) => tx.markSent(row.id, now));
+        await this.markSent(row.id, now);
         this.sent++;
         this.metrics.delivery(row.adapter, row.message.kind, 'sent');
         // A platform that was failing as a whole (not one recipient) answers again.
@@ -384,6 +399,38 @@ export class DeliveryWorker {
         });
         return false;
       }
+    }
+  }
+
+  /**
+   * markSent: the row is marked sent once the returned promise resolves. Marks of rows sent while
+   * an earlier mark's transaction runs share the next one: every lane still waits for its own mark
+   * before its next send (so a crash repeats at most the sends in flight), but a thousand pages a
+   * second take tens of transactions, not a thousand, and leave the store to intake and claims.
+   */
+  private markSent(id: number, at: DateTime): Promise<void> {
+    return new Promise((done, failed) => {
+      this.marks.push({ id, at, done, failed });
+      this.marking ??= this.markAll();
+    });
+  }
+
+  private async markAll(): Promise<void> {
+    try {
+      while (this.marks.length > 0) {
+        const marks = this.marks;
+        this.marks = [];
+        try {
+          await this.store.transaction(async (tx) => {
+            for (const m of marks) await tx.markSent(m.id, m.at);
+          });
+          for (const m of marks) m.done();
+        } catch (err) {
+          for (const m of marks) m.failed(err);
+        }
+      }
+    } finally {
+      this.marking = null;
     }
   }
 

@@ -30,6 +30,13 @@
  *   order (a later one waits behind the rest of a cut one). A request that fails after some of its
  *   chunks committed is not answered 202: the sender resends it, and the committed alerts fold into
  *   their fingerprints' incidents (counted as repeats, no second incident or page).
+ * - **Bounded batches.** Small requests are batched by time as well as by count: a batch takes
+ *   requests (in order) while their alerts that need the full path (a new incident: a page, a
+ *   timer, timeline events; a resolve) are expected to hold the store about `CHUNK_TARGET_MS`, at
+ *   the cost per such alert measured in earlier batches. The rest wait for the next batch, so
+ *   pages being sent, timers and commands get the store between two batches even when new
+ *   incidents arrive faster than they can be opened: under such a storm of distinct alerts the
+ *   202s slow down, not the pages of the incidents already opened.
  */
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
@@ -81,6 +88,8 @@ const WHOLE_REQUEST_ALERTS = 100;
 const FIRST_CHUNK_ALERTS = 5;
 const MIN_CHUNK_ALERTS = 5;
 const CHUNK_TARGET_MS = 10;
+/** The first guess of how long one alert taking the full path holds the store (see slowAlertMs). */
+const SLOW_ALERT_MS_GUESS = 2;
 
 /** IntakeOutcome: what one accepted request did. */
 export interface IntakeOutcome {
@@ -129,6 +138,11 @@ export class IntakeService {
    * `slotsTold` collects a batch's slots; they count once it committed.
    */
   private readonly summarySlots = new Map<number, number>();
+  /**
+   * How long one alert taking the full path held the store, in ms: a moving average over batches
+   * of small requests, to size the next ones (see Bounded batches).
+   */
+  private slowAlertMs = SLOW_ALERT_MS_GUESS;
   private slotsTold = new Map<number, number>();
 
   constructor(
@@ -232,13 +246,20 @@ export class IntakeService {
   private async runBatch(batch: Slice[]): Promise<void> {
     try {
       let started = 0;
-      const outcomes = await this.quickBatch(batch) ?? await this.transaction((tx) => {
+      let slow = 0;
+      const outcomes = await this.quickBatch(batch) ?? await this.transaction(async (tx) => {
         started = performance.now();
-        return this.applyBatch(tx, batch, this.clock.now());
+        const applied = await this.applyBatch(tx, batch, this.clock.now(), true);
+        slow = applied.slow;
+        return applied.outcomes;
       });
       const held = started === 0 ? 0 : performance.now() - started;
       this.batches++;
-      batch.forEach((slice, i) => {
+      if (slow > 0 && batch.every((slice) => slice.job.alerts.length <= WHOLE_REQUEST_ALERTS)) {
+        this.slowAlertMs = Math.min(1000, 0.7 * this.slowAlertMs + 0.3 * (held / slow));
+      }
+      // A bounded batch applied the first requests only (see applyBatch): the others stay queued.
+      batch.slice(0, outcomes.length).forEach((slice, i) => {
         // A request that is cut: its next chunk is sized from how long this one held the store.
         const { job } = slice;
         if (job.done + slice.alerts.length < job.alerts.length && slice.alerts.length > 0) {
@@ -255,7 +276,7 @@ export class IntakeService {
       this.log.warn('intake batch failed; retrying its requests one by one', { requests: batch.length, error: errorText(err) });
       for (const slice of batch) {
         try {
-          const outcome = (await this.transaction((tx) => this.applyBatch(tx, [slice], this.clock.now())))[0] ?? [];
+          const outcome = (await this.transaction((tx) => this.applyBatch(tx, [slice], this.clock.now(), false))).outcomes[0] ?? [];
           this.batches++;
           this.committed(slice, outcome);
         } catch (e) {
@@ -327,13 +348,40 @@ export class IntakeService {
    * that is firing already (same startsAt, group has its incident), changes no incident and tells
    * nobody: such repeats are found with one store call (SQLite answers it from memory) and
    * recorded with one more (SQLite appends them to its repeat log). Every alert of a group that
-   * has any other kind of alert in the batch takes the full path, in order.
+   * has any other kind of alert in the batch takes the full path, in order. `bounded`: apply only
+   * the first requests, as many as fit the time target (see Bounded batches); `outcomes` has one
+   * entry per request applied, `slow` counts the alerts that took the full path.
    */
-  private async applyBatch(tx: StoreTx, batch: readonly Slice[], now: DateTime): Promise<number[][]> {
-    const flat = flatten(batch);
-    const known = await tx.knownIntakeAlerts(intakeKeys(flat));
-    const { repeat, alerts, groups } = repeatPlan(flat, known);
+  private async applyBatch(tx: StoreTx, whole: readonly Slice[], now: DateTime, bounded: boolean): Promise<{ outcomes: number[][]; slow: number }> {
+    let batch = whole;
+    let flat = flatten(batch);
+    let known = await tx.knownIntakeAlerts(intakeKeys(flat));
+    let plan = repeatPlan(flat, known);
+    if (bounded && batch.length > 1) {
+      // Bounded batches: the requests whose full-path alerts fit the time target (at least one).
+      const budget = Math.max(1, Math.floor(CHUNK_TARGET_MS / this.slowAlertMs));
+      let slowSoFar = 0;
+      let index = 0;
+      let take = 0;
+      for (const slice of batch) {
+        let slowHere = 0;
+        for (let j = 0; j < slice.alerts.length; j++) if (!plan.repeat[index + j]) slowHere++;
+        if (take > 0 && slowHere > 0 && slowSoFar + slowHere > budget) break;
+        slowSoFar += slowHere;
+        index += slice.alerts.length;
+        take++;
+      }
+      if (take < batch.length) {
+        // The plan of the requests taken alone: a group whose later alert waits is a repeat now.
+        batch = batch.slice(0, take);
+        flat = flat.slice(0, index);
+        known = known.slice(0, index);
+        plan = repeatPlan(flat, known);
+      }
+    }
+    const { repeat, alerts, groups } = plan;
     if (alerts.length > 0) await tx.recordIntakeRepeats(alerts, groups, now);
+    const slow = repeat.reduce((n, r) => (r ? n : n + 1), 0);
 
     const outcomes: number[][] = [];
     // Groups the batch applied (or queued for a quiet open) so far: their later alerts take the full path.
@@ -372,7 +420,7 @@ export class IntakeService {
       await flush();
       outcomes.push([...touched]);
     }
-    return outcomes;
+    return { outcomes, slow };
   }
 
   /**

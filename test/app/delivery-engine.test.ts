@@ -104,6 +104,41 @@ describe('the delivery engine', () => {
   });
 });
 
+describe('the delivery engine, live (woken by commits, not by the timer)', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  it('a page enqueued while the recipient\'s previous message is still being sent goes out right after it, not at the next timer period', async () => {
+    // A timer period of an hour: only the worker's own wake-ups can send the second page in time.
+    h = await Harness.start({ timerPeriodMs: 3_600_000 });
+    h.app.scheduler.start();
+    let open = (): void => undefined;
+    h.adapter.gates.set('dave', new Promise<void>((resolve) => (open = resolve)));
+    const guest = (name: string) => ({ kind: 'guest' as const, adapter: 'recording', address: name, name });
+    await h.app.handle({ text: 'incident report sev2 first', caller: guest('zed'), team: 'payments' });
+    await waitUntil(() => h.adapter.events.includes('start dave'));
+    // Dave's lane is busy: the claim this commit wakes must skip it.
+    await h.app.handle({ text: 'incident report sev2 second', caller: guest('yan'), team: 'payments' });
+    await waitUntil(() => h.adapter.events.filter((e) => e === 'delivered #payments').length === 2);
+    h.expectNothingFor('dave');
+    open();
+    await waitUntil(() => h.messagesFor('dave').length === 2);
+    expect(h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual([
+      '@Dave New incident #1 [sev2] first',
+      '@Dave New incident #2 [sev2] second',
+    ]);
+  });
+});
+
+/** waitUntil polls `condition` (real time), failing after 5 s. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within 5 s: ${condition.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('the delivery engine after failures and crashes', () => {
   let h: Harness;
   afterEach(() => h.stop());

@@ -47,6 +47,8 @@ export interface HarnessOptions {
   readonly activePlugins?: readonly ActivePlugin[];
   /** The delivery worker's knobs (config `delivery`); default: the worker's defaults. */
   readonly delivery?: Settings['delivery'];
+  /** The timer period (ms of real time between ticks once `app.scheduler.start()` runs); default 1000. */
+  readonly timerPeriodMs?: number;
 }
 
 export class Harness {
@@ -86,7 +88,7 @@ export class Harness {
       store,
       clock,
       logger,
-      settings: { timerPeriodMs: 1000, instanceId: 'harness', ...(options.delivery ? { delivery: options.delivery } : {}) },
+      settings: { timerPeriodMs: options.timerPeriodMs ?? 1000, instanceId: 'harness', ...(options.delivery ? { delivery: options.delivery } : {}) },
       adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
       integrations: config.integrations,
       insights: config.insights,

@@ -47,6 +47,8 @@ export class RecordingAdapter implements ChatAdapter {
   readonly notYetReachable = new Set<string>();
   /** hanging: addresses whose calls never answer (until the worker's timeout aborts them). */
   readonly hanging = new Set<string>();
+  /** gates: addresses whose calls wait for the promise before they are delivered (a slow platform). */
+  readonly gates = new Map<string, Promise<void>>();
   /** What happened, in order: "start <to>", "delivered <to>", "aborted <to>" (for ordering assertions). */
   readonly events: string[] = [];
   private context: AdapterContext | null = null;
@@ -72,6 +74,8 @@ export class RecordingAdapter implements ChatAdapter {
       this.events.push(`aborted ${to}`);
       throw new Error('aborted');
     }
+    const gate = this.gates.get(to);
+    if (gate) await gate;
     if (this.notYetReachable.has(to)) return { status: 'waiting', reason: `simulated: ${to} has not talked to the bot yet` };
     const failure = this.failures.find((f) => f.remaining > 0 && (f.to === undefined || f.to === to));
     if (failure) {

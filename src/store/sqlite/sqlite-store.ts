@@ -83,7 +83,8 @@ const HELD_LIMIT_MS = 30_000;
 
 /**
  * openSqliteStore opens (creating it and its parent directory when missing) the database at `path`
- * and sets WAL mode, busy_timeout=5000, foreign_keys=ON and synchronous=NORMAL. It does not migrate:
+ * and sets WAL mode, busy_timeout=5000, foreign_keys=ON, synchronous=NORMAL and temp_store=MEMORY
+ * (the outbox claim sorts in temporary b-trees: in a file they cost it 0.4 ms a call). It does not migrate:
  * call `migrate()` before the first transaction. `:memory:` opens a private in-memory database
  * (journal mode "memory"), handy for fast tests.
  */
@@ -92,7 +93,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const conn = await Connection.open(path);
   try {
-    await conn.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;');
+    await conn.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;');
   } catch (err) {
     await conn.close().catch(() => undefined);
     throw err;
@@ -465,6 +466,8 @@ const SQL = {
       WHERE rn <= ?6
       ORDER BY not_before, id LIMIT ?4)
     RETURNING id, key, adapter, lane, recipient, message, incident_id, not_before, attempts, created_at, waiting_since`,
+  anyClaimable: `SELECT 1 FROM outbox INDEXED BY outbox_pending
+    WHERE sent_at IS NULL AND dead_at IS NULL AND not_before <= ?1 AND (lease_until IS NULL OR lease_until < ?1) LIMIT 1`,
   markSent: `UPDATE outbox SET sent_at = COALESCE(sent_at, ?2), dead_at = NULL, lease_owner = NULL, lease_until = NULL, waiting_since = NULL
     WHERE id = ?1`,
   markFailed: `UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lease_owner = NULL, lease_until = NULL,
@@ -750,6 +753,13 @@ class SqliteTx implements StoreTx {
   /** Intake rows as this transaction left them (or FORGET), for the store's memory at commit. */
   private readonly alertsSeen = new Map<string, RememberedAlert | typeof FORGET>();
   private readonly groupsSeen = new Map<string, number | null | typeof FORGET>();
+  /**
+   * Timelines this transaction read or started (an incident it inserted), kept up to date by its
+   * appendTimeline: opening an incident reads its timeline several times (the card, the
+   * escalation, plugins), each a store round trip otherwise. Only this transaction writes while it
+   * runs, and only appendTimeline and the bulk intake open (which starts no entry) add events.
+   */
+  private readonly timelineCache = new Map<number, TimelineEvent[]>();
 
   constructor(
     private readonly conn: Connection,
@@ -770,6 +780,7 @@ class SqliteTx implements StoreTx {
   async insertIncident(incident: NewIncident): Promise<Incident> {
     this.check();
     const { lastID } = await this.conn.run(SQL.insertIncident, incidentParams(incident));
+    this.timelineCache.set(lastID, []);
     return { ...incident, id: lastID };
   }
 
@@ -833,13 +844,20 @@ class SqliteTx implements StoreTx {
     ]);
     const seq = rows[0]?.seq;
     if (seq === undefined) throw new Error('appendTimeline: SQLite returned no seq');
-    return { ...event, seq };
+    const appended = { ...event, seq };
+    this.timelineCache.get(event.incidentId)?.push(appended);
+    return appended;
   }
 
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
     this.check();
-    const rows = await this.conn.all<TimelineRow>(SQL.timeline, [incidentId]);
-    return rows.map(toTimelineEvent);
+    let events = this.timelineCache.get(incidentId);
+    if (events === undefined) {
+      const rows = await this.conn.all<TimelineRow>(SQL.timeline, [incidentId]);
+      events = rows.map(toTimelineEvent);
+      this.timelineCache.set(incidentId, events);
+    }
+    return [...events];
   }
 
   async timelines(incidentIds: readonly number[]): Promise<TimelineEvent[][]> {
@@ -996,6 +1014,9 @@ class SqliteTx implements StoreTx {
     if (params === null) return [];
     const perLane = options.perLane === undefined ? limit : Math.max(1, checkLimit(options.perLane));
     const hold = Math.max(1, checkLimit(options.holdBehindFailures ?? 3));
+    // Most claims find nothing (a lane that finished, a wake-up whose rows another claim took):
+    // one index probe answers those instead of the claim's sorts and window (0.05 against 0.5 ms).
+    if ((await this.conn.all(SQL.anyClaimable, [params[2]])).length === 0) return [];
     const rows = await this.conn.all<OutboxDbRow>(SQL.claimOutbox, [...params, JSON.stringify(options.skipLanes ?? []), perLane, hold]);
     rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
     return rows.map((r) => ({
@@ -1308,6 +1329,7 @@ class SqliteTx implements StoreTx {
       if (mine.length > 0) {
         for (const r of await this.conn.all<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [JSON.stringify(mine.map((r) => incidentParams(r.incident)))])) {
           ids.set(incidentKey(r.source, r.fingerprint), r.id);
+          this.timelineCache.delete(r.id);
         }
         const idOf = (r: NewIntakeIncident): number => {
           const id = ids.get(incidentKey(r.incident.source, r.incident.fingerprint));
