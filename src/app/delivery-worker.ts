@@ -44,6 +44,8 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 export const GIVE_UP_AFTER_MS = 24 * 3600_000;
 const LEASE_MS = 60_000;
 const BATCH = 100;
+/** The worker's transactions go before waiting intake batches and commands (see Store.transaction). */
+const URGENT = { urgent: true } as const;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
@@ -156,7 +158,7 @@ export class DeliveryWorker {
   async rearm(adapter: string, recipient: Recipient): Promise<void> {
     const lane = laneOf(adapter, recipient);
     this.rearmedAt.set(lane, Date.now());
-    const n = await this.store.transaction((tx) => tx.rearmLane(lane, this.clock.now()));
+    const n = await this.store.transaction((tx) => tx.rearmLane(lane, this.clock.now()), URGENT);
     if (n > 0) this.log.info('deliveries waiting for a recipient go out now', { adapter, recipient: lane, deliveries: n });
   }
 
@@ -212,7 +214,7 @@ export class DeliveryWorker {
     const leaseUntil = now.plus({ milliseconds: this.leaseMs });
     const claim = ++this.claims;
     const rows = await this.store.transaction((tx) =>
-      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }));
+      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }), URGENT);
     const started: string[] = [];
     for (const row of rows) {
       const entry = { row, leaseUntil: leaseUntil.toMillis() };
@@ -257,7 +259,7 @@ export class DeliveryWorker {
         if (attempt.status === 'delivered') sentSome = true;
         if (!goOn) {
           const rest = queue.map((e) => e.row.id);
-          if (rest.length > 0) await this.store.transaction((tx) => tx.releaseLeases(rest, this.settings.instanceId));
+          if (rest.length > 0) await this.store.transaction((tx) => tx.releaseLeases(rest, this.settings.instanceId), URGENT);
           break;
         }
       }
@@ -288,7 +290,7 @@ export class DeliveryWorker {
   /** extend renews the leases of `entry` and the queued rows; rows whose lease was lost leave the queue. */
   private async extend(entry: { row: OutboxRow; leaseUntil: number }, queue: Array<{ row: OutboxRow; leaseUntil: number }>): Promise<boolean> {
     const until = this.clock.now().plus({ milliseconds: this.leaseMs });
-    const held = new Set(await this.store.transaction((tx) => tx.extendLeases([entry.row.id, ...queue.map((e) => e.row.id)], this.settings.instanceId, until)));
+    const held = new Set(await this.store.transaction((tx) => tx.extendLeases([entry.row.id, ...queue.map((e) => e.row.id)], this.settings.instanceId, until), URGENT));
     const kept = queue.filter((e) => held.has(e.row.id));
     queue.splice(0, queue.length, ...kept);
     for (const e of [entry, ...kept]) e.leaseUntil = until.toMillis();
@@ -355,12 +357,12 @@ export class DeliveryWorker {
         await this.store.transaction(async (tx) => {
           await tx.markFailed(row.id, attempt.reason, null);
           await this.fallBack(tx, row, attempt.reason, now, 'undeliverable');
-        });
+        }, URGENT);
         return true;
       case 'waiting':
         // The recipient became reachable while this call was on its way: try again at once.
         if ((this.rearmedAt.get(row.lane) ?? 0) >= startedAt) {
-          await this.store.transaction((tx) => tx.markFailed(row.id, attempt.reason, now));
+          await this.store.transaction((tx) => tx.markFailed(row.id, attempt.reason, now), URGENT);
           return false;
         }
         this.metrics.delivery(row.adapter, row.message.kind, 'waiting');
@@ -375,7 +377,7 @@ export class DeliveryWorker {
           }
           await tx.markWaiting(row.id, attempt.reason, deadline > now ? deadline : now.plus({ milliseconds: MAX_BACKOFF_MS }));
           if (row.waitingSince === null) await this.fallBack(tx, row, attempt.reason, now, 'waiting');
-        });
+        }, URGENT);
         return true;
       case 'failed': {
         this.failed++;
@@ -396,7 +398,7 @@ export class DeliveryWorker {
             // A page's first failure is on the timeline at once, not only when it falls back.
             await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind: 'delivery-retrying', actor: null, data: { member: row.recipient.id, adapter: row.adapter, reason: attempt.reason } });
           }
-        });
+        }, URGENT);
         return false;
       }
     }
@@ -423,7 +425,7 @@ export class DeliveryWorker {
         try {
           await this.store.transaction(async (tx) => {
             for (const m of marks) await tx.markSent(m.id, m.at);
-          });
+          }, URGENT);
           for (const m of marks) m.done();
         } catch (err) {
           for (const m of marks) m.failed(err);
@@ -445,7 +447,7 @@ export class DeliveryWorker {
 
   /** recovered: after failures, a platform answered again; what backed off goes now, in order. */
   private async recovered(adapter: string, now: DateTime): Promise<void> {
-    const n = await this.store.transaction((tx) => tx.retryNow(adapter, now));
+    const n = await this.store.transaction((tx) => tx.retryNow(adapter, now), URGENT);
     this.log.info('platform delivers again', { adapter, retriedNow: n });
   }
 

@@ -5,7 +5,7 @@
  * error for a minute, so a full disk or a corrupted page shows even when the health probe's own
  * write happens to succeed.
  */
-import type { Store, StoreTx } from '../ports/store';
+import type { Store, StoreTx, TransactionOptions } from '../ports/store';
 
 /** Errors a store recovers from by itself (deadlock, serialization failure, a guarded race). */
 const TRANSIENT_CODES = new Set(['40P01', '40001', '23505']);
@@ -62,7 +62,7 @@ export class StoreMonitor implements Store {
     return this.inner.close();
   }
 
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
     const fromCallback = new WeakSet<object>();
     try {
       return await this.inner.transaction(async (tx) => {
@@ -72,7 +72,7 @@ export class StoreMonitor implements Store {
           if (typeof err === 'object' && err !== null) fromCallback.add(err);
           throw err;
         }
-      });
+      }, options);
     } catch (err) {
       if (!(typeof err === 'object' && err !== null && fromCallback.has(err))) this.failed(err);
       throw err;

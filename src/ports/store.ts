@@ -388,7 +388,14 @@ export interface Store {
    * commit. Absent or false on a store shared by replicas (PostgreSQL).
    */
   readonly singleProcess?: boolean;
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * transaction runs `fn` in one transaction. `options.urgent`: on a store that runs transactions
+   * one at a time (singleProcess), this one goes before every waiting transaction that is not
+   * urgent. The delivery worker's claims and marks are: a page already committed never waits
+   * behind a queue of intake batches (a mark is one statement; a batch holds the store ~10 ms).
+   * Stores that run transactions side by side (PostgreSQL's pool) ignore it.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * quickRepeats (optional): the intake's fast path for its most common batch, repeats of alerts
    * that fire already, recorded in one round trip instead of a transaction's four or more. When the
@@ -401,6 +408,11 @@ export interface Store {
    */
   quickRepeats?(keys: readonly IntakeAlertKey[], plan: (known: readonly KnownIntakeAlert[]) => IntakeRepeatPlan | null, now: DateTime): Promise<KnownIntakeAlert[] | null>;
   close(): Promise<void>;
+}
+
+/** TransactionOptions: see Store.transaction. */
+export interface TransactionOptions {
+  readonly urgent?: boolean;
 }
 
 /** IntakeRepeatPlan: what `quickRepeats` records (the arguments of `recordIntakeRepeats`). */

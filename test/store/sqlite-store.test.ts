@@ -124,6 +124,33 @@ describe('transactions', () => {
   });
 });
 
+describe('transaction order', () => {
+  it('an urgent transaction (a delivery\'s claim or mark) runs before the ones already waiting, the rest in call order', async () => {
+    const s = await store();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const order: string[] = [];
+    const first = s.transaction(async () => {
+      entered();
+      await held;
+      order.push('holder');
+    });
+    await inside;
+    const waiting = [
+      s.transaction(async (tx) => { await tx.kvSet('t', 'k', 'intake 1'); order.push('intake 1'); }),
+      s.transaction(async (tx) => { await tx.kvSet('t', 'k', 'intake 2'); order.push('intake 2'); }),
+      s.transaction(async (tx) => { await tx.kvSet('t', 'k', 'mark'); order.push('mark'); }, { urgent: true }),
+      s.transaction(async (tx) => { await tx.kvSet('t', 'k', 'intake 3'); order.push('intake 3'); }),
+    ];
+    release();
+    await Promise.all([first, ...waiting]);
+    expect(order).toEqual(['holder', 'mark', 'intake 1', 'intake 2', 'intake 3']);
+    await expect(s.transaction((tx) => tx.kvGet('t', 'k'))).resolves.toBe('intake 3');
+  });
+});
+
 describe('timers', () => {
   it('computes the upper bound of a key prefix', () => {
     expect(prefixUpperBound('esc:1:')).toBe('esc:1;');

@@ -46,6 +46,7 @@ import type {
   StoredOverride,
   StoreTx,
   TimerRow,
+  TransactionOptions,
 } from '../../ports/store';
 import type { MemberId, TeamId } from '../../core/model';
 import type {
@@ -152,7 +153,7 @@ export class SqliteStore implements Store {
    */
   async migrate(): Promise<void> {
     this.refuseNesting('migrate');
-    await this.mutex.run(async () => {
+    await this.mutex.run(false, async () => {
       this.assertOpen();
       await applyMigrations(this.conn, this.migrations, () => this.clock.now().toMillis());
     });
@@ -163,9 +164,9 @@ export class SqliteStore implements Store {
    * result; when `fn` throws (or COMMIT fails) it rolls back and rethrows. Callers queue in FIFO
    * order. The StoreTx handed to `fn` throws once `fn` has settled.
    */
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
     this.refuseNesting('transaction');
-    return this.mutex.run(async () => {
+    return this.mutex.run(options?.urgent === true, async () => {
       this.assertOpen();
       const tx = new SqliteTx(this.conn, this.clock, this.intake);
       await this.conn.exec('BEGIN IMMEDIATE');
@@ -217,7 +218,7 @@ export class SqliteStore implements Store {
       if (!this.intake.groups.has(group)) return null;
       groups[i] = group;
     }
-    return this.mutex.run(async () => {
+    return this.mutex.run(false, async () => {
       this.assertOpen();
       const memory = this.intake;
       if (memory.dataVersion < 0) return null;
@@ -289,7 +290,7 @@ export class SqliteStore implements Store {
    */
   async recoverAtStart(): Promise<void> {
     this.refuseNesting('recoverAtStart');
-    await this.mutex.run(async () => {
+    await this.mutex.run(false, async () => {
       this.assertOpen();
       await this.conn.exec(SQL.releaseLeases);
     });
@@ -310,7 +311,7 @@ export class SqliteStore implements Store {
   /** close waits for queued transactions, finalizes cached statements and closes the file; idempotent. */
   async close(): Promise<void> {
     this.refuseNesting('close');
-    await this.mutex.run(async () => {
+    await this.mutex.run(false, async () => {
       if (this.closed) return;
       this.closed = true;
       clearInterval(this.heldWatch);
@@ -1482,27 +1483,35 @@ class SqliteTx implements StoreTx {
 // ---------------------------------------------------------------------------------------------
 // Infrastructure: the mutex and the promise wrapper over node-sqlite3
 
-/** Mutex runs async critical sections one at a time, in call order. */
+/**
+ * Mutex runs async critical sections one at a time: urgent ones (see Store.transaction) in call
+ * order before the others, the others in call order.
+ */
 class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
+  private busy = false;
+  private readonly urgent: Array<() => void> = [];
+  private readonly normal: Array<() => void> = [];
   /** When the section running now started (performance.now()); null while none runs. */
   heldSince: number | null = null;
-  /** Sections waiting for their turn. */
-  waiting = 0;
 
-  run<T>(section: () => Promise<T>): Promise<T> {
-    this.waiting++;
-    const result = this.tail.then(async () => {
-      this.waiting--;
-      this.heldSince = performance.now();
-      try {
-        return await section();
-      } finally {
-        this.heldSince = null;
-      }
-    });
-    this.tail = result.catch(() => undefined);
-    return result;
+  /** Sections waiting for their turn. */
+  get waiting(): number {
+    return this.urgent.length + this.normal.length;
+  }
+
+  async run<T>(urgent: boolean, section: () => Promise<T>): Promise<T> {
+    if (this.busy) await new Promise<void>((resolve) => (urgent ? this.urgent : this.normal).push(resolve));
+    else this.busy = true;
+    this.heldSince = performance.now();
+    try {
+      return await section();
+    } finally {
+      this.heldSince = null;
+      // The turn passes straight to the next section (busy stays true), so none can slip in between.
+      const next = this.urgent.shift() ?? this.normal.shift();
+      if (next) next();
+      else this.busy = false;
+    }
   }
 }
 
