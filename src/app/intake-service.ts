@@ -30,7 +30,7 @@
  *   order (a later one waits behind the rest of a cut one). A request that fails after some of its
  *   chunks committed is not answered 202: the sender resends it, and the committed alerts fold into
  *   their fingerprints' incidents (counted as repeats, no second incident or page).
- * - **Bounded batches.** Small requests are batched by time as well as by count: a batch takes
+ * - **Bounded batches** (SQLite). Small requests are batched by time as well as by count: a batch takes
  *   requests (in order) while their alerts that need the full path (a new incident: a page, a
  *   timer, timeline events; a resolve) are expected to hold the store about `BATCH_TARGET_MS`, at
  *   the cost per such alert measured in earlier batches. The rest wait for the next batch, so
@@ -257,7 +257,10 @@ export class IntakeService {
       let slow = 0;
       const outcomes = await this.quickBatch(batch) ?? await this.transaction(async (tx) => {
         started = performance.now();
-        const applied = await this.applyBatch(tx, batch, this.clock.now(), true);
+        // Only a store that runs transactions one at a time needs bounded batches: on PostgreSQL
+        // the delivery worker and the others have connections of their own, and each commit is a
+        // round trip and a flush, so there a batch takes every waiting request (group commit).
+        const applied = await this.applyBatch(tx, batch, this.clock.now(), this.store.singleProcess === true);
         slow = applied.slow;
         return applied.outcomes;
       });

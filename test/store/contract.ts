@@ -199,6 +199,42 @@ export function runStoreContract(kit: () => StoreKit): void {
       ).resolves.toMatchObject({ seq: 2 });
     });
 
+    it('reads a timeline back within the transaction that writes it as a later read gives it: in order, UTC instants, JSON values; a rollback keeps none', async () => {
+      const s = await store();
+      const berlin = at(0).setZone('Europe/Berlin');
+      const seen = await s.transaction(async (tx) => {
+        const a = await tx.insertIncident(newIncident());
+        await tx.appendTimeline({ incidentId: a.id, at: berlin, kind: 'reported', actor: { kind: 'member', id: 'alice' }, data: { when: at(1), list: [1, undefined], gone: undefined } });
+        const first = await tx.timeline(a.id);
+        await tx.appendTimeline({ incidentId: a.id, at: at(2), kind: 'note', actor: null, data: { text: 'second' } });
+        const both = await tx.timeline(a.id);
+        const many = await tx.timelines([a.id]);
+        return { id: a.id, first, both, many };
+      });
+      const after = await s.transaction((tx) => tx.timeline(seen.id));
+      const shape = (events: readonly { seq: number; kind: string; at: { toISO(): string | null }; actor: unknown; data: unknown }[]) =>
+        events.map((e) => ({ seq: e.seq, kind: e.kind, at: e.at.toISO(), actor: e.actor, data: e.data }));
+      expect(shape(after)).toEqual([
+        { seq: 1, kind: 'reported', at: '2026-03-01T09:00:00.000Z', actor: { kind: 'member', id: 'alice' }, data: { when: '2026-03-01T09:01:00.000Z', list: [1, null] } },
+        { seq: 2, kind: 'note', at: '2026-03-01T09:02:00.000Z', actor: null, data: { text: 'second' } },
+      ]);
+      expect(shape(seen.first)).toEqual(shape(after).slice(0, 1));
+      expect(shape(seen.both)).toEqual(shape(after));
+      expect(shape(seen.many[0] ?? [])).toEqual(shape(after));
+      // Appended after a read in a later transaction: numbered on; thrown away on rollback.
+      await expect(s.transaction(async (tx) => {
+        await tx.timeline(seen.id);
+        await tx.appendTimeline({ incidentId: seen.id, at: at(3), kind: 'note', actor: null, data: {} });
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      const third = await s.transaction(async (tx) => {
+        await tx.timeline(seen.id);
+        return tx.appendTimeline({ incidentId: seen.id, at: at(4), kind: 'note', actor: null, data: {} });
+      });
+      expect(third.seq).toBe(3);
+      expect((await s.transaction((tx) => tx.timeline(seen.id))).map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
     it('numbers concurrent timeline events of one incident without gaps or duplicates', async () => {
       const s = await store();
       const b = await kit().another(s);

@@ -174,6 +174,7 @@ export class SqliteStore implements Store {
       let result: T;
       try {
         result = await this.nesting.within(tx, () => fn(tx));
+        await tx.flushTimeline();
       } catch (err) {
         tx.finish();
         await this.conn.exec('ROLLBACK').catch(() => {
@@ -550,6 +551,8 @@ const SQL = {
   insertIncidents: `INSERT INTO incidents (${INCIDENT_COLUMNS})
     SELECT ${INCIDENT_COLUMNS.split(', ').map((_, i) => `value ->> ${i}`).join(', ')} FROM json_each(?1) WHERE true
     RETURNING id, source, fingerprint`,
+  insertTimelineRows: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?1) WHERE true`,
   insertTimelines: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
     SELECT value ->> 0, value ->> 1, ?2, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1) WHERE true`,
   insertIntakeAlerts: `INSERT INTO intake_alerts (integration, fingerprint, alert_key, status, starts_at, prev_status, prev_starts_at,
@@ -761,6 +764,8 @@ class SqliteTx implements StoreTx {
    * runs, and only appendTimeline and the bulk intake open (which starts no entry) add events.
    */
   private readonly timelineCache = new Map<number, TimelineEvent[]>();
+  /** Rows appended to cached timelines, not written yet (see appendTimeline). */
+  private pendingTimeline: TimelineRow[] = [];
 
   constructor(
     private readonly conn: Connection,
@@ -833,21 +838,37 @@ class SqliteTx implements StoreTx {
 
   // Timeline ----------------------------------------------------------------------------------
 
-  /** Throws (FOREIGN KEY constraint) when the incident does not exist. */
+  /**
+   * Throws (FOREIGN KEY constraint) when the incident does not exist. An event of a timeline this
+   * transaction knows whole (see timelineCache) gets its seq from there, and its row is written with
+   * the others in one statement, before the transaction reads several timelines and before it
+   * commits: opening an incident appends four or five events, a store round trip each otherwise.
+   */
   async appendTimeline(event: NewTimelineEvent): Promise<TimelineEvent> {
     this.check();
-    const rows = await this.conn.all<{ seq: number }>(SQL.appendTimeline, [
-      event.incidentId,
-      toMs(event.at, 'timeline at'),
-      event.kind,
-      event.actor === null ? null : JSON.stringify(event.actor),
-      JSON.stringify(event.data),
-    ]);
+    const at = toMs(event.at, 'timeline at');
+    const actor = event.actor === null ? null : JSON.stringify(event.actor);
+    const data = JSON.stringify(event.data);
+    const cached = this.timelineCache.get(event.incidentId);
+    if (cached !== undefined) {
+      const row: TimelineRow = { incident_id: event.incidentId, seq: (cached[cached.length - 1]?.seq ?? 0) + 1, at, kind: event.kind, actor, data };
+      this.pendingTimeline.push(row);
+      // As a read would give it back (UTC instant, JSON values), not the caller's objects.
+      cached.push(toTimelineEvent(row));
+      return { ...event, seq: row.seq };
+    }
+    const rows = await this.conn.all<{ seq: number }>(SQL.appendTimeline, [event.incidentId, at, event.kind, actor, data]);
     const seq = rows[0]?.seq;
     if (seq === undefined) throw new Error('appendTimeline: SQLite returned no seq');
-    const appended = { ...event, seq };
-    this.timelineCache.get(event.incidentId)?.push(appended);
-    return appended;
+    return { ...event, seq };
+  }
+
+  /** flushTimeline writes the rows appendTimeline kept back (the store calls it before COMMIT). */
+  async flushTimeline(): Promise<void> {
+    if (this.pendingTimeline.length === 0) return;
+    const rows = this.pendingTimeline;
+    this.pendingTimeline = [];
+    await this.conn.run(SQL.insertTimelineRows, [JSON.stringify(rows.map((r) => [r.incident_id, r.seq, r.at, r.kind, r.actor, r.data]))]);
   }
 
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
@@ -856,13 +877,16 @@ class SqliteTx implements StoreTx {
     if (events === undefined) {
       const rows = await this.conn.all<TimelineRow>(SQL.timeline, [incidentId]);
       events = rows.map(toTimelineEvent);
-      this.timelineCache.set(incidentId, events);
+      // Every incident has events (reported, at least) unless this transaction inserted it, which
+      // starts its entry: an empty answer may be an incident that does not exist, and is not kept.
+      if (events.length > 0) this.timelineCache.set(incidentId, events);
     }
     return [...events];
   }
 
   async timelines(incidentIds: readonly number[]): Promise<TimelineEvent[][]> {
     this.check();
+    await this.flushTimeline();
     const events: TimelineEvent[] = [];
     for (let start = 0; start < incidentIds.length; start += ENQUEUE_CHUNK) {
       const rows = await this.conn.all<TimelineRow>(SQL.timelines, [JSON.stringify(incidentIds.slice(start, start + ENQUEUE_CHUNK))]);
