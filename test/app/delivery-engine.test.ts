@@ -6,6 +6,7 @@
  */
 import { Harness } from '../harness/harness';
 import { RecordingAdapter } from '../harness/recording-adapter';
+import { waitUntil } from '../harness/wait';
 
 describe('the delivery engine', () => {
   let h: Harness;
@@ -122,22 +123,13 @@ describe('the delivery engine, live (woken by commits, not by the timer)', () =>
     await waitUntil(() => h.adapter.events.filter((e) => e === 'delivered #payments').length === 2);
     h.expectNothingFor('dave');
     open();
-    await waitUntil(() => h.messagesFor('dave').length === 2);
+    await waitUntil(() => h.messagesFor('dave').length === 2, 5_000);
     expect(h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual([
       '@Dave New incident #1 [sev2] first',
       '@Dave New incident #2 [sev2] second',
     ]);
   });
 });
-
-/** waitUntil polls `condition` (real time), failing after 5 s. */
-async function waitUntil(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within 5 s: ${condition.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('the delivery engine after failures and crashes', () => {
   let h: Harness;

@@ -6,6 +6,7 @@
  */
 import type { IntegrationConfig } from '../../src/config';
 import { parsePayload } from '../../src/intake/payloads';
+import { waitUntil } from '../harness/wait';
 import { amAlert, amPayload, IntakeHarness } from './intake-harness';
 
 const CONFIG = `
@@ -20,14 +21,6 @@ integrations:
 `;
 
 const N = 60;
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within 10 s: ${condition.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('alert intake: a backlog of new alerts', () => {
   let t: IntakeHarness;
