@@ -237,8 +237,11 @@ export class DeliveryWorker {
    */
   private async runLane(lane: string): Promise<void> {
     const queue = this.lanes.get(lane) ?? [];
-    // A claim takes at most PER_LANE rows of a lane: a full queue may have more behind it.
+    // A claim takes at most PER_LANE rows of a lane: a full queue may have more behind it. A row
+    // that failed before held back the lane's later rows, which its claim left: once it is sent
+    // they are due.
     const full = queue.length >= PER_LANE;
+    const retried = queue.some((e) => e.row.attempts > 0);
     let sentSome = false;
     try {
       for (let entry = queue.shift(); entry; entry = queue.shift()) {
@@ -269,9 +272,10 @@ export class DeliveryWorker {
     } finally {
       queue.length = 0;
       this.lanes.delete(lane);
-      // Rows of this lane due now that no claim took: more than its claim took, or rows a later
-      // claim skipped because the lane was busy. Otherwise a claim now would find nothing here
-      // (rows enqueued later wake the worker themselves), and it would cost a store transaction.
+      // Rows of this lane due now that no claim took: more than its claim took, rows held behind a
+      // retried one, or rows a later claim skipped because the lane was busy. Otherwise a claim now
+      // would find nothing here (rows enqueued later wake the worker themselves), and it would cost
+      // a store transaction.
       const skipped = this.claims > (this.laneClaim.get(lane) ?? 0);
       this.laneClaim.delete(lane);
       if (this.lanes.size === 0) {
@@ -279,7 +283,7 @@ export class DeliveryWorker {
         this.idleWaiters = [];
         for (const w of waiters) w();
       }
-      if (sentSome && this.live && (full || skipped)) void this.pump();
+      if (sentSome && this.live && (full || retried || skipped)) void this.pump();
     }
   }
 

@@ -129,6 +129,27 @@ describe('the delivery engine, live (woken by commits, not by the timer)', () =>
       '@Dave New incident #2 [sev2] second',
     ]);
   });
+
+  it('a page held behind a failed one goes out as soon as the retry succeeds, not at the next timer period', async () => {
+    h = await Harness.start({ timerPeriodMs: 3_600_000 });
+    h.app.scheduler.start();
+    const guest = (name: string) => ({ kind: 'guest' as const, adapter: 'recording', address: name, name });
+    h.adapter.failNext(1, 'throw', 'dave');
+    await h.app.handle({ text: 'incident report sev2 first', caller: guest('zed'), team: 'payments' });
+    await waitUntil(() => h.logger.entries.some((e) => e.msg === 'delivery failed; will retry'));
+    await h.app.handle({ text: 'incident report sev2 second', caller: guest('yan'), team: 'payments' });
+    await waitUntil(() => h.adapter.events.filter((e) => e === 'delivered #payments').length === 2);
+    h.expectNothingFor('dave'); // the second page waits behind the first
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the channel's lane ends (and claims again)
+    // The retry comes due; one tick claims it (only it: the second is held behind it).
+    h.clock.set(h.clock.now().plus({ seconds: 5 }));
+    await h.app.scheduler.tick();
+    await waitUntil(() => h.messagesFor('dave').length === 2, 5_000);
+    expect(h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual([
+      '@Dave New incident #1 [sev2] first',
+      '@Dave New incident #2 [sev2] second',
+    ]);
+  });
 });
 
 describe('the delivery engine after failures and crashes', () => {

@@ -2,7 +2,8 @@
  * SqliteStore implements the Store port on one SQLite file in WAL mode, through the async
  * node-sqlite3 driver.
  *
- * One connection serves the whole process. `transaction` is serialized by an in-process FIFO mutex,
+ * One connection serves the whole process. `transaction` is serialized by an in-process mutex (FIFO,
+ * urgent callers first: see Store.transaction),
  * so callers may start transactions from many async tasks at once: each callback runs alone, between
  * `BEGIN IMMEDIATE` and `COMMIT` (or `ROLLBACK` when it throws). Other processes on the same file
  * wait up to `busy_timeout` (5 s) for the write lock. Statements are prepared once and cached per SQL
@@ -102,7 +103,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
 }
 
 export class SqliteStore implements Store {
-  /** One process serves the file, its transactions one at a time (the FIFO mutex). */
+  /** One process serves the file, its transactions one at a time (the mutex). */
   readonly singleProcess = true;
   private readonly backgroundListeners = new Set<(err: unknown) => void>();
   private readonly mutex = new Mutex();
@@ -161,7 +162,9 @@ export class SqliteStore implements Store {
   /**
    * transaction runs `fn` alone on the connection inside BEGIN IMMEDIATE ... COMMIT and returns its
    * result; when `fn` throws (or COMMIT fails) it rolls back and rethrows. Callers queue in FIFO
-   * order. The StoreTx handed to `fn` throws once `fn` has settled.
+   * order, urgent ones (`options.urgent`: the delivery worker's) before the others; the worker's
+   * transactions are short and coalesced (one claim at a time, marks shared), so they delay the
+   * others without starving them. The StoreTx handed to `fn` throws once `fn` has settled.
    */
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
     this.refuseNesting('transaction');
