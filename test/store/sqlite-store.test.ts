@@ -6,12 +6,14 @@ import { Database } from 'sqlite3';
 import { StoreMonitor } from '../../src/app/store-monitor';
 import { MIGRATIONS, type Migration } from '../../src/store/sqlite/migrations';
 import {
+  CLAIM_IN_JS_ROWS,
   defaultDataPath,
   openSqliteStore,
   prefixUpperBound,
   type SqliteStore,
 } from '../../src/store/sqlite/sqlite-store';
 
+import type { NewOutboxRow, StoreTx } from '../../src/ports/store';
 import { at, outboxRow } from './contract';
 
 let dir: string;
@@ -148,6 +150,44 @@ describe('transaction order', () => {
     await Promise.all([first, ...waiting]);
     expect(order).toEqual(['holder', 'mark', 'intake 1', 'intake 2', 'intake 3']);
     await expect(s.transaction((tx) => tx.kvGet('t', 'k'))).resolves.toBe('intake 3');
+  });
+});
+
+describe('outbox claims and backlog size', () => {
+  it('a backlog of more than CLAIM_IN_JS_ROWS pending rows is claimed exactly like a small outbox (per lane, held, busy, skipped)', async () => {
+    const to = (key: string, member: string, minute: number, adapter = 'console'): NewOutboxRow =>
+      ({ ...outboxRow(key, at(minute)), adapter, recipient: { kind: 'member', id: member } });
+    /** The same steps on a store; returns what each claim took. */
+    const steps = async (tx: StoreTx): Promise<string[][]> => {
+      const log: string[][] = [];
+      const claim = async (minute: number, owner: string, options: Parameters<StoreTx['claimOutbox']>[4] = {}, limit = 10) => {
+        const rows = await tx.claimOutbox(at(minute), limit, owner, at(minute + 5), options);
+        log.push(rows.map((r) => r.key));
+        return rows;
+      };
+      await tx.enqueue([to('a1', 'alice', 0), to('a2', 'alice', 0), to('a3', 'alice', 1), to('b1', 'bob', 0), to('b2', 'bob', 0), to('c1', 'carol', 0, 'discord')]);
+      const first = await claim(2, 'w1', { perLane: 2, skipLanes: ['discord:m:carol'] });
+      await claim(2, 'w2'); // alice's and bob's lanes are busy (w1's leases)
+      await tx.markFailed(first[0]?.id ?? -1, 'timeout', at(10)); // a1 fails: a2, a3 wait behind it
+      await tx.releaseLeases(first.slice(1).map((r) => r.id), 'w1');
+      await claim(9, 'w2', { perLane: 2 });
+      await claim(10, 'w3', { perLane: 1 }, 2);
+      await claim(20, 'w4', { holdBehindFailures: 1 });
+      return log;
+    };
+    const small = await store('small.db');
+    const big = await store('big.db');
+    // Filler: rows of other lanes, due far later, enough to take the backlog path.
+    await big.transaction((tx) => tx.enqueue(Array.from({ length: CLAIM_IN_JS_ROWS + 100 }, (_, i) => to(`later${i}`, `member${i % 40}`, 100_000))));
+    const expected = await small.transaction(steps);
+    expect(await big.transaction(steps)).toEqual(expected);
+    expect(expected).toEqual([
+      ['a1', 'a2', 'b1', 'b2'], // carol's lane skipped, two per lane
+      ['c1'], // alice's and bob's lanes busy
+      ['b1', 'b2', 'c1'], // a2 and a3 held behind a1; c1's lease ran out
+      ['a1'], // the others' lanes busy again; a1's retry is due
+      ['a2', 'b1', 'b2', 'c1', 'a3', 'a1'], // a1 failed once, and only 1 failure holds a lane
+    ]);
   });
 });
 
