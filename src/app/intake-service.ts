@@ -30,10 +30,10 @@
  *   order (a later one waits behind the rest of a cut one). A request that fails after some of its
  *   chunks committed is not answered 202: the sender resends it, and the committed alerts fold into
  *   their fingerprints' incidents (counted as repeats, no second incident or page).
- * - **Bounded batches** (SQLite). Small requests are batched by time as well as by count: a batch takes
- *   requests (in order) while their alerts that need the full path (a new incident: a page, a
- *   timer, timeline events; a resolve) are expected to hold the store about `BATCH_TARGET_MS`, at
- *   the cost per such alert measured in earlier batches. The rest wait for the next batch, so
+ * - **Bounded batches** (SQLite). Small requests are batched by time as well as by count: a batch
+ *   takes requests (in order) while their alerts that need the full path (a new incident: a page,
+ *   a timer, timeline events; a resolve) are expected to hold the store about `BATCH_TARGET_MS`,
+ *   at the cost per such alert measured in earlier batches. The rest wait for the next batch, so
  *   pages being sent, timers and commands get the store between two batches even when new
  *   incidents arrive faster than they can be opened: under such a storm of distinct alerts the
  *   202s slow down, not the pages of the incidents already opened.

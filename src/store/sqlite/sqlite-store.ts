@@ -3,11 +3,11 @@
  * node-sqlite3 driver.
  *
  * One connection serves the whole process. `transaction` is serialized by an in-process mutex (FIFO,
- * urgent callers first: see Store.transaction),
- * so callers may start transactions from many async tasks at once: each callback runs alone, between
- * `BEGIN IMMEDIATE` and `COMMIT` (or `ROLLBACK` when it throws). Other processes on the same file
- * wait up to `busy_timeout` (5 s) for the write lock. Statements are prepared once and cached per SQL
- * text; the cache holds a bounded set because every SQL text is built from a fixed shape.
+ * urgent callers first: see Store.transaction), so callers may start transactions from many async
+ * tasks at once: each callback runs alone, between `BEGIN IMMEDIATE` and `COMMIT` (or `ROLLBACK`
+ * when it throws). Other processes on the same file wait up to `busy_timeout` (5 s) for the write
+ * lock. Statements are prepared once and cached per SQL text; the cache holds a bounded set because
+ * every SQL text is built from a fixed shape.
  *
  * Known limits: a transaction callback must await every StoreTx call it makes (a call that settles
  * after the callback returned may land after COMMIT); calling `transaction`, `migrate` or `close` from
@@ -449,8 +449,9 @@ const SQL = {
       AND json_extract(message, '$.updateKey') = ?2 AND json_extract(message, '$.kind') <> 'page'
       AND json_array_length(message, '$.mentions') = 0 AND COALESCE(json_extract(message, '$.news'), 0) = 0
       AND id < (SELECT MAX(id) FROM outbox WHERE lane = ?1 AND sent_at IS NULL AND dead_at IS NULL AND json_extract(message, '$.updateKey') = ?2)`,
-  // The outbox claim, big backlog: the earliest ?6 due rows of each lane, skipping the lanes in ?5, lanes someone is sending, and
-  // rows behind an earlier row of their lane that failed fewer than ?7 times and is not sent yet.
+  // The outbox claim, big backlog: the earliest ?6 due rows of each lane, skipping the lanes in ?5,
+  // lanes someone is sending, and rows behind an earlier row of their lane that failed fewer than ?7
+  // times and is not sent yet.
   claimOutbox: `WITH
       busy(lane) AS (
         SELECT lane FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND lease_until >= ?3 AND lane IS NOT NULL
@@ -470,7 +471,6 @@ const SQL = {
       WHERE rn <= ?6
       ORDER BY not_before, id LIMIT ?4)
     RETURNING id, key, adapter, lane, recipient, message, incident_id, not_before, attempts, created_at, waiting_since`,
-
   // The outbox claim, small outbox: the pending rows' lanes, leases and failures (chooseClaims picks;
   // ?1 is one more than it takes), then the leases of the chosen ids.
   pendingForClaim: `SELECT id, lane, not_before, lease_until, attempts, waiting_since FROM outbox INDEXED BY outbox_pending
@@ -559,10 +559,10 @@ const SQL = {
   insertIncidents: `INSERT INTO incidents (${INCIDENT_COLUMNS})
     SELECT ${INCIDENT_COLUMNS.split(', ').map((_, i) => `value ->> ${i}`).join(', ')} FROM json_each(?1) WHERE true
     RETURNING id, source, fingerprint`,
+  // Timeline rows, each [incident_id, seq, at, kind, actor, data]: the bulk intake open's and the
+  // rows a transaction's appendTimeline kept back.
   insertTimelineRows: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?1) WHERE true`,
-  insertTimelines: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
-    SELECT value ->> 0, value ->> 1, ?2, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1) WHERE true`,
   insertIntakeAlerts: `INSERT INTO intake_alerts (integration, fingerprint, alert_key, status, starts_at, prev_status, prev_starts_at,
       labels, annotations, count, first_seen, last_seen)
     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, NULL, NULL, value ->> 5, value ->> 6, 1, ?2, ?2
@@ -1382,7 +1382,7 @@ class SqliteTx implements StoreTx {
           if (id === undefined) throw new Error(`openIntakeIncidents: no incident id for ${r.incident.source} ${r.incident.fingerprint ?? ''} (rows must differ in source and fingerprint)`);
           return id;
         };
-        const events = mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]));
+        const events = mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, at, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]));
         await this.conn.run(SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => [
           a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
         ])), at]);
@@ -1393,7 +1393,7 @@ class SqliteTx implements StoreTx {
         // key), the link this transaction's groups. The alerts' insert, which would stand on its
         // own, goes before, alone.
         await this.conn.runAll([
-          ...(events.length > 0 ? [[SQL.insertTimelines, [JSON.stringify(events), at]] as const] : []),
+          ...(events.length > 0 ? [[SQL.insertTimelineRows, [JSON.stringify(events)]] as const] : []),
           [SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)]))]],
         ]);
         for (const r of chunk) {
