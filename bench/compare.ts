@@ -345,6 +345,8 @@ export async function compareRuns(): Promise<CompareResults> {
   } finally {
     for (const s of servers) await s.stop().catch(() => undefined);
     await bot.stop().catch(() => undefined);
+    // The bot's database (read for the durability check above) and config.
+    fs.rmSync(path.dirname(bot.database), { recursive: true, force: true });
   }
 }
 

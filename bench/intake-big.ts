@@ -137,6 +137,7 @@ async function stop(bot: Running): Promise<void> {
   const timer = setTimeout(() => bot.child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+  fs.rmSync(bot.dir, { recursive: true, force: true });
 }
 
 function spread(ms: number[]): Spread {
@@ -253,6 +254,7 @@ async function bigRequest(): Promise<BigResults['bigRequest']> {
     };
   } finally {
     await stop(bot);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

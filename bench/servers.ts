@@ -76,7 +76,7 @@ async function serveIntake(config: OnehandConfig, store: Store, instanceId: stri
  * startBot: the bot on SQLite (a temporary file, or `sqlitePath` so several benchmark phases can
  * share one), or on PostgreSQL when `databaseUrl` is given (replicas: several children, one URL).
  */
-async function startBot(databaseUrl?: string): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
+async function startBot(databaseUrl?: string): Promise<{ port: number; stats: () => Promise<Record<string, number>>; dir?: string }> {
   const parsed = parseConfig(CONFIG);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const config = parsed.config;
@@ -97,7 +97,7 @@ async function startBot(databaseUrl?: string): Promise<{ port: number; stats: ()
       reader.get('SELECT COUNT(*) AS n FROM incidents', (err: Error | null, row: { n: number }) => (err ? reject(err) : resolve(row.n))));
     return { durableAlerts: durable, incidents, batches: app.intake.batchCount };
   };
-  return { port, stats };
+  return { port, stats, dir };
 }
 
 async function startPgBot(config: OnehandConfig, url: string, clock: SystemClock, logger: JsonLogger): Promise<{ port: number; stats: () => Promise<Record<string, number>> }> {
@@ -121,7 +121,11 @@ async function main(): Promise<void> {
         const cu = process.cpuUsage();
         process.send?.({ stats: { ...s, cpuMs: (cu.user + cu.system) / 1000, rssMiB: process.memoryUsage().rss / 1048576, maxRssMiB: usage.maxRSS / 1024 } });
       });
-    } else if (msg.cmd === 'stop') process.exit(0);
+    } else if (msg.cmd === 'stop') {
+      // The temporary database goes with the bench (Linux lets the open file be removed).
+      if (running.dir) fs.rmSync(running.dir, { recursive: true, force: true });
+      process.exit(0);
+    }
   });
   process.send?.({ ready: running.port });
 }

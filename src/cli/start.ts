@@ -87,10 +87,12 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     integrations: config.integrations,
     insights: config.insights,
   });
-  registerWebhooks(http, { intake: app.intake, integrations: config.integrations, secrets, clock, logger, metrics: app.metrics });
+  const webhooks = registerWebhooks(http, { intake: app.intake, integrations: config.integrations, secrets, clock, logger, metrics: app.metrics });
   http.route('GET', '/healthz', async () => {
     const health = await app.health();
-    return { status: health.ok ? 200 : 503, body: health };
+    // A degraded parse worker slows the others down but loses nothing: shown, not a 503.
+    const parseWorker = webhooks.parseWorker();
+    return { status: health.ok ? 200 : 503, body: parseWorker === null ? health : { ...health, parseWorker } };
   });
   registerInsightsRoutes(http, { app, env, clock, logger });
   // A simulated clock only moves on "advance"; the console session flushes after each line instead.

@@ -35,6 +35,8 @@ export class BigBodyParser {
   private retry: NodeJS.Timeout | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** The last failure while big bodies are read on the main thread because of it (for /healthz). */
+  private failure: { readonly error: string; readonly retryAt: number } | null = null;
 
   constructor(private readonly log: Logger) {}
 
@@ -67,6 +69,17 @@ export class BigBodyParser {
       this.pending.set(id, { alerts: [], resolve, reject });
       if (this.pending.size === 1) worker.ref();
     });
+  }
+
+  /**
+   * health, for /healthz: "ok", or "degraded: <why>" while big bodies are read on the main thread
+   * because the worker failed (every other request waits while one is parsed there). Degraded, not
+   * failing: the bodies are still read and their alerts still page.
+   */
+  health(): string {
+    if (this.failure === null || !this.broken) return 'ok';
+    const at = new Date(this.failure.retryAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return `degraded: the parse worker failed (${this.failure.error}); bodies of ${BIG_BODY_BYTES / 1024} KiB or more are read on the main thread, holding up other requests while they are, until a new worker is tried after ${at}`;
   }
 
   /** close stops the worker (the app's stop); the bodies it still held are answered 500 (sent again). */
@@ -128,8 +141,10 @@ export class BigBodyParser {
     if (worker !== null && this.worker !== worker) return;
     this.worker = null;
     this.broken = true;
+    const error = err instanceof Error ? err.message : String(err);
+    this.failure = { error, retryAt: Date.now() + RETRY_WORKER_MS };
     this.log.warn(`the parse worker for big webhook bodies is not available; big bodies are read on the main thread (other requests wait while they are) for the next ${RETRY_WORKER_MS / 1000} s`, {
-      error: err instanceof Error ? err.message : String(err),
+      error,
     });
     this.fallBack();
     // A later big body tries a new worker (unless the server closed meanwhile).

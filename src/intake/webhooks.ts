@@ -79,15 +79,25 @@ export interface WebhookDeps {
   readonly metrics?: Pick<Metrics, 'observeIntake'>;
 }
 
-/** registerWebhooks adds `POST /webhooks/*` to `http` (nothing when there are no integrations). */
-export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
-  if (deps.integrations.length === 0) return;
+/** WebhookHealth: what /healthz shows of the intake besides the store (see BigBodyParser.health). */
+export interface WebhookHealth {
+  /** "ok" or "degraded: <why>"; null when no integration can receive a big body (no worker runs). */
+  parseWorker(): string | null;
+}
+
+/**
+ * registerWebhooks adds `POST /webhooks/*` to `http` (nothing when there are no integrations) and
+ * returns what /healthz shows of it.
+ */
+export function registerWebhooks(http: HttpServer, deps: WebhookDeps): WebhookHealth {
+  if (deps.integrations.length === 0) return { parseWorker: () => null };
   const buckets = new Map<string, TokenBucket>();
   for (const i of deps.integrations) buckets.set(i.id, new TokenBucket(i.rateLimit.requests, i.rateLimit.perMs, deps.clock));
   const maxBody = Math.max(...deps.integrations.map((i) => i.maxBodyBytes));
   const big = new BigBodyParser(deps.logger);
   // The worker only runs when some integration can receive a big body.
-  if (deps.integrations.some((i) => i.type !== 'generic' && i.maxBodyBytes >= BIG_BODY_BYTES)) big.warm();
+  const bigBodies = deps.integrations.some((i) => i.type !== 'generic' && i.maxBodyBytes >= BIG_BODY_BYTES);
+  if (bigBodies) big.warm();
   http.onClose(() => big.close());
   const order = new ArrivalOrder();
   const observe = (path: string, started: bigint, status: number) => {
@@ -118,6 +128,7 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): void {
       return { maxBodyBytes: checked.integration.maxBodyBytes, authenticated: checked.integration.type !== 'generic' };
     },
   });
+  return { parseWorker: () => (bigBodies ? big.health() : null) };
 }
 
 /**

@@ -3,12 +3,19 @@
  * same errors as the main thread's reading, label maps without a prototype, and the main thread
  * takes over when the worker is gone.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Worker } from 'node:worker_threads';
+import { startBot, type RunningBot } from '../../src/cli/start';
 import { parseConfig } from '../../src/config';
 import type { IntegrationConfig } from '../../src/config/types';
 import { BIG_BODY_BYTES, BigBodyParser } from '../../src/intake/big-parse';
 import { parsePayload } from '../../src/intake/payloads';
+import { SystemClock } from '../../src/runtime/clock';
 import { MemoryLogger } from '../../src/runtime/logger';
+import { freePort } from '../scale/replicas';
 import { amAlert, amPayload } from './intake-harness';
 
 const CONFIG = `
@@ -97,9 +104,96 @@ describe('big webhook bodies on the parse worker', () => {
     }
   });
 
+  it('says so for /healthz when the worker died, and reads big bodies on the main thread meanwhile', async () => {
+    expect((await parser.parse(integration(), body(3000))).ok).toBe(true);
+    expect(parser.health()).toBe('ok');
+    // The worker dies (as on a crash of its thread): what the main thread sees is its exit.
+    await workerOf(parser).terminate();
+    await waitUntil(() => parser.health() !== 'ok');
+    expect(parser.health()).toMatch(/^degraded: the parse worker failed \(the parse worker exited with code 1\); bodies of 256 KiB or more are read on the main thread, holding up other requests while they are, until a new worker is tried after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(log.entries.map((e) => `${e.level} ${e.msg}`)).toEqual([expect.stringMatching(/^warn the parse worker for big webhook bodies is not available/)]);
+    const answer = await parser.parse(integration(), body(3000));
+    expect(answer.ok && answer.alerts.length).toBe(3000);
+  });
+
   it('reads on the main thread once the worker is closed', async () => {
     await parser.close();
     const answer = await parser.parse(integration(), body(3000));
     expect(answer.ok && answer.alerts.length).toBe(3000);
+  });
+});
+
+/** The parser's worker thread (private: a test reaches in only to make it die). */
+function workerOf(parser: BigBodyParser): Worker {
+  const worker = (parser as unknown as { worker: Worker | null }).worker;
+  if (!worker) throw new Error('no parse worker running');
+  return worker;
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describe('/healthz of a started bot shows the parse worker', () => {
+  let bot: RunningBot | null = null;
+  let dir = '';
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-parse-health-'));
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await bot?.stop();
+    bot = null;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('"ok" while it runs, "degraded" with the reason once it died, and still 200: nothing is lost', async () => {
+    const port = await freePort();
+    const parsed = parseConfig(`${CONFIG}\nhttp: { port: ${port} }\n`);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    // The webhook routes' parser, caught as they warm it (its worker is what the test makes die).
+    const warmed: BigBodyParser[] = [];
+    const warm = BigBodyParser.prototype.warm;
+    jest.spyOn(BigBodyParser.prototype, 'warm').mockImplementation(function (this: BigBodyParser) {
+      warmed.push(this);
+      warm.call(this);
+    });
+    const log = new MemoryLogger();
+    bot = await startBot({
+      config: parsed.config, dataPath: path.join(dir, 'onehand.db'), clock: new SystemClock(), simulated: null, json: true,
+      logger: log, input: new PassThrough(), headless: true, output: () => undefined, env: { T: 'token' },
+    });
+    const healthz = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return { status: res.status, body: await res.json() as { ok: boolean; parseWorker?: string } };
+    };
+    expect(await healthz()).toMatchObject({ status: 200, body: { ok: true, parseWorker: 'ok' } });
+    const parser = warmed[0];
+    if (parser === undefined) throw new Error('the webhook routes did not start the parse worker');
+    await workerOf(parser).terminate();
+    await waitUntil(() => parser.health() !== 'ok');
+    const after = await healthz();
+    expect(after.status).toBe(200);
+    expect(after.body.ok).toBe(true);
+    expect(after.body.parseWorker).toMatch(/^degraded: the parse worker failed \(the parse worker exited with code 1\)/);
+    // A big webhook is still taken, read on the main thread.
+    const res = await fetch(`http://127.0.0.1:${port}/webhooks/prom`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer token' }, body: body(3000),
+    });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { accepted: number }).accepted).toBe(3000);
+  });
+
+  it('is left out when no integration takes big bodies (no worker runs)', async () => {
+    const port = await freePort();
+    const parsed = parseConfig(`${CONFIG.replace('max_body: 16MiB', 'max_body: 100KiB')}\nhttp: { port: ${port} }\n`);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    bot = await startBot({
+      config: parsed.config, dataPath: path.join(dir, 'onehand.db'), clock: new SystemClock(), simulated: null, json: true,
+      logger: new MemoryLogger(), input: new PassThrough(), headless: true, output: () => undefined, env: { T: 'token' },
+    });
+    const body = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as Record<string, unknown>;
+    expect(body.ok).toBe(true);
+    expect(body).not.toHaveProperty('parseWorker');
   });
 });
