@@ -255,18 +255,19 @@ export class IntakeService {
     try {
       let started = 0;
       let slow = 0;
+      // Only a store that runs transactions one at a time needs bounded batches: on PostgreSQL the
+      // delivery worker and the others have connections of their own, and each commit is a round
+      // trip and a flush, so there a batch takes every waiting request (group commit).
+      const bounded = this.store.singleProcess === true;
       const outcomes = await this.quickBatch(batch) ?? await this.transaction(async (tx) => {
         started = performance.now();
-        // Only a store that runs transactions one at a time needs bounded batches: on PostgreSQL
-        // the delivery worker and the others have connections of their own, and each commit is a
-        // round trip and a flush, so there a batch takes every waiting request (group commit).
-        const applied = await this.applyBatch(tx, batch, this.clock.now(), this.store.singleProcess === true);
+        const applied = await this.applyBatch(tx, batch, this.clock.now(), bounded);
         slow = applied.slow;
         return applied.outcomes;
       });
       const held = started === 0 ? 0 : performance.now() - started;
       this.batches++;
-      if (slow > 0 && batch.every((slice) => slice.job.alerts.length <= WHOLE_REQUEST_ALERTS)) {
+      if (bounded && slow > 0 && batch.every((slice) => slice.job.alerts.length <= WHOLE_REQUEST_ALERTS)) {
         this.slowAlertMs = Math.min(1000, 0.7 * this.slowAlertMs + 0.3 * (held / slow));
       }
       // A bounded batch applied the first requests only (see applyBatch): the others stay queued.
