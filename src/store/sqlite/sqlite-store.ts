@@ -1362,21 +1362,37 @@ class SqliteTx implements StoreTx {
     return { logged: this.logged };
   }
 
+  /**
+   * openIntakeIncidents: five statements per chunk of rows. The main thread builds each statement's
+   * JSON while SQLite's thread runs the one before (the statement is handed to it when called, and
+   * awaited after), so the two work side by side instead of in turn: the incidents' rows are built
+   * while the groups are claimed (for all the rows: a group another writer holds is rare, and then
+   * they are built again for the rest), the alerts' while the incidents are inserted, the timeline's
+   * while the alerts are.
+   */
   async openIntakeIncidents(rows: readonly NewIntakeIncident[], now: DateTime): Promise<Array<Incident | null>> {
     this.check();
     await this.foldRepeats();
     const at = toMs(now, 'now');
     const out: Array<Incident | null> = [];
+    const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
+    const incidentsJson = (list: readonly NewIntakeIncident[]) => JSON.stringify(list.map((r) => incidentParams(r.incident)));
     for (let start = 0; start < rows.length; start += ENQUEUE_CHUNK) {
       const chunk = rows.slice(start, start + ENQUEUE_CHUNK);
-      const claimed = new Set((await this.conn.all<{ integration: string; fingerprint: string }>(SQL.claimIntakeGroups, [
+      const [claimRows, allIncidents] = await alongside(this.conn.all<{ integration: string; fingerprint: string }>(SQL.claimIntakeGroups, [
         JSON.stringify(chunk.map((r) => [r.alert.integration, r.alert.fingerprint])), at,
-      ])).map((g) => groupKeyOf(g.integration, g.fingerprint)));
-      const mine = chunk.filter((r) => claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)));
+      ]), () => incidentsJson(chunk));
+      const claimed = new Set(claimRows.map((g) => groupKeyOf(g.integration, g.fingerprint)));
+      const mine = claimed.size === chunk.length ? chunk : chunk.filter((r) => claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)));
       const ids = new Map<string, number>();
-      const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
       if (mine.length > 0) {
-        for (const r of await this.conn.all<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [JSON.stringify(mine.map((r) => incidentParams(r.incident)))])) {
+        const [inserted, alertsJson] = await alongside(
+          this.conn.all<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [mine === chunk ? allIncidents : incidentsJson(mine)]),
+          () => JSON.stringify(mine.map(({ alert: a }) => [
+            a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
+          ])),
+        );
+        for (const r of inserted) {
           ids.set(incidentKey(r.source, r.fingerprint), r.id);
           this.timelineCache.delete(r.id);
         }
@@ -1385,10 +1401,10 @@ class SqliteTx implements StoreTx {
           if (id === undefined) throw new Error(`openIntakeIncidents: no incident id for ${r.incident.source} ${r.incident.fingerprint ?? ''} (rows must differ in source and fingerprint)`);
           return id;
         };
-        const events = mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, at, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]));
-        await this.conn.run(SQL.insertIntakeAlerts, [JSON.stringify(mine.map(({ alert: a }) => [
-          a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
-        ])), at]);
+        const [, [events, links]] = await alongside(this.conn.run(SQL.insertIntakeAlerts, [alertsJson, at]), () => [
+          JSON.stringify(mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, at, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]))),
+          JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)])),
+        ] as const);
         // Two writes that need nothing of each other go to SQLite at once: one wait for the
         // connection's thread instead of two (see Connection.runAll). Should SQLite roll the
         // transaction back by itself under one (disk full, I/O error), the other, run on its own
@@ -1396,8 +1412,8 @@ class SqliteTx implements StoreTx {
         // key), the link this transaction's groups. The alerts' insert, which would stand on its
         // own, goes before, alone.
         await this.conn.runAll([
-          ...(events.length > 0 ? [[SQL.insertTimelineRows, [JSON.stringify(events)]] as const] : []),
-          [SQL.linkIntakeGroups, [JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)]))]],
+          ...(mine.some((r) => r.events.length > 0) ? [[SQL.insertTimelineRows, [events]] as const] : []),
+          [SQL.linkIntakeGroups, [links]],
         ]);
         for (const r of chunk) {
           const id = claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)) ? idOf(r) : undefined;
@@ -1571,6 +1587,12 @@ type SqlValue = string | number | null;
  */
 class Connection {
   private readonly statements = new Map<string, Promise<Statement>>();
+  /**
+   * The statements prepared already: `run` and `all` hand one to SQLite's thread in the call itself
+   * (no wait for a promise first), so the caller can build its next statement's parameters while
+   * SQLite runs this one (see alongside).
+   */
+  private readonly ready = new Map<string, Statement>();
 
   private constructor(private readonly db: Database) {}
 
@@ -1590,8 +1612,9 @@ class Connection {
     });
   }
 
-  async run(sql: string, params: readonly SqlValue[]): Promise<{ changes: number; lastID: number }> {
-    const statement = await this.prepare(sql);
+  run(sql: string, params: readonly SqlValue[]): Promise<{ changes: number; lastID: number }> {
+    const statement = this.ready.get(sql);
+    if (statement === undefined) return this.prepare(sql).then(() => this.run(sql, params));
     return new Promise((resolve, reject) => {
       statement.run(params, function (this: RunResult, err: Error | null) {
         if (err) reject(sqlError(err, sql));
@@ -1617,8 +1640,9 @@ class Connection {
   }
 
   /** all runs a statement to completion (so it is reset and holds no read lock) and returns its rows. */
-  async all<T>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
-    const statement = await this.prepare(sql);
+  all<T>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
+    const statement = this.ready.get(sql);
+    if (statement === undefined) return this.prepare(sql).then(() => this.all<T>(sql, params));
     return new Promise((resolve, reject) => {
       statement.all<T>(params, (err: Error | null, rows: T[]) => (err ? reject(sqlError(err, sql)) : resolve(rows)));
     });
@@ -1627,6 +1651,7 @@ class Connection {
   async close(): Promise<void> {
     const settled = await Promise.allSettled(this.statements.values());
     this.statements.clear();
+    this.ready.clear();
     for (const s of settled) {
       if (s.status === 'fulfilled') await new Promise<void>((resolve) => s.value.finalize(() => resolve()));
     }
@@ -1637,13 +1662,35 @@ class Connection {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
       statement = new Promise<Statement>((resolve, reject) => {
-        const prepared: Statement = this.db.prepare(sql, (err: Error | null) => (err ? reject(sqlError(err, sql)) : resolve(prepared)));
+        const prepared: Statement = this.db.prepare(sql, (err: Error | null) => {
+          if (err) reject(sqlError(err, sql));
+          else {
+            this.ready.set(sql, prepared);
+            resolve(prepared);
+          }
+        });
       });
       this.statements.set(sql, statement);
       statement.catch(() => this.statements.delete(sql));
     }
     return statement;
   }
+}
+
+/**
+ * alongside: `build` runs on the main thread while SQLite's thread runs `statement` (already handed
+ * to it); returns both. The statement has settled whenever this returns or throws, also when `build`
+ * throws: nothing may still run when the caller goes on (a ROLLBACK must not be overtaken).
+ */
+async function alongside<T, U>(statement: Promise<T>, build: () => U): Promise<[T, U]> {
+  let built: U;
+  try {
+    built = build();
+  } catch (err) {
+    await statement.catch(() => undefined);
+    throw err;
+  }
+  return [await statement, built];
 }
 
 function sqlError(err: Error, sql: string): Error {
