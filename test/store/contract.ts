@@ -901,6 +901,27 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('a bulk open whose rows cannot be stored fails whole: no group, incident or alert is left, and the store goes on', async () => {
+      const s = await store();
+      const actor = { kind: 'guest' as const, adapter: 'integration', address: 'grafana', name: 'Grafana' };
+      const row = (fp: string, openedAt = at(0)) => ({
+        alert: alert(fp, `k-${fp}`, 'firing'),
+        incident: newIncident({ fingerprint: fp, openedAt }),
+        events: [{ kind: 'reported', actor, data: {} }],
+      });
+      // The second row's instant is invalid: encoding the rows throws while the first statement of
+      // the open is still running, and the transaction must roll back all of it.
+      await expect(s.transaction((tx) => tx.openIntakeIncidents([row('fp-x'), row('fp-y', DateTime.invalid('broken clock'))], at(2))))
+        .rejects.toThrow(RangeError);
+      const keys = ['fp-x', 'fp-y'].map((fp) => ({ integration: 'grafana', fingerprint: fp, alertKey: `k-${fp}` }));
+      expect(await s.transaction((tx) => tx.knownIntakeAlerts(keys))).toEqual([
+        { status: null, startsAt: null, incidentId: null }, { status: null, startsAt: null, incidentId: null },
+      ]);
+      expect(await s.transaction((tx) => tx.listIncidents({}))).toEqual([]);
+      const opened = await s.transaction((tx) => tx.openIntakeIncidents([row('fp-x'), row('fp-y')], at(3)));
+      expect(opened.map((i) => i?.fingerprint)).toEqual(['fp-x', 'fp-y']);
+    });
+
     it('counts incidents by source prefix since an instant', async () => {
       const s = await store();
       await s.transaction(async (tx) => {
