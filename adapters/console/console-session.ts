@@ -25,6 +25,7 @@ export interface SessionControl {
 export class ConsoleSession {
   private speaker: Principal;
   private reader: readline.Interface | null = null;
+  private closed = false;
 
   constructor(
     private readonly world: World,
@@ -43,7 +44,11 @@ export class ConsoleSession {
   async run(input: NodeJS.ReadableStream): Promise<void> {
     const rl = readline.createInterface({ input, crlfDelay: Infinity, terminal: false });
     this.reader = rl;
-    for await (const raw of rl) await this.line(raw);
+    for await (const raw of rl) {
+      // Lines read before close() may still be queued in the iterator: they are not handled.
+      if (this.closed) break;
+      await this.line(raw);
+    }
     await this.control.flush();
   }
 
@@ -52,6 +57,7 @@ export class ConsoleSession {
    * handled finishes, no further line is read, and the input no longer keeps the process alive.
    */
   close(): void {
+    this.closed = true;
     this.reader?.close();
     this.reader = null;
   }

@@ -87,6 +87,9 @@ export class Scheduler {
 
   private enqueueTick(wait: boolean): Promise<void> {
     const run = this.chain.then(async () => {
+      // A tick asked for while the app stops (the console's flush after a line it was still
+      // handling) has nothing to do: the store closes after stop.
+      if (this.stopped) return;
       try {
         await this.fireDue();
         if (wait) await this.delivery.drain();

@@ -459,6 +459,7 @@ function shiftJson(s: Shift, team: Team) {
 
 /** runCli runs `onehand` with the process's arguments and sets the exit code. */
 export function runCli(): void {
+  stopWhenOutputCloses();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
@@ -468,6 +469,26 @@ export function runCli(): void {
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * stopWhenOutputCloses: a reader that stops early (`onehand schedule ... | head -1`) closes the pipe,
+ * and the next write fails with EPIPE. A one-shot command then ends quietly (exit 0), as command-line
+ * tools do; a running bot (`onehand start`, whose console prints deliveries on standard output)
+ * stops as on SIGTERM, gracefully. Any other standard output error is one line on stderr, exit 1.
+ */
+function stopWhenOutputCloses(): void {
+  let closed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (closed) return;
+    closed = true;
+    if (err.code !== 'EPIPE') {
+      process.stderr.write(`onehand: cannot write to standard output: ${err.message}\n`);
+      process.exit(1);
+    }
+    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM');
+    else process.exit(0);
+  });
 }
 
 if (require.main === module) runCli();

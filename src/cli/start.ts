@@ -109,7 +109,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     process.once('SIGTERM', resolve);
   });
   let done: Promise<void> = signalled;
-  let stopInput = (): void => undefined;
+  let stopInput = async (): Promise<void> => undefined;
   if (consoleAdapter && options.headless) {
     logger.info('no console input (standard input is not a terminal, pipe or file, or --no-console): running until SIGTERM', { deliveries: 'printed on standard output' });
   } else if (consoleAdapter) {
@@ -118,13 +118,18 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       flush: () => app.scheduler.flush(),
       advance: simulated ? (ms) => app.scheduler.advanceTo(simulated.now().plus({ milliseconds: ms }), (at) => simulated.set(at)) : null,
     });
-    done = Promise.race([session.run(options.input), signalled]);
-    stopInput = () => session.close();
+    const reading = session.run(options.input);
+    done = Promise.race([reading, signalled]);
+    // Stopping waits for the line being handled (its command commits before the store closes).
+    stopInput = async () => {
+      session.close();
+      await reading.catch(() => undefined);
+    };
   }
   return {
     app, http, httpPort, done,
     stop: async () => {
-      stopInput();
+      await stopInput();
       await http.close();
       await app.stop();
     },
