@@ -64,6 +64,19 @@ $ONEHAND_DATABASE_URL is set (postgres://user:password@host:5432/db), shared by 
 
 class UsageError extends Error {}
 
+/** usageOf: the usage lines of one command (its line of USAGE and the indented ones after it), or null. */
+function usageOf(command: string): string | null {
+  const lines = USAGE.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`  ${command} `));
+  if (at < 0) return null;
+  const own = [lines[at] as string];
+  for (const l of lines.slice(at + 1)) {
+    if (!/^ {4,}\S/.test(l)) break;
+    own.push(l);
+  }
+  return `Usage:\n${own.join('\n')}`;
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -97,7 +110,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`onehand: ${err.message}\n\n${USAGE}\n`);
+      // The message first and the command's own usage after it, not buried under every command's.
+      const own = command === undefined ? null : usageOf(command);
+      process.stderr.write(`onehand: ${err.message}\n\n${own === null ? USAGE : `${own}\n\n(onehand help lists every command)`}\n`);
       return 2;
     }
     process.stderr.write(`onehand: ${err instanceof Error ? err.message : String(err)}\n`);

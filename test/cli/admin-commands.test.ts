@@ -99,5 +99,18 @@ describe('onehand who and schedule', () => {
     const badDate = await runCli(['schedule', '--config', config, '--team', 'payments', '--from', 'yesterday', '--to', '2026-04-01'], '', env());
     expect(badDate.code).toBe(2);
     expect(badDate.stderr).toContain('--from "yesterday" is not an ISO date-time');
+    // The message, then that command's usage only (not every command's, which buried the message).
+    expect(badDate.stderr.split('\n').slice(1)).toEqual([
+      '',
+      'Usage:',
+      '  schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]',
+      "                  (at most three years; shifts are cut at the window's edges)",
+      '',
+      '(onehand help lists every command)',
+      '',
+    ]);
+    const unknown = await runCli(['frob'], '', env());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^onehand: unknown command "frob"\n\nUsage: onehand <command> \[options\]\n\nCommands:\n {2}start/);
   });
 });
