@@ -65,9 +65,12 @@ export class ConsoleSession {
   async line(raw: string): Promise<void> {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const as = /^as\s+(\S+)$/i.exec(line);
+    const as = /^as(?:\s+(.*))?$/i.exec(line);
     if (as) {
-      this.speaker = this.principal(as[1] as string);
+      // A member id, or any other name (a reporter outside the teams, spaces allowed).
+      const name = as[1]?.trim() ?? '';
+      if (name === '') return this.say('as NAME: switch who is typing, to a member id from the config or any other name (e.g. "as zed", "as Jane from Support")');
+      this.speaker = this.principal(name);
       return;
     }
     const adv = /^advance\s+(.+)$/i.exec(line);

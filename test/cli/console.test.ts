@@ -65,6 +65,16 @@ describe('onehand start on the console', () => {
     expect(replies[2]).toContain('On call for Payments: Dave');
   });
 
+  it('as NAME takes any name, spaces and all; a bare "as" gets its usage, not "unknown command"', async () => {
+    const { config, env } = setup();
+    const result = await runCli(['start', '--config', config, '--json', '--clock', `simulated@${at}`], 'as\nas Jane from Support\nincident report printer on fire\n', env);
+    expect(result.code).toBe(0);
+    const lines = jsonLines(result.stdout);
+    expect(lines[0]).toMatchObject({ reply: true, text: expect.stringMatching(/^as NAME: switch who is typing/) as unknown as string });
+    expect(lines[1]).toMatchObject({ reply: true, to: 'Jane from Support', text: expect.stringContaining('Reported #1 [sev3] printer on fire') as unknown as string });
+    expect(deliveries(lines).filter((d) => d.kind === 'direct').map((d) => d.to)).toEqual(['dave']);
+  });
+
   it('refuses to start on an invalid config, listing every problem', async () => {
     const dir = tempDir();
     const bad = writeFile(dir, 'bad.yaml', TEST_CONFIG.replace('time_zone: Europe/Berlin\n    lead: carol', 'time_zone: Europe/Berlinn\n    lead: caroll'));
