@@ -241,6 +241,10 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
   process.stdout.write(`${path}: OK (${count(config.world.teams.size, 'team')}, ${count(config.world.members.size, 'member')}, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
   process.stderr.write(warnings.join(''));
+  // So does the HTTP port (ONEHAND_HTTP_PORT): webhooks without a server are a warning here.
+  if (withEnvOverrides(config, env).http.port === null && config.integrations.length > 0) {
+    process.stderr.write(`warning: http.port is not set (nor ONEHAND_HTTP_PORT in this environment): the integrations' webhooks (${config.integrations.map((i) => i.id).join(', ')}) cannot reach Onehand; onehand start refuses to start without it\n`);
+  }
   // Secrets live in the environment, which may differ where the bot runs: a warning, not an error.
   try {
     readIntegrationSecrets(config.integrations, env, configDir(config));

@@ -71,6 +71,16 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     const adapter = make({ config, env, clock, logger, http, ...(leader ? { leader } : {}) });
     if (adapter) adapters.push(adapter);
   }
+  // Integrations and Teams only ever reach Onehand over its HTTP server: without one they would
+  // wait for requests that cannot arrive, and say nothing.
+  const unreachable = [
+    ...(config.integrations.length > 0 ? [`the integrations' webhooks (${config.integrations.map((i) => i.id).join(', ')})`] : []),
+    ...(adapters.some((a) => a.name === 'teams') ? ['Microsoft Teams (POST /api/messages)'] : []),
+  ];
+  if (config.http.port === null && unreachable.length > 0) {
+    await store.close();
+    throw new Error(`the HTTP server is off, but ${unreachable.join(' and ')} can only reach Onehand through it: set http.port in the config (e.g. 8080) or ONEHAND_HTTP_PORT`);
+  }
   let consoleAdapter: ConsoleAdapter | null = null;
   if (adapters.length === 0 || options.forceConsole) {
     consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output);

@@ -41,7 +41,7 @@ describe('onehand check-config', () => {
     const r = await runCli(['check-config', file]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('warning: integrations[0].token_env (prom): environment variable ONEHAND_TEST_UNSET_TOKEN is not set');
-    const set = await runCli(['check-config', file], '', { ONEHAND_TEST_UNSET_TOKEN: 'x' });
+    const set = await runCli(['check-config', file], '', { ONEHAND_TEST_UNSET_TOKEN: 'x', ONEHAND_HTTP_PORT: '8080' });
     expect(set.stderr).toBe('');
   });
 

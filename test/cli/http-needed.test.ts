@@ -1,0 +1,43 @@
+/**
+ * Integrations and Teams reach Onehand only over its HTTP server. A config that declares them with
+ * the server off used to start and wait, silently, for requests that could not arrive: start now
+ * refuses with the fix, and check-config warns (the port may come from the environment).
+ */
+import * as path from 'node:path';
+import { TEST_CONFIG } from '../harness/fixtures';
+import { runCli, tempDir, writeFile } from './run-cli';
+
+const INTEGRATION = `
+integrations:
+  - { id: prom, type: alertmanager, team: payments, token_env: PROM_TOKEN }
+`;
+
+describe('the HTTP server is needed by what the config declares', () => {
+  it('start refuses integrations without an HTTP port, in one line that says the fix', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG + INTEGRATION);
+    const result = await runCli(['start', '--config', config, '--no-console'], '', { ONEHAND_DATA: path.join(dir, 'x.db'), PROM_TOKEN: 'secret', ONEHAND_HTTP_PORT: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').pop()).toBe("onehand: the HTTP server is off, but the integrations' webhooks (prom) can only reach Onehand through it: set http.port in the config (e.g. 8080) or ONEHAND_HTTP_PORT");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('start refuses Teams without an HTTP port', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+    const result = await runCli(['start', '--config', config, '--no-console'], '', { ONEHAND_DATA: path.join(dir, 'x.db'), ONEHAND_TEAMS: '1', ONEHAND_HTTP_PORT: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('onehand: the HTTP server is off, but Microsoft Teams (POST /api/messages) can only reach Onehand through it');
+  });
+
+  it('check-config warns, and says nothing once ONEHAND_HTTP_PORT gives the port', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG + INTEGRATION);
+    const off = await runCli(['check-config', config], '', { PROM_TOKEN: 'secret', ONEHAND_HTTP_PORT: '' });
+    expect(off.code).toBe(0);
+    expect(off.stderr).toContain("warning: http.port is not set (nor ONEHAND_HTTP_PORT in this environment): the integrations' webhooks (prom) cannot reach Onehand");
+    const on = await runCli(['check-config', config], '', { PROM_TOKEN: 'secret', ONEHAND_HTTP_PORT: '8080' });
+    expect(on.code).toBe(0);
+    expect(on.stderr).toBe('');
+  });
+});
