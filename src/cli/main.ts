@@ -58,11 +58,13 @@ Commands:
                   (the config goes to --out or standard output; what could not be carried over,
                   one line each, to standard error; exit 1 when the written config does not load)
 
-Every command takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
+Every command but import takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
 Data lives in $ONEHAND_DATA (default ./data/onehand.db), or in PostgreSQL when
 $ONEHAND_DATABASE_URL is set (postgres://user:password@host:5432/db), shared by every replica.`;
 
 class UsageError extends Error {}
+
+const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
 
 /** usageOf: the usage lines of one command (its line of USAGE and the indented ones after it), or null. */
 function usageOf(command: string): string | null {
@@ -147,7 +149,9 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const loaded = loadOrReport(resolveConfigPath(values, env));
   if (!loaded) return 1;
   const config = withEnvOverrides(loaded.config, env);
-  const logger = new JsonLogger((env.ONEHAND_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? (values.json ? 'warn' : 'info'));
+  const level = env.ONEHAND_LOG_LEVEL?.trim().toLowerCase() || (values.json ? 'warn' : 'info');
+  if (!LOG_LEVELS.includes(level)) throw new Error(`ONEHAND_LOG_LEVEL "${env.ONEHAND_LOG_LEVEL ?? ''}" is not a log level: use debug, info, warn or error`);
+  const logger = new JsonLogger(level as 'debug' | 'info' | 'warn' | 'error');
   // A stray rejection (a platform SDK's, say) is logged, not fatal: all state is in the database
   // and every piece of work is retried by the timer loop and the outbox.
   process.on('unhandledRejection', (reason) => {
@@ -285,7 +289,8 @@ function readInstant(text: string, team: Team, flag: string): DateTime {
 
 /** migrate applies pending migrations to the configured store (PostgreSQL or SQLite) and exits. */
 async function migrate(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  parseArgs({ args, options: {} });
+  // --config is taken like every command's (the usage says so), though the schema needs no config.
+  parseArgs({ args, options: { config: { type: 'string' } } });
   const { store, location } = await openConfiguredStore(env);
   try {
     await store.migrate();

@@ -27,7 +27,11 @@ export function storeLocation(env: Readonly<Record<string, string | undefined>>)
   const url = env[DATABASE_URL_ENV]?.trim();
   if (url) {
     const { isPostgresUrl, redactUrl } = postgres();
-    if (!isPostgresUrl(url)) throw new Error(`${DATABASE_URL_ENV} must be a postgres:// or postgresql:// URL (got "${redactUrl(url).slice(0, 40)}")`);
+    if (!isPostgresUrl(url)) {
+      // Only the scheme is named: the rest of a URL may hold a password.
+      const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+      throw new Error(`${DATABASE_URL_ENV} must be a postgres:// or postgresql:// URL (got ${scheme ? `a ${scheme}:// URL` : 'a value that is not a URL'}), e.g. postgres://onehand:PASSWORD@db.example:5432/onehand; unset it to use the SQLite file`);
+    }
     return { kind: 'postgres', where: redactUrl(url), target: url };
   }
   const path = defaultDataPath(env);
@@ -39,8 +43,16 @@ export async function openConfiguredStore(
   options: { clock?: Clock; onError?: (err: Error) => void } = {},
 ): Promise<{ store: Store; location: StoreLocation }> {
   const { target, ...location } = storeLocation(env);
-  const store = location.kind === 'postgres'
-    ? await postgres().openPostgresStore(target, { ...(options.clock ? { clock: options.clock } : {}), ...(options.onError ? { onError: options.onError } : {}) })
-    : await openSqliteStore(target, options.clock ? { clock: options.clock } : {});
-  return { store, location };
+  if (location.kind === 'postgres') {
+    const store = await postgres().openPostgresStore(target, { ...(options.clock ? { clock: options.clock } : {}), ...(options.onError ? { onError: options.onError } : {}) });
+    return { store, location };
+  }
+  try {
+    return { store: await openSqliteStore(target, options.clock ? { clock: options.clock } : {}), location };
+  } catch (err) {
+    // A path that cannot hold the file (a folder that is a file, no permission, a read-only or
+    // special file system): name the setting and the fix, not only the system's error.
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot open the SQLite database at ${target} (ONEHAND_DATA${env.ONEHAND_DATA ? '' : ', default ./data/onehand.db'}): ${why}; set ONEHAND_DATA to a file path in a writable folder`, { cause: err });
+  }
 }

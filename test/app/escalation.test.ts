@@ -129,7 +129,7 @@ describe('escalation of an unacknowledged incident', () => {
 
   it('a huddle reaches the whole team, only on request, with its reason kept', async () => {
     await h.run('zed', 'incident report database failover');
-    expect(await h.run('zed', 'incident huddle 1 help')).toContain('Only the on-call, their mentor, the team lead may do this');
+    expect(await h.run('zed', 'incident huddle 1 help')).toContain('Only the on-call, their mentor or the team lead may do this');
     const reply = await h.run('dave', 'incident huddle 1 failover needs three people');
     expect(reply).toContain('Huddle called on #1');
     for (const member of ['alice', 'bob', 'carol']) {

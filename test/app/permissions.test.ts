@@ -20,7 +20,7 @@ describe('permissions, checked in the core, with refusals that say why', () => {
 
   it('team members may list; another team may not ack', async () => {
     expect(await h.run('bob', 'incident list')).toContain('#1 [sev3] slow search');
-    expect(await h.run('erin', 'incident ack 1')).toContain('Only the assignee, the on-call, their mentor, the team lead may do this (team Payments and incident #1)');
+    expect(await h.run('erin', 'incident ack 1')).toContain('Only the assignee, the on-call, their mentor or the team lead may do this (team Payments and incident #1)');
   });
 
   it('a team member who is not a responder may not ack', async () => {

@@ -23,8 +23,8 @@ export function helpFor(topic: string, commands: readonly CommandSpec[] = COMMAN
 export const PERMISSION_WORDS = {
   anyone: 'anyone',
   'team-member': 'members of the team',
-  responder: 'the assignee, the on-call, their mentor, the team lead',
-  commander: 'the on-call, their mentor, the team lead',
+  responder: 'the assignee, the on-call, their mentor or the team lead',
+  commander: 'the on-call, their mentor or the team lead',
   'rotation-admin': 'the team lead or an admin',
   dispatcher: 'the on-call, the team lead or an admin',
 } as const;

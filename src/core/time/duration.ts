@@ -57,7 +57,7 @@ export function parseDuration(input: string): DurationResult {
     return { ok: false, error: `"${input}" is not ${DURATION_HINT}` };
   }
   if (Object.values(parts).every((v) => v === 0)) {
-    return { ok: false, error: `"${input}" is zero; write a positive ${DURATION_HINT}` };
+    return { ok: false, error: `"${input}" is zero; write a longer one: ${DURATION_HINT}` };
   }
   // Beyond ten years no duration means anything here, and larger numbers lose precision.
   if (toMillis(parts) > MAX_DURATION_MS) {

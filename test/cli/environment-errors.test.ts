@@ -1,0 +1,37 @@
+/**
+ * Settings from the environment that cannot work are one line that names the variable and the
+ * fix: never a system error on its own, never silently ignored, never a secret echoed back.
+ */
+import * as path from 'node:path';
+import { TEST_CONFIG } from '../harness/fixtures';
+import { runCli, tempDir, writeFile } from './run-cli';
+
+describe('bad environment settings', () => {
+  it('ONEHAND_DATA under a regular file names the setting and the fix', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+    const file = writeFile(dir, 'not-a-folder', 'x');
+    const r = await runCli(['migrate', '--config', config], '', { ONEHAND_DATA: path.join(file, 'onehand.db') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^onehand: cannot open the SQLite database at .*not-a-folder\/onehand\.db \(ONEHAND_DATA\): .*; set ONEHAND_DATA to a file path in a writable folder\n$/);
+  });
+
+  it('ONEHAND_DATABASE_URL that is not PostgreSQL says so without echoing the value (it may hold a password)', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+    const notUrl = await runCli(['migrate', '--config', config], '', { ONEHAND_DATABASE_URL: 'hunter2' });
+    expect(notUrl.code).toBe(1);
+    expect(notUrl.stderr).toBe('onehand: ONEHAND_DATABASE_URL must be a postgres:// or postgresql:// URL (got a value that is not a URL), e.g. postgres://onehand:PASSWORD@db.example:5432/onehand; unset it to use the SQLite file\n');
+    const mysql = await runCli(['migrate', '--config', config], '', { ONEHAND_DATABASE_URL: 'mysql://app:s3cret@db/app' });
+    expect(mysql.stderr).toContain('(got a mysql:// URL)');
+    expect(mysql.stderr).not.toContain('s3cret');
+  });
+
+  it('an unknown ONEHAND_LOG_LEVEL is refused with the levels there are', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+    const r = await runCli(['start', '--config', config, '--no-console'], '', { ONEHAND_DATA: path.join(dir, 'x.db'), ONEHAND_LOG_LEVEL: 'verbose' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('onehand: ONEHAND_LOG_LEVEL "verbose" is not a log level: use debug, info, warn or error\n');
+  });
+});
