@@ -26,14 +26,17 @@ const MAX_SINCE_MS = 366 * 86_400_000;
 /** How far ahead suggestions look for the next on-call. */
 const UPCOMING_WEEKS = 12;
 
-/** parseSince reads "30d", "2w", "12h" as elapsed milliseconds, or returns an error sentence. */
-export function parseSince(text: string | undefined): { ms: number; label: string } | { error: string } {
+/**
+ * parseSince reads "30d", "2w", "12h" as elapsed milliseconds, or returns an error sentence that
+ * names the setting as the caller knows it (`--since` on the command line, `since` in a URL).
+ */
+export function parseSince(text: string | undefined, name = '--since'): { ms: number; label: string } | { error: string } {
   const raw = text ?? DEFAULT_SINCE;
   const parsed = parseDuration(raw);
-  if (!parsed.ok) return { error: `--since: ${parsed.error}` };
+  if (!parsed.ok) return { error: `${name}: ${parsed.error}` };
   const ms = toMillis(parsed.value);
-  if (ms <= 0) return { error: '--since must be longer than nothing, e.g. 30d' };
-  if (ms > MAX_SINCE_MS) return { error: '--since is at most 366d' };
+  if (ms <= 0) return { error: `${name} must be longer than nothing, e.g. 30d` };
+  if (ms > MAX_SINCE_MS) return { error: `${name} is at most 366d` };
   return { ms, label: formatDuration(ms) };
 }
 

@@ -1097,12 +1097,8 @@ function readEscalation(raw: unknown, path: PathSegment[], sink: ProblemSink): T
   } else if (section.repeat !== undefined && section.repeat !== null) ok = false;
 
   // The unowned alert repeats until someone acknowledges: too often is noise, too rarely breaks the promise.
-  const unownedEveryMs = readDurationMs(section, 'unowned_every', path, DEFAULTS.unownedEvery, sink);
+  const unownedEveryMs = readDurationMs(section, 'unowned_every', path, DEFAULTS.unownedEvery, sink, BOUNDS.unownedEvery);
   if (unownedEveryMs === undefined) ok = false;
-  else if (unownedEveryMs < 5 * 60_000 || unownedEveryMs > 24 * 3_600_000) {
-    sink.add([...path, 'unowned_every'], `must be from 5m to 24h (an unowned incident is announced again at that interval until someone acknowledges it); e.g. 1h`);
-    ok = false;
-  }
 
   let handoff: HandoffPolicy = 'reassign';
   if (section.handoff === 'keep' || section.handoff === 'reassign') handoff = section.handoff;
@@ -1176,6 +1172,7 @@ export const BOUNDS = {
   timersLease: { min: 2_000, max: 3_600_000, why: 'how long a replica keeps a claimed timer or delivery; shorter than the work means another replica does it twice' },
   deliveryTimeout: { min: 1_000, max: 120_000, why: 'how long one platform call may take before it counts as failed and is retried' },
   ackTimeout: { min: 1_000, max: 7 * 86_400_000, why: 'the time to acknowledge before the next escalation step' },
+  unownedEvery: { min: 5 * 60_000, max: 24 * 3_600_000, why: 'an unowned incident is announced again at that interval until someone acknowledges it' },
   reopenWindow: { min: 1_000, max: 30 * 86_400_000, why: 'how long after a resolve a new firing reopens the incident' },
   ratePer: { min: 1_000, max: 86_400_000, why: 'the rate limit\'s period' },
   stormWindow: { min: 1_000, max: 86_400_000, why: 'the window in which new incidents count towards a storm' },
@@ -1225,6 +1222,12 @@ let zoneNames: string[] | undefined;
 function checkZone(value: unknown, path: PathSegment[], sink: ProblemSink): string | undefined {
   if (typeof value !== 'string') return undefined; // reported by the schema
   const zone = value.trim();
+  // "CET", "EST" and the like resolve in the time zone database, but name no place: their rules
+  // are not the ones a team's people live by (EST never has daylight saving). UTC and GMT may stay.
+  if (zone !== '' && !zone.includes('/') && !['UTC', 'GMT'].includes(zone.toUpperCase()) && IANAZone.isValidZone(zone)) {
+    sink.add(path, `"${value}" is an abbreviation, not an IANA place name; write the place, such as Europe/Berlin or America/New_York (a place knows its own daylight saving rules), or UTC`);
+    return undefined;
+  }
   if (zone !== '' && IANAZone.isValidZone(zone)) return zone;
   zoneNames ??= supportedZones();
   const best = closestName(zone, zoneNames);

@@ -65,7 +65,7 @@ export function registerInsightsRoutes(http: HttpServer, options: { app: Onehand
     if (!sameSecret(bearer(req), apiToken)) return { status: 401, headers: { 'www-authenticate': 'Bearer' }, body: { error: 'missing or wrong bearer token' } };
     const m = /^\/api\/teams\/([^/]+)\/report$/.exec(req.path);
     if (!m) return { status: 404, body: { error: 'use /api/teams/ID/report' } };
-    const since = parseSince(req.query.get('since') ?? undefined);
+    const since = parseSince(req.query.get('since') ?? undefined, 'the since parameter');
     if ('error' in since) return { status: 400, body: { error: since.error } };
     const report = await app.insights.report(decodeURIComponent(m[1] as string), clock.now(), since.ms);
     if (!report) return { status: 404, body: { error: `no team "${decodeURIComponent(m[1] as string)}"` } };
@@ -75,7 +75,7 @@ export function registerInsightsRoutes(http: HttpServer, options: { app: Onehand
   http.route('GET', '/dashboard', async (req): Promise<HttpResponse> => {
     if (!apiToken) return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `The dashboard is off; set ${API_TOKEN_ENV}.\n` };
     if (!sameSecret(req.query.get('token') ?? '', apiToken)) return { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Missing or wrong token.\n' };
-    const since = parseSince(req.query.get('since') ?? undefined);
+    const since = parseSince(req.query.get('since') ?? undefined, 'the since parameter');
     if ('error' in since) return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${since.error}\n` };
     const now = clock.now();
     const html = renderDashboard(app.world, await app.insights.dashboard(now, since.ms), now);

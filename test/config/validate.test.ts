@@ -97,7 +97,7 @@ plugins:
     const c = validConfig();
     c.teams[0].escalation = { unowned_every: '1m', handoff: 'drop', repeat: 11 };
     const problems = problemsOf(c);
-    expect(problemAt(problems, 'teams[0].escalation.unowned_every').message).toMatch(/must be from 5m to 24h/);
+    expect(problemAt(problems, 'teams[0].escalation.unowned_every').message).toBe('"1m" is out of range; unowned_every (an unowned incident is announced again at that interval until someone acknowledges it) is from 5m to 1d, default 1h');
     expect(problemAt(problems, 'teams[0].escalation.handoff').message).toMatch(/"reassign".*or "keep"/);
     expect(problemAt(problems, 'teams[0].escalation.repeat').message).toMatch(/whole number from 0 to 10/);
   });
@@ -310,6 +310,19 @@ describe('time zones', () => {
       '"Europe/Berln" is not a known IANA time zone; did you mean "Europe/Berlin"?',
     );
     expect(problemAt(problems, 'teams[0].time_zone').message).toMatch(/not a known IANA time zone; use an IANA zone such as Europe\/Berlin/);
+  });
+
+  it('refuses abbreviations the zone database knows but that name no place (EST has no daylight saving); UTC and GMT stay', () => {
+    const c = validConfig();
+    c.members[0].time_zone = 'CET';
+    c.members[1].time_zone = 'EST';
+    c.teams[0].time_zone = 'UTC';
+    c.members[2].time_zone = 'GMT';
+    const problems = problemsOf(c);
+    expect(problems.map((p) => p.path)).toEqual(['members[0].time_zone', 'members[1].time_zone']);
+    expect(problemAt(problems, 'members[1].time_zone').message).toBe(
+      '"EST" is an abbreviation, not an IANA place name; write the place, such as Europe/Berlin or America/New_York (a place knows its own daylight saving rules), or UTC',
+    );
   });
 });
 

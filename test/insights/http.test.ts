@@ -70,7 +70,10 @@ test('GET /api/teams/ID/report: 401 without the bearer token, JSON with it', asy
   expect(body.totals.incidents).toBe(9);
   expect(body.members.find((m) => m.member === 'dave')?.soloRate).toBe(0.5);
   expect((await fetch(`${base}/api/teams/nope/report`, { headers: auth })).status).toBe(404);
-  expect((await fetch(`${base}/api/teams/payments/report?since=forever`, { headers: auth })).status).toBe(400);
+  const bad = await fetch(`${base}/api/teams/payments/report?since=forever`, { headers: auth });
+  expect(bad.status).toBe(400);
+  // Named as the caller wrote it: a URL parameter, not the command line's --since.
+  expect(((await bad.json()) as { error: string }).error).toMatch(/^the since parameter: "forever" is not a duration/);
 });
 
 test('without ONEHAND_API_TOKEN the API and dashboard are off, and the log says so', async () => {
