@@ -70,6 +70,11 @@ export class ConsoleSession {
       // A member id, or any other name (a reporter outside the teams, spaces allowed).
       const name = as[1]?.trim() ?? '';
       if (name === '') return this.say('as NAME: switch who is typing, to a member id from the config or any other name (e.g. "as zed", "as Jane from Support")');
+      // "as alice incident ack 1" is a command typed on the as line, not a guest of that name.
+      const [first, ...more] = name.split(/\s+/);
+      if (more.length > 0 && this.world.members.has((first as string).toLowerCase())) {
+        return this.say(`as ${first} switches who is typing; put the command on a line of its own after it ("${more.join(' ')}" was not run)`);
+      }
       this.speaker = this.principal(name);
       return;
     }

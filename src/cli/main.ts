@@ -114,7 +114,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       // The message first and the command's own usage after it, not buried under every command's.
       const own = command === undefined ? null : usageOf(command);
-      process.stderr.write(`onehand: ${err.message}\n\n${own === null ? USAGE : `${own}\n\n(onehand help lists every command)`}\n`);
+      process.stderr.write(`onehand: ${err.message}\n\n${own === null ? USAGE : `${own}\n\n(onehand help lists every command; every command but import takes --config PATH)`}\n`);
       return 2;
     }
     process.stderr.write(`onehand: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -157,13 +157,25 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   process.on('unhandledRejection', (reason) => {
     logger.error('unhandled rejection (the bot keeps running)', { error: reason instanceof Error ? reason.message : String(reason) });
   });
+  // Standard output closed by its reader (see stopWhenOutputCloses): the bot stops gracefully and
+  // exits 1, so a supervisor that restarts on failure brings it back.
+  let outputClosed = false;
+  const closed = new Promise<void>((resolve) => {
+    whenOutputCloses = () => {
+      outputClosed = true;
+      resolve();
+    };
+  });
   const bot = await startBot({
     config, env, logger, plugins: loaded.plugins, dataPath: defaultDataPath(env), clock: clockChoice.clock, simulated: clockChoice.simulated,
     json: values.json === true, input: headless ? emptyInput() : process.stdin, forceConsole: values.console === true, headless,
   });
-  await bot.done;
+  await Promise.race([bot.done, closed]);
+  // From here on the bot is stopping: a closed output changes nothing any more.
+  whenOutputCloses = () => undefined;
+  if (outputClosed) logger.warn('standard output was closed by its reader: stopping (exit code 1)');
   await bot.stop();
-  return 0;
+  return outputClosed ? 1 : 0;
 }
 
 /**
@@ -496,10 +508,15 @@ export function runCli(): void {
 }
 
 /**
+ * What a closed standard output does: a one-shot command ends at once with the exit code it has
+ * so far (0 unless it failed before); `start` replaces it while the bot runs (see start).
+ */
+let whenOutputCloses: () => void = () => process.exit(process.exitCode ?? 0);
+
+/**
  * stopWhenOutputCloses: a reader that stops early (`onehand schedule ... | head -1`) closes the pipe,
- * and the next write fails with EPIPE. A one-shot command then ends quietly (exit 0), as command-line
- * tools do; a running bot (`onehand start`, whose console prints deliveries on standard output)
- * stops as on SIGTERM, gracefully. Any other standard output error is one line on stderr, exit 1.
+ * and the next write fails with EPIPE: see whenOutputCloses, never a stack trace. Any other standard
+ * output error is one line on stderr, exit 1.
  */
 function stopWhenOutputCloses(): void {
   let closed = false;
@@ -510,8 +527,7 @@ function stopWhenOutputCloses(): void {
       process.stderr.write(`onehand: cannot write to standard output: ${err.message}\n`);
       process.exit(1);
     }
-    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM');
-    else process.exit(0);
+    whenOutputCloses();
   });
 }
 

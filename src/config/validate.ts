@@ -12,6 +12,7 @@
  */
 import Ajv, { type ErrorObject, type SchemaObject } from 'ajv';
 import { DateTime, IANAZone } from 'luxon';
+import { isAbbreviatedZone } from '../core/time/zones';
 import {
   type Document,
   isAlias,
@@ -1223,8 +1224,9 @@ function checkZone(value: unknown, path: PathSegment[], sink: ProblemSink): stri
   if (typeof value !== 'string') return undefined; // reported by the schema
   const zone = value.trim();
   // "CET", "EST" and the like resolve in the time zone database, but name no place: their rules
-  // are not the ones a team's people live by (EST never has daylight saving). UTC and GMT may stay.
-  if (zone !== '' && !zone.includes('/') && !['UTC', 'GMT'].includes(zone.toUpperCase()) && IANAZone.isValidZone(zone)) {
+  // are not the ones a team's people live by (EST never has daylight saving). Place names without
+  // a slash (Singapore, Japan) and the UTC aliases stay.
+  if (isAbbreviatedZone(zone)) {
     sink.add(path, `"${value}" is an abbreviation, not an IANA place name; write the place, such as Europe/Berlin or America/New_York (a place knows its own daylight saving rules), or UTC`);
     return undefined;
   }

@@ -7,6 +7,7 @@
  * naming the item, why, and what to do instead.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { isAbbreviatedZone } from '../core/time/zones';
 
 /** ImportTool: the tools `onehand import` reads. */
 export type ImportTool = 'pagerduty' | 'opsgenie' | 'grafana-oncall';
@@ -112,7 +113,8 @@ export function num(value: unknown): number | undefined {
 }
 
 export function isZone(zone: string | undefined): zone is string {
-  return zone !== undefined && IANAZone.isValidZone(zone);
+  // The config refuses abbreviations such as EST (see validate.ts): they are not carried over either.
+  return zone !== undefined && IANAZone.isValidZone(zone) && !isAbbreviatedZone(zone);
 }
 
 /**

@@ -79,7 +79,7 @@ export class BigBodyParser {
   health(): string {
     if (this.failure === null || !this.broken) return 'ok';
     const at = new Date(this.failure.retryAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return `degraded: the parse worker failed (${this.failure.error}); bodies of ${BIG_BODY_BYTES / 1024} KiB or more are read on the main thread, holding up other requests while they are, until a new worker is tried after ${at}`;
+    return `degraded: the parse worker stopped (${this.failure.error}); bodies of ${BIG_BODY_BYTES / 1024} KiB or more are read on the main thread, holding up other requests while they are, until a new worker is tried after ${at}`;
   }
 
   /** close stops the worker (the app's stop); the bodies it still held are answered 500 (sent again). */
@@ -102,15 +102,15 @@ export class BigBodyParser {
       const code = `${file.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});\n` : ''}require(${JSON.stringify(file)});`;
       const worker = new Worker(code, { eval: true });
       worker.on('message', (answer: ParseAnswer) => this.answered(answer));
-      worker.on('error', (err) => this.failed(worker, err));
+      worker.on('error', (err) => this.failed(worker, err, 'it failed'));
       worker.on('exit', (code) => {
-        if (this.worker === worker) this.failed(worker, new Error(`the parse worker exited with code ${code}`));
+        if (this.worker === worker) this.failed(worker, new Error(`the parse worker exited with code ${code}`), `it exited with code ${code}`);
       });
       worker.unref();
       this.worker = worker;
       return worker;
     } catch (err) {
-      this.failed(null, err);
+      this.failed(null, err, 'it could not start');
       return null;
     }
   }
@@ -137,12 +137,16 @@ export class BigBodyParser {
     } else p.resolve({ ok: false, error: answer.error });
   }
 
-  private failed(worker: Worker | null, err: unknown): void {
+  /**
+   * failed: the worker is gone. `shown` is what /healthz says (no authentication there: a fixed
+   * phrase, never the error's own text, which may name paths); the log has the error.
+   */
+  private failed(worker: Worker | null, err: unknown, shown: string): void {
     if (worker !== null && this.worker !== worker) return;
     this.worker = null;
     this.broken = true;
     const error = err instanceof Error ? err.message : String(err);
-    this.failure = { error, retryAt: Date.now() + RETRY_WORKER_MS };
+    this.failure = { error: `${shown}; the log has the error`, retryAt: Date.now() + RETRY_WORKER_MS };
     this.log.warn(`the parse worker for big webhook bodies is not available; big bodies are read on the main thread (other requests wait while they are) for the next ${RETRY_WORKER_MS / 1000} s`, {
       error,
     });

@@ -16,6 +16,9 @@ function postgres(): typeof import('./postgres/postgres-store') {
 
 export const DATABASE_URL_ENV = 'ONEHAND_DATABASE_URL';
 
+/** Errors of a path that cannot hold the database file (as opposed to a file that is there but bad). */
+const PATH_ERRORS: ReadonlySet<string> = new Set(['ENOTDIR', 'EEXIST', 'EACCES', 'EPERM', 'EROFS', 'ENOENT', 'EISDIR', 'SQLITE_CANTOPEN', 'SQLITE_READONLY']);
+
 export interface StoreLocation {
   readonly kind: 'sqlite' | 'postgres';
   /** The file path, or the URL with its password replaced by "***". */
@@ -51,8 +54,13 @@ export async function openConfiguredStore(
     return { store: await openSqliteStore(target, options.clock ? { clock: options.clock } : {}), location };
   } catch (err) {
     // A path that cannot hold the file (a folder that is a file, no permission, a read-only or
-    // special file system): name the setting and the fix, not only the system's error.
+    // special file system): name the setting and the fix, not only the system's error. Any other
+    // failure (a file that is not a database, say) is told as it is: pointing ONEHAND_DATA
+    // elsewhere would start the bot on an empty database, without its incidents.
     const why = err instanceof Error ? err.message : String(err);
-    throw new Error(`cannot open the SQLite database at ${target} (ONEHAND_DATA${env.ONEHAND_DATA ? '' : ', default ./data/onehand.db'}): ${why}; set ONEHAND_DATA to a file path in a writable folder`, { cause: err });
+    const code = String((err as { code?: unknown } | null)?.code ?? '');
+    const where = `the SQLite database at ${target} (ONEHAND_DATA${env.ONEHAND_DATA ? '' : ', default ./data/onehand.db'})`;
+    if (!PATH_ERRORS.has(code)) throw new Error(`cannot open ${where}: ${why}`, { cause: err });
+    throw new Error(`cannot open ${where}: ${why}; set ONEHAND_DATA to a file path in a writable folder`, { cause: err });
   }
 }

@@ -106,7 +106,7 @@ describe('onehand who and schedule', () => {
       '  schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]',
       "                  (at most three years; shifts are cut at the window's edges)",
       '',
-      '(onehand help lists every command)',
+      '(onehand help lists every command; every command but import takes --config PATH)',
       '',
     ]);
     const unknown = await runCli(['frob'], '', env());

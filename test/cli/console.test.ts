@@ -67,11 +67,12 @@ describe('onehand start on the console', () => {
 
   it('as NAME takes any name, spaces and all; a bare "as" gets its usage, not "unknown command"', async () => {
     const { config, env } = setup();
-    const result = await runCli(['start', '--config', config, '--json', '--clock', `simulated@${at}`], 'as\nas Jane from Support\nincident report printer on fire\n', env);
+    const result = await runCli(['start', '--config', config, '--json', '--clock', `simulated@${at}`], 'as\nas dave incident ack 1\nas Jane from Support\nincident report printer on fire\n', env);
     expect(result.code).toBe(0);
     const lines = jsonLines(result.stdout);
     expect(lines[0]).toMatchObject({ reply: true, text: expect.stringMatching(/^as NAME: switch who is typing/) as unknown as string });
-    expect(lines[1]).toMatchObject({ reply: true, to: 'Jane from Support', text: expect.stringContaining('Reported #1 [sev3] printer on fire') as unknown as string });
+    expect(lines[1]).toMatchObject({ reply: true, text: 'as dave switches who is typing; put the command on a line of its own after it ("incident ack 1" was not run)' });
+    expect(lines[2]).toMatchObject({ reply: true, to: 'Jane from Support', text: expect.stringContaining('Reported #1 [sev3] printer on fire') as unknown as string });
     expect(deliveries(lines).filter((d) => d.kind === 'direct').map((d) => d.to)).toEqual(['dave']);
   });
 

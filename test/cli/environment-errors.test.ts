@@ -16,6 +16,16 @@ describe('bad environment settings', () => {
     expect(r.stderr).toMatch(/^onehand: cannot open the SQLite database at .*not-a-folder\/onehand\.db \(ONEHAND_DATA\): .*; set ONEHAND_DATA to a file path in a writable folder\n$/);
   });
 
+  it('a file that is not a database is told as it is, without sending the admin to an empty database elsewhere', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+    const file = writeFile(dir, 'onehand.db', 'this is not a database, but a text file long enough to hold a header');
+    const r = await runCli(['migrate', '--config', config], '', { ONEHAND_DATA: file });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^onehand: cannot open the SQLite database at .*onehand\.db \(ONEHAND_DATA\): SQLITE_NOTADB: file is not a database/);
+    expect(r.stderr).not.toContain('set ONEHAND_DATA');
+  });
+
   it('ONEHAND_DATABASE_URL that is not PostgreSQL says so without echoing the value (it may hold a password)', async () => {
     const dir = tempDir();
     const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);

@@ -312,12 +312,12 @@ describe('time zones', () => {
     expect(problemAt(problems, 'teams[0].time_zone').message).toMatch(/not a known IANA time zone; use an IANA zone such as Europe\/Berlin/);
   });
 
-  it('refuses abbreviations the zone database knows but that name no place (EST has no daylight saving); UTC and GMT stay', () => {
+  it('refuses abbreviations the zone database knows but that name no place (EST has no daylight saving); places without a slash and UTC stay', () => {
     const c = validConfig();
     c.members[0].time_zone = 'CET';
     c.members[1].time_zone = 'EST';
-    c.teams[0].time_zone = 'UTC';
-    c.members[2].time_zone = 'GMT';
+    c.members[2].time_zone = 'Singapore';
+    c.teams[0].time_zone = 'Japan';
     const problems = problemsOf(c);
     expect(problems.map((p) => p.path)).toEqual(['members[0].time_zone', 'members[1].time_zone']);
     expect(problemAt(problems, 'members[1].time_zone').message).toBe(
