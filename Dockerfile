@@ -21,9 +21,10 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY adapters ./adapters
 COPY plugins ./plugins
-# Fail the build here, not at the first start, if the native module does not load.
+# Fail the build here, not at the first start, if the native module does not load or its SQLite is
+# older than the store needs (jsonb_each: SQLite 3.45 or later; the bundled sources are newer).
 RUN npm run build && npm prune --omit=dev \
-    && node -e "const s = require('sqlite3'); new s.Database(':memory:').close()"
+    && node -e "const s = require('sqlite3'); const d = new s.Database(':memory:'); d.all('SELECT value FROM jsonb_each(?)', ['[1]'], (e) => { if (e) { console.error(e.message); process.exit(1); } d.close(); })"
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
