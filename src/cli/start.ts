@@ -105,10 +105,29 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     return { status: health.ok ? 200 : 503, body: parseWorker === null ? health : { ...health, parseWorker } };
   });
   registerInsightsRoutes(http, { app, env, clock, logger });
+  // The port first, answering 503 until the app has started: a start that cannot have it fails
+  // before any timer fires or page goes out (a half-started bot, paging without its webhooks and
+  // /healthz, would look alive to a supervisor and never be restarted).
+  const open = http.holdUntilReady();
+  let httpPort: number | null = null;
+  if (config.http.port !== null) {
+    try {
+      httpPort = await http.listen(config.http.port, config.http.host);
+    } catch (err) {
+      await http.close().catch(() => undefined);
+      await store.close();
+      const code = (err as { code?: unknown } | null)?.code;
+      const why = code === 'EADDRINUSE' ? 'the address is in use (another Onehand, or another program?)'
+        : code === 'EACCES' ? 'not allowed (ports below 1024 need privileges)'
+          : code === 'EADDRNOTAVAIL' ? 'this machine has no such address'
+            : err instanceof Error ? err.message : String(err);
+      throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${why}; choose another http.port / http.host (or ONEHAND_HTTP_PORT / ONEHAND_HTTP_HOST)`, { cause: err });
+    }
+  }
   // A simulated clock only moves on "advance"; the console session flushes after each line instead.
   await app.start({ loop: simulated === null });
+  open();
   warnUnreachable(config, adapters, logger);
-  const httpPort = config.http.port !== null ? await http.listen(config.http.port, config.http.host) : null;
   logger.info('onehand started', {
     teams: config.world.teams.size, members: config.world.members.size, data: location.where,
     adapters: adapters.map((a) => a.name), http: httpPort === null ? 'off' : `${config.http.host}:${httpPort}`, clock: simulated ? 'simulated' : 'system',

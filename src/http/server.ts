@@ -109,6 +109,8 @@ export class HttpServer {
   private readonly closers: Array<() => Promise<void> | void> = [];
   /** Route lookups by method and path (see lookup). */
   private readonly found = new Map<string, { matching: Route[]; route: Route | undefined }>();
+  /** While false (see holdUntilReady), every request is answered 503: the app is still starting. */
+  private ready = true;
 
   constructor(
     private readonly log: Logger,
@@ -144,6 +146,17 @@ export class HttpServer {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /**
+   * holdUntilReady: requests are answered 503 (retry after 1 s) until `ready()`. The port is taken
+   * first, so that a start that cannot have it fails before the app does any work.
+   */
+  holdUntilReady(): () => void {
+    this.ready = false;
+    return () => {
+      this.ready = true;
+    };
+  }
+
   /** onClose: `fn` runs when the server closes (a route's helpers: workers, timers). */
   onClose(fn: () => Promise<void> | void): void {
     this.closers.push(fn);
@@ -176,6 +189,10 @@ export class HttpServer {
   }
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!this.ready) {
+      refuse(res, { status: 503, headers: { 'retry-after': '1' }, body: { error: 'Onehand is starting; retry in a second' } });
+      return;
+    }
     const url = parseTarget(req.url);
     if (url === null) {
       refuse(res, { status: 400, body: { error: 'the URL is not valid (bad percent-encoding?)' } });

@@ -3,6 +3,8 @@
  * the server off used to start and wait, silently, for requests that could not arrive: start now
  * refuses with the fix, and check-config warns (the port may come from the environment).
  */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { TEST_CONFIG } from '../harness/fixtures';
 import { runCli, tempDir, writeFile } from './run-cli';
@@ -39,5 +41,22 @@ describe('the HTTP server is needed by what the config declares', () => {
     const on = await runCli(['check-config', config], '', { PROM_TOKEN: 'secret', ONEHAND_HTTP_PORT: '8080' });
     expect(on.code).toBe(0);
     expect(on.stderr).toBe('');
+  });
+
+  it('a port that is taken stops the start at once with exit 1 and the fix, before any work (it used to stay up, half started)', async () => {
+    const blocker = http.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const dir = tempDir();
+      const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+      const result = await runCli(['start', '--config', config, '--no-console'], '', { ONEHAND_DATA: path.join(dir, 'x.db'), ONEHAND_HTTP_PORT: String(port) });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n').pop()).toBe(`onehand: cannot listen on 127.0.0.1:${port}: the address is in use (another Onehand, or another program?); choose another http.port / http.host (or ONEHAND_HTTP_PORT / ONEHAND_HTTP_HOST)`);
+      expect(result.stderr).not.toContain('onehand started');
+      expect(result.stdout).toBe('');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 });

@@ -54,3 +54,12 @@ test('a route registered after requests were served is found (the lookup memory 
   server.route('GET', '/later', async () => ({ status: 200, body: { ok: true } }));
   expect(await get('/later')).toEqual({ status: 200, body: '{"ok":true}' });
 });
+
+test('while held (the app still starting) every request gets 503 with Retry-After, then the routes answer', async () => {
+  const ready = server.holdUntilReady();
+  const held = await get('/echo/prom');
+  expect(held.status).toBe(503);
+  expect(JSON.parse(held.body)).toEqual({ error: 'Onehand is starting; retry in a second' });
+  ready();
+  expect((await get('/echo/prom')).status).toBe(200);
+});
