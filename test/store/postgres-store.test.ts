@@ -15,6 +15,9 @@ describe('PostgreSQL URLs', () => {
     expect(isPostgresUrl(undefined)).toBe(false);
     expect(redactUrl('postgres://onehand:s3cret@db:5432/onehand?sslmode=require')).toBe('postgres://onehand:***@db:5432/onehand?sslmode=require');
     expect(redactUrl('postgres://onehand@db/onehand')).toBe('postgres://onehand@db/onehand');
+    // The driver reads a password from the query too: never logged either.
+    expect(redactUrl('postgres://onehand@db:5432/onehand?password=topsecretQ&sslmode=require')).toBe('postgres://onehand@db:5432/onehand?password=***&sslmode=require');
+    expect(redactUrl('postgresql://db/onehand?sslpassword=k3y&PASSWORD=x')).not.toMatch(/k3y|=x/);
   });
 
   it('keeps the schema versions of both stores in step', () => {

@@ -87,11 +87,17 @@ export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//i.test(url.trim());
 }
 
-/** redactUrl: the URL with its password replaced by "***", for logs. */
+/**
+ * redactUrl: the URL with its passwords replaced by "***", for logs: the one before the host and
+ * those the driver also reads from the query (?password=, ?sslpassword=).
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) {
+      if (/password/i.test(key)) u.searchParams.set(key, '***');
+    }
     return u.toString();
   } catch {
     return 'postgres://(unparsable url)';
