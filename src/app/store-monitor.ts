@@ -46,7 +46,7 @@ export class StoreMonitor implements Store {
     }
   }
 
-  migrate(): Promise<void> {
+  migrate(): Promise<number[]> {
     return this.inner.migrate();
   }
 

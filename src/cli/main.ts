@@ -304,12 +304,14 @@ async function migrate(args: string[], env: NodeJS.ProcessEnv): Promise<number> 
   // --config is taken like every command's (the usage says so), though the schema needs no config.
   parseArgs({ args, options: { config: { type: 'string' } } });
   const { store, location } = await openConfiguredStore(env);
+  let applied: number[];
   try {
-    await store.migrate();
+    applied = await store.migrate();
   } finally {
     await store.close();
   }
-  process.stdout.write(`${location.kind} ${location.where}: schema up to date\n`);
+  const what = applied.length === 0 ? 'nothing to apply' : `applied ${applied.length} migration${applied.length === 1 ? '' : 's'} (${applied.join(', ')})`;
+  process.stdout.write(`${location.kind} ${location.where}: schema up to date, ${what}\n`);
   return 0;
 }
 

@@ -362,8 +362,8 @@ export interface StoreTx {
 }
 
 export interface Store {
-  /** Applies pending versioned migrations; safe to call on every start. */
-  migrate(): Promise<void>;
+  /** Applies pending versioned migrations; safe to call on every start. Returns the versions it applied. */
+  migrate(): Promise<number[]>;
   /**
    * recoverAtStart: called once when the bot starts, after migrate. A store that serves one
    * process only (SQLite) releases every lease then (they are a dead process's), so work a kill

@@ -114,3 +114,15 @@ describe('onehand who and schedule', () => {
     expect(unknown.stderr).toMatch(/^onehand: unknown command "frob"\n\nUsage: onehand <command> \[options\]\n\nCommands:\n {2}start/);
   });
 });
+
+describe('onehand migrate', () => {
+  it('says what it applied on a new database, and that there was nothing to apply the second time', async () => {
+    const dir = tempDir();
+    const env = { ONEHAND_DATA: path.join(dir, 'onehand.db') };
+    const first = await runCli(['migrate'], '', env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^sqlite .*onehand\.db: schema up to date, applied \d+ migrations \(1, 2, [\d, ]+\)\n$/);
+    const again = await runCli(['migrate'], '', env);
+    expect(again.stdout).toMatch(/^sqlite .*onehand\.db: schema up to date, nothing to apply\n$/);
+  });
+});

@@ -141,12 +141,12 @@ export class PostgresStore implements Store {
   ) {}
 
   /** migrate applies pending migrations (see applyPgMigrations); safe from several replicas at once. */
-  async migrate(): Promise<void> {
+  async migrate(): Promise<number[]> {
     this.refuseNesting('migrate');
     this.assertOpen();
     const client = await this.pool.connect();
     try {
-      await applyPgMigrations(client, this.migrations, () => this.clock.now().toMillis());
+      return await applyPgMigrations(client, this.migrations, () => this.clock.now().toMillis());
     } finally {
       client.release();
     }

@@ -151,11 +151,11 @@ export class SqliteStore implements Store {
    * migrate applies pending migrations, each in its own transaction. It throws when the database
    * has a schema version newer than this code knows ("database schema version N is newer ...").
    */
-  async migrate(): Promise<void> {
+  async migrate(): Promise<number[]> {
     this.refuseNesting('migrate');
-    await this.mutex.run(false, async () => {
+    return this.mutex.run(false, async () => {
       this.assertOpen();
-      await applyMigrations(this.conn, this.migrations, () => this.clock.now().toMillis());
+      return applyMigrations(this.conn, this.migrations, () => this.clock.now().toMillis());
     });
   }
 
