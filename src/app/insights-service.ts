@@ -98,7 +98,12 @@ export class InsightsService {
   async calendar(teamId: string, now: DateTime, member?: MemberId): Promise<string | null> {
     const team = this.world.teams.get(teamId);
     if (!team || (member !== undefined && !this.world.members.has(member))) return null;
-    const shifts = await this.store.transaction((tx) => shiftsBetween(this.policies, tx, team, now.minus({ weeks: 4 }), now.plus({ weeks: 26 })));
+    // The shift that overlaps the window's start is read whole (the schedule cuts shifts at its
+    // window's edges): a start cut at "now minus 4 weeks" would move, and its event's UID with it,
+    // every time a calendar client polls. Reading 8 weeks further back covers any usual shift.
+    const from = now.minus({ weeks: 4 });
+    const shifts = (await this.store.transaction((tx) => shiftsBetween(this.policies, tx, team, from.minus({ weeks: 8 }), now.plus({ weeks: 26 }))))
+      .filter((s) => s.end > from);
     const who = member === undefined ? '' : `${this.world.members.get(member)?.name ?? member}: `;
     return renderCalendar({ name: `${who}${team.name} on call`, stamp: now, events: shiftEvents(this.world, team, shifts, member) });
   }
