@@ -8,8 +8,10 @@
  *   #11 bob, bob (reminder), dave (mentor), carol (lead)
  */
 import { DateTime } from 'luxon';
+import type { Incident } from '../../src/core/incident/types';
+import { factsOf } from '../../src/core/insights/facts';
 import type { TeamInsights } from '../../src/core/insights/figures';
-import { isNight, median } from '../../src/core/insights/figures';
+import { DEFAULT_INSIGHTS_SETTINGS, isNight, median, teamFigures } from '../../src/core/insights/figures';
 import type { Harness } from '../harness/harness';
 import { SEED_END, seedHistory } from './seed';
 
@@ -126,4 +128,24 @@ test('pure helpers: median and the night window across midnight', () => {
   expect(isNight(DateTime.fromISO('2026-02-11T06:59:00Z'), 'Europe/London', night)).toBe(true);
   expect(isNight(DateTime.fromISO('2026-02-11T07:00:00Z'), 'Europe/London', night)).toBe(false);
   expect(isNight(DateTime.fromISO('2026-02-11T21:30:00Z'), 'Europe/Berlin', night)).toBe(true);
+});
+
+test('a page that quiet hours deferred to a night hour counts once it reached the person, not before', () => {
+  // dave (Europe/London) is paged at 01:00, deferred to 06:30: still night (22:00-07:00) when it lands.
+  const at = DateTime.fromISO('2026-03-03T01:00:00Z', { zone: 'utc' });
+  const until = DateTime.fromISO('2026-03-03T06:30:00Z', { zone: 'utc' });
+  const team = h.config.world.teams.get('payments');
+  if (!team) throw new Error('no team');
+  const incident = { id: 99, team: 'payments', assignee: 'dave', openedAt: at, service: null } as unknown as Incident;
+  const facts = factsOf({
+    incident,
+    timeline: [
+      { incidentId: 99, seq: 1, at, kind: 'reported', actor: null, data: {} },
+      { incidentId: 99, seq: 2, at, kind: 'notified', actor: null, data: { member: 'dave', step: 'page' } },
+      { incidentId: 99, seq: 3, at, kind: 'notification-deferred', actor: null, data: { member: 'dave', until: until.toISO() } },
+    ],
+  });
+  const asOf = (end: DateTime) => teamFigures({ world: h.config.world, team, settings: DEFAULT_INSIGHTS_SETTINGS, window: { from: at.minus({ days: 1 }), to: end } }, [facts]).sleepInterruptions;
+  expect(asOf(until.minus({ hours: 2 }))).toBe(0); // deferred, nobody woken yet
+  expect(asOf(until.plus({ hours: 2 }))).toBe(1); // it landed at 06:30 London
 });

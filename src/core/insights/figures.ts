@@ -182,11 +182,16 @@ function isSolo(f: IncidentFacts): boolean {
   return f.escalations.length === 0 && f.huddles.length === 0;
 }
 
-function sleepInterruptionsOf(facts: readonly IncidentFacts[], world: World, member: MemberId | null, night: InsightsSettings['night']): number {
+/**
+ * sleepInterruptionsOf: pages that reached `member` (or anyone) at night, as of `asOf` (the report's
+ * end): a page that quiet hours deferred past it has not reached anybody yet, and is not counted.
+ */
+function sleepInterruptionsOf(facts: readonly IncidentFacts[], world: World, member: MemberId | null, night: InsightsSettings['night'], asOf: DateTime): number {
   let n = 0;
   for (const f of facts) {
     for (const p of f.pages) {
       if (member !== null && p.member !== member) continue;
+      if (p.deliveredAt > asOf) continue;
       const zone = world.members.get(p.member)?.timeZone ?? 'utc';
       if (p.bypassed || isNight(p.deliveredAt, zone, night)) n++;
     }
@@ -210,7 +215,7 @@ export function shiftsServedBy(team: Team, shifts: readonly Shift[], member: Mem
 }
 
 /** memberFigures: one member's figures over the incidents of a window. */
-export function memberFigures(input: Pick<InsightsInput, 'world' | 'team' | 'shifts' | 'settings'>, facts: readonly IncidentFacts[], member: MemberId, w: InsightsWindow): MemberFigures {
+export function memberFigures(input: Pick<InsightsInput, 'world' | 'team' | 'shifts' | 'settings' | 'window'>, facts: readonly IncidentFacts[], member: MemberId, w: InsightsWindow): MemberFigures {
   const handled = facts.filter((f) => handledBy(f, member));
   const resolvedHandled = handled.filter((f) => f.resolved);
   const solo = resolvedHandled.filter(isSolo).length;
@@ -230,12 +235,12 @@ export function memberFigures(input: Pick<InsightsInput, 'world' | 'team' | 'shi
     medianAckMs: median(facts.flatMap((f) => f.acks).filter((a) => a.member === member).map((a) => a.afterMs)),
     medianResolveMs: median(facts.flatMap((f) => f.resolutions).filter((r) => r.assignee === member).map((r) => r.afterMs)),
     pages: facts.flatMap((f) => f.pages).filter((p) => p.member === member).length,
-    sleepInterruptions: sleepInterruptionsOf(facts, input.world, member, input.settings.night),
+    sleepInterruptions: sleepInterruptionsOf(facts, input.world, member, input.settings.night, input.window.to),
   };
 }
 
 /** teamFigures: the team's figures over the incidents of a window. */
-export function teamFigures(input: Pick<InsightsInput, 'world' | 'team' | 'settings'>, facts: readonly IncidentFacts[]): TeamFigures {
+export function teamFigures(input: Pick<InsightsInput, 'world' | 'team' | 'settings' | 'window'>, facts: readonly IncidentFacts[]): TeamFigures {
   const incidents = facts.length;
   const escalated = facts.filter((f) => f.escalations.length > 0).length;
   const huddles = facts.reduce((n, f) => n + f.huddles.length, 0);
@@ -258,7 +263,7 @@ export function teamFigures(input: Pick<InsightsInput, 'world' | 'team' | 'setti
     huddleWarning: input.settings.huddleWarning,
     huddleAlarm: huddleRate !== null && huddleRate > input.settings.huddleWarning,
     pages: facts.reduce((n, f) => n + f.pages.length, 0),
-    sleepInterruptions: sleepInterruptionsOf(facts, input.world, null, input.settings.night),
+    sleepInterruptions: sleepInterruptionsOf(facts, input.world, null, input.settings.night, input.window.to),
     unowned: { incidents: facts.filter((f) => f.unownedAlerts > 0).length, alerts: facts.reduce((n, f) => n + f.unownedAlerts, 0) },
     maintenanceSilenced: facts.filter((f) => f.maintenance).length,
     focus: {
@@ -347,6 +352,8 @@ export function interruptionsByHour(histories: readonly IncidentHistory[], w: In
   const hours = new Array<number>(24).fill(0);
   for (const f of reportedIn(histories.map(factsOf), w)) {
     for (const p of f.pages) {
+      // Deferred past the window's end (the dashboard's now): not delivered yet.
+      if (p.deliveredAt > w.to) continue;
       const h = p.deliveredAt.setZone(zone).hour;
       hours[h] = (hours[h] ?? 0) + 1;
     }
