@@ -125,7 +125,14 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     }
   }
   // A simulated clock only moves on "advance"; the console session flushes after each line instead.
-  await app.start({ loop: simulated === null });
+  try {
+    await app.start({ loop: simulated === null });
+  } catch (err) {
+    // A start that fails (a platform refusing its token, say) lets go of the port it took first:
+    // the listening server would keep the process alive, neither working nor exiting.
+    await http.close().catch(() => undefined);
+    throw err;
+  }
   open();
   warnUnreachable(config, adapters, logger);
   logger.info('onehand started', {
