@@ -7,7 +7,7 @@ import type { DateTime } from 'luxon';
 import { SYSTEM } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 import type { World } from '../core/model';
-import type { InboundCommand } from '../ports/chat-adapter';
+import type { ChatAdapter, InboundCommand } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { OutboxStats, Recipient, Store } from '../ports/store';
@@ -100,7 +100,23 @@ export class OnehandApp {
   async start(options: { loop?: boolean } = {}): Promise<void> {
     await this.store.migrate();
     await this.store.recoverAtStart?.();
+    const running: ChatAdapter[] = [];
+    try {
+      await this.startAdapters(running);
+      await this.shiftWatch.ensureScheduled();
+    } catch (err) {
+      // A start that fails half way stops what it started (a connected gateway would keep the
+      // process alive, taking commands with no timers running): the caller sees the error and exits.
+      for (const adapter of running.reverse()) await adapter.stop().catch(() => undefined);
+      throw err;
+    }
+    this.started = true;
+    if (options.loop !== false) this.scheduler.start();
+  }
+
+  private async startAdapters(running: ChatAdapter[]): Promise<void> {
     for (const adapter of this.adapters.all()) {
+      running.push(adapter);
       await adapter.start({
         onCommand: (cmd) => this.handle(cmd),
         commands: this.commands.commands,
@@ -117,9 +133,6 @@ export class OnehandApp {
       });
       this.log.info('adapter started', { adapter: adapter.name });
     }
-    await this.shiftWatch.ensureScheduled();
-    this.started = true;
-    if (options.loop !== false) this.scheduler.start();
   }
 
   /** replyLater: a reply an adapter could not send in its turn becomes an outbox row (one per inbound event). */

@@ -128,9 +128,11 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   try {
     await app.start({ loop: simulated === null });
   } catch (err) {
-    // A start that fails (a platform refusing its token, say) lets go of the port it took first:
-    // the listening server would keep the process alive, neither working nor exiting.
+    // A start that fails (a platform refusing its token, say) lets go of the port it took first
+    // and of the database (app.start stopped the adapters it had started): a listening server or
+    // a pool would keep the process alive, neither working nor exiting.
     await http.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
     throw err;
   }
   open();

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DateTime } from 'luxon';
+import { ShiftWatch } from '../../src/app/shift-watch';
 import { startBot, type RunningBot } from '../../src/cli/start';
 import { parseConfig } from '../../src/config';
 import { SimulatedClock } from '../../src/runtime/clock';
@@ -43,5 +44,30 @@ describe('onehand start with a Discord token', () => {
     await bot.app.scheduler.tick();
     expect(fake.callsTo('POST', /^\/users\/@me\/channels$/).map((c) => c.body)).toEqual([{ recipient_id: USERS.dave.id }]);
     expect(output).toEqual([]);
+  });
+});
+
+describe('onehand start that fails after Discord connected', () => {
+  it('stops the gateway session it opened and rejects: no bot left taking commands without timers', async () => {
+    const fake = await FakeDiscord.start(Object.values(CHANNELS));
+    // A store error after the adapters started (a full disk, say), in the last step of the start.
+    const spy = jest.spyOn(ShiftWatch.prototype, 'ensureScheduled').mockRejectedValue(new Error('SQLITE_FULL: database or disk is full'));
+    try {
+      const parsed = parseConfig(DISCORD_CONFIG);
+      if (!parsed.ok) throw new Error('bad config');
+      const clock = new SimulatedClock(DateTime.fromISO('2026-03-03T10:00:00Z', { setZone: true }));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-discord-'));
+      await expect(startBot({
+        config: parsed.config, dataPath: path.join(dir, 'onehand.db'), clock, simulated: clock, json: true, logger: new MemoryLogger(),
+        input: new PassThrough(), output: () => undefined,
+        env: { DISCORD_TOKEN: 'secret-token-from-env', DISCORD_APPLICATION_ID: APP_ID, DISCORD_GUILD_ID: GUILD_ID, DISCORD_API_BASE: fake.apiBase },
+      })).rejects.toThrow('SQLITE_FULL');
+      for (let i = 0; i < 200 && fake.gatewaySessions > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(fake.gatewaySessions).toBe(0);
+      fs.rmSync(dir, { recursive: true, force: true });
+    } finally {
+      spy.mockRestore();
+      await fake.close();
+    }
   });
 });
