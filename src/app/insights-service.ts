@@ -100,10 +100,12 @@ export class InsightsService {
     if (!team || (member !== undefined && !this.world.members.has(member))) return null;
     // The shift that overlaps the window's start is read whole (the schedule cuts shifts at its
     // window's edges): a start cut at "now minus 4 weeks" would move, and its event's UID with it,
-    // every time a calendar client polls. Reading 8 weeks further back covers any usual shift.
+    // every time a calendar client polls. The shift on call then says where it began.
     const from = now.minus({ weeks: 4 });
-    const shifts = (await this.store.transaction((tx) => shiftsBetween(this.policies, tx, team, from.minus({ weeks: 8 }), now.plus({ weeks: 26 }))))
-      .filter((s) => s.end > from);
+    const shifts = (await this.store.transaction(async (tx) => {
+      const first = await onCallNow(this.policies, tx, team, from);
+      return shiftsBetween(this.policies, tx, team, first.start < from ? first.start : from, now.plus({ weeks: 26 }));
+    })).filter((s) => s.end > from);
     const who = member === undefined ? '' : `${this.world.members.get(member)?.name ?? member}: `;
     return renderCalendar({ name: `${who}${team.name} on call`, stamp: now, events: shiftEvents(this.world, team, shifts, member) });
   }

@@ -130,22 +130,22 @@ test('pure helpers: median and the night window across midnight', () => {
   expect(isNight(DateTime.fromISO('2026-02-11T21:30:00Z'), 'Europe/Berlin', night)).toBe(true);
 });
 
-test('a page that quiet hours deferred to a night hour counts once it reached the person, not before', () => {
+test('pages that quiet hours deferred to a night hour count once they reached the person, not before, and one digest is one interruption', () => {
   // dave (Europe/London) is paged at 01:00, deferred to 06:30: still night (22:00-07:00) when it lands.
   const at = DateTime.fromISO('2026-03-03T01:00:00Z', { zone: 'utc' });
   const until = DateTime.fromISO('2026-03-03T06:30:00Z', { zone: 'utc' });
   const team = h.config.world.teams.get('payments');
   if (!team) throw new Error('no team');
-  const incident = { id: 99, team: 'payments', assignee: 'dave', openedAt: at, service: null } as unknown as Incident;
-  const facts = factsOf({
-    incident,
+  // Two incidents, both deferred to 06:30: quiet hours deliver them as one digest.
+  const facts = [99, 100].map((id) => factsOf({
+    incident: { id, team: 'payments', assignee: 'dave', openedAt: at, service: null } as unknown as Incident,
     timeline: [
-      { incidentId: 99, seq: 1, at, kind: 'reported', actor: null, data: {} },
-      { incidentId: 99, seq: 2, at, kind: 'notified', actor: null, data: { member: 'dave', step: 'page' } },
-      { incidentId: 99, seq: 3, at, kind: 'notification-deferred', actor: null, data: { member: 'dave', until: until.toISO() } },
+      { incidentId: id, seq: 1, at, kind: 'reported', actor: null, data: {} },
+      { incidentId: id, seq: 2, at, kind: 'notified', actor: null, data: { member: 'dave', step: 'page' } },
+      { incidentId: id, seq: 3, at, kind: 'notification-deferred', actor: null, data: { member: 'dave', until: until.toISO() } },
     ],
-  });
-  const asOf = (end: DateTime) => teamFigures({ world: h.config.world, team, settings: DEFAULT_INSIGHTS_SETTINGS, window: { from: at.minus({ days: 1 }), to: end } }, [facts]).sleepInterruptions;
+  }));
+  const asOf = (end: DateTime) => teamFigures({ world: h.config.world, team, settings: DEFAULT_INSIGHTS_SETTINGS, window: { from: at.minus({ days: 1 }), to: end } }, facts).sleepInterruptions;
   expect(asOf(until.minus({ hours: 2 }))).toBe(0); // deferred, nobody woken yet
-  expect(asOf(until.plus({ hours: 2 }))).toBe(1); // it landed at 06:30 London
+  expect(asOf(until.plus({ hours: 2 }))).toBe(1); // one digest landed at 06:30 London
 });

@@ -188,12 +188,21 @@ function isSolo(f: IncidentFacts): boolean {
  */
 function sleepInterruptionsOf(facts: readonly IncidentFacts[], world: World, member: MemberId | null, night: InsightsSettings['night'], asOf: DateTime): number {
   let n = 0;
+  // Pages deferred to the same instant reach their person as one message (the quiet-hours digest):
+  // one interruption.
+  const digests = new Set<string>();
   for (const f of facts) {
     for (const p of f.pages) {
       if (member !== null && p.member !== member) continue;
       if (p.deliveredAt > asOf) continue;
       const zone = world.members.get(p.member)?.timeZone ?? 'utc';
-      if (p.bypassed || isNight(p.deliveredAt, zone, night)) n++;
+      if (!p.bypassed && !isNight(p.deliveredAt, zone, night)) continue;
+      if (p.deferred && !p.bypassed) {
+        const key = `${p.member}@${p.deliveredAt.toMillis()}`;
+        if (digests.has(key)) continue;
+        digests.add(key);
+      }
+      n++;
     }
   }
   return n;
