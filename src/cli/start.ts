@@ -110,27 +110,14 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   // /healthz, would look alive to a supervisor and never be restarted).
   const open = http.holdUntilReady();
   let httpPort: number | null = null;
-  if (config.http.port !== null) {
-    try {
-      httpPort = await http.listen(config.http.port, config.http.host);
-    } catch (err) {
-      await http.close().catch(() => undefined);
-      await store.close();
-      const code = (err as { code?: unknown } | null)?.code;
-      const why = code === 'EADDRINUSE' ? 'the address is in use (another Onehand, or another program?)'
-        : code === 'EACCES' ? 'not allowed (ports below 1024 need privileges)'
-          : code === 'EADDRNOTAVAIL' ? 'this machine has no such address'
-            : err instanceof Error ? err.message : String(err);
-      throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${why}; choose another http.port / http.host (or ONEHAND_HTTP_PORT / ONEHAND_HTTP_HOST)`, { cause: err });
-    }
-  }
-  // A simulated clock only moves on "advance"; the console session flushes after each line instead.
   try {
+    if (config.http.port !== null) httpPort = await listenOrExplain(http, config.http.port, config.http.host);
+    // A simulated clock only moves on "advance"; the console session flushes after each line instead.
     await app.start({ loop: simulated === null });
   } catch (err) {
-    // A start that fails (a platform refusing its token, say) lets go of the port it took first
-    // and of the database (app.start stopped the adapters it had started): a listening server or
-    // a pool would keep the process alive, neither working nor exiting.
+    // A start that fails (the port taken, a platform refusing its token) lets go of the port and of
+    // the database (app.start stopped the adapters it had started): a listening server or a pool
+    // would keep the process alive, neither working nor exiting.
     await http.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
@@ -179,6 +166,20 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
  * team without a channel, with the config key that fixes it. Such pages still fall back to the
  * team channel (see Engine), but an admin should know before the first incident.
  */
+/** listenOrExplain: the HTTP server listening, or an error that says why it cannot and the fix. */
+async function listenOrExplain(http: HttpServer, port: number, host: string): Promise<number> {
+  try {
+    return await http.listen(port, host);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    const why = code === 'EADDRINUSE' ? 'the address is in use (another Onehand, or another program?)'
+      : code === 'EACCES' ? 'not allowed (ports below 1024 need privileges)'
+        : code === 'EADDRNOTAVAIL' ? 'this machine has no such address'
+          : err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot listen on ${host}:${port}: ${why}; choose another http.port / http.host (or ONEHAND_HTTP_PORT / ONEHAND_HTTP_HOST)`, { cause: err });
+  }
+}
+
 function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[], logger: Logger): void {
   const names = adapters.map((a) => a.name);
   for (const team of config.world.teams.values()) {
