@@ -96,15 +96,16 @@ function alertmanagerList(integration: IntegrationConfig, data: unknown): { list
 }
 
 function readAlertmanagerAlert(integration: IntegrationConfig, raw: unknown, i: number, groupStatus: 'firing' | 'resolved' | undefined): NormalizedAlert {
-  const at = `alerts[${i}]`;
-  const a = record(raw, at, 'an alert object');
-  const labels = stringMap(a.labels, `${at}.labels`, true);
-  const annotations = stringMap(a.annotations, `${at}.annotations`, false);
-  const st = a.status === undefined && groupStatus !== undefined ? groupStatus : status(a.status, `${at}.status`);
-  const startsAt = optionalString(a.startsAt, `${at}.startsAt`);
-  const senderFp = optionalString(a.fingerprint, `${at}.fingerprint`);
-  const url = optionalString(a.generatorURL, `${at}.generatorURL`);
-  if (!labels.alertname && !annotations.summary) throw new Bad(`${at}.labels.alertname: missing (and no annotations.summary); an alert needs a name`);
+  // Paths such as alerts[3].labels are written only into an error (a webhook's alerts are read on
+  // the hot path, and seven strings per alert were built for nothing).
+  const a = record(raw, '', 'an alert object', i);
+  const labels = stringMap(a.labels, 'labels', true, i);
+  const annotations = stringMap(a.annotations, 'annotations', false, i);
+  const st = a.status === undefined && groupStatus !== undefined ? groupStatus : status(a.status, 'status', i);
+  const startsAt = optionalString(a.startsAt, 'startsAt', i);
+  const senderFp = optionalString(a.fingerprint, 'fingerprint', i);
+  const url = optionalString(a.generatorURL, 'generatorURL', i);
+  if (!labels.alertname && !annotations.summary) throw new Bad(`${where('labels.alertname', i)}: missing (and no annotations.summary); an alert needs a name`);
   return normalize(integration, { labels, annotations, status: st, startsAt, senderFp, url, title: annotations.summary ?? labels.alertname ?? '' });
 }
 
@@ -180,19 +181,25 @@ function sortedEntries(map: Record<string, string>): [string, string][] {
   return Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function record(value: unknown, path: string, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Bad(`${path}: expected ${what}, got ${describe(value)}`);
+/** where: the path of a field in an error: `field` of the body, or of alert `i` (`alerts[i].field`) when i >= 0. */
+function where(field: string, i: number): string {
+  if (i < 0) return field;
+  return field === '' ? `alerts[${i}]` : `alerts[${i}].${field}`;
+}
+
+function record(value: unknown, field: string, what: string, i = -1): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Bad(`${where(field, i)}: expected ${what}, got ${describe(value)}`);
   return value as Record<string, unknown>;
 }
 
-function status(value: unknown, path: string): 'firing' | 'resolved' {
+function status(value: unknown, field: string, i = -1): 'firing' | 'resolved' {
   if (value === 'firing' || value === 'resolved') return value;
-  throw new Bad(`${path}: expected "firing" or "resolved", got ${describe(value)}`);
+  throw new Bad(`${where(field, i)}: expected "firing" or "resolved", got ${describe(value)}`);
 }
 
-function optionalString(value: unknown, path: string): string | null {
+function optionalString(value: unknown, field: string, i = -1): string | null {
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string') throw new Bad(`${path}: expected a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw new Bad(`${where(field, i)}: expected a string, got ${describe(value)}`);
   return value;
 }
 
@@ -202,19 +209,19 @@ function optionalString(value: unknown, path: string): string | null {
  * is checked and taken over in place (it belongs to this parse): copying into a new object made
  * each map a dictionary-mode object, a sixth of a small webhook's handling.
  */
-function stringMap(value: unknown, path: string, required: boolean): Record<string, string> {
+function stringMap(value: unknown, field: string, required: boolean, i = -1): Record<string, string> {
   if (value === undefined || value === null) {
-    if (required) throw new Bad(`${path}: missing; expected an object of label names to values`);
+    if (required) throw new Bad(`${where(field, i)}: missing; expected an object of label names to values`);
     return Object.create(null) as Record<string, string>;
   }
-  const obj = record(value, path, 'an object of names to string values');
+  const obj = record(value, field, 'an object of names to string values', i);
   const keys = Object.keys(obj);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    const v = obj[k];
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k] as string;
+    const v = obj[key];
     if (typeof v === 'string') continue;
-    if (typeof v === 'number' || typeof v === 'boolean') obj[k] = String(v);
-    else throw new Bad(`${path}.${k}: expected a string, got ${describe(v)}`);
+    if (typeof v === 'number' || typeof v === 'boolean') obj[key] = String(v);
+    else throw new Bad(`${where(field, i)}.${key}: expected a string, got ${describe(v)}`);
   }
   return Object.setPrototypeOf(obj, null) as Record<string, string>;
 }

@@ -90,6 +90,10 @@ describe('alert intake: refusals', () => {
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), labels: { alertname: 'A', nested: { x: 1 } } }])), /^alerts\[0\]\.labels\.nested: expected a string, got an object/],
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), labels: undefined }])), /^alerts\[0\]\.labels: missing/],
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), fingerprint: 12 }])), /^alerts\[0\]\.fingerprint: expected a string/],
+      [JSON.stringify(amPayload([amAlert({ alertname: 'A' }), 'not an alert'])), /^alerts\[1\]: expected an alert object, got "not an alert"/],
+      [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), annotations: { summary: ['x'] } }])), /^alerts\[0\]\.annotations\.summary: expected a string, got a list/],
+      [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), labels: { severity: 'sev1' }, annotations: {} }])), /^alerts\[0\]\.labels\.alertname: missing \(and no annotations\.summary\)/],
+      [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), startsAt: 5 }])), /^alerts\[0\]\.startsAt: expected a string, got number 5/],
       ['"just a string"', /^body: expected a JSON object/],
       [`${'['.repeat(30000)}${']'.repeat(30000)}`, /^body: (expected a JSON object|not valid JSON)/],
     ];
