@@ -90,7 +90,7 @@ describe('alert intake: refusals', () => {
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), labels: { alertname: 'A', nested: { x: 1 } } }])), /^alerts\[0\]\.labels\.nested: expected a string, got an object/],
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), labels: undefined }])), /^alerts\[0\]\.labels: missing/],
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), fingerprint: 12 }])), /^alerts\[0\]\.fingerprint: expected a string/],
-      [JSON.stringify(amPayload([amAlert({ alertname: 'A' }), 'not an alert'])), /^alerts\[1\]: expected an alert object, got "not an alert"/],
+      [JSON.stringify(amPayload([amAlert({ alertname: 'A' }), 'not an alert' as unknown as Record<string, unknown>])), /^alerts\[1\]: expected an alert object, got "not an alert"/],
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), annotations: { summary: ['x'] } }])), /^alerts\[0\]\.annotations\.summary: expected a string, got a list/],
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), labels: { severity: 'sev1' }, annotations: {} }])), /^alerts\[0\]\.labels\.alertname: missing \(and no annotations\.summary\)/],
       [JSON.stringify(amPayload([{ ...amAlert({ alertname: 'A' }), startsAt: 5 }])), /^alerts\[0\]\.startsAt: expected a string, got number 5/],
