@@ -271,7 +271,8 @@ function load(server: Server, seconds: number): Promise<CannonResult> {
 function durableAlerts(file: string): Promise<number> {
   const db = new Database(file);
   const sql = `SELECT (SELECT COALESCE(SUM(count), 0) FROM intake_alerts)
-    + (SELECT COALESCE(SUM(e.value ->> 3), 0) FROM intake_repeats AS r, json_each(r.data, '$.a') AS e) AS n`;
+    + (SELECT COALESCE(SUM(e.value ->> 3), 0) FROM intake_repeats AS r, json_each(r.data, '$.a') AS e)
+    + (SELECT COALESCE(SUM(x.value ->> 1), 0) FROM intake_repeats AS r, json_each(r.data, '$.r') AS x) AS n`;
   return new Promise((resolve, reject) => db.get(sql, (err: Error | null, row: { n: number }) => db.close(() => (err ? reject(err) : resolve(row.n)))));
 }
 

@@ -92,7 +92,8 @@ async function startBot(databaseUrl?: string): Promise<{ port: number; stats: ()
     // (repeats the store has not folded into the counts yet are still in its repeat log).
     const durable = await new Promise<number>((resolve, reject) =>
       reader.get(`SELECT (SELECT COALESCE(SUM(count), 0) FROM intake_alerts)
-          + (SELECT COALESCE(SUM(e.value ->> 3), 0) FROM intake_repeats AS r, json_each(r.data, '$.a') AS e) AS n`, (err: Error | null, row: { n: number }) => (err ? reject(err) : resolve(row.n))));
+          + (SELECT COALESCE(SUM(e.value ->> 3), 0) FROM intake_repeats AS r, json_each(r.data, '$.a') AS e)
+          + (SELECT COALESCE(SUM(x.value ->> 1), 0) FROM intake_repeats AS r, json_each(r.data, '$.r') AS x) AS n`, (err: Error | null, row: { n: number }) => (err ? reject(err) : resolve(row.n))));
     const incidents = await new Promise<number>((resolve, reject) =>
       reader.get('SELECT COUNT(*) AS n FROM incidents', (err: Error | null, row: { n: number }) => (err ? reject(err) : resolve(row.n))));
     return { durableAlerts: durable, incidents, batches: app.intake.batchCount };

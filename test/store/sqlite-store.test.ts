@@ -327,6 +327,44 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 5 });
   });
 
+  it('names an alert an earlier row of the log defined by its number; a killed process\'s numbered rows count after the restart', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    const id = await seeded(s);
+    for (let i = 0; i < 3; i++) expect(await s.quickRepeats([key, key], () => plan, at(1 + i))).not.toBeNull();
+    const rows = await raw<{ data: string }>(file, 'SELECT data FROM intake_repeats ORDER BY id');
+    expect(rows).toHaveLength(3);
+    const [first, ...later] = rows.map((r) => JSON.parse(r.data) as { e: number; a?: unknown[][]; g?: unknown[][]; r?: number[][]; h?: number[][] });
+    expect(first?.a).toEqual([['prom', 'fp', 'a1', 2, 's1', expect.any(Number)]]);
+    const alertNumber = first?.a?.[0]?.[5];
+    const groupNumber = first?.g?.[0]?.[3];
+    for (const row of later) expect(row).toEqual({ e: first?.e, r: [[alertNumber, 2]], h: [[groupNumber, 2]] });
+    await s.close(); // before any fold, as a kill would
+    const again = await store();
+    // The new handle knows nothing of that log: the fold sums the rows themselves, numbers resolved.
+    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 7 });
+    await again.recoverAtStart();
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 7 }]);
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+  });
+
+  it('reads a number only in rows of the log that gave it (another process\'s rows may use the same numbers)', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    const id = await seeded(s);
+    await s.close();
+    const rows = [
+      { e: 11, a: [['prom', 'fp', 'a1', 2, 's1', 1]], g: [['prom', 'fp', 2, 2]] },
+      { e: 22, a: [['prom', 'other', 'zz', 4, 's1', 1]], g: [['prom', 'other', 4, 2]] },
+      { e: 22, r: [[1, 5]], h: [[2, 5]] },
+      { e: 11, r: [[1, 3]], h: [[2, 3]] },
+    ];
+    for (const row of rows) await raw(file, 'INSERT INTO intake_repeats (at, data) VALUES (?, ?)', [at(1).toMillis(), JSON.stringify(row)]);
+    const again = await store();
+    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 6 });
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 6 }]);
+  });
+
   it('records nothing and answers null for a key it does not remember, or when the plan declines', async () => {
     const s = await store();
     const file = path.join(dir, 'onehand.db');

@@ -14,7 +14,7 @@
  * inside a transaction callback throws instead of deadlocking. Override and absence ids are random
  * UUIDs (node:crypto randomUUID).
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DateTime } from 'luxon';
@@ -249,9 +249,14 @@ export class SqliteStore implements Store {
       const repeats = plan(known);
       if (repeats === null) return null;
       if (repeats.alerts.length === 0 && repeats.groups.length === 0) return known;
+      const batch = { keys, groups, alerts: alertKeys };
+      // While the store's sums cover the whole log, the row names the alerts and groups an earlier
+      // row of the log defined by their number (see RepeatSums.encode).
+      const sums = memory.sums;
+      const row = sums === null ? { data: repeatLogData(repeats.alerts, repeats.groups), ids: undefined } : sums.encode(repeats.alerts, repeats.groups, batch);
       let changes = 0;
       try {
-        ({ changes } = await this.conn.run(SQL.logIntakeRepeatsIfCurrent, [at, repeatLogData(repeats.alerts, repeats.groups), memory.dataVersion]));
+        ({ changes } = await this.conn.run(SQL.logIntakeRepeatsIfCurrent, [at, row.data, memory.dataVersion]));
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
       }
@@ -261,7 +266,8 @@ export class SqliteStore implements Store {
         return null;
       }
       memory.foldPending = true;
-      memory.sums?.add(repeats.alerts, repeats.groups, at, { keys, groups, alerts: alertKeys });
+      if (memory.sums === sums) sums?.add(repeats.alerts, repeats.groups, at, batch, row.ids);
+      else memory.sums = null; // not expected (nothing else runs while this holds the store); the fold then sums the log
       if (memory.sums?.full) memory.sums = null;
       this.foldSoon();
       return known;
@@ -269,9 +275,10 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * foldSoon folds the repeat log FOLD_AFTER_MS from now, in a transaction of its own (one fold
-   * sums many transactions' repeats). Anything that reads or changes the counts folds first anyway,
-   * so this only keeps the log short and the counts fresh for readers on other connections.
+   * foldSoon folds the repeat log FOLD_AFTER_MS from now (FOLD_LOG_AFTER_MS when the fold will have
+   * to sum the log itself), in a transaction of its own (one fold sums many transactions' repeats).
+   * Anything that reads or changes the counts folds first anyway, so this only keeps the log short
+   * and the counts fresh for readers on other connections.
    */
   private foldSoon(): void {
     if (this.foldTimer !== null || this.closed) return;
@@ -283,7 +290,7 @@ export class SqliteStore implements Store {
         // commit schedules a fold again. The error is told (logged, and in /healthz).
         for (const listener of this.backgroundListeners) listener(err);
       });
-    }, FOLD_AFTER_MS);
+    }, this.intake.sums === null ? FOLD_LOG_AFTER_MS : FOLD_AFTER_MS);
     this.foldTimer.unref();
   }
 
@@ -537,13 +544,31 @@ const SQL = {
   logIntakeRepeatsIfCurrent: 'INSERT INTO intake_repeats (at, data) SELECT ?, ? WHERE (SELECT data_version FROM pragma_data_version()) = ?',
   // The fold: the logged repeats, summed per alert and per group, added to the counts. An alert
   // counts only the repeats of its current firing (same startsAt), as when they were logged.
+  // A row's entries in "r" ("h") are [number, n]: the alert (group) an entry of "a" ("g") of a row
+  // with the same "e" defined with that number (see RepeatSums.encode).
   foldRepeatAlerts: `UPDATE intake_alerts SET count = count + d.n, last_seen = MAX(last_seen, d.at)
-    FROM (SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS k, e.value ->> 4 AS s, SUM(e.value ->> 3) AS n, MAX(r.at) AS at
-      FROM intake_repeats AS r, jsonb_each(r.data, '$.a') AS e GROUP BY 1, 2, 3, 4) AS d
+    FROM (SELECT i, f, k, s, SUM(n) AS n, MAX(at) AS at FROM (
+        SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS k, e.value ->> 4 AS s, e.value ->> 3 AS n, r.at AS at
+          FROM intake_repeats AS r, jsonb_each(r.data, '$.a') AS e
+        UNION ALL
+        SELECT def.i, def.f, def.k, def.s, x.value ->> 1, r.at
+          FROM intake_repeats AS r, jsonb_each(r.data, '$.r') AS x,
+            (SELECT r2.data ->> '$.e' AS ep, e.value ->> 5 AS id, e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS k, e.value ->> 4 AS s
+              FROM intake_repeats AS r2, jsonb_each(r2.data, '$.a') AS e WHERE e.value ->> 5 IS NOT NULL) AS def
+          WHERE def.ep = r.data ->> '$.e' AND def.id = x.value ->> 0
+      ) GROUP BY 1, 2, 3, 4) AS d
     WHERE integration = d.i AND fingerprint = d.f AND alert_key = d.k AND status = 'firing' AND starts_at IS d.s`,
   foldRepeatGroups: `UPDATE intake_groups SET count = count + d.n, last_seen = MAX(last_seen, d.at)
-    FROM (SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, SUM(e.value ->> 2) AS n, MAX(r.at) AS at
-      FROM intake_repeats AS r, jsonb_each(r.data, '$.g') AS e GROUP BY 1, 2) AS d
+    FROM (SELECT i, f, SUM(n) AS n, MAX(at) AS at FROM (
+        SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS n, r.at AS at
+          FROM intake_repeats AS r, jsonb_each(r.data, '$.g') AS e
+        UNION ALL
+        SELECT def.i, def.f, x.value ->> 1, r.at
+          FROM intake_repeats AS r, jsonb_each(r.data, '$.h') AS x,
+            (SELECT r2.data ->> '$.e' AS ep, e.value ->> 3 AS id, e.value ->> 0 AS i, e.value ->> 1 AS f
+              FROM intake_repeats AS r2, jsonb_each(r2.data, '$.g') AS e WHERE e.value ->> 3 IS NOT NULL) AS def
+          WHERE def.ep = r.data ->> '$.e' AND def.id = x.value ->> 0
+      ) GROUP BY 1, 2) AS d
     WHERE integration = d.i AND fingerprint = d.f`,
   clearRepeats: 'DELETE FROM intake_repeats',
   countRepeats: 'SELECT COUNT(*) AS n FROM intake_repeats',
@@ -602,11 +627,15 @@ const SQL = {
 const ENQUEUE_CHUNK = 1000;
 /**
  * How long after a commit that logged repeats the store folds the log (see foldSoon). A fold from
- * the store's own sums updates each alert and group that repeated once (measured: 16 ms for the
- * 1,000 alerts of the benchmark, where summing the log in SQL took 37 ms for 0.2 s of repeats and
- * 150 ms for 1 s); folding often keeps every fold short and the counts fresh for other readers.
+ * the store's own sums updates each alert and group that repeated once, however often it repeated
+ * (measured: 16 ms for the 1,000 alerts of the benchmark), so folding once a second instead of
+ * every 200 ms does a fifth of the work for the same counts: under the benchmark's load 1.45 KB
+ * written to the database per request instead of 2.3 KB. Without the sums SQLite sums the log
+ * itself, which takes time with the log's length (37 ms for 0.2 s of repeats, 150 ms for 1 s), so
+ * the store folds sooner then, keeping each fold short.
  */
-const FOLD_AFTER_MS = 200;
+const FOLD_AFTER_MS = 1000;
+const FOLD_LOG_AFTER_MS = 200;
 
 /** An alert's status and startsAt as committed (what knownIntakeAlerts needs of it). */
 interface RememberedAlert {
@@ -665,51 +694,129 @@ interface BatchKeys {
   readonly alerts: readonly string[];
 }
 
+/** An alert's sum: integration, fingerprint, alert key, startsAt, n, latest at, and its number in the log (see RepeatSums.encode). */
+type AlertSum = [string, string, string, string | null, number, number, number | undefined];
+/** A group's sum: integration, fingerprint, n, latest at, and its number in the log. */
+type GroupSum = [string, string, number, number, number | undefined];
+
+/** The numbers a log row gave the alerts and groups it defined (see RepeatSums.encode), by entry. */
+interface RowIds {
+  readonly alerts: readonly (number | undefined)[];
+  readonly groups: readonly (number | undefined)[];
+}
+
 /**
  * RepeatSums: repeat-log rows summed per (integration, fingerprint, alert key, startsAt) and per
  * (integration, fingerprint), with the latest `at` of each: what the fold's GROUP BY over the log
  * would compute. `rows` counts the log rows summed, checked against the log before it is trusted.
+ * A RepeatSums starts with an empty log (and only then), so it also knows every row the log holds:
+ * `encode` lets a row name an alert or group an earlier row defined by a number instead of in full.
  */
 class RepeatSums {
   rows = 0;
-  readonly alerts = new Map<string, [string, string, string, string | null, number, number]>();
-  readonly groups = new Map<string, [string, string, number, number]>();
+  readonly alerts = new Map<string, AlertSum>();
+  readonly groups = new Map<string, GroupSum>();
+  /**
+   * Tells this log's numbered entries from those of any other (another process on the file, or
+   * this one before its last fold): rows carry it, and a number means something only in rows with
+   * the same epoch.
+   */
+  private readonly epoch = randomInt(1, 2 ** 47);
+  private nextId = 1;
+  /** The key `locate` found (or would insert) the alert's sum under. */
+  private locatedKey = '';
 
   /**
-   * add sums one log row. `batch`, from quickRepeats, is that batch's keys and the memory keys it
-   * made of them: an entry that names one of them (IntakeRepeat.first, checked) reuses its memory
-   * key, whose hash the memory's lookup computed already, instead of building the string again.
+   * locate finds an alert's sum. `batch`, from quickRepeats, is that batch's keys and the memory
+   * keys it made of them: an entry that names one of them (IntakeRepeat.first, checked) reuses its
+   * memory key, whose hash the memory's lookup computed already, instead of building the string
+   * again. Should the same alert come with another startsAt before a fold (it fired again), that
+   * one is summed apart, as the fold's GROUP BY over the log would.
    */
-  add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number, batch?: BatchKeys): void {
-    this.rows++;
-    for (const a of alerts) {
-      const k = batch !== undefined && a.first !== undefined ? batch.keys[a.first] : undefined;
-      const alertKey = k !== undefined && k.alertKey === a.alertKey && k.fingerprint === a.fingerprint && k.integration === a.integration
-        ? batch?.alerts[a.first as number] as string
-        : alertKeyOf(groupKeyOf(a.integration, a.fingerprint), a.alertKey);
-      // By alert; should the same alert come with another startsAt before a fold (it fired again),
-      // that one is summed apart, as the fold's GROUP BY over the log would.
-      let key = alertKey;
-      let sum = this.alerts.get(key);
-      if (sum !== undefined && sum[3] !== a.startsAt) {
-        key = `${alertKey}\u0000${a.startsAt ?? '\u0001'}`;
-        sum = this.alerts.get(key);
+  private locate(a: IntakeRepeat, batch: BatchKeys | undefined): AlertSum | undefined {
+    const k = batch !== undefined && a.first !== undefined ? batch.keys[a.first] : undefined;
+    const alertKey = k !== undefined && k.alertKey === a.alertKey && k.fingerprint === a.fingerprint && k.integration === a.integration
+      ? batch?.alerts[a.first as number] as string
+      : alertKeyOf(groupKeyOf(a.integration, a.fingerprint), a.alertKey);
+    this.locatedKey = alertKey;
+    const sum = this.alerts.get(alertKey);
+    if (sum === undefined || sum[3] === a.startsAt) return sum;
+    this.locatedKey = `${alertKey}\u0000${a.startsAt ?? '\u0001'}`;
+    return this.alerts.get(this.locatedKey);
+  }
+
+  private groupKey(g: IntakeGroupRepeat, batch: BatchKeys | undefined): string {
+    const k = batch !== undefined && g.first !== undefined ? batch.keys[g.first] : undefined;
+    return k !== undefined && k.fingerprint === g.fingerprint && k.integration === g.integration
+      ? batch?.groups[g.first as number] as string
+      : groupKeyOf(g.integration, g.fingerprint);
+  }
+
+  /**
+   * encode writes a log row (see repeatLogData) in which an alert or group that an earlier row
+   * defined is named by its number: `"r": [[number, n], ...]` and `"h"` for groups, where the full
+   * entries of `"a"` and `"g"` carry a number as their last element. A busy webhook repeats the same
+   * alerts many times between two folds, so most rows are short and fit in one of SQLite's pages
+   * (a row of full entries, about 90 bytes an alert, spanned several). A number is taken into these
+   * sums only by `add`, after the row that defines it committed, so a row only ever names what the
+   * log holds already; the log's own fold (after a crash) resolves the numbers (foldRepeatAlerts).
+   */
+  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], batch: BatchKeys): { data: string; ids: RowIds } {
+    const full: unknown[] = [];
+    const refs: number[][] = [];
+    const alertIds = new Array<number | undefined>(alerts.length);
+    for (let i = 0; i < alerts.length; i++) {
+      const a = alerts[i] as IntakeRepeat;
+      const id = this.locate(a, batch)?.[6];
+      if (id !== undefined) refs.push([id, a.n]);
+      else {
+        alertIds[i] = this.nextId++;
+        full.push([a.integration, a.fingerprint, a.alertKey, a.n, a.startsAt, alertIds[i]]);
       }
+    }
+    const fullGroups: unknown[] = [];
+    const groupRefs: number[][] = [];
+    const groupIds = new Array<number | undefined>(groups.length);
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i] as IntakeGroupRepeat;
+      const id = this.groups.get(this.groupKey(g, batch))?.[4];
+      if (id !== undefined) groupRefs.push([id, g.n]);
+      else {
+        groupIds[i] = this.nextId++;
+        fullGroups.push([g.integration, g.fingerprint, g.n, groupIds[i]]);
+      }
+    }
+    const data: { e: number; a?: unknown[]; g?: unknown[]; r?: number[][]; h?: number[][] } = { e: this.epoch };
+    if (full.length > 0) data.a = full;
+    if (fullGroups.length > 0) data.g = fullGroups;
+    if (refs.length > 0) data.r = refs;
+    if (groupRefs.length > 0) data.h = groupRefs;
+    return { data: JSON.stringify(data), ids: { alerts: alertIds, groups: groupIds } };
+  }
+
+  /** add sums one log row; `ids`: the numbers the row gave its entries, when encode wrote it. */
+  add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number, batch?: BatchKeys, ids?: RowIds): void {
+    this.rows++;
+    for (let i = 0; i < alerts.length; i++) {
+      const a = alerts[i] as IntakeRepeat;
+      const sum = this.locate(a, batch);
+      const id = ids?.alerts[i];
       if (sum) {
         sum[4] += a.n;
         if (at > sum[5]) sum[5] = at;
-      } else this.alerts.set(key, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at]);
+        sum[6] ??= id;
+      } else this.alerts.set(this.locatedKey, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at, id]);
     }
-    for (const g of groups) {
-      const k = batch !== undefined && g.first !== undefined ? batch.keys[g.first] : undefined;
-      const key = k !== undefined && k.fingerprint === g.fingerprint && k.integration === g.integration
-        ? batch?.groups[g.first as number] as string
-        : groupKeyOf(g.integration, g.fingerprint);
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i] as IntakeGroupRepeat;
+      const key = this.groupKey(g, batch);
       const sum = this.groups.get(key);
+      const id = ids?.groups[i];
       if (sum) {
         sum[2] += g.n;
         sum[3] = Math.max(sum[3], at);
-      } else this.groups.set(key, [g.integration, g.fingerprint, g.n, at]);
+        sum[4] ??= id;
+      } else this.groups.set(key, [g.integration, g.fingerprint, g.n, at, id]);
     }
   }
 
