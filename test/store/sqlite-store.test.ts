@@ -365,6 +365,23 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 6 }]);
   });
 
+  it('folds a long log of numbered rows at the restart without holding the store for minutes', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    const id = await seeded(s);
+    await s.close();
+    // A second of a busy webhook: one row defining the alert and its group, then 1,000 rows of 300
+    // references each. Read naively (the definitions scanned again for every reference) this took
+    // minutes; the test's timeout is what fails then.
+    await raw(file, 'INSERT INTO intake_repeats (at, data) VALUES (?, ?)', [at(1).toMillis(), JSON.stringify({ e: 7, a: [['prom', 'fp', 'a1', 2, 's1', 1]], g: [['prom', 'fp', 2, 2]] })]);
+    const refs = JSON.stringify({ e: 7, r: Array.from({ length: 300 }, () => [1, 1]), h: Array.from({ length: 300 }, () => [2, 1]) });
+    await raw(file, `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000)
+      INSERT INTO intake_repeats (at, data) SELECT ?, ? FROM n`, [at(2).toMillis(), refs]);
+    const again = await store();
+    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 1 + 2 + 300_000 });
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 1 + 2 + 300_000 }]);
+  }, 30_000);
+
   it('records nothing and answers null for a key it does not remember, or when the plan declines', async () => {
     const s = await store();
     const file = path.join(dir, 'onehand.db');

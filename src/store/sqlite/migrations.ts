@@ -237,6 +237,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'numbered entries in the intake repeat log',
+    // No table changes: the version tells an older Onehand (which would read only "a" and "g" and
+    // lose the repeats named by number) that this file is not for it (it refuses a newer schema).
+    sql: `
+      -- intake_repeats.data may now also be {"e": epoch, "a": [[integration, fingerprint, alert_key,
+      -- n, starts_at, number], ...], "g": [[integration, fingerprint, n, number], ...],
+      -- "r": [[number, n], ...], "h": [[number, n], ...]}: an entry of "r" ("h") counts n more of the
+      -- alert (group) that an entry of "a" ("g") in a row with the same epoch numbered so.
+    `,
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */

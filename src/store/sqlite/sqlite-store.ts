@@ -545,28 +545,33 @@ const SQL = {
   // The fold: the logged repeats, summed per alert and per group, added to the counts. An alert
   // counts only the repeats of its current firing (same startsAt), as when they were logged.
   // A row's entries in "r" ("h") are [number, n]: the alert (group) an entry of "a" ("g") of a row
-  // with the same "e" defined with that number (see RepeatSums.encode).
-  foldRepeatAlerts: `UPDATE intake_alerts SET count = count + d.n, last_seen = MAX(last_seen, d.at)
+  // with the same "e" defined with that number (see RepeatSums.encode). The definitions are read
+  // once (MATERIALIZED) and looked up by epoch and number (CROSS JOIN keeps that order: left to
+  // itself SQLite nested the definitions' rows inside every reference, and a restart's fold of a
+  // log of 40 such rows took 10 s; now 0.4 s for 1,000).
+  foldRepeatAlerts: `WITH def AS MATERIALIZED (
+      SELECT r.data ->> '$.e' AS ep, e.value ->> 5 AS id, e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS k, e.value ->> 4 AS s
+      FROM intake_repeats AS r, jsonb_each(r.data, '$.a') AS e WHERE e.value ->> 5 IS NOT NULL)
+    UPDATE intake_alerts SET count = count + d.n, last_seen = MAX(last_seen, d.at)
     FROM (SELECT i, f, k, s, SUM(n) AS n, MAX(at) AS at FROM (
         SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS k, e.value ->> 4 AS s, e.value ->> 3 AS n, r.at AS at
           FROM intake_repeats AS r, jsonb_each(r.data, '$.a') AS e
         UNION ALL
         SELECT def.i, def.f, def.k, def.s, x.value ->> 1, r.at
-          FROM intake_repeats AS r, jsonb_each(r.data, '$.r') AS x,
-            (SELECT r2.data ->> '$.e' AS ep, e.value ->> 5 AS id, e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS k, e.value ->> 4 AS s
-              FROM intake_repeats AS r2, jsonb_each(r2.data, '$.a') AS e WHERE e.value ->> 5 IS NOT NULL) AS def
+          FROM intake_repeats AS r, jsonb_each(r.data, '$.r') AS x CROSS JOIN def
           WHERE def.ep = r.data ->> '$.e' AND def.id = x.value ->> 0
       ) GROUP BY 1, 2, 3, 4) AS d
     WHERE integration = d.i AND fingerprint = d.f AND alert_key = d.k AND status = 'firing' AND starts_at IS d.s`,
-  foldRepeatGroups: `UPDATE intake_groups SET count = count + d.n, last_seen = MAX(last_seen, d.at)
+  foldRepeatGroups: `WITH def AS MATERIALIZED (
+      SELECT r.data ->> '$.e' AS ep, e.value ->> 3 AS id, e.value ->> 0 AS i, e.value ->> 1 AS f
+      FROM intake_repeats AS r, jsonb_each(r.data, '$.g') AS e WHERE e.value ->> 3 IS NOT NULL)
+    UPDATE intake_groups SET count = count + d.n, last_seen = MAX(last_seen, d.at)
     FROM (SELECT i, f, SUM(n) AS n, MAX(at) AS at FROM (
         SELECT e.value ->> 0 AS i, e.value ->> 1 AS f, e.value ->> 2 AS n, r.at AS at
           FROM intake_repeats AS r, jsonb_each(r.data, '$.g') AS e
         UNION ALL
         SELECT def.i, def.f, x.value ->> 1, r.at
-          FROM intake_repeats AS r, jsonb_each(r.data, '$.h') AS x,
-            (SELECT r2.data ->> '$.e' AS ep, e.value ->> 3 AS id, e.value ->> 0 AS i, e.value ->> 1 AS f
-              FROM intake_repeats AS r2, jsonb_each(r2.data, '$.g') AS e WHERE e.value ->> 3 IS NOT NULL) AS def
+          FROM intake_repeats AS r, jsonb_each(r.data, '$.h') AS x CROSS JOIN def
           WHERE def.ep = r.data ->> '$.e' AND def.id = x.value ->> 0
       ) GROUP BY 1, 2) AS d
     WHERE integration = d.i AND fingerprint = d.f`,
