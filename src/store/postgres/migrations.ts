@@ -220,6 +220,15 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'numbered entries in the intake repeat log',
+    sql: `
+      -- The SQLite store's repeat log rows may name alerts by number (see its migration 7). Nothing
+      -- changes here: the version keeps both schemas' histories alike.
+      SELECT 1;
+    `,
+  },
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */
