@@ -251,6 +251,23 @@ describe('alert intake repeat log', () => {
     expect(await raw(file, 'SELECT count FROM intake_groups')).toEqual([{ count: 6 }]);
   });
 
+  it('folds sooner once the sums hold many alerts (a fold holds the store for a time that grows with them)', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    await seeded(s);
+    const pending = async () => (await raw<{ n: number }>(file, 'SELECT COUNT(*) AS n FROM intake_repeats'))[0]?.n;
+    // One alert: the fold is scheduled a second after the commit.
+    const t0 = Date.now();
+    await s.transaction((tx) => tx.recordIntakeRepeats([{ ...key, n: 1, startsAt: 's1' }], [], at(1)));
+    // Then 2,001 distinct alerts (none of them stored: the fold just finds no row for them).
+    const many = Array.from({ length: 2001 }, (_, i) => ({ integration: 'prom', fingerprint: `fp-${i}`, alertKey: `k-${i}`, n: 1, startsAt: 's1' }));
+    await s.transaction((tx) => tx.recordIntakeRepeats(many, [], at(2)));
+    // Folded a fifth of a second after that commit, not a second after the first one.
+    while ((await pending()) !== 0 && Date.now() - t0 < 800) await new Promise((r) => setTimeout(r, 20));
+    expect(await pending()).toBe(0);
+    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 2 }]);
+  });
+
   it('keeps repeats a killed process logged but never folded: they count after the restart', async () => {
     const s = await store();
     const file = path.join(dir, 'onehand.db');

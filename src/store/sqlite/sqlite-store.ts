@@ -115,6 +115,8 @@ export class SqliteStore implements Store {
   private readonly enqueuedListeners = new Set<() => void>();
   private readonly intake = new IntakeMemory();
   private foldTimer: NodeJS.Timeout | null = null;
+  /** When the scheduled fold runs (performance.now()). */
+  private foldDue = 0;
   private readonly heldWatch: NodeJS.Timeout;
   /** The hold (its start) last told by watchHeld, so one hold is told once. */
   private heldTold: number | null = null;
@@ -276,12 +278,22 @@ export class SqliteStore implements Store {
 
   /**
    * foldSoon folds the repeat log FOLD_AFTER_MS from now (FOLD_LOG_AFTER_MS when the fold will have
-   * to sum the log itself), in a transaction of its own (one fold sums many transactions' repeats).
+   * to sum the log itself, or when the sums hold more than FOLD_SOON_ALERTS alerts: a fold's time
+   * grows with the alerts it updates, and it holds the store), in a transaction of its own (one fold
+   * sums many transactions' repeats). A fold due sooner replaces one scheduled for later.
    * Anything that reads or changes the counts folds first anyway, so this only keeps the log short
    * and the counts fresh for readers on other connections.
    */
   private foldSoon(): void {
-    if (this.foldTimer !== null || this.closed) return;
+    if (this.closed) return;
+    const sums = this.intake.sums;
+    const delay = sums === null || sums.alerts.size > FOLD_SOON_ALERTS ? FOLD_LOG_AFTER_MS : FOLD_AFTER_MS;
+    const due = performance.now() + delay;
+    if (this.foldTimer !== null) {
+      if (this.foldDue <= due) return;
+      clearTimeout(this.foldTimer);
+    }
+    this.foldDue = due;
     this.foldTimer = setTimeout(() => {
       this.foldTimer = null;
       if (this.closed) return;
@@ -290,7 +302,7 @@ export class SqliteStore implements Store {
         // commit schedules a fold again. The error is told (logged, and in /healthz).
         for (const listener of this.backgroundListeners) listener(err);
       });
-    }, this.intake.sums === null ? FOLD_LOG_AFTER_MS : FOLD_AFTER_MS);
+    }, delay);
     this.foldTimer.unref();
   }
 
@@ -641,6 +653,8 @@ const ENQUEUE_CHUNK = 1000;
  */
 const FOLD_AFTER_MS = 1000;
 const FOLD_LOG_AFTER_MS = 200;
+/** Past this many alerts in the sums (a fold of about 30 ms here) the store folds after FOLD_LOG_AFTER_MS. */
+const FOLD_SOON_ALERTS = 2000;
 
 /** An alert's status and startsAt as committed (what knownIntakeAlerts needs of it). */
 interface RememberedAlert {
