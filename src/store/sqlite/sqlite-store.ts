@@ -255,10 +255,10 @@ export class SqliteStore implements Store {
       // While the store's sums cover the whole log, the row names the alerts and groups an earlier
       // row of the log defined by their number (see RepeatSums.encode).
       const sums = memory.sums;
-      const row = sums === null ? { data: repeatLogData(repeats.alerts, repeats.groups), ids: undefined } : sums.encode(repeats.alerts, repeats.groups, batch);
+      const row = sums === null ? null : sums.encode(repeats.alerts, repeats.groups, batch);
       let changes = 0;
       try {
-        ({ changes } = await this.conn.run(SQL.logIntakeRepeatsIfCurrent, [at, row.data, memory.dataVersion]));
+        ({ changes } = await this.conn.run(SQL.logIntakeRepeatsIfCurrent, [at, row?.data ?? repeatLogData(repeats.alerts, repeats.groups), memory.dataVersion]));
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
       }
@@ -268,7 +268,7 @@ export class SqliteStore implements Store {
         return null;
       }
       memory.foldPending = true;
-      if (memory.sums === sums) sums?.add(repeats.alerts, repeats.groups, at, batch, row.ids);
+      if (memory.sums === sums) row?.added(at);
       else memory.sums = null; // not expected (nothing else runs while this holds the store); the fold then sums the log
       if (memory.sums?.full) memory.sums = null;
       this.foldSoon();
@@ -718,12 +718,6 @@ type AlertSum = [string, string, string, string | null, number, number, number |
 /** A group's sum: integration, fingerprint, n, latest at, and its number in the log. */
 type GroupSum = [string, string, number, number, number | undefined];
 
-/** The numbers a log row gave the alerts and groups it defined (see RepeatSums.encode), by entry. */
-interface RowIds {
-  readonly alerts: readonly (number | undefined)[];
-  readonly groups: readonly (number | undefined)[];
-}
-
 /**
  * RepeatSums: repeat-log rows summed per (integration, fingerprint, alert key, startsAt) and per
  * (integration, fingerprint), with the latest `at` of each: what the fold's GROUP BY over the log
@@ -780,25 +774,34 @@ class RepeatSums {
    * sums only by `add`, after the row that defines it committed, so a row only ever names what the
    * log holds already; the log's own fold (after a crash) resolves the numbers (foldRepeatAlerts).
    */
-  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], batch: BatchKeys): { data: string; ids: RowIds } {
+  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], batch: BatchKeys): { data: string; added(at: number): void } {
+    // What each entry found (its sum, or the key a new one goes under), kept for `added`: the
+    // fast path looks each alert up once.
+    const alertSums = new Array<AlertSum | string>(alerts.length);
+    const alertIds = new Array<number | undefined>(alerts.length);
     const full: unknown[] = [];
     const refs: number[][] = [];
-    const alertIds = new Array<number | undefined>(alerts.length);
     for (let i = 0; i < alerts.length; i++) {
       const a = alerts[i] as IntakeRepeat;
-      const id = this.locate(a, batch)?.[6];
+      const sum = this.locate(a, batch);
+      alertSums[i] = sum ?? this.locatedKey;
+      const id = sum?.[6];
       if (id !== undefined) refs.push([id, a.n]);
       else {
         alertIds[i] = this.nextId++;
         full.push([a.integration, a.fingerprint, a.alertKey, a.n, a.startsAt, alertIds[i]]);
       }
     }
+    const groupSums = new Array<GroupSum | string>(groups.length);
+    const groupIds = new Array<number | undefined>(groups.length);
     const fullGroups: unknown[] = [];
     const groupRefs: number[][] = [];
-    const groupIds = new Array<number | undefined>(groups.length);
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i] as IntakeGroupRepeat;
-      const id = this.groups.get(this.groupKey(g, batch))?.[4];
+      const key = this.groupKey(g, batch);
+      const sum = this.groups.get(key);
+      groupSums[i] = sum ?? key;
+      const id = sum?.[4];
       if (id !== undefined) groupRefs.push([id, g.n]);
       else {
         groupIds[i] = this.nextId++;
@@ -810,33 +813,48 @@ class RepeatSums {
     if (fullGroups.length > 0) data.g = fullGroups;
     if (refs.length > 0) data.r = refs;
     if (groupRefs.length > 0) data.h = groupRefs;
-    return { data: JSON.stringify(data), ids: { alerts: alertIds, groups: groupIds } };
+    return {
+      data: JSON.stringify(data),
+      // The row committed: sum it, and take the numbers it defined.
+      added: (at) => {
+        this.rows++;
+        for (let i = 0; i < alerts.length; i++) this.sumAlert(alertSums[i] as AlertSum | string, alerts[i] as IntakeRepeat, at, alertIds[i]);
+        for (let i = 0; i < groups.length; i++) this.sumGroup(groupSums[i] as GroupSum | string, groups[i] as IntakeGroupRepeat, at, groupIds[i]);
+      },
+    };
   }
 
-  /** add sums one log row; `ids`: the numbers the row gave its entries, when encode wrote it. */
-  add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number, batch?: BatchKeys, ids?: RowIds): void {
+  /** add sums one log row. */
+  add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number): void {
     this.rows++;
-    for (let i = 0; i < alerts.length; i++) {
-      const a = alerts[i] as IntakeRepeat;
-      const sum = this.locate(a, batch);
-      const id = ids?.alerts[i];
-      if (sum) {
-        sum[4] += a.n;
-        if (at > sum[5]) sum[5] = at;
-        sum[6] ??= id;
-      } else this.alerts.set(this.locatedKey, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at, id]);
+    for (const a of alerts) this.sumAlert(this.locate(a, undefined) ?? this.locatedKey, a, at, undefined);
+    for (const g of groups) {
+      const key = this.groupKey(g, undefined);
+      this.sumGroup(this.groups.get(key) ?? key, g, at, undefined);
     }
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i] as IntakeGroupRepeat;
-      const key = this.groupKey(g, batch);
-      const sum = this.groups.get(key);
-      const id = ids?.groups[i];
-      if (sum) {
-        sum[2] += g.n;
-        sum[3] = Math.max(sum[3], at);
-        sum[4] ??= id;
-      } else this.groups.set(key, [g.integration, g.fingerprint, g.n, at, id]);
+  }
+
+  /** sumAlert adds `a` to its sum, or makes one under the key given (an entry of a row, once, may define its number). */
+  private sumAlert(found: AlertSum | string, a: IntakeRepeat, at: number, id: number | undefined): void {
+    const sum = typeof found === 'string' ? this.alerts.get(found) : found;
+    if (sum === undefined) {
+      this.alerts.set(found as string, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at, id]);
+      return;
     }
+    sum[4] += a.n;
+    if (at > sum[5]) sum[5] = at;
+    sum[6] ??= id;
+  }
+
+  private sumGroup(found: GroupSum | string, g: IntakeGroupRepeat, at: number, id: number | undefined): void {
+    const sum = typeof found === 'string' ? this.groups.get(found) : found;
+    if (sum === undefined) {
+      this.groups.set(found as string, [g.integration, g.fingerprint, g.n, at, id]);
+      return;
+    }
+    sum[2] += g.n;
+    sum[3] = Math.max(sum[3], at);
+    sum[4] ??= id;
   }
 
   /** plus: a copy of these sums with `logs` added (the store's own stay as they are until a commit). */
