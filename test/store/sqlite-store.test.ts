@@ -45,6 +45,20 @@ function raw<T>(file: string, sql: string, params: unknown[] = []): Promise<T[]>
   });
 }
 
+/**
+ * countedAfterRestart: a new handle on the file (as after a kill) counts the repeats the log holds
+ * (the group's count, read first), and its start empties the log into the alerts' counts.
+ */
+async function countedAfterRestart(incidentId: number, count: number): Promise<SqliteStore> {
+  const file = path.join(dir, 'onehand.db');
+  const again = await store();
+  expect(await again.transaction((tx) => tx.intakeGroupOf(incidentId))).toMatchObject({ count });
+  await again.recoverAtStart();
+  expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+  expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count }]);
+  return again;
+}
+
 describe('opening and migrations', () => {
   it('creates the parent directory, turns WAL on and migrates idempotently', async () => {
     const file = path.join(dir, 'nested', 'deeper', 'onehand.db');
@@ -275,11 +289,7 @@ describe('alert intake repeat log', () => {
     await s.transaction((tx) => tx.recordIntakeRepeats([{ ...key, n: 3, startsAt: 's1' }], [{ integration: 'prom', fingerprint: 'fp', n: 3 }], at(1)));
     await s.close(); // closes before the fold, as a kill would
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
-    const again = await store();
-    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 4 });
-    await again.recoverAtStart();
-    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
-    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 4 }]);
+    await countedAfterRestart(id, 4);
   });
 
   it('counts the repeats another handle logged even when the first thing a transaction does is read the count', async () => {
@@ -333,10 +343,7 @@ describe('the intake fast path (quickRepeats)', () => {
     // In the log now: a process killed here loses nothing (closed before any fold).
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
     await s.close();
-    const again = await store();
-    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 3 });
-    await again.recoverAtStart();
-    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 3 }]);
+    const again = await countedAfterRestart(id, 3);
     // And, alive, any transaction counts them.
     expect(await again.quickRepeats([key], () => ({ alerts: [{ ...key, n: 1, startsAt: 's1' }], groups: [{ integration: 'prom', fingerprint: 'fp', n: 1 }] }), at(2))).toBeNull(); // a new handle remembers nothing yet
     await again.transaction((tx) => tx.knownIntakeAlerts([key]));
@@ -357,12 +364,8 @@ describe('the intake fast path (quickRepeats)', () => {
     const groupNumber = first?.g?.[0]?.[3];
     for (const row of later) expect(row).toEqual({ e: first?.e, r: [[alertNumber, 2]], h: [[groupNumber, 2]] });
     await s.close(); // before any fold, as a kill would
-    const again = await store();
     // The new handle knows nothing of that log: the fold sums the rows themselves, numbers resolved.
-    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ count: 7 });
-    await again.recoverAtStart();
-    expect(await raw(file, 'SELECT count FROM intake_alerts')).toEqual([{ count: 7 }]);
-    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+    await countedAfterRestart(id, 7);
   });
 
   it('reads a number only in rows of the log that gave it (another process\'s rows may use the same numbers)', async () => {
