@@ -161,11 +161,6 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   };
 }
 
-/**
- * warnUnreachable: at start, names every on-call member no running platform can page, and every
- * team without a channel, with the config key that fixes it. Such pages still fall back to the
- * team channel (see Engine), but an admin should know before the first incident.
- */
 /** listenOrExplain: the HTTP server listening, or an error that says why it cannot and the fix. */
 async function listenOrExplain(http: HttpServer, port: number, host: string): Promise<number> {
   try {
@@ -180,6 +175,11 @@ async function listenOrExplain(http: HttpServer, port: number, host: string): Pr
   }
 }
 
+/**
+ * warnUnreachable: at start, names every on-call member no running platform can page, and every
+ * team without a channel, with the config key that fixes it. Such pages still fall back to the
+ * team channel (see Engine), but an admin should know before the first incident.
+ */
 function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[], logger: Logger): void {
   const names = adapters.map((a) => a.name);
   for (const team of config.world.teams.values()) {
