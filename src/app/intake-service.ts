@@ -61,6 +61,7 @@ import { PolicyBook } from './policies';
 import { onCallNow } from './rotation-reader';
 import { Scheduler } from './scheduler';
 import { TOKENS } from './tokens';
+import { PairMap } from '../core/keyed-maps';
 
 export const STORM_TIMER = 'storm-end';
 /** The timer that tells a grown storm's summary (see growStorm). */
@@ -783,32 +784,39 @@ function groupKey(integration: IntegrationConfig, alert: NormalizedAlert): strin
  * repeatPlan: which alerts of a batch are plain repeats (firing, stored as firing since the same
  * startsAt, the group has its incident), and their counts per alert and per group. Every alert of
  * a group that has any other kind of alert in the batch is not a repeat: it takes the full path,
- * in order.
+ * in order. Groups and alerts are told apart by nested maps (see PairMap): no key string is built.
  */
 function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert[]): IntakeRepeatPlan & { readonly repeat: boolean[] } {
   const repeat = flat.map(({ alert }, i) => {
     const k = known[i];
     return alert.status === 'firing' && k?.status === 'firing' && k.startsAt === alert.startsAt && k.incidentId !== null;
   });
-  const slowGroups = new Set<string>();
+  let slowGroups: PairMap<true> | null = null;
   flat.forEach(({ integration, alert }, i) => {
-    if (!repeat[i]) slowGroups.add(groupKey(integration, alert));
+    if (!repeat[i]) (slowGroups ??= new PairMap()).set(integration.id, alert.fingerprint, true);
   });
-  const alerts = new Map<string, IntakeRepeat & { n: number }>();
-  const groups = new Map<string, IntakeGroupRepeat & { n: number }>();
+  const groups = new PairMap<{ group: IntakeGroupRepeat & { n: number }; alerts: Map<string, IntakeRepeat & { n: number }> }>();
+  const alertList: Array<IntakeRepeat & { n: number }> = [];
+  const groupList: Array<IntakeGroupRepeat & { n: number }> = [];
   flat.forEach(({ integration, alert }, i) => {
-    const g = groupKey(integration, alert);
-    if (!repeat[i] || (slowGroups.size > 0 && slowGroups.has(g))) {
+    if (!repeat[i] || (slowGroups !== null && (slowGroups as PairMap<true>).has(integration.id, alert.fingerprint))) {
       repeat[i] = false;
       return;
     }
-    const key = `${g}\u0000${alert.alertKey}`;
-    const a = alerts.get(key);
+    let g = groups.get(integration.id, alert.fingerprint);
+    if (g === undefined) {
+      g = { group: { integration: integration.id, fingerprint: alert.fingerprint, n: 0 }, alerts: new Map() };
+      groups.set(integration.id, alert.fingerprint, g);
+      groupList.push(g.group);
+    }
+    g.group.n++;
+    const a = g.alerts.get(alert.alertKey);
     if (a) a.n++;
-    else alerts.set(key, { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt, first: i });
-    const grp = groups.get(g);
-    if (grp) grp.n++;
-    else groups.set(g, { integration: integration.id, fingerprint: alert.fingerprint, n: 1, first: i });
+    else {
+      const entry = { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
+      g.alerts.set(alert.alertKey, entry);
+      alertList.push(entry);
+    }
   });
-  return { repeat, alerts: [...alerts.values()], groups: [...groups.values()] };
+  return { repeat, alerts: alertList, groups: groupList };
 }

@@ -20,6 +20,7 @@ import { dirname } from 'node:path';
 import type { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
+import { PairMap, TripleMap } from '../../core/keyed-maps';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
 import type { Clock } from '../../ports/clock';
 import { SystemClock } from '../../runtime/clock';
@@ -216,12 +217,9 @@ export class SqliteStore implements Store {
     // new incident) declines at once, without waiting for its turn at the store: it would decline
     // there too and then wait again for its transaction. Everything is checked again in its turn.
     if (this.intake.dataVersion < 0) return null;
-    const groups: string[] = new Array<string>(keys.length);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as IntakeAlertKey;
-      const group = groupKeyOf(k.integration, k.fingerprint);
-      if (!this.intake.groups.has(group)) return null;
-      groups[i] = group;
+      if (!this.intake.groups.has(k.integration, k.fingerprint)) return null;
     }
     return this.mutex.run(false, async () => {
       this.assertOpen();
@@ -238,24 +236,20 @@ export class SqliteStore implements Store {
         }
       }
       const known: KnownIntakeAlert[] = new Array<KnownIntakeAlert>(keys.length);
-      const alertKeys: string[] = new Array<string>(keys.length);
       for (let i = 0; i < keys.length; i++) {
-        const group = groups[i] as string;
-        const alertKey = alertKeyOf(group, (keys[i] as IntakeAlertKey).alertKey);
-        alertKeys[i] = alertKey;
-        const alert = memory.alerts.get(alertKey);
-        const incidentId = memory.groups.get(group);
+        const k = keys[i] as IntakeAlertKey;
+        const alert = memory.alerts.get(k.integration, k.fingerprint, k.alertKey);
+        const incidentId = memory.groups.get(k.integration, k.fingerprint);
         if (alert === undefined || incidentId === undefined) return null;
         known[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
       }
       const repeats = plan(known);
       if (repeats === null) return null;
       if (repeats.alerts.length === 0 && repeats.groups.length === 0) return known;
-      const batch = { keys, groups, alerts: alertKeys };
       // While the store's sums cover the whole log, the row names the alerts and groups an earlier
       // row of the log defined by their number (see RepeatSums.encode).
       const sums = memory.sums;
-      const row = sums === null ? null : sums.encode(repeats.alerts, repeats.groups, batch);
+      const row = sums === null ? null : sums.encode(repeats.alerts, repeats.groups);
       let changes = 0;
       try {
         ({ changes } = await this.conn.run(SQL.logIntakeRepeatsIfCurrent, [at, row?.data ?? repeatLogData(repeats.alerts, repeats.groups), memory.dataVersion]));
@@ -665,13 +659,18 @@ interface RememberedAlert {
 /** FORGET: a transaction's mark for "the store's memory of this row may be wrong: drop it". */
 const FORGET = Symbol('forget');
 
-/** The memory's keys: a group (integration, fingerprint), and an alert of a group. */
+/** A group's key in a set of groups (integration, fingerprint). */
 function groupKeyOf(integration: string, fingerprint: string): string {
   return `${integration}\u0000${fingerprint}`;
 }
 
-function alertKeyOf(group: string, alertKey: string): string {
-  return `${group}\u0000${alertKey}`;
+/**
+ * recalled: what a transaction knows of a row (`mine`), else what the store's memory does
+ * (undefined: ask the database).
+ */
+function recalled<V>(mine: V | typeof FORGET | undefined, memory: () => V | undefined): V | undefined {
+  if (mine === FORGET) return undefined;
+  return mine !== undefined ? mine : memory();
 }
 
 /** The store's memory is dropped (and refilled from the database on demand) past this many alerts. */
@@ -692,8 +691,8 @@ const MEMORY_MAX_ALERTS = 200_000;
  * dropped before it is used.
  */
 class IntakeMemory {
-  readonly alerts = new Map<string, RememberedAlert>();
-  readonly groups = new Map<string, number | null>();
+  readonly alerts = new TripleMap<RememberedAlert>();
+  readonly groups = new PairMap<number | null>();
   foldPending = true;
   /**
    * The repeat log summed per alert and per group, as this store wrote it since the log was last
@@ -706,17 +705,13 @@ class IntakeMemory {
   dataVersion = -1;
 }
 
-/** BatchKeys: a quickRepeats batch's keys, and the memory's group and alert keys made of each. */
-interface BatchKeys {
-  readonly keys: readonly IntakeAlertKey[];
-  readonly groups: readonly string[];
-  readonly alerts: readonly string[];
-}
-
 /** An alert's sum: integration, fingerprint, alert key, startsAt, n, latest at, and its number in the log (see RepeatSums.encode). */
 type AlertSum = [string, string, string, string | null, number, number, number | undefined];
 /** A group's sum: integration, fingerprint, n, latest at, and its number in the log. */
 type GroupSum = [string, string, number, number, number | undefined];
+
+/** Where an alert's sum is (or goes): its alert key, or the key of a sum for another startsAt (see locate). */
+type SumKey = string;
 
 /**
  * RepeatSums: repeat-log rows summed per (integration, fingerprint, alert key, startsAt) and per
@@ -727,8 +722,8 @@ type GroupSum = [string, string, number, number, number | undefined];
  */
 class RepeatSums {
   rows = 0;
-  readonly alerts = new Map<string, AlertSum>();
-  readonly groups = new Map<string, GroupSum>();
+  readonly alerts = new TripleMap<AlertSum>();
+  readonly groups = new PairMap<GroupSum>();
   /**
    * Tells this log's numbered entries from those of any other (another process on the file, or
    * this one before its last fold): rows carry it, and a number means something only in rows with
@@ -737,32 +732,18 @@ class RepeatSums {
   private readonly epoch = randomInt(1, 2 ** 47);
   private nextId = 1;
   /** The key `locate` found (or would insert) the alert's sum under. */
-  private locatedKey = '';
+  private locatedKey: SumKey = '';
 
   /**
-   * locate finds an alert's sum. `batch`, from quickRepeats, is that batch's keys and the memory
-   * keys it made of them: an entry that names one of them (IntakeRepeat.first, checked) reuses its
-   * memory key, whose hash the memory's lookup computed already, instead of building the string
-   * again. Should the same alert come with another startsAt before a fold (it fired again), that
-   * one is summed apart, as the fold's GROUP BY over the log would.
+   * locate finds an alert's sum. Should the same alert come with another startsAt before a fold (it
+   * fired again), that one is summed apart, as the fold's GROUP BY over the log would.
    */
-  private locate(a: IntakeRepeat, batch: BatchKeys | undefined): AlertSum | undefined {
-    const k = batch !== undefined && a.first !== undefined ? batch.keys[a.first] : undefined;
-    const alertKey = k !== undefined && k.alertKey === a.alertKey && k.fingerprint === a.fingerprint && k.integration === a.integration
-      ? batch?.alerts[a.first as number] as string
-      : alertKeyOf(groupKeyOf(a.integration, a.fingerprint), a.alertKey);
-    this.locatedKey = alertKey;
-    const sum = this.alerts.get(alertKey);
+  private locate(a: IntakeRepeat): AlertSum | undefined {
+    this.locatedKey = a.alertKey;
+    const sum = this.alerts.get(a.integration, a.fingerprint, a.alertKey);
     if (sum === undefined || sum[3] === a.startsAt) return sum;
-    this.locatedKey = `${alertKey}\u0000${a.startsAt ?? '\u0001'}`;
-    return this.alerts.get(this.locatedKey);
-  }
-
-  private groupKey(g: IntakeGroupRepeat, batch: BatchKeys | undefined): string {
-    const k = batch !== undefined && g.first !== undefined ? batch.keys[g.first] : undefined;
-    return k !== undefined && k.fingerprint === g.fingerprint && k.integration === g.integration
-      ? batch?.groups[g.first as number] as string
-      : groupKeyOf(g.integration, g.fingerprint);
+    this.locatedKey = `${a.alertKey}\u0000${a.startsAt ?? '\u0001'}`;
+    return this.alerts.get(a.integration, a.fingerprint, this.locatedKey);
   }
 
   /**
@@ -774,16 +755,16 @@ class RepeatSums {
    * sums only by `add`, after the row that defines it committed, so a row only ever names what the
    * log holds already; the log's own fold (after a crash) resolves the numbers (foldRepeatAlerts).
    */
-  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], batch: BatchKeys): { data: string; added(at: number): void } {
+  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[]): { data: string; added(at: number): void } {
     // What each entry found (its sum, or the key a new one goes under), kept for `added`: the
     // fast path looks each alert up once.
-    const alertSums = new Array<AlertSum | string>(alerts.length);
+    const alertSums = new Array<AlertSum | SumKey>(alerts.length);
     const alertIds = new Array<number | undefined>(alerts.length);
     const full: unknown[] = [];
     const refs: number[][] = [];
     for (let i = 0; i < alerts.length; i++) {
       const a = alerts[i] as IntakeRepeat;
-      const sum = this.locate(a, batch);
+      const sum = this.locate(a);
       alertSums[i] = sum ?? this.locatedKey;
       const id = sum?.[6];
       if (id !== undefined) refs.push([id, a.n]);
@@ -792,15 +773,14 @@ class RepeatSums {
         full.push([a.integration, a.fingerprint, a.alertKey, a.n, a.startsAt, alertIds[i]]);
       }
     }
-    const groupSums = new Array<GroupSum | string>(groups.length);
+    const groupSums = new Array<GroupSum | undefined>(groups.length);
     const groupIds = new Array<number | undefined>(groups.length);
     const fullGroups: unknown[] = [];
     const groupRefs: number[][] = [];
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i] as IntakeGroupRepeat;
-      const key = this.groupKey(g, batch);
-      const sum = this.groups.get(key);
-      groupSums[i] = sum ?? key;
+      const sum = this.groups.get(g.integration, g.fingerprint);
+      groupSums[i] = sum;
       const id = sum?.[4];
       if (id !== undefined) groupRefs.push([id, g.n]);
       else {
@@ -818,8 +798,8 @@ class RepeatSums {
       // The row committed: sum it, and take the numbers it defined.
       added: (at) => {
         this.rows++;
-        for (let i = 0; i < alerts.length; i++) this.sumAlert(alertSums[i] as AlertSum | string, alerts[i] as IntakeRepeat, at, alertIds[i]);
-        for (let i = 0; i < groups.length; i++) this.sumGroup(groupSums[i] as GroupSum | string, groups[i] as IntakeGroupRepeat, at, groupIds[i]);
+        for (let i = 0; i < alerts.length; i++) this.sumAlert(alertSums[i] as AlertSum | SumKey, alerts[i] as IntakeRepeat, at, alertIds[i]);
+        for (let i = 0; i < groups.length; i++) this.sumGroup(groupSums[i], groups[i] as IntakeGroupRepeat, at, groupIds[i]);
       },
     };
   }
@@ -827,18 +807,15 @@ class RepeatSums {
   /** add sums one log row. */
   add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number): void {
     this.rows++;
-    for (const a of alerts) this.sumAlert(this.locate(a, undefined) ?? this.locatedKey, a, at, undefined);
-    for (const g of groups) {
-      const key = this.groupKey(g, undefined);
-      this.sumGroup(this.groups.get(key) ?? key, g, at, undefined);
-    }
+    for (const a of alerts) this.sumAlert(this.locate(a) ?? this.locatedKey, a, at, undefined);
+    for (const g of groups) this.sumGroup(this.groups.get(g.integration, g.fingerprint), g, at, undefined);
   }
 
   /** sumAlert adds `a` to its sum, or makes one under the key given (an entry of a row, once, may define its number). */
-  private sumAlert(found: AlertSum | string, a: IntakeRepeat, at: number, id: number | undefined): void {
-    const sum = typeof found === 'string' ? this.alerts.get(found) : found;
+  private sumAlert(found: AlertSum | SumKey, a: IntakeRepeat, at: number, id: number | undefined): void {
+    const sum = typeof found === 'string' ? this.alerts.get(a.integration, a.fingerprint, found) : found;
     if (sum === undefined) {
-      this.alerts.set(found as string, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at, id]);
+      this.alerts.set(a.integration, a.fingerprint, found as SumKey, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at, id]);
       return;
     }
     sum[4] += a.n;
@@ -846,10 +823,11 @@ class RepeatSums {
     sum[6] ??= id;
   }
 
-  private sumGroup(found: GroupSum | string, g: IntakeGroupRepeat, at: number, id: number | undefined): void {
-    const sum = typeof found === 'string' ? this.groups.get(found) : found;
+  /** sumGroup adds `g` to its sum (`found`, when encode found it), or makes one. */
+  private sumGroup(found: GroupSum | undefined, g: IntakeGroupRepeat, at: number, id: number | undefined): void {
+    const sum = found ?? this.groups.get(g.integration, g.fingerprint);
     if (sum === undefined) {
-      this.groups.set(found as string, [g.integration, g.fingerprint, g.n, at, id]);
+      this.groups.set(g.integration, g.fingerprint, [g.integration, g.fingerprint, g.n, at, id]);
       return;
     }
     sum[2] += g.n;
@@ -861,8 +839,8 @@ class RepeatSums {
   plus(logs: readonly LoggedRepeats[]): RepeatSums {
     const out = new RepeatSums();
     out.rows = this.rows;
-    for (const [k, v] of this.alerts) out.alerts.set(k, [...v]);
-    for (const [k, v] of this.groups) out.groups.set(k, [...v]);
+    this.alerts.forEach((v, integration, fingerprint, key) => out.alerts.set(integration, fingerprint, key, [...v]));
+    this.groups.forEach((v, integration, fingerprint) => out.groups.set(integration, fingerprint, [...v]));
     for (const log of logs) out.add(log.alerts, log.groups, log.at);
     return out;
   }
@@ -910,8 +888,8 @@ class SqliteTx implements StoreTx {
   /** Whether this transaction emptied the repeat log (folded). */
   private emptiedLog = false;
   /** Intake rows as this transaction left them (or FORGET), for the store's memory at commit. */
-  private readonly alertsSeen = new Map<string, RememberedAlert | typeof FORGET>();
-  private readonly groupsSeen = new Map<string, number | null | typeof FORGET>();
+  private readonly alertsSeen = new TripleMap<RememberedAlert | typeof FORGET>();
+  private readonly groupsSeen = new PairMap<number | null | typeof FORGET>();
   /**
    * Timelines this transaction read or started (an incident it inserted), kept up to date by its
    * appendTimeline: opening an incident reads its timeline several times (the card, the
@@ -1314,7 +1292,7 @@ class SqliteTx implements StoreTx {
     const rows = await this.conn.all<IntakeGroupDbRow>(SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now'), firing ? 1 : 0]);
     const r = rows[0];
     if (!r) throw new Error('observeIntakeGroup: SQLite returned no row');
-    this.groupsSeen.set(groupKeyOf(integration, fingerprint), r.incident_id);
+    this.groupsSeen.set(integration, fingerprint, r.incident_id);
     return {
       incidentId: r.incident_id,
       incidentState: r.state as IncidentState | null,
@@ -1331,7 +1309,7 @@ class SqliteTx implements StoreTx {
     await this.foldRepeats();
     const { changes } = await this.conn.run(SQL.setIntakeGroupIncident, [integration, fingerprint, incidentId, toMs(now, 'now')]);
     if (changes === 0) throw new Error(`intake group ${integration}/${fingerprint} does not exist`);
-    this.groupsSeen.set(groupKeyOf(integration, fingerprint), incidentId);
+    this.groupsSeen.set(integration, fingerprint, incidentId);
   }
 
   async intakeGroupOf(incidentId: number): Promise<{ integration: string; fingerprint: string; count: number; firstSeen: DateTime; lastSeen: DateTime } | null> {
@@ -1345,7 +1323,7 @@ class SqliteTx implements StoreTx {
   async observeIntakeAlert(alert: IntakeAlert, now: DateTime): Promise<AlertChange> {
     this.check();
     await this.foldRepeats();
-    this.alertsSeen.set(alertKeyOf(groupKeyOf(alert.integration, alert.fingerprint), alert.alertKey), { status: alert.status, startsAt: alert.startsAt });
+    this.alertsSeen.set(alert.integration, alert.fingerprint, alert.alertKey, { status: alert.status, startsAt: alert.startsAt });
     const rows = await this.conn.all<{ prev_status: string | null; prev_starts_at: string | null }>(SQL.observeIntakeAlert, [
       alert.integration,
       alert.fingerprint,
@@ -1370,9 +1348,8 @@ class SqliteTx implements StoreTx {
     const recall = (): number[] => {
       const missing: number[] = [];
       keys.forEach((k, i) => {
-        const group = groupKeyOf(k.integration, k.fingerprint);
-        const alert = this.recalled(this.alertsSeen, this.memory.alerts, alertKeyOf(group, k.alertKey));
-        const incidentId = this.recalled(this.groupsSeen, this.memory.groups, group);
+        const alert = recalled(this.alertsSeen.get(k.integration, k.fingerprint, k.alertKey), () => this.memory.alerts.get(k.integration, k.fingerprint, k.alertKey));
+        const incidentId = recalled(this.groupsSeen.get(k.integration, k.fingerprint), () => this.memory.groups.get(k.integration, k.fingerprint));
         if (alert === undefined || incidentId === undefined) missing.push(i);
         else out[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
       });
@@ -1398,9 +1375,8 @@ class SqliteTx implements StoreTx {
         const k = keys[i] as IntakeAlertKey;
         const known = { status: r?.status ?? null, startsAt: r?.starts_at ?? null, incidentId: r?.incident_id ?? null };
         out[i] = known;
-        const group = groupKeyOf(k.integration, k.fingerprint);
-        this.alertsSeen.set(alertKeyOf(group, k.alertKey), { status: known.status, startsAt: known.startsAt });
-        this.groupsSeen.set(group, known.incidentId);
+        this.alertsSeen.set(k.integration, k.fingerprint, k.alertKey, { status: known.status, startsAt: known.startsAt });
+        this.groupsSeen.set(k.integration, k.fingerprint, known.incidentId);
       });
     }
   }
@@ -1423,13 +1399,6 @@ class SqliteTx implements StoreTx {
       return true;
     })();
     return this.memoryCheck;
-  }
-
-  /** recalled: what this transaction, else the store's memory, knows of `key` (undefined: ask the database). */
-  private recalled<V>(seen: Map<string, V | typeof FORGET>, memory: Map<string, V>, key: string): V | undefined {
-    const mine = seen.get(key);
-    if (mine === FORGET) return undefined;
-    return mine !== undefined ? mine : memory.get(key);
   }
 
   /** recordIntakeRepeats appends one row to the repeat log; the counts follow at the next fold. */
@@ -1488,14 +1457,15 @@ class SqliteTx implements StoreTx {
    * says whether it left repeats in the log. Only called after COMMIT succeeded.
    */
   committed(): { logged: boolean } {
-    for (const [key, value] of this.alertsSeen) {
-      if (value === FORGET) this.memory.alerts.delete(key);
-      else this.memory.alerts.set(key, value);
-    }
-    for (const [key, value] of this.groupsSeen) {
-      if (value === FORGET) this.memory.groups.delete(key);
-      else this.memory.groups.set(key, value);
-    }
+    const { alerts, groups } = this.memory;
+    this.alertsSeen.forEach((value, integration, fingerprint, key) => {
+      if (value === FORGET) alerts.delete(integration, fingerprint, key);
+      else alerts.set(integration, fingerprint, key, value);
+    });
+    this.groupsSeen.forEach((value, integration, fingerprint) => {
+      if (value === FORGET) groups.delete(integration, fingerprint);
+      else groups.set(integration, fingerprint, value);
+    });
     if (this.memory.alerts.size > MEMORY_MAX_ALERTS) this.memory.alerts.clear();
     if (this.memory.groups.size > MEMORY_MAX_ALERTS) this.memory.groups.clear();
     if (this.logged) this.memory.foldPending = true;
@@ -1567,11 +1537,10 @@ class SqliteTx implements StoreTx {
         for (let i = 0; i < chunk.length; i++) out.push(null);
       }
       for (const { alert: a, incident } of chunk) {
-        const group = groupKeyOf(a.integration, a.fingerprint);
-        const id = claimed.has(group) ? ids.get(incidentKey(incident.source, incident.fingerprint)) : undefined;
+        const id = claimed.has(groupKeyOf(a.integration, a.fingerprint)) ? ids.get(incidentKey(incident.source, incident.fingerprint)) : undefined;
         // A group another writer created: forget what this transaction knew of it (ask again).
-        this.groupsSeen.set(group, id ?? FORGET);
-        this.alertsSeen.set(alertKeyOf(group, a.alertKey), id === undefined ? FORGET : { status: a.status, startsAt: a.startsAt });
+        this.groupsSeen.set(a.integration, a.fingerprint, id ?? FORGET);
+        this.alertsSeen.set(a.integration, a.fingerprint, a.alertKey, id === undefined ? FORGET : { status: a.status, startsAt: a.startsAt });
       }
     }
     return out;
