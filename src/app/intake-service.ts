@@ -780,6 +780,13 @@ function groupKey(integration: IntegrationConfig, alert: NormalizedAlert): strin
   return `${integration.id}\u0000${alert.fingerprint}`;
 }
 
+/** A group in a repeat plan: its count, its first alert's, and its other alerts' by alert key. */
+interface PlannedGroup {
+  readonly group: IntakeGroupRepeat & { n: number };
+  readonly first: IntakeRepeat & { n: number };
+  more: Map<string, IntakeRepeat & { n: number }> | null;
+}
+
 /**
  * repeatPlan: which alerts of a batch are plain repeats (firing, stored as firing since the same
  * startsAt, the group has its incident), and their counts per alert and per group. Every alert of
@@ -795,7 +802,11 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
   flat.forEach(({ integration, alert }, i) => {
     if (!repeat[i]) (slowGroups ??= new PairMap()).set(integration.id, alert.fingerprint, true);
   });
-  const groups = new PairMap<{ group: IntakeGroupRepeat & { n: number }; alerts: Map<string, IntakeRepeat & { n: number }> }>();
+  // By integration, then fingerprint: a group's count and its first alert's (most groups have one
+  // alert: an Alertmanager group is one fingerprint), further alerts of a group in `more`.
+  const byIntegration = new Map<IntegrationConfig, Map<string, PlannedGroup>>();
+  let lastIntegration: IntegrationConfig | null = null;
+  let groups = new Map<string, PlannedGroup>();
   const alertList: Array<IntakeRepeat & { n: number }> = [];
   const groupList: Array<IntakeGroupRepeat & { n: number }> = [];
   flat.forEach(({ integration, alert }, i) => {
@@ -803,18 +814,31 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
       repeat[i] = false;
       return;
     }
-    let g = groups.get(integration.id, alert.fingerprint);
+    if (integration !== lastIntegration) {
+      lastIntegration = integration;
+      groups = byIntegration.get(integration) ?? new Map();
+      byIntegration.set(integration, groups);
+    }
+    const g = groups.get(alert.fingerprint);
     if (g === undefined) {
-      g = { group: { integration: integration.id, fingerprint: alert.fingerprint, n: 0 }, alerts: new Map() };
-      groups.set(integration.id, alert.fingerprint, g);
-      groupList.push(g.group);
+      const first = { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
+      const group = { integration: integration.id, fingerprint: alert.fingerprint, n: 1 };
+      groups.set(alert.fingerprint, { group, first, more: null });
+      groupList.push(group);
+      alertList.push(first);
+      return;
     }
     g.group.n++;
-    const a = g.alerts.get(alert.alertKey);
+    if (g.first.alertKey === alert.alertKey) {
+      g.first.n++;
+      return;
+    }
+    g.more ??= new Map();
+    const a = g.more.get(alert.alertKey);
     if (a) a.n++;
     else {
       const entry = { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
-      g.alerts.set(alert.alertKey, entry);
+      g.more.set(alert.alertKey, entry);
       alertList.push(entry);
     }
   });

@@ -13,7 +13,7 @@ import {
   type SqliteStore,
 } from '../../src/store/sqlite/sqlite-store';
 
-import type { NewOutboxRow, StoreTx } from '../../src/ports/store';
+import type { KnownIntakeAlert, NewOutboxRow, StoreTx } from '../../src/ports/store';
 import { at, outboxRow } from './contract';
 
 let dir: string;
@@ -429,6 +429,32 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await s.transaction((tx) => tx.knownIntakeAlerts([key]))).toEqual([expect.objectContaining({ status: 'resolved' })]);
   });
 
+  it('looks a batch up again when the memory changed while it waited for the store (what it found before the wait is stale)', async () => {
+    const s = await store();
+    await seeded(s);
+    const other = await store(); // a person's second process on the same file
+    await other.transaction((tx) => tx.observeIntakeAlert({ ...firing, status: 'resolved' }, at(1)));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // A transaction holds the store; when it runs on, it finds the other write and drops the memory,
+    // then remembers the alert as the database has it: resolved.
+    const transaction = s.transaction(async (tx) => {
+      await held;
+      return tx.knownIntakeAlerts([key]);
+    });
+    const seen: Array<readonly KnownIntakeAlert[]> = [];
+    // Looked up now (the memory still says firing), run after the transaction.
+    const quick = s.quickRepeats([key], (known) => {
+      seen.push(known);
+      return known.every((k) => k.status === 'firing') ? plan : null;
+    }, at(2));
+    release();
+    expect(await transaction).toEqual([expect.objectContaining({ status: 'resolved' })]);
+    expect(await quick).toBeNull();
+    expect(seen).toEqual([[expect.objectContaining({ status: 'resolved' })]]);
+    expect(await raw(path.join(dir, 'onehand.db'), 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);
+  });
+
   it('declines a batch with a new fingerprint at once, without waiting for a transaction in flight', async () => {
     const s = await store();
     await seeded(s);
@@ -524,7 +550,7 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await raw(file, 'SELECT count FROM intake_groups')).toEqual([{ count: 1 + 2 + 3 + 4 + 5 + 7 + 50 + 1 }]);
   });
 
-  it('sums a fast-path batch by the keys it looked up (IntakeRepeat.first), and by the entry itself when `first` names another alert', async () => {
+  it('sums a fast-path batch per alert, and repeats of a firing an alert no longer has apart', async () => {
     const s = await store();
     const file = path.join(dir, 'onehand.db');
     const incident = await seeded(s);
@@ -534,13 +560,12 @@ describe('the intake fast path (quickRepeats)', () => {
     });
     await s.recoverAtStart(); // the log is empty and the store knows it: it sums from here on
     await s.transaction((tx) => tx.knownIntakeAlerts([key, other]));
-    const group = (n: number, first: number) => [{ integration: 'prom', fingerprint: 'fp', n, first }];
-    // Each entry names its own key.
-    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 2, startsAt: 's1', first: 0 }, { ...other, n: 3, startsAt: 's1', first: 1 }], groups: group(5, 0) }), at(1))).not.toBeNull();
-    // Each names the other's: checked, so each is summed as what it says it is.
-    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 4, startsAt: 's1', first: 1 }, { ...other, n: 5, startsAt: 's1', first: 0 }], groups: group(9, 1) }), at(2))).not.toBeNull();
+    const group = (n: number) => [{ integration: 'prom', fingerprint: 'fp', n }];
+    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 2, startsAt: 's1' }, { ...other, n: 3, startsAt: 's1' }], groups: group(5) }), at(1))).not.toBeNull();
+    // The keys in another order: each entry is summed as what it says it is.
+    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 4, startsAt: 's1' }, { ...other, n: 5, startsAt: 's1' }], groups: group(9) }), at(2))).not.toBeNull();
     // Repeats of a firing a1 no longer has (s0) are summed apart, and count for the group only.
-    expect(await s.quickRepeats([key], () => ({ alerts: [{ ...key, n: 50, startsAt: 's0', first: 0 }], groups: group(50, 0) }), at(3))).not.toBeNull();
+    expect(await s.quickRepeats([key], () => ({ alerts: [{ ...key, n: 50, startsAt: 's0' }], groups: group(50) }), at(3))).not.toBeNull();
     // A reader folds first, from the sums.
     expect(await s.transaction((tx) => tx.intakeGroupOf(incident))).toMatchObject({ count: 1 + 5 + 9 + 50 });
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);

@@ -217,10 +217,14 @@ export class SqliteStore implements Store {
     // new incident) declines at once, without waiting for its turn at the store: it would decline
     // there too and then wait again for its transaction. Everything is checked again in its turn.
     if (this.intake.dataVersion < 0) return null;
+    const memos = new Array<GroupMemo>(keys.length);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as IntakeAlertKey;
-      if (!this.intake.groups.has(k.integration, k.fingerprint)) return null;
+      const memo = this.intake.group(k.integration, k.fingerprint);
+      if (memo === undefined || memo.incidentId === undefined) return null;
+      memos[i] = memo;
     }
+    const generation = this.intake.generation;
     return this.mutex.run(false, async () => {
       this.assertOpen();
       const memory = this.intake;
@@ -236,10 +240,13 @@ export class SqliteStore implements Store {
         }
       }
       const known: KnownIntakeAlert[] = new Array<KnownIntakeAlert>(keys.length);
+      // What the memory knew before the wait is what it knows now unless it changed meanwhile.
+      const same = memory.generation === generation;
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as IntakeAlertKey;
-        const alert = memory.alerts.get(k.integration, k.fingerprint, k.alertKey);
-        const incidentId = memory.groups.get(k.integration, k.fingerprint);
+        const memo = same ? memos[i] : memory.group(k.integration, k.fingerprint);
+        const alert = memo?.alerts.get(k.alertKey);
+        const incidentId = memo?.incidentId;
         if (alert === undefined || incidentId === undefined) return null;
         known[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
       }
@@ -683,16 +690,22 @@ const MEMORY_MAX_ALERTS = 200_000;
  * goes through this store: each transaction notes the rows it read or wrote, and its notes reach
  * the memory only when it commits (a rolled-back transaction leaves the memory as it was).
  *
- * - alerts: integration, fingerprint, alert key -> status and startsAt;
- * - groups: integration, fingerprint -> the group's incident (null: none);
+ * - by group (integration, fingerprint): the group's incident (null: none), and its alerts by
+ *   alert key -> status and startsAt (see GroupMemo: one lookup finds both);
  * - foldPending: the repeat log may hold rows (true at open: a killed process may have left some).
  *
  * Should another process change the file anyway, SQLite's data_version tells, and the memory is
  * dropped before it is used.
  */
 class IntakeMemory {
-  readonly alerts = new TripleMap<RememberedAlert>();
-  readonly groups = new PairMap<number | null>();
+  private readonly groups = new PairMap<GroupMemo>();
+  private alertCount = 0;
+  /**
+   * Counts the changes to what the memory knows of groups and alerts: what a lookup found is still
+   * what the memory knows while this has not changed (quickRepeats looks up before it waits for
+   * the store, and uses what it found after the wait if nothing changed meanwhile).
+   */
+  generation = 0;
   foldPending = true;
   /**
    * The repeat log summed per alert and per group, as this store wrote it since the log was last
@@ -703,6 +716,75 @@ class IntakeMemory {
   sums: RepeatSums | null = null;
   /** SQLite's data_version when the memory was last checked (see SqliteTx.checkMemory). */
   dataVersion = -1;
+
+  /** group: what the memory knows of a group (its incident, its alerts), if anything. */
+  group(integration: string, fingerprint: string): GroupMemo | undefined {
+    return this.groups.get(integration, fingerprint);
+  }
+
+  alert(integration: string, fingerprint: string, alertKey: string): RememberedAlert | undefined {
+    return this.groups.get(integration, fingerprint)?.alerts.get(alertKey);
+  }
+
+  incident(integration: string, fingerprint: string): number | null | undefined {
+    return this.groups.get(integration, fingerprint)?.incidentId;
+  }
+
+  /** setAlert remembers an alert (FORGET: forgets it). */
+  setAlert(integration: string, fingerprint: string, alertKey: string, value: RememberedAlert | typeof FORGET): void {
+    this.generation++;
+    const memo = this.groups.get(integration, fingerprint);
+    if (value === FORGET) {
+      if (memo?.alerts.delete(alertKey)) {
+        this.alertCount--;
+        this.dropIfEmpty(integration, fingerprint, memo);
+      }
+      return;
+    }
+    if (memo === undefined) {
+      this.groups.set(integration, fingerprint, { incidentId: undefined, alerts: new Map([[alertKey, value]]) });
+      this.alertCount++;
+      return;
+    }
+    const before = memo.alerts.size;
+    memo.alerts.set(alertKey, value);
+    this.alertCount += memo.alerts.size - before;
+  }
+
+  /** setIncident remembers a group's incident (FORGET: forgets it). */
+  setIncident(integration: string, fingerprint: string, value: number | null | typeof FORGET): void {
+    this.generation++;
+    const memo = this.groups.get(integration, fingerprint);
+    if (value === FORGET) {
+      if (memo === undefined) return;
+      memo.incidentId = undefined;
+      this.dropIfEmpty(integration, fingerprint, memo);
+      return;
+    }
+    if (memo === undefined) this.groups.set(integration, fingerprint, { incidentId: value, alerts: new Map() });
+    else memo.incidentId = value;
+  }
+
+  clear(): void {
+    this.generation++;
+    this.groups.clear();
+    this.alertCount = 0;
+  }
+
+  /** Too much to keep remembering: dropped (and refilled from the database on demand). */
+  get full(): boolean {
+    return this.alertCount > MEMORY_MAX_ALERTS || this.groups.size > MEMORY_MAX_ALERTS;
+  }
+
+  private dropIfEmpty(integration: string, fingerprint: string, memo: GroupMemo): void {
+    if (memo.incidentId === undefined && memo.alerts.size === 0) this.groups.delete(integration, fingerprint);
+  }
+}
+
+/** GroupMemo: what the store's memory knows of a group: its incident (undefined: not known; null: none) and alerts. */
+interface GroupMemo {
+  incidentId: number | null | undefined;
+  readonly alerts: Map<string, RememberedAlert>;
 }
 
 /** An alert's sum: integration, fingerprint, alert key, startsAt, n, latest at, and its number in the log (see RepeatSums.encode). */
@@ -1348,8 +1430,8 @@ class SqliteTx implements StoreTx {
     const recall = (): number[] => {
       const missing: number[] = [];
       keys.forEach((k, i) => {
-        const alert = recalled(this.alertsSeen.get(k.integration, k.fingerprint, k.alertKey), () => this.memory.alerts.get(k.integration, k.fingerprint, k.alertKey));
-        const incidentId = recalled(this.groupsSeen.get(k.integration, k.fingerprint), () => this.memory.groups.get(k.integration, k.fingerprint));
+        const alert = recalled(this.alertsSeen.get(k.integration, k.fingerprint, k.alertKey), () => this.memory.alert(k.integration, k.fingerprint, k.alertKey));
+        const incidentId = recalled(this.groupsSeen.get(k.integration, k.fingerprint), () => this.memory.incident(k.integration, k.fingerprint));
         if (alert === undefined || incidentId === undefined) missing.push(i);
         else out[i] = { status: alert.status, startsAt: alert.startsAt, incidentId };
       });
@@ -1391,8 +1473,7 @@ class SqliteTx implements StoreTx {
     this.memoryCheck ??= (async () => {
       const version = (await this.conn.all<{ data_version: number }>('PRAGMA data_version', []))[0]?.data_version ?? -1;
       if (version === this.memory.dataVersion) return false;
-      this.memory.alerts.clear();
-      this.memory.groups.clear();
+      this.memory.clear();
       this.memory.foldPending = true;
       this.memory.sums = null;
       this.memory.dataVersion = version;
@@ -1457,17 +1538,10 @@ class SqliteTx implements StoreTx {
    * says whether it left repeats in the log. Only called after COMMIT succeeded.
    */
   committed(): { logged: boolean } {
-    const { alerts, groups } = this.memory;
-    this.alertsSeen.forEach((value, integration, fingerprint, key) => {
-      if (value === FORGET) alerts.delete(integration, fingerprint, key);
-      else alerts.set(integration, fingerprint, key, value);
-    });
-    this.groupsSeen.forEach((value, integration, fingerprint) => {
-      if (value === FORGET) groups.delete(integration, fingerprint);
-      else groups.set(integration, fingerprint, value);
-    });
-    if (this.memory.alerts.size > MEMORY_MAX_ALERTS) this.memory.alerts.clear();
-    if (this.memory.groups.size > MEMORY_MAX_ALERTS) this.memory.groups.clear();
+    const memory = this.memory;
+    this.alertsSeen.forEach((value, integration, fingerprint, key) => memory.setAlert(integration, fingerprint, key, value));
+    this.groupsSeen.forEach((value, integration, fingerprint) => memory.setIncident(integration, fingerprint, value));
+    if (memory.full) memory.clear();
     if (this.logged) this.memory.foldPending = true;
     else if (this.folded) this.memory.foldPending = false;
     if (this.emptiedLog) this.memory.sums = new RepeatSums();
