@@ -340,7 +340,7 @@ export class IntakeService {
   private async quickBatch(batch: readonly Slice[]): Promise<number[][] | null> {
     if (!this.store.quickRepeats) return null;
     const flat = flatten(batch);
-    const known = await this.store.quickRepeats(intakeKeys(flat), (k) => {
+    const known = await this.store.quickRepeats(flat, (k) => {
       const plan = repeatPlan(flat, k);
       return plan.repeat.every(Boolean) ? plan : null;
     }, this.clock.now());
@@ -368,7 +368,7 @@ export class IntakeService {
   private async applyBatch(tx: StoreTx, whole: readonly Slice[], now: DateTime, bounded: boolean): Promise<{ outcomes: number[][]; slow: number }> {
     let batch = whole;
     let flat = flatten(batch);
-    let known = await tx.knownIntakeAlerts(intakeKeys(flat));
+    let known = await tx.knownIntakeAlerts(flat);
     let plan = repeatPlan(flat, known);
     if (bounded && batch.length > 1) {
       // Bounded batches: the requests whose full-path alerts fit the time target (at least one).
@@ -761,19 +761,19 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-interface FlatAlert {
-  readonly integration: IntegrationConfig;
+/** FlatAlert: an alert of a batch, and its key in the store (one object for both: a busy webhook makes ten a request). */
+interface FlatAlert extends IntakeAlertKey {
+  readonly config: IntegrationConfig;
   readonly alert: NormalizedAlert;
 }
 
 function flatten(batch: readonly Slice[]): FlatAlert[] {
   const flat: FlatAlert[] = [];
-  for (const slice of batch) for (const alert of slice.alerts) flat.push({ integration: slice.integration, alert });
+  for (const slice of batch) {
+    const config = slice.integration;
+    for (const alert of slice.alerts) flat.push({ integration: config.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, config, alert });
+  }
   return flat;
-}
-
-function intakeKeys(flat: readonly FlatAlert[]): IntakeAlertKey[] {
-  return flat.map(({ integration, alert }) => ({ integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey }));
 }
 
 function groupKey(integration: IntegrationConfig, alert: NormalizedAlert): string {
@@ -800,7 +800,7 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
   });
   let slowGroups: PairMap<true> | null = null;
   flat.forEach(({ integration, alert }, i) => {
-    if (!repeat[i]) (slowGroups ??= new PairMap()).set(integration.id, alert.fingerprint, true);
+    if (!repeat[i]) (slowGroups ??= new PairMap()).set(integration, alert.fingerprint, true);
   });
   // By integration, then fingerprint: a group's count and its first alert's (most groups have one
   // alert: an Alertmanager group is one fingerprint), further alerts of a group in `more`.
@@ -809,20 +809,20 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
   let groups = new Map<string, PlannedGroup>();
   const alertList: Array<IntakeRepeat & { n: number }> = [];
   const groupList: Array<IntakeGroupRepeat & { n: number }> = [];
-  flat.forEach(({ integration, alert }, i) => {
-    if (!repeat[i] || (slowGroups !== null && (slowGroups as PairMap<true>).has(integration.id, alert.fingerprint))) {
+  flat.forEach(({ integration, config, alert }, i) => {
+    if (!repeat[i] || (slowGroups !== null && (slowGroups as PairMap<true>).has(integration, alert.fingerprint))) {
       repeat[i] = false;
       return;
     }
-    if (integration !== lastIntegration) {
-      lastIntegration = integration;
-      groups = byIntegration.get(integration) ?? new Map();
-      byIntegration.set(integration, groups);
+    if (config !== lastIntegration) {
+      lastIntegration = config;
+      groups = byIntegration.get(config) ?? new Map();
+      byIntegration.set(config, groups);
     }
     const g = groups.get(alert.fingerprint);
     if (g === undefined) {
-      const first = { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
-      const group = { integration: integration.id, fingerprint: alert.fingerprint, n: 1 };
+      const first = { integration, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
+      const group = { integration, fingerprint: alert.fingerprint, n: 1 };
       groups.set(alert.fingerprint, { group, first, more: null });
       groupList.push(group);
       alertList.push(first);
@@ -837,7 +837,7 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
     const a = g.more.get(alert.alertKey);
     if (a) a.n++;
     else {
-      const entry = { integration: integration.id, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
+      const entry = { integration, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
       g.more.set(alert.alertKey, entry);
       alertList.push(entry);
     }

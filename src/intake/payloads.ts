@@ -56,16 +56,27 @@ export function parsePayload(integration: IntegrationConfig, body: Buffer): Pars
 
 /**
  * parsePayloadInSlices is parsePayload for the webhook route: the same result, but a long alert
- * list is checked `slice` alerts at a time, letting other requests run in between.
+ * list is checked `slice` alerts at a time, letting other requests run in between. A list of at
+ * most `slice` alerts (nearly every webhook) is read at once and the result returned as it is,
+ * not as a promise: the caller can queue it in the same turn.
  */
-export async function parsePayloadInSlices(integration: IntegrationConfig, body: Buffer, slice = 500): Promise<ParseResult> {
+export function parsePayloadInSlices(integration: IntegrationConfig, body: Buffer, slice = 500): ParseResult | Promise<ParseResult> {
   if (integration.type === 'generic') return parsePayload(integration, body);
   const json = readJson(body);
   if (!json.ok) return json;
-  const data = json.data;
   try {
-    const { list, groupStatus } = alertmanagerList(integration, data);
-    const alerts: NormalizedAlert[] = [];
+    const { list, groupStatus } = alertmanagerList(integration, json.data);
+    if (list.length <= slice) return { ok: true, alerts: list.map((raw, i) => readAlertmanagerAlert(integration, raw, i, groupStatus)) };
+    return readInSlices(integration, list, groupStatus, slice);
+  } catch (err) {
+    if (err instanceof Bad) return { ok: false, error: err.message };
+    throw err;
+  }
+}
+
+async function readInSlices(integration: IntegrationConfig, list: readonly unknown[], groupStatus: 'firing' | 'resolved' | undefined, slice: number): Promise<ParseResult> {
+  const alerts: NormalizedAlert[] = [];
+  try {
     for (let i = 0; i < list.length; i++) {
       if (i > 0 && i % slice === 0) await new Promise((resolve) => setImmediate(resolve));
       alerts.push(readAlertmanagerAlert(integration, list[i], i, groupStatus));

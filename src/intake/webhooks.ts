@@ -16,14 +16,14 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { IntakeService } from '../app/intake-service';
+import type { IntakeOutcome, IntakeService } from '../app/intake-service';
 import type { IntegrationConfig } from '../config/types';
 import type { HttpRequest, HttpResponse, HttpServer, RequestHead } from '../http/server';
 import type { Metrics } from '../app/metrics';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { BIG_BODY_BYTES, BigBodyParser } from './big-parse';
-import { parsePayloadInSlices } from './payloads';
+import { parsePayloadInSlices, type ParseResult } from './payloads';
 import { TokenBucket } from './rate-limit';
 
 export const WEBHOOK_PATH = '/webhooks/';
@@ -139,7 +139,8 @@ function checkHead(head: RequestHead, deps: WebhookDeps): HttpResponse | { integ
   const id = decodeSafe(head.path.slice(WEBHOOK_PATH.length));
   const integration = id === null ? undefined : deps.intake.integration(id);
   if (!integration) return error(404, `no integration "${id ?? head.path}"; integrations are declared under "integrations:" in the config`);
-  const type = String(head.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  const given = head.headers['content-type'];
+  const type = given === 'application/json' ? given : String(given ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') return error(415, `content type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`);
   const secret = deps.secrets.get(integration.id);
   if (integration.type !== 'generic' && (secret === undefined || !bearerMatches(head, secret))) return unauthorized(integration);
@@ -175,18 +176,39 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
   // A big body is read on a worker thread, so nobody else waits while it is parsed; the request
   // still joins its integration's queue in the order it arrived (a resolve sent after a big firing
   // must not overtake it while the firing is being parsed).
-  const turn = order.take(integration.id);
-  try {
-    const parsed = req.body.length >= BIG_BODY_BYTES && integration.type !== 'generic' ? await big.parse(integration, req.body) : await parsePayloadInSlices(integration, req.body);
-    await turn.ready;
-    if (!parsed.ok) return error(400, parsed.error);
-    const accepted = deps.intake.accept(integration, parsed.alerts); // queued here, synchronously
-    turn.done();
-    const outcome = await accepted;
-    return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
-  } finally {
-    turn.done();
+  const bigBody = req.body.length >= BIG_BODY_BYTES && integration.type !== 'generic';
+  if (!bigBody && !order.waiting(integration.id)) {
+    // Nothing of this integration is still being read: a body read at once joins the queue in
+    // this turn, so nothing can overtake it, and it needs no turn of its own.
+    const parsed = parsePayloadInSlices(integration, req.body);
+    if (!(parsed instanceof Promise)) return answer(parsed.ok ? deps.intake.accept(integration, parsed.alerts) : error(400, parsed.error));
+    return answer(await inOrder(order.take(integration.id), parsed));
   }
+  const turn = order.take(integration.id);
+  return answer(await inOrder(turn, bigBody ? big.parse(integration, req.body) : parsePayloadInSlices(integration, req.body)));
+
+  /**
+   * inOrder: the parse result joins the intake queue once the integration's earlier requests have
+   * (or were refused); the accepted alerts' commit is waited for outside (the next request of the
+   * integration must not wait for it).
+   */
+  async function inOrder(turn: { ready: Promise<void>; done: () => void }, parsing: ParseResult | Promise<ParseResult>): Promise<HttpResponse | { queued: Promise<IntakeOutcome> }> {
+    try {
+      const parsed = await parsing;
+      await turn.ready;
+      if (!parsed.ok) return error(400, parsed.error);
+      return { queued: deps.intake.accept(integration as IntegrationConfig, parsed.alerts) }; // queued here, synchronously
+    } finally {
+      turn.done();
+    }
+  }
+}
+
+/** answer: 202 once the queued alerts are committed, or the refusal as it is. */
+async function answer(result: HttpResponse | Promise<IntakeOutcome> | { queued: Promise<IntakeOutcome> }): Promise<HttpResponse> {
+  if ('status' in result) return result;
+  const outcome = await ('queued' in result ? result.queued : result);
+  return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
 }
 
 /**
@@ -196,6 +218,11 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
  */
 class ArrivalOrder {
   private readonly last = new Map<string, Promise<void>>();
+
+  /** waiting: whether a request of `integration` took a turn and has not joined the queue yet. */
+  waiting(integration: string): boolean {
+    return this.last.has(integration);
+  }
 
   take(integration: string): { ready: Promise<void>; done: () => void } {
     const ready = this.last.get(integration) ?? Promise.resolve();
@@ -242,6 +269,7 @@ function digest(text: string): Buffer {
 }
 
 function decodeSafe(text: string): string | null {
+  if (!text.includes('%')) return text; // nothing to decode (an integration id as it is, every time)
   try {
     return decodeURIComponent(text);
   } catch {

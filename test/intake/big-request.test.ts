@@ -9,6 +9,7 @@ import { DateTime } from 'luxon';
 import { Database } from 'sqlite3';
 import { MAX_CHUNK_ALERTS } from '../../src/app/intake-service';
 import { BigBodyParser } from '../../src/intake/big-parse';
+import * as payloads from '../../src/intake/payloads';
 import { amAlert, amPayload, GRAFANA_TOKEN, AM_TOKEN, IntakeHarness } from './intake-harness';
 
 const N = 10_000;
@@ -184,6 +185,42 @@ describe('alert intake: one request with 10,000 new alerts', () => {
       expect((await big).status).toBe(202);
       const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
       expect(incidents.find((i) => i.fingerprint === last)?.state).toBe('resolved');
+    } finally {
+      spy.mockRestore();
+    }
+  }, 180_000);
+
+  it('keeps arrival order while a long list (read on this thread, in slices) is still being read: a resolve sent meanwhile waits for it', async () => {
+    const M = 700; // more than one slice of 500 alerts, far below the worker's 256 KiB
+    const body = JSON.stringify(amPayload(Array.from({ length: M }, (_, i) =>
+      amAlert({ alertname: 'DiskFull', instance: `host-${i}`, severity: 'warning' }, 'firing', { fingerprint: `fp-${i}` }))));
+    expect(Buffer.byteLength(body)).toBeLessThan(256 * 1024);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const read = payloads.parsePayloadInSlices;
+    const spy = jest.spyOn(payloads, 'parsePayloadInSlices').mockImplementation((integration, raw, slice) => {
+      const result = read(integration, raw, slice);
+      // The long list's reading takes as long as the test wants; a short body reads as it does.
+      return result instanceof Promise ? held.then(() => result) : result;
+    });
+    try {
+      const long = t.post('big', body, { authorization: `Bearer ${AM_TOKEN}` });
+      await waitFor(() => spy.mock.calls.length === 1);
+      const last = `fp-${M - 1}`;
+      const resolve = t.post('big', JSON.stringify(amPayload([
+        amAlert({ alertname: 'DiskFull', instance: `host-${M - 1}`, severity: 'warning' }, 'resolved', { fingerprint: last }),
+      ])), { authorization: `Bearer ${AM_TOKEN}` });
+      await new Promise((r) => setTimeout(r, 200)); // the resolve is read and parsed; it must wait
+      expect(spy.mock.calls.length).toBe(2);
+      expect(t.h.app.intake.batchCount).toBe(0);
+      release();
+      expect((await resolve).status).toBe(202);
+      expect((await long).status).toBe(202);
+      const incidents = await t.read((tx) => tx.listIncidents({ team: 'payments' }));
+      expect(incidents.find((i) => i.fingerprint === last)?.state).toBe('resolved');
+      expect(incidents.filter((i) => i.state === 'resolved')).toHaveLength(1);
     } finally {
       spy.mockRestore();
     }

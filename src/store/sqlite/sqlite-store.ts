@@ -842,14 +842,16 @@ class RepeatSums {
     // fast path looks each alert up once.
     const alertSums = new Array<AlertSum | SumKey>(alerts.length);
     const alertIds = new Array<number | undefined>(alerts.length);
+    // The row's JSON is written as it goes: the references (most of a busy webhook's row) are
+    // numbers only; the full entries' strings go through JSON.stringify.
     const full: unknown[] = [];
-    const refs: number[][] = [];
+    let refs = '';
     for (let i = 0; i < alerts.length; i++) {
       const a = alerts[i] as IntakeRepeat;
       const sum = this.locate(a);
       alertSums[i] = sum ?? this.locatedKey;
       const id = sum?.[6];
-      if (id !== undefined) refs.push([id, a.n]);
+      if (id !== undefined) refs += `${refs === '' ? '' : ','}[${id},${a.n}]`;
       else {
         alertIds[i] = this.nextId++;
         full.push([a.integration, a.fingerprint, a.alertKey, a.n, a.startsAt, alertIds[i]]);
@@ -858,25 +860,26 @@ class RepeatSums {
     const groupSums = new Array<GroupSum | undefined>(groups.length);
     const groupIds = new Array<number | undefined>(groups.length);
     const fullGroups: unknown[] = [];
-    const groupRefs: number[][] = [];
+    let groupRefs = '';
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i] as IntakeGroupRepeat;
       const sum = this.groups.get(g.integration, g.fingerprint);
       groupSums[i] = sum;
       const id = sum?.[4];
-      if (id !== undefined) groupRefs.push([id, g.n]);
+      if (id !== undefined) groupRefs += `${groupRefs === '' ? '' : ','}[${id},${g.n}]`;
       else {
         groupIds[i] = this.nextId++;
         fullGroups.push([g.integration, g.fingerprint, g.n, groupIds[i]]);
       }
     }
-    const data: { e: number; a?: unknown[]; g?: unknown[]; r?: number[][]; h?: number[][] } = { e: this.epoch };
-    if (full.length > 0) data.a = full;
-    if (fullGroups.length > 0) data.g = fullGroups;
-    if (refs.length > 0) data.r = refs;
-    if (groupRefs.length > 0) data.h = groupRefs;
+    let data = `{"e":${this.epoch}`;
+    if (full.length > 0) data += `,"a":${JSON.stringify(full)}`;
+    if (fullGroups.length > 0) data += `,"g":${JSON.stringify(fullGroups)}`;
+    if (refs !== '') data += `,"r":[${refs}]`;
+    if (groupRefs !== '') data += `,"h":[${groupRefs}]`;
+    data += '}';
     return {
-      data: JSON.stringify(data),
+      data,
       // The row committed: sum it, and take the numbers it defined.
       added: (at) => {
         this.rows++;
