@@ -120,9 +120,13 @@ export class BigBodyParser {
     if (!p) return;
     if ('alerts' in answer) {
       // Labels and annotations came through a structured clone: back to maps without a prototype
-      // (a label named "constructor" must never find Object.prototype's members).
+      // (a label named "constructor" must never find Object.prototype's members). The clone is
+      // this thread's own, so its objects are taken over in place (copying each alert and its
+      // two maps made 30,000 objects more for a 10,000-alert body, longer pauses for the others).
       for (const a of answer.alerts as NormalizedAlert[]) {
-        p.alerts.push({ ...a, labels: bare(a.labels), annotations: bare(a.annotations) });
+        Object.setPrototypeOf(a.labels, null);
+        Object.setPrototypeOf(a.annotations, null);
+        p.alerts.push(a);
       }
       // The next slice on a later turn: whatever else waits (a health check, a command) goes first.
       setImmediate(() => this.worker?.postMessage({ next: answer.id }));
@@ -166,8 +170,4 @@ export class BigBodyParser {
       p.reject(new Error('the parse worker stopped while it read this body'));
     }
   }
-}
-
-function bare(map: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.assign(Object.create(null) as Record<string, string>, map);
 }

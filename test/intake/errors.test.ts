@@ -47,6 +47,12 @@ describe('alert intake: refusals', () => {
     expect((await t.post('prom', good, { authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await t.post('prom', good, { authorization: `Bearer ${AM_TOKEN}x` })).status).toBe(401);
     expect((await t.post('prom', good, { authorization: `Basic ${AM_TOKEN}` })).status).toBe(401);
+    // As long as the token, one character off (the last, then the first); a shorter prefix of it.
+    expect((await t.post('prom', good, { authorization: `Bearer ${AM_TOKEN.slice(0, -1)}X` })).status).toBe(401);
+    expect((await t.post('prom', good, { authorization: `Bearer X${AM_TOKEN.slice(1)}` })).status).toBe(401);
+    expect((await t.post('prom', good, { authorization: `Bearer ${AM_TOKEN.slice(0, -1)}` })).status).toBe(401);
+    // As many characters as the token, more bytes (é is two in UTF-8).
+    expect((await t.post('prom', good, { authorization: `Bearer ${AM_TOKEN.slice(0, -1)}é` })).status).toBe(401);
     const generic = JSON.stringify({ title: 'x', status: 'firing' });
     expect((await t.post('hook', generic)).status).toBe(401);
     expect((await t.post('hook', generic, { 'x-onehand-signature': sign(generic, 'other secret') })).status).toBe(401);
