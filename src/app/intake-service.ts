@@ -821,8 +821,8 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
     }
     const g = groups.get(alert.fingerprint);
     if (g === undefined) {
-      const first = { integration, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
-      const group = { integration, fingerprint: alert.fingerprint, n: 1 };
+      const first = { integration, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt, first: i };
+      const group = { integration, fingerprint: alert.fingerprint, n: 1, first: i };
       groups.set(alert.fingerprint, { group, first, more: null });
       groupList.push(group);
       alertList.push(first);
@@ -837,7 +837,7 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
     const a = g.more.get(alert.alertKey);
     if (a) a.n++;
     else {
-      const entry = { integration, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt };
+      const entry = { integration, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt, first: i };
       g.more.set(alert.alertKey, entry);
       alertList.push(entry);
     }

@@ -169,6 +169,8 @@ export interface KnownIntakeAlert {
 export interface IntakeRepeat extends IntakeAlertKey {
   readonly n: number;
   readonly startsAt: string | null;
+  /** In a quickRepeats plan: the index, among the batch's keys, of an alert this entry counts (a store may reuse what it found for that key). */
+  readonly first?: number;
 }
 
 /** IntakeGroupRepeat: `n` more firing notifications of a group. */
@@ -176,6 +178,8 @@ export interface IntakeGroupRepeat {
   readonly integration: string;
   readonly fingerprint: string;
   readonly n: number;
+  /** As IntakeRepeat.first. */
+  readonly first?: number;
 }
 
 /** IntakeAlert: one alert as an integration sent it; labels and annotations are untrusted text. */

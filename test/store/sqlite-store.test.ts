@@ -550,7 +550,7 @@ describe('the intake fast path (quickRepeats)', () => {
     expect(await raw(file, 'SELECT count FROM intake_groups')).toEqual([{ count: 1 + 2 + 3 + 4 + 5 + 7 + 50 + 1 }]);
   });
 
-  it('sums a fast-path batch per alert, and repeats of a firing an alert no longer has apart', async () => {
+  it('sums a fast-path batch through the keys it looked up (IntakeRepeat.first), checked: an entry whose `first` names another alert is summed as what it says it is', async () => {
     const s = await store();
     const file = path.join(dir, 'onehand.db');
     const incident = await seeded(s);
@@ -560,12 +560,13 @@ describe('the intake fast path (quickRepeats)', () => {
     });
     await s.recoverAtStart(); // the log is empty and the store knows it: it sums from here on
     await s.transaction((tx) => tx.knownIntakeAlerts([key, other]));
-    const group = (n: number) => [{ integration: 'prom', fingerprint: 'fp', n }];
-    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 2, startsAt: 's1' }, { ...other, n: 3, startsAt: 's1' }], groups: group(5) }), at(1))).not.toBeNull();
-    // The keys in another order: each entry is summed as what it says it is.
-    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 4, startsAt: 's1' }, { ...other, n: 5, startsAt: 's1' }], groups: group(9) }), at(2))).not.toBeNull();
+    const group = (n: number, first: number) => [{ integration: 'prom', fingerprint: 'fp', n, first }];
+    // Each entry names its own key.
+    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 2, startsAt: 's1', first: 0 }, { ...other, n: 3, startsAt: 's1', first: 1 }], groups: group(5, 0) }), at(1))).not.toBeNull();
+    // Each names the other's: checked, so each is summed as what it says it is.
+    expect(await s.quickRepeats([key, other], () => ({ alerts: [{ ...key, n: 4, startsAt: 's1', first: 1 }, { ...other, n: 5, startsAt: 's1', first: 0 }], groups: group(9, 1) }), at(2))).not.toBeNull();
     // Repeats of a firing a1 no longer has (s0) are summed apart, and count for the group only.
-    expect(await s.quickRepeats([key], () => ({ alerts: [{ ...key, n: 50, startsAt: 's0' }], groups: group(50) }), at(3))).not.toBeNull();
+    expect(await s.quickRepeats([key], () => ({ alerts: [{ ...key, n: 50, startsAt: 's0', first: 0 }], groups: group(50, 0) }), at(3))).not.toBeNull();
     // A reader folds first, from the sums.
     expect(await s.transaction((tx) => tx.intakeGroupOf(incident))).toMatchObject({ count: 1 + 5 + 9 + 50 });
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 0 }]);

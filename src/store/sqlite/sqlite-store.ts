@@ -244,7 +244,7 @@ export class SqliteStore implements Store {
       const same = memory.generation === generation;
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as IntakeAlertKey;
-        const memo = same ? memos[i] : memory.group(k.integration, k.fingerprint);
+        const memo = same ? memos[i] : (memos[i] = memory.group(k.integration, k.fingerprint) as GroupMemo);
         const alert = memo?.alerts.get(k.alertKey);
         const incidentId = memo?.incidentId;
         if (alert === undefined || incidentId === undefined) return null;
@@ -256,7 +256,7 @@ export class SqliteStore implements Store {
       // While the store's sums cover the whole log, the row names the alerts and groups an earlier
       // row of the log defined by their number (see RepeatSums.encode).
       const sums = memory.sums;
-      const row = sums === null ? null : sums.encode(repeats.alerts, repeats.groups);
+      const row = sums === null ? null : sums.encode(repeats.alerts, repeats.groups, { keys, memos });
       let changes = 0;
       try {
         ({ changes } = await this.conn.run(SQL.logIntakeRepeatsIfCurrent, [at, row?.data ?? repeatLogData(repeats.alerts, repeats.groups), memory.dataVersion]));
@@ -288,7 +288,7 @@ export class SqliteStore implements Store {
   private foldSoon(): void {
     if (this.closed) return;
     const sums = this.intake.sums;
-    const delay = sums === null || sums.alerts.size > FOLD_SOON_ALERTS ? FOLD_LOG_AFTER_MS : FOLD_AFTER_MS;
+    const delay = sums === null || sums.alerts > FOLD_SOON_ALERTS ? FOLD_LOG_AFTER_MS : FOLD_AFTER_MS;
     const due = performance.now() + delay;
     if (this.foldTimer !== null) {
       if (this.foldDue <= due) return;
@@ -785,6 +785,9 @@ class IntakeMemory {
 interface GroupMemo {
   incidentId: number | null | undefined;
   readonly alerts: Map<string, RememberedAlert>;
+  /** The group's part of the store's repeat sums, while `sumsOf` is those sums (see RepeatSums.group). */
+  sumsOf?: RepeatSums;
+  sumGroup?: SumGroup;
 }
 
 /** An alert's sum: integration, fingerprint, alert key, startsAt, n, latest at, and its number in the log (see RepeatSums.encode). */
@@ -792,8 +795,14 @@ type AlertSum = [string, string, string, string | null, number, number, number |
 /** A group's sum: integration, fingerprint, n, latest at, and its number in the log. */
 type GroupSum = [string, string, number, number, number | undefined];
 
-/** Where an alert's sum is (or goes): its alert key, or the key of a sum for another startsAt (see locate). */
-type SumKey = string;
+/**
+ * SumGroup: a group's part of a RepeatSums: the group's sum, and its alerts' by alert key (a sum
+ * for another startsAt of the same alert goes under `alert key \0 startsAt`, see locate).
+ */
+interface SumGroup {
+  sum: GroupSum | undefined;
+  readonly alerts: Map<string, AlertSum>;
+}
 
 /**
  * RepeatSums: repeat-log rows summed per (integration, fingerprint, alert key, startsAt) and per
@@ -804,8 +813,9 @@ type SumKey = string;
  */
 class RepeatSums {
   rows = 0;
-  readonly alerts = new TripleMap<AlertSum>();
-  readonly groups = new PairMap<GroupSum>();
+  private readonly byGroup = new PairMap<SumGroup>();
+  private alertCount = 0;
+  private groupCount = 0;
   /**
    * Tells this log's numbered entries from those of any other (another process on the file, or
    * this one before its last fold): rows carry it, and a number means something only in rows with
@@ -814,18 +824,56 @@ class RepeatSums {
   private readonly epoch = randomInt(1, 2 ** 47);
   private nextId = 1;
   /** The key `locate` found (or would insert) the alert's sum under. */
-  private locatedKey: SumKey = '';
+  private locatedKey = '';
+
+  /** How many alert sums (distinct alerts and startsAt) these hold. */
+  get alerts(): number {
+    return this.alertCount;
+  }
+
+  /** The sums, as the fold reads them (foldSummedAlerts, foldSummedGroups). */
+  alertSums(): AlertSum[] {
+    const out: AlertSum[] = [];
+    for (const g of this.byGroup.values()) for (const sum of g.alerts.values()) out.push(sum);
+    return out;
+  }
+
+  groupSums(): GroupSum[] {
+    const out: GroupSum[] = [];
+    for (const g of this.byGroup.values()) if (g.sum !== undefined) out.push(g.sum);
+    return out;
+  }
 
   /**
-   * locate finds an alert's sum. Should the same alert come with another startsAt before a fold (it
-   * fired again), that one is summed apart, as the fold's GROUP BY over the log would.
+   * group: a group's part of these sums (made, empty, when it has none). `memo`, the store's
+   * memory of that group (quickRepeats looked it up already), keeps the part for the next batch:
+   * a busy webhook's alerts are then found without a lookup by key.
    */
-  private locate(a: IntakeRepeat): AlertSum | undefined {
+  private group(integration: string, fingerprint: string, memo: GroupMemo | undefined): SumGroup {
+    if (memo !== undefined && memo.sumsOf === this) return memo.sumGroup as SumGroup;
+    let part = this.byGroup.get(integration, fingerprint);
+    if (part === undefined) {
+      part = { sum: undefined, alerts: new Map() };
+      this.byGroup.set(integration, fingerprint, part);
+    }
+    if (memo !== undefined) {
+      memo.sumsOf = this;
+      memo.sumGroup = part;
+    }
+    return part;
+  }
+
+  /**
+   * locate finds an alert's sum in its group's part. Should the same alert come with another
+   * startsAt before a fold (it fired again), that one is summed apart, as the fold's GROUP BY over
+   * the log would.
+   */
+  private locate(part: SumGroup, a: IntakeRepeat): AlertSum | undefined {
     this.locatedKey = a.alertKey;
-    const sum = this.alerts.get(a.integration, a.fingerprint, a.alertKey);
+    const sum = part.alerts.get(a.alertKey);
     if (sum === undefined || sum[3] === a.startsAt) return sum;
     this.locatedKey = `${a.alertKey}\u0000${a.startsAt ?? '\u0001'}`;
-    return this.alerts.get(a.integration, a.fingerprint, this.locatedKey);
+    return part.alerts.get(this.locatedKey);
   }
 
   /**
@@ -836,11 +884,14 @@ class RepeatSums {
    * (a row of full entries, about 90 bytes an alert, spanned several). A number is taken into these
    * sums only by `add`, after the row that defines it committed, so a row only ever names what the
    * log holds already; the log's own fold (after a crash) resolves the numbers (foldRepeatAlerts).
+   * `batch` is quickRepeats' keys and the memory's entry of each key's group: an entry of the row
+   * whose `first` names one of those keys (checked) finds its group's part through that entry.
    */
-  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[]): { data: string; added(at: number): void } {
-    // What each entry found (its sum, or the key a new one goes under), kept for `added`: the
-    // fast path looks each alert up once.
-    const alertSums = new Array<AlertSum | SumKey>(alerts.length);
+  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], batch?: { keys: readonly IntakeAlertKey[]; memos: readonly GroupMemo[] }): { data: string; added(at: number): void } {
+    // What each entry found (its group's part, its sum or the key a new one goes under), kept for
+    // `added`: the fast path looks each alert up once.
+    const alertParts = new Array<SumGroup>(alerts.length);
+    const alertSums = new Array<AlertSum | string>(alerts.length);
     const alertIds = new Array<number | undefined>(alerts.length);
     // The row's JSON is written as it goes: the references (most of a busy webhook's row) are
     // numbers only; the full entries' strings go through JSON.stringify.
@@ -848,7 +899,9 @@ class RepeatSums {
     let refs = '';
     for (let i = 0; i < alerts.length; i++) {
       const a = alerts[i] as IntakeRepeat;
-      const sum = this.locate(a);
+      const part = this.group(a.integration, a.fingerprint, memoOf(batch, a));
+      alertParts[i] = part;
+      const sum = this.locate(part, a);
       alertSums[i] = sum ?? this.locatedKey;
       const id = sum?.[6];
       if (id !== undefined) refs += `${refs === '' ? '' : ','}[${id},${a.n}]`;
@@ -857,15 +910,15 @@ class RepeatSums {
         full.push([a.integration, a.fingerprint, a.alertKey, a.n, a.startsAt, alertIds[i]]);
       }
     }
-    const groupSums = new Array<GroupSum | undefined>(groups.length);
+    const groupParts = new Array<SumGroup>(groups.length);
     const groupIds = new Array<number | undefined>(groups.length);
     const fullGroups: unknown[] = [];
     let groupRefs = '';
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i] as IntakeGroupRepeat;
-      const sum = this.groups.get(g.integration, g.fingerprint);
-      groupSums[i] = sum;
-      const id = sum?.[4];
+      const part = this.group(g.integration, g.fingerprint, memoOf(batch, g));
+      groupParts[i] = part;
+      const id = part.sum?.[4];
       if (id !== undefined) groupRefs += `${groupRefs === '' ? '' : ','}[${id},${g.n}]`;
       else {
         groupIds[i] = this.nextId++;
@@ -883,8 +936,8 @@ class RepeatSums {
       // The row committed: sum it, and take the numbers it defined.
       added: (at) => {
         this.rows++;
-        for (let i = 0; i < alerts.length; i++) this.sumAlert(alertSums[i] as AlertSum | SumKey, alerts[i] as IntakeRepeat, at, alertIds[i]);
-        for (let i = 0; i < groups.length; i++) this.sumGroup(groupSums[i], groups[i] as IntakeGroupRepeat, at, groupIds[i]);
+        for (let i = 0; i < alerts.length; i++) this.sumAlert(alertParts[i] as SumGroup, alertSums[i] as AlertSum | string, alerts[i] as IntakeRepeat, at, alertIds[i]);
+        for (let i = 0; i < groups.length; i++) this.sumGroup(groupParts[i] as SumGroup, groups[i] as IntakeGroupRepeat, at, groupIds[i]);
       },
     };
   }
@@ -892,15 +945,22 @@ class RepeatSums {
   /** add sums one log row. */
   add(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], at: number): void {
     this.rows++;
-    for (const a of alerts) this.sumAlert(this.locate(a) ?? this.locatedKey, a, at, undefined);
-    for (const g of groups) this.sumGroup(this.groups.get(g.integration, g.fingerprint), g, at, undefined);
+    for (const a of alerts) {
+      const part = this.group(a.integration, a.fingerprint, undefined);
+      this.sumAlert(part, this.locate(part, a) ?? this.locatedKey, a, at, undefined);
+    }
+    for (const g of groups) this.sumGroup(this.group(g.integration, g.fingerprint, undefined), g, at, undefined);
   }
 
-  /** sumAlert adds `a` to its sum, or makes one under the key given (an entry of a row, once, may define its number). */
-  private sumAlert(found: AlertSum | SumKey, a: IntakeRepeat, at: number, id: number | undefined): void {
-    const sum = typeof found === 'string' ? this.alerts.get(a.integration, a.fingerprint, found) : found;
+  /**
+   * sumAlert adds `a` to its sum, or makes one under the key given (an entry of a row, once, may
+   * define its number). A key is looked up again: an earlier entry of the same row may have made it.
+   */
+  private sumAlert(part: SumGroup, found: AlertSum | string, a: IntakeRepeat, at: number, id: number | undefined): void {
+    const sum = typeof found === 'string' ? part.alerts.get(found) : found;
     if (sum === undefined) {
-      this.alerts.set(a.integration, a.fingerprint, found as SumKey, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at, id]);
+      part.alerts.set(found as string, [a.integration, a.fingerprint, a.alertKey, a.startsAt, a.n, at, id]);
+      this.alertCount++;
       return;
     }
     sum[4] += a.n;
@@ -908,11 +968,12 @@ class RepeatSums {
     sum[6] ??= id;
   }
 
-  /** sumGroup adds `g` to its sum (`found`, when encode found it), or makes one. */
-  private sumGroup(found: GroupSum | undefined, g: IntakeGroupRepeat, at: number, id: number | undefined): void {
-    const sum = found ?? this.groups.get(g.integration, g.fingerprint);
+  /** sumGroup adds `g` to its group's sum, or makes it. */
+  private sumGroup(part: SumGroup, g: IntakeGroupRepeat, at: number, id: number | undefined): void {
+    const sum = part.sum;
     if (sum === undefined) {
-      this.groups.set(g.integration, g.fingerprint, [g.integration, g.fingerprint, g.n, at, id]);
+      part.sum = [g.integration, g.fingerprint, g.n, at, id];
+      this.groupCount++;
       return;
     }
     sum[2] += g.n;
@@ -924,16 +985,31 @@ class RepeatSums {
   plus(logs: readonly LoggedRepeats[]): RepeatSums {
     const out = new RepeatSums();
     out.rows = this.rows;
-    this.alerts.forEach((v, integration, fingerprint, key) => out.alerts.set(integration, fingerprint, key, [...v]));
-    this.groups.forEach((v, integration, fingerprint) => out.groups.set(integration, fingerprint, [...v]));
+    this.byGroup.forEach((part, integration, fingerprint) => {
+      const copy: SumGroup = { sum: part.sum === undefined ? undefined : [...part.sum], alerts: new Map() };
+      for (const [key, sum] of part.alerts) copy.alerts.set(key, [...sum]);
+      out.byGroup.set(integration, fingerprint, copy);
+    });
+    out.alertCount = this.alertCount;
+    out.groupCount = this.groupCount;
     for (const log of logs) out.add(log.alerts, log.groups, log.at);
     return out;
   }
 
   /** Too many distinct alerts to keep summing (the fold then sums the log itself). */
   get full(): boolean {
-    return this.alerts.size > MEMORY_MAX_ALERTS || this.groups.size > MEMORY_MAX_ALERTS;
+    return this.alertCount > MEMORY_MAX_ALERTS || this.groupCount > MEMORY_MAX_ALERTS;
   }
+}
+
+/**
+ * memoOf: the memory's entry for the group of a repeat-plan entry, when its `first` names a key of
+ * the batch in that group (checked: a plan could name any index).
+ */
+function memoOf(batch: { keys: readonly IntakeAlertKey[]; memos: readonly GroupMemo[] } | undefined, entry: IntakeGroupRepeat): GroupMemo | undefined {
+  if (batch === undefined || entry.first === undefined) return undefined;
+  const k = batch.keys[entry.first];
+  return k !== undefined && k.fingerprint === entry.fingerprint && k.integration === entry.integration ? batch.memos[entry.first] : undefined;
 }
 
 /** A repeat-log row as a transaction wrote it, for the sums at its commit. */
@@ -1515,8 +1591,10 @@ class SqliteTx implements StoreTx {
     const sums = base === null || this.logs.length === 0 ? base : base.plus(this.logs);
     const rows = sums === null ? -1 : (await this.conn.all<{ n: number }>(SQL.countRepeats, []))[0]?.n;
     if (sums !== null && rows === sums.rows) {
-      if (sums.alerts.size > 0) await this.conn.run(SQL.foldSummedAlerts, [JSON.stringify([...sums.alerts.values()])]);
-      if (sums.groups.size > 0) await this.conn.run(SQL.foldSummedGroups, [JSON.stringify([...sums.groups.values()])]);
+      const alertSums = sums.alertSums();
+      const groupSums = sums.groupSums();
+      if (alertSums.length > 0) await this.conn.run(SQL.foldSummedAlerts, [JSON.stringify(alertSums)]);
+      if (groupSums.length > 0) await this.conn.run(SQL.foldSummedGroups, [JSON.stringify(groupSums)]);
     } else {
       await this.conn.run(SQL.foldRepeatAlerts, []);
       await this.conn.run(SQL.foldRepeatGroups, []);
