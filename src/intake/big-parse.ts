@@ -52,7 +52,8 @@ export class BigBodyParser {
    */
   parse(integration: IntegrationConfig, body: Buffer): Promise<ParseResult> {
     const worker = this.broken ? null : this.start();
-    if (!worker) return Promise.resolve(parsePayloadInSlices(integration, body));
+    // A throw (not a sender's mistake) becomes the promise's rejection, as from the worker.
+    if (!worker) return new Promise((resolve) => resolve(parsePayloadInSlices(integration, body)));
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
@@ -62,7 +63,7 @@ export class BigBodyParser {
       } catch (err) {
         // Nothing was handed over: this thread reads the body (a copy was sent, or the transfer failed before it moved).
         this.log.warn('could not hand a webhook body to the parse worker; reading it on the main thread', { error: err instanceof Error ? err.message : String(err) });
-        if (bytes.byteLength === body.byteLength && body.byteLength > 0) void Promise.resolve(parsePayloadInSlices(integration, body)).then(resolve, reject);
+        if (bytes.byteLength === body.byteLength && body.byteLength > 0) void new Promise<ParseResult>((read) => read(parsePayloadInSlices(integration, body))).then(resolve, reject);
         else reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }

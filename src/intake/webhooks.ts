@@ -182,19 +182,19 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
     // this turn, so nothing can overtake it, and it needs no turn of its own.
     const parsed = parsePayloadInSlices(integration, req.body);
     if (!(parsed instanceof Promise)) return answer(parsed.ok ? deps.intake.accept(integration, parsed.alerts) : error(400, parsed.error));
-    return answer(await inOrder(order.take(integration.id), parsed));
+    return answer(await inOrder(order.take(integration.id), () => parsed));
   }
-  const turn = order.take(integration.id);
-  return answer(await inOrder(turn, bigBody ? big.parse(integration, req.body) : parsePayloadInSlices(integration, req.body)));
+  return answer(await inOrder(order.take(integration.id), () => (bigBody ? big.parse(integration, req.body) : parsePayloadInSlices(integration, req.body))));
 
   /**
-   * inOrder: the parse result joins the intake queue once the integration's earlier requests have
+   * inOrder: the parse result (`parse` starts it) joins the intake queue once the integration's earlier requests have
    * (or were refused); the accepted alerts' commit is waited for outside (the next request of the
    * integration must not wait for it).
    */
-  async function inOrder(turn: { ready: Promise<void>; done: () => void }, parsing: ParseResult | Promise<ParseResult>): Promise<HttpResponse | { queued: Promise<IntakeOutcome> }> {
+  async function inOrder(turn: { ready: Promise<void>; done: () => void }, parse: () => ParseResult | Promise<ParseResult>): Promise<HttpResponse | { queued: Promise<IntakeOutcome> }> {
     try {
-      const parsed = await parsing;
+      // The parse starts in here: should it throw, the turn still ends (later requests would wait for it for ever).
+      const parsed = await parse();
       await turn.ready;
       if (!parsed.ok) return error(400, parsed.error);
       return { queued: deps.intake.accept(integration as IntegrationConfig, parsed.alerts) }; // queued here, synchronously

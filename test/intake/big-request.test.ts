@@ -226,6 +226,37 @@ describe('alert intake: one request with 10,000 new alerts', () => {
     }
   }, 180_000);
 
+  it('a parse that fails inside (not the sender\'s mistake) while an earlier request is read answers 500 and holds up nobody after it', async () => {
+    const M = 700;
+    const body = JSON.stringify(amPayload(Array.from({ length: M }, (_, i) =>
+      amAlert({ alertname: 'DiskFull', instance: `host-${i}`, severity: 'warning' }, 'firing', { fingerprint: `fp-${i}` }))));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const read = payloads.parsePayloadInSlices;
+    let calls = 0;
+    const spy = jest.spyOn(payloads, 'parsePayloadInSlices').mockImplementation((integration, raw, slice) => {
+      calls++;
+      if (calls === 2) throw new TypeError('a bug in the parse (test)');
+      const result = read(integration, raw, slice);
+      return result instanceof Promise ? held.then(() => result) : result;
+    });
+    const one = (fp: string) => JSON.stringify(amPayload([amAlert({ alertname: 'DiskFull', instance: fp, severity: 'warning' }, 'firing', { fingerprint: fp })]));
+    try {
+      const long = t.post('big', body, { authorization: `Bearer ${AM_TOKEN}` });
+      await waitFor(() => calls === 1);
+      // Read while the long list is: its turn comes after it, and its parse throws.
+      expect((await t.post('big', one('broken'), { authorization: `Bearer ${AM_TOKEN}` })).status).toBe(500);
+      release();
+      expect((await long).status).toBe(202);
+      // The next request of the integration is not left waiting for the failed one's turn.
+      expect((await t.post('big', one('after'), { authorization: `Bearer ${AM_TOKEN}` })).status).toBe(202);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 60_000);
+
   it('a failure after some chunks committed answers no 202; the resend folds into the same incidents and pages nobody again', async () => {
     const body = bigBody();
     await sql(t.h.dbPath, `CREATE TRIGGER lost BEFORE INSERT ON intake_alerts WHEN NEW.fingerprint = 'fp-${N - 300}'
