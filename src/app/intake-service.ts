@@ -116,8 +116,8 @@ interface Job {
   done: number;
   /** How many alerts the next chunk of this request takes. */
   chunk: number;
-  /** Incidents the committed chunks concerned. */
-  readonly touched: Set<number>;
+  /** Incidents the committed chunks concerned (null until a request in chunks has one committed). */
+  touched: Set<number> | null;
 }
 
 /** Slice: the part of one request a batch applies. */
@@ -192,7 +192,7 @@ export class IntakeService {
         this.queues.set(integration.id, queue);
       }
       if (queue.length === 0) this.turn.push(integration.id);
-      queue.push({ integration, alerts, resolve, reject, done: 0, chunk: alerts.length <= WHOLE_REQUEST_ALERTS ? WHOLE_REQUEST_ALERTS : FIRST_CHUNK_ALERTS, touched: new Set() });
+      queue.push({ integration, alerts, resolve, reject, done: 0, chunk: alerts.length <= WHOLE_REQUEST_ALERTS ? WHOLE_REQUEST_ALERTS : FIRST_CHUNK_ALERTS, touched: null });
       if (!this.draining) void this.drain();
     });
   }
@@ -312,11 +312,16 @@ export class IntakeService {
   /** committed: a slice is durable; its request is answered when it was the last one. */
   private committed(slice: Slice, touched: readonly number[]): void {
     const { job } = slice;
+    const whole = job.done === 0 && slice.alerts.length === job.alerts.length;
     job.done += slice.alerts.length;
-    for (const id of touched) job.touched.add(id);
+    if (!whole) {
+      job.touched ??= new Set();
+      for (const id of touched) job.touched.add(id);
+    }
     if (job.done < job.alerts.length) return;
     this.dequeue(job);
-    job.resolve({ alerts: job.alerts.length, incidents: [...job.touched] });
+    // A request applied whole (nearly all) is answered with its slice's incidents as they are.
+    job.resolve({ alerts: job.alerts.length, incidents: whole ? [...touched] : [...(job.touched ?? [])] });
   }
 
   /** failed: the request is answered with the error; chunks it committed before stay (see Chunks). */
@@ -347,12 +352,16 @@ export class IntakeService {
     if (known === null) return null;
     let i = 0;
     return batch.map((slice) => {
-      const touched = new Set<number>();
+      // Each incident once; a small request's few are told apart without a Set.
+      const touched: number[] = [];
+      const seen = slice.alerts.length > 32 ? new Set<number>() : null;
       for (let j = 0; j < slice.alerts.length; j++) {
         const id = known[i++]?.incidentId ?? null;
-        if (id !== null) touched.add(id);
+        if (id === null || (seen === null ? touched.includes(id) : seen.has(id))) continue;
+        seen?.add(id);
+        touched.push(id);
       }
-      return [...touched];
+      return touched;
     });
   }
 

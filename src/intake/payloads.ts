@@ -226,9 +226,10 @@ function stringMap(value: unknown, field: string, required: boolean, i = -1): Re
     return Object.create(null) as Record<string, string>;
   }
   const obj = record(value, field, 'an object of names to string values', i);
-  const keys = Object.keys(obj);
-  for (let k = 0; k < keys.length; k++) {
-    const key = keys[k] as string;
+  // for-in over a parsed object walks V8's cached key list; Object.keys built an array per map.
+  // Own keys only (should anything ever add an enumerable member to Object.prototype).
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue;
     const v = obj[key];
     if (typeof v === 'string') continue;
     if (typeof v === 'number' || typeof v === 'boolean') obj[key] = String(v);

@@ -904,7 +904,14 @@ class RepeatSums {
       const sum = this.locate(part, a);
       alertSums[i] = sum ?? this.locatedKey;
       const id = sum?.[6];
-      if (id !== undefined) refs += `${refs === '' ? '' : ','}[${id},${a.n}]`;
+      if (id !== undefined) {
+        if (refs !== '') refs += ',';
+        refs += '[';
+        refs += id;
+        refs += ',';
+        refs += a.n;
+        refs += ']';
+      }
       else {
         alertIds[i] = this.nextId++;
         full.push([a.integration, a.fingerprint, a.alertKey, a.n, a.startsAt, alertIds[i]]);
@@ -919,7 +926,14 @@ class RepeatSums {
       const part = this.group(g.integration, g.fingerprint, memoOf(batch, g));
       groupParts[i] = part;
       const id = part.sum?.[4];
-      if (id !== undefined) groupRefs += `${groupRefs === '' ? '' : ','}[${id},${g.n}]`;
+      if (id !== undefined) {
+        if (groupRefs !== '') groupRefs += ',';
+        groupRefs += '[';
+        groupRefs += id;
+        groupRefs += ',';
+        groupRefs += g.n;
+        groupRefs += ']';
+      }
       else {
         groupIds[i] = this.nextId++;
         fullGroups.push([g.integration, g.fingerprint, g.n, groupIds[i]]);
