@@ -681,7 +681,11 @@ export class IntakeService {
 
   /** onSummaryTimer: the summary of a storm that grew, as it stands now (its newest incident named). */
   private async onSummaryTimer(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
-    const storm = await tx.getStorm(Number(timer.payload.storm));
+    // Read, not locked: the summary changes nothing of the storm. This transaction already holds
+    // its timer's row (completed first), and an intake transaction that holds the storm may be
+    // waiting for that row (it schedules the same summary slot): locking the storm here closed
+    // the circle (PostgreSQL replicas, under a storm: "deadlock detected", the summary retried).
+    const storm = await tx.getStorm(Number(timer.payload.storm), { lock: false });
     if (!storm || storm.endedAt !== null) return;
     const team = this.world.teams.get(storm.team);
     if (!team) return;

@@ -327,7 +327,13 @@ export interface StoreTx {
   /** How many incidents of `team` whose source starts with `sourcePrefix` opened at or after `since`. */
   countIncidentsSince(team: TeamId, sourcePrefix: string, since: DateTime): Promise<number>;
   activeStorm(team: TeamId): Promise<StormRow | null>;
-  getStorm(id: number): Promise<StormRow | null>;
+  /**
+   * getStorm reads a storm and locks it until the transaction ends (see above); `{ lock: false }`
+   * reads what is committed without locking it, for a transaction that only reads the storm (its
+   * summary): locking it there made a timer's transaction wait for the storm while an intake
+   * transaction that held the storm waited for the timer's row (PostgreSQL: deadlock detected).
+   */
+  getStorm(id: number, options?: { readonly lock?: boolean }): Promise<StormRow | null>;
   /** Throws (UNIQUE constraint) when the team has an active storm already. */
   insertStorm(storm: Omit<StormRow, 'id'>): Promise<StormRow>;
   updateStorm(storm: StormRow): Promise<void>;

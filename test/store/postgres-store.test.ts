@@ -59,6 +59,60 @@ describePg('PostgreSQL: migrations and replicas', () => {
     return s;
   }
 
+  /**
+   * The circle two replicas closed under a storm: a timer's transaction completes its timer (its
+   * row is held), then reads the storm; an intake transaction holds the storm and schedules the
+   * same summary timer (its insert waits for the timer's transaction). With `lock` the read waits
+   * for the storm as well, and PostgreSQL aborts one of the two after its deadlock timeout (1 s):
+   * the store runs that transaction again. Returns how often each transaction's body ran.
+   */
+  async function summaryRace(lock: boolean): Promise<{ intake: number; timer: number; results: PromiseSettledResult<unknown>[] }> {
+    const a = await store();
+    await a.migrate();
+    const b = await store();
+    const t0 = DateTime.fromISO('2026-12-01T10:00:00Z');
+    const storm = await a.transaction((tx) => tx.insertStorm({ team: 'payments', member: 'alice', integration: 'prom', startedAt: t0, lastAt: t0, incidents: 5, version: 1, endedAt: null }));
+    const key = `storm:${storm.id}:summary:1`;
+    const timer = { key, kind: 'storm-summary', dueAt: t0, payload: { storm: storm.id } };
+    await a.transaction((tx) => tx.scheduleTimer(timer));
+    const [claimed] = await b.transaction((tx) => tx.claimDueTimers(t0.plus({ seconds: 1 }), 10, 'b', t0.plus({ minutes: 1 })));
+    let stormHeld!: () => void;
+    const held = new Promise<void>((resolve) => (stormHeld = resolve));
+    let timerHeld!: () => void;
+    const completed = new Promise<void>((resolve) => (timerHeld = resolve));
+    const runs = { intake: 0, timer: 0 };
+    const intake = a.transaction(async (tx) => {
+      runs.intake++;
+      await tx.activeStorm('payments');
+      stormHeld();
+      await completed;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the timer's read has started
+      return tx.scheduleTimer(timer);
+    });
+    const timerTx = b.transaction(async (tx) => {
+      runs.timer++;
+      await held;
+      if (!(await tx.completeTimer(claimed?.id ?? -1, 'b'))) throw new Error('the timer was not completed');
+      timerHeld();
+      return tx.getStorm(storm.id, { lock });
+    });
+    const results = await Promise.allSettled([intake, timerTx]);
+    return { ...runs, results };
+  }
+
+  it('a storm read without a lock lets an intake transaction that holds the storm schedule the timer being fired (no deadlock)', async () => {
+    const race = await summaryRace(false);
+    const [intake, timer] = race.results;
+    expect(timer).toMatchObject({ status: 'fulfilled', value: expect.objectContaining({ incidents: 5 }) });
+    expect(intake).toEqual({ status: 'fulfilled', value: false }); // the slot's timer exists
+    expect([race.intake, race.timer]).toEqual([1, 1]); // neither was aborted and run again
+  }, 20_000);
+
+  it('(the same with the storm locked: PostgreSQL aborts one of the two, which runs again)', async () => {
+    const race = await summaryRace(true);
+    expect(race.intake + race.timer).toBeGreaterThan(2);
+  }, 20_000);
+
   it('applies each migration once when several replicas migrate at the same time', async () => {
     const replicas = await Promise.all(Array.from({ length: 6 }, () => store()));
     await Promise.all(replicas.map((r) => r.migrate()));

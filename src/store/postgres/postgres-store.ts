@@ -469,6 +469,7 @@ const SQL = {
   countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = $1 AND opened_at >= $3 AND left(source, length($2)) = $2`,
   activeStorm: 'SELECT * FROM intake_storms WHERE team = $1 AND ended_at IS NULL FOR UPDATE',
   getStorm: 'SELECT * FROM intake_storms WHERE id = $1 FOR UPDATE',
+  readStorm: 'SELECT * FROM intake_storms WHERE id = $1',
   insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
   updateStorm: 'UPDATE intake_storms SET member = $2, last_at = $3, incidents = $4, version = $5, ended_at = $6 WHERE id = $1',
@@ -904,9 +905,9 @@ class PgTx implements StoreTx {
     return rows[0] ? toStorm(rows[0]) : null;
   }
 
-  /** Locks the storm's row until the transaction ends. */
-  async getStorm(id: number): Promise<StormRow | null> {
-    const { rows } = await this.q<StormDbRow>(SQL.getStorm, [id]);
+  /** Locks the storm's row until the transaction ends, unless `lock` is false. */
+  async getStorm(id: number, options: { readonly lock?: boolean } = {}): Promise<StormRow | null> {
+    const { rows } = await this.q<StormDbRow>(options.lock === false ? SQL.readStorm : SQL.getStorm, [id]);
     return rows[0] ? toStorm(rows[0]) : null;
   }
 

@@ -1733,7 +1733,8 @@ class SqliteTx implements StoreTx {
     return rows[0] ? toStorm(rows[0]) : null;
   }
 
-  async getStorm(id: number): Promise<StormRow | null> {
+  /** One writer at a time holds the whole store: a lock or none reads the same. */
+  async getStorm(id: number, _options?: { readonly lock?: boolean }): Promise<StormRow | null> {
     this.check();
     const rows = await this.conn.all<StormDbRow>(SQL.getStorm, [id]);
     return rows[0] ? toStorm(rows[0]) : null;
