@@ -88,6 +88,9 @@ export class OnehandApp {
       const team = incident ? this.world.teams.get(incident.team) : undefined;
       if (!incident || !team) return;
       await this.engine.within(tx, SYSTEM, team, now, (ctx) => this.incidents.runEscalationStep(ctx, incident, payload));
+    }, {
+      // The incident before the timer's row: an acknowledgement takes them in that order too.
+      lock: (tx, timer) => tx.getIncident((timer.payload as unknown as EscalationPayload).incidentId),
     });
   }
 

@@ -167,7 +167,8 @@ export class IntakeService {
     @inject(PolicyBook) private readonly policies: PolicyBook,
   ) {
     for (const i of integrations) this.byId.set(i.id, i);
-    scheduler.on(STORM_TIMER, (tx, timer, now) => this.onStormTimer(tx, timer, now));
+    // The storm before the timer's row: an intake transaction that grows it takes them in that order.
+    scheduler.on(STORM_TIMER, (tx, timer, now) => this.onStormTimer(tx, timer, now), { lock: (tx, timer) => tx.getStorm(Number(timer.payload.storm)) });
     scheduler.on(STORM_SUMMARY_TIMER, (tx, timer, now) => this.onSummaryTimer(tx, timer, now));
   }
 

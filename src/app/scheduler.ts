@@ -18,13 +18,24 @@ import { TOKENS, type Settings } from './tokens';
 
 export type TimerHandler = (tx: StoreTx, timer: TimerRow, now: DateTime) => Promise<void>;
 
+export interface TimerOptions {
+  /**
+   * lock takes the rows the handler will lock (on PostgreSQL `FOR UPDATE`: its incident, its
+   * storm) before the timer's own row is completed. Other transactions lock such a row first and
+   * then cancel or schedule its timers (an acknowledgement cancels the incident's escalation): were
+   * the timer's row taken first here, each could wait for the other, a deadlock PostgreSQL breaks
+   * only after its deadlock timeout, by aborting one of the two.
+   */
+  readonly lock?: (tx: StoreTx, timer: TimerRow) => Promise<unknown>;
+}
+
 const TIMER_LEASE_MS = 60_000;
 
 class LeaseLost extends Error {}
 
 @injectable()
 export class Scheduler {
-  private readonly handlers = new Map<string, TimerHandler>();
+  private readonly handlers = new Map<string, { readonly handler: TimerHandler; readonly options: TimerOptions }>();
   private loop: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -43,8 +54,8 @@ export class Scheduler {
     return this.fired;
   }
 
-  on(kind: string, handler: TimerHandler): void {
-    this.handlers.set(kind, handler);
+  on(kind: string, handler: TimerHandler, options: TimerOptions = {}): void {
+    this.handlers.set(kind, { handler, options });
   }
 
   /**
@@ -134,11 +145,12 @@ export class Scheduler {
   }
 
   private async fire(timer: TimerRow, owner: string): Promise<void> {
-    const handler = this.handlers.get(timer.kind);
+    const entry = this.handlers.get(timer.kind);
     try {
       await this.store.transaction(async (tx) => {
+        if (entry?.options.lock) await entry.options.lock(tx, timer);
         if (!(await tx.completeTimer(timer.id, owner))) throw new LeaseLost();
-        if (handler) await handler(tx, timer, this.clock.now());
+        if (entry) await entry.handler(tx, timer, this.clock.now());
         else this.log.warn('no handler for timer kind; dropped', { kind: timer.kind, key: timer.key });
       });
       this.fired++;
