@@ -816,28 +816,21 @@ function repeatPlan(flat: readonly FlatAlert[], known: readonly KnownIntakeAlert
   flat.forEach(({ integration, alert }, i) => {
     if (!repeat[i]) (slowGroups ??= new PairMap()).set(integration, alert.fingerprint, true);
   });
-  // By integration, then fingerprint: a group's count and its first alert's (most groups have one
-  // alert: an Alertmanager group is one fingerprint), further alerts of a group in `more`.
-  const byIntegration = new Map<IntegrationConfig, Map<string, PlannedGroup>>();
-  let lastIntegration: IntegrationConfig | null = null;
-  let groups = new Map<string, PlannedGroup>();
+  // By group: its count and its first alert's (most groups have one alert: an Alertmanager group
+  // is one fingerprint), further alerts of a group in `more`.
+  const groups = new PairMap<PlannedGroup>();
   const alertList: Array<IntakeRepeat & { n: number }> = [];
   const groupList: Array<IntakeGroupRepeat & { n: number }> = [];
-  flat.forEach(({ integration, config, alert }, i) => {
+  flat.forEach(({ integration, alert }, i) => {
     if (!repeat[i] || (slowGroups !== null && (slowGroups as PairMap<true>).has(integration, alert.fingerprint))) {
       repeat[i] = false;
       return;
     }
-    if (config !== lastIntegration) {
-      lastIntegration = config;
-      groups = byIntegration.get(config) ?? new Map();
-      byIntegration.set(config, groups);
-    }
-    const g = groups.get(alert.fingerprint);
+    const g = groups.get(integration, alert.fingerprint);
     if (g === undefined) {
       const first = { integration, fingerprint: alert.fingerprint, alertKey: alert.alertKey, n: 1, startsAt: alert.startsAt, first: i };
       const group = { integration, fingerprint: alert.fingerprint, n: 1, first: i };
-      groups.set(alert.fingerprint, { group, first, more: null });
+      groups.set(integration, alert.fingerprint, { group, first, more: null });
       groupList.push(group);
       alertList.push(first);
       return;

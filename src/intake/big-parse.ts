@@ -63,7 +63,8 @@ export class BigBodyParser {
       } catch (err) {
         // Nothing was handed over: this thread reads the body (a copy was sent, or the transfer failed before it moved).
         this.log.warn('could not hand a webhook body to the parse worker; reading it on the main thread', { error: err instanceof Error ? err.message : String(err) });
-        if (bytes.byteLength === body.byteLength && body.byteLength > 0) void new Promise<ParseResult>((read) => read(parsePayloadInSlices(integration, body))).then(resolve, reject);
+        // (A throw there rejects this promise: it is this promise's executor.)
+        if (bytes.byteLength === body.byteLength && body.byteLength > 0) resolve(parsePayloadInSlices(integration, body));
         else reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }

@@ -181,7 +181,7 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
     // Nothing of this integration is still being read: a body read at once joins the queue in
     // this turn, so nothing can overtake it, and it needs no turn of its own.
     const parsed = parsePayloadInSlices(integration, req.body);
-    if (!(parsed instanceof Promise)) return answer(parsed.ok ? deps.intake.accept(integration, parsed.alerts) : error(400, parsed.error));
+    if (!(parsed instanceof Promise)) return answer(parsed.ok ? { queued: deps.intake.accept(integration, parsed.alerts) } : error(400, parsed.error));
     return answer(await inOrder(order.take(integration.id), () => parsed));
   }
   return answer(await inOrder(order.take(integration.id), () => (bigBody ? big.parse(integration, req.body) : parsePayloadInSlices(integration, req.body))));
@@ -205,9 +205,9 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
 }
 
 /** answer: 202 once the queued alerts are committed, or the refusal as it is. */
-async function answer(result: HttpResponse | Promise<IntakeOutcome> | { queued: Promise<IntakeOutcome> }): Promise<HttpResponse> {
+async function answer(result: HttpResponse | { queued: Promise<IntakeOutcome> }): Promise<HttpResponse> {
   if ('status' in result) return result;
-  const outcome = await ('queued' in result ? result.queued : result);
+  const outcome = await result.queued;
   return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
 }
 

@@ -790,6 +790,12 @@ interface GroupMemo {
   sumGroup?: SumGroup;
 }
 
+/** BatchMemos: a quickRepeats batch's keys, and the memory's entry of each key's group. */
+interface BatchMemos {
+  readonly keys: readonly IntakeAlertKey[];
+  readonly memos: readonly GroupMemo[];
+}
+
 /** An alert's sum: integration, fingerprint, alert key, startsAt, n, latest at, and its number in the log (see RepeatSums.encode). */
 type AlertSum = [string, string, string, string | null, number, number, number | undefined];
 /** A group's sum: integration, fingerprint, n, latest at, and its number in the log. */
@@ -887,7 +893,7 @@ class RepeatSums {
    * `batch` is quickRepeats' keys and the memory's entry of each key's group: an entry of the row
    * whose `first` names one of those keys (checked) finds its group's part through that entry.
    */
-  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], batch?: { keys: readonly IntakeAlertKey[]; memos: readonly GroupMemo[] }): { data: string; added(at: number): void } {
+  encode(alerts: readonly IntakeRepeat[], groups: readonly IntakeGroupRepeat[], batch?: BatchMemos): { data: string; added(at: number): void } {
     // What each entry found (its group's part, its sum or the key a new one goes under), kept for
     // `added`: the fast path looks each alert up once.
     const alertParts = new Array<SumGroup>(alerts.length);
@@ -1020,7 +1026,7 @@ function appendRef(refs: string, id: number, n: number): string {
  * memoOf: the memory's entry for the group of a repeat-plan entry, when its `first` names a key of
  * the batch in that group (checked: a plan could name any index).
  */
-function memoOf(batch: { keys: readonly IntakeAlertKey[]; memos: readonly GroupMemo[] } | undefined, entry: IntakeGroupRepeat): GroupMemo | undefined {
+function memoOf(batch: BatchMemos | undefined, entry: IntakeGroupRepeat): GroupMemo | undefined {
   if (batch === undefined || entry.first === undefined) return undefined;
   const k = batch.keys[entry.first];
   return k !== undefined && k.fingerprint === entry.fingerprint && k.integration === entry.integration ? batch.memos[entry.first] : undefined;
