@@ -136,6 +136,16 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { urgent, escalation, defaults, teams, members } };
 }
 
+/** digestKey: the storage key (and timer key) of `member`'s digest of the quiet time ending at `until` (ms). */
+function digestKey(member: MemberId, until: number): string {
+  return `digest:${member}:${until}`;
+}
+
+/** sentKey: the end (ms) of the latest quiet time of `member` whose digest went out. */
+function sentKey(member: MemberId): string {
+  return `digest-sent:${member}`;
+}
+
 export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
   const settingsOf = (m: MemberId) => config.members.get(m) ?? config.defaults;
 
@@ -154,8 +164,16 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
   }
 
   async function defer(n: OutgoingNotification, member: MemberId, until: DateTime, call: PluginCall): Promise<NotifyDecision> {
-    const key = `digest:${member}:${until.toMillis()}`;
+    const key = digestKey(member, until.toMillis());
     const list = (await call.storage.get<Deferred[]>(key)) ?? [];
+    // Read after the digest's own row, which its timer locks first: if that digest went out
+    // meanwhile (on a replica whose clock is ahead of this one's), its timer will not fire again,
+    // and what is added to it now would wait for ever. Their quiet time is over: deliver.
+    const sent = await call.storage.get<number>(sentKey(member));
+    if (sent !== undefined && sent >= until.toMillis()) {
+      if (list.length === 0) await call.storage.delete(key);
+      return { action: 'deliver', reason: `the digest of ${call.world.members.get(member)?.name ?? member}'s quiet hours went out already` };
+    }
     list.push({ text: toPlain(n.message.headline), incidentId: n.incidentId, at: call.now.toISO() as string });
     await call.storage.set(key, list);
     await call.schedule(key, until, { member, key });
@@ -203,6 +221,9 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const member = String(payload.member);
       const list = (await call.storage.get<Deferred[]>(String(payload.key))) ?? [];
       await call.storage.delete(String(payload.key));
+      // Which quiet time's digest went out (see defer): its end is the key's last part.
+      const until = Number(String(payload.key).slice(String(payload.key).lastIndexOf(':') + 1));
+      if (Number.isFinite(until) && until > ((await call.storage.get<number>(sentKey(member))) ?? 0)) await call.storage.set(sentKey(member), until);
       if (list.length === 0) return;
       call.notify({
         key,

@@ -19,7 +19,7 @@ import { ESCALATION_TIMER, IncidentService, type EscalationPayload } from './inc
 import { InsightsService } from './insights-service';
 import { IntakeService } from './intake-service';
 import { Metrics } from './metrics';
-import { PLUGIN_TIMER, PluginHost } from './plugin-host';
+import { PLUGIN_TIMER, PluginHost, pluginNamespace } from './plugin-host';
 import { Scheduler } from './scheduler';
 import { HANDOVER_TIMER, SHIFT_TIMER, ShiftWatch } from './shift-watch';
 import { StoreMonitor } from './store-monitor';
@@ -81,6 +81,14 @@ export class OnehandApp {
       if (!team) return;
       await this.engine.within(tx, SYSTEM, team, now, (ctx) =>
         this.plugins.onTimer(plugin, key, data ?? {}, (name) => this.plugins.buildCall(name, ctx.tx, now, ctx.tell)));
+    }, {
+      // The plugin's storage under the timer's own key before the timer's row: a hook that keeps
+      // state for a timer there (quiet hours' digests) writes that state first and schedules the
+      // timer after, so it takes the two rows in that order too.
+      lock: (tx, timer) => {
+        const { plugin, key } = timer.payload as { plugin: string; key: string };
+        return tx.kvGet(pluginNamespace(plugin), key);
+      },
     });
     this.scheduler.on(ESCALATION_TIMER, async (tx, timer, now) => {
       const payload = timer.payload as unknown as EscalationPayload;

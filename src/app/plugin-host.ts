@@ -18,6 +18,11 @@ import { TOKENS } from './tokens';
 
 export const PLUGIN_TIMER = 'plugin';
 
+/** pluginNamespace: where a plugin's storage lives (and the prefix of its timers' and notifications' keys). */
+export function pluginNamespace(plugin: string): string {
+  return `plugin:${plugin}`;
+}
+
 export interface ActivePlugin {
   readonly name: string;
   readonly hooks: PluginHooks;
@@ -164,7 +169,7 @@ export class PluginHost {
 
   /** buildCall makes the per-call context a plugin sees, bound to one transaction. */
   buildCall(plugin: string, tx: StoreTx, now: DateTime, tell: (n: Notification) => void): PluginCall {
-    const ns = `plugin:${plugin}`;
+    const ns = pluginNamespace(plugin);
     const world = this.world;
     return {
       now,

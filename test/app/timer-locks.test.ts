@@ -8,6 +8,10 @@
  * incident, as an acknowledgement does; once the timer's transaction waits for the incident, its
  * timer's row must still be free (a third connection can lock it at once). Then the
  * acknowledgement cancels the escalation and commits, and the step never runs.
+ *
+ * The same for a plugin's timer and the plugin's storage under the timer's key (quiet hours: a
+ * deferral writes the digest's list, then schedules its timer; the timer reads and empties it),
+ * and, with the replicas' clocks apart, a deferral into a digest that went out already.
  */
 import { Client } from 'pg';
 import { DateTime } from 'luxon';
@@ -18,6 +22,9 @@ import type { Incident } from '../../src/core/incident/types';
 import { SimulatedClock } from '../../src/runtime/clock';
 import { MemoryLogger } from '../../src/runtime/logger';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store';
+import * as path from 'node:path';
+import { pluginNamespace, PLUGIN_TIMER } from '../../src/app/plugin-host';
+import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../../src/runtime/plugin-loader';
 import { TEST_CONFIG, TUESDAY } from '../harness/fixtures';
 import { RecordingAdapter } from '../harness/recording-adapter';
 import { createSchema, describePg, type TestSchema } from '../store/pg-test';
@@ -50,15 +57,15 @@ describePg('a firing escalation and an acknowledgement of its incident (PostgreS
     }
   }
 
-  /** waitForLockWait: until a connection of this test waits for a row lock (the timer's transaction). */
-  async function waitForLockWait(): Promise<void> {
+  /** waitForLockWait: until a connection of this test waits for a row lock in a statement like `statement` (the timer's transaction). */
+  async function waitForLockWait(statement = '%FROM incidents WHERE id = $1 FOR UPDATE%'): Promise<void> {
     for (let i = 0; i < 200; i++) {
       const rows = await sql<{ n: string }>(`SELECT COUNT(*) AS n FROM pg_stat_activity
-        WHERE wait_event_type = 'Lock' AND state = 'active' AND query LIKE '%FROM incidents WHERE id = $1 FOR UPDATE%'`);
+        WHERE wait_event_type = 'Lock' AND state = 'active' AND query LIKE $1`, [statement]);
       if (Number(rows[0]?.n ?? 0) > 0) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new Error('the timer never waited for the incident');
+    throw new Error(`the timer never waited for a lock in ${statement}`);
   }
 
   /** timerRowFree: whether another connection can lock the timer's row now (NOWAIT), then lets go. */
@@ -124,5 +131,92 @@ describePg('a firing escalation and an acknowledgement of its incident (PostgreS
     expect(adapter.delivered.slice(pagesBefore).filter((d) => /Reminder|Escalated/.test(JSON.stringify(d)))).toEqual([]);
     const after = await ackSide.transaction((tx) => tx.listIncidents({ team: 'payments' }));
     expect(after[0]).toMatchObject({ state: 'acknowledged', escalationLevel: 0 });
+  }, 30_000);
+  const QUIET = `${TEST_CONFIG}
+plugins:
+  quiet-hours:
+    urgent: [sev1]
+    defaults: { nights: "22:00-07:00", weekends: true }
+`;
+
+  /** quietApp: the app with quiet hours on one replica, its clock at `at`. */
+  async function quietApp(at: string, instanceId: string): Promise<{ app: ReturnType<typeof buildApp>; adapter: RecordingAdapter; clock: SimulatedClock; logger: MemoryLogger }> {
+    const parsed = parseConfig(QUIET, undefined, BUILTIN_PLUGIN_NAMES);
+    if (!parsed.ok) throw new Error(`test config: ${JSON.stringify(parsed.problems)}`);
+    const loaded = loadPlugins(parsed.config.plugins, parsed.config.world, path.resolve(__dirname, '..', '..'));
+    if (!loaded.ok) throw new Error('test plugins');
+    const clock = new SimulatedClock(DateTime.fromISO(at, { setZone: true }));
+    const logger = new MemoryLogger();
+    const adapter = new RecordingAdapter(parsed.config.world, clock);
+    const app = buildApp({ world: parsed.config.world, store: await replica(), clock, logger, settings: { timerPeriodMs: 1000, instanceId }, adapters: [adapter], plugins: loaded.plugins });
+    await app.start({ loop: false });
+    open.push({ close: () => app.stop() });
+    return { app, adapter, clock, logger };
+  }
+
+  it('a quiet-hours digest timer takes its digest\'s row before its own; a deferral racing it is carried by the digest, once', async () => {
+    // 07:00 in London: the end of Dave's night, when his digest goes out.
+    const until = DateTime.fromISO('2026-03-03T07:00:00Z', { setZone: true });
+    const { app, adapter, logger } = await quietApp('2026-03-03T07:00:00Z', 'b');
+    const other = await replica();
+    const ns = pluginNamespace('quiet-hours');
+    const key = `digest:dave:${until.toMillis()}`;
+    const item = (text: string) => ({ text, incidentId: null, at: '2026-03-03T02:00:00.000Z' });
+    await other.transaction(async (tx) => {
+      await tx.kvSet(ns, key, [item('New incident #1 [sev3] first')]);
+      await tx.scheduleTimer({ key: `${ns}:${key}`, kind: PLUGIN_TIMER, dueAt: until, payload: { plugin: 'quiet-hours', key, data: { member: 'dave', key } } });
+    });
+    const [timer] = await sql<{ id: number }>('SELECT id FROM timers WHERE key = $1', [`${ns}:${key}`]);
+
+    // A deferral on the other replica, as quiet hours writes one: the digest's list, then its timer.
+    let deferRuns = 0;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    let go!: () => void;
+    const proceed = new Promise<void>((resolve) => (go = resolve));
+    const deferral = other.transaction(async (tx) => {
+      deferRuns++;
+      const list = ((await tx.kvGet(ns, key)) ?? []) as unknown[];
+      holding();
+      await proceed;
+      await tx.kvSet(ns, key, [...list, item('New incident #2 [sev3] second')]);
+      await tx.scheduleTimer({ key: `${ns}:${key}`, kind: PLUGIN_TIMER, dueAt: until, payload: { plugin: 'quiet-hours', key, data: { member: 'dave', key } } });
+    });
+    await held;
+    const tick = app.scheduler.tick(); // the digest is due: it fires now, on this replica
+    await waitForLockWait('%INSERT INTO kv%');
+    const free = await timerRowFree(Number(timer?.id));
+    go();
+    await deferral;
+    await tick;
+    for (let i = 0; i < 40 && !adapter.delivered.some((d) => d.to === 'dave'); i++) await app.scheduler.tick();
+
+    expect(free).toBe(true);
+    expect(deferRuns).toBe(1);
+    expect(logger.entries.filter((e) => e.level === 'error')).toEqual([]);
+    const digests = adapter.delivered.filter((d) => d.to === 'dave');
+    expect(digests).toHaveLength(1);
+    expect(digests[0]?.text).toMatch(/While you were in quiet hours, 2 notifications waited/);
+    expect(digests[0]?.text).toContain('second');
+  }, 30_000);
+
+  it('a deferral into a digest another replica (its clock ahead) has sent already is delivered at once, not kept for ever', async () => {
+    const behind = await quietApp('2026-03-03T06:58:00Z', 'a'); // still Dave's night here
+    const ahead = await quietApp('2026-03-03T07:01:00Z', 'b'); // his morning there
+    await behind.app.handle({ text: 'incident report sev3 typo on the pricing page', caller: { kind: 'member', id: 'zed' } });
+    await behind.app.scheduler.tick();
+    const toDave = () => [...behind.adapter.delivered, ...ahead.adapter.delivered].filter((d) => d.to === 'dave');
+    expect(toDave()).toEqual([]); // deferred: his digest at 07:00
+    await ahead.app.scheduler.tick(); // the digest is due there
+    for (let i = 0; i < 40 && toDave().length === 0; i++) await ahead.app.scheduler.tick();
+    expect(toDave().map((d) => d.text)).toEqual([expect.stringMatching(/While you were in quiet hours, 1 notification waited/)]);
+
+    // This replica still sees Dave's night; the digest it would add to went out already.
+    await behind.app.handle({ text: 'incident report sev3 slow invoices', caller: { kind: 'member', id: 'zed' } });
+    for (let i = 0; i < 40 && toDave().length < 2; i++) await behind.app.scheduler.tick();
+    const texts = toDave().map((d) => d.text);
+    expect(texts).toHaveLength(2);
+    expect(texts).toEqual(expect.arrayContaining([expect.stringMatching(/While you were in quiet hours/), expect.stringMatching(/New incident #2 \[sev3\] slow invoices/)]));
+    expect([...behind.logger.entries, ...ahead.logger.entries].filter((e) => e.level === 'error')).toEqual([]);
   }, 30_000);
 });
