@@ -113,6 +113,51 @@ describePg('PostgreSQL: migrations and replicas', () => {
     expect(race.intake + race.timer).toBeGreaterThan(2);
   }, 20_000);
 
+  /** failOn: a trigger makes every write of kv key `key` fail with SQLSTATE `code` (the first `times` only, when given). */
+  async function failOn(key: string, code: string, times?: number): Promise<void> {
+    // A sequence counts the failures: it is not rolled back with the transaction that failed.
+    await query('CREATE SEQUENCE fail_count');
+    await query(`CREATE FUNCTION fail_kv() RETURNS trigger AS $$
+      BEGIN
+        IF NEW.key = '${key}' THEN
+          IF ${times === undefined ? 'true' : `nextval('fail_count') <= ${times}`} THEN
+            RAISE EXCEPTION 'simulated failure (test)' USING ERRCODE = '${code}';
+          END IF;
+        END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`);
+    await query('CREATE TRIGGER fail_kv BEFORE INSERT OR UPDATE ON kv FOR EACH ROW EXECUTE FUNCTION fail_kv()');
+  }
+
+  it('a statement error the code catches and goes past still fails the transaction: nothing of it is stored, never a silent rollback', async () => {
+    const s = await store();
+    await s.migrate();
+    await failOn('boom', '23514');
+    const run = s.transaction(async (tx) => {
+      await tx.kvSet('t', 'kept?', 1);
+      // As a plugin's failing hook is caught and the event goes on: PostgreSQL has aborted the transaction.
+      await tx.kvSet('t', 'boom', 1).catch(() => undefined);
+      return 'done';
+    });
+    await expect(run).rejects.toThrow(/simulated failure \(test\)/);
+    expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
+  });
+
+  it('a deadlock the code catches is still the transaction\'s: it runs again (a later statement\'s "transaction is aborted" does not hide it)', async () => {
+    const s = await store();
+    await s.migrate();
+    await failOn('boom', '40P01', 1);
+    let runs = 0;
+    const result = await s.transaction(async (tx) => {
+      runs++;
+      await tx.kvSet('t', 'boom', runs).catch(() => undefined);
+      await tx.kvSet('t', 'after', runs);
+      return runs;
+    });
+    expect(result).toBe(2);
+    expect(await query("SELECT key, value FROM kv WHERE namespace = 't' ORDER BY key")).toEqual([{ key: 'after', value: 2 }, { key: 'boom', value: 2 }]);
+  });
+
   it('applies each migration once when several replicas migrate at the same time', async () => {
     const replicas = await Promise.all(Array.from({ length: 6 }, () => store()));
     await Promise.all(replicas.map((r) => r.migrate()));

@@ -179,16 +179,23 @@ export class PostgresStore implements Store {
       let result: T;
       try {
         result = await this.nesting.within(tx, () => fn(tx));
+        // A statement failed and the code above went on: the transaction is aborted, and its
+        // COMMIT would roll back without an error. Its first error is the transaction's (a deadlock
+        // there runs the transaction again).
+        if (tx.failure !== null) throw tx.failure;
       } catch (err) {
         tx.finish();
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        throw err;
+        // A later statement's "current transaction is aborted" hides the error that aborted it.
+        throw codeOf(err) === IN_FAILED_TRANSACTION && tx.failure !== null ? tx.failure : err;
       }
       tx.finish();
       try {
-        await client.query('COMMIT');
+        const done = await client.query('COMMIT');
+        // PostgreSQL answers COMMIT with ROLLBACK when the transaction had failed: never a success.
+        if (done.command !== 'COMMIT') throw new Error(`PostgreSQL rolled the transaction back instead of committing it (${done.command}); nothing of it was stored`);
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
@@ -270,6 +277,9 @@ export class PostgresStore implements Store {
  * guards a check-then-insert (one active storm per team): run again, the callback sees the row
  * the other transaction committed.
  */
+/** SQLSTATE of a statement sent in a transaction an earlier error aborted. */
+const IN_FAILED_TRANSACTION = '25P02';
+
 function retryable(err: unknown): boolean {
   if (RETRYABLE.has(codeOf(err))) return true;
   return codeOf(err) === '23505' && RACE_CONSTRAINTS.has(String((err as { constraint?: unknown }).constraint));
@@ -502,6 +512,13 @@ class PgTx implements StoreTx {
   private open = true;
   /** Whether this transaction enqueued a delivery (its commit wakes the delivery workers). */
   enqueued = false;
+  /**
+   * The first statement error of this transaction. PostgreSQL aborts the whole transaction on it:
+   * should the code above catch it and go on (a plugin's hook failing "without stopping the
+   * event"), every later statement fails as `in_failed_sql_transaction`, and a COMMIT silently
+   * rolls back. The transaction reports this error instead (see PostgresStore.attempt).
+   */
+  failure: unknown = null;
 
   constructor(
     private readonly client: PoolClient,
@@ -518,8 +535,13 @@ class PgTx implements StoreTx {
 
   private async q<T>(sql: string, params: readonly Param[] = []): Promise<{ rows: T[]; rowCount: number }> {
     if (!this.open) throw new Error('StoreTx used after its transaction finished');
-    const result = await this.client.query(sql, params as Param[]);
-    return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+    try {
+      const result = await this.client.query(sql, params as Param[]);
+      return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+    } catch (err) {
+      this.failure ??= err;
+      throw err;
+    }
   }
 
   // Incidents ---------------------------------------------------------------------------------
