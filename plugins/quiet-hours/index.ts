@@ -152,7 +152,9 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
   /** quietFor: when `member`'s quiet time ends, or null. For their own shift's pages, weekends count only with oncall_weekends. */
   async function quietFor(member: MemberId, call: PluginCall, onCall = false): Promise<DateTime | null> {
     const zone = call.world.members.get(member)?.timeZone ?? 'UTC';
-    const focus = await call.storage.get<string>(`focus:${member}`);
+    // Only read here (written by `oncall focus` alone): a peek, so that no notification's
+    // transaction holds it while it waits for a digest's rows (a digest's own notification passes here too).
+    const focus = await call.storage.peek<string>(`focus:${member}`);
     const focusUntil = focus ? DateTime.fromISO(focus) : null;
     const settings = settingsOf(member);
     return quietUntil(onCall && settings.oncallWeekends !== true ? { ...settings, weekends: false } : settings, zone, call.now, focusUntil);
@@ -167,16 +169,18 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     const key = digestKey(member, until.toMillis());
     const list = (await call.storage.get<Deferred[]>(key)) ?? [];
     // Read after the digest's own row, which its timer locks first: if that digest went out
-    // meanwhile (on a replica whose clock is ahead of this one's), its timer will not fire again,
-    // and what is added to it now would wait for ever. Their quiet time is over: deliver.
-    const sent = await call.storage.get<number>(sentKey(member));
+    // meanwhile (its timer fired while this waited for the row, or on a replica whose clock is
+    // ahead of this one's), its timer will not fire again, and what is added to it now would wait
+    // for ever. Their quiet time is over: deliver. (A peek: only the digest's timer writes it.)
+    const sent = await call.storage.peek<number>(sentKey(member));
     if (sent !== undefined && sent >= until.toMillis()) {
       if (list.length === 0) await call.storage.delete(key);
+      await count(call, 'bypassed');
       return { action: 'deliver', reason: `the digest of ${call.world.members.get(member)?.name ?? member}'s quiet hours went out already` };
     }
     list.push({ text: toPlain(n.message.headline), incidentId: n.incidentId, at: call.now.toISO() as string });
     await call.storage.set(key, list);
-    await call.schedule(key, until, { member, key });
+    await call.schedule(key, until, { member, key, until: until.toMillis() });
     await count(call, 'deferred');
     return { action: 'defer', until, reason: `${call.world.members.get(member)?.name ?? member} is in quiet hours until ${until.setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')}` };
   }
@@ -221,8 +225,9 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const member = String(payload.member);
       const list = (await call.storage.get<Deferred[]>(String(payload.key))) ?? [];
       await call.storage.delete(String(payload.key));
-      // Which quiet time's digest went out (see defer): its end is the key's last part.
-      const until = Number(String(payload.key).slice(String(payload.key).lastIndexOf(':') + 1));
+      // Which quiet time's digest went out (see defer): its end (timers scheduled before it was in
+      // the payload carry it as their key's last part).
+      const until = typeof payload.until === 'number' ? payload.until : Number(String(payload.key).slice(String(payload.key).lastIndexOf(':') + 1));
       if (Number.isFinite(until) && until > ((await call.storage.get<number>(sentKey(member))) ?? 0)) await call.storage.set(sentKey(member), until);
       if (list.length === 0) return;
       call.notify({

@@ -81,13 +81,15 @@ export class OnehandApp {
       if (!team) return;
       await this.engine.within(tx, SYSTEM, team, now, (ctx) =>
         this.plugins.onTimer(plugin, key, data ?? {}, (name) => this.plugins.buildCall(name, ctx.tx, now, ctx.tell)));
+      // The lock below leaves an empty row where the plugin keeps nothing (PostgreSQL): not kept.
+      if (typeof plugin === 'string' && typeof key === 'string' && (await tx.kvGet(pluginNamespace(plugin), key)) === undefined) await tx.kvSet(pluginNamespace(plugin), key, undefined);
     }, {
       // The plugin's storage under the timer's own key before the timer's row: a hook that keeps
       // state for a timer there (quiet hours' digests) writes that state first and schedules the
       // timer after, so it takes the two rows in that order too.
-      lock: (tx, timer) => {
-        const { plugin, key } = timer.payload as { plugin: string; key: string };
-        return tx.kvGet(pluginNamespace(plugin), key);
+      lock: async (tx, timer) => {
+        const { plugin, key } = timer.payload as { plugin?: unknown; key?: unknown };
+        if (typeof plugin === 'string' && typeof key === 'string') await tx.kvGet(pluginNamespace(plugin), key);
       },
     });
     this.scheduler.on(ESCALATION_TIMER, async (tx, timer, now) => {

@@ -177,6 +177,7 @@ export class PluginHost {
       logger: this.log,
       storage: {
         get: async <T>(key: string) => (await tx.kvGet(ns, key)) as T | undefined,
+        peek: async <T>(key: string) => (await tx.kvPeek(ns, key)) as T | undefined,
         set: (key, value) => tx.kvSet(ns, key, value),
         delete: (key) => tx.kvSet(ns, key, undefined),
       },

@@ -54,7 +54,10 @@ export interface ShiftChange {
 }
 
 export interface PluginStorage {
+  /** get reads a key and holds it until the hook's transaction ends (read-modify-write is safe across replicas). */
   get<T = unknown>(key: string): Promise<T | undefined>;
+  /** peek reads a key without holding it: for values the hook only reads (see README: Writing a plugin). */
+  peek<T = unknown>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<void>;
 }

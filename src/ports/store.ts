@@ -354,7 +354,14 @@ export interface StoreTx {
   /** pruneInbound forgets inbound events handled before `before`; returns how many. */
   pruneInbound(before: DateTime): Promise<number>;
 
+  /** kvGet reads a key and locks it (even when absent) until the transaction ends: for a read-modify-write. */
   kvGet(namespace: string, key: string): Promise<unknown>;
+  /**
+   * kvPeek reads a key without locking it: for a value this transaction only reads (another may
+   * change it meanwhile; what it committed before this read is seen). Reading without a lock keeps
+   * a transaction out of lock-order circles with the key's writers.
+   */
+  kvPeek(namespace: string, key: string): Promise<unknown>;
   kvSet(namespace: string, key: string, value: unknown): Promise<void>;
 
   /**

@@ -57,15 +57,42 @@ describePg('a firing escalation and an acknowledgement of its incident (PostgreS
     }
   }
 
-  /** waitForLockWait: until a connection of this test waits for a row lock in a statement like `statement` (the timer's transaction). */
-  async function waitForLockWait(statement = '%FROM incidents WHERE id = $1 FOR UPDATE%'): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const rows = await sql<{ n: string }>(`SELECT COUNT(*) AS n FROM pg_stat_activity
-        WHERE wait_event_type = 'Lock' AND state = 'active' AND query LIKE $1`, [statement]);
-      if (Number(rows[0]?.n ?? 0) > 0) return;
+  /**
+   * waitForLockWait: until `count` connections of this test's schema (not another test's: they
+   * share the database) wait for a lock in a statement like `statement`.
+   */
+  async function waitForLockWait(statement = '%FROM incidents WHERE id = $1 FOR UPDATE%', count = 1): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      const rows = await sql<{ n: string }>(`SELECT COUNT(*) AS n FROM pg_stat_activity AS a
+        WHERE a.wait_event_type = 'Lock' AND a.state = 'active' AND a.query LIKE $1
+          AND EXISTS (SELECT 1 FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation JOIN pg_namespace AS n ON n.oid = c.relnamespace
+            WHERE l.pid = a.pid AND n.nspname = $2)`, [statement, schema.name]);
+      if (Number(rows[0]?.n ?? 0) >= count) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new Error(`the timer never waited for a lock in ${statement}`);
+    throw new Error(`fewer than ${count} connections ever waited for a lock in ${statement}`);
+  }
+
+  /** deadlocks: records every deadlock PostgreSQL reports to this process's connections while `fn` runs. */
+  async function deadlocks(fn: () => Promise<void>): Promise<string[]> {
+    const seen: string[] = [];
+    const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const original = proto.query;
+    proto.query = function query(this: Client, ...args: unknown[]) {
+      const result = original.apply(this, args);
+      if (result instanceof Promise) {
+        result.catch((err: { code?: string; message?: string }) => {
+          if (err?.code === '40P01') seen.push(String(err.message));
+        });
+      }
+      return result;
+    };
+    try {
+      await fn();
+    } finally {
+      proto.query = original;
+    }
+    return seen;
   }
 
   /** timerRowFree: whether another connection can lock the timer's row now (NOWAIT), then lets go. */
@@ -219,4 +246,53 @@ plugins:
     expect(texts).toEqual(expect.arrayContaining([expect.stringMatching(/While you were in quiet hours/), expect.stringMatching(/New incident #2 \[sev3\] slow invoices/)]));
     expect([...behind.logger.entries, ...ahead.logger.entries].filter((e) => e.level === 'error')).toEqual([]);
   }, 30_000);
+  for (const focus of [false, true]) {
+    it(`a digest firing while a real deferral for the same member waits for it: no deadlock, nothing lost${focus ? ' (Dave in a focus block: the deferral goes to a later digest)' : ''}`, async () => {
+      const behind = await quietApp('2026-03-03T06:59:00Z', 'a'); // Dave's night
+      const ahead = await quietApp('2026-03-03T07:01:00Z', 'b'); // his morning
+      await behind.app.handle({ text: 'incident report sev3 typo on the pricing page', caller: { kind: 'member', id: 'zed' } });
+      await behind.app.scheduler.tick();
+      if (focus) await ahead.app.handle({ text: 'oncall focus 2h', caller: { kind: 'member', id: 'dave' } });
+      const ns = pluginNamespace('quiet-hours');
+      let report: Promise<unknown> = Promise.resolve();
+      const seen = await deadlocks(async () => {
+        // A third connection holds the digest-sent row: the digest stops right after it took its
+        // list's row and its timer's row; then a report is deferred for Dave on the other replica.
+        const hold = new Client({ connectionString: schema.url });
+        await hold.connect();
+        try {
+          await hold.query('BEGIN');
+          await hold.query(`INSERT INTO kv (namespace, key, value) VALUES ($1, 'digest-sent:dave', NULL)
+            ON CONFLICT (namespace, key) DO UPDATE SET value = kv.value`, [ns]);
+          const tick = ahead.app.scheduler.tick();
+          await waitForLockWait('%INSERT INTO kv%');
+          report = behind.app.handle({ text: 'incident report sev3 slow invoices', caller: { kind: 'member', id: 'zed' } });
+          if (!focus) await waitForLockWait('%INSERT INTO kv%', 2); // the deferral waits for the digest's list
+          else await new Promise((resolve) => setTimeout(resolve, 300)); // (its own digest's list: nothing to wait for)
+          await hold.query('COMMIT');
+          await tick;
+          await report;
+        } finally {
+          await hold.end();
+        }
+      });
+      for (let i = 0; i < 10; i++) {
+        await ahead.app.scheduler.tick();
+        await behind.app.scheduler.tick();
+      }
+      expect(seen).toEqual([]);
+      expect([...behind.logger.entries, ...ahead.logger.entries].filter((e) => e.level === 'error')).toEqual([]);
+      const toDave = [...behind.adapter.delivered, ...ahead.adapter.delivered].filter((d) => d.to === 'dave').map((d) => d.text);
+      if (!focus) {
+        expect(toDave).toHaveLength(2);
+        expect(toDave).toEqual(expect.arrayContaining([expect.stringMatching(/While you were in quiet hours, 1 notification waited/), expect.stringMatching(/New incident #2 \[sev3\] slow invoices/)]));
+      } else {
+        // In his focus block both wait for its end: the morning digest and the new incident, in one later digest.
+        expect(toDave).toEqual([]);
+        const later = await sql<{ value: unknown[] }>("SELECT value FROM kv WHERE namespace = $1 AND key LIKE 'digest:dave:%' AND value IS NOT NULL", [ns]);
+        expect(later).toHaveLength(1);
+        expect(JSON.stringify(later[0]?.value)).toMatch(/quiet hours.*slow invoices|slow invoices.*quiet hours/);
+      }
+    }, 30_000);
+  }
 });

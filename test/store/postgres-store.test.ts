@@ -158,6 +158,29 @@ describePg('PostgreSQL: migrations and replicas', () => {
     expect(await query("SELECT key, value FROM kv WHERE namespace = 't' ORDER BY key")).toEqual([{ key: 'after', value: 2 }, { key: 'boom', value: 2 }]);
   });
 
+  it('kvPeek reads a key another transaction holds without waiting for it, and sees what was committed', async () => {
+    const s = await store();
+    await s.migrate();
+    await s.transaction((tx) => tx.kvSet('t', 'k', 1));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const writer = s.transaction(async (tx) => {
+      await tx.kvGet('t', 'k');
+      await tx.kvSet('t', 'k', 2);
+      holding();
+      await released;
+    });
+    await held;
+    // kvGet would wait here for the writer (which waits for this): the test would time out.
+    expect(await s.transaction((tx) => tx.kvPeek('t', 'k'))).toBe(1);
+    expect(await s.transaction((tx) => tx.kvPeek('t', 'absent'))).toBeUndefined();
+    release();
+    await writer;
+    expect(await s.transaction((tx) => tx.kvPeek('t', 'k'))).toBe(2);
+  });
+
   it('applies each migration once when several replicas migrate at the same time', async () => {
     const replicas = await Promise.all(Array.from({ length: 6 }, () => store()));
     await Promise.all(replicas.map((r) => r.migrate()));

@@ -494,6 +494,7 @@ const SQL = {
   kvSet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, $3::jsonb)
     ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value`,
   kvDelete: 'DELETE FROM kv WHERE namespace = $1 AND key = $2',
+  kvPeek: 'SELECT value FROM kv WHERE namespace = $1 AND key = $2',
   tryLease: `INSERT INTO leases (name, owner, until_ms) VALUES ($1, $2, $4)
     ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, until_ms = EXCLUDED.until_ms
     WHERE leases.owner = EXCLUDED.owner OR leases.until_ms < $3
@@ -972,6 +973,11 @@ class PgTx implements StoreTx {
     const { rows } = await this.q<{ value: unknown; absent: boolean }>(SQL.kvGet, [namespace, key]);
     const r = rows[0];
     return r === undefined || r.absent ? undefined : r.value;
+  }
+
+  async kvPeek(namespace: string, key: string): Promise<unknown> {
+    const { rows } = await this.q<{ value: unknown }>(SQL.kvPeek, [namespace, key]);
+    return rows[0]?.value ?? undefined;
   }
 
   async kvSet(namespace: string, key: string, value: unknown): Promise<void> {

@@ -1793,6 +1793,11 @@ class SqliteTx implements StoreTx {
     return rows[0] ? (JSON.parse(rows[0].value) as unknown) : undefined;
   }
 
+  /** kvPeek: kvGet (SQLite has one writer at a time: nothing to lock). */
+  kvPeek(namespace: string, key: string): Promise<unknown> {
+    return this.kvGet(namespace, key);
+  }
+
   /** Stores `value` as JSON; `undefined` deletes the key. Throws on values JSON cannot hold (BigInt, cycles). */
   async kvSet(namespace: string, key: string, value: unknown): Promise<void> {
     this.check();
