@@ -9,7 +9,8 @@
  *   never remove it (the escalation invariant: an unacknowledged incident always has a next step).
  *   The on-call's weekends do not hold their pages unless `oncall_weekends: true` (they are on call).
  * - Someone not on call is never disturbed for an update.
- * Every deferral, bypass and skip is on the incident's timeline and counted.
+ * Every deferral, bypass and skip is on the incident's timeline, where `oncall stats` counts them
+ * (no counters of its own: a counter every deferral locked would make them wait for each other).
  *
  * Settings: `defaults` for everyone, `teams.<id>` for a team's members, `members.<id>` per member
  * (each of nights, weekends, time_off; a member's settings start from their team's, which start
@@ -160,10 +161,6 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     return quietUntil(onCall && settings.oncallWeekends !== true ? { ...settings, weekends: false } : settings, zone, call.now, focusUntil);
   }
 
-  async function count(call: PluginCall, what: 'deferred' | 'bypassed' | 'skipped'): Promise<void> {
-    const n = (await call.storage.get<number>(`count:${what}`)) ?? 0;
-    await call.storage.set(`count:${what}`, n + 1);
-  }
 
   async function defer(n: OutgoingNotification, member: MemberId, until: DateTime, call: PluginCall): Promise<NotifyDecision> {
     const key = digestKey(member, until.toMillis());
@@ -175,13 +172,12 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     const sent = await call.storage.peek<number>(sentKey(member));
     if (sent !== undefined && sent >= until.toMillis()) {
       if (list.length === 0) await call.storage.delete(key);
-      await count(call, 'bypassed');
-      return { action: 'deliver', reason: `the digest of ${call.world.members.get(member)?.name ?? member}'s quiet hours went out already` };
+      // A plain delivery (no reason): their quiet time is over, nothing was let through.
+      return { action: 'deliver' };
     }
     list.push({ text: toPlain(n.message.headline), incidentId: n.incidentId, at: call.now.toISO() as string });
     await call.storage.set(key, list);
     await call.schedule(key, until, { member, key, until: until.toMillis() });
-    await count(call, 'deferred');
     return { action: 'defer', until, reason: `${call.world.members.get(member)?.name ?? member} is in quiet hours until ${until.setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')}` };
   }
 
@@ -212,10 +208,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const urgent = n.severity !== undefined && config.urgent.includes(n.severity);
       if (n.role === 'oncall' || n.role === 'team' || n.role === 'mentor' || n.role === 'lead') {
         // Urgent: every step of the chain pages whatever the hour. Non-urgent: it waits, never vanishes.
-        if (urgent) {
-          await count(call, 'bypassed');
-          return { action: 'deliver', reason: `${n.severity} is urgent: quiet hours bypassed` };
-        }
+        if (urgent) return { action: 'deliver', reason: `${n.severity} is urgent: quiet hours bypassed` };
         return defer(n, member, until, call);
       }
       return defer(n, member, until, call);

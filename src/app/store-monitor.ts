@@ -9,6 +9,12 @@ import type { Store, StoreTx, TransactionOptions } from '../ports/store';
 
 /** Errors a store recovers from by itself (deadlock, serialization failure, a guarded race). */
 const TRANSIENT_CODES = new Set(['40P01', '40001', '23505']);
+
+/** isTransientStoreError: a deadlock or serialization failure: the transaction runs again, nobody's fault. */
+export function isTransientStoreError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
 const RECENT_MS = 60_000;
 
 export class StoreMonitor implements Store {

@@ -61,8 +61,8 @@ describePg('a firing escalation and an acknowledgement of its incident (PostgreS
    * waitForLockWait: until `count` connections of this test's schema (not another test's: they
    * share the database) wait for a lock in a statement like `statement`.
    */
-  async function waitForLockWait(statement = '%FROM incidents WHERE id = $1 FOR UPDATE%', count = 1): Promise<void> {
-    for (let i = 0; i < 400; i++) {
+  async function waitForLockWait(statement = '%FROM incidents WHERE id = $1 FOR UPDATE%', count = 1, stop: () => boolean = () => false): Promise<void> {
+    for (let i = 0; i < 400 && !stop(); i++) {
       const rows = await sql<{ n: string }>(`SELECT COUNT(*) AS n FROM pg_stat_activity AS a
         WHERE a.wait_event_type = 'Lock' AND a.state = 'active' AND a.query LIKE $1
           AND EXISTS (SELECT 1 FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -70,7 +70,7 @@ describePg('a firing escalation and an acknowledgement of its incident (PostgreS
       if (Number(rows[0]?.n ?? 0) >= count) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new Error(`fewer than ${count} connections ever waited for a lock in ${statement}`);
+    if (!stop()) throw new Error(`fewer than ${count} connections ever waited for a lock in ${statement}`);
   }
 
   /** deadlocks: records every deadlock PostgreSQL reports to this process's connections while `fn` runs. */
@@ -258,17 +258,22 @@ plugins:
       const seen = await deadlocks(async () => {
         // A third connection holds the digest-sent row: the digest stops right after it took its
         // list's row and its timer's row; then a report is deferred for Dave on the other replica.
+        // (The row exists and is committed first, so that its waiters queue in the order they came.)
+        await sql(`INSERT INTO kv (namespace, key, value) VALUES ($1, 'digest-sent:dave', NULL) ON CONFLICT (namespace, key) DO NOTHING`, [ns]);
         const hold = new Client({ connectionString: schema.url });
         await hold.connect();
         try {
           await hold.query('BEGIN');
-          await hold.query(`INSERT INTO kv (namespace, key, value) VALUES ($1, 'digest-sent:dave', NULL)
-            ON CONFLICT (namespace, key) DO UPDATE SET value = kv.value`, [ns]);
+          await hold.query(`SELECT value FROM kv WHERE namespace = $1 AND key = 'digest-sent:dave' FOR UPDATE`, [ns]);
           const tick = ahead.app.scheduler.tick();
           await waitForLockWait('%INSERT INTO kv%');
-          report = behind.app.handle({ text: 'incident report sev3 slow invoices', caller: { kind: 'member', id: 'zed' } });
-          if (!focus) await waitForLockWait('%INSERT INTO kv%', 2); // the deferral waits for the digest's list
-          else await new Promise((resolve) => setTimeout(resolve, 300)); // (its own digest's list: nothing to wait for)
+          let settled = false;
+          report = behind.app.handle({ text: 'incident report sev3 slow invoices', caller: { kind: 'member', id: 'zed' } }).finally(() => {
+            settled = true;
+          });
+          // The deferral waits for the digest's list (or, in a focus block, goes to a later digest
+          // and may finish, or wait for what the digest holds): whichever comes first.
+          await Promise.race([report, waitForLockWait('%INSERT INTO kv%', 2, () => settled)]);
           await hold.query('COMMIT');
           await tick;
           await report;
@@ -295,4 +300,22 @@ plugins:
       }
     }, 30_000);
   }
+  it('a plugin hook whose statement fails is undone alone: the page still goes out (PostgreSQL would abort the whole event)', async () => {
+    const night = await quietApp('2026-03-03T02:00:00Z', 'a');
+    // Quiet hours cannot write its digests: every write of one fails in the database.
+    await sql(`CREATE FUNCTION fail_digest() RETURNS trigger AS $$
+      BEGIN
+        IF NEW.key LIKE 'digest:%' THEN RAISE EXCEPTION 'simulated failure (test)' USING ERRCODE = '23514'; END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`);
+    await sql('CREATE TRIGGER fail_digest BEFORE INSERT OR UPDATE ON kv FOR EACH ROW EXECUTE FUNCTION fail_digest()');
+    const reply = await night.app.handle({ text: 'incident report sev3 typo on the pricing page', caller: { kind: 'member', id: 'zed' } });
+    expect(JSON.stringify(reply)).toMatch(/Reported .*"1"/);
+    for (let i = 0; i < 10 && !night.adapter.delivered.some((d) => d.to === 'dave'); i++) await night.app.scheduler.tick();
+    // The deferral failed, so the page was not held: Dave is woken rather than left out.
+    expect(night.adapter.delivered.filter((d) => d.to === 'dave').map((d) => d.text)).toEqual([expect.stringMatching(/New incident #1 \[sev3\]/)]);
+    expect(night.app.plugins.status()['quiet-hours']).toMatch(/failing: .*simulated failure \(test\)/);
+    // Told twice, as what it is: the database refused a write, and the plugin's hook failed.
+    expect(new Set(night.logger.entries.filter((e) => e.level === 'error').map((e) => e.msg))).toEqual(new Set(['database call failed', 'plugin hook failed; the event goes on without it']));
+  }, 30_000);
 });

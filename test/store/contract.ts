@@ -1031,6 +1031,21 @@ export function runStoreContract(kit: () => StoreKit): void {
         await expect(tx.kvSet('a', 'f', () => 1)).rejects.toThrow(TypeError);
       });
     });
+
+    it('peeks the same values as it gets: a JSON null is null, an absent key (even one a get read before) undefined', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.kvSet('a', 'k', { v: 2 });
+        await tx.kvSet('a', 'nil', null);
+        expect(await tx.kvGet('a', 'read-before')).toBeUndefined();
+      });
+      await s.transaction(async (tx) => {
+        expect(await tx.kvPeek('a', 'k')).toEqual({ v: 2 });
+        expect(await tx.kvPeek('a', 'nil')).toBeNull();
+        expect(await tx.kvPeek('a', 'read-before')).toBeUndefined();
+        expect(await tx.kvPeek('a', 'missing')).toBeUndefined();
+      });
+    });
   });
 
   describe('leader leases', () => {

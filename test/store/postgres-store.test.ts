@@ -173,11 +173,16 @@ describePg('PostgreSQL: migrations and replicas', () => {
       await released;
     });
     await held;
-    // kvGet would wait here for the writer (which waits for this): the test would time out.
-    expect(await s.transaction((tx) => tx.kvPeek('t', 'k'))).toBe(1);
-    expect(await s.transaction((tx) => tx.kvPeek('t', 'absent'))).toBeUndefined();
-    release();
-    await writer;
+    try {
+      // kvGet would wait here for the writer, which waits for the test.
+      const peek = s.transaction((tx) => tx.kvPeek('t', 'k'));
+      const late = new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000).unref());
+      expect(await Promise.race([peek, late])).toBe(1);
+      expect(await s.transaction((tx) => tx.kvPeek('t', 'absent'))).toBeUndefined();
+    } finally {
+      release();
+      await writer;
+    }
     expect(await s.transaction((tx) => tx.kvPeek('t', 'k'))).toBe(2);
   });
 

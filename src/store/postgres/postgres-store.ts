@@ -25,7 +25,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
-import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { byIncident, checkLimit, savepointName, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
@@ -188,8 +188,9 @@ export class PostgresStore implements Store {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        // A later statement's "current transaction is aborted" hides the error that aborted it.
-        throw codeOf(err) === IN_FAILED_TRANSACTION && tx.failure !== null ? tx.failure : err;
+        // A later statement's "current transaction is aborted", or any error after a deadlock the
+        // code caught, hides the error that aborted the transaction: that one decides the retry.
+        throw tx.failure !== null && (codeOf(err) === IN_FAILED_TRANSACTION || retryable(tx.failure)) ? tx.failure : err;
       }
       tx.finish();
       try {
@@ -494,7 +495,7 @@ const SQL = {
   kvSet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, $3::jsonb)
     ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value`,
   kvDelete: 'DELETE FROM kv WHERE namespace = $1 AND key = $2',
-  kvPeek: 'SELECT value FROM kv WHERE namespace = $1 AND key = $2',
+  kvPeek: 'SELECT value, value IS NULL AS absent FROM kv WHERE namespace = $1 AND key = $2',
   tryLease: `INSERT INTO leases (name, owner, until_ms) VALUES ($1, $2, $4)
     ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, until_ms = EXCLUDED.until_ms
     WHERE leases.owner = EXCLUDED.owner OR leases.until_ms < $3
@@ -520,6 +521,8 @@ class PgTx implements StoreTx {
    * rolls back. The transaction reports this error instead (see PostgresStore.attempt).
    */
   failure: unknown = null;
+  /** By open savepoint: `failure` when it was made (a rollback to it forgets later failures). */
+  private readonly failureAt = new Map<string, unknown>();
 
   constructor(
     private readonly client: PoolClient,
@@ -975,9 +978,29 @@ class PgTx implements StoreTx {
     return r === undefined || r.absent ? undefined : r.value;
   }
 
+  async savepoint(name: string): Promise<void> {
+    await this.q(`SAVEPOINT ${savepointName(name)}`);
+    this.failureAt.set(name, this.failure);
+  }
+
+  async releaseSavepoint(name: string): Promise<void> {
+    await this.q(`RELEASE SAVEPOINT ${savepointName(name)}`);
+    this.failureAt.delete(name);
+  }
+
+  async rollbackToSavepoint(name: string): Promise<void> {
+    await this.q(`ROLLBACK TO SAVEPOINT ${savepointName(name)}`);
+    await this.q(`RELEASE SAVEPOINT ${savepointName(name)}`);
+    // What failed after the savepoint is undone with it: the transaction is usable again.
+    this.failure = this.failureAt.get(name) ?? null;
+    this.failureAt.delete(name);
+  }
+
   async kvPeek(namespace: string, key: string): Promise<unknown> {
-    const { rows } = await this.q<{ value: unknown }>(SQL.kvPeek, [namespace, key]);
-    return rows[0]?.value ?? undefined;
+    // As kvGet: a row kvGet left for an absent key (SQL NULL) is absent; a stored JSON null is null.
+    const { rows } = await this.q<{ value: unknown; absent: boolean }>(SQL.kvPeek, [namespace, key]);
+    const r = rows[0];
+    return r === undefined || r.absent ? undefined : r.value;
   }
 
   async kvSet(namespace: string, key: string, value: unknown): Promise<void> {
