@@ -29,6 +29,15 @@ import { TEST_CONFIG, TUESDAY } from '../harness/fixtures';
 import { RecordingAdapter } from '../harness/recording-adapter';
 import { createSchema, describePg, type TestSchema } from '../store/pg-test';
 
+/** gate: a transaction in a test says when it got somewhere (`reached`, awaited as `arrived`) and waits to be let go (`open`, awaited as `opened`). */
+function gate(): { reached: () => void; arrived: Promise<void>; open: () => void; opened: Promise<void> } {
+  let reached!: () => void;
+  const arrived = new Promise<void>((resolve) => (reached = resolve));
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { reached, arrived, open, opened };
+}
+
 describePg('a firing escalation and an acknowledgement of its incident (PostgreSQL replicas)', () => {
   let schema: TestSchema;
   const open: Array<{ close(): Promise<void> }> = [];
@@ -132,10 +141,7 @@ describePg('a firing escalation and an acknowledgement of its incident (PostgreS
     const pagesBefore = adapter.delivered.length;
 
     let ackRuns = 0;
-    let holding!: () => void;
-    const held = new Promise<void>((resolve) => (holding = resolve));
-    let go!: () => void;
-    const proceed = new Promise<void>((resolve) => (go = resolve));
+    const { reached: holding, arrived: held, open: go, opened: proceed } = gate();
     const ack = ackSide.transaction(async (tx) => {
       ackRuns++;
       const mine = await tx.getIncident(incident.id);
@@ -197,10 +203,7 @@ plugins:
 
     // A deferral on the other replica, as quiet hours writes one: the digest's list, then its timer.
     let deferRuns = 0;
-    let holding!: () => void;
-    const held = new Promise<void>((resolve) => (holding = resolve));
-    let go!: () => void;
-    const proceed = new Promise<void>((resolve) => (go = resolve));
+    const { reached: holding, arrived: held, open: go, opened: proceed } = gate();
     const deferral = other.transaction(async (tx) => {
       deferRuns++;
       const list = ((await tx.kvGet(ns, key)) ?? []) as unknown[];
