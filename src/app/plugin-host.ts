@@ -14,8 +14,8 @@ import type { StoreTx } from '../ports/store';
 import type { Notification } from './notifications';
 import { PolicyBook } from './policies';
 import { onCallNow, shiftsBetween } from './rotation-reader';
-import { TOKENS } from './tokens';
 import { isTransientStoreError } from './store-monitor';
+import { TOKENS } from './tokens';
 
 export const PLUGIN_TIMER = 'plugin';
 
@@ -39,18 +39,9 @@ interface PluginHealth {
 
 const DELIVER: NotifyDecision = { action: 'deliver' };
 
-/** HookScope: one hook call's savepoint (see PluginHost.guard), opened by its first use of the store. */
-interface HookScope {
-  readonly tx: StoreTx;
-  readonly name: string;
-  opened: Promise<void> | null;
-}
-
 @injectable()
 export class PluginHost {
   private readonly health = new Map<string, PluginHealth>();
-  private readonly scopes = new WeakMap<PluginCall, HookScope>();
-  private savepoints = 0;
   private readonly failureListeners: Array<(plugin: string, hook: string) => void> = [];
 
   constructor(
@@ -103,7 +94,7 @@ export class PluginHost {
     let latest: DateTime | null = null;
     for (const p of this.plugins) {
       if (!p.hooks.availableAt) continue;
-      const at = await this.guard(p.name, 'availableAt', call, (c) => p.hooks.availableAt!(member, about, c));
+      const at = await this.guard(p.name, 'availableAt', () => p.hooks.availableAt!(member, about, call(p.name)));
       if (at && (latest === null || at > latest)) latest = at;
     }
     return latest;
@@ -128,8 +119,8 @@ export class PluginHost {
     let bypass: (NotifyDecision & { plugin?: string }) | null = null;
     for (const p of this.plugins) {
       if (!p.hooks.beforeNotify) continue;
-      const decision = await this.guard(p.name, 'beforeNotify', call, (c) =>
-        p.hooks.beforeNotify!({ key: n.key, recipient: n.recipient, message: n.message, incidentId: n.incidentId, role: n.role ?? 'member', severity: n.severity }, c),
+      const decision = await this.guard(p.name, 'beforeNotify', () =>
+        p.hooks.beforeNotify!({ key: n.key, recipient: n.recipient, message: n.message, incidentId: n.incidentId, role: n.role ?? 'member', severity: n.severity }, call(p.name)),
       );
       if (!decision) continue;
       if (decision.action !== 'deliver') return { ...decision, plugin: p.name };
@@ -140,13 +131,13 @@ export class PluginHost {
 
   async onShiftChange(change: ShiftChange, call: (plugin: string) => PluginCall): Promise<void> {
     for (const p of this.plugins) {
-      if (p.hooks.onShiftChange) await this.guard(p.name, 'onShiftChange', call, (c) => p.hooks.onShiftChange!(change, c));
+      if (p.hooks.onShiftChange) await this.guard(p.name, 'onShiftChange', () => p.hooks.onShiftChange!(change, call(p.name)));
     }
   }
 
   async onIncidentEvent(event: TimelineEvent, incident: Incident, call: (plugin: string) => PluginCall): Promise<void> {
     for (const p of this.plugins) {
-      if (p.hooks.onIncidentEvent) await this.guard(p.name, 'onIncidentEvent', call, (c) => p.hooks.onIncidentEvent!(event, incident, c));
+      if (p.hooks.onIncidentEvent) await this.guard(p.name, 'onIncidentEvent', () => p.hooks.onIncidentEvent!(event, incident, call(p.name)));
     }
   }
 
@@ -156,28 +147,20 @@ export class PluginHost {
       this.log.warn('timer for a plugin that is not enabled; dropped', { plugin, key });
       return;
     }
-    await this.guard(p.name, 'onTimer', call, (c) => p.hooks.onTimer!(key, payload, c));
+    await this.guard(p.name, 'onTimer', () => p.hooks.onTimer!(key, payload, call(p.name)));
   }
 
   /**
-   * guard runs one hook with its own call context; a throw is recorded and swallowed (undefined),
-   * and what the hook wrote is undone (the hook's first use of the store opened a savepoint: on
-   * PostgreSQL a failed statement would otherwise abort the event's whole transaction). A deadlock
-   * or serialization failure is not the plugin's: it is thrown on, and the transaction runs again.
+   * guard runs one hook; a throw is recorded and swallowed (undefined). A deadlock or
+   * serialization failure is not the plugin's: it is thrown on, and the transaction runs again.
+   * (Any other statement error has aborted a PostgreSQL transaction too: the store then fails the
+   * whole transaction with it rather than commit half an event; see PostgresStore.attempt.)
    */
-  private async guard<T>(plugin: string, hook: string, call: (plugin: string) => PluginCall, fn: (call: PluginCall) => Promise<T>): Promise<T | undefined> {
-    const c = call(plugin);
-    const scope = this.scopes.get(c);
+  private async guard<T>(plugin: string, hook: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      const result = await fn(c);
-      if (scope?.opened) await scope.opened.then(() => scope.tx.releaseSavepoint?.(scope.name));
-      return result;
+      return await fn();
     } catch (err) {
       if (isTransientStoreError(err)) throw err;
-      if (scope?.opened) {
-        // Should going back fail too, the transaction is broken: it fails as a whole, never half-done.
-        await scope.opened.then(() => scope.tx.rollbackToSavepoint?.(scope.name));
-      }
       const h = this.health.get(plugin);
       const message = err instanceof Error ? err.message : String(err);
       if (h) {
@@ -195,42 +178,37 @@ export class PluginHost {
   buildCall(plugin: string, tx: StoreTx, now: DateTime, tell: (n: Notification) => void): PluginCall {
     const ns = pluginNamespace(plugin);
     const world = this.world;
-    // The savepoint of this hook call (see guard), opened by its first use of the store.
-    const scope: HookScope = { tx, name: `hook_${++this.savepoints}`, opened: null };
-    const store = <R>(use: () => Promise<R>): Promise<R> => (tx.savepoint ? (scope.opened ??= tx.savepoint(scope.name)).then(use) : use());
-    const made: PluginCall = {
+    return {
       now,
       world,
       logger: this.log,
       storage: {
-        get: async <T>(key: string) => (await store(() => tx.kvGet(ns, key))) as T | undefined,
-        peek: async <T>(key: string) => (await store(() => tx.kvPeek(ns, key))) as T | undefined,
-        set: (key, value) => store(() => tx.kvSet(ns, key, value)),
-        delete: (key) => store(() => tx.kvSet(ns, key, undefined)),
+        get: async <T>(key: string) => (await tx.kvGet(ns, key)) as T | undefined,
+        peek: async <T>(key: string) => (await tx.kvPeek(ns, key)) as T | undefined,
+        set: (key, value) => tx.kvSet(ns, key, value),
+        delete: (key) => tx.kvSet(ns, key, undefined),
       },
       notify: (n) => tell({ key: `${ns}:${n.key}`, recipient: n.recipient, message: n.message, incidentId: n.incidentId ?? null, role: n.role ?? 'member' }),
       schedule: async (key, at, payload = {}) => {
-        await store(() => tx.scheduleTimer({ key: `${ns}:${key}`, kind: PLUGIN_TIMER, dueAt: at, payload: { plugin, key, data: payload } }));
+        await tx.scheduleTimer({ key: `${ns}:${key}`, kind: PLUGIN_TIMER, dueAt: at, payload: { plugin, key, data: payload } });
       },
       recordOnIncident: async (incidentId, kind, data) => {
-        await store(() => tx.appendTimeline({ incidentId, at: now, kind, actor: null, data: { ...data, plugin } }));
+        await tx.appendTimeline({ incidentId, at: now, kind, actor: null, data: { ...data, plugin } });
       },
-      incidentsBetween: (teamId, from, to) => store(async () => {
+      incidentsBetween: async (teamId, from, to) => {
         const active = await tx.listIncidents({ team: teamId, activeBetween: { from, to } });
         const timelines = await tx.timelines(active.map((i) => i.id));
         return active.map((incident, i) => ({ incident, timeline: timelines[i] ?? [] }));
-      }),
+      },
       shifts: async (teamId, from, to) => {
         const team = world.teams.get(teamId);
-        return team ? store(() => shiftsBetween(this.policies, tx, team, from, to)) : [];
+        return team ? shiftsBetween(this.policies, tx, team, from, to) : [];
       },
       onCall: async (teamId, at) => {
         const team = world.teams.get(teamId);
         if (!team) throw new Error(`no team ${teamId}`);
-        return (await store(() => onCallNow(this.policies, tx, team, at))).member;
+        return (await onCallNow(this.policies, tx, team, at)).member;
       },
     };
-    this.scopes.set(made, scope);
-    return made;
   }
 }

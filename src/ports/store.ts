@@ -365,18 +365,6 @@ export interface StoreTx {
   kvSet(namespace: string, key: string, value: unknown): Promise<void>;
 
   /**
-   * savepoint (optional: a store where a failed statement aborts the whole transaction, as on
-   * PostgreSQL, has it) marks a point this transaction can go back to: a plugin's hook runs after
-   * one, so that a hook whose statement fails is undone alone and the event goes on. `name` is a
-   * plain identifier. (On SQLite a failed statement undoes only itself.)
-   */
-  savepoint?(name: string): Promise<void>;
-  /** releaseSavepoint keeps what was done since `name`. */
-  releaseSavepoint?(name: string): Promise<void>;
-  /** rollbackToSavepoint undoes what was done since `name` (and forgets the savepoint); the transaction goes on. */
-  rollbackToSavepoint?(name: string): Promise<void>;
-
-  /**
    * tryLease takes or renews the named leader lease for `owner` until `until`: true when `owner`
    * holds it now (it was free, expired before `now`, or `owner`'s already), false when another
    * owner's lease is still running. Throws RangeError unless until is after now.

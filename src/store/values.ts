@@ -143,9 +143,3 @@ export function byIncident(ids: readonly number[], events: readonly TimelineEven
   }
   return ids.map((id) => lists.get(id) ?? []);
 }
-
-/** savepointName: `name` if it is a plain identifier (it is written into the statement). */
-export function savepointName(name: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a savepoint name: ${JSON.stringify(name)}`);
-  return name;
-}

@@ -25,7 +25,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
-import { byIncident, checkLimit, savepointName, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
@@ -521,8 +521,6 @@ class PgTx implements StoreTx {
    * rolls back. The transaction reports this error instead (see PostgresStore.attempt).
    */
   failure: unknown = null;
-  /** By open savepoint: `failure` when it was made (a rollback to it forgets later failures). */
-  private readonly failureAt = new Map<string, unknown>();
 
   constructor(
     private readonly client: PoolClient,
@@ -976,24 +974,6 @@ class PgTx implements StoreTx {
     const { rows } = await this.q<{ value: unknown; absent: boolean }>(SQL.kvGet, [namespace, key]);
     const r = rows[0];
     return r === undefined || r.absent ? undefined : r.value;
-  }
-
-  async savepoint(name: string): Promise<void> {
-    await this.q(`SAVEPOINT ${savepointName(name)}`);
-    this.failureAt.set(name, this.failure);
-  }
-
-  async releaseSavepoint(name: string): Promise<void> {
-    await this.q(`RELEASE SAVEPOINT ${savepointName(name)}`);
-    this.failureAt.delete(name);
-  }
-
-  async rollbackToSavepoint(name: string): Promise<void> {
-    await this.q(`ROLLBACK TO SAVEPOINT ${savepointName(name)}`);
-    await this.q(`RELEASE SAVEPOINT ${savepointName(name)}`);
-    // What failed after the savepoint is undone with it: the transaction is usable again.
-    this.failure = this.failureAt.get(name) ?? null;
-    this.failureAt.delete(name);
   }
 
   async kvPeek(namespace: string, key: string): Promise<unknown> {
