@@ -161,7 +161,6 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     return quietUntil(onCall && settings.oncallWeekends !== true ? { ...settings, weekends: false } : settings, zone, call.now, focusUntil);
   }
 
-
   async function defer(n: OutgoingNotification, member: MemberId, until: DateTime, call: PluginCall): Promise<NotifyDecision> {
     const key = digestKey(member, until.toMillis());
     const list = (await call.storage.get<Deferred[]>(key)) ?? [];

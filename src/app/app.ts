@@ -82,7 +82,7 @@ export class OnehandApp {
       await this.engine.within(tx, SYSTEM, team, now, (ctx) =>
         this.plugins.onTimer(plugin, key, data ?? {}, (name) => this.plugins.buildCall(name, ctx.tx, now, ctx.tell)));
       // The lock below leaves an empty row where the plugin keeps nothing (PostgreSQL): not kept.
-      if (typeof plugin === 'string' && typeof key === 'string' && (await tx.kvGet(pluginNamespace(plugin), key)) === undefined) await tx.kvSet(pluginNamespace(plugin), key, undefined);
+      if (typeof plugin === 'string' && typeof key === 'string' && (await tx.kvPeek(pluginNamespace(plugin), key)) === undefined) await tx.kvSet(pluginNamespace(plugin), key, undefined);
     }, {
       // The plugin's storage under the timer's own key before the timer's row: a hook that keeps
       // state for a timer there (quiet hours' digests) writes that state first and schedules the

@@ -7,15 +7,17 @@
  */
 import type { Store, StoreTx, TransactionOptions } from '../ports/store';
 
-/** Errors a store recovers from by itself (deadlock, serialization failure, a guarded race). */
-const TRANSIENT_CODES = new Set(['40P01', '40001', '23505']);
+/** A deadlock or a serialization failure: the store runs the transaction again. */
+const RERUN_CODES = new Set(['40P01', '40001']);
+/** Errors a store recovers from by itself (those, and a guarded race). */
+const TRANSIENT_CODES = new Set([...RERUN_CODES, '23505']);
+const RECENT_MS = 60_000;
 
 /** isTransientStoreError: a deadlock or serialization failure: the transaction runs again, nobody's fault. */
 export function isTransientStoreError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
+  return typeof code === 'string' && RERUN_CODES.has(code);
 }
-const RECENT_MS = 60_000;
 
 export class StoreMonitor implements Store {
   private last: { readonly at: number; readonly message: string } | null = null;

@@ -273,14 +273,14 @@ export class PostgresStore implements Store {
   }
 }
 
+/** SQLSTATE of a statement sent in a transaction an earlier error aborted. */
+const IN_FAILED_TRANSACTION = '25P02';
+
 /**
  * retryable: a deadlock or serialization failure, or a unique violation of a constraint that
  * guards a check-then-insert (one active storm per team): run again, the callback sees the row
  * the other transaction committed.
  */
-/** SQLSTATE of a statement sent in a transaction an earlier error aborted. */
-const IN_FAILED_TRANSACTION = '25P02';
-
 function retryable(err: unknown): boolean {
   if (RETRYABLE.has(codeOf(err))) return true;
   return codeOf(err) === '23505' && RACE_CONSTRAINTS.has(String((err as { constraint?: unknown }).constraint));
