@@ -160,8 +160,16 @@ interface Parts {
   severity?: Severity;
 }
 
+/**
+ * Longest fingerprint a sender's own is kept as; a longer one is replaced by its hash (the same
+ * every time, so repeats still fold). Fingerprints are keys of the store's indexes, and PostgreSQL
+ * refuses an index entry over 2,704 bytes: one alert with a huge fingerprint failed its batch.
+ */
+export const MAX_FINGERPRINT = 200;
+
 function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
-  const alertKey = p.senderFp ?? hashOf(sortedEntries(p.labels));
+  const sent = p.senderFp !== null && p.senderFp.length > MAX_FINGERPRINT ? `sha256:${hashOf(p.senderFp)}` : p.senderFp;
+  const alertKey = sent ?? hashOf(sortedEntries(p.labels));
   const fingerprint = integration.fingerprintLabels
     ? hashOf(integration.fingerprintLabels.map((l) => [l, p.labels[l] ?? null]))
     : alertKey;

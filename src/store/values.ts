@@ -43,11 +43,11 @@ export function leaseParams(now: DateTime, limit: number, owner: string, leaseUn
 export const INCIDENT_COLUMNS =
   'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
 
-/** incidentParams: an incident's values in INCIDENT_COLUMNS order (JSON columns as text). */
-export function incidentParams(i: NewIncident): Array<string | number | null> {
+/** incidentParams: an incident's values in INCIDENT_COLUMNS order (JSON columns as text, written by `json`). */
+export function incidentParams(i: NewIncident, json: (value: unknown) => string = JSON.stringify): Array<string | number | null> {
   return [
-    i.team, i.title, i.severity, i.source, i.service, i.fingerprint, i.state, i.assignee, JSON.stringify(i.reporter), i.escalationLevel,
-    JSON.stringify(i.policy), toMs(i.openedAt, 'openedAt'), i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),
+    i.team, i.title, i.severity, i.source, i.service, i.fingerprint, i.state, i.assignee, json(i.reporter), i.escalationLevel,
+    json(i.policy), toMs(i.openedAt, 'openedAt'), i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),
     i.resolvedAt === null ? null : toMs(i.resolvedAt, 'resolvedAt'), toMs(i.updatedAt, 'updatedAt'),
   ];
 }

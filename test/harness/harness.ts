@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { DateTime } from 'luxon';
 import { buildApp } from '../../src/app/container';
 import type { ChatAdapter } from '../../src/ports/chat-adapter';
+import type { Store } from '../../src/ports/store';
 import type { OnehandApp } from '../../src/app/app';
 import type { ActivePlugin } from '../../src/app/plugin-host';
 import { parseConfig, type OnehandConfig } from '../../src/config';
@@ -49,6 +50,8 @@ export interface HarnessOptions {
   readonly delivery?: Settings['delivery'];
   /** The timer period (ms of real time between ticks once `app.scheduler.start()` runs); default 1000. */
   readonly timerPeriodMs?: number;
+  /** Opens the app's store (e.g. PostgreSQL in a test schema, migrated); default: SQLite at dbPath. */
+  readonly store?: (clock: SimulatedClock) => Promise<Store>;
 }
 
 export class Harness {
@@ -80,7 +83,7 @@ export class Harness {
   }
 
   private static async boot(config: OnehandConfig, clock: SimulatedClock, dbPath: string, options: HarnessOptions, logger: MemoryLogger) {
-    const store = await openSqliteStore(dbPath, { clock });
+    const store = options.store ? await options.store(clock) : await openSqliteStore(dbPath, { clock });
     const adapter = new RecordingAdapter(config.world, clock);
     const extra = options.adapters?.({ config, clock, logger }) ?? [];
     const app = buildApp({

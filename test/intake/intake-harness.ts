@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { HttpServer } from '../../src/http/server';
 import type { StoreTx } from '../../src/ports/store';
 import { readIntegrationSecrets, registerWebhooks } from '../../src/intake/webhooks';
-import { Harness } from '../harness/harness';
+import { Harness, type HarnessOptions } from '../harness/harness';
 import { TEST_CONFIG } from '../harness/fixtures';
 
 export const AM_TOKEN = 'am-secret-token';
@@ -75,8 +75,8 @@ export class IntakeHarness {
     readonly port: number,
   ) {}
 
-  static async start(extraConfig = INTEGRATIONS): Promise<IntakeHarness> {
-    const h = await Harness.start({ config: TEST_CONFIG + extraConfig });
+  static async start(extraConfig = INTEGRATIONS, options: Omit<HarnessOptions, 'config'> = {}): Promise<IntakeHarness> {
+    const h = await Harness.start({ ...options, config: TEST_CONFIG + extraConfig });
     const server = new HttpServer(h.logger);
     registerWebhooks(server, {
       intake: h.app.intake,
