@@ -46,8 +46,6 @@ const LEASE_MS = 60_000;
 const BATCH = 100;
 /** The worker's transactions go before waiting intake batches and commands (see Store.transaction). */
 const URGENT = { urgent: true } as const;
-/** Claims and their leases: urgent too, and they need not wait for the disk (see TransactionOptions.leasesOnly). */
-const LEASES = { urgent: true, leasesOnly: true } as const;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
@@ -216,7 +214,7 @@ export class DeliveryWorker {
     const leaseUntil = now.plus({ milliseconds: this.leaseMs });
     const claim = ++this.claims;
     const rows = await this.store.transaction((tx) =>
-      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }), LEASES);
+      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }), URGENT);
     const started: string[] = [];
     for (const row of rows) {
       const entry = { row, leaseUntil: leaseUntil.toMillis() };
@@ -264,7 +262,7 @@ export class DeliveryWorker {
         if (attempt.status === 'delivered') sentSome = true;
         if (!goOn) {
           const rest = queue.map((e) => e.row.id);
-          if (rest.length > 0) await this.store.transaction((tx) => tx.releaseLeases(rest, this.settings.instanceId), LEASES);
+          if (rest.length > 0) await this.store.transaction((tx) => tx.releaseLeases(rest, this.settings.instanceId), URGENT);
           break;
         }
       }
@@ -296,7 +294,7 @@ export class DeliveryWorker {
   /** extend renews the leases of `entry` and the queued rows; rows whose lease was lost leave the queue. */
   private async extend(entry: { row: OutboxRow; leaseUntil: number }, queue: Array<{ row: OutboxRow; leaseUntil: number }>): Promise<boolean> {
     const until = this.clock.now().plus({ milliseconds: this.leaseMs });
-    const held = new Set(await this.store.transaction((tx) => tx.extendLeases([entry.row.id, ...queue.map((e) => e.row.id)], this.settings.instanceId, until), LEASES));
+    const held = new Set(await this.store.transaction((tx) => tx.extendLeases([entry.row.id, ...queue.map((e) => e.row.id)], this.settings.instanceId, until), URGENT));
     const kept = queue.filter((e) => held.has(e.row.id));
     queue.splice(0, queue.length, ...kept);
     for (const e of [entry, ...kept]) e.leaseUntil = until.toMillis();

@@ -426,15 +426,6 @@ export interface Store {
 /** TransactionOptions: see Store.transaction. */
 export interface TransactionOptions {
   readonly urgent?: boolean;
-  /**
-   * leasesOnly: the transaction writes nothing but leases (claims of outbox rows or timers, their
-   * extension or release), whose loss in a crash of the database is harmless: the row is claimed
-   * again and sent or run once more, which the same crash causes anyway for a send whose mark was
-   * lost. A store may commit it without waiting for its disk (PostgreSQL: synchronous_commit off;
-   * the next durable commit flushes it too, since the log is written in order). Its effect is
-   * visible to other transactions at once either way. Stores that always flush ignore it.
-   */
-  readonly leasesOnly?: boolean;
 }
 
 /** IntakeRepeatPlan: what `quickRepeats` records (the arguments of `recordIntakeRepeats`). */

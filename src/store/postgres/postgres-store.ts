@@ -48,7 +48,6 @@ import type {
   OutboxRow,
   Recipient,
   StormRow,
-  TransactionOptions,
   Store,
   StoredAbsence,
   StoredOverride,
@@ -156,16 +155,13 @@ export class PostgresStore implements Store {
   /**
    * transaction runs `fn` on a dedicated connection inside BEGIN ... COMMIT and returns its result;
    * when `fn` throws (or COMMIT fails) it rolls back and rethrows. A deadlock or serialization
-   * failure reruns `fn` (at most 5 attempts in all). `options.leasesOnly` commits without waiting
-   * for the write-ahead log's flush (see TransactionOptions): a claim then no longer holds the claim
-   * lock, and the page behind it, through a disk flush (63-72 ms seen on a busy VM).
+   * failure reruns `fn` (at most 5 attempts in all).
    */
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     this.refuseNesting('transaction');
-    const begin = options?.leasesOnly === true ? BEGIN_LEASES_ONLY : 'BEGIN';
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(fn, begin);
+        return await this.attempt(fn);
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS || !retryable(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -173,13 +169,13 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async attempt<T>(fn: (tx: StoreTx) => Promise<T>, begin: string): Promise<T> {
+  private async attempt<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     this.assertOpen();
     const client = await this.pool.connect();
     const tx = new PgTx(client, this.clock);
     let broken = false;
     try {
-      await client.query(begin);
+      await client.query('BEGIN');
       let result: T;
       try {
         result = await this.nesting.within(tx, () => fn(tx));
@@ -307,9 +303,6 @@ export function pgJson(value: unknown): string {
   const text = JSON.stringify(value);
   return typeof text === 'string' && REFUSED_ESCAPE.test(text) ? text.replace(ESCAPES, (m) => (m === '\\\\' ? m : '\\ufffd')) : text;
 }
-
-/** BEGIN for a transaction of leases only: one round trip; SET LOCAL ends with the transaction. */
-const BEGIN_LEASES_ONLY = 'BEGIN; SET LOCAL synchronous_commit TO off';
 
 /** SQLSTATE of a statement sent in a transaction an earlier error aborted. */
 const IN_FAILED_TRANSACTION = '25P02';
