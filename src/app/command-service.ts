@@ -4,6 +4,7 @@
  * gets a usage line, a refusal says why, and an unexpected failure is logged and answered politely
  * (the transaction rolled back, so nothing half-happened).
  */
+import { storableText } from '../core/text/storable';
 import { inject, injectable } from 'inversify';
 import { randomUUID } from 'node:crypto';
 import { helpFor, helpOverview } from '../core/commands/help';
@@ -68,8 +69,10 @@ export class CommandService {
    * the reply is remembered in the use case's own transaction (refusals and usage errors in one of
    * their own), and a replay of the id, on any replica, runs nothing and gets that reply again.
    * An unexpected failure is not remembered (nothing changed, so a redelivery may try again).
+   * Text no store keeps as it is (U+0000, lone surrogates) is replaced first (see storableText).
    */
-  async handle(input: InboundCommand): Promise<Message> {
+  async handle(command: InboundCommand): Promise<Message> {
+    const input = storableCommand(command);
     const id = input.id;
     if (id === undefined) return this.answer(input);
     const first = await this.engine.read((tx) => tx.inboundReply(id));
@@ -289,4 +292,14 @@ function refusal(text: string): Message {
 
 function optionalText(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
+/** storableCommand: `command` with its text and a guest's name and address storable (the same object when they are). */
+function storableCommand(command: InboundCommand): InboundCommand {
+  const text = storableText(command.text);
+  const caller = command.caller.kind === 'guest'
+    ? { ...command.caller, name: storableText(command.caller.name), address: storableText(command.caller.address) }
+    : command.caller;
+  const same = text === command.text && (caller === command.caller || (caller.kind === 'guest' && command.caller.kind === 'guest' && caller.name === command.caller.name && caller.address === command.caller.address));
+  return same ? command : { ...command, text, caller };
 }

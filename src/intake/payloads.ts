@@ -7,6 +7,7 @@
  * string taken from a payload is untrusted text: it is kept as data and only ever reaches people as
  * user segments of RichText.
  */
+import { mayHoldUnstorable, storableValue } from '../core/text/storable';
 import { createHash } from 'node:crypto';
 import type { Severity } from '../core/incident/types';
 import type { IntegrationConfig } from '../config/types';
@@ -34,7 +35,9 @@ class Bad extends Error {}
 /** readJson: the body as JSON, or the error a sender gets for it. */
 function readJson(body: Buffer): { ok: true; data: unknown } | { ok: false; error: string } {
   try {
-    return { ok: true, data: JSON.parse(body.toString('utf8')) as unknown };
+    const text = body.toString('utf8');
+    const data = JSON.parse(text) as unknown;
+    return { ok: true, data: mayHoldUnstorable(text) ? storableValue(data) : data };
   } catch (err) {
     return { ok: false, error: `body: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
   }
@@ -164,11 +167,17 @@ interface Parts {
  * Longest fingerprint a sender's own is kept as; a longer one is replaced by its hash (the same
  * every time, so repeats still fold). Fingerprints are keys of the store's indexes, and PostgreSQL
  * refuses an index entry over 2,704 bytes: one alert with a huge fingerprint failed its batch.
+ * Migration 8 rewrites rows an older Onehand stored under such a key (src/store/rekey.ts).
  */
 export const MAX_FINGERPRINT = 200;
 
+/** senderKey: a sender's fingerprint as kept (see MAX_FINGERPRINT; stores rewrite older rows the same way). */
+export function senderKey(fingerprint: string): string {
+  return fingerprint.length > MAX_FINGERPRINT ? `sha256:${hashOf(fingerprint)}` : fingerprint;
+}
+
 function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
-  const sent = p.senderFp !== null && p.senderFp.length > MAX_FINGERPRINT ? `sha256:${hashOf(p.senderFp)}` : p.senderFp;
+  const sent = p.senderFp === null ? null : senderKey(p.senderFp);
   const alertKey = sent ?? hashOf(sortedEntries(p.labels));
   const fingerprint = integration.fingerprintLabels
     ? hashOf(integration.fingerprintLabels.map((l) => [l, p.labels[l] ?? null]))

@@ -44,7 +44,7 @@ export const INCIDENT_COLUMNS =
   'team, title, severity, source, service, fingerprint, state, assignee, reporter, escalation_level, policy, opened_at, acknowledged_at, resolved_at, updated_at';
 
 /** incidentParams: an incident's values in INCIDENT_COLUMNS order (JSON columns as text, written by `json`). */
-export function incidentParams(i: NewIncident, json: (value: unknown) => string = JSON.stringify): Array<string | number | null> {
+export function incidentParams(i: NewIncident, json: (value: unknown) => string): Array<string | number | null> {
   return [
     i.team, i.title, i.severity, i.source, i.service, i.fingerprint, i.state, i.assignee, json(i.reporter), i.escalationLevel,
     json(i.policy), toMs(i.openedAt, 'openedAt'), i.acknowledgedAt === null ? null : toMs(i.acknowledgedAt, 'acknowledgedAt'),

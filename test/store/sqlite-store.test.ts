@@ -14,6 +14,7 @@ import {
 } from '../../src/store/sqlite/sqlite-store';
 
 import type { KnownIntakeAlert, NewOutboxRow, StoreTx } from '../../src/ports/store';
+import { senderKey } from '../../src/intake/payloads';
 import { at, outboxRow } from './contract';
 
 let dir: string;
@@ -290,6 +291,32 @@ describe('alert intake repeat log', () => {
     await s.close(); // closes before the fold, as a kill would
     expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
     await countedAfterRestart(id, 4);
+  });
+
+  it('repeats an older Onehand logged under a fingerprint over 200 characters still count after migration 8 rewrites the key', async () => {
+    const long = 'x'.repeat(250);
+    const file = path.join(dir, 'onehand.db');
+    const old = await store('onehand.db', MIGRATIONS.filter((m) => m.version < 8));
+    const id = await old.transaction(async (tx) => {
+      await tx.observeIntakeAlert({ ...firing, fingerprint: long, alertKey: long }, at(0));
+      await tx.observeIntakeGroup('prom', long, at(0), true);
+      const incident = await tx.insertIncident({
+        team: 'payments', title: 'Down', severity: 'sev2', source: 'integration:prom', service: null, fingerprint: long, state: 'open',
+        assignee: 'alice', reporter: { kind: 'guest', adapter: 'integration', address: 'prom', name: 'prom' }, escalationLevel: 0,
+        policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] }, openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
+      });
+      await tx.setIntakeGroupIncident('prom', long, incident.id, at(0));
+      return incident.id;
+    });
+    await old.transaction((tx) => tx.recordIntakeRepeats([{ integration: 'prom', fingerprint: long, alertKey: long, n: 3, startsAt: 's1' }], [{ integration: 'prom', fingerprint: long, n: 3 }], at(1)));
+    await old.close(); // before the fold
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM intake_repeats')).toEqual([{ n: 1 }]);
+    const hashed = senderKey(long);
+    expect(hashed).toMatch(/^sha256:/);
+    const again = await countedAfterRestart(id, 4);
+    expect(await again.transaction((tx) => tx.intakeGroupOf(id))).toMatchObject({ fingerprint: hashed, count: 4 });
+    expect(await raw(file, 'SELECT fingerprint, alert_key FROM intake_alerts')).toEqual([{ fingerprint: hashed, alert_key: hashed }]);
+    expect((await again.transaction((tx) => tx.getIncident(id)))?.fingerprint).toBe(hashed);
   });
 
   it('counts the repeats another handle logged even when the first thing a transaction does is read the count', async () => {

@@ -16,6 +16,7 @@
  * from one replica first).
  */
 import type { Migration } from '../sqlite/migrations';
+import { rekeyLongFingerprints } from '../rekey';
 import { checkMigrations, latestVersion } from '../sqlite/migrations';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
@@ -229,6 +230,16 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       SELECT 1;
     `,
   },
+  {
+    version: 8,
+    name: 'long sender fingerprints kept as their hash',
+    sql: `
+      -- intake_alerts, intake_groups and incidents: keys over 200 characters become sha256:<hash>
+      -- (src/store/rekey.ts). The repeat log is not used on PostgreSQL.
+      SELECT 1;
+    `,
+    data: (all) => rekeyLongFingerprints(all, (n) => `$${n}`),
+  },
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */
@@ -277,6 +288,7 @@ export async function applyPgMigrations(db: PgMigrationClient, migrations: reado
       const again = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM schema_migrations WHERE version = $1', [m.version]);
       if (Number(again.rows[0]?.n ?? 0) === 0) {
         await db.query(m.sql);
+        if (m.data) await m.data(async <T>(sql: string, params: readonly (string | number | null)[]) => (await db.query<T>(sql, params)).rows);
         await db.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, nowMs()]);
         done.push(m.version);
       }

@@ -13,12 +13,16 @@
  * and a table rebuild must keep foreign keys valid (`PRAGMA defer_foreign_keys=ON` in its sql).
  */
 
+import { rekeyLongFingerprints, rekeyRepeatLog, type MigrationRows } from '../rekey';
+
 export interface Migration {
   /** Positive, strictly increasing along MIGRATIONS. */
   readonly version: number;
   readonly name: string;
   /** One or more statements, run with `exec` inside the migration's transaction. */
   readonly sql: string;
+  /** A data step after `sql`, in the same transaction: rows that need code to rewrite. */
+  readonly data?: (all: MigrationRows) => Promise<void>;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -249,6 +253,15 @@ export const MIGRATIONS: readonly Migration[] = [
       -- alert (group) that an entry of "a" ("g") in a row with the same epoch numbered so.
     `,
   },
+  {
+    version: 8,
+    name: 'long sender fingerprints kept as their hash',
+    sql: '-- intake_alerts, intake_groups, incidents and the repeat log: keys over 200 characters become sha256:<hash> (src/store/rekey.ts)',
+    data: async (all) => {
+      await rekeyLongFingerprints(all, () => '?');
+      await rekeyRepeatLog(all);
+    },
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */
@@ -307,6 +320,7 @@ export async function applyMigrations(
       const again = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM schema_migrations WHERE version = ?', [m.version]);
       if ((again[0]?.n ?? 0) === 0) {
         await db.exec(m.sql);
+        if (m.data) await m.data((sql, params) => db.all(sql, params));
         await db.all('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, nowMs()]);
         done.push(m.version);
       }

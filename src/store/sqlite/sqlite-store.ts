@@ -1099,7 +1099,7 @@ class SqliteTx implements StoreTx {
 
   async insertIncident(incident: NewIncident): Promise<Incident> {
     this.check();
-    const { lastID } = await this.conn.run(SQL.insertIncident, incidentParams(incident));
+    const { lastID } = await this.conn.run(SQL.insertIncident, incidentParams(incident, JSON.stringify));
     this.timelineCache.set(lastID, []);
     return { ...incident, id: lastID };
   }
@@ -1113,7 +1113,7 @@ class SqliteTx implements StoreTx {
   /** Throws when the incident does not exist. */
   async updateIncident(incident: Incident): Promise<void> {
     this.check();
-    const { changes } = await this.conn.run(SQL.updateIncident, [...incidentParams(incident), incident.id]);
+    const { changes } = await this.conn.run(SQL.updateIncident, [...incidentParams(incident, JSON.stringify), incident.id]);
     if (changes === 0) throw new Error(`incident ${incident.id} does not exist`);
   }
 
@@ -1665,7 +1665,7 @@ class SqliteTx implements StoreTx {
     const at = toMs(now, 'now');
     const out: Array<Incident | null> = [];
     const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
-    const incidentsJson = (list: readonly NewIntakeIncident[]) => JSON.stringify(list.map((r) => incidentParams(r.incident)));
+    const incidentsJson = (list: readonly NewIntakeIncident[]) => JSON.stringify(list.map((r) => incidentParams(r.incident, JSON.stringify)));
     for (let start = 0; start < rows.length; start += ENQUEUE_CHUNK) {
       const chunk = rows.slice(start, start + ENQUEUE_CHUNK);
       const [claimRows, allIncidents] = await alongside(this.conn.all<{ integration: string; fingerprint: string }>(SQL.claimIntakeGroups, [
