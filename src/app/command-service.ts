@@ -4,7 +4,6 @@
  * gets a usage line, a refusal says why, and an unexpected failure is logged and answered politely
  * (the transaction rolled back, so nothing half-happened).
  */
-import { storableText } from '../core/text/storable';
 import { inject, injectable } from 'inversify';
 import { randomUUID } from 'node:crypto';
 import { helpFor, helpOverview } from '../core/commands/help';
@@ -15,6 +14,7 @@ import type { Incident, Principal, Severity } from '../core/incident/types';
 import { message, type Message } from '../core/messages/message';
 import { teamsOf, type EscalationTarget, type Team, type World } from '../core/model';
 import { rt } from '../core/text/rich-text';
+import { storableText } from '../core/text/storable';
 import { parseEndArg, parseInstantArg } from '../core/time/instant';
 import type { InboundCommand } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
@@ -297,9 +297,10 @@ function optionalText(v: unknown): string | undefined {
 /** storableCommand: `command` with its text and a guest's name and address storable (the same object when they are). */
 function storableCommand(command: InboundCommand): InboundCommand {
   const text = storableText(command.text);
-  const caller = command.caller.kind === 'guest'
-    ? { ...command.caller, name: storableText(command.caller.name), address: storableText(command.caller.address) }
-    : command.caller;
-  const same = text === command.text && (caller === command.caller || (caller.kind === 'guest' && command.caller.kind === 'guest' && caller.name === command.caller.name && caller.address === command.caller.address));
-  return same ? command : { ...command, text, caller };
+  const { caller } = command;
+  if (caller.kind === 'member') return text === command.text ? command : { ...command, text };
+  const name = storableText(caller.name);
+  const address = storableText(caller.address);
+  if (text === command.text && name === caller.name && address === caller.address) return command;
+  return { ...command, text, caller: { ...caller, name, address } };
 }

@@ -7,9 +7,9 @@
  * string taken from a payload is untrusted text: it is kept as data and only ever reaches people as
  * user segments of RichText.
  */
-import { mayHoldUnstorable, storableValue } from '../core/text/storable';
 import { createHash } from 'node:crypto';
 import type { Severity } from '../core/incident/types';
+import { cutText, mayHoldUnstorable, storableValue } from '../core/text/storable';
 import type { IntegrationConfig } from '../config/types';
 import type { IntakeAlert } from '../ports/store';
 
@@ -182,7 +182,7 @@ function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
   const fingerprint = integration.fingerprintLabels
     ? hashOf(integration.fingerprintLabels.map((l) => [l, p.labels[l] ?? null]))
     : alertKey;
-  const title = (p.title.trim() || 'alert').slice(0, MAX_TITLE);
+  const title = cutText(p.title.trim() || 'alert', MAX_TITLE);
   // Own keys only: a label value such as "constructor" must not find Object.prototype's members.
   const label = p.labels[integration.severity.label];
   const mapped = label !== undefined && Object.hasOwn(integration.severity.map, label) ? integration.severity.map[label] : undefined;

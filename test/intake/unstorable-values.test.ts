@@ -76,7 +76,7 @@ function story(setup: Setup): void {
     expect(await t.read((tx) => tx.listIncidents({}))).toHaveLength(2);
     expect((await t.read((tx) => tx.intakeGroupOf(2)))?.count).toBe(2);
     const title = (await t.read((tx) => tx.getIncident(1)))?.title ?? '';
-    expect(title.replace(/[\u0000\ufffd]/g, '_')).toBe('Disk_full on db-1 (see \\u0000 literally)');
+    expect(title).toBe('Disk\ufffdfull on db-1 (see \\u0000 literally)');
 
     await t.h.advanceTo('2026-03-03T07:00:00Z');
     t.h.expectMessage('dave', /Queue.?slow on mq-2/);
@@ -108,10 +108,22 @@ function story(setup: Setup): void {
     expect((await t.read((tx) => tx.intakeGroupOf(1)))?.fingerprint).toBe('edge\ufffd\ufffd');
   });
 
-  it('a chat report whose title carries a NUL opens the incident and pages the on-call', async () => {
-    const reply = await t.h.report('zed', 'sev1 checkout\u0000returns 502');
+  it('a chat report whose title and reporter\'s name carry a NUL and a lone surrogate opens the incident and pages the on-call', async () => {
+    const reply = await t.h.report('z\u0000e\udc00d', 'sev1 checkout\u0000returns\ud800 502');
     expect(reply).toMatch(/#1/);
-    t.h.expectMessage('dave', /New incident #1 \[sev1\] checkout.?returns 502/);
+    t.h.expectMessage('dave', /New incident #1 \[sev1\] checkout.?returns.? 502/);
+    // Stored as it was read, on both stores: U+FFFD in place of each.
+    const incident = await t.read((tx) => tx.getIncident(1));
+    expect(incident?.title).toBe('checkout\ufffdreturns\ufffd 502');
+    expect(incident?.reporter).toMatchObject({ kind: 'guest', name: 'z\ufffde\ufffdd' });
+  });
+
+  it('a summary cut at 200 characters does not split an emoji: no half of it is stored or sent', async () => {
+    const summary = `${'a'.repeat(199)}\u{1F525} on fire`;
+    expect(await t.generic({ title: summary, status: 'firing', severity: 'sev1', fingerprint: 'emoji' })).toMatchObject({ status: 202, body: { incidents: [1] } });
+    const page = t.h.expectMessage('dave', /New incident #1/);
+    expect((await t.read((tx) => tx.getIncident(1)))?.title).toBe('a'.repeat(199));
+    expect(page.text).not.toMatch(/[\ud800-\udfff]/);
   });
 }
 

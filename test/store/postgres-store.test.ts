@@ -6,6 +6,7 @@ import { isPostgresUrl, openPostgresStore, redactUrl, type PostgresStore } from 
 import type { Migration } from '../../src/store/sqlite/migrations';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations';
 import { createSchema, describePg, type TestSchema } from './pg-test';
+import { at } from './contract';
 
 describe('PostgreSQL URLs', () => {
   it('recognises postgres URLs and hides passwords', () => {
@@ -156,6 +157,33 @@ describePg('PostgreSQL: migrations and replicas', () => {
     });
     expect(result).toBe(2);
     expect(await query("SELECT key, value FROM kv WHERE namespace = 't' ORDER BY key")).toEqual([{ key: 'after', value: 2 }, { key: 'boom', value: 2 }]);
+  });
+
+  it('stores text PostgreSQL refuses (U+0000, a lone surrogate) that reached it anyway as U+FFFD, instead of failing the transaction', async () => {
+    // Onehand replaces them where text comes in; this is the store's own guard for anything else
+    // (a plugin's value, text Onehand made itself). Without it each statement below fails.
+    const s = await store();
+    await s.migrate();
+    const incident = await s.transaction(async (tx) => {
+      const made = await tx.insertIncident({
+        team: 'payments', title: 'nul\u0000here', severity: 'sev2', source: 'chat', service: 'a\u0000b', fingerprint: null, state: 'open', assignee: 'alice',
+        reporter: { kind: 'guest', adapter: 'x', address: 'x', name: 'half\ud800' }, escalationLevel: 0,
+        policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] }, openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
+      });
+      await tx.appendTimeline({ incidentId: made.id, at: at(1), kind: 'note', actor: null, data: { text: 'x\u0000y\udc00', '\\u0000': 'a backslash, then u0000' } });
+      await tx.kvSet('plugin:t', 'k', { list: ['\u0000', 'ok'], nested: pgJsonText() });
+      return made;
+    });
+    const stored = await s.transaction((tx) => tx.getIncident(incident.id));
+    expect(stored).toMatchObject({ title: 'nul\ufffdhere', service: 'a\ufffdb', reporter: { name: 'half\ufffd' } });
+    const [event] = await s.transaction((tx) => tx.timeline(incident.id));
+    expect(event?.data).toEqual({ text: 'x\ufffdy\ufffd', '\\u0000': 'a backslash, then u0000' });
+    expect(await s.transaction((tx) => tx.kvPeek('plugin:t', 'k'))).toEqual({ list: ['\ufffd', 'ok'], nested: '{"a":"\\u0000"}' });
+
+    /** JSON text as a string value: its escape is text, not a character, and is kept as it is. */
+    function pgJsonText(): string {
+      return JSON.stringify({ a: '\u0000' });
+    }
   });
 
   it('kvPeek reads a key another transaction holds without waiting for it, and sees what was committed', async () => {

@@ -35,3 +35,10 @@ export function storableValue(value: unknown): unknown {
 export function mayHoldUnstorable(json: string): boolean {
   return json.includes('\\u0000') || json.includes('\\ud') || json.includes('\\uD');
 }
+
+/** cutText: the first `max` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair (an emoji). */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
