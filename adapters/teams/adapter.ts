@@ -277,7 +277,10 @@ export class TeamsAdapter implements ChatAdapter {
     if (activity.serviceUrl && activity.recipient) {
       const tenant: TenantInfo = { serviceUrl: activity.serviceUrl, tenantId, bot: { id: activity.recipient.id, name: activity.recipient.name } };
       const before = (await context.kv.get('tenant')) as TenantInfo | undefined;
-      if (JSON.stringify(before) !== JSON.stringify(tenant)) await context.kv.set('tenant', tenant);
+      // Compared field by field: PostgreSQL's jsonb gives the keys back in its own order.
+      if (!before || before.serviceUrl !== tenant.serviceUrl || before.tenantId !== tenant.tenantId || before.bot?.id !== tenant.bot.id || before.bot?.name !== tenant.bot.name) {
+        await context.kv.set('tenant', tenant);
+      }
       // The first tenant known: Onehand can now open a chat with anyone, and post to any channel.
       if (!before && !this.options.tenant) reachable.push(...this.everyoneOnTeams());
     }
