@@ -34,12 +34,19 @@ class Bad extends Error {}
 
 /** readJson: the body as JSON, or the error a sender gets for it. */
 function readJson(body: Buffer): { ok: true; data: unknown } | { ok: false; error: string } {
+  const text = body.toString('utf8');
+  let data: unknown;
   try {
-    const text = body.toString('utf8');
-    const data = JSON.parse(text) as unknown;
-    return { ok: true, data: mayHoldUnstorable(text) ? storableValue(data) : data };
+    data = JSON.parse(text) as unknown;
   } catch (err) {
     return { ok: false, error: `body: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  if (!mayHoldUnstorable(text)) return { ok: true, data };
+  try {
+    return { ok: true, data: storableValue(data) };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { ok: false, error: 'body: nested too deeply (thousands of levels); a webhook is a few levels deep' };
   }
 }
 
