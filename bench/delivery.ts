@@ -630,13 +630,13 @@ delivery latency, timer period 1 s (real \`onehand start\` processes on loopback
           sent by the other replica, which only LISTEN/NOTIFY (or its 1 s timer) tells of them`);
   console.log('  steady columns: accepted/s = 202s per second (first request to last 202); 202 p50/p99 = request to 202;');
   console.log('                  pages/s = pages received per second (first request to last page)');
-  console.log('  busy 202/s = alerts of the busy webhook answered 202 per second while the row ran (its aim: 1,000), and webhooks of it not answered 202');
+  console.log('  busy 202/s = alerts of the busy webhook answered 202 per second, from its start to its last 202 (its aim: 1,000), and its webhooks not answered 202 (refused or failed)');
   console.log(`  lost = no page within ${DRAIN_TIMEOUT_MS / 1000} s (steady) or ${SAMPLE_TIMEOUT_MS / 1000} s (sparse), counted at that value; load = 1-min load average at the start (${os.cpus().length} cores)`);
   console.log(`store     replicas  ${'what'.padEnd(WHAT_WIDTH)}  samples  p50 ms  p99 ms  max ms  lost  errors  accepted/s  202 p50/p99 ms  pages/s  load  busy 202/s  by other (n, p50/p99 ms)`);
   for (const r of result.rows) {
     const byB = r.byOther ? `${r.byOther.count}${r.byOther.count > 0 ? `, ${r.byOther.p50Ms}/${r.byOther.p99Ms}` : ''}` : '';
     const accept = r.acceptP50Ms !== undefined ? `${r.acceptP50Ms}/${r.acceptP99Ms}` : '';
-    const busy = r.background ? `${r.background.alertsPerSec}${r.background.refused > 0 ? ` (${r.background.refused} refused)` : ''}` : '';
+    const busy = r.background ? `${r.background.alertsPerSec}${r.background.refused > 0 ? ` (${r.background.refused} not 202)` : ''}` : '';
     console.log(`${r.store.padEnd(8)}  ${String(r.replicas).padStart(8)}  ${r.what.padEnd(WHAT_WIDTH)}  ${String(r.samples).padStart(7)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.maxMs).padStart(6)}  ${String(r.lost).padStart(4)}  ${String(r.errors).padStart(6)}  ${String(r.achievedPerSec ?? '').padStart(10)}  ${accept.padStart(14)}  ${String(r.pagesPerSec ?? '').padStart(7)}  ${String(r.load).padStart(4)}  ${busy.padStart(10)}  ${byB}`);
   }
   if (result.note) console.log(result.note);
