@@ -22,6 +22,17 @@ describe('Teams adapter over HTTP', () => {
       rig = await TeamsRig.start();
     });
 
+    it('does not rewrite the tenant it knows when the store gives its keys back in another order (PostgreSQL jsonb)', async () => {
+      await rig.post(rig.personalMessage(USERS.dave, 'oncall who'));
+      const tenant = await rig.h.app.store.transaction((tx) => tx.kvGet('adapter:teams', 'tenant')) as Record<string, unknown>;
+      expect(tenant).toMatchObject({ tenantId: TENANT });
+      // As jsonb returns it: keys sorted by length, then bytes (and a marker the adapter would drop).
+      const reordered = { bot: tenant.bot, tenantId: tenant.tenantId, serviceUrl: tenant.serviceUrl, seen: 'kept' };
+      await rig.h.app.store.transaction((tx) => tx.kvSet('adapter:teams', 'tenant', reordered));
+      await rig.post(rig.personalMessage(USERS.dave, 'oncall who'));
+      expect(await rig.h.app.store.transaction((tx) => tx.kvGet('adapter:teams', 'tenant'))).toEqual(reordered);
+    });
+
     it('answers a command in a personal chat as the linked member, with a card in the same chat', async () => {
       const res = await rig.post(rig.personalMessage(USERS.dave, 'oncall who'));
       expect(res.status).toBe(200);
