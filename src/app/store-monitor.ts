@@ -5,10 +5,8 @@
  * error for a minute, so a full disk or a corrupted page shows even when the health probe's own
  * write happens to succeed.
  */
-import type { Store, StoreTx, TransactionOptions } from '../ports/store';
+import { RERUN_CODES, type Store, type StoreTx, type TransactionOptions } from '../ports/store';
 
-/** A deadlock or a serialization failure: the store runs the transaction again. */
-const RERUN_CODES = new Set(['40P01', '40001']);
 /** Errors a store recovers from by itself (those, and a guarded race). */
 const TRANSIENT_CODES = new Set([...RERUN_CODES, '23505']);
 const RECENT_MS = 60_000;

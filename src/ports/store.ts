@@ -83,6 +83,12 @@ export interface OutboxRow extends NewOutboxRow {
   readonly waitingSince: DateTime | null;
 }
 
+/**
+ * RERUN_CODES: SQLSTATEs of a transaction the database aborted by itself (a deadlock, a
+ * serialization failure): nobody's fault; the store runs the transaction again (see the top).
+ */
+export const RERUN_CODES: ReadonlySet<string> = new Set(['40P01', '40001']);
+
 /** laneOf: the delivery lane of a recipient on one adapter ("discord:m:dave"). */
 export function laneOf(adapter: string, recipient: Recipient): string {
   return `${adapter}:${recipientKey(recipient)}`;

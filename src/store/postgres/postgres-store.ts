@@ -27,10 +27,11 @@ import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
+import { storableText } from '../../core/text/storable';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import { SystemClock } from '../../runtime/clock';
-import { laneOf } from '../../ports/store';
+import { laneOf, RERUN_CODES } from '../../ports/store';
 import type {
   AlertChange,
   ClaimOptions,
@@ -73,7 +74,6 @@ export interface PostgresStoreOptions {
   readonly onError?: (err: Error) => void;
 }
 
-const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
 /** BIGINT (int8) and COUNT(*) as JavaScript numbers: epoch ms and ids stay far below 2^53. */
@@ -279,15 +279,15 @@ export class PostgresStore implements Store {
  * surrogate pair"); alert text, chat messages and what plugins keep of them may carry either (JSON
  * allows both). Both are stored as U+FFFD, the replacement character (shown text drops control
  * characters anyway): one such character never fails a webhook's batch, a command or a page.
- * withoutNul does it for text parameters (the driver itself writes a lone surrogate as U+FFFD),
- * pgJson for JSON text (every JSON this store writes).
+ * withoutNul does it (storableText) for text parameters holding a NUL (the driver itself writes a
+ * lone surrogate as U+FFFD), pgJson for JSON text (every JSON this store writes).
  */
 function withoutNul(params: readonly Param[]): Param[] {
   let out: Param[] | null = null;
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     if (typeof p === 'string' ? p.includes('\0') : Array.isArray(p) && p.some((e) => e.includes('\0'))) {
-      (out ??= [...params])[i] = typeof p === 'string' ? p.replaceAll('\0', '\uFFFD') : (p as readonly string[]).map((e) => e.replaceAll('\0', '\uFFFD'));
+      (out ??= [...params])[i] = typeof p === 'string' ? storableText(p) : (p as readonly string[]).map(storableText);
     }
   }
   return out ?? (params as Param[]);
@@ -313,7 +313,7 @@ const IN_FAILED_TRANSACTION = '25P02';
  * the other transaction committed.
  */
 function retryable(err: unknown): boolean {
-  if (RETRYABLE.has(codeOf(err))) return true;
+  if (RERUN_CODES.has(codeOf(err))) return true;
   return codeOf(err) === '23505' && RACE_CONSTRAINTS.has(String((err as { constraint?: unknown }).constraint));
 }
 
