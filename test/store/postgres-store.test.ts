@@ -7,6 +7,7 @@ import type { Migration } from '../../src/store/sqlite/migrations';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations';
 import { createSchema, describePg, type TestSchema } from './pg-test';
 import { at } from './contract';
+import type { TimelineEvent } from '../../src/core/incident/types';
 
 describe('PostgreSQL URLs', () => {
   it('recognises postgres URLs and hides passwords', () => {
@@ -184,6 +185,79 @@ describePg('PostgreSQL: migrations and replicas', () => {
     function pgJsonText(): string {
       return JSON.stringify({ a: '\u0000' });
     }
+  });
+
+  describe('timelines a transaction reads back', () => {
+    const newIncident = () => ({
+      team: 'payments', title: 't', severity: 'sev2' as const, source: 'chat', service: null, fingerprint: null, state: 'open' as const, assignee: 'alice',
+      reporter: null, escalationLevel: 0, policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] as const },
+      openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
+    });
+    /** What a reader sees of a timeline, key order and zone included. */
+    const seen = (events: readonly TimelineEvent[]) => JSON.stringify(events.map((e) => ({ ...e, at: [e.at.toISO(), e.at.zoneName] })));
+
+    it('the incident a transaction holds: what it reads back of its own appends is what a later read returns (jsonb key order, stored text, zone)', async () => {
+      const s = await store();
+      await s.migrate();
+      const nepal = DateTime.fromISO('2026-12-01T10:00:00', { zone: 'Asia/Kathmandu' });
+      const { id, inside, changed } = await s.transaction(async (tx) => {
+        const made = await tx.insertIncident(newIncident() as never);
+        await tx.appendTimeline({ incidentId: made.id, at: nepal, kind: 'reported', actor: { kind: 'member', id: 'alice' } as never, data: { zeta: 1, a: { yy: [{ bb: 1, a: 2 }], x: 'nul\u0000' }, ü: 'ß', ab: null } });
+        const first = await tx.timeline(made.id);
+        // A caller changing what it got changes nothing of the next read.
+        (first[0]?.data as Record<string, unknown>).zeta = 99;
+        first.push(first[0] as TimelineEvent);
+        await tx.appendTimeline({ incidentId: made.id, at: nepal.plus({ minutes: 1 }), kind: 'note', actor: null, data: { text: 'second', b: true } });
+        return { id: made.id, inside: await tx.timeline(made.id), changed: first };
+      });
+      expect(changed).toHaveLength(2);
+      const fresh = await s.transaction((tx) => tx.timeline(id));
+      expect(inside.map((e) => e.seq)).toEqual([1, 2]);
+      expect(seen(inside)).toBe(seen(fresh));
+      expect(inside[0]?.data).toEqual({ ab: null, ü: 'ß', zeta: 1, a: { x: 'nul\ufffd', yy: [{ a: 2, bb: 1 }] } });
+    });
+
+    it('an incident it locked: appends of another transaction wait, and seq goes on from what both added', async () => {
+      const s = await store();
+      await s.migrate();
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      await s.transaction((tx) => tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'reported', actor: null, data: {} }));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const a = s.transaction(async (tx) => {
+        await tx.getIncident(incident.id);
+        expect((await tx.timeline(incident.id)).map((e) => e.seq)).toEqual([1]);
+        await tx.appendTimeline({ incidentId: incident.id, at: at(2), kind: 'note', actor: null, data: { by: 'a' } });
+        holding();
+        await released;
+        await tx.appendTimeline({ incidentId: incident.id, at: at(3), kind: 'note', actor: null, data: { by: 'a again' } });
+        return tx.timeline(incident.id);
+      });
+      await held;
+      const b = s.transaction((tx) => tx.appendTimeline({ incidentId: incident.id, at: at(4), kind: 'note', actor: null, data: { by: 'b' } }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      release();
+      const [inA, appended] = await Promise.all([a, b]);
+      expect(inA.map((e) => e.data.by)).toEqual([undefined, 'a', 'a again']);
+      expect(appended.seq).toBe(4);
+      expect((await s.transaction((tx) => tx.timeline(incident.id))).map((e) => [e.seq, e.data.by])).toEqual([[1, undefined], [2, 'a'], [3, 'a again'], [4, 'b']]);
+    });
+
+    it('an incident it does not hold is read afresh: an event another replica committed meanwhile shows', async () => {
+      const s = await store();
+      await s.migrate();
+      const other = await store();
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      const [before, after] = await s.transaction(async (tx) => {
+        const first = await tx.timeline(incident.id);
+        await other.transaction((o) => o.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: { by: 'other' } }));
+        return [first, await tx.timeline(incident.id)];
+      });
+      expect(before).toEqual([]);
+      expect(after.map((e) => e.data.by)).toEqual(['other']);
+    });
   });
 
   it('kvPeek reads a key another transaction holds without waiting for it, and sees what was committed', async () => {
