@@ -8,6 +8,7 @@ import { MIGRATIONS } from '../../src/store/sqlite/migrations';
 import { createSchema, describePg, type TestSchema } from './pg-test';
 import { at } from './contract';
 import type { TimelineEvent } from '../../src/core/incident/types';
+import type { StoreTx } from '../../src/ports/store';
 
 describe('PostgreSQL URLs', () => {
   it('recognises postgres URLs and hides passwords', () => {
@@ -200,14 +201,17 @@ describePg('PostgreSQL: migrations and replicas', () => {
       const s = await store();
       await s.migrate();
       const nepal = DateTime.fromISO('2026-12-01T10:00:00', { zone: 'Asia/Kathmandu' });
+      let leaked!: StoreTx;
       const { id, inside, changed } = await s.transaction(async (tx) => {
+        leaked = tx;
         const made = await tx.insertIncident(newIncident() as never);
         await tx.appendTimeline({ incidentId: made.id, at: nepal, kind: 'reported', actor: { kind: 'member', id: 'alice' } as never, data: { zeta: 1, a: { yy: [{ bb: 1, a: 2 }], x: 'nul\u0000' }, ü: 'ß', ab: null } });
         const first = await tx.timeline(made.id);
         // A caller changing what it got changes nothing of the next read.
         (first[0]?.data as Record<string, unknown>).zeta = 99;
         first.push(first[0] as TimelineEvent);
-        await tx.appendTimeline({ incidentId: made.id, at: nepal.plus({ minutes: 1 }), kind: 'note', actor: null, data: { text: 'second', b: true } });
+        // A plugin's data may hold any key, "__proto__" too (JSON.parse keeps it as a key).
+        await tx.appendTimeline({ incidentId: made.id, at: nepal.plus({ minutes: 1 }), kind: 'plugin\u0000kind', actor: null, data: { text: 'second', b: true, ...JSON.parse('{"__proto__": {"x": 1}}') as object } });
         return { id: made.id, inside: await tx.timeline(made.id), changed: first };
       });
       expect(changed).toHaveLength(2);
@@ -215,6 +219,10 @@ describePg('PostgreSQL: migrations and replicas', () => {
       expect(inside.map((e) => e.seq)).toEqual([1, 2]);
       expect(seen(inside)).toBe(seen(fresh));
       expect(inside[0]?.data).toEqual({ ab: null, ü: 'ß', zeta: 1, a: { x: 'nul\ufffd', yy: [{ a: 2, bb: 1 }] } });
+      expect(inside[1]?.kind).toBe('plugin\ufffdkind');
+      expect(Object.keys(inside[1]?.data ?? {})).toContain('__proto__');
+      // What a transaction kept is not read once it finished.
+      await expect(leaked.timeline(id)).rejects.toThrow(/after its transaction finished/);
     });
 
     it('an incident it locked: appends of another transaction wait, and seq goes on from what both added', async () => {

@@ -598,9 +598,8 @@ class PgTx implements StoreTx {
     const { rows } = await this.q<{ id: number }>(SQL.insertIncident, incidentParams(incident, pgJson));
     const id = rows[0]?.id;
     if (id === undefined) throw new Error('insertIncident: PostgreSQL returned no id');
-    const n = Number(id);
-    this.held.add(n);
-    this.kept.set(n, []);
+    this.held.add(Number(id));
+    this.kept.set(Number(id), []);
     return { ...incident, id };
   }
 
@@ -608,7 +607,7 @@ class PgTx implements StoreTx {
   async getIncident(id: number): Promise<Incident | null> {
     const { rows } = await this.q<IncidentRow>(SQL.getIncident, [id]);
     if (!rows[0]) return null;
-    this.held.add(id);
+    this.held.add(Number(id));
     return toIncident(rows[0]);
   }
 
@@ -653,31 +652,33 @@ class PgTx implements StoreTx {
   /** Throws (foreign key constraint) when the incident does not exist. */
   async appendTimeline(event: NewTimelineEvent): Promise<TimelineEvent> {
     // The incident's row first: appends to one incident take turns (seq is MAX + 1).
-    if (!this.held.has(event.incidentId)) {
+    const id = Number(event.incidentId);
+    if (!this.held.has(id)) {
       await this.q(SQL.lockIncident, [event.incidentId]);
       // A missing incident locks nothing; the insert below then fails on its foreign key.
-      this.held.add(event.incidentId);
+      this.held.add(id);
     }
     const at = toMs(event.at, 'timeline at');
-    const actor = event.actor === null ? null : pgJson(event.actor);
+    const actor = event.actor === null || event.actor === undefined ? null : pgJson(event.actor);
     const data = pgJson(event.data);
     const { rows } = await this.q<{ seq: number }>(SQL.appendTimeline, [event.incidentId, at, event.kind, actor, data]);
     const seq = rows[0]?.seq;
     if (seq === undefined) throw new Error('appendTimeline: PostgreSQL returned no seq');
     // The event as a read would return it (jsonb's key order, the text PostgreSQL keeps).
-    this.kept.get(event.incidentId)?.push(toTimelineEvent({
-      incident_id: event.incidentId, seq, at, kind: event.kind,
+    this.kept.get(id)?.push(toTimelineEvent({
+      incident_id: id, seq, at, kind: storableText(event.kind),
       actor: actor === null ? null : asJsonb(JSON.parse(actor)) as Principal, data: asJsonb(JSON.parse(data)) as Record<string, unknown>,
     }));
     return { ...event, seq };
   }
 
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
-    const kept = this.kept.get(incidentId);
+    if (!this.open) throw new Error('StoreTx used after its transaction finished');
+    const kept = this.kept.get(Number(incidentId));
     if (kept !== undefined) return kept.map(copyEvent);
     const { rows } = await this.q<TimelineDbRow>(SQL.timeline, [incidentId]);
     const events = rows.map(toTimelineEvent);
-    if (this.held.has(incidentId)) this.kept.set(incidentId, events.map(copyEvent));
+    if (this.held.has(Number(incidentId))) this.kept.set(Number(incidentId), events.map(copyEvent));
     return events;
   }
 
@@ -956,6 +957,7 @@ class PgTx implements StoreTx {
         const incidents = mine.map((r) => Object.fromEntries(incidentParams(r.incident, pgJson).map((v, i) => [columns[i], v])));
         for (const r of (await this.q<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [pgJson(incidents)])).rows) {
           ids.set(incidentKey(r.source, r.fingerprint), Number(r.id));
+          this.held.add(Number(r.id)); // inserted here: nobody else sees it before the commit
         }
         const idOf = (r: NewIntakeIncident): number => {
           const id = ids.get(incidentKey(r.incident.source, r.incident.fingerprint));
@@ -1099,9 +1101,8 @@ export function asJsonb(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const keys = Object.keys(value).map((k) => ({ k, b: Buffer.from(k, 'utf8') }));
   keys.sort((x, y) => x.b.length - y.b.length || Buffer.compare(x.b, y.b));
-  const out: Record<string, unknown> = {};
-  for (const { k } of keys) out[k] = asJsonb((value as Record<string, unknown>)[k]);
-  return out;
+  // fromEntries keeps a key named "__proto__" as a key, as JSON.parse does.
+  return Object.fromEntries(keys.map(({ k }) => [k, asJsonb((value as Record<string, unknown>)[k])]));
 }
 
 /** copyEvent: a kept timeline event, so that a caller changing what it got leaves the kept one as it is. */
