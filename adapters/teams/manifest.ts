@@ -51,11 +51,34 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** buildManifest returns manifest.json's object, or throws a clear error for a bad app id. */
-export function buildManifest(options: ManifestOptions): Record<string, unknown> {
-  if (!GUID.test(options.appId)) throw new Error(`the bot app id "${options.appId}" is not a GUID; set MICROSOFT_APP_ID (or --app-id) to the Microsoft App ID of the Azure Bot`);
+/**
+ * manifestProblem: what Teams would refuse in these options (a bad app id, a version not x.y.z, a
+ * developer URL that is not https), as one line naming the fix, or null.
+ */
+export function manifestProblem(options: ManifestOptions): string | null {
+  if (!GUID.test(options.appId)) return `the bot app id "${options.appId}" is not a GUID; set MICROSOFT_APP_ID (or --app-id) to the Microsoft App ID of the Azure Bot`;
   const version = options.version ?? '1.0.0';
-  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`the app version "${version}" is not x.y.z`);
+  if (!/^\d+\.\d+\.\d+$/.test(version)) return `the app version "${version}" is not x.y.z`;
+  for (const [what, url] of [['website', options.websiteUrl], ['privacy', options.privacyUrl], ['terms of use', options.termsOfUseUrl]] as const) {
+    if (url !== undefined && !isHttpsUrl(url)) return `the ${what} URL "${url}" is not an https:// URL; Teams refuses a package without one (e.g. --website https://wiki.example.com/onehand)`;
+  }
+  return null;
+}
+
+function isHttpsUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** buildManifest returns manifest.json's object, or throws a clear error for what Teams would refuse (see manifestProblem). */
+export function buildManifest(options: ManifestOptions): Record<string, unknown> {
+  const problem = manifestProblem(options);
+  if (problem !== null) throw new Error(problem);
+  const version = options.version ?? '1.0.0';
   const website = options.websiteUrl ?? 'https://example.com/onehand';
   return {
     $schema: MANIFEST_SCHEMA,

@@ -4,13 +4,14 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { makeFolder } from '../../src/runtime/make-folder';
 import { buildPackage, type ManifestOptions } from './manifest';
 
 export const PACKAGE_ZIP = 'onehand-teams.zip';
 
 export async function writeTeamsPackage(options: ManifestOptions & { readonly out: string }): Promise<string[]> {
   const pkg = await buildPackage(options);
-  await fs.mkdir(options.out, { recursive: true });
+  makeFolder(options.out); // not fs.mkdir's recursive: it never returns for a folder under /proc
   const written: string[] = [];
   for (const [name, data] of [...Object.entries(pkg.files), [PACKAGE_ZIP, pkg.zip] as const]) {
     const file = path.join(options.out, name);

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { existsSync, fstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { isatty } from 'node:tty';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { formatProblems, loadConfigFile, parseConfig, resolveConfigPath, type OnehandConfig } from '../config';
@@ -57,12 +57,30 @@ Commands:
                   onehand import pagerduty|opsgenie|grafana-oncall FILE... [--out PATH] [--force]
                   (the config goes to --out or standard output; what could not be carried over,
                   one line each, to standard error; exit 1 when the written config does not load)
+  help          every command, or one command's usage: onehand help [COMMAND] (or COMMAND --help)
+  version       Onehand's version: onehand version (or --version)
 
 Every command but import takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
 Data lives in $ONEHAND_DATA (default ./data/onehand.db), or in PostgreSQL when
 $ONEHAND_DATABASE_URL is set (postgres://user:password@host:5432/db), shared by every replica.`;
 
+/** Under one command's usage lines. */
+const USAGE_FOOTER = '(onehand help lists every command; every command but import takes --config PATH)';
+
 class UsageError extends Error {}
+
+/** packageVersion: the version in Onehand's package.json (found upwards from this file: src/cli or dist/src/cli). */
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'onehand' && pkg.version) return pkg.version;
+    } catch {
+      // no package.json here
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
 
 const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
 
@@ -81,6 +99,13 @@ function usageOf(command: string): string | null {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
+  // `onehand who --help`: that command's usage (before `--`, after which an argument is a value).
+  const options = rest.indexOf('--') < 0 ? rest : rest.slice(0, rest.indexOf('--'));
+  const own = command === undefined ? null : usageOf(command);
+  if (own !== null && (options.includes('--help') || options.includes('-h'))) {
+    process.stdout.write(`${own}\n\n${USAGE_FOOTER}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'start':
@@ -101,8 +126,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await calendarLink(rest, env);
       case 'import':
         return importCommand(rest);
+      case 'version':
+      case '--version':
+      case '-v':
+        process.stdout.write(`onehand ${packageVersion()}\n`);
+        return 0;
+      case 'help': {
+        // `onehand help start`: that command's usage.
+        const asked = rest[0] === undefined ? null : usageOf(rest[0]);
+        if (rest[0] !== undefined && asked === null) throw new UsageError(`unknown command "${rest[0]}"`);
+        process.stdout.write(asked === null ? `${USAGE}\n` : `${asked}\n\n${USAGE_FOOTER}\n`);
+        return 0;
+      }
       case undefined:
-      case 'help':
       case '--help':
       case '-h':
         process.stdout.write(USAGE + '\n');
@@ -114,7 +150,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       // The message first and the command's own usage after it, not buried under every command's.
       const own = command === undefined ? null : usageOf(command);
-      process.stderr.write(`onehand: ${err.message}\n\n${own === null ? USAGE : `${own}\n\n(onehand help lists every command; every command but import takes --config PATH)`}\n`);
+      process.stderr.write(`onehand: ${err.message}\n\n${own === null ? USAGE : `${own}\n\n${USAGE_FOOTER}`}\n`);
       return 2;
     }
     process.stderr.write(`onehand: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -233,7 +269,7 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   const warnings: string[] = [];
   const empty: RotationState = { overrides: [], absences: [] };
   [...config.world.teams.values()].forEach((team, i) => {
-    const from = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
+    const from = typeof values.at === 'string' ? readInstant(values.at, team, '--at').toUTC() : DateTime.utc();
     const to = from.plus({ weeks: GAP_WEEKS });
     const before = failures.length;
     const gaps = policies.gaps(team, empty, from, to);
@@ -334,7 +370,7 @@ async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = await teamArgs(args, env, { at: { type: 'string' }, json: { type: 'boolean' } });
   if (!parsed) return 1;
   const { config, team, policies, values } = parsed;
-  const at = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
+  const at = typeof values.at === 'string' ? readInstant(values.at, team, '--at').toUTC() : DateTime.utc();
   const state = await rotationState(env, team, at, at);
   const shift = policies.onCallAt(team, state, at);
   const shadow = policies.shadowAt(team, state, at);
@@ -376,7 +412,7 @@ async function report(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { config, team, values } = parsed;
   const since = parseSince(typeof values.since === 'string' ? values.since : undefined);
   if ('error' in since) throw new UsageError(since.error);
-  const now = typeof values.at === 'string' ? readInstant(values.at, team, '--at') : DateTime.utc();
+  const now = typeof values.at === 'string' ? readInstant(values.at, team, '--at').toUTC() : DateTime.utc(); // JSON instants in UTC, as without --at
   const path = defaultDataPath(env);
   if (storeLocation(env).kind === 'sqlite' && !existsSync(path)) throw new Error(`there is no data file at ${path} (set ONEHAND_DATA to the bot's database)`);
   const { store } = await openConfiguredStore(env);
@@ -476,6 +512,10 @@ async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (!values.out) throw new UsageError('--out DIR is required (where manifest.json, the icons and onehand-teams.zip go)');
   const appId = values['app-id'] ?? env.MICROSOFT_APP_ID?.trim() ?? '';
   if (appId === '') throw new UsageError('the bot\'s Microsoft App ID is missing: set MICROSOFT_APP_ID or pass --app-id GUID');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- as below: loaded only for this command
+  const { manifestProblem } = require('../../adapters/teams/manifest') as typeof import('../../adapters/teams/manifest');
+  const problem = manifestProblem({ appId, version: values.version, websiteUrl: values.website });
+  if (problem !== null) throw new UsageError(problem);
   // A config given explicitly is checked, so an admin learns of problems before uploading the app.
   if (values.config && !loadOrReport(values.config)) return 1;
   // The package builder (and jszip) is loaded only for this command.

@@ -1,4 +1,5 @@
 /** check-config, who and schedule: what an admin runs before going live. */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TEST_CONFIG } from '../harness/fixtures';
 import { runCli, tempDir, writeFile } from './run-cli';
@@ -109,6 +110,14 @@ describe('onehand who and schedule', () => {
       '(onehand help lists every command; every command but import takes --config PATH)',
       '',
     ]);
+    // A command's --help (or `onehand help COMMAND`) is its usage, exit 0; --version the version.
+    for (const args of [['who', '--help'], ['help', 'who'], ['who', '--team', 'payments', '-h']]) {
+      const help = await runCli(args, '', env());
+      expect([help.code, help.stderr]).toEqual([0, '']);
+      expect(help.stdout).toMatch(/^Usage:\n {2}who {11}who is on call: onehand who --team T/);
+    }
+    const version = await runCli(['--version'], '', env());
+    expect([version.code, version.stdout]).toEqual([0, `onehand ${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}\n`]);
     const unknown = await runCli(['frob'], '', env());
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^onehand: unknown command "frob"\n\nUsage: onehand <command> \[options\]\n\nCommands:\n {2}start/);

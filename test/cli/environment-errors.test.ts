@@ -16,6 +16,14 @@ describe('bad environment settings', () => {
     expect(r.stderr).toMatch(/^onehand: cannot open the SQLite database at .*not-a-folder\/onehand\.db \(ONEHAND_DATA\): .*; set ONEHAND_DATA to a file path in a writable folder\n$/);
   });
 
+  it('ONEHAND_DATA in a folder that cannot be made (under /proc) fails with the reason instead of hanging', async () => {
+    // Node's recursive mkdir never returns there (100% CPU): the start hung with no message.
+    const config = writeFile(tempDir(), 'onehand.yaml', TEST_CONFIG);
+    const r = await runCli(['migrate', '--config', config], '', { ONEHAND_DATA: '/proc/onehand-no-such/deeper/onehand.db' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^onehand: cannot open the SQLite database at \/proc\/onehand-no-such\/deeper\/onehand\.db \(ONEHAND_DATA\): ENOENT.*; set ONEHAND_DATA to a file path in a writable folder\n$/);
+  }, 20_000);
+
   it('a file that is not a database is told as it is, without sending the admin to an empty database elsewhere', async () => {
     const dir = tempDir();
     const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);

@@ -171,7 +171,9 @@ test('onehand report reads $ONEHAND_DATA and prints text or JSON', async () => {
   const json = await runCli(['report', '--config', config, '--team', 'payments', '--since', '28d', '--at', '2026-03-02T12:00:00Z', '--json'], '', { ONEHAND_DATA: h.dbPath });
   expect(json.stderr).toBe('');
   expect(json.code).toBe(0);
-  const parsed = JSON.parse(json.stdout) as { totals: { incidents: number; huddleAlarm: boolean }; dependencies: Array<{ service: string; single: boolean }> };
+  const parsed = JSON.parse(json.stdout) as { window: { from: string; to: string }; totals: { incidents: number; huddleAlarm: boolean }; dependencies: Array<{ service: string; single: boolean }> };
+  // Instants in UTC, --at or not (they were in the team's zone with --at).
+  expect([parsed.window.from, parsed.window.to]).toEqual(['2026-02-02T12:00:00.000Z', '2026-03-02T12:00:00.000Z']);
   expect(parsed.totals).toMatchObject({ incidents: 9, huddleAlarm: true });
   expect(parsed.dependencies.filter((d) => d.single).map((d) => d.service)).toEqual(['db', 'web']);
   const text = await runCli(['report', '--config', config, '--team', 'payments', '--since', '28d', '--at', '2026-03-02T12:00:00Z'], '', { ONEHAND_DATA: h.dbPath });

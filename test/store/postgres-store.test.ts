@@ -304,6 +304,14 @@ describePg('PostgreSQL: migrations and replicas', () => {
     await expect((replicas[0] as PostgresStore).transaction((tx) => tx.outboxDepth())).resolves.toBe(0);
   });
 
+  it('names the fix when the search_path names a schema that does not exist (PostgreSQL says only "no schema has been selected")', async () => {
+    const url = new URL(schema.url);
+    url.searchParams.set('options', '-c search_path=onehand_not_created');
+    const s = await openPostgresStore(url.toString());
+    open.push(s);
+    await expect(s.migrate()).rejects.toThrow('the search_path (onehand_not_created) names none that exists. Create it first (CREATE SCHEMA onehand_not_created;)');
+  });
+
   it('refuses a schema migrated by a newer Onehand', async () => {
     const s = await store();
     await s.migrate();

@@ -82,8 +82,13 @@ describe('Teams app package', () => {
       expect(await main(['teams-manifest', '--out', dir], {})).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/Microsoft App ID is missing: set MICROSOFT_APP_ID or pass --app-id/);
       err.mockClear();
-      expect(await main(['teams-manifest', '--out', dir, '--app-id', 'not-a-guid'], {})).toBe(1);
+      expect(await main(['teams-manifest', '--out', dir, '--app-id', 'not-a-guid'], {})).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/"not-a-guid" is not a GUID/);
+      err.mockClear();
+      // Teams refuses a package whose developer URLs are not https: said here, not at the upload.
+      expect(await main(['teams-manifest', '--out', path.join(dir, 'c'), '--app-id', APP_ID, '--website', 'notaurl'], {})).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/the website URL "notaurl" is not an https:\/\/ URL/);
+      expect(fs.existsSync(path.join(dir, 'c'))).toBe(false);
       expect(await main(['teams-manifest', '--out', path.join(dir, 'b'), '--app-id', APP_ID], {})).toBe(0);
     } finally {
       out.mockRestore();

@@ -147,6 +147,13 @@ export class PostgresStore implements Store {
     const client = await this.pool.connect();
     try {
       return await applyPgMigrations(client, this.migrations, () => this.clock.now().toMillis());
+    } catch (err) {
+      // 3F000: the search_path names no schema that exists (PostgreSQL says only "no schema has
+      // been selected to create in").
+      if (codeOf(err) !== '3F000') throw err;
+      await client.query('ROLLBACK').catch(() => undefined); // a migration's transaction may be left aborted
+      const path = (await client.query<{ search_path: string }>('SHOW search_path').catch(() => null))?.rows[0]?.search_path ?? 'unknown';
+      throw new Error(`PostgreSQL has no schema to create Onehand's tables in: the search_path (${path}) names none that exists. Create it first (CREATE SCHEMA ${path.split(',')[0]?.trim() || 'onehand'};) or leave search_path out to use "public"`);
     } finally {
       client.release();
     }

@@ -15,7 +15,7 @@
  * UUIDs (node:crypto randomUUID).
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { makeFolder } from '../../runtime/make-folder';
 import { dirname } from 'node:path';
 import type { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
@@ -92,7 +92,7 @@ const HELD_LIMIT_MS = 30_000;
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const inMemory = path === ':memory:' || path === '';
-  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  if (!inMemory) makeFolder(dirname(path));
   const conn = await Connection.open(path);
   try {
     await conn.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;');
