@@ -45,6 +45,7 @@ describe('the command grammar', () => {
     expect(err('oncall override bob tomorrow 8h')).toContain('FROM "tomorrow" is not valid');
     expect(err('incident list --colour red')).toContain('has no option --colour');
     expect(err('incident list --team')).toContain('--team needs a value');
+    expect(err('oncall who --team payments --team search')).toBe('--team is given twice ("payments" and "search"); give it once. | oncall who [--team TEAM]');
     expect(err('incident ack 1 2')).toContain('Unexpected "2"');
   });
 

@@ -92,6 +92,8 @@ function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
     }
     const value = inline ?? tokens[++i];
     if (value === undefined || value === '') return fail(`--${opt.name} needs a value.`, usage(spec));
+    // `--team payments --team search`: which one was meant? Not silently the last.
+    if (opt.name in options && options[opt.name] !== value) return fail(`--${opt.name} is given twice ("${truncate(String(options[opt.name]))}" and "${truncate(value)}"); give it once.`, usage(spec));
     options[opt.name] = value;
   }
 
