@@ -254,6 +254,8 @@ const GAP_WEEKS = 4;
 
 function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, at: { type: 'string' } } });
+  if (positionals.length > 1) throw new UsageError(`one config file at a time; got ${positionals.length}: ${positionals.join(' ')}`);
+  if (positionals.length === 1 && typeof values.config === 'string') throw new UsageError(`give the config file once: ${positionals[0]} or --config ${values.config}`);
   const path = positionals[0] ?? resolveConfigPath(values, env);
   // A bad --at is a usage error before anything is checked (its zone is each team's; validity is not).
   if (typeof values.at === 'string' && parseInstantArg(values.at, 'UTC', DateTime.utc()) === null) {

@@ -54,6 +54,15 @@ describe('onehand check-config', () => {
     expect(r.stderr.match(/is not an ISO date-time/g)).toHaveLength(1);
   });
 
+  it('checks one file: a second one (or a path and --config) is a usage error, not ignored', async () => {
+    const two = await runCli(['check-config', 'config/onehand.yaml', 'other.yaml']);
+    expect([two.code, two.stdout]).toEqual([2, '']);
+    expect(two.stderr).toMatch(/^onehand: one config file at a time; got 2: config\/onehand.yaml other.yaml\n/);
+    const both = await runCli(['check-config', 'config/onehand.yaml', '--config', 'other.yaml']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^onehand: give the config file once: config\/onehand.yaml or --config other.yaml\n/);
+  });
+
   it('names a missing file instead of crashing', async () => {
     const r = await runCli(['check-config', '/nonexistent/onehand.yaml']);
     expect(r.code).toBe(1);
