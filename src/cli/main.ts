@@ -86,6 +86,7 @@ const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
 
 /** usageOf: the usage lines of one command (its line of USAGE and the indented ones after it), or null. */
 function usageOf(command: string): string | null {
+  if (!/^[a-z-]+$/.test(command)) return null;
   const lines = USAGE.split('\n');
   const at = lines.findIndex((l) => l.startsWith(`  ${command} `));
   if (at < 0) return null;

@@ -309,7 +309,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
     url.searchParams.set('options', '-c search_path=onehand_not_created');
     const s = await openPostgresStore(url.toString());
     open.push(s);
-    await expect(s.migrate()).rejects.toThrow('the search_path (onehand_not_created) names none that exists. Create it first (CREATE SCHEMA onehand_not_created;)');
+    await expect(s.migrate()).rejects.toThrow('the search_path (onehand_not_created) names none that exists; create it first (CREATE SCHEMA onehand_not_created;)');
   });
 
   it('refuses a schema migrated by a newer Onehand', async () => {

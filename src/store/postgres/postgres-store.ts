@@ -153,7 +153,10 @@ export class PostgresStore implements Store {
       if (codeOf(err) !== '3F000') throw err;
       await client.query('ROLLBACK').catch(() => undefined); // a migration's transaction may be left aborted
       const path = (await client.query<{ search_path: string }>('SHOW search_path').catch(() => null))?.rows[0]?.search_path ?? 'unknown';
-      throw new Error(`PostgreSQL has no schema to create Onehand's tables in: the search_path (${path}) names none that exists. Create it first (CREATE SCHEMA ${path.split(',')[0]?.trim() || 'onehand'};) or leave search_path out to use "public"`);
+      // The schema to create, when the path names one plainly (not "$user", not quoted or empty).
+      const first = path.split(',')[0]?.trim() ?? '';
+      const fix = /^[a-z_][a-z0-9_]*$/.test(first) ? `create it first (CREATE SCHEMA ${first};)` : 'create the schema it names first (CREATE SCHEMA name;)';
+      throw new Error(`PostgreSQL has no schema to create Onehand's tables in: the search_path (${path}) names none that exists; ${fix}, or set search_path (options=-c search_path=...) to a schema that exists`, { cause: err });
     } finally {
       client.release();
     }
