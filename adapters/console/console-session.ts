@@ -78,9 +78,10 @@ export class ConsoleSession {
       this.speaker = this.principal(name);
       return;
     }
-    const adv = /^advance\s+(.+)$/i.exec(line);
+    const adv = /^advance(?:\s+(.*))?$/i.exec(line);
     if (adv) {
-      const d = parseDuration(adv[1] as string);
+      if (!adv[1]) return this.say('advance DURATION: move the simulated clock forward, e.g. "advance 15m" or "advance 2d"');
+      const d = parseDuration(adv[1]);
       if (!this.control.advance) return this.say('advance needs a simulated clock: start with --clock simulated@2026-03-02T08:00:00Z');
       if (!d.ok) return this.say(`advance: ${d.error}`);
       await this.control.advance(toMillis(d.value));

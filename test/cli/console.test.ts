@@ -76,6 +76,15 @@ describe('onehand start on the console', () => {
     expect(deliveries(lines).filter((d) => d.kind === 'direct').map((d) => d.to)).toEqual(['dave']);
   });
 
+  it('a bare "advance" gets its usage, not "unknown command"', async () => {
+    const { config, env } = setup();
+    const result = await runCli(['start', '--config', config, '--json', '--clock', `simulated@${at}`], 'advance\nadvance soon\n', env);
+    expect(result.code).toBe(0);
+    const replies = jsonLines(result.stdout).filter((l) => l.reply).map((l) => l.text);
+    expect(replies[0]).toBe('advance DURATION: move the simulated clock forward, e.g. "advance 15m" or "advance 2d"');
+    expect(replies[1]).toMatch(/^advance: /);
+  });
+
   it('refuses to start on an invalid config, listing every problem', async () => {
     const dir = tempDir();
     const bad = writeFile(dir, 'bad.yaml', TEST_CONFIG.replace('time_zone: Europe/Berlin\n    lead: carol', 'time_zone: Europe/Berlinn\n    lead: caroll'));
