@@ -64,8 +64,10 @@ Every command but import takes --config PATH (else $ONEHAND_CONFIG, else config/
 Data lives in $ONEHAND_DATA (default ./data/onehand.db), or in PostgreSQL when
 $ONEHAND_DATABASE_URL is set (postgres://user:password@host:5432/db), shared by every replica.`;
 
-/** Under one command's usage lines. */
-const USAGE_FOOTER = '(onehand help lists every command; every command but import takes --config PATH)';
+/** withFooter: one command's usage lines (usageOf), and what to read for the others. */
+function withFooter(own: string): string {
+  return `${own}\n\n(onehand help lists every command; every command but import takes --config PATH)`;
+}
 
 class UsageError extends Error {}
 
@@ -104,7 +106,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const options = rest.indexOf('--') < 0 ? rest : rest.slice(0, rest.indexOf('--'));
   const own = command === undefined ? null : usageOf(command);
   if (own !== null && (options.includes('--help') || options.includes('-h'))) {
-    process.stdout.write(`${own}\n\n${USAGE_FOOTER}\n`);
+    process.stdout.write(`${withFooter(own)}\n`);
     return 0;
   }
   try {
@@ -136,7 +138,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         // `onehand help start`: that command's usage.
         const asked = rest[0] === undefined ? null : usageOf(rest[0]);
         if (rest[0] !== undefined && asked === null) throw new UsageError(`unknown command "${rest[0]}"`);
-        process.stdout.write(asked === null ? `${USAGE}\n` : `${asked}\n\n${USAGE_FOOTER}\n`);
+        process.stdout.write(`${asked === null ? USAGE : withFooter(asked)}\n`);
         return 0;
       }
       case undefined:
@@ -150,8 +152,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       // The message first and the command's own usage after it, not buried under every command's.
-      const own = command === undefined ? null : usageOf(command);
-      process.stderr.write(`onehand: ${err.message}\n\n${own === null ? USAGE : `${own}\n\n${USAGE_FOOTER}`}\n`);
+      process.stderr.write(`onehand: ${err.message}\n\n${own === null ? USAGE : withFooter(own)}\n`);
       return 2;
     }
     process.stderr.write(`onehand: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -272,7 +273,7 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
   const warnings: string[] = [];
   const empty: RotationState = { overrides: [], absences: [] };
   [...config.world.teams.values()].forEach((team, i) => {
-    const from = typeof values.at === 'string' ? readInstant(values.at, team, '--at').toUTC() : DateTime.utc();
+    const from = atOrNow(values.at, team);
     const to = from.plus({ weeks: GAP_WEEKS });
     const before = failures.length;
     const gaps = policies.gaps(team, empty, from, to);
@@ -332,6 +333,11 @@ async function teamArgs(args: string[], env: NodeJS.ProcessEnv, extra: Record<st
   return { config, team, policies, values: values as Record<string, string | boolean | undefined> };
 }
 
+/** atOrNow: the instant of --at (read in the team's zone when it has no offset), else now. */
+function atOrNow(at: unknown, team: Team): DateTime {
+  return typeof at === 'string' ? readInstant(at, team, '--at') : DateTime.utc();
+}
+
 function readInstant(text: string, team: Team, flag: string): DateTime {
   const dt = parseInstantArg(text, team.timeZone, DateTime.utc());
   if (!dt) throw new UsageError(`${flag} "${text}" is not an ISO date-time (e.g. 2026-03-30T09:00:00+02:00, or 2026-03-30 read in ${team.timeZone})`);
@@ -373,7 +379,7 @@ async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = await teamArgs(args, env, { at: { type: 'string' }, json: { type: 'boolean' } });
   if (!parsed) return 1;
   const { config, team, policies, values } = parsed;
-  const at = typeof values.at === 'string' ? readInstant(values.at, team, '--at').toUTC() : DateTime.utc();
+  const at = atOrNow(values.at, team);
   const state = await rotationState(env, team, at, at);
   const shift = policies.onCallAt(team, state, at);
   const shadow = policies.shadowAt(team, state, at);
@@ -415,7 +421,7 @@ async function report(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { config, team, values } = parsed;
   const since = parseSince(typeof values.since === 'string' ? values.since : undefined);
   if ('error' in since) throw new UsageError(since.error);
-  const now = typeof values.at === 'string' ? readInstant(values.at, team, '--at').toUTC() : DateTime.utc(); // JSON instants in UTC, as without --at
+  const now = atOrNow(values.at, team).toUTC(); // JSON instants in UTC, as without --at
   const path = defaultDataPath(env);
   if (storeLocation(env).kind === 'sqlite' && !existsSync(path)) throw new Error(`there is no data file at ${path} (set ONEHAND_DATA to the bot's database)`);
   const { store } = await openConfiguredStore(env);

@@ -591,8 +591,12 @@ class PgTx implements StoreTx {
     this.open = false;
   }
 
-  private async q<T>(sql: string, params: readonly Param[] = []): Promise<{ rows: T[]; rowCount: number }> {
+  private assertOpen(): void {
     if (!this.open) throw new Error('StoreTx used after its transaction finished');
+  }
+
+  private async q<T>(sql: string, params: readonly Param[] = []): Promise<{ rows: T[]; rowCount: number }> {
+    this.assertOpen();
     try {
       const result = await this.client.query(sql, withoutNul(params));
       return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
@@ -683,7 +687,7 @@ class PgTx implements StoreTx {
   }
 
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
-    if (!this.open) throw new Error('StoreTx used after its transaction finished');
+    this.assertOpen(); // a kept timeline is not read after the end either
     const kept = this.kept.get(Number(incidentId));
     if (kept !== undefined) return kept.map(copyEvent);
     const { rows } = await this.q<TimelineDbRow>(SQL.timeline, [incidentId]);
