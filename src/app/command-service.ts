@@ -75,8 +75,6 @@ export class CommandService {
     const input = storableCommand(command);
     const id = input.id;
     if (id === undefined) return this.answer(input);
-    const first = await this.engine.read((tx) => tx.inboundReply(id));
-    if (first) return first;
     let failed = false;
     const reply = await this.answer(input, () => {
       failed = true;
@@ -203,13 +201,29 @@ export class CommandService {
   /**
    * run executes a command's use case in one transaction; with an inbound id, the reply is
    * remembered in that same transaction, so the event's effects and its memory commit together.
-   * When another replica committed the same id first, everything here rolls back (Replayed).
+   * When the id was handled before, or another replica commits it first, everything here rolls
+   * back and the first reply is the answer (Replayed).
    */
   private run(input: InboundCommand, team: Team, fn: (ctx: UseCaseContext) => Promise<Message>): Promise<Message> {
     const id = input.id;
     return this.engine.run(input.caller, team, async (ctx) => {
-      const reply = await fn(ctx);
-      if (id === undefined) return reply;
+      if (id === undefined) return fn(ctx);
+      // Whether the id was handled before is asked first and read after the use case: the question
+      // goes out with the use case's first statement (PostgreSQL pipelines them) instead of in a
+      // transaction of its own before it. A replay's use case runs, and everything it did rolls
+      // back; nothing outside the transaction (metrics, sends) happens before this check.
+      const earlier = ctx.tx.inboundReply(id);
+      earlier.catch(() => undefined); // a failure fails the transaction; it is read below
+      let reply: Message;
+      try {
+        reply = await fn(ctx);
+      } catch (err) {
+        const seen = await earlier.catch(() => null);
+        if (seen) throw new Replayed(seen);
+        throw err;
+      }
+      const seen = await earlier;
+      if (seen) throw new Replayed(seen);
       const first = await ctx.tx.rememberInbound(id, reply, ctx.now);
       if (first) throw new Replayed(first);
       if (ctx.now.toMillis() - this.lastPrune >= PRUNE_EVERY_MS) {

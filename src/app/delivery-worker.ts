@@ -46,6 +46,8 @@ const LEASE_MS = 60_000;
 const BATCH = 100;
 /** The worker's transactions go before waiting intake batches and commands (see Store.transaction). */
 const URGENT = { urgent: true } as const;
+/** A claim only takes leases: its commit need not wait for the disk (see TransactionOptions.durable). */
+const CLAIM = { urgent: true, durable: false } as const;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
@@ -214,7 +216,7 @@ export class DeliveryWorker {
     const leaseUntil = now.plus({ milliseconds: this.leaseMs });
     const claim = ++this.claims;
     const rows = await this.store.transaction((tx) =>
-      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }), URGENT);
+      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }), CLAIM);
     const started: string[] = [];
     for (const row of rows) {
       const entry = { row, leaseUntil: leaseUntil.toMillis() };

@@ -115,7 +115,7 @@ export class Engine {
       const rows = planDeliveries(this.adapters, deliverNow, now);
       const unreachable = deliverNow.filter((n) => n.recipient.kind === 'member' && !rows.some((r) => r.key.startsWith(`${n.key}@`)));
       for (const n of unreachable) rows.push(...(await this.unreachable(tx, now, n)));
-      await tx.enqueue(rows);
+      await tx.enqueueAll(rows);
     }
     await this.count(tx, events);
     return result;

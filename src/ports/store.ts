@@ -261,6 +261,12 @@ export interface StoreTx {
   /** Enqueues deliveries, skipping keys already present; returns how many were new. */
   enqueue(rows: readonly NewOutboxRow[]): Promise<number>;
   /**
+   * enqueueAll: enqueue, for a caller that needs no count. A store may send it without waiting for
+   * its answer (PostgreSQL does: it goes out with the COMMIT behind it); should it fail, the
+   * transaction fails, at the latest at its commit.
+   */
+  enqueueAll(rows: readonly NewOutboxRow[]): Promise<void>;
+  /**
    * Leases up to `limit` pending deliveries whose notBefore has come, ordered by (notBefore, id).
    * Never claims a row of a lane in which a live lease is held (so one lane is sent by one process
    * at a time, in order; claims are serialized), nor a row behind an earlier row of its lane that
@@ -432,6 +438,14 @@ export interface Store {
 /** TransactionOptions: see Store.transaction. */
 export interface TransactionOptions {
   readonly urgent?: boolean;
+  /**
+   * durable: false for a transaction that only takes or extends leases (the delivery worker's and
+   * the timers' claims): its commit need not wait for the disk. A database crash may then forget
+   * the lease, which makes the rows due again: what a lost lease does anyway (a send in flight at
+   * that instant may be repeated, as after any crash). Never for a transaction that records what
+   * happened. PostgreSQL: synchronous_commit off for that transaction; SQLite ignores it.
+   */
+  readonly durable?: boolean;
 }
 
 /** IntakeRepeatPlan: what `quickRepeats` records (the arguments of `recordIntakeRepeats`). */

@@ -695,6 +695,37 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('enqueueAll (for callers that need no count) enqueues as enqueue does, and its commit tells listeners', async () => {
+      const s = await store();
+      let woken = 0;
+      const off = s.onEnqueued(() => {
+        woken++;
+      });
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+      await s.transaction(async (tx) => {
+        await tx.enqueue([outboxRow('a', at(0))]);
+        await tx.enqueueAll([outboxRow('a', at(0)), outboxRow('b', at(1)), outboxRow('c', at(9))]);
+        await tx.enqueueAll([]);
+        expect(await tx.outboxDepth()).toBe(3);
+      });
+      await settle();
+      expect(woken).toBeGreaterThanOrEqual(1);
+      const before = woken;
+      await s.transaction((tx) => tx.enqueueAll([outboxRow('a', at(0))])); // nothing new
+      await expect(s.transaction(async (tx) => {
+        await tx.enqueueAll([outboxRow('d', at(0))]);
+        throw new Error('roll back');
+      })).rejects.toThrow('roll back');
+      await settle();
+      expect(woken).toBe(before);
+      await s.transaction(async (tx) => {
+        const claimed = await tx.claimOutbox(at(1), 10, 'w1', at(2));
+        expect(claimed.map((r) => r.key)).toEqual(['a', 'b']);
+        expect(claimed[1]).toMatchObject({ adapter: 'console', recipient: { kind: 'member', id: 'alice' }, message: msg('b'), attempts: 0 });
+      });
+      off();
+    });
+
     it('tells listeners after a commit that enqueued, not after one that did not or rolled back', async () => {
       const s = await store();
       let woken = 0;

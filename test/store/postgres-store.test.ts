@@ -268,6 +268,97 @@ describePg('PostgreSQL: migrations and replicas', () => {
     });
   });
 
+  describe('statements a transaction sends ahead (pipelined, not waited for)', () => {
+    const newIncident = () => ({
+      team: 'payments', title: 't', severity: 'sev2' as const, source: 'chat', service: null, fingerprint: null, state: 'open' as const, assignee: 'alice',
+      reporter: null, escalationLevel: 0, policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] as const },
+      openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
+    });
+    const reply = (text: string) => ({ kind: 'reply', headline: [text], lines: [], actions: [], mentions: [] }) as never;
+    /** intrude: a timeline row written past the incident's lock (its foreign key check, which would wait for the lock, off). */
+    const intrude = (id: number) => query(`SET session_replication_role = replica; INSERT INTO timeline (incident_id, seq, at, kind, data) VALUES (${id}, 1, 0, 'intruder', '{}')`);
+
+    it('an append sent ahead that PostgreSQL refuses fails the transaction at its commit: nothing of it is stored, the error says why', async () => {
+      const s = await store();
+      await s.migrate();
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      // The transaction holds the incident and knows its timeline; a row written past the lock (as
+      // no Onehand code does) takes the seq it will send.
+      const run = s.transaction(async (tx) => {
+        await tx.getIncident(incident.id);
+        expect(await tx.timeline(incident.id)).toEqual([]);
+        await tx.kvSet('t', 'before', 1);
+        await intrude(incident.id);
+        const sent = await tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: {} });
+        expect(sent.seq).toBe(1); // answered before PostgreSQL did
+        return 'done';
+      });
+      await expect(run).rejects.toThrow(/duplicate key value violates unique constraint "timeline_pkey"/);
+      expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
+      expect(await query(`SELECT kind FROM timeline WHERE incident_id = ${incident.id}`)).toEqual([{ kind: 'intruder' }]);
+    });
+
+    it('(the same when a later statement finds the transaction aborted: the refused append is the error, not "transaction is aborted")', async () => {
+      const s = await store();
+      await s.migrate();
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      const run = s.transaction(async (tx) => {
+        await tx.getIncident(incident.id);
+        await tx.timeline(incident.id);
+        await intrude(incident.id);
+        await tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: {} });
+        await tx.kvSet('t', 'after', 1);
+      });
+      await expect(run).rejects.toThrow(/timeline_pkey/);
+      expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
+    });
+
+    it('an inbound id another transaction remembers first, after this one found it unknown: this one runs again and finds that reply', async () => {
+      const s = await store();
+      await s.migrate();
+      const other = await store();
+      let runs = 0;
+      const answer = await s.transaction(async (tx) => {
+        runs++;
+        const earlier = await tx.inboundReply('discord:42');
+        if (earlier) return earlier;
+        await tx.kvSet('t', `run${runs}`, 1);
+        // The other replica handles the same event meanwhile and commits first.
+        if (runs === 1) await other.transaction((o) => o.rememberInbound('discord:42', reply('first'), at(0)));
+        expect(await tx.rememberInbound('discord:42', reply('second'), at(1))).toBeNull();
+        return reply('second');
+      });
+      expect(runs).toBe(2);
+      expect(answer).toMatchObject({ headline: ['first'] });
+      expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
+      expect(await query("SELECT reply->'headline' AS h FROM inbound")).toEqual([{ h: ['first'] }]);
+    });
+
+    it("a commit that enqueued wakes this process's listeners once: its own NOTIFY, coming back, does not wake them again", async () => {
+      const [a, b] = await Promise.all([store(), store()]);
+      await a.migrate();
+      let woken = 0;
+      a.onEnqueued(() => woken++);
+      const row = (key: string) => ({ key, adapter: 'console', recipient: { kind: 'member' as const, id: 'alice' }, message: { kind: 'notice', headline: ['x'], lines: [], actions: [], mentions: [] } as never, incidentId: null, notBefore: DateTime.utc() });
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+      // The listener connects in the background: another replica's commits wake it once it listens.
+      const deadline = Date.now() + 5000;
+      for (let i = 0; woken === 0 && Date.now() < deadline; i++) {
+        await b.transaction((tx) => tx.enqueue([row(`other:${i}`)]));
+        await settle();
+      }
+      expect(woken).toBeGreaterThan(0);
+      woken = 0;
+      await a.transaction((tx) => tx.enqueueAll([row('own:1')]));
+      await a.transaction((tx) => tx.enqueue([row('own:2')]));
+      await settle();
+      expect(woken).toBe(2);
+      await b.transaction((tx) => tx.enqueue([row('other:last')]));
+      await settle();
+      expect(woken).toBe(3);
+    });
+  });
+
   it('kvPeek reads a key another transaction holds without waiting for it, and sees what was committed', async () => {
     const s = await store();
     await s.migrate();

@@ -53,6 +53,7 @@ import type {
   StoredAbsence,
   StoredOverride,
   StoreTx,
+  TransactionOptions,
   TimerRow,
 } from '../../ports/store';
 import type { MemberId, TeamId } from '../../core/model';
@@ -110,7 +111,8 @@ export function redactUrl(url: string): string {
  * not migrate: call `migrate()` before the first transaction.
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES, ...options.pool });
+  // pipeline: a statement goes out without waiting for the answer to the one before (see PgTx.send).
+  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES, pipeline: true, ...options.pool });
   pool.on('error', (err) => options.onError?.(err));
   try {
     const client = await pool.connect();
@@ -120,6 +122,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw new Error(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   return new PostgresStore(pool, options.clock ?? new SystemClock(), options.migrations ?? PG_MIGRATIONS);
+}
+
+/** encodeOutbox: outbox rows as the enqueue statement reads them (its JSON array). */
+function encodeOutbox(rows: readonly NewOutboxRow[]) {
+  return rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient) }));
+}
+
+/** backendOf: the PostgreSQL server process of a connection (what a NOTIFY it sends names). */
+function backendOf(client: object): number {
+  return (client as { processID?: number | null }).processID ?? -1;
 }
 
 /** The NOTIFY channel of a schema's outbox: replicas sharing the schema wake each other. */
@@ -132,13 +144,21 @@ export class PostgresStore implements Store {
   private readonly enqueuedListeners = new Set<() => void>();
   private listener: Client | null = null;
   private relisten: NodeJS.Timeout | null = null;
+  /**
+   * Server processes of this store's connections that ran a transaction: their NOTIFY is this
+   * process's own commit, whose listeners ran already (a second wake-up would cost the delivery
+   * worker a claim that finds nothing).
+   */
+  private readonly ownBackends = new Set<number>();
 
   /** Use openPostgresStore. */
   constructor(
     private readonly pool: Pool,
     private readonly clock: Clock,
     private readonly migrations: readonly Migration[],
-  ) {}
+  ) {
+    pool.on('remove', (client) => this.ownBackends.delete(backendOf(client)));
+  }
 
   /** migrate applies pending migrations (see applyPgMigrations); safe from several replicas at once. */
   async migrate(): Promise<number[]> {
@@ -167,11 +187,11 @@ export class PostgresStore implements Store {
    * when `fn` throws (or COMMIT fails) it rolls back and rethrows. A deadlock or serialization
    * failure reruns `fn` (at most 5 attempts in all).
    */
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.refuseNesting('transaction');
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(fn);
+        return await this.attempt(fn, options);
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS || !retryable(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -179,13 +199,18 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async attempt<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  private async attempt<T>(fn: (tx: StoreTx) => Promise<T>, options: TransactionOptions): Promise<T> {
     this.assertOpen();
     const client = await this.pool.connect();
+    this.ownBackends.add(backendOf(client));
     const tx = new PgTx(client, this.clock);
     let broken = false;
     try {
-      await client.query('BEGIN');
+      // BEGIN goes out without waiting for its answer: the connection pipelines, so the first
+      // statement follows it in the same round trip (and fails, aborted, should BEGIN fail).
+      tx.send('BEGIN');
+      // A lease's commit need not wait for the disk (see TransactionOptions.durable).
+      if (options.durable === false) tx.send('SET LOCAL synchronous_commit = off');
       let result: T;
       try {
         result = await this.nesting.within(tx, () => fn(tx));
@@ -204,7 +229,17 @@ export class PostgresStore implements Store {
       }
       tx.finish();
       try {
+        // COMMIT goes right behind the statements sent without waiting (see PgTx.send).
         const done = await client.query('COMMIT');
+        await tx.answered();
+        if (done.command === 'COMMIT' && tx.failure !== null) {
+          // A statement the driver refused before it reached PostgreSQL (it cannot happen with the
+          // parameters this store passes): the rest committed. Never run again, never silent.
+          throw new Error(`PostgreSQL committed a transaction of which one statement had failed in the driver: ${messageOf(tx.failure as unknown)}`, { cause: tx.failure });
+        }
+        // One of them failed: PostgreSQL rolled the transaction back, and the error is the
+        // transaction's (a race or deadlock there runs it again).
+        if (tx.failure !== null) throw tx.failure;
         // PostgreSQL answers COMMIT with ROLLBACK when the transaction had failed: never a success.
         if (done.command !== 'COMMIT') throw new Error(`PostgreSQL rolled the transaction back instead of committing it (${done.command}); nothing of it was stored`);
       } catch (err) {
@@ -251,7 +286,9 @@ export class PostgresStore implements Store {
     };
     client.on('error', retry);
     client.on('end', retry);
-    client.on('notification', () => this.notifyEnqueued());
+    client.on('notification', (msg) => {
+      if (!this.ownBackends.has(msg.processId)) this.notifyEnqueued();
+    });
     try {
       await client.connect();
       const { rows } = await client.query<{ channel: string }>(`SELECT ${NOTIFY_CHANNEL} AS channel`);
@@ -327,7 +364,11 @@ function retryable(err: unknown): boolean {
   return codeOf(err) === '23505' && RACE_CONSTRAINTS.has(String((err as { constraint?: unknown }).constraint));
 }
 
-const RACE_CONSTRAINTS = new Set(['intake_storms_active']);
+const RACE_CONSTRAINTS = new Set(['intake_storms_active', 'inbound_pkey']);
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
@@ -368,6 +409,8 @@ const SQL = {
   appendTimeline: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
     SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4::jsonb, $5::jsonb FROM timeline WHERE incident_id = $1
     RETURNING seq`,
+  // The next seq known (the transaction holds the incident and knows its timeline).
+  appendTimelineAt: 'INSERT INTO timeline (incident_id, seq, at, kind, actor, data) VALUES ($1, $6, $2, $3, $4::jsonb, $5::jsonb)',
   timeline: 'SELECT * FROM timeline WHERE incident_id = $1 ORDER BY seq',
   timelines: 'SELECT * FROM timeline WHERE incident_id = ANY($1::bigint[]) ORDER BY incident_id, seq',
   openIncidentIdsOf: `SELECT id FROM incidents WHERE team = $1 AND state = 'open' AND assignee = $2 ORDER BY opened_at, id`,
@@ -534,6 +577,9 @@ const SQL = {
   inboundReply: 'SELECT reply FROM inbound WHERE id = $1',
   // A concurrent insert of the same id waits for the other transaction, then does nothing.
   rememberInbound: 'INSERT INTO inbound (id, reply, at) VALUES ($1, $2::jsonb, $3) ON CONFLICT (id) DO NOTHING',
+  // After the transaction found the id unknown: a concurrent one that remembered it meanwhile
+  // fails this one on inbound_pkey (a race: it runs again, and then finds that reply).
+  rememberUnknownInbound: 'INSERT INTO inbound (id, reply, at) VALUES ($1, $2::jsonb, $3)',
   pruneInbound: 'DELETE FROM inbound WHERE at < $1',
   // Locks the key (creating an empty row when absent) so read-modify-write of a key is serialized.
   kvGet: `INSERT INTO kv (namespace, key, value) VALUES ($1, $2, NULL)
@@ -553,6 +599,8 @@ const SQL = {
 /** Rows per bulk statement: bounds the JSON text sent at once. */
 const CHUNK = 1000;
 const MAX_ERROR_LENGTH = 2000;
+/** Statements a transaction sends ahead before it waits for their answers (see PgTx.send). */
+const MAX_UNANSWERED = 500;
 
 type Param = string | number | null | readonly string[];
 
@@ -577,6 +625,10 @@ class PgTx implements StoreTx {
   private readonly held = new Set<number>();
   /** Timelines of held incidents as PostgreSQL would return them now (see held). */
   private readonly kept = new Map<number, TimelineEvent[]>();
+  /** Inbound ids this transaction found unknown (see rememberInbound). */
+  private readonly unknownInbound = new Set<string>();
+  /** Statements sent without waiting for their answer (see send). */
+  private readonly unanswered: Array<Promise<void>> = [];
 
   constructor(
     private readonly client: PoolClient,
@@ -593,6 +645,25 @@ class PgTx implements StoreTx {
 
   private assertOpen(): void {
     if (!this.open) throw new Error('StoreTx used after its transaction finished');
+  }
+
+  /**
+   * send: a statement whose answer nobody waits for (BEGIN, a lock taken before the statement that
+   * needs it, a write whose outcome is known beforehand): the pipelined connection sends it at once,
+   * and the next statement (or COMMIT) right behind it. Only for a statement whose every way to go
+   * wrong is an error of PostgreSQL's: that aborts the transaction, so the statements behind it
+   * fail and COMMIT rolls back; the error becomes the transaction's (`failure`).
+   */
+  send(sql: string, params: readonly Param[] = [], onAnswer?: (rows: unknown[]) => void): void {
+    this.assertOpen();
+    this.unanswered.push(this.client.query(sql, withoutNul(params)).then((result) => onAnswer?.(result.rows), (err: unknown) => {
+      this.failure ??= err;
+    }));
+  }
+
+  /** answered: every statement sent has its answer (its error, if any, is in `failure`). */
+  async answered(): Promise<void> {
+    while (this.unanswered.length > 0) await Promise.all(this.unanswered.splice(0));
   }
 
   private async q<T>(sql: string, params: readonly Param[] = []): Promise<{ rows: T[]; rowCount: number }> {
@@ -675,11 +746,25 @@ class PgTx implements StoreTx {
     const at = toMs(event.at, 'timeline at');
     const actor = event.actor === null || event.actor === undefined ? null : pgJson(event.actor);
     const data = pgJson(event.data);
-    const { rows } = await this.q<{ seq: number }>(SQL.appendTimeline, [event.incidentId, at, event.kind, actor, data]);
-    const seq = rows[0]?.seq;
-    if (seq === undefined) throw new Error('appendTimeline: PostgreSQL returned no seq');
+    const params = [event.incidentId, at, event.kind, actor, data];
+    const kept = this.kept.get(id);
+    let seq: number;
+    if (kept !== undefined) {
+      // The whole timeline is known and nobody else can add to it: the seq is the next one, and
+      // the insert goes out without waiting for its answer (see send), checked when it answers.
+      // A use case appending several events pays one round trip for all of them, or none.
+      // (Should the seq be taken after all, the primary key fails the transaction.)
+      seq = (kept.at(-1)?.seq ?? 0) + 1;
+      if (this.unanswered.length >= MAX_UNANSWERED) await this.answered();
+      this.send(SQL.appendTimelineAt, [...params, seq]);
+    } else {
+      const { rows } = await this.q<{ seq: number }>(SQL.appendTimeline, params);
+      const stored = rows[0]?.seq;
+      if (stored === undefined) throw new Error('appendTimeline: PostgreSQL returned no seq');
+      seq = stored;
+    }
     // The event as a read would return it (jsonb's key order, the text PostgreSQL keeps).
-    this.kept.get(id)?.push(toTimelineEvent({
+    kept?.push(toTimelineEvent({
       incident_id: id, seq, at, kind: storableText(event.kind),
       actor: actor === null ? null : asJsonb(JSON.parse(actor)) as Principal, data: asJsonb(JSON.parse(data)) as Record<string, unknown>,
     }));
@@ -778,10 +863,24 @@ class PgTx implements StoreTx {
 
   // Outbox ------------------------------------------------------------------------------------
 
+  async enqueueAll(rows: readonly NewOutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const createdAt = this.clock.now().toMillis();
+    const encoded = encodeOutbox(rows);
+    if (this.unanswered.length >= MAX_UNANSWERED) await this.answered();
+    // Sent without waiting (see send); the statement sends the NOTIFY itself when it adds rows.
+    for (let i = 0; i < encoded.length; i += CHUNK) {
+      this.send(SQL.enqueue, [pgJson(encoded.slice(i, i + CHUNK)), createdAt], (rows) => {
+        if (Number((rows[0] as { n?: number } | undefined)?.n ?? 0) > 0) this.enqueued = true;
+      });
+    }
+    for (const [lane, updateKey] of versionsOf(encoded)) this.send(SQL.supersedeVersions, [lane, updateKey, createdAt]);
+  }
+
   async enqueue(rows: readonly NewOutboxRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const createdAt = this.clock.now().toMillis();
-    const encoded = rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient) }));
+    const encoded = encodeOutbox(rows);
     let added = 0;
     for (let i = 0; i < encoded.length; i += CHUNK) {
       added += (await this.q<{ n: number }>(SQL.enqueue, [pgJson(encoded.slice(i, i + CHUNK)), createdAt])).rows[0]?.n ?? 0;
@@ -806,7 +905,8 @@ class PgTx implements StoreTx {
     const hold = Math.max(1, checkLimit(options.holdBehindFailures ?? 3));
     // Claims take turns (a transaction-scoped lock), so each sees the leases earlier claims
     // committed: a lane is never claimed by two replicas at once.
-    await this.q(SQL.claimLock);
+    // The lock goes out with the claim, in one round trip (the claim waits behind it on the server).
+    this.send(SQL.claimLock);
     const { rows } = await this.q<OutboxDbRow>(SQL.claimOutbox, [...params, [...(options.skipLanes ?? [])], perLane, hold]);
     rows.sort((a, b) => a.not_before - b.not_before || a.id - b.id);
     return rows.map((r) => ({
@@ -1037,11 +1137,19 @@ class PgTx implements StoreTx {
   /** The stored JSON value, or undefined when absent. Locks the key until the transaction ends. */
   async inboundReply(id: string): Promise<Message | null> {
     const { rows } = await this.q<{ reply: Message }>(SQL.inboundReply, [id]);
-    return rows[0]?.reply ?? null;
+    const reply = rows[0]?.reply ?? null;
+    if (reply === null) this.unknownInbound.add(id);
+    return reply;
   }
 
   async rememberInbound(id: string, reply: Message, at: DateTime): Promise<Message | null> {
-    const { rowCount } = await this.q(SQL.rememberInbound, [id, pgJson(reply), toMs(at, 'inbound at')]);
+    const params = [id, pgJson(reply), toMs(at, 'inbound at')];
+    if (this.unknownInbound.has(id)) {
+      // This transaction found the id unknown: the insert goes out without waiting (see send).
+      this.send(SQL.rememberUnknownInbound, params);
+      return null;
+    }
+    const { rowCount } = await this.q(SQL.rememberInbound, params);
     return rowCount > 0 ? null : this.inboundReply(id);
   }
 

@@ -1346,6 +1346,10 @@ class SqliteTx implements StoreTx {
     return added;
   }
 
+  async enqueueAll(rows: readonly NewOutboxRow[]): Promise<void> {
+    await this.enqueue(rows);
+  }
+
   /** Ordered by notBefore, then id. Throws RangeError unless leaseUntil is after now. */
   async claimOutbox(now: DateTime, limit: number, owner: string, leaseUntil: DateTime, options: ClaimOptions = {}): Promise<OutboxRow[]> {
     this.check();
