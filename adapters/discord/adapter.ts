@@ -396,7 +396,8 @@ export class DiscordAdapter implements ChatAdapter {
     const posted = (await this.rest.post(Routes.channelMessages(channelId), {
       body: { ...body, nonce: nonceOf(delivery.key), enforce_nonce: true }, ...(signal ? { signal } : {}),
     })) as { id: string };
-    if (key && remembers(recipient, msg)) await this.kv().set(key, { channelId, messageId: posted.id });
+    // Its id, to edit it later: kept with the delivery's mark (one transaction, not two).
+    if (key && remembers(recipient, msg)) return { status: 'delivered', remember: { key, value: { channelId, messageId: posted.id } } };
     return { status: 'delivered' };
   }
 

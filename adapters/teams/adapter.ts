@@ -362,8 +362,8 @@ export class TeamsAdapter implements ChatAdapter {
         }
       }
       const posted = await this.post(recipient, activity, signal);
-      if (postKey && posted && remembers(recipient, message)) await this.requireContext().kv.set(postKey, posted);
-      return this.delivered();
+      // Where it went, to update it later: kept with the delivery's mark (one transaction, not two).
+      return this.delivered(postKey && posted && remembers(recipient, message) ? { key: postKey, value: posted } : undefined);
     } catch (err) {
       if (err instanceof DeliveryRefused) return { status: 'undeliverable', reason: err.message };
       if (err instanceof NotYetReachable) {
@@ -381,9 +381,9 @@ export class TeamsAdapter implements ChatAdapter {
     }
   }
 
-  private delivered(): DeliveryOutcome {
+  private delivered(remember?: { key: string; value: PostedCard }): DeliveryOutcome {
     this.lastError = null;
-    return { status: 'delivered' };
+    return remember ? { status: 'delivered', remember } : { status: 'delivered' };
   }
 
   /** update edits a card posted earlier; false when it is gone (then a new one is posted). */

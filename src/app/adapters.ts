@@ -1,6 +1,11 @@
 import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Recipient } from '../ports/store';
 
+/** adapterNamespace: where an adapter's own keys live in the store (AdapterContext.kv, DeliveryOutcome.remember). */
+export function adapterNamespace(adapter: string): string {
+  return `adapter:${adapter}`;
+}
+
 /**
  * AdapterRegistry is responsible for knowing which chat adapters run in this process and which of
  * them can reach a recipient. It is filled by the composition root before start.

@@ -11,7 +11,7 @@ import type { ChatAdapter, InboundCommand } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { OutboxStats, Recipient, Store } from '../ports/store';
-import { AdapterRegistry } from './adapters';
+import { AdapterRegistry, adapterNamespace } from './adapters';
 import { CommandService } from './command-service';
 import { DeliveryWorker } from './delivery-worker';
 import { Engine } from './engine';
@@ -134,8 +134,9 @@ export class OnehandApp {
         onCommand: (cmd) => this.handle(cmd),
         commands: this.commands.commands,
         kv: {
-          get: (key) => this.store.transaction((tx) => tx.kvGet(`adapter:${adapter.name}`, key)),
-          set: (key, value) => this.store.transaction((tx) => tx.kvSet(`adapter:${adapter.name}`, key, value)),
+          // A read of its own: no lock (on PostgreSQL kvGet is an upsert, a write to commit).
+          get: (key) => this.store.transaction((tx) => tx.kvPeek(adapterNamespace(adapter.name), key)),
+          set: (key, value) => this.store.transaction((tx) => tx.kvSet(adapterNamespace(adapter.name), key, value)),
         },
         logger: this.log,
         clock: this.clock,

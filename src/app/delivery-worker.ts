@@ -34,7 +34,7 @@ import type { ChatAdapter, DeliveryOutcome } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { laneOf, type OutboxRow, type Recipient, type Store, type StoreTx } from '../ports/store';
-import { AdapterRegistry } from './adapters';
+import { AdapterRegistry, adapterNamespace } from './adapters';
 import { Metrics } from './metrics';
 import { channelFallback, isUrgent, planDeliveries } from './notifications';
 import { TOKENS, type Settings } from './tokens';
@@ -54,6 +54,13 @@ const PER_LANE = 25;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts));
+}
+
+/** Remember: a key an adapter keeps of a message it posted (DeliveryOutcome.remember), with its namespace. */
+interface Remember {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: unknown;
 }
 
 /** Attempt: what one platform call came to. */
@@ -104,7 +111,7 @@ export class DeliveryWorker {
   private claims = 0;
   private readonly laneClaim = new Map<string, number>();
   /** Sent rows waiting for their mark, and the transaction marking the previous ones (see markSent). */
-  private marks: Array<{ id: number; at: DateTime; done: () => void; failed: (err: unknown) => void }> = [];
+  private marks: Array<{ id: number; at: DateTime; remember: Remember | null; done: () => void; failed: (err: unknown) => void }> = [];
   private marking: Promise<void> | null = null;
 
   constructor(
@@ -347,7 +354,7 @@ export class DeliveryWorker {
     const platform = this.platformState(row.adapter);
     switch (attempt.status) {
       case 'delivered': {
-        await this.markSent(row.id, now);
+        await this.markSent(row.id, now, attempt.remember ? { namespace: adapterNamespace(row.adapter), ...attempt.remember } : null);
         this.sent++;
         this.metrics.delivery(row.adapter, row.message.kind, 'sent');
         // A platform that was failing as a whole (not one recipient) answers again.
@@ -416,9 +423,9 @@ export class DeliveryWorker {
    * before its next send (so a crash repeats at most the sends in flight), but a thousand pages a
    * second take tens of transactions, not a thousand, and leave the store to intake and claims.
    */
-  private markSent(id: number, at: DateTime): Promise<void> {
+  private markSent(id: number, at: DateTime, remember: Remember | null): Promise<void> {
     return new Promise((done, failed) => {
-      this.marks.push({ id, at, done, failed });
+      this.marks.push({ id, at, remember, done, failed });
       this.marking ??= this.markAll();
     });
   }
@@ -430,7 +437,11 @@ export class DeliveryWorker {
         this.marks = [];
         try {
           await this.store.transaction(async (tx) => {
-            for (const m of marks) await tx.markSent(m.id, m.at);
+            for (const m of marks) {
+              await tx.markSent(m.id, m.at);
+              // What the adapter keeps of the message (DeliveryOutcome.remember) commits with its mark.
+              if (m.remember) await tx.kvSet(m.remember.namespace, m.remember.key, m.remember.value);
+            }
           }, URGENT);
           for (const m of marks) m.done();
         } catch (err) {

@@ -41,9 +41,13 @@ export function covers(w: MaintenanceWindow, at: DateTime, alert: { service: str
   return true;
 }
 
-/** maintenanceWindows: the team's windows that have not ended at `now`, oldest first. */
-export async function maintenanceWindows(tx: StoreTx, team: TeamId, now: DateTime): Promise<MaintenanceWindow[]> {
-  const stored = ((await tx.kvGet(NAMESPACE, team)) ?? []) as StoredWindow[];
+/**
+ * maintenanceWindows: the team's windows that have not ended at `now`, oldest first. `lock` for a
+ * change of them (kvGet); a plain read (every new alert's) takes no lock: it neither waits for nor
+ * holds up the intake of other alerts, nor writes anything (on PostgreSQL kvGet is an upsert).
+ */
+export async function maintenanceWindows(tx: StoreTx, team: TeamId, now: DateTime, lock = false): Promise<MaintenanceWindow[]> {
+  const stored = ((await (lock ? tx.kvGet(NAMESPACE, team) : tx.kvPeek(NAMESPACE, team))) ?? []) as StoredWindow[];
   return stored
     .map((w) => ({ ...w, start: DateTime.fromISO(w.start, { zone: 'utc' }), end: DateTime.fromISO(w.end, { zone: 'utc' }) }))
     .filter((w) => w.end > now);
@@ -56,7 +60,7 @@ export async function activeMaintenance(tx: StoreTx, team: TeamId, now: DateTime
 
 /** addMaintenance stores a window (and forgets the team's ended ones). */
 export async function addMaintenance(tx: StoreTx, team: TeamId, now: DateTime, w: Omit<MaintenanceWindow, 'id'>): Promise<MaintenanceWindow> {
-  const current = await maintenanceWindows(tx, team, now);
+  const current = await maintenanceWindows(tx, team, now, true);
   const stored = ((await tx.kvGet(NAMESPACE, team)) ?? []) as StoredWindow[];
   const id = Math.max(0, ...stored.map((s) => s.id)) + 1;
   const added: MaintenanceWindow = { ...w, id };

@@ -86,7 +86,12 @@ export interface Delivery {
  * closed). Transient failures (rate limits, 5xx, timeouts) are thrown: the outbox retries them.
  */
 export type DeliveryOutcome =
-  | { readonly status: 'delivered' }
+  /**
+   * `remember`: what the adapter keeps of the message it posted (its id, to edit it later), under
+   * `key` in its own namespace (what `AdapterContext.kv` reads): written in the transaction that
+   * marks the delivery sent, not in one of its own.
+   */
+  | { readonly status: 'delivered'; readonly remember?: { readonly key: string; readonly value: unknown } }
   | { readonly status: 'undeliverable'; readonly reason: string }
   /**
    * `waiting`: this platform cannot reach the recipient yet but will (a Teams member who has not

@@ -135,13 +135,17 @@ describe('Discord delivery: pages, channel records, mentions, failures', () => {
   });
 
   it('versions of one message (same updateKey, e.g. a storm summary) edit the first post instead of posting again', async () => {
-    const adapter = w.adapter();
     const mark = w.mark();
     const version = (n: number) => ({ kind: 'notice' as const, headline: [`Storm: ${n} incidents`], lines: [], actions: [], mentions: [], updateKey: 'storm:1' });
-    await adapter.deliver({ key: 's1', recipient: { kind: 'member', id: 'dave' }, message: version(11), incidentId: null });
-    await adapter.deliver({ key: 's2', recipient: { kind: 'member', id: 'dave' }, message: version(30), incidentId: null });
+    // Through the outbox, as the app sends them: the first post's id is kept with its mark.
+    for (const [key, n] of [['s1', 11], ['s2', 30]] as const) {
+      await w.h.app.store.transaction((tx) => tx.enqueue([{ key, adapter: 'discord', recipient: { kind: 'member', id: 'dave' }, message: version(n), incidentId: null, notBefore: w.h.clock.now() }]));
+      await w.flush();
+    }
     const calls = w.since(mark).filter((c) => /\/messages/.test(c.path));
     expect(calls.map((c) => c.method)).toEqual(['POST', 'PATCH']);
     expect(JSON.stringify(calls[1]?.body)).toContain('Storm: 30 incidents');
+    // Kept in the adapter's namespace, where it reads it.
+    expect(await w.h.app.store.transaction((tx) => tx.kvPeek('adapter:discord', 'upd:storm:1:m:dave'))).toMatchObject({ messageId: expect.any(String) });
   });
 });

@@ -124,6 +124,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   return new PostgresStore(pool, options.clock ?? new SystemClock(), options.migrations ?? PG_MIGRATIONS);
 }
 
+/** groupKey: an intake group's key in a Set (integration and fingerprint, NUL between). */
+function groupKey(integration: string, fingerprint: string): string {
+  return `${integration}\u0000${fingerprint}`;
+}
+
 /** encodeOutbox: outbox rows as the enqueue statement reads them (its JSON array). */
 function encodeOutbox(rows: readonly NewOutboxRow[]) {
   return rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient) }));
@@ -625,6 +630,8 @@ class PgTx implements StoreTx {
   private readonly held = new Set<number>();
   /** Timelines of held incidents as PostgreSQL would return them now (see held). */
   private readonly kept = new Map<number, TimelineEvent[]>();
+  /** Intake groups this transaction upserted, so holds (see setIntakeGroupIncident). */
+  private readonly groupsHeld = new Set<string>();
   /** Inbound ids this transaction found unknown (see rememberInbound). */
   private readonly unknownInbound = new Set<string>();
   /** Statements sent without waiting for their answer (see send). */
@@ -989,6 +996,7 @@ class PgTx implements StoreTx {
       SQL.observeIntakeGroup, [integration, fingerprint, toMs(now, 'now'), firing ? 1 : 0]);
     const r = rows[0];
     if (!r) throw new Error('observeIntakeGroup: PostgreSQL returned no row');
+    this.groupsHeld.add(groupKey(integration, fingerprint));
     let state: { state: string; resolved_at: number | null } | undefined;
     if (r.incident_id !== null) state = (await this.q<{ state: string; resolved_at: number | null }>(SQL.incidentState, [r.incident_id])).rows[0];
     return {
@@ -1002,7 +1010,10 @@ class PgTx implements StoreTx {
   }
 
   async setIntakeGroupIncident(integration: string, fingerprint: string, incidentId: number, now: DateTime): Promise<void> {
-    const { rowCount } = await this.q(SQL.setIntakeGroupIncident, [integration, fingerprint, incidentId, toMs(now, 'now')]);
+    const params = [integration, fingerprint, incidentId, toMs(now, 'now')];
+    // A group this transaction upserted exists, locked: the update goes out without waiting (see send).
+    if (this.groupsHeld.has(groupKey(integration, fingerprint))) return this.send(SQL.setIntakeGroupIncident, params);
+    const { rowCount } = await this.q(SQL.setIntakeGroupIncident, params);
     if (rowCount === 0) throw new Error(`intake group ${integration}/${fingerprint} does not exist`);
   }
 
@@ -1055,7 +1066,6 @@ class PgTx implements StoreTx {
   async openIntakeIncidents(rows: readonly NewIntakeIncident[], now: DateTime): Promise<Array<Incident | null>> {
     const at = toMs(now, 'now');
     const columns = INCIDENT_COLUMNS.split(', ');
-    const groupKey = (integration: string, fingerprint: string) => `${integration}\u0000${fingerprint}`;
     const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
     const out: Array<Incident | null> = [];
     for (let start = 0; start < rows.length; start += CHUNK) {
