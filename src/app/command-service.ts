@@ -65,9 +65,10 @@ export class CommandService {
   private lastPrune = 0;
 
   /**
-   * handle answers one command. With `input.id` (the platform's event id) it runs at most once:
-   * the reply is remembered in the use case's own transaction (refusals and usage errors in one of
-   * their own), and a replay of the id, on any replica, runs nothing and gets that reply again.
+   * handle answers one command. With `input.id` (the platform's event id) it takes effect at most
+   * once: the reply is remembered in the use case's own transaction (refusals and usage errors in
+   * one of their own), and a replay of the id, on any replica, gets that reply again and changes
+   * nothing (its use case's transaction rolls back; see run).
    * An unexpected failure is not remembered (nothing changed, so a redelivery may try again).
    * Text no store keeps as it is (U+0000, lone surrogates) is replaced first (see storableText).
    */
@@ -211,7 +212,7 @@ export class CommandService {
       // Whether the id was handled before is asked first and read after the use case: the question
       // goes out with the use case's first statement (PostgreSQL pipelines them) instead of in a
       // transaction of its own before it. A replay's use case runs, and everything it did rolls
-      // back; nothing outside the transaction (metrics, sends) happens before this check.
+      // back (what it counts is counted only after a commit: Engine.run).
       const earlier = ctx.tx.inboundReply(id);
       earlier.catch(() => undefined); // a failure fails the transaction; it is read below
       let reply: Message;

@@ -435,17 +435,25 @@ export class DeliveryWorker {
       while (this.marks.length > 0) {
         const marks = this.marks;
         this.marks = [];
+        const mark = (group: typeof marks) => this.store.transaction(async (tx) => {
+          for (const m of group) {
+            await tx.markSent(m.id, m.at);
+            // What the adapter keeps of the message (DeliveryOutcome.remember) commits with its mark.
+            if (m.remember) await tx.kvSet(m.remember.namespace, m.remember.key, m.remember.value);
+          }
+        }, URGENT);
         try {
-          await this.store.transaction(async (tx) => {
-            for (const m of marks) {
-              await tx.markSent(m.id, m.at);
-              // What the adapter keeps of the message (DeliveryOutcome.remember) commits with its mark.
-              if (m.remember) await tx.kvSet(m.remember.namespace, m.remember.key, m.remember.value);
-            }
-          }, URGENT);
+          await mark(marks);
           for (const m of marks) m.done();
         } catch (err) {
-          for (const m of marks) m.failed(err);
+          if (marks.length === 1) {
+            (marks[0] as (typeof marks)[number]).failed(err);
+            continue;
+          }
+          // One mark (or what its adapter keeps) that cannot be written does not cost the others
+          // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
+          // again instead of edited where the platform has no idempotency key).
+          for (const m of marks) await mark([m]).then(() => m.done(), (e: unknown) => m.failed(e));
         }
       }
     } finally {

@@ -32,10 +32,20 @@ export class Engine {
     @inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
-  /** run executes `fn` in one transaction at the clock's current instant. */
+  /**
+   * run executes `fn` in one transaction at the clock's current instant. What it counts (metrics)
+   * is counted once the transaction committed: not for a run the store rolled back and ran again,
+   * nor for a replayed command's run, which rolls back.
+   */
   async run<T>(caller: Principal, team: Team, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => this.within(tx, caller, team, now, fn));
+    let counts: Array<() => void> = [];
+    const result = await this.store.transaction(async (tx) => {
+      counts = [];
+      return this.within(tx, caller, team, now, fn, counts);
+    });
+    for (const count of counts) count();
+    return result;
   }
 
   /** read runs a plain read in its own transaction: no plugins, no notifications. */
@@ -43,8 +53,15 @@ export class Engine {
     return this.store.transaction(fn);
   }
 
-  /** within runs `fn` inside an existing transaction (timer handlers). */
-  async within<T>(tx: StoreTx, caller: Principal, team: Team, now: DateTime, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
+  /**
+   * within runs `fn` inside an existing transaction (timer handlers). `counts`: where to leave what
+   * it counts (metrics) for after the commit; without it, it counts at once.
+   */
+  async within<T>(tx: StoreTx, caller: Principal, team: Team, now: DateTime, fn: (ctx: UseCaseContext) => Promise<T>, counts?: Array<() => void>): Promise<T> {
+    const tally = (count: () => void): void => {
+      if (counts) counts.push(count);
+      else count();
+    };
     const outgoing: Notification[] = [];
     const decided = new Map<string, NotifyDecision & { plugin?: string }>();
     const events: TimelineEvent[] = [];
@@ -104,7 +121,7 @@ export class Engine {
         if (decision.reason && n.incidentId !== null) await this.record(tx, now, n, 'notification-bypassed', decision);
       } else {
         if (decision.action === 'defer' || decision.action === 'drop') {
-          for (const a of this.adapters.reaching(n.recipient)) this.metrics.delivery(a.name, n.message.kind, decision.action === 'defer' ? 'deferred' : 'dropped');
+          for (const a of this.adapters.reaching(n.recipient)) tally(() => this.metrics.delivery(a.name, n.message.kind, decision.action === 'defer' ? 'deferred' : 'dropped'));
         }
         if (n.incidentId === null) continue;
         const kind = decision.action === 'defer' ? 'notification-deferred' : decision.action === 'drop' ? 'notification-dropped' : 'notification-skipped';
@@ -117,19 +134,19 @@ export class Engine {
       for (const n of unreachable) rows.push(...(await this.unreachable(tx, now, n)));
       await tx.enqueueAll(rows);
     }
-    await this.count(tx, events);
+    await this.count(tx, events, tally);
     return result;
   }
 
   /** count reports escalation steps and acknowledgements of the use case to the metrics. */
-  private async count(tx: StoreTx, events: readonly TimelineEvent[]): Promise<void> {
+  private async count(tx: StoreTx, events: readonly TimelineEvent[], tally: (count: () => void) => void): Promise<void> {
     for (const e of events) {
-      if (e.kind === 'escalated') this.metrics.escalationStep(e.data.target === 'lead' ? 'lead' : 'mentor', e.data.manual === true ? 'manual' : 'auto');
-      else if (e.kind === 'notified' && e.data.step === 'reminder') this.metrics.escalationStep('reminder', 'auto');
+      if (e.kind === 'escalated') tally(() => this.metrics.escalationStep(e.data.target === 'lead' ? 'lead' : 'mentor', e.data.manual === true ? 'manual' : 'auto'));
+      else if (e.kind === 'notified' && e.data.step === 'reminder') tally(() => this.metrics.escalationStep('reminder', 'auto'));
       else if (e.kind === 'acknowledged') {
         const incident = await tx.getIncident(e.incidentId);
         const since = (await tx.timeline(e.incidentId)).filter((t) => t.seq < e.seq && (t.kind === 'reported' || t.kind === 'reopened')).pop()?.at ?? incident?.openedAt;
-        if (incident && since) this.metrics.acknowledged(incident.severity, e.at.diff(since).as('seconds'));
+        if (incident && since) tally(() => this.metrics.acknowledged(incident.severity, e.at.diff(since).as('seconds')));
       }
     }
   }

@@ -42,12 +42,14 @@ export function covers(w: MaintenanceWindow, at: DateTime, alert: { service: str
 }
 
 /**
- * maintenanceWindows: the team's windows that have not ended at `now`, oldest first. `lock` for a
- * change of them (kvGet); a plain read (every new alert's) takes no lock: it neither waits for nor
- * holds up the intake of other alerts, nor writes anything (on PostgreSQL kvGet is an upsert).
+ * maintenanceWindows: the team's windows that have not ended at `now`, oldest first. It reads with
+ * kvGet, which locks the team's key until the transaction ends: on PostgreSQL that also makes the
+ * intake transactions of one team take turns across replicas, so a storm's count of recent
+ * incidents sees the others' (a read without the lock let two replicas each count only their own;
+ * it was tried and reverted).
  */
-export async function maintenanceWindows(tx: StoreTx, team: TeamId, now: DateTime, lock = false): Promise<MaintenanceWindow[]> {
-  const stored = ((await (lock ? tx.kvGet(NAMESPACE, team) : tx.kvPeek(NAMESPACE, team))) ?? []) as StoredWindow[];
+export async function maintenanceWindows(tx: StoreTx, team: TeamId, now: DateTime): Promise<MaintenanceWindow[]> {
+  const stored = ((await tx.kvGet(NAMESPACE, team)) ?? []) as StoredWindow[];
   return stored
     .map((w) => ({ ...w, start: DateTime.fromISO(w.start, { zone: 'utc' }), end: DateTime.fromISO(w.end, { zone: 'utc' }) }))
     .filter((w) => w.end > now);
@@ -60,7 +62,7 @@ export async function activeMaintenance(tx: StoreTx, team: TeamId, now: DateTime
 
 /** addMaintenance stores a window (and forgets the team's ended ones). */
 export async function addMaintenance(tx: StoreTx, team: TeamId, now: DateTime, w: Omit<MaintenanceWindow, 'id'>): Promise<MaintenanceWindow> {
-  const current = await maintenanceWindows(tx, team, now, true);
+  const current = await maintenanceWindows(tx, team, now);
   const stored = ((await tx.kvGet(NAMESPACE, team)) ?? []) as StoredWindow[];
   const id = Math.max(0, ...stored.map((s) => s.id)) + 1;
   const added: MaintenanceWindow = { ...w, id };

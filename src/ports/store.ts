@@ -360,7 +360,10 @@ export interface StoreTx {
    * it is recorded now; otherwise the event was handled already and this is the reply stored first:
    * the caller must then roll back what it did (throw) and answer with that reply. The id is the
    * primary key, so on PostgreSQL a concurrent transaction remembering the same id waits for this
-   * one to end and then sees its reply: of two replicas handling one event, one commits.
+   * one to end and then sees its reply: of two replicas handling one event, one commits. (When this
+   * transaction asked `inboundReply` for the id and got null, PostgreSQL answers null at once and a
+   * concurrent remember of the id makes the transaction run again instead, where `inboundReply`
+   * then finds that reply.)
    */
   rememberInbound(id: string, reply: Message, at: DateTime): Promise<Message | null>;
   /** pruneInbound forgets inbound events handled before `before`; returns how many. */

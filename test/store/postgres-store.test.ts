@@ -275,41 +275,48 @@ describePg('PostgreSQL: migrations and replicas', () => {
       openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
     });
     const reply = (text: string) => ({ kind: 'reply', headline: [text], lines: [], actions: [], mentions: [] }) as never;
-    /** intrude: a timeline row written past the incident's lock (its foreign key check, which would wait for the lock, off). */
-    const intrude = (id: number) => query(`SET session_replication_role = replica; INSERT INTO timeline (incident_id, seq, at, kind, data) VALUES (${id}, 1, 0, 'intruder', '{}')`);
+    /** refuseAppends: PostgreSQL refuses (a trigger) every timeline row of kind 'refused'. */
+    const refuseAppends = async () => {
+      await query(`CREATE FUNCTION refuse_timeline() RETURNS trigger AS $$
+        BEGIN
+          IF NEW.kind = 'refused' THEN RAISE EXCEPTION 'simulated refusal of a timeline row (test)' USING ERRCODE = '23514'; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql`);
+      await query('CREATE TRIGGER refuse_timeline BEFORE INSERT ON timeline FOR EACH ROW EXECUTE FUNCTION refuse_timeline()');
+    };
 
     it('an append sent ahead that PostgreSQL refuses fails the transaction at its commit: nothing of it is stored, the error says why', async () => {
       const s = await store();
       await s.migrate();
       const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
-      // The transaction holds the incident and knows its timeline; a row written past the lock (as
-      // no Onehand code does) takes the seq it will send.
+      await refuseAppends();
+      // The transaction holds the incident and knows its timeline: its appends go out unanswered.
       const run = s.transaction(async (tx) => {
         await tx.getIncident(incident.id);
         expect(await tx.timeline(incident.id)).toEqual([]);
         await tx.kvSet('t', 'before', 1);
-        await intrude(incident.id);
-        const sent = await tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: {} });
-        expect(sent.seq).toBe(1); // answered before PostgreSQL did
+        expect((await tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: {} })).seq).toBe(1);
+        const sent = await tx.appendTimeline({ incidentId: incident.id, at: at(2), kind: 'refused', actor: null, data: {} });
+        expect(sent.seq).toBe(2); // answered before PostgreSQL did
         return 'done';
       });
-      await expect(run).rejects.toThrow(/duplicate key value violates unique constraint "timeline_pkey"/);
+      await expect(run).rejects.toThrow(/simulated refusal of a timeline row \(test\)/);
       expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
-      expect(await query(`SELECT kind FROM timeline WHERE incident_id = ${incident.id}`)).toEqual([{ kind: 'intruder' }]);
+      expect(await query(`SELECT kind FROM timeline WHERE incident_id = ${incident.id}`)).toEqual([]);
     });
 
     it('(the same when a later statement finds the transaction aborted: the refused append is the error, not "transaction is aborted")', async () => {
       const s = await store();
       await s.migrate();
       const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      await refuseAppends();
       const run = s.transaction(async (tx) => {
         await tx.getIncident(incident.id);
         await tx.timeline(incident.id);
-        await intrude(incident.id);
-        await tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: {} });
+        await tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'refused', actor: null, data: {} });
         await tx.kvSet('t', 'after', 1);
       });
-      await expect(run).rejects.toThrow(/timeline_pkey/);
+      await expect(run).rejects.toThrow(/simulated refusal of a timeline row \(test\)/);
       expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
     });
 

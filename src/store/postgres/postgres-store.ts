@@ -15,10 +15,17 @@
  *   key, run one after the other, as on SQLite;
  * - `appendTimeline` locks its incident before numbering the event;
  * - dedup (outbox keys, timer keys, intake fingerprints, one active storm per team) is a unique
- *   constraint with ON CONFLICT, never read-then-write.
+ *   constraint with ON CONFLICT, never read-then-write; an inbound event id this transaction found
+ *   unknown is inserted plainly, and a concurrent insert of the same id fails it (a race, below).
+ *
+ * Connections pipeline (node-postgres `pipeline`): statements whose answer nothing waits for
+ * (BEGIN, a claim's lock, writes whose outcome is known beforehand) are sent without waiting, the
+ * next statement or COMMIT right behind them (PgTx.send); one that fails aborts the transaction,
+ * COMMIT then rolls back, and its error is the transaction's.
  *
  * A transaction the database aborts for a deadlock (40P01) or a serialization failure (40001), or
- * that lost the race to open a team's one active storm, is run again from the start, up to 5 times, so a callback must have no effect outside its StoreTx
+ * that lost a race guarded by a unique constraint (a team's one active storm, an inbound event id),
+ * is run again from the start, up to 5 times, so a callback must have no effect outside its StoreTx
  * until it returns. Instants are BIGINT epoch milliseconds, JSON values JSONB (which cannot hold
  * the character U+0000). Known limits: as on SQLite, a callback must await every StoreTx call, and
  * calling `transaction`, `migrate` or `close` inside a callback throws.
@@ -361,8 +368,8 @@ const IN_FAILED_TRANSACTION = '25P02';
 
 /**
  * retryable: a deadlock or serialization failure, or a unique violation of a constraint that
- * guards a check-then-insert (one active storm per team): run again, the callback sees the row
- * the other transaction committed.
+ * guards a check-then-insert (one active storm per team, an inbound event id): run again, the
+ * callback sees the row the other transaction committed.
  */
 function retryable(err: unknown): boolean {
   if (RERUN_CODES.has(codeOf(err))) return true;
@@ -663,7 +670,13 @@ class PgTx implements StoreTx {
    */
   send(sql: string, params: readonly Param[] = [], onAnswer?: (rows: unknown[]) => void): void {
     this.assertOpen();
-    this.unanswered.push(this.client.query(sql, withoutNul(params)).then((result) => onAnswer?.(result.rows), (err: unknown) => {
+    this.unanswered.push(this.client.query(sql, withoutNul(params)).then((result) => {
+      try {
+        onAnswer?.(result.rows);
+      } catch (err) {
+        this.failure ??= err;
+      }
+    }, (err: unknown) => {
       this.failure ??= err;
     }));
   }
@@ -1144,7 +1157,7 @@ class PgTx implements StoreTx {
 
   // Key-value ---------------------------------------------------------------------------------
 
-  /** The stored JSON value, or undefined when absent. Locks the key until the transaction ends. */
+  /** A plain read (no lock): rememberInbound relies on it. */
   async inboundReply(id: string): Promise<Message | null> {
     const { rows } = await this.q<{ reply: Message }>(SQL.inboundReply, [id]);
     const reply = rows[0]?.reply ?? null;
@@ -1156,6 +1169,8 @@ class PgTx implements StoreTx {
     const params = [id, pgJson(reply), toMs(at, 'inbound at')];
     if (this.unknownInbound.has(id)) {
       // This transaction found the id unknown: the insert goes out without waiting (see send).
+      // Should another transaction have remembered it since, the insert fails on inbound_pkey and
+      // this transaction runs again (retryable), finding that reply with inboundReply.
       this.send(SQL.rememberUnknownInbound, params);
       return null;
     }
@@ -1167,6 +1182,7 @@ class PgTx implements StoreTx {
     return (await this.q(SQL.pruneInbound, [toMs(before, 'before')])).rowCount;
   }
 
+  /** The stored JSON value, or undefined when absent. Locks the key until the transaction ends. */
   async kvGet(namespace: string, key: string): Promise<unknown> {
     const { rows } = await this.q<{ value: unknown; absent: boolean }>(SQL.kvGet, [namespace, key]);
     const r = rows[0];
