@@ -46,8 +46,6 @@ const LEASE_MS = 60_000;
 const BATCH = 100;
 /** The worker's transactions go before waiting intake batches and commands (see Store.transaction). */
 const URGENT = { urgent: true } as const;
-/** A claim only takes leases: its commit need not wait for the disk (see TransactionOptions.durable). */
-const CLAIM = { urgent: true, durable: false } as const;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
@@ -223,7 +221,7 @@ export class DeliveryWorker {
     const leaseUntil = now.plus({ milliseconds: this.leaseMs });
     const claim = ++this.claims;
     const rows = await this.store.transaction((tx) =>
-      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }), CLAIM);
+      tx.claimOutbox(now, BATCH, this.settings.instanceId, leaseUntil, { perLane: PER_LANE, skipLanes: [...this.lanes.keys()], holdBehindFailures: this.fallbackAfter }), URGENT);
     const started: string[] = [];
     for (const row of rows) {
       const entry = { row, leaseUntil: leaseUntil.toMillis() };
@@ -453,7 +451,21 @@ export class DeliveryWorker {
           // One mark (or what its adapter keeps) that cannot be written does not cost the others
           // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
           // again instead of edited where the platform has no idempotency key).
-          for (const m of marks) await mark([m]).then(() => m.done(), (e: unknown) => m.failed(e));
+          for (const m of marks) {
+            try {
+              await mark([m]);
+              m.done();
+            } catch (e) {
+              if (!m.remember) {
+                m.failed(e);
+                continue;
+              }
+              // The mark without what the adapter keeps: a later version of the message is then
+              // posted anew instead of edited, which beats sending this one again.
+              this.log.warn('delivery marked sent without what its adapter keeps of it', { key: m.remember.key, error: errorText(e) });
+              await mark([{ ...m, remember: null }]).then(() => m.done(), (again: unknown) => m.failed(again));
+            }
+          }
         }
       }
     } finally {

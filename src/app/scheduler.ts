@@ -138,8 +138,7 @@ export class Scheduler {
       const now = this.clock.now();
       const owner = this.settings.instanceId;
       const lease = this.settings.leaseMs ?? TIMER_LEASE_MS;
-      // A claim only takes leases: its commit need not wait for the disk (TransactionOptions.durable).
-      const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: lease })), { durable: false });
+      const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: lease })));
       if (timers.length === 0) return;
       for (const timer of timers) await this.fire(timer, owner);
     }

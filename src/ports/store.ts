@@ -441,14 +441,6 @@ export interface Store {
 /** TransactionOptions: see Store.transaction. */
 export interface TransactionOptions {
   readonly urgent?: boolean;
-  /**
-   * durable: false for a transaction that only takes or extends leases (the delivery worker's and
-   * the timers' claims): its commit need not wait for the disk. A database crash may then forget
-   * the lease, which makes the rows due again: what a lost lease does anyway (a send in flight at
-   * that instant may be repeated, as after any crash). Never for a transaction that records what
-   * happened. PostgreSQL: synchronous_commit off for that transaction; SQLite ignores it.
-   */
-  readonly durable?: boolean;
 }
 
 /** IntakeRepeatPlan: what `quickRepeats` records (the arguments of `recordIntakeRepeats`). */

@@ -291,6 +291,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
       const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
       await refuseAppends();
       // The transaction holds the incident and knows its timeline: its appends go out unanswered.
+      let wentOn = false;
       const run = s.transaction(async (tx) => {
         await tx.getIncident(incident.id);
         expect(await tx.timeline(incident.id)).toEqual([]);
@@ -298,9 +299,11 @@ describePg('PostgreSQL: migrations and replicas', () => {
         expect((await tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: {} })).seq).toBe(1);
         const sent = await tx.appendTimeline({ incidentId: incident.id, at: at(2), kind: 'refused', actor: null, data: {} });
         expect(sent.seq).toBe(2); // answered before PostgreSQL did
+        wentOn = true;
         return 'done';
       });
       await expect(run).rejects.toThrow(/simulated refusal of a timeline row \(test\)/);
+      expect(wentOn).toBe(true); // the refusal came at the commit
       expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
       expect(await query(`SELECT kind FROM timeline WHERE incident_id = ${incident.id}`)).toEqual([]);
     });

@@ -60,7 +60,6 @@ import type {
   StoredAbsence,
   StoredOverride,
   StoreTx,
-  TransactionOptions,
   TimerRow,
 } from '../../ports/store';
 import type { MemberId, TeamId } from '../../core/model';
@@ -199,11 +198,11 @@ export class PostgresStore implements Store {
    * when `fn` throws (or COMMIT fails) it rolls back and rethrows. A deadlock or serialization
    * failure reruns `fn` (at most 5 attempts in all).
    */
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     this.refuseNesting('transaction');
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(fn, options);
+        return await this.attempt(fn);
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS || !retryable(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -211,7 +210,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async attempt<T>(fn: (tx: StoreTx) => Promise<T>, options: TransactionOptions): Promise<T> {
+  private async attempt<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     this.assertOpen();
     const client = await this.pool.connect();
     this.ownBackends.add(backendOf(client));
@@ -221,8 +220,6 @@ export class PostgresStore implements Store {
       // BEGIN goes out without waiting for its answer: the connection pipelines, so the first
       // statement follows it in the same round trip (and fails, aborted, should BEGIN fail).
       tx.send('BEGIN');
-      // A lease's commit need not wait for the disk (see TransactionOptions.durable).
-      if (options.durable === false) tx.send('SET LOCAL synchronous_commit = off');
       let result: T;
       try {
         result = await this.nesting.within(tx, () => fn(tx));
@@ -245,9 +242,10 @@ export class PostgresStore implements Store {
         const done = await client.query('COMMIT');
         await tx.answered();
         if (done.command === 'COMMIT' && tx.failure !== null) {
-          // A statement the driver refused before it reached PostgreSQL (it cannot happen with the
-          // parameters this store passes): the rest committed. Never run again, never silent.
-          throw new Error(`PostgreSQL committed a transaction of which one statement had failed in the driver: ${messageOf(tx.failure as unknown)}`, { cause: tx.failure });
+          // A statement the driver refused before it reached PostgreSQL, or bookkeeping on an
+          // answer that failed (neither happens with what this store sends): the rest committed.
+          // Never run again, never silent.
+          throw new Error(`PostgreSQL committed the transaction, but a statement sent ahead of its commit had failed outside PostgreSQL: ${messageOf(tx.failure as unknown)}`, { cause: tx.failure });
         }
         // One of them failed: PostgreSQL rolled the transaction back, and the error is the
         // transaction's (a race or deadlock there runs it again).
@@ -1157,7 +1155,7 @@ class PgTx implements StoreTx {
 
   // Key-value ---------------------------------------------------------------------------------
 
-  /** A plain read (no lock): rememberInbound relies on it. */
+  /** A plain read (no lock); an id it finds unknown lets rememberInbound send its insert ahead. */
   async inboundReply(id: string): Promise<Message | null> {
     const { rows } = await this.q<{ reply: Message }>(SQL.inboundReply, [id]);
     const reply = rows[0]?.reply ?? null;
