@@ -38,6 +38,7 @@ import { AdapterRegistry, adapterNamespace } from './adapters';
 import { Metrics } from './metrics';
 import { channelFallback, isUrgent, planDeliveries } from './notifications';
 import { TOKENS, type Settings } from './tokens';
+import { errorText } from '../core/text/error-text';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -538,6 +539,3 @@ export class DeliveryWorker {
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -62,6 +62,7 @@ import { onCallNow } from './rotation-reader';
 import { Scheduler } from './scheduler';
 import { TOKENS } from './tokens';
 import { PairMap } from '../core/keyed-maps';
+import { errorText } from '../core/text/error-text';
 
 export const STORM_TIMER = 'storm-end';
 /** The timer that tells a grown storm's summary (see growStorm). */
@@ -771,9 +772,6 @@ function clock(at: DateTime): string {
   return at.toUTC().toFormat("HH:mm'Z'");
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** FlatAlert: an alert of a batch, and its key in the store (one object for both: a busy webhook makes ten a request). */
 interface FlatAlert extends IntakeAlertKey {

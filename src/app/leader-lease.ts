@@ -14,6 +14,7 @@
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { Store } from '../ports/store';
+import { errorText } from '../core/text/error-text';
 
 export interface LeaderLeaseOptions {
   /** How long a taken or renewed lease lasts (default 10 s). */
@@ -135,6 +136,3 @@ export class LeaderLease {
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

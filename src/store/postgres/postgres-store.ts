@@ -35,6 +35,7 @@ import type { DateTime } from 'luxon';
 import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
 import { storableText } from '../../core/text/storable';
+import { errorText } from '../../core/text/error-text';
 import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import { SystemClock } from '../../runtime/clock';
@@ -245,7 +246,7 @@ export class PostgresStore implements Store {
           // A statement the driver refused before it reached PostgreSQL, or bookkeeping on an
           // answer that failed (neither happens with what this store sends): the rest committed.
           // Never run again, never silent.
-          throw new Error(`PostgreSQL committed the transaction, but a statement sent ahead of its commit had failed outside PostgreSQL: ${messageOf(tx.failure as unknown)}`, { cause: tx.failure });
+          throw new Error(`PostgreSQL committed the transaction, but a statement sent ahead of its commit had failed outside PostgreSQL: ${errorText(tx.failure as unknown)}`, { cause: tx.failure });
         }
         // One of them failed: PostgreSQL rolled the transaction back, and the error is the
         // transaction's (a race or deadlock there runs it again).
@@ -375,10 +376,6 @@ function retryable(err: unknown): boolean {
 }
 
 const RACE_CONSTRAINTS = new Set(['intake_storms_active', 'inbound_pkey']);
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
