@@ -136,11 +136,6 @@ function groupKey(integration: string, fingerprint: string): string {
   return `${integration}\u0000${fingerprint}`;
 }
 
-/** encodeOutbox: outbox rows as the enqueue statement reads them (its JSON array). */
-function encodeOutbox(rows: readonly NewOutboxRow[]) {
-  return rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient) }));
-}
-
 /** backendOf: the PostgreSQL server process of a connection (what a NOTIFY it sends names). */
 function backendOf(client: object): number {
   return (client as { processID?: number | null }).processID ?? -1;
@@ -676,6 +671,15 @@ class PgTx implements StoreTx {
     }));
   }
 
+  /**
+   * ahead: send (above) for a write of the transaction's, after waiting for the answers so far when
+   * MAX_UNANSWERED statements are still unanswered (a bulk transaction does not queue without end).
+   */
+  private async ahead(sql: string, params: readonly Param[], onAnswer?: (rows: unknown[]) => void): Promise<void> {
+    if (this.unanswered.length >= MAX_UNANSWERED) await this.answered();
+    this.send(sql, params, onAnswer);
+  }
+
   /** answered: every statement sent has its answer (its error, if any, is in `failure`). */
   async answered(): Promise<void> {
     while (this.unanswered.length > 0) await Promise.all(this.unanswered.splice(0));
@@ -770,8 +774,7 @@ class PgTx implements StoreTx {
       // A use case appending several events pays one round trip for all of them, or none.
       // (Should the seq be taken after all, the primary key fails the transaction.)
       seq = (kept.at(-1)?.seq ?? 0) + 1;
-      if (this.unanswered.length >= MAX_UNANSWERED) await this.answered();
-      this.send(SQL.appendTimelineAt, [...params, seq]);
+      await this.ahead(SQL.appendTimelineAt, [...params, seq]);
     } else {
       const { rows } = await this.q<{ seq: number }>(SQL.appendTimeline, params);
       const stored = rows[0]?.seq;
@@ -879,31 +882,34 @@ class PgTx implements StoreTx {
   // Outbox ------------------------------------------------------------------------------------
 
   async enqueueAll(rows: readonly NewOutboxRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const createdAt = this.clock.now().toMillis();
-    const encoded = encodeOutbox(rows);
-    if (this.unanswered.length >= MAX_UNANSWERED) await this.answered();
-    // Sent without waiting (see send); the statement sends the NOTIFY itself when it adds rows.
-    for (let i = 0; i < encoded.length; i += CHUNK) {
-      this.send(SQL.enqueue, [pgJson(encoded.slice(i, i + CHUNK)), createdAt], (rows) => {
-        if (Number((rows[0] as { n?: number } | undefined)?.n ?? 0) > 0) this.enqueued = true;
+    // Sent without waiting (see send); the insert sends the NOTIFY itself when it adds rows.
+    const { inserts, supersedes } = this.outboxStatements(rows);
+    for (const params of inserts) {
+      await this.ahead(SQL.enqueue, params, (answer) => {
+        if (Number((answer[0] as { n?: number } | undefined)?.n ?? 0) > 0) this.enqueued = true;
       });
     }
-    for (const [lane, updateKey] of versionsOf(encoded)) this.send(SQL.supersedeVersions, [lane, updateKey, createdAt]);
+    for (const params of supersedes) await this.ahead(SQL.supersedeVersions, params);
   }
 
   async enqueue(rows: readonly NewOutboxRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const createdAt = this.clock.now().toMillis();
-    const encoded = encodeOutbox(rows);
+    const { inserts, supersedes } = this.outboxStatements(rows);
     let added = 0;
-    for (let i = 0; i < encoded.length; i += CHUNK) {
-      added += (await this.q<{ n: number }>(SQL.enqueue, [pgJson(encoded.slice(i, i + CHUNK)), createdAt])).rows[0]?.n ?? 0;
-    }
+    for (const params of inserts) added += (await this.q<{ n: number }>(SQL.enqueue, params)).rows[0]?.n ?? 0;
     // The enqueue statement sent the NOTIFY when it added rows.
     if (added > 0) this.enqueued = true;
-    for (const [lane, updateKey] of versionsOf(encoded)) await this.q(SQL.supersedeVersions, [lane, updateKey, createdAt]);
+    for (const params of supersedes) await this.q(SQL.supersedeVersions, params);
     return added;
+  }
+
+  /** outboxStatements: the parameters of enqueue's inserts (CHUNK rows each) and of its supersedeVersions. */
+  private outboxStatements(rows: readonly NewOutboxRow[]): { inserts: Param[][]; supersedes: Param[][] } {
+    if (rows.length === 0) return { inserts: [], supersedes: [] };
+    const createdAt = this.clock.now().toMillis();
+    const encoded = rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient) }));
+    const inserts: Param[][] = [];
+    for (let i = 0; i < encoded.length; i += CHUNK) inserts.push([pgJson(encoded.slice(i, i + CHUNK)), createdAt]);
+    return { inserts, supersedes: versionsOf(encoded).map(([lane, updateKey]) => [lane, updateKey, createdAt]) };
   }
 
   /** wakeWorkers: NOTIFY (sent at commit, once per transaction) wakes every replica's worker. */
@@ -1020,7 +1026,7 @@ class PgTx implements StoreTx {
   async setIntakeGroupIncident(integration: string, fingerprint: string, incidentId: number, now: DateTime): Promise<void> {
     const params = [integration, fingerprint, incidentId, toMs(now, 'now')];
     // A group this transaction upserted exists, locked: the update goes out without waiting (see send).
-    if (this.groupsHeld.has(groupKey(integration, fingerprint))) return this.send(SQL.setIntakeGroupIncident, params);
+    if (this.groupsHeld.has(groupKey(integration, fingerprint))) return this.ahead(SQL.setIntakeGroupIncident, params);
     const { rowCount } = await this.q(SQL.setIntakeGroupIncident, params);
     if (rowCount === 0) throw new Error(`intake group ${integration}/${fingerprint} does not exist`);
   }
@@ -1166,7 +1172,7 @@ class PgTx implements StoreTx {
       // This transaction found the id unknown: the insert goes out without waiting (see send).
       // Should another transaction have remembered it since, the insert fails on inbound_pkey and
       // this transaction runs again (retryable), finding that reply with inboundReply.
-      this.send(SQL.rememberUnknownInbound, params);
+      await this.ahead(SQL.rememberUnknownInbound, params);
       return null;
     }
     const { rowCount } = await this.q(SQL.rememberInbound, params);
