@@ -62,6 +62,15 @@ interface Remember {
   readonly value: unknown;
 }
 
+/** Mark: a sent row waiting for its mark (see markSent). */
+interface Mark {
+  readonly id: number;
+  readonly at: DateTime;
+  readonly remember: Remember | null;
+  readonly done: () => void;
+  readonly failed: (err: unknown) => void;
+}
+
 /** Attempt: what one platform call came to. */
 type Attempt = DeliveryOutcome | { readonly status: 'failed'; readonly reason: string };
 
@@ -110,7 +119,7 @@ export class DeliveryWorker {
   private claims = 0;
   private readonly laneClaim = new Map<string, number>();
   /** Sent rows waiting for their mark, and the transaction marking the previous ones (see markSent). */
-  private marks: Array<{ id: number; at: DateTime; remember: Remember | null; done: () => void; failed: (err: unknown) => void }> = [];
+  private marks: Mark[] = [];
   private marking: Promise<void> | null = null;
 
   constructor(
@@ -434,44 +443,51 @@ export class DeliveryWorker {
       while (this.marks.length > 0) {
         const marks = this.marks;
         this.marks = [];
-        const mark = (group: typeof marks) => this.store.transaction(async (tx) => {
-          for (const m of group) {
-            await tx.markSent(m.id, m.at);
-            // What the adapter keeps of the message (DeliveryOutcome.remember) commits with its mark.
-            if (m.remember) await tx.kvSet(m.remember.namespace, m.remember.key, m.remember.value);
-          }
-        }, URGENT);
         try {
-          await mark(marks);
+          await this.writeMarks(marks);
           for (const m of marks) m.done();
         } catch (err) {
-          if (marks.length === 1) {
-            (marks[0] as (typeof marks)[number]).failed(err);
-            continue;
-          }
+          if (marks.length === 1) marks[0]?.failed(err);
           // One mark (or what its adapter keeps) that cannot be written does not cost the others
           // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
           // again instead of edited where the platform has no idempotency key).
-          for (const m of marks) {
-            try {
-              await mark([m]);
-              m.done();
-            } catch (e) {
-              if (!m.remember) {
-                m.failed(e);
-                continue;
-              }
-              // The mark without what the adapter keeps: a later version of the message is then
-              // posted anew instead of edited, which beats sending this one again.
-              this.log.warn('delivery marked sent without what its adapter keeps of it', { key: m.remember.key, error: errorText(e) });
-              await mark([{ ...m, remember: null }]).then(() => m.done(), (again: unknown) => m.failed(again));
-            }
-          }
+          else for (const m of marks) await this.markAlone(m);
         }
       }
     } finally {
       this.marking = null;
     }
+  }
+
+  /** writeMarks: the marks, and what their adapters keep of the messages, in one transaction. */
+  private writeMarks(marks: readonly Mark[]): Promise<void> {
+    return this.store.transaction(async (tx) => {
+      for (const m of marks) {
+        await tx.markSent(m.id, m.at);
+        // What the adapter keeps of the message (DeliveryOutcome.remember) commits with its mark.
+        if (m.remember) await tx.kvSet(m.remember.namespace, m.remember.key, m.remember.value);
+      }
+    }, URGENT);
+  }
+
+  /**
+   * markAlone: one mark of a batch that failed. Should what its adapter keeps be what fails, the
+   * mark goes without it: a later version of the message is then posted anew instead of edited,
+   * which beats sending this one again.
+   */
+  private async markAlone(m: Mark): Promise<void> {
+    try {
+      await this.writeMarks([m]);
+      m.done();
+      return;
+    } catch (err) {
+      if (!m.remember) {
+        m.failed(err);
+        return;
+      }
+      this.log.warn('delivery marked sent without what its adapter keeps of it', { key: m.remember.key, error: errorText(err) });
+    }
+    await this.writeMarks([{ ...m, remember: null }]).then(() => m.done(), (err: unknown) => m.failed(err));
   }
 
   private platformState(adapter: string): PlatformState {
