@@ -6,7 +6,7 @@ import { isPostgresUrl, openPostgresStore, redactUrl, type PostgresStore } from 
 import type { Migration } from '../../src/store/sqlite/migrations';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations';
 import { createSchema, describePg, type TestSchema } from './pg-test';
-import { at } from './contract';
+import { at, newIncident } from './contract';
 import type { TimelineEvent } from '../../src/core/incident/types';
 import type { StoreTx } from '../../src/ports/store';
 
@@ -116,20 +116,27 @@ describePg('PostgreSQL: migrations and replicas', () => {
     expect(race.intake + race.timer).toBeGreaterThan(2);
   }, 20_000);
 
-  /** failOn: a trigger makes every write of kv key `key` fail with SQLSTATE `code` (the first `times` only, when given). */
-  async function failOn(key: string, code: string, times?: number): Promise<void> {
-    // A sequence counts the failures: it is not rolled back with the transaction that failed.
-    await query('CREATE SEQUENCE fail_count');
-    await query(`CREATE FUNCTION fail_kv() RETURNS trigger AS $$
+  /**
+   * raiseOn: a trigger makes every insert or update of `table` for which `when` holds (PL/pgSQL,
+   * the row is NEW) fail with SQLSTATE `code` and `message`.
+   */
+  async function raiseOn(table: string, when: string, code: string, message: string): Promise<void> {
+    await query(`CREATE FUNCTION fail_${table}() RETURNS trigger AS $$
       BEGIN
-        IF NEW.key = '${key}' THEN
-          IF ${times === undefined ? 'true' : `nextval('fail_count') <= ${times}`} THEN
-            RAISE EXCEPTION 'simulated failure (test)' USING ERRCODE = '${code}';
-          END IF;
+        IF (${when}) THEN
+          RAISE EXCEPTION '${message}' USING ERRCODE = '${code}';
         END IF;
         RETURN NEW;
       END $$ LANGUAGE plpgsql`);
-    await query('CREATE TRIGGER fail_kv BEFORE INSERT OR UPDATE ON kv FOR EACH ROW EXECUTE FUNCTION fail_kv()');
+    await query(`CREATE TRIGGER fail_${table} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION fail_${table}()`);
+  }
+
+  /** failOn: a trigger makes every write of kv key `key` fail with SQLSTATE `code` (the first `times` only, when given). */
+  async function failOn(key: string, code: string, times?: number): Promise<void> {
+    // A sequence counts the failures: it is not rolled back with the transaction that failed. CASE
+    // counts only writes of the key.
+    await query('CREATE SEQUENCE fail_count');
+    await raiseOn('kv', `CASE WHEN NEW.key = '${key}' THEN ${times === undefined ? 'true' : `nextval('fail_count') <= ${times}`} ELSE false END`, code, 'simulated failure (test)');
   }
 
   it('a statement error the code catches and goes past still fails the transaction: nothing of it is stored, never a silent rollback', async () => {
@@ -189,11 +196,6 @@ describePg('PostgreSQL: migrations and replicas', () => {
   });
 
   describe('timelines a transaction reads back', () => {
-    const newIncident = () => ({
-      team: 'payments', title: 't', severity: 'sev2' as const, source: 'chat', service: null, fingerprint: null, state: 'open' as const, assignee: 'alice',
-      reporter: null, escalationLevel: 0, policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] as const },
-      openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
-    });
     /** What a reader sees of a timeline, key order and zone included. */
     const seen = (events: readonly TimelineEvent[]) => JSON.stringify(events.map((e) => ({ ...e, at: [e.at.toISO(), e.at.zoneName] })));
 
@@ -204,7 +206,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
       let leaked!: StoreTx;
       const { id, inside, changed } = await s.transaction(async (tx) => {
         leaked = tx;
-        const made = await tx.insertIncident(newIncident() as never);
+        const made = await tx.insertIncident(newIncident());
         await tx.appendTimeline({ incidentId: made.id, at: nepal, kind: 'reported', actor: { kind: 'member', id: 'alice' } as never, data: { zeta: 1, a: { yy: [{ bb: 1, a: 2 }], x: 'nul\u0000' }, ü: 'ß', ab: null } });
         const first = await tx.timeline(made.id);
         // A caller changing what it got changes nothing of the next read.
@@ -228,7 +230,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
     it('an incident it locked: appends of another transaction wait, and seq goes on from what both added', async () => {
       const s = await store();
       await s.migrate();
-      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident()));
       await s.transaction((tx) => tx.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'reported', actor: null, data: {} }));
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
@@ -257,7 +259,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
       const s = await store();
       await s.migrate();
       const other = await store();
-      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident()));
       const [before, after] = await s.transaction(async (tx) => {
         const first = await tx.timeline(incident.id);
         await other.transaction((o) => o.appendTimeline({ incidentId: incident.id, at: at(1), kind: 'note', actor: null, data: { by: 'other' } }));
@@ -269,26 +271,14 @@ describePg('PostgreSQL: migrations and replicas', () => {
   });
 
   describe('statements a transaction sends ahead (pipelined, not waited for)', () => {
-    const newIncident = () => ({
-      team: 'payments', title: 't', severity: 'sev2' as const, source: 'chat', service: null, fingerprint: null, state: 'open' as const, assignee: 'alice',
-      reporter: null, escalationLevel: 0, policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] as const },
-      openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
-    });
     const reply = (text: string) => ({ kind: 'reply', headline: [text], lines: [], actions: [], mentions: [] }) as never;
     /** refuseAppends: PostgreSQL refuses (a trigger) every timeline row of kind 'refused'. */
-    const refuseAppends = async () => {
-      await query(`CREATE FUNCTION refuse_timeline() RETURNS trigger AS $$
-        BEGIN
-          IF NEW.kind = 'refused' THEN RAISE EXCEPTION 'simulated refusal of a timeline row (test)' USING ERRCODE = '23514'; END IF;
-          RETURN NEW;
-        END $$ LANGUAGE plpgsql`);
-      await query('CREATE TRIGGER refuse_timeline BEFORE INSERT ON timeline FOR EACH ROW EXECUTE FUNCTION refuse_timeline()');
-    };
+    const refuseAppends = () => raiseOn('timeline', "NEW.kind = 'refused'", '23514', 'simulated refusal of a timeline row (test)');
 
     it('an append sent ahead that PostgreSQL refuses fails the transaction at its commit: nothing of it is stored, the error says why', async () => {
       const s = await store();
       await s.migrate();
-      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident()));
       await refuseAppends();
       // The transaction holds the incident and knows its timeline: its appends go out unanswered.
       let wentOn = false;
@@ -311,7 +301,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
     it('(the same when a later statement finds the transaction aborted: the refused append is the error, not "transaction is aborted")', async () => {
       const s = await store();
       await s.migrate();
-      const incident = await s.transaction((tx) => tx.insertIncident(newIncident() as never));
+      const incident = await s.transaction((tx) => tx.insertIncident(newIncident()));
       await refuseAppends();
       const run = s.transaction(async (tx) => {
         await tx.getIncident(incident.id);
