@@ -161,7 +161,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 function spawnLogged(cmd: string, args: string[], options: Parameters<typeof spawn>[2]): { child: ChildProcess; log: () => string } {
   // BENCH_SERVER_STDERR=1 shows the servers' stderr (debugging) instead of keeping its tail.
-  const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'ignore', process.env.BENCH_SERVER_STDERR ? 'inherit' : 'pipe'] });
+  // BENCH_BOT_STDOUT=FILE keeps the bot's stdout there (V8's --trace-gc-nvp from BENCH_BOT_NODE_ARGS, say).
+  const out = process.env.BENCH_BOT_STDOUT && args.some((a) => a.endsWith('main.js')) ? fs.openSync(process.env.BENCH_BOT_STDOUT, 'w') : 'ignore';
+  const child = spawn(cmd, args, { ...options, stdio: ['ignore', out, process.env.BENCH_SERVER_STDERR ? 'inherit' : 'pipe'] });
+  if (typeof out === 'number') fs.closeSync(out);
   let text = '';
   child.stderr?.on('data', (d: Buffer) => {
     text = (text + d.toString()).slice(-4000);

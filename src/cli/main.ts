@@ -25,6 +25,7 @@ import { openConfiguredStore, storeLocation } from '../store/open';
 import { defaultDataPath } from '../store/sqlite/sqlite-store';
 import { readIntegrationSecrets } from '../intake/webhooks';
 import { configDir, startBot } from './start';
+import { tuneGarbageCollector } from '../runtime/gc-tuning';
 import { parseSince, teamInsights } from '../app/insights-service';
 import { statsMessage } from '../core/insights/stats-view';
 import { toPlain } from '../core/text/rich-text';
@@ -176,6 +177,7 @@ function loadOrReport(path: string): { config: OnehandConfig; plugins: ActivePlu
 }
 
 async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  tuneGarbageCollector();
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean' }, clock: { type: 'string' }, console: { type: 'boolean' }, 'no-console': { type: 'boolean' } } });
   const clockChoice = parseClockOption(values.clock);
   if ('error' in clockChoice) throw new UsageError(clockChoice.error);
