@@ -447,10 +447,10 @@ export class DeliveryWorker {
           await this.writeMarks(marks);
           for (const m of marks) m.done();
         } catch (err) {
-          if (marks.length === 1) marks[0]?.failed(err);
           // One mark (or what its adapter keeps) that cannot be written does not cost the others
           // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
           // again instead of edited where the platform has no idempotency key).
+          if (marks.length === 1) await this.withoutRemember(marks[0] as Mark, err);
           else for (const m of marks) await this.markAlone(m);
         }
       }
@@ -470,24 +470,29 @@ export class DeliveryWorker {
     }, URGENT);
   }
 
-  /**
-   * markAlone: one mark of a batch that failed. Should what its adapter keeps be what fails, the
-   * mark goes without it: a later version of the message is then posted anew instead of edited,
-   * which beats sending this one again.
-   */
+  /** markAlone: one mark of a batch that failed, tried alone (see withoutRemember). */
   private async markAlone(m: Mark): Promise<void> {
     try {
       await this.writeMarks([m]);
       m.done();
-      return;
     } catch (err) {
-      if (!m.remember) {
-        m.failed(err);
-        return;
-      }
-      this.log.warn('delivery marked sent without what its adapter keeps of it', { key: m.remember.key, error: errorText(err) });
+      await this.withoutRemember(m, err);
     }
-    await this.writeMarks([{ ...m, remember: null }]).then(() => m.done(), (err: unknown) => m.failed(err));
+  }
+
+  /**
+   * withoutRemember: a mark whose transaction failed, alone. Should what its adapter keeps be what
+   * fails, the mark goes without it: a later version of the message is then posted anew instead of
+   * edited, which beats sending this one again (on Teams, a second card of the same page). A mark
+   * without such data fails as it is (the row is sent again after its lease).
+   */
+  private async withoutRemember(m: Mark, err: unknown): Promise<void> {
+    if (!m.remember) {
+      m.failed(err);
+      return;
+    }
+    this.log.warn('delivery marked sent without what its adapter keeps of it', { key: m.remember.key, error: errorText(err) });
+    await this.writeMarks([{ ...m, remember: null }]).then(() => m.done(), (e: unknown) => m.failed(e));
   }
 
   private platformState(adapter: string): PlatformState {

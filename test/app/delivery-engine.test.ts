@@ -172,6 +172,26 @@ describe('the delivery engine after failures and crashes', () => {
     expect((await h.app.health()).outbox).toMatchObject({ pending: 0 });
   });
 
+  it('a page whose message id cannot be kept is marked sent anyway, never sent twice, and the log says why', async () => {
+    h = await Harness.start();
+    h.adapter.remembers = true;
+    // The database refuses what the platform adapter keeps of its messages (ids, for later edits).
+    const conn = (h.app.store as unknown as { inner: { conn: { exec(sql: string): Promise<void> } } }).inner.conn;
+    await conn.exec(`CREATE TRIGGER refuse_adapter_keys BEFORE INSERT ON kv WHEN NEW.namespace = 'adapter:recording'
+      BEGIN SELECT RAISE(ABORT, 'simulated: the adapter namespace refuses writes'); END`);
+    await h.run('zed', 'incident report sev1 login broken');
+    await h.app.scheduler.tick();
+    h.expectMessage('dave', /New incident #1 \[sev1\] login broken/);
+    // Past the delivery lease (a mark lost would send the page again then).
+    await h.advance('3m');
+    expect(h.messagesFor('dave').filter((m) => /New incident #1/.test(m.text))).toHaveLength(1);
+    expect(h.messagesFor('#payments').filter((m) => /New incident #1/.test(m.text))).toHaveLength(1);
+    expect((await h.app.health()).outbox).toMatchObject({ pending: 0 });
+    const warnings = h.logger.entries.filter((e) => e.msg === 'delivery marked sent without what its adapter keeps of it');
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(String(warnings[0]?.fields.error)).toContain('the adapter namespace refuses writes');
+  });
+
   it('after a kill, what the dead process had claimed goes out at the next start, not after its lease', async () => {
     h = await Harness.start();
     await h.app.handle({ text: 'incident report sev2 claimed then killed', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });

@@ -45,6 +45,8 @@ export class RecordingAdapter implements ChatAdapter {
   readonly unlinked = new Set<string>();
   /** notYetReachable: members this platform will reach only later (deliveries to them are `waiting`). */
   readonly notYetReachable = new Set<string>();
+  /** remembers: delivered messages come back with a key to keep (as Discord's and Teams' message ids do, for edits). */
+  remembers = false;
   /** hanging: addresses whose calls never answer (until the worker's timeout aborts them). */
   readonly hanging = new Set<string>();
   /** gates: addresses whose calls wait for the promise before they are delivered (a slow platform). */
@@ -92,7 +94,7 @@ export class RecordingAdapter implements ChatAdapter {
       key: delivery.key,
     });
     this.events.push(`delivered ${to}`);
-    return { status: 'delivered' };
+    return this.remembers ? { status: 'delivered', remember: { key: `message:${delivery.key}`, value: `posted-${this.delivered.length}` } } : { status: 'delivered' };
   }
 
   async start(context: AdapterContext): Promise<void> {
