@@ -6,6 +6,7 @@
  * are visible and countable. A Refusal rolls everything back and becomes the caller's reply.
  */
 import { inject, injectable } from 'inversify';
+import { errorText } from '../core/text/error-text';
 import type { DateTime } from 'luxon';
 import type { Principal, TimelineEvent } from '../core/incident/types';
 import type { Team, World } from '../core/model';
@@ -34,18 +35,11 @@ export class Engine {
 
   /**
    * run executes `fn` in one transaction at the clock's current instant. What it counts (metrics)
-   * is counted once the transaction committed: not for a run the store rolled back and ran again,
-   * nor for a replayed command's run, which rolls back.
+   * is counted once the transaction committed (see within).
    */
-  async run<T>(caller: Principal, team: Team, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
+  run<T>(caller: Principal, team: Team, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
     const now = this.clock.now();
-    let counts: Array<() => void> = [];
-    const result = await this.store.transaction(async (tx) => {
-      counts = [];
-      return this.within(tx, caller, team, now, fn, counts);
-    });
-    for (const count of counts) count();
-    return result;
+    return this.store.transaction((tx) => this.within(tx, caller, team, now, fn));
   }
 
   /** read runs a plain read in its own transaction: no plugins, no notifications. */
@@ -54,13 +48,19 @@ export class Engine {
   }
 
   /**
-   * within runs `fn` inside an existing transaction (timer handlers). `counts`: where to leave what
-   * it counts (metrics) for after the commit; without it, it counts at once.
+   * within runs `fn` inside an existing transaction (timer handlers, the intake). What it counts
+   * (metrics) is counted once that transaction committed (StoreTx.afterCommit): not for a run the
+   * store rolled back and ran again, nor for a replayed command's run, which rolls back.
    */
-  async within<T>(tx: StoreTx, caller: Principal, team: Team, now: DateTime, fn: (ctx: UseCaseContext) => Promise<T>, counts?: Array<() => void>): Promise<T> {
+  async within<T>(tx: StoreTx, caller: Principal, team: Team, now: DateTime, fn: (ctx: UseCaseContext) => Promise<T>): Promise<T> {
     const tally = (count: () => void): void => {
-      if (counts) counts.push(count);
-      else count();
+      tx.afterCommit(() => {
+        try {
+          count();
+        } catch (err) {
+          this.log.warn('a metric could not be counted', { error: errorText(err) });
+        }
+      });
     };
     const outgoing: Notification[] = [];
     const decided = new Map<string, NotifyDecision & { plugin?: string }>();

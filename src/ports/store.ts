@@ -223,6 +223,14 @@ export interface StormRow {
 }
 
 export interface StoreTx {
+  /**
+   * afterCommit: `fn` runs once this transaction has committed, in the order given; never for a
+   * transaction that rolled back, nor for a run the store rolls back and runs again (a PostgreSQL
+   * race: the next run is a new transaction with callbacks of its own). For what must only count
+   * once it is true, such as metrics. `fn` must not throw (an error is dropped: the commit stands).
+   */
+  afterCommit(fn: () => void): void;
+
   insertIncident(incident: NewIncident): Promise<Incident>;
   getIncident(id: number): Promise<Incident | null>;
   updateIncident(incident: Incident): Promise<void>;

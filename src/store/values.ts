@@ -143,3 +143,18 @@ export function byIncident(ids: readonly number[], events: readonly TimelineEven
   }
   return ids.map((id) => lists.get(id) ?? []);
 }
+
+/**
+ * runAfterCommit: a committed transaction's afterCommit callbacks, in order (see
+ * StoreTx.afterCommit). One that throws does not stop the others, and its error is dropped: the
+ * commit stands, and the caller that needs to know catches its own.
+ */
+export function runAfterCommit(fns: ReadonlyArray<() => void>): void {
+  for (const fn of fns) {
+    try {
+      fn();
+    } catch {
+      // dropped: see above
+    }
+  }
+}

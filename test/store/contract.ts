@@ -265,6 +265,35 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('runs afterCommit callbacks once the transaction committed, in order, and never for one rolled back', async () => {
+      const s = await store();
+      const seen: string[] = [];
+      await expect(s.transaction(async (tx) => {
+        tx.afterCommit(() => seen.push('rolled back'));
+        await tx.kvSet('ns', 'k', 1);
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      const result = await s.transaction(async (tx) => {
+        tx.afterCommit(() => seen.push('first'));
+        tx.afterCommit(() => {
+          throw new Error('a callback that throws');
+        });
+        await tx.kvSet('ns', 'k', 2);
+        tx.afterCommit(() => seen.push('second'));
+        expect(seen).toEqual([]); // nothing before the commit
+        return 'done';
+      });
+      // In order; one that throws stops neither the others nor the commit.
+      expect(result).toBe('done');
+      expect(seen).toEqual(['first', 'second']);
+      await expect(s.transaction((tx) => tx.kvGet('ns', 'k'))).resolves.toBe(2);
+      let leaked: StoreTx | undefined;
+      await s.transaction(async (tx) => {
+        leaked = tx;
+      });
+      expect(() => (leaked as StoreTx).afterCommit(() => undefined)).toThrow('StoreTx used after its transaction finished');
+    });
+
     it('serializes read-modify-write of one kv key, across two handles', async () => {
       const s = await store();
       const b = await kit().another(s);

@@ -318,8 +318,11 @@ describePg('PostgreSQL: migrations and replicas', () => {
       await s.migrate();
       const other = await store();
       let runs = 0;
+      const counted: number[] = [];
       const answer = await s.transaction(async (tx) => {
         runs++;
+        const run = runs;
+        tx.afterCommit(() => counted.push(run));
         const earlier = await tx.inboundReply('discord:42');
         if (earlier) return earlier;
         await tx.kvSet('t', `run${runs}`, 1);
@@ -329,6 +332,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
         return reply('second');
       });
       expect(runs).toBe(2);
+      expect(counted).toEqual([2]); // what the rolled-back first run would have counted is not counted
       expect(answer).toMatchObject({ headline: ['first'] });
       expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
       expect(await query("SELECT reply->'headline' AS h FROM inbound")).toEqual([{ h: ['first'] }]);

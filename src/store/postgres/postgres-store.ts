@@ -32,7 +32,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
-import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, runAfterCommit, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
 import { storableText } from '../../core/text/storable';
 import { errorText } from '../../core/text/error-text';
@@ -255,6 +255,7 @@ export class PostgresStore implements Store {
         throw err;
       }
       if (tx.enqueued) this.notifyEnqueued();
+      runAfterCommit(tx.afterCommits);
       return result;
     } finally {
       tx.finish();
@@ -609,6 +610,8 @@ type Param = string | number | null | readonly string[];
 /** PgTx is the StoreTx of one transaction. Every method throws once the transaction finished. */
 class PgTx implements StoreTx {
   private open = true;
+  /** What runs once this transaction committed (see StoreTx.afterCommit). */
+  readonly afterCommits: Array<() => void> = [];
   /** Whether this transaction enqueued a delivery (its commit wakes the delivery workers). */
   enqueued = false;
   /**
@@ -694,6 +697,11 @@ class PgTx implements StoreTx {
       this.failure ??= err;
       throw err;
     }
+  }
+
+  afterCommit(fn: () => void): void {
+    this.assertOpen();
+    this.afterCommits.push(fn);
   }
 
   // Incidents ---------------------------------------------------------------------------------

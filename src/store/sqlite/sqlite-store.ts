@@ -18,7 +18,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { makeFolder } from '../../runtime/make-folder';
 import { dirname } from 'node:path';
 import type { DateTime } from 'luxon';
-import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
+import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefixUpperBound, incidentParams, interval, leaseParams, runAfterCommit, toIncident as decodeIncident, toMs, toStorm, versionsOf, type IncidentDbRow, type StormDbRow } from '../values';
 import { NestingGuard } from '../nesting';
 import { PairMap, TripleMap } from '../../core/keyed-maps';
 import { Database, OPEN_CREATE, OPEN_READWRITE, type RunResult, type Statement } from 'sqlite3';
@@ -199,6 +199,7 @@ export class SqliteStore implements Store {
       }
       if (tx.committed().logged) this.foldSoon();
       if (tx.enqueued) for (const listener of this.enqueuedListeners) setImmediate(listener);
+      runAfterCommit(tx.afterCommits);
       return result;
     });
   }
@@ -1056,6 +1057,8 @@ const MAX_ERROR_LENGTH = 2000;
  */
 class SqliteTx implements StoreTx {
   private open = true;
+  /** What runs once this transaction committed (see StoreTx.afterCommit). */
+  readonly afterCommits: Array<() => void> = [];
   /** Whether this transaction enqueued a delivery (listeners run after its commit). */
   enqueued = false;
   /** Whether this transaction logged repeats not folded yet. */
@@ -1096,6 +1099,11 @@ class SqliteTx implements StoreTx {
   }
 
   // Incidents ---------------------------------------------------------------------------------
+
+  afterCommit(fn: () => void): void {
+    this.check();
+    this.afterCommits.push(fn);
+  }
 
   async insertIncident(incident: NewIncident): Promise<Incident> {
     this.check();
