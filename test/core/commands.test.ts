@@ -33,6 +33,17 @@ describe('the command grammar', () => {
     expect(tokenize(`a "b c" 'd e' f`)).toEqual(['a', 'b c', 'd e', 'f']);
   });
 
+  it('keeps free text as typed: quotes inside it, its spacing, and quoted words that look like options', () => {
+    expect(ok('incident report sev2 the "pay" button fails').args).toEqual({ severity: 'sev2', title: 'the "pay" button fails' });
+    expect(ok(`incident report "db down" since 5pm`).args).toEqual({ title: '"db down" since 5pm' });
+    expect(ok(`incident note 12 it's  down,  'again'`).args).toEqual({ id: 12, text: `it's  down,  'again'` });
+    expect(ok('incident report sev3 "--dry-run" left on in prod').args).toEqual({ severity: 'sev3', title: '"--dry-run" left on in prod' });
+    // Text an option interrupts is joined by one space; the option is read as an option.
+    const c = ok('incident report disk  full --service db on  the replica');
+    expect(c.args).toEqual({ title: 'disk  full on  the replica' });
+    expect(c.options).toEqual({ service: 'db' });
+  });
+
   it('answers bad input with what is wrong and the usage line, never an exception', () => {
     expect(err('')).toContain('Empty command');
     expect(err('deploy now')).toContain('Unknown command "deploy"');

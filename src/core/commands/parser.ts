@@ -24,11 +24,23 @@ export type ParseResult = { ok: true; command: ParsedCommand } | ({ ok: false } 
 
 /** tokenize splits on whitespace, keeping "quoted strings" and 'quoted strings' together. */
 export function tokenize(line: string): string[] {
-  const tokens: string[] = [];
+  return spans(line).map((t) => t.text);
+}
+
+/** A token and where it stands in the line (quotes included), so free text can be kept as typed. */
+interface Span {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly quoted: boolean;
+}
+
+function spans(line: string): Span[] {
+  const out: Span[] = [];
   const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(line)) !== null) tokens.push(m[1] ?? m[2] ?? m[3] ?? '');
-  return tokens;
+  while ((m = re.exec(line)) !== null) out.push({ text: m[1] ?? m[2] ?? m[3] ?? '', start: m.index, end: m.index + m[0].length, quoted: m[3] === undefined });
+  return out;
 }
 
 const INSTANT = /^(now|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})?)?)$/i;
@@ -37,7 +49,8 @@ const INSTANT = /^(now|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{
 export function parseCommand(line: string, commands: readonly CommandSpec[] = COMMANDS): ParseResult {
   const raw = line.trim().replace(/^\//, '');
   if (raw === '') return fail('Empty command.', null, 'Type "help" for the list of commands.');
-  const words = tokenize(raw);
+  const tokens = spans(raw);
+  const words = tokens.map((t) => t.text);
   const group = (words[0] ?? '').toLowerCase();
   if (group === 'help' || group === '?') {
     const spec = findCommand('help', '', commands) as CommandSpec;
@@ -55,7 +68,7 @@ export function parseCommand(line: string, commands: readonly CommandSpec[] = CO
     const what = name ? `"${group} ${truncate(name)}" is not a command` : `"${group}" needs a subcommand`;
     return fail(`${what}; use one of: ${names}.`, null, `Type "help ${group}" for details.`);
   }
-  return parseArgs(spec, words.slice(2));
+  return parseArgs(spec, words.slice(2), { line: raw, spans: tokens.slice(2) });
 }
 
 /**
@@ -63,20 +76,24 @@ export function parseCommand(line: string, commands: readonly CommandSpec[] = CO
  * positional arguments in order. `--` ends the options: every token after it is positional text
  * (a title that starts with "--"), and none of them is read as an optional argument's keyword.
  */
-function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
+function parseArgs(spec: CommandSpec, tokens: string[], source: { line: string; spans: readonly Span[] }): ParseResult {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
+  // Each positional token's index in `tokens` (free text is taken from the line as typed).
+  const from: number[] = [];
   // Index in `positional` from which tokens came after "--" (literal text).
   let literalFrom = Infinity;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
-    if (token === '--') {
+    if (token === '--' && !source.spans[i]?.quoted) {
       literalFrom = positional.length;
       positional.push(...tokens.slice(i + 1));
+      for (let j = i + 1; j < tokens.length; j++) from.push(j);
       break;
     }
-    if (!token.startsWith('--') || token.length < 3) {
+    if (!token.startsWith('--') || token.length < 3 || source.spans[i]?.quoted) {
       positional.push(token);
+      from.push(i);
       continue;
     }
     const [key, inline] = token.slice(2).split('=', 2) as [string, string | undefined];
@@ -102,7 +119,7 @@ function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
   const literal = () => positional.length - rest.length >= literalFrom;
   for (const [index, arg] of spec.args.entries()) {
     if (arg.kind === 'text') {
-      const text = rest.join(' ').trim();
+      const text = asTyped(source, from.slice(positional.length - rest.length)).trim();
       if (text === '' && !arg.optional) return fail(`Missing ${arg.name.toUpperCase()}: ${arg.help}.`, usage(spec));
       if (text !== '') args[arg.name] = text;
       rest = [];
@@ -125,6 +142,28 @@ function parseArgs(spec: CommandSpec, tokens: string[]): ParseResult {
   }
   if (rest.length > 0) return fail(`Unexpected "${truncate(rest.join(' '))}".`, usage(spec));
   return { ok: true, command: { spec, args, options } };
+}
+
+/**
+ * asTyped: free text as the user typed it (quotes, spacing and all: `the "pay" button`), from the
+ * tokens at `indices`; one quoted token alone is its inside (`"two  spaces"`). Where an option
+ * interrupts the text (`disk full --service db on the replica`), its two sides are joined by one
+ * space.
+ */
+function asTyped(source: { line: string; spans: readonly Span[] }, indices: readonly number[]): string {
+  const only = indices.length === 1 ? source.spans[indices[0] as number] : undefined;
+  if (only?.quoted) return only.text;
+  const runs: string[] = [];
+  let start = -1;
+  indices.forEach((index, k) => {
+    const span = source.spans[index] as Span;
+    if (start < 0) start = span.start;
+    if (indices[k + 1] !== index + 1) {
+      runs.push(source.line.slice(start, span.end));
+      start = -1;
+    }
+  });
+  return runs.join(' ');
 }
 
 /** meantFor: a token that can only have been meant as this kind of argument, though invalid. */
