@@ -61,7 +61,8 @@ describe('the command grammar', () => {
   });
 
   it('help is generated from the same descriptions', () => {
-    expect(helpOverview()).toHaveLength(COMMANDS.length - 1);
+    expect(helpOverview()).toHaveLength(COMMANDS.length);
+    expect(helpOverview().at(-1)).toMatch(/^help \[COMMAND\] — /); // how to ask about one command, last
     expect(helpOverview()[0]).toBe(`${usage(COMMANDS[0]!)} — ${COMMANDS[0]!.summary}`);
     expect(helpFor('incident huddle')?.join('\n')).toContain('Who may: the on-call, their mentor or the team lead');
     expect(helpFor('nothing')).toBeNull();

@@ -4,8 +4,10 @@
  */
 import { COMMANDS, commandName, usage, type CommandSpec } from './spec';
 
+/** helpOverview: every command's usage and summary, and last how to ask about one (`help [COMMAND]`). */
 export function helpOverview(commands: readonly CommandSpec[] = COMMANDS): string[] {
-  return commands.filter((c) => c.group !== 'help').map((c) => `${usage(c)} — ${c.summary}`);
+  const line = (c: CommandSpec) => `${usage(c)} — ${c.summary}`;
+  return [...commands.filter((c) => c.group !== 'help').map(line), ...commands.filter((c) => c.group === 'help').map(line)];
 }
 
 export function helpFor(topic: string, commands: readonly CommandSpec[] = COMMANDS): string[] | null {
