@@ -51,13 +51,16 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** The app version when none is given. */
+export const DEFAULT_APP_VERSION = '1.0.0';
+
 /**
  * manifestProblem: what Teams would refuse in these options (a bad app id, a version not x.y.z, a
  * developer URL that is not https), as one line naming the fix, or null.
  */
 export function manifestProblem(options: ManifestOptions): string | null {
   if (!GUID.test(options.appId)) return `the bot app id "${options.appId}" is not a GUID; set MICROSOFT_APP_ID (or --app-id) to the Microsoft App ID of the Azure Bot`;
-  const version = options.version ?? '1.0.0';
+  const version = options.version ?? DEFAULT_APP_VERSION;
   if (!/^\d+\.\d+\.\d+$/.test(version)) return `the app version "${version}" is not x.y.z`;
   for (const [what, url] of [['website', options.websiteUrl], ['privacy', options.privacyUrl], ['terms of use', options.termsOfUseUrl]] as const) {
     if (url !== undefined && !isHttpsUrl(url)) return `the ${what} URL "${url}" is not an https:// URL; Teams refuses a package without one (e.g. --website https://wiki.example.com/onehand)`;
@@ -78,7 +81,7 @@ function isHttpsUrl(text: string): boolean {
 export function buildManifest(options: ManifestOptions): Record<string, unknown> {
   const problem = manifestProblem(options);
   if (problem !== null) throw new Error(problem);
-  const version = options.version ?? '1.0.0';
+  const version = options.version ?? DEFAULT_APP_VERSION;
   const website = options.websiteUrl ?? 'https://example.com/onehand';
   return {
     $schema: MANIFEST_SCHEMA,
