@@ -134,8 +134,7 @@ export type Translation =
  * toCommandText: `/incident report severity:sev2 title:"checkout down" service:checkout` ->
  * `incident report sev2 checkout down --service checkout`. Users become member ids through
  * `memberOf`; an unlinked user is an error that says how an admin links them. Values are quoted
- * where the grammar needs it. Known limit: text whose first word starts with "--" is read as an
- * option by the grammar, as it would be when typed.
+ * where the grammar needs it (a quoted word is never an option: text that starts with "--" stays text).
  */
 export function toCommandText(data: CommandData, memberOf: (discordUserId: string) => MemberId | null, commands: readonly CommandSpec[] = COMMANDS): Translation {
   const group = data.name;

@@ -212,7 +212,7 @@ export class CommandService {
       // Whether the id was handled before is asked first and read after the use case: the question
       // goes out with the use case's first statement (PostgreSQL pipelines them) instead of in a
       // transaction of its own before it. A replay's use case runs, and everything it did rolls
-      // back (what it counts is counted only after a commit: Engine.run).
+      // back (what it counts is counted only after a commit: StoreTx.afterCommit).
       const earlier = ctx.tx.inboundReply(id);
       earlier.catch(() => undefined); // a failure fails the transaction; it is read below
       let reply: Message;

@@ -446,12 +446,12 @@ export class DeliveryWorker {
         try {
           await this.writeMarks(marks);
           for (const m of marks) m.done();
-        } catch (err) {
+        } catch {
           // One mark (or what its adapter keeps) that cannot be written does not cost the others
           // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
-          // again instead of edited where the platform has no idempotency key).
-          if (marks.length === 1) await this.withoutRemember(marks[0] as Mark, err);
-          else for (const m of marks) await this.markAlone(m);
+          // again instead of edited where the platform has no idempotency key). A lone mark too:
+          // the failure may have been the store's (busy, a lost connection), not its adapter data's.
+          for (const m of marks) await this.markAlone(m);
         }
       }
     } finally {
@@ -470,7 +470,7 @@ export class DeliveryWorker {
     }, URGENT);
   }
 
-  /** markAlone: one mark of a batch that failed, tried alone (see withoutRemember). */
+  /** markAlone: one mark of a failed batch (or a lone one that failed), tried alone (see withoutRemember). */
   private async markAlone(m: Mark): Promise<void> {
     try {
       await this.writeMarks([m]);
@@ -491,8 +491,14 @@ export class DeliveryWorker {
       m.failed(err);
       return;
     }
+    try {
+      await this.writeMarks([{ ...m, remember: null }]);
+    } catch (again) {
+      m.failed(again);
+      return;
+    }
     this.log.warn('delivery marked sent without what its adapter keeps of it', { key: m.remember.key, error: errorText(err) });
-    await this.writeMarks([{ ...m, remember: null }]).then(() => m.done(), (e: unknown) => m.failed(e));
+    m.done();
   }
 
   private platformState(adapter: string): PlatformState {

@@ -228,6 +228,8 @@ export interface StoreTx {
    * transaction that rolled back, nor for a run the store rolls back and runs again (a PostgreSQL
    * race: the next run is a new transaction with callbacks of its own). For what must only count
    * once it is true, such as metrics. `fn` must not throw (an error is dropped: the commit stands).
+   * A PostgreSQL commit that succeeded while a statement failed in the driver runs them, then
+   * throws (see PostgresStore.attempt).
    */
   afterCommit(fn: () => void): void;
 

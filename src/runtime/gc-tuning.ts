@@ -10,23 +10,24 @@
  * path for the rest of the process's life. Tenured request objects are garbage in the old
  * generation, and while they wait there for a full collection, everything they point to in the
  * young generation is kept alive and promoted too: measured under the intake benchmark (issue 14,
- * bench/compare.ts), such a process promoted 1.4 GB instead of 50-70 MB, ran 72 full collections
- * instead of 4-14, and used 1.5-2.5x the CPU per webhook request for as long as it ran. Runs with
- * 134 tenuring decisions were slow; runs with 0-6 were not. Onehand's long-lived data (the intake
- * memory, the repeat sums) is small and reaches the old generation the ordinary way.
+ * bench/compare.ts; README, Benchmark), such processes promoted 0.8-1.4 GB instead of 30-70 MB,
+ * ran 41-72 full collections instead of 4-14, and used 1.5-2.5x the CPU per webhook request for
+ * as long as they ran. Runs with 91-134 tenuring decisions were slow; runs with 0-6 were not.
+ * Onehand's long-lived data (the intake memory, the repeat sums) is small and reaches the old
+ * generation the ordinary way.
  *
  * Set at run time, before the bot builds anything (V8 reads the flag at each collection; Node does
- * not freeze V8's flags). An operator who names the flag on node's command line (or in
- * NODE_OPTIONS) keeps their choice.
+ * not freeze V8's flags). An operator who names the flag on node's command line
+ * (`node --allocation-site-pretenuring bin/onehand.js start`, with dashes or underscores) keeps
+ * their choice; Node refuses this flag in NODE_OPTIONS.
  */
 import { setFlagsFromString } from 'node:v8';
 
 export const PRETENURING_FLAG = 'allocation-site-pretenuring';
 
 /** tuneGarbageCollector: see above; returns whether it changed anything. */
-export function tuneGarbageCollector(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
-  const named = (text: string) => text.includes(PRETENURING_FLAG);
-  if (execArgv.some(named) || named(nodeOptions)) return false;
+export function tuneGarbageCollector(execArgv: readonly string[] = process.execArgv): boolean {
+  if (execArgv.some((arg) => arg.replace(/_/g, '-').includes(PRETENURING_FLAG))) return false;
   setFlagsFromString(`--no-${PRETENURING_FLAG}`);
   return true;
 }

@@ -1,3 +1,4 @@
+import type { StoreTx, TransactionOptions } from '../../src/ports/store';
 import { Harness } from '../harness/harness';
 
 describe('escalation of an unacknowledged incident', () => {
@@ -6,6 +7,39 @@ describe('escalation of an unacknowledged incident', () => {
     h = await Harness.start();
   });
   afterEach(() => h.stop());
+
+  it('an escalation whose transaction fails once is paged and counted in /metrics once, when it is done', async () => {
+    await h.run('zed', 'incident report sev2 checkout returns 502');
+    const store = h.app.store;
+    const original = store.transaction.bind(store);
+    let failed = false;
+    // The transaction that escalates to the mentor fails once, after it ran (a disk error at its commit).
+    store.transaction = ((fn: (tx: StoreTx) => Promise<unknown>, options?: TransactionOptions) => original(async (tx) => {
+      let escalating = false;
+      const watched = new Proxy(tx, {
+        get(target, prop) {
+          const value: unknown = Reflect.get(target, prop);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (JSON.stringify(args[0] ?? null)?.includes('"kind":"escalated"')) escalating = true;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      const result = await fn(watched);
+      if (escalating && !failed) {
+        failed = true;
+        throw new Error('simulated disk I/O error at commit');
+      }
+      return result;
+    }, options)) as typeof store.transaction;
+    await h.advance('10m');
+    await h.advance('2m'); // the failed step is tried again once its claim's lease (a minute) is over
+    expect(failed).toBe(true);
+    expect(h.messagesFor('alice').filter((m) => /Escalated to you as mentor: #1/.test(m.text))).toHaveLength(1);
+    const metrics = (await h.app.metrics.render()).body;
+    expect(metrics).toContain('onehand_escalation_steps_total{step="mentor",trigger="auto"} 1\n');
+  });
 
   it('pages the on-call alone, then re-pages, then the mentor, then the lead, each at its time', async () => {
     const reply = await h.run('zed', 'incident report sev2 checkout returns 502');

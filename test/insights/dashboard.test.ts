@@ -75,7 +75,7 @@ maybe('the dashboard loads with no console errors and shows the seeded data', as
   expect(text).toContain('5 of 9 incidents paged only the on-call');
   expect(text).toMatch(/only Dave has ever resolved it; suggestion: make Dave the mentor of Alice/);
   // The open incident, its title shown as text, not markup.
-  expect(text).toContain('<script>alert(1)</script> & quotes'); // the parser drops the quotes
+  expect(text).toContain('<script>alert(1)</script> & "quotes"'); // the title as typed, shown as text
   expect(await page.locator('script').count()).toBe(0);
   // Charts: solo rate per member (a line per rotation member), huddle rate, interruptions by hour.
   const charts = payments.locator('figure');

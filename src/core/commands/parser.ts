@@ -74,7 +74,8 @@ export function parseCommand(line: string, commands: readonly CommandSpec[] = CO
 /**
  * parseArgs reads options (`--name value`, `--name=value`, flags) anywhere on the line and the
  * positional arguments in order. `--` ends the options: every token after it is positional text
- * (a title that starts with "--"), and none of them is read as an optional argument's keyword.
+ * (a title that starts with "--"), and none of them is read as an optional argument's keyword. A
+ * quoted token is never an option nor that `--`.
  */
 function parseArgs(spec: CommandSpec, tokens: string[], source: { line: string; spans: readonly Span[] }): ParseResult {
   const options: Record<string, string | true> = {};

@@ -239,8 +239,9 @@ export class PostgresStore implements Store {
         await tx.answered();
         if (done.command === 'COMMIT' && tx.failure !== null) {
           // A statement the driver refused before it reached PostgreSQL, or bookkeeping on an
-          // answer that failed (neither happens with what this store sends): the rest committed.
-          // Never run again, never silent.
+          // answer that failed (neither happens with what this store sends): the rest committed,
+          // and what waits for its commit runs. Never run again, never silent.
+          runAfterCommit(tx.afterCommits);
           throw new Error(`PostgreSQL committed the transaction, but a statement sent ahead of its commit had failed outside PostgreSQL: ${errorText(tx.failure as unknown)}`, { cause: tx.failure });
         }
         // One of them failed: PostgreSQL rolled the transaction back, and the error is the
