@@ -145,7 +145,7 @@ export class IntakeService {
   /**
    * By storm, the newest summary slot whose timer a committed batch of this process scheduled:
    * another growth in that slot is told by that timer and needs no statement (see growStorm).
-   * `slotsTold` collects a batch's slots; they count once it committed.
+   * A batch's slots count once it committed (StoreTx.afterCommit).
    */
   private readonly summarySlots = new Map<number, number>();
   /**
@@ -153,7 +153,6 @@ export class IntakeService {
    * of small requests, to size the next ones (see Bounded batches).
    */
   private slowAlertMs = SLOW_ALERT_MS_GUESS;
-  private slotsTold = new Map<number, number>();
 
   constructor(
     @inject(TOKENS.World) private readonly world: World,
@@ -262,7 +261,7 @@ export class IntakeService {
       // delivery worker and the others have connections of their own, and each commit is a round
       // trip and a flush, so there a batch takes every waiting request (group commit).
       const bounded = this.store.singleProcess === true;
-      const outcomes = await this.quickBatch(batch) ?? await this.transaction(async (tx) => {
+      const outcomes = await this.quickBatch(batch) ?? await this.store.transaction(async (tx) => {
         started = performance.now();
         const applied = await this.applyBatch(tx, batch, this.clock.now(), bounded);
         slow = applied.slow;
@@ -291,7 +290,7 @@ export class IntakeService {
       this.log.warn('intake batch failed; retrying its requests one by one', { requests: batch.length, error: errorText(err) });
       for (const slice of batch) {
         try {
-          const outcome = (await this.transaction((tx) => this.applyBatch(tx, [slice], this.clock.now(), false))).outcomes[0] ?? [];
+          const outcome = (await this.store.transaction((tx) => this.applyBatch(tx, [slice], this.clock.now(), false))).outcomes[0] ?? [];
           this.batches++;
           this.committed(slice, outcome);
         } catch (e) {
@@ -299,16 +298,6 @@ export class IntakeService {
         }
       }
     }
-  }
-
-  /** transaction: the store's, and what growStorm learnt in it counts once it committed. */
-  private async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const result = await this.store.transaction((tx) => {
-      this.slotsTold = new Map();
-      return fn(tx);
-    });
-    for (const [storm, slot] of this.slotsTold) this.summarySlots.set(storm, Math.max(slot, this.summarySlots.get(storm) ?? slot));
-    return result;
   }
 
   /** committed: a slice is durable; its request is answered when it was the last one. */
@@ -677,7 +666,7 @@ export class IntakeService {
       await summaryIn(slot + 1);
       told = slot + 1;
     }
-    this.slotsTold.set(storm.id, told);
+    ctx.tx.afterCommit(() => this.summarySlots.set(storm.id, Math.max(told, this.summarySlots.get(storm.id) ?? told)));
     return grown;
   }
 
