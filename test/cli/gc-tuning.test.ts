@@ -27,6 +27,12 @@ const WORKLOAD = `
     process.stdout.write('workload kept ' + keep.length + '\\n');
   }`;
 
+/**
+ * A young generation of 1 MB: the workload's objects then go through many young collections on any
+ * V8 (a newer V8's bigger young generation held them in one or two: no decision, now and then).
+ */
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=1';
+
 /** tenured: how many allocation sites V8 decided to tenure, and whether the workload ran. */
 function tenured(stdout: string): { decisions: number; ran: boolean } {
   return { decisions: stdout.split('\n').filter((l) => /pretenuring: .*=> tenure$/.test(l)).length, ran: stdout.includes('workload kept 300000') };
@@ -34,7 +40,7 @@ function tenured(stdout: string): { decisions: number; ran: boolean } {
 
 describe('onehand start turns off allocation-site pretenuring', () => {
   it('control: a default V8 tenures the workload (so the check below can fail)', () => {
-    const out = spawnSync(process.execPath, ['-e', `${WORKLOAD}; workload();`], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    const out = spawnSync(process.execPath, [SMALL_YOUNG_GENERATION, '-e', `${WORKLOAD}; workload();`], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
     expect(out.status).toBe(0);
     expect(tenured(out.stdout).ran).toBe(true);
     expect(tenured(out.stdout).decisions).toBeGreaterThan(0);
@@ -57,7 +63,7 @@ describe('onehand start turns off allocation-site pretenuring', () => {
           process.exit(0);
         }
       };`);
-    const out = spawnSync(process.execPath, ['--require', probe, path.join(ROOT, 'bin', 'onehand.js'), 'start', '--no-console', '--config', path.join(ROOT, 'config', 'onehand.yaml')], {
+    const out = spawnSync(process.execPath, [SMALL_YOUNG_GENERATION, '--require', probe, path.join(ROOT, 'bin', 'onehand.js'), 'start', '--no-console', '--config', path.join(ROOT, 'config', 'onehand.yaml')], {
       cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ONEHAND_CONFIG: '', NODE_OPTIONS: '', ONEHAND_DATA: path.join(dir, 'onehand.db') },
     });
     fs.rmSync(dir, { recursive: true, force: true });
