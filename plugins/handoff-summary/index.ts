@@ -63,7 +63,7 @@ export function handoffHooks(config: HandoffConfig): PluginHooks {
             if (!m) return message('reply', rt`Write "oncall handoff" for the draft, or "oncall handoff note TEXT" to leave a note.`, { private: true });
             const notes = (await call.storage.get<HandoffNote[]>(`notes:${team.id}`)) ?? [];
             const by = caller.kind === 'member' ? caller.id : caller.name;
-            notes.push({ by, at: call.now.toISO() as string, text: (m[1] as string).trim() });
+            notes.push({ by, at: call.now.toISO() as string, text: unquoted((m[1] as string).trim()) });
             await call.storage.set(`notes:${team.id}`, notes.slice(-50));
             return message('reply', rt`Noted for the next handoff of ${team.name}.`);
           }
@@ -85,3 +85,9 @@ export const handoffSummaryPlugin: Plugin<HandoffConfig> = {
   checkConfig: checkHandoffConfig,
   activate: handoffHooks,
 };
+
+/** unquoted: a note that is one quoted string is its inside, as a command's free text is ("two  spaces"). */
+function unquoted(text: string): string {
+  const m = /^"([^"]*)"$|^'([^']*)'$/.exec(text);
+  return m ? (m[1] ?? m[2] ?? text) : text;
+}

@@ -38,6 +38,14 @@ describe('the command grammar', () => {
     expect(ok(`incident report "db down" since 5pm`).args).toEqual({ title: '"db down" since 5pm' });
     expect(ok(`incident note 12 it's  down,  'again'`).args).toEqual({ id: 12, text: `it's  down,  'again'` });
     expect(ok('incident report sev3 "--dry-run" left on in prod').args).toEqual({ severity: 'sev3', title: '"--dry-run" left on in prod' });
+    // A lone "--" inside the text stays (it still ends the options); one before the text does not.
+    expect(ok('incident note 1 step 1 -- then step 2').args).toEqual({ id: 1, text: 'step 1 -- then step 2' });
+    expect(ok('incident report deploy -- rollback -- failed').args).toEqual({ title: 'deploy -- rollback -- failed' });
+    expect(ok('incident report x  --  y').args).toEqual({ title: 'x  --  y' });
+    expect(ok('incident report sev2 -- --force-push broke main').args).toEqual({ severity: 'sev2', title: '--force-push broke main' });
+    // A quoted word is text, never an optional argument's keyword.
+    expect(ok('incident report "sev2" is a title').args).toEqual({ title: '"sev2" is a title' });
+    expect(ok('incident report "sev2"').args).toEqual({ title: 'sev2' });
     // Text an option interrupts is joined by one space; the option is read as an option.
     const c = ok('incident report disk  full --service db on  the replica');
     expect(c.args).toEqual({ title: 'disk  full on  the replica' });

@@ -11,7 +11,11 @@ describe('oncall handoff (the draft)', () => {
     await h.advance('4m');
     await h.run('dave', 'oncall handoff note watch the retry queue');
     await h.run('alice', 'oncall handoff note the db failover is tested');
+    await h.run('alice', 'oncall handoff note "keep  both spaces"'); // one quoted text is its inside
+    await h.run('alice', `oncall handoff note the "pay" button's fine`); // quotes inside stay
     const draft = await h.run('dave', 'oncall handoff');
+    expect(draft).toContain('  • Alice: keep  both spaces');
+    expect(draft).toContain(`  • Alice: the "pay" button's fine`);
     expect(draft).toContain('#1 [sev2] checkout returns 502 — open, Dave, open 4m');
     expect(draft).not.toMatch(/open 4d/);
     expect(draft).toContain('Handoff notes:\n  • Dave: watch the retry queue');

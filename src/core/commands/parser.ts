@@ -84,10 +84,13 @@ function parseArgs(spec: CommandSpec, tokens: string[], source: { line: string; 
   const from: number[] = [];
   // Index in `positional` from which tokens came after "--" (literal text).
   let literalFrom = Infinity;
+  // The lone "--" token's index in `tokens` (-1: none): inside free text it stays part of it.
+  let terminator = -1;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     if (token === '--' && !source.spans[i]?.quoted) {
       literalFrom = positional.length;
+      terminator = i;
       positional.push(...tokens.slice(i + 1));
       for (let j = i + 1; j < tokens.length; j++) from.push(j);
       break;
@@ -118,9 +121,11 @@ function parseArgs(spec: CommandSpec, tokens: string[], source: { line: string; 
   const args: Record<string, ArgValue> = {};
   let rest = positional;
   const literal = () => positional.length - rest.length >= literalFrom;
+  // A quoted token is never an optional argument's keyword ("sev2" in quotes is title text).
+  const quoted = () => source.spans[from[positional.length - rest.length] ?? -1]?.quoted === true;
   for (const [index, arg] of spec.args.entries()) {
     if (arg.kind === 'text') {
-      const text = asTyped(source, from.slice(positional.length - rest.length)).trim();
+      const text = asTyped(source, from.slice(positional.length - rest.length), terminator).trim();
       if (text === '' && !arg.optional) return fail(`Missing ${arg.name.toUpperCase()}: ${arg.help}.`, usage(spec));
       if (text !== '') args[arg.name] = text;
       rest = [];
@@ -131,11 +136,11 @@ function parseArgs(spec: CommandSpec, tokens: string[], source: { line: string; 
       if (arg.optional) continue;
       return fail(`Missing ${arg.name.toUpperCase()}: ${arg.help}.`, usage(spec));
     }
-    const value = literal() && arg.optional ? undefined : readValue(arg, token);
+    const value = (literal() || quoted()) && arg.optional ? undefined : readValue(arg, token);
     if (value === undefined) {
       // An optional argument that does not match is skipped when a later argument can take the
       // token, unless the token is plainly meant for it ("sev5" is a wrong severity, not a title).
-      if (arg.optional && index + 1 < spec.args.length && (literal() || !meantFor(arg, token))) continue;
+      if (arg.optional && index + 1 < spec.args.length && (literal() || quoted() || !meantFor(arg, token))) continue;
       return fail(`${arg.name.toUpperCase()} "${truncate(token)}" is not valid: ${arg.help}.`, usage(spec));
     }
     args[arg.name] = value;
@@ -147,13 +152,16 @@ function parseArgs(spec: CommandSpec, tokens: string[], source: { line: string; 
 
 /**
  * asTyped: free text as the user typed it (quotes, spacing and all: `the "pay" button`), from the
- * tokens at `indices`; one quoted token alone is its inside (`"two  spaces"`). Where an option
+ * tokens at `indices`; one quoted token alone is its inside (`"two  spaces"`). A lone "--" (at
+ * `terminator`) between two of its words stays in it (`step 1 -- then step 2`); where an option
  * interrupts the text (`disk full --service db on the replica`), its two sides are joined by one
  * space.
  */
-function asTyped(source: { line: string; spans: readonly Span[] }, indices: readonly number[]): string {
-  const only = indices.length === 1 ? source.spans[indices[0] as number] : undefined;
+function asTyped(source: { line: string; spans: readonly Span[] }, given: readonly number[], terminator: number): string {
+  const only = given.length === 1 ? source.spans[given[0] as number] : undefined;
   if (only?.quoted) return only.text;
+  const inside = terminator >= 0 && given.some((i) => i < terminator) && given.some((i) => i > terminator);
+  const indices = inside ? [...given, terminator].sort((a, b) => a - b) : given;
   const runs: string[] = [];
   let start = -1;
   indices.forEach((index, k) => {
