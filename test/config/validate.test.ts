@@ -326,14 +326,11 @@ describe('time zones', () => {
   });
 
   it("refuses the old three-letter IDs Node's ICU knows (BST would be Bangladesh, not British Summer Time)", () => {
-    const c = validConfig();
-    c.members[0].time_zone = 'BST';
-    c.members[1].time_zone = 'pst';
-    c.members[2].time_zone = 'IST';
-    c.teams[0].time_zone = 'CST';
-    const problems = problemsOf(c);
-    expect(problems.map((p) => p.path).sort()).toEqual(['members[0].time_zone', 'members[1].time_zone', 'members[2].time_zone', 'teams[0].time_zone']);
-    expect(problemAt(problems, 'members[0].time_zone').message).toMatch(/^"BST" is an abbreviation, not an IANA place name/);
+    for (const zone of ['BST', 'pst', 'IST', 'CST', 'JST']) {
+      const config = validConfig();
+      config.teams[0].time_zone = zone;
+      expect(problemAt(problemsOf(config), 'teams[0].time_zone').message).toMatch(new RegExp(`^"${zone}" is an abbreviation, not an IANA place name`));
+    }
   });
 });
 
