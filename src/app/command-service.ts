@@ -169,7 +169,7 @@ export class CommandService {
       const incident = (await ctx.tx.getIncident(id)) as Incident;
       const isReporter = samePrincipal(caller, incident.reporter);
       // The reporter may follow and add to their own incident, even from outside the team.
-      const reporterMay = isReporter && (spec.name === 'show' || spec.name === 'note');
+      const reporterMay = isReporter && spec.reporterToo === true;
       if (!reporterMay) await this.authorize(spec, ctx, incident);
       const { args } = cmd;
       switch (spec.name) {

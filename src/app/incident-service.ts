@@ -171,16 +171,19 @@ export class IncidentService {
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} is on it.`);
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
     await this.scheduleEscalation(ctx.tx, updated, round, { pass: 0, index: 0 }, ackDue(updated, verdict, ctx.now));
-    return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} has been paged.`);
+    return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict)}.`);
   }
 
   /** note: kept in the timeline. A note from the reporter (not a responder) is passed to the assignee. */
   async note(ctx: UseCaseContext, incident: Incident, text: string, fromReporter: boolean): Promise<Message> {
     await this.event(ctx, incident, 'note', { text });
     if (fromReporter) {
-      await this.notify(ctx, incident, { kind: 'member', id: incident.assignee }, 'incident-update',
+      const verdict = await this.notify(ctx, incident, { kind: 'member', id: incident.assignee }, 'incident-update',
         rt`${principalName(this.world, ctx.caller)} added to ${incidentHeadline(incident)}: ${text}`, actionsFor(incident));
-      return message('reply', rt`Your note is on #${incident.id} and ${memberName(this.world, incident.assignee)} has it.`);
+      const assignee = memberName(this.world, incident.assignee);
+      return message('reply', verdict.action === 'defer'
+        ? rt`Your note is on #${incident.id}; ${assignee} is in quiet hours and gets it ${this.theirTime(incident.assignee, verdict.until)}.`
+        : rt`Your note is on #${incident.id} and ${assignee} has it.`);
     }
     return message('reply', rt`Noted on #${incident.id}.`);
   }
@@ -248,6 +251,9 @@ export class IncidentService {
     let member: MemberId;
     if (to.member !== undefined) {
       if (!this.world.members.has(to.member)) throw new Refusal(`There is no member "${to.member}"; member ids are in the config (members[].id).`);
+      if (to.team !== undefined && !to.team.members.includes(to.member) && to.team.lead !== to.member) {
+        throw new Refusal(`${memberName(this.world, to.member)} is not in ${to.team.name}; name one of its members, or use "incident assign ${incident.id} --team ${to.team.id}" and its on-call takes it.`);
+      }
       member = to.member;
     } else if (to.team !== undefined) {
       member = (await onCallNow(this.policies, ctx.tx, team, ctx.now)).member;
@@ -271,8 +277,7 @@ export class IncidentService {
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} is now with ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}.`);
     await this.postRecord(ctx, updated, rt`${incidentHeadline(updated)} assigned to ${memberName(this.world, member)} by ${by}`);
     if (moved) await this.postRecord(ctx, { ...updated, team: incident.team }, rt`${incidentHeadline(updated)} moved to ${team.name} (${memberName(this.world, member)}) by ${by}`);
-    const when = verdict.action === 'defer' ? rt`; they are in quiet hours and are paged ${this.theirTime(member, verdict.until)}` : rt` and has been paged`;
-    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}${when}. Escalation starts again for them.`);
+    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict)}. Escalation starts again for them.`);
   }
 
   /**
@@ -297,11 +302,11 @@ export class IncidentService {
       lines.push(rt`${incidentHeadline(incident)}, open ${age(ctx.now, await this.openSince(ctx.tx, incident))}`);
     }
     if (ids.length > HANDOVER_NOTICE_LINES) lines.push(rt`and ${String(ids.length - HANDOVER_NOTICE_LINES)} more ("incident list")`);
-    await this.moveHanded(ctx, open.slice(0, HANDOVER_CHUNK), outgoing, incoming);
+    const verdicts = await this.moveHanded(ctx, open.slice(0, HANDOVER_CHUNK), outgoing, incoming);
     ctx.tell({
       key: `handover:${team.id}:${ctx.now.toMillis()}:${recipientKey({ kind: 'member', id: outgoing })}`,
       recipient: { kind: 'member', id: outgoing },
-      message: message('notice', rt`Your ${team.name} shift ended: ${String(ids.length)} unacknowledged incident${ids.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who has been paged. Acknowledged incidents stay with you.`, { lines }),
+      message: message('notice', rt`Your ${team.name} shift ended: ${String(ids.length)} unacknowledged incident${ids.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who ${this.handedPaged(incoming, verdicts)}. Acknowledged incidents stay with you.`, { lines }),
       incidentId: null,
       role: 'member',
     });
@@ -333,7 +338,21 @@ export class IncidentService {
     return out;
   }
 
-  private async moveHanded(ctx: UseCaseContext, incidents: readonly Incident[], outgoing: MemberId, incoming: MemberId): Promise<void> {
+  /**
+   * handedPaged: what the outgoing on-call's notice says of the pages a handover sent: "has been
+   * paged", or when quiet hours hold some or all of them back, when those reach the incoming.
+   */
+  private handedPaged(incoming: MemberId, verdicts: readonly NotifyDecision[]): string {
+    const held = verdicts.flatMap((v) => (v.action === 'defer' ? [v.until] : [])).sort((a, b) => a.toMillis() - b.toMillis());
+    const first = held[0];
+    if (first === undefined) return 'has been paged';
+    if (held.length === verdicts.length) return `is in quiet hours and is paged ${this.theirTime(incoming, first)}`;
+    return `has been paged for the urgent ones and is in quiet hours: the others are paged ${this.theirTime(incoming, first)}`;
+  }
+
+  /** moveHanded moves `incidents` to `incoming` and returns the verdicts of the pages it sent (none for quietly opened ones). */
+  private async moveHanded(ctx: UseCaseContext, incidents: readonly Incident[], outgoing: MemberId, incoming: MemberId): Promise<NotifyDecision[]> {
+    const verdicts: NotifyDecision[] = [];
     for (const incident of incidents) {
       const updated: Incident = { ...incident, assignee: incoming, escalationLevel: 0, updatedAt: ctx.now };
       await ctx.tx.updateIncident(updated);
@@ -342,9 +361,10 @@ export class IncidentService {
       const paged = timeline.some((e) => e.kind === 'notified' && (!lastOpen || e.seq > lastOpen.seq));
       const ev = await this.event(ctx, updated, 'reassigned', { member: incoming, from: outgoing, reason: 'handoff' });
       if (!paged) continue; // opened quietly: it moves, without a page of its own
-      await this.startChain(ctx, updated, incoming, `h${ev.seq}`,
-        rt`Handed over to you at the shift change: ${incidentHeadline(updated)} is not acknowledged yet (open ${age(ctx.now, lastOpen?.at ?? incident.openedAt)}; ${memberName(this.world, outgoing)} had it)`);
+      verdicts.push(await this.startChain(ctx, updated, incoming, `h${ev.seq}`,
+        rt`Handed over to you at the shift change: ${incidentHeadline(updated)} is not acknowledged yet (open ${age(ctx.now, lastOpen?.at ?? incident.openedAt)}; ${memberName(this.world, outgoing)} had it)`));
     }
+    return verdicts;
   }
 
   async huddle(ctx: UseCaseContext, incident: Incident, reason: string): Promise<Message> {
@@ -547,6 +567,14 @@ export class IncidentService {
     return until.length > 0 ? (until.sort((a, b) => a.toMillis() - b.toMillis())[0] as DateTime) : null;
   }
 
+  /**
+   * pagedWhen: what a reply says of the page to `member`: "has been paged", or, when quiet hours
+   * hold it back, "is in quiet hours and is paged at Tue 07:00 their time (zone)".
+   */
+  private pagedWhen(member: MemberId, verdict: NotifyDecision): string {
+    return verdict.action === 'defer' ? `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}` : 'has been paged';
+  }
+
   /** theirTime: "at Tue 07:00 their time (Europe/Berlin)". */
   private theirTime(member: MemberId, at: DateTime): string {
     const zone = this.world.members.get(member)?.timeZone ?? 'UTC';
@@ -592,17 +620,20 @@ export class IncidentService {
    * that edit update the earlier message in place and post the headline as a new message, so it
    * notifies (`news`); 'notice' only posts (the reporter hearing their incident was acknowledged).
    */
-  private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update' | 'notice', headline: RichText, actions: Message['actions'] = [], role: NotificationRole = 'involved'): Promise<void> {
+  private async notify(ctx: UseCaseContext, incident: Incident, recipient: Recipient, kind: 'incident-update' | 'notice', headline: RichText, actions: Message['actions'] = [], role: NotificationRole = 'involved'): Promise<NotifyDecision> {
     const timeline = await ctx.tx.timeline(incident.id);
     const last = timeline[timeline.length - 1];
-    ctx.tell({
+    const n: Notification = {
       key: `inc:${incident.id}:${last?.seq ?? 0}:${recipientKey(recipient)}`,
       recipient,
       message: { ...incidentMessage(kind, this.world, incident, timeline, headline, [], [...actions]), ...(kind === 'incident-update' ? { news: true } : {}) },
       incidentId: incident.id,
       role,
       severity: incident.severity,
-    });
+    };
+    ctx.tell(n);
+    // The engine keeps this decision for the notification (it is asked once per key).
+    return ctx.decide(n);
   }
 
   /** postRecord: the quiet record in the team channel; mentions nobody. */

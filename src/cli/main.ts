@@ -9,7 +9,7 @@ import { existsSync, fstatSync, readFileSync, statSync, writeFileSync } from 'no
 import { PassThrough } from 'node:stream';
 import { isatty } from 'node:tty';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs as parseArgsOnce, type ParseArgsConfig } from 'node:util';
 import { DateTime } from 'luxon';
 import { formatProblems, loadConfigFile, parseConfig, resolveConfigPath, type OnehandConfig } from '../config';
 import { IMPORT_TOOLS, importConfig, TOOL_NAMES, writeImportedConfig, type ImportDocument, type ImportTool } from '../import';
@@ -68,6 +68,21 @@ $ONEHAND_DATABASE_URL is set (postgres://user:password@host:5432/db), shared by 
 /** withFooter: one command's usage lines (usageOf), and what to read for the others. */
 function withFooter(own: string): string {
   return `${own}\n\n(onehand help lists every command; every command but import takes --config PATH)`;
+}
+
+/**
+ * parseArgs is node:util's parseArgs, but an option given twice is a usage error instead of the
+ * last one silently winning (`who --team a --team b` answered for b; chat commands refuse it too).
+ */
+function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgsOnce<T>> {
+  const parsed = parseArgsOnce({ ...config, tokens: true });
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given twice; give it once`);
+    seen.add(token.name);
+  }
+  return parsed as ReturnType<typeof parseArgsOnce<T>>;
 }
 
 class UsageError extends Error {}
@@ -133,10 +148,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case 'version':
       case '--version':
       case '-v':
+        if (rest.length > 0) throw new UsageError(`"${command}" takes no arguments; got ${JSON.stringify(rest.join(' '))}`);
         process.stdout.write(`onehand ${packageVersion()}\n`);
         return 0;
       case 'help': {
         // `onehand help start`: that command's usage.
+        if (rest.length > 1) throw new UsageError(`"help" takes one command at most ("onehand help start"); got ${JSON.stringify(rest.join(' '))}`);
         const asked = rest[0] === undefined ? null : usageOf(rest[0]);
         if (rest[0] !== undefined && asked === null) throw new UsageError(`unknown command "${rest[0]}"`);
         process.stdout.write(`${asked === null ? USAGE : withFooter(asked)}\n`);
@@ -521,6 +538,9 @@ function checkOutPath(out: string, force: boolean): void {
 async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, config: { type: 'string' }, 'app-id': { type: 'string' }, version: { type: 'string' }, website: { type: 'string' } } });
   if (!values.out) throw new UsageError('--out DIR is required (where manifest.json, the icons and onehand-teams.zip go)');
+  if (existsSync(values.out) && !statSync(values.out).isDirectory()) {
+    throw new UsageError(`--out ${values.out} is a file; name a folder (manifest.json, the icons and onehand-teams.zip go in it)`);
+  }
   const appId = values['app-id'] ?? env.MICROSOFT_APP_ID?.trim() ?? '';
   if (appId === '') throw new UsageError('the bot\'s Microsoft App ID is missing: set MICROSOFT_APP_ID or pass --app-id GUID');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- as below: loaded only for this command
@@ -532,7 +552,14 @@ async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   // The package builder (and jszip) is loaded only for this command.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- require, not import(): under tsx a dynamic import goes to Node's ESM loader, which cannot resolve an extensionless .ts module
   const { writeTeamsPackage } = require('../../adapters/teams/package-cli') as typeof import('../../adapters/teams/package-cli');
-  const written = await writeTeamsPackage({ out: values.out, appId, version: values.version, websiteUrl: values.website });
+  const out = values.out;
+  const written = await writeTeamsPackage({ out, appId, version: values.version, websiteUrl: values.website }).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied; choose an --out folder you may write to'
+      : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way of that folder; choose another --out folder'
+        : err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot write the Teams package to ${out}: ${why}`);
+  });
   process.stdout.write(`wrote ${written.join(', ')}\nupload ${written[written.length - 1]} in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center\n`);
   return 0;
 }

@@ -245,16 +245,19 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     expect(await h.run('alice', 'incident assign 1 bob')).toContain('Only the on-call, the team lead or an admin may do this');
     await h.advance('3m');
     const reply = await h.run('dave', 'incident assign 1 bob');
-    expect(reply).toContain('Assigned #1 to Bob and has been paged. Escalation starts again for them.');
+    expect(reply).toContain('Assigned #1 to Bob, who has been paged. Escalation starts again for them.');
     h.expectMessage('bob', /Dave assigned #1 \[sev2\] search results empty on checkout to you/);
     h.expectMessage('zed', /Your incident #1 .* is now with Bob/);
     await h.advance('5m');
     h.expectMessage('bob', /Reminder: #1/); // 5m after Bob's page, not Dave's
     h.expectNothingFor('alice');
 
+    // A member of another team cannot take an incident for a team they are not in.
+    expect(await h.run('carol', 'incident assign 1 bob --team search')).toBe('Bob is not in Search; name one of its members, or use "incident assign 1 --team search" and its on-call takes it.');
+    expect(await h.run('carol', 'incident show 1')).toContain('assignee Bob');
     const moved = await h.run('carol', 'incident assign 1 --team search');
     // 05:00 in New York: the Search on-call is asleep, and a sev2 waits for their morning.
-    expect(moved).toMatch(/Assigned #1 to (Erin|Frank) \(Search\); they are in quiet hours and are paged at Tue 07:00 their time/);
+    expect(moved).toMatch(/Assigned #1 to (Erin|Frank) \(Search\), who is in quiet hours and is paged at Tue 07:00 their time/);
     const searchOnCall = moved.includes('Erin') ? 'erin' : 'frank';
     await h.advanceTo('2026-03-03T12:00:00Z');
     expect(h.expectMessage(searchOnCall, /waited for you/).text).toMatch(/Carol assigned #1 .* to you \(from Payments, for Search\)/);

@@ -127,6 +127,14 @@ describe('onehand who and schedule', () => {
     }
     const version = await runCli(['--version'], '', env());
     expect([version.code, version.stdout]).toEqual([0, `onehand ${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}\n`]);
+    // An option given twice, or words a command does not take, are refused (not the last or none silently used).
+    const twice = await runCli(['who', '--team', 'payments', '--team', 'search'], '', env());
+    expect([twice.code, twice.stdout]).toEqual([2, '']);
+    expect(twice.stderr).toMatch(/^onehand: --team is given twice; give it once\n\nUsage:\n {2}who /);
+    const extraVersion = await runCli(['--version', 'extra'], '', env());
+    expect([extraVersion.code, extraVersion.stderr.split('\n')[0]]).toEqual([2, 'onehand: "--version" takes no arguments; got "extra"']);
+    const extraHelp = await runCli(['help', 'start', 'extra'], '', env());
+    expect([extraHelp.code, extraHelp.stderr.split('\n')[0]]).toEqual([2, 'onehand: "help" takes one command at most ("onehand help start"); got "start extra"']);
     const unknown = await runCli(['frob'], '', env());
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^onehand: unknown command "frob"\n\nUsage: onehand <command> \[options\]\n\nCommands:\n {2}start/);

@@ -73,6 +73,10 @@ describe('the command grammar', () => {
     expect(helpOverview().at(-1)).toMatch(/^help \[COMMAND\] — /); // how to ask about one command, last
     expect(helpOverview()[0]).toBe(`${usage(COMMANDS[0]!)} — ${COMMANDS[0]!.summary}`);
     expect(helpFor('incident huddle')?.join('\n')).toContain('Who may: the on-call, their mentor or the team lead');
+    // The reporter may follow and add to their own incident (show, note), not act on it.
+    expect(helpFor('incident note')?.join('\n')).toContain('Who may: the assignee, the on-call, their mentor or the team lead, and the incident\'s reporter.');
+    expect(helpFor('incident show')?.join('\n')).toContain('Who may: members of the team, and the incident\'s reporter.');
+    expect(helpFor('incident resolve')?.join('\n')).toContain('Who may: the assignee, the on-call, their mentor or the team lead. Example');
     expect(helpFor('nothing')).toBeNull();
   });
 });

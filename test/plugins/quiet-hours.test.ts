@@ -74,6 +74,40 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
+  it('replies and the incident\'s timeline say when quiet hours hold a page back, and when it goes through anyway', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
+    expect(await h.run('zed', 'incident report sev2 slow invoices')).toContain('Dave is on call and will be paged when their quiet hours end');
+    // The reporter's note waits with the page: the reply does not claim Dave has it.
+    expect(await h.run('zed', 'incident note 1 it started after the deploy')).toBe('Your note is on #1; Dave is in quiet hours and gets it at Tue 07:00 their time (Europe/London).');
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('page to Dave held back (quiet-hours): Dave is in quiet hours until Tue 07:00');
+    expect(show).not.toMatch(/notification-(deferred|bypassed)/);
+    await h.run('carol', 'incident resolve 1');
+    expect(await h.run('carol', 'incident reopen 1 still slow')).toContain('Reopened #1 [sev2] slow invoices; Dave is in quiet hours and is paged at Tue 07:00 their time (Europe/London).');
+    h.expectNothingFor('dave');
+
+    await h.run('zed', 'incident report sev1 payments are failing');
+    h.expectMessage('dave', /New incident #2 \[sev1\]/);
+    expect(await h.run('carol', 'incident show 2')).toContain('page to Dave sent at once (quiet-hours): sev1 is urgent: quiet hours bypassed');
+    expect(await h.run('carol', 'incident reopen 2')).toContain('#2 is not resolved');
+    await h.run('dave', 'incident resolve 2');
+    expect(await h.run('carol', 'incident reopen 2')).toContain('Reopened #2 [sev1] payments are failing; Dave has been paged.');
+    await h.stop();
+  });
+
+  it('a handover during the incoming on-call\'s focus time tells the outgoing one when the page reaches them', async () => {
+    const h = await Harness.start({ config: config(), at: '2026-03-09T07:40:00Z' }); // Mon 08:40 Berlin, Dave's last minutes
+    await h.run('zed', 'incident report sev2 invoices fail');
+    await h.run('zed', 'incident report sev1 checkout down');
+    await h.advanceTo('2026-03-09T07:55:00Z');
+    expect(await h.run('alice', 'oncall focus 1h')).toContain('Focus until');
+    await h.advanceTo('2026-03-09T08:00:00Z'); // handoff to Alice, in focus until 09:55 her time
+    h.expectMessage('alice', /Handed over to you at the shift change: #2 \[sev1\]/);
+    const told = h.expectMessage('dave', /Your Payments shift ended: 2 unacknowledged incidents moved to Alice/);
+    expect(told.text).toContain('who has been paged for the urgent ones and is in quiet hours: the others are paged at Mon 09:55 their time (Europe/Berlin)');
+    await h.stop();
+  });
+
   it('each member\'s own zone: Erin in New York gets her digest at 06:30 her time', async () => {
     const h = await Harness.start({ config: config(), at: '2026-03-03T04:00:00Z' }); // 23:00 in New York
     await h.run('zed', 'incident report sev2 search index stale --team search');

@@ -90,6 +90,13 @@ describe('Teams app package', () => {
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/the website URL "notaurl" is not an https:\/\/ URL/);
       expect(fs.existsSync(path.join(dir, 'c'))).toBe(false);
       expect(await main(['teams-manifest', '--out', path.join(dir, 'b'), '--app-id', APP_ID], {})).toBe(0);
+      // A file where the folder should be: said in words, not as mkdir's EEXIST.
+      err.mockClear();
+      expect(await main(['teams-manifest', '--out', path.join(dir, 'manifest.json'), '--app-id', APP_ID], {})).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/--out .*manifest\.json is a file; name a folder/);
+      err.mockClear();
+      expect(await main(['teams-manifest', '--out', path.join(dir, 'manifest.json', 'sub'), '--app-id', APP_ID], {})).toBe(1);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/cannot write the Teams package to .*: a file is in the way of that folder; choose another --out folder/);
     } finally {
       out.mockRestore();
       err.mockRestore();

@@ -45,6 +45,8 @@ export interface CommandSpec {
   readonly args: readonly ArgSpec[];
   readonly options: readonly OptionSpec[];
   readonly permission: Permission;
+  /** The incident's reporter may run it too, even from outside the team (follow and add to their own incident). */
+  readonly reporterToo?: true;
   readonly example: string;
 }
 
@@ -117,7 +119,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     group: 'incident', name: 'show', summary: 'Show an incident and its timeline.',
-    args: [incidentArg], options: [], permission: 'team-member', example: 'incident show 12',
+    args: [incidentArg], options: [], permission: 'team-member', reporterToo: true, example: 'incident show 12',
   },
   {
     group: 'incident', name: 'ack', summary: 'Acknowledge an incident: you own it, escalation stops.',
@@ -136,7 +138,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     group: 'incident', name: 'note', summary: 'Add a note to the timeline (a reporter\'s note reaches the assignee).',
     args: [incidentArg, { name: 'text', kind: 'text', help: 'the note' }],
-    options: [], permission: 'responder', example: 'incident note 12 rollback started',
+    options: [], permission: 'responder', reporterToo: true, example: 'incident note 12 rollback started',
   },
   {
     group: 'incident', name: 'reply', summary: 'Send a note to the reporter of the incident.',

@@ -69,10 +69,37 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return rt`${gapWords(typeof d.policy === 'string' ? d.policy : LAYERED_ROTATION).timeline}: ${person}, the lead, holds the gap`;
     case 'escalation-plan-refused':
       return rt`${String(d.reason ?? 'the escalation policy\'s plan was refused')}`;
+    case 'notification-deferred':
+    case 'notification-bypassed':
+    case 'notification-dropped':
+    case 'notification-skipped':
+      return notificationDecision(world, e.kind, d);
     case 'storm':
       return d.started ? rt`started an alert storm; later incidents open without paging` : rt`opened during an alert storm: not paged individually`;
     default:
       return rt`${e.kind}`;
+  }
+}
+
+/**
+ * notificationDecision: what a plugin decided about one message of the incident (see the engine):
+ * "page to Dave held back: Dave is in quiet hours until Tue 07:00".
+ */
+function notificationDecision(world: World, kind: string, d: Record<string, string | number | undefined>): RichText {
+  const role = typeof d.role === 'string' ? d.role : '';
+  const what = role === 'oncall' || role === 'mentor' || role === 'lead' ? 'page' : 'message';
+  const to = typeof d.member === 'string' ? memberName(world, d.member) : role === 'channel' ? 'the team channel' : role || 'someone';
+  const by = typeof d.plugin === 'string' ? ` (${d.plugin})` : '';
+  const why = typeof d.reason === 'string' && d.reason !== '' ? rt`: ${d.reason}` : [];
+  switch (kind) {
+    case 'notification-deferred':
+      return typeof d.reason === 'string' && d.reason !== '' ? rt`${what} to ${to} held back${by}${why}` : rt`${what} to ${to} held back${by} until ${String(d.until ?? '')}`;
+    case 'notification-bypassed':
+      return rt`${what} to ${to} sent at once${by}${why}`;
+    case 'notification-dropped':
+      return rt`${what} to ${to} dropped${by}${why}`;
+    default:
+      return rt`${what} to ${to} not sent${by}${why}`;
   }
 }
 
