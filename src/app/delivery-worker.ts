@@ -12,7 +12,10 @@
  * - **One row, one send, one mark.** A row is marked sent right after the platform accepted it,
  *   and its lane sends nothing more until that mark committed, so a crash repeats at most the sends
  *   in flight at that instant (one per busy lane); platforms that offer idempotency (Discord's
- *   nonce) drop even those. Marks of several lanes made at once share a transaction.
+ *   nonce) drop even those. Marks of several lanes made at once share a transaction. When the
+ *   store takes no write (SQLite's file locked by another process, PostgreSQL unreachable), the
+ *   marks wait for it (retried with backoff for MARK_RETRY_MS, less than a lease) instead of
+ *   failing, which would send every one of those pages again after its lease.
  * - **Immediate.** A commit that enqueued rows wakes the worker (Store.onEnqueued; on PostgreSQL
  *   through LISTEN/NOTIFY from any replica); the timer period only catches retries that come due.
  * - **Retries.** Transient failures are retried with backoff (5 s doubling, at most 5 min apart)
@@ -37,6 +40,7 @@ import { laneOf, type OutboxRow, type Recipient, type Store, type StoreTx } from
 import { AdapterRegistry, adapterNamespace } from './adapters';
 import { Metrics } from './metrics';
 import { channelFallback, isUrgent, planDeliveries } from './notifications';
+import { isStoreUnavailable } from './store-monitor';
 import { TOKENS, type Settings } from './tokens';
 import { errorText } from '../core/text/error-text';
 
@@ -44,6 +48,11 @@ const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 export const GIVE_UP_AFTER_MS = 24 * 3600_000;
 const LEASE_MS = 60_000;
+/** How long marks wait for a store that takes no write (see One row, one send, one mark), wall ms; well inside a lease. */
+export const MARK_RETRY_MS = 30_000;
+/** The first wait before marks are tried again on such a store; it doubles up to MARK_RETRY_MAX_WAIT_MS. */
+const MARK_RETRY_FIRST_WAIT_MS = 100;
+const MARK_RETRY_MAX_WAIT_MS = 5_000;
 const BATCH = 100;
 /** The worker's transactions go before waiting intake batches and commands (see Store.transaction). */
 const URGENT = { urgent: true } as const;
@@ -121,6 +130,10 @@ export class DeliveryWorker {
   /** Sent rows waiting for their mark, and the transaction marking the previous ones (see markSent). */
   private marks: Mark[] = [];
   private marking: Promise<void> | null = null;
+  /** Wakes the marks' wait for an unavailable store early (stop). */
+  private wakeMarks: (() => void) | null = null;
+  /** stop() was called: marks no longer wait for an unavailable store. */
+  private stopping = false;
 
   constructor(
     @inject(TOKENS.Store) private readonly store: Store,
@@ -147,6 +160,7 @@ export class DeliveryWorker {
   /** start: send as soon as rows are enqueued (by this process or, on PostgreSQL, any replica). */
   start(): void {
     this.live = true;
+    this.stopping = false;
     this.unsubscribe ??= this.store.onEnqueued(() => {
       if (this.live) void this.pump();
     });
@@ -155,6 +169,8 @@ export class DeliveryWorker {
   /** stop: no more wake-ups; waits for the sends in flight (each bounded by the call timeout). */
   async stop(): Promise<void> {
     this.live = false;
+    this.stopping = true;
+    this.wakeMarks?.();
     this.unsubscribe?.();
     this.unsubscribe = null;
     await this.pumping;
@@ -439,24 +455,67 @@ export class DeliveryWorker {
   }
 
   private async markAll(): Promise<void> {
+    // Since when (wall ms) the store has taken no write, and how long the next wait is.
+    let unavailableSince: number | null = null;
+    let wait = MARK_RETRY_FIRST_WAIT_MS;
     try {
       while (this.marks.length > 0) {
         const marks = this.marks;
         this.marks = [];
         try {
           await this.writeMarks(marks);
+          if (unavailableSince !== null) {
+            this.log.info('deliveries marked sent: the store takes writes again', { marks: marks.length, waitedMs: Date.now() - unavailableSince });
+            unavailableSince = null;
+            wait = MARK_RETRY_FIRST_WAIT_MS;
+          }
           for (const m of marks) m.done();
-        } catch {
+        } catch (err) {
+          // A store that takes no write at all: these marks (and those made meanwhile) wait for it.
+          // Failing them would send each of those pages again once its lease ran out.
+          if (isStoreUnavailable(err)) {
+            if (!this.stopping && (unavailableSince === null || Date.now() - unavailableSince < MARK_RETRY_MS)) {
+              if (unavailableSince === null) {
+                unavailableSince = Date.now();
+                this.log.warn('cannot mark deliveries sent: the store takes no write; trying again', { marks: marks.length, retryForMs: MARK_RETRY_MS, error: errorText(err) });
+              }
+              this.marks = [...marks, ...this.marks];
+              await this.pauseMarks(wait);
+              wait = Math.min(MARK_RETRY_MAX_WAIT_MS, wait * 2);
+              continue;
+            }
+            // Stopping, or waited long enough: trying each alone would only wait for the store again, each.
+            this.log.error('deliveries could not be marked sent: the store took no write; they go out again after their lease', {
+              marks: marks.length, waitedMs: unavailableSince === null ? 0 : Date.now() - unavailableSince, error: errorText(err),
+            });
+            for (const m of marks) m.failed(err);
+            continue;
+          }
           // One mark (or what its adapter keeps) that cannot be written does not cost the others
           // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
           // again instead of edited where the platform has no idempotency key). A lone mark too:
-          // the failure may have been the store's (busy, a lost connection), not its adapter data's.
+          // the failure may have been the store's (a lost connection), not its adapter data's.
           for (const m of marks) await this.markAlone(m);
         }
       }
     } finally {
       this.marking = null;
     }
+  }
+
+  /** pauseMarks: `ms` of wall time, or less when the worker stops. */
+  private pauseMarks(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeMarks = null;
+        resolve();
+      }, ms);
+      this.wakeMarks = () => {
+        clearTimeout(timer);
+        this.wakeMarks = null;
+        resolve();
+      };
+    });
   }
 
   /** writeMarks: the marks, and what their adapters keep of the messages, in one transaction. */

@@ -17,6 +17,29 @@ export function isTransientStoreError(err: unknown): boolean {
   return typeof code === 'string' && RERUN_CODES.has(code);
 }
 
+/**
+ * Codes of a store that takes no write now, whatever the rows: SQLite's file locked by another
+ * process, full, unwritable or failing; PostgreSQL unreachable, shutting down, full or out of
+ * connections (class 08 is every connection exception).
+ */
+const UNAVAILABLE_CODES = new Set([
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PROTOCOL',
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', '53100', '53200', '53300',
+]);
+
+/**
+ * isStoreUnavailable: the store failed as a whole (locked, full, unreachable), not because of what
+ * the transaction wrote: the same transaction may well succeed once the store is back.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  // node-postgres says a dropped or refused connection in words only.
+  const message = err instanceof Error ? err.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect/i.test(message);
+}
+
 export class StoreMonitor implements Store {
   private last: { readonly at: number; readonly message: string } | null = null;
 

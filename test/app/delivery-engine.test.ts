@@ -4,6 +4,11 @@
  * waited as soon as they are (and is reached through the channel meanwhile), and /healthz tells
  * the truth about the database and the platforms.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Database } from 'sqlite3';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { Harness } from '../harness/harness';
 import { RecordingAdapter } from '../harness/recording-adapter';
 import { waitUntil } from '../harness/wait';
@@ -190,6 +195,39 @@ describe('the delivery engine after failures and crashes', () => {
     const warnings = h.logger.entries.filter((e) => e.msg === 'delivery marked sent without what its adapter keeps of it');
     expect(warnings.length).toBeGreaterThan(0);
     expect(String(warnings[0]?.fields.error)).toContain('the adapter namespace refuses writes');
+  });
+
+  it('a page whose mark meets a database another process has locked is marked once the lock goes: the page is sent once', async () => {
+    const dbPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-')), 'onehand.db');
+    // A short busy_timeout: the marks' transaction meets SQLITE_BUSY at once, not after 5 s.
+    h = await Harness.start({ dbPath, store: (clock) => openSqliteStore(dbPath, { clock, busyTimeoutMs: 50 }) });
+    let accept!: () => void;
+    h.adapter.gates.set('dave', new Promise<void>((resolve) => {
+      accept = resolve;
+    }));
+    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    const ticking = h.app.scheduler.tick(); // claims the page and sends it (the platform call waits at the gate)
+    await waitUntil(() => h.adapter.events.includes('start dave'));
+    // Another process (a backup tool, a second bot started by mistake) holds the file's write lock.
+    const other = new Database(dbPath);
+    const sql = (text: string) => new Promise<void>((resolve, reject) => other.exec(text, (err) => (err ? reject(err) : resolve())));
+    other.configure('busyTimeout', 5000);
+    await sql('BEGIN IMMEDIATE');
+    try {
+      accept(); // the platform takes the page; its mark meets the lock
+      await waitUntil(() => h.logger.entries.some((e) => e.msg === 'cannot mark deliveries sent: the store takes no write; trying again'));
+      expect((await h.app.health()).database).toMatch(/^failing: .*database is locked/);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    } finally {
+      await sql('COMMIT');
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+    await waitUntil(() => h.logger.entries.some((e) => e.msg === 'deliveries marked sent: the store takes writes again'));
+    await ticking;
+    // Past the delivery lease: a mark given up would have sent the page again by now.
+    await h.advance('3m');
+    expect(h.messagesFor('dave').filter((m) => /New incident #1/.test(m.text))).toHaveLength(1);
+    expect((await h.app.health()).outbox).toMatchObject({ pending: 0 });
   });
 
   it('after a kill, what the dead process had claimed goes out at the next start, not after its lease', async () => {

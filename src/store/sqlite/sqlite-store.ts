@@ -78,6 +78,8 @@ export interface SqliteStoreOptions {
   readonly migrations?: readonly Migration[];
   /** A call that holds the store this long while others wait is told (see SqliteStore.watchHeld); default 30 s. */
   readonly heldLimitMs?: number;
+  /** How long a write waits for another process's lock on the file before it fails SQLITE_BUSY (busy_timeout); default 5 s. */
+  readonly busyTimeoutMs?: number;
 }
 
 /** See SqliteStoreOptions.heldLimitMs. */
@@ -86,7 +88,7 @@ const HELD_LIMIT_MS = 30_000;
 
 /**
  * openSqliteStore opens (creating it and its parent directory when missing) the database at `path`
- * and sets WAL mode, busy_timeout=5000, foreign_keys=ON and synchronous=NORMAL. It does not migrate:
+ * and sets WAL mode, busy_timeout (5000 ms unless options say), foreign_keys=ON and synchronous=NORMAL. It does not migrate:
  * call `migrate()` before the first transaction. `:memory:` opens a private in-memory database
  * (journal mode "memory"), handy for fast tests.
  */
@@ -95,7 +97,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   if (!inMemory) makeFolder(dirname(path));
   const conn = await Connection.open(path);
   try {
-    await conn.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;');
+    const busyTimeoutMs = Math.max(0, Math.round(options.busyTimeoutMs ?? 5000));
+    await conn.exec(`PRAGMA journal_mode=WAL; PRAGMA busy_timeout=${busyTimeoutMs}; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;`);
   } catch (err) {
     await conn.close().catch(() => undefined);
     throw err;

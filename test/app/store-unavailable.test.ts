@@ -1,0 +1,49 @@
+/**
+ * isStoreUnavailable tells a store that takes no write at all (locked, unreachable) from a write
+ * the store refused for what it holds: the delivery worker's marks wait for the first and are
+ * tried one by one for the second. Checked on the errors the real drivers throw.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { Database } from 'sqlite3';
+import { isStoreUnavailable } from '../../src/app/store-monitor';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { PG_TEST_URL } from '../store/pg-test';
+
+describe('isStoreUnavailable', () => {
+  it('is true for a SQLite file another process holds locked, false for a write SQLite refuses for its content', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-')), 'onehand.db');
+    const store = await openSqliteStore(file, { busyTimeoutMs: 20 });
+    await store.migrate();
+    const other = new Database(file);
+    const exec = (sql: string) => new Promise<void>((resolve, reject) => other.exec(sql, (err) => (err ? reject(err) : resolve())));
+    await exec('BEGIN IMMEDIATE');
+    const locked = await store.transaction((tx) => tx.kvSet('test', 'k', 1)).then(() => null, (err: unknown) => err);
+    await exec('ROLLBACK');
+    await exec(`CREATE TRIGGER refuse BEFORE INSERT ON kv BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    const refused = await store.transaction((tx) => tx.kvSet('test', 'k', 1)).then(() => null, (err: unknown) => err);
+    await new Promise<void>((resolve) => other.close(() => resolve()));
+    await store.close();
+    expect(String(locked)).toContain('database is locked');
+    expect(isStoreUnavailable(locked)).toBe(true);
+    expect(String(refused)).toContain('refused');
+    expect(isStoreUnavailable(refused)).toBe(false);
+  });
+
+  it('is true for a PostgreSQL server that refuses the connection, false for a statement it refuses', async () => {
+    const down = new Client({ host: '127.0.0.1', port: 1, database: 'test', user: 'postgres', connectionTimeoutMillis: 2000 });
+    const refusedConnection = await down.connect().then(() => null, (err: unknown) => err);
+    expect(isStoreUnavailable(refusedConnection)).toBe(true);
+    const pg = new Client({ connectionString: PG_TEST_URL });
+    await pg.connect();
+    try {
+      const violated = await pg.query('SELECT 1 / 0').then(() => null, (err: unknown) => err);
+      expect((violated as { code?: string }).code).toBe('22012');
+      expect(isStoreUnavailable(violated)).toBe(false);
+    } finally {
+      await pg.end();
+    }
+  });
+});
