@@ -33,11 +33,14 @@ const UNAVAILABLE_CODES = new Set([
  * the transaction wrote: the same transaction may well succeed once the store is back.
  */
 export function isStoreUnavailable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
-  // node-postgres says a dropped or refused connection in words only.
-  const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect/i.test(message);
+  // The store's own wrappers keep the driver's error as their cause.
+  for (let e = err, depth = 0; e !== null && e !== undefined && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    // node-postgres says a dropped or refused connection in words only.
+    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 export class StoreMonitor implements Store {

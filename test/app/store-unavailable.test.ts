@@ -36,6 +36,8 @@ describe('isStoreUnavailable', () => {
     const down = new Client({ host: '127.0.0.1', port: 1, database: 'test', user: 'postgres', connectionTimeoutMillis: 2000 });
     const refusedConnection = await down.connect().then(() => null, (err: unknown) => err);
     expect(isStoreUnavailable(refusedConnection)).toBe(true);
+    // Wrapped by the store (as its cause), still told.
+    expect(isStoreUnavailable(new Error('the store said so', { cause: refusedConnection }))).toBe(true);
     const pg = new Client({ connectionString: PG_TEST_URL });
     await pg.connect();
     try {
