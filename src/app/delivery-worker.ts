@@ -14,8 +14,9 @@
  *   in flight at that instant (one per busy lane); platforms that offer idempotency (Discord's
  *   nonce) drop even those. Marks of several lanes made at once share a transaction. When the
  *   store takes no write (SQLite's file locked by another process, PostgreSQL unreachable), the
- *   marks wait for it (retried with backoff for MARK_RETRY_MS, less than a lease) instead of
- *   failing, which would send every one of those pages again after its lease.
+ *   marks wait for it (retried with backoff for MARK_RETRY_MS, and on a store replicas share
+ *   only while their leases last) instead of failing, which would send every one of those pages
+ *   again after its lease.
  * - **Immediate.** A commit that enqueued rows wakes the worker (Store.onEnqueued; on PostgreSQL
  *   through LISTEN/NOTIFY from any replica); the timer period only catches retries that come due.
  * - **Retries.** Transient failures are retried with backoff (5 s doubling, at most 5 min apart)
@@ -48,8 +49,14 @@ const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 export const GIVE_UP_AFTER_MS = 24 * 3600_000;
 const LEASE_MS = 60_000;
-/** How long marks wait for a store that takes no write (see One row, one send, one mark), wall ms; well inside a lease. */
+/** How long a mark waits for a store that takes no write (see One row, one send, one mark), wall ms from its first try. */
 export const MARK_RETRY_MS = 30_000;
+/**
+ * On a store other replicas share, a mark stops waiting this long before its row's lease ends (one
+ * more try may take SQLite's busy_timeout or a connection attempt): another replica may claim the
+ * row then, and sending it twice is what the wait is for avoiding.
+ */
+const MARK_LEASE_MARGIN_MS = 7_000;
 /** The first wait before marks are tried again on such a store; it doubles up to MARK_RETRY_MAX_WAIT_MS. */
 const MARK_RETRY_FIRST_WAIT_MS = 100;
 const MARK_RETRY_MAX_WAIT_MS = 5_000;
@@ -76,6 +83,10 @@ interface Mark {
   readonly id: number;
   readonly at: DateTime;
   readonly remember: Remember | null;
+  /** When the row's lease ends (the app's clock, ms): on a shared store, another replica may send it again then. */
+  readonly leaseUntil: number;
+  /** When this mark was first tried (wall ms), once it has been. */
+  triedSince?: number;
   readonly done: () => void;
   readonly failed: (err: unknown) => void;
 }
@@ -166,11 +177,16 @@ export class DeliveryWorker {
     });
   }
 
+  /** beginStop: marks stop waiting for an unavailable store (the scheduler calls it before it waits for a tick in progress). */
+  beginStop(): void {
+    this.stopping = true;
+    this.wakeMarks?.();
+  }
+
   /** stop: no more wake-ups; waits for the sends in flight (each bounded by the call timeout). */
   async stop(): Promise<void> {
     this.live = false;
-    this.stopping = true;
-    this.wakeMarks?.();
+    this.beginStop();
     this.unsubscribe?.();
     this.unsubscribe = null;
     await this.pumping;
@@ -291,7 +307,7 @@ export class DeliveryWorker {
         } finally {
           release();
         }
-        const goOn = await this.record(row, attempt, startedAt);
+        const goOn = await this.record(row, attempt, startedAt, entry.leaseUntil);
         if (attempt.status === 'delivered') sentSome = true;
         if (!goOn) {
           const rest = queue.map((e) => e.row.id);
@@ -373,12 +389,12 @@ export class DeliveryWorker {
   }
 
   /** record writes what the attempt came to; false when the lane must stop (a transient failure). */
-  private async record(row: OutboxRow, attempt: Attempt, startedAt: number): Promise<boolean> {
+  private async record(row: OutboxRow, attempt: Attempt, startedAt: number, leaseUntil: number): Promise<boolean> {
     const now = this.clock.now();
     const platform = this.platformState(row.adapter);
     switch (attempt.status) {
       case 'delivered': {
-        await this.markSent(row.id, now, attempt.remember ? { namespace: adapterNamespace(row.adapter), ...attempt.remember } : null);
+        await this.markSent(row.id, now, attempt.remember ? { namespace: adapterNamespace(row.adapter), ...attempt.remember } : null, leaseUntil);
         this.sent++;
         this.metrics.delivery(row.adapter, row.message.kind, 'sent');
         // A platform that was failing as a whole (not one recipient) answers again.
@@ -447,60 +463,90 @@ export class DeliveryWorker {
    * before its next send (so a crash repeats at most the sends in flight), but a thousand pages a
    * second take tens of transactions, not a thousand, and leave the store to intake and claims.
    */
-  private markSent(id: number, at: DateTime, remember: Remember | null): Promise<void> {
+  private markSent(id: number, at: DateTime, remember: Remember | null, leaseUntil: number): Promise<void> {
     return new Promise((done, failed) => {
-      this.marks.push({ id, at, remember, done, failed });
+      this.marks.push({ id, at, remember, leaseUntil, done, failed });
       this.marking ??= this.markAll();
     });
   }
 
   private async markAll(): Promise<void> {
-    // Since when (wall ms) the store has taken no write, and how long the next wait is.
-    let unavailableSince: number | null = null;
-    let wait = MARK_RETRY_FIRST_WAIT_MS;
+    // Whether the warning for this stretch of an unavailable store was logged, and the next pause.
+    let told = false;
+    let pause = MARK_RETRY_FIRST_WAIT_MS;
     try {
       while (this.marks.length > 0) {
         const marks = this.marks;
         this.marks = [];
+        const triedAt = Date.now();
+        for (const m of marks) m.triedSince ??= triedAt;
         try {
           await this.writeMarks(marks);
-          if (unavailableSince !== null) {
-            this.log.info('deliveries marked sent: the store takes writes again', { marks: marks.length, waitedMs: Date.now() - unavailableSince });
-            unavailableSince = null;
-            wait = MARK_RETRY_FIRST_WAIT_MS;
+          if (told) {
+            this.log.info('deliveries marked sent: the store takes writes again', { marks: marks.length, waitedMs: Date.now() - earliest(marks.map((m) => m.triedSince ?? triedAt)) });
+            told = false;
+            pause = MARK_RETRY_FIRST_WAIT_MS;
           }
           for (const m of marks) m.done();
         } catch (err) {
-          // A store that takes no write at all: these marks (and those made meanwhile) wait for it.
-          // Failing them would send each of those pages again once its lease ran out.
-          if (isStoreUnavailable(err)) {
-            if (!this.stopping && (unavailableSince === null || Date.now() - unavailableSince < MARK_RETRY_MS)) {
-              if (unavailableSince === null) {
-                unavailableSince = Date.now();
-                this.log.warn('cannot mark deliveries sent: the store takes no write; trying again', { marks: marks.length, retryForMs: MARK_RETRY_MS, error: errorText(err) });
-              }
-              this.marks = [...marks, ...this.marks];
-              await this.pauseMarks(wait);
-              wait = Math.min(MARK_RETRY_MAX_WAIT_MS, wait * 2);
-              continue;
-            }
-            // Stopping, or waited long enough: trying each alone would only wait for the store again, each.
-            this.log.error('deliveries could not be marked sent: the store took no write; they go out again after their lease', {
-              marks: marks.length, waitedMs: unavailableSince === null ? 0 : Date.now() - unavailableSince, error: errorText(err),
-            });
-            for (const m of marks) m.failed(err);
+          if (!isStoreUnavailable(err)) {
+            // One mark (or what its adapter keeps) that cannot be written does not cost the others
+            // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
+            // again instead of edited where the platform has no idempotency key).
+            for (const m of marks) await this.markAlone(m);
             continue;
           }
-          // One mark (or what its adapter keeps) that cannot be written does not cost the others
-          // theirs: each is tried alone (a mark lost means a repeated send, and a message posted
-          // again instead of edited where the platform has no idempotency key). A lone mark too:
-          // the failure may have been the store's (a lost connection), not its adapter data's.
-          for (const m of marks) await this.markAlone(m);
+          // A store that takes no write at all: the marks (and those made meanwhile) wait for it,
+          // each for MARK_RETRY_MS and, on a store replicas share, while its lease lasts. Failing
+          // them would send each of those pages again once its lease ran out.
+          const now = Date.now();
+          const left = (m: Mark) => Math.min(MARK_RETRY_MS - (now - (m.triedSince ?? now)), this.leaseLeftMs(m));
+          const waiting = this.stopping ? [] : marks.filter((m) => left(m) > 0);
+          const late = marks.filter((m) => !waiting.includes(m));
+          this.marks = [...waiting, ...this.marks];
+          if (waiting.length > 0 && !told) {
+            told = true;
+            this.log.warn('cannot mark deliveries sent: the store takes no write; trying again', { marks: waiting.length, retryForMs: MARK_RETRY_MS, error: errorText(err) });
+          }
+          if (late.length > 0) await this.giveUpMarks(late, err);
+          if (waiting.length > 0) {
+            await this.pauseMarks(Math.min(pause, earliest(waiting.map(left))));
+            pause = Math.min(MARK_RETRY_MAX_WAIT_MS, pause * 2);
+          }
         }
       }
     } finally {
       this.marking = null;
     }
+  }
+
+  /** leaseLeftMs: how long a mark may still wait before its row's lease (less the margin) ends; unbounded on a store no other process shares. */
+  private leaseLeftMs(m: Mark): number {
+    if (this.store.singleProcess === true) return Infinity;
+    return m.leaseUntil - this.clock.now().toMillis() - MARK_LEASE_MARGIN_MS;
+  }
+
+  /**
+   * giveUpMarks: marks that waited for the store as long as they may. One more try without what
+   * their adapters keep (a large value can be what a nearly full disk refuses), unless the worker
+   * stops; then they fail, and their pages go out again after their leases.
+   */
+  private async giveUpMarks(marks: readonly Mark[], err: unknown): Promise<void> {
+    let last = err;
+    if (!this.stopping && marks.some((m) => m.remember !== null)) {
+      try {
+        await this.writeMarks(marks.map((m) => ({ ...m, remember: null })));
+        this.log.warn('delivery marked sent without what its adapter keeps of it', { marks: marks.length, error: errorText(err) });
+        for (const m of marks) m.done();
+        return;
+      } catch (again) {
+        last = again;
+      }
+    }
+    this.log.error('deliveries could not be marked sent: the store took no write; they go out again after their lease', {
+      marks: marks.length, waitedMs: Date.now() - earliest(marks.map((m) => m.triedSince ?? Date.now())), error: errorText(last),
+    });
+    for (const m of marks) m.failed(last);
   }
 
   /** pauseMarks: `ms` of wall time, or less when the worker stops. */
@@ -625,3 +671,9 @@ export class DeliveryWorker {
   }
 }
 
+/** earliest: the smallest of `values` (Infinity for none), without spreading them into arguments. */
+function earliest(values: readonly number[]): number {
+  let min = Infinity;
+  for (const v of values) if (v < min) min = v;
+  return min;
+}

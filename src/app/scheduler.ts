@@ -78,6 +78,8 @@ export class Scheduler {
     this.stopped = true;
     this.live = false;
     if (this.loop) clearTimeout(this.loop);
+    // A tick in progress may wait for deliveries whose marks wait for an unavailable store.
+    this.delivery.beginStop();
     await this.chain;
     await this.delivery.stop();
   }

@@ -18,15 +18,19 @@ export function isTransientStoreError(err: unknown): boolean {
 }
 
 /**
- * Codes of a store that takes no write now, whatever the rows: SQLite's file locked by another
- * process, full, unwritable or failing; PostgreSQL unreachable, shutting down, full or out of
- * connections (class 08 is every connection exception).
+ * Codes of a store that takes no write now: SQLite's file locked by another process, full,
+ * unwritable or failing; PostgreSQL unreachable, shutting down, full, read-only or out of
+ * connections. A full disk can also refuse one large write only: marks that waited for it are
+ * tried once more without their adapters' data (DeliveryWorker.giveUpMarks).
  */
 const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PROTOCOL',
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '53100', '53200', '53300',
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN',
+  // shutting down, cannot connect now; disk full, out of memory, too many connections; read-only (a standby, right after a failover)
+  '57P01', '57P02', '57P03', '53100', '53200', '53300', '25006',
 ]);
+/** PostgreSQL's connection exceptions (class 08), but not 08P01 (a protocol violation a statement can cause). */
+const CONNECTION_EXCEPTION = /^08(000|001|003|004|006|007)$/;
 
 /**
  * isStoreUnavailable: the store failed as a whole (locked, full, unreachable), not because of what
@@ -36,9 +40,9 @@ export function isStoreUnavailable(err: unknown): boolean {
   // The store's own wrappers keep the driver's error as their cause.
   for (let e = err, depth = 0; e !== null && e !== undefined && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || CONNECTION_EXCEPTION.test(code))) return true;
     // node-postgres says a dropped or refused connection in words only.
-    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)) return true;
+    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable/i.test(e.message)) return true;
   }
   return false;
 }

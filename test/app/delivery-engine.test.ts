@@ -197,37 +197,78 @@ describe('the delivery engine after failures and crashes', () => {
     expect(String(warnings[0]?.fields.error)).toContain('the adapter namespace refuses writes');
   });
 
-  it('a page whose mark meets a database another process has locked is marked once the lock goes: the page is sent once', async () => {
+  /** lockedDatabase: the harness on a file another process can lock (the app's busy_timeout short: SQLITE_BUSY at once). */
+  async function lockedDatabase(): Promise<{ lock: () => Promise<void>; unlock: () => Promise<void>; gate: (to: string) => () => void }> {
     const dbPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-')), 'onehand.db');
-    // A short busy_timeout: the marks' transaction meets SQLITE_BUSY at once, not after 5 s.
     h = await Harness.start({ dbPath, store: (clock) => openSqliteStore(dbPath, { clock, busyTimeoutMs: 50 }) });
-    let accept!: () => void;
-    h.adapter.gates.set('dave', new Promise<void>((resolve) => {
-      accept = resolve;
-    }));
-    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
-    const ticking = h.app.scheduler.tick(); // claims the page and sends it (the platform call waits at the gate)
-    await waitUntil(() => h.adapter.events.includes('start dave'));
-    // Another process (a backup tool, a second bot started by mistake) holds the file's write lock.
     const other = new Database(dbPath);
-    const sql = (text: string) => new Promise<void>((resolve, reject) => other.exec(text, (err) => (err ? reject(err) : resolve())));
     other.configure('busyTimeout', 5000);
-    await sql('BEGIN IMMEDIATE');
+    const sql = (text: string) => new Promise<void>((resolve, reject) => other.exec(text, (err) => (err ? reject(err) : resolve())));
+    return {
+      // Another process (a backup tool, a second bot started by mistake) takes the file's write lock.
+      lock: () => sql('BEGIN IMMEDIATE'),
+      unlock: async () => {
+        await sql('COMMIT');
+        await new Promise<void>((resolve) => other.close(() => resolve()));
+      },
+      gate: (to) => {
+        let open!: () => void;
+        h.adapter.gates.set(to, new Promise<void>((resolve) => {
+          open = resolve;
+        }));
+        return () => open();
+      },
+    };
+  }
+
+  it('pages whose marks meet a database another process has locked are marked once the lock goes: each page is sent once', async () => {
+    const db = await lockedDatabase();
+    const toDave = db.gate('dave');
+    const toChannel = db.gate('#payments');
+    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    const ticking = h.app.scheduler.tick(); // claims the page and the channel record; both calls wait at their gates
+    await waitUntil(() => h.adapter.events.includes('start dave') && h.adapter.events.includes('start #payments'));
+    await db.lock();
     try {
-      accept(); // the platform takes the page; its mark meets the lock
+      toDave(); // the platform takes the page; its mark meets the lock
       await waitUntil(() => h.logger.entries.some((e) => e.msg === 'cannot mark deliveries sent: the store takes no write; trying again'));
       expect((await h.app.health()).database).toMatch(/^failing: .*database is locked/);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      toChannel(); // a second mark, made while the first waits, waits with it
+      await waitUntil(() => h.adapter.events.includes('delivered #payments'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
     } finally {
-      await sql('COMMIT');
-      await new Promise<void>((resolve) => other.close(() => resolve()));
+      await db.unlock();
     }
     await waitUntil(() => h.logger.entries.some((e) => e.msg === 'deliveries marked sent: the store takes writes again'));
     await ticking;
-    // Past the delivery lease: a mark given up would have sent the page again by now.
+    // Past the delivery lease: a mark given up would have sent its message again by now.
     await h.advance('3m');
     expect(h.messagesFor('dave').filter((m) => /New incident #1/.test(m.text))).toHaveLength(1);
+    expect(h.messagesFor('#payments').filter((m) => /New incident #1/.test(m.text))).toHaveLength(1);
     expect((await h.app.health()).outbox).toMatchObject({ pending: 0 });
+    expect(h.logger.entries.filter((e) => e.msg.startsWith('deliveries could not be marked sent'))).toEqual([]);
+  });
+
+  it('a stop while marks wait for a locked database does not wait out the marks\' 30 s: they are given up, loudly', async () => {
+    const db = await lockedDatabase();
+    const toDave = db.gate('dave');
+    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    const ticking = h.app.scheduler.tick();
+    await waitUntil(() => h.adapter.events.includes('start dave'));
+    await db.lock();
+    try {
+      toDave();
+      await waitUntil(() => h.logger.entries.some((e) => e.msg === 'cannot mark deliveries sent: the store takes no write; trying again'));
+      const started = Date.now();
+      await h.app.stop(); // the tick in progress waits for the page's mark: the stop must cut that short
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await ticking;
+    } finally {
+      await db.unlock();
+    }
+    const given = h.logger.entries.find((e) => e.msg === 'deliveries could not be marked sent: the store took no write; they go out again after their lease');
+    expect(given?.level).toBe('error');
+    expect(String(given?.fields.error)).toContain('database is locked');
   });
 
   it('after a kill, what the dead process had claimed goes out at the next start, not after its lease', async () => {

@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { Database } from 'sqlite3';
 import { isStoreUnavailable } from '../../src/app/store-monitor';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { PG_TEST_URL } from '../store/pg-test';
+import { describePg, PG_TEST_URL } from '../store/pg-test';
 
 describe('isStoreUnavailable', () => {
   it('is true for a SQLite file another process holds locked, false for a write SQLite refuses for its content', async () => {
@@ -31,8 +31,10 @@ describe('isStoreUnavailable', () => {
     expect(String(refused)).toContain('refused');
     expect(isStoreUnavailable(refused)).toBe(false);
   });
+});
 
-  it('is true for a PostgreSQL server that refuses the connection, false for a statement it refuses', async () => {
+describePg('isStoreUnavailable on PostgreSQL', () => {
+  it('is true for a PostgreSQL server that refuses or ends the connection, false for a statement it refuses', async () => {
     const down = new Client({ host: '127.0.0.1', port: 1, database: 'test', user: 'postgres', connectionTimeoutMillis: 2000 });
     const refusedConnection = await down.connect().then(() => null, (err: unknown) => err);
     expect(isStoreUnavailable(refusedConnection)).toBe(true);
@@ -40,6 +42,16 @@ describe('isStoreUnavailable', () => {
     expect(isStoreUnavailable(new Error('the store said so', { cause: refusedConnection }))).toBe(true);
     const pg = new Client({ connectionString: PG_TEST_URL });
     await pg.connect();
+    // A connection the server ends (a restart, a failover): what its next statement fails with.
+    const doomed = new Client({ connectionString: PG_TEST_URL });
+    doomed.on('error', () => undefined);
+    await doomed.connect();
+    const pid = (await doomed.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    await pg.query('SELECT pg_terminate_backend($1)', [pid]);
+    const ended = await doomed.query('SELECT 1').then(() => null, (err: unknown) => err);
+    await doomed.end().catch(() => undefined);
+    expect(ended).not.toBeNull();
+    expect(isStoreUnavailable(ended)).toBe(true);
     try {
       const violated = await pg.query('SELECT 1 / 0').then(() => null, (err: unknown) => err);
       expect((violated as { code?: string }).code).toBe('22012');
