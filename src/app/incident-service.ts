@@ -114,7 +114,7 @@ export class IncidentService {
     await this.scheduleEscalation(tx, incident, 0, { pass: 0, index: 0 }, ackDue(incident, verdict, now));
     const paged = verdict.action === 'defer'
       ? rt`${memberName(this.world, onCall)} is on call and will be paged when their quiet hours end (${verdict.until.setZone(this.world.members.get(onCall)?.timeZone ?? 'utc').toFormat('ccc HH:mm')} their time); an urgent severity pages at once`
-      : rt`${memberName(this.world, onCall)} is on call and has been paged`;
+      : rt`${memberName(this.world, onCall)} is on call and ${this.pagedWhen(onCall, verdict)}`;
     return message('reply', rt`Reported ${incidentHeadline(incident)}. ${paged}; you will hear here when it is acknowledged and resolved.`, {
       incident: (await this.card(tx, incident)).incident,
     });
@@ -183,7 +183,9 @@ export class IncidentService {
       const assignee = memberName(this.world, incident.assignee);
       return message('reply', verdict.action === 'defer'
         ? rt`Your note is on #${incident.id}; ${assignee} is in quiet hours and gets it ${this.theirTime(incident.assignee, verdict.until)}.`
-        : rt`Your note is on #${incident.id} and ${assignee} has it.`);
+        : verdict.action === 'deliver'
+          ? rt`Your note is on #${incident.id} and ${assignee} has it.`
+          : rt`Your note is on #${incident.id}; it was not sent to ${assignee} (${verdict.reason}).`);
     }
     return message('reply', rt`Noted on #${incident.id}.`);
   }
@@ -302,11 +304,12 @@ export class IncidentService {
       lines.push(rt`${incidentHeadline(incident)}, open ${age(ctx.now, await this.openSince(ctx.tx, incident))}`);
     }
     if (ids.length > HANDOVER_NOTICE_LINES) lines.push(rt`and ${String(ids.length - HANDOVER_NOTICE_LINES)} more ("incident list")`);
-    const verdicts = await this.moveHanded(ctx, open.slice(0, HANDOVER_CHUNK), outgoing, incoming);
+    const moving = open.slice(0, HANDOVER_CHUNK);
+    const verdicts = await this.moveHanded(ctx, moving, outgoing, incoming);
     ctx.tell({
       key: `handover:${team.id}:${ctx.now.toMillis()}:${recipientKey({ kind: 'member', id: outgoing })}`,
       recipient: { kind: 'member', id: outgoing },
-      message: message('notice', rt`Your ${team.name} shift ended: ${String(ids.length)} unacknowledged incident${ids.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who ${this.handedPaged(incoming, verdicts)}. Acknowledged incidents stay with you.`, { lines }),
+      message: message('notice', rt`Your ${team.name} shift ended: ${String(ids.length)} unacknowledged incident${ids.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who ${this.handedPaged(incoming, verdicts, moving.length - verdicts.length)}. Acknowledged incidents stay with you.`, { lines }),
       incidentId: null,
       role: 'member',
     });
@@ -339,15 +342,28 @@ export class IncidentService {
   }
 
   /**
-   * handedPaged: what the outgoing on-call's notice says of the pages a handover sent: "has been
-   * paged", or when quiet hours hold some or all of them back, when those reach the incoming.
+   * handedPaged: what the outgoing on-call's notice says of the pages the handover sent (those of
+   * this transaction's incidents; the rest follow in transactions of their own, see handOver):
+   * "has been paged", or how many wait for quiet hours and until when, how many a plugin held
+   * back, and how many (`quiet`, opened during a storm) move without a page.
    */
-  private handedPaged(incoming: MemberId, verdicts: readonly NotifyDecision[]): string {
+  private handedPaged(incoming: MemberId, verdicts: readonly NotifyDecision[], quiet: number): string {
+    const paged = verdicts.filter((v) => v.action === 'deliver').length;
     const held = verdicts.flatMap((v) => (v.action === 'defer' ? [v.until] : [])).sort((a, b) => a.toMillis() - b.toMillis());
+    const other = verdicts.length - paged - held.length;
     const first = held[0];
-    if (first === undefined) return 'has been paged';
-    if (held.length === verdicts.length) return `is in quiet hours and is paged ${this.theirTime(incoming, first)}`;
-    return `has been paged for the urgent ones and is in quiet hours: the others are paged ${this.theirTime(incoming, first)}`;
+    if (verdicts.length === 0) return 'has them now (opened during an alert storm, they move without a page)';
+    if (quiet === 0 && paged === verdicts.length) return 'has been paged';
+    if (quiet === 0 && first !== undefined && held.length === verdicts.length) return `is in quiet hours and is paged ${this.theirTime(incoming, first)}`;
+    const parts: string[] = [];
+    if (paged > 0) parts.push(`has been paged for ${paged} of them`);
+    if (first !== undefined) {
+      const some = paged > 0 ? `the other ${held.length}` : `${held.length} of them`;
+      parts.push(`${paged > 0 ? '' : 'is in quiet hours: '}${some} ${held.length === 1 ? 'is' : 'are'} paged ${this.theirTime(incoming, first)}${paged > 0 ? ', when their quiet hours end' : ''}`);
+    }
+    if (other > 0) parts.push(`${other} ${other === 1 ? 'was' : 'were'} not paged (a plugin held the page back)`);
+    if (quiet > 0) parts.push(`${quiet} opened during an alert storm ${quiet === 1 ? 'moves' : 'move'} without a page`);
+    return parts.join('; ');
   }
 
   /** moveHanded moves `incidents` to `incoming` and returns the verdicts of the pages it sent (none for quietly opened ones). */
@@ -568,11 +584,19 @@ export class IncidentService {
   }
 
   /**
-   * pagedWhen: what a reply says of the page to `member`: "has been paged", or, when quiet hours
-   * hold it back, "is in quiet hours and is paged at Tue 07:00 their time (zone)".
+   * pagedWhen: what a reply says of the page to `member`: "has been paged"; when quiet hours hold
+   * it back, "is in quiet hours and is paged at Tue 07:00 their time (zone)"; when a plugin dropped
+   * or skipped it, that and why.
    */
   private pagedWhen(member: MemberId, verdict: NotifyDecision): string {
-    return verdict.action === 'defer' ? `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}` : 'has been paged';
+    switch (verdict.action) {
+      case 'deliver':
+        return 'has been paged';
+      case 'defer':
+        return `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}`;
+      default:
+        return `was not paged: a plugin held the page back (${verdict.reason})`;
+    }
   }
 
   /** theirTime: "at Tue 07:00 their time (Europe/Berlin)". */

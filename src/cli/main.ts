@@ -61,13 +61,13 @@ Commands:
   help          every command, or one command's usage: onehand help [COMMAND] (or COMMAND --help)
   version       Onehand's version: onehand version (or --version)
 
-Every command but import takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
+Every command but import, help and version takes --config PATH (else $ONEHAND_CONFIG, else config/onehand.yaml).
 Data lives in $ONEHAND_DATA (default ./data/onehand.db), or in PostgreSQL when
 $ONEHAND_DATABASE_URL is set (postgres://user:password@host:5432/db), shared by every replica.`;
 
 /** withFooter: one command's usage lines (usageOf), and what to read for the others. */
 function withFooter(own: string): string {
-  return `${own}\n\n(onehand help lists every command; every command but import takes --config PATH)`;
+  return `${own}\n\n(onehand help lists every command; every command but import, help and version takes --config PATH)`;
 }
 
 /**
@@ -558,7 +558,7 @@ async function teamsManifest(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied; choose an --out folder you may write to'
       : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way of that folder; choose another --out folder'
         : err instanceof Error ? err.message : String(err);
-    throw new Error(`cannot write the Teams package to ${out}: ${why}`);
+    throw new Error(`cannot write the Teams package to ${out}: ${why}`, { cause: err });
   });
   process.stdout.write(`wrote ${written.join(', ')}\nupload ${written[written.length - 1]} in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center\n`);
   return 0;

@@ -116,7 +116,7 @@ describe('onehand who and schedule', () => {
       '  schedule      shifts in a window: onehand schedule --team T --from ISO --to ISO [--json]',
       "                  (at most three years; shifts are cut at the window's edges)",
       '',
-      '(onehand help lists every command; every command but import takes --config PATH)',
+      '(onehand help lists every command; every command but import, help and version takes --config PATH)',
       '',
     ]);
     // A command's --help (or `onehand help COMMAND`) is its usage, exit 0; --version the version.

@@ -113,7 +113,7 @@ describe('alert intake: storms', () => {
     // dave hears once: the count, the oldest 20 named, the rest counted.
     const notice = t.h.messagesFor('dave').filter((d) => /shift ended/.test(d.text));
     expect(notice).toHaveLength(1);
-    expect(notice[0]?.text).toMatch(/500 unacknowledged incidents moved to Alice/);
+    expect(notice[0]?.text).toMatch(/500 unacknowledged incidents moved to Alice, who has been paged for 11 of them; 39 opened during an alert storm move without a page\./);
     expect(notice[0]?.text).toMatch(/and 480 more/);
     // In parts of 50, each a transaction of its own (a timer each): nobody's page waits for all 500.
     const parts = await t.read((tx) => tx.timeline(500));

@@ -104,7 +104,7 @@ describe('quiet hours', () => {
     await h.advanceTo('2026-03-09T08:00:00Z'); // handoff to Alice, in focus until 09:55 her time
     h.expectMessage('alice', /Handed over to you at the shift change: #2 \[sev1\]/);
     const told = h.expectMessage('dave', /Your Payments shift ended: 2 unacknowledged incidents moved to Alice/);
-    expect(told.text).toContain('who has been paged for the urgent ones and is in quiet hours: the others are paged at Mon 09:55 their time (Europe/Berlin)');
+    expect(told.text).toContain('who has been paged for 1 of them; the other 1 is paged at Mon 09:55 their time (Europe/Berlin), when their quiet hours end');
     await h.stop();
   });
 

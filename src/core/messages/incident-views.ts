@@ -2,7 +2,7 @@
  * Pure builders of the messages about incidents. Every recipient decision is made by the caller
  * (the app's use cases); these functions only word things.
  */
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import { LAYERED_ROTATION, type World } from '../model';
 import type { Incident, Principal, TimelineEvent } from '../incident/types';
 import { rt, type RichText } from '../text/rich-text';
@@ -87,13 +87,15 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
  */
 function notificationDecision(world: World, kind: string, d: Record<string, string | number | undefined>): RichText {
   const role = typeof d.role === 'string' ? d.role : '';
-  const what = role === 'oncall' || role === 'mentor' || role === 'lead' ? 'page' : 'message';
-  const to = typeof d.member === 'string' ? memberName(world, d.member) : role === 'channel' ? 'the team channel' : role || 'someone';
+  // A huddle call ("team") pages like an escalation step.
+  const what = role === 'oncall' || role === 'mentor' || role === 'lead' || role === 'team' ? 'page' : 'message';
+  const to = typeof d.member === 'string' ? memberName(world, d.member) : role === 'channel' ? 'the team channel' : role === 'reporter' ? 'the reporter' : 'someone';
   const by = typeof d.plugin === 'string' ? ` (${d.plugin})` : '';
   const why = typeof d.reason === 'string' && d.reason !== '' ? rt`: ${d.reason}` : [];
   switch (kind) {
     case 'notification-deferred':
-      return typeof d.reason === 'string' && d.reason !== '' ? rt`${what} to ${to} held back${by}${why}` : rt`${what} to ${to} held back${by} until ${String(d.until ?? '')}`;
+      if (typeof d.reason === 'string' && d.reason !== '') return rt`${what} to ${to} held back${by}${why}`;
+      return typeof d.until === 'string' ? rt`${what} to ${to} held back${by} until ${time(DateTime.fromISO(d.until, { zone: 'utc' }))}` : rt`${what} to ${to} held back${by}`;
     case 'notification-bypassed':
       return rt`${what} to ${to} sent at once${by}${why}`;
     case 'notification-dropped':
