@@ -57,6 +57,17 @@ describe('plugins: decisions on escalation pages', () => {
   });
 });
 
+describe('plugins: a dropped page is never reported as sent', () => {
+  it('the report, a reporter\'s note and the timeline say the page was held back, and why', async () => {
+    const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  drop:\n    module: ./test/plugins/fixtures/drop-sev4-plugin\n` });
+    expect(await h.run('zed', 'incident report sev4 a typo on the pricing page')).toContain('Dave is on call and was not paged: a plugin held the page back (sev4 pages nobody here)');
+    expect(await h.run('zed', 'incident note 1 it is on the German page')).toBe('Your note is on #1; it was not sent to Dave (sev4 pages nobody here).');
+    expect(await h.run('carol', 'incident show 1')).toContain('page to Dave dropped (drop): sev4 pages nobody here');
+    h.expectNothingFor('dave');
+    await h.stop();
+  });
+});
+
 describe('plugins: isolation', () => {
   it('a plugin that throws does not stop a page, and /healthz shows it failing', async () => {
     const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  broken:\n    module: ./test/plugins/fixtures/throwing-plugin\n` });
