@@ -500,13 +500,14 @@ export class DeliveryWorker {
           // each for MARK_RETRY_MS and, on a store replicas share, while its lease lasts. Failing
           // them would send each of those pages again once its lease ran out.
           const now = Date.now();
-          const left = (m: Mark) => Math.min(MARK_RETRY_MS - (now - (m.triedSince ?? now)), this.leaseLeftMs(m));
+          const retryMs = this.settings.markRetryMs ?? MARK_RETRY_MS;
+          const left = (m: Mark) => Math.min(retryMs - (now - (m.triedSince ?? now)), this.leaseLeftMs(m));
           const waiting = this.stopping ? [] : marks.filter((m) => left(m) > 0);
           const late = marks.filter((m) => !waiting.includes(m));
           this.marks = [...waiting, ...this.marks];
           if (waiting.length > 0 && !told) {
             told = true;
-            this.log.warn('cannot mark deliveries sent: the store takes no write; trying again', { marks: waiting.length, retryForMs: MARK_RETRY_MS, error: errorText(err) });
+            this.log.warn('cannot mark deliveries sent: the store takes no write; trying again', { marks: waiting.length, retryForMs: retryMs, error: errorText(err) });
           }
           if (late.length > 0) await this.giveUpMarks(late, err);
           if (waiting.length > 0) {

@@ -19,6 +19,8 @@ export interface Settings {
   readonly instanceId: string;
   /** How long a claimed timer or delivery stays leased to this process (default 60 s). */
   readonly leaseMs?: number;
+  /** How long a delivery's mark waits for a store that takes no write (default 30 s, MARK_RETRY_MS; tests shorten it). */
+  readonly markRetryMs?: number;
   /** The delivery worker's knobs (config `delivery`); defaults in DELIVERY_DEFAULTS (src/config/types). */
   readonly delivery?: {
     /** How long one platform call may take before it counts as failed (default 10 s). */

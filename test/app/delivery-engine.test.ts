@@ -198,9 +198,9 @@ describe('the delivery engine after failures and crashes', () => {
   });
 
   /** lockedDatabase: the harness on a file another process can lock (the app's busy_timeout short: SQLITE_BUSY at once). */
-  async function lockedDatabase(): Promise<{ lock: () => Promise<void>; unlock: () => Promise<void>; gate: (to: string) => () => void }> {
+  async function lockedDatabase(markRetryMs?: number): Promise<{ lock: () => Promise<void>; unlock: () => Promise<void>; gate: (to: string) => () => void }> {
     const dbPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-')), 'onehand.db');
-    h = await Harness.start({ dbPath, store: (clock) => openSqliteStore(dbPath, { clock, busyTimeoutMs: 50 }) });
+    h = await Harness.start({ dbPath, store: (clock) => openSqliteStore(dbPath, { clock, busyTimeoutMs: 50 }), ...(markRetryMs !== undefined ? { markRetryMs } : {}) });
     const other = new Database(dbPath);
     other.configure('busyTimeout', 5000);
     const sql = (text: string) => new Promise<void>((resolve, reject) => other.exec(text, (err) => (err ? reject(err) : resolve())));
@@ -247,6 +247,30 @@ describe('the delivery engine after failures and crashes', () => {
     expect(h.messagesFor('#payments').filter((m) => /New incident #1/.test(m.text))).toHaveLength(1);
     expect((await h.app.health()).outbox).toMatchObject({ pending: 0 });
     expect(h.logger.entries.filter((e) => e.msg.startsWith('deliveries could not be marked sent'))).toEqual([]);
+  });
+
+  it('marks that waited as long as they may are tried once without what the adapter keeps, then given up loudly: the page goes out again after its lease', async () => {
+    const db = await lockedDatabase(400);
+    h.adapter.remembers = true;
+    const toDave = db.gate('dave');
+    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    const ticking = h.app.scheduler.tick();
+    await waitUntil(() => h.adapter.events.includes('start dave'));
+    await db.lock();
+    try {
+      toDave();
+      await waitUntil(() => h.logger.entries.some((e) => e.msg.startsWith('deliveries could not be marked sent')));
+      await ticking;
+    } finally {
+      await db.unlock();
+    }
+    const given = h.logger.entries.find((e) => e.msg === 'deliveries could not be marked sent: the store took no write; they go out again after their lease');
+    expect(given?.level).toBe('error');
+    expect(Number(given?.fields.waitedMs)).toBeGreaterThanOrEqual(400);
+    expect(h.logger.entries.some((e) => e.msg === 'delivery marked sent without what its adapter keeps of it')).toBe(false);
+    // What the log promised: after the lease the page goes out again.
+    await h.advance('3m');
+    expect(h.messagesFor('dave').filter((m) => /New incident #1/.test(m.text))).toHaveLength(2);
   });
 
   it('a stop while marks wait for a locked database does not wait out the marks\' 30 s: they are given up, loudly', async () => {

@@ -52,6 +52,8 @@ export interface HarnessOptions {
   readonly timerPeriodMs?: number;
   /** Opens the app's store (e.g. PostgreSQL in a test schema, migrated); default: SQLite at dbPath. */
   readonly store?: (clock: SimulatedClock) => Promise<Store>;
+  /** How long a delivery's mark waits for a store that takes no write (Settings.markRetryMs); default the worker's. */
+  readonly markRetryMs?: number;
 }
 
 export class Harness {
@@ -91,7 +93,10 @@ export class Harness {
       store,
       clock,
       logger,
-      settings: { timerPeriodMs: options.timerPeriodMs ?? 1000, instanceId: 'harness', ...(options.delivery ? { delivery: options.delivery } : {}) },
+      settings: {
+        timerPeriodMs: options.timerPeriodMs ?? 1000, instanceId: 'harness',
+        ...(options.delivery ? { delivery: options.delivery } : {}), ...(options.markRetryMs !== undefined ? { markRetryMs: options.markRetryMs } : {}),
+      },
       adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
       integrations: config.integrations,
       insights: config.insights,
