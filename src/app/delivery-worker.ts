@@ -502,8 +502,9 @@ export class DeliveryWorker {
           const now = Date.now();
           const retryMs = this.settings.markRetryMs ?? MARK_RETRY_MS;
           const left = (m: Mark) => Math.min(retryMs - (now - (m.triedSince ?? now)), this.leaseLeftMs(m));
-          const waiting = this.stopping ? [] : marks.filter((m) => left(m) > 0);
-          const late = marks.filter((m) => !waiting.includes(m));
+          const waiting: Mark[] = [];
+          const late: Mark[] = [];
+          for (const m of marks) (!this.stopping && left(m) > 0 ? waiting : late).push(m);
           this.marks = [...waiting, ...this.marks];
           if (waiting.length > 0 && !told) {
             told = true;
