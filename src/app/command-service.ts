@@ -170,7 +170,9 @@ export class CommandService {
       const isReporter = samePrincipal(caller, incident.reporter);
       // The reporter may follow and add to their own incident, even from outside the team.
       const reporterMay = isReporter && spec.reporterToo === true;
-      if (!reporterMay) await this.authorize(spec, ctx, incident);
+      // Whoever it is assigned to may see it, also a member of another team it was handed to.
+      const assigneeMay = spec.assigneeToo === true && caller.kind === 'member' && caller.id === incident.assignee;
+      if (!reporterMay && !assigneeMay) await this.authorize(spec, ctx, incident);
       const { args } = cmd;
       switch (spec.name) {
         case 'show':

@@ -113,7 +113,7 @@ export class IncidentService {
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
     await this.scheduleEscalation(tx, incident, 0, { pass: 0, index: 0 }, ackDue(incident, verdict, now));
     const paged = verdict.action === 'defer'
-      ? rt`${memberName(this.world, onCall)} is on call and will be paged when their quiet hours end (${verdict.until.setZone(this.world.members.get(onCall)?.timeZone ?? 'utc').toFormat('ccc HH:mm')} their time); an urgent severity pages at once`
+      ? rt`${memberName(this.world, onCall)} is on call and will be paged when their quiet hours end, ${this.theirTime(onCall, verdict.until)}; an urgent severity pages at once`
       : rt`${memberName(this.world, onCall)} is on call and ${this.pagedWhen(onCall, verdict)}`;
     return message('reply', rt`Reported ${incidentHeadline(incident)}. ${paged}; you will hear here when it is acknowledged and resolved.`, {
       incident: (await this.card(tx, incident)).incident,
@@ -168,7 +168,7 @@ export class IncidentService {
     if (options.quiet) return this.card(ctx.tx, updated);
     const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
     await this.tellShadow(ctx, updated, onCall, rt`Reopened ${incidentHeadline(updated)}`);
-    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} is on it.`);
+    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict)}.`);
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
     await this.scheduleEscalation(ctx.tx, updated, round, { pass: 0, index: 0 }, ackDue(updated, verdict, ctx.now));
     return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict)}.`);
@@ -228,7 +228,7 @@ export class IncidentService {
     const verdict = options.now ? ctx.insist(page, `${principalName(this.world, ctx.caller)} asked for help now (--now)`) : await ctx.decide(page);
     await ctx.tx.updateIncident(updated);
     await this.event(ctx, updated, 'escalated', { target, roles, member: person, manual: true, now: options.now === true });
-    await this.sendPage(ctx, updated, person, target, page);
+    await this.sendPage(ctx, updated, person, target, page, verdict);
     const done = rt`Escalated #${incident.id} to the ${as}, ${memberName(this.world, person)}.`;
     if (verdict.action === 'defer') {
       return this.replyWithCard(ctx.tx, updated, rt`${done} ${memberName(this.world, person)} is in quiet hours: your request reaches them ${this.theirTime(person, verdict.until)}. If it cannot wait: "incident escalate ${incident.id} ${target} --now".`);
@@ -471,7 +471,7 @@ export class IncidentService {
         await ctx.tx.updateIncident(current);
         await this.event(ctx, current, 'escalated', { target: step, roles: decision.roles, member: decision.person, manual: false, pass });
       }
-      await this.sendPage(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, page);
+      await this.sendPage(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, page, verdict);
       // A page that waits (quiet hours) starts its ack timeout when it is delivered.
       const next = nextPosition(current.policy, pass, decision.index);
       await this.scheduleEscalation(ctx.tx, current, payload.round, next === 'unowned' ? { unowned: 0 } : next, ackDue(current, verdict, ctx.now));
@@ -613,7 +613,7 @@ export class IncidentService {
   private async page(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, headline: RichText): Promise<NotifyDecision> {
     const n = await this.pageNotification(ctx, incident, member, step, headline);
     const verdict = await ctx.decide(n);
-    await this.sendPage(ctx, incident, member, step, n);
+    await this.sendPage(ctx, incident, member, step, n, verdict);
     return verdict;
   }
 
@@ -633,8 +633,10 @@ export class IncidentService {
     };
   }
 
-  private async sendPage(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, n: Notification): Promise<void> {
-    await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'notified', actor: null, data: { member, step } });
+  /** sendPage records the page (`held`: a plugin's verdict other than deliver, which the timeline shows) and tells it. */
+  private async sendPage(ctx: UseCaseContext, incident: Incident, member: MemberId, step: string, n: Notification, verdict: NotifyDecision): Promise<void> {
+    const held = verdict.action === 'deliver' ? {} : { held: verdict.action };
+    await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'notified', actor: null, data: { member, step, ...held } });
     ctx.tell(n);
   }
 

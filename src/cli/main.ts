@@ -13,11 +13,12 @@ import { parseArgs as parseArgsOnce, type ParseArgsConfig } from 'node:util';
 import { DateTime } from 'luxon';
 import { formatProblems, loadConfigFile, parseConfig, resolveConfigPath, type OnehandConfig } from '../config';
 import { IMPORT_TOOLS, importConfig, TOOL_NAMES, writeImportedConfig, type ImportDocument, type ImportTool } from '../import';
-import type { Team } from '../core/model';
+import type { Team, World } from '../core/model';
 import { parseInstantArg } from '../core/time/instant';
 import type { RotationState, Shift } from '../core/rotation/types';
 import { PolicyBook, policyFailureText, type PolicyFailure } from '../app/policies';
 import type { ActivePlugin } from '../app/plugin-host';
+import type { StoredAbsence } from '../ports/store';
 import { parseClockOption } from '../runtime/clock';
 import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
 import { JsonLogger } from '../runtime/logger';
@@ -349,7 +350,7 @@ async function teamArgs(args: string[], env: NodeJS.ProcessEnv, extra: Record<st
   if (!teamId) throw new UsageError(`--team is required (teams: ${[...config.world.teams.keys()].join(', ')})`);
   const team = config.world.teams.get(teamId);
   if (!team) throw new UsageError(`there is no team "${teamId}" (teams: ${[...config.world.teams.keys()].join(', ')})`);
-  return { config, team, policies, values: values as Record<string, string | boolean | undefined> };
+  return { config, team, policies, plugins: loaded.plugins, values: values as Record<string, string | boolean | undefined> };
 }
 
 /** atOrNow: the instant of --at (read in the team's zone when it has no offset), else now. */
@@ -380,18 +381,37 @@ async function migrate(args: string[], env: NodeJS.ProcessEnv): Promise<number> 
 }
 
 /** rotationState reads overrides and absences from the database when one exists; config only otherwise. */
-async function rotationState(env: NodeJS.ProcessEnv, team: Team, from: DateTime, to: DateTime): Promise<RotationState> {
-  if (storeLocation(env).kind === 'sqlite' && !existsSync(defaultDataPath(env))) return { overrides: [], absences: [] };
+/**
+ * rotationState: the overrides and absences the database holds, plus the absences the config's
+ * plugins declare (quiet-hours `time_off`): the bot stores those at its start, and a rotation is
+ * checked before the bot ever ran (no database yet) as well as after.
+ */
+async function rotationState(env: NodeJS.ProcessEnv, team: Team, from: DateTime, to: DateTime, world: World, plugins: readonly ActivePlugin[]): Promise<RotationState> {
+  const declared = declaredAbsences(world, plugins);
+  if (storeLocation(env).kind === 'sqlite' && !existsSync(defaultDataPath(env))) return { overrides: [], absences: declared };
   const { store } = await openConfiguredStore(env);
   try {
     await store.migrate();
-    return await store.transaction(async (tx) => ({
+    const stored = await store.transaction(async (tx) => ({
       overrides: await tx.listOverrides(team.id, from.minus({ weeks: 60 }), to.plus({ weeks: 60 })),
       absences: await tx.listAbsences(from.minus({ weeks: 60 }), to.plus({ weeks: 60 })),
     }));
+    const key = (a: { member: string; start: DateTime; end: DateTime }) => `${a.member}:${a.start.toMillis()}:${a.end.toMillis()}`;
+    const known = new Set(stored.absences.map(key));
+    return { overrides: stored.overrides, absences: [...stored.absences, ...declared.filter((a) => !known.has(key(a)))] };
   } finally {
     await store.close();
   }
+}
+
+/** declaredAbsences: the absences the active plugins declare, as stored absences (ids say where they come from). */
+function declaredAbsences(world: World, plugins: readonly ActivePlugin[]): StoredAbsence[] {
+  const out: StoredAbsence[] = [];
+  for (const p of plugins) {
+    if (!p.hooks.absences) continue;
+    p.hooks.absences(world).forEach((a, i) => out.push({ id: `${p.name}:${i}`, member: a.member, start: a.start, end: a.end }));
+  }
+  return out;
 }
 
 async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -399,7 +419,7 @@ async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (!parsed) return 1;
   const { config, team, policies, values } = parsed;
   const at = atOrNow(values.at, team);
-  const state = await rotationState(env, team, at, at);
+  const state = await rotationState(env, team, at, at, config.world, parsed.plugins);
   const shift = policies.onCallAt(team, state, at);
   const shadow = policies.shadowAt(team, state, at);
   const nameOf = (m: string): string => config.world.members.get(m)?.name ?? m;
@@ -420,7 +440,7 @@ async function schedule(args: string[], env: NodeJS.ProcessEnv): Promise<number>
   const to = readInstant(values.to, team, '--to');
   if (to <= from) throw new UsageError('--to must be after --from');
   if (to.diff(from).as('days') > 3 * 366) throw new UsageError('the window is longer than three years (the most schedule shows); ask for less');
-  const state = await rotationState(env, team, from, to);
+  const state = await rotationState(env, team, from, to, parsed.config.world, parsed.plugins);
   const list = policies.shifts(team, state, from, to);
   const shadows = policies.shadowShifts(team, state, from, to);
   if (values.json) {

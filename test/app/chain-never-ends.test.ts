@@ -239,6 +239,16 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     expect(h.unseen().filter((d) => d.to === 'carol' && /#2/.test(d.text))).toEqual([]);
   });
 
+  it('a member of another team an incident is assigned to can see it (show), though it stays the first team\'s', async () => {
+    h = await Harness.start({ config: config() });
+    await h.report('zed', 'sev2 search results empty on checkout');
+    expect(await h.run('erin', 'incident show 1')).toContain('Only members of the team may do this');
+    expect(await h.run('dave', 'incident assign 1 erin')).toContain('Assigned #1 to Erin');
+    const shown = await h.run('erin', 'incident show 1');
+    expect(shown).toContain('assignee Erin');
+    expect(await h.run('frank', 'incident show 1')).toContain('Only members of the team may do this'); // the rest of Search still may not
+  });
+
   it('reassign: to a member or to another team\'s on-call; the chain restarts for them, the reporter and the previous assignee are told', async () => {
     h = await Harness.start({ config: config() });
     await h.report('zed', 'sev2 search results empty on checkout');

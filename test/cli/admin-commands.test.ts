@@ -82,6 +82,17 @@ describe('onehand who and schedule', () => {
     expect(r.stdout).toBe('dave (Dave) is on call for payments from 2026-03-02T09:00:00+01:00 to 2026-03-09T09:00:00+01:00\n');
   });
 
+  it('who and schedule count the time off the config declares (quiet-hours time_off), before the bot ever ran as after', async () => {
+    // The shipped example: Frank is off from 24 December to 1 January; the bot would tell Erin she covers.
+    const before = await runCli(['who', '--config', 'config/onehand.yaml', '--team', 'search', '--at', '2026-12-24T12:00'], '', env());
+    expect([before.code, before.stdout]).toEqual([0, 'erin (Erin Hannon) is on call for search from 2026-12-24T08:30:00-05:00 to 2026-12-25T08:30:00-05:00\n']);
+    const dir = tempDir();
+    const ran = { ONEHAND_DATA: path.join(dir, 'onehand.db') };
+    expect((await runCli(['migrate', '--config', 'config/onehand.yaml'], '', ran)).code).toBe(0); // a database without the declared absences
+    const schedule = await runCli(['schedule', '--config', 'config/onehand.yaml', '--team', 'search', '--from', '2026-12-24T00:00', '--to', '2026-12-27T00:00', '--json'], '', ran);
+    expect((JSON.parse(schedule.stdout) as Array<{ member: string }>).map((s) => s.member)).toEqual(['erin', 'erin', 'erin', 'erin']);
+  });
+
   it('schedule --json is exact across the Berlin spring-forward week', async () => {
     const r = await runCli(['schedule', '--config', config, '--team', 'payments', '--from', '2026-03-23T09:00:00+01:00', '--to', '2026-04-13T09:00:00+02:00', '--json'], '', env());
     expect(r.code).toBe(0);

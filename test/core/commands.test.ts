@@ -75,7 +75,7 @@ describe('the command grammar', () => {
     expect(helpFor('incident huddle')?.join('\n')).toContain('Who may: the on-call, their mentor or the team lead');
     // The reporter may follow and add to their own incident (show, note), not act on it.
     expect(helpFor('incident note')?.join('\n')).toContain('Who may: the assignee, the on-call, their mentor or the team lead, and the incident\'s reporter.');
-    expect(helpFor('incident show')?.join('\n')).toContain('Who may: members of the team, and the incident\'s reporter.');
+    expect(helpFor('incident show')?.join('\n')).toContain('Who may: members of the team, and the incident\'s reporter and assignee.');
     expect(helpFor('incident resolve')?.join('\n')).toContain('Who may: the assignee, the on-call, their mentor or the team lead. Example');
     expect(helpFor('nothing')).toBeNull();
   });

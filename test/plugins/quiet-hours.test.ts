@@ -76,11 +76,14 @@ describe('quiet hours', () => {
 
   it('replies and the incident\'s timeline say when quiet hours hold a page back, and when it goes through anyway', async () => {
     const h = await Harness.start({ config: config(), at: NIGHT });
-    expect(await h.run('zed', 'incident report sev2 slow invoices')).toContain('Dave is on call and will be paged when their quiet hours end');
+    expect(await h.run('zed', 'incident report sev2 slow invoices')).toContain('Dave is on call and will be paged when their quiet hours end, at Tue 07:00 their time (Europe/London); an urgent severity pages at once');
     // The reporter's note waits with the page: the reply does not claim Dave has it.
     expect(await h.run('zed', 'incident note 1 it started after the deploy')).toBe('Your note is on #1; Dave is in quiet hours and gets it at Tue 07:00 their time (Europe/London).');
     const show = await h.run('carol', 'incident show 1');
     expect(show).toContain('page to Dave held back (quiet-hours): Dave is in quiet hours until Tue 07:00');
+    // The page is queued, not "paged", until it goes out.
+    expect(show).toContain('page to Dave (page) queued');
+    expect(show).not.toContain('paged Dave');
     expect(show).not.toMatch(/notification-(deferred|bypassed)/);
     await h.run('carol', 'incident resolve 1');
     expect(await h.run('carol', 'incident reopen 1 still slow')).toContain('Reopened #1 [sev2] slow invoices; Dave is in quiet hours and is paged at Tue 07:00 their time (Europe/London).');
@@ -88,7 +91,9 @@ describe('quiet hours', () => {
 
     await h.run('zed', 'incident report sev1 payments are failing');
     h.expectMessage('dave', /New incident #2 \[sev1\]/);
-    expect(await h.run('carol', 'incident show 2')).toContain('page to Dave sent at once (quiet-hours): sev1 is urgent: quiet hours bypassed');
+    const urgent = await h.run('carol', 'incident show 2');
+    expect(urgent).toContain('paged Dave (page)');
+    expect(urgent).toContain('page to Dave sent at once (quiet-hours): sev1 is urgent: quiet hours bypassed');
     expect(await h.run('carol', 'incident reopen 2')).toContain('#2 is not resolved');
     await h.run('dave', 'incident resolve 2');
     expect(await h.run('carol', 'incident reopen 2')).toContain('Reopened #2 [sev1] payments are failing; Dave has been paged.');

@@ -18,7 +18,7 @@ export function helpFor(topic: string, commands: readonly CommandSpec[] = COMMAN
     `${usage(c)} — ${c.summary}`,
     ...c.args.map((a) => `  ${a.name.toUpperCase()}${a.optional ? ' (optional)' : ''}: ${a.help}`),
     ...c.options.map((o) => `  --${o.name}: ${o.help}`),
-    `  Who may: ${PERMISSION_WORDS[c.permission]}${c.reporterToo ? ', and the incident\'s reporter' : ''}. Example: ${c.example}`,
+    `  Who may: ${PERMISSION_WORDS[c.permission]}${c.reporterToo || c.assigneeToo ? `, and the incident's ${[c.reporterToo ? 'reporter' : '', c.assigneeToo ? 'assignee' : ''].filter(Boolean).join(' and ')}` : ''}. Example: ${c.example}`,
   ]);
 }
 

@@ -47,6 +47,8 @@ export interface CommandSpec {
   readonly permission: Permission;
   /** The incident's reporter may run it too, even from outside the team (follow and add to their own incident). */
   readonly reporterToo?: true;
+  /** The incident's assignee may run it too, also a member of another team it was assigned to. */
+  readonly assigneeToo?: true;
   readonly example: string;
 }
 
@@ -119,7 +121,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     group: 'incident', name: 'show', summary: 'Show an incident and its timeline.',
-    args: [incidentArg], options: [], permission: 'team-member', reporterToo: true, example: 'incident show 12',
+    args: [incidentArg], options: [], permission: 'team-member', reporterToo: true, assigneeToo: true, example: 'incident show 12',
   },
   {
     group: 'incident', name: 'ack', summary: 'Acknowledge an incident: you own it, escalation stops.',

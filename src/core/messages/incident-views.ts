@@ -28,6 +28,9 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
     case 'reported':
       return rt`reported by ${who}`;
     case 'notified':
+      // A page a plugin held back (quiet hours) or dropped: the next event says why.
+      if (d.held === 'defer') return rt`page to ${person}${d.step ? rt` (${String(d.step)})` : []} queued`;
+      if (d.held !== undefined) return rt`page to ${person}${d.step ? rt` (${String(d.step)})` : []} not sent`;
       return rt`paged ${person}${d.step ? rt` (${String(d.step)})` : []}`;
     case 'acknowledged':
       return rt`acknowledged by ${who}`;
