@@ -221,6 +221,20 @@ describe('the delivery engine after failures and crashes', () => {
     };
   }
 
+  /**
+   * pageMeetsLock: a sev1 whose page the platform takes only once another process holds the
+   * database's write lock, so its mark meets the lock; resolves with the tick that sends it.
+   */
+  async function pageMeetsLock(db: Awaited<ReturnType<typeof lockedDatabase>>): Promise<{ ticking: Promise<void> }> {
+    const toDave = db.gate('dave');
+    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    const ticking = h.app.scheduler.tick();
+    await waitUntil(() => h.adapter.events.includes('start dave'));
+    await db.lock();
+    toDave();
+    return { ticking };
+  }
+
   it('pages whose marks meet a database another process has locked are marked once the lock goes: each page is sent once', async () => {
     const db = await lockedDatabase();
     const toDave = db.gate('dave');
@@ -252,13 +266,8 @@ describe('the delivery engine after failures and crashes', () => {
   it('marks that waited as long as they may are tried once without what the adapter keeps, then given up loudly: the page goes out again after its lease', async () => {
     const db = await lockedDatabase(400);
     h.adapter.remembers = true;
-    const toDave = db.gate('dave');
-    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
-    const ticking = h.app.scheduler.tick();
-    await waitUntil(() => h.adapter.events.includes('start dave'));
-    await db.lock();
+    const { ticking } = await pageMeetsLock(db);
     try {
-      toDave();
       await waitUntil(() => h.logger.entries.some((e) => e.msg.startsWith('deliveries could not be marked sent')));
       await ticking;
     } finally {
@@ -275,13 +284,8 @@ describe('the delivery engine after failures and crashes', () => {
 
   it('a stop while marks wait for a locked database does not wait out the marks\' 30 s: they are given up, loudly', async () => {
     const db = await lockedDatabase();
-    const toDave = db.gate('dave');
-    await h.app.handle({ text: 'incident report sev1 login broken', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
-    const ticking = h.app.scheduler.tick();
-    await waitUntil(() => h.adapter.events.includes('start dave'));
-    await db.lock();
+    const { ticking } = await pageMeetsLock(db);
     try {
-      toDave();
       await waitUntil(() => h.logger.entries.some((e) => e.msg === 'cannot mark deliveries sent: the store takes no write; trying again'));
       const started = Date.now();
       await h.app.stop(); // the tick in progress waits for the page's mark: the stop must cut that short
