@@ -24,6 +24,29 @@ export function pluginNamespace(plugin: string): string {
   return `plugin:${plugin}`;
 }
 
+/**
+ * declaredAbsences: the absences the plugins declare (quiet-hours `time_off`), for the running bot
+ * (PluginHost.absences) and the CLI's who and schedule alike. A plugin whose hook throws declares
+ * none; `failed` hears of it (and may throw to stop).
+ */
+export function declaredAbsences(plugins: readonly ActivePlugin[], world: World, failed: (plugin: string, err: unknown) => void): Array<DeclaredAbsence & { plugin: string }> {
+  const out: Array<DeclaredAbsence & { plugin: string }> = [];
+  for (const p of plugins) {
+    if (!p.hooks.absences) continue;
+    try {
+      for (const a of p.hooks.absences(world)) out.push({ ...a, plugin: p.name });
+    } catch (err) {
+      failed(p.name, err);
+    }
+  }
+  return out;
+}
+
+/** absenceKey: an absence's identity (member, start, end): how a declared absence's stored copy is found again. */
+export function absenceKey(a: { readonly member: string; readonly start: DateTime; readonly end: DateTime }): string {
+  return `${a.member}:${a.start.toMillis()}:${a.end.toMillis()}`;
+}
+
 export interface ActivePlugin {
   readonly name: string;
   readonly hooks: PluginHooks;
@@ -77,16 +100,9 @@ export class PluginHost {
 
   /** absences: what every plugin declares (a plugin whose hook throws declares none). */
   absences(): Array<DeclaredAbsence & { plugin: string }> {
-    const out: Array<DeclaredAbsence & { plugin: string }> = [];
-    for (const p of this.plugins) {
-      if (!p.hooks.absences) continue;
-      try {
-        for (const a of p.hooks.absences(this.world)) out.push({ ...a, plugin: p.name });
-      } catch (err) {
-        this.log.error('plugin hook failed; the event goes on without it', { plugin: p.name, hook: 'absences', error: err instanceof Error ? err.message : String(err) });
-      }
-    }
-    return out;
+    return declaredAbsences(this.plugins, this.world, (plugin, err) => {
+      this.log.error('plugin hook failed; the event goes on without it', { plugin, hook: 'absences', error: err instanceof Error ? err.message : String(err) });
+    });
   }
 
   /** availableAt: the latest instant any plugin asks to wait for before disturbing `member` (null: now). */

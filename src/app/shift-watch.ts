@@ -23,7 +23,7 @@ import type { Store, StoreTx, TimerRow } from '../ports/store';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
 import { recipientKey, type Notification } from './notifications';
-import { PluginHost } from './plugin-host';
+import { absenceKey, PluginHost } from './plugin-host';
 import { PolicyBook } from './policies';
 import { nextHandoffAfter, onCallNow, rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
 import { TOKENS } from './tokens';
@@ -82,8 +82,7 @@ export class ShiftWatch {
   private async syncDeclaredAbsences(tx: StoreTx, now: DateTime): Promise<void> {
     const declared = this.plugins.absences();
     const stored = ((await tx.kvGet(DECLARED.namespace, DECLARED.key)) ?? {}) as Record<string, string>;
-    const keyOf = (a: { member: string; start: DateTime; end: DateTime }) => `${a.member}:${a.start.toMillis()}:${a.end.toMillis()}`;
-    const wanted = new Map(declared.map((a) => [keyOf(a), a]));
+    const wanted = new Map(declared.map((a) => [absenceKey(a), a]));
     const next: Record<string, string> = {};
     let changed = false;
     for (const [key, id] of Object.entries(stored)) {

@@ -17,7 +17,7 @@ import type { Team, World } from '../core/model';
 import { parseInstantArg } from '../core/time/instant';
 import type { RotationState, Shift } from '../core/rotation/types';
 import { PolicyBook, policyFailureText, type PolicyFailure } from '../app/policies';
-import type { ActivePlugin } from '../app/plugin-host';
+import { absenceKey, declaredAbsences, type ActivePlugin } from '../app/plugin-host';
 import type { StoredAbsence } from '../ports/store';
 import { parseClockOption } from '../runtime/clock';
 import { BUILTIN_PLUGIN_NAMES, loadPlugins } from '../runtime/plugin-loader';
@@ -387,7 +387,10 @@ async function migrate(args: string[], env: NodeJS.ProcessEnv): Promise<number> 
  * checked before the bot ever ran (no database yet) as well as after.
  */
 async function rotationState(env: NodeJS.ProcessEnv, team: Team, from: DateTime, to: DateTime, world: World, plugins: readonly ActivePlugin[]): Promise<RotationState> {
-  const declared = declaredAbsences(world, plugins);
+  // As stored absences (their ids say where they come from); a plugin whose hook throws stops the command.
+  const declared: StoredAbsence[] = declaredAbsences(plugins, world, (_plugin, err) => {
+    throw err;
+  }).map((a, i) => ({ id: `${a.plugin}:${i}`, member: a.member, start: a.start, end: a.end }));
   if (storeLocation(env).kind === 'sqlite' && !existsSync(defaultDataPath(env))) return { overrides: [], absences: declared };
   const { store } = await openConfiguredStore(env);
   try {
@@ -396,22 +399,11 @@ async function rotationState(env: NodeJS.ProcessEnv, team: Team, from: DateTime,
       overrides: await tx.listOverrides(team.id, from.minus({ weeks: 60 }), to.plus({ weeks: 60 })),
       absences: await tx.listAbsences(from.minus({ weeks: 60 }), to.plus({ weeks: 60 })),
     }));
-    const key = (a: { member: string; start: DateTime; end: DateTime }) => `${a.member}:${a.start.toMillis()}:${a.end.toMillis()}`;
-    const known = new Set(stored.absences.map(key));
-    return { overrides: stored.overrides, absences: [...stored.absences, ...declared.filter((a) => !known.has(key(a)))] };
+    const known = new Set(stored.absences.map(absenceKey));
+    return { overrides: stored.overrides, absences: [...stored.absences, ...declared.filter((a) => !known.has(absenceKey(a)))] };
   } finally {
     await store.close();
   }
-}
-
-/** declaredAbsences: the absences the active plugins declare, as stored absences (ids say where they come from). */
-function declaredAbsences(world: World, plugins: readonly ActivePlugin[]): StoredAbsence[] {
-  const out: StoredAbsence[] = [];
-  for (const p of plugins) {
-    if (!p.hooks.absences) continue;
-    p.hooks.absences(world).forEach((a, i) => out.push({ id: `${p.name}:${i}`, member: a.member, start: a.start, end: a.end }));
-  }
-  return out;
 }
 
 async function who(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
