@@ -529,26 +529,17 @@ export class DeliveryWorker {
   }
 
   /**
-   * giveUpMarks: marks that waited for the store as long as they may. One more try without what
+   * giveUpMarks: marks that waited for the store as long as they may: one more try without what
    * their adapters keep (a large value can be what a nearly full disk refuses), unless the worker
-   * stops; then they fail, and their pages go out again after their leases.
+   * stops; then they fail, loudly, and their pages go out again after their leases.
    */
   private async giveUpMarks(marks: readonly Mark[], err: unknown): Promise<void> {
-    let last = err;
-    if (!this.stopping && marks.some((m) => m.remember !== null)) {
-      try {
-        await this.writeMarks(marks.map((m) => ({ ...m, remember: null })));
-        this.log.warn('delivery marked sent without what its adapter keeps of it', { marks: marks.length, error: errorText(err) });
-        for (const m of marks) m.done();
-        return;
-      } catch (again) {
-        last = again;
-      }
-    }
-    this.log.error('deliveries could not be marked sent: the store took no write; they go out again after their lease', {
-      marks: marks.length, waitedMs: Date.now() - earliest(marks.map((m) => m.triedSince ?? Date.now())), error: errorText(last),
+    await this.withoutRemember(marks, err, {
+      tryAgain: !this.stopping,
+      failing: (last) => this.log.error('deliveries could not be marked sent: the store took no write; they go out again after their lease', {
+        marks: marks.length, waitedMs: Date.now() - earliest(marks.map((m) => m.triedSince ?? Date.now())), error: errorText(last),
+      }),
     });
-    for (const m of marks) m.failed(last);
   }
 
   /** pauseMarks: `ms` of wall time, or less when the worker stops. */
@@ -583,29 +574,33 @@ export class DeliveryWorker {
       await this.writeMarks([m]);
       m.done();
     } catch (err) {
-      await this.withoutRemember(m, err);
+      await this.withoutRemember([m], err);
     }
   }
 
   /**
-   * withoutRemember: a mark whose transaction failed, alone. Should what its adapter keeps be what
-   * fails, the mark goes without it: a later version of the message is then posted anew instead of
-   * edited, which beats sending this one again (on Teams, a second card of the same page). A mark
-   * without such data fails as it is (the row is sent again after its lease).
+   * withoutRemember settles marks whose transaction failed with `err`. Should what their adapters
+   * keep be what fails, they go without it (unless `tryAgain` is false): a later version of a
+   * message is then posted anew instead of edited, which beats sending this one again (on Teams, a
+   * second card of the same page). Marks without such data, or that fail again, fail (`failing`
+   * hears the last error first), and their rows are sent again after their leases.
    */
-  private async withoutRemember(m: Mark, err: unknown): Promise<void> {
-    if (!m.remember) {
-      m.failed(err);
-      return;
+  private async withoutRemember(marks: readonly Mark[], err: unknown, options: { tryAgain?: boolean; failing?: (last: unknown) => void } = {}): Promise<void> {
+    let last = err;
+    if (options.tryAgain !== false && marks.some((m) => m.remember !== null)) {
+      try {
+        await this.writeMarks(marks.map((m) => ({ ...m, remember: null })));
+        this.log.warn('delivery marked sent without what its adapter keeps of it', {
+          marks: marks.length, keys: marks.flatMap((m) => (m.remember ? [m.remember.key] : [])), error: errorText(err),
+        });
+        for (const m of marks) m.done();
+        return;
+      } catch (again) {
+        last = again;
+      }
     }
-    try {
-      await this.writeMarks([{ ...m, remember: null }]);
-    } catch (again) {
-      m.failed(again);
-      return;
-    }
-    this.log.warn('delivery marked sent without what its adapter keeps of it', { key: m.remember.key, error: errorText(err) });
-    m.done();
+    options.failing?.(last);
+    for (const m of marks) m.failed(last);
   }
 
   private platformState(adapter: string): PlatformState {
