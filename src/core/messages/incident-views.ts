@@ -27,11 +27,13 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
   switch (e.kind) {
     case 'reported':
       return rt`reported by ${who}`;
-    case 'notified':
+    case 'notified': {
+      const step = d.step ? rt` (${String(d.step)})` : [];
       // A page a plugin held back (quiet hours) or dropped: the next event says why.
-      if (d.held === 'defer') return rt`page to ${person}${d.step ? rt` (${String(d.step)})` : []} queued`;
-      if (d.held !== undefined) return rt`page to ${person}${d.step ? rt` (${String(d.step)})` : []} not sent`;
-      return rt`paged ${person}${d.step ? rt` (${String(d.step)})` : []}`;
+      if (d.held === 'defer') return rt`page to ${person}${step} queued`;
+      if (d.held !== undefined) return rt`page to ${person}${step} not sent`;
+      return rt`paged ${person}${step}`;
+    }
     case 'acknowledged':
       return rt`acknowledged by ${who}`;
     case 'reassigned':
