@@ -18,6 +18,7 @@
  */
 import { DateTime } from 'luxon';
 import { didYouMean } from '../../src/config/problems';
+import type { Incident } from '../../src/core/incident/types';
 import { teamsOf, type MemberId, type World } from '../../src/core/model';
 import { rt } from '../../src/core/text/rich-text';
 import { message } from '../../src/core/messages/message';
@@ -137,6 +138,17 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { urgent, escalation, defaults, teams, members } };
 }
 
+/**
+ * incidentNow: what an incident is now, as the digest tells `member`: resolved (when), or open
+ * with its assignee (`you`, or their name) and whether it is acknowledged.
+ */
+function incidentNow(incident: Incident, member: MemberId, world: World, zone: string): string {
+  const when = (at: DateTime) => at.setZone(zone).toFormat('ccc HH:mm');
+  if (incident.state === 'resolved') return `resolved${incident.resolvedAt ? ` at ${when(incident.resolvedAt)}` : ''}`;
+  const who = incident.assignee === member ? 'yours' : `with ${world.members.get(incident.assignee)?.name ?? incident.assignee}`;
+  return incident.state === 'acknowledged' ? `${who}, acknowledged` : `${who}, not acknowledged yet`;
+}
+
 /** digestKey: the storage key (and timer key) of `member`'s digest of the quiet time ending at `until` (ms). */
 function digestKey(member: MemberId, until: number): string {
   return `digest:${member}:${until}`;
@@ -222,12 +234,30 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const until = typeof payload.until === 'number' ? payload.until : Number(String(payload.key).slice(String(payload.key).lastIndexOf(':') + 1));
       if (Number.isFinite(until) && until > ((await call.storage.get<number>(sentKey(member))) ?? 0)) await call.storage.set(sentKey(member), until);
       if (list.length === 0) return;
+      const zone = call.world.members.get(member)?.timeZone ?? 'UTC';
+      // What became of each incident meanwhile: a page for an incident resolved or handed to
+      // somebody else overnight must not read as work waiting for them in the morning.
+      const now = new Map<number, string>();
+      for (const d of list) {
+        if (d.incidentId === null || now.has(d.incidentId)) continue;
+        const incident = await call.incident(d.incidentId);
+        if (incident) now.set(d.incidentId, incidentNow(incident, member, call.world, zone));
+      }
+      // The state follows the last line of each incident.
+      const last = new Map<number, number>();
+      list.forEach((d, i) => d.incidentId !== null && last.set(d.incidentId, i));
+      const open = [...now.values()].filter((t) => !t.startsWith('resolved')).length;
+      const settled = now.size === 0 || open > 0 ? '' : now.size === 1 ? ' The incident has been resolved since.' : ` All ${now.size} incidents have been resolved since.`;
       call.notify({
         key,
         recipient: { kind: 'member', id: member },
         role: 'member',
-        message: message('notice', rt`While you were in quiet hours, ${list.length} notification${list.length === 1 ? '' : 's'} waited for you:`, {
-          lines: list.map((d) => rt`${DateTime.fromISO(d.at).setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')} ${d.text}`),
+        message: message('notice', rt`While you were in quiet hours, ${list.length} notification${list.length === 1 ? '' : 's'} waited for you:${settled}`, {
+          lines: list.map((d, i) => {
+            const state = d.incidentId !== null && last.get(d.incidentId) === i ? now.get(d.incidentId) : undefined;
+            const line = rt`${DateTime.fromISO(d.at).setZone(zone).toFormat('ccc HH:mm')} ${d.text}`;
+            return state === undefined ? line : rt`${line} (now: ${state})`;
+          }),
         }),
       });
     },

@@ -74,6 +74,35 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
+  it('the morning digest says what became of each incident overnight: resolved, handed to someone else, or still waiting', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
+    await h.run('zed', 'incident report sev3 typo on the pricing page');
+    await h.run('zed', 'incident report sev2 slow invoices');
+    await h.run('zed', 'incident report sev3 stale cache');
+    await h.advanceTo('2026-03-03T03:10:00Z');
+    await h.run('carol', 'incident resolve 1'); // 04:10 in Berlin, 03:10 in London
+    await h.run('carol', 'incident assign 2 bob');
+    await h.advanceTo('2026-03-03T07:00:00Z');
+    const digest = h.expectMessage('dave', /While you were in quiet hours, \d+ notifications waited/);
+    // Each incident's state follows its last line, once.
+    expect(digest.text).toContain('Tue 03:10 #1 [sev3] typo on the pricing page resolved by Carol (now: resolved at Tue 03:10)');
+    expect(digest.text).toMatch(/#2 \[sev2\] slow invoices[^\n]*\(now: with Bob, not acknowledged yet\)$/m);
+    expect(digest.text).toContain('New incident #3 [sev3] stale cache (now: yours, not acknowledged yet)');
+    expect(digest.text.match(/\(now: /g)).toHaveLength(3);
+    expect(digest.text).not.toContain('have been resolved since');
+    await h.stop();
+
+    // Every incident resolved: the headline says so.
+    const q = await Harness.start({ config: config(), at: NIGHT });
+    await q.run('zed', 'incident report sev3 typo on the pricing page');
+    expect(await q.run('carol', 'incident resolve 1')).toContain('Resolved #1');
+    await q.advanceTo('2026-03-03T07:00:00Z');
+    const quiet = q.expectMessage('dave', /While you were in quiet hours/);
+    expect(quiet.text).toContain('The incident has been resolved since.');
+    expect(quiet.text).toContain('(now: resolved at Tue 02:00)');
+    await q.stop();
+  });
+
   it('replies and the incident\'s timeline say when quiet hours hold a page back, and when it goes through anyway', async () => {
     const h = await Harness.start({ config: config(), at: NIGHT });
     expect(await h.run('zed', 'incident report sev2 slow invoices')).toContain('Dave is on call and will be paged when their quiet hours end, at Tue 07:00 their time (Europe/London); an urgent severity pages at once');
