@@ -7,9 +7,11 @@
  * the holder released it (clean stop) or stopped renewing it for `ttlMs` (died, hung, lost the
  * database). So the role moves within ttlMs + renewMs after its holder died.
  *
- * The holder gives the role up (calls `lost`) as soon as a renewal fails or is refused, before
- * its lease can run out, so two replicas hold it at the same time only if a replica's clock runs
- * ahead of the holder's by more than ttlMs - renewMs, or a renewal round trip takes that long.
+ * The holder gives the role up (calls `lost`) as soon as a renewal fails or is refused, and also
+ * when a renewal has not answered by the time its last confirmed lease runs out, less renewMs / 2
+ * (a database that hangs instead of failing: a locked SQLite file, a PostgreSQL server that stopped
+ * answering). So two replicas hold it at the same time only if a replica's clock runs ahead of the
+ * holder's by more than renewMs / 2.
  */
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -38,6 +40,8 @@ export class LeaderLease {
   private holding = false;
   private stopped = true;
   private role: LeaderRole | null = null;
+  /** Until when (performance.now() ms) the lease last taken or renewed is certainly held. */
+  private confirmedUntil = 0;
 
   constructor(
     private readonly store: Store,
@@ -94,11 +98,22 @@ export class LeaderLease {
   private async round(): Promise<void> {
     if (this.stopped) return;
     const now = this.clock.now();
+    const started = performance.now();
+    // A renewal that hangs must not keep the role past the lease it last confirmed: another
+    // replica may take the lease once it runs out.
+    const watchdog = this.holding ? setTimeout(() => {
+      if (!this.holding || this.stopped) return;
+      this.log.warn('leader lease renewal has not answered and the lease runs out; giving the role up', { lease: this.name, owner: this.owner });
+      void this.drop();
+    }, Math.max(0, this.confirmedUntil - Math.floor(this.renewMs / 2) - started)) : null;
     let got = false;
     try {
       got = await this.store.transaction((tx) => tx.tryLease(this.name, this.owner, now, now.plus({ milliseconds: this.ttlMs })));
+      if (got) this.confirmedUntil = started + this.ttlMs;
     } catch (err) {
       this.log.warn('leader lease round failed', { lease: this.name, error: errorText(err) });
+    } finally {
+      if (watchdog) clearTimeout(watchdog);
     }
     if (this.stopped) return;
     if (got && !this.holding) {

@@ -42,7 +42,7 @@ export function isStoreUnavailable(err: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || CONNECTION_EXCEPTION.test(code))) return true;
     // node-postgres says a dropped or refused connection in words only.
-    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable/i.test(e.message)) return true;
+    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error and is not queryable/i.test(e.message)) return true;
   }
   return false;
 }

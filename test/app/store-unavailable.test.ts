@@ -5,12 +5,14 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { Database } from 'sqlite3';
 import { isStoreUnavailable } from '../../src/app/store-monitor';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { describePg, PG_TEST_URL } from '../store/pg-test';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store';
+import { createSchema, describePg, PG_TEST_URL } from '../store/pg-test';
 
 describe('isStoreUnavailable', () => {
   it('is true for a SQLite file another process holds locked, false for a write SQLite refuses for its content', async () => {
@@ -61,3 +63,93 @@ describePg('isStoreUnavailable on PostgreSQL', () => {
     }
   });
 });
+
+describePg('PostgreSQL that stops answering', () => {
+  /**
+   * frozenProxy: a loopback TCP proxy to PostgreSQL that can stop passing bytes either way, as a
+   * server that froze or a network that drops packets does (the connections stay open).
+   */
+  async function frozenProxy(): Promise<{ url: (base: string) => string; freeze: (on: boolean) => void; cut: () => void; close: () => Promise<void> }> {
+    const target = new URL(PG_TEST_URL);
+    let frozen = false;
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+        sockets.add(from);
+        from.on('data', (chunk) => {
+          if (!frozen) to.write(chunk);
+        });
+        from.on('close', () => to.destroy());
+        from.on('error', () => to.destroy());
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    return {
+      url: (base) => {
+        const u = new URL(base);
+        u.hostname = '127.0.0.1';
+        u.port = String(port);
+        return u.toString();
+      },
+      freeze: (on) => void (frozen = on),
+      cut: () => {
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+      },
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('fails a transaction with a store-unavailable error after the read timeout instead of hanging it, and works again once the server answers', async () => {
+    const schema = await createSchema();
+    const proxy = await frozenProxy();
+    const store = await openPostgresStore(proxy.url(schema.url), { queryTimeoutMs: 700, connectTimeoutMs: 700 });
+    try {
+      await store.migrate();
+      expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
+      proxy.freeze(true);
+      const started = Date.now();
+      const hung = await store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(hung).toBeInstanceOf(Error);
+      expect(isStoreUnavailable(hung)).toBe(true);
+      // A new connection meets the same silence: it fails by the connect timeout.
+      const again = await store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
+      expect(isStoreUnavailable(again)).toBe(true);
+      proxy.freeze(false);
+      expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
+    } finally {
+      await store.close();
+      await proxy.close();
+      await schema.drop();
+    }
+  });
+
+  it('a connection that dies in the middle of a transaction fails that transaction, and the process goes on', async () => {
+    const schema = await createSchema();
+    const proxy = await frozenProxy();
+    const store = await openPostgresStore(proxy.url(schema.url), { queryTimeoutMs: 60_000 });
+    try {
+      await store.migrate();
+      proxy.freeze(true);
+      const inFlight = store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      proxy.cut(); // a server restart, a dropped network (before: an unhandled 'error' event ended the process)
+      const failed = await inFlight;
+      expect(failed).toBeInstanceOf(Error);
+      expect(isStoreUnavailable(failed)).toBe(true);
+      proxy.freeze(false);
+      expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
+    } finally {
+      await store.close();
+      await proxy.close();
+      await schema.drop();
+    }
+  });
+});
+

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Database } from 'sqlite3';
 import { DiscordAdapter, type GatewayGate } from '../../adapters/discord/adapter';
 import { LeaderLease } from '../../src/app/leader-lease';
 import type { Message } from '../../src/core/messages/message';
@@ -26,7 +27,10 @@ const stores: Store[] = [];
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-lease-'));
 });
+/** Leases a test started, stopped after it whatever happened (a failed test leaves none running). */
+const leasesToStop: LeaderLease[] = [];
 afterEach(async () => {
+  for (const l of leasesToStop.splice(0)) l.abandon();
   await Promise.all(stores.splice(0).map((s) => s.close()));
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -84,6 +88,42 @@ describe('LeaderLease', () => {
     expect(seen.stop()).toBe(1);
     await Promise.all(all.map((l) => l.stop()));
     expect(holders()).toBe(0);
+  });
+});
+
+describe('LeaderLease on a database that hangs', () => {
+  it('gives the role up before its lease runs out when a renewal does not answer (another process holds the SQLite file\'s write lock)', async () => {
+    // The holder's connection waits for the lock (busy_timeout 20 s) rather than failing: a
+    // renewal that hangs, as on a PostgreSQL server that stopped answering.
+    const file = path.join(dir, 'shared.db');
+    const store = await openSqliteStore(file, { busyTimeoutMs: 20_000 });
+    await store.migrate();
+    stores.push(store);
+    const log = new MemoryLogger();
+    const lease = new LeaderLease(store, clock, log, 'role', 'replica-0', { ttlMs: 900, renewMs: 300 });
+    const role = { active: false, lostAt: 0 };
+    leasesToStop.push(lease);
+    lease.start({ gained: async () => void (role.active = true), lost: async () => void ((role.active = false), (role.lostAt = Date.now())) });
+    await waitFor('the role', async () => role.active, 3000, 10);
+    await sleep(400); // a renewal or two confirmed
+
+    const other = new Database(file);
+    const sql = (text: string) => new Promise<void>((resolve, reject) => other.exec(text, (err) => (err ? reject(err) : resolve())));
+    await sql('BEGIN IMMEDIATE');
+    const lockedAt = Date.now();
+    try {
+      // Its last confirmed lease ends at most ttl after the lock; the role ends before then.
+      await waitFor('the role to end', async () => !role.active, 3000, 10);
+      expect(role.lostAt - lockedAt).toBeLessThan(900);
+      expect(log.entries.some((e) => e.msg === 'leader lease renewal has not answered and the lease runs out; giving the role up')).toBe(true);
+    } finally {
+      await sql('COMMIT');
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+    // The renewal that waited goes through once the lock is gone: the role is back.
+    await waitFor('the role again', async () => role.active, 5000, 10);
+    await lease.stop();
+    expect(role.active).toBe(false);
   });
 });
 

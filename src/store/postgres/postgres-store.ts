@@ -78,11 +78,25 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
   /** Extra pg connection settings (tests: `options: '-c search_path=...'`). */
   readonly pool?: PoolConfig;
+  /**
+   * How long a statement's answer may take (default 30 s, PG_QUERY_TIMEOUT_MS): past it the
+   * statement fails ("Query read timeout") and its connection is closed, so a server that stopped
+   * answering (frozen, behind a network that drops packets) fails transactions instead of hanging
+   * them. Migrations, which may wait for another replica's, have none.
+   */
+  readonly queryTimeoutMs?: number;
+  /** How long opening a connection, or waiting for one from a full pool, may take (default 10 s). */
+  readonly connectTimeoutMs?: number;
   /** Told about errors of idle connections (the pool replaces them). */
   readonly onError?: (err: Error) => void;
 }
 
 const MAX_ATTEMPTS = 5;
+
+/** See PostgresStoreOptions.queryTimeoutMs. */
+export const PG_QUERY_TIMEOUT_MS = 30_000;
+/** See PostgresStoreOptions.connectTimeoutMs. */
+export const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 /** BIGINT (int8) and COUNT(*) as JavaScript numbers: epoch ms and ids stay far below 2^53. */
 const TYPES = {
@@ -119,7 +133,13 @@ export function redactUrl(url: string): string {
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   // pipeline: a statement goes out without waiting for the answer to the one before (see PgTx.send).
-  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES, pipeline: true, ...options.pool });
+  // keepAlive: an idle connection to a host that went away is noticed (TCP keepalive after 10 s).
+  const pool = new Pool({
+    connectionString: url, max: options.maxConnections ?? 10, types: TYPES, pipeline: true,
+    query_timeout: options.queryTimeoutMs ?? PG_QUERY_TIMEOUT_MS, connectionTimeoutMillis: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS,
+    keepAlive: true, keepAliveInitialDelayMillis: 10_000,
+    ...options.pool,
+  });
   pool.on('error', (err) => options.onError?.(err));
   try {
     const client = await pool.connect();
@@ -171,8 +191,12 @@ export class PostgresStore implements Store {
   async migrate(): Promise<number[]> {
     this.refuseNesting('migrate');
     this.assertOpen();
-    const client = await this.pool.connect();
+    // Its own connection, without the statements' read timeout: a migration may rewrite a big
+    // table, or wait for another replica's migration to finish.
+    const client = new Client({ ...this.pool.options, types: TYPES, query_timeout: 0 });
+    client.on('error', () => undefined); // a failure shows in the statement that meets it
     try {
+      await client.connect();
       return await applyPgMigrations(client, this.migrations, () => this.clock.now().toMillis());
     } catch (err) {
       // 3F000: the search_path names no schema that exists (PostgreSQL says only "no schema has
@@ -185,7 +209,7 @@ export class PostgresStore implements Store {
       const fix = /^[a-z_][a-z0-9_]*$/.test(first) ? `create it first (CREATE SCHEMA ${first};)` : 'create the schema it names first (CREATE SCHEMA name;)';
       throw new Error(`PostgreSQL has no schema to create Onehand's tables in: the search_path (${path}) names none that exists; ${fix}, or set search_path (options=-c search_path=...) to a schema that exists`, { cause: err });
     } finally {
-      client.release();
+      await client.end().catch(() => undefined);
     }
   }
 
@@ -212,6 +236,14 @@ export class PostgresStore implements Store {
     this.ownBackends.add(backendOf(client));
     const tx = new PgTx(client, this.clock);
     let broken = false;
+    // The pool listens for a connection's errors only while it is idle: one that dies while this
+    // transaction holds it (a server restart, a dropped network, a statement past its read
+    // timeout) would emit an error nobody handles, which ends the process. Its statements fail
+    // with it; the connection is not given back to the pool.
+    const died = (): void => {
+      broken = true;
+    };
+    client.on('error', died);
     try {
       // BEGIN goes out without waiting for its answer: the connection pipelines, so the first
       // statement follows it in the same round trip (and fails, aborted, should BEGIN fail).
@@ -260,6 +292,7 @@ export class PostgresStore implements Store {
       return result;
     } finally {
       tx.finish();
+      if (!broken) client.removeListener('error', died); // a dead one may still emit as it closes
       client.release(broken);
     }
   }
