@@ -237,28 +237,26 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const zone = call.world.members.get(member)?.timeZone ?? 'UTC';
       // What became of each incident meanwhile: a page for an incident resolved or handed to
       // somebody else overnight must not read as work waiting for them in the morning.
-      const now = new Map<number, string>();
-      for (const d of list) {
-        if (d.incidentId === null || now.has(d.incidentId)) continue;
-        const incident = await call.incident(d.incidentId);
-        if (incident) now.set(d.incidentId, incidentNow(incident, member, call.world, zone));
-      }
-      // The state follows the last line of each incident.
+      const ids = [...new Set(list.flatMap((d) => (d.incidentId === null ? [] : [d.incidentId])))];
+      const found = new Map((ids.length === 0 ? [] : await call.incidents(ids)).map((i) => [i.id, i]));
+      // The state follows the last line of each incident, unless that line is its resolution.
       const last = new Map<number, number>();
       list.forEach((d, i) => d.incidentId !== null && last.set(d.incidentId, i));
-      const open = [...now.values()].filter((t) => !t.startsWith('resolved')).length;
-      const settled = now.size === 0 || open > 0 ? '' : now.size === 1 ? ' The incident has been resolved since.' : ` All ${now.size} incidents have been resolved since.`;
+      const lines = list.map((d, i) => {
+        const line = rt`${DateTime.fromISO(d.at).setZone(zone).toFormat('ccc HH:mm')} ${d.text}`;
+        const incident = d.incidentId !== null && last.get(d.incidentId) === i ? found.get(d.incidentId) : undefined;
+        if (!incident || (incident.resolvedAt !== null && DateTime.fromISO(d.at) >= incident.resolvedAt)) return line;
+        return rt`${line} (now: ${incidentNow(incident, member, call.world, zone)})`;
+      });
+      const resolved = ids.filter((id) => found.get(id)?.state === 'resolved').length;
+      if (ids.length > 0 && resolved === ids.length) {
+        lines.push(rt`${ids.length === 1 ? 'The incident has' : ids.length === 2 ? 'Both incidents have' : `All ${ids.length} incidents have`} been resolved since.`);
+      }
       call.notify({
         key,
         recipient: { kind: 'member', id: member },
         role: 'member',
-        message: message('notice', rt`While you were in quiet hours, ${list.length} notification${list.length === 1 ? '' : 's'} waited for you:${settled}`, {
-          lines: list.map((d, i) => {
-            const state = d.incidentId !== null && last.get(d.incidentId) === i ? now.get(d.incidentId) : undefined;
-            const line = rt`${DateTime.fromISO(d.at).setZone(zone).toFormat('ccc HH:mm')} ${d.text}`;
-            return state === undefined ? line : rt`${line} (now: ${state})`;
-          }),
-        }),
+        message: message('notice', rt`While you were in quiet hours, ${list.length} notification${list.length === 1 ? '' : 's'} waited for you:`, { lines }),
       });
     },
 

@@ -101,14 +101,21 @@ export class LeaderLease {
     const started = performance.now();
     // A renewal that hangs must not keep the role past the lease it last confirmed: another
     // replica may take the lease once it runs out.
+    // It runs during a stop too (stop waits for this round).
     const watchdog = this.holding ? setTimeout(() => {
-      if (!this.holding || this.stopped) return;
+      if (!this.holding) return;
       this.log.warn('leader lease renewal has not answered and the lease runs out; giving the role up', { lease: this.name, owner: this.owner });
       void this.drop();
     }, Math.max(0, this.confirmedUntil - Math.floor(this.renewMs / 2) - started)) : null;
     let got = false;
     try {
       got = await this.store.transaction((tx) => tx.tryLease(this.name, this.owner, now, now.plus({ milliseconds: this.ttlMs })));
+      // An answer that came too late is no lease: what it took or renewed (until now + ttl, from
+      // the round's start) runs out before the next round could renew it, or has already.
+      if (got && performance.now() >= started + this.ttlMs - Math.floor(this.renewMs / 2)) {
+        this.log.warn('leader lease answer came too late to count; not taking the role on it', { lease: this.name, owner: this.owner, ms: Math.round(performance.now() - started) });
+        got = false;
+      }
       if (got) this.confirmedUntil = started + this.ttlMs;
     } catch (err) {
       this.log.warn('leader lease round failed', { lease: this.name, error: errorText(err) });

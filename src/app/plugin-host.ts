@@ -211,7 +211,7 @@ export class PluginHost {
       recordOnIncident: async (incidentId, kind, data) => {
         await tx.appendTimeline({ incidentId, at: now, kind, actor: null, data: { ...data, plugin } });
       },
-      incident: (id) => tx.getIncident(id),
+      incidents: (ids) => tx.listIncidents({ ids }),
       incidentsBetween: async (teamId, from, to) => {
         const active = await tx.listIncidents({ team: teamId, activeBetween: { from, to } });
         const timelines = await tx.timelines(active.map((i) => i.id));

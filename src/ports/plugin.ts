@@ -80,8 +80,8 @@ export interface PluginCall {
   schedule(key: string, at: DateTime, payload?: Record<string, unknown>): Promise<void>;
   /** Records an event on an incident's timeline (e.g. "deferred by quiet hours"). */
   recordOnIncident(incidentId: number, kind: string, data: Record<string, unknown>): Promise<void>;
-  /** One incident as it is now (null: no such incident). */
-  incident(id: number): Promise<Incident | null>;
+  /** These incidents as they are now, read without locking them (ids with no incident are left out; newest first). */
+  incidents(ids: readonly number[]): Promise<Incident[]>;
   /** Incidents of a team that were open at any time in [from, to), with timelines. */
   incidentsBetween(team: TeamId, from: DateTime, to: DateTime): Promise<IncidentHistory[]>;
   /** The team's shifts in [from, to), overrides and absences applied. */

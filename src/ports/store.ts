@@ -135,6 +135,8 @@ export interface IncidentFilter {
   readonly states?: readonly IncidentState[];
   /** Only incidents open at some time in [from, to): opened before `to`, not resolved before `from`. */
   readonly activeBetween?: { readonly from: DateTime; readonly to: DateTime };
+  /** Only these incidents (read without locking them, unlike getIncident). */
+  readonly ids?: readonly number[];
   readonly limit?: number;
 }
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { Database } from 'sqlite3';
 import { isStoreUnavailable } from '../../src/app/store-monitor';
+import { errorText } from '../../src/core/text/error-text';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store';
 import { createSchema, describePg, PG_TEST_URL } from '../store/pg-test';
@@ -126,6 +127,30 @@ describePg('PostgreSQL that stops answering', () => {
     } finally {
       await store.close();
       await proxy.close();
+      await schema.drop();
+    }
+  });
+
+  it('a statement that waits past the statement timeout is cancelled by PostgreSQL, and its connection stays usable', async () => {
+    const schema = await createSchema();
+    const store = await openPostgresStore(schema.url, { statementTimeoutMs: 500, maxConnections: 1 });
+    const other = new Client({ connectionString: schema.url });
+    await other.connect();
+    try {
+      await store.migrate();
+      await other.query('BEGIN');
+      await other.query('LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const waited = await store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(errorText(waited)).toMatch(/statement timeout/);
+      expect(isStoreUnavailable(waited)).toBe(false);
+      await other.query('ROLLBACK');
+      // The pool's one connection was not closed for it: the next transaction runs on it.
+      expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
+    } finally {
+      await other.end();
+      await store.close();
       await schema.drop();
     }
   });

@@ -118,11 +118,25 @@ describe('LeaderLease on a database that hangs', () => {
       expect(log.entries.some((e) => e.msg === 'leader lease renewal has not answered and the lease runs out; giving the role up')).toBe(true);
     } finally {
       await sql('COMMIT');
+    }
+    // Once the lock is gone the lease is renewed and the role is back.
+    await waitFor('the role again', async () => role.active, 5000, 10);
+
+    // A stop while a renewal hangs still ends the role before the lease runs out.
+    await sleep(400);
+    await sql('BEGIN IMMEDIATE');
+    const relockedAt = Date.now();
+    await sleep(350); // a renewal round is waiting for the lock now
+    expect(role.active).toBe(true);
+    const stopping = lease.stop();
+    try {
+      await waitFor('the role to end during the stop', async () => !role.active, 3000, 10);
+      expect(role.lostAt - relockedAt).toBeLessThan(900);
+    } finally {
+      await sql('COMMIT');
       await new Promise<void>((resolve) => other.close(() => resolve()));
     }
-    // The renewal that waited goes through once the lock is gone: the role is back.
-    await waitFor('the role again', async () => role.active, 5000, 10);
-    await lease.stop();
+    await stopping;
     expect(role.active).toBe(false);
   });
 });

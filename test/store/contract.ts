@@ -168,6 +168,11 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
       const titles = await s.transaction(async (tx) => (await tx.listIncidents({ activeBetween: { from: at(10), to: at(20) } })).map((i) => i.title));
       expect(titles).toEqual(['inside', 'early, still open', 'early, resolved inside']);
+      // By id: those that exist, newest first; with other filters too.
+      const byId = async (filter: Parameters<StoreTx['listIncidents']>[0]) => s.transaction(async (tx) => (await tx.listIncidents(filter)).map((i) => i.title));
+      expect(await byId({ ids: [1, 4, 99] })).toEqual(['inside', 'early, resolved early']);
+      expect(await byId({ ids: [1, 3, 4], states: ['open'] })).toEqual(['inside', 'early, still open']);
+      expect(await byId({ ids: [] })).toEqual([]);
     });
 
     it('numbers timeline events 1, 2, 3 per incident', async () => {

@@ -79,13 +79,19 @@ export interface PostgresStoreOptions {
   /** Extra pg connection settings (tests: `options: '-c search_path=...'`). */
   readonly pool?: PoolConfig;
   /**
-   * How long a statement's answer may take (default 30 s, PG_QUERY_TIMEOUT_MS): past it the
-   * statement fails ("Query read timeout") and its connection is closed, so a server that stopped
-   * answering (frozen, behind a network that drops packets) fails transactions instead of hanging
-   * them. Migrations, which may wait for another replica's, have none.
+   * How long PostgreSQL runs one statement, lock waits included (default 30 s,
+   * PG_STATEMENT_TIMEOUT_MS; its statement_timeout): past it PostgreSQL cancels the statement
+   * (57014) and the connection stays usable.
+   */
+  readonly statementTimeoutMs?: number;
+  /**
+   * How long the driver waits for a statement's answer (default 60 s, PG_QUERY_TIMEOUT_MS): past it
+   * the statement fails ("Query read timeout") and its connection is closed, so a server that
+   * stopped answering (frozen, behind a network that drops packets) fails transactions instead of
+   * hanging them. Migrations, which may wait for another replica's, have neither timeout.
    */
   readonly queryTimeoutMs?: number;
-  /** How long opening a connection, or waiting for one from a full pool, may take (default 10 s). */
+  /** How long opening a connection, or waiting for one from a full pool, may take (default 30 s). */
   readonly connectTimeoutMs?: number;
   /** Told about errors of idle connections (the pool replaces them). */
   readonly onError?: (err: Error) => void;
@@ -93,10 +99,12 @@ export interface PostgresStoreOptions {
 
 const MAX_ATTEMPTS = 5;
 
+/** See PostgresStoreOptions.statementTimeoutMs. */
+export const PG_STATEMENT_TIMEOUT_MS = 30_000;
 /** See PostgresStoreOptions.queryTimeoutMs. */
-export const PG_QUERY_TIMEOUT_MS = 30_000;
+export const PG_QUERY_TIMEOUT_MS = 60_000;
 /** See PostgresStoreOptions.connectTimeoutMs. */
-export const PG_CONNECT_TIMEOUT_MS = 10_000;
+export const PG_CONNECT_TIMEOUT_MS = 30_000;
 
 /** BIGINT (int8) and COUNT(*) as JavaScript numbers: epoch ms and ids stay far below 2^53. */
 const TYPES = {
@@ -133,9 +141,11 @@ export function redactUrl(url: string): string {
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   // pipeline: a statement goes out without waiting for the answer to the one before (see PgTx.send).
-  // keepAlive: an idle connection to a host that went away is noticed (TCP keepalive after 10 s).
+  // keepAlive: TCP keepalive probes start after 10 s idle, so an idle connection to a host that
+  // went away is noticed (after the kernel's probes: minutes, not hours) and replaced.
   const pool = new Pool({
     connectionString: url, max: options.maxConnections ?? 10, types: TYPES, pipeline: true,
+    statement_timeout: options.statementTimeoutMs ?? PG_STATEMENT_TIMEOUT_MS,
     query_timeout: options.queryTimeoutMs ?? PG_QUERY_TIMEOUT_MS, connectionTimeoutMillis: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS,
     keepAlive: true, keepAliveInitialDelayMillis: 10_000,
     ...options.pool,
@@ -193,7 +203,8 @@ export class PostgresStore implements Store {
     this.assertOpen();
     // Its own connection, without the statements' read timeout: a migration may rewrite a big
     // table, or wait for another replica's migration to finish.
-    const client = new Client({ ...this.pool.options, types: TYPES, query_timeout: 0 });
+    // (The pool keeps its password out of its enumerable options: it is passed on by name.)
+    const client = new Client({ ...this.pool.options, password: this.pool.options.password, types: TYPES, query_timeout: 0, statement_timeout: 0 });
     client.on('error', () => undefined); // a failure shows in the statement that meets it
     try {
       await client.connect();
@@ -314,7 +325,7 @@ export class PostgresStore implements Store {
 
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = new Client({ ...this.pool.options, types: TYPES });
+    const client = new Client({ ...this.pool.options, password: this.pool.options.password, types: TYPES });
     this.listener = client;
     const retry = (): void => {
       if (this.listener !== client) return;
@@ -786,6 +797,11 @@ class PgTx implements StoreTx {
       where.push(`opened_at < $${params.length}`);
       params.push(toMs(filter.activeBetween.from, 'activeBetween.from'));
       where.push(`(resolved_at IS NULL OR resolved_at >= $${params.length})`);
+    }
+    if (filter.ids !== undefined) {
+      if (filter.ids.length === 0) return [];
+      params.push(filter.ids.map((id) => String(id)));
+      where.push(`id = ANY($${params.length}::bigint[])`);
     }
     params.push(limit);
     const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT $${params.length}`;

@@ -1156,6 +1156,11 @@ class SqliteTx implements StoreTx {
       where.push('opened_at < ? AND (resolved_at IS NULL OR resolved_at >= ?)');
       params.push(toMs(filter.activeBetween.to, 'activeBetween.to'), toMs(filter.activeBetween.from, 'activeBetween.from'));
     }
+    if (filter.ids !== undefined) {
+      if (filter.ids.length === 0) return [];
+      where.push('id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(filter.ids.map(Number)));
+    }
     const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT ?`;
     const rows = await this.conn.all<IncidentRow>(sql, [...params, limit]);
     return rows.map(toIncident);
