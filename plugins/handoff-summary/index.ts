@@ -53,7 +53,7 @@ export function handoffHooks(config: HandoffConfig): PluginHooks {
       {
         spec: {
           group: 'oncall', name: 'handoff', summary: 'Show the handoff draft for the current shift, or leave a note for it ("note TEXT").',
-          args: [{ name: 'note', kind: 'text', optional: true, help: '"note" followed by the text to hand over' }],
+          args: [{ name: 'note', kind: 'text', optional: true, usage: 'note TEXT', help: '"note" followed by the text to hand over; without it, the draft' }],
           options: [{ name: 'team', kind: 'team', help: 'the team (default: your team)' }], permission: 'team-member', example: 'oncall handoff note the payment retry queue is draining slowly',
         },
         async run(args, caller, team, call) {

@@ -265,6 +265,18 @@ export class IncidentService {
     if (member === incident.assignee && team.id === incident.team) throw new Refusal(`#${incident.id} is already assigned to ${memberName(this.world, member)}.`);
     const previous = incident.assignee;
     const moved = team.id !== incident.team;
+    // Taking it yourself is taking it on: acknowledged, no page to yourself, no chain to run.
+    if (ctx.caller.kind === 'member' && ctx.caller.id === member && !moved) {
+      if (incident.state === 'open') return this.acknowledge(ctx, incident);
+      const taken: Incident = { ...incident, assignee: member, updatedAt: ctx.now };
+      await ctx.tx.updateIncident(taken);
+      await this.event(ctx, taken, 'reassigned', { member, from: previous, team: team.id, fromTeam: incident.team, reason: 'assigned' });
+      const by = principalName(this.world, ctx.caller);
+      await this.notify(ctx, taken, { kind: 'member', id: previous }, 'incident-update', rt`${by} took ${incidentHeadline(taken)} over from you; it is theirs now.`, actionsFor(taken));
+      await this.tellReporter(ctx, taken, rt`Your incident ${incidentHeadline(taken)} is now with ${by}, who is working on it.`);
+      await this.postRecord(ctx, taken, rt`${incidentHeadline(taken)} taken over by ${by}`);
+      return this.replyWithCard(ctx.tx, taken, rt`You took ${incidentHeadline(taken)} over from ${memberName(this.world, previous)}; it stays acknowledged, and it is yours.`);
+    }
     // An incident that moves to another team takes the plan that team's policy makes for it.
     const moving = { ...incident, team: team.id, assignee: member, state: 'open' as const, acknowledgedAt: null, escalationLevel: 0, updatedAt: ctx.now };
     const updated: Incident = { ...moving, policy: moved ? this.policies.planFor(team, moving).plan : incident.policy };

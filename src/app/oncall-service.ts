@@ -16,7 +16,7 @@ import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
 import { PolicyBook } from './policies';
 import { onCallNow, shadowNow, shadowsBetween, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
-import { gainedShiftNotice, ShiftWatch } from './shift-watch';
+import { gainedShiftNotices, ShiftWatch } from './shift-watch';
 import { addMaintenance } from './maintenance';
 import { TOKENS } from './tokens';
 
@@ -99,7 +99,7 @@ export class OncallService {
     });
     for (const team of this.world.teams.values()) await this.shiftWatch.scheduleNext(ctx.tx, team, ctx.now);
     this.tellMember(ctx, member, `abs:${absenceId}`, rt`You are marked away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; the ${ctx.team.name} rotation skips you for shifts in that time.`);
-    for (const g of gained) if (!(ctx.caller.kind === 'member' && ctx.caller.id === g.shift.member)) ctx.tell(gainedShiftNotice(this.world, g, `abs:${absenceId}`));
+    for (const n of gainedShiftNotices(this.world, gained.filter((g) => !(ctx.caller.kind === 'member' && ctx.caller.id === g.shift.member)), `abs:${absenceId}`)) ctx.tell(n);
     const covers = gained.map((g) => `${memberName(this.world, g.shift.member)} covers ${g.team.name} ${this.when(g.team, g.shift.start)} → ${this.when(g.team, g.shift.end)}`);
     return message('reply', rt`${memberName(this.world, member)} is away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; overlapping shifts go to the next member in the rotation${covers.length > 0 ? ` (${covers.join('; ')}; told now and again when the shift starts)` : ''}.`);
   }

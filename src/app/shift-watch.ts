@@ -11,6 +11,7 @@
  * and an incoming on-call who has the shift through an override, a swap or someone's absence is
  * told again now that it starts.
  */
+import { createHash } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
 import { SYSTEM } from '../core/incident/types';
@@ -35,17 +36,39 @@ export const HANDOVER_TIMER = 'shift-handover';
 /** DECLARED_ABSENCES: kv namespace and key of the absences stored for plugins' declarations (time_off). */
 const DECLARED = { namespace: 'rotation', key: 'declared-absences' } as const;
 
-/** gainedShiftNotice: the message to whoever gains a shift through someone's absence. */
-export function gainedShiftNotice(world: World, g: ShiftChangeOfHands, cause: string): Notification {
-  const member = g.shift.member;
-  const when = (at: DateTime) => at.setZone(g.team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ');
-  return {
-    key: `gain:${cause}:${g.team.id}:${g.shift.start.toMillis()}:${recipientKey({ kind: 'member', id: member })}`,
-    recipient: { kind: 'member', id: member },
-    message: message('notice', rt`${mention(member, memberName(world, member))} you are on call for ${g.team.name} from ${when(g.shift.start)} to ${when(g.shift.end)}, covering for ${memberName(world, g.from)}, who is away. You will be reminded when the shift starts.`, { mentions: [member] }),
-    incidentId: null,
-    role: 'member',
-  };
+/** awayWords: "Alice, who is away", or "people who are away" when they cover for several. */
+function awayWords(world: World, gains: readonly ShiftChangeOfHands[]): string {
+  const away = [...new Set(gains.map((g) => g.from))];
+  return away.length === 1 ? `${memberName(world, away[0] as string)}, who is away` : 'people who are away';
+}
+
+/**
+ * gainedShiftNotices: the messages to whoever gains shifts through someone's absence: one per
+ * member, however many shifts they gain (an absence of three weeks, or several declared at once,
+ * used to send one message per shift).
+ */
+export function gainedShiftNotices(world: World, gains: readonly ShiftChangeOfHands[], cause: string): Notification[] {
+  const byMember = new Map<string, ShiftChangeOfHands[]>();
+  for (const g of gains) byMember.set(g.shift.member, [...(byMember.get(g.shift.member) ?? []), g]);
+  return [...byMember].map(([member, mine]) => {
+    const sorted = [...mine].sort((a, b) => a.shift.start.toMillis() - b.shift.start.toMillis());
+    const when = (g: ShiftChangeOfHands, at: DateTime) => at.setZone(g.team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ');
+    const first = sorted[0] as ShiftChangeOfHands;
+    const who = mention(member, memberName(world, member));
+    const text = sorted.length === 1
+      ? rt`${who} you are on call for ${first.team.name} from ${when(first, first.shift.start)} to ${when(first, first.shift.end)}, covering for ${memberName(world, first.from)}, who is away. You will be reminded when the shift starts.`
+      : rt`${who} you are on call for ${String(sorted.length)} more shifts, covering for ${awayWords(world, sorted)}. You will be reminded when each starts:`;
+    return {
+      key: `gain:${cause}:${first.team.id}:${first.shift.start.toMillis()}:${sorted.length}:${recipientKey({ kind: 'member', id: member })}`,
+      recipient: { kind: 'member', id: member },
+      message: message('notice', text, {
+        mentions: [member],
+        lines: sorted.length === 1 ? [] : sorted.map((g) => rt`${g.team.name}: ${when(g, g.shift.start)} to ${when(g, g.shift.end)}, covering for ${memberName(world, g.from)}`),
+      }),
+      incidentId: null,
+      role: 'member' as const,
+    };
+  });
 }
 
 
@@ -93,15 +116,22 @@ export class ShiftWatch {
       }
     }
     const team = [...this.world.teams.values()][0];
+    // Whoever gains shifts through the absences added now is told once, of all of them.
+    const gains: ShiftChangeOfHands[] = [];
+    const added: string[] = [];
     for (const [key, a] of wanted) {
       if (next[key] !== undefined || a.end <= now || !team) continue;
-      await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
-        const gained = await shiftsGainedThrough(this.policies, tx, this.world, a.member, a.start, a.end, now, async () => {
-          next[key] = (await tx.addAbsence({ member: a.member, start: a.start, end: a.end })).id;
-        });
-        for (const g of gained) ctx.tell(gainedShiftNotice(this.world, g, `off:${key}`));
-      });
+      gains.push(...await shiftsGainedThrough(this.policies, tx, this.world, a.member, a.start, a.end, now, async () => {
+        next[key] = (await tx.addAbsence({ member: a.member, start: a.start, end: a.end })).id;
+      }));
+      added.push(key);
       changed = true;
+    }
+    if (gains.length > 0 && team) {
+      await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
+        const cause = createHash('sha256').update(added.join('\n')).digest('hex').slice(0, 16);
+        for (const n of gainedShiftNotices(this.world, gains, `off:${cause}`)) ctx.tell(n);
+      });
     }
     if (changed) await tx.kvSet(DECLARED.namespace, DECLARED.key, next);
   }

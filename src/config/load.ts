@@ -54,10 +54,14 @@ function encodingProblem(bytes: Buffer): string | null {
 function readProblem(path: string, err: unknown): ConfigProblem {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const where = path === '' ? DOCUMENT_PATH : path;
-  const fix = 'pass --config PATH or set ONEHAND_CONFIG (config/onehand.yaml is a commented example)';
+  // A path somebody named (an argument, --config, ONEHAND_CONFIG) is checked; the default one is
+  // where Onehand looked because nobody named one.
+  const fix = path === DEFAULT_CONFIG_PATH
+    ? 'pass --config PATH or set ONEHAND_CONFIG (config/onehand.yaml is a commented example)'
+    : 'check the path (config/onehand.yaml is a commented example)';
   switch (code) {
     case 'ENOENT':
-      return { path: where, message: `no such file; create it or ${fix}` };
+      return { path: where, message: path === DEFAULT_CONFIG_PATH ? `no such file; create it or ${fix}` : `no such file; ${fix}, or create it` };
     case 'EISDIR':
       return { path: where, message: `is a directory, not a file; ${fix}` };
     case 'EACCES':

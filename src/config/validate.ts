@@ -1201,13 +1201,18 @@ function readDurationMs(
   }
   if (typeof value !== 'string') return undefined; // reported by the schema
   const parsed = parseDuration(value);
+  const outOfRange = (): void => {
+    if (bounds) sink.add([...path, key], `"${value}" is out of range; ${key} (${bounds.why}) is from ${formatBound(bounds.min)} to ${formatBound(bounds.max)}, default ${fallback}`);
+  };
   if (!parsed.ok) {
-    sink.add([...path, key], parsed.error);
+    // A zero ("0s") is a duration, only out of range: say the range.
+    if (bounds && parsed.zero === true) outOfRange();
+    else sink.add([...path, key], parsed.error);
     return undefined;
   }
   const ms = toMillis(parsed.value);
   if (bounds && (ms < bounds.min || ms > bounds.max)) {
-    sink.add([...path, key], `"${value}" is out of range; ${key} (${bounds.why}) is from ${formatBound(bounds.min)} to ${formatBound(bounds.max)}, default ${fallback}`);
+    outOfRange();
     return undefined;
   }
   return ms;

@@ -169,6 +169,21 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     expect(await h.run('bob', 'oncall who')).toContain('On call for Payments: Bob');
   });
 
+  it('a long absence: whoever covers several of the shifts is told once, with every shift listed', async () => {
+    h = await Harness.start({ config: config() }); // Tue 3 Mar 10:00Z
+    const reply = await h.run('carol', 'oncall away alice 2026-03-09T00:00 9w');
+    expect(reply).toContain('Bob covers Payments Mon 09 Mar 09:00');
+    const notices = h.unseen().filter((m) => /you are on call for/.test(m.text));
+    const recipients = notices.map((m) => m.to);
+    expect(new Set(recipients).size).toBe(recipients.length); // one message per member
+    const many = h.expectMessage('bob', 'you are on call for 3 more shifts, covering for Alice, who is away. You will be reminded when each starts:');
+    expect(many.text.split('\n').slice(1)).toEqual([
+      '  Payments: Mon 09 Mar 09:00 GMT+1 to Mon 16 Mar 09:00 GMT+1, covering for Alice',
+      '  Payments: Mon 30 Mar 09:00 GMT+2 to Mon 06 Apr 09:00 GMT+2, covering for Alice',
+      '  Payments: Mon 20 Apr 09:00 GMT+2 to Mon 27 Apr 09:00 GMT+2, covering for Alice',
+    ]);
+  });
+
   it('quiet-hours time_off is an absence the rotation honours: the substitute is told at start and at the handoff, and takes the pages', async () => {
     const off = config('    members:\n      alice: { time_off: [{ from: 2026-03-10, to: 2026-03-12 }] }\n');
     h = await Harness.start({ config: off }); // Tue 3 Mar; Alice's next week starts Mon 9 Mar
@@ -275,6 +290,21 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     h.expectMessage('#search', /#1 .* assigned to/);
     expect(await h.run(searchOnCall, 'incident ack 1')).toContain('You acknowledged #1');
     expect(await h.run('dave', 'incident assign 99 bob')).toContain('There is no incident #99');
+
+    // Taking one yourself: acknowledged at once, no page to yourself, the previous assignee told.
+    await h.report('zed', 'sev2 invoices are slow');
+    h.expectMessage('dave', /New incident #2/);
+    expect(await h.run('carol', 'incident assign 2 carol')).toContain('You acknowledged #2 [sev2] invoices are slow. Escalation stopped; it is yours.');
+    h.expectNothingFor('carol');
+    h.expectMessage('dave', /#2 .* acknowledged by Carol/);
+    expect(await h.run('carol', 'incident show 2')).toMatch(/acknowledged.*assignee Carol|assignee Carol/s);
+    await h.advance('30m');
+    h.expectNothingFor('carol', 'alice'); // no reminder, no escalation
+    // An acknowledged one stays acknowledged, now theirs.
+    const toDave = h.messagesFor('dave').length;
+    expect(await h.run('dave', 'incident assign 2 dave')).toBe('You took #2 [sev2] invoices are slow over from Carol; it stays acknowledged, and it is yours.');
+    h.expectMessage('carol', /Dave took #2 .* over from you/);
+    expect(h.messagesFor('dave')).toHaveLength(toDave); // nothing to Dave by his own hand
     expect(await h.run('dave', 'incident assign 1')).toMatch(/Only the on-call|Name who takes #1/);
   });
 });

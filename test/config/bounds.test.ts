@@ -32,7 +32,11 @@ describe('config bounds', () => {
     expect(problems(withIntegration('reopen_window: 400d, rate_limit: { per: 2d }, storm: { window: 0ms }'))).toEqual([
       'integrations[0].reopen_window: "400d" is out of range; reopen_window (how long after a resolve a new firing reopens the incident) is from 1s to 30d, default 1h',
       'integrations[0].rate_limit.per: "2d" is out of range; per (the rate limit\'s period) is from 1s to 1d, default 1m',
-      'integrations[0].storm.window: "0ms" is zero; write a longer one: a duration such as "90s", "15m", "1h30m", "2d" or "1w"',
+      'integrations[0].storm.window: "0ms" is out of range; window (the window in which new incidents count towards a storm) is from 1s to 1d, default 5m',
+    ]);
+    // A zero is a duration out of range: the range is what to write instead.
+    expect(problems(withEscalation('{ ack_timeout: 0s }'))).toEqual([
+      'teams[0].escalation.ack_timeout: "0s" is out of range; ack_timeout (the time to acknowledge before the next escalation step) is from 1s to 7d, default 5m',
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatProblems, loadConfigFile, parseConfig, resolveConfigPath } from '../../src/config';
+import { DEFAULT_CONFIG_PATH, formatProblems, loadConfigFile, parseConfig, resolveConfigPath } from '../../src/config';
 
 describe('resolveConfigPath', () => {
   it('prefers --config over ONEHAND_CONFIG over the default', () => {
@@ -30,9 +30,21 @@ describe('loadConfigFile', () => {
     if (result.ok) return;
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]?.path).toBe(path);
-    expect(result.problems[0]?.message).toMatch(/no such file/);
-    expect(result.problems[0]?.message).toMatch(/--config/);
-    expect(result.problems[0]?.message).toMatch(/ONEHAND_CONFIG/);
+    // A file somebody named: check the path (they named it already: no --config advice).
+    expect(result.problems[0]?.message).toBe('no such file; check the path (config/onehand.yaml is a commented example), or create it');
+  });
+
+  it('a missing default config file says how to name one', () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const result = loadConfigFile(DEFAULT_CONFIG_PATH);
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.problems[0]?.message).toMatch(/^no such file; create it or pass --config PATH or set ONEHAND_CONFIG/);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('reports a directory as a problem', () => {

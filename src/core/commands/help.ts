@@ -16,7 +16,7 @@ export function helpFor(topic: string, commands: readonly CommandSpec[] = COMMAN
   if (matches.length === 0) return null;
   return matches.flatMap((c) => [
     `${usage(c)} — ${c.summary}`,
-    ...c.args.map((a) => `  ${a.name.toUpperCase()}${a.optional ? ' (optional)' : ''}: ${a.help}`),
+    ...c.args.map((a) => `  ${a.usage ?? a.name.toUpperCase()}${a.optional ? ' (optional)' : ''}: ${a.help}`),
     ...c.options.map((o) => `  --${o.name}: ${o.help}`),
     `  Who may: ${PERMISSION_WORDS[c.permission]}${c.reporterToo || c.assigneeToo ? `, and the incident's ${[c.reporterToo ? 'reporter' : '', c.assigneeToo ? 'assignee' : ''].filter(Boolean).join(' and ')}` : ''}. Example: ${c.example}`,
   ]);

@@ -19,6 +19,8 @@ export interface ArgSpec {
   readonly optional?: boolean;
   readonly choices?: readonly string[];
   readonly help: string;
+  /** How it reads in a usage line, when not its name in capitals (e.g. "note TEXT"). */
+  readonly usage?: string;
 }
 
 export interface OptionSpec {
@@ -153,7 +155,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [{ name: 'now', kind: 'flag', help: 'page them now, even in their quiet hours' }], permission: 'responder', example: 'incident escalate 12 mentor',
   },
   {
-    group: 'incident', name: 'assign', summary: 'Hand an incident to a member, or to a team\'s on-call: they are paged, escalation restarts.',
+    group: 'incident', name: 'assign', summary: 'Hand an incident to a member, or to a team\'s on-call: they are paged, escalation restarts (to yourself: you take it on, acknowledged).',
     args: [incidentArg, { name: 'member', kind: 'member', optional: true, help: 'who takes it (or give --team)' }],
     options: [{ name: 'team', kind: 'team', help: 'hand it to this team: its on-call takes it' }], permission: 'dispatcher', example: 'incident assign 12 bob',
   },
@@ -176,7 +178,7 @@ export function commandName(spec: CommandSpec): string {
 
 /** usage renders one line, e.g. `incident resolve ID [NOTE]  [--team TEAM]`. */
 export function usage(spec: CommandSpec): string {
-  const args = spec.args.map((a) => (a.optional ? `[${a.name.toUpperCase()}]` : a.name.toUpperCase()));
+  const args = spec.args.map((a) => (a.optional ? `[${a.usage ?? a.name.toUpperCase()}]` : a.usage ?? a.name.toUpperCase()));
   const opts = spec.options.map((o) => (o.kind === 'flag' ? `[--${o.name}]` : `[--${o.name} ${o.name.toUpperCase()}]`));
   return [commandName(spec), ...args, ...opts].join(' ');
 }

@@ -17,7 +17,7 @@ export interface DurationParts {
 
 export type DurationResult =
   | { readonly ok: true; readonly value: DurationParts }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; /** The text is a duration of zero (a caller with a range may say the range instead). */ readonly zero?: true };
 
 const UNIT_PATTERN = /(\d+)\s*(ms|w|d|h|m|s)/gy;
 const UNIT_NAMES: Record<string, keyof DurationParts> = {
@@ -57,7 +57,7 @@ export function parseDuration(input: string): DurationResult {
     return { ok: false, error: `"${input}" is not ${DURATION_HINT}` };
   }
   if (Object.values(parts).every((v) => v === 0)) {
-    return { ok: false, error: `"${input}" is zero; write a longer one: ${DURATION_HINT}` };
+    return { ok: false, zero: true, error: `"${input}" is zero; write a longer one: ${DURATION_HINT}` };
   }
   // Beyond ten years no duration means anything here, and larger numbers lose precision.
   if (toMillis(parts) > MAX_DURATION_MS) {
