@@ -637,6 +637,49 @@ describe('the intake fast path (quickRepeats)', () => {
   });
 });
 
+describe('the store\'s memory of overrides and absences', () => {
+  const window = (tx: StoreTx) => Promise.all([tx.listOverrides('payments', at(0), at(1000)), tx.listAbsences(at(0), at(1000))]);
+  const counted = async (s: SqliteStore) => {
+    const [overrides, absences] = await s.transaction(window);
+    return { overrides: overrides.map((o) => o.member), absences: absences.map((a) => a.member) };
+  };
+
+  it('is the database\'s truth: another process\'s rows, this store\'s commits, rollbacks and deletions', async () => {
+    const s = await store();
+    const file = path.join(dir, 'onehand.db');
+    expect(await counted(s)).toEqual({ overrides: [], absences: [] });
+    // Another process on the file (its commit changes SQLite's data_version).
+    await raw(file, "INSERT INTO overrides (id, team, member, start_ms, end_ms, created_by, reason) VALUES ('o-raw', 'payments', 'erin', ?, ?, 'x', NULL)", [at(10).toMillis(), at(20).toMillis()]);
+    await raw(file, "INSERT INTO absences (id, member, start_ms, end_ms) VALUES ('a-raw', 'frank', ?, ?)", [at(10).toMillis(), at(20).toMillis()]);
+    expect(await counted(s)).toEqual({ overrides: ['erin'], absences: ['frank'] });
+    // This store's own: seen in the transaction that writes them, and after its commit.
+    const inside = await s.transaction(async (tx) => {
+      await tx.addOverride({ team: 'payments', member: 'bob', start: at(30), end: at(40), createdBy: 'carol', reason: null });
+      await tx.addAbsence({ member: 'alice', start: at(30), end: at(40) });
+      return window(tx);
+    });
+    expect(inside.map((rows) => rows.length)).toEqual([2, 2]);
+    expect(await counted(s)).toEqual({ overrides: ['erin', 'bob'], absences: ['frank', 'alice'] });
+    // Rolled back: never seen.
+    await expect(s.transaction(async (tx) => {
+      await tx.addOverride({ team: 'payments', member: 'dave', start: at(50), end: at(60), createdBy: 'carol', reason: null });
+      await window(tx);
+      throw new Error('no');
+    })).rejects.toThrow('no');
+    expect(await counted(s)).toEqual({ overrides: ['erin', 'bob'], absences: ['frank', 'alice'] });
+    // Deleted.
+    await s.transaction(async (tx) => {
+      await tx.deleteOverride('o-raw');
+      await tx.deleteAbsence('a-raw');
+    });
+    expect(await counted(s)).toEqual({ overrides: ['bob'], absences: ['alice'] });
+    // A window that starts long before what the memory holds is read from the database.
+    const early = await s.transaction((tx) => tx.listOverrides('payments', at(-10_000_000), at(35)));
+    expect(early.map((o) => o.member)).toEqual(['bob']);
+    expect((await s.transaction((tx) => tx.listOverrides('payments', at(45), at(1000)))).map((o) => o.member)).toEqual([]);
+  });
+});
+
 describe('a transaction that holds the store too long', () => {
   it('is told (logged and in /healthz through the monitor) once, while other calls wait; a long hold nobody waits for is not', async () => {
     const s = await openSqliteStore(path.join(dir, 'held.db'), { heldLimitMs: 150 });

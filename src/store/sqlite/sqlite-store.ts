@@ -391,6 +391,21 @@ interface AbsenceRow {
   end_ms: number;
 }
 
+function toOverride(r: OverrideRow): StoredOverride {
+  return { id: r.id, team: r.team, member: r.member, start: fromMs(r.start_ms), end: fromMs(r.end_ms), seq: r.seq, createdBy: r.created_by, reason: r.reason };
+}
+
+function toAbsence(r: AbsenceRow): StoredAbsence {
+  return { id: r.id, member: r.member as MemberId, start: fromMs(r.start_ms), end: fromMs(r.end_ms) };
+}
+
+/**
+ * How far before the instant a transaction first asks about the store's memory of overrides and
+ * absences reaches (see SqliteTx.listOverrides): later transactions ask from later instants, or a
+ * little before (a schedule, a shift's start).
+ */
+const ROTATION_MEMORY_BACK_MS = 14 * 86_400_000;
+
 interface TimerDbRow {
   id: number;
   key: string;
@@ -442,6 +457,8 @@ const SQL = {
   addOverride: `INSERT INTO overrides (id, team, member, start_ms, end_ms, created_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
     RETURNING seq`,
   listOverrides: 'SELECT * FROM overrides WHERE team = ? AND end_ms > ? AND start_ms < ? ORDER BY seq',
+  overridesEndingAfter: 'SELECT * FROM overrides WHERE team = ? AND end_ms > ? ORDER BY seq',
+  absencesEndingAfter: 'SELECT * FROM absences WHERE end_ms > ? ORDER BY start_ms, id',
   deleteOverride: 'DELETE FROM overrides WHERE id = ?',
   addAbsence: 'INSERT INTO absences (id, member, start_ms, end_ms) VALUES (?, ?, ?, ?)',
   listAbsences: 'SELECT * FROM absences WHERE end_ms > ? AND start_ms < ? ORDER BY start_ms, id',
@@ -720,6 +737,13 @@ class IntakeMemory {
   sums: RepeatSums | null = null;
   /** SQLite's data_version when the memory was last checked (see SqliteTx.checkMemory). */
   dataVersion = -1;
+  /**
+   * The rotation's rows as the database holds them, each list with every row that ends after its
+   * `floor` (ms): the overrides by team, and the absences (see SqliteTx.listOverrides). Dropped with
+   * the rest of the memory, and by a transaction that writes either.
+   */
+  readonly overrides = new Map<TeamId, { readonly floor: number; readonly rows: readonly StoredOverride[] }>();
+  absences: { readonly floor: number; readonly rows: readonly StoredAbsence[] } | null = null;
 
   /** group: what the memory knows of a group (its incident, its alerts), if anything. */
   group(integration: string, fingerprint: string): GroupMemo | undefined {
@@ -773,6 +797,12 @@ class IntakeMemory {
     this.generation++;
     this.groups.clear();
     this.alertCount = 0;
+    this.forgetRotation();
+  }
+
+  forgetRotation(): void {
+    this.overrides.clear();
+    this.absences = null;
   }
 
   /** Too much to keep remembering: dropped (and refilled from the database on demand). */
@@ -1074,6 +1104,8 @@ class SqliteTx implements StoreTx {
   private logs: LoggedRepeats[] = [];
   /** Whether this transaction emptied the repeat log (folded). */
   private emptiedLog = false;
+  /** Whether this transaction wrote overrides or absences (see wroteRotation). */
+  private rotationWritten = false;
   /** Intake rows as this transaction left them (or FORGET), for the store's memory at commit. */
   private readonly alertsSeen = new TripleMap<RememberedAlert | typeof FORGET>();
   private readonly groupsSeen = new PairMap<number | null | typeof FORGET>();
@@ -1227,10 +1259,21 @@ class SqliteTx implements StoreTx {
 
   // Overrides and absences --------------------------------------------------------------------
 
+  /**
+   * wroteRotation: this transaction changes overrides or absences: the store's memory of them is
+   * dropped, and this transaction reads them from the database only (its own rows are not
+   * committed; it may still roll back).
+   */
+  private wroteRotation(): void {
+    this.rotationWritten = true;
+    this.memory.forgetRotation();
+  }
+
   /** Throws RangeError unless start < end. */
   async addOverride(o: Omit<StoredOverride, 'id' | 'seq'>): Promise<StoredOverride> {
     this.check();
     const [start, end] = interval(o.start, o.end, 'override');
+    this.wroteRotation();
     const id = randomUUID();
     const rows = await this.conn.all<{ seq: number }>(SQL.addOverride, [id, o.team, o.member, start, end, o.createdBy, o.reason]);
     const seq = rows[0]?.seq;
@@ -1238,29 +1281,38 @@ class SqliteTx implements StoreTx {
     return { id, seq, team: o.team, member: o.member, start: fromMs(start), end: fromMs(end), createdBy: o.createdBy, reason: o.reason };
   }
 
+  /**
+   * listOverrides: from the store's memory of the team's overrides when it covers `from` (nearly
+   * every transaction asks who is on call, and most of them around now: two statements, each a
+   * hop to SQLite's thread and back, for rows that change a few times a week). The memory is the
+   * truth while SQLite's data_version has not changed (checked once per transaction, see
+   * checkMemory) and no transaction of this store wrote overrides or absences since it was read.
+   */
   async listOverrides(team: TeamId, from: DateTime, to: DateTime): Promise<StoredOverride[]> {
     this.check();
-    const rows = await this.conn.all<OverrideRow>(SQL.listOverrides, [team, toMs(from, 'from'), toMs(to, 'to')]);
-    return rows.map((r) => ({
-      id: r.id,
-      team: r.team,
-      member: r.member,
-      start: fromMs(r.start_ms),
-      end: fromMs(r.end_ms),
-      seq: r.seq,
-      createdBy: r.created_by,
-      reason: r.reason,
-    }));
+    const start = toMs(from, 'from');
+    const end = toMs(to, 'to');
+    if (this.rotationWritten) return (await this.conn.all<OverrideRow>(SQL.listOverrides, [team, start, end])).map(toOverride);
+    await this.checkMemory();
+    let known = this.memory.overrides.get(team);
+    if (known === undefined || start < known.floor) {
+      const floor = start - ROTATION_MEMORY_BACK_MS;
+      known = { floor, rows: (await this.conn.all<OverrideRow>(SQL.overridesEndingAfter, [team, floor])).map(toOverride) };
+      if (!this.rotationWritten) this.memory.overrides.set(team, known);
+    }
+    return known.rows.filter((o) => o.end.toMillis() > start && o.start.toMillis() < end);
   }
 
   async deleteOverride(id: string): Promise<boolean> {
     this.check();
+    this.wroteRotation();
     const { changes } = await this.conn.run(SQL.deleteOverride, [id]);
     return changes > 0;
   }
 
   async deleteAbsence(id: string): Promise<boolean> {
     this.check();
+    this.wroteRotation();
     const { changes } = await this.conn.run(SQL.deleteAbsence, [id]);
     return changes > 0;
   }
@@ -1269,16 +1321,26 @@ class SqliteTx implements StoreTx {
   async addAbsence(a: Omit<StoredAbsence, 'id'>): Promise<StoredAbsence> {
     this.check();
     const [start, end] = interval(a.start, a.end, 'absence');
+    this.wroteRotation();
     const id = randomUUID();
     await this.conn.run(SQL.addAbsence, [id, a.member, start, end]);
     return { id, member: a.member, start: fromMs(start), end: fromMs(end) };
   }
 
-  /** Ordered by start, then id. */
+  /** Ordered by start, then id. From the store's memory when it covers `from` (see listOverrides). */
   async listAbsences(from: DateTime, to: DateTime): Promise<StoredAbsence[]> {
     this.check();
-    const rows = await this.conn.all<AbsenceRow>(SQL.listAbsences, [toMs(from, 'from'), toMs(to, 'to')]);
-    return rows.map((r) => ({ id: r.id, member: r.member as MemberId, start: fromMs(r.start_ms), end: fromMs(r.end_ms) }));
+    const start = toMs(from, 'from');
+    const end = toMs(to, 'to');
+    if (this.rotationWritten) return (await this.conn.all<AbsenceRow>(SQL.listAbsences, [start, end])).map(toAbsence);
+    await this.checkMemory();
+    let known = this.memory.absences;
+    if (known === null || start < known.floor) {
+      const floor = start - ROTATION_MEMORY_BACK_MS;
+      known = { floor, rows: (await this.conn.all<AbsenceRow>(SQL.absencesEndingAfter, [floor])).map(toAbsence) };
+      if (!this.rotationWritten) this.memory.absences = known;
+    }
+    return known.rows.filter((a) => a.end.toMillis() > start && a.start.toMillis() < end);
   }
 
   // Timers ------------------------------------------------------------------------------------
