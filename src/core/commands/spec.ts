@@ -155,8 +155,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [{ name: 'now', kind: 'flag', help: 'page them now, even in their quiet hours' }], permission: 'responder', example: 'incident escalate 12 mentor',
   },
   {
-    group: 'incident', name: 'assign', summary: 'Hand an incident to a member, or to a team\'s on-call: they are paged, escalation restarts (to yourself: you take it on, acknowledged).',
-    args: [incidentArg, { name: 'member', kind: 'member', optional: true, help: 'who takes it (or give --team)' }],
+    group: 'incident', name: 'assign', summary: 'Hand an incident to a member, or to a team\'s on-call: they are paged, escalation restarts.',
+    args: [incidentArg, { name: 'member', kind: 'member', optional: true, help: 'who takes it (or give --team); yourself: you take it on, acknowledged' }],
     options: [{ name: 'team', kind: 'team', help: 'hand it to this team: its on-call takes it' }], permission: 'dispatcher', example: 'incident assign 12 bob',
   },
   {
