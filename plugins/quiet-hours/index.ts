@@ -40,9 +40,14 @@ export interface QuietHoursConfig {
 
 interface Deferred {
   readonly text: string;
+  /** The message's own lines (a list of shifts, a handoff summary's body); absent in digests stored before they were kept. */
+  readonly lines?: readonly string[];
   readonly incidentId: number | null;
   readonly at: string;
 }
+
+/** The most lines of one held message a digest repeats (the rest is counted). */
+const DIGEST_LINES_PER_MESSAGE = 20;
 
 const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'];
 const TOP_KEYS = ['urgent', 'escalation', 'defaults', 'teams', 'members'];
@@ -186,7 +191,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       // A plain delivery (no reason): their quiet time is over, nothing was let through.
       return { action: 'deliver' };
     }
-    list.push({ text: toPlain(n.message.headline), incidentId: n.incidentId, at: call.now.toISO() as string });
+    list.push({ text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string });
     await call.storage.set(key, list);
     await call.schedule(key, until, { member, key, until: until.toMillis() });
     return { action: 'defer', until, reason: `${call.world.members.get(member)?.name ?? member} is in quiet hours until ${until.setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')}` };
@@ -216,6 +221,8 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const member = n.recipient.id;
       const until = await quietFor(member, call, n.role === 'oncall');
       if (!until) return { action: 'deliver' };
+      // About something that starts before their quiet time ends (a shift they gain tonight).
+      if (n.dueBy !== undefined && until > n.dueBy) return { action: 'deliver', reason: `it is about ${n.dueBy <= call.now ? 'now' : n.dueBy.setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')}, before their quiet hours end` };
       const urgent = n.severity !== undefined && config.urgent.includes(n.severity);
       if (n.role === 'oncall' || n.role === 'team' || n.role === 'mentor' || n.role === 'lead') {
         // Urgent: every step of the chain pages whatever the hour. Non-urgent: it waits, never vanishes.
@@ -242,11 +249,15 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       // The state follows the last line of each incident, unless that line is its resolution.
       const last = new Map<number, number>();
       list.forEach((d, i) => d.incidentId !== null && last.set(d.incidentId, i));
-      const lines = list.map((d, i) => {
-        const line = rt`${DateTime.fromISO(d.at).setZone(zone).toFormat('ccc HH:mm')} ${d.text}`;
+      const lines = list.flatMap((d, i) => {
+        let line = rt`${DateTime.fromISO(d.at).setZone(zone).toFormat('ccc HH:mm')} ${d.text}`;
         const incident = d.incidentId !== null && last.get(d.incidentId) === i ? found.get(d.incidentId) : undefined;
-        if (!incident || (incident.resolvedAt !== null && DateTime.fromISO(d.at) >= incident.resolvedAt)) return line;
-        return rt`${line} (now: ${incidentNow(incident, member, call.world, zone)})`;
+        if (incident && !(incident.resolvedAt !== null && DateTime.fromISO(d.at) >= incident.resolvedAt)) line = rt`${line} (now: ${incidentNow(incident, member, call.world, zone)})`;
+        // The held message's own lines follow it, indented (a list of shifts, a handoff's body).
+        const own = (d.lines ?? []).flatMap((l) => l.split('\n'));
+        const shown = own.slice(0, DIGEST_LINES_PER_MESSAGE).map((l) => rt`    ${l.trim()}`);
+        if (own.length > DIGEST_LINES_PER_MESSAGE) shown.push(rt`    … and ${String(own.length - DIGEST_LINES_PER_MESSAGE)} more lines`);
+        return [line, ...shown];
       });
       const resolved = ids.filter((id) => found.get(id)?.state === 'resolved').length;
       if (ids.length > 0 && resolved === ids.length) {

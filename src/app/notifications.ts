@@ -21,6 +21,8 @@ export interface Notification {
   /** Why this person is told; plugins (quiet hours) decide by it. Default: "member". */
   readonly role?: NotificationRole;
   readonly severity?: string;
+  /** See OutgoingNotification.dueBy. */
+  readonly dueBy?: DateTime;
 }
 
 export { recipientKey };

@@ -64,7 +64,7 @@ export class OncallService {
     if (end <= ctx.now) throw new Refusal('The override is entirely in the past; nothing would change.');
     const created = await ctx.tx.addOverride({ team: ctx.team.id, member, start, end, createdBy: this.callerName(ctx), reason: null });
     await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
-    this.tellMember(ctx, member, `ovr:${created.id}`, rt`${mention(member, memberName(this.world, member))} you are on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)} (override by ${this.callerName(ctx)}).`);
+    this.tellMember(ctx, member, `ovr:${created.id}`, rt`${mention(member, memberName(this.world, member))} you are on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)} (override by ${this.callerName(ctx)}).`, start);
     return message('reply', rt`Override set: ${memberName(this.world, member)} is on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}.`);
   }
 
@@ -85,8 +85,8 @@ export class OncallService {
     const ob = await ctx.tx.addOverride({ team: ctx.team.id, member: a, start: sb.start, end: sb.end, createdBy: this.callerName(ctx), reason: `swap with ${b}` });
     await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
     const describe = (m: MemberId, s: Shift): string => `${memberName(this.world, m)} covers ${this.when(ctx.team, s.start)} → ${this.when(ctx.team, s.end)}`;
-    this.tellMember(ctx, a, `ovr:${ob.id}`, rt`Shift swap in ${ctx.team.name}: ${describe(a, sb)}; ${describe(b, sa)}.`);
-    this.tellMember(ctx, b, `ovr:${oa.id}`, rt`Shift swap in ${ctx.team.name}: ${describe(b, sa)}; ${describe(a, sb)}.`);
+    this.tellMember(ctx, a, `ovr:${ob.id}`, rt`Shift swap in ${ctx.team.name}: ${describe(a, sb)}; ${describe(b, sa)}.`, sb.start);
+    this.tellMember(ctx, b, `ovr:${oa.id}`, rt`Shift swap in ${ctx.team.name}: ${describe(b, sa)}; ${describe(a, sb)}.`, sa.start);
     return message('reply', rt`Swapped: ${describe(b, sa)}; ${describe(a, sb)}.`);
   }
 
@@ -128,9 +128,10 @@ export class OncallService {
     return message('reply', what);
   }
 
-  private tellMember(ctx: UseCaseContext, member: MemberId, key: string, text: ReturnType<typeof rt>): void {
+  /** tellMember: a notice to `member` (not to the caller about their own doing); `dueBy`: see Notification.dueBy. */
+  private tellMember(ctx: UseCaseContext, member: MemberId, key: string, text: ReturnType<typeof rt>, dueBy?: DateTime): void {
     if (ctx.caller.kind === 'member' && ctx.caller.id === member) return;
-    ctx.tell({ key: `${key}:${recipientKey({ kind: 'member', id: member })}`, recipient: { kind: 'member', id: member }, message: message('notice', text, { mentions: [member] }), incidentId: null, role: 'member' });
+    ctx.tell({ key: `${key}:${recipientKey({ kind: 'member', id: member })}`, recipient: { kind: 'member', id: member }, message: message('notice', text, { mentions: [member] }), incidentId: null, role: 'member', ...(dueBy ? { dueBy } : {}) });
   }
 
   private requireMember(team: Team, member: MemberId): void {

@@ -67,6 +67,7 @@ export function gainedShiftNotices(world: World, gains: readonly ShiftChangeOfHa
       }),
       incidentId: null,
       role: 'member' as const,
+      dueBy: first.shift.start,
     };
   });
 }
@@ -193,6 +194,7 @@ export class ShiftWatch {
             message: message('notice', rt`${mention(member, memberName(this.world, member))} your ${team.name} shift starts now${covering}: you are on call until ${incoming.end.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ')}.`, { mentions: [member] }),
             incidentId: null,
             role: 'member',
+            dueBy: now,
           });
         }
         if ((team.escalation.handoff ?? 'reassign') === 'reassign') {

@@ -37,6 +37,12 @@ export interface OutgoingNotification {
   readonly role: NotificationRole;
   /** The incident's severity, when the notification is about one. */
   readonly severity?: string;
+  /**
+   * dueBy: the notice is about something that starts then (a shift someone gains, an override);
+   * arriving later it is of no use. Quiet hours deliver it at once when their quiet time would end
+   * after it (someone put on call for the night is told now, not in the morning).
+   */
+  readonly dueBy?: DateTime;
 }
 
 /** NotifyDecision: what beforeNotify wants. `skip` means "try the next escalation step instead". */

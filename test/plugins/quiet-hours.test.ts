@@ -104,6 +104,30 @@ describe('quiet hours', () => {
     await q.stop();
   });
 
+  it('someone put on call during their quiet hours is told at once; a shift next week waits for their morning', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT }); // 03:00 in Berlin, Bob asleep
+    await h.run('carol', 'oncall override bob now 4h');
+    const told = h.expectMessage('bob', /you are on call for Payments from Tue 03 Mar 03:00 .* \(override by Carol\)/);
+    expect(told.at).toBe('2026-03-03T02:00:00.000Z');
+    await h.run('carol', 'oncall override bob 2026-03-10T09:00 8h');
+    h.expectNothingFor('bob');
+    await h.advanceTo('2026-03-03T06:00:00Z'); // 07:00 in Berlin
+    expect(h.expectMessage('bob', /While you were in quiet hours, 1 notification waited/).text).toContain('you are on call for Payments from Tue 10 Mar 09:00');
+    await h.stop();
+  });
+
+  it('a digest keeps each held message\'s own lines (the shifts a notice lists)', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
+    expect(await h.run('carol', 'oncall away alice 2026-03-09T00:00 9w')).toContain('Bob covers Payments Mon 09 Mar 09:00');
+    h.expectNothingFor('bob');
+    await h.advanceTo('2026-03-03T08:00:00Z');
+    const digest = h.expectMessage('bob', /While you were in quiet hours, 1 notification waited/);
+    expect(digest.text).toContain('you are on call for 3 more shifts, covering for Alice, who is away');
+    expect(digest.text).toMatch(/\n +Payments: Mon 09 Mar 09:00 GMT\+1 to Mon 16 Mar 09:00 GMT\+1, covering for Alice\n/);
+    expect(digest.text).toMatch(/\n +Payments: Mon 20 Apr 09:00 GMT\+2 to Mon 27 Apr 09:00 GMT\+2, covering for Alice$/);
+    await h.stop();
+  });
+
   it('replies and the incident\'s timeline say when quiet hours hold a page back, and when it goes through anyway', async () => {
     const h = await Harness.start({ config: config(), at: NIGHT });
     expect(await h.run('zed', 'incident report sev2 slow invoices')).toContain('Dave is on call and will be paged when their quiet hours end, at Tue 07:00 their time (Europe/London); an urgent severity pages at once');
