@@ -404,8 +404,12 @@ export class IncidentService {
     const ev = await this.event(ctx, incident, 'huddle', { reason, members: called });
     const by = principalName(this.world, ctx.caller);
     const timeline = await ctx.tx.timeline(incident.id);
+    // What the reply says is what happened to each call (quiet hours may hold a non-urgent one).
+    const now: MemberId[] = [];
+    const later: string[] = [];
+    const held: MemberId[] = [];
     for (const member of called) {
-      ctx.tell({
+      const n: Notification = {
         key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'member', id: member })}`,
         recipient: { kind: 'member', id: member },
         message: {
@@ -416,10 +420,22 @@ export class IncidentService {
         incidentId: incident.id,
         role: 'team',
         severity: incident.severity,
-      });
+      };
+      ctx.tell(n);
+      const verdict = await ctx.decide(n);
+      if (verdict.action === 'deliver') now.push(member);
+      else if (verdict.action === 'defer') later.push(`${memberName(this.world, member)} ${this.theirTime(member, verdict.until)}`);
+      else held.push(member);
     }
     await this.postRecord(ctx, incident, rt`Huddle called by ${by} on ${incidentHeadline(incident)}. Reason: ${reason}`);
-    return message('reply', rt`Huddle called on #${incident.id}; ${called.length} team members were asked to join. The reason is on the timeline.`);
+    const names = (members: readonly MemberId[]) => members.map((m) => memberName(this.world, m)).join(', ');
+    const parts = [
+      now.length === called.length ? `all ${called.length} team members were asked to join` : now.length > 0 ? `asked to join now: ${names(now)}` : 'nobody was reached now',
+      ...(later.length > 0 ? [`in quiet hours, asked when they end: ${later.join('; ')}`] : []),
+      ...(held.length > 0 ? [`held back by a plugin: ${names(held)}`] : []),
+    ];
+    const urgentHint = now.length === 0 && later.length > 0 ? ' A huddle on an urgent severity reaches everyone at once.' : '';
+    return message('reply', rt`Huddle called on #${incident.id}; ${parts.join('; ')}. The reason is on the timeline.${urgentHint}`);
   }
 
   async list(ctx: UseCaseContext, all: boolean): Promise<Message> {

@@ -116,6 +116,20 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
+  it('a huddle at night says who it reached now and who in the morning', async () => {
+    const h = await Harness.start({ config: config('{ nights: false }'), at: NIGHT }); // Dave has no nights
+    await h.run('zed', 'incident report sev2 database migration gone wrong');
+    expect(await h.run('carol', 'incident huddle 1 the migration needs three people')).toBe(
+      'Huddle called on #1; asked to join now: Dave; in quiet hours, asked when they end: Alice at Tue 07:00 their time (Europe/Berlin); Bob at Tue 07:00 their time (Europe/Berlin). The reason is on the timeline.');
+    h.expectMessage('dave', /Huddle on #1/);
+    h.expectNothingFor('alice', 'bob');
+    const q = await Harness.start({ config: config(), at: NIGHT });
+    await q.run('zed', 'incident report sev2 database migration gone wrong');
+    expect(await q.run('carol', 'incident huddle 1 the migration needs three people')).toMatch(/^Huddle called on #1; nobody was reached now; in quiet hours, asked when they end: .*\. The reason is on the timeline\. A huddle on an urgent severity reaches everyone at once\.$/);
+    await q.stop();
+    await h.stop();
+  });
+
   it('a digest keeps each held message\'s own lines (the shifts a notice lists)', async () => {
     const h = await Harness.start({ config: config(), at: NIGHT });
     expect(await h.run('carol', 'oncall away alice 2026-03-09T00:00 9w')).toContain('Bob covers Payments Mon 09 Mar 09:00');
