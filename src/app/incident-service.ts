@@ -212,6 +212,10 @@ export class IncidentService {
     const person = personFor(this.world, incident, target);
     if (!person) throw new Refusal(`${memberName(this.world, incident.assignee)} has no mentor in the config; escalate to the lead instead ("incident escalate ${incident.id} lead").`);
     if (person === incident.assignee) throw new Refusal(`The ${target} of #${incident.id} is its assignee; escalate to the ${target === 'mentor' ? 'lead' : 'mentor'} instead.`);
+    // Asking yourself for help pages nobody new: say so, and who the next step would be.
+    if (ctx.caller.kind === 'member' && ctx.caller.id === person) {
+      throw new Refusal(`You are the ${target} of #${incident.id}: you have it in hand already${target === 'mentor' ? `; to page the lead: "incident escalate ${incident.id} lead"` : ''}.`);
+    }
     const roles = rolesOf(this.world, incident, person);
     const as = rolesText(roles.length > 0 ? roles : [target]);
     const involved = await this.involvedMembers(ctx.tx, incident);
@@ -291,7 +295,10 @@ export class IncidentService {
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} is now with ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}.`);
     await this.postRecord(ctx, updated, rt`${incidentHeadline(updated)} assigned to ${memberName(this.world, member)} by ${by}`);
     if (moved) await this.postRecord(ctx, { ...updated, team: incident.team }, rt`${incidentHeadline(updated)} moved to ${team.name} (${memberName(this.world, member)}) by ${by}`);
-    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict)}. Escalation starts again for them.`);
+    // Someone marked away is paged all the same (they were named), but the caller should know.
+    const away = (await ctx.tx.listAbsences(ctx.now, ctx.now.plus({ milliseconds: 1 }))).find((a) => a.member === member);
+    const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirTime(member, away.end).replace(/^at /, '')}; if they do not acknowledge, escalation goes on to their mentor and the lead.` : '';
+    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict)}. Escalation starts again for them.${awayNote}`);
   }
 
   /**

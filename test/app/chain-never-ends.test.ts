@@ -305,6 +305,10 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     expect(await h.run('dave', 'incident assign 2 dave')).toBe('You took #2 [sev2] invoices are slow over from Carol; it stays acknowledged, and it is yours.');
     h.expectMessage('carol', /Dave took #2 .* over from you/);
     expect(h.messagesFor('dave')).toHaveLength(toDave); // nothing to Dave by his own hand
+
+    // Someone marked away: assigned and paged all the same, and the reply says they are away.
+    await h.run('carol', 'oncall away bob now 3d');
+    expect(await h.run('carol', 'incident assign 2 bob')).toMatch(/^Assigned #2 to Bob, who .*\. Escalation starts again for them\. Note: Bob is marked away until \w{3} \d\d:\d\d their time \(Europe\/\w+\); if they do not acknowledge, escalation goes on to their mentor and the lead\.$/);
     expect(await h.run('dave', 'incident assign 1')).toMatch(/Only the on-call|Name who takes #1/);
   });
 });

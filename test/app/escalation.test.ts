@@ -159,6 +159,10 @@ describe('escalation of an unacknowledged incident', () => {
     h.expectNothingFor('alice');
     h.expectMessage('carol', /Escalated to you as lead/);
     expect(await h.run('dave', 'incident escalate 1 mentor')).toContain('already been paged');
+    // Asking yourself pages nobody: refused, with the next step.
+    const before = h.messagesFor('alice').length;
+    expect(await h.run('alice', 'incident escalate 1 mentor --now')).toBe('You are the mentor of #1: you have it in hand already; to page the lead: "incident escalate 1 lead".');
+    expect(h.messagesFor('alice')).toHaveLength(before);
   });
 
   it('a huddle reaches the whole team, only on request, with its reason kept', async () => {
