@@ -548,7 +548,7 @@ export class IntakeService {
     await within(async (ctx) => {
       await this.note(ctx, incident, 'alert-resolved', alert, { firing });
       if (firing > 0) return;
-      const seen = `${group.count} firing notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen)}, last ${clock(group.lastSeen)}`;
+      const seen = `${group.count} firing notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen, ctx.team.timeZone)}, last ${clock(group.lastSeen, ctx.team.timeZone)}`;
       const note = integration.resolve === 'any' ? `an alert resolved (${seen})` : `all alerts resolved (${seen})`;
       await this.incidents.resolve(ctx, incident, note);
     });
@@ -696,11 +696,11 @@ export class IntakeService {
     await ctx.tx.updateStorm(ended);
     await ctx.tx.cancelTimers(`storm:${storm.id}:`);
     const integration = this.byId.get(storm.integration);
-    this.tellSummary(ctx, ended, integration, rt`The storm is over: no new incident since ${clock(storm.lastAt)}. The incidents stay open until resolved ("incident list").`);
+    this.tellSummary(ctx, ended, integration, rt`The storm is over: no new incident since ${clock(storm.lastAt, ctx.team.timeZone)}. The incidents stay open until resolved ("incident list").`);
     ctx.tell({
       key: `storm:${storm.id}:end:${recipientKey({ kind: 'channel', team: storm.team })}`,
       recipient: { kind: 'channel', team: storm.team },
-      message: message('incident-record', rt`Alert storm over: ${storm.incidents} incidents between ${clock(storm.startedAt)} and ${clock(storm.lastAt)}.`),
+      message: message('incident-record', rt`Alert storm over: ${storm.incidents} incidents between ${clock(storm.startedAt, ctx.team.timeZone)} and ${clock(storm.lastAt, ctx.team.timeZone)}.`),
       incidentId: null,
       role: 'channel',
     });
@@ -712,7 +712,7 @@ export class IntakeService {
     const who = memberName(this.world, storm.member);
     const from = integration?.name ?? storm.integration;
     const state = storm.endedAt === null ? 'Alert storm' : 'Alert storm (over)';
-    const headline = rt`${first ? [mention(storm.member, who), ' '] : []}${state} on ${ctx.team.name}: ${storm.incidents} new incidents from ${from} since ${clock(storm.startedAt)}. They open without paging you one by one; this message is updated as the storm grows.`;
+    const headline = rt`${first ? [mention(storm.member, who), ' '] : []}${state} on ${ctx.team.name}: ${storm.incidents} new incidents from ${from} since ${clock(storm.startedAt, ctx.team.timeZone)}. They open without paging you one by one; this message is updated as the storm grows.`;
     ctx.tell({
       key: `storm:${storm.id}:v${storm.version}:${recipientKey({ kind: 'member', id: storm.member })}`,
       recipient: { kind: 'member', id: storm.member },
@@ -757,8 +757,9 @@ function alertData(alert: NormalizedAlert, extra: Record<string, unknown>): Reco
   return { alert: alert.alertKey, summary: alert.title, url: alert.url, ...extra };
 }
 
-function clock(at: DateTime): string {
-  return at.toUTC().toFormat("HH:mm'Z'");
+/** clock: an instant as the team reads it ("Wed 08:31 GMT+1"), in a note everyone of the team sees. */
+function clock(at: DateTime, zone: string): string {
+  return at.setZone(zone).toFormat('ccc HH:mm ZZZZ');
 }
 
 

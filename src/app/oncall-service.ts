@@ -93,6 +93,7 @@ export class OncallService {
   async away(ctx: UseCaseContext, member: MemberId, start: DateTime, end: DateTime): Promise<Message> {
     this.requireMember(ctx.team, member);
     if (end <= start) throw new Refusal('The absence ends before it starts; give an end after the start, or a length such as 2w.');
+    if (end <= ctx.now) throw new Refusal('The absence is entirely in the past; nothing would change.');
     let absenceId = '';
     const gained = await shiftsGainedThrough(this.policies, ctx.tx, this.world, member, start, end, ctx.now, async () => {
       absenceId = (await ctx.tx.addAbsence({ member, start, end })).id;

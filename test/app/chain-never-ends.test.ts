@@ -157,6 +157,7 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
   it('away: the substitute is told at once and again when the shift starts', async () => {
     h = await Harness.start({ config: config() }); // Tue 10:00Z
     // Alice's next week starts Mon 9 Mar 09:00 Berlin; she is away then, so Bob (next in order) covers it.
+    expect(await h.run('carol', 'oncall away alice 2026-02-01T00:00 3d')).toBe('The absence is entirely in the past; nothing would change.');
     const reply = await h.run('carol', 'oncall away alice 2026-03-09T00:00 3d');
     expect(reply).toContain('Bob covers Payments Mon 09 Mar 09:00');
     const told = h.expectMessage('bob', /you are on call for Payments from Mon 09 Mar 09:00 .* covering for Alice, who is away/);

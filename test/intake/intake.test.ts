@@ -67,7 +67,8 @@ describe('alert intake: Alertmanager', () => {
     expect(reply.status).toBe(202);
     for (const id of [1, 2, 3]) {
       expect((await t.read((tx) => tx.getIncident(id)))?.state).toBe('resolved');
-      t.h.expectMessage('dave', new RegExp(`#${id} .* resolved by Alertmanager \\(prom\\): all alerts resolved \\(1 firing notification`));
+      // Times as the team reads them (Payments: Europe/Berlin), not UTC.
+      t.h.expectMessage('dave', new RegExp(`#${id} .* resolved by Alertmanager \\(prom\\): all alerts resolved \\(1 firing notification since \\w{3} \\d\\d:\\d\\d GMT\\+1, last \\w{3} \\d\\d:\\d\\d GMT\\+1\\)`));
     }
     t.h.expectNothingFor(...MEMBERS);
     const kinds = (await t.read((tx) => tx.timeline(1))).map((e) => e.kind);
