@@ -290,7 +290,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
           const until = call.now.plus({ milliseconds: toMillis(d.value) });
           await call.storage.set(`focus:${caller.id}`, until.toISO());
           const zone = call.world.members.get(caller.id)?.timeZone ?? 'UTC';
-          return message('reply', rt`Focus until ${until.setZone(zone).toFormat('HH:mm')}: only urgent pages for your own shift reach you; the rest waits for a digest.`, { private: true });
+          return message('reply', rt`Focus until ${until.setZone(zone).toFormat('ccc HH:mm')} your time (${zone}): only urgent pages for your own shift reach you; the rest waits for a digest.`, { private: true });
         },
       },
     ],

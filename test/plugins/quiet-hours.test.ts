@@ -209,7 +209,7 @@ describe('quiet hours', () => {
 
   it('a declared focus block holds back non-urgent pages, not urgent ones', async () => {
     const h = await Harness.start({ config: config() }); // Tuesday 10:00Z
-    expect(await h.run('dave', 'oncall focus 1h')).toContain('Focus until');
+    expect(await h.run('dave', 'oncall focus 1h')).toMatch(/^Focus until \w{3} \d\d:\d\d your time \(Europe\/London\): only urgent pages/);
     await h.run('zed', 'incident report sev3 a small thing');
     h.expectNothingFor('dave');
     await h.run('zed', 'incident report sev1 a big thing');
