@@ -8,7 +8,7 @@ import { message } from '../../src/core/messages/message';
 import { describeEvent, memberName } from '../../src/core/messages/incident-views';
 import type { MemberId, Team, World } from '../../src/core/model';
 import type { Shift } from '../../src/core/rotation/types';
-import { rt, type RichText } from '../../src/core/text/rich-text';
+import { rt, toPlain, type RichText } from '../../src/core/text/rich-text';
 import { median } from '../../src/core/insights/figures';
 import { formatDuration } from '../../src/core/time/duration';
 import type { IncidentHistory } from '../../src/ports/plugin';
@@ -59,9 +59,15 @@ export function buildHandoffSummary(input: SummaryInput): Message {
   const huddles: RichText[] = [];
   const stillOpen: Array<{ severity: string; id: number; line: RichText }> = [];
   for (const { incident, timeline } of input.histories) {
-    if (within(incident.openedAt)) opened++;
+    // An incident moved between teams counts for each team only what happened while it was
+    // theirs: its team when it opened is the one the first move took it from.
+    const firstMove = timeline.find((e) => e.kind === 'reassigned' && typeof e.data.fromTeam === 'string' && e.data.team !== e.data.fromTeam);
+    let teamNow = firstMove ? String(firstMove.data.fromTeam) : incident.team;
+    if (within(incident.openedAt) && teamNow === team.id) opened++;
+    let lastEscalation = '';
     for (const e of timeline) {
-      if (!within(e.at)) continue;
+      if (e.kind === 'reassigned' && typeof e.data.team === 'string') teamNow = e.data.team;
+      if (!within(e.at) || teamNow !== team.id) continue;
       if (e.kind === 'acknowledged') {
         acked++;
         ackTimes.push(e.at.diff(incident.openedAt).as('milliseconds'));
@@ -69,7 +75,11 @@ export function buildHandoffSummary(input: SummaryInput): Message {
         resolved++;
         resolveTimes.push(e.at.diff(incident.openedAt).as('milliseconds'));
       } else if (e.kind === 'escalated') {
-        escalations.push(rt`#${incident.id} ${incident.title}: ${describeEvent(world, e)}`);
+        // One line per step: the same person paged again for the same step in a row is one line.
+        const line = rt`#${incident.id} ${incident.title}: ${describeEvent(world, e)}`;
+        const text = toPlain(line);
+        if (text !== lastEscalation) escalations.push(line);
+        lastEscalation = text;
       } else if (e.kind === 'huddle') {
         huddles.push(rt`#${incident.id} ${incident.title}: ${describeEvent(world, e)}`);
       } else if (e.kind === 'notification-deferred') {

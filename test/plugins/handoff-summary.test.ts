@@ -50,6 +50,21 @@ describe('handoff summaries', () => {
     await h.stop();
   });
 
+  it('an incident moved to another team counts there only for what happened after the move', async () => {
+    const h = await Harness.start({ config: CONFIG }); // Tue 3 Mar 10:00Z; Search hands over daily at 08:00 New York (13:00Z)
+    await h.run('zed', 'incident report sev2 search results empty');
+    await h.run('dave', 'incident ack 1');
+    await h.run('dave', 'incident escalate 1 mentor');
+    expect(await h.run('carol', 'incident assign 1 --team search')).toMatch(/^Assigned #1 to (Erin|Frank) \(Search\)/);
+    await h.advanceTo('2026-03-03T13:00:00Z');
+    const summary = h.adapter.delivered.find((d) => d.to === '#search' && d.text.startsWith('Handoff for Search'));
+    expect(summary?.text).toContain('Incidents: 0 opened, 0 acknowledged, 0 resolved, 1 still open.');
+    // Dave's escalation to Alice was Payments'; Search's own chain (Erin's mentor) is Search's.
+    expect(summary?.text).not.toContain('mentor (Alice)');
+    expect(summary?.text).toContain('escalated to the mentor (Frank)');
+    await h.stop();
+  });
+
   it('after a burst of 25 incidents it names the 10 most severe still open and counts the rest; notes and next shifts stay in', async () => {
     const h = await Harness.start({ config: CONFIG, at: '2026-03-09T06:00:00Z' });
     for (let i = 1; i <= 25; i++) await h.run('zed', `incident report ${i === 25 ? 'sev1' : 'sev3'} disk ${i} full`);
