@@ -67,6 +67,7 @@ export function buildHandoffSummary(input: SummaryInput): Message {
     let lastEscalation = '';
     for (const e of timeline) {
       if (e.kind === 'reassigned' && typeof e.data.team === 'string') teamNow = e.data.team;
+      if (e.kind === 'acknowledged' || e.kind === 'reopened' || e.kind === 'reassigned') lastEscalation = ''; // a new round
       if (!within(e.at) || teamNow !== team.id) continue;
       if (e.kind === 'acknowledged') {
         acked++;

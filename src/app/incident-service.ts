@@ -214,7 +214,9 @@ export class IncidentService {
     if (person === incident.assignee) throw new Refusal(`The ${target} of #${incident.id} is its assignee; escalate to the ${target === 'mentor' ? 'lead' : 'mentor'} instead.`);
     // Asking yourself for help pages nobody new: say so, and who the next step would be.
     if (ctx.caller.kind === 'member' && ctx.caller.id === person) {
-      throw new Refusal(`You are the ${target} of #${incident.id}: you have it in hand already${target === 'mentor' ? `; to page the lead: "incident escalate ${incident.id} lead"` : ''}.`);
+      const lead = personFor(this.world, incident, 'lead');
+      const next = target === 'mentor' && lead !== null && lead !== person && lead !== incident.assignee ? `; to page the lead: "incident escalate ${incident.id} lead"` : '';
+      throw new Refusal(`You are the ${target} of #${incident.id}, so this would page you. To take it on yourself: "incident assign ${incident.id} ${person}"${next}.`);
     }
     const roles = rolesOf(this.world, incident, person);
     const as = rolesText(roles.length > 0 ? roles : [target]);
@@ -297,7 +299,7 @@ export class IncidentService {
     if (moved) await this.postRecord(ctx, { ...updated, team: incident.team }, rt`${incidentHeadline(updated)} moved to ${team.name} (${memberName(this.world, member)}) by ${by}`);
     // Someone marked away is paged all the same (they were named), but the caller should know.
     const away = (await ctx.tx.listAbsences(ctx.now, ctx.now.plus({ milliseconds: 1 }))).find((a) => a.member === member);
-    const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirTime(member, away.end).replace(/^at /, '')}; if they do not acknowledge, escalation goes on to their mentor and the lead.` : '';
+    const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirTime(member, away.end).replace(/^at /, '')}; if they do not acknowledge, the escalation chain goes on without them.` : '';
     return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict)}. Escalation starts again for them.${awayNote}`);
   }
 
@@ -437,7 +439,9 @@ export class IncidentService {
     await this.postRecord(ctx, incident, rt`Huddle called by ${by} on ${incidentHeadline(incident)}. Reason: ${reason}`);
     const names = (members: readonly MemberId[]) => members.map((m) => memberName(this.world, m)).join(', ');
     const parts = [
-      now.length === called.length ? `all ${called.length} team members were asked to join` : now.length > 0 ? `asked to join now: ${names(now)}` : 'nobody was reached now',
+      called.length === 0 ? 'there is nobody else in the team to ask'
+        : now.length === called.length ? (called.length === 1 ? `${names(now)} was asked to join` : `all ${called.length} team members were asked to join`)
+          : now.length > 0 ? `asked to join now: ${names(now)}` : 'nobody was reached now',
       ...(later.length > 0 ? [`in quiet hours, asked when they end: ${later.join('; ')}`] : []),
       ...(held.length > 0 ? [`held back by a plugin: ${names(held)}`] : []),
     ];

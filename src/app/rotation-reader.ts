@@ -67,10 +67,13 @@ export interface ShiftChangeOfHands {
  * it, from `now` on. Shifts are compared two weeks either side of the absence, which covers a whole
  * shift that overlaps it (the whole shift goes to the substitute) for shifts up to two weeks long.
  */
-export async function shiftsGainedThrough(policies: PolicyBook, tx: StoreTx, world: World, member: MemberId, start: DateTime, end: DateTime, now: DateTime, change: () => Promise<void>): Promise<ShiftChangeOfHands[]> {
+export async function shiftsGainedThrough(policies: PolicyBook, tx: StoreTx, world: World, who: MemberId | readonly MemberId[], start: DateTime, end: DateTime, now: DateTime, change: () => Promise<void>): Promise<ShiftChangeOfHands[]> {
+  // Several absences at once (declared time off): compared once, before all and after all, so
+  // overlapping ones give each shift to whoever really holds it in the end.
+  const away = new Set(typeof who === 'string' ? [who] : who);
   const from = DateTime.max(now, start.minus({ weeks: 2 }));
   const to = end.plus({ weeks: 2 });
-  const teams = to > from ? [...world.teams.values()].filter((t) => t.rotation.members.includes(member)) : [];
+  const teams = to > from ? [...world.teams.values()].filter((t) => t.rotation.members.some((m) => away.has(m))) : [];
   const before = new Map<string, Shift[]>();
   for (const team of teams) before.set(team.id, await shiftsBetween(policies, tx, team, from, to));
   await change();
@@ -79,7 +82,7 @@ export async function shiftsGainedThrough(policies: PolicyBook, tx: StoreTx, wor
     const was = before.get(team.id) ?? [];
     for (const shift of await shiftsBetween(policies, tx, team, from, to)) {
       const old = was.find((s) => s.start.toMillis() === shift.start.toMillis() && s.end.toMillis() === shift.end.toMillis());
-      if (old && old.member !== shift.member && shift.member !== member) gained.push({ team, shift, from: old.member });
+      if (old && old.member !== shift.member && !away.has(shift.member)) gained.push({ team, shift, from: old.member });
     }
   }
   return gained;

@@ -117,20 +117,20 @@ export class ShiftWatch {
       }
     }
     const team = [...this.world.teams.values()][0];
-    // Whoever gains shifts through the absences added now is told once, of all of them.
-    const gains: ShiftChangeOfHands[] = [];
-    const added: string[] = [];
-    for (const [key, a] of wanted) {
-      if (next[key] !== undefined || a.end <= now || !team) continue;
-      gains.push(...await shiftsGainedThrough(this.policies, tx, this.world, a.member, a.start, a.end, now, async () => {
-        next[key] = (await tx.addAbsence({ member: a.member, start: a.start, end: a.end })).id;
-      }));
-      added.push(key);
-      changed = true;
-    }
+    // The absences added now, compared before and after all of them (overlapping time off gives a
+    // shift to whoever holds it in the end); whoever gains shifts is told once, of all of them.
+    const adding = [...wanted].filter(([key, a]) => next[key] === undefined && a.end > now);
+    const added = adding.map(([key]) => key);
+    const gains: ShiftChangeOfHands[] = adding.length === 0 || !team ? [] : await shiftsGainedThrough(this.policies, tx, this.world,
+      adding.map(([, a]) => a.member),
+      DateTime.min(...adding.map(([, a]) => a.start)) as DateTime, DateTime.max(...adding.map(([, a]) => a.end)) as DateTime, now, async () => {
+        for (const [key, a] of adding) next[key] = (await tx.addAbsence({ member: a.member, start: a.start, end: a.end })).id;
+      });
+    if (adding.length > 0) changed = true;
     if (gains.length > 0 && team) {
       await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
-        const cause = createHash('sha256').update(added.join('\n')).digest('hex').slice(0, 16);
+        // The stored ids, not the keys: time off taken out of the config and declared again is news again.
+        const cause = createHash('sha256').update(added.map((key) => next[key]).join('\n')).digest('hex').slice(0, 16);
         for (const n of gainedShiftNotices(this.world, gains, `off:${cause}`)) ctx.tell(n);
       });
     }
@@ -194,7 +194,6 @@ export class ShiftWatch {
             message: message('notice', rt`${mention(member, memberName(this.world, member))} your ${team.name} shift starts now${covering}: you are on call until ${incoming.end.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ')}.`, { mentions: [member] }),
             incidentId: null,
             role: 'member',
-            dueBy: now,
           });
         }
         if ((team.escalation.handoff ?? 'reassign') === 'reassign') {

@@ -185,6 +185,14 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     ]);
   });
 
+  it('overlapping time_off: each shift goes to whoever holds it once all of it is counted, and only they are told', async () => {
+    const off = config('    members:\n      alice: { time_off: [{ from: 2026-03-10, to: 2026-03-12 }] }\n      bob: { time_off: [{ from: 2026-03-10, to: 2026-03-12 }] }\n');
+    h = await Harness.start({ config: off }); // Alice's week from Mon 9 Mar: Bob is away too, so Dave covers it
+    h.expectMessage('dave', /you are on call for Payments from Mon 09 Mar 09:00 .* covering for Alice, who is away/);
+    expect(h.unseen().filter((m) => /you are on call for/.test(m.text))).toEqual([]);
+    h.expectNothingFor('bob');
+  });
+
   it('quiet-hours time_off is an absence the rotation honours: the substitute is told at start and at the handoff, and takes the pages', async () => {
     const off = config('    members:\n      alice: { time_off: [{ from: 2026-03-10, to: 2026-03-12 }] }\n');
     h = await Harness.start({ config: off }); // Tue 3 Mar; Alice's next week starts Mon 9 Mar
@@ -309,7 +317,7 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
 
     // Someone marked away: assigned and paged all the same, and the reply says they are away.
     await h.run('carol', 'oncall away bob now 3d');
-    expect(await h.run('carol', 'incident assign 2 bob')).toMatch(/^Assigned #2 to Bob, who .*\. Escalation starts again for them\. Note: Bob is marked away until \w{3} \d\d:\d\d their time \(Europe\/\w+\); if they do not acknowledge, escalation goes on to their mentor and the lead\.$/);
+    expect(await h.run('carol', 'incident assign 2 bob')).toMatch(/^Assigned #2 to Bob, who .*\. Escalation starts again for them\. Note: Bob is marked away until \w{3} \d\d:\d\d their time \(Europe\/\w+\); if they do not acknowledge, the escalation chain goes on without them\.$/);
     expect(await h.run('dave', 'incident assign 1')).toMatch(/Only the on-call|Name who takes #1/);
   });
 });

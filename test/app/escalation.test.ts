@@ -161,8 +161,17 @@ describe('escalation of an unacknowledged incident', () => {
     expect(await h.run('dave', 'incident escalate 1 mentor')).toContain('already been paged');
     // Asking yourself pages nobody: refused, with the next step.
     const before = h.messagesFor('alice').length;
-    expect(await h.run('alice', 'incident escalate 1 mentor --now')).toBe('You are the mentor of #1: you have it in hand already; to page the lead: "incident escalate 1 lead".');
+    expect(await h.run('alice', 'incident escalate 1 mentor --now')).toBe('You are the mentor of #1, so this would page you. To take it on yourself: "incident assign 1 alice"; to page the lead: "incident escalate 1 lead".');
     expect(h.messagesFor('alice')).toHaveLength(before);
+  });
+
+  it('a huddle in a team of two names the one it asked', async () => {
+    const h2 = await Harness.start();
+    await h2.report('zed', 'sev2 search index stale', 'search');
+    const onCall = (await h2.run('frank', 'oncall who --team search')).includes('Erin') ? 'erin' : 'frank';
+    const other = onCall === 'erin' ? 'Frank' : 'Erin';
+    expect(await h2.run(onCall, 'incident huddle 1 two heads')).toBe(`Huddle called on #1; ${other} was asked to join. The reason is on the timeline.`);
+    await h2.stop();
   });
 
   it('a huddle reaches the whole team, only on request, with its reason kept', async () => {
