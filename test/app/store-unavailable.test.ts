@@ -12,7 +12,7 @@ import { Database } from 'sqlite3';
 import { isStoreUnavailable } from '../../src/app/store-monitor';
 import { errorText } from '../../src/core/text/error-text';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { openPostgresStore } from '../../src/store/postgres/postgres-store';
+import { openPostgresStore, type PostgresStore, type PostgresStoreOptions as PgStoreOptions } from '../../src/store/postgres/postgres-store';
 import { createSchema, describePg, PG_TEST_URL } from '../store/pg-test';
 
 describe('isStoreUnavailable', () => {
@@ -106,22 +106,15 @@ describePg('PostgreSQL that stops answering', () => {
     };
   }
 
-  it('fails a transaction with a store-unavailable error after the read timeout instead of hanging it, and works again once the server answers', async () => {
+  /** withProxiedStore: a PostgreSQL store on a fresh schema, reached through a frozenProxy; closed after `fn`. */
+  async function withProxiedStore(options: PgStoreOptions, fn: (store: PostgresStore, proxy: Awaited<ReturnType<typeof frozenProxy>>) => Promise<void>): Promise<void> {
     const schema = await createSchema();
     const proxy = await frozenProxy();
-    const store = await openPostgresStore(proxy.url(schema.url), { queryTimeoutMs: 700, connectTimeoutMs: 700 });
+    const store = await openPostgresStore(proxy.url(schema.url), options);
     try {
       await store.migrate();
-      expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
-      proxy.freeze(true);
-      const started = Date.now();
-      const hung = await store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
-      expect(Date.now() - started).toBeLessThan(5000);
-      expect(hung).toBeInstanceOf(Error);
-      expect(isStoreUnavailable(hung)).toBe(true);
-      // A new connection meets the same silence: it fails by the connect timeout.
-      const again = await store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
-      expect(isStoreUnavailable(again)).toBe(true);
+      await fn(store, proxy);
+      // Once the server answers again, the store works again.
       proxy.freeze(false);
       expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
     } finally {
@@ -129,6 +122,23 @@ describePg('PostgreSQL that stops answering', () => {
       await proxy.close();
       await schema.drop();
     }
+  }
+
+  /** failureOf: what a transaction on `store` fails with (null: it did not fail). */
+  const failureOf = (store: PostgresStore): Promise<unknown> => store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
+
+  it('fails a transaction with a store-unavailable error after the read timeout instead of hanging it, and works again once the server answers', async () => {
+    await withProxiedStore({ queryTimeoutMs: 700, connectTimeoutMs: 700 }, async (store, proxy) => {
+      expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
+      proxy.freeze(true);
+      const started = Date.now();
+      const hung = await failureOf(store);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(hung).toBeInstanceOf(Error);
+      expect(isStoreUnavailable(hung)).toBe(true);
+      // A new connection meets the same silence: it fails by the connect timeout.
+      expect(isStoreUnavailable(await failureOf(store))).toBe(true);
+    });
   });
 
   it('a statement that waits past the statement timeout is cancelled by PostgreSQL, and its connection stays usable', async () => {
@@ -141,7 +151,7 @@ describePg('PostgreSQL that stops answering', () => {
       await other.query('BEGIN');
       await other.query('LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE');
       const started = Date.now();
-      const waited = await store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
+      const waited = await failureOf(store);
       expect(Date.now() - started).toBeLessThan(5000);
       expect(errorText(waited)).toMatch(/statement timeout/);
       expect(isStoreUnavailable(waited)).toBe(false);
@@ -156,25 +166,15 @@ describePg('PostgreSQL that stops answering', () => {
   });
 
   it('a connection that dies in the middle of a transaction fails that transaction, and the process goes on', async () => {
-    const schema = await createSchema();
-    const proxy = await frozenProxy();
-    const store = await openPostgresStore(proxy.url(schema.url), { queryTimeoutMs: 60_000 });
-    try {
-      await store.migrate();
+    await withProxiedStore({ queryTimeoutMs: 60_000 }, async (store, proxy) => {
       proxy.freeze(true);
-      const inFlight = store.transaction((tx) => tx.getIncident(1)).then(() => null, (err: unknown) => err);
+      const inFlight = failureOf(store);
       await new Promise((resolve) => setTimeout(resolve, 200));
       proxy.cut(); // a server restart, a dropped network (before: an unhandled 'error' event ended the process)
       const failed = await inFlight;
       expect(failed).toBeInstanceOf(Error);
       expect(isStoreUnavailable(failed)).toBe(true);
-      proxy.freeze(false);
-      expect(await store.transaction((tx) => tx.getIncident(1))).toBeNull();
-    } finally {
-      await store.close();
-      await proxy.close();
-      await schema.drop();
-    }
+    });
   });
 });
 
