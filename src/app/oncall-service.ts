@@ -49,7 +49,7 @@ export class OncallService {
     if (weeks > 26) throw new Refusal('Show at most 26 weeks at a time ("oncall schedule 26").');
     const { team, now } = ctx;
     const list = await shiftsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
-    const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${shiftNote(s, this.policies.rotationName(team))}`);
+    const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${shiftNote(s, this.policies.rotationName(team))}${this.coveringNote(team, s)}`);
     const shadows = await shadowsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
     if (shadows.length > 0) {
       lines.push(rt`Shadowing (told about each page, never paged):`);
@@ -127,6 +127,13 @@ export class OncallService {
     const what = rt`Maintenance on ${ctx.team.name} until ${this.when(ctx.team, end)} (${this.callerName(ctx)}): ${reason}. Alerts${scope ? ` ${scope}` : ''} open incidents quietly, without paging; reports by people page as always.`;
     ctx.tell({ key: `maint:${ctx.team.id}:${w.id}:${recipientKey({ kind: 'channel', team: ctx.team.id })}`, recipient: { kind: 'channel', team: ctx.team.id }, message: message('notice', what), incidentId: null, role: 'channel' });
     return message('reply', what);
+  }
+
+  /** coveringNote: " (covering for Alice, away)" when an absence moved the shift to its member. */
+  private coveringNote(team: Team, s: Shift): string {
+    if (s.override || s.gap) return '';
+    const nominal = this.policies.onCallAt(team, { overrides: [], absences: [] }, s.start).member;
+    return nominal !== s.member ? ` (covering for ${memberName(this.world, nominal)}, away)` : '';
   }
 
   /** tellMember: a notice to `member` (not to the caller about their own doing); `dueBy`: see Notification.dueBy. */

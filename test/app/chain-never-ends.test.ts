@@ -162,6 +162,8 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     expect(reply).toContain('Bob covers Payments Mon 09 Mar 09:00');
     const told = h.expectMessage('bob', /you are on call for Payments from Mon 09 Mar 09:00 .* covering for Alice, who is away/);
     expect(told.message.mentions).toEqual(['bob']);
+    // The schedule says so too.
+    expect(await h.run('carol', 'oncall schedule 2')).toMatch(/Mon 09 Mar 09:00 .* → Mon 16 Mar 09:00 .* {2}Bob \(covering for Alice, away\)/);
     h.expectMessage('alice', /You are marked away/);
     h.expectNothingFor('dave');
     await h.advanceTo('2026-03-09T08:00:00Z'); // Mon 09:00 Berlin
