@@ -19,6 +19,7 @@
 import { DateTime } from 'luxon';
 import { didYouMean } from '../../src/config/problems';
 import type { Incident } from '../../src/core/incident/types';
+import { memberName } from '../../src/core/messages/incident-views';
 import { teamsOf, type MemberId, type World } from '../../src/core/model';
 import { rt } from '../../src/core/text/rich-text';
 import { message } from '../../src/core/messages/message';
@@ -143,14 +144,23 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { urgent, escalation, defaults, teams, members } };
 }
 
+/** zoneOf: a member's time zone (UTC for an unknown id). */
+function zoneOf(world: World, member: MemberId): string {
+  return world.members.get(member)?.timeZone ?? 'UTC';
+}
+
+/** clockIn: "Tue 07:00", an instant on the clock of `zone`. */
+function clockIn(at: DateTime, zone: string): string {
+  return at.setZone(zone).toFormat('ccc HH:mm');
+}
+
 /**
  * incidentNow: what an incident is now, as the digest tells `member`: resolved (when), or open
  * with its assignee (`you`, or their name) and whether it is acknowledged.
  */
 function incidentNow(incident: Incident, member: MemberId, world: World, zone: string): string {
-  const when = (at: DateTime) => at.setZone(zone).toFormat('ccc HH:mm');
-  if (incident.state === 'resolved') return `resolved${incident.resolvedAt ? ` at ${when(incident.resolvedAt)}` : ''}`;
-  const who = incident.assignee === member ? 'yours' : `with ${world.members.get(incident.assignee)?.name ?? incident.assignee}`;
+  if (incident.state === 'resolved') return `resolved${incident.resolvedAt ? ` at ${clockIn(incident.resolvedAt, zone)}` : ''}`;
+  const who = incident.assignee === member ? 'yours' : `with ${memberName(world, incident.assignee)}`;
   return incident.state === 'acknowledged' ? `${who}, acknowledged` : `${who}, not acknowledged yet`;
 }
 
@@ -169,7 +179,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
 
   /** quietFor: when `member`'s quiet time ends, or null. For their own shift's pages, weekends count only with oncall_weekends. */
   async function quietFor(member: MemberId, call: PluginCall, onCall = false): Promise<DateTime | null> {
-    const zone = call.world.members.get(member)?.timeZone ?? 'UTC';
+    const zone = zoneOf(call.world, member);
     // Only read here (written by `oncall focus` alone): a peek, so that no notification's
     // transaction holds it while it waits for a digest's rows (a digest's own notification passes here too).
     const focus = await call.storage.peek<string>(`focus:${member}`);
@@ -194,7 +204,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     list.push({ text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string });
     await call.storage.set(key, list);
     await call.schedule(key, until, { member, key, until: until.toMillis() });
-    return { action: 'defer', until, reason: `${call.world.members.get(member)?.name ?? member} is in quiet hours until ${until.setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')}` };
+    return { action: 'defer', until, reason: `${memberName(call.world, member)} is in quiet hours until ${clockIn(until, zoneOf(call.world, member))}` };
   }
 
   return {
@@ -222,7 +232,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const until = await quietFor(member, call, n.role === 'oncall');
       if (!until) return { action: 'deliver' };
       // About something that starts before their quiet time ends (a shift they gain tonight).
-      if (n.dueBy !== undefined && until > n.dueBy) return { action: 'deliver', reason: `it is about ${n.dueBy <= call.now ? 'now' : n.dueBy.setZone(call.world.members.get(member)?.timeZone ?? 'UTC').toFormat('ccc HH:mm')}, before their quiet hours end` };
+      if (n.dueBy !== undefined && until > n.dueBy) return { action: 'deliver', reason: `it is about ${n.dueBy <= call.now ? 'now' : clockIn(n.dueBy, zoneOf(call.world, member))}, before their quiet hours end` };
       const urgent = n.severity !== undefined && config.urgent.includes(n.severity);
       if (n.role === 'oncall' || n.role === 'team' || n.role === 'mentor' || n.role === 'lead') {
         // Urgent: every step of the chain pages whatever the hour. Non-urgent: it waits, never vanishes.
@@ -241,7 +251,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const until = typeof payload.until === 'number' ? payload.until : Number(String(payload.key).slice(String(payload.key).lastIndexOf(':') + 1));
       if (Number.isFinite(until) && until > ((await call.storage.get<number>(sentKey(member))) ?? 0)) await call.storage.set(sentKey(member), until);
       if (list.length === 0) return;
-      const zone = call.world.members.get(member)?.timeZone ?? 'UTC';
+      const zone = zoneOf(call.world, member);
       // What became of each incident meanwhile: a page for an incident resolved or handed to
       // somebody else overnight must not read as work waiting for them in the morning.
       const ids = [...new Set(list.flatMap((d) => (d.incidentId === null ? [] : [d.incidentId])))];
@@ -250,7 +260,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const last = new Map<number, number>();
       list.forEach((d, i) => d.incidentId !== null && last.set(d.incidentId, i));
       const lines = list.flatMap((d, i) => {
-        let line = rt`${DateTime.fromISO(d.at).setZone(zone).toFormat('ccc HH:mm')} ${d.text}`;
+        let line = rt`${clockIn(DateTime.fromISO(d.at), zone)} ${d.text}`;
         const incident = d.incidentId !== null && last.get(d.incidentId) === i ? found.get(d.incidentId) : undefined;
         if (incident && !(incident.resolvedAt !== null && DateTime.fromISO(d.at) >= incident.resolvedAt)) line = rt`${line} (now: ${incidentNow(incident, member, call.world, zone)})`;
         // The held message's own lines follow it, indented (a list of shifts, a handoff's body).
@@ -289,8 +299,8 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
           if (!d.ok || toMillis(d.value) > 12 * 3600_000) return message('reply', rt`"${text}" is not a focus length; write e.g. 90m or 2h (at most 12h), or "off".`, { private: true });
           const until = call.now.plus({ milliseconds: toMillis(d.value) });
           await call.storage.set(`focus:${caller.id}`, until.toISO());
-          const zone = call.world.members.get(caller.id)?.timeZone ?? 'UTC';
-          return message('reply', rt`Focus until ${until.setZone(zone).toFormat('ccc HH:mm')} your time (${zone}): only urgent pages for your own shift reach you; the rest waits for a digest.`, { private: true });
+          const zone = zoneOf(call.world, caller.id);
+          return message('reply', rt`Focus until ${clockIn(until, zone)} your time (${zone}): only urgent pages for your own shift reach you; the rest waits for a digest.`, { private: true });
         },
       },
     ],

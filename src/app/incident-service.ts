@@ -299,7 +299,7 @@ export class IncidentService {
     if (moved) await this.postRecord(ctx, { ...updated, team: incident.team }, rt`${incidentHeadline(updated)} moved to ${team.name} (${memberName(this.world, member)}) by ${by}`);
     // Someone marked away is paged all the same (they were named), but the caller should know.
     const away = (await ctx.tx.listAbsences(ctx.now, ctx.now.plus({ milliseconds: 1 }))).find((a) => a.member === member);
-    const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirTime(member, away.end).replace(/^at /, '')}; if they do not acknowledge, the escalation chain goes on without them.` : '';
+    const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirClock(member, away.end)}; if they do not acknowledge, the escalation chain goes on without them.` : '';
     return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict)}. Escalation starts again for them.${awayNote}`);
   }
 
@@ -640,8 +640,13 @@ export class IncidentService {
 
   /** theirTime: "at Tue 07:00 their time (Europe/Berlin)". */
   private theirTime(member: MemberId, at: DateTime): string {
+    return `at ${this.theirClock(member, at)}`;
+  }
+
+  /** theirClock: "Tue 07:00 their time (Europe/Berlin)". */
+  private theirClock(member: MemberId, at: DateTime): string {
     const zone = this.world.members.get(member)?.timeZone ?? 'UTC';
-    return `at ${at.setZone(zone).toFormat('ccc HH:mm')} their time (${zone})`;
+    return `${at.setZone(zone).toFormat('ccc HH:mm')} their time (${zone})`;
   }
 
   private async event(ctx: UseCaseContext, incident: Incident, kind: string, data: Record<string, unknown>): Promise<TimelineEvent> {

@@ -15,7 +15,7 @@ import { mention, rt } from '../core/text/rich-text';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
 import { PolicyBook } from './policies';
-import { onCallNow, shadowNow, shadowsBetween, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
+import { nominalOnCall, onCallNow, shadowNow, shadowsBetween, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
 import { gainedShiftNotices, ShiftWatch } from './shift-watch';
 import { addMaintenance } from './maintenance';
 import { TOKENS } from './tokens';
@@ -132,7 +132,7 @@ export class OncallService {
   /** coveringNote: " (covering for Alice, away)" when an absence moved the shift to its member. */
   private coveringNote(team: Team, s: Shift): string {
     if (s.override || s.gap) return '';
-    const nominal = this.policies.onCallAt(team, { overrides: [], absences: [] }, s.start).member;
+    const nominal = nominalOnCall(this.policies, team, s.start);
     return nominal !== s.member ? ` (covering for ${memberName(this.world, nominal)}, away)` : '';
   }
 

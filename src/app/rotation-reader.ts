@@ -23,6 +23,11 @@ export async function onCallNow(policies: PolicyBook, tx: StoreTx, team: Team, a
   return policies.onCallAt(team, state, at);
 }
 
+/** nominalOnCall: whom the rotation itself names at `at`, before overrides and absences (whom a covering shift covers for). */
+export function nominalOnCall(policies: PolicyBook, team: Team, at: DateTime): MemberId {
+  return policies.onCallAt(team, { overrides: [], absences: [] }, at).member;
+}
+
 export async function shiftsBetween(policies: PolicyBook, tx: StoreTx, team: Team, from: DateTime, to: DateTime): Promise<Shift[]> {
   const state = await rotationStateFor(policies, tx, team, from, to);
   return policies.shifts(team, state, from, to);

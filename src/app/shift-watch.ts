@@ -26,7 +26,7 @@ import { IncidentService } from './incident-service';
 import { recipientKey, type Notification } from './notifications';
 import { absenceKey, PluginHost } from './plugin-host';
 import { PolicyBook } from './policies';
-import { nextHandoffAfter, onCallNow, rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
+import { nextHandoffAfter, nominalOnCall, onCallNow, rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
 import { TOKENS } from './tokens';
 
 export const SHIFT_TIMER = 'shift-change';
@@ -120,7 +120,6 @@ export class ShiftWatch {
     // The absences added now, compared before and after all of them (overlapping time off gives a
     // shift to whoever holds it in the end); whoever gains shifts is told once, of all of them.
     const adding = [...wanted].filter(([key, a]) => next[key] === undefined && a.end > now);
-    const added = adding.map(([key]) => key);
     const gains: ShiftChangeOfHands[] = adding.length === 0 || !team ? [] : await shiftsGainedThrough(this.policies, tx, this.world,
       adding.map(([, a]) => a.member),
       DateTime.min(...adding.map(([, a]) => a.start)) as DateTime, DateTime.max(...adding.map(([, a]) => a.end)) as DateTime, now, async () => {
@@ -130,7 +129,7 @@ export class ShiftWatch {
     if (gains.length > 0 && team) {
       await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
         // The stored ids, not the keys: time off taken out of the config and declared again is news again.
-        const cause = createHash('sha256').update(added.map((key) => next[key]).join('\n')).digest('hex').slice(0, 16);
+        const cause = createHash('sha256').update(adding.map(([key]) => next[key]).join('\n')).digest('hex').slice(0, 16);
         for (const n of gainedShiftNotices(this.world, gains, `off:${cause}`)) ctx.tell(n);
       });
     }
@@ -184,7 +183,7 @@ export class ShiftWatch {
     if (outgoing.member !== incoming.member) {
       await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
         await this.plugins.onShiftChange({ team, at, outgoing, incoming }, (plugin) => this.plugins.buildCall(plugin, ctx.tx, now, ctx.tell));
-        const nominal = this.policies.onCallAt(team, { overrides: [], absences: [] }, at).member;
+        const nominal = nominalOnCall(this.policies, team, at);
         if (incoming.override || nominal !== incoming.member) {
           const covering = nominal !== incoming.member ? `, covering for ${memberName(this.world, nominal)}` : '';
           const member = incoming.member;
