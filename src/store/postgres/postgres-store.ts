@@ -36,7 +36,7 @@ import { byIncident, checkLimit, deliveryState, fromMs, INCIDENT_COLUMNS, prefix
 import { NestingGuard } from '../nesting';
 import { storableText } from '../../core/text/storable';
 import { errorText } from '../../core/text/error-text';
-import { Client, Pool, types as pgTypes, type PoolClient, type PoolConfig } from 'pg';
+import { Client, Pool, types as pgTypes, type ClientConfig, type PoolClient, type PoolConfig } from 'pg';
 import type { Clock } from '../../ports/clock';
 import { SystemClock } from '../../runtime/clock';
 import { laneOf, RERUN_CODES } from '../../ports/store';
@@ -197,14 +197,21 @@ export class PostgresStore implements Store {
     pool.on('remove', (client) => this.ownBackends.delete(backendOf(client)));
   }
 
+  /**
+   * ownClient: a connection of its own (not the pool's), with the pool's settings and `extra`. The
+   * pool keeps its password out of its enumerable options: it is passed on by name.
+   */
+  private ownClient(extra: ClientConfig = {}): Client {
+    return new Client({ ...this.pool.options, password: this.pool.options.password, types: TYPES, ...extra });
+  }
+
   /** migrate applies pending migrations (see applyPgMigrations); safe from several replicas at once. */
   async migrate(): Promise<number[]> {
     this.refuseNesting('migrate');
     this.assertOpen();
     // Its own connection, without the statements' read timeout: a migration may rewrite a big
     // table, or wait for another replica's migration to finish.
-    // (The pool keeps its password out of its enumerable options: it is passed on by name.)
-    const client = new Client({ ...this.pool.options, password: this.pool.options.password, types: TYPES, query_timeout: 0, statement_timeout: 0 });
+    const client = this.ownClient({ query_timeout: 0, statement_timeout: 0 });
     client.on('error', () => undefined); // a failure shows in the statement that meets it
     try {
       await client.connect();
@@ -325,7 +332,7 @@ export class PostgresStore implements Store {
 
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = new Client({ ...this.pool.options, password: this.pool.options.password, types: TYPES });
+    const client = this.ownClient();
     this.listener = client;
     const retry = (): void => {
       if (this.listener !== client) return;
