@@ -58,6 +58,8 @@ export function buildHandoffSummary(input: SummaryInput): Message {
   const escalations: RichText[] = [];
   const huddles: RichText[] = [];
   const stillOpen: Array<{ severity: string; id: number; line: RichText }> = [];
+  const movedOut: RichText[] = [];
+  const movedIds = new Set<number>();
   for (const { incident, timeline } of input.histories) {
     // An incident moved between teams counts for each team only what happened while it was
     // theirs: its team when it opened is the one the first move took it from.
@@ -66,7 +68,15 @@ export function buildHandoffSummary(input: SummaryInput): Message {
     if (within(incident.openedAt) && teamNow === team.id) opened++;
     let lastEscalation = '';
     for (const e of timeline) {
-      if (e.kind === 'reassigned' && typeof e.data.team === 'string') teamNow = e.data.team;
+      if (e.kind === 'reassigned' && typeof e.data.team === 'string') {
+        // Moved out during the shift (and not back): the other team has it now.
+        if (teamNow === team.id && e.data.team !== team.id && within(e.at) && incident.team !== team.id && !movedIds.has(incident.id)) {
+          movedIds.add(incident.id);
+          const there = world.teams.get(incident.team)?.name ?? incident.team;
+          movedOut.push(rt`#${incident.id} [${incident.severity}] ${incident.title} → ${there} at ${when(e.at)}${incident.state === 'resolved' ? ' (resolved since)' : `, now ${incident.state}, ${memberName(world, incident.assignee)}`}`);
+        }
+        teamNow = e.data.team;
+      }
       if (e.kind === 'acknowledged' || e.kind === 'reopened' || e.kind === 'reassigned') lastEscalation = ''; // a new round
       if (!within(e.at) || teamNow !== team.id) continue;
       if (e.kind === 'acknowledged') {
@@ -87,7 +97,7 @@ export function buildHandoffSummary(input: SummaryInput): Message {
         deferred++;
       }
     }
-    if (incident.state !== 'resolved' && incident.openedAt < to) {
+    if (incident.state !== 'resolved' && incident.openedAt < to && incident.team === team.id) {
       const lastNote = [...timeline].reverse().find((e) => e.kind === 'note' || e.kind === 'reply');
       const age = formatDuration(asOf.diff(incident.openedAt).as('milliseconds'));
       stillOpen.push({ severity: incident.severity, id: incident.id, line: rt`#${incident.id} [${incident.severity}] ${incident.title} — ${incident.state}, ${memberName(world, incident.assignee)}, open ${age}${lastNote ? rt`; last note: ${String(lastNote.data.text ?? '')}` : []}` });
@@ -104,6 +114,7 @@ export function buildHandoffSummary(input: SummaryInput): Message {
   // storm the summary stays a message a chat platform takes whole, notes and next shifts included.
   stillOpen.sort((a, b) => a.severity.localeCompare(b.severity) || a.id - b.id);
   if (stillOpen.length > 0) lines.push(rt`Still open:`, ...capped(stillOpen.map((o) => o.line), '("incident list" has them all)'));
+  if (movedOut.length > 0) lines.push(rt`Moved to other teams:`, ...capped(movedOut, '(each is on its incident\'s timeline)'));
   lines.push(escalations.length > 0 ? rt`Escalations (${escalations.length}):` : rt`Escalations: none.`, ...capped(escalations, '(each is on its incident\'s timeline)'));
   lines.push(huddles.length > 0 ? rt`Huddles (${huddles.length}):` : rt`Huddles: none.`, ...capped(huddles, '(each is on its incident\'s timeline)'));
   if (deferred > 0) lines.push(rt`Pages and updates held back by quiet hours: ${deferred}.`);

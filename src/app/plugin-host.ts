@@ -213,7 +213,12 @@ export class PluginHost {
       },
       incidents: (ids) => tx.listIncidents({ ids }),
       incidentsBetween: async (teamId, from, to) => {
-        const active = await tx.listIncidents({ team: teamId, activeBetween: { from, to } });
+        // Also the incidents moved to another team meanwhile: what happened while they were this
+        // team's is this team's to hand over.
+        const active = [
+          ...await tx.listIncidents({ team: teamId, activeBetween: { from, to } }),
+          ...await tx.listIncidents({ movedFrom: { team: teamId, from, to } }),
+        ];
         const timelines = await tx.timelines(active.map((i) => i.id));
         return active.map((incident, i) => ({ incident, timeline: timelines[i] ?? [] }));
       },

@@ -88,7 +88,11 @@ export interface PluginCall {
   recordOnIncident(incidentId: number, kind: string, data: Record<string, unknown>): Promise<void>;
   /** These incidents as they are now, read without locking them (ids with no incident are left out; newest first). */
   incidents(ids: readonly number[]): Promise<Incident[]>;
-  /** Incidents of a team that were open at any time in [from, to), with timelines. */
+  /**
+   * Incidents of a team that were open at any time in [from, to), with timelines; also those moved
+   * to another team in [from, to) (their `incident.team` is the other team: see the 'reassigned'
+   * events' data.fromTeam and data.team for when each was whose).
+   */
   incidentsBetween(team: TeamId, from: DateTime, to: DateTime): Promise<IncidentHistory[]>;
   /** The team's shifts in [from, to), overrides and absences applied. */
   shifts(team: TeamId, from: DateTime, to: DateTime): Promise<Shift[]>;

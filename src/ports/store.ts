@@ -137,6 +137,11 @@ export interface IncidentFilter {
   readonly activeBetween?: { readonly from: DateTime; readonly to: DateTime };
   /** Only these incidents (read without locking them, unlike getIncident). */
   readonly ids?: readonly number[];
+  /**
+   * Only incidents that another team has now and that were moved out of `team` in [from, to) (a
+   * 'reassigned' event whose data.fromTeam is `team`): what a team's handoff must still account for.
+   */
+  readonly movedFrom?: { readonly team: TeamId; readonly from: DateTime; readonly to: DateTime };
   readonly limit?: number;
 }
 

@@ -62,6 +62,14 @@ describe('handoff summaries', () => {
     // Dave's escalation to Alice was Payments'; Search's own chain (Erin's mentor) is Search's.
     expect(summary?.text).not.toContain('mentor (Alice)');
     expect(summary?.text).toContain('escalated to the mentor (Frank)');
+    // Payments' own handoff still accounts for it: opened, acknowledged and escalated on Dave's
+    // shift, then handed to Search.
+    await h.advanceTo(HANDOFF);
+    const payments = h.expectMessage('alice', /^Handoff for Payments: Dave → Alice/);
+    expect(payments.text).toContain('Incidents: 1 opened, 1 acknowledged, 0 resolved, 0 still open.');
+    expect(payments.text).toMatch(/Moved to other teams:\n\s*• #1 \[sev2\] search results empty → Search at Tue 03 Mar 11:00, now (open|acknowledged), (Erin|Frank)/);
+    expect(payments.text).toContain('escalated to the mentor (Alice) by Dave');
+    expect(payments.text).not.toContain('mentor (Frank)');
     await h.stop();
   });
 

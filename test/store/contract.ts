@@ -175,6 +175,32 @@ export function runStoreContract(kit: () => StoreKit): void {
       expect(await byId({ ids: [] })).toEqual([]);
     });
 
+    it('lists the incidents moved out of a team in a window, by their reassigned events, also within the moving transaction', async () => {
+      const s = await store();
+      const move = (tx: StoreTx, id: number, when: number, fromTeam: string, team: string) =>
+        tx.appendTimeline({ incidentId: id, at: at(when), kind: 'reassigned', actor: null, data: { member: 'erin', team, fromTeam } });
+      await s.transaction(async (tx) => {
+        const left = await tx.insertIncident(newIncident({ title: 'left for search', team: 'search', openedAt: at(0) }));
+        await move(tx, left.id, 12, 'payments', 'search');
+        const early = await tx.insertIncident(newIncident({ title: 'left before the window', team: 'search', openedAt: at(0) }));
+        await move(tx, early.id, 5, 'payments', 'search');
+        const back = await tx.insertIncident(newIncident({ title: 'left and came back', openedAt: at(0) }));
+        await move(tx, back.id, 12, 'payments', 'search');
+        await move(tx, back.id, 13, 'search', 'payments');
+        const within = await tx.insertIncident(newIncident({ title: 'reassigned within payments', openedAt: at(0) }));
+        await move(tx, within.id, 12, 'payments', 'payments');
+        await tx.insertIncident(newIncident({ title: 'search all along', team: 'search', openedAt: at(0) }));
+        // The transaction that moves one sees it (SQLite keeps timeline rows back until it reads).
+        const late = await tx.insertIncident(newIncident({ title: 'left just now', team: 'search', openedAt: at(0) }));
+        await move(tx, late.id, 18, 'payments', 'search');
+        const seen = await tx.listIncidents({ movedFrom: { team: 'payments', from: at(10), to: at(20) } });
+        expect(seen.map((i) => i.title)).toEqual(['left just now', 'left for search']);
+      });
+      const titles = await s.transaction(async (tx) => (await tx.listIncidents({ movedFrom: { team: 'payments', from: at(10), to: at(20) } })).map((i) => i.title));
+      expect(titles).toEqual(['left just now', 'left for search']);
+      expect(await s.transaction(async (tx) => (await tx.listIncidents({ movedFrom: { team: 'payments', from: at(10), to: at(12) } })).length)).toBe(0);
+    });
+
     it('numbers timeline events 1, 2, 3 per incident', async () => {
       const s = await store();
       const events = await s.transaction(async (tx) => {

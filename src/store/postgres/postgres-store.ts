@@ -810,6 +810,13 @@ class PgTx implements StoreTx {
       params.push(filter.ids.map((id) => String(id)));
       where.push(`id = ANY($${params.length}::bigint[])`);
     }
+    if (filter.movedFrom !== undefined) {
+      const { team, from, to } = filter.movedFrom;
+      params.push(team, toMs(from, 'movedFrom.from'), toMs(to, 'movedFrom.to'));
+      const [t, f, u] = [params.length - 2, params.length - 1, params.length];
+      where.push(`team <> $${t} AND EXISTS (SELECT 1 FROM timeline AS tl WHERE tl.incident_id = incidents.id AND tl.kind = 'reassigned'
+        AND tl.at >= $${f} AND tl.at < $${u} AND tl.data ->> 'fromTeam' = $${t} AND tl.data ->> 'team' IS DISTINCT FROM $${t})`);
+    }
     params.push(limit);
     const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT $${params.length}`;
     const { rows } = await this.q<IncidentRow>(sql, params);

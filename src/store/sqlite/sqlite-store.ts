@@ -1193,6 +1193,13 @@ class SqliteTx implements StoreTx {
       where.push('id IN (SELECT value FROM json_each(?))');
       params.push(JSON.stringify(filter.ids.map(Number)));
     }
+    if (filter.movedFrom !== undefined) {
+      const { team, from, to } = filter.movedFrom;
+      await this.flushTimeline();
+      where.push(`team != ? AND EXISTS (SELECT 1 FROM timeline AS t WHERE t.incident_id = incidents.id AND t.kind = 'reassigned'
+        AND t.at >= ? AND t.at < ? AND t.data ->> '$.fromTeam' = ? AND t.data ->> '$.team' IS NOT ?)`);
+      params.push(team, toMs(from, 'movedFrom.from'), toMs(to, 'movedFrom.to'), team, team);
+    }
     const sql = `SELECT * FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT ?`;
     const rows = await this.conn.all<IncidentRow>(sql, [...params, limit]);
     return rows.map(toIncident);
