@@ -24,6 +24,7 @@ import { Scheduler } from './scheduler';
 import { HANDOVER_TIMER, SHIFT_TIMER, ShiftWatch } from './shift-watch';
 import { StoreMonitor } from './store-monitor';
 import { TOKENS } from './tokens';
+import { Unreached } from './unreached';
 
 export { SYSTEM };
 
@@ -39,6 +40,8 @@ export interface HealthReport {
   readonly database: string;
   /** "ok" or "behind: <why>". */
   readonly deliveries: string;
+  /** "ok", or "failing: <n> pages reached nobody in the last hour; last: ..." (see Unreached). */
+  readonly pages: string;
   readonly outboxDepth: number | null;
   readonly outbox: { readonly pending: number; readonly waiting: number; readonly givenUpLastHour: number; readonly oldestDueLagSeconds: number } | null;
   /** Each platform: "ok", "ok: <note>" (e.g. members not reachable yet) or "failing: <why>". */
@@ -72,6 +75,7 @@ export class OnehandApp {
     @inject(Metrics) readonly metrics: Metrics,
     @inject(StoreMonitor) private readonly storeErrors: StoreMonitor,
     @inject(DeliveryWorker) private readonly delivery: DeliveryWorker,
+    @inject(Unreached) private readonly unreached: Unreached,
   ) {
     this.scheduler.on(SHIFT_TIMER, (tx, timer, now) => this.shiftWatch.fire(tx, timer, now));
     this.scheduler.on(HANDOVER_TIMER, (tx, timer, now) => this.shiftWatch.continueHandOver(tx, timer, now));
@@ -183,8 +187,10 @@ export class OnehandApp {
     const plugins = this.plugins.status();
     const lagging = outbox !== null && outbox.oldestDueLagSeconds > DELIVERY_LAG_LIMIT_S;
     const deliveries = lagging ? `behind: the oldest due delivery waits ${outbox?.oldestDueLagSeconds ?? 0} s` : 'ok';
-    const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
-    return { ok, database, deliveries, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
+    const unreached = this.unreached.health();
+    const pages = unreached.ok ? 'ok' : `failing: ${unreached.detail ?? ''}`;
+    const ok = database === 'ok' && deliveries === 'ok' && pages === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
+    return { ok, database, deliveries, pages, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
   }
 
   /**

@@ -16,6 +16,7 @@ import { OnehandApp } from './app';
 import { CommandService } from './command-service';
 import { DeliveryWorker } from './delivery-worker';
 import { Engine } from './engine';
+import { Unreached } from './unreached';
 import { IncidentService } from './incident-service';
 import { InsightsService } from './insights-service';
 import { IntakeService } from './intake-service';
@@ -72,6 +73,7 @@ export function buildApp(parts: AppParts): OnehandApp {
   container.bind(PluginHost).toSelf();
   container.bind(Metrics).toSelf();
   container.bind(ShiftWatch).toSelf();
+  container.bind(Unreached).toSelf();
   container.bind(Engine).toSelf();
   container.bind(IncidentService).toSelf();
   container.bind(IntakeService).toSelf();

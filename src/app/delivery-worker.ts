@@ -40,9 +40,10 @@ import type { Logger } from '../ports/logger';
 import { laneOf, type OutboxRow, type Recipient, type Store, type StoreTx } from '../ports/store';
 import { AdapterRegistry, adapterNamespace } from './adapters';
 import { Metrics } from './metrics';
-import { channelFallback, isUrgent, planDeliveries } from './notifications';
+import { channelFallback, isUrgent, planDeliveries, type Notification } from './notifications';
 import { isStoreUnavailable } from './store-monitor';
 import { TOKENS, type Settings } from './tokens';
+import { Unreached } from './unreached';
 import { errorText } from '../core/text/error-text';
 
 const BASE_BACKOFF_MS = 5_000;
@@ -154,6 +155,7 @@ export class DeliveryWorker {
     @inject(TOKENS.Settings) private readonly settings: Settings,
     @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
     @inject(Metrics) private readonly metrics: Metrics,
+    @inject(Unreached) private readonly unreached: Unreached,
   ) {}
 
   get stats(): { sent: number; failed: number } {
@@ -408,6 +410,7 @@ export class DeliveryWorker {
         this.metrics.delivery(row.adapter, row.message.kind, 'undeliverable');
         this.log.warn('delivery undeliverable', { adapter: row.adapter, key: row.key, reason: attempt.reason });
         await this.store.transaction(async (tx) => {
+          await this.ladderTurn(tx, row);
           await tx.markFailed(row.id, attempt.reason, null);
           await this.fallBack(tx, row, attempt.reason, now, 'undeliverable');
         }, URGENT);
@@ -421,6 +424,7 @@ export class DeliveryWorker {
         this.metrics.delivery(row.adapter, row.message.kind, 'waiting');
         this.log.warn('delivery waits until the recipient is reachable', { adapter: row.adapter, key: row.key, reason: attempt.reason });
         await this.store.transaction(async (tx) => {
+          await this.ladderTurn(tx, row);
           const deadline = row.createdAt.plus({ milliseconds: GIVE_UP_AFTER_MS });
           if (row.waitingSince !== null && now >= deadline) {
             this.log.error('delivery given up: the recipient did not become reachable within 24 hours', { adapter: row.adapter, key: row.key, reason: attempt.reason });
@@ -444,6 +448,7 @@ export class DeliveryWorker {
           adapter: row.adapter, key: row.key, attempts, reason: attempt.reason, retryAt: retryAt?.toISO() ?? 'never',
         });
         await this.store.transaction(async (tx) => {
+          if (retryAt === null || attempts >= this.fallbackAfter) await this.ladderTurn(tx, row);
           await tx.markFailed(row.id, attempt.reason, retryAt);
           if (retryAt === null) await this.fallBack(tx, row, attempt.reason, now, 'given up');
           else if (attempts >= this.fallbackAfter) await this.fallBack(tx, row, attempt.reason, now, 'failing');
@@ -619,6 +624,17 @@ export class DeliveryWorker {
   }
 
   /**
+   * ladderTurn: the fallback decisions about one incident's deliveries take turns. Each reads its
+   * siblings (the same page on the other platforms) to decide whether anyone was reached: two
+   * platforms refusing the same page at once, each reading the other as still pending, would both
+   * stand back and nobody would be told. On PostgreSQL, reading the incident locks its row until
+   * the commit; SQLite runs one transaction at a time anyway.
+   */
+  private async ladderTurn(tx: StoreTx, row: OutboxRow): Promise<void> {
+    if (row.incidentId !== null && isUrgent(row.message)) await tx.getIncident(row.incidentId);
+  }
+
+  /**
    * fallBack: the ladder for a delivery that did not reach its recipient (see the file comment).
    * Messages that are not urgent, and deliveries to guests and channels, are recorded on the
    * incident's timeline: there is no other way to reach a guest, and a channel is the last rung.
@@ -630,6 +646,12 @@ export class DeliveryWorker {
       await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind, actor: null, data: { member, recipient: row.recipient.kind, adapter: row.adapter, reason, why, ...data } });
     };
     const terminal = why === 'undeliverable' || why === 'given up';
+    // An urgent channel post that cannot go out now (refused, or waiting for a Teams channel the
+    // bot has not seen yet) is the last rung of a page, or the unowned alert: see lastRungFailed.
+    if (row.recipient.kind === 'channel' && row.incidentId !== null && isUrgent(row.message) && (terminal || why === 'waiting')) {
+      await this.lastRungFailed(tx, row, reason, now, why);
+      return;
+    }
     if (member === null || row.incidentId === null || !isUrgent(row.message)) {
       if (!terminal) return;
       this.log.error('delivery lost: no other way to reach the recipient', { adapter: row.adapter, key: row.key, recipient: row.recipient.kind, reason });
@@ -658,13 +680,48 @@ export class DeliveryWorker {
     const rows = planDeliveries(this.adapters, [fallback], now);
     if (rows.length === 0) {
       if (!terminal) return;
-      this.log.error('page reached nobody: the team has no channel on a running platform', { member, team: incident.team, incident: incident.id, adapter: row.adapter, reason });
       await record('delivery-failed', {});
+      await this.unreached.record(tx, { incidentId: incident.id, member, adapter: row.adapter, reason: `${reason}; and team ${incident.team} has no channel on a running platform (teams[].channels)` }, now);
       return;
     }
     if ((await tx.enqueue(rows)) === 0) return; // this rung was taken already
     this.log.warn('page falls back to the team channel', { member, team: incident.team, incident: incident.id, adapter: row.adapter, reason, why, via: rows.map((r) => r.adapter) });
     await record('delivery-fallback', { via: rows.map((r) => r.adapter).join(', ') });
+  }
+
+  /**
+   * lastRungFailed: an urgent team channel post did not go out on `row.adapter`. When the same post
+   * went out, or may still, on another platform's channel, that is all (the timeline says so).
+   * Otherwise: the channel fallback of a page means the page reached nobody (see Unreached: the
+   * chain moves on now); any other urgent post (the unowned-incident alert) goes to the people it
+   * mentions directly, and reached nobody when no platform reaches them either.
+   */
+  private async lastRungFailed(tx: StoreTx, row: OutboxRow, reason: string, now: DateTime, why: 'undeliverable' | 'waiting' | 'given up'): Promise<void> {
+    const incidentId = row.incidentId as number;
+    const team = row.recipient.kind === 'channel' ? row.recipient.team : '';
+    const at = row.key.lastIndexOf('@');
+    const base = at > 0 ? row.key.slice(0, at) : row.key;
+    const siblings = (await tx.deliveryStates(`${base}@`)).filter((d) => d.id !== row.id);
+    const others = siblings.some((d) => d.state === 'sent' || (d.state === 'pending' && d.attempts < this.fallbackAfter));
+    this.log.error(why === 'waiting' ? 'urgent team channel post waits: the channel is not reachable yet' : 'urgent team channel post lost', { adapter: row.adapter, key: row.key, team, reason, others });
+    await tx.appendTimeline({ incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: null, recipient: 'channel', team, adapter: row.adapter, reason, why } });
+    if (others) return;
+    const people = row.message.mentions;
+    if (row.key.startsWith('fallback:')) {
+      await this.unreached.record(tx, { incidentId, member: people[0] ?? null, adapter: row.adapter, reason: `the team channel did not take the page either: ${reason}` }, now);
+      return;
+    }
+    const direct = people.map((member): Notification => ({
+      key: `${base}:dm:${member}`, recipient: { kind: 'member', id: member }, message: { ...row.message, mentions: [member] }, incidentId, role: 'member',
+    }));
+    const rows = planDeliveries(this.adapters, direct, now);
+    const unplanned = people.filter((m) => !rows.some((r) => r.key.startsWith(`${base}:dm:${m}@`)));
+    if (rows.length > 0 && (await tx.enqueue(rows)) > 0) {
+      this.log.warn('urgent team channel post goes to the people it mentions', { team, incident: incidentId, members: people });
+      await tx.appendTimeline({ incidentId, at: now, kind: 'channel-unreachable', actor: null, data: { team, reason, members: people } });
+    }
+    for (const member of unplanned) await this.unreached.record(tx, { incidentId, member, adapter: row.adapter, reason: `the team channel did not take it (${reason}), and no running platform can reach ${member} directly` }, now);
+    if (people.length === 0) await this.unreached.record(tx, { incidentId, member: null, adapter: row.adapter, reason: `the team channel did not take it (${reason}), and it mentions nobody to tell directly` }, now);
   }
 }
 

@@ -17,9 +17,10 @@ import type { Store, StoreTx } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { Metrics } from './metrics';
 import type { UseCaseContext } from './context';
-import { channelFallback, planDeliveries, type Notification } from './notifications';
+import { channelFallback, isUrgent, planDeliveries, type Notification } from './notifications';
 import { PluginHost } from './plugin-host';
 import { TOKENS } from './tokens';
+import { Unreached } from './unreached';
 
 @injectable()
 export class Engine {
@@ -31,6 +32,7 @@ export class Engine {
     @inject(TOKENS.Logger) private readonly log: Logger,
     @inject(TOKENS.World) private readonly world: World,
     @inject(Metrics) private readonly metrics: Metrics,
+    @inject(Unreached) private readonly unreachedPages: Unreached,
   ) {}
 
   /**
@@ -130,8 +132,11 @@ export class Engine {
     }
     if (deliverNow.length > 0) {
       const rows = planDeliveries(this.adapters, deliverNow, now);
-      const unreachable = deliverNow.filter((n) => n.recipient.kind === 'member' && !rows.some((r) => r.key.startsWith(`${n.key}@`)));
-      for (const n of unreachable) rows.push(...(await this.unreachable(tx, now, n)));
+      const unplanned = deliverNow.filter((n) => !rows.some((r) => r.key.startsWith(`${n.key}@`)));
+      for (const n of unplanned) {
+        if (n.recipient.kind === 'member') rows.push(...(await this.unreachable(tx, now, n)));
+        else if (n.recipient.kind === 'channel') rows.push(...(await this.noChannel(tx, now, n)));
+      }
       await tx.enqueueAll(rows);
     }
     await this.count(tx, events, tally);
@@ -153,7 +158,8 @@ export class Engine {
 
   /**
    * unreachable: no running platform knows this member (no identity for it in the config). A page
-   * must not vanish: it goes to the team channel, mentioning the member, and the timeline says why.
+   * must not vanish: it goes to the team channel, mentioning the member, and the timeline says why;
+   * with no team channel on a running platform either, it reached nobody (see Unreached).
    */
   private async unreachable(tx: StoreTx, now: DateTime, n: Notification): Promise<ReturnType<typeof planDeliveries>> {
     const member = n.recipient.kind === 'member' ? n.recipient.id : '';
@@ -164,8 +170,39 @@ export class Engine {
     const incident = await tx.getIncident(n.incidentId);
     if (!incident) return [];
     const fallback = channelFallback({ ...n, incidentId: incident.id }, member, this.world.members.get(member)?.name ?? member, incident.team);
+    const rows = fallback ? planDeliveries(this.adapters, [fallback], now) : [];
+    if (fallback && rows.length === 0) {
+      await this.unreachedPages.record(tx, { incidentId: incident.id, member, reason: `${reason}; and the team has no channel on a running platform (teams[].channels)` }, now);
+      return [];
+    }
     await tx.appendTimeline({ incidentId: incident.id, at: now, kind: fallback ? 'delivery-fallback' : 'delivery-failed', actor: null, data: { member, reason } });
-    return fallback ? planDeliveries(this.adapters, [fallback], now) : [];
+    return rows;
+  }
+
+  /**
+   * noChannel: a team channel post no running platform can take (the team has no channel there).
+   * An urgent one (the unowned-incident alert) goes to the people it mentions directly instead;
+   * whoever of them no platform reaches either, it reached nobody (see Unreached). Other posts
+   * (records, notices) are the channel's own: a team without a channel does without them.
+   */
+  private async noChannel(tx: StoreTx, now: DateTime, n: Notification): Promise<ReturnType<typeof planDeliveries>> {
+    if (!isUrgent(n.message) || n.incidentId === null || n.key.startsWith('fallback:')) return [];
+    const team = n.recipient.kind === 'channel' ? n.recipient.team : '';
+    const reason = `team ${team} has no channel on a running platform (teams[].channels)`;
+    const rows: ReturnType<typeof planDeliveries> = [];
+    const people = n.message.mentions ?? [];
+    for (const member of people) {
+      const direct: Notification = { ...n, key: `${n.key}:dm:${member}`, recipient: { kind: 'member', id: member }, message: { ...n.message, mentions: [member] }, role: 'member' };
+      const planned = planDeliveries(this.adapters, [direct], now);
+      if (planned.length === 0) await this.unreachedPages.record(tx, { incidentId: n.incidentId, member, reason: `${reason}, and no running platform can reach ${member} directly` }, now);
+      rows.push(...planned);
+    }
+    if (people.length === 0) await this.unreachedPages.record(tx, { incidentId: n.incidentId, member: null, reason: `${reason}, and the post mentions nobody to tell directly` }, now);
+    else if (rows.length > 0) {
+      this.log.warn('team channel unreachable: the urgent post goes to the people it mentions', { team, incident: n.incidentId, members: people });
+      await tx.appendTimeline({ incidentId: n.incidentId, at: now, kind: 'channel-unreachable', actor: null, data: { team, reason, members: people } });
+    }
+    return rows;
   }
 
   private async record(tx: StoreTx, now: DateTime, n: Notification, kind: string, d: NotifyDecision & { plugin?: string }): Promise<void> {

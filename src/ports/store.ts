@@ -268,6 +268,11 @@ export interface StoreTx {
   scheduleTimer(timer: Omit<TimerRow, 'id'>): Promise<boolean>;
   /** Cancels pending timers whose key starts with `keyPrefix`; returns how many. */
   cancelTimers(keyPrefix: string): Promise<number>;
+  /**
+   * hurryTimers: pending timers whose key starts with `keyPrefix`, due after `dueAt`, and that
+   * `only` accepts (all when absent), become due at `dueAt`; returns how many.
+   */
+  hurryTimers(keyPrefix: string, dueAt: DateTime, only?: (timer: TimerRow) => boolean): Promise<number>;
   /** Leases up to `limit` timers due at `now` (unleased or lease expired), earliest first. */
   claimDueTimers(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<TimerRow[]>;
   /** Marks a claimed timer done; false when `owner` no longer holds its lease (caller must roll back). */

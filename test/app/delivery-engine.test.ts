@@ -336,6 +336,6 @@ describe('the timeline of a page that fails', () => {
     expect(h.messagesFor('#payments').map((m) => m.text.split('\n')[0])).toEqual(['New incident #1 [sev1] login broken']);
     const show = await h.run('carol', 'incident show 1');
     expect(show).toMatch(/could not reach Dave on recording \(simulated: direct messages closed\); reached on second|delivery to Dave failed: simulated: direct messages closed/);
-    expect(show).not.toContain('posted in the team channel');
+    expect(show).not.toContain('the page goes to the team channel');
   });
 });

@@ -122,7 +122,7 @@ describe('Discord delivery: pages, channel records, mentions, failures', () => {
     expect(fallback?.allowed_mentions).toEqual({ parse: [], users: [USERS.dave.id] });
     expect(fallback?.components).toEqual([]);
     const show = await w.h.run('carol', 'incident show 1');
-    expect(show).toContain('could not reach Dave directly (Discord error 50007: Cannot send messages to this user); posted in the team channel');
+    expect(show).toContain('could not reach Dave directly (Discord error 50007: Cannot send messages to this user); the page goes to the team channel');
   });
 
   it('classifies Discord errors: 50007 undeliverable, anything else thrown', async () => {

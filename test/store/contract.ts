@@ -492,6 +492,24 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('hurries pending timers by key prefix: those due later become due now, those `only` accepts', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.scheduleTimer({ key: 'esc:1:0:1', kind: 'k', dueAt: at(10), payload: { index: 1 } });
+        await tx.scheduleTimer({ key: 'esc:1:0:u1', kind: 'k', dueAt: at(10), payload: { unowned: 1 } });
+        await tx.scheduleTimer({ key: 'esc:1:0:2', kind: 'k', dueAt: at(2), payload: { index: 2 } });
+        await tx.scheduleTimer({ key: 'esc:10:0:1', kind: 'k', dueAt: at(10), payload: {} });
+        await tx.scheduleTimer({ key: 'esc:1:0:3', kind: 'k', dueAt: at(10), payload: { index: 3 } });
+        await tx.cancelTimers('esc:1:0:3');
+      });
+      // Not the unowned one, not one due earlier already, not another incident's, not a cancelled one.
+      expect(await s.transaction((tx) => tx.hurryTimers('esc:1:', at(5), (t) => t.payload.unowned === undefined))).toBe(1);
+      const due = await s.transaction((tx) => tx.claimDueTimers(at(5), 10, 'w', at(6)));
+      expect(due.map((t) => [t.key, t.dueAt.toMillis()])).toEqual([['esc:1:0:2', at(2).toMillis()], ['esc:1:0:1', at(5).toMillis()]]);
+      expect(await s.transaction((tx) => tx.hurryTimers('esc:1:', at(5)))).toBe(1); // the unowned one: no filter
+      expect(await s.transaction((tx) => tx.hurryTimers('esc:7:', at(5)))).toBe(0);
+    });
+
     it('gives each due timer to exactly one of many concurrent claimers', async () => {
       const s = await store();
       const b = await kit().another(s);

@@ -54,10 +54,17 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return d.reason ? rt`reopened by ${who}: ${String(d.reason)}` : rt`reopened by ${who}`;
     case 'delivery-fallback':
       if (typeof d.reachedOn === 'string') return rt`could not reach ${person} on ${String(d.adapter ?? '')} (${String(d.reason ?? '')}); reached on ${d.reachedOn}`;
-      return rt`could not reach ${person} directly (${String(d.reason ?? '')}); posted in the team channel`;
+      return rt`could not reach ${person} directly (${String(d.reason ?? '')}); the page goes to the team channel`;
+    case 'page-unreached':
+      return rt`the page${person ? ` to ${person}` : ''} reached nobody: ${String(d.reason ?? '')}${d.hurried ? '; the chain moves on now' : ''}`;
+    case 'channel-unreachable': {
+      const members = Array.isArray(e.data.members) ? (e.data.members as unknown[]).map((m) => memberName(world, String(m))).join(', ') : '';
+      return rt`the team channel is not reachable (${String(d.reason ?? '')}); told ${members} directly`;
+    }
     case 'delivery-retrying':
       return rt`page to ${person} on ${String(d.adapter ?? '')} failed (${String(d.reason ?? '')}); retrying`;
     case 'delivery-failed':
+      if (!person && d.recipient === 'channel') return rt`post in the team channel${d.adapter ? ` on ${String(d.adapter)}` : ''} failed: ${String(d.reason ?? '')}`;
       return rt`delivery to ${person || String(d.recipient ?? '')} failed: ${String(d.reason ?? '')}`;
     case 'alert-firing':
       return rt`alert ${d.again ? 'firing again' : 'firing'}: ${String(d.summary ?? d.alert ?? '')}`;

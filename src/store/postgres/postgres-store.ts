@@ -481,6 +481,10 @@ const SQL = {
     WHERE key >= $2 AND key < $3 AND left(key, length($2)) = $2 AND done_at IS NULL AND cancelled_at IS NULL`,
   cancelTimersUnbounded: `UPDATE timers SET cancelled_at = $1
     WHERE key >= $2 AND left(key, length($2)) = $2 AND done_at IS NULL AND cancelled_at IS NULL`,
+  pendingTimersAfter: `SELECT id, key, kind, due_at, payload FROM timers
+    WHERE key >= $1 AND ($2::text IS NULL OR key < $2) AND left(key, length($1)) = $1 AND done_at IS NULL AND cancelled_at IS NULL AND due_at > $3`,
+  hurryTimers: `UPDATE timers SET due_at = $2
+    WHERE id = ANY($1::bigint[]) AND done_at IS NULL AND cancelled_at IS NULL AND due_at > $2`,
   // SKIP LOCKED: rows another replica is claiming or completing right now are left to it.
   claimDueTimers: `WITH due AS (
       SELECT id FROM timers
@@ -931,6 +935,14 @@ class PgTx implements StoreTx {
       ? await this.q(SQL.cancelTimersUnbounded, [now, keyPrefix])
       : await this.q(SQL.cancelTimersBounded, [now, keyPrefix, upper]);
     return rowCount;
+  }
+
+  async hurryTimers(keyPrefix: string, dueAt: DateTime, only?: (timer: TimerRow) => boolean): Promise<number> {
+    const at = toMs(dueAt, 'dueAt');
+    const { rows } = await this.q<{ id: number | string; key: string; kind: string; due_at: number | string; payload: Record<string, unknown> }>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), at]);
+    const ids = rows.filter((r) => !only || only({ id: Number(r.id), key: r.key, kind: r.kind, dueAt: fromMs(Number(r.due_at)), payload: r.payload })).map((r) => String(r.id));
+    if (ids.length === 0) return 0;
+    return (await this.q(SQL.hurryTimers, [ids, at])).rowCount;
   }
 
   async claimDueTimers(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<TimerRow[]> {

@@ -469,6 +469,10 @@ const SQL = {
     WHERE key >= ?2 AND key < ?3 AND substr(key, 1, length(?2)) = ?2 AND done_at IS NULL AND cancelled_at IS NULL`,
   cancelTimersUnbounded: `UPDATE timers SET cancelled_at = ?1
     WHERE key >= ?2 AND substr(key, 1, length(?2)) = ?2 AND done_at IS NULL AND cancelled_at IS NULL`,
+  pendingTimersAfter: `SELECT id, key, kind, due_at, payload FROM timers
+    WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) AND substr(key, 1, length(?1)) = ?1 AND done_at IS NULL AND cancelled_at IS NULL AND due_at > ?3`,
+  hurryTimers: `UPDATE timers SET due_at = ?2
+    WHERE id IN (SELECT value FROM json_each(?1)) AND done_at IS NULL AND cancelled_at IS NULL AND due_at > ?2`,
   claimDueTimers: `UPDATE timers SET lease_owner = ?1, lease_until = ?2
     WHERE id IN (
       SELECT id FROM timers
@@ -1373,6 +1377,15 @@ class SqliteTx implements StoreTx {
         ? await this.conn.run(SQL.cancelTimersUnbounded, [now, keyPrefix])
         : await this.conn.run(SQL.cancelTimersBounded, [now, keyPrefix, upper]);
     return changes;
+  }
+
+  async hurryTimers(keyPrefix: string, dueAt: DateTime, only?: (timer: TimerRow) => boolean): Promise<number> {
+    this.check();
+    const at = toMs(dueAt, 'dueAt');
+    const rows = await this.conn.all<TimerDbRow>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), at]);
+    const ids = rows.filter((r) => !only || only({ id: r.id, key: r.key, kind: r.kind, dueAt: fromMs(r.due_at), payload: JSON.parse(r.payload) as Record<string, unknown> })).map((r) => r.id);
+    if (ids.length === 0) return 0;
+    return (await this.conn.run(SQL.hurryTimers, [JSON.stringify(ids), at])).changes;
   }
 
   /** Ordered by dueAt, then id. Throws RangeError unless leaseUntil is after now. */

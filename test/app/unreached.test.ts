@@ -1,0 +1,91 @@
+/**
+ * The end of the fallback ladder, with the real app and SQLite: a page that no platform and no
+ * team channel takes is never silent (an error, the timeline, /healthz), and the incident's chain
+ * moves on at once instead of waiting out an ack timeout nobody could have met; an urgent team
+ * channel post (the unowned alert) that no channel takes goes to the people it mentions.
+ */
+import type { Recipient } from '../../src/ports/store';
+import { Harness } from '../harness/harness';
+
+describe('a page that reaches nobody', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  /** noChannel: the recording platform has no channel for any team (as a team without teams[].channels). */
+  function noChannel(harness: Harness): void {
+    const canReach = harness.adapter.canReach.bind(harness.adapter);
+    harness.adapter.canReach = (r: Recipient) => r.kind !== 'channel' && canReach(r);
+  }
+
+  it('a member no platform knows, in a team with no channel: an error, the timeline says so, the chain moves on at once, /healthz fails', async () => {
+    h = await Harness.start();
+    noChannel(h);
+    h.adapter.unlinked.add('dave');
+    await h.run('zed', 'incident report sev1 login broken');
+    // Not five minutes later: the reminder to Dave (reaching nobody too) and then his mentor, now.
+    await h.advance('3s');
+    h.expectMessage('alice', /Escalated to you as mentor.*#1 \[sev1\] login broken/s);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('the page to Dave reached nobody: no running chat platform can reach dave');
+    expect(show).toContain('has no channel on a running platform (teams[].channels); the chain moves on now');
+    expect(h.logger.entries.filter((e) => e.level === 'error' && e.msg.startsWith('page reached nobody')).length).toBeGreaterThanOrEqual(1);
+    const health = await h.app.health();
+    expect(health.ok).toBe(false);
+    expect(health.pages).toMatch(/^failing: 2 pages reached nobody in the last hour; last: #1 \(dave\)/);
+    // An hour later, with nothing lost since, it is ok again.
+    await h.run('alice', 'incident ack 1');
+    await h.advance('61m');
+    expect((await h.app.health()).pages).toBe('ok');
+  });
+
+  it('a page refused directly and in the team channel: reached nobody, and the mentor is paged now, not after the ack timeout', async () => {
+    h = await Harness.start();
+    h.adapter.failNext(1, 'undeliverable', 'dave');
+    h.adapter.failNext(1, 'undeliverable', '#payments');
+    await h.run('zed', 'incident report sev2 checkout down');
+    // At the report the channel's record of the incident takes the channel failure, and the
+    // fallback post goes through; at the reminder both fail.
+    h.adapter.failNext(1, 'undeliverable', 'dave'); // the reminder
+    h.adapter.failNext(2, 'undeliverable', '#payments');
+    await h.advance('5m');
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('11:05 post in the team channel on recording failed: simulated: direct messages closed');
+    expect(show).toContain('11:05 the page to Dave reached nobody: the team channel did not take the page either: simulated: direct messages closed; the chain moves on now');
+    expect(show).toMatch(/11:05 escalated to the mentor \(Alice\)/);
+    h.expectMessage('alice', /Escalated to you as mentor/);
+    // Without the hurry the mentor would be paged at 10 minutes (reminder at 5, mentor at 10).
+    expect(h.messagesFor('alice')[0]?.at).not.toBe('2026-03-03T10:10:00.000Z');
+  });
+
+  it('the unowned alert of a team with no channel goes to the lead and the on-call directly, and the timeline says so', async () => {
+    h = await Harness.start();
+    noChannel(h);
+    await h.run('zed', 'incident report sev1 nobody acks');
+    await h.advance('2h'); // the chain's passes run out, then the unowned alert
+    const carol = h.messagesFor('carol').map((m) => m.text);
+    expect(carol.some((t) => /Unowned incident #1/.test(t))).toBe(true);
+    expect(h.messagesFor('dave').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+    const unowned = h.messagesFor('carol').find((m) => /Unowned incident #1/.test(m.text));
+    expect(unowned?.message.mentions).toEqual(['carol']);
+    expect(await h.run('carol', 'incident show 1')).toContain('the team channel is not reachable (team payments has no channel on a running platform (teams[].channels)); told Carol, Dave directly');
+    expect((await h.app.health()).pages).toBe('ok'); // they were reached
+  });
+
+  it('an unowned alert the team channel refuses, or keeps waiting (a Teams channel not seen yet), goes to the lead and the on-call directly', async () => {
+    for (const how of ['refused', 'waiting'] as const) {
+      h = await Harness.start();
+      if (how === 'refused') h.adapter.failNext(1000, 'undeliverable', '#payments');
+      else h.adapter.notYetReachable.add('#payments');
+      await h.run('zed', 'incident report sev1 nobody acks');
+      await h.advance('2h');
+      expect(h.messagesFor('carol').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+      expect(h.messagesFor('dave').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+      const show = await h.run('carol', 'incident show 1');
+      expect(show).toContain('told Carol, Dave directly');
+      expect(show).toMatch(/post in the team channel on recording failed: simulated/);
+      expect(h.logger.entries.some((e) => e.level === 'error' && e.msg.startsWith('urgent team channel post'))).toBe(true);
+      await h.stop();
+    }
+    h = await Harness.start(); // for afterEach
+  });
+});
