@@ -342,9 +342,9 @@ export class DiscordAdapter implements ChatAdapter {
    * deliver posts (or edits) one message. Every new message carries a nonce derived from the
    * delivery key with `enforce_nonce`, so Discord drops a repeat of a send whose success Onehand
    * could not record (a crash, a timeout). A 401 makes discord.js forget the token: the token is
-   * applied again and the call retried once; a second 401 means the token is really refused, and
-   * the delivery is undeliverable here (the worker's fallback ladder takes over) while /healthz
-   * says why.
+   * applied again and the call retried once; a second 401 means the token is really refused: the
+   * platform is unavailable (the worker's fallback ladder takes over at once, /healthz says why,
+   * and the delivery is retried, so it goes out once Discord takes the token again).
    */
   async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
     for (let tries = 1; ; tries++) {
@@ -361,7 +361,7 @@ export class DiscordAdapter implements ChatAdapter {
         const reason = 'Discord refuses the bot token (HTTP 401): set a valid token (DISCORD_TOKEN or discord.token_file) and restart';
         if (this.authFailure === null) this.log.error('discord authentication failed; pages go to other platforms and team channels', { fix: reason });
         this.authFailure = reason;
-        return { status: 'undeliverable', reason };
+        return { status: 'unavailable', reason };
       }
     }
   }

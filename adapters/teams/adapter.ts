@@ -371,6 +371,14 @@ export class TeamsAdapter implements ChatAdapter {
         return { status: 'waiting', reason: err.message };
       }
       const status = statusOf(err);
+      if (status === 401) {
+        // The connector refuses the bot's own credentials: nothing goes out, to anyone, until they
+        // are fixed. Unavailable: retried, and pages go down the fallback ladder meanwhile.
+        const reason = 'Teams refuses the bot\'s credentials (HTTP 401): check MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (and MICROSOFT_APP_TENANT_ID for SingleTenant), then restart';
+        if (this.lastError !== reason) this.options.logger.error('teams authentication failed; pages go to other platforms and team channels', { fix: reason });
+        this.lastError = reason;
+        return { status: 'unavailable', reason };
+      }
       if (status === 403 || status === 404) return { status: 'undeliverable', reason: `Teams refused the message (HTTP ${status})` };
       // Rendering keeps messages under Teams' size limit; if Teams still finds one too large, a
       // retry cannot help: give up on it so the fallback runs, instead of retrying for a day.

@@ -436,10 +436,13 @@ export class DeliveryWorker {
           if (row.waitingSince === null) await this.fallBack(tx, row, attempt.reason, now, 'waiting');
         }, URGENT);
         return true;
-      case 'failed': {
+      case 'failed':
+      case 'unavailable': {
         this.failed++;
         this.metrics.delivery(row.adapter, row.message.kind, 'failed');
-        platform.failures++;
+        // A platform that refuses every call (its token) is failing as a whole from its first refusal.
+        const unavailable = attempt.status === 'unavailable';
+        platform.failures = unavailable ? Math.max(platform.failures + 1, this.fallbackAfter) : platform.failures + 1;
         platform.lastError = attempt.reason;
         const giveUp = now.diff(row.createdAt).as('milliseconds') > GIVE_UP_AFTER_MS;
         const retryAt = giveUp ? null : now.plus({ milliseconds: backoffMs(row.attempts) });
@@ -448,14 +451,18 @@ export class DeliveryWorker {
           adapter: row.adapter, key: row.key, attempts, reason: attempt.reason, retryAt: retryAt?.toISO() ?? 'never',
         });
         await this.store.transaction(async (tx) => {
-          if (retryAt === null || attempts >= this.fallbackAfter) await this.ladderTurn(tx, row);
+          const failing = attempts >= this.fallbackAfter || unavailable;
+          if (retryAt === null || failing) await this.ladderTurn(tx, row);
           await tx.markFailed(row.id, attempt.reason, retryAt);
-          if (retryAt === null) await this.fallBack(tx, row, attempt.reason, now, 'given up');
-          else if (attempts >= this.fallbackAfter) await this.fallBack(tx, row, attempt.reason, now, 'failing');
-          else if (attempts === 1 && row.recipient.kind === 'member' && row.incidentId !== null && isUrgent(row.message)) {
+          if (retryAt === null) {
+            await this.fallBack(tx, row, attempt.reason, now, 'given up');
+            return;
+          }
+          if (attempts === 1 && row.recipient.kind === 'member' && row.incidentId !== null && isUrgent(row.message)) {
             // A page's first failure is on the timeline at once, not only when it falls back.
             await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind: 'delivery-retrying', actor: null, data: { member: row.recipient.id, adapter: row.adapter, reason: attempt.reason } });
           }
+          if (failing) await this.fallBack(tx, row, attempt.reason, now, 'failing');
         }, URGENT);
         return false;
       }

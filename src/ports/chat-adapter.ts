@@ -83,7 +83,8 @@ export interface Delivery {
 
 /**
  * DeliveryOutcome: `delivered`, or `undeliverable` when retrying cannot help (no such user, DMs
- * closed). Transient failures (rate limits, 5xx, timeouts) are thrown: the outbox retries them.
+ * closed), `waiting` or `unavailable` (below). Transient failures (rate limits, 5xx, timeouts) are
+ * thrown: the outbox retries them.
  */
 export type DeliveryOutcome =
   /**
@@ -98,7 +99,14 @@ export type DeliveryOutcome =
    * talked to the bot). The delivery waits until the adapter calls `AdapterContext.reachable`
    * (or 24 hours); meanwhile a page goes down the fallback ladder so someone is reached now.
    */
-  | { readonly status: 'waiting'; readonly reason: string };
+  | { readonly status: 'waiting'; readonly reason: string }
+  /**
+   * `unavailable`: the platform refuses every call for now, whoever it is for (the bot's token is
+   * refused). Retried like a transient failure (so nothing is lost once the platform takes calls
+   * again), but the platform counts as failing at once and a page goes down the fallback ladder
+   * at once, without waiting for `delivery.fallback_after` failures.
+   */
+  | { readonly status: 'unavailable'; readonly reason: string };
 
 export interface ChatAdapter {
   /** Stable name, also the key of members' identities and teams' channels in config. */

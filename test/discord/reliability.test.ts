@@ -58,8 +58,13 @@ describe('Discord: auth, gateway and repeats', () => {
     // Discord accepts the token again: the next page goes out and health recovers.
     w.fake.clearFailures();
     await command(w, USERS.zed, CHANNELS.payments, reportData('token fixed'));
+    // Dave's pages keep their order: the new one waits behind the refused one, retried 5 s on.
+    await w.h.advance('5s');
     await w.flush();
-    expect(dmPosts().map((c) => body(c).content).at(-1)).toContain('token fixed');
+    const sent = dmPosts().filter((c) => (c.status ?? 200) < 300).map((c) => String(body(c).content));
+    expect(sent.some((t) => t.includes('token fixed'))).toBe(true);
+    // The page refused meanwhile was kept and retried, not given up: it goes out too, once.
+    expect(sent.filter((t) => t.includes('token revoked'))).toHaveLength(1);
     expect((await w.h.app.health()).adapters).toEqual({ discord: 'ok' });
   });
 

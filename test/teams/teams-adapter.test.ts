@@ -203,6 +203,29 @@ describe('Teams adapter over HTTP', () => {
     });
   });
 
+  describe('a connector that refuses the bot\'s credentials', () => {
+    it('fails /healthz at once with the fix, takes the page down the ladder, and sends it once the connector takes the credentials again', async () => {
+      rig = await TeamsRig.start();
+      jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      await rig.post(rig.personalInstall(USERS.dave));
+      await rig.post(rig.channelMessage(USERS.carol, 'oncall who'));
+      rig.connector.failNext(1000, 401);
+      await rig.h.run('zed', 'incident report sev2 checkout returns 502');
+      const health = await rig.h.app.health();
+      expect(health.ok).toBe(false);
+      expect(health.adapters.teams).toMatch(/^failing: Teams refuses the bot's credentials \(HTTP 401\): check MICROSOFT_APP_ID/);
+      expect(rig.logger.entries.filter((e) => e.msg.startsWith('teams authentication failed'))).toHaveLength(1);
+      // The ladder did not wait for three failures: Dave was reached on his other platform at once.
+      const show = await rig.h.run('carol', 'incident show 1');
+      expect(show).toMatch(/page to Dave on teams failed \(Teams refuses the bot's credentials.*\); retrying/);
+      expect(rig.h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual(['@Dave New incident #1 [sev2] checkout returns 502']);
+      rig.connector.recover();
+      await rig.h.advance('5s');
+      expect(rig.connector.sentTo(DAVE_CHAT)).toHaveLength(1);
+      expect((await rig.h.app.health()).adapters.teams).toBe('ok');
+    });
+  });
+
   describe('with an app id (Bot Framework authentication)', () => {
     const credentials = { appId: APP_ID, password: 'not-a-real-secret', appType: 'MultiTenant' as const, tenantId: '' };
     let keyServer: http.Server | null = null;
