@@ -69,6 +69,9 @@ export interface ValidateOptions {
   locate?: (path: readonly PathSegment[]) => { line: number; column: number } | undefined;
 }
 
+/** How much longer than delivery.timeout timers.lease must be (the call, then its mark). */
+const LEASE_BEYOND_TIMEOUT_MS = 10_000;
+
 const DEFAULTS = {
   shift: '1w',
   ackTimeout: '5m',
@@ -464,6 +467,13 @@ function checkMeaning(
   }
 
   const deliveryTimeoutMs = readDurationMs(data.delivery, 'timeout', ['delivery'], DEFAULTS.deliveryTimeout, sink, BOUNDS.deliveryTimeout);
+  // A delivery's lease must outlast its call and the mark after it (which waits for a store that
+  // takes no write until LEASE_MARK_MARGIN_MS before the lease ends): else another replica claims
+  // a page that is still being sent, and sends it again.
+  if (leaseMs !== undefined && deliveryTimeoutMs !== undefined && leaseMs < deliveryTimeoutMs + LEASE_BEYOND_TIMEOUT_MS) {
+    sink.add(['timers', 'lease'], `${formatDuration(leaseMs)} is too short for delivery.timeout (${formatDuration(deliveryTimeoutMs)}): a delivery's lease must outlast its call by ${formatDuration(LEASE_BEYOND_TIMEOUT_MS)}, or another replica may send a page that is still being sent again; make the lease at least ${formatDuration(deliveryTimeoutMs + LEASE_BEYOND_TIMEOUT_MS)} (or the timeout shorter)`);
+    leaseMs = undefined;
+  }
   const deliverySection = isRecord(data.delivery) ? data.delivery : {};
   const delivery = deliveryTimeoutMs === undefined ? undefined : {
     timeoutMs: deliveryTimeoutMs,
