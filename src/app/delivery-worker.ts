@@ -7,8 +7,9 @@
  *   platform, so one slow recipient or platform never holds up another's page. Across replicas a
  *   lane is sent by one process at a time (the store never claims from a lane while a lease in it
  *   runs, and on PostgreSQL claims take turns).
- * - **Timeouts.** Every platform call gets `delivery.timeout` (an AbortSignal, and the worker
- *   stops waiting then). A timed-out call counts as a transient failure.
+ * - **Timeouts.** Every platform call gets `delivery.timeout` (an AbortSignal). A timed-out call
+ *   counts as a transient failure, unless it still lands within a short grace (a call the
+ *   platform cannot abort): then it counts as sent.
  * - **One row, one send, one mark.** A row is marked sent right after the platform accepted it,
  *   and its lane sends nothing more until that mark committed, so a crash repeats at most the sends
  *   in flight at that instant (one per busy lane); platforms that offer idempotency (Discord's
@@ -64,6 +65,8 @@ const MARK_RETRY_MAX_WAIT_MS = 5_000;
 const BATCH = 100;
 /** The worker's transactions go before waiting intake batches and commands (see Store.transaction). */
 const URGENT = { urgent: true } as const;
+/** The most a timed-out platform call is still waited for (see DeliveryWorker.attempt). */
+export const LATE_GRACE_MS = 5_000;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
@@ -303,7 +306,7 @@ export class DeliveryWorker {
         try {
           // A lease that could run out during this call (or ran out while waiting for a slot) is
           // extended first, for the rest of the lane too; a row whose lease was lost is left alone.
-          if (entry.leaseUntil - this.clock.now().toMillis() < this.timeoutMs + 2_000 && !(await this.extend(entry, queue))) continue;
+          if (entry.leaseUntil - this.clock.now().toMillis() < this.timeoutMs + this.lateGraceMs + 2_000 && !(await this.extend(entry, queue))) continue;
           startedAt = Date.now();
           attempt = await this.attempt(row);
         } finally {
@@ -361,25 +364,45 @@ export class DeliveryWorker {
     return slots;
   }
 
-  /** attempt: one platform call, bounded by the call timeout; never throws. */
+  /**
+   * attempt: one platform call, bounded by the call timeout; never throws. A call that times out
+   * is aborted; one the platform cannot abort (botbuilder creating a Teams conversation) may
+   * still land, so the worker waits for it a little longer (lateGraceMs, holding its slot and its
+   * lane): a late success counts as sent instead of being sent again after the backoff (Teams has
+   * no idempotency key: that was a second card of the same page).
+   */
   private async attempt(row: OutboxRow): Promise<Attempt> {
     const adapter = this.adapters.get(row.adapter);
     if (!adapter) return { status: 'failed', reason: `the ${row.adapter} adapter is not running in this process` };
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Attempt>((resolve) => {
+    const reason = `${row.adapter} did not answer within ${Math.round(this.timeoutMs / 100) / 10} s (delivery.timeout)`;
+    const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => {
-        const reason = `${row.adapter} did not answer within ${Math.round(this.timeoutMs / 100) / 10} s (delivery.timeout)`;
         controller.abort(new Error(reason));
-        resolve({ status: 'failed', reason });
+        resolve(null);
       }, this.timeoutMs);
     });
     const call = this.call(adapter, row, controller.signal);
     try {
-      return await Promise.race([call, timeout]);
+      const answer = await Promise.race([call, timeout]);
+      if (answer !== null) return answer;
     } finally {
       clearTimeout(timer);
     }
+    let grace: NodeJS.Timeout | undefined;
+    const late = await Promise.race([call, new Promise<null>((resolve) => (grace = setTimeout(() => resolve(null), this.lateGraceMs)))]);
+    clearTimeout(grace);
+    if (late?.status === 'delivered') {
+      this.log.warn('delivery answered after its timeout: counted as sent, not sent again', { adapter: row.adapter, key: row.key, timeoutMs: this.timeoutMs });
+      return late;
+    }
+    return { status: 'failed', reason };
+  }
+
+  /** lateGraceMs: how long a timed-out call may still land (see attempt). */
+  private get lateGraceMs(): number {
+    return Math.min(this.timeoutMs, LATE_GRACE_MS);
   }
 
   private async call(adapter: ChatAdapter, row: OutboxRow, signal: AbortSignal): Promise<Attempt> {

@@ -69,8 +69,8 @@ export interface ValidateOptions {
   locate?: (path: readonly PathSegment[]) => { line: number; column: number } | undefined;
 }
 
-/** How much longer than delivery.timeout timers.lease must be (the call, then its mark). */
-const LEASE_BEYOND_TIMEOUT_MS = 10_000;
+/** How much longer than delivery.timeout timers.lease must be (the call, a late answer's grace, then its mark). */
+const LEASE_BEYOND_TIMEOUT_MS = 15_000;
 
 const DEFAULTS = {
   shift: '1w',

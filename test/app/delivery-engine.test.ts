@@ -37,6 +37,20 @@ describe('the delivery engine', () => {
     expect(h.logger.entries.find((e) => e.msg === 'delivery failed; will retry')?.fields.reason).toBe('recording did not answer within 0.3 s (delivery.timeout)');
   });
 
+  it('a call that lands shortly after its timeout (one the platform cannot abort) counts as sent: the page is not sent a second time', async () => {
+    h = await Harness.start({ delivery: { timeoutMs: 300, concurrency: 8, fallbackAfter: 3 } });
+    // Dave's call ignores the abort and lands 150 ms after the timeout, as botbuilder's
+    // conversation creation on Teams does.
+    h.adapter.gates.set('dave', new Promise((resolve) => setTimeout(resolve, 450)));
+    await h.app.handle({ text: 'incident report sev2 checkout down', caller: { kind: 'guest', adapter: 'recording', address: 'zed', name: 'zed' }, team: 'payments' });
+    await h.app.scheduler.flush();
+    h.adapter.gates.delete('dave');
+    await h.advance('1m'); // past every backoff: nothing is sent again
+    expect(h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual(['@Dave New incident #1 [sev2] checkout down']);
+    expect(h.logger.entries.some((e) => e.msg === 'delivery answered after its timeout: counted as sent, not sent again')).toBe(true);
+    expect(await h.run('carol', 'incident show 1')).not.toMatch(/failed|retrying/);
+  });
+
   it('a recipient\'s messages keep their order: a later page waits behind one that failed', async () => {
     h = await Harness.start();
     h.adapter.failNext(1, 'throw', 'dave');
