@@ -65,6 +65,8 @@ const MARK_RETRY_MAX_WAIT_MS = 5_000;
 const BATCH = 100;
 /** The worker's transactions go before waiting intake batches and commands (see Store.transaction). */
 const URGENT = { urgent: true } as const;
+/** How often a delivery waiting for its recipient to become reachable is looked at again. */
+export const WAITING_RECHECK_MS = 5 * 60_000;
 /** The most a timed-out platform call is still waited for (see DeliveryWorker.attempt). */
 export const LATE_GRACE_MS = 5_000;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
@@ -445,7 +447,7 @@ export class DeliveryWorker {
           return false;
         }
         this.metrics.delivery(row.adapter, row.message.kind, 'waiting');
-        this.log.warn('delivery waits until the recipient is reachable', { adapter: row.adapter, key: row.key, reason: attempt.reason });
+        if (row.waitingSince === null) this.log.warn('delivery waits until the recipient is reachable', { adapter: row.adapter, key: row.key, reason: attempt.reason });
         await this.store.transaction(async (tx) => {
           await this.ladderTurn(tx, row);
           const deadline = row.createdAt.plus({ milliseconds: GIVE_UP_AFTER_MS });
@@ -455,7 +457,11 @@ export class DeliveryWorker {
             await this.fallBack(tx, row, attempt.reason, now, 'given up');
             return;
           }
-          await tx.markWaiting(row.id, attempt.reason, deadline > now ? deadline : now.plus({ milliseconds: MAX_BACKOFF_MS }));
+          // Rearmed when the recipient becomes reachable; looked at again every WAITING_RECHECK_MS
+          // too (an adapter's check costs no platform call), in case that news reached another
+          // replica while this one's call was on its way (the rearm then found nothing waiting).
+          const recheck = now.plus({ milliseconds: WAITING_RECHECK_MS });
+          await tx.markWaiting(row.id, attempt.reason, deadline <= now ? now.plus({ milliseconds: MAX_BACKOFF_MS }) : recheck < deadline ? recheck : deadline);
           if (row.waitingSince === null) await this.fallBack(tx, row, attempt.reason, now, 'waiting');
         }, URGENT);
         return true;

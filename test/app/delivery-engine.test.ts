@@ -80,6 +80,20 @@ describe('the delivery engine', () => {
     expect(await h.run('carol', 'incident show 1')).toContain('could not reach Dave directly');
   });
 
+  it('a waiting delivery whose recipient became reachable without this process hearing of it (another replica did) goes out within 5 minutes, not after 24 hours', async () => {
+    h = await Harness.start();
+    h.adapter.notYetReachable.add('dave');
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.expectNothingFor('dave');
+    h.adapter.notYetReachable.delete('dave'); // no rearm here: another replica took the activity
+    await h.advance('4m');
+    h.expectNothingFor('dave');
+    await h.advance('1m');
+    h.expectMessage('dave', /New incident #1 \[sev2\] checkout down/);
+    // Looked at every 5 minutes, warned about once.
+    expect(h.logger.entries.filter((e) => e.msg === 'delivery waits until the recipient is reachable').length).toBe(1);
+  });
+
   it('a delivery still waiting after 24 hours is given up, loudly', async () => {
     h = await Harness.start();
     h.adapter.notYetReachable.add('dave');
