@@ -177,8 +177,9 @@ async function listenOrExplain(http: HttpServer, port: number, host: string): Pr
 
 /**
  * warnUnreachable: at start, names every on-call member no running platform can page, and every
- * team without a channel, with the config key that fixes it. Such pages still fall back to the
- * team channel (see Engine), but an admin should know before the first incident.
+ * team without a channel, with the config key that fixes it. Such a page falls back to the team
+ * channel (see Engine); with no channel either it reaches nobody and the chain moves on at once
+ * (see Unreached): an admin should know before the first incident.
  */
 function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[], logger: Logger): void {
   const names = adapters.map((a) => a.name);
