@@ -32,7 +32,7 @@
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
-import { DELIVERY_DEFAULTS } from '../config/types';
+import { DELIVERY_DEFAULTS, lateGraceMs } from '../config/types';
 import { memberName } from '../core/messages/incident-views';
 import type { World } from '../core/model';
 import type { ChatAdapter, DeliveryOutcome } from '../ports/chat-adapter';
@@ -67,8 +67,6 @@ const BATCH = 100;
 const URGENT = { urgent: true } as const;
 /** How often a delivery waiting for its recipient to become reachable is looked at again. */
 export const WAITING_RECHECK_MS = 5 * 60_000;
-/** The most a timed-out platform call is still waited for (see DeliveryWorker.attempt). */
-export const LATE_GRACE_MS = 5_000;
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
@@ -404,7 +402,7 @@ export class DeliveryWorker {
 
   /** lateGraceMs: how long a timed-out call may still land (see attempt). */
   private get lateGraceMs(): number {
-    return Math.min(this.timeoutMs, LATE_GRACE_MS);
+    return lateGraceMs(this.timeoutMs);
   }
 
   private async call(adapter: ChatAdapter, row: OutboxRow, signal: AbortSignal): Promise<Attempt> {

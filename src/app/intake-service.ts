@@ -41,7 +41,7 @@
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
 import type { IntegrationConfig } from '../config/types';
-import { SYSTEM, type Incident, type Principal } from '../core/incident/types';
+import { moreSevere, SYSTEM, type Incident, type Principal, type Severity } from '../core/incident/types';
 import { incidentHeadline, memberName } from '../core/messages/incident-views';
 import { message } from '../core/messages/message';
 import type { Team, World } from '../core/model';
@@ -447,8 +447,15 @@ export class IntakeService {
       if (alerts.length > 1) {
         const storm = await tx.activeStorm(team.id);
         if (storm && storm.lastAt.plus({ milliseconds: this.windowOf(storm, integration) }) > now) {
-          ids.push(...(await this.openQuietly(tx, integration, team, storm, alerts.splice(0), now)));
-          break;
+          // An alert more severe than anything the storm has paged takes the full path (below):
+          // it is paged on its own. Those before it open quietly.
+          const floor = storm.severity ?? 'sev1';
+          const loud = alerts.findIndex((a) => moreSevere(a.severity, floor));
+          if (loud < 0) {
+            ids.push(...(await this.openQuietly(tx, integration, team, storm, alerts.splice(0), now)));
+            break;
+          }
+          if (loud > 0) ids.push(...(await this.openQuietly(tx, integration, team, storm, alerts.splice(0, loud), now)));
         }
       }
       const id = await this.applyAlert(tx, integration, team, alerts.shift() as NormalizedAlert, now);
@@ -555,14 +562,21 @@ export class IntakeService {
     return incident.id;
   }
 
-  /** open: a new incident for the alert's group; storm- and maintenance-aware. Returns its id. */
+  /**
+   * open: a new incident for the alert's group; storm- and maintenance-aware. Returns its id.
+   * During a storm it opens quietly, unless it is more severe than anything the storm has paged:
+   * a sev1 outage must not hide in a storm of sev3 warnings. Then it is paged and escalates on
+   * its own, and the storm's severity rises to its own (later ones as severe open quietly).
+   */
   private async open(ctx: UseCaseContext, integration: IntegrationConfig, alert: NormalizedAlert): Promise<number> {
     const { tx, now, team } = ctx;
-    const storm = await this.currentStorm(ctx, integration);
+    const found = await this.currentStorm(ctx, integration);
+    const breaks = found !== null && moreSevere(alert.severity, found.severity ?? 'sev1');
     // A maintenance window silences matching alerts: the incident opens quietly and starts no storm.
-    const maintenance = storm ? null : await activeMaintenance(tx, team.id, now, { service: alert.service ?? null, integration: integration.id });
+    const maintenance = found && !breaks ? null : await activeMaintenance(tx, team.id, now, { service: alert.service ?? null, integration: integration.id });
+    const storm = found && breaks && maintenance === null ? null : found;
     let starting = false;
-    if (!storm && !maintenance) {
+    if (!found && !maintenance) {
       const recent = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, now.minus({ milliseconds: integration.storm.windowMs }));
       starting = recent + 1 > integration.storm.threshold;
     }
@@ -582,6 +596,10 @@ export class IntakeService {
     else if (storm) {
       await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'storm', actor: null, data: { storm: storm.id } });
       await this.growStorm(ctx, storm);
+    } else if (found) {
+      // Broke through the storm (see above): paged as it is, counted in the storm.
+      await tx.appendTimeline({ incidentId: incident.id, at: now, kind: 'storm', actor: null, data: { storm: found.id, breakthrough: true, below: found.severity ?? 'sev1' } });
+      await this.growStorm(ctx, found, 1, incident.severity);
     }
     return incident.id;
   }
@@ -625,7 +643,7 @@ export class IntakeService {
     const since = now.minus({ milliseconds: integration.storm.windowMs });
     const count = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, since);
     const storm = await tx.insertStorm({
-      team: team.id, member, integration: integration.id, startedAt: now, lastAt: now, incidents: count, version: 1, endedAt: null,
+      team: team.id, member, integration: integration.id, startedAt: now, lastAt: now, incidents: count, version: 1, endedAt: null, severity: anchor.severity,
     });
     await tx.appendTimeline({ incidentId: anchor.id, at: now, kind: 'storm', actor: null, data: { storm: storm.id, started: true } });
     this.tellSummary(ctx, storm, integration, rt`Latest: ${incidentHeadline(anchor)}`);
@@ -644,8 +662,8 @@ export class IntakeService {
    * shows it at the end of the current STORM_SUMMARY_EVERY_MS slot (one durable timer per slot, so
    * a kill loses no update), and the storm's end timer moves on when it fires (onStormTimer).
    */
-  private async growStorm(ctx: UseCaseContext, storm: StormRow, count = 1): Promise<StormRow> {
-    const grown: StormRow = { ...storm, incidents: storm.incidents + count, version: storm.version + 1, lastAt: ctx.now };
+  private async growStorm(ctx: UseCaseContext, storm: StormRow, count = 1, severity: Severity = storm.severity ?? 'sev1'): Promise<StormRow> {
+    const grown: StormRow = { ...storm, incidents: storm.incidents + count, version: storm.version + 1, lastAt: ctx.now, severity: storm.severity === null ? null : severity };
     await ctx.tx.updateStorm(grown);
     const slot = Math.floor(ctx.now.toMillis() / STORM_SUMMARY_EVERY_MS);
     const dueOf = (n: number) => (n + 1) * STORM_SUMMARY_EVERY_MS;

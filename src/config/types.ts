@@ -95,3 +95,20 @@ export interface IntegrationConfig {
 
 /** DELIVERY_DEFAULTS: the `delivery:` settings when the config says nothing (the delivery worker's too). */
 export const DELIVERY_DEFAULTS = { timeoutMs: 10_000, concurrency: 8, fallbackAfter: 3 } as const;
+
+/** The most a timed-out platform call is still waited for (a call the platform cannot abort may still land; see DeliveryWorker.attempt). */
+export const LATE_GRACE_MS = 5_000;
+
+/** lateGraceMs: the grace a call with this timeout gets after it (at most its timeout again). */
+export function lateGraceMs(timeoutMs: number): number {
+  return Math.min(timeoutMs, LATE_GRACE_MS);
+}
+
+/**
+ * minLeaseMs: the shortest timers.lease for a delivery timeout: a claimed delivery's lease must
+ * outlast its call, the late answer's grace and a second more, or another replica may claim a
+ * page that is still being sent and send it again.
+ */
+export function minLeaseMs(timeoutMs: number): number {
+  return timeoutMs + lateGraceMs(timeoutMs) + 1_000;
+}

@@ -54,7 +54,7 @@ import {
   type PathSegment,
 } from './problems';
 import { configSchema, ID_PATTERN, IDENTITY_KEYS, isSecretKey } from './schema';
-import { DELIVERY_DEFAULTS, type ConfigResult, type IntegrationConfig, type IntegrationType, type MicrosoftTeamsSettings, type OnehandConfig } from './types';
+import { DELIVERY_DEFAULTS, minLeaseMs, type ConfigResult, type IntegrationConfig, type IntegrationType, type MicrosoftTeamsSettings, type OnehandConfig } from './types';
 
 export { formatProblems, type ConfigProblem } from './problems';
 export type { ConfigResult, OnehandConfig } from './types';
@@ -68,9 +68,6 @@ export interface ValidateOptions {
   /** Finds the line and column (1-based) of a key path in the source text, when there is one. */
   locate?: (path: readonly PathSegment[]) => { line: number; column: number } | undefined;
 }
-
-/** How much longer than delivery.timeout timers.lease must be (the call, a late answer's grace, then its mark). */
-const LEASE_BEYOND_TIMEOUT_MS = 15_000;
 
 const DEFAULTS = {
   shift: '1w',
@@ -467,11 +464,11 @@ function checkMeaning(
   }
 
   const deliveryTimeoutMs = readDurationMs(data.delivery, 'timeout', ['delivery'], DEFAULTS.deliveryTimeout, sink, BOUNDS.deliveryTimeout);
-  // A delivery's lease must outlast its call and the mark after it (which waits for a store that
-  // takes no write until LEASE_MARK_MARGIN_MS before the lease ends): else another replica claims
-  // a page that is still being sent, and sends it again.
-  if (leaseMs !== undefined && deliveryTimeoutMs !== undefined && leaseMs < deliveryTimeoutMs + LEASE_BEYOND_TIMEOUT_MS) {
-    sink.add(['timers', 'lease'], `${formatDuration(leaseMs)} is too short for delivery.timeout (${formatDuration(deliveryTimeoutMs)}): a delivery's lease must outlast its call by ${formatDuration(LEASE_BEYOND_TIMEOUT_MS)}, or another replica may send a page that is still being sent again; make the lease at least ${formatDuration(deliveryTimeoutMs + LEASE_BEYOND_TIMEOUT_MS)} (or the timeout shorter)`);
+  // A delivery's lease must outlast its call (see minLeaseMs): else another replica claims a page
+  // that is still being sent, and sends it again.
+  if (leaseMs !== undefined && deliveryTimeoutMs !== undefined && leaseMs < minLeaseMs(deliveryTimeoutMs)) {
+    const beyond = minLeaseMs(deliveryTimeoutMs) - deliveryTimeoutMs;
+    sink.add(['timers', 'lease'], `${formatDuration(leaseMs)} is too short for delivery.timeout (${formatDuration(deliveryTimeoutMs)}): a delivery's lease must outlast its call by ${formatDuration(beyond)} (a late answer's grace and a second), or another replica may send a page that is still being sent again; make the lease at least ${formatDuration(minLeaseMs(deliveryTimeoutMs))} (or the timeout shorter)`);
     leaseMs = undefined;
   }
   const deliverySection = isRecord(data.delivery) ? data.delivery : {};

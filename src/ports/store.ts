@@ -15,7 +15,7 @@
  */
 import type { DateTime } from 'luxon';
 import type { MemberId, TeamId } from '../core/model';
-import type { Incident, IncidentState, NewIncident, NewTimelineEvent, Principal, TimelineEvent } from '../core/incident/types';
+import type { Incident, IncidentState, NewIncident, NewTimelineEvent, Principal, Severity, TimelineEvent } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 
 export interface StoredOverride {
@@ -227,6 +227,12 @@ export interface StormRow {
   /** Bumped at each summary update, so each update has its own outbox key. */
   readonly version: number;
   readonly endedAt: DateTime | null;
+  /**
+   * The most severe severity the storm has paged: its first incident's, raised by each incident
+   * more severe than that, which is paged on its own (see IntakeService: Storms). null for a storm
+   * stored before this was kept: read as sev1 (nothing breaks through).
+   */
+  readonly severity: Severity | null;
 }
 
 export interface StoreTx {

@@ -4,7 +4,7 @@
  * way on SQLite and PostgreSQL, so the contract suite sees the same errors from both.
  */
 import { DateTime } from 'luxon';
-import type { Incident, IncidentState, NewIncident, Principal, Severity, TimelineEvent } from '../core/incident/types';
+import { isSeverity, type Incident, type IncidentState, type NewIncident, type Principal, type Severity, type TimelineEvent } from '../core/incident/types';
 import type { EscalationPlan } from '../core/model';
 import type { StormRow } from '../ports/store';
 
@@ -92,12 +92,14 @@ export interface StormDbRow {
   incidents: number;
   version: number;
   ended_at: number | null;
+  severity: string | null;
 }
 
 export function toStorm(r: StormDbRow): StormRow {
   return {
     id: r.id, team: r.team, member: r.member, integration: r.integration, startedAt: fromMs(r.started_at), lastAt: fromMs(r.last_at),
     incidents: r.incidents, version: r.version, endedAt: r.ended_at === null ? null : fromMs(r.ended_at),
+    severity: isSeverity(r.severity) ? r.severity : null,
   };
 }
 

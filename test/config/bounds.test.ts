@@ -44,15 +44,16 @@ describe('config bounds', () => {
     expect(problems(`${TEST_CONFIG}\ntimers: { period: 50s, lease: 60s }\n`)).toEqual([
       'timers.lease: 1m is shorter than twice timers.period (50s); a claim would lapse before the loop comes back to it and another replica would redo the work; make the lease at least 1m40s',
     ]);
-    expect(problems(`${TEST_CONFIG}\ntimers: { period: 100ms, lease: 25s }\n`)).toEqual([]);
+    expect(problems(`${TEST_CONFIG}\ntimers: { period: 100ms, lease: 16s }\n`)).toEqual([]);
   });
 
-  it('a lease must outlast a delivery call and its mark (delivery.timeout + 15s)', () => {
-    expect(problems(`${TEST_CONFIG}\ntimers: { lease: 20s }\n`)).toEqual([
-      'timers.lease: 20s is too short for delivery.timeout (10s): a delivery\'s lease must outlast its call by 15s, or another replica may send a page that is still being sent again; make the lease at least 25s (or the timeout shorter)',
+  it('a lease must outlast a delivery call and a late answer\'s grace (delivery.timeout + min(timeout, 5s) + 1s)', () => {
+    expect(problems(`${TEST_CONFIG}\ntimers: { lease: 15s }\n`)).toEqual([
+      'timers.lease: 15s is too short for delivery.timeout (10s): a delivery\'s lease must outlast its call by 6s (a late answer\'s grace and a second), or another replica may send a page that is still being sent again; make the lease at least 16s (or the timeout shorter)',
     ]);
-    expect(problems(`${TEST_CONFIG}\ntimers: { lease: 20s }\ndelivery: { timeout: 5s }\n`)).toEqual([]);
-    expect(problems(`${TEST_CONFIG}\ndelivery: { timeout: 50s }\n`)[0]).toMatch(/^timers.lease: 1m is too short for delivery.timeout \(50s\).*make the lease at least 1m5s/);
+    expect(problems(`${TEST_CONFIG}\ntimers: { lease: 16s }\n`)).toEqual([]);
+    expect(problems(`${TEST_CONFIG}\ntimers: { period: 100ms, lease: 3s }\ndelivery: { timeout: 1s }\n`)).toEqual([]);
+    expect(problems(`${TEST_CONFIG}\ndelivery: { timeout: 55s }\n`)[0]).toMatch(/^timers.lease: 1m is too short for delivery.timeout \(55s\).*make the lease at least 1m1s/);
   });
 
   it('refuses a body limit outside 1KiB..16MiB, and shifts over a year', () => {

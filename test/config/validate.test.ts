@@ -76,12 +76,12 @@ plugins:
 
   it('reads timers.period, http and renotify 0 / empty then', () => {
     const c = validConfig();
-    c.timers = { period: '4s10ms', lease: '26s' };
+    c.timers = { period: '4s10ms', lease: '19s' };
     c.http = { port: 8080, host: '0.0.0.0' };
     c.teams[0].escalation = { ack_timeout: '1h30m', renotify: 0, then: [], repeat: 0, unowned_every: '30m', handoff: 'keep' };
     const result = parse(c);
     if (!result.ok) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-    expect(result.config.timers).toEqual({ periodMs: 4010, leaseMs: 26000 });
+    expect(result.config.timers).toEqual({ periodMs: 4010, leaseMs: 19000 });
     expect(result.config.http).toEqual({ port: 8080, host: '0.0.0.0' });
     expect(result.config.world.teams.get('payments')?.escalation).toEqual({
       ackTimeoutMs: 90 * 60_000,

@@ -71,6 +71,38 @@ describe('alert intake: storms', () => {
     expect(reminders).toHaveLength(11);
   });
 
+  it('an alert more severe than anything the storm paged is paged on its own and escalates; the next as severe opens quietly', async () => {
+    const fire = (name: string, severity: string) => t.alertmanager(amPayload([amAlert({ alertname: name, instance: name, severity }, 'firing', { fingerprint: name })]));
+    for (let i = 0; i < 11; i++) await fire(`w${i}`, 'warning'); // sev3: the 11th starts the storm
+    const mark = t.h.mark();
+    expect((await fire('DatabaseDown', 'critical')).status).toBe(202); // sev1, #12
+    const page = t.h.adapter.delivered.slice(mark).filter((d) => d.to === 'dave' && d.message.kind === 'page' && d.message.updateKey === undefined);
+    expect(page.map((d) => d.text.split('\n')[0])).toEqual(['@Dave New incident #12 [sev1] DatabaseDown on DatabaseDown']);
+    const timeline = await t.read((tx) => tx.timeline(12));
+    expect(timeline.map((e) => e.kind)).toContain('storm');
+    expect(await t.h.run('carol', 'incident show 12')).toContain('opened during an alert storm, more severe than anything it had paged (sev3): paged on its own');
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev1');
+    // Another sev1 in the same storm opens quietly; a sev3 too. The storm counts all of them.
+    await fire('DiskFull', 'critical');
+    await fire('w-late', 'warning');
+    expect(t.h.adapter.delivered.slice(mark).filter((d) => d.to === 'dave' && d.message.kind === 'page' && d.message.updateKey === undefined)).toHaveLength(1);
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.incidents).toBe(14);
+    // The sev1 that broke through has its own chain: the reminder and the mentor follow.
+    await t.h.advance('10m');
+    expect(t.h.messagesFor('alice').some((d) => /Escalated to you as mentor.*#12 \[sev1\]/s.test(d.text))).toBe(true);
+  });
+
+  it('in one big request during a storm, the alerts more severe than the storm paged are paged on their own, in order; the rest open quietly', async () => {
+    for (let i = 0; i < 11; i++) await t.alertmanager(amPayload([amAlert({ alertname: `w${i}`, instance: `w${i}`, severity: 'warning' }, 'firing', { fingerprint: `w${i}` })]));
+    const mark = t.h.mark();
+    const alerts = Array.from({ length: 120 }, (_, i) => amAlert({ alertname: `b${i}`, instance: `b${i}`, severity: i === 60 || i === 100 ? 'critical' : 'warning' }, 'firing', { fingerprint: `b${i}` }));
+    expect((await t.alertmanager(amPayload(alerts))).status).toBe(202);
+    await t.h.advance('1s');
+    const pages = t.h.adapter.delivered.slice(mark).filter((d) => d.to === 'dave' && d.message.kind === 'page' && d.message.updateKey === undefined);
+    expect(pages.map((d) => d.text.split('\n')[0])).toEqual(['@Dave New incident #72 [sev1] b60 on b60']);
+    expect(await t.read((tx) => tx.listIncidents({}))).toHaveLength(131);
+  });
+
   it('a storm that keeps growing ends one quiet window after its last incident, not after its first', async () => {
     const fire = (name: string) => t.alertmanager(amPayload([amAlert({ alertname: name, instance: name }, 'firing', { fingerprint: name })]));
     for (let i = 0; i < 11; i++) await fire(`a${i}`); // the 11th starts the storm (window 5m)

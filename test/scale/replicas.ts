@@ -28,6 +28,8 @@ teams:
     # One pass of the chain, so each incident has exactly page, reminder, mentor and lead steps.
     escalation: { ack_timeout: ${options.ackTimeout ?? '2s'}, renotify: 1, then: [mentor, lead], repeat: 0, unowned_every: 24h }
 timers: { period: 100ms, lease: ${options.leaseMs ?? 3000}ms }
+# A lease this short needs a short call timeout (the stdout adapter answers at once).
+delivery: { timeout: 1s }
 http: { host: 127.0.0.1 }
 integrations:
   - id: alerts

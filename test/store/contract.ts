@@ -1047,7 +1047,7 @@ export function runStoreContract(kit: () => StoreKit): void {
 
     it('keeps at most one active storm per team', async () => {
       const s = await store();
-      const storm = { team: 'payments', member: 'alice', integration: 'grafana', startedAt: at(0), lastAt: at(0), incidents: 5, version: 1, endedAt: null };
+      const storm = { team: 'payments', member: 'alice', integration: 'grafana', startedAt: at(0), lastAt: at(0), incidents: 5, version: 1, endedAt: null, severity: 'sev3' as const };
       const first = await s.transaction(async (tx) => {
         expect(await tx.activeStorm('payments')).toBeNull();
         return tx.insertStorm(storm);
@@ -1057,14 +1057,16 @@ export function runStoreContract(kit: () => StoreKit): void {
         const active = await tx.activeStorm('payments');
         expect(active?.id).toBe(first.id);
         expect(active?.startedAt.toMillis()).toBe(at(0).toMillis());
-        await tx.updateStorm({ ...first, incidents: 6, version: 2, lastAt: at(1), endedAt: at(2) });
+        expect(active?.severity).toBe('sev3');
+        await tx.updateStorm({ ...first, incidents: 6, version: 2, lastAt: at(1), endedAt: at(2), severity: 'sev1' });
         expect(await tx.activeStorm('payments')).toBeNull();
-        expect(await tx.getStorm(first.id)).toMatchObject({ incidents: 6, version: 2 });
+        expect(await tx.getStorm(first.id)).toMatchObject({ incidents: 6, version: 2, severity: 'sev1' });
         expect((await tx.getStorm(first.id))?.endedAt?.toMillis()).toBe(at(2).toMillis());
         expect(await tx.getStorm(999)).toBeNull();
         await expect(tx.updateStorm({ ...first, id: 999 })).rejects.toThrow('storm 999 does not exist');
-        const next = await tx.insertStorm({ ...storm, startedAt: at(3) });
+        const next = await tx.insertStorm({ ...storm, startedAt: at(3), severity: null });
         expect(next.id).toBeGreaterThan(first.id);
+        expect((await tx.getStorm(next.id))?.severity).toBeNull();
       });
     });
 

@@ -74,7 +74,7 @@ describePg('PostgreSQL: migrations and replicas', () => {
     await a.migrate();
     const b = await store();
     const t0 = DateTime.fromISO('2026-12-01T10:00:00Z');
-    const storm = await a.transaction((tx) => tx.insertStorm({ team: 'payments', member: 'alice', integration: 'prom', startedAt: t0, lastAt: t0, incidents: 5, version: 1, endedAt: null }));
+    const storm = await a.transaction((tx) => tx.insertStorm({ team: 'payments', member: 'alice', integration: 'prom', startedAt: t0, lastAt: t0, incidents: 5, version: 1, endedAt: null, severity: 'sev3' }));
     const key = `storm:${storm.id}:summary:1`;
     const timer = { key, kind: 'storm-summary', dueAt: t0, payload: { storm: storm.id } };
     await a.transaction((tx) => tx.scheduleTimer(timer));

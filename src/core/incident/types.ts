@@ -4,6 +4,15 @@ import type { EscalationPlan, MemberId, TeamId } from '../model';
 export const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
 /** Severity: sev1 is the most urgent. */
 export type Severity = (typeof SEVERITIES)[number];
+
+export function isSeverity(v: unknown): v is Severity {
+  return typeof v === 'string' && (SEVERITIES as readonly string[]).includes(v);
+}
+
+/** moreSevere: whether `a` is more severe than `b` (sev1 is the most severe). */
+export function moreSevere(a: Severity, b: Severity): boolean {
+  return SEVERITIES.indexOf(a) < SEVERITIES.indexOf(b);
+}
 export const DEFAULT_SEVERITY: Severity = 'sev3';
 
 export type IncidentState = 'open' | 'acknowledged' | 'resolved';

@@ -87,6 +87,7 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
     case 'notification-skipped':
       return notificationDecision(world, e.kind, d);
     case 'storm':
+      if (d.breakthrough) return rt`opened during an alert storm, more severe than anything it had paged (${String(d.below ?? '')}): paged on its own`;
       return d.started ? rt`started an alert storm; later incidents open without paging` : rt`opened during an alert storm: not paged individually`;
     default:
       return rt`${e.kind}`;

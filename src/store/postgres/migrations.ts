@@ -240,6 +240,14 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     `,
     data: (all) => rekeyLongFingerprints(all, (n) => `$${n}`),
   },
+  {
+    version: 9,
+    name: 'the most severe severity a storm has paged',
+    sql: `
+      -- NULL for storms stored before: read as sev1 (nothing breaks through them).
+      ALTER TABLE intake_storms ADD COLUMN severity TEXT;
+    `,
+  },
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */

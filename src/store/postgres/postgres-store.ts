@@ -630,9 +630,9 @@ const SQL = {
   activeStorm: 'SELECT * FROM intake_storms WHERE team = $1 AND ended_at IS NULL FOR UPDATE',
   getStorm: 'SELECT * FROM intake_storms WHERE id = $1 FOR UPDATE',
   readStorm: 'SELECT * FROM intake_storms WHERE id = $1',
-  insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-  updateStorm: 'UPDATE intake_storms SET member = $2, last_at = $3, incidents = $4, version = $5, ended_at = $6 WHERE id = $1',
+  insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at, severity)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+  updateStorm: 'UPDATE intake_storms SET member = $2, last_at = $3, incidents = $4, version = $5, ended_at = $6, severity = $7 WHERE id = $1',
   inboundReply: 'SELECT reply FROM inbound WHERE id = $1',
   // A concurrent insert of the same id waits for the other transaction, then does nothing.
   rememberInbound: 'INSERT INTO inbound (id, reply, at) VALUES ($1, $2::jsonb, $3) ON CONFLICT (id) DO NOTHING',
@@ -1225,7 +1225,7 @@ class PgTx implements StoreTx {
   async insertStorm(storm: Omit<StormRow, 'id'>): Promise<StormRow> {
     const { rows } = await this.q<{ id: number }>(SQL.insertStorm, [
       storm.team, storm.member, storm.integration, toMs(storm.startedAt, 'startedAt'), toMs(storm.lastAt, 'lastAt'),
-      storm.incidents, storm.version, storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+      storm.incidents, storm.version, storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'), storm.severity,
     ]);
     const id = rows[0]?.id;
     if (id === undefined) throw new Error('insertStorm: PostgreSQL returned no id');
@@ -1235,7 +1235,7 @@ class PgTx implements StoreTx {
   async updateStorm(storm: StormRow): Promise<void> {
     const { rowCount } = await this.q(SQL.updateStorm, [
       storm.id, storm.member, toMs(storm.lastAt, 'lastAt'), storm.incidents, storm.version,
-      storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+      storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'), storm.severity,
     ]);
     if (rowCount === 0) throw new Error(`storm ${storm.id} does not exist`);
   }

@@ -262,6 +262,14 @@ export const MIGRATIONS: readonly Migration[] = [
       await rekeyRepeatLog(all);
     },
   },
+  {
+    version: 9,
+    name: 'the most severe severity a storm has paged',
+    sql: `
+      -- NULL for storms stored before: read as sev1 (nothing breaks through them).
+      ALTER TABLE intake_storms ADD COLUMN severity TEXT;
+    `,
+  },
 ];
 
 /** MigrationDb: the few raw operations migrations need, on a connection no one else is using. */

@@ -650,9 +650,9 @@ const SQL = {
     AND source >= ?2 AND substr(source, 1, length(?2)) = ?2`,
   activeStorm: 'SELECT * FROM intake_storms WHERE team = ? AND ended_at IS NULL',
   getStorm: 'SELECT * FROM intake_storms WHERE id = ?',
-  insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  updateStorm: `UPDATE intake_storms SET member = ?2, last_at = ?3, incidents = ?4, version = ?5, ended_at = ?6 WHERE id = ?1`,
+  insertStorm: `INSERT INTO intake_storms (team, member, integration, started_at, last_at, incidents, version, ended_at, severity)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  updateStorm: `UPDATE intake_storms SET member = ?2, last_at = ?3, incidents = ?4, version = ?5, ended_at = ?6, severity = ?7 WHERE id = ?1`,
   inboundReply: 'SELECT reply FROM inbound WHERE id = ?',
   rememberInbound: 'INSERT INTO inbound (id, reply, at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
   pruneInbound: 'DELETE FROM inbound WHERE at < ?',
@@ -1852,7 +1852,7 @@ class SqliteTx implements StoreTx {
     this.check();
     const { lastID } = await this.conn.run(SQL.insertStorm, [
       storm.team, storm.member, storm.integration, toMs(storm.startedAt, 'startedAt'), toMs(storm.lastAt, 'lastAt'),
-      storm.incidents, storm.version, storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+      storm.incidents, storm.version, storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'), storm.severity,
     ]);
     return { ...storm, id: lastID };
   }
@@ -1862,7 +1862,7 @@ class SqliteTx implements StoreTx {
     this.check();
     const { changes } = await this.conn.run(SQL.updateStorm, [
       storm.id, storm.member, toMs(storm.lastAt, 'lastAt'), storm.incidents, storm.version,
-      storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'),
+      storm.endedAt === null ? null : toMs(storm.endedAt, 'endedAt'), storm.severity,
     ]);
     if (changes === 0) throw new Error(`storm ${storm.id} does not exist`);
   }
