@@ -62,7 +62,9 @@ export class OncallService {
     this.requireMember(ctx.team, member);
     if (end <= start) throw new Refusal('The override ends before it starts; give an end after the start, or a length such as 8h.');
     if (end <= ctx.now) throw new Refusal('The override is entirely in the past; nothing would change.');
+    const before = await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now);
     const created = await ctx.tx.addOverride({ team: ctx.team.id, member, start, end, createdBy: this.callerName(ctx), reason: null });
+    await this.shiftWatch.changedNow(ctx, ctx.team, before);
     await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
     this.tellMember(ctx, member, `ovr:${created.id}`, rt`${mention(member, memberName(this.world, member))} you are on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)} (override by ${this.callerName(ctx)}).`, start);
     return message('reply', rt`Override set: ${memberName(this.world, member)} is on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}.`);
@@ -81,8 +83,10 @@ export class OncallService {
     };
     const sa = shiftOf(a);
     const sb = shiftOf(b);
+    const before = await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now);
     const oa = await ctx.tx.addOverride({ team: ctx.team.id, member: b, start: sa.start, end: sa.end, createdBy: this.callerName(ctx), reason: `swap with ${a}` });
     const ob = await ctx.tx.addOverride({ team: ctx.team.id, member: a, start: sb.start, end: sb.end, createdBy: this.callerName(ctx), reason: `swap with ${b}` });
+    await this.shiftWatch.changedNow(ctx, ctx.team, before);
     await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
     const describe = (m: MemberId, s: Shift): string => `${memberName(this.world, m)} covers ${this.when(ctx.team, s.start)} → ${this.when(ctx.team, s.end)}`;
     this.tellMember(ctx, a, `ovr:${ob.id}`, rt`Shift swap in ${ctx.team.name}: ${describe(a, sb)}; ${describe(b, sa)}.`, sb.start);
@@ -95,10 +99,14 @@ export class OncallService {
     if (end <= start) throw new Refusal('The absence ends before it starts; give an end after the start, or a length such as 2w.');
     if (end <= ctx.now) throw new Refusal('The absence is entirely in the past; nothing would change.');
     let absenceId = '';
+    const before = await this.shiftWatch.onCallEverywhere(ctx.tx, ctx.now);
     const gained = await shiftsGainedThrough(this.policies, ctx.tx, this.world, member, start, end, ctx.now, async () => {
       absenceId = (await ctx.tx.addAbsence({ member, start, end })).id;
     });
-    for (const team of this.world.teams.values()) await this.shiftWatch.scheduleNext(ctx.tx, team, ctx.now);
+    for (const team of this.world.teams.values()) {
+      await this.shiftWatch.changedNow(ctx, team, before.get(team.id));
+      await this.shiftWatch.scheduleNext(ctx.tx, team, ctx.now);
+    }
     this.tellMember(ctx, member, `abs:${absenceId}`, rt`You are marked away from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}; the ${ctx.team.name} rotation skips you for shifts in that time.`);
     for (const n of gainedShiftNotices(this.world, gained.filter((g) => !(ctx.caller.kind === 'member' && ctx.caller.id === g.shift.member)), `abs:${absenceId}`)) ctx.tell(n);
     const covers = gained.map((g) => `${memberName(this.world, g.shift.member)} covers ${g.team.name} ${this.when(g.team, g.shift.start)} → ${this.when(g.team, g.shift.end)}`);

@@ -28,6 +28,8 @@ import { absenceKey, PluginHost } from './plugin-host';
 import { PolicyBook } from './policies';
 import { nextHandoffAfter, nominalOnCall, onCallNow, rotationStateFor, shiftsGainedThrough, type ShiftChangeOfHands } from './rotation-reader';
 import { TOKENS } from './tokens';
+import type { UseCaseContext } from './context';
+import type { Shift } from '../core/rotation/types';
 
 export const SHIFT_TIMER = 'shift-change';
 /** The next part of a shift change's handover (see IncidentService.handOver): due at once. */
@@ -93,8 +95,13 @@ export class ShiftWatch {
   async ensureScheduled(): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
+      // Time off that starts (or started) by now changes who is on call at once (see changedNow).
+      const before = await this.onCallEverywhere(tx, now);
       await this.syncDeclaredAbsences(tx, now);
-      for (const team of this.world.teams.values()) await this.scheduleNext(tx, team, now);
+      for (const team of this.world.teams.values()) {
+        await this.engine.within(tx, SYSTEM, team, now, (ctx) => this.changedNow(ctx, team, before.get(team.id)));
+        await this.scheduleNext(tx, team, now);
+      }
     });
   }
 
@@ -134,6 +141,32 @@ export class ShiftWatch {
       });
     }
     if (changed) await tx.kvSet(DECLARED.namespace, DECLARED.key, next);
+  }
+
+  /** onCallEverywhere: who is on call now in each team (before a change that may take effect at once; see changedNow). */
+  async onCallEverywhere(tx: StoreTx, now: DateTime): Promise<Map<string, Shift>> {
+    const out = new Map<string, Shift>();
+    for (const team of this.world.teams.values()) out.set(team.id, await onCallNow(this.policies, tx, team, now));
+    return out;
+  }
+
+  /**
+   * changedNow: an override, a swap or an absence (`oncall away`, time_off) that takes effect at
+   * once changed who is on call now. No boundary ahead fires for that (the change is not after
+   * now), so the shift change happens here, as at a boundary: plugins hear of it, and the
+   * outgoing on-call's unacknowledged incidents move to the incoming one, who is paged for them
+   * (unless the team's handoff is "keep"). Before, they stayed with someone marked away: the
+   * reminders went to them and the covering on-call never heard of the incidents.
+   */
+  async changedNow(ctx: UseCaseContext, team: Team, outgoing: Shift | undefined): Promise<void> {
+    if (!outgoing) return;
+    const incoming = await onCallNow(this.policies, ctx.tx, team, ctx.now);
+    if (incoming.member === outgoing.member) return;
+    await this.plugins.onShiftChange({ team, at: ctx.now, outgoing, incoming }, (plugin) => this.plugins.buildCall(plugin, ctx.tx, ctx.now, ctx.tell));
+    if ((team.escalation.handoff ?? 'reassign') === 'reassign') {
+      const rest = await this.incidents.handOver(ctx, team, outgoing.member, incoming.member);
+      await this.continueLater(ctx.tx, team, ctx.now.toMillis(), outgoing.member, rest, 1, ctx.now);
+    }
   }
 
   /** scheduleNext: the first boundary after `after` where the on-call member changes. */

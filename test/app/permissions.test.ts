@@ -35,6 +35,8 @@ describe('permissions, checked in the core, with refusals that say why', () => {
   });
 
   it('the mentor may ack', async () => {
-    expect(await h.run('alice', 'incident ack 1')).toContain('You acknowledged #1');
+    // The override from now handed #1 (unacknowledged) over to Bob: his mentor is Dave, not Alice.
+    expect(await h.run('alice', 'incident ack 1')).toContain('Only the assignee, the on-call, their mentor or the team lead may do this');
+    expect(await h.run('dave', 'incident ack 1')).toContain('You acknowledged #1');
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * A change of who is on call that takes effect at once (an absence from now or from earlier, an
+ * override from now): there is no boundary ahead to fire, so the shift change happens with the
+ * command. The outgoing on-call's unacknowledged incidents move to whoever covers, who is paged
+ * for them; acknowledged ones stay. Before, they stayed with someone marked away: the reminders
+ * went to them and the covering on-call never heard of the incidents.
+ */
+import { Harness } from '../harness/harness';
+
+describe('an on-call change that takes effect at once', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  it('"oncall away" for the on-call, from now: their unacknowledged incident moves to whoever covers, who is paged; the reminders go to them', async () => {
+    h = await Harness.start(); // Tue 3 Mar 11:00 Berlin: Dave is on call for Payments
+    await h.run('zed', 'incident report sev2 checkout down');
+    await h.run('zed', 'incident report sev3 slow search');
+    await h.run('dave', 'incident ack 2');
+    const reply = await h.run('carol', 'oncall away dave now 3d');
+    expect(reply).toMatch(/covers Payments/);
+    const cover = (await h.run('carol', 'oncall who')).match(/On call for Payments: (\w+)/)?.[1];
+    expect(cover).toBeDefined();
+    const coverId = (cover as string).toLowerCase();
+    expect(coverId).not.toBe('dave');
+    h.expectMessage(coverId, /Handed over to you at the shift change: #1 \[sev2\] checkout down/);
+    h.expectMessage('dave', /1 unacknowledged incident moved to/);
+    const list = await h.run('carol', 'incident list');
+    expect(list).toMatch(new RegExp(`#1 \\[sev2\\] checkout down — open, ${cover as string}`));
+    expect(list).toMatch(/#2 \[sev3\] slow search — acknowledged, Dave/);
+    const mark = h.mark();
+    await h.advance('5m');
+    const reminders = h.adapter.delivered.slice(mark).filter((d) => /Reminder: #1/.test(d.text));
+    expect(reminders.map((d) => d.to)).toEqual([coverId]);
+  });
+
+  it('an absence that began an hour ago, and an override from now, hand over the same way', async () => {
+    h = await Harness.start();
+    await h.run('zed', 'incident report sev2 checkout down');
+    await h.run('carol', 'oncall away dave 2026-03-03T10:00 2d'); // 10:00 Berlin, an hour ago
+    const cover = ((await h.run('carol', 'oncall who')).match(/On call for Payments: (\w+)/)?.[1] ?? '').toLowerCase();
+    h.expectMessage(cover, /Handed over to you at the shift change: #1/);
+    // An override from now takes it on to Bob... unless Bob covers already; then to Alice.
+    const next = cover === 'bob' ? 'alice' : 'bob';
+    await h.run('carol', `oncall override ${next} now 4h`);
+    h.expectMessage(next, /Handed over to you at the shift change: #1/);
+    expect(await h.run('carol', 'incident list')).toMatch(new RegExp(`#1 \\[sev2\\] checkout down — open, ${next[0]?.toUpperCase()}${next.slice(1)}`));
+  });
+});
