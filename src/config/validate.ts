@@ -618,7 +618,8 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
     }
     const sev = isRecord(entry.severity) ? entry.severity : {};
     const severityLabel = typeof sev.label === 'string' ? sev.label : INTEGRATION_DEFAULTS.severityLabel;
-    const severityMap = isRecord(sev.map) ? (sev.map as Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>) : INTEGRATION_DEFAULTS.severityMap;
+    // A map adds to (or changes) the default one: a map naming only a few values keeps the others.
+    const severityMap = isRecord(sev.map) ? { ...INTEGRATION_DEFAULTS.severityMap, ...(sev.map as Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>) } : INTEGRATION_DEFAULTS.severityMap;
     const severityDefault = typeof sev.default === 'string' ? (sev.default as 'sev1') : INTEGRATION_DEFAULTS.severity;
     let fingerprintLabels: string[] | null = null;
     if (Array.isArray(entry.fingerprint_labels)) {

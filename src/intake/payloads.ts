@@ -152,7 +152,8 @@ function readGeneric(integration: IntegrationConfig, data: unknown): NormalizedA
   const url = optionalString(a.url, 'url');
   let sev: Severity | undefined;
   if (severity !== null) {
-    if (SEVERITIES.includes(severity)) sev = severity as Severity;
+    const named = severity.trim().toLowerCase();
+    if (SEVERITIES.includes(named)) sev = named as Severity;
     else labels[integration.severity.label] = severity;
   }
   const senderFp = fingerprint ?? hashOf({ title: title.trim(), labels: sortedEntries(labels) });
@@ -190,9 +191,8 @@ function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
     ? hashOf(integration.fingerprintLabels.map((l) => [l, p.labels[l] ?? null]))
     : alertKey;
   const title = cutText(p.title.trim() || 'alert', MAX_TITLE);
-  // Own keys only: a label value such as "constructor" must not find Object.prototype's members.
   const label = p.labels[integration.severity.label];
-  const mapped = label !== undefined && Object.hasOwn(integration.severity.map, label) ? integration.severity.map[label] : undefined;
+  const mapped = label === undefined ? undefined : severityOf(integration.severity, label);
   return {
     fingerprint,
     alertKey,
@@ -205,6 +205,27 @@ function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
     severity: p.severity ?? mapped ?? integration.severity.default,
     url: p.url,
   };
+}
+
+/** Each integration's severity map with its keys in lower case, and sev1..sev4 (see severityOf). */
+const foldedMaps = new WeakMap<IntegrationConfig['severity'], Map<string, Severity>>();
+
+/**
+ * severityOf: a severity label's value as a severity: the map's own entry, else the same value in
+ * any case ("Critical", "CRITICAL"), else a severity named as such ("sev1", "SEV2"); undefined
+ * otherwise (the integration's default applies). An urgent alert must not become a sev3 because
+ * its sender capitalises.
+ */
+function severityOf(severity: IntegrationConfig['severity'], value: string): Severity | undefined {
+  // Own keys only: a label value such as "constructor" must not find Object.prototype's members.
+  if (Object.hasOwn(severity.map, value)) return severity.map[value];
+  let folded = foldedMaps.get(severity);
+  if (folded === undefined) {
+    folded = new Map<string, Severity>(SEVERITIES.map((s) => [s, s as Severity]));
+    for (const [k, v] of Object.entries(severity.map)) folded.set(k.trim().toLowerCase(), v);
+    foldedMaps.set(severity, folded);
+  }
+  return folded.get(value.trim().toLowerCase());
 }
 
 /** hashOf: a short stable hash of a JSON value (label sets are sorted before). */

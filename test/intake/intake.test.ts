@@ -170,6 +170,19 @@ describe('alert intake: Grafana and the generic format', () => {
     t.h.expectNothingFor(...MEMBERS);
   });
 
+  it('an urgent alert keeps its severity however its sender writes it: any case, "sevN" named, the default map kept under a custom one', async () => {
+    // The harness's prom maps only critical and warning: error and info still come from the default map.
+    const cases: Array<[string, string]> = [['Critical', 'sev1'], ['CRITICAL', 'sev1'], ['sev1', 'sev1'], ['SEV2', 'sev2'], ['error', 'sev2'], ['info', 'sev4'], ['Warning', 'sev3'], ['meh', 'sev3']];
+    for (const [i, [value]] of cases.entries()) {
+      expect((await t.alertmanager(amPayload([amAlert({ alertname: `A${i}`, instance: value, severity: value }, 'firing', { fingerprint: `sev-${i}` })]))).status).toBe(202);
+    }
+    const incidents = (await t.read((tx) => tx.listIncidents({}))).sort((a, b) => a.id - b.id);
+    expect(incidents.map((i) => i.severity)).toEqual(cases.map(([, sev]) => sev));
+    // The generic webhook's own field, in any case.
+    expect((await t.generic({ title: 'Primary down', severity: 'SEV1', status: 'firing', fingerprint: 'gen-1' })).status).toBe(202);
+    expect((await t.read((tx) => tx.listIncidents({ limit: 1 })))[0]?.severity).toBe('sev1');
+  });
+
   it('a generic alert signed with HMAC opens, repeats and resolves', async () => {
     const alert = { title: 'Nightly backup failed', severity: 'sev2', service: 'backup', fingerprint: 'backup-nightly', status: 'firing', labels: { host: 'db-1' }, url: 'https://ci.invalid/1' };
     expect((await t.generic(alert)).status).toBe(202);
