@@ -177,12 +177,17 @@ function sentKey(member: MemberId): string {
 export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
   const settingsOf = (m: MemberId) => config.members.get(m) ?? config.defaults;
 
-  /** quietFor: when `member`'s quiet time ends, or null. For their own shift's pages, weekends count only with oncall_weekends. */
+  /**
+   * quietFor: when `member`'s quiet time ends, or null. For their own shift's pages, weekends count
+   * only with oncall_weekends, and a focus block not at all: focus keeps the rest of the team's
+   * interruptions away, not the on-call's own incidents (a sev2 held a day through a focus block
+   * that ran into the night, with no escalation meanwhile).
+   */
   async function quietFor(member: MemberId, call: PluginCall, onCall = false): Promise<DateTime | null> {
     const zone = zoneOf(call.world, member);
     // Only read here (written by `oncall focus` alone): a peek, so that no notification's
     // transaction holds it while it waits for a digest's rows (a digest's own notification passes here too).
-    const focus = await call.storage.peek<string>(`focus:${member}`);
+    const focus = onCall ? undefined : await call.storage.peek<string>(`focus:${member}`);
     const focusUntil = focus ? DateTime.fromISO(focus) : null;
     const settings = settingsOf(member);
     return quietUntil(onCall && settings.oncallWeekends !== true ? { ...settings, weekends: false } : settings, zone, call.now, focusUntil);
@@ -300,7 +305,13 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
           const until = call.now.plus({ milliseconds: toMillis(d.value) });
           await call.storage.set(`focus:${caller.id}`, until.toISO());
           const zone = zoneOf(call.world, caller.id);
-          return message('reply', rt`Focus until ${clockIn(until, zone)} your time (${zone}): only urgent pages for your own shift reach you; the rest waits for a digest.`, { private: true });
+          // On call somewhere now: their own incidents still reach them (see quietFor).
+          const onCallFor: string[] = [];
+          for (const t of teamsOf(call.world, caller.id)) if ((await call.onCall(t.id, call.now)) === caller.id) onCallFor.push(t.name);
+          if (onCallFor.length > 0) {
+            return message('reply', rt`Focus until ${clockIn(until, zone)} your time (${zone}): you are on call for ${onCallFor.join(', ')}, so its pages still reach you; everything else waits for a digest.`, { private: true });
+          }
+          return message('reply', rt`Focus until ${clockIn(until, zone)} your time (${zone}): only urgent pages reach you; the rest waits for a digest.`, { private: true });
         },
       },
     ],

@@ -168,13 +168,12 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
-  it('a handover during the incoming on-call\'s focus time tells the outgoing one when the page reaches them', async () => {
-    const h = await Harness.start({ config: config(), at: '2026-03-09T07:40:00Z' }); // Mon 08:40 Berlin, Dave's last minutes
+  it('a handover during the incoming on-call\'s quiet time tells the outgoing one when the page reaches them', async () => {
+    // Alice's quiet time runs 08:50-09:55 (as a late night would).
+    const h = await Harness.start({ config: config().replace('alice: { weekends: false }', 'alice: { weekends: false, nights: "08:50-09:55" }'), at: '2026-03-09T07:40:00Z' }); // Mon 08:40 Berlin, Dave's last minutes
     await h.run('zed', 'incident report sev2 invoices fail');
     await h.run('zed', 'incident report sev1 checkout down');
-    await h.advanceTo('2026-03-09T07:55:00Z');
-    expect(await h.run('alice', 'oncall focus 1h')).toContain('Focus until');
-    await h.advanceTo('2026-03-09T08:00:00Z'); // handoff to Alice, in focus until 09:55 her time
+    await h.advanceTo('2026-03-09T08:00:00Z'); // handoff to Alice, quiet until 09:55 her time
     h.expectMessage('alice', /Handed over to you at the shift change: #2 \[sev1\]/);
     const told = h.expectMessage('dave', /Your Payments shift ended: 2 unacknowledged incidents moved to Alice/);
     expect(told.text).toContain('who has been paged for 1 of them; the other 1 is paged at Mon 09:55 their time (Europe/Berlin), when their quiet hours end');
@@ -207,16 +206,27 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
-  it('a declared focus block holds back non-urgent pages, not urgent ones', async () => {
+  it('a declared focus block holds back non-urgent pages (the mentor\'s step), not urgent ones', async () => {
     const h = await Harness.start({ config: config() }); // Tuesday 10:00Z
-    expect(await h.run('dave', 'oncall focus 1h')).toMatch(/^Focus until \w{3} \d\d:\d\d your time \(Europe\/London\): only urgent pages/);
+    expect(await h.run('alice', 'oncall focus 1h')).toMatch(/^Focus until \w{3} \d\d:\d\d your time \(Europe\/Berlin\): only urgent pages reach you/);
     await h.run('zed', 'incident report sev3 a small thing');
-    h.expectNothingFor('dave');
     await h.run('zed', 'incident report sev1 a big thing');
-    h.expectMessage('dave', /New incident #2 \[sev1\]/);
-    await h.advance('1h');
-    h.expectMessage('dave', /1 notification waited/);
+    await h.advance('10m'); // both chains reach the mentor
+    expect(h.messagesFor('alice').map((m) => m.text.split('\n')[0])).toEqual([expect.stringMatching(/^@Alice Escalated to you as mentor: #2 \[sev1\]/)]);
+    await h.advance('50m');
+    h.expectMessage('alice', /notification.* waited/);
     expect(await h.run('dave', 'oncall focus forever')).toContain('is not a focus length');
+    await h.stop();
+  });
+
+  it('the on-call\'s focus block does not hold their own incidents: a sev3 of their shift reaches them at once, and the reply says so', async () => {
+    const h = await Harness.start({ config: config() }); // Tuesday 10:00Z: Dave is on call for Payments
+    expect(await h.run('dave', 'oncall focus 12h')).toMatch(/^Focus until \w{3} \d\d:\d\d your time \(Europe\/London\): you are on call for Payments, so its pages still reach you; everything else waits for a digest\./);
+    await h.run('zed', 'incident report sev3 a small thing');
+    h.expectMessage('dave', /New incident #1 \[sev3\] a small thing/);
+    // Unacknowledged, it escalates as on any day: the mentor at 10 minutes.
+    await h.advance('10m');
+    h.expectMessage('alice', /Escalated to you as mentor: #1/);
     await h.stop();
   });
 });
