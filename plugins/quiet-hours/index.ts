@@ -112,9 +112,21 @@ export function checkQuietHoursConfig(raw: unknown, world: World): PluginConfigC
   for (const key of Object.keys(section)) if (!TOP_KEYS.includes(key)) problems.push({ path: key, message: `unknown key${didYouMean(key, TOP_KEYS)} (keys: ${TOP_KEYS.join(', ')})` });
   let urgent: string[] = ['sev1'];
   if (section.urgent !== undefined) {
-    if (!Array.isArray(section.urgent) || section.urgent.some((s) => !SEVERITIES.includes(String(s)))) {
+    if (!Array.isArray(section.urgent)) {
       problems.push({ path: 'urgent', message: 'must be a list of severities such as [sev1] or [sev1, sev2]' });
-    } else urgent = section.urgent.map(String);
+    } else {
+      const named = section.urgent.map((s) => String(s).trim().toLowerCase());
+      const bad = named.flatMap((s, i) => (SEVERITIES.includes(s) ? [] : [i]));
+      for (const i of bad) {
+        const hint = didYouMean(String(section.urgent[i]), SEVERITIES);
+        problems.push({ path: `urgent[${i}]`, message: `${JSON.stringify(section.urgent[i])} is not a severity: sev1, sev2, sev3 or sev4${hint}` });
+      }
+      if (bad.length === 0 && !named.includes('sev1')) {
+        // A sev1 must reach someone at any hour: without it, the worst outage waits for the morning.
+        problems.push({ path: 'urgent', message: `${JSON.stringify(section.urgent)} leaves out sev1: a sev1 at night would wait for the end of quiet hours before anyone is paged; list sev1 (the default is [sev1])` });
+      }
+      if (bad.length === 0) urgent = [...new Set(named)];
+    }
   }
   const escalation = 'wait' as const;
   if (section.escalation === 'next') {

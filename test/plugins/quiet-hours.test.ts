@@ -243,6 +243,22 @@ describe('quiet-hours settings', () => {
     expect(checkQuietHoursConfig({ escalation: 'wait', defaults: { oncall_weekends: 'yes' } }, parsed.config.world).ok).toBe(false);
   });
 
+  it('refuses an urgent list without sev1 (the worst outage would wait for the morning) and names a bad severity; any case is taken', async () => {
+    const { checkQuietHoursConfig } = await import('../../plugins/quiet-hours');
+    const { parseConfig } = await import('../../src/config');
+    const parsed = parseConfig(TEST_CONFIG);
+    if (!parsed.ok) throw new Error('test config');
+    const problems = (raw: unknown) => {
+      const r = checkQuietHoursConfig(raw, parsed.config.world);
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(problems({ urgent: [] })).toEqual(['urgent: [] leaves out sev1: a sev1 at night would wait for the end of quiet hours before anyone is paged; list sev1 (the default is [sev1])']);
+    expect(problems({ urgent: ['sev2'] })).toHaveLength(1);
+    expect(problems({ urgent: ['sev5', 'SEV2'] })).toEqual(['urgent[0]: "sev5" is not a severity: sev1, sev2, sev3 or sev4; did you mean "sev1"?']);
+    const ok = checkQuietHoursConfig({ urgent: ['SEV1', 'sev2'] }, parsed.config.world);
+    expect(ok.ok && ok.config.urgent).toEqual(['sev1', 'sev2']);
+  });
+
   it('a member takes their team\'s defaults, then their own settings on top', async () => {
     const { checkQuietHoursConfig } = await import('../../plugins/quiet-hours');
     const { parseConfig } = await import('../../src/config');
