@@ -496,6 +496,16 @@ export class IncidentService {
       const headline = step === 'oncall'
         ? rt`Reminder${round}: ${incidentHeadline(current)} is still not acknowledged (${waited})`
         : rt`Escalated to you as ${as}${round}: ${incidentHeadline(current)} has not been acknowledged by ${memberName(this.world, current.assignee)} for ${waited}`;
+      if (step !== 'oncall') {
+        // A mentor or lead marked away (oncall away, time_off) would cost the chain a whole ack
+        // timeout nobody can meet: the next step fires now, and the timeline says why.
+        const away = (await ctx.tx.listAbsences(ctx.now, ctx.now.plus({ milliseconds: 1 }))).find((a) => a.member === decision.person);
+        if (away) {
+          await this.event(ctx, current, 'escalation-skipped', { step, member: decision.person, reason: `${memberName(this.world, decision.person)} (the ${step}) is marked away until ${this.theirClock(decision.person, away.end)}`, pass });
+          from = decision.index + 1;
+          continue;
+        }
+      }
       const page = await this.pageNotification(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, headline);
       const verdict = await ctx.decide(page);
       if ((verdict.action === 'skip' || verdict.action === 'drop') && step !== 'oncall') {

@@ -134,6 +134,15 @@ describe('escalation of an unacknowledged incident', () => {
     expect(show).toContain('escalation step skipped: the assignee has no mentor');
   });
 
+  it('skips a mentor who is marked away and pages the lead at that time, saying why', async () => {
+    expect(await h.run('carol', 'oncall away alice now 2d')).toContain('Alice is away');
+    await h.run('zed', 'incident report sev2 checkout down');
+    await h.advance('10m');
+    expect(h.expectMessage('carol', /Escalated to you as lead: #1/).at).toBe('2026-03-03T10:10:00.000Z');
+    expect(h.messagesFor('alice').filter((m) => /Escalated to you/.test(m.text))).toEqual([]);
+    expect(await h.run('carol', 'incident show 1')).toMatch(/escalation step skipped: Alice \(the mentor\) is marked away until Thu 11:00 their time \(Europe\/Berlin\)/);
+  });
+
   it('after a reopen, waits are counted from the reopening, not from the first report', async () => {
     await h.run('zed', 'incident report sev2 flapping');
     await h.run('dave', 'incident resolve 1');
