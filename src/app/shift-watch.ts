@@ -20,6 +20,7 @@ import { memberName } from '../core/messages/incident-views';
 import { message } from '../core/messages/message';
 import { mention, rt } from '../core/text/rich-text';
 import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import type { Store, StoreTx, TimerRow } from '../ports/store';
 import { Engine } from './engine';
 import { IncidentService } from './incident-service';
@@ -85,6 +86,7 @@ export class ShiftWatch {
     @inject(PluginHost) private readonly plugins: PluginHost,
     @inject(IncidentService) private readonly incidents: IncidentService,
     @inject(PolicyBook) private readonly policies: PolicyBook,
+    @inject(TOKENS.Logger) private readonly log: Logger,
   ) {}
 
   /**
@@ -102,7 +104,40 @@ export class ShiftWatch {
         await this.engine.within(tx, SYSTEM, team, now, (ctx) => this.changedNow(ctx, team, before.get(team.id)));
         await this.scheduleNext(tx, team, now);
       }
+      await this.adoptOrphans(tx, now);
     });
+  }
+
+  /**
+   * adoptOrphans (at start): incidents held by someone no longer in the config (removed, or their
+   * id renamed) would page nobody and name a stranger in the unowned alert. The unacknowledged ones
+   * go to their team's on-call, who is paged, as at a handoff; the acknowledged ones stay (somebody
+   * took them on) and are named in a warning with the command that hands them on.
+   */
+  private async adoptOrphans(tx: StoreTx, now: DateTime): Promise<void> {
+    const active = await tx.listIncidents({ states: ['open', 'acknowledged'] });
+    const orphans = active.filter((i) => !this.world.members.has(i.assignee));
+    if (orphans.length === 0) return;
+    for (const team of this.world.teams.values()) {
+      const mine = orphans.filter((i) => i.team === team.id);
+      const acked = mine.filter((i) => i.state === 'acknowledged');
+      if (acked.length > 0) {
+        this.log.warn('acknowledged incidents are held by someone no longer in the config; hand them on', {
+          team: team.id, incidents: acked.map((i) => `#${i.id} (${i.assignee})`).join(', '), fix: `incident assign ${acked[0]?.id ?? 'ID'} MEMBER`,
+        });
+      }
+      const gone = [...new Set(mine.filter((i) => i.state === 'open').map((i) => i.assignee))];
+      if (gone.length === 0) continue;
+      const incoming = (await onCallNow(this.policies, tx, team, now)).member;
+      this.log.warn('unacknowledged incidents were held by someone no longer in the config: they go to the on-call', { team: team.id, from: gone.join(', '), to: incoming });
+      await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
+        for (const [i, outgoing] of gone.entries()) {
+          const rest = await this.incidents.handOver(ctx, team, outgoing, incoming);
+          // Each one's rest under a key of its own (the key names an instant: one ms apart).
+          await this.continueLater(tx, team, now.toMillis() + i, outgoing, rest, 1, now);
+        }
+      });
+    }
   }
 
   /**

@@ -46,3 +46,34 @@ describe('an on-call change that takes effect at once', () => {
     expect(await h.run('carol', 'incident list')).toMatch(new RegExp(`#1 \\[sev2\\] checkout down — open, ${next[0]?.toUpperCase()}${next.slice(1)}`));
   });
 });
+
+describe('incidents held by someone no longer in the config', () => {
+  it('at start, the unacknowledged ones go to the team\'s on-call, who is paged; the acknowledged ones are named in a warning', async () => {
+    const { TEST_CONFIG } = await import('../harness/fixtures');
+    const first = await Harness.start();
+    await first.run('zed', 'incident report sev2 checkout down');
+    await first.run('zed', 'incident report sev3 slow search');
+    await first.run('dave', 'incident ack 2');
+    await first.stop();
+    // Dave leaves the company: his entry, his place in the rotation and as Bob's mentor go.
+    const config = TEST_CONFIG
+      .replace('  - { id: dave, name: Dave, time_zone: Europe/London, mentor: alice }\n', '')
+      .replace('{ id: bob, name: Bob, time_zone: Europe/Berlin, mentor: dave }', '{ id: bob, name: Bob, time_zone: Europe/Berlin }')
+      .replace('members: [alice, bob, dave]', 'members: [alice, bob]');
+    const h = await Harness.start({ config, dbPath: first.dbPath, at: first.clock.now().toISO() as string });
+    try {
+      const onCall = ((await h.run('carol', 'oncall who')).match(/On call for Payments: (\w+)/)?.[1] ?? '').toLowerCase();
+      h.expectMessage(onCall, /Handed over to you at the shift change: #1 \[sev2\] checkout down/);
+      const list = await h.run('carol', 'incident list');
+      expect(list).toMatch(/#1 \[sev2\] checkout down — open, (Alice|Bob)/);
+      expect(list).toMatch(/#2 \[sev3\] slow search — acknowledged, dave/);
+      const warning = h.logger.entries.find((e) => e.msg.startsWith('acknowledged incidents are held by someone no longer in the config'));
+      expect(warning?.fields).toMatchObject({ team: 'payments', incidents: '#2 (dave)', fix: 'incident assign 2 MEMBER' });
+      // A second start finds nothing more to move.
+      await h.restart(); // a new recording adapter: it has seen nothing yet
+      expect(h.adapter.delivered.filter((d) => /Handed over/.test(d.text))).toEqual([]);
+    } finally {
+      await h.stop();
+    }
+  });
+});
