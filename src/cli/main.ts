@@ -314,6 +314,7 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
     process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n`);
     return 1;
   }
+  warnings.push(...reachWarnings(config, env));
   const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
   process.stdout.write(`${path}: OK (${count(config.world.teams.size, 'team')}, ${count(config.world.members.size, 'member')}, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
   process.stderr.write(warnings.join(''));
@@ -329,6 +330,36 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
     process.stderr.write(lines.map((l) => `warning: ${l} (in this environment; onehand start refuses to start without it)\n`).join(''));
   }
   return 0;
+}
+
+/**
+ * reachWarnings: with chat platforms switched on (Discord: discord.application_id in the config or
+ * DISCORD_APPLICATION_ID; Teams: microsoft_teams in the config or MICROSOFT_APP_ID / ONEHAND_TEAMS
+ * in this environment), every member a team may page (its rotation and its lead) without an id on
+ * any of them, and every team without a channel on any of them. Such a page falls back to the team
+ * channel; with no channel either it reaches nobody (and the chain moves on at once). `onehand
+ * start` logs the same for the platforms that really run.
+ */
+function reachWarnings(config: OnehandConfig, env: NodeJS.ProcessEnv): string[] {
+  const { world } = config;
+  const platforms = new Set<string>();
+  if (config.discord.applicationId !== null || env.DISCORD_APPLICATION_ID) platforms.add('discord');
+  if (config.microsoftTeams.tenantId !== null || env.MICROSOFT_APP_ID || env.ONEHAND_TEAMS === '1') platforms.add('teams');
+  if (platforms.size === 0) return []; // the console only: it reaches everyone
+  const names = [...platforms].sort();
+  const memberIndex = new Map([...world.members.keys()].map((id, i) => [id, i]));
+  const out: string[] = [];
+  [...world.teams.values()].forEach((team, i) => {
+    for (const member of new Set([...team.rotation.members, team.lead])) {
+      const m = world.members.get(member);
+      if (!m || names.some((p) => m.identities[p] !== undefined)) continue;
+      out.push(`warning: teams[${i}] (${team.id}): ${m.name} (${member}) has no id on ${names.join(' or ')}: pages to them go to the team channel instead; add ${names.map((p) => `${p}: "<id>"`).join(' or ')} to members[${memberIndex.get(member) ?? 0}]\n`);
+    }
+    if (!names.some((p) => team.channels[p] !== undefined)) {
+      out.push(`warning: teams[${i}] (${team.id}): no team channel on ${names.join(' or ')}: a page nobody can take directly reaches nobody, and the unowned alert goes to the lead and the on-call directly; set teams[${i}].channels.${names[0] ?? 'discord'}\n`);
+    }
+  });
+  return out;
 }
 
 /** policyFailureProblem: a policy that threw when check-config asked it, with what the bot would do and the fix. */

@@ -46,6 +46,20 @@ describe('onehand check-config', () => {
     expect(set.stderr).toBe('');
   });
 
+  it('warns (exit 0) about members a team may page with no id on a platform switched on, and teams without a channel there', async () => {
+    const config = `${TEST_CONFIG.replace('{ id: alice, name: Alice, time_zone: Europe/Berlin, mentor: bob }', '{ id: alice, name: Alice, time_zone: Europe/Berlin, mentor: bob, discord: "812345678901234567" }')}
+discord: { application_id: "123456789012345678", guild_id: "234567890123456789" }
+`.replace('    lead: frank\n', '    lead: frank\n    channels: { discord: "323456789012345678" }\n');
+    const r = await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', config)]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: teams[0] (payments): Dave (dave) has no id on discord: pages to them go to the team channel instead; add discord: "<id>" to members[3]');
+    expect(r.stderr).toContain('warning: teams[0] (payments): no team channel on discord');
+    expect(r.stderr).not.toContain('(alice) has no id');
+    expect(r.stderr).not.toContain('teams[1] (search): no team channel');
+    // Without a platform switched on (the console reaches everyone), nothing to say.
+    expect((await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', TEST_CONFIG)])).stderr).toBe('');
+  });
+
   it('refuses a bad --at with one usage error (exit 2) before checking: no OK first', async () => {
     const r = await runCli(['check-config', 'config/onehand.yaml', '--at', 'tomorrow']);
     expect(r.code).toBe(2);
