@@ -34,8 +34,11 @@ async function summarize(call: PluginCall, team: Team, from: DateTime, to: DateT
   // A draft describes the shift so far: open incidents' ages are measured to now, not to the shift's end.
   const histories = await call.incidentsBetween(team.id, from, to);
   const notes = ((await call.storage.get<HandoffNote[]>(`notes:${team.id}`)) ?? []).filter((n) => DateTime.fromISO(n.at) >= from);
-  // The first stretch from `to` is the incoming shift itself; the rest are "next".
-  const coming = (await call.shifts(team.id, to, to.plus({ weeks: 8 }))).slice(1);
+  // The first stretch from `to` is the incoming shift itself; the rest are "next", each a change
+  // of hands (an override's end, or a layer, that gives the shift back to whoever has it already is
+  // not news: "Next: Alice from Tue 16:00; Alice from Mon 07 Dec").
+  const stretches = await call.shifts(team.id, to, to.plus({ weeks: 8 }));
+  const coming = stretches.filter((s, i) => i > 0 && s.member !== stretches[i - 1]?.member);
   return buildHandoffSummary({ world: call.world, team, from, to, outgoing, incoming, histories, notes, next: coming.slice(0, nextShifts), draft, asOf: call.now });
 }
 

@@ -440,7 +440,7 @@ export class IncidentService {
     const names = (members: readonly MemberId[]) => members.map((m) => memberName(this.world, m)).join(', ');
     const parts = [
       called.length === 0 ? 'there is nobody else in the team to ask'
-        : now.length === called.length ? (called.length === 1 ? `${names(now)} was asked to join` : `all ${called.length} team members were asked to join`)
+        : now.length === called.length ? (called.length === 1 ? `${names(now)} was asked to join` : `everyone else in the team (${called.length}: ${names(now)}) was asked to join`)
           : now.length > 0 ? `asked to join now: ${names(now)}` : 'nobody was reached now',
       ...(later.length > 0 ? [`in quiet hours, asked when they end: ${later.join('; ')}`] : []),
       ...(held.length > 0 ? [`held back by a plugin: ${names(held)}`] : []),

@@ -187,7 +187,7 @@ describe('escalation of an unacknowledged incident', () => {
     await h.run('zed', 'incident report database failover');
     expect(await h.run('zed', 'incident huddle 1 help')).toContain('Only the on-call, their mentor or the team lead may do this');
     const reply = await h.run('dave', 'incident huddle 1 failover needs three people');
-    expect(reply).toBe('Huddle called on #1; all 3 team members were asked to join. The reason is on the timeline.');
+    expect(reply).toBe('Huddle called on #1; everyone else in the team (3: Alice, Bob, Carol) was asked to join. The reason is on the timeline.');
     for (const member of ['alice', 'bob', 'carol']) {
       const m = h.expectMessage(member, /Huddle on #1 .* Reason: failover needs three people/);
       expect(m.message.mentions).toEqual([member]);

@@ -88,6 +88,15 @@ describe('handoff summaries', () => {
     expect(dm.text).toContain('Next: Bob from Mon 16 Mar 09:00');
   });
 
+  it('"Next" lists changes of hands: an override that extends the incoming shift is not a next shift of the same person', async () => {
+    const h = await Harness.start({ config: CONFIG });
+    expect(await h.run('carol', 'oncall override alice 2026-03-16T09:00 2026-03-17T09:00')).toContain('Override set');
+    await h.advanceTo(HANDOFF);
+    const dm = h.expectMessage('alice', /^Handoff for Payments: Dave → Alice/);
+    expect(dm.text).toContain('Next: Bob from Tue 17 Mar 09:00; Dave from Mon 23 Mar 09:00.');
+    await h.stop();
+  });
+
   it('follows overrides: the summary goes to whoever is really on call next', async () => {
     const h = await Harness.start({ config: CONFIG });
     expect(await h.run('carol', 'oncall override bob 2026-03-09T09:00 2026-03-10T09:00')).toContain('Override set');
