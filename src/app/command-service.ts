@@ -8,7 +8,8 @@ import { inject, injectable } from 'inversify';
 import { randomUUID } from 'node:crypto';
 import { helpFor, helpOverview } from '../core/commands/help';
 import { parseCommand, type ParsedCommand } from '../core/commands/parser';
-import { COMMANDS, type CommandSpec } from '../core/commands/spec';
+import { closestName } from '../config/problems';
+import { COMMANDS, commandName, type CommandSpec } from '../core/commands/spec';
 import { checkPermission, isTeamMember } from '../core/incident/permissions';
 import type { Incident, Principal, Severity } from '../core/incident/types';
 import { message, type Message } from '../core/messages/message';
@@ -107,7 +108,17 @@ export class CommandService {
     if (spec.group === 'help') {
       const topic = typeof args.command === 'string' ? args.command : '';
       const lines = topic ? helpFor(topic, this.commands) : helpOverview(this.commands);
-      if (!lines) return refusal(`No command "${topic}". Type "help" for the list.`);
+      if (!lines) {
+        // "help asign": the closest command, by its full name or its bare one ("assign").
+        const names = new Map<string, string>();
+        for (const c of this.commands) {
+          names.set(commandName(c), commandName(c));
+          if (!names.has(c.name)) names.set(c.name, commandName(c));
+        }
+        const close = closestName(topic.trim().toLowerCase(), names.keys());
+        const hint = close === null ? '' : ` Did you mean "help ${names.get(close) ?? close}"?`;
+        return refusal(`No command "${topic}".${hint} Type "help" for the list.`);
+      }
       return message('reply', rt`${topic ? 'Help' : 'Onehand commands'}:`, { lines: lines.map((l) => [l]), private: true });
     }
     const id = typeof args.id === 'number' ? args.id : null;

@@ -5,6 +5,7 @@
  * through a huddle with a reason; the reporter hears about their own incident; nobody else.
  */
 import { inject, injectable } from 'inversify';
+import { maybeMeant } from '../config/problems';
 import { DateTime } from 'luxon';
 import { decideStep, levelOf, nextManualTarget, nextPosition, personFor, repeatsOf, rolesOf, rolesText, unownedEveryMsOf } from '../core/escalation/escalation';
 import { DEFAULT_SEVERITY, type Incident, type NewIncident, type Severity, type TimelineEvent } from '../core/incident/types';
@@ -258,7 +259,7 @@ export class IncidentService {
     if (!team || !fromTeam) throw new Refusal(`#${incident.id} belongs to a team that is no longer configured.`);
     let member: MemberId;
     if (to.member !== undefined) {
-      if (!this.world.members.has(to.member)) throw new Refusal(`There is no member "${to.member}"; member ids are in the config (members[].id).`);
+      if (!this.world.members.has(to.member)) throw new Refusal(`There is no member "${to.member}"${maybeMeant(to.member, this.world.members.keys())}; member ids are in the config (members[].id).`);
       if (to.team !== undefined && !to.team.members.includes(to.member) && to.team.lead !== to.member) {
         throw new Refusal(`${memberName(this.world, to.member)} is not in ${to.team.name}; name one of its members, or use "incident assign ${incident.id} --team ${to.team.id}" and its on-call takes it.`);
       }

@@ -3,6 +3,7 @@
  * told only to the members whose shifts they change.
  */
 import { inject, injectable } from 'inversify';
+import { maybeMeant } from '../config/problems';
 import type { DateTime } from 'luxon';
 import type { IntegrationConfig } from '../config/types';
 import { isTeamMember } from '../core/incident/permissions';
@@ -151,7 +152,7 @@ export class OncallService {
   }
 
   private requireMember(team: Team, member: MemberId): void {
-    if (!this.world.members.has(member)) throw new Refusal(`There is no member "${member}"; member ids are in the config (members[].id).`);
+    if (!this.world.members.has(member)) throw new Refusal(`There is no member "${member}"${maybeMeant(member, this.world.members.keys())}; member ids are in the config (members[].id).`);
     if (!isTeamMember(team, member)) {
       throw new Refusal(`${memberName(this.world, member)} is not a member of ${team.name}; add them to the team's members in the config first.`);
     }

@@ -42,13 +42,19 @@ export function formatPath(segments: readonly PathSegment[]): string {
 
 /** editDistance is the Levenshtein distance between two strings. */
 export function editDistance(a: string, b: string): number {
+  // Optimal string alignment: insertions, deletions, substitutions, and two neighbours swapped
+  // ("frnak" for "frank") each count one.
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      let d = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] as number) + 1);
+      cur[j] = d;
     }
+    before = prev;
     prev = cur;
   }
   return prev[b.length] as number;
@@ -80,6 +86,12 @@ export function closestName(input: string, candidates: Iterable<string>): string
 }
 
 /** didYouMean returns `; did you mean "x"?` for a close candidate, else ''. */
+/** maybeMeant: ` (did you mean "frank"?)` for a mistyped name, or ''. */
+export function maybeMeant(input: string, candidates: Iterable<string>): string {
+  const best = closestName(input, candidates);
+  return best === null || best === input ? '' : ` (did you mean "${best}"?)`;
+}
+
 export function didYouMean(input: string, candidates: Iterable<string>): string {
   const best = closestName(input, candidates);
   return best === null || best === input ? '' : `; did you mean "${best}"?`;

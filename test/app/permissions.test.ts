@@ -34,6 +34,13 @@ describe('permissions, checked in the core, with refusals that say why', () => {
     expect(await h.run('carol', 'oncall who')).toContain('On call for Payments: Bob');
   });
 
+  it('a mistyped member or command gets the closest one suggested (a swap of two letters too)', async () => {
+    expect(await h.run('carol', 'incident assign 1 frnak')).toBe('There is no member "frnak" (did you mean "frank"?); member ids are in the config (members[].id).');
+    expect(await h.run('carol', 'oncall away zzzzzz now 1d')).toBe('There is no member "zzzzzz"; member ids are in the config (members[].id).');
+    expect(await h.run('carol', 'help asign')).toBe('No command "asign". Did you mean "help incident assign"? Type "help" for the list.');
+    expect(await h.run('carol', 'help xyzzy')).toBe('No command "xyzzy". Type "help" for the list.');
+  });
+
   it('the mentor may ack', async () => {
     // The override from now handed #1 (unacknowledged) over to Bob: his mentor is Dave, not Alice.
     expect(await h.run('alice', 'incident ack 1')).toContain('Only the assignee, the on-call, their mentor or the team lead may do this');
