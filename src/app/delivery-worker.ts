@@ -32,7 +32,7 @@
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
-import { DELIVERY_DEFAULTS, lateGraceMs } from '../config/types';
+import { DELIVERY_DEFAULTS, lateGraceMs, minLeaseMs } from '../config/types';
 import { memberName } from '../core/messages/incident-views';
 import type { World } from '../core/model';
 import type { ChatAdapter, DeliveryOutcome } from '../ports/chat-adapter';
@@ -67,6 +67,10 @@ const BATCH = 100;
 const URGENT = { urgent: true } as const;
 /** How often a delivery waiting for its recipient to become reachable is looked at again. */
 export const WAITING_RECHECK_MS = 5 * 60_000;
+/** A page older than this when its turn comes (it failed, or waited behind one that did) is checked for being moot first. */
+const MOOT_AFTER_MS = 10_000;
+/** kv namespace: urgent channel posts whose failing climbed the last rung already (see fallBack). */
+const LADDER_NS = 'delivery-ladder';
 /** Rows of one lane taken in one claim; their leases are extended while the lane works through them. */
 const PER_LANE = 25;
 
@@ -300,13 +304,15 @@ export class DeliveryWorker {
     try {
       for (let entry = queue.shift(); entry; entry = queue.shift()) {
         const row = entry.row;
+        // A page that failed before, or waited behind one that did, may be moot by now.
+        if ((row.attempts > 0 || this.clock.now().diff(row.createdAt).as('milliseconds') > MOOT_AFTER_MS) && (await this.moot(row))) continue;
         const release = await this.slotsOf(row.adapter).acquire();
         let attempt: Attempt;
         let startedAt = 0;
         try {
           // A lease that could run out during this call (or ran out while waiting for a slot) is
           // extended first, for the rest of the lane too; a row whose lease was lost is left alone.
-          if (entry.leaseUntil - this.clock.now().toMillis() < this.timeoutMs + this.lateGraceMs + 2_000 && !(await this.extend(entry, queue))) continue;
+          if (entry.leaseUntil - this.clock.now().toMillis() < minLeaseMs(this.timeoutMs) && !(await this.extend(entry, queue))) continue;
           startedAt = Date.now();
           attempt = await this.attempt(row);
         } finally {
@@ -658,6 +664,37 @@ export class DeliveryWorker {
   }
 
   /**
+   * moot: a page retried after failures, or held behind one that failed (a platform that refused
+   * the bot for an hour, then took its token again), that is no longer needed: its incident was acknowledged or resolved
+   * meanwhile. It is not sent (a burst of stale pages once the platform is back would be noise);
+   * the log says so. A page whose incident still waits goes out, also where it reached the member
+   * on another platform meanwhile (a member is paged on each of their platforms).
+   */
+  private async moot(row: OutboxRow): Promise<boolean> {
+    if (row.incidentId === null || row.recipient.kind !== 'member' || !isUrgent(row.message)) return false;
+    const incidentId = row.incidentId;
+    return this.store.transaction(async (tx) => {
+      const incident = await tx.getIncident(incidentId);
+      const why = incident === null ? 'its incident is gone'
+        : incident.state === 'resolved' ? `#${incident.id} was resolved meanwhile`
+          : incident.state !== 'open' && row.message.kind === 'page' ? `#${incident.id} was acknowledged meanwhile` : null;
+      if (why === null) return false;
+      await tx.markFailed(row.id, `not sent any more: ${why}`, null);
+      this.log.info('retried page not sent: no longer needed', { adapter: row.adapter, key: row.key, why });
+      return true;
+    }, URGENT);
+  }
+
+  /**
+   * mayStillGo: another platform's delivery of the same notification that may still reach its
+   * recipient: pending, not failing yet, on a platform not failing as a whole (one that refuses
+   * the bot, or whose last calls all failed, will not take it soon).
+   */
+  private mayStillGo(d: { state: string; attempts: number; adapter: string }): boolean {
+    return d.state === 'pending' && d.attempts < this.fallbackAfter && (this.platforms.get(d.adapter)?.failures ?? 0) < this.fallbackAfter;
+  }
+
+  /**
    * ladderTurn: the fallback decisions about one incident's deliveries take turns. Each reads its
    * siblings (the same page on the other platforms) to decide whether anyone was reached: two
    * platforms refusing the same page at once, each reading the other as still pending, would both
@@ -680,9 +717,15 @@ export class DeliveryWorker {
       await tx.appendTimeline({ incidentId: row.incidentId, at: now, kind, actor: null, data: { member, recipient: row.recipient.kind, adapter: row.adapter, reason, why, ...data } });
     };
     const terminal = why === 'undeliverable' || why === 'given up';
-    // An urgent channel post that cannot go out now (refused, or waiting for a Teams channel the
-    // bot has not seen yet) is the last rung of a page, or the unowned alert: see lastRungFailed.
-    if (row.recipient.kind === 'channel' && row.incidentId !== null && isUrgent(row.message) && (terminal || why === 'waiting')) {
+    // An urgent channel post that cannot go out now (refused, waiting for a Teams channel the bot
+    // has not seen yet, or failing: its platform refuses the bot or keeps erroring) is the last
+    // rung of a page, or the unowned alert: see lastRungFailed. A failing one climbs it once (it is
+    // retried all the same, and may still go out late): each later failure is one more of the same.
+    if (row.recipient.kind === 'channel' && row.incidentId !== null && isUrgent(row.message)) {
+      if (why === 'failing') {
+        if ((await tx.kvGet(LADDER_NS, row.key)) !== undefined) return;
+        await tx.kvSet(LADDER_NS, row.key, now.toMillis());
+      }
       await this.lastRungFailed(tx, row, reason, now, why);
       return;
     }
@@ -703,7 +746,7 @@ export class DeliveryWorker {
     }
     // A delivery on another platform that has not failed fallback_after times yet may still reach
     // them: its own outcome decides. One failing as often as this one does not count.
-    if (siblings.some((d) => d.state === 'pending' && d.attempts < this.fallbackAfter)) {
+    if (siblings.some((d) => this.mayStillGo(d))) {
       if (terminal) await record('delivery-failed', {});
       return;
     }
@@ -715,7 +758,7 @@ export class DeliveryWorker {
     if (rows.length === 0) {
       if (!terminal) return;
       await record('delivery-failed', {});
-      await this.unreached.record(tx, { incidentId: incident.id, member, adapter: row.adapter, reason: `${reason}; and team ${incident.team} has no channel on a running platform (teams[].channels)` }, now);
+      await this.unreached.record(tx, { incidentId: incident.id, member, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `${reason}; and team ${incident.team} has no channel on a running platform (teams[].channels)` }, now);
       return;
     }
     if ((await tx.enqueue(rows)) === 0) return; // this rung was taken already
@@ -730,19 +773,19 @@ export class DeliveryWorker {
    * chain moves on now); any other urgent post (the unowned-incident alert) goes to the people it
    * mentions directly, and reached nobody when no platform reaches them either.
    */
-  private async lastRungFailed(tx: StoreTx, row: OutboxRow, reason: string, now: DateTime, why: 'undeliverable' | 'waiting' | 'given up'): Promise<void> {
+  private async lastRungFailed(tx: StoreTx, row: OutboxRow, reason: string, now: DateTime, why: 'undeliverable' | 'waiting' | 'failing' | 'given up'): Promise<void> {
     const incidentId = row.incidentId as number;
     const team = row.recipient.kind === 'channel' ? row.recipient.team : '';
     const at = row.key.lastIndexOf('@');
     const base = at > 0 ? row.key.slice(0, at) : row.key;
     const siblings = (await tx.deliveryStates(`${base}@`)).filter((d) => d.id !== row.id);
-    const others = siblings.some((d) => d.state === 'sent' || (d.state === 'pending' && d.attempts < this.fallbackAfter));
+    const others = siblings.some((d) => d.state === 'sent' || this.mayStillGo(d));
     this.log.error(why === 'waiting' ? 'urgent team channel post waits: the channel is not reachable yet' : 'urgent team channel post lost', { adapter: row.adapter, key: row.key, team, reason, others });
     await tx.appendTimeline({ incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: null, recipient: 'channel', team, adapter: row.adapter, reason, why } });
     if (others) return;
     const people = row.message.mentions;
     if (row.key.startsWith('fallback:')) {
-      await this.unreached.record(tx, { incidentId, member: people[0] ?? null, adapter: row.adapter, reason: `the team channel did not take the page either: ${reason}` }, now);
+      await this.unreached.record(tx, { incidentId, member: people[0] ?? null, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take the page either: ${reason}` }, now);
       return;
     }
     const direct = people.map((member): Notification => ({
@@ -754,8 +797,8 @@ export class DeliveryWorker {
       this.log.warn('urgent team channel post goes to the people it mentions', { team, incident: incidentId, members: people });
       await tx.appendTimeline({ incidentId, at: now, kind: 'channel-unreachable', actor: null, data: { team, reason, members: people } });
     }
-    for (const member of unplanned) await this.unreached.record(tx, { incidentId, member, adapter: row.adapter, reason: `the team channel did not take it (${reason}), and no running platform can reach ${member} directly` }, now);
-    if (people.length === 0) await this.unreached.record(tx, { incidentId, member: null, adapter: row.adapter, reason: `the team channel did not take it (${reason}), and it mentions nobody to tell directly` }, now);
+    for (const member of unplanned) await this.unreached.record(tx, { incidentId, member, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take it (${reason}), and no running platform can reach ${member} directly` }, now);
+    if (people.length === 0) await this.unreached.record(tx, { incidentId, member: null, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take it (${reason}), and it mentions nobody to tell directly` }, now);
   }
 }
 

@@ -172,7 +172,7 @@ export class Engine {
     const fallback = channelFallback({ ...n, incidentId: incident.id }, member, this.world.members.get(member)?.name ?? member, incident.team);
     const rows = fallback ? planDeliveries(this.adapters, [fallback], now) : [];
     if (fallback && rows.length === 0) {
-      await this.unreachedPages.record(tx, { incidentId: incident.id, member, reason: `${reason}; and the team has no channel on a running platform (teams[].channels)` }, now);
+      await this.unreachedPages.record(tx, { incidentId: incident.id, member, kind: n.message.kind, madeAt: now, reason: `${reason}; and the team has no channel on a running platform (teams[].channels)` }, now);
       return [];
     }
     await tx.appendTimeline({ incidentId: incident.id, at: now, kind: fallback ? 'delivery-fallback' : 'delivery-failed', actor: null, data: { member, reason } });
@@ -194,10 +194,10 @@ export class Engine {
     for (const member of people) {
       const direct: Notification = { ...n, key: `${n.key}:dm:${member}`, recipient: { kind: 'member', id: member }, message: { ...n.message, mentions: [member] }, role: 'member' };
       const planned = planDeliveries(this.adapters, [direct], now);
-      if (planned.length === 0) await this.unreachedPages.record(tx, { incidentId: n.incidentId, member, reason: `${reason}, and no running platform can reach ${member} directly` }, now);
+      if (planned.length === 0) await this.unreachedPages.record(tx, { incidentId: n.incidentId, member, kind: n.message.kind, madeAt: now, reason: `${reason}, and no running platform can reach ${member} directly` }, now);
       rows.push(...planned);
     }
-    if (people.length === 0) await this.unreachedPages.record(tx, { incidentId: n.incidentId, member: null, reason: `${reason}, and the post mentions nobody to tell directly` }, now);
+    if (people.length === 0) await this.unreachedPages.record(tx, { incidentId: n.incidentId, member: null, kind: n.message.kind, madeAt: now, reason: `${reason}, and the post mentions nobody to tell directly` }, now);
     else if (rows.length > 0) {
       this.log.warn('team channel unreachable: the urgent post goes to the people it mentions', { team, incident: n.incidentId, members: people });
       await tx.appendTimeline({ incidentId: n.incidentId, at: now, kind: 'channel-unreachable', actor: null, data: { team, reason, members: people } });

@@ -604,13 +604,20 @@ export class IntakeService {
     return incident.id;
   }
 
+  /** reopen: as open, a reopening during a storm is quiet unless more severe than the storm has paged. */
   private async reopen(ctx: UseCaseContext, integration: IntegrationConfig, incident: Incident, alert: NormalizedAlert): Promise<void> {
-    const storm = await this.currentStorm(ctx, integration);
-    const maintenance = storm ? null : await activeMaintenance(ctx.tx, ctx.team.id, ctx.now, { service: alert.service ?? incident.service, integration: integration.id });
+    const found = await this.currentStorm(ctx, integration);
+    const breaks = found !== null && moreSevere(incident.severity, found.severity ?? 'sev1');
+    const maintenance = found && !breaks ? null : await activeMaintenance(ctx.tx, ctx.team.id, ctx.now, { service: alert.service ?? incident.service, integration: integration.id });
+    const storm = found && breaks && maintenance === null ? null : found;
     await this.incidents.reopen(ctx, incident, 'the alert fired again', { quiet: storm !== null || maintenance !== null });
     await this.note(ctx, incident, 'alert-firing', alert, { again: true });
     if (maintenance) await this.silenced(ctx, incident, maintenance);
     if (storm) await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: storm.id } });
+    else if (found) {
+      await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: found.id, breakthrough: true, below: found.severity ?? 'sev1' } });
+      await ctx.tx.updateStorm({ ...found, severity: found.severity === null ? null : incident.severity });
+    }
   }
 
   /** silenced: the incident opened (or reopened) quietly in a maintenance window; on its timeline and counted. */

@@ -38,6 +38,7 @@ export class Metrics {
   private readonly escalations: Counter<'step' | 'trigger'>;
   private readonly ackSeconds: Histogram<'severity'>;
   private readonly pluginFailures: Counter<'plugin' | 'hook'>;
+  private readonly unreached: Counter<'kind'>;
   private readonly intakeSeconds: Histogram<'integration' | 'outcome'>;
   /** intakeSeconds' series by integration and outcome (a configured integration, a handful of outcomes). */
   private readonly intakeSeries = new Map<string, { observe(value: number): void }>();
@@ -93,6 +94,13 @@ export class Metrics {
       labelNames: ['plugin', 'hook'],
       registers,
     });
+    this.unreached = new Counter({
+      name: 'onehand_pages_unreached_total',
+      help: 'Pages (and urgent team channel posts) that no platform and no team channel took: alert on any increase.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.unreached.inc({ kind: 'page' }, 0);
     this.intakeSeconds = new Histogram({
       name: 'onehand_intake_latency_seconds',
       help: 'Seconds from a monitoring webhook arriving to its answer, by integration and outcome.',
@@ -107,6 +115,11 @@ export class Metrics {
   /** delivery counts one notification's outcome on one adapter. */
   delivery(adapter: string, kind: string, outcome: DeliveryOutcome): void {
     this.deliveries.inc({ adapter, kind, outcome });
+  }
+
+  /** pageUnreached counts a page (or huddle call) that reached nobody (see Unreached). */
+  pageUnreached(kind: string): void {
+    this.unreached.inc({ kind });
   }
 
   /** escalationStep counts a reminder or an escalation to the mentor or lead. */

@@ -217,7 +217,7 @@ export class PluginHost {
         // team's is this team's to hand over.
         const active = [
           ...await tx.listIncidents({ team: teamId, activeBetween: { from, to } }),
-          ...await tx.listIncidents({ movedFrom: { team: teamId, from, to } }),
+          ...await tx.listIncidents({ movedFrom: { team: teamId, from, to }, activeBetween: { from, to } }),
         ];
         const timelines = await tx.timelines(active.map((i) => i.id));
         return active.map((incident, i) => ({ incident, timeline: timelines[i] ?? [] }));

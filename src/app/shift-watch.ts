@@ -133,8 +133,9 @@ export class ShiftWatch {
       await this.engine.within(tx, SYSTEM, team, now, async (ctx) => {
         for (const [i, outgoing] of gone.entries()) {
           const rest = await this.incidents.handOver(ctx, team, outgoing, incoming);
-          // Each one's rest under a key of its own (the key names an instant: one ms apart).
-          await this.continueLater(tx, team, now.toMillis() + i, outgoing, rest, 1, now);
+          // Each one's rest under a key of its own (the key names an instant: one ms apart, and
+          // apart from a handover changedNow started at this instant).
+          await this.continueLater(tx, team, now.toMillis() + 1 + i, outgoing, rest, 1, now);
         }
       });
     }

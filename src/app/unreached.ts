@@ -8,7 +8,9 @@
  * - the incident's escalation chain moves on now: its next step (a reminder, the mentor, the lead)
  *   becomes due at once instead of after the ack timeout that a page nobody saw would wait out
  *   (the unowned alert keeps its own pace: hurrying it would repeat a post that cannot go out);
- * - /healthz is not ok for an hour after it (`pages`), so monitoring sees it.
+ * - /healthz shows it for an hour (`pages`: "failing: ..."), without failing the probe (a
+ *   readiness probe taking the only replica out for a page that already failed would stop its
+ *   webhooks too), and `onehand_pages_unreached_total` counts it, for alerting.
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
@@ -17,6 +19,7 @@ import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { StoreTx } from '../ports/store';
 import { escalationKeyPrefix, type EscalationPayload } from './incident-service';
+import { Metrics } from './metrics';
 import { TOKENS } from './tokens';
 
 /** How long a page that reached nobody keeps /healthz from being ok. */
@@ -29,6 +32,10 @@ export interface UnreachedPage {
   readonly reason: string;
   /** The platform of the last attempt, when there was one. */
   readonly adapter?: string;
+  /** The message's kind: only a page ('page') moves the chain on (not a huddle call). */
+  readonly kind: string;
+  /** When the page was made (its outbox row's creation): an old one (an earlier round, given up after a day) does not move the chain. */
+  readonly madeAt: DateTime;
 }
 
 @injectable()
@@ -39,20 +46,28 @@ export class Unreached {
   constructor(
     @inject(TOKENS.Logger) private readonly log: Logger,
     @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   /** record: `page` reached nobody; in the caller's transaction (see the file comment). */
   async record(tx: StoreTx, page: UnreachedPage, now: DateTime): Promise<void> {
-    const moved = await tx.hurryTimers(escalationKeyPrefix(page.incidentId), now, (t) => (t.payload as Partial<EscalationPayload>).unowned === undefined);
+    // Only a page of the chain's current step moves it on: the incident still unacknowledged, the
+    // page no older than one ack timeout (the step after it is what waits for it).
+    const incident = await tx.getIncident(page.incidentId);
+    const current = incident !== null && incident.state === 'open' && page.kind === 'page' && now.diff(page.madeAt).as('milliseconds') <= incident.policy.ackTimeoutMs;
+    const moved = current ? await tx.hurryTimers(escalationKeyPrefix(page.incidentId), now, (t) => (t.payload as Partial<EscalationPayload>).unowned === undefined) : 0;
     this.log.error('page reached nobody: no platform and no team channel took it', {
-      incident: page.incidentId, member: page.member, adapter: page.adapter ?? null, reason: page.reason, chain: moved > 0 ? 'moves on now' : 'nothing left to hurry',
+      incident: page.incidentId, member: page.member, adapter: page.adapter ?? null, kind: page.kind, reason: page.reason, chain: moved > 0 ? 'moves on now' : 'unchanged',
     });
     await tx.appendTimeline({
       incidentId: page.incidentId, at: now, kind: 'page-unreached', actor: null,
       data: { member: page.member, adapter: page.adapter ?? null, reason: page.reason, hurried: moved > 0 },
     });
     const text = `#${page.incidentId}${page.member ? ` (${page.member})` : ''}: ${page.reason}`;
-    tx.afterCommit(() => this.recent.push({ at: this.clock.now().toMillis(), text }));
+    tx.afterCommit(() => {
+      this.recent.push({ at: this.clock.now().toMillis(), text });
+      this.metrics.pageUnreached(page.kind);
+    });
   }
 
   /** health: not ok while a page reached nobody within the last hour. */

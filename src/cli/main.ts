@@ -334,8 +334,8 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
 
 /**
  * reachWarnings: with chat platforms switched on (Discord: discord.application_id in the config or
- * DISCORD_APPLICATION_ID; Teams: microsoft_teams in the config or MICROSOFT_APP_ID / ONEHAND_TEAMS
- * in this environment), every member a team may page (its rotation and its lead) without an id on
+ * DISCORD_APPLICATION_ID; Teams: MICROSOFT_APP_ID or ONEHAND_TEAMS=1 in this environment, as for
+ * `onehand start`), every member a team may page (its rotation and its lead) without an id on
  * any of them, and every team without a channel on any of them. Such a page falls back to the team
  * channel; with no channel either it reaches nobody (and the chain moves on at once). `onehand
  * start` logs the same for the platforms that really run.
@@ -344,7 +344,7 @@ function reachWarnings(config: OnehandConfig, env: NodeJS.ProcessEnv): string[] 
   const { world } = config;
   const platforms = new Set<string>();
   if (config.discord.applicationId !== null || env.DISCORD_APPLICATION_ID) platforms.add('discord');
-  if (config.microsoftTeams.tenantId !== null || env.MICROSOFT_APP_ID || env.ONEHAND_TEAMS === '1') platforms.add('teams');
+  if (env.MICROSOFT_APP_ID || env.ONEHAND_TEAMS === '1') platforms.add('teams');
   if (platforms.size === 0) return []; // the console only: it reaches everyone
   const names = [...platforms].sort();
   const memberIndex = new Map([...world.members.keys()].map((id, i) => [id, i]));

@@ -619,7 +619,10 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
     const sev = isRecord(entry.severity) ? entry.severity : {};
     const severityLabel = typeof sev.label === 'string' ? sev.label : INTEGRATION_DEFAULTS.severityLabel;
     // A map adds to (or changes) the default one: a map naming only a few values keeps the others.
-    const severityMap = isRecord(sev.map) ? { ...INTEGRATION_DEFAULTS.severityMap, ...(sev.map as Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>) } : INTEGRATION_DEFAULTS.severityMap;
+    // The map's own entries win, in any case: "Critical: sev2" replaces the default "critical: sev1".
+    const own = isRecord(sev.map) ? (sev.map as Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>) : null;
+    const ownKeys = new Set(Object.keys(own ?? {}).map((k) => k.trim().toLowerCase()));
+    const severityMap = own ? { ...Object.fromEntries(Object.entries(INTEGRATION_DEFAULTS.severityMap).filter(([k]) => !ownKeys.has(k))), ...own } : INTEGRATION_DEFAULTS.severityMap;
     const severityDefault = typeof sev.default === 'string' ? (sev.default as 'sev1') : INTEGRATION_DEFAULTS.severity;
     let fingerprintLabels: string[] | null = null;
     if (Array.isArray(entry.fingerprint_labels)) {

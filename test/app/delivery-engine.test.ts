@@ -94,11 +94,21 @@ describe('the delivery engine', () => {
     expect(h.logger.entries.filter((e) => e.msg === 'delivery waits until the recipient is reachable').length).toBe(1);
   });
 
-  it('a delivery still waiting after 24 hours is given up, loudly', async () => {
+  it('a waiting page whose incident was acknowledged meanwhile (on another platform) is not sent late: it is moot', async () => {
     h = await Harness.start();
     h.adapter.notYetReachable.add('dave');
     await h.run('zed', 'incident report sev3 something small');
-    await h.run('dave', 'incident ack 1'); // from another platform: no more pages
+    await h.run('dave', 'incident ack 1'); // from another platform
+    h.adapter.notYetReachable.delete('dave');
+    await h.advance('5m'); // the waiting page is looked at again
+    h.expectNothingFor('dave');
+    expect(h.logger.entries.find((e) => e.msg === 'retried page not sent: no longer needed')?.fields.why).toBe('#1 was acknowledged meanwhile');
+  });
+
+  it('a delivery still waiting after 24 hours is given up, loudly', async () => {
+    h = await Harness.start();
+    h.adapter.notYetReachable.add('dave');
+    await h.run('zed', 'incident report sev3 something small'); // still unacknowledged: never moot
     expect((await h.app.health()).outbox?.waiting).toBeGreaterThanOrEqual(1);
     await h.advance('25h');
     const health = await h.app.health();

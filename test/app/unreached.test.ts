@@ -17,7 +17,7 @@ describe('a page that reaches nobody', () => {
     harness.adapter.canReach = (r: Recipient) => r.kind !== 'channel' && canReach(r);
   }
 
-  it('a member no platform knows, in a team with no channel: an error, the timeline says so, the chain moves on at once, /healthz fails', async () => {
+  it('a member no platform knows, in a team with no channel: an error, the timeline says so, the chain moves on at once, /healthz and /metrics show it', async () => {
     h = await Harness.start();
     noChannel(h);
     h.adapter.unlinked.add('dave');
@@ -30,8 +30,11 @@ describe('a page that reaches nobody', () => {
     expect(show).toContain('has no channel on a running platform (teams[].channels); the chain moves on now');
     expect(h.logger.entries.filter((e) => e.level === 'error' && e.msg.startsWith('page reached nobody')).length).toBeGreaterThanOrEqual(1);
     const health = await h.app.health();
-    expect(health.ok).toBe(false);
     expect(health.pages).toMatch(/^failing: 2 pages reached nobody in the last hour; last: #1 \(dave\)/);
+    // Shown, not a failed probe: a readiness probe must not take the only replica (and its
+    // webhooks) out for a page that already failed. Monitoring alerts on the counter.
+    expect(health.ok).toBe(true);
+    expect(await h.app.metrics.registry.metrics()).toMatch(/^onehand_pages_unreached_total\{kind="page"\} 2$/m);
     // An hour later, with nothing lost since, it is ok again.
     await h.run('alice', 'incident ack 1');
     await h.advance('61m');
@@ -55,6 +58,36 @@ describe('a page that reaches nobody', () => {
     h.expectMessage('alice', /Escalated to you as mentor/);
     // Without the hurry the mentor would be paged at 10 minutes (reminder at 5, mentor at 10).
     expect(h.messagesFor('alice')[0]?.at).not.toBe('2026-03-03T10:10:00.000Z');
+  });
+
+  it('a huddle call that reaches nobody is recorded, but does not move the chain on (only a page of its current step does)', async () => {
+    h = await Harness.start();
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.adapter.unlinked.add('bob');
+    noChannel(h);
+    await h.run('dave', 'incident huddle 1 need hands');
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toMatch(/the page to Bob reached nobody: .*\(teams\[\]\.channels\)$/m);
+    expect(show).not.toMatch(/Bob reached nobody.*the chain moves on/);
+    const mark = h.mark();
+    await h.advance('4m');
+    expect(h.adapter.delivered.slice(mark).filter((d) => /Reminder/.test(d.text))).toEqual([]); // still due at 5 minutes
+    await h.advance('1m');
+    h.expectMessage('dave', /Reminder: #1/);
+  });
+
+  it('a team channel whose platform refuses the bot (unavailable) climbs the last rung at once: the unowned alert goes to the lead and the on-call directly', async () => {
+    h = await Harness.start();
+    const deliver = h.adapter.deliver.bind(h.adapter);
+    h.adapter.deliver = async (d) => (d.recipient.kind === 'channel' ? { status: 'unavailable' as const, reason: 'simulated: the channel refuses the bot (HTTP 401)' } : deliver(d));
+    await h.run('zed', 'incident report sev1 nobody acks');
+    await h.advance('2h');
+    expect(h.messagesFor('carol').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+    expect(h.messagesFor('dave').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('told Carol, Dave directly');
+    // Once per post (two unowned alerts in 2 hours), not once per retry of it.
+    expect(show.split('\n').filter((l) => /post in the team channel on recording failed/.test(l))).toHaveLength(2);
   });
 
   it('the unowned alert of a team with no channel goes to the lead and the on-call directly, and the timeline says so', async () => {

@@ -23,6 +23,12 @@ describe('config: integrations', () => {
     }]);
   });
 
+  it('a severity map adds to the default one, its own entries winning in any case', () => {
+    const r = parseConfig(`${TEST_CONFIG}\nintegrations:\n  - { id: prom, type: alertmanager, team: payments, token_env: AM_TOKEN, severity: { map: { Critical: sev2, page: sev1 } } }\n`);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.config.integrations[0]?.severity.map).toEqual({ error: 'sev2', warning: 'sev3', info: 'sev4', Critical: 'sev2', page: 'sev1' });
+  });
+
   it('reads a secret from a file named in config (relative to the config file), or says which file failed', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-secret-'));
     fs.writeFileSync(path.join(dir, 'am_token'), 'from-a-file\n');

@@ -92,6 +92,21 @@ describe('alert intake: storms', () => {
     expect(t.h.messagesFor('alice').some((d) => /Escalated to you as mentor.*#12 \[sev1\]/s.test(d.text))).toBe(true);
   });
 
+  it('a sev1 that fires again during a storm of sev3 warnings reopens and is paged, not quietly', async () => {
+    const fire = (name: string, severity: string, status: 'firing' | 'resolved' = 'firing', startsAt?: string) =>
+      t.alertmanager(amPayload([amAlert({ alertname: name, instance: name, severity }, status, { fingerprint: name, ...(startsAt ? { startsAt } : {}) })]));
+    await fire('DatabaseDown', 'critical'); // #1, paged
+    await t.h.run('dave', 'incident ack 1');
+    await fire('DatabaseDown', 'critical', 'resolved'); // resolves #1
+    for (let i = 0; i < 11; i++) await fire(`w${i}`, 'warning'); // the storm (sev3)
+    const mark = t.h.mark();
+    await fire('DatabaseDown', 'critical', 'firing', '2026-03-03T10:20:00Z'); // fires again: #1 reopens
+    const pages = t.h.adapter.delivered.slice(mark).filter((d) => d.to === 'dave' && d.message.kind === 'page' && d.message.updateKey === undefined);
+    expect(pages.map((d) => d.text.split('\n')[0])).toEqual([expect.stringMatching(/#1 \[sev1\] DatabaseDown/)]);
+    expect(await t.h.run('carol', 'incident show 1')).toContain('more severe than anything it had paged (sev3): paged on its own');
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev1');
+  });
+
   it('in one big request during a storm, the alerts more severe than the storm paged are paged on their own, in order; the rest open quietly', async () => {
     for (let i = 0; i < 11; i++) await t.alertmanager(amPayload([amAlert({ alertname: `w${i}`, instance: `w${i}`, severity: 'warning' }, 'firing', { fingerprint: `w${i}` })]));
     const mark = t.h.mark();

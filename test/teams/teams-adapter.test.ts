@@ -204,13 +204,15 @@ describe('Teams adapter over HTTP', () => {
   });
 
   describe('a connector that refuses the bot\'s credentials', () => {
-    it('fails /healthz at once with the fix, takes the page down the ladder, and sends it once the connector takes the credentials again', async () => {
+    it('fails /healthz at once with the fix, takes the page down the ladder, and retries what Teams refused once it takes the credentials again (not a page of an incident acknowledged meanwhile)', async () => {
       rig = await TeamsRig.start();
       jest.spyOn(console, 'error').mockImplementation(() => undefined);
       await rig.post(rig.personalInstall(USERS.dave));
       await rig.post(rig.channelMessage(USERS.carol, 'oncall who'));
       rig.connector.failNext(1000, 401);
       await rig.h.run('zed', 'incident report sev2 checkout returns 502');
+      await rig.h.run('zed', 'incident report sev3 invoices slow');
+      await rig.h.run('dave', 'incident ack 2');
       const health = await rig.h.app.health();
       expect(health.ok).toBe(false);
       expect(health.adapters.teams).toMatch(/^failing: Teams refuses the bot's credentials \(HTTP 401\): check MICROSOFT_APP_ID/);
@@ -218,10 +220,15 @@ describe('Teams adapter over HTTP', () => {
       // The ladder did not wait for three failures: Dave was reached on his other platform at once.
       const show = await rig.h.run('carol', 'incident show 1');
       expect(show).toMatch(/page to Dave on teams failed \(Teams refuses the bot's credentials.*\); retrying/);
-      expect(rig.h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual(['@Dave New incident #1 [sev2] checkout returns 502']);
+      expect(rig.h.messagesFor('dave').map((m) => m.text.split('\n')[0])).toEqual(['@Dave New incident #1 [sev2] checkout returns 502', '@Dave New incident #2 [sev3] invoices slow']);
+      await rig.h.advance('1m'); // still refused: retried with backoff
       rig.connector.recover();
-      await rig.h.advance('5s');
+      await rig.h.advance('2m');
+      // What Teams refused is retried once it takes the credentials: #1 still waits for an
+      // acknowledgement, so its page goes out; #2, acknowledged meanwhile, is not paged late.
       expect(rig.connector.sentTo(DAVE_CHAT)).toHaveLength(1);
+      expect(rig.connector.sentTo(DAVE_CHAT)[0]?.body.text ?? JSON.stringify(rig.connector.sentTo(DAVE_CHAT)[0]?.body)).toMatch(/#1/);
+      expect(rig.h.logger.entries.find((e) => e.msg === 'retried page not sent: no longer needed')?.fields.why).toBe('#2 was acknowledged meanwhile');
       expect((await rig.h.app.health()).adapters.teams).toBe('ok');
     });
   });
