@@ -221,8 +221,12 @@ export class IncidentService {
     }
     const roles = rolesOf(this.world, incident, person);
     const as = rolesText(roles.length > 0 ? roles : [target]);
-    const involved = await this.involvedMembers(ctx.tx, incident);
-    if (involved.has(person) && !options.now) {
+    // Paged already in this round (since the incident was reported, reopened or last reassigned):
+    // a page to them before the incident changed hands was about another assignee's turn.
+    const timeline = await ctx.tx.timeline(incident.id);
+    const roundStart = [...timeline].reverse().find((e) => e.kind === 'reassigned' || e.kind === 'reopened' || e.kind === 'reported')?.seq ?? 0;
+    const pagedThisRound = timeline.some((e) => e.seq >= roundStart && ((e.kind === 'notified' && e.data.member === person) || (e.kind === 'huddle' && Array.isArray(e.data.members) && e.data.members.includes(person))));
+    if (pagedThisRound && !options.now) {
       const waiting = await this.pendingDeferral(ctx, incident, person);
       throw new Refusal(waiting
         ? `${memberName(this.world, person)} (the ${as}) has already been paged for #${incident.id}; the page reaches them ${this.theirTime(person, waiting)}. If it cannot wait: "incident escalate ${incident.id} ${target} --now".`

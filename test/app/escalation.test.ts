@@ -134,6 +134,15 @@ describe('escalation of an unacknowledged incident', () => {
     expect(show).toContain('escalation step skipped: the assignee has no mentor');
   });
 
+  it('after a reassignment, escalating to the new assignee\'s mentor pages them, though they were paged before as the on-call', async () => {
+    await h.run('zed', 'incident report sev2 checkout down'); // Dave is paged as the on-call
+    await h.run('carol', 'incident assign 1 bob'); // Bob's mentor is Dave
+    expect(await h.run('bob', 'incident escalate 1 mentor')).toMatch(/^Escalated #1 to the mentor, Dave\./);
+    h.expectMessage('dave', /asks for your help as mentor on #1/);
+    // Asked again in the same round: refused, he has been paged.
+    expect(await h.run('bob', 'incident escalate 1 mentor')).toBe('Dave (the mentor) has already been paged for #1.');
+  });
+
   it('skips a mentor who is marked away and pages the lead at that time, saying why', async () => {
     expect(await h.run('carol', 'oncall away alice now 2d')).toContain('Alice is away');
     await h.run('zed', 'incident report sev2 checkout down');
