@@ -52,7 +52,10 @@ export function buildHandoffSummary(input: SummaryInput): Message {
   const within = (at: DateTime) => at >= from && at < to;
   const zone = team.timeZone;
   const when = (at: DateTime) => at.setZone(zone).toFormat('ccc dd LLL HH:mm');
-  let opened = 0, acked = 0, resolved = 0, deferred = 0;
+  let opened = 0, deferred = 0;
+  // Incidents, not events: one acknowledged, reopened and acknowledged again counts once.
+  const ackedIds = new Set<number>();
+  const resolvedIds = new Set<number>();
   const ackTimes: number[] = [];
   const resolveTimes: number[] = [];
   const escalations: RichText[] = [];
@@ -67,7 +70,10 @@ export function buildHandoffSummary(input: SummaryInput): Message {
     let teamNow = firstMove ? String(firstMove.data.fromTeam) : incident.team;
     if (within(incident.openedAt) && teamNow === team.id) opened++;
     let lastEscalation = '';
+    // Times are measured from the report, or from the reopening the event follows (as oncall stats does).
+    let since = incident.openedAt;
     for (const e of timeline) {
+      if (e.kind === 'reported' || e.kind === 'reopened') since = e.at;
       if (e.kind === 'reassigned' && typeof e.data.team === 'string') {
         // Moved out during the shift (and not back): the other team has it now.
         if (teamNow === team.id && e.data.team !== team.id && within(e.at) && incident.team !== team.id && !movedIds.has(incident.id)) {
@@ -80,11 +86,11 @@ export function buildHandoffSummary(input: SummaryInput): Message {
       if (e.kind === 'acknowledged' || e.kind === 'reopened' || e.kind === 'reassigned') lastEscalation = ''; // a new round
       if (!within(e.at) || teamNow !== team.id) continue;
       if (e.kind === 'acknowledged') {
-        acked++;
-        ackTimes.push(e.at.diff(incident.openedAt).as('milliseconds'));
+        ackedIds.add(incident.id);
+        ackTimes.push(e.at.diff(since).as('milliseconds'));
       } else if (e.kind === 'resolved') {
-        resolved++;
-        resolveTimes.push(e.at.diff(incident.openedAt).as('milliseconds'));
+        resolvedIds.add(incident.id);
+        resolveTimes.push(e.at.diff(since).as('milliseconds'));
       } else if (e.kind === 'escalated') {
         // One line per step: the same person paged again for the same step in a row is one line.
         const line = rt`#${incident.id} ${incident.title}: ${describeEvent(world, e)}`;
@@ -107,7 +113,7 @@ export function buildHandoffSummary(input: SummaryInput): Message {
   const ttr = median(resolveTimes);
   const lines: RichText[] = [
     rt`Shift ${when(from)} → ${when(to)} (${zone}).`,
-    rt`Incidents: ${opened} opened, ${acked} acknowledged, ${resolved} resolved, ${stillOpen.length} still open.`,
+    rt`Incidents: ${opened} opened, ${ackedIds.size} acknowledged, ${resolvedIds.size} resolved, ${stillOpen.length} still open.`,
     rt`Median time to acknowledge: ${tta === null ? '—' : formatDuration(tta)}; to resolve: ${ttr === null ? '—' : formatDuration(ttr)}.`,
   ];
   // Each list names at most LIST_MAX (the most severe, then the oldest, still open): after an alert

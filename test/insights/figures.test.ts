@@ -109,7 +109,7 @@ test('oncall stats answers with a headline and lines, on every platform\'s gramm
   expect(text).toContain('9 incidents (2 the 28d before), 9 resolved; escalation rate 33%; huddle rate 11.1 per 100 incidents (warning above 10)');
   expect(text).toContain('Huddles are not rare');
   expect(text).toContain('Focus protected: 5 of 9 incidents paged only the on-call; 1 notification deferred by quiet hours');
-  expect(text).toContain('Dave: 2 shifts, 4 handled (+3), solo 50% (↑50 pts), escalated 0 to mentor and 0 to lead, 1 huddles; median ack 8m, resolve 50m; 1 night pages');
+  expect(text).toContain('Dave: 2 shifts, 4 handled (+3), solo 50% (↑50 pts), escalated 0 to mentor and 0 to lead, 1 huddle; median ack 8m, resolve 50m; 1 night page');
   expect(text).toContain('Single-person dependency: only Dave has ever resolved db (1 incident in this window). Suggestion: make Dave the mentor of Alice for their shift from Mon 09 Mar 09:00.');
   const refused = await h.runMessage('zed', 'oncall stats --team payments');
   expect(refused.private).toBe(true);

@@ -88,6 +88,25 @@ describe('handoff summaries', () => {
     expect(dm.text).toContain('Next: Bob from Mon 16 Mar 09:00');
   });
 
+  it('counts incidents, not events, and times a re-acknowledgement from the reopening', async () => {
+    const h = await Harness.start({ config: CONFIG });
+    await h.run('zed', 'incident report sev2 checkout down');
+    await h.advance('4m');
+    await h.run('dave', 'incident ack 1');
+    await h.advance('1h');
+    await h.run('dave', 'incident resolve 1 fixed');
+    await h.advance('1h');
+    await h.run('dave', 'incident reopen 1 back again');
+    await h.advance('2m');
+    await h.run('dave', 'incident ack 1');
+    await h.run('dave', 'incident resolve 1 fixed for good');
+    const draft = await h.run('dave', 'oncall handoff');
+    expect(draft).toContain('Incidents: 1 opened, 1 acknowledged, 1 resolved, 0 still open.');
+    // 4m and 2m (from the reopening, not 2h6m from the report): median 3m.
+    expect(draft).toContain('Median time to acknowledge: 3m;');
+    await h.stop();
+  });
+
   it('"Next" lists changes of hands: an override that extends the incoming shift is not a next shift of the same person', async () => {
     const h = await Harness.start({ config: CONFIG });
     expect(await h.run('carol', 'oncall override alice 2026-03-16T09:00 2026-03-17T09:00')).toContain('Override set');

@@ -46,7 +46,7 @@ export function statsMessage(world: World, insights: TeamInsights, sinceLabel: s
   lines.push(rt`Focus protected: ${String(t.focus.onlyOnCall)} of ${count(t.incidents, 'incident')} paged only the on-call; ${count(t.focus.deferred, 'notification')} deferred by quiet hours, ${count(t.focus.bypassed, 'urgent page')} let through, ${count(t.focus.skipped, 'escalation')} passed on; ${count(t.sleepInterruptions, 'page')} at night`);
   for (const m of insights.members) {
     if (m.shiftsServed === 0 && m.incidentsHandled === 0 && m.pages === 0 && m.huddlesCalled === 0) continue;
-    lines.push(rt`${memberName(world, m.member)}: ${String(m.shiftsServed)} shifts, ${String(m.incidentsHandled)} handled (${m.trend.incidentsHandled >= 0 ? '+' : ''}${String(m.trend.incidentsHandled)}), solo ${percent(m.soloRate)}${points(m.trend.soloRate)}, escalated ${String(m.escalationsToMentor)} to mentor and ${String(m.escalationsToLead)} to lead, ${String(m.huddlesCalled)} huddles; median ack ${dur(m.medianAckMs)}, resolve ${dur(m.medianResolveMs)}; ${String(m.sleepInterruptions)} night pages`);
+    lines.push(rt`${memberName(world, m.member)}: ${count(m.shiftsServed, 'shift')}, ${String(m.incidentsHandled)} handled (${m.trend.incidentsHandled >= 0 ? '+' : ''}${String(m.trend.incidentsHandled)}), solo ${percent(m.soloRate)}${points(m.trend.soloRate)}, escalated ${String(m.escalationsToMentor)} to mentor and ${String(m.escalationsToLead)} to lead, ${count(m.huddlesCalled, 'huddle')}; median ack ${dur(m.medianAckMs)}, resolve ${dur(m.medianResolveMs)}; ${count(m.sleepInterruptions, 'night page')}`);
   }
   const shares = t.load.shares.filter((s) => s.share !== null);
   if (shares.length > 0) {
