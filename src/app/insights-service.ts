@@ -66,7 +66,7 @@ export async function teamInsights(tx: StoreTx, policies: PolicyBook, world: Wor
   const previous = previousWindow(window);
   const histories = await loadHistories(tx, team);
   const shifts = await shiftsBetween(policies, tx, team, previous.from, window.to);
-  const upcoming = await shiftsBetween(policies, tx, team, now, now.plus({ weeks: UPCOMING_WEEKS }));
+  const upcoming = await shiftsFromNow(policies, tx, team, now, UPCOMING_WEEKS);
   return { insights: computeInsights({ world, team, histories, shifts, upcoming, window, settings }), histories };
 }
 
@@ -117,7 +117,7 @@ export class InsightsService {
       for (const team of this.world.teams.values()) {
         const { insights, histories } = await teamInsights(tx, this.policies, this.world, team, now, sinceMs, this.settings);
         const onCall = await onCallNow(this.policies, tx, team, now);
-        const schedule = await shiftsBetween(this.policies, tx, team, now, now.plus({ weeks: 4 }));
+        const schedule = await shiftsFromNow(this.policies, tx, team, now, 4);
         const input = { world: this.world, team, histories, shifts: await shiftsBetween(this.policies, tx, team, now.minus({ weeks: 8 }), now), upcoming: [], window: insights.window, settings: this.settings };
         out.push({
           team, now, onCall,
@@ -132,4 +132,12 @@ export class InsightsService {
       return out;
     });
   }
+}
+
+/**
+ * shiftsFromNow: the current shift (with its real start, not now) and those of the next `weeks`
+ * ("for their shift from Mon 07 Dec 09:00", not the minute the page was asked for).
+ */
+async function shiftsFromNow(policies: PolicyBook, tx: StoreTx, team: Team, now: DateTime, weeks: number): Promise<Shift[]> {
+  return (await shiftsBetween(policies, tx, team, now.minus({ weeks: 8 }), now.plus({ weeks }))).filter((s) => s.end > now);
 }

@@ -149,3 +149,17 @@ test('pages that quiet hours deferred to a night hour count once they reached th
   expect(asOf(until.minus({ hours: 2 }))).toBe(0); // deferred, nobody woken yet
   expect(asOf(until.plus({ hours: 2 }))).toBe(1); // one digest landed at 06:30 London
 });
+
+test('a suggestion for the shift under way names its real start, not the minute it was asked', async () => {
+  const { Harness: Running } = await import('../harness/harness');
+  const hh = await Running.start(); // Tue 3 Mar 11:00 Berlin: Dave's shift began Mon 2 Mar 09:00
+  await hh.run('zed', 'incident report sev3 db slow --service db');
+  await hh.run('carol', 'incident assign 1 alice');
+  await hh.run('alice', 'incident resolve 1 vacuumed');
+  await hh.advance('1d'); // the window is whole days
+  const text = await hh.run('dave', 'oncall stats --since 7d');
+  expect(text).toContain('Single-person dependency: only Alice has ever resolved db');
+  // Dave is on call now (since Monday 09:00), and has never handled it.
+  expect(text).toContain('Suggestion: make Alice the mentor of Dave for their shift from Mon 02 Mar 09:00.');
+  await hh.stop();
+});
