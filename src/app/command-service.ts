@@ -186,8 +186,11 @@ export class CommandService {
       if (!reporterMay && !assigneeMay) await this.authorize(spec, ctx, incident);
       const { args } = cmd;
       switch (spec.name) {
-        case 'show':
-          return this.incidents.show(ctx, incident);
+        case 'show': {
+          // The action hints only for whoever may take them (a reporter or another member sees the card without).
+          const card = await this.incidents.show(ctx, incident);
+          return (await this.isResponder(ctx, incident)) ? card : { ...card, actions: [] };
+        }
         case 'ack':
           return this.incidents.acknowledge(ctx, incident);
         case 'resolve':

@@ -15,6 +15,10 @@ describe('permissions, checked in the core, with refusals that say why', () => {
   it('a guest may not list the team\'s incidents, but may follow their own', async () => {
     expect(await h.run('zed', 'incident list')).toContain('Only members of the team may do this');
     expect(await h.run('zed', 'incident show 1')).toContain('#1 [sev3] slow search');
+    // Without the action hints the reporter may not use; the assignee gets them.
+    expect((await h.runMessage('zed', 'incident show 1')).actions).toEqual([]);
+    expect((await h.runMessage('bob', 'incident show 1')).actions).toEqual([]);
+    expect((await h.runMessage('dave', 'incident show 1')).actions).toEqual(['ack', 'resolve', 'escalate']);
     expect(await h.run('mallory', 'incident show 1')).toContain('Only members of the team may do this');
   });
 
