@@ -101,11 +101,15 @@ export class InsightsService {
     // The shift that overlaps the window's start is read whole (the schedule cuts shifts at its
     // window's edges): a start cut at "now minus 4 weeks" would move, and its event's UID with it,
     // every time a calendar client polls. The shift on call then says where it began.
+    // So is the one that overlaps its end: cut at "now plus 26 weeks", its end (and UID) moved at
+    // every poll, and calendar apps deleted and added a short shift each time.
     const from = now.minus({ weeks: 4 });
+    const to = now.plus({ weeks: 26 });
     const shifts = (await this.store.transaction(async (tx) => {
       const first = await onCallNow(this.policies, tx, team, from);
-      return shiftsBetween(this.policies, tx, team, first.start < from ? first.start : from, now.plus({ weeks: 26 }));
-    })).filter((s) => s.end > from);
+      const last = await onCallNow(this.policies, tx, team, to);
+      return shiftsBetween(this.policies, tx, team, first.start < from ? first.start : from, last.end > to ? last.end : to);
+    })).filter((s) => s.end > from && s.start < to);
     const who = member === undefined ? '' : `${this.world.members.get(member)?.name ?? member}: `;
     return renderCalendar({ name: `${who}${team.name} on call`, stamp: now, events: shiftEvents(this.world, team, shifts, member) });
   }

@@ -127,12 +127,13 @@ test('the team feed parses (ical.js) and matches `onehand schedule --json`, over
   const now = DateTime.fromISO('2026-03-02T12:00:00Z');
   const dir = tempDir();
   const config = writeFile(dir, 'onehand.yaml', INSIGHTS_CONFIG);
-  // The feed holds the shifts that end after "now minus 4 weeks", the first one whole (the CLI cuts
-  // shifts at its window's edges: asked from 12 weeks back, it gives that one whole).
-  const cli = await runCli(['schedule', '--config', config, '--team', 'payments', '--from', now.minus({ weeks: 12 }).toISO() as string, '--to', now.plus({ weeks: 26 }).toISO() as string, '--json'], '', { ONEHAND_DATA: h.dbPath });
+  // The feed holds the shifts that overlap "now minus 4 weeks" to "now plus 26 weeks", the first
+  // and the last whole (the CLI cuts shifts at its window's edges: asked from 12 weeks back to 34
+  // ahead, it gives those whole).
+  const cli = await runCli(['schedule', '--config', config, '--team', 'payments', '--from', now.minus({ weeks: 12 }).toISO() as string, '--to', now.plus({ weeks: 34 }).toISO() as string, '--json'], '', { ONEHAND_DATA: h.dbPath });
   expect(cli.stderr).toBe('');
   const shifts = (JSON.parse(cli.stdout) as Array<{ member: string; start: string; end: string; override: boolean }>)
-    .filter((s) => DateTime.fromISO(s.end) > now.minus({ weeks: 4 }));
+    .filter((s) => DateTime.fromISO(s.end) > now.minus({ weeks: 4 }) && DateTime.fromISO(s.start) < now.plus({ weeks: 26 }));
   expect(DateTime.fromISO(shifts[0]?.start as string) < now.minus({ weeks: 4 })).toBe(true);
   const names: Record<string, string> = { alice: 'Alice', bob: 'Bob', dave: 'Dave' };
   expect(events.map((e) => ({ start: e.startDate.toJSDate().getTime(), end: e.endDate.toJSDate().getTime(), summary: e.summary }))).toEqual(
@@ -184,7 +185,7 @@ test('onehand report reads $ONEHAND_DATA and prints text or JSON', async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-test('a feed polled again later keeps its events: the first one starts where its shift does, with the same UID', async () => {
+test('a feed polled again later keeps its events: the first and the last are their whole shifts, with the same UID', async () => {
   const feed = async () => new ICAL.Component(ICAL.parse(await (await fetch(`${base}${calendarPath(SECRET, 'payments')}`)).text()))
     .getAllSubcomponents('vevent').map((v) => new ICAL.Event(v)).map((e) => [e.uid, e.startDate.toJSDate().getTime()]);
   const before = await feed();
@@ -193,4 +194,6 @@ test('a feed polled again later keeps its events: the first one starts where its
   const after = await feed();
   expect(after[0]).toEqual(before[0]);
   expect(after.slice(0, 10)).toEqual(before.slice(0, 10));
+  // The last one too: the shift that overlaps the window's end is read whole, its UID kept.
+  expect(after.at(-1)).toEqual(before.at(-1));
 });
