@@ -100,7 +100,12 @@ export function parseConfig(yamlText: string, sourcePath?: string, knownPlugins:
     return { ok: false, problems: [{ path: docPath, message: `cannot parse the YAML: ${errorText(err)}` }] };
   }
   if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((e) => syntaxProblem(e, docPath)) };
+    // One broken line makes the parser trip over every token after it (a comment that lost its
+    // "#" gave 259 errors): the first is the one to fix, the rest are counted.
+    const [first, ...rest] = doc.errors;
+    const problem = syntaxProblem(first as (typeof doc.errors)[number], docPath);
+    if (rest.length === 0) return { ok: false, problems: [problem] };
+    return { ok: false, problems: [{ ...problem, message: `${problem.message} (${rest.length} more YAML error${rest.length === 1 ? '' : 's'} after it, most likely caused by this one: its cause may be a line above it, such as a comment that lost its "#" or an indentation that changed)` }] };
   }
   let raw: unknown;
   try {

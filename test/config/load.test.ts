@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_PATH, formatProblems, loadConfigFile, parseConfig, resolveConfigPath } from '../../src/config';
@@ -89,6 +89,16 @@ describe('YAML syntax errors', () => {
     expect(result.problems[0]?.line).toBe(line);
     expect(result.problems[0]?.message).toMatch(new RegExp(`^line ${line}, column \\d+: `));
     expect(result.problems[0]?.message).toMatch(message);
+  });
+
+  it('a comment that lost its "#" in the shipped example is one problem, the first error with the rest counted, not hundreds', () => {
+    const lines = readFileSync('config/onehand.yaml', 'utf8').split('\n');
+    lines[13] = (lines[13] ?? '').replace(/^#/, ' ');
+    const result = parseConfig(lines.join('\n'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]?.message).toMatch(/YAML syntax error: .* \(\d+ more YAML errors after it, most likely caused by this one: its cause may be a line above it, such as a comment that lost its "#"/);
   });
 
   it('never throws, whatever the text', () => {
