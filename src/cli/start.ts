@@ -130,8 +130,12 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   });
 
   const signalled = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    const stopOn = (signal: string) => () => {
+      logger.info('stopping: signal received; in-flight work finishes first', { signal });
+      resolve();
+    };
+    process.once('SIGINT', stopOn('SIGINT'));
+    process.once('SIGTERM', stopOn('SIGTERM'));
   });
   let done: Promise<void> = signalled;
   let stopInput = async (): Promise<void> => undefined;
@@ -157,6 +161,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       await stopInput();
       await http.close();
       await app.stop();
+      logger.info('onehand stopped', {});
     },
   };
 }

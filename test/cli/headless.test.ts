@@ -61,6 +61,8 @@ describe('onehand start without a terminal', () => {
     expect(spawnSync(process.execPath, [path.join(ROOT, 'bin', 'healthcheck.js')], { env: { ...process.env, ONEHAND_HTTP_PORT: String(port) } }).status).toBe(0);
     bot.child.kill('SIGTERM');
     expect(await bot.exit).toEqual({ code: 0, signal: null });
+    // The stop is in the log: the signal, then the end.
+    expect(bot.stderr()).toMatch(/"msg":"stopping: signal received; in-flight work finishes first","signal":"SIGTERM"[\s\S]*"msg":"onehand stopped"/);
   });
 
   it('--no-console ignores a pipe that closes and keeps running until SIGTERM', async () => {
