@@ -507,7 +507,11 @@ async function calendarLink(args: string[], env: NodeJS.ProcessEnv): Promise<num
   if (!parsed) return 1;
   const { team, values } = parsed;
   const secret = env[CALENDAR_SECRET_ENV]?.trim();
-  if (!secret) throw new UsageError(`${CALENDAR_SECRET_ENV} is not set; the links are derived from it (set the same value as the bot's)`);
+  if (!secret) {
+    // The command is right; its environment lacks what it needs: a failure (1), not a usage error (2).
+    process.stderr.write(`onehand: ${CALENDAR_SECRET_ENV} is not set; the links are derived from it (set the same value as the bot's)\n`);
+    return 1;
+  }
   const base = (typeof values.base === 'string' ? values.base : 'http://localhost:8080').replace(/\/$/, '');
   const member = typeof values.member === 'string' ? values.member : undefined;
   const people = member !== undefined ? [member] : [...new Set([...team.rotation.members, ...team.members])];

@@ -60,6 +60,17 @@ discord: { application_id: "123456789012345678", guild_id: "234567890123456789" 
     expect((await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', TEST_CONFIG)])).stderr).toBe('');
   });
 
+  it('calendar-link prints the feed links from ONEHAND_CALENDAR_SECRET, and without it fails (exit 1) naming the variable', async () => {
+    const file = writeFile(tempDir(), 'onehand.yaml', TEST_CONFIG);
+    const without = await runCli(['calendar-link', '--config', file, '--team', 'payments'], '', { ...env(), ONEHAND_CALENDAR_SECRET: '' });
+    expect(without.code).toBe(1);
+    expect(without.stderr).toBe('onehand: ONEHAND_CALENDAR_SECRET is not set; the links are derived from it (set the same value as the bot\'s)\n');
+    const withIt = await runCli(['calendar-link', '--config', file, '--team', 'payments', '--base', 'https://oncall.example'], '', { ...env(), ONEHAND_CALENDAR_SECRET: 's3cret' });
+    expect(withIt.code).toBe(0);
+    expect(withIt.stdout).toMatch(/^payments: https:\/\/oncall\.example\/calendar\/payments\.ics\?token=[\w-]+$/m);
+    expect(withIt.stdout).toMatch(/^payments\/alice: https:\/\/oncall\.example\/calendar\/payments\/alice\.ics\?token=[\w-]+$/m);
+  });
+
   it('refuses a bad --at with one usage error (exit 2) before checking: no OK first', async () => {
     const r = await runCli(['check-config', 'config/onehand.yaml', '--at', 'tomorrow']);
     expect(r.code).toBe(2);
