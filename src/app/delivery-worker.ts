@@ -38,7 +38,7 @@ import type { World } from '../core/model';
 import type { ChatAdapter, DeliveryOutcome } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import { laneOf, type OutboxRow, type Recipient, type Store, type StoreTx } from '../ports/store';
+import { laneOf, type DeliveryState, type OutboxRow, type Recipient, type Store, type StoreTx } from '../ports/store';
 import { AdapterRegistry, adapterNamespace } from './adapters';
 import { Metrics } from './metrics';
 import { channelFallback, isUrgent, planDeliveries, type Notification } from './notifications';
@@ -685,6 +685,13 @@ export class DeliveryWorker {
     }, URGENT);
   }
 
+  /** siblingsOf: the notification's key (the row's without "@adapter") and its deliveries on the other platforms. */
+  private async siblingsOf(tx: StoreTx, row: OutboxRow): Promise<{ base: string; siblings: DeliveryState[] }> {
+    const at = row.key.lastIndexOf('@');
+    const base = at > 0 ? row.key.slice(0, at) : row.key;
+    return { base, siblings: (await tx.deliveryStates(`${base}@`)).filter((d) => d.id !== row.id) };
+  }
+
   /**
    * mayStillGo: another platform's delivery of the same notification that may still reach its
    * recipient: pending, not failing yet, on a platform not failing as a whole (one that refuses
@@ -736,9 +743,7 @@ export class DeliveryWorker {
       return;
     }
     // Another platform's delivery of the same notification that reached them, or may still.
-    const at = row.key.lastIndexOf('@');
-    const base = at > 0 ? row.key.slice(0, at) : row.key;
-    const siblings = (await tx.deliveryStates(`${base}@`)).filter((d) => d.id !== row.id);
+    const { base, siblings } = await this.siblingsOf(tx, row);
     const reached = siblings.find((d) => d.state === 'sent');
     if (reached) {
       if (terminal) await record('delivery-fallback', { reachedOn: reached.adapter });
@@ -776,9 +781,7 @@ export class DeliveryWorker {
   private async lastRungFailed(tx: StoreTx, row: OutboxRow, reason: string, now: DateTime, why: 'undeliverable' | 'waiting' | 'failing' | 'given up'): Promise<void> {
     const incidentId = row.incidentId as number;
     const team = row.recipient.kind === 'channel' ? row.recipient.team : '';
-    const at = row.key.lastIndexOf('@');
-    const base = at > 0 ? row.key.slice(0, at) : row.key;
-    const siblings = (await tx.deliveryStates(`${base}@`)).filter((d) => d.id !== row.id);
+    const { base, siblings } = await this.siblingsOf(tx, row);
     const others = siblings.some((d) => d.state === 'sent' || this.mayStillGo(d));
     this.log.error(why === 'waiting' ? 'urgent team channel post waits: the channel is not reachable yet' : 'urgent team channel post lost', { adapter: row.adapter, key: row.key, team, reason, others });
     await tx.appendTimeline({ incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: null, recipient: 'channel', team, adapter: row.adapter, reason, why } });

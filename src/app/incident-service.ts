@@ -303,7 +303,7 @@ export class IncidentService {
     await this.postRecord(ctx, updated, rt`${incidentHeadline(updated)} assigned to ${memberName(this.world, member)} by ${by}`);
     if (moved) await this.postRecord(ctx, { ...updated, team: incident.team }, rt`${incidentHeadline(updated)} moved to ${team.name} (${memberName(this.world, member)}) by ${by}`);
     // Someone marked away is paged all the same (they were named), but the caller should know.
-    const away = (await ctx.tx.listAbsences(ctx.now, ctx.now.plus({ milliseconds: 1 }))).find((a) => a.member === member);
+    const away = await awayNow(ctx, member);
     const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirClock(member, away.end)}; if they do not acknowledge, the escalation chain goes on without them.` : '';
     return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict)}. Escalation starts again for them.${awayNote}`);
   }
@@ -504,7 +504,7 @@ export class IncidentService {
       if (step !== 'oncall') {
         // A mentor or lead marked away (oncall away, time_off) would cost the chain a whole ack
         // timeout nobody can meet: the next step fires now, and the timeline says why.
-        const away = (await ctx.tx.listAbsences(ctx.now, ctx.now.plus({ milliseconds: 1 }))).find((a) => a.member === decision.person);
+        const away = await awayNow(ctx, decision.person);
         if (away) {
           await this.event(ctx, current, 'escalation-skipped', { step, member: decision.person, reason: `${memberName(this.world, decision.person)} (the ${step}) is marked away until ${this.theirClock(decision.person, away.end)}`, pass });
           from = decision.index + 1;
@@ -767,6 +767,11 @@ export class IncidentService {
   private async replyWithCard(tx: StoreTx, incident: Incident, headline: RichText): Promise<Message> {
     return { ...(await this.card(tx, incident)), headline, actions: actionsFor(incident) };
   }
+}
+
+/** awayNow: `member`'s absence (oncall away, time_off) that covers now, if any. */
+async function awayNow(ctx: UseCaseContext, member: MemberId): Promise<{ readonly end: DateTime } | undefined> {
+  return (await ctx.tx.listAbsences(ctx.now, ctx.now.plus({ milliseconds: 1 }))).find((a) => a.member === member);
 }
 
 /** deliveredAt: when a page reaches its person: now, or when a plugin deferred it to. */

@@ -570,11 +570,8 @@ export class IntakeService {
    */
   private async open(ctx: UseCaseContext, integration: IntegrationConfig, alert: NormalizedAlert): Promise<number> {
     const { tx, now, team } = ctx;
-    const found = await this.currentStorm(ctx, integration);
-    const breaks = found !== null && moreSevere(alert.severity, found.severity ?? 'sev1');
     // A maintenance window silences matching alerts: the incident opens quietly and starts no storm.
-    const maintenance = found && !breaks ? null : await activeMaintenance(tx, team.id, now, { service: alert.service ?? null, integration: integration.id });
-    const storm = found && breaks && maintenance === null ? null : found;
+    const { found, storm, maintenance } = await this.quieting(ctx, integration, alert.severity, alert.service ?? null);
     let starting = false;
     if (!found && !maintenance) {
       const recent = await tx.countIncidentsSince(team.id, INTEGRATION_SOURCE, now.minus({ milliseconds: integration.storm.windowMs }));
@@ -606,10 +603,7 @@ export class IntakeService {
 
   /** reopen: as open, a reopening during a storm is quiet unless more severe than the storm has paged. */
   private async reopen(ctx: UseCaseContext, integration: IntegrationConfig, incident: Incident, alert: NormalizedAlert): Promise<void> {
-    const found = await this.currentStorm(ctx, integration);
-    const breaks = found !== null && moreSevere(incident.severity, found.severity ?? 'sev1');
-    const maintenance = found && !breaks ? null : await activeMaintenance(ctx.tx, ctx.team.id, ctx.now, { service: alert.service ?? incident.service, integration: integration.id });
-    const storm = found && breaks && maintenance === null ? null : found;
+    const { found, storm, maintenance } = await this.quieting(ctx, integration, incident.severity, alert.service ?? incident.service);
     await this.incidents.reopen(ctx, incident, 'the alert fired again', { quiet: storm !== null || maintenance !== null });
     await this.note(ctx, incident, 'alert-firing', alert, { again: true });
     if (maintenance) await this.silenced(ctx, incident, maintenance);
@@ -618,6 +612,18 @@ export class IntakeService {
       await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: found.id, breakthrough: true, below: found.severity ?? 'sev1' } });
       await ctx.tx.updateStorm({ ...found, severity: found.severity === null ? null : incident.severity });
     }
+  }
+
+  /**
+   * quieting: what keeps an incident of `severity` from paging as it (re)opens: the team's storm
+   * (`storm`: unless it is more severe than anything the storm has paged; `found` is the storm
+   * either way), else a maintenance window that matches.
+   */
+  private async quieting(ctx: UseCaseContext, integration: IntegrationConfig, severity: Severity, service: string | null): Promise<{ found: StormRow | null; storm: StormRow | null; maintenance: MaintenanceWindow | null }> {
+    const found = await this.currentStorm(ctx, integration);
+    const breaks = found !== null && moreSevere(severity, found.severity ?? 'sev1');
+    const maintenance = found && !breaks ? null : await activeMaintenance(ctx.tx, ctx.team.id, ctx.now, { service, integration: integration.id });
+    return { found, storm: found && breaks && maintenance === null ? null : found, maintenance };
   }
 
   /** silenced: the incident opened (or reopened) quietly in a maintenance window; on its timeline and counted. */

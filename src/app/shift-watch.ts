@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
 import { SYSTEM } from '../core/incident/types';
-import type { Team, World } from '../core/model';
+import type { MemberId, Team, World } from '../core/model';
 import { memberName } from '../core/messages/incident-views';
 import { message } from '../core/messages/message';
 import { mention, rt } from '../core/text/rich-text';
@@ -199,10 +199,17 @@ export class ShiftWatch {
     const incoming = await onCallNow(this.policies, ctx.tx, team, ctx.now);
     if (incoming.member === outgoing.member) return;
     await this.plugins.onShiftChange({ team, at: ctx.now, outgoing, incoming }, (plugin) => this.plugins.buildCall(plugin, ctx.tx, ctx.now, ctx.tell));
-    if ((team.escalation.handoff ?? 'reassign') === 'reassign') {
-      const rest = await this.incidents.handOver(ctx, team, outgoing.member, incoming.member);
-      await this.continueLater(ctx.tx, team, ctx.now.toMillis(), outgoing.member, rest, 1, ctx.now);
-    }
+    await this.handOver(ctx, team, outgoing.member, incoming.member, ctx.now.toMillis());
+  }
+
+  /**
+   * handOver: unless the team's handoff is "keep", the outgoing on-call's unacknowledged incidents
+   * move to the incoming one (the first part now, the rest as timers keyed by `at`).
+   */
+  private async handOver(ctx: UseCaseContext, team: Team, outgoing: MemberId, incoming: MemberId, at: number): Promise<void> {
+    if ((team.escalation.handoff ?? 'reassign') !== 'reassign') return;
+    const rest = await this.incidents.handOver(ctx, team, outgoing, incoming);
+    await this.continueLater(ctx.tx, team, at, outgoing, rest, 1, ctx.now);
   }
 
   /** scheduleNext: the first boundary after `after` where the on-call member changes. */
@@ -264,10 +271,7 @@ export class ShiftWatch {
             role: 'member',
           });
         }
-        if ((team.escalation.handoff ?? 'reassign') === 'reassign') {
-          const rest = await this.incidents.handOver(ctx, team, outgoing.member, incoming.member);
-          await this.continueLater(tx, team, at.toMillis(), outgoing.member, rest, 1, now);
-        }
+        await this.handOver(ctx, team, outgoing.member, incoming.member, at.toMillis());
       });
     }
     await this.scheduleNext(tx, team, at);
