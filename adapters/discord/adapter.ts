@@ -39,6 +39,8 @@ export const EPHEMERAL = 64;
  */
 const UNDELIVERABLE_CODES = new Set<number | string>([10003, 10013, 50001, 50007, 50013, 50035]);
 const UNKNOWN_MESSAGE = 10008;
+/** How long a replica's failed try at the gateway shows in its /healthz (with a gate). */
+const CONNECT_FAILURE_SHOWN_MS = 30_000;
 
 /**
  * Gateway close codes after which discord.js does not reconnect
@@ -107,6 +109,11 @@ export interface DiscordAdapterOptions {
   /** How long to wait for the gateway to be ready at start (default 60 s). */
   readonly readyTimeoutMs?: number;
   /**
+   * Without a gate: how long to wait before trying the gateway again after a start that could not
+   * reach it, doubling per attempt up to 60 s (default 5 s).
+   */
+  readonly reconnectMs?: number;
+  /**
    * With several replicas, the gate (a LeaderLease) says when this one may hold the gateway
    * session; until then the adapter only sends through REST, which any replica may do. Without a
    * gate the adapter connects at start.
@@ -134,6 +141,11 @@ export class DiscordAdapter implements ChatAdapter {
   private authFailure: string | null = null;
   /** Why the gateway session ended for good (a fatal close code), or null. */
   private gatewayFailure: string | null = null;
+  /** Without a gate: the next try at a gateway the start could not reach. */
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** The last gateway start that failed here (with a gate: shown in /healthz for a while). */
+  private connectFailure: { reason: string; at: number } | null = null;
+  private stopping = false;
 
   constructor(private readonly options: DiscordAdapterOptions) {
     for (const m of options.world.members.values()) {
@@ -160,6 +172,11 @@ export class DiscordAdapter implements ChatAdapter {
     if (this.authFailure) return { ok: false, detail: this.authFailure };
     if (this.gatewayFailure) return { ok: false, detail: this.gatewayFailure };
     if (this.ready && this.client?.isReady()) return { ok: true };
+    // With a gate, a replica whose try at the gateway failed says so until a replica's next try
+    // (the lease's rounds) would have shown otherwise; then it is standby again.
+    if (this.options.gateway && !this.connected && this.connectFailure && performance.now() - this.connectFailure.at < CONNECT_FAILURE_SHOWN_MS) {
+      return { ok: false, detail: `the Discord gateway could not be reached (${this.connectFailure.reason}); trying again` };
+    }
     if (this.options.gateway && this.client && !this.connected) return { ok: true, detail: 'standby: another replica holds the gateway' };
     return { ok: false, detail: this.client ? 'the Discord gateway is not connected' : 'not started' };
   }
@@ -170,22 +187,83 @@ export class DiscordAdapter implements ChatAdapter {
    */
   async start(context: AdapterContext): Promise<void> {
     this.context = context;
+    this.stopping = false;
     if (!this.options.gateway) {
-      await this.connect();
+      try {
+        await this.connect();
+      } catch (err) {
+        // A token or a setup Discord refuses stops the start with one clear line. A Discord that
+        // cannot be reached now (network, outage, a gateway that is not ready in time) must not
+        // stop the rest of Onehand (webhooks, Teams, timers, escalation): it runs on, Discord
+        // failing in /healthz, pages sent by REST (or down the fallback ladder when that fails
+        // too), and the gateway is tried again until it answers.
+        if (!(err instanceof DiscordStartError) || err.fatal) throw err;
+        this.client = this.restOnlyClient();
+        this.gatewayFailure = `the Discord gateway could not be reached at start (${err.reason}); trying again`;
+        this.log.error('discord gateway not reachable at start; Onehand runs on without Discord commands and tries again', {
+          error: err.reason, guild: this.options.guildId, fix: 'check that this host reaches discord.com (or DISCORD_API_BASE); pages still go out by REST or down the fallback ladder meanwhile',
+        });
+        this.scheduleReconnect(1);
+      }
       return;
     }
     this.client = this.restOnlyClient();
     // The gate connects later, whenever this replica leads: a token Discord refuses must still
     // stop the start now, with one clear line.
+    // A Discord that cannot be reached now does not stop it: the gate tries the gateway whenever
+    // this replica leads, and REST sending goes on meanwhile.
     try {
       await this.client.rest.get(Routes.user('@me'));
     } catch (err) {
-      const client = this.client;
-      this.client = null;
-      await client.destroy();
-      throw new Error(`Discord did not start: ${isAuthError(err) ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)' : errorText(err)}`);
+      if (refusesSetup(err)) {
+        const client = this.client;
+        this.client = null;
+        await client.destroy();
+        throw new Error(`Discord did not start: ${isAuthError(err) ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)' : errorText(err)}`);
+      }
+      this.connectFailure = { reason: reachText(err), at: performance.now() };
+      this.log.error('discord not reachable at start; Onehand runs on, and the replica that leads tries the gateway', {
+        error: reachText(err), guild: this.options.guildId, fix: 'check that this host reaches discord.com (or DISCORD_API_BASE); pages still go out by REST or down the fallback ladder meanwhile',
+      });
     }
     this.options.gateway.start({ gained: () => this.connect(), lost: () => this.disconnect() });
+  }
+
+  /** scheduleReconnect tries the gateway again, after a pause that doubles per attempt (at most 60 s). */
+  private scheduleReconnect(attempt: number): void {
+    if (this.stopping) return;
+    const base = this.options.reconnectMs ?? 5_000;
+    const delay = Math.min(60_000, base * 2 ** Math.min(attempt - 1, 10));
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.reconnect(attempt);
+    }, delay);
+    this.reconnectTimer.unref?.();
+  }
+
+  private async reconnect(attempt: number): Promise<void> {
+    if (this.stopping) return;
+    const standby = this.client;
+    try {
+      await this.connect();
+    } catch (err) {
+      if (this.stopping) return;
+      // connect() left no client on failure: sending goes on through REST.
+      this.client = standby ?? this.restOnlyClient();
+      const reason = err instanceof DiscordStartError ? err.reason : errorText(err);
+      const fatal = err instanceof DiscordStartError && err.fatal;
+      this.gatewayFailure = fatal
+        ? `Discord refuses the bot: ${reason}`
+        : `the Discord gateway could not be reached since start (${reason}); trying again`;
+      this.log.warn('discord gateway still not reachable; trying again', { attempt, error: reason, guild: this.options.guildId });
+      this.scheduleReconnect(attempt + 1);
+      return;
+    }
+    if (this.stopping) {
+      await this.stop();
+      return;
+    }
+    this.log.info('discord gateway reached after a start without it; commands arrive again', { attempts: attempt, guild: this.options.guildId });
   }
 
   /** connected: whether this process holds a gateway session (logged in). */
@@ -233,7 +311,7 @@ export class DiscordAdapter implements ChatAdapter {
         resolve();
       });
       // A fatal close before ready (e.g. 4004) ends the start at once instead of at the timeout.
-      client.once(Events.ShardDisconnect, (event: { code: number }) => reject(new Error(`the Discord gateway closed with ${event.code}: ${FATAL_CLOSES[event.code] ?? 'it will not reconnect'}`)));
+      client.once(Events.ShardDisconnect, (event: { code: number }) => reject(new DiscordStartError(`the Discord gateway closed with ${event.code}: ${FATAL_CLOSES[event.code] ?? 'it will not reconnect'}`, Boolean(FATAL_CLOSES[event.code]))));
     });
     ready.catch(() => undefined); // settled below or abandoned when login fails: never unhandled
     try {
@@ -242,13 +320,19 @@ export class DiscordAdapter implements ChatAdapter {
       this.ready = true;
       this.gatewayFailure = null;
       await this.registerCommands();
+      this.connectFailure = null;
     } catch (err) {
       clearTimeout(timer);
       this.ready = false;
       this.gatewayClient = null;
       this.client = this.options.gateway ? previous : null;
       await client.destroy();
-      throw new Error(`Discord did not start: ${errorText(err)}`);
+      this.connectFailure = { reason: err instanceof DiscordStartError ? err.reason : reachText(err), at: performance.now() };
+      if (err instanceof DiscordStartError) throw err;
+      const reason = isAuthError(err) || (err as { code?: unknown }).code === 'TokenInvalid'
+        ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)'
+        : reachText(err);
+      throw new DiscordStartError(reason, refusesSetup(err));
     }
     if (previous && previous !== client) await previous.destroy();
     this.log.info('discord ready', { user: client.user?.tag ?? null, guild: this.options.guildId });
@@ -312,6 +396,9 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
     await this.options.gateway?.stop();
     const client = this.client;
     this.client = null;
@@ -573,6 +660,34 @@ function describe(r: Recipient): string {
 }
 
 /** isAuthError: Discord answered 401, or discord.js dropped the token after an earlier 401. */
+/**
+ * DiscordStartError: why the gateway session could not start; `fatal` when Discord refuses the bot
+ * or its setup (trying again cannot help), not when Discord could not be reached.
+ */
+class DiscordStartError extends Error {
+  constructor(readonly reason: string, readonly fatal: boolean) {
+    super(`Discord did not start: ${reason}`);
+  }
+}
+
+/**
+ * refusesSetup: an error at start that no retry fixes: the token refused (401, discord.js's
+ * TokenInvalid), or a request Discord refuses as made (403 missing access to the guild, 404 unknown
+ * application or guild, 400). Network errors, timeouts, 429 and 5xx are not.
+ */
+function refusesSetup(err: unknown): boolean {
+  if (isAuthError(err)) return true;
+  if ((err as { code?: unknown }).code === 'TokenInvalid') return true;
+  return err instanceof DiscordAPIError && err.status >= 400 && err.status < 500 && err.status !== 429 && err.status !== 408;
+}
+
+/** reachText: an error reaching Discord, with the HTTP status when there was an answer ("HTTP 502 Bad Gateway"). */
+function reachText(err: unknown): string {
+  const status = (err as { status?: unknown } | null)?.status;
+  const text = errorText(err);
+  return typeof status === 'number' && !text.includes(String(status)) ? `HTTP ${status} ${text}` : text;
+}
+
 function isAuthError(err: unknown): boolean {
   if (err instanceof DiscordAPIError) return err.status === 401;
   return err instanceof Error && /Expected token to be set/.test(err.message);

@@ -109,6 +109,51 @@ describe('Discord: auth, gateway and repeats', () => {
   });
 });
 
+describe('Discord that cannot be reached at start', () => {
+  let w: DiscordWorld | null = null;
+  afterEach(() => w?.stop());
+
+  it('Onehand runs on without it: /healthz says so, pages go out by REST, and the gateway connects once Discord answers', async () => {
+    w = await startDiscordWorld({
+      reconnectMs: 200,
+      // Discord's gateway endpoint answers 502 for the start and the first tries after it.
+      beforeStart: (fake) => fake.fail('GET', /^\/gateway\/bot$/, 502, { message: '502: Bad Gateway', code: 0 }, 3),
+    });
+    const world = w;
+    const errors = world.h.logger.entries.filter((e) => e.level === 'error');
+    expect(errors.map((e) => e.msg)).toEqual(['discord gateway not reachable at start; Onehand runs on without Discord commands and tries again']);
+    expect(errors[0]?.fields.fix).toMatch(/reaches discord\.com/);
+    expect(world.fake.callsTo('PUT', /commands$/)).toHaveLength(0);
+    const health = await world.h.app.health();
+    expect(health.ok).toBe(false);
+    expect(health.adapters.discord).toMatch(/^failing: the Discord gateway could not be reached (at|since) start/);
+
+    // The rest of Onehand works: a report pages Dave, by REST, while the gateway is down.
+    await world.h.run('zed', 'incident report sev2 checkout down while discord is away');
+    await world.flush();
+    const dm = world.fake.dmChannelOf(USERS.dave.id);
+    expect(world.fake.callsTo('POST', new RegExp(`^/channels/${dm}/messages$`)).map((c) => body(c).content).at(-1)).toContain('checkout down while discord is away');
+
+    await until('the gateway to connect', () => world.h.logger.entries.some((e) => e.msg === 'discord gateway reached after a start without it; commands arrive again'), 10_000);
+    expect(world.h.logger.entries.filter((e) => e.msg === 'discord gateway still not reachable; trying again').length).toBeGreaterThanOrEqual(1);
+    expect((await world.h.app.health()).adapters).toEqual({ discord: 'ok' });
+    expect(world.fake.callsTo('PUT', /commands$/)).toHaveLength(1);
+    const { id } = world.fake.slash(USERS.zed, CHANNELS.payments, reportData('after the gateway came back'));
+    expect((await world.fake.callbackFor(id)).type).toBe(4);
+  }, 20_000);
+
+  it('a stop while it waits to try again ends the tries: no gateway session opens afterwards', async () => {
+    w = await startDiscordWorld({ reconnectMs: 300, beforeStart: (fake) => fake.fail('GET', /^\/gateway\/bot$/, 502, { message: '502: Bad Gateway', code: 0 }, 1) });
+    const fake = w.fake;
+    await w.h.stop();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(fake.gatewaySessions).toBe(0);
+    expect(fake.callsTo('GET', /^\/gateway\/bot$/)).toHaveLength(1);
+    await fake.close();
+    w = null;
+  });
+});
+
 describe('onehand start with a token Discord refuses', () => {
   let fake: FakeDiscord;
   afterEach(() => fake.close());

@@ -44,8 +44,9 @@ export interface DiscordWorld {
   stop(): Promise<void>;
 }
 
-export async function startDiscordWorld(options: { deferAfterMs?: number; extraConfig?: string } = {}): Promise<DiscordWorld> {
+export async function startDiscordWorld(options: { deferAfterMs?: number; extraConfig?: string; reconnectMs?: number; beforeStart?: (fake: FakeDiscord) => void } = {}): Promise<DiscordWorld> {
   const fake = await FakeDiscord.start(Object.values(CHANNELS));
+  options.beforeStart?.(fake);
   let adapter: DiscordAdapter | null = null;
   let h: Harness;
   try {
@@ -56,6 +57,7 @@ export async function startDiscordWorld(options: { deferAfterMs?: number; extraC
         adapter = new DiscordAdapter({
           world: config.world, token: 'fake-bot-token', applicationId: APP_ID, guildId: GUILD_ID, apiBase: fake.apiBase, logger,
           restRetries: 0, restTimeoutMs: 2000, readyTimeoutMs: 5000, deferAfterMs: options.deferAfterMs ?? 2500,
+          ...(options.reconnectMs !== undefined ? { reconnectMs: options.reconnectMs } : {}),
         });
         return [adapter];
       },

@@ -158,6 +158,29 @@ describe('Discord gateway behind the leader lease', () => {
     };
   }
 
+  it('a replica that cannot reach Discord at start runs on, says so in /healthz, and its gate connects once Discord answers', async () => {
+    const fake = await FakeDiscord.start([]);
+    const logger = new MemoryLogger();
+    const [gate] = await leases(1, 1000, 250);
+    const adapter = new DiscordAdapter({
+      world, token: 'fake-bot-token', applicationId: APP_ID, guildId: GUILD_ID, apiBase: fake.apiBase, logger,
+      restRetries: 0, restTimeoutMs: 2000, readyTimeoutMs: 5000, gateway: gate as LeaderLease,
+    });
+    try {
+      fake.fail('GET', /^\/users\/@me$/, 502, { message: '502: Bad Gateway', code: 0 }, 1);
+      fake.fail('GET', /^\/gateway\/bot$/, 502, { message: '502: Bad Gateway', code: 0 }, 2);
+      await adapter.start(context());
+      expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.msg)).toContain('discord not reachable at start; Onehand runs on, and the replica that leads tries the gateway');
+      expect(adapter.health()).toEqual({ ok: false, detail: expect.stringMatching(/^the Discord gateway could not be reached \(.*502.*\); trying again$/) });
+      await waitFor('the gateway session', async () => adapter.connected && fake.gatewaySessions === 1, 8000, 20);
+      expect(fake.callsTo('GET', /^\/gateway\/bot$/).length).toBeGreaterThanOrEqual(3);
+      expect(adapter.health()).toEqual({ ok: true });
+    } finally {
+      await adapter.stop();
+      await fake.close();
+    }
+  });
+
   it('keeps exactly one gateway session across replicas and moves it when the holder dies', async () => {
     const fake = await FakeDiscord.start([]);
     const adapters: DiscordAdapter[] = [];
