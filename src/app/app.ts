@@ -4,7 +4,7 @@
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
-import { SYSTEM } from '../core/incident/types';
+import { SYSTEM, type TimelineEvent } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 import type { World } from '../core/model';
 import type { ChatAdapter, InboundCommand } from '../ports/chat-adapter';
@@ -24,7 +24,7 @@ import { Scheduler } from './scheduler';
 import { HANDOVER_TIMER, SHIFT_TIMER, ShiftWatch } from './shift-watch';
 import { StoreMonitor } from './store-monitor';
 import { TOKENS } from './tokens';
-import { Unreached } from './unreached';
+import { UNREACHED_HEALTH_MS, Unreached } from './unreached';
 
 export { SYSTEM };
 
@@ -53,7 +53,7 @@ export interface HealthReport {
 export class OnehandApp {
   private started = false;
   /** The store probe of /healthz in flight (see probeStore). */
-  private probe: Promise<OutboxStats> | null = null;
+  private probe: Promise<StoreProbe> | null = null;
 
   constructor(
     @inject(TOKENS.World) readonly world: World,
@@ -169,8 +169,10 @@ export class OnehandApp {
     const now = this.clock.now();
     let database = 'ok';
     let outbox: HealthReport['outbox'] = null;
+    let unreachedStored: StoreProbe['unreached'] | null = null;
     try {
-      const stats = await this.probeStore(now, storeWaitMs);
+      const { stats, unreached } = await this.probeStore(now, storeWaitMs);
+      unreachedStored = unreached;
       const lagMs = stats.oldestDue ? Math.max(0, now.toMillis() - stats.oldestDue.toMillis()) : 0;
       outbox = { pending: stats.pending, waiting: stats.waiting, givenUpLastHour: stats.deadSince, oldestDueLagSeconds: Math.round(lagMs / 1000) };
     } catch (err) {
@@ -187,7 +189,7 @@ export class OnehandApp {
     const plugins = this.plugins.status();
     const lagging = outbox !== null && outbox.oldestDueLagSeconds > DELIVERY_LAG_LIMIT_S;
     const deliveries = lagging ? `behind: the oldest due delivery waits ${outbox?.oldestDueLagSeconds ?? 0} s` : 'ok';
-    const unreached = this.unreached.health();
+    const unreached = this.unreached.health(unreachedStored);
     const pages = unreached.ok ? 'ok' : `failing: ${unreached.detail ?? ''}`;
     // `pages` is shown, not a failure of the probe (see Unreached).
     const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
@@ -200,10 +202,12 @@ export class OnehandApp {
    * holds it): past `waitMs` the probe is failing. Callers meanwhile share the probe in flight, so
    * a held store does not pile up probes behind it.
    */
-  private probeStore(now: DateTime, waitMs: number): Promise<OutboxStats> {
+  private probeStore(now: DateTime, waitMs: number): Promise<StoreProbe> {
     const probe = this.probe ??= this.store.transaction(async (tx) => {
       await tx.kvSet('health', 'probe', now.toMillis());
-      return tx.outboxStats(now.minus({ hours: 1 }));
+      const stats = await tx.outboxStats(now.minus({ hours: 1 }));
+      const unreached = await tx.pagesUnreachedSince(now.minus({ milliseconds: UNREACHED_HEALTH_MS }));
+      return { stats, unreached };
     }).finally(() => {
       this.probe = null;
     });
@@ -220,4 +224,10 @@ export class OnehandApp {
     this.started = false;
     await this.store.close();
   }
+}
+
+/** What the /healthz probe reads in its transaction. */
+interface StoreProbe {
+  readonly stats: OutboxStats;
+  readonly unreached: { readonly count: number; readonly last: TimelineEvent | null };
 }

@@ -10,13 +10,16 @@
  *   (the unowned alert keeps its own pace: hurrying it would repeat a post that cannot go out);
  * - /healthz shows it for an hour (`pages`: "failing: ..."), without failing the probe (a
  *   readiness probe taking the only replica out for a page that already failed would stop its
- *   webhooks too), and `onehand_pages_unreached_total` counts it, for alerting.
+ *   webhooks too), and `onehand_pages_unreached_total` counts it, for alerting. /healthz reads
+ *   the timeline for it, so every replica shows it, and a restart (kill -9 included) does not
+ *   hide it; this process's own memory of it answers only when the store does not.
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
 import type { MemberId } from '../core/model';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
+import type { TimelineEvent } from '../core/incident/types';
 import type { StoreTx } from '../ports/store';
 import { escalationKeyPrefix, type EscalationPayload } from './incident-service';
 import { Metrics } from './metrics';
@@ -63,20 +66,33 @@ export class Unreached {
       incidentId: page.incidentId, at: now, kind: 'page-unreached', actor: null,
       data: { member: page.member, adapter: page.adapter ?? null, reason: page.reason, hurried: moved > 0 },
     });
-    const text = `#${page.incidentId}${page.member ? ` (${page.member})` : ''}: ${page.reason}`;
+    const text = unreachedText(page.incidentId, page.member, page.reason);
     tx.afterCommit(() => {
       this.recent.push({ at: this.clock.now().toMillis(), text });
       this.metrics.pageUnreached(page.kind);
     });
   }
 
-  /** health: not ok while a page reached nobody within the last hour. */
-  health(): { ok: boolean; detail?: string } {
+  /**
+   * health: not ok while a page reached nobody within the last hour: from the store's timeline
+   * (`stored`, what pagesUnreachedSince answered), or this process's memory when the store could
+   * not answer.
+   */
+  health(stored?: { readonly count: number; readonly last: TimelineEvent | null } | null): { ok: boolean; detail?: string } {
     const since = this.clock.now().toMillis() - UNREACHED_HEALTH_MS;
     this.recent = this.recent.filter((r) => r.at > since);
-    const last = this.recent[this.recent.length - 1];
-    if (!last) return { ok: true };
-    const n = this.recent.length;
-    return { ok: false, detail: `${n} page${n === 1 ? '' : 's'} reached nobody in the last hour; last: ${last.text}` };
+    let n = this.recent.length;
+    let text = this.recent[n - 1]?.text;
+    if (stored) {
+      n = stored.count;
+      const data = stored.last?.data ?? {};
+      text = stored.last ? unreachedText(stored.last.incidentId, typeof data.member === 'string' ? data.member : null, typeof data.reason === 'string' ? data.reason : 'no reason recorded') : undefined;
+    }
+    if (n === 0 || text === undefined) return { ok: true };
+    return { ok: false, detail: `${n} page${n === 1 ? '' : 's'} reached nobody in the last hour; last: ${text}` };
   }
+}
+
+function unreachedText(incidentId: number, member: string | null, reason: string): string {
+  return `#${incidentId}${member ? ` (${member})` : ''}: ${reason}`;
 }

@@ -319,6 +319,11 @@ export interface StoreTx {
   deliveryStates(keyPrefix: string): Promise<DeliveryState[]>;
   /** outboxStats: pending and waiting counts, the oldest due instant, and give-ups since `since`. */
   outboxStats(since: DateTime): Promise<OutboxStats>;
+  /**
+   * pagesUnreachedSince: how many `page-unreached` timeline events happened at or after `since`
+   * (committed, by any process), and the newest of them (for /healthz; an index keeps it cheap).
+   */
+  pagesUnreachedSince(since: DateTime): Promise<{ readonly count: number; readonly last: TimelineEvent | null }>;
   /** The earliest instant a pending delivery may be attempted (unleased; after `after`, when given), or null. */
   nextDeliveryDue(after?: DateTime): Promise<DateTime | null>;
   /** Pending deliveries (not yet sent, not given up). */

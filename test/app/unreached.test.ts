@@ -41,6 +41,22 @@ describe('a page that reaches nobody', () => {
     expect((await h.app.health()).pages).toBe('ok');
   });
 
+  it('/healthz reads it from the store: a restart (a kill -9 too) does not hide it, and it is gone an hour after', async () => {
+    h = await Harness.start();
+    noChannel(h);
+    h.adapter.unlinked.add('dave');
+    await h.run('zed', 'incident report sev1 login broken');
+    const before = (await h.app.health()).pages;
+    expect(before).toMatch(/^failing: \d+ pages? reached nobody in the last hour; last: #1 \(dave\): no running chat platform can reach dave/);
+    // A new process on the same database (what a restart after kill -9, or another replica, sees):
+    // its memory is empty, the timeline is not.
+    await h.restart();
+    expect((await h.app.health()).pages).toBe(before);
+    await h.run('alice', 'incident ack 1');
+    await h.advance('61m');
+    expect((await h.app.health()).pages).toBe('ok');
+  });
+
   it('a page refused directly and in the team channel: reached nobody, and the mentor is paged now, not after the ack timeout', async () => {
     h = await Harness.start();
     h.adapter.failNext(1, 'undeliverable', 'dave');

@@ -201,6 +201,27 @@ export function runStoreContract(kit: () => StoreKit): void {
       expect(await s.transaction(async (tx) => (await tx.listIncidents({ movedFrom: { team: 'payments', from: at(10), to: at(12) } })).length)).toBe(0);
     });
 
+    it('counts the pages that reached nobody since an instant, any incident, and gives the newest', async () => {
+      const s = await store();
+      const ids = await s.transaction(async (tx) => {
+        const a = await tx.insertIncident(newIncident());
+        const b = await tx.insertIncident(newIncident());
+        expect(await tx.pagesUnreachedSince(at(0))).toEqual({ count: 0, last: null });
+        await tx.appendTimeline({ incidentId: a.id, at: at(1), kind: 'page-unreached', actor: null, data: { member: 'dave', reason: 'first' } });
+        await tx.appendTimeline({ incidentId: a.id, at: at(2), kind: 'notified', actor: null, data: {} });
+        await tx.appendTimeline({ incidentId: b.id, at: at(3), kind: 'page-unreached', actor: null, data: { member: 'erin', reason: 'second' } });
+        // Its own writes count (SQLite buffers timeline rows until a read needs them).
+        expect((await tx.pagesUnreachedSince(at(0))).count).toBe(2);
+        return { a: a.id, b: b.id };
+      });
+      const [all, late, none] = await s.transaction(async (tx) => [await tx.pagesUnreachedSince(at(0)), await tx.pagesUnreachedSince(at(2)), await tx.pagesUnreachedSince(at(4))]);
+      expect(all.count).toBe(2);
+      expect(all.last).toMatchObject({ incidentId: ids.b, kind: 'page-unreached', data: { member: 'erin', reason: 'second' } });
+      expect(all.last?.at.toMillis()).toBe(at(3).toMillis());
+      expect(late.count).toBe(1);
+      expect(none).toEqual({ count: 0, last: null });
+    });
+
     it('numbers timeline events 1, 2, 3 per incident', async () => {
       const s = await store();
       const events = await s.transaction(async (tx) => {

@@ -248,6 +248,15 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE intake_storms ADD COLUMN severity TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'pages that reached nobody, found by time',
+    sql: `
+      -- /healthz asks for the last hour's page-unreached events on every call (any replica, after
+      -- any restart): a partial index holds only those rows.
+      CREATE INDEX timeline_page_unreached ON timeline (at) WHERE kind = 'page-unreached';
+    `,
+  },
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */

@@ -566,6 +566,8 @@ const SQL = {
       (SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL) AS oldest,
       (SELECT COUNT(*) FROM outbox WHERE dead_at >= $1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
+  unreachedCount: `SELECT COUNT(*)::int AS n FROM timeline WHERE kind = 'page-unreached' AND at >= $1`,
+  unreachedLast: `SELECT * FROM timeline WHERE kind = 'page-unreached' AND at >= $1 ORDER BY at DESC, incident_id DESC, seq DESC LIMIT 1`,
   nextDeliveryDue: `SELECT MIN(due) AS due FROM (
       SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END AS due
       FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS o WHERE due > $1`,
@@ -1062,6 +1064,14 @@ class PgTx implements StoreTx {
     const { rows } = await this.q<{ pending: number; waiting: number; oldest: number | null; dead: number }>(SQL.outboxStats, [toMs(since, 'since')]);
     const r = rows[0];
     return { pending: r?.pending ?? 0, waiting: r?.waiting ?? 0, oldestDue: r?.oldest == null ? null : fromMs(r.oldest), deadSince: r?.dead ?? 0 };
+  }
+
+  async pagesUnreachedSince(since: DateTime): Promise<{ count: number; last: TimelineEvent | null }> {
+    const ms = toMs(since, 'since');
+    const n = (await this.q<{ n: number }>(SQL.unreachedCount, [ms])).rows[0]?.n ?? 0;
+    if (n === 0) return { count: 0, last: null };
+    const row = (await this.q<TimelineDbRow>(SQL.unreachedLast, [ms])).rows[0];
+    return { count: n, last: row ? toTimelineEvent(row) : null };
   }
 
   async markSent(id: number, at: DateTime): Promise<void> {

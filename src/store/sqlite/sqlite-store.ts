@@ -553,6 +553,9 @@ const SQL = {
       (SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL) AS oldest,
       (SELECT COUNT(*) FROM outbox WHERE dead_at >= ?1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
+  // The literal kind: SQLite uses the partial index timeline_page_unreached only for it.
+  unreachedCount: `SELECT COUNT(*) AS n FROM timeline WHERE kind = 'page-unreached' AND at >= ?1`,
+  unreachedLast: `SELECT * FROM timeline WHERE kind = 'page-unreached' AND at >= ?1 ORDER BY at DESC, incident_id DESC, seq DESC LIMIT 1`,
   nextDeliveryDue: `SELECT MIN(due) AS due FROM (
       SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END AS due
       FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS o WHERE due > ?`,
@@ -1536,6 +1539,16 @@ class SqliteTx implements StoreTx {
     const rows = await this.conn.all<{ pending: number; waiting: number | null; oldest: number | null; dead: number }>(SQL.outboxStats, [toMs(since, 'since')]);
     const r = rows[0];
     return { pending: r?.pending ?? 0, waiting: r?.waiting ?? 0, oldestDue: r?.oldest == null ? null : fromMs(r.oldest), deadSince: r?.dead ?? 0 };
+  }
+
+  async pagesUnreachedSince(since: DateTime): Promise<{ count: number; last: TimelineEvent | null }> {
+    this.check();
+    await this.flushTimeline();
+    const ms = toMs(since, 'since');
+    const n = (await this.conn.all<{ n: number }>(SQL.unreachedCount, [ms]))[0]?.n ?? 0;
+    if (n === 0) return { count: 0, last: null };
+    const row = (await this.conn.all<TimelineRow>(SQL.unreachedLast, [ms]))[0];
+    return { count: n, last: row ? toTimelineEvent(row) : null };
   }
 
   /** Keeps the first sent instant when called twice; throws when the row does not exist. */
