@@ -39,8 +39,8 @@ export const EPHEMERAL = 64;
  */
 const UNDELIVERABLE_CODES = new Set<number | string>([10003, 10013, 50001, 50007, 50013, 50035]);
 const UNKNOWN_MESSAGE = 10008;
-/** How long a replica's failed try at the gateway shows in its /healthz (with a gate). */
-const CONNECT_FAILURE_SHOWN_MS = 30_000;
+/** How long a replica's failed try at the gateway shows in its /healthz (with a gate): past the lease's longest pause before trying again (60 s). */
+const CONNECT_FAILURE_SHOWN_MS = 90_000;
 
 /**
  * Gateway close codes after which discord.js does not reconnect

@@ -31,6 +31,9 @@ export interface LeaderRole {
   lost(): Promise<void>;
 }
 
+/** The longest a replica waits before trying a role again that failed to start here. */
+const MAX_RETRY_PAUSE_MS = 60_000;
+
 export class LeaderLease {
   private readonly ttlMs: number;
   private readonly renewMs: number;
@@ -42,6 +45,9 @@ export class LeaderLease {
   private role: LeaderRole | null = null;
   /** Until when (performance.now() ms) the lease last taken or renewed is certainly held. */
   private confirmedUntil = 0;
+  /** Role starts that failed in a row here, and until when (performance.now() ms) not to try again. */
+  private failedStarts = 0;
+  private retryAfter = 0;
 
   constructor(
     private readonly store: Store,
@@ -97,6 +103,10 @@ export class LeaderLease {
 
   private async round(): Promise<void> {
     if (this.stopped) return;
+    // After the role failed to start here, other replicas get the lease first for a while (the
+    // pause doubles per failure, up to a minute): a role that cannot start anywhere (Discord
+    // down) is tried about once a minute per replica, not every round.
+    if (!this.holding && performance.now() < this.retryAfter) return;
     const now = this.clock.now();
     const started = performance.now();
     // A renewal that hangs must not keep the role past the lease it last confirmed: another
@@ -132,9 +142,13 @@ export class LeaderLease {
         if (!this.holding) return;
         try {
           await this.role?.gained();
+          this.failedStarts = 0;
         } catch (err) {
           // The role could not start here: give the lease up so another replica tries.
-          this.log.error('leader role failed to start; releasing the lease', { lease: this.name, error: errorText(err) });
+          this.failedStarts++;
+          const pauseMs = Math.min(MAX_RETRY_PAUSE_MS, this.renewMs * 2 ** Math.min(this.failedStarts, 16));
+          this.retryAfter = performance.now() + pauseMs;
+          this.log.error('leader role failed to start; releasing the lease', { lease: this.name, error: errorText(err), failures: this.failedStarts, retryInSeconds: Math.round(pauseMs / 1000) });
           this.holding = false;
           await this.store.transaction((tx) => tx.releaseLease(this.name, this.owner)).catch(() => undefined);
         }

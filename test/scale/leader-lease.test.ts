@@ -57,6 +57,24 @@ function watch(count: () => number): { stop(): number } {
 }
 
 describe('LeaderLease', () => {
+  it('a role that fails to start is tried again after a pause that doubles (not every round), and another replica gets the lease meanwhile', async () => {
+    const [a, b] = await leases(2, 400, 100);
+    leasesToStop.push(a as LeaderLease, b as LeaderLease);
+    const tries: number[] = [];
+    const t0 = Date.now();
+    // A cannot start the role at all (its network to Discord is down, say); B can, but starts later.
+    (a as LeaderLease).start({ gained: async () => { tries.push(Date.now() - t0); throw new Error('ECONNREFUSED'); }, lost: async () => undefined });
+    await sleep(1500);
+    // Every round (100 ms) would be ~15 tries; doubling pauses (200, 400, 800 ms) give 3 or 4.
+    expect(tries.length).toBeGreaterThanOrEqual(2);
+    expect(tries.length).toBeLessThanOrEqual(4);
+    expect((tries[2] ?? Infinity) - (tries[1] ?? 0)).toBeGreaterThan((tries[1] ?? 0) - (tries[0] ?? 0));
+    let bHolds = false;
+    (b as LeaderLease).start({ gained: async () => void (bHolds = true), lost: async () => void (bHolds = false) });
+    await waitFor('B to take the role while A pauses', async () => bHolds, 2000, 20);
+    expect((a as LeaderLease).held).toBe(false);
+  });
+
   it('lets one replica hold the role; a clean stop hands it over at once, a crash within ttl + renew', async () => {
     const all = await leases(3, 800, 200);
     const roles = all.map(() => ({ active: false }));
