@@ -140,33 +140,75 @@ export class IncidentService {
     return this.replyWithCard(ctx.tx, updated, rt`You acknowledged ${incidentHeadline(updated)}. Escalation stopped; it is yours.`);
   }
 
-  async resolve(ctx: UseCaseContext, incident: Incident, note?: string): Promise<Message> {
+  /**
+   * resolve; `quietNews` (an alert's resolve while the incident flaps, see reopen) tells the people
+   * involved nothing (the timeline and the channel record have it).
+   */
+  async resolve(ctx: UseCaseContext, incident: Incident, note?: string, options: { quietNews?: boolean } = {}): Promise<Message> {
     if (incident.state === 'resolved') throw new Refusal(`#${incident.id} is already resolved.`);
     const updated: Incident = { ...incident, state: 'resolved', resolvedAt: ctx.now, updatedAt: ctx.now };
     await ctx.tx.updateIncident(updated);
+    // Where the chain of an unacknowledged incident stood: a flap (see reopen) goes on from there.
+    const chain = incident.state === 'open' ? (await ctx.tx.pendingTimers(escalationKeyPrefix(incident.id))).find((t) => t.kind === ESCALATION_TIMER) : undefined;
     await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));
-    await this.event(ctx, updated, 'resolved', { note: note ?? null, after: formatDuration(ctx.now.diff(await this.openSince(ctx.tx, incident)).as('milliseconds')) });
+    await this.event(ctx, updated, 'resolved', {
+      note: note ?? null, after: formatDuration(ctx.now.diff(await this.openSince(ctx.tx, incident)).as('milliseconds')),
+      ...(chain ? { chain: { ...chainPosition(chain.payload as unknown as EscalationPayload), due: chain.dueAt.toMillis() } } : {}),
+    });
     const by = principalName(this.world, ctx.caller);
     const headline = note ? rt`${incidentHeadline(updated)} resolved by ${by}: ${note}` : rt`${incidentHeadline(updated)} resolved by ${by}`;
-    await this.tellInvolved(ctx, updated, headline);
+    if (!options.quietNews) await this.tellInvolved(ctx, updated, headline);
     await this.tellReporter(ctx, updated, note ? rt`Your incident ${incidentHeadline(updated)} is resolved: ${note}` : rt`Your incident ${incidentHeadline(updated)} is resolved.`);
     await this.postRecord(ctx, updated, headline);
     return this.replyWithCard(ctx.tx, updated, rt`Resolved ${incidentHeadline(updated)}.${note ? ' The reporter has your note.' : ''}`);
   }
 
-  /** reopen pages the current on-call and restarts escalation; `quiet` (alert storms) only reopens. */
-  async reopen(ctx: UseCaseContext, incident: Incident, reason?: string, options: { quiet?: boolean } = {}): Promise<Message> {
+  /**
+   * reopen pages the current on-call and restarts escalation; `quiet` (alert storms) only reopens.
+   * `flapWindowMs` (an alert firing again): when the on-call was paged for this incident within
+   * that window, it is flapping, and they are not paged again: they get one news message the first
+   * time ("it flaps"), nothing for later flaps in the window; the incident stays theirs,
+   * acknowledged if they acknowledged it within the window, else the chain goes on from their last
+   * page (its ack timeout is not restarted by each flap, so a flapping alert nobody answers still
+   * reaches the mentor and the lead).
+   */
+  async reopen(ctx: UseCaseContext, incident: Incident, reason?: string, options: { quiet?: boolean; flapWindowMs?: number } = {}): Promise<Message> {
     if (incident.state !== 'resolved') throw new Refusal(`#${incident.id} is not resolved; there is nothing to reopen.`);
     const shift = await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now);
     const onCall = shift.member;
-    const round = (await ctx.tx.timeline(incident.id)).filter((e) => e.kind === 'reopened').length + 1;
+    const before = await ctx.tx.timeline(incident.id);
+    const round = before.filter((e) => e.kind === 'reopened').length + 1;
+    const flap = options.flapWindowMs && !options.quiet ? flapping(before, onCall, ctx.now.minus({ milliseconds: options.flapWindowMs })) : null;
     const updated: Incident = {
-      ...incident, state: 'open', resolvedAt: null, acknowledgedAt: null, updatedAt: ctx.now, assignee: onCall, escalationLevel: 0,
+      ...incident, state: flap?.acknowledged ? 'acknowledged' : 'open', resolvedAt: null, acknowledgedAt: flap?.acknowledged ? ctx.now : null,
+      updatedAt: ctx.now, assignee: onCall, escalationLevel: 0,
     };
     await ctx.tx.updateIncident(updated);
-    await this.event(ctx, updated, 'reopened', { reason: reason ?? null, member: onCall });
+    await this.event(ctx, updated, 'reopened', {
+      reason: reason ?? null, member: onCall,
+      ...(flap ? { flapping: { reopens: flap.reopens + 1, lastPage: flap.lastPage.toMillis(), kept: flap.acknowledged ? 'acknowledged' : 'open' } } : {}),
+    });
     if (shift.gap) await this.event(ctx, updated, 'gap-held', { member: onCall, policy: this.policies.rotationName(ctx.team) });
     if (options.quiet) return this.card(ctx.tx, updated);
+    if (flap) {
+      const window = formatDuration(options.flapWindowMs ?? 0);
+      if (!flap.told) {
+        await this.notify(ctx, updated, { kind: 'member', id: onCall }, 'incident-update',
+          rt`${incidentHeadline(updated)} is flapping: ${reason ?? 'it reopened'} ${age(ctx.now, flap.lastPage)} after your page. It stays ${flap.acknowledged ? 'acknowledged and ' : ''}yours; you are not paged again for its flaps in the next ${window} (incident show ${String(updated.id)} lists them)${flap.acknowledged ? '' : '; acknowledge it to stop the escalation'}.`,
+          actionsFor(updated));
+      }
+      await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)} (flapping)`);
+      if (!flap.acknowledged) {
+        // The chain goes on where the flap's resolve stopped it (its next step, when it was due),
+        // else from the last page: a flapping alert nobody answers still reaches the mentor and
+        // the lead, on the time the first page set.
+        const stopped = [...before].reverse().find((e) => e.kind === 'resolved')?.data.chain;
+        const at = restoredPosition(stopped);
+        const due = at ? fromMillis(stopped, ctx.now) : flap.lastPage.plus({ milliseconds: updated.policy.ackTimeoutMs });
+        await this.scheduleEscalation(ctx.tx, updated, round, at ?? { pass: 0, index: 0 }, due < ctx.now ? ctx.now : due);
+      }
+      return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; it is flapping, and ${memberName(this.world, onCall)} was paged for it ${age(ctx.now, flap.lastPage)} ago: not paged again.`);
+    }
     const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
     await this.tellShadow(ctx, updated, onCall, rt`Reopened ${incidentHeadline(updated)}`);
     await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict)}.`);
@@ -780,6 +822,50 @@ function deliveredAt(verdict: NotifyDecision, now: DateTime): DateTime {
 }
 
 /** ackDue: when the next step is due after a page: the ack timeout, counted from when the page reaches its person. */
+/**
+ * flapping: whether a reopening by the alert is a flap of what `member` was paged for since
+ * `since` (a page or reminder to them that was not held back); with their last page, whether they
+ * acknowledged it since, how often it reopened since, and whether they were told it flaps.
+ */
+export function flapping(timeline: readonly TimelineEvent[], member: MemberId, since: DateTime): { lastPage: DateTime; acknowledged: boolean; reopens: number; told: boolean } | null {
+  let lastPage: DateTime | null = null;
+  let acknowledged = false;
+  let reopens = 0;
+  let told = false;
+  for (const e of timeline) {
+    if (e.at < since) continue;
+    if (e.kind === 'notified' && e.data.member === member && (e.data.step === 'page' || e.data.step === 'reminder') && e.data.held === undefined) lastPage = e.at;
+    if (e.kind === 'acknowledged') acknowledged = e.actor?.kind === 'member' && e.actor.id === member;
+    if (e.kind === 'reopened') {
+      acknowledged = acknowledged && isRecord(e.data.flapping) && e.data.flapping.kept === 'acknowledged';
+      reopens++;
+      if (isRecord(e.data.flapping) && e.data.member === member) told = true;
+    }
+  }
+  return lastPage === null ? null : { lastPage, acknowledged, reopens, told };
+}
+
+/** chainPosition: an escalation timer's place in the chain, as a resolved event keeps it. */
+function chainPosition(p: EscalationPayload): Record<string, number> {
+  return p.unowned !== undefined ? { unowned: p.unowned } : { index: p.index, pass: p.pass ?? 0 };
+}
+
+/** restoredPosition: the chain position a resolved event kept (see chainPosition), or null. */
+function restoredPosition(kept: unknown): ChainPosition | null {
+  if (!isRecord(kept)) return null;
+  if (typeof kept.unowned === 'number') return { unowned: kept.unowned };
+  if (typeof kept.index === 'number' && typeof kept.pass === 'number') return { index: kept.index, pass: kept.pass };
+  return null;
+}
+
+function fromMillis(kept: unknown, fallback: DateTime): DateTime {
+  return isRecord(kept) && typeof kept.due === 'number' ? DateTime.fromMillis(kept.due, { zone: 'utc' }) : fallback;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function ackDue(incident: Incident, verdict: NotifyDecision, now: DateTime): DateTime {
   return deliveredAt(verdict, now).plus({ milliseconds: incident.policy.ackTimeoutMs });
 }

@@ -557,7 +557,10 @@ export class IntakeService {
       if (firing > 0) return;
       const seen = `${group.count} firing notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen, ctx.team.timeZone)}, last ${clock(group.lastSeen, ctx.team.timeZone)}`;
       const note = integration.resolve === 'any' ? `an alert resolved (${seen})` : `all alerts resolved (${seen})`;
-      await this.incidents.resolve(ctx, incident, note);
+      // While it flaps (a reopening within the flap window that paged nobody), its resolves tell nobody either.
+      const since = ctx.now.minus({ milliseconds: integration.flapWindowMs }).toMillis();
+      const flaps = integration.flapWindowMs > 0 && (await tx.timeline(incident.id)).some((e) => e.kind === 'reopened' && e.at.toMillis() >= since && e.data.flapping !== undefined);
+      await this.incidents.resolve(ctx, incident, note, { quietNews: flaps });
     });
     return incident.id;
   }
@@ -604,7 +607,7 @@ export class IntakeService {
   /** reopen: as open, a reopening during a storm is quiet unless more severe than the storm has paged. */
   private async reopen(ctx: UseCaseContext, integration: IntegrationConfig, incident: Incident, alert: NormalizedAlert): Promise<void> {
     const { found, storm, maintenance } = await this.quieting(ctx, integration, incident.severity, alert.service ?? incident.service);
-    await this.incidents.reopen(ctx, incident, 'the alert fired again', { quiet: storm !== null || maintenance !== null });
+    await this.incidents.reopen(ctx, incident, 'the alert fired again', { quiet: storm !== null || maintenance !== null, flapWindowMs: integration.flapWindowMs });
     await this.note(ctx, incident, 'alert-firing', alert, { again: true });
     if (maintenance) await this.silenced(ctx, incident, maintenance);
     if (storm) await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: storm.id } });

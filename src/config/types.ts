@@ -88,6 +88,11 @@ export interface IntegrationConfig {
   fingerprintLabels: string[] | null;
   resolve: 'all' | 'any';
   reopenWindowMs: number;
+  /**
+   * An alert that fires again within this long of the on-call's page for its incident is flapping:
+   * the reopening does not page them again (see IncidentService.reopen); 0: off.
+   */
+  flapWindowMs: number;
   maxBodyBytes: number;
   rateLimit: { requests: number; perMs: number };
   storm: { threshold: number; windowMs: number };

@@ -537,6 +537,7 @@ const INTEGRATION_DEFAULTS = {
   severityMap: { critical: 'sev1', error: 'sev2', warning: 'sev3', info: 'sev4' } as Record<string, 'sev1' | 'sev2' | 'sev3' | 'sev4'>,
   severity: 'sev3' as const,
   reopenWindow: '1h',
+  flapWindow: '15m',
   maxBody: 1024 * 1024,
   rateRequests: 60,
   ratePer: '1m',
@@ -637,6 +638,9 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
       } else fingerprintLabels = entry.fingerprint_labels.filter((l): l is string => typeof l === 'string');
     }
     const reopenWindowMs = readDurationMs(entry, 'reopen_window', path, INTEGRATION_DEFAULTS.reopenWindow, sink, BOUNDS.reopenWindow);
+    const flapWindowMs = typeof entry.flap_window === 'string' && entry.flap_window.trim().toLowerCase() === 'off'
+      ? 0
+      : readDurationMs(entry, 'flap_window', path, INTEGRATION_DEFAULTS.flapWindow, sink, BOUNDS.flapWindow);
     const rate = isRecord(entry.rate_limit) ? entry.rate_limit : {};
     const perMs = readDurationMs(rate, 'per', [...path, 'rate_limit'], INTEGRATION_DEFAULTS.ratePer, sink, BOUNDS.ratePer);
     if (perMs === 0) sink.add([...path, 'rate_limit', 'per'], 'must be longer than 0s; write a duration such as "1m"');
@@ -644,7 +648,7 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
     const windowMs = readDurationMs(storm, 'window', [...path, 'storm'], INTEGRATION_DEFAULTS.stormWindow, sink, BOUNDS.stormWindow);
     if (windowMs === 0) sink.add([...path, 'storm', 'window'], 'must be longer than 0s; write a duration such as "5m"');
     const maxBodyBytes = readSize(entry.max_body, [...path, 'max_body'], sink);
-    if (!ok || id === undefined || type === undefined || team === undefined || reopenWindowMs === undefined || perMs === undefined
+    if (!ok || id === undefined || type === undefined || team === undefined || reopenWindowMs === undefined || flapWindowMs === undefined || perMs === undefined
       || !perMs || windowMs === undefined || !windowMs || maxBodyBytes === undefined) return;
     out.push({
       id,
@@ -659,6 +663,7 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
       fingerprintLabels,
       resolve: entry.resolve === 'any' ? 'any' : 'all',
       reopenWindowMs,
+      flapWindowMs,
       maxBodyBytes,
       rateLimit: { requests: typeof rate.requests === 'number' ? rate.requests : INTEGRATION_DEFAULTS.rateRequests, perMs },
       storm: { threshold: typeof storm.threshold === 'number' ? storm.threshold : INTEGRATION_DEFAULTS.stormThreshold, windowMs },
@@ -1191,6 +1196,7 @@ export const BOUNDS = {
   ackTimeout: { min: 1_000, max: 7 * 86_400_000, why: 'the time to acknowledge before the next escalation step' },
   unownedEvery: { min: 5 * 60_000, max: 24 * 3_600_000, why: 'an unowned incident is announced again at that interval until someone acknowledges it' },
   reopenWindow: { min: 1_000, max: 30 * 86_400_000, why: 'how long after a resolve a new firing reopens the incident' },
+  flapWindow: { min: 1_000, max: 86_400_000, why: 'how long after the on-call\'s page an alert firing again counts as flapping and pages nobody again; "off" turns it off' },
   ratePer: { min: 1_000, max: 86_400_000, why: 'the rate limit\'s period' },
   stormWindow: { min: 1_000, max: 86_400_000, why: 'the window in which new incidents count towards a storm' },
 } as const;

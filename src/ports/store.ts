@@ -274,6 +274,8 @@ export interface StoreTx {
   scheduleTimer(timer: Omit<TimerRow, 'id'>): Promise<boolean>;
   /** Cancels pending timers whose key starts with `keyPrefix`; returns how many. */
   cancelTimers(keyPrefix: string): Promise<number>;
+  /** pendingTimers: the timers not yet done or cancelled whose key starts with `keyPrefix`, by key. */
+  pendingTimers(keyPrefix: string): Promise<TimerRow[]>;
   /**
    * hurryTimers: pending timers whose key starts with `keyPrefix`, due after `dueAt`, and that
    * `only` accepts (all when absent), become due at `dueAt`; returns how many.

@@ -18,7 +18,7 @@ describe('config: integrations', () => {
     expect(r.config.integrations).toEqual([{
       id: 'prom', type: 'alertmanager', name: 'Alertmanager (prom)', team: 'payments', tokenEnv: 'AM_TOKEN', hmacSecretEnv: null, tokenFile: null, hmacSecretFile: null,
       severity: { label: 'severity', map: { critical: 'sev1', error: 'sev2', warning: 'sev3', info: 'sev4' }, default: 'sev3' },
-      fingerprintLabels: null, resolve: 'all', reopenWindowMs: 3600_000, maxBodyBytes: 1024 * 1024,
+      fingerprintLabels: null, resolve: 'all', reopenWindowMs: 3600_000, flapWindowMs: 900_000, maxBodyBytes: 1024 * 1024,
       rateLimit: { requests: 60, perMs: 60_000 }, storm: { threshold: 10, windowMs: 300_000 },
     }]);
   });
@@ -47,7 +47,7 @@ integrations:
   - { id: prom, type: alertmanagr, team: payments, token_env: AM_TOKEN }
   - { id: hook, type: generic, team: payments, token_env: X }
   - { id: am2, type: alertmanager, team: search, token: abc }
-  - { id: am3, type: alertmanager, team: search, token_env: "not a var", max_body: 1 GB, reopen_window: soon, severity: { map: { critical: sev9 } }, colour: red }
+  - { id: am3, type: alertmanager, team: search, token_env: "not a var", max_body: 1 GB, reopen_window: soon, flap_window: 2d, severity: { map: { critical: sev9 } }, colour: red }
 `)).toEqual([
       'integrations[0].team: no team with id "paymnts"; did you mean "payments"?',
       'integrations[1].id: "prom" is already the id of integrations[0]; give each integration a unique id',
@@ -59,8 +59,9 @@ integrations:
       'integrations[4].token_env: "not a var" is not an environment variable name; write a name such as ONEHAND_AM_TOKEN',
       'integrations[4].max_body: "1 GB" is not a size; write e.g. "1MiB", "512KiB" or a number of bytes',
       expect.stringMatching(/^integrations\[4\]\.reopen_window: /),
+      'integrations[4].flap_window: "2d" is out of range; flap_window (how long after the on-call\'s page an alert firing again counts as flapping and pages nobody again; "off" turns it off) is from 1s to 1d, default 15m',
       'integrations[4].severity.map.critical: "sev9" is not a severity: sev1, sev2, sev3 or sev4; did you mean "sev1"?',
-      'integrations[4].colour: unknown key; the keys allowed here are id, type, team, name, token_env, hmac_secret_env, token_file, hmac_secret_file, severity, fingerprint_labels, resolve, reopen_window, max_body, rate_limit, storm',
+      'integrations[4].colour: unknown key; the keys allowed here are id, type, team, name, token_env, hmac_secret_env, token_file, hmac_secret_file, severity, fingerprint_labels, resolve, reopen_window, flap_window, max_body, rate_limit, storm',
     ]);
   });
 

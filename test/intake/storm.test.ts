@@ -98,6 +98,7 @@ describe('alert intake: storms', () => {
     await fire('DatabaseDown', 'critical'); // #1, paged
     await t.h.run('dave', 'incident ack 1');
     await fire('DatabaseDown', 'critical', 'resolved'); // resolves #1
+    await t.h.advance('16m'); // past the flap window: firing again is not a flap of Dave's page
     for (let i = 0; i < 11; i++) await fire(`w${i}`, 'warning'); // the storm (sev3)
     const mark = t.h.mark();
     await fire('DatabaseDown', 'critical', 'firing', '2026-03-03T10:20:00Z'); // fires again: #1 reopens

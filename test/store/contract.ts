@@ -531,6 +531,25 @@ export function runStoreContract(kit: () => StoreKit): void {
       expect(await s.transaction((tx) => tx.hurryTimers('esc:7:', at(5)))).toBe(0);
     });
 
+    it('lists the pending timers of a key prefix (not done, not cancelled, not another prefix), by key', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        await tx.scheduleTimer({ key: 'esc:1:0:u1', kind: 'k', dueAt: at(10), payload: { unowned: 1 } });
+        await tx.scheduleTimer({ key: 'esc:1:0:1', kind: 'k', dueAt: at(3), payload: { index: 1, pass: 0 } });
+        await tx.scheduleTimer({ key: 'esc:10:0:1', kind: 'k', dueAt: at(3), payload: {} });
+        await tx.scheduleTimer({ key: 'esc:1:0:2', kind: 'k', dueAt: at(1), payload: {} });
+        await tx.scheduleTimer({ key: 'esc:1:0:3', kind: 'k', dueAt: at(1), payload: {} });
+        await tx.cancelTimers('esc:1:0:3');
+      });
+      const [done] = await s.transaction((tx) => tx.claimDueTimers(at(1), 1, 'w', at(2)));
+      await s.transaction(async (tx) => expect(await tx.completeTimer(done?.id ?? -1, 'w')).toBe(true));
+      const pending = await s.transaction((tx) => tx.pendingTimers('esc:1:'));
+      expect(pending.map((t) => [t.key, t.dueAt.toMillis(), t.payload])).toEqual([
+        ['esc:1:0:1', at(3).toMillis(), { index: 1, pass: 0 }], ['esc:1:0:u1', at(10).toMillis(), { unowned: 1 }],
+      ]);
+      expect(await s.transaction((tx) => tx.pendingTimers('esc:7:'))).toEqual([]);
+    });
+
     it('gives each due timer to exactly one of many concurrent claimers', async () => {
       const s = await store();
       const b = await kit().another(s);

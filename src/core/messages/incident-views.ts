@@ -50,8 +50,12 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return rt`huddle called by ${who}: ${String(d.reason ?? '')}`;
     case 'resolved':
       return d.note ? rt`resolved by ${who}: ${String(d.note)}` : rt`resolved by ${who}`;
-    case 'reopened':
-      return d.reason ? rt`reopened by ${who}: ${String(d.reason)}` : rt`reopened by ${who}`;
+    case 'reopened': {
+      const base = d.reason ? rt`reopened by ${who}: ${String(d.reason)}` : rt`reopened by ${who}`;
+      const flap = d.flapping as { kept?: unknown } | undefined;
+      if (flap === undefined || flap === null || typeof flap !== 'object') return base;
+      return rt`${base} (flapping: ${person} not paged again${flap.kept === 'acknowledged' ? ', still acknowledged' : ''})`;
+    }
     case 'delivery-fallback':
       if (typeof d.reachedOn === 'string') return rt`could not reach ${person} on ${String(d.adapter ?? '')} (${String(d.reason ?? '')}); reached on ${d.reachedOn}`;
       return rt`could not reach ${person} directly (${String(d.reason ?? '')}); the page goes to the team channel`;

@@ -939,6 +939,12 @@ class PgTx implements StoreTx {
     return rowCount;
   }
 
+  async pendingTimers(keyPrefix: string): Promise<TimerRow[]> {
+    const { rows } = await this.q<{ id: number | string; key: string; kind: string; due_at: number | string; payload: Record<string, unknown> }>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), Number.MIN_SAFE_INTEGER]);
+    return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((r) => ({ id: Number(r.id), key: r.key, kind: r.kind, dueAt: fromMs(Number(r.due_at)), payload: r.payload }));
+  }
+
   async hurryTimers(keyPrefix: string, dueAt: DateTime, only?: (timer: TimerRow) => boolean): Promise<number> {
     const at = toMs(dueAt, 'dueAt');
     const { rows } = await this.q<{ id: number | string; key: string; kind: string; due_at: number | string; payload: Record<string, unknown> }>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), at]);

@@ -1382,6 +1382,13 @@ class SqliteTx implements StoreTx {
     return changes;
   }
 
+  async pendingTimers(keyPrefix: string): Promise<TimerRow[]> {
+    this.check();
+    const rows = await this.conn.all<TimerDbRow>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), Number.MIN_SAFE_INTEGER]);
+    return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((r) => ({ id: r.id, key: r.key, kind: r.kind, dueAt: fromMs(r.due_at), payload: JSON.parse(r.payload) as Record<string, unknown> }));
+  }
+
   async hurryTimers(keyPrefix: string, dueAt: DateTime, only?: (timer: TimerRow) => boolean): Promise<number> {
     this.check();
     const at = toMs(dueAt, 'dueAt');
