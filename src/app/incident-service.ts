@@ -619,10 +619,10 @@ export class IncidentService {
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  /** openSince: when the incident last became open: its report, or its latest reopening. */
+  /** openSince: when the incident last became open: its report, or its latest reopening that was not a flap (a flap goes on with the round it flaps in). */
   private async openSince(tx: StoreTx, incident: Incident): Promise<DateTime> {
     const timeline = await tx.timeline(incident.id);
-    const last = [...timeline].reverse().find((e) => e.kind === 'reopened');
+    const last = [...timeline].reverse().find((e) => e.kind === 'reopened' && e.data.flapping === undefined);
     return last?.at ?? incident.openedAt;
   }
 

@@ -54,6 +54,7 @@ describe('alert intake: a flapping alert', () => {
     const reminder = t.h.messagesFor('dave').find((d) => /Reminder: #1 \[sev1\] DiskFull/.test(d.text));
     const mentor = t.h.messagesFor('alice').find((d) => /Escalated to you as mentor.*#1 \[sev1\] DiskFull/s.test(d.text));
     expect(reminder?.at).toBe('2026-03-03T10:05:00.000Z');
+    expect(reminder?.text).toMatch(/still not acknowledged \(5m\)/);
     expect(mentor?.at).toBe('2026-03-03T10:10:00.000Z');
     expect(pages('dave').map((d) => d.text.split('\n')[0])).toEqual([expect.stringMatching(/New incident #1/), expect.stringMatching(/Reminder: #1/)]);
     expect(await t.h.run('carol', 'incident show 1')).toContain('reopened by Alertmanager (prom): the alert fired again (flapping: Dave not paged again)');
