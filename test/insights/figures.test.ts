@@ -163,3 +163,24 @@ test('a suggestion for the shift under way names its real start, not the minute 
   expect(text).toContain('Suggestion: make Alice the mentor of Dave for their shift from Mon 02 Mar 09:00.');
   await hh.stop();
 });
+
+test('a flapping alert is one round: its flap resolves are no resolutions, and the time to acknowledge runs from the first page', () => {
+  const t0 = DateTime.fromISO('2026-03-03T10:00:00Z', { zone: 'utc' });
+  const m = (min: number) => t0.plus({ minutes: min });
+  const facts = factsOf({
+    incident: { id: 7, team: 'payments', assignee: 'dave', openedAt: t0, service: null } as unknown as Incident,
+    timeline: [
+      { incidentId: 7, seq: 1, at: t0, kind: 'reported', actor: null, data: {} },
+      { incidentId: 7, seq: 2, at: t0, kind: 'notified', actor: null, data: { member: 'dave', step: 'page' } },
+      { incidentId: 7, seq: 3, at: m(1), kind: 'resolved', actor: null, data: {} },
+      { incidentId: 7, seq: 4, at: m(2), kind: 'reopened', actor: null, data: { member: 'dave', flapping: { reopens: 1, kept: 'open' } } },
+      { incidentId: 7, seq: 5, at: m(3), kind: 'resolved', actor: null, data: {} },
+      { incidentId: 7, seq: 6, at: m(4), kind: 'reopened', actor: null, data: { member: 'dave', flapping: { reopens: 2, kept: 'open' } } },
+      { incidentId: 7, seq: 7, at: m(6), kind: 'acknowledged', actor: { kind: 'member', id: 'dave' }, data: {} },
+      { incidentId: 7, seq: 8, at: m(20), kind: 'resolved', actor: { kind: 'member', id: 'dave' }, data: {} },
+    ],
+  });
+  expect(facts.acks.map((a) => [a.member, a.afterMs])).toEqual([['dave', 6 * 60_000]]);
+  expect(facts.resolutions.map((r) => [r.assignee, r.afterMs])).toEqual([['dave', 20 * 60_000]]);
+  expect(facts.resolved).toBe(true);
+});

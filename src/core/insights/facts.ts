@@ -5,7 +5,7 @@
  *
  * The timeline kinds read here are those written by the app (src/app/incident-service.ts and
  * src/app/engine.ts): reported, notified {member, step}, acknowledged, reassigned {member},
- * escalated {target, member, manual}, huddle {reason, members}, resolved, reopened {member},
+ * escalated {target, member, manual}, huddle {reason, members}, resolved, reopened {member, flapping?},
  * notification-deferred / -bypassed / -skipped / -dropped {member, role, reason, until, plugin},
  * unowned {count, members} (the chain ran out and the team channel was told), maintenance
  * {reason, until} (opened quietly in a maintenance window).
@@ -113,7 +113,10 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
         since = e.at;
         break;
       case 'reopened':
-        since = e.at;
+        // A flap (the alert fired again soon after a page, see IncidentService.reopen) goes on
+        // with its round: the resolve it undid was no resolution, and the round's time runs on.
+        if (e.data.flapping !== undefined && resolved) resolutions.pop();
+        else since = e.at;
         resolved = false;
         if (member) assignee = member;
         break;
