@@ -143,8 +143,10 @@ export class DiscordAdapter implements ChatAdapter {
   private gatewayFailure: string | null = null;
   /** Without a gate: the next try at a gateway the start could not reach. */
   private reconnectTimer: NodeJS.Timeout | null = null;
-  /** The last gateway start that failed here (with a gate: shown in /healthz for a while). */
-  private connectFailure: { reason: string; at: number } | null = null;
+  /** Without a gate: why the gateway could not be reached since start (pages go by REST meanwhile), or null. */
+  private unreached: string | null = null;
+  /** The last gateway start that failed here (with a gate: shown in /healthz for a while); `fatal`: Discord refused the bot or its setup. */
+  private connectFailure: { reason: string; at: number; fatal: boolean } | null = null;
   private stopping = false;
 
   constructor(private readonly options: DiscordAdapterOptions) {
@@ -168,14 +170,21 @@ export class DiscordAdapter implements ChatAdapter {
     return Boolean(this.options.world.teams.get(recipient.team)?.channels[DISCORD]);
   }
 
-  health(): { ok: boolean; detail?: string } {
+  health(): { ok: boolean; detail?: string; degraded?: boolean } {
     if (this.authFailure) return { ok: false, detail: this.authFailure };
     if (this.gatewayFailure) return { ok: false, detail: this.gatewayFailure };
     if (this.ready && this.client?.isReady()) return { ok: true };
+    // A gateway out of reach is shown, not a failed probe: pages still go out by REST (when REST
+    // fails too, the delivery worker's view fails it), and a readiness probe taking every replica
+    // out during a Discord outage would stop the webhooks too.
+    if (this.unreached) return { ok: true, degraded: true, detail: this.unreached };
     // With a gate, a replica whose try at the gateway failed says so until a replica's next try
     // (the lease's rounds) would have shown otherwise; then it is standby again.
     if (this.options.gateway && !this.connected && this.connectFailure && performance.now() - this.connectFailure.at < CONNECT_FAILURE_SHOWN_MS) {
-      return { ok: false, detail: `the Discord gateway could not be reached (${this.connectFailure.reason}); trying again` };
+      const { reason, fatal } = this.connectFailure;
+      return fatal
+        ? { ok: false, detail: `Discord refuses the bot: ${reason}` }
+        : { ok: true, degraded: true, detail: `the Discord gateway could not be reached (${reason}); trying again; pages go by REST` };
     }
     if (this.options.gateway && this.client && !this.connected) return { ok: true, detail: 'standby: another replica holds the gateway' };
     return { ok: false, detail: this.client ? 'the Discord gateway is not connected' : 'not started' };
@@ -198,8 +207,8 @@ export class DiscordAdapter implements ChatAdapter {
         // failing in /healthz, pages sent by REST (or down the fallback ladder when that fails
         // too), and the gateway is tried again until it answers.
         if (!(err instanceof DiscordStartError) || err.fatal) throw err;
-        this.client = this.restOnlyClient();
-        this.gatewayFailure = `the Discord gateway could not be reached at start (${err.reason}); trying again`;
+        this.client ??= this.restOnlyClient();
+        this.unreached = `the Discord gateway could not be reached at start (${err.reason}); trying again; pages go by REST`;
         this.log.error('discord gateway not reachable at start; Onehand runs on without Discord commands and tries again', {
           error: err.reason, guild: this.options.guildId, fix: 'check that this host reaches discord.com (or DISCORD_API_BASE); pages still go out by REST or down the fallback ladder meanwhile',
         });
@@ -221,7 +230,7 @@ export class DiscordAdapter implements ChatAdapter {
         await client.destroy();
         throw new Error(`Discord did not start: ${isAuthError(err) ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)' : errorText(err)}`);
       }
-      this.connectFailure = { reason: reachText(err), at: performance.now() };
+      this.connectFailure = { reason: reachText(err), at: performance.now(), fatal: false };
       this.log.error('discord not reachable at start; Onehand runs on, and the replica that leads tries the gateway', {
         error: reachText(err), guild: this.options.guildId, fix: 'check that this host reaches discord.com (or DISCORD_API_BASE); pages still go out by REST or down the fallback ladder meanwhile',
       });
@@ -247,18 +256,30 @@ export class DiscordAdapter implements ChatAdapter {
     try {
       await this.connect();
     } catch (err) {
-      if (this.stopping) return;
-      // connect() left no client on failure: sending goes on through REST.
-      this.client = standby ?? this.restOnlyClient();
+      if (this.stopping) {
+        // stop() ran meanwhile and could not see the client connect() put back: end it here.
+        const left = this.client;
+        this.client = null;
+        await left?.destroy();
+        return;
+      }
+      // connect() put the REST client back on failure: sending goes on through it.
+      this.client ??= standby ?? this.restOnlyClient();
       const reason = err instanceof DiscordStartError ? err.reason : errorText(err);
-      const fatal = err instanceof DiscordStartError && err.fatal;
-      this.gatewayFailure = fatal
-        ? `Discord refuses the bot: ${reason}`
-        : `the Discord gateway could not be reached since start (${reason}); trying again`;
+      if (err instanceof DiscordStartError && err.fatal) {
+        // Discord answers now, and refuses the bot or its setup: no try can fix that; the fix is
+        // the operator's (a token, an intent, the bot's access to the guild), then a restart.
+        this.unreached = null;
+        this.gatewayFailure = `Discord refuses the bot: ${reason}; fix it and restart Onehand`;
+        this.log.error('discord refuses the bot; no more tries until a restart', { error: reason, guild: this.options.guildId });
+        return;
+      }
+      this.unreached = `the Discord gateway could not be reached since start (${reason}); trying again; pages go by REST`;
       this.log.warn('discord gateway still not reachable; trying again', { attempt, error: reason, guild: this.options.guildId });
       this.scheduleReconnect(attempt + 1);
       return;
     }
+    this.unreached = null;
     if (this.stopping) {
       await this.stop();
       return;
@@ -325,9 +346,13 @@ export class DiscordAdapter implements ChatAdapter {
       clearTimeout(timer);
       this.ready = false;
       this.gatewayClient = null;
-      this.client = this.options.gateway ? previous : null;
+      // What sent before goes on sending (a standby's or a retry's REST client; none at the start).
+      this.client = previous;
       await client.destroy();
-      this.connectFailure = { reason: err instanceof DiscordStartError ? err.reason : reachText(err), at: performance.now() };
+      this.connectFailure = {
+        reason: err instanceof DiscordStartError ? err.reason : reachText(err), at: performance.now(),
+        fatal: err instanceof DiscordStartError ? err.fatal : refusesSetup(err),
+      };
       if (err instanceof DiscordStartError) throw err;
       const reason = isAuthError(err) || (err as { code?: unknown }).code === 'TokenInvalid'
         ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)'

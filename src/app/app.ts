@@ -184,7 +184,8 @@ export class OnehandApp {
     for (const a of this.adapters.all()) {
       const own = a.health?.() ?? { ok: true };
       const seen = this.delivery.platformHealth(a.name);
-      adapters[a.name] = !own.ok ? `failing${own.detail ? `: ${own.detail}` : ''}` : !seen.ok ? `failing: ${seen.detail ?? ''}` : own.detail ? `ok: ${own.detail}` : 'ok';
+      adapters[a.name] = !own.ok ? `failing${own.detail ? `: ${own.detail}` : ''}` : !seen.ok ? `failing: ${seen.detail ?? ''}`
+        : own.degraded ? `degraded: ${own.detail ?? ''}` : own.detail ? `ok: ${own.detail}` : 'ok';
     }
     const plugins = this.plugins.status();
     const lagging = outbox !== null && outbox.oldestDueLagSeconds > DELIVERY_LAG_LIMIT_S;

@@ -153,6 +153,8 @@ export class IncidentService {
     await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));
     await this.event(ctx, updated, 'resolved', {
       note: note ?? null, after: formatDuration(ctx.now.diff(await this.openSince(ctx.tx, incident)).as('milliseconds')),
+      // What a flap (see reopen) restores: whose it was, and whether they had acknowledged it.
+      was: { state: incident.state, assignee: incident.assignee, level: incident.escalationLevel },
       ...(chain ? { chain: { ...chainPosition(chain.payload as unknown as EscalationPayload), due: chain.dueAt.toMillis() } } : {}),
     });
     const by = principalName(this.world, ctx.caller);
@@ -181,7 +183,7 @@ export class IncidentService {
     const flap = options.flapWindowMs && !options.quiet ? flapping(before, onCall, ctx.now.minus({ milliseconds: options.flapWindowMs })) : null;
     const updated: Incident = {
       ...incident, state: flap?.acknowledged ? 'acknowledged' : 'open', resolvedAt: null, acknowledgedAt: flap?.acknowledged ? ctx.now : null,
-      updatedAt: ctx.now, assignee: onCall, escalationLevel: 0,
+      updatedAt: ctx.now, assignee: onCall, escalationLevel: flap?.level ?? 0,
     };
     await ctx.tx.updateIncident(updated);
     await this.event(ctx, updated, 'reopened', {
@@ -266,7 +268,7 @@ export class IncidentService {
     // Paged already in this round (since the incident was reported, reopened or last reassigned):
     // a page to them before the incident changed hands was about another assignee's turn.
     const timeline = await ctx.tx.timeline(incident.id);
-    const roundStart = [...timeline].reverse().find((e) => e.kind === 'reassigned' || e.kind === 'reopened' || e.kind === 'reported')?.seq ?? 0;
+    const roundStart = [...timeline].reverse().find((e) => e.kind === 'reassigned' || (e.kind === 'reopened' && e.data.flapping === undefined) || e.kind === 'reported')?.seq ?? 0;
     const pagedThisRound = timeline.some((e) => e.seq >= roundStart && ((e.kind === 'notified' && e.data.member === person) || (e.kind === 'huddle' && Array.isArray(e.data.members) && e.data.members.includes(person))));
     if (pagedThisRound && !options.now) {
       const waiting = await this.pendingDeferral(ctx, incident, person);
@@ -441,7 +443,8 @@ export class IncidentService {
       const updated: Incident = { ...incident, assignee: incoming, escalationLevel: 0, updatedAt: ctx.now };
       await ctx.tx.updateIncident(updated);
       const timeline = await ctx.tx.timeline(incident.id);
-      const lastOpen = [...timeline].reverse().find((e) => e.kind === 'reopened' || e.kind === 'reported');
+      // A flap's reopening (no page of its own) goes on with the round it flaps in.
+      const lastOpen = [...timeline].reverse().find((e) => (e.kind === 'reopened' && e.data.flapping === undefined) || e.kind === 'reported');
       const paged = timeline.some((e) => e.kind === 'notified' && (!lastOpen || e.seq > lastOpen.seq));
       const ev = await this.event(ctx, updated, 'reassigned', { member: incoming, from: outgoing, reason: 'handoff' });
       if (!paged) continue; // opened quietly: it moves, without a page of its own
@@ -824,25 +827,28 @@ function deliveredAt(verdict: NotifyDecision, now: DateTime): DateTime {
 /** ackDue: when the next step is due after a page: the ack timeout, counted from when the page reaches its person. */
 /**
  * flapping: whether a reopening by the alert is a flap of what `member` was paged for since
- * `since` (a page or reminder to them that was not held back); with their last page, whether they
- * acknowledged it since, how often it reopened since, and whether they were told it flaps.
+ * `since`: they were paged for it since (a page or reminder that was not held back), and it was
+ * theirs when it resolved (not reassigned, not taken by a mentor who acknowledged it). With their
+ * last page, whether it was acknowledged when it resolved, its escalation level then, how often it
+ * reopened since, and whether they were told it flaps.
  */
-export function flapping(timeline: readonly TimelineEvent[], member: MemberId, since: DateTime): { lastPage: DateTime; acknowledged: boolean; reopens: number; told: boolean } | null {
+export function flapping(timeline: readonly TimelineEvent[], member: MemberId, since: DateTime): { lastPage: DateTime; acknowledged: boolean; level: number; reopens: number; told: boolean } | null {
+  const resolved = [...timeline].reverse().find((e) => e.kind === 'resolved');
+  const was = resolved?.data.was;
+  if (!isRecord(was) || was.assignee !== member) return null;
   let lastPage: DateTime | null = null;
-  let acknowledged = false;
   let reopens = 0;
   let told = false;
   for (const e of timeline) {
     if (e.at < since) continue;
     if (e.kind === 'notified' && e.data.member === member && (e.data.step === 'page' || e.data.step === 'reminder') && e.data.held === undefined) lastPage = e.at;
-    if (e.kind === 'acknowledged') acknowledged = e.actor?.kind === 'member' && e.actor.id === member;
     if (e.kind === 'reopened') {
-      acknowledged = acknowledged && isRecord(e.data.flapping) && e.data.flapping.kept === 'acknowledged';
       reopens++;
       if (isRecord(e.data.flapping) && e.data.member === member) told = true;
     }
   }
-  return lastPage === null ? null : { lastPage, acknowledged, reopens, told };
+  if (lastPage === null) return null;
+  return { lastPage, acknowledged: was.state === 'acknowledged', level: typeof was.level === 'number' ? was.level : 0, reopens, told };
 }
 
 /** chainPosition: an escalation timer's place in the chain, as a resolved event keeps it. */

@@ -557,9 +557,10 @@ export class IntakeService {
       if (firing > 0) return;
       const seen = `${group.count} firing notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen, ctx.team.timeZone)}, last ${clock(group.lastSeen, ctx.team.timeZone)}`;
       const note = integration.resolve === 'any' ? `an alert resolved (${seen})` : `all alerts resolved (${seen})`;
-      // While it flaps (a reopening within the flap window that paged nobody), its resolves tell nobody either.
+      // While it flaps (its latest reopening was a flap, within the window), its resolves tell nobody either.
       const since = ctx.now.minus({ milliseconds: integration.flapWindowMs }).toMillis();
-      const flaps = integration.flapWindowMs > 0 && (await tx.timeline(incident.id)).some((e) => e.kind === 'reopened' && e.at.toMillis() >= since && e.data.flapping !== undefined);
+      const lastReopen = integration.flapWindowMs > 0 ? [...(await tx.timeline(incident.id))].reverse().find((e) => e.kind === 'reopened') : undefined;
+      const flaps = lastReopen !== undefined && lastReopen.at.toMillis() >= since && lastReopen.data.flapping !== undefined;
       await this.incidents.resolve(ctx, incident, note, { quietNews: flaps });
     });
     return incident.id;

@@ -243,7 +243,7 @@ const integrationSchema: SchemaObject = {
     },
     resolve: { type: ['string', 'null'], enum: ['all', 'any', null], description: '"all" (an incident resolves when all its alerts are resolved) or "any"' },
     reopen_window: { type: ['string', 'null'], description: DURATION_HINT },
-    flap_window: { type: ['string', 'null'], description: `${DURATION_HINT}, or "off"` },
+    flap_window: { type: ['string', 'boolean', 'null'], description: `${DURATION_HINT}, or off` },
     max_body: { type: ['string', 'integer', 'null'], description: 'a size such as "1MiB", "512KiB" or a number of bytes' },
     rate_limit: {
       type: ['object', 'null'],

@@ -638,9 +638,7 @@ function readIntegrations(raw: unknown, ids: Ids, sink: ProblemSink): Integratio
       } else fingerprintLabels = entry.fingerprint_labels.filter((l): l is string => typeof l === 'string');
     }
     const reopenWindowMs = readDurationMs(entry, 'reopen_window', path, INTEGRATION_DEFAULTS.reopenWindow, sink, BOUNDS.reopenWindow);
-    const flapWindowMs = typeof entry.flap_window === 'string' && entry.flap_window.trim().toLowerCase() === 'off'
-      ? 0
-      : readDurationMs(entry, 'flap_window', path, INTEGRATION_DEFAULTS.flapWindow, sink, BOUNDS.flapWindow);
+    const flapWindowMs = readFlapWindow(entry, path, sink);
     const rate = isRecord(entry.rate_limit) ? entry.rate_limit : {};
     const perMs = readDurationMs(rate, 'per', [...path, 'rate_limit'], INTEGRATION_DEFAULTS.ratePer, sink, BOUNDS.ratePer);
     if (perMs === 0) sink.add([...path, 'rate_limit', 'per'], 'must be longer than 0s; write a duration such as "1m"');
@@ -1196,7 +1194,7 @@ export const BOUNDS = {
   ackTimeout: { min: 1_000, max: 7 * 86_400_000, why: 'the time to acknowledge before the next escalation step' },
   unownedEvery: { min: 5 * 60_000, max: 24 * 3_600_000, why: 'an unowned incident is announced again at that interval until someone acknowledges it' },
   reopenWindow: { min: 1_000, max: 30 * 86_400_000, why: 'how long after a resolve a new firing reopens the incident' },
-  flapWindow: { min: 1_000, max: 86_400_000, why: 'how long after the on-call\'s page an alert firing again counts as flapping and pages nobody again; "off" turns it off' },
+  flapWindow: { min: 1_000, max: 86_400_000, why: 'how long after the on-call\'s page an alert firing again counts as flapping and does not page them again; off turns it off' },
   ratePer: { min: 1_000, max: 86_400_000, why: 'the rate limit\'s period' },
   stormWindow: { min: 1_000, max: 86_400_000, why: 'the window in which new incidents count towards a storm' },
 } as const;
@@ -1208,6 +1206,22 @@ export interface DurationBounds {
 }
 
 /** readDurationMs reads `section[key]` as elapsed milliseconds within `bounds`, or the default when absent. */
+/** readFlapWindow: `flap_window` in ms; 0 for off (also `false`, which YAML makes of an unquoted no/false). */
+function readFlapWindow(entry: Record<string, unknown>, path: PathSegment[], sink: ProblemSink): number | undefined {
+  const value = entry.flap_window;
+  if (value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'off')) return 0;
+  if (value === true) {
+    sink.add([...path, 'flap_window'], `is true; write a duration such as "15m" (the default), or off`);
+    return undefined;
+  }
+  const parsed = typeof value === 'string' ? parseDuration(value) : null;
+  if (typeof value === 'string' && parsed && !parsed.ok && parsed.zero !== true) {
+    sink.add([...path, 'flap_window'], `"${value}" is not a duration; write one such as "15m" (the default), or off to page every reopening`);
+    return undefined;
+  }
+  return readDurationMs(entry, 'flap_window', path, INTEGRATION_DEFAULTS.flapWindow, sink, BOUNDS.flapWindow);
+}
+
 function readDurationMs(
   section: unknown,
   key: string,

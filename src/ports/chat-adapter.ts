@@ -116,6 +116,10 @@ export interface ChatAdapter {
   deliver(delivery: Delivery): Promise<DeliveryOutcome>;
   start(context: AdapterContext): Promise<void>;
   /** Whether the platform connection works now (for /healthz); absent means always fine. */
-  health?(): { readonly ok: boolean; readonly detail?: string };
+  /**
+   * health: `ok: false` fails /healthz (503); `degraded` (with ok) is shown without failing it:
+   * part of the platform is out (the Discord gateway) while pages still go out.
+   */
+  health?(): { readonly ok: boolean; readonly detail?: string; readonly degraded?: boolean };
   stop(): Promise<void>;
 }

@@ -59,7 +59,7 @@ integrations:
       'integrations[4].token_env: "not a var" is not an environment variable name; write a name such as ONEHAND_AM_TOKEN',
       'integrations[4].max_body: "1 GB" is not a size; write e.g. "1MiB", "512KiB" or a number of bytes',
       expect.stringMatching(/^integrations\[4\]\.reopen_window: /),
-      'integrations[4].flap_window: "2d" is out of range; flap_window (how long after the on-call\'s page an alert firing again counts as flapping and pages nobody again; "off" turns it off) is from 1s to 1d, default 15m',
+      'integrations[4].flap_window: "2d" is out of range; flap_window (how long after the on-call\'s page an alert firing again counts as flapping and does not page them again; off turns it off) is from 1s to 1d, default 15m',
       'integrations[4].severity.map.critical: "sev9" is not a severity: sev1, sev2, sev3 or sev4; did you mean "sev1"?',
       'integrations[4].colour: unknown key; the keys allowed here are id, type, team, name, token_env, hmac_secret_env, token_file, hmac_secret_file, severity, fingerprint_labels, resolve, reopen_window, flap_window, max_body, rate_limit, storm',
     ]);
@@ -71,5 +71,21 @@ integrations:
     expect(() => readIntegrationSecrets(r.config.integrations, { HOOK_SECRET: 's' })).toThrow(
       'cannot start the alert intake:\nintegrations[0].token_env (prom): environment variable AM_TOKEN is not set; export it with the bearer token the sender uses');
     expect(readIntegrationSecrets(r.config.integrations, { AM_TOKEN: 't', HOOK_SECRET: 's' })).toEqual(new Map([['prom', 't'], ['hook', 's']]));
+  });
+});
+
+describe('config: flap_window', () => {
+  const withFlap = (value: string) => parseConfig(`${TEST_CONFIG}\nintegrations:\n  - { id: prom, type: alertmanager, team: payments, token_env: AM_TOKEN, flap_window: ${value} }\n`);
+  it('takes a duration, or off (also YAML false), and names the fix for anything else', () => {
+    const ms = (value: string) => {
+      const r = withFlap(value);
+      return r.ok ? r.config.integrations[0]?.flapWindowMs : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(ms('30m')).toBe(1_800_000);
+    expect(ms('off')).toBe(0);
+    expect(ms('Off')).toBe(0);
+    expect(ms('false')).toBe(0);
+    expect(ms('soon')).toEqual(['integrations[0].flap_window: "soon" is not a duration; write one such as "15m" (the default), or off to page every reopening']);
+    expect(ms('true')).toEqual(['integrations[0].flap_window: is true; write a duration such as "15m" (the default), or off']);
   });
 });

@@ -81,6 +81,45 @@ describe('alert intake: a flapping alert', () => {
     expect(pages('dave')).toHaveLength(2);
   });
 
+  it('reassigned before it resolved: firing again is no flap of Dave\'s page: the on-call is paged and the chain runs', async () => {
+    t = await IntakeHarness.start();
+    await flap('firing');
+    await t.h.run('dave', 'incident ack 1');
+    await t.h.run('dave', 'incident assign 1 bob');
+    await flap('resolved');
+    await t.h.advance('1m');
+    await flap('firing');
+    expect(pages('dave').map((d) => d.text.split('\n')[0])).toEqual([expect.stringMatching(/New incident #1/), expect.stringMatching(/Reopened #1 .*: the alert fired again/)]);
+    expect(await t.read((tx) => tx.getIncident(1))).toMatchObject({ state: 'open', assignee: 'dave' });
+    await t.h.advance('11m');
+    expect(t.h.messagesFor('alice').some((d) => /Escalated to you as mentor.*#1/s.test(d.text))).toBe(true);
+  });
+
+  it('a reopening that paged ends the quiet: the next resolve tells the people paged', async () => {
+    t = await IntakeHarness.start();
+    await flap('firing');
+    await flap('resolved');
+    await t.h.advance('1m');
+    await flap('firing'); // a flap: quiet
+    await t.h.run('carol', 'incident resolve 1 restarted the disk job');
+    await t.h.run('carol', 'incident reopen 1 not fixed after all'); // a person reopens: Dave is paged
+    const mark = t.h.mark();
+    await flap('resolved');
+    expect(t.h.adapter.delivered.slice(mark).filter((d) => d.to === 'dave').map((d) => d.text.split('\n')[0])).toEqual([expect.stringMatching(/#1 .* resolved by Alertmanager/)]);
+  });
+
+  it('a shift change while it flaps hands it over with a page to the new on-call', async () => {
+    t = await IntakeHarness.start(INTEGRATIONS, { at: '2026-03-09T07:56:00Z' }); // Dave on call until 08:00 UTC (Mon 09:00 Berlin), then Alice; his reminder would be at 08:01
+    await flap('firing');
+    await flap('resolved');
+    await t.h.advance('1m');
+    await flap('firing'); // a flap: Dave not paged again
+    await t.h.advance('3m'); // 09:00 Berlin: the shift changes a minute before Dave's reminder
+    expect(t.h.messagesFor('dave').some((d) => /Reminder/.test(d.text))).toBe(false);
+    const handed = t.h.messagesFor('alice').find((d) => /Handed over to you at the shift change: #1 \[sev1\] DiskFull/.test(d.text));
+    expect(handed?.message.kind).toBe('page');
+  });
+
   it('flap_window: off pages every reopening, as before', async () => {
     t = await IntakeHarness.start(INTEGRATIONS.replace('    reopen_window: 1h\n', '    reopen_window: 1h\n    flap_window: "off"\n'));
     await flap('firing');
