@@ -626,13 +626,16 @@ const SQL = {
     FROM (SELECT value ->> 0 AS i, value ->> 1 AS f, value ->> 2 AS n, value ->> 3 AS at FROM jsonb_each(?1)) AS d
     WHERE integration = d.i AND fingerprint = d.f`,
   // openIntakeIncidents, five statements per chunk of rows (each row a JSON array or object).
-  claimIntakeGroups: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
-    SELECT value ->> 0, value ->> 1, NULL, 1, ?2, ?2 FROM jsonb_each(?1) WHERE true
-    ON CONFLICT (integration, fingerprint) DO NOTHING
-    RETURNING integration, fingerprint`,
-  insertIncidents: `INSERT INTO incidents (${INCIDENT_COLUMNS})
-    SELECT ${INCIDENT_COLUMNS.split(', ').map((_, i) => `value ->> ${i}`).join(', ')} FROM jsonb_each(?1) WHERE true
+  // The intake's new incidents: each row is the incident's columns, then its group's integration
+  // and fingerprint; a row whose group exists already (another writer opened it) opens nothing.
+  insertIntakeIncidents: `INSERT INTO incidents (${INCIDENT_COLUMNS})
+    SELECT ${INCIDENT_COLUMNS.split(', ').map((_, i) => `j.value ->> ${i}`).join(', ')} FROM jsonb_each(?1) AS j
+    WHERE NOT EXISTS (SELECT 1 FROM intake_groups AS g WHERE g.integration = j.value ->> ${INCIDENT_COLUMNS.split(', ').length} AND g.fingerprint = j.value ->> ${INCIDENT_COLUMNS.split(', ').length + 1})
     RETURNING id, source, fingerprint`,
+  // Their groups, each [integration, fingerprint, incident id].
+  claimIntakeGroups: `INSERT INTO intake_groups (integration, fingerprint, incident_id, count, first_seen, last_seen)
+    SELECT value ->> 0, value ->> 1, value ->> 2, 1, ?2, ?2 FROM jsonb_each(?1) WHERE true
+    ON CONFLICT (integration, fingerprint) DO NOTHING`,
   // Timeline rows, each [incident_id, seq, at, kind, actor, data]: the bulk intake open's and the
   // rows a transaction's appendTimeline kept back.
   insertTimelineRows: `INSERT INTO timeline (incident_id, seq, at, kind, actor, data)
@@ -644,9 +647,6 @@ const SQL = {
     ON CONFLICT (integration, fingerprint, alert_key) DO UPDATE SET
       prev_status = status, prev_starts_at = starts_at, status = excluded.status, starts_at = excluded.starts_at,
       labels = excluded.labels, annotations = excluded.annotations, count = count + 1, last_seen = excluded.last_seen`,
-  linkIntakeGroups: `UPDATE intake_groups SET incident_id = u.id
-    FROM (SELECT value ->> 0 AS i, value ->> 1 AS f, value ->> 2 AS id FROM jsonb_each(?1)) AS u
-    WHERE integration = u.i AND fingerprint = u.f`,
   openIncidentIdsOf: `SELECT id FROM incidents WHERE team = ? AND state = 'open' AND assignee = ? ORDER BY opened_at, id`,
   firingIntakeAlerts: `SELECT COUNT(*) AS n FROM intake_alerts WHERE integration = ? AND fingerprint = ? AND status = 'firing'`,
   countIncidentsSince: `SELECT COUNT(*) AS n FROM incidents WHERE team = ?1 AND opened_at >= ?3
@@ -1774,12 +1774,12 @@ class SqliteTx implements StoreTx {
   }
 
   /**
-   * openIntakeIncidents: five statements per chunk of rows. The main thread builds each statement's
-   * JSON while SQLite's thread runs the one before (the statement is handed to it when called, and
-   * awaited after), so the two work side by side instead of in turn: the incidents' rows are built
-   * while the groups are claimed (for all the rows: a group another writer holds is rare, and then
-   * they are built again for the rest), the alerts' while the incidents are inserted, the timeline's
-   * while the alerts are.
+   * openIntakeIncidents: three waits for SQLite per chunk of rows. The incidents go first, each
+   * only where its group does not exist yet (a group another writer opened is rare, and such a
+   * row opens nothing); then the alerts; then, together, the groups (claimed with their incidents'
+   * ids, so nothing has to link them after) and the timeline rows. The main thread builds each
+   * statement's JSON while SQLite's thread runs the one before (the statement is handed to it
+   * when called, and awaited after), so the two work side by side instead of in turn.
    */
   async openIntakeIncidents(rows: readonly NewIntakeIncident[], now: DateTime): Promise<Array<Incident | null>> {
     this.check();
@@ -1787,54 +1787,43 @@ class SqliteTx implements StoreTx {
     const at = toMs(now, 'now');
     const out: Array<Incident | null> = [];
     const incidentKey = (source: string, fingerprint: string | null) => `${source}\u0000${fingerprint ?? ''}`;
-    const incidentsJson = (list: readonly NewIntakeIncident[]) => JSON.stringify(list.map((r) => incidentParams(r.incident, JSON.stringify)));
+    const alertsJson = (list: readonly NewIntakeIncident[]) => JSON.stringify(list.map(({ alert: a }) => [
+      a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
+    ]));
     for (let start = 0; start < rows.length; start += ENQUEUE_CHUNK) {
       const chunk = rows.slice(start, start + ENQUEUE_CHUNK);
-      const [claimRows, allIncidents] = await alongside(this.conn.all<{ integration: string; fingerprint: string }>(SQL.claimIntakeGroups, [
-        JSON.stringify(chunk.map((r) => [r.alert.integration, r.alert.fingerprint])), at,
-      ]), () => incidentsJson(chunk));
-      const claimed = new Set(claimRows.map((g) => groupKeyOf(g.integration, g.fingerprint)));
-      const mine = claimed.size === chunk.length ? chunk : chunk.filter((r) => claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)));
+      const [inserted, allAlerts] = await alongside(
+        this.conn.all<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIntakeIncidents, [
+          JSON.stringify(chunk.map((r) => [...incidentParams(r.incident, JSON.stringify), r.alert.integration, r.alert.fingerprint])),
+        ]),
+        () => alertsJson(chunk),
+      );
       const ids = new Map<string, number>();
+      for (const r of inserted) {
+        ids.set(incidentKey(r.source, r.fingerprint), r.id);
+        this.timelineCache.delete(r.id);
+      }
+      const idOf = (r: NewIntakeIncident): number | undefined => ids.get(incidentKey(r.incident.source, r.incident.fingerprint));
+      const mine = inserted.length === chunk.length ? chunk : chunk.filter((r) => idOf(r) !== undefined);
       if (mine.length > 0) {
-        const [inserted, alertsJson] = await alongside(
-          this.conn.all<{ id: number; source: string; fingerprint: string | null }>(SQL.insertIncidents, [mine === chunk ? allIncidents : incidentsJson(mine)]),
-          () => JSON.stringify(mine.map(({ alert: a }) => [
-            a.integration, a.fingerprint, a.alertKey, a.status, a.startsAt, JSON.stringify(a.labels), JSON.stringify(a.annotations),
-          ])),
-        );
-        for (const r of inserted) {
-          ids.set(incidentKey(r.source, r.fingerprint), r.id);
-          this.timelineCache.delete(r.id);
-        }
-        const idOf = (r: NewIntakeIncident): number => {
-          const id = ids.get(incidentKey(r.incident.source, r.incident.fingerprint));
-          if (id === undefined) throw new Error(`openIntakeIncidents: no incident id for ${r.incident.source} ${r.incident.fingerprint ?? ''} (rows must differ in source and fingerprint)`);
-          return id;
-        };
-        const [, [events, links]] = await alongside(this.conn.run(SQL.insertIntakeAlerts, [alertsJson, at]), () => [
-          JSON.stringify(mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, at, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]))),
+        const [, [groups, events]] = await alongside(this.conn.run(SQL.insertIntakeAlerts, [mine === chunk ? allAlerts : alertsJson(mine), at]), () => [
           JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)])),
+          JSON.stringify(mine.flatMap((r) => r.events.map((e, i) => [idOf(r), i + 1, at, e.kind, e.actor === null ? null : JSON.stringify(e.actor), JSON.stringify(e.data)]))),
         ] as const);
         // Two writes that need nothing of each other go to SQLite at once: one wait for the
         // connection's thread instead of two (see Connection.runAll). Should SQLite roll the
         // transaction back by itself under one (disk full, I/O error), the other, run on its own
-        // then, changes nothing: the timeline rows need this transaction's incidents (foreign
-        // key), the link this transaction's groups. The alerts' insert, which would stand on its
-        // own, goes before, alone.
+        // then, changes nothing: both need this transaction's incidents (foreign keys). The
+        // alerts' insert, which would stand on its own, went before, alone.
         await this.conn.runAll([
+          [SQL.claimIntakeGroups, [groups, at]],
           ...(mine.some((r) => r.events.length > 0) ? [[SQL.insertTimelineRows, [events]] as const] : []),
-          [SQL.linkIntakeGroups, [links]],
         ]);
-        for (const r of chunk) {
-          const id = claimed.has(groupKeyOf(r.alert.integration, r.alert.fingerprint)) ? idOf(r) : undefined;
-          out.push(id === undefined ? null : { ...r.incident, id });
-        }
-      } else {
-        for (let i = 0; i < chunk.length; i++) out.push(null);
       }
-      for (const { alert: a, incident } of chunk) {
-        const id = claimed.has(groupKeyOf(a.integration, a.fingerprint)) ? ids.get(incidentKey(incident.source, incident.fingerprint)) : undefined;
+      for (const r of chunk) {
+        const { alert: a } = r;
+        const id = idOf(r);
+        out.push(id === undefined ? null : { ...r.incident, id });
         // A group another writer created: forget what this transaction knew of it (ask again).
         this.groupsSeen.set(a.integration, a.fingerprint, id ?? FORGET);
         this.alertsSeen.set(a.integration, a.fingerprint, a.alertKey, id === undefined ? FORGET : { status: a.status, startsAt: a.startsAt });
