@@ -694,11 +694,6 @@ interface RememberedAlert {
 /** FORGET: a transaction's mark for "the store's memory of this row may be wrong: drop it". */
 const FORGET = Symbol('forget');
 
-/** A group's key in a set of groups (integration, fingerprint). */
-function groupKeyOf(integration: string, fingerprint: string): string {
-  return `${integration}\u0000${fingerprint}`;
-}
-
 /**
  * recalled: what a transaction knows of a row (`mine`), else what the store's memory does
  * (undefined: ask the database).
