@@ -17,7 +17,7 @@
  */
 import type { Migration } from '../sqlite/migrations';
 import { rekeyLongFingerprints } from '../rekey';
-import { checkMigrations, latestVersion } from '../sqlite/migrations';
+import { checkMigrations, latestVersion, PAGE_UNREACHED_INDEX } from '../sqlite/migrations';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   {
@@ -248,15 +248,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE intake_storms ADD COLUMN severity TEXT;
     `,
   },
-  {
-    version: 10,
-    name: 'pages that reached nobody, found by time',
-    sql: `
-      -- /healthz asks for the last hour's page-unreached events on every call (any replica, after
-      -- any restart): a partial index holds only those rows.
-      CREATE INDEX timeline_page_unreached ON timeline (at) WHERE kind = 'page-unreached';
-    `,
-  },
+  PAGE_UNREACHED_INDEX,
 ];
 
 /** PgMigrationClient: the raw operations migrations need, on one dedicated connection. */
