@@ -348,6 +348,8 @@ export class DiscordAdapter implements ChatAdapter {
       this.gatewayClient = null;
       // What sent before goes on sending (a standby's or a retry's REST client; none at the start).
       this.client = previous;
+      // With a gate, a try's failure shows as connectFailure (below) for a while, not for good.
+      if (this.options.gateway) this.gatewayFailure = null;
       await client.destroy();
       this.connectFailure = {
         reason: err instanceof DiscordStartError ? err.reason : reachText(err), at: performance.now(),
@@ -389,7 +391,8 @@ export class DiscordAdapter implements ChatAdapter {
     client.on(Events.ShardDisconnect, (event: { code: number }, shard: number) => {
       this.ready = false;
       const fix = FATAL_CLOSES[event.code] ?? 'discord.js will not reconnect';
-      this.gatewayFailure = `the Discord gateway closed with ${event.code} and will not reconnect: ${fix}`;
+      // Only the session this process holds: a try that failed (its client destroyed) is told by connect().
+      if (client === this.gatewayClient) this.gatewayFailure = `the Discord gateway closed with ${event.code} and will not reconnect: ${fix}`;
       if (client === this.gatewayClient) this.log.error('discord gateway closed for good; commands no longer arrive', { shard, code: event.code, fix });
     });
     client.on(Events.ShardResume, (shard, replayed) => {

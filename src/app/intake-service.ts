@@ -557,10 +557,13 @@ export class IntakeService {
       if (firing > 0) return;
       const seen = `${group.count} firing notification${group.count === 1 ? '' : 's'} since ${clock(group.firstSeen, ctx.team.timeZone)}, last ${clock(group.lastSeen, ctx.team.timeZone)}`;
       const note = integration.resolve === 'any' ? `an alert resolved (${seen})` : `all alerts resolved (${seen})`;
-      // While it flaps (its latest reopening was a flap, within the window), its resolves tell nobody either.
+      // While it flaps (its latest reopening was a flap, within the window, and nobody was paged
+      // since: a handover, a reminder, the mentor), its resolves tell nobody either.
       const since = ctx.now.minus({ milliseconds: integration.flapWindowMs }).toMillis();
-      const lastReopen = integration.flapWindowMs > 0 ? [...(await tx.timeline(incident.id))].reverse().find((e) => e.kind === 'reopened') : undefined;
-      const flaps = lastReopen !== undefined && lastReopen.at.toMillis() >= since && lastReopen.data.flapping !== undefined;
+      const timeline = integration.flapWindowMs > 0 ? await tx.timeline(incident.id) : [];
+      const lastReopen = [...timeline].reverse().find((e) => e.kind === 'reopened');
+      const flaps = lastReopen !== undefined && lastReopen.at.toMillis() >= since && lastReopen.data.flapping !== undefined
+        && !timeline.some((e) => e.seq > lastReopen.seq && e.kind === 'notified');
       await this.incidents.resolve(ctx, incident, note, { quietNews: flaps });
     });
     return incident.id;

@@ -118,6 +118,9 @@ describe('alert intake: a flapping alert', () => {
     expect(t.h.messagesFor('dave').some((d) => /Reminder/.test(d.text))).toBe(false);
     const handed = t.h.messagesFor('alice').find((d) => /Handed over to you at the shift change: #1 \[sev1\] DiskFull/.test(d.text));
     expect(handed?.message.kind).toBe('page');
+    // Alice was paged after the flap: the alert's resolve tells her, quiet as the flap was.
+    await flap('resolved');
+    expect(t.h.messagesFor('alice').some((d) => /#1 .*resolved by Alertmanager/.test(d.text))).toBe(true);
   });
 
   it('flap_window: off pages every reopening, as before', async () => {

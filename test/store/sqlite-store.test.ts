@@ -334,6 +334,34 @@ describe('alert intake repeat log', () => {
   });
 });
 
+describe('the intake bulk open', () => {
+  it('a row whose key SQLite gives back changed (a lone surrogate) fails the open whole: no incident is left without its group', async () => {
+    const s = await store();
+    const reporter = { kind: 'guest' as const, adapter: 'integration', address: 'prom', name: 'prom' };
+    const row = (fp: string) => ({
+      alert: { integration: 'prom', fingerprint: fp, alertKey: `k-${fp}`, status: 'firing' as const, startsAt: 's1', labels: {}, annotations: {} },
+      incident: {
+        team: 'payments', title: `Down ${fp}`, severity: 'sev2' as const, source: 'integration:prom', service: null, fingerprint: fp, state: 'open' as const,
+        assignee: 'alice', reporter, escalationLevel: 0, policy: { ackTimeoutMs: 300_000, renotify: 1, then: ['mentor', 'lead'] as Array<'mentor' | 'lead'> },
+        openedAt: at(0), acknowledgedAt: null, resolvedAt: null, updatedAt: at(0),
+      },
+      events: [{ kind: 'reported', actor: reporter, data: {} }],
+    });
+    await s.transaction(async (tx) => {
+      await tx.observeIntakeGroup('prom', 'taken', at(0), true);
+    });
+    for (const rows of [[row('taken'), row('fp-\ud800'), row('fp-ok')], [row('fp-\ud800'), row('fp-ok')]]) {
+      await expect(s.transaction((tx) => tx.openIntakeIncidents(rows, at(1)))).rejects.toThrow(/incidents inserted for/);
+    }
+    const file = path.join(dir, 'onehand.db');
+    expect(await raw(file, 'SELECT COUNT(*) AS n FROM incidents')).toEqual([{ n: 0 }]);
+    expect(await raw(file, 'SELECT fingerprint FROM intake_groups')).toEqual([{ fingerprint: 'taken' }]);
+    // Rows as the intake sends them (keys kept as stored) open as usual.
+    const opened = await s.transaction((tx) => tx.openIntakeIncidents([row('taken'), row('fp-a'), row('fp-b')], at(2)));
+    expect(opened.map((i) => i?.fingerprint ?? null)).toEqual([null, 'fp-a', 'fp-b']);
+  });
+});
+
 describe('the intake fast path (quickRepeats)', () => {
   const key = { integration: 'prom', fingerprint: 'fp', alertKey: 'a1' };
   const firing = { ...key, status: 'firing' as const, startsAt: 's1', labels: { alertname: 'Down' }, annotations: {} };

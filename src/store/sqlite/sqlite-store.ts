@@ -1799,7 +1799,13 @@ class SqliteTx implements StoreTx {
         this.timelineCache.delete(r.id);
       }
       const idOf = (r: NewIntakeIncident): number | undefined => ids.get(incidentKey(r.incident.source, r.incident.fingerprint));
-      const mine = inserted.length === chunk.length ? chunk : chunk.filter((r) => idOf(r) !== undefined);
+      const whole = inserted.length === chunk.length;
+      const mine = whole ? chunk : chunk.filter((r) => idOf(r) !== undefined);
+      // Every incident inserted is one row's: else one would be left without its group (a key
+      // SQLite gave back changed, rows sharing a source and fingerprint). Fail whole instead.
+      if (ids.size !== inserted.length || (whole ? chunk.some((r) => idOf(r) === undefined) : mine.length !== inserted.length)) {
+        throw new Error(`openIntakeIncidents: ${inserted.length} incidents inserted for ${mine.length} of the rows (rows must differ in source and fingerprint, and keep them as stored)`);
+      }
       if (mine.length > 0) {
         const [, [groups, events]] = await alongside(this.conn.run(SQL.insertIntakeAlerts, [mine === chunk ? allAlerts : alertsJson(mine), at]), () => [
           JSON.stringify(mine.map((r) => [r.alert.integration, r.alert.fingerprint, idOf(r)])),
