@@ -193,7 +193,8 @@ export class IncidentService {
     if (shift.gap) await this.event(ctx, updated, 'gap-held', { member: onCall, policy: this.policies.rotationName(ctx.team) });
     if (options.quiet) return this.card(ctx.tx, updated);
     if (flap) {
-      const window = formatDuration(options.flapWindowMs ?? 0);
+      // The window runs from the page: what is left of it.
+      const window = formatDuration(Math.max(1000, flap.lastPage.plus({ milliseconds: options.flapWindowMs ?? 0 }).diff(ctx.now).as('milliseconds')));
       if (!flap.told) {
         await this.notify(ctx, updated, { kind: 'member', id: onCall }, 'incident-update',
           rt`${incidentHeadline(updated)} is flapping: ${reason ?? 'it reopened'} ${age(ctx.now, flap.lastPage)} after your page. It stays ${flap.acknowledged ? 'acknowledged and ' : ''}yours; you are not paged again for its flaps in the next ${window} (incident show ${String(updated.id)} lists them)${flap.acknowledged ? '' : '; acknowledge it to stop the escalation'}.`,
@@ -842,6 +843,9 @@ export function flapping(timeline: readonly TimelineEvent[], member: MemberId, s
   for (const e of timeline) {
     if (e.at < since) continue;
     if (e.kind === 'notified' && e.data.member === member && (e.data.step === 'page' || e.data.step === 'reminder') && e.data.held === undefined) lastPage = e.at;
+    // A page after the flap (a reminder, the mentor, a handover) makes its resolves tell people
+    // again (see IntakeService): the next flap is news again too, or their last word is "resolved".
+    if (e.kind === 'notified') told = false;
     if (e.kind === 'reopened') {
       reopens++;
       if (isRecord(e.data.flapping) && e.data.member === member) told = true;

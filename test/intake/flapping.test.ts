@@ -34,7 +34,7 @@ describe('alert intake: a flapping alert', () => {
       await flap('resolved');
     }
     await flap('firing');
-    const news = t.h.expectMessage('dave', /#1 \[sev1\] DiskFull on db-1 is flapping: the alert fired again 10s after your page\. It stays yours; you are not paged again for its flaps in the next 15m/);
+    const news = t.h.expectMessage('dave', /#1 \[sev1\] DiskFull on db-1 is flapping: the alert fired again 10s after your page\. It stays yours; you are not paged again for its flaps in the next 14m50s/);
     expect(news.message.kind).toBe('incident-update');
     expect(pages('dave')).toHaveLength(1);
     t.h.expectNothingFor(...MEMBERS);
@@ -50,6 +50,10 @@ describe('alert intake: a flapping alert', () => {
       await t.h.advance('30s');
       await flap(i % 2 === 0 ? 'resolved' : 'firing');
     }
+    // The reminder was a page after the flap: the resolve after it told Dave, and the next flap did too.
+    const after = t.h.messagesFor('dave').filter((d) => d.at > '2026-03-03T10:05:00.000Z').map((d) => d.text.split('\n')[0]);
+    expect(after[0]).toMatch(/#1 .*resolved by Alertmanager/);
+    expect(after[1]).toMatch(/#1 .* is flapping: the alert fired again 1m after your page\. .* in the next 14m /);
     // 10:11, flapping all along: had every reopening restarted the ack timeout, nobody would have been told.
     const reminder = t.h.messagesFor('dave').find((d) => /Reminder: #1 \[sev1\] DiskFull/.test(d.text));
     const mentor = t.h.messagesFor('alice').find((d) => /Escalated to you as mentor.*#1 \[sev1\] DiskFull/s.test(d.text));
