@@ -189,12 +189,17 @@ async function listenOrExplain(http: HttpServer, port: number, host: string): Pr
 function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[], logger: Logger): void {
   const names = adapters.map((a) => a.name);
   for (const team of config.world.teams.values()) {
+    const channel = adapters.some((a) => a.canReach({ kind: 'channel', team: team.id }));
     for (const member of new Set([...team.rotation.members, team.lead])) {
       if (!adapters.some((a) => a.canReach({ kind: 'member', id: member }))) {
-        logger.warn('member cannot be paged on any running platform', { team: team.id, member, platforms: names, fix: `add ${names.map((n) => `${n}: "<id>"`).join(' or ')} to the member "${member}"` });
+        logger.warn('member cannot be paged on any running platform', {
+          team: team.id, member, platforms: names,
+          pages: channel ? 'go to the team channel instead' : 'reach nobody: the team has no channel either (the chain moves on at once)',
+          fix: `add ${names.map((n) => `${n}: "<id>"`).join(' or ')} to the member "${member}"`,
+        });
       }
     }
-    if (!adapters.some((a) => a.canReach({ kind: 'channel', team: team.id }))) {
+    if (!channel) {
       logger.warn('team has no channel on any running platform', { team: team.id, platforms: names, fix: `set teams[].channels.${names[0] ?? 'discord'} for "${team.id}"` });
     }
   }

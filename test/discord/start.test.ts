@@ -38,6 +38,10 @@ describe('onehand start with a Discord token', () => {
     expect(fake.calls[0]?.auth).toBe('Bot secret-token-from-env');
     expect((await bot.app.health()).adapters).toEqual({ discord: 'ok' });
     expect(JSON.stringify(logger.entries)).not.toContain('secret-token-from-env');
+    // Frank (the search lead) has no Discord id; search has a channel: his pages go there, and the log says so.
+    expect(logger.entries.filter((e) => e.msg === 'member cannot be paged on any running platform').map((e) => [e.fields.member, e.fields.pages])).toEqual([
+      ['frank', 'go to the team channel instead'],
+    ]);
 
     const { id } = fake.slash(USERS.zed, CHANNELS.payments, reportData('via start'));
     expect((await fake.callbackFor(id)).type).toBe(4);
