@@ -940,17 +940,21 @@ class PgTx implements StoreTx {
   }
 
   async pendingTimers(keyPrefix: string): Promise<TimerRow[]> {
-    const { rows } = await this.q<{ id: number | string; key: string; kind: string; due_at: number | string; payload: Record<string, unknown> }>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), Number.MIN_SAFE_INTEGER]);
-    return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map((r) => ({ id: Number(r.id), key: r.key, kind: r.kind, dueAt: fromMs(Number(r.due_at)), payload: r.payload }));
+    const rows = await this.pendingTimersAfter(keyPrefix, Number.MIN_SAFE_INTEGER);
+    return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async hurryTimers(keyPrefix: string, dueAt: DateTime, only?: (timer: TimerRow) => boolean): Promise<number> {
     const at = toMs(dueAt, 'dueAt');
-    const { rows } = await this.q<{ id: number | string; key: string; kind: string; due_at: number | string; payload: Record<string, unknown> }>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), at]);
-    const ids = rows.filter((r) => !only || only({ id: Number(r.id), key: r.key, kind: r.kind, dueAt: fromMs(Number(r.due_at)), payload: r.payload })).map((r) => String(r.id));
+    const ids = (await this.pendingTimersAfter(keyPrefix, at)).filter((t) => !only || only(t)).map((t) => String(t.id));
     if (ids.length === 0) return 0;
     return (await this.q(SQL.hurryTimers, [ids, at])).rowCount;
+  }
+
+  /** pendingTimersAfter: the pending timers whose key starts with `keyPrefix`, due after `atMs`. */
+  private async pendingTimersAfter(keyPrefix: string, atMs: number): Promise<TimerRow[]> {
+    const { rows } = await this.q<{ id: number | string; key: string; kind: string; due_at: number | string; payload: Record<string, unknown> }>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), atMs]);
+    return rows.map((r) => ({ id: Number(r.id), key: r.key, kind: r.kind, dueAt: fromMs(Number(r.due_at)), payload: r.payload }));
   }
 
   async claimDueTimers(now: DateTime, limit: number, owner: string, leaseUntil: DateTime): Promise<TimerRow[]> {

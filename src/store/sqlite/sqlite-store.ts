@@ -1379,16 +1379,14 @@ class SqliteTx implements StoreTx {
 
   async pendingTimers(keyPrefix: string): Promise<TimerRow[]> {
     this.check();
-    const rows = await this.conn.all<TimerDbRow>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), Number.MIN_SAFE_INTEGER]);
-    return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map((r) => ({ id: r.id, key: r.key, kind: r.kind, dueAt: fromMs(r.due_at), payload: JSON.parse(r.payload) as Record<string, unknown> }));
+    const rows = await this.pendingTimersAfter(keyPrefix, Number.MIN_SAFE_INTEGER);
+    return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async hurryTimers(keyPrefix: string, dueAt: DateTime, only?: (timer: TimerRow) => boolean): Promise<number> {
     this.check();
     const at = toMs(dueAt, 'dueAt');
-    const rows = await this.conn.all<TimerDbRow>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), at]);
-    const ids = rows.filter((r) => !only || only({ id: r.id, key: r.key, kind: r.kind, dueAt: fromMs(r.due_at), payload: JSON.parse(r.payload) as Record<string, unknown> })).map((r) => r.id);
+    const ids = (await this.pendingTimersAfter(keyPrefix, at)).filter((t) => !only || only(t)).map((t) => t.id);
     if (ids.length === 0) return 0;
     return (await this.conn.run(SQL.hurryTimers, [JSON.stringify(ids), at])).changes;
   }
@@ -1400,13 +1398,12 @@ class SqliteTx implements StoreTx {
     if (params === null) return [];
     const rows = await this.conn.all<TimerDbRow>(SQL.claimDueTimers, params);
     rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
-    return rows.map((r) => ({
-      id: r.id,
-      key: r.key,
-      kind: r.kind,
-      dueAt: fromMs(r.due_at),
-      payload: JSON.parse(r.payload) as Record<string, unknown>,
-    }));
+    return rows.map(toTimer);
+  }
+
+  /** pendingTimersAfter: the pending timers whose key starts with `keyPrefix`, due after `atMs`. */
+  private async pendingTimersAfter(keyPrefix: string, atMs: number): Promise<TimerRow[]> {
+    return (await this.conn.all<TimerDbRow>(SQL.pendingTimersAfter, [keyPrefix, prefixUpperBound(keyPrefix), atMs])).map(toTimer);
   }
 
   /** True while `owner` holds the lease, even an expired one nobody else has claimed since. */
@@ -2152,6 +2149,10 @@ function chooseClaims(
     ids.push(r.id);
   }
   return ids;
+}
+
+function toTimer(r: TimerDbRow): TimerRow {
+  return { id: r.id, key: r.key, kind: r.kind, dueAt: fromMs(r.due_at), payload: JSON.parse(r.payload) as Record<string, unknown> };
 }
 
 function toTimelineEvent(r: TimelineRow): TimelineEvent {
