@@ -39,6 +39,10 @@ export const EPHEMERAL = 64;
  */
 const UNDELIVERABLE_CODES = new Set<number | string>([10003, 10013, 50001, 50007, 50013, 50035]);
 const UNKNOWN_MESSAGE = 10008;
+/** The fix named when Discord cannot be reached. */
+const REACH_FIX = 'check that this host reaches discord.com (or DISCORD_API_BASE); pages still go out by REST or down the fallback ladder meanwhile';
+/** Why a start stops when Discord refuses the token. */
+const TOKEN_REFUSED = 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)';
 /** How long a replica's failed try at the gateway shows in its /healthz (with a gate): past the lease's longest pause before trying again (60 s). */
 const CONNECT_FAILURE_SHOWN_MS = 90_000;
 
@@ -210,17 +214,16 @@ export class DiscordAdapter implements ChatAdapter {
         this.client ??= this.restOnlyClient();
         this.unreached = `the Discord gateway could not be reached at start (${err.reason}); trying again; pages go by REST`;
         this.log.error('discord gateway not reachable at start; Onehand runs on without Discord commands and tries again', {
-          error: err.reason, guild: this.options.guildId, fix: 'check that this host reaches discord.com (or DISCORD_API_BASE); pages still go out by REST or down the fallback ladder meanwhile',
+          error: err.reason, guild: this.options.guildId, fix: REACH_FIX,
         });
         this.scheduleReconnect(1);
       }
       return;
     }
     this.client = this.restOnlyClient();
-    // The gate connects later, whenever this replica leads: a token Discord refuses must still
-    // stop the start now, with one clear line.
-    // A Discord that cannot be reached now does not stop it: the gate tries the gateway whenever
-    // this replica leads, and REST sending goes on meanwhile.
+    // The gate connects later, whenever this replica leads: a token or setup Discord refuses must
+    // still stop the start now, with one clear line; a Discord that cannot be reached now does not
+    // (the gate tries the gateway whenever this replica leads; REST sending goes on meanwhile).
     try {
       await this.client.rest.get(Routes.user('@me'));
     } catch (err) {
@@ -228,11 +231,11 @@ export class DiscordAdapter implements ChatAdapter {
         const client = this.client;
         this.client = null;
         await client.destroy();
-        throw new Error(`Discord did not start: ${isAuthError(err) ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)' : errorText(err)}`);
+        throw new Error(`Discord did not start: ${tokenRefused(err) ? TOKEN_REFUSED : errorText(err)}`);
       }
       this.connectFailure = { reason: reachText(err), at: performance.now(), fatal: false };
       this.log.error('discord not reachable at start; Onehand runs on, and the replica that leads tries the gateway', {
-        error: reachText(err), guild: this.options.guildId, fix: 'check that this host reaches discord.com (or DISCORD_API_BASE); pages still go out by REST or down the fallback ladder meanwhile',
+        error: reachText(err), guild: this.options.guildId, fix: REACH_FIX,
       });
     }
     this.options.gateway.start({ gained: () => this.connect(), lost: () => this.disconnect() });
@@ -356,9 +359,7 @@ export class DiscordAdapter implements ChatAdapter {
         fatal: err instanceof DiscordStartError ? err.fatal : refusesSetup(err),
       };
       if (err instanceof DiscordStartError) throw err;
-      const reason = isAuthError(err) || (err as { code?: unknown }).code === 'TokenInvalid'
-        ? 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)'
-        : reachText(err);
+      const reason = tokenRefused(err) ? TOKEN_REFUSED : reachText(err);
       throw new DiscordStartError(reason, refusesSetup(err));
     }
     if (previous && previous !== client) await previous.destroy();
@@ -392,8 +393,9 @@ export class DiscordAdapter implements ChatAdapter {
       this.ready = false;
       const fix = FATAL_CLOSES[event.code] ?? 'discord.js will not reconnect';
       // Only the session this process holds: a try that failed (its client destroyed) is told by connect().
-      if (client === this.gatewayClient) this.gatewayFailure = `the Discord gateway closed with ${event.code} and will not reconnect: ${fix}`;
-      if (client === this.gatewayClient) this.log.error('discord gateway closed for good; commands no longer arrive', { shard, code: event.code, fix });
+      if (client !== this.gatewayClient) return;
+      this.gatewayFailure = `the Discord gateway closed with ${event.code} and will not reconnect: ${fix}`;
+      this.log.error('discord gateway closed for good; commands no longer arrive', { shard, code: event.code, fix });
     });
     client.on(Events.ShardResume, (shard, replayed) => {
       this.ready = true;
@@ -687,7 +689,6 @@ function describe(r: Recipient): string {
   return `team ${r.team}`;
 }
 
-/** isAuthError: Discord answered 401, or discord.js dropped the token after an earlier 401. */
 /**
  * DiscordStartError: why the gateway session could not start; `fatal` when Discord refuses the bot
  * or its setup (trying again cannot help), not when Discord could not be reached.
@@ -704,8 +705,7 @@ class DiscordStartError extends Error {
  * application or guild, 400). Network errors, timeouts, 429 and 5xx are not.
  */
 function refusesSetup(err: unknown): boolean {
-  if (isAuthError(err)) return true;
-  if ((err as { code?: unknown }).code === 'TokenInvalid') return true;
+  if (tokenRefused(err)) return true;
   return err instanceof DiscordAPIError && err.status >= 400 && err.status < 500 && err.status !== 429 && err.status !== 408;
 }
 
@@ -716,6 +716,12 @@ function reachText(err: unknown): string {
   return typeof status === 'number' && !text.includes(String(status)) ? `HTTP ${status} ${text}` : text;
 }
 
+/** tokenRefused: an error at start that says the token is refused (isAuthError, or discord.js's TokenInvalid after a 401 at login). */
+function tokenRefused(err: unknown): boolean {
+  return isAuthError(err) || (err as { code?: unknown }).code === 'TokenInvalid';
+}
+
+/** isAuthError: Discord answered 401, or discord.js dropped the token after an earlier 401. */
 function isAuthError(err: unknown): boolean {
   if (err instanceof DiscordAPIError) return err.status === 401;
   return err instanceof Error && /Expected token to be set/.test(err.message);

@@ -8,7 +8,7 @@ import { inject, injectable } from 'inversify';
 import { maybeMeant } from '../config/problems';
 import { DateTime } from 'luxon';
 import { decideStep, levelOf, nextManualTarget, nextPosition, personFor, repeatsOf, rolesOf, rolesText, unownedEveryMsOf } from '../core/escalation/escalation';
-import { DEFAULT_SEVERITY, type Incident, type NewIncident, type Severity, type TimelineEvent } from '../core/incident/types';
+import { DEFAULT_SEVERITY, isFlap, opensRound, type Incident, type NewIncident, type Severity, type TimelineEvent } from '../core/incident/types';
 import { actionsFor, describeEvent, incidentHeadline, incidentMessage, memberName, principalName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
 import type { EscalationTarget, MemberId, Team, World } from '../core/model';
@@ -170,9 +170,9 @@ export class IncidentService {
    * `flapWindowMs` (an alert firing again): when the on-call was paged for this incident within
    * that window, it is flapping, and they are not paged again: they get one news message the first
    * time ("it flaps"), nothing for later flaps in the window; the incident stays theirs,
-   * acknowledged if they acknowledged it within the window, else the chain goes on from their last
-   * page (its ack timeout is not restarted by each flap, so a flapping alert nobody answers still
-   * reaches the mentor and the lead).
+   * acknowledged if it was acknowledged when it resolved, else the chain goes on where the resolve
+   * stopped it (its ack timeout is not restarted by each flap, so a flapping alert nobody answers
+   * still reaches the mentor and the lead).
    */
   async reopen(ctx: UseCaseContext, incident: Incident, reason?: string, options: { quiet?: boolean; flapWindowMs?: number } = {}): Promise<Message> {
     if (incident.state !== 'resolved') throw new Refusal(`#${incident.id} is not resolved; there is nothing to reopen.`);
@@ -205,10 +205,9 @@ export class IncidentService {
         // The chain goes on where the flap's resolve stopped it (its next step, when it was due),
         // else from the last page: a flapping alert nobody answers still reaches the mentor and
         // the lead, on the time the first page set.
-        const stopped = [...before].reverse().find((e) => e.kind === 'resolved')?.data.chain;
-        const at = restoredPosition(stopped);
-        const due = at ? fromMillis(stopped, ctx.now) : flap.lastPage.plus({ milliseconds: updated.policy.ackTimeoutMs });
-        await this.scheduleEscalation(ctx.tx, updated, round, at ?? { pass: 0, index: 0 }, due < ctx.now ? ctx.now : due);
+        const stopped = restoredPosition([...before].reverse().find((e) => e.kind === 'resolved')?.data.chain);
+        const due = stopped?.due ?? flap.lastPage.plus({ milliseconds: updated.policy.ackTimeoutMs });
+        await this.scheduleEscalation(ctx.tx, updated, round, stopped?.at ?? { pass: 0, index: 0 }, due < ctx.now ? ctx.now : due);
       }
       return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; it is flapping, and ${memberName(this.world, onCall)} was paged for it ${age(ctx.now, flap.lastPage)} ago: not paged again.`);
     }
@@ -269,7 +268,7 @@ export class IncidentService {
     // Paged already in this round (since the incident was reported, reopened or last reassigned):
     // a page to them before the incident changed hands was about another assignee's turn.
     const timeline = await ctx.tx.timeline(incident.id);
-    const roundStart = [...timeline].reverse().find((e) => e.kind === 'reassigned' || (e.kind === 'reopened' && e.data.flapping === undefined) || e.kind === 'reported')?.seq ?? 0;
+    const roundStart = [...timeline].reverse().find((e) => e.kind === 'reassigned' || opensRound(e))?.seq ?? 0;
     const pagedThisRound = timeline.some((e) => e.seq >= roundStart && ((e.kind === 'notified' && e.data.member === person) || (e.kind === 'huddle' && Array.isArray(e.data.members) && e.data.members.includes(person))));
     if (pagedThisRound && !options.now) {
       const waiting = await this.pendingDeferral(ctx, incident, person);
@@ -445,7 +444,7 @@ export class IncidentService {
       await ctx.tx.updateIncident(updated);
       const timeline = await ctx.tx.timeline(incident.id);
       // A flap's reopening (no page of its own) goes on with the round it flaps in.
-      const lastOpen = [...timeline].reverse().find((e) => (e.kind === 'reopened' && e.data.flapping === undefined) || e.kind === 'reported');
+      const lastOpen = [...timeline].reverse().find(opensRound);
       const paged = timeline.some((e) => e.kind === 'notified' && (!lastOpen || e.seq > lastOpen.seq));
       const ev = await this.event(ctx, updated, 'reassigned', { member: incoming, from: outgoing, reason: 'handoff' });
       if (!paged) continue; // opened quietly: it moves, without a page of its own
@@ -626,7 +625,7 @@ export class IncidentService {
   /** openSince: when the incident last became open: its report, or its latest reopening that was not a flap (a flap goes on with the round it flaps in). */
   private async openSince(tx: StoreTx, incident: Incident): Promise<DateTime> {
     const timeline = await tx.timeline(incident.id);
-    const last = [...timeline].reverse().find((e) => e.kind === 'reopened' && e.data.flapping === undefined);
+    const last = [...timeline].reverse().find((e) => e.kind === 'reopened' && !isFlap(e));
     return last?.at ?? incident.openedAt;
   }
 
@@ -825,7 +824,6 @@ function deliveredAt(verdict: NotifyDecision, now: DateTime): DateTime {
   return verdict.action === 'defer' && verdict.until > now ? verdict.until : now;
 }
 
-/** ackDue: when the next step is due after a page: the ack timeout, counted from when the page reaches its person. */
 /**
  * flapping: whether a reopening by the alert is a flap of what `member` was paged for since
  * `since`: they were paged for it since (a page or reminder that was not held back), and it was
@@ -848,7 +846,7 @@ export function flapping(timeline: readonly TimelineEvent[], member: MemberId, s
     if (e.kind === 'notified') told = false;
     if (e.kind === 'reopened') {
       reopens++;
-      if (isRecord(e.data.flapping) && e.data.member === member) told = true;
+      if (isFlap(e) && e.data.member === member) told = true;
     }
   }
   if (lastPage === null) return null;
@@ -860,22 +858,20 @@ function chainPosition(p: EscalationPayload): Record<string, number> {
   return p.unowned !== undefined ? { unowned: p.unowned } : { index: p.index, pass: p.pass ?? 0 };
 }
 
-/** restoredPosition: the chain position a resolved event kept (see chainPosition), or null. */
-function restoredPosition(kept: unknown): ChainPosition | null {
-  if (!isRecord(kept)) return null;
-  if (typeof kept.unowned === 'number') return { unowned: kept.unowned };
-  if (typeof kept.index === 'number' && typeof kept.pass === 'number') return { index: kept.index, pass: kept.pass };
+/** restoredPosition: the chain position a resolved event kept (see chainPosition), and when it was due; or null. */
+function restoredPosition(kept: unknown): { readonly at: ChainPosition; readonly due: DateTime } | null {
+  if (!isRecord(kept) || typeof kept.due !== 'number') return null;
+  const due = DateTime.fromMillis(kept.due, { zone: 'utc' });
+  if (typeof kept.unowned === 'number') return { at: { unowned: kept.unowned }, due };
+  if (typeof kept.index === 'number' && typeof kept.pass === 'number') return { at: { index: kept.index, pass: kept.pass }, due };
   return null;
-}
-
-function fromMillis(kept: unknown, fallback: DateTime): DateTime {
-  return isRecord(kept) && typeof kept.due === 'number' ? DateTime.fromMillis(kept.due, { zone: 'utc' }) : fallback;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** ackDue: when the next step is due after a page: the ack timeout, counted from when the page reaches its person. */
 function ackDue(incident: Incident, verdict: NotifyDecision, now: DateTime): DateTime {
   return deliveredAt(verdict, now).plus({ milliseconds: incident.policy.ackTimeoutMs });
 }

@@ -41,7 +41,7 @@
 import { inject, injectable } from 'inversify';
 import { DateTime } from 'luxon';
 import type { IntegrationConfig } from '../config/types';
-import { moreSevere, SYSTEM, type Incident, type Principal, type Severity } from '../core/incident/types';
+import { isFlap, moreSevere, SYSTEM, type Incident, type Principal, type Severity } from '../core/incident/types';
 import { incidentHeadline, memberName } from '../core/messages/incident-views';
 import { message } from '../core/messages/message';
 import type { Team, World } from '../core/model';
@@ -562,7 +562,7 @@ export class IntakeService {
       const since = ctx.now.minus({ milliseconds: integration.flapWindowMs }).toMillis();
       const timeline = integration.flapWindowMs > 0 ? await tx.timeline(incident.id) : [];
       const lastReopen = [...timeline].reverse().find((e) => e.kind === 'reopened');
-      const flaps = lastReopen !== undefined && lastReopen.at.toMillis() >= since && lastReopen.data.flapping !== undefined
+      const flaps = lastReopen !== undefined && lastReopen.at.toMillis() >= since && isFlap(lastReopen)
         && !timeline.some((e) => e.seq > lastReopen.seq && e.kind === 'notified');
       await this.incidents.resolve(ctx, incident, note, { quietNews: flaps });
     });

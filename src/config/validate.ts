@@ -1205,7 +1205,6 @@ export interface DurationBounds {
   readonly why: string;
 }
 
-/** readDurationMs reads `section[key]` as elapsed milliseconds within `bounds`, or the default when absent. */
 /** readFlapWindow: `flap_window` in ms; 0 for off (also `false`, which YAML makes of an unquoted no/false). */
 function readFlapWindow(entry: Record<string, unknown>, path: PathSegment[], sink: ProblemSink): number | undefined {
   const value = entry.flap_window;
@@ -1215,13 +1214,14 @@ function readFlapWindow(entry: Record<string, unknown>, path: PathSegment[], sin
     return undefined;
   }
   const parsed = typeof value === 'string' ? parseDuration(value) : null;
-  if (typeof value === 'string' && parsed && !parsed.ok && parsed.zero !== true) {
+  if (parsed && !parsed.ok && parsed.zero !== true) {
     sink.add([...path, 'flap_window'], `"${value}" is not a duration; write one such as "15m" (the default), or off to page every reopening`);
     return undefined;
   }
   return readDurationMs(entry, 'flap_window', path, INTEGRATION_DEFAULTS.flapWindow, sink, BOUNDS.flapWindow);
 }
 
+/** readDurationMs reads `section[key]` as elapsed milliseconds within `bounds`, or the default when absent. */
 function readDurationMs(
   section: unknown,
   key: string,

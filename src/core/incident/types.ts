@@ -77,3 +77,13 @@ export interface TimelineEvent {
 }
 
 export type NewTimelineEvent = Omit<TimelineEvent, 'seq'>;
+
+/** isFlap: a reopening by an alert that flapped (see IncidentService.reopen): it paged nobody, and goes on with the round it flaps in. */
+export function isFlap(e: TimelineEvent): boolean {
+  return e.kind === 'reopened' && e.data.flapping !== undefined;
+}
+
+/** opensRound: the event (re)started the incident's round: its report, or a reopening that was not a flap. */
+export function opensRound(e: TimelineEvent): boolean {
+  return e.kind === 'reported' || (e.kind === 'reopened' && !isFlap(e));
+}

@@ -11,7 +11,7 @@
  * {reason, until} (opened quietly in a maintenance window).
  */
 import { DateTime } from 'luxon';
-import type { Incident, TimelineEvent } from '../incident/types';
+import { isFlap, type Incident, type TimelineEvent } from '../incident/types';
 import type { EscalationTarget, MemberId } from '../model';
 
 /** IncidentHistory: an incident and its whole timeline (oldest first). */
@@ -115,7 +115,7 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
       case 'reopened':
         // A flap (the alert fired again soon after a page, see IncidentService.reopen) goes on
         // with its round: the resolve it undid was no resolution, and the round's time runs on.
-        if (e.data.flapping !== undefined && resolved) resolutions.pop();
+        if (isFlap(e) && resolved) resolutions.pop();
         else since = e.at;
         resolved = false;
         if (member) assignee = member;
