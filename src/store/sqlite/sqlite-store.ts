@@ -61,6 +61,7 @@ import type {
 } from '../../core/incident/types';
 import type { Message } from '../../core/messages/message';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations';
+import { Checkpointer } from './checkpointer';
 
 /** DEFAULT_DATA_PATH is where the database lives when ONEHAND_DATA is not set. */
 export const DEFAULT_DATA_PATH = './data/onehand.db';
@@ -103,7 +104,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     await conn.close().catch(() => undefined);
     throw err;
   }
-  return new SqliteStore(conn, options.clock ?? new SystemClock(), options.migrations ?? MIGRATIONS, options.heldLimitMs ?? HELD_LIMIT_MS);
+  const store = new SqliteStore(conn, options.clock ?? new SystemClock(), options.migrations ?? MIGRATIONS, options.heldLimitMs ?? HELD_LIMIT_MS);
+  if (!inMemory) await store.checkpointBeside(path);
+  return store;
 }
 
 export class SqliteStore implements Store {
@@ -119,6 +122,8 @@ export class SqliteStore implements Store {
   private readonly enqueuedListeners = new Set<() => void>();
   private readonly intake = new IntakeMemory();
   private foldTimer: NodeJS.Timeout | null = null;
+  /** Copies the write-ahead log into the file beside the writes (see Checkpointer); null in memory. */
+  private checkpointer: Checkpointer | null = null;
   /** When the scheduled fold runs (performance.now()). */
   private foldDue = 0;
   private readonly heldWatch: NodeJS.Timeout;
@@ -151,6 +156,33 @@ export class SqliteStore implements Store {
     this.heldTold = since;
     const err = new Error(`one transaction has held the SQLite store for ${Math.round(heldMs / 1000)} s while ${this.mutex.waiting} other call(s) wait: every write waits behind it (a hung SQLite call, or a transaction that waits for a call to the store made from inside it); restart Onehand if it does not end`);
     for (const listener of this.backgroundListeners) listener(err);
+  }
+
+  /**
+   * checkpointBeside: the log is copied by a Checkpointer of its own instead of inside commits
+   * (openSqliteStore calls it once for a file). Should its connection not open, SQLite keeps
+   * checkpointing inside commits as it does by default: slower commits now and then, nothing lost.
+   */
+  async checkpointBeside(path: string): Promise<void> {
+    let checkpointer: Checkpointer;
+    try {
+      checkpointer = await Checkpointer.open(path, {
+        hold: (fn) => this.mutex.run(false, async () => {
+          this.assertOpen();
+          return fn();
+        }),
+        fallBack: () => this.mutex.run(false, async () => {
+          if (!this.closed) await this.conn.exec('PRAGMA wal_autocheckpoint=1000');
+        }),
+        onError: (err) => {
+          for (const listener of this.backgroundListeners) listener(err);
+        },
+      });
+    } catch {
+      return;
+    }
+    this.checkpointer = checkpointer;
+    await this.conn.exec('PRAGMA wal_autocheckpoint=0');
   }
 
   /**
@@ -200,6 +232,7 @@ export class SqliteStore implements Store {
         });
         throw err;
       }
+      this.checkpointer?.wrote();
       if (tx.committed().logged) this.foldSoon();
       if (tx.enqueued) for (const listener of this.enqueuedListeners) setImmediate(listener);
       runAfterCommit(tx.afterCommits);
@@ -272,6 +305,7 @@ export class SqliteStore implements Store {
         memory.dataVersion = -1;
         return null;
       }
+      this.checkpointer?.wrote();
       memory.foldPending = true;
       if (memory.sums === sums) row?.added(at);
       else memory.sums = null; // not expected (nothing else runs while this holds the store); the fold then sums the log
@@ -338,6 +372,9 @@ export class SqliteStore implements Store {
   /** close waits for queued transactions, finalizes cached statements and closes the file; idempotent. */
   async close(): Promise<void> {
     this.refuseNesting('close');
+    // Before the mutex: a checkpoint that waits for the mutex must not wait for this close. The
+    // store's own connection, the last one out, copies the rest of the log and removes it.
+    await this.checkpointer?.close();
     await this.mutex.run(false, async () => {
       if (this.closed) return;
       this.closed = true;
