@@ -205,10 +205,18 @@ export class OnehandApp {
    */
   private probeStore(now: DateTime, waitMs: number): Promise<StoreProbe> {
     const probe = this.probe ??= this.store.transaction(async (tx) => {
-      await tx.kvSet('health', 'probe', now.toMillis());
-      const stats = await tx.outboxStats(now.minus({ hours: 1 }));
-      const unreached = await tx.pagesUnreachedSince(now.minus({ milliseconds: UNREACHED_HEALTH_MS }));
-      return { stats, unreached };
+      // The write and the reads need nothing of each other: one wait for the store, not three
+      // (the probe holds the store meanwhile, and load balancers ask often). All settle before
+      // the transaction ends either way: a ROLLBACK must not overtake the write.
+      const [written, stats, unreached] = await Promise.allSettled([
+        tx.kvSet('health', 'probe', now.toMillis()),
+        tx.outboxStats(now.minus({ hours: 1 })),
+        tx.pagesUnreachedSince(now.minus({ milliseconds: UNREACHED_HEALTH_MS })),
+      ]);
+      if (written.status === 'rejected') throw written.reason;
+      if (stats.status === 'rejected') throw stats.reason;
+      if (unreached.status === 'rejected') throw unreached.reason;
+      return { stats: stats.value, unreached: unreached.value };
     }).finally(() => {
       this.probe = null;
     });
