@@ -84,3 +84,15 @@ it('hands the copying back to SQLite when a checkpoint fails, and tells it', asy
   expect(largest).toBeLessThan(8 * MiB);
   expect(told).toHaveLength(1);
 });
+
+it('closes after the calls queued before close(), refusing those made after it', async () => {
+  const s = await store();
+  const before = s.transaction((tx) => tx.kvSet('order', 'before', 1));
+  const closing = s.close();
+  const after = s.transaction((tx) => tx.kvSet('order', 'after', 1));
+  await expect(before).resolves.toBeUndefined();
+  await expect(after).rejects.toThrow('SqliteStore is closed');
+  await closing;
+  const again = await store();
+  expect(await again.transaction(async (tx) => [await tx.kvGet('order', 'before'), await tx.kvGet('order', 'after')])).toEqual([1, undefined]);
+});

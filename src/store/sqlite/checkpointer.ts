@@ -8,7 +8,7 @@
  * commit in eleven took 13-19 ms instead of 1 (measured): the one-alert webhook or /healthz probe
  * waiting behind it waited that much longer, and so did the pages the delivery worker marks sent.
  *
- * How: the store's connection runs with `wal_autocheckpoint=0`, and `CHECKPOINT_AFTER_MS` after a
+ * How: the store's connection checkpoints only past `BACKSTOP_PAGES` (a backstop, see there), and `CHECKPOINT_AFTER_MS` after a
  * commit this connection runs a PASSIVE checkpoint, which copies every page committed so far while
  * the store goes on committing (SQLite lets a checkpoint and one writer run at once; the store's
  * connection and its mutex are not touched). A log of `RESTART_PAGES` or more gets a second PASSIVE
@@ -28,6 +28,13 @@ import { Database, OPEN_READWRITE } from 'sqlite3';
 export const CHECKPOINT_AFTER_MS = 100;
 /** A log this long after a checkpoint beside the writes is copied whole inside the store's mutex (SQLite's own default size). */
 export const RESTART_PAGES = 1000;
+/**
+ * The store's connection still checkpoints inside a commit past this many pages (40 MiB): a
+ * backstop for when the finishing copy cannot keep the log short (it waits its turn behind a long
+ * queue of transactions, or another process on the file keeps committing during it). Such a
+ * commit copies only what the checkpoints beside it left.
+ */
+export const BACKSTOP_PAGES = 10_000;
 
 /** What `PRAGMA wal_checkpoint` answers: frames in the log, and frames copied into the file. */
 export interface CheckpointResult {
@@ -37,8 +44,8 @@ export interface CheckpointResult {
 }
 
 export interface CheckpointerHooks {
-  /** Runs `fn` while the store holds its mutex (no commit can land meanwhile). */
-  readonly hold: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Runs `fn` while the store holds its mutex (no commit can land meanwhile); skips it once the store is closing. */
+  readonly hold: (fn: () => Promise<unknown>) => Promise<void>;
   /** The store's connection takes SQLite's own checkpoints again (`PRAGMA wal_autocheckpoint=1000`). */
   readonly fallBack: () => Promise<void>;
   /** A checkpoint failed (the store tells its background listeners). */
@@ -71,17 +78,23 @@ export class Checkpointer {
     if (this.closed || this.failed || this.timer !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.running === null) this.running = this.cycle().finally(() => (this.running = null));
-      else this.wrote(); // the one running may have started before this commit
+      if (this.running === null) {
+        const cycle: Promise<void> = this.cycle().finally(() => {
+          if (this.running === cycle) this.running = null;
+        });
+        this.running = cycle;
+      } else this.wrote(); // the one running may have started before this commit
     }, CHECKPOINT_AFTER_MS);
     this.timer.unref();
   }
 
-  /** checkpointNow: one cycle at once (tests); resolves when it is done. */
+  /** checkpointNow: one cycle after the one running, if any (tests); resolves when it is done. */
   async checkpointNow(): Promise<void> {
-    await this.running;
-    this.running = this.cycle().finally(() => (this.running = null));
-    await this.running;
+    const next: Promise<void> = (this.running ?? Promise.resolve()).then(() => this.cycle()).finally(() => {
+      if (this.running === next) this.running = null;
+    });
+    this.running = next;
+    await next;
   }
 
   /** close: waits for a running cycle, then closes the connection (before the store closes its own: the last one out removes the log). */

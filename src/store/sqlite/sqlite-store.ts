@@ -61,7 +61,7 @@ import type {
 } from '../../core/incident/types';
 import type { Message } from '../../core/messages/message';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations';
-import { Checkpointer } from './checkpointer';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer';
 
 /** DEFAULT_DATA_PATH is where the database lives when ONEHAND_DATA is not set. */
 export const DEFAULT_DATA_PATH = './data/onehand.db';
@@ -105,7 +105,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     throw err;
   }
   const store = new SqliteStore(conn, options.clock ?? new SystemClock(), options.migrations ?? MIGRATIONS, options.heldLimitMs ?? HELD_LIMIT_MS);
-  if (!inMemory) await store.checkpointBeside(path);
+  if (!inMemory) {
+    try {
+      await store.checkpointBeside(path);
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
   return store;
 }
 
@@ -119,6 +126,8 @@ export class SqliteStore implements Store {
   /** Refuses a call from inside a transaction (see NestingGuard). */
   private readonly nesting = new NestingGuard<SqliteTx>('SqliteStore');
   private closed = false;
+  /** close() was called: new calls are refused, those queued before it still run. */
+  private closing = false;
   private readonly enqueuedListeners = new Set<() => void>();
   private readonly intake = new IntakeMemory();
   private foldTimer: NodeJS.Timeout | null = null;
@@ -155,34 +164,35 @@ export class SqliteStore implements Store {
     if (heldMs < this.heldLimitMs) return;
     this.heldTold = since;
     const err = new Error(`one transaction has held the SQLite store for ${Math.round(heldMs / 1000)} s while ${this.mutex.waiting} other call(s) wait: every write waits behind it (a hung SQLite call, or a transaction that waits for a call to the store made from inside it); restart Onehand if it does not end`);
-    for (const listener of this.backgroundListeners) listener(err);
+    this.tellBackground(err);
   }
 
   /**
    * checkpointBeside: the log is copied by a Checkpointer of its own instead of inside commits
-   * (openSqliteStore calls it once for a file). Should its connection not open, SQLite keeps
-   * checkpointing inside commits as it does by default: slower commits now and then, nothing lost.
+   * (openSqliteStore calls it once for a file); SQLite's own checkpoint stays as a backstop at
+   * BACKSTOP_PAGES. Should its connection not open, SQLite keeps checkpointing inside commits as it
+   * does by default: slower commits now and then, nothing lost. The finishing copy gives up its
+   * turn once close() began.
    */
   async checkpointBeside(path: string): Promise<void> {
     let checkpointer: Checkpointer;
     try {
       checkpointer = await Checkpointer.open(path, {
         hold: (fn) => this.mutex.run(false, async () => {
-          this.assertOpen();
-          return fn();
+          if (!this.closing) await fn();
         }),
         fallBack: () => this.mutex.run(false, async () => {
           if (!this.closed) await this.conn.exec('PRAGMA wal_autocheckpoint=1000');
         }),
         onError: (err) => {
-          for (const listener of this.backgroundListeners) listener(err);
+          this.tellBackground(err);
         },
       });
     } catch {
       return;
     }
     this.checkpointer = checkpointer;
-    await this.conn.exec('PRAGMA wal_autocheckpoint=0');
+    await this.conn.exec(`PRAGMA wal_autocheckpoint=${BACKSTOP_PAGES}`);
   }
 
   /**
@@ -193,7 +203,9 @@ export class SqliteStore implements Store {
     this.refuseNesting('migrate');
     return this.mutex.run(false, async () => {
       this.assertOpen();
-      return applyMigrations(this.conn, this.migrations, () => this.clock.now().toMillis());
+      const applied = await applyMigrations(this.conn, this.migrations, () => this.clock.now().toMillis());
+      this.checkpointer?.wrote();
+      return applied;
     });
   }
 
@@ -339,7 +351,7 @@ export class SqliteStore implements Store {
       this.transaction((tx) => (tx as SqliteTx).foldNow()).catch((err: unknown) => {
         // The log stays (nothing is lost: readers fold first) and the next intake transaction's
         // commit schedules a fold again. The error is told (logged, and in /healthz).
-        for (const listener of this.backgroundListeners) listener(err);
+        this.tellBackground(err);
       });
     }, delay);
     this.foldTimer.unref();
@@ -354,6 +366,7 @@ export class SqliteStore implements Store {
     await this.mutex.run(false, async () => {
       this.assertOpen();
       await this.conn.exec(SQL.releaseLeases);
+      this.checkpointer?.wrote();
     });
     await this.transaction((tx) => (tx as SqliteTx).foldNow());
   }
@@ -372,8 +385,10 @@ export class SqliteStore implements Store {
   /** close waits for queued transactions, finalizes cached statements and closes the file; idempotent. */
   async close(): Promise<void> {
     this.refuseNesting('close');
-    // Before the mutex: a checkpoint that waits for the mutex must not wait for this close. The
-    // store's own connection, the last one out, copies the rest of the log and removes it.
+    this.closing = true;
+    // Before the mutex: a checkpoint that waits for the mutex must not wait for this close (it
+    // returns at once, see checkpointBeside). The store's own connection, the last one out,
+    // copies the rest of the log and removes it.
     await this.checkpointer?.close();
     await this.mutex.run(false, async () => {
       if (this.closed) return;
@@ -385,8 +400,24 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * refuseNesting refuses a call from inside a transaction, and a call made after close() began
+   * (close waits for the calls queued before it, and only those).
+   */
   private refuseNesting(what: string): void {
     this.nesting.refuse(what);
+    if (this.closing && what !== 'close') throw new Error('SqliteStore is closed');
+  }
+
+  /** tellBackground hands an error of the store's own work to its listeners; one that throws stops no other (and no timer). */
+  private tellBackground(err: unknown): void {
+    for (const listener of this.backgroundListeners) {
+      try {
+        listener(err);
+      } catch {
+        // a listener's own failure is its own; the store's work goes on
+      }
+    }
   }
 
   private assertOpen(): void {
