@@ -10,6 +10,8 @@ import { RERUN_CODES, type Store, type StoreTx, type TransactionOptions } from '
 /** Errors a store recovers from by itself (those, and a guarded race). */
 const TRANSIENT_CODES = new Set([...RERUN_CODES, '23505']);
 const RECENT_MS = 60_000;
+/** PostgreSQL's 25P02: a statement sent after an earlier one failed in the same transaction. */
+const IN_FAILED_TRANSACTION = '25P02';
 
 /** isTransientStoreError: a deadlock or serialization failure: the transaction runs again, nobody's fault. */
 export function isTransientStoreError(err: unknown): boolean {
@@ -142,6 +144,9 @@ export class StoreMonitor implements Store {
   private failed(err: unknown): void {
     const code = (err as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return;
+    // "current transaction is aborted" only follows an earlier error of the same transaction,
+    // told already (or retried): it must not stand in for that cause in /healthz.
+    if (code === IN_FAILED_TRANSACTION) return;
     const message = err instanceof Error ? err.message : String(err);
     this.last = { at: Date.now(), message };
     this.onError(message);

@@ -9,6 +9,7 @@ import { createSchema, describePg, type TestSchema } from './pg-test';
 import { at, newIncident } from './contract';
 import type { TimelineEvent } from '../../src/core/incident/types';
 import type { StoreTx } from '../../src/ports/store';
+import { StoreMonitor } from '../../src/app/store-monitor';
 
 describe('PostgreSQL URLs', () => {
   it('recognises postgres URLs and hides passwords', () => {
@@ -151,6 +152,23 @@ describePg('PostgreSQL: migrations and replicas', () => {
     });
     await expect(run).rejects.toThrow(/simulated failure \(test\)/);
     expect(await query("SELECT key FROM kv WHERE namespace = 't'")).toEqual([]);
+  });
+
+  it('a failing write whose transaction goes on with other statements at once is what the store monitor keeps for /healthz, not "transaction is aborted"', async () => {
+    const s = await store();
+    await s.migrate();
+    await failOn('probe', '53100');
+    const errors: string[] = [];
+    const monitor = new StoreMonitor(s, (m) => errors.push(m));
+    // As the /healthz probe does: a write and two reads sent together.
+    const run = monitor.transaction(async (tx) => {
+      const settled = await Promise.allSettled([tx.kvSet('health', 'probe', 1), tx.outboxStats(at(0)), tx.pagesUnreachedSince(at(0))]);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+    await expect(run).rejects.toThrow(/simulated failure \(test\)/);
+    expect(monitor.recent()).toMatch(/simulated failure \(test\)/);
+    expect(errors.join('\n')).not.toMatch(/transaction is aborted/);
   });
 
   it('a deadlock the code catches is still the transaction\'s: it runs again (a later statement\'s "transaction is aborted" does not hide it)', async () => {

@@ -114,8 +114,10 @@ export class Checkpointer {
       // `log` is the log's length when the copy began: commits that landed during it are not
       // counted there, so a long log is finished inside the mutex whatever the copy reported.
       if (beside.log >= RESTART_PAGES && !this.closed) {
-        await this.hooks.hold(() => this.checkpoint());
-        this.counts.held++;
+        await this.hooks.hold(async () => {
+          await this.checkpoint();
+          this.counts.held++;
+        });
       }
     } catch (err) {
       this.failed = true;

@@ -336,7 +336,7 @@ export class SqliteStore implements Store {
    * and the counts fresh for readers on other connections.
    */
   private foldSoon(): void {
-    if (this.closed) return;
+    if (this.closing) return;
     const sums = this.intake.sums;
     const delay = sums === null || sums.alerts > FOLD_SOON_ALERTS ? FOLD_LOG_AFTER_MS : FOLD_AFTER_MS;
     const due = performance.now() + delay;
@@ -347,7 +347,7 @@ export class SqliteStore implements Store {
     this.foldDue = due;
     this.foldTimer = setTimeout(() => {
       this.foldTimer = null;
-      if (this.closed) return;
+      if (this.closing) return;
       this.transaction((tx) => (tx as SqliteTx).foldNow()).catch((err: unknown) => {
         // The log stays (nothing is lost: readers fold first) and the next intake transaction's
         // commit schedules a fold again. The error is told (logged, and in /healthz).
@@ -386,6 +386,9 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.refuseNesting('close');
     this.closing = true;
+    // A fold due now would be refused (and told as an error); the next start folds the log.
+    if (this.foldTimer !== null) clearTimeout(this.foldTimer);
+    this.foldTimer = null;
     // Before the mutex: a checkpoint that waits for the mutex must not wait for this close (it
     // returns at once, see checkpointBeside). The store's own connection, the last one out,
     // copies the rest of the log and removes it.
