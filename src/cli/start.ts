@@ -139,7 +139,10 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   });
   let done: Promise<void> = signalled;
   let stopInput = async (): Promise<void> => undefined;
-  if (consoleAdapter && options.headless) {
+  if (!consoleAdapter && !options.headless && (options.input as { isTTY?: boolean }).isTTY === true) {
+    // Someone at a terminal would type commands that nothing reads: say so once, with the way.
+    logger.info('console input is off: a chat platform runs, so commands typed here are not read; start with --console to type them here too', { adapters: adapters.map((a) => a.name) });
+  } else if (consoleAdapter && options.headless) {
     logger.info('no console input (standard input is not a terminal, pipe or file, or --no-console): running until SIGTERM', { deliveries: 'printed on standard output' });
   } else if (consoleAdapter) {
     const session = new ConsoleSession(config.world, consoleAdapter, {

@@ -48,6 +48,26 @@ describe('onehand start with a Discord token', () => {
     await bot.app.scheduler.tick();
     expect(fake.callsTo('POST', /^\/users\/@me\/channels$/).map((c) => c.body)).toEqual([{ recipient_id: USERS.dave.id }]);
     expect(output).toEqual([]);
+    // Standard input is no terminal here: nobody types, nothing to say about it.
+    expect(logger.entries.some((e) => e.msg.startsWith('console input is off'))).toBe(false);
+  });
+
+  it('tells someone at a terminal that commands typed there are not read while a chat platform runs, and how to type them', async () => {
+    fake = await FakeDiscord.start(Object.values(CHANNELS));
+    const parsed = parseConfig(DISCORD_CONFIG);
+    if (!parsed.ok) throw new Error('bad config');
+    const logger = new MemoryLogger();
+    const clock = new SimulatedClock(DateTime.fromISO('2026-03-03T10:00:00Z', { setZone: true }));
+    const terminal = Object.assign(new PassThrough(), { isTTY: true });
+    bot = await startBot({
+      config: parsed.config,
+      dataPath: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onehand-discord-')), 'onehand.db'),
+      clock, simulated: clock, json: true, logger, input: terminal, output: () => undefined,
+      env: { DISCORD_TOKEN: 'secret-token-from-env', DISCORD_APPLICATION_ID: APP_ID, DISCORD_GUILD_ID: GUILD_ID, DISCORD_API_BASE: fake.apiBase },
+    });
+    expect(logger.entries.filter((e) => e.msg.startsWith('console input is off')).map((e) => [e.msg, e.fields.adapters])).toEqual([
+      ['console input is off: a chat platform runs, so commands typed here are not read; start with --console to type them here too', ['discord']],
+    ]);
   });
 });
 
