@@ -149,7 +149,11 @@ export class OnehandApp {
         reachable: (recipient) => this.delivery.rearm(adapter.name, recipient),
         replyLater: (recipient, reply, inboundId) => this.replyLater(adapter.name, recipient, reply, inboundId),
       });
-      this.log.info('adapter started', { adapter: adapter.name });
+      // An adapter that started without its platform (Discord out of reach: it runs on and tries
+      // again) says so here too, not "started" alone after its error.
+      const health = adapter.health?.() ?? { ok: true };
+      if (health.ok && health.degraded !== true) this.log.info('adapter started', { adapter: adapter.name });
+      else this.log.warn('adapter started without its platform; it keeps trying (see /healthz)', { adapter: adapter.name, state: health.detail ?? (health.ok ? 'degraded' : 'failing') });
     }
   }
 

@@ -123,6 +123,10 @@ describe('Discord that cannot be reached at start', () => {
     const errors = world.h.logger.entries.filter((e) => e.level === 'error');
     expect(errors.map((e) => e.msg)).toEqual(['discord gateway not reachable at start; Onehand runs on without Discord commands and tries again']);
     expect(errors[0]?.fields.fix).toMatch(/reaches discord\.com/);
+    // Not "adapter started" after that error, as if all were well.
+    expect(world.h.logger.entries.filter((e) => e.msg.startsWith('adapter started')).map((e) => [e.level, e.msg, e.fields.adapter])).toEqual([
+      ['warn', 'adapter started without its platform; it keeps trying (see /healthz)', 'discord'],
+    ]);
     expect(world.fake.callsTo('PUT', /commands$/)).toHaveLength(0);
     // Shown, not a failed probe: a readiness probe must not take the webhooks out during a Discord outage.
     const health = await world.h.app.health();
