@@ -510,7 +510,7 @@ export class IncidentService {
     const timeline = await ctx.tx.timeline(incident.id);
     const lines: RichText[] = [
       rt`State: ${incident.state}; assignee ${memberName(this.world, incident.assignee)}; reported by ${principalName(this.world, incident.reporter)}${incident.service ? rt`; service ${incident.service}` : []}`,
-      ...timeline.slice(-30).map((e) => rt`${e.at.setZone(this.world.teams.get(incident.team)?.timeZone ?? 'utc').toFormat('ccc dd LLL HH:mm')} ${describeEvent(this.world, e)}`),
+      ...timeline.slice(-30).map((e) => rt`${e.at.setZone(this.world.teams.get(incident.team)?.timeZone ?? 'utc').toFormat('ccc dd LLL HH:mm ZZZZ')} ${describeEvent(this.world, e)}`),
     ];
     return { ...incidentMessage('reply', this.world, incident, timeline, incidentHeadline(incident), lines), actions: actionsFor(incident) };
   }

@@ -22,7 +22,7 @@ function name(world: World, id: string): string {
 }
 
 function when(dt: DateTime, zone: string): string {
-  return esc(dt.setZone(zone).toFormat('ccc dd LLL HH:mm'));
+  return esc(dt.setZone(zone).toFormat('ccc dd LLL HH:mm ZZZZ'));
 }
 
 function num(n: number): string {

@@ -68,9 +68,9 @@ describe('a page that reaches nobody', () => {
     h.adapter.failNext(2, 'undeliverable', '#payments');
     await h.advance('5m');
     const show = await h.run('carol', 'incident show 1');
-    expect(show).toContain('11:05 post in the team channel on recording failed: simulated: direct messages closed');
-    expect(show).toContain('11:05 the page to Dave reached nobody: the team channel did not take the page either: simulated: direct messages closed; the chain moves on now');
-    expect(show).toMatch(/11:05 escalated to the mentor \(Alice\)/);
+    expect(show).toContain('11:05 GMT+1 post in the team channel on recording failed: simulated: direct messages closed');
+    expect(show).toContain('11:05 GMT+1 the page to Dave reached nobody: the team channel did not take the page either: simulated: direct messages closed; the chain moves on now');
+    expect(show).toMatch(/11:05 GMT\+1 escalated to the mentor \(Alice\)/);
     h.expectMessage('alice', /Escalated to you as mentor/);
     // Without the hurry the mentor would be paged at 10 minutes (reminder at 5, mentor at 10).
     expect(h.messagesFor('alice')[0]?.at).not.toBe('2026-03-03T10:10:00.000Z');
@@ -125,7 +125,7 @@ describe('a page that reaches nobody', () => {
       // Once per post (two unowned alerts in 2 hours), not once per retry of it (from the first
       // alert on: a refused channel also refused the incident's record at the report).
       const lines = show.split('\n');
-      expect(lines.slice(lines.findIndex((l) => /nobody acknowledged/.test(l))).filter((l) => /nobody acknowledged|post in the team channel on recording failed/.test(l)).map((l) => l.replace(/^.*? \d\d:\d\d /, '').slice(0, 30))).toEqual([
+      expect(lines.slice(lines.findIndex((l) => /nobody acknowledged/.test(l))).filter((l) => /nobody acknowledged|post in the team channel on recording failed/.test(l)).map((l) => l.replace(/^.*? \d\d:\d\d \S+ /, '').slice(0, 30))).toEqual([
         'the whole chain ran and nobody', 'post in the team channel on re', 'the whole chain ran and nobody', 'post in the team channel on re',
       ]);
       expect(h.logger.entries.some((e) => e.level === 'error' && e.msg.startsWith('urgent team channel post'))).toBe(true);
