@@ -45,6 +45,8 @@ interface Deferred {
   readonly lines?: readonly string[];
   readonly incidentId: number | null;
   readonly at: string;
+  /** A page of the member's own shift, held for their night alone (weekends and focus do not hold those). */
+  readonly oncall?: boolean;
 }
 
 /** The most lines of one held message a digest repeats (the rest is counted). */
@@ -218,7 +220,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       // A plain delivery (no reason): their quiet time is over, nothing was let through.
       return { action: 'deliver' };
     }
-    list.push({ text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string });
+    list.push({ text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string, ...(n.role === 'oncall' ? { oncall: true } : {}) });
     await call.storage.set(key, list);
     await call.schedule(key, until, { member, key, until: until.toMillis() });
     return { action: 'defer', until, reason: `${memberName(call.world, member)} is in quiet hours until ${clockIn(until, zoneOf(call.world, member))}` };
@@ -293,7 +295,9 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       call.notify({
         key,
         recipient: { kind: 'member', id: member },
-        role: 'member',
+        // A digest that holds pages of their own shift goes as those did: held for the night
+        // alone, not once more by their weekend (a Saturday night's page waited until Monday).
+        role: list.some((d) => d.oncall === true) ? 'oncall' : 'member',
         message: message('notice', rt`While you were in quiet hours, ${list.length} notification${list.length === 1 ? '' : 's'} waited for you:`, { lines }),
       });
     },

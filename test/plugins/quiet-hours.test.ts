@@ -74,6 +74,22 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
+  it('a non-urgent page on a Saturday night reaches the on-call at the end of their night, not after their weekend: their shift\'s pages ignore weekends', async () => {
+    // Dave keeps weekends quiet for everything else; the page was held for his night alone.
+    const h = await Harness.start({ config: config('{ weekends: true }'), at: '2026-03-07T23:30:00Z' }); // Sat 23:30 in London
+    await h.run('zed', 'incident report sev3 saturday night typo');
+    h.expectNothingFor('dave');
+    await h.advanceTo('2026-03-08T06:59:00Z');
+    h.expectNothingFor('dave');
+    await h.advanceTo('2026-03-08T07:00:00Z'); // Sun 07:00 in London
+    const digest = h.expectMessage('dave', /While you were in quiet hours, 1 notification waited/);
+    expect(digest.at).toBe('2026-03-08T07:00:00.000Z');
+    expect(digest.text).toContain('New incident #1 [sev3] saturday night typo');
+    // Not held once more inside a digest of the digest.
+    expect(digest.text).not.toMatch(/While you were in quiet hours.*While you were in quiet hours/s);
+    await h.stop();
+  });
+
   it('the morning digest says what became of each incident overnight: resolved, handed to someone else, or still waiting', async () => {
     const h = await Harness.start({ config: config(), at: NIGHT });
     await h.run('zed', 'incident report sev3 typo on the pricing page');
