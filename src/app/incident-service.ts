@@ -8,7 +8,7 @@ import { inject, injectable } from 'inversify';
 import { maybeMeant } from '../config/problems';
 import { DateTime } from 'luxon';
 import { decideStep, levelOf, nextManualTarget, nextPosition, personFor, repeatsOf, rolesOf, rolesText, unownedEveryMsOf } from '../core/escalation/escalation';
-import { DEFAULT_SEVERITY, isFlap, opensRound, type Incident, type NewIncident, type Severity, type TimelineEvent } from '../core/incident/types';
+import { DEFAULT_SEVERITY, isFlap, moreSevere, opensRound, type Incident, type NewIncident, type Severity, type TimelineEvent } from '../core/incident/types';
 import { actionsFor, describeEvent, incidentHeadline, incidentMessage, memberName, principalName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
 import type { EscalationTarget, MemberId, Team, World } from '../core/model';
@@ -217,6 +217,31 @@ export class IncidentService {
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
     await this.scheduleEscalation(ctx.tx, updated, round, { pass: 0, index: 0 }, ackDue(updated, verdict, ctx.now));
     return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict)}.`);
+  }
+
+  /**
+   * raise: the incident turned out more severe than it was opened (a more severe alert of its group
+   * fired): its severity and its plan (the new severity's timeouts) follow. Unacknowledged, the
+   * chain starts again from the assignee at the new severity, so a sev1 goes through the quiet
+   * hours that held the sev3 and escalates on the sev1's clock; acknowledged, the assignee is told.
+   * `quiet` (a storm or maintenance window keeps it quiet): raised and on the timeline, nobody told.
+   * Not more severe, or resolved: nothing changes. Returns the incident as it is now.
+   */
+  async raise(ctx: UseCaseContext, incident: Incident, severity: Severity, reason: string, options: { quiet?: boolean } = {}): Promise<Incident> {
+    if (incident.state === 'resolved' || !moreSevere(severity, incident.severity)) return incident;
+    const raised: Incident = { ...incident, severity, escalationLevel: incident.state === 'acknowledged' ? incident.escalationLevel : 0, updatedAt: ctx.now };
+    const updated: Incident = { ...raised, policy: this.policies.planFor(ctx.team, raised).plan };
+    await ctx.tx.updateIncident(updated);
+    const ev = await this.event(ctx, updated, 'severity-raised', { from: incident.severity, to: severity, reason });
+    const what = rt`${incidentHeadline(updated)} is now ${severity} (was ${incident.severity}): ${reason}`;
+    if (options.quiet) return updated;
+    if (updated.state === 'acknowledged') {
+      await this.notify(ctx, updated, { kind: 'member', id: updated.assignee }, 'incident-update', rt`${what}. It stays acknowledged and yours.`, actionsFor(updated));
+    } else {
+      await this.startChain(ctx, updated, updated.assignee, `s${ev.seq}`, what);
+    }
+    await this.postRecord(ctx, updated, rt`${incidentHeadline(updated)} raised from ${incident.severity} to ${severity}`);
+    return updated;
   }
 
   /** note: kept in the timeline. A note from the reporter (not a responder) is passed to the assignee. */

@@ -536,7 +536,13 @@ export class IntakeService {
       if (!resolved) {
         // A repeat only counts. A new alert of the group, or one firing again, is noted.
         if (change.previousStatus !== 'firing') {
-          await within((ctx) => this.note(ctx, incident, 'alert-firing', alert, { again: change.previousStatus === 'resolved' }));
+          await within(async (ctx) => {
+            await this.note(ctx, incident, 'alert-firing', alert, { again: change.previousStatus === 'resolved' });
+            // More severe than the incident (a critical alert of a group a warning opened): the
+            // incident is raised, and pages at its new severity unless a storm or a maintenance
+            // window would have kept such an alert quiet.
+            if (moreSevere(alert.severity, incident.severity)) await this.raise(ctx, integration, incident, alert);
+          });
         }
         return incident.id;
       }
@@ -606,6 +612,18 @@ export class IntakeService {
       await this.growStorm(ctx, found, 1, incident.severity);
     }
     return incident.id;
+  }
+
+  /** raise: a more severe alert fired in the incident's group; as reopen, quiet during a storm unless more severe than the storm has paged, or in a maintenance window. */
+  private async raise(ctx: UseCaseContext, integration: IntegrationConfig, incident: Incident, alert: NormalizedAlert): Promise<void> {
+    const { found, storm, maintenance } = await this.quieting(ctx, integration, alert.severity, alert.service ?? incident.service);
+    const reason = `alert ${alert.title} fired at ${alert.severity}`;
+    if (storm !== null || maintenance !== null) {
+      await this.incidents.raise(ctx, incident, alert.severity, reason, { quiet: true });
+      return;
+    }
+    await this.incidents.raise(ctx, incident, alert.severity, reason);
+    if (found) await ctx.tx.updateStorm({ ...found, severity: found.severity === null ? null : alert.severity });
   }
 
   /** reopen: as open, a reopening during a storm is quiet unless more severe than the storm has paged. */

@@ -63,6 +63,7 @@ export type TimelineKind =
   | 'huddle'
   | 'resolved'
   | 'reopened'
+  | 'severity-raised'
   | 'delivery-failed'
   | 'delivery-retrying'
   | 'delivery-fallback';
