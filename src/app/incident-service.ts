@@ -51,6 +51,10 @@ export interface ReportInput {
   readonly fingerprint?: string;
 }
 
+/** `incident show` lists at most this many timeline lines (SHOW_FIRST_EVENTS of them from its beginning). */
+const SHOW_EVENTS = 30;
+const SHOW_FIRST_EVENTS = 3;
+
 /**
  * reportedIncident: the incident a report opens, assigned to `onCall` (also used by bulk quiet
  * opens), with the plan the team's escalation policy makes for it frozen on it; `refused` says why
@@ -533,9 +537,17 @@ export class IncidentService {
 
   async show(ctx: UseCaseContext, incident: Incident): Promise<Message> {
     const timeline = await ctx.tx.timeline(incident.id);
+    const line = (e: TimelineEvent): RichText => rt`${e.at.setZone(this.world.teams.get(incident.team)?.timeZone ?? 'utc').toFormat('ccc dd LLL HH:mm ZZZZ')} ${describeEvent(this.world, e)}`;
+    // A long timeline keeps its beginning (the report, the first page) and its latest events, and
+    // says how many it leaves out between them.
+    const shown = timeline.length <= SHOW_EVENTS ? timeline.map(line) : [
+      ...timeline.slice(0, SHOW_FIRST_EVENTS).map(line),
+      rt`… ${String(timeline.length - SHOW_EVENTS + 1)} more events in between, not shown …`,
+      ...timeline.slice(timeline.length - (SHOW_EVENTS - SHOW_FIRST_EVENTS - 1)).map(line),
+    ];
     const lines: RichText[] = [
       rt`State: ${incident.state}; assignee ${memberName(this.world, incident.assignee)}; reported by ${principalName(this.world, incident.reporter)}${incident.service ? rt`; service ${incident.service}` : []}`,
-      ...timeline.slice(-30).map((e) => rt`${e.at.setZone(this.world.teams.get(incident.team)?.timeZone ?? 'utc').toFormat('ccc dd LLL HH:mm ZZZZ')} ${describeEvent(this.world, e)}`),
+      ...shown,
     ];
     return { ...incidentMessage('reply', this.world, incident, timeline, incidentHeadline(incident), lines), actions: actionsFor(incident) };
   }
