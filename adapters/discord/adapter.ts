@@ -45,6 +45,8 @@ const REACH_FIX = 'check that this host reaches discord.com (or DISCORD_API_BASE
 const TOKEN_REFUSED = 'Discord refuses the bot token (HTTP 401); set a valid token (DISCORD_TOKEN or discord.token_file)';
 /** How long a replica's failed try at the gateway shows in its /healthz (with a gate): past the lease's longest pause before trying again (60 s). */
 const CONNECT_FAILURE_SHOWN_MS = 90_000;
+/** While the gateway keeps failing to come back, its tries are told at most this often (see watchGateway). */
+const OUTAGE_LOG_EVERY_MS = 60_000;
 
 /**
  * Gateway close codes after which discord.js does not reconnect
@@ -373,13 +375,34 @@ export class DiscordAdapter implements ChatAdapter {
    */
   private watchGateway(client: Client): void {
     const watched = new WeakSet<object>();
+    // One outage, told once: discord.js retries every few hundred ms while Discord is away, and a
+    // warning at every try buried the log (about 640 lines in 2.5 minutes). Later tries are told
+    // at most once a minute, and the way back says how many it took.
+    let outage: { since: number; tries: number; toldAt: number; told: Set<string> } | null = null;
+    const lost = (msg: string, fields: Record<string, unknown>, counts: boolean): void => {
+      const now = performance.now();
+      outage ??= { since: now, tries: 0, toldAt: now, told: new Set() };
+      if (counts) outage.tries++;
+      if (!outage.told.has(msg)) {
+        outage.told.add(msg);
+        this.log.warn(msg, fields);
+      } else if (now - outage.toldAt >= OUTAGE_LOG_EVERY_MS) {
+        outage.toldAt = now;
+        this.log.warn('discord gateway still reconnecting', { ...fields, tries: outage.tries, for: `${Math.round((now - outage.since) / 1000)} s` });
+      }
+    };
+    const back = (): Record<string, unknown> => {
+      const over = outage;
+      outage = null;
+      return over === null ? {} : { tries: over.tries, after: `${Math.round((performance.now() - over.since) / 1000)} s` };
+    };
     const watchShards = (): void => {
       for (const shard of client.ws.shards.values()) {
         if (watched.has(shard)) continue;
         watched.add(shard);
         shard.on('close', (event: { code?: number }) => {
           if (client !== this.gatewayClient || event.code === undefined || FATAL_CLOSES[event.code]) return;
-          this.log.warn('discord gateway closed; discord.js reconnects', { shard: shard.id, code: event.code, guild: this.options.guildId });
+          lost('discord gateway closed; discord.js reconnects', { shard: shard.id, code: event.code, guild: this.options.guildId }, true);
         });
       }
     };
@@ -387,7 +410,7 @@ export class DiscordAdapter implements ChatAdapter {
     client.on(Events.ShardError, (err, shard) => this.log.warn('discord gateway connection error', { shard, error: err.message }));
     client.on(Events.ShardReconnecting, (shard) => {
       this.ready = false;
-      this.log.warn('discord gateway reconnecting', { shard });
+      lost('discord gateway reconnecting', { shard }, false);
     });
     client.on(Events.ShardDisconnect, (event: { code: number }, shard: number) => {
       this.ready = false;
@@ -399,13 +422,13 @@ export class DiscordAdapter implements ChatAdapter {
     });
     client.on(Events.ShardResume, (shard, replayed) => {
       this.ready = true;
-      this.log.info('discord gateway resumed', { shard, replayed });
+      this.log.info('discord gateway resumed', { shard, replayed, ...back() });
     });
     client.on(Events.ShardReady, (shard) => {
       this.ready = true;
       this.gatewayFailure = null;
       watchShards();
-      this.log.info('discord gateway ready', { shard });
+      this.log.info('discord gateway ready', { shard, ...back() });
     });
     client.on(Events.Invalidated, () => {
       this.ready = false;

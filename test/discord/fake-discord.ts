@@ -43,6 +43,8 @@ export class FakeDiscord {
   readonly calls: RestCall[] = [];
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
+  /** Gateway connections still to be dropped at once (dropGateway). */
+  private gatewayDrops = 0;
   private readonly sockets = new Set<WebSocket>();
   private readonly failures: ScriptedFailure[] = [];
   private seq = 0;
@@ -92,6 +94,11 @@ export class FakeDiscord {
    */
   closeGateway(code: number): void {
     for (const ws of this.sockets) ws.close(code, 'closed by the fake');
+  }
+
+  /** dropGateway: the next `times` gateway connections are closed with 4000 as soon as they open (an outage discord.js keeps retrying). */
+  dropGateway(times: number): void {
+    this.gatewayDrops = times;
   }
 
   /** clearFailures: no scripted failure is left. */
@@ -177,6 +184,11 @@ export class FakeDiscord {
   // ---- gateway ----------------------------------------------------------------------------------
 
   private onSocket(ws: WebSocket): void {
+    if (this.gatewayDrops > 0) {
+      this.gatewayDrops--;
+      ws.close(4000, 'dropped by the fake');
+      return;
+    }
     this.sockets.add(ws);
     ws.on('close', () => this.sockets.delete(ws));
     ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41250 }, s: null, t: null }));

@@ -95,6 +95,20 @@ describe('Discord: auth, gateway and repeats', () => {
     expect((await w.h.app.health()).adapters).toEqual({ discord: 'ok' });
   });
 
+  it('an outage discord.js keeps retrying is logged once, not at every try, and its end says how many tries it took', async () => {
+    const from = w.h.logger.entries.length;
+    const since = () => w.h.logger.entries.slice(from);
+    w.fake.dropGateway(6);
+    w.fake.closeGateway(4000);
+    await until('the gateway to be back', () => since().some((e) => e.msg === 'discord gateway resumed' || e.msg === 'discord gateway ready'), 20_000);
+    const warned = since().filter((e) => e.level === 'warn').map((e) => e.msg);
+    expect(warned.filter((m) => m === 'discord gateway closed; discord.js reconnects')).toHaveLength(1);
+    expect(warned.filter((m) => m === 'discord gateway reconnecting')).toHaveLength(1);
+    const back = since().find((e) => e.msg === 'discord gateway resumed' || e.msg === 'discord gateway ready');
+    expect(back?.fields.tries).toBeGreaterThanOrEqual(6);
+    expect((await w.h.app.health()).adapters).toEqual({ discord: 'ok' });
+  }, 30_000);
+
   it('a fatal gateway close (4004) is one clear error and a failing /healthz; pages still go out by REST', async () => {
     w.fake.closeGateway(4004);
     await until('the fatal close to be logged', () => w.h.logger.entries.some((e) => e.level === 'error'));
