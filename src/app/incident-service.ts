@@ -16,6 +16,7 @@ import { mention, rt, type RichText } from '../core/text/rich-text';
 import { formatDuration } from '../core/time/duration';
 import type { Recipient, StoreTx } from '../ports/store';
 import type { NotifyDecision, NotificationRole } from '../ports/plugin';
+import { AdapterRegistry } from './adapters';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey, recipientOf, samePrincipal, type Notification } from './notifications';
 import { PolicyBook } from './policies';
@@ -96,6 +97,7 @@ export class IncidentService {
   constructor(
     @inject(TOKENS.World) private readonly world: World,
     @inject(PolicyBook) private readonly policies: PolicyBook,
+    @inject(AdapterRegistry) private readonly adapters: AdapterRegistry,
   ) {}
 
   /**
@@ -119,7 +121,7 @@ export class IncidentService {
     await this.scheduleEscalation(tx, incident, 0, { pass: 0, index: 0 }, ackDue(incident, verdict, now));
     const paged = verdict.action === 'defer'
       ? rt`${memberName(this.world, onCall)} is on call and will be paged when their quiet hours end, ${this.theirTime(onCall, verdict.until)}; an urgent severity pages at once`
-      : rt`${memberName(this.world, onCall)} is on call and ${this.pagedWhen(onCall, verdict)}`;
+      : rt`${memberName(this.world, onCall)} is on call and ${this.pagedWhen(onCall, verdict, incident.team)}`;
     return message('reply', rt`Reported ${incidentHeadline(incident)}. ${paged}; you will hear here when it is acknowledged and resolved.`, {
       incident: (await this.card(tx, incident)).incident,
     });
@@ -217,10 +219,10 @@ export class IncidentService {
     }
     const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
     await this.tellShadow(ctx, updated, onCall, rt`Reopened ${incidentHeadline(updated)}`);
-    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict)}.`);
+    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict, updated.team)}.`);
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
     await this.scheduleEscalation(ctx.tx, updated, round, { pass: 0, index: 0 }, ackDue(updated, verdict, ctx.now));
-    return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict)}.`);
+    return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict, updated.team)}.`);
   }
 
   /**
@@ -378,7 +380,7 @@ export class IncidentService {
     // Someone marked away is paged all the same (they were named), but the caller should know.
     const away = await awayNow(ctx, member);
     const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirClock(member, away.end)}; if they do not acknowledge, the escalation chain goes on without them.` : '';
-    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict)}. Escalation starts again for them.${awayNote}`);
+    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict, updated.team)}. Escalation starts again for them.${awayNote}`);
   }
 
   /**
@@ -720,14 +722,19 @@ export class IncidentService {
   }
 
   /**
-   * pagedWhen: what a reply says of the page to `member`: "has been paged"; when quiet hours hold
-   * it back, "is in quiet hours and is paged at Tue 07:00 their time (zone)"; when a plugin dropped
-   * or skipped it, that and why.
+   * pagedWhen: what a reply says of the page to `member` of `team`: "has been paged"; when no
+   * running platform can message them, where the page went instead (the team channel, or nobody:
+   * then the chain moves on at once, see Unreached); when quiet hours hold it back, "is in quiet
+   * hours and is paged at Tue 07:00 their time (zone)"; when a plugin dropped or skipped it, that
+   * and why.
    */
-  private pagedWhen(member: MemberId, verdict: NotifyDecision): string {
+  private pagedWhen(member: MemberId, verdict: NotifyDecision, team: string): string {
     switch (verdict.action) {
       case 'deliver':
-        return 'has been paged';
+        if (this.adapters.reaching({ kind: 'member', id: member }).length > 0) return 'has been paged';
+        return this.adapters.reaching({ kind: 'channel', team }).length > 0
+          ? 'cannot be messaged directly on any running chat platform, so the page went to the team channel'
+          : 'cannot be reached: no running chat platform can message them and the team has no channel; the next person in the chain is paged now';
       case 'defer':
         return `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}`;
       default:

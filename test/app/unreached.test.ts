@@ -21,7 +21,8 @@ describe('a page that reaches nobody', () => {
     h = await Harness.start();
     noChannel(h);
     h.adapter.unlinked.add('dave');
-    await h.run('zed', 'incident report sev1 login broken');
+    // The reporter is not told "has been paged" for a page Onehand knows reaches nobody.
+    expect(await h.run('zed', 'incident report sev1 login broken')).toContain('Dave is on call and cannot be reached: no running chat platform can message them and the team has no channel; the next person in the chain is paged now');
     // Not five minutes later: the reminder to Dave (reaching nobody too) and then his mentor, now.
     await h.advance('3s');
     h.expectMessage('alice', /Escalated to you as mentor.*#1 \[sev1\] login broken/s);
@@ -55,6 +56,13 @@ describe('a page that reaches nobody', () => {
     await h.run('alice', 'incident ack 1');
     await h.advance('61m');
     expect((await h.app.health()).pages).toBe('ok');
+  });
+
+  it('a member no platform knows, in a team with a channel: the reporter is told the page went to the team channel', async () => {
+    h = await Harness.start();
+    h.adapter.unlinked.add('dave');
+    expect(await h.run('zed', 'incident report sev2 login slow')).toContain('Dave is on call and cannot be messaged directly on any running chat platform, so the page went to the team channel');
+    h.expectMessage('#payments', /New incident #1 \[sev2\] login slow/);
   });
 
   it('a page refused directly and in the team channel: reached nobody, and the mentor is paged now, not after the ack timeout', async () => {
