@@ -223,7 +223,8 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     list.push({ text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string, ...(n.role === 'oncall' ? { oncall: true } : {}) });
     await call.storage.set(key, list);
     await call.schedule(key, until, { member, key, until: until.toMillis() });
-    return { action: 'defer', until, reason: `${memberName(call.world, member)} is in quiet hours until ${clockIn(until, zoneOf(call.world, member))}` };
+    // With its zone: the timeline line it lands on is in the team's.
+    return { action: 'defer', until, reason: `${memberName(call.world, member)} is in quiet hours until ${until.setZone(zoneOf(call.world, member)).toFormat('ccc HH:mm ZZZZ')}` };
   }
 
   return {

@@ -164,7 +164,7 @@ describe('quiet hours', () => {
     // The reporter's note waits with the page: the reply does not claim Dave has it.
     expect(await h.run('zed', 'incident note 1 it started after the deploy')).toBe('Your note is on #1; Dave is in quiet hours and gets it at Tue 07:00 their time (Europe/London).');
     const show = await h.run('carol', 'incident show 1');
-    expect(show).toContain('page to Dave held back (quiet-hours): Dave is in quiet hours until Tue 07:00');
+    expect(show).toContain('page to Dave held back (quiet-hours): Dave is in quiet hours until Tue 07:00 GMT');
     // The page is queued, not "paged", until it goes out.
     expect(show).toContain('page to Dave (page) queued');
     expect(show).not.toContain('paged Dave');
