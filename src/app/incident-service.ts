@@ -115,6 +115,15 @@ export class IncidentService {
     if (opened.refused !== undefined) await this.event(ctx, incident, 'escalation-plan-refused', { reason: opened.refused });
     if (shift.gap) await this.event(ctx, incident, 'gap-held', { member: onCall, policy: this.policies.rotationName(team) });
     if (options.quiet) return this.card(tx, incident);
+    if (ctx.caller.kind === 'member' && ctx.caller.id === onCall) {
+      // The on-call reporting an incident knows of it: it is theirs, acknowledged. No page to
+      // themselves, and no escalation to their mentor for a page they could not have missed.
+      await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);
+      const acknowledged = await this.acknowledge(ctx, incident);
+      return message('reply', rt`Reported ${incidentHeadline(incident)}. You are on call, so it is yours and acknowledged: nobody was paged ("incident resolve ${String(incident.id)}" when it is fixed, "incident escalate ${String(incident.id)}" if you need your mentor).`, {
+        incident: acknowledged.incident,
+      });
+    }
     const verdict = await this.page(ctx, incident, onCall, 'page', rt`New incident ${incidentHeadline(incident)}`);
     await this.tellShadow(ctx, incident, onCall, rt`New incident ${incidentHeadline(incident)}`);
     await this.postRecord(ctx, incident, rt`New incident ${incidentHeadline(incident)}`);

@@ -102,3 +102,20 @@ describe('one hand by default: who is told, for every command', () => {
     }
   });
 });
+
+describe('the on-call reports an incident themselves', () => {
+  it('it is theirs and acknowledged: no page to themselves, no escalation to their mentor; the channel has the record', async () => {
+    const h = await Harness.start();
+    try {
+      const reply = await h.run('dave', 'incident report sev2 I broke the deploy');
+      expect(reply).toContain('Reported #1 [sev2] I broke the deploy. You are on call, so it is yours and acknowledged: nobody was paged');
+      expect(await h.app.store.transaction((tx) => tx.getIncident(1))).toMatchObject({ state: 'acknowledged', assignee: 'dave' });
+      h.expectMessage('#payments', /New incident #1 \[sev2\] I broke the deploy/);
+      await h.advance('30m');
+      expect(h.adapter.delivered.filter((d) => d.to === 'dave' || d.to === 'alice' || d.to === 'carol')).toEqual([]);
+      expect(await h.run('dave', 'incident show 1')).toMatch(/reported by Dave.*\n.*acknowledged/);
+    } finally {
+      await h.stop();
+    }
+  });
+});
