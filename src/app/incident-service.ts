@@ -248,8 +248,8 @@ export class IncidentService {
     const updated: Incident = { ...raised, policy: this.policies.planFor(ctx.team, raised).plan };
     await ctx.tx.updateIncident(updated);
     const ev = await this.event(ctx, updated, 'severity-raised', { from: incident.severity, to: severity, reason });
-    const what = rt`${incidentHeadline(updated)} is now ${severity} (was ${incident.severity}): ${reason}`;
     if (options.quiet) return updated;
+    const what = rt`${incidentHeadline(updated)} is now ${severity} (was ${incident.severity}): ${reason}`;
     if (updated.state === 'acknowledged') {
       await this.notify(ctx, updated, { kind: 'member', id: updated.assignee }, 'incident-update', rt`${what}. It stays acknowledged and yours.`, actionsFor(updated));
     } else {
@@ -673,8 +673,7 @@ export class IncidentService {
   /** openSince: when the incident last became open: its report, or its latest reopening that was not a flap (a flap goes on with the round it flaps in). */
   private async openSince(tx: StoreTx, incident: Incident): Promise<DateTime> {
     const timeline = await tx.timeline(incident.id);
-    const last = [...timeline].reverse().find((e) => e.kind === 'reopened' && !isFlap(e));
-    return last?.at ?? incident.openedAt;
+    return [...timeline].reverse().find(opensRound)?.at ?? incident.openedAt;
   }
 
   /** scheduleEscalation: the timer for position `at` of the chain, due at `dueAt`. Keys of pass 0 keep their old format. */
