@@ -4,13 +4,13 @@
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
-import { SYSTEM, type TimelineEvent } from '../core/incident/types';
+import { SYSTEM } from '../core/incident/types';
 import type { Message } from '../core/messages/message';
 import type { World } from '../core/model';
 import type { ChatAdapter, InboundCommand } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { OutboxStats, Recipient, Store } from '../ports/store';
+import type { OutboxStats, Recipient, Store, UnreachedPages } from '../ports/store';
 import { AdapterRegistry, adapterNamespace } from './adapters';
 import { CommandService } from './command-service';
 import { DeliveryWorker } from './delivery-worker';
@@ -195,7 +195,7 @@ export class OnehandApp {
     const lagging = outbox !== null && outbox.oldestDueLagSeconds > DELIVERY_LAG_LIMIT_S;
     const deliveries = lagging ? `behind: the oldest due delivery waits ${outbox?.oldestDueLagSeconds ?? 0} s` : 'ok';
     const unreached = this.unreached.health(unreachedStored);
-    const pages = unreached.ok ? 'ok' : `failing: ${unreached.detail ?? ''}`;
+    const pages = unreached.ok ? (unreached.detail ? `ok; ${unreached.detail}` : 'ok') : `failing: ${unreached.detail ?? ''}`;
     // `pages` is shown, not a failure of the probe (see Unreached).
     const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
     return { ok, database, deliveries, pages, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
@@ -242,5 +242,5 @@ export class OnehandApp {
 /** What the /healthz probe reads in its transaction. */
 interface StoreProbe {
   readonly stats: OutboxStats;
-  readonly unreached: { readonly count: number; readonly last: TimelineEvent | null };
+  readonly unreached: UnreachedPages;
 }

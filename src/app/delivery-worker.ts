@@ -44,7 +44,7 @@ import { Metrics } from './metrics';
 import { channelFallback, isUrgent, planDeliveries, type Notification } from './notifications';
 import { isStoreUnavailable } from './store-monitor';
 import { TOKENS, type Settings } from './tokens';
-import { Unreached } from './unreached';
+import { Unreached, type LatePage } from './unreached';
 import { errorText } from '../core/text/error-text';
 
 const BASE_BACKOFF_MS = 5_000;
@@ -93,6 +93,8 @@ interface Mark {
   readonly remember: Remember | null;
   /** When the row's lease ends (the app's clock, ms): on a shared store, another replica may send it again then. */
   readonly leaseUntil: number;
+  /** A page that failed before it went out: what it answers of the pages that reached nobody (see Unreached.reachedLate). */
+  readonly late: LatePage | null;
   /** When this mark was first tried (wall ms), once it has been. */
   triedSince?: number;
   readonly done: () => void;
@@ -425,7 +427,7 @@ export class DeliveryWorker {
     const platform = this.platformState(row.adapter);
     switch (attempt.status) {
       case 'delivered': {
-        await this.markSent(row.id, now, attempt.remember ? { namespace: adapterNamespace(row.adapter), ...attempt.remember } : null, leaseUntil);
+        await this.markSent(row.id, now, attempt.remember ? { namespace: adapterNamespace(row.adapter), ...attempt.remember } : null, leaseUntil, latePage(row));
         this.sent++;
         this.metrics.delivery(row.adapter, row.message.kind, 'sent');
         // A platform that was failing as a whole (not one recipient) answers again.
@@ -508,9 +510,9 @@ export class DeliveryWorker {
    * before its next send (so a crash repeats at most the sends in flight), but a thousand pages a
    * second take tens of transactions, not a thousand, and leave the store to intake and claims.
    */
-  private markSent(id: number, at: DateTime, remember: Remember | null, leaseUntil: number): Promise<void> {
+  private markSent(id: number, at: DateTime, remember: Remember | null, leaseUntil: number, late: LatePage | null): Promise<void> {
     return new Promise((done, failed) => {
-      this.marks.push({ id, at, remember, leaseUntil, done, failed });
+      this.marks.push({ id, at, remember, leaseUntil, late, done, failed });
       this.marking ??= this.markAll();
     });
   }
@@ -609,6 +611,7 @@ export class DeliveryWorker {
         await tx.markSent(m.id, m.at);
         // What the adapter keeps of the message (DeliveryOutcome.remember) commits with its mark.
         if (m.remember) await tx.kvSet(m.remember.namespace, m.remember.key, m.remember.value);
+        if (m.late) await this.unreached.reachedLate(tx, m.late, m.at);
       }
     }, URGENT);
   }
@@ -782,12 +785,16 @@ export class DeliveryWorker {
     const incidentId = row.incidentId as number;
     const team = row.recipient.kind === 'channel' ? row.recipient.team : '';
     const { base, siblings } = await this.siblingsOf(tx, row);
-    const others = siblings.some((d) => d.state === 'sent' || this.mayStillGo(d));
+    const people = row.message.mentions;
+    // A page's stand-in counts on another platform's channel only where it pings the member: a
+    // name the platform does not know is plain text there (a member linked on Teams alone).
+    const stood = row.key.startsWith('fallback:');
+    const pings = (adapter: string): boolean => !stood || people[0] === undefined || this.adapters.get(adapter)?.canReach({ kind: 'member', id: people[0] }) === true;
+    const others = siblings.some((d) => (d.state === 'sent' || this.mayStillGo(d)) && pings(d.adapter));
     this.log.error(why === 'waiting' ? 'urgent team channel post waits: the channel is not reachable yet' : 'urgent team channel post lost', { adapter: row.adapter, key: row.key, team, reason, others });
     await tx.appendTimeline({ incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: null, recipient: 'channel', team, adapter: row.adapter, reason, why } });
     if (others) return;
-    const people = row.message.mentions;
-    if (row.key.startsWith('fallback:')) {
+    if (stood) {
       await this.unreached.record(tx, { incidentId, member: people[0] ?? null, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take the page either: ${reason}` }, now);
       return;
     }
@@ -803,6 +810,17 @@ export class DeliveryWorker {
     for (const member of unplanned) await this.unreached.record(tx, { incidentId, member, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take it (${reason}), and no running platform can reach ${member} directly` }, now);
     if (people.length === 0) await this.unreached.record(tx, { incidentId, member: null, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take it (${reason}), and it mentions nobody to tell directly` }, now);
   }
+}
+
+/**
+ * latePage: a page (or an urgent channel post standing in for one) that goes out after failing or
+ * waiting: it may answer pages that reached nobody meanwhile (see Unreached.reachedLate). Null for
+ * a first try (the common case costs nothing more) and for anything else.
+ */
+function latePage(row: OutboxRow): LatePage | null {
+  if (row.incidentId === null || !isUrgent(row.message) || (row.attempts === 0 && row.waitingSince === null)) return null;
+  const members = row.recipient.kind === 'member' ? [row.recipient.id] : row.message.mentions.length > 0 ? row.message.mentions : [null];
+  return { incidentId: row.incidentId, members, adapter: row.adapter };
 }
 
 /** earliest: the smallest of `values` (Infinity for none), without spreading them into arguments. */

@@ -158,8 +158,10 @@ export class Engine {
 
   /**
    * unreachable: no running platform knows this member (no identity for it in the config). A page
-   * must not vanish: it goes to the team channel, mentioning the member, and the timeline says why;
-   * with no team channel on a running platform either, it reached nobody (see Unreached).
+   * must not vanish: it goes to the team channel, and the timeline says why. But a member no
+   * platform knows cannot be mentioned there either (their name is plain text, it pings nobody),
+   * so the page reached nobody all the same (see Unreached: the chain moves on now, /healthz and
+   * the log say so, with the fix); with no team channel on a running platform, not even that.
    */
   private async unreachable(tx: StoreTx, now: DateTime, n: Notification): Promise<ReturnType<typeof planDeliveries>> {
     const member = n.recipient.kind === 'member' ? n.recipient.id : '';
@@ -176,6 +178,9 @@ export class Engine {
       return [];
     }
     await tx.appendTimeline({ incidentId: incident.id, at: now, kind: fallback ? 'delivery-fallback' : 'delivery-failed', actor: null, data: { member, reason } });
+    if (fallback) {
+      await this.unreachedPages.record(tx, { incidentId: incident.id, member, kind: n.message.kind, madeAt: now, reason: `${reason}; the team channel has the page, but it cannot ping ${member} there` }, now);
+    }
     return rows;
   }
 

@@ -731,8 +731,8 @@ export class IncidentService {
 
   /**
    * pagedWhen: what a reply says of the page to `member` of `team`: "has been paged"; when no
-   * running platform can message them, where the page went instead (the team channel, or nobody:
-   * then the chain moves on at once, see Unreached); when quiet hours hold it back, "is in quiet
+   * running platform can message them, where the page went instead (the team channel, where it
+   * pings nobody, or nowhere) and that the chain moves on at once (see Unreached); when quiet hours hold it back, "is in quiet
    * hours and is paged at Tue 07:00 their time (zone)"; when a plugin dropped or skipped it, that
    * and why.
    */
@@ -741,7 +741,7 @@ export class IncidentService {
       case 'deliver':
         if (this.adapters.reaching({ kind: 'member', id: member }).length > 0) return 'has been paged';
         return this.adapters.reaching({ kind: 'channel', team }).length > 0
-          ? 'cannot be messaged directly on any running chat platform, so the page went to the team channel'
+          ? 'cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody, and the next person in the chain is paged now'
           : 'cannot be reached: no running chat platform can message them and the team has no channel; the next person in the chain is paged now';
       case 'defer':
         return `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}`;

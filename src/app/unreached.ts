@@ -13,6 +13,13 @@
  *   webhooks too), and `onehand_pages_unreached_total` counts it, for alerting. /healthz reads
  *   the timeline for it, so every replica shows it, and a restart (kill -9 included) does not
  *   hide it; this process's own memory of it answers only when the store does not.
+ *
+ * A page that reached nobody may still go out later: its delivery is retried for a day, so when
+ * the platform that failed recovers (an outage, a token put right) the page is sent after all.
+ * Then (`reachedLate`) the timeline says so (`page-reached-late`: "went out late"), the log too,
+ * and /healthz stops counting it as outstanding: `pages` is "ok; N pages reached nobody for a
+ * while in the last hour and went out late" once all of them did. The chain is not wound back:
+ * whoever it moved on to was paged and stays so.
  */
 import { inject, injectable } from 'inversify';
 import type { DateTime } from 'luxon';
@@ -20,7 +27,7 @@ import type { MemberId } from '../core/model';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { TimelineEvent } from '../core/incident/types';
-import type { StoreTx } from '../ports/store';
+import type { StoreTx, UnreachedPages } from '../ports/store';
 import { escalationKeyPrefix, type EscalationPayload } from './incident-service';
 import { Metrics } from './metrics';
 import { TOKENS } from './tokens';
@@ -41,10 +48,18 @@ export interface UnreachedPage {
   readonly madeAt: DateTime;
 }
 
+/** LatePage: a page that went out after failing (see reachedLate). */
+export interface LatePage {
+  readonly incidentId: number;
+  /** Whom it reached: the member paged, or those a team channel post mentions (null: none). */
+  readonly members: ReadonlyArray<MemberId | null>;
+  readonly adapter: string;
+}
+
 @injectable()
 export class Unreached {
-  /** Pages that reached nobody (committed), newest last, within UNREACHED_HEALTH_MS. */
-  private recent: Array<{ readonly at: number; readonly text: string }> = [];
+  /** Pages that reached nobody (committed), newest last, within UNREACHED_HEALTH_MS; `late` once one went out after all. */
+  private recent: Array<{ readonly at: number; readonly text: string; readonly incidentId: number; readonly member: MemberId | null; late: boolean }> = [];
 
   constructor(
     @inject(TOKENS.Logger) private readonly log: Logger,
@@ -68,9 +83,40 @@ export class Unreached {
     });
     const text = unreachedText(page.incidentId, page.member, page.reason);
     tx.afterCommit(() => {
-      this.recent.push({ at: this.clock.now().toMillis(), text });
+      this.recent.push({ at: this.clock.now().toMillis(), text, incidentId: page.incidentId, member: page.member, late: false });
       this.metrics.pageUnreached(page.kind);
     });
+  }
+
+  /**
+   * reachedLate: a page of `late.incidentId` to (or, in the team channel, mentioning) `late.members`
+   * went out on `late.adapter` after failing for a while. Those of its pages to them that reached
+   * nobody (`page-unreached` events no `page-reached-late` answered yet) are answered: one event
+   * per member, in the caller's transaction (the delivery's mark), logged.
+   */
+  async reachedLate(tx: StoreTx, late: LatePage, now: DateTime): Promise<void> {
+    const events = await tx.timeline(late.incidentId);
+    for (const member of late.members) {
+      let since: TimelineEvent | null = null;
+      let outstanding = 0;
+      for (const e of events) {
+        if ((e.data.member ?? null) !== member) continue;
+        if (e.kind === 'page-unreached') {
+          since ??= e;
+          outstanding++;
+        } else if (e.kind === 'page-reached-late') {
+          since = null;
+          outstanding = 0;
+        }
+      }
+      if (since === null) continue;
+      const afterMs = now.diff(since.at).as('milliseconds');
+      this.log.info('page went out late, after reaching nobody', { incident: late.incidentId, member, adapter: late.adapter, unreached: outstanding, afterMs });
+      await tx.appendTimeline({ incidentId: late.incidentId, at: now, kind: 'page-reached-late', actor: null, data: { member, adapter: late.adapter, unreached: outstanding, since: since.at.toISO() } });
+      tx.afterCommit(() => {
+        for (const r of this.recent) if (r.incidentId === late.incidentId && r.member === member) r.late = true;
+      });
+    }
   }
 
   /**
@@ -78,18 +124,22 @@ export class Unreached {
    * (`stored`, what pagesUnreachedSince answered), or this process's memory when the store could
    * not answer.
    */
-  health(stored?: { readonly count: number; readonly last: TimelineEvent | null } | null): { ok: boolean; detail?: string } {
+  health(stored?: UnreachedPages | null): { ok: boolean; detail?: string } {
     const since = this.clock.now().toMillis() - UNREACHED_HEALTH_MS;
     this.recent = this.recent.filter((r) => r.at > since);
-    let n = this.recent.length;
-    let text = this.recent[n - 1]?.text;
+    const outstanding = this.recent.filter((r) => !r.late);
+    let n = outstanding.length;
+    let late = this.recent.length - n;
+    let text = outstanding[n - 1]?.text;
     if (stored) {
       n = stored.count;
+      late = stored.late;
       const data = stored.last?.data ?? {};
       text = stored.last ? unreachedText(stored.last.incidentId, typeof data.member === 'string' ? data.member : null, typeof data.reason === 'string' ? data.reason : 'no reason recorded') : undefined;
     }
-    if (n === 0 || text === undefined) return { ok: true };
-    return { ok: false, detail: `${n} page${n === 1 ? '' : 's'} reached nobody in the last hour; last: ${text}` };
+    const wentOut = `${late} page${late === 1 ? '' : 's'} reached nobody for a while in the last hour and went out late`;
+    if (n === 0 || text === undefined) return late > 0 ? { ok: true, detail: wentOut } : { ok: true };
+    return { ok: false, detail: `${n} page${n === 1 ? '' : 's'} reached nobody in the last hour; last: ${text}${late > 0 ? `; ${late} more went out late` : ''}` };
   }
 }
 

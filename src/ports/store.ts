@@ -89,6 +89,13 @@ export interface OutboxRow extends NewOutboxRow {
  */
 export const RERUN_CODES: ReadonlySet<string> = new Set(['40P01', '40001']);
 
+/** UnreachedPages: what pagesUnreachedSince answers. */
+export interface UnreachedPages {
+  readonly count: number;
+  readonly last: TimelineEvent | null;
+  readonly late: number;
+}
+
 /** laneOf: the delivery lane of a recipient on one adapter ("discord:m:dave"). */
 export function laneOf(adapter: string, recipient: Recipient): string {
   return `${adapter}:${recipientKey(recipient)}`;
@@ -322,10 +329,12 @@ export interface StoreTx {
   /** outboxStats: pending and waiting counts, the oldest due instant, and give-ups since `since`. */
   outboxStats(since: DateTime): Promise<OutboxStats>;
   /**
-   * pagesUnreachedSince: how many `page-unreached` timeline events happened at or after `since`
-   * (committed, by any process), and the newest of them (for /healthz; an index keeps it cheap).
+   * pagesUnreachedSince: the `page-unreached` timeline events at or after `since` (committed, by
+   * any process), for /healthz (an index keeps it cheap): `count` those still outstanding and
+   * `last` the newest of them; `late` those answered since, by a later `page-reached-late` event
+   * of the same incident for the same member (the page went out after all).
    */
-  pagesUnreachedSince(since: DateTime): Promise<{ readonly count: number; readonly last: TimelineEvent | null }>;
+  pagesUnreachedSince(since: DateTime): Promise<UnreachedPages>;
   /** The earliest instant a pending delivery may be attempted (unleased; after `after`, when given), or null. */
   nextDeliveryDue(after?: DateTime): Promise<DateTime | null>;
   /** Pending deliveries (not yet sent, not given up). */

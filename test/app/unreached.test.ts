@@ -6,6 +6,7 @@
  */
 import type { Recipient } from '../../src/ports/store';
 import { Harness } from '../harness/harness';
+import { RecordingAdapter } from '../harness/recording-adapter';
 
 describe('a page that reaches nobody', () => {
   let h: Harness;
@@ -58,11 +59,18 @@ describe('a page that reaches nobody', () => {
     expect((await h.app.health()).pages).toBe('ok');
   });
 
-  it('a member no platform knows, in a team with a channel: the reporter is told the page went to the team channel', async () => {
+  it('a member no platform knows, in a team with a channel: the page is posted there, but it pings nobody, so the chain moves on now and /healthz says why', async () => {
     h = await Harness.start();
     h.adapter.unlinked.add('dave');
-    expect(await h.run('zed', 'incident report sev2 login slow')).toContain('Dave is on call and cannot be messaged directly on any running chat platform, so the page went to the team channel');
-    h.expectMessage('#payments', /New incident #1 \[sev2\] login slow/);
+    expect(await h.run('zed', 'incident report sev2 login slow')).toContain('Dave is on call and cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody, and the next person in the chain is paged now');
+    h.expectMessage('#payments', /Dave \(could not reach you directly\) New incident #1 \[sev2\] login slow/);
+    // Not after the ack timeout (a sev2's reminder at 5 minutes, its mentor at 10): the reminder
+    // reaches nobody either, so the mentor is paged within seconds.
+    await h.advance('3s');
+    h.expectMessage('alice', /Escalated to you as mentor.*#1 \[sev2\] login slow/s);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('the page to Dave reached nobody: no running chat platform can reach dave (platforms: recording); link them in the config (members[].recording); the team channel has the page, but it cannot ping dave there; the chain moves on now');
+    expect((await h.app.health()).pages).toMatch(/^failing: \d pages? reached nobody in the last hour; last: #1 \(dave\): no running chat platform can reach dave/);
   });
 
   it('a page refused directly and in the team channel: reached nobody, and the mentor is paged now, not after the ack timeout', async () => {
@@ -82,6 +90,26 @@ describe('a page that reaches nobody', () => {
     h.expectMessage('alice', /Escalated to you as mentor/);
     // Without the hurry the mentor would be paged at 10 minutes (reminder at 5, mentor at 10).
     expect(h.messagesFor('alice')[0]?.at).not.toBe('2026-03-03T10:10:00.000Z');
+  });
+
+  it('a page whose stand-in in the team channel went out only on a platform that does not know the member (no ping there): reached nobody, the chain moves on now', async () => {
+    class Second extends RecordingAdapter {
+      override readonly name = 'second';
+    }
+    let second: RecordingAdapter | null = null;
+    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
+    const other = second as unknown as RecordingAdapter;
+    other.unlinked.add('dave'); // Dave is linked on "recording" alone
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.adapter.failNext(1, 'undeliverable', 'dave'); // the reminder's DM
+    h.adapter.failNext(1, 'undeliverable', '#payments'); // and its stand-in in the channel
+    await h.advance('5m');
+    // The stand-in went out on "second", where Dave's name pings nobody.
+    expect(other.delivered.some((d) => d.to === '#payments' && /Dave \(could not reach you directly\) Reminder/.test(d.text))).toBe(true);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('the page to Dave reached nobody: the team channel did not take the page either: simulated: direct messages closed; the chain moves on now');
+    await h.advance('3s');
+    h.expectMessage('alice', /Escalated to you as mentor/);
   });
 
   it('a huddle call that reaches nobody is recorded, but does not move the chain on (only a page of its current step does)', async () => {

@@ -68,6 +68,36 @@ describe('Discord: auth, gateway and repeats', () => {
     expect((await w.h.app.health()).adapters).toEqual({ discord: 'ok' });
   });
 
+  it('a Discord outage: the page reaches nobody and /healthz says so; when Discord answers again the page goes out, the timeline says it went out late and /healthz counts it no more', async () => {
+    const outage = { message: '503: Service Unavailable', code: 0 };
+    w.fake.fail('POST', /^\/channels\/\d+\/messages$/, 503, outage, 1000);
+    await command(w, USERS.zed, CHANNELS.payments, reportData('checkout down in the outage'));
+    // Three tries of the page (5 s, then 10 s apart), then the team channel's three.
+    for (let i = 0; i < 8; i++) {
+      await w.flush();
+      await w.h.advance('10s');
+    }
+    await w.flush();
+    const during = await w.h.app.health();
+    expect(during.pages).toMatch(/^failing: \d+ pages? reached nobody in the last hour; last: #1 \(dave\): the team channel did not take the page either/);
+    expect(await w.h.run('carol', 'incident show 1')).toContain('the page to Dave reached nobody');
+    w.fake.clearFailures();
+    await w.h.advance('5m'); // the retries' backoff
+    await w.flush();
+    await w.flush();
+    const sent = dmPosts().filter((c) => (c.status ?? 200) < 300).map((c) => String(body(c).content));
+    expect(sent.filter((t) => t.includes('New incident #1 [sev3] checkout down in the outage'))).toHaveLength(1);
+    const show = await w.h.run('carol', 'incident show 1');
+    expect(show).toMatch(/the page to Dave went out late on discord, \d+m(\d+s)? after 2 pages reached nobody/);
+    expect(show.match(/went out late/g)).toHaveLength(1); // the channel post standing in for it went out too: one line for Dave
+    const after = await w.h.app.health();
+    expect(after.pages).toBe('ok; 2 pages reached nobody for a while in the last hour and went out late');
+    expect(w.h.logger.entries.some((e) => e.level === 'info' && e.msg === 'page went out late, after reaching nobody')).toBe(true);
+    // The same from the store after a restart (another replica, or after kill -9).
+    await w.h.restart();
+    expect((await w.h.app.health()).pages).toBe(after.pages);
+  });
+
   it('every new message carries a nonce from its delivery key with enforce_nonce, so Discord drops a repeat', async () => {
     await command(w, USERS.zed, CHANNELS.payments, reportData('nonce'));
     await w.flush();

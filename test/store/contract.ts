@@ -206,7 +206,7 @@ export function runStoreContract(kit: () => StoreKit): void {
       const ids = await s.transaction(async (tx) => {
         const a = await tx.insertIncident(newIncident());
         const b = await tx.insertIncident(newIncident());
-        expect(await tx.pagesUnreachedSince(at(0))).toEqual({ count: 0, last: null });
+        expect(await tx.pagesUnreachedSince(at(0))).toEqual({ count: 0, last: null, late: 0 });
         await tx.appendTimeline({ incidentId: a.id, at: at(1), kind: 'page-unreached', actor: null, data: { member: 'dave', reason: 'first' } });
         await tx.appendTimeline({ incidentId: a.id, at: at(2), kind: 'notified', actor: null, data: {} });
         await tx.appendTimeline({ incidentId: b.id, at: at(3), kind: 'page-unreached', actor: null, data: { member: 'erin', reason: 'second' } });
@@ -219,7 +219,31 @@ export function runStoreContract(kit: () => StoreKit): void {
       expect(all.last).toMatchObject({ incidentId: ids.b, kind: 'page-unreached', data: { member: 'erin', reason: 'second' } });
       expect(all.last?.at.toMillis()).toBe(at(3).toMillis());
       expect(late.count).toBe(1);
-      expect(none).toEqual({ count: 0, last: null });
+      expect(none).toEqual({ count: 0, last: null, late: 0 });
+    });
+
+    it('leaves out the unreached pages that went out later: a later page-reached-late event of the incident for the same member answers them', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        const a = await tx.insertIncident(newIncident());
+        const b = await tx.insertIncident(newIncident());
+        await tx.appendTimeline({ incidentId: a.id, at: at(1), kind: 'page-unreached', actor: null, data: { member: 'dave', reason: 'first' } });
+        await tx.appendTimeline({ incidentId: a.id, at: at(1), kind: 'page-unreached', actor: null, data: { member: 'dave', reason: 'the reminder' } });
+        await tx.appendTimeline({ incidentId: a.id, at: at(2), kind: 'page-unreached', actor: null, data: { member: 'alice', reason: 'the mentor' } });
+        await tx.appendTimeline({ incidentId: b.id, at: at(2), kind: 'page-unreached', actor: null, data: { member: 'dave', reason: 'another incident' } });
+        await tx.appendTimeline({ incidentId: a.id, at: at(3), kind: 'page-unreached', actor: null, data: { member: null, reason: 'a channel post for nobody' } });
+        // Dave's page on #a went out: both of his on #a are answered, not Alice's, not his on #b.
+        await tx.appendTimeline({ incidentId: a.id, at: at(4), kind: 'page-reached-late', actor: null, data: { member: 'dave' } });
+        expect(await tx.pagesUnreachedSince(at(0))).toMatchObject({ count: 3, late: 2, last: { kind: 'page-unreached', data: { member: null } } });
+        // A page-unreached after the late one is not answered by it; a null member is answered by a null one.
+        await tx.appendTimeline({ incidentId: a.id, at: at(5), kind: 'page-unreached', actor: null, data: { member: 'dave', reason: 'again' } });
+        await tx.appendTimeline({ incidentId: a.id, at: at(6), kind: 'page-reached-late', actor: null, data: { member: null } });
+        expect(await tx.pagesUnreachedSince(at(0))).toMatchObject({ count: 3, late: 3, last: { data: { member: 'dave', reason: 'again' } } });
+      });
+      const [all, since] = await s.transaction(async (tx) => [await tx.pagesUnreachedSince(at(0)), await tx.pagesUnreachedSince(at(2))]);
+      expect(all).toMatchObject({ count: 3, late: 3 });
+      expect(since).toMatchObject({ count: 3, late: 1 });
+      expect(since.last?.data).toMatchObject({ member: 'dave', reason: 'again' });
     });
 
     it('numbers timeline events 1, 2, 3 per incident', async () => {

@@ -8,6 +8,7 @@ import type { Incident, Principal, TimelineEvent } from '../incident/types';
 import { rt, type RichText } from '../text/rich-text';
 import { message, type IncidentAction, type IncidentCard, type Message, type MessageKind } from './message';
 import { gapWords } from './shift-notes';
+import { formatDuration } from '../time/duration';
 
 export function principalName(world: World, p: Principal | null): string {
   if (p === null) return 'Onehand';
@@ -61,6 +62,13 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return rt`could not reach ${person} directly (${String(d.reason ?? '')}); the page goes to the team channel`;
     case 'page-unreached':
       return rt`the page${person ? ` to ${person}` : ''} reached nobody: ${String(d.reason ?? '')}${d.hurried ? '; the chain moves on now' : ''}`;
+    case 'page-reached-late': {
+      const n = typeof d.unreached === 'number' ? d.unreached : 1;
+      const where = d.adapter ? ` on ${String(d.adapter)}` : '';
+      const since = typeof d.since === 'string' ? DateTime.fromISO(d.since) : null;
+      const after = since?.isValid ? ` ${formatDuration(e.at.diff(since).as('milliseconds'))}` : '';
+      return rt`the page${person ? ` to ${person}` : ''} went out late${where},${after} after ${n === 1 ? 'it' : `${n} pages`} reached nobody`;
+    }
     case 'channel-unreachable': {
       const members = Array.isArray(e.data.members) ? (e.data.members as unknown[]).map((m) => memberName(world, String(m))).join(', ') : '';
       return rt`the team channel is not reachable (${String(d.reason ?? '')}); told ${members} directly`;

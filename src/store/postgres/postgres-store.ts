@@ -42,6 +42,7 @@ import { SystemClock } from '../../runtime/clock';
 import { laneOf, RERUN_CODES } from '../../ports/store';
 import type {
   AlertChange,
+  UnreachedPages,
   ClaimOptions,
   DeliveryState,
   IncidentFilter,
@@ -453,6 +454,9 @@ interface OutboxDbRow {
 }
 
 
+/** ANSWERED: the page-unreached event `u` went out after all: a later page-reached-late event of its incident for the same member (see pagesUnreachedSince). */
+const ANSWERED = `EXISTS (SELECT 1 FROM timeline d WHERE d.incident_id = u.incident_id AND d.seq > u.seq AND d.kind = 'page-reached-late' AND d.data -> 'member' IS NOT DISTINCT FROM u.data -> 'member')`;
+
 const SQL = {
   insertIncident: `INSERT INTO incidents (${INCIDENT_COLUMNS})
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13, $14, $15) RETURNING id`,
@@ -566,8 +570,8 @@ const SQL = {
       (SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL AND waiting_since IS NULL) AS oldest,
       (SELECT COUNT(*) FROM outbox WHERE dead_at >= $1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
-  unreachedCount: `SELECT COUNT(*)::int AS n FROM timeline WHERE kind = 'page-unreached' AND at >= $1`,
-  unreachedLast: `SELECT * FROM timeline WHERE kind = 'page-unreached' AND at >= $1 ORDER BY at DESC, incident_id DESC, seq DESC LIMIT 1`,
+  unreachedCount: `SELECT COUNT(*)::int AS n, COUNT(*) FILTER (WHERE ${ANSWERED})::int AS late FROM timeline u WHERE u.kind = 'page-unreached' AND u.at >= $1`,
+  unreachedLast: `SELECT * FROM timeline u WHERE u.kind = 'page-unreached' AND u.at >= $1 AND NOT ${ANSWERED} ORDER BY u.at DESC, u.incident_id DESC, u.seq DESC LIMIT 1`,
   nextDeliveryDue: `SELECT MIN(due) AS due FROM (
       SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END AS due
       FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS o WHERE due > $1`,
@@ -1076,12 +1080,14 @@ class PgTx implements StoreTx {
     return { pending: r?.pending ?? 0, waiting: r?.waiting ?? 0, oldestDue: r?.oldest == null ? null : fromMs(r.oldest), deadSince: r?.dead ?? 0 };
   }
 
-  async pagesUnreachedSince(since: DateTime): Promise<{ count: number; last: TimelineEvent | null }> {
+  async pagesUnreachedSince(since: DateTime): Promise<UnreachedPages> {
     const ms = toMs(since, 'since');
-    const n = (await this.q<{ n: number }>(SQL.unreachedCount, [ms])).rows[0]?.n ?? 0;
-    if (n === 0) return { count: 0, last: null };
+    const r = (await this.q<{ n: number; late: number }>(SQL.unreachedCount, [ms])).rows[0];
+    const late = r?.late ?? 0;
+    const count = (r?.n ?? 0) - late;
+    if (count === 0) return { count, last: null, late };
     const row = (await this.q<TimelineDbRow>(SQL.unreachedLast, [ms])).rows[0];
-    return { count: n, last: row ? toTimelineEvent(row) : null };
+    return { count, last: row ? toTimelineEvent(row) : null, late };
   }
 
   async markSent(id: number, at: DateTime): Promise<void> {

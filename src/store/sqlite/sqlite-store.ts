@@ -27,6 +27,7 @@ import { SystemClock } from '../../runtime/clock';
 import { laneOf } from '../../ports/store';
 import type {
   AlertChange,
+  UnreachedPages,
   ClaimOptions,
   DeliveryState,
   IncidentFilter,
@@ -508,6 +509,9 @@ interface IntakeGroupDbRow {
   resolved_at: number | null;
 }
 
+/** ANSWERED: the page-unreached event `u` went out after all: a later page-reached-late event of its incident for the same member (see pagesUnreachedSince). */
+const ANSWERED = `EXISTS (SELECT 1 FROM timeline d WHERE d.incident_id = u.incident_id AND d.seq > u.seq AND d.kind = 'page-reached-late' AND d.data ->> '$.member' IS u.data ->> '$.member')`;
+
 /**
  * The store's SQL. Rows travel as one JSON array parameter, read with `jsonb_each`, not `json_each`:
  * the same rows and values (`->>` gives the same SQL values, `->` the same JSON text), but each
@@ -625,8 +629,8 @@ const SQL = {
       (SELECT COUNT(*) FROM outbox WHERE dead_at >= ?1) AS dead`,
   outboxDepth: 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL',
   // The literal kind: SQLite uses the partial index timeline_page_unreached only for it.
-  unreachedCount: `SELECT COUNT(*) AS n FROM timeline WHERE kind = 'page-unreached' AND at >= ?1`,
-  unreachedLast: `SELECT * FROM timeline WHERE kind = 'page-unreached' AND at >= ?1 ORDER BY at DESC, incident_id DESC, seq DESC LIMIT 1`,
+  unreachedCount: `SELECT COUNT(*) AS n, COALESCE(SUM(${ANSWERED}), 0) AS late FROM timeline u WHERE u.kind = 'page-unreached' AND u.at >= ?1`,
+  unreachedLast: `SELECT * FROM timeline u WHERE u.kind = 'page-unreached' AND u.at >= ?1 AND NOT ${ANSWERED} ORDER BY u.at DESC, u.incident_id DESC, u.seq DESC LIMIT 1`,
   nextDeliveryDue: `SELECT MIN(due) AS due FROM (
       SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= not_before THEN lease_until + 1 ELSE not_before END AS due
       FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL) AS o WHERE due > ?`,
@@ -1611,14 +1615,16 @@ class SqliteTx implements StoreTx {
     return { pending: r?.pending ?? 0, waiting: r?.waiting ?? 0, oldestDue: r?.oldest == null ? null : fromMs(r.oldest), deadSince: r?.dead ?? 0 };
   }
 
-  async pagesUnreachedSince(since: DateTime): Promise<{ count: number; last: TimelineEvent | null }> {
+  async pagesUnreachedSince(since: DateTime): Promise<UnreachedPages> {
     this.check();
     await this.flushTimeline();
     const ms = toMs(since, 'since');
-    const n = (await this.conn.all<{ n: number }>(SQL.unreachedCount, [ms]))[0]?.n ?? 0;
-    if (n === 0) return { count: 0, last: null };
+    const r = (await this.conn.all<{ n: number; late: number }>(SQL.unreachedCount, [ms]))[0];
+    const late = r?.late ?? 0;
+    const count = (r?.n ?? 0) - late;
+    if (count === 0) return { count, last: null, late };
     const row = (await this.conn.all<TimelineRow>(SQL.unreachedLast, [ms]))[0];
-    return { count: n, last: row ? toTimelineEvent(row) : null };
+    return { count, last: row ? toTimelineEvent(row) : null, late };
   }
 
   /** Keeps the first sent instant when called twice; throws when the row does not exist. */
