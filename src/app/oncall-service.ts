@@ -39,7 +39,11 @@ export class OncallService {
     const upcoming = await shiftsBetween(this.policies, ctx.tx, team, current.end, current.end.plus({ weeks: 8 }));
     const next = upcoming.find((s) => s.member !== current.member) ?? upcoming[0];
     const policy = this.policies.rotationName(team);
-    const lines = [rt`Until ${this.when(team, current.end)}${shiftNote(current, policy)}.`];
+    const lines = [rt`Until ${this.when(team, current.end)}${shiftNote(current, policy)}${this.coveringNote(team, current)}.`];
+    // Someone on call while marked away (an override put them there, they hold a gap as lead, or
+    // every other member is away too): pages still go to them, so say it where it can be seen.
+    const away = (await ctx.tx.listAbsences(now, now.plus({ milliseconds: 1 }))).find((a) => a.member === current.member);
+    if (away) lines.push(rt`Note: ${memberName(this.world, current.member)} is marked away until ${this.when(team, away.end)}, yet on call${current.override ? ' by an override' : current.gap ? ' (the lead holds a gap in the schedule)' : ' (everyone else is away too)'}: pages go to them all the same. Set an override ("oncall override") to give the shift to someone who is here.`);
     if (next) lines.push(rt`Next: ${memberName(this.world, next.member)} from ${this.when(team, next.start)}${next.override ? '' : shiftNote(next, policy)}.`);
     const shadow = await shadowNow(this.policies, ctx.tx, team, now);
     if (shadow !== null) lines.push(rt`Shadowing: ${memberName(this.world, shadow)} (told about each page, never paged).`);
@@ -64,11 +68,13 @@ export class OncallService {
     if (end <= start) throw new Refusal('The override ends before it starts; give an end after the start, or a length such as 8h.');
     if (end <= ctx.now) throw new Refusal('The override is entirely in the past; nothing would change.');
     const before = await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now);
+    const away = (await ctx.tx.listAbsences(start, end)).filter((a) => a.member === member);
     const created = await ctx.tx.addOverride({ team: ctx.team.id, member, start, end, createdBy: this.callerName(ctx), reason: null });
     await this.shiftWatch.changedNow(ctx, ctx.team, before);
     await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
     this.tellMember(ctx, member, `ovr:${created.id}`, rt`${mention(member, memberName(this.world, member))} you are on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)} (override by ${this.callerName(ctx)}).`, start);
-    return message('reply', rt`Override set: ${memberName(this.world, member)} is on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}.`);
+    const lines = away.map((a) => rt`Note: ${memberName(this.world, member)} is marked away from ${this.when(ctx.team, a.start)} to ${this.when(ctx.team, a.end)}; the override puts them on call in that time all the same (pages go to them). If that is not meant, set an override for someone else over the same time: the newest override wins.`);
+    return message('reply', rt`Override set: ${memberName(this.world, member)} is on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)}.`, { lines });
   }
 
   /** swap: each member covers the other's next shift (the current one counts if it is theirs). */

@@ -314,7 +314,7 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
     process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n`);
     return 1;
   }
-  warnings.push(...reachWarnings(config, env));
+  warnings.push(...reachWarnings(config, env), ...zoneWarnings(config));
   const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
   process.stdout.write(`${path}: OK (${count(config.world.teams.size, 'team')}, ${count(config.world.members.size, 'member')}, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
   process.stderr.write(warnings.join(''));
@@ -353,12 +353,31 @@ function reachWarnings(config: OnehandConfig, env: NodeJS.ProcessEnv): string[] 
     for (const member of new Set([...team.rotation.members, team.lead])) {
       const m = world.members.get(member);
       if (!m || names.some((p) => m.identities[p] !== undefined)) continue;
-      out.push(`warning: teams[${i}] (${team.id}): ${m.name} (${member}) has no id on ${names.join(' or ')}: pages to them go to the team channel instead; add ${names.map((p) => `${p}: "<id>"`).join(' or ')} to members[${memberIndex.get(member) ?? 0}]\n`);
+      out.push(`warning: teams[${i}] (${team.id}): ${m.name} (${member}) has no id on ${names.join(' or ')}: pages to them go to the team channel instead, where they ping nobody, and the chain moves on to the next person at once; add ${names.map((p) => `${p}: "<id>"`).join(' or ')} to members[${memberIndex.get(member) ?? 0}]\n`);
     }
     if (!names.some((p) => team.channels[p] !== undefined)) {
       out.push(`warning: teams[${i}] (${team.id}): no team channel on ${names.join(' or ')}: a page nobody can take directly reaches nobody, and the unowned alert goes to the lead and the on-call directly; set teams[${i}].channels.${names[0] ?? 'discord'}\n`);
     }
   });
+  return out;
+}
+
+/**
+ * zoneWarnings: time zones named "Etc/GMT+5" and the like are valid, but count the other way (the
+ * POSIX sign: Etc/GMT+5 is UTC-05:00), and an admin who meant UTC+5 gets shifts, quiet hours and
+ * handoffs ten hours off without any error. Each one is named with what it means and the fix.
+ */
+function zoneWarnings(config: OnehandConfig): string[] {
+  const out: string[] = [];
+  const check = (where: string, zone: string): void => {
+    const m = /^Etc\/GMT([+-])(\d{1,2})$/.exec(zone);
+    if (!m || Number(m[2]) === 0) return;
+    const offset = `UTC${m[1] === '+' ? '-' : '+'}${String(m[2]).padStart(2, '0')}:00`;
+    const other = `Etc/GMT${m[1] === '+' ? '-' : '+'}${m[2]}`;
+    out.push(`warning: ${where}: "${zone}" is ${offset}, not what it seems (the Etc/GMT zones count the other way round); if ${offset} is meant, better write the place (a place knows its daylight saving rules), and if not, ${other}\n`);
+  };
+  [...config.world.members.values()].forEach((m, i) => check(`members[${i}].time_zone (${m.id})`, m.timeZone));
+  [...config.world.teams.values()].forEach((t, i) => check(`teams[${i}].time_zone (${t.id})`, t.timeZone));
   return out;
 }
 

@@ -197,7 +197,7 @@ function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[]
       if (!adapters.some((a) => a.canReach({ kind: 'member', id: member }))) {
         logger.warn('member cannot be paged on any running platform', {
           team: team.id, member, platforms: names,
-          pages: channel ? 'go to the team channel instead' : 'reach nobody: the team has no channel either (the chain moves on at once)',
+          pages: channel ? 'go to the team channel instead, where they ping nobody (the chain moves on at once)' : 'reach nobody: the team has no channel either (the chain moves on at once)',
           fix: `add ${names.map((n) => `${n}: "<id>"`).join(' or ')} to the member "${member}"`,
         });
       }

@@ -47,6 +47,36 @@ describe('an on-call change that takes effect at once', () => {
   });
 });
 
+describe('someone on call while marked away', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  it('"oncall who" says who is covering for whom, and says it when the on-call is away yet on call (an override, or everyone away)', async () => {
+    h = await Harness.start(); // Tue 3 Mar 11:00 Berlin: Dave is on call for Payments
+    await h.run('carol', 'oncall away dave now 3d');
+    const who = await h.run('carol', 'oncall who');
+    expect(who).toMatch(/On call for Payments: (Alice|Bob)\nUntil .*\(covering for Dave, away\)\./);
+    expect(who).not.toContain('Note:');
+    // Everyone else away too: the rotation gives the shift back to Dave, and says so.
+    await h.run('carol', 'oncall away alice now 3d');
+    await h.run('carol', 'oncall away bob now 3d');
+    expect(await h.run('carol', 'oncall who')).toMatch(/On call for Payments: Dave\n[^]*Note: Dave is marked away until Fri 06 Mar 11:00 GMT\+1, yet on call \(everyone else is away too\): pages go to them all the same/);
+  });
+
+  it('an override for a member marked away in that time is set, with a note naming the absence; "oncall who" says it too', async () => {
+    h = await Harness.start();
+    await h.run('carol', 'oncall away bob 2026-03-03T12:00 1d');
+    const reply = await h.run('carol', 'oncall override bob now 4h');
+    expect(reply).toContain('Override set: Bob is on call for Payments');
+    expect(reply).toContain('Note: Bob is marked away from Tue 03 Mar 12:00 GMT+1 to Wed 04 Mar 12:00 GMT+1; the override puts them on call in that time all the same (pages go to them).');
+    // No note for an override outside the absence.
+    expect(await h.run('carol', 'oncall override alice 2026-03-05T09:00 4h')).not.toContain('Note:');
+    expect(await h.run('carol', 'oncall who')).not.toContain('Note:'); // 11:00: Bob is not away yet
+    await h.advance('1h5m');
+    expect(await h.run('carol', 'oncall who')).toContain('Note: Bob is marked away until Wed 04 Mar 12:00 GMT+1, yet on call by an override');
+  });
+});
+
 describe('incidents held by someone no longer in the config', () => {
   it('at start, the unacknowledged ones go to the team\'s on-call, who is paged; the acknowledged ones are named in a warning', async () => {
     const { TEST_CONFIG } = await import('../harness/fixtures');

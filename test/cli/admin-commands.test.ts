@@ -52,12 +52,23 @@ discord: { application_id: "123456789012345678", guild_id: "234567890123456789" 
 `.replace('    lead: frank\n', '    lead: frank\n    channels: { discord: "323456789012345678" }\n');
     const r = await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', config)]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('warning: teams[0] (payments): Dave (dave) has no id on discord: pages to them go to the team channel instead; add discord: "<id>" to members[3]');
+    expect(r.stderr).toContain('warning: teams[0] (payments): Dave (dave) has no id on discord: pages to them go to the team channel instead, where they ping nobody, and the chain moves on to the next person at once; add discord: "<id>" to members[3]');
     expect(r.stderr).toContain('warning: teams[0] (payments): no team channel on discord');
     expect(r.stderr).not.toContain('(alice) has no id');
     expect(r.stderr).not.toContain('teams[1] (search): no team channel');
     // Without a platform switched on (the console reaches everyone), nothing to say.
     expect((await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', TEST_CONFIG)])).stderr).toBe('');
+  });
+
+  it('warns (exit 0) about an Etc/GMT zone, whose sign is the other way round, saying what it means and the fix', async () => {
+    const config = TEST_CONFIG.replace('{ id: dave, name: Dave, time_zone: Europe/London, mentor: alice }', '{ id: dave, name: Dave, time_zone: Etc/GMT+5, mentor: alice }');
+    expect(config).not.toBe(TEST_CONFIG);
+    const r = await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', config)]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('warning: members[3].time_zone (dave): "Etc/GMT+5" is UTC-05:00, not what it seems (the Etc/GMT zones count the other way round); if UTC-05:00 is meant, better write the place (a place knows its daylight saving rules), and if not, Etc/GMT-5\n');
+    // Etc/GMT itself (UTC) is plain.
+    const utc = await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', config.replace('Etc/GMT+5', 'Etc/GMT'))]);
+    expect(utc.stderr).toBe('');
   });
 
   it('calendar-link prints the feed links from ONEHAND_CALENDAR_SECRET, and without it fails (exit 1) naming the variable', async () => {

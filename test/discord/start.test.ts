@@ -40,7 +40,7 @@ describe('onehand start with a Discord token', () => {
     expect(JSON.stringify(logger.entries)).not.toContain('secret-token-from-env');
     // Frank (the search lead) has no Discord id; search has a channel: his pages go there, and the log says so.
     expect(logger.entries.filter((e) => e.msg === 'member cannot be paged on any running platform').map((e) => [e.fields.member, e.fields.pages])).toEqual([
-      ['frank', 'go to the team channel instead'],
+      ['frank', 'go to the team channel instead, where they ping nobody (the chain moves on at once)'],
     ]);
 
     const { id } = fake.slash(USERS.zed, CHANNELS.payments, reportData('via start'));
