@@ -22,6 +22,7 @@ import { recipientKey, recipientOf, samePrincipal, type Notification } from './n
 import { PolicyBook } from './policies';
 import { onCallNow, shadowNow } from './rotation-reader';
 import { TOKENS } from './tokens';
+import { ZONED_TIME } from '../core/time/zones';
 
 export const ESCALATION_TIMER = 'escalate';
 
@@ -548,7 +549,7 @@ export class IncidentService {
 
   async show(ctx: UseCaseContext, incident: Incident): Promise<Message> {
     const timeline = await ctx.tx.timeline(incident.id);
-    const line = (e: TimelineEvent): RichText => rt`${e.at.setZone(this.world.teams.get(incident.team)?.timeZone ?? 'utc').toFormat('ccc dd LLL HH:mm ZZZZ')} ${describeEvent(this.world, e)}`;
+    const line = (e: TimelineEvent): RichText => rt`${e.at.setZone(this.world.teams.get(incident.team)?.timeZone ?? 'utc').toFormat(ZONED_TIME)} ${describeEvent(this.world, e)}`;
     // A long timeline keeps its beginning (the report, the first page) and its latest events, and
     // says how many it leaves out between them.
     const shown = timeline.length <= SHOW_EVENTS ? timeline.map(line) : [

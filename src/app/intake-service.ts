@@ -623,7 +623,7 @@ export class IntakeService {
       return;
     }
     await this.incidents.raise(ctx, incident, alert.severity, reason);
-    if (found) await ctx.tx.updateStorm({ ...found, severity: found.severity === null ? null : alert.severity });
+    if (found) await this.brokeThrough(ctx, incident.id, found, alert.severity, 'raised');
   }
 
   /** reopen: as open, a reopening during a storm is quiet unless more severe than the storm has paged. */
@@ -633,10 +633,17 @@ export class IntakeService {
     await this.note(ctx, incident, 'alert-firing', alert, { again: true });
     if (maintenance) await this.silenced(ctx, incident, maintenance);
     if (storm) await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: storm.id } });
-    else if (found) {
-      await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: found.id, breakthrough: true, below: found.severity ?? 'sev1' } });
-      await ctx.tx.updateStorm({ ...found, severity: found.severity === null ? null : incident.severity });
-    }
+    else if (found) await this.brokeThrough(ctx, incident.id, found, incident.severity, 'reopened');
+  }
+
+  /**
+   * brokeThrough: a reopened or raised incident paged through the team's storm, being more severe
+   * than anything it paged so far: the timeline says so, and the storm's bar rises to `severity`
+   * (the next alert as severe is quiet again).
+   */
+  private async brokeThrough(ctx: UseCaseContext, incidentId: number, found: StormRow, severity: Severity, how: 'raised' | 'reopened'): Promise<void> {
+    await ctx.tx.appendTimeline({ incidentId, at: ctx.now, kind: 'storm', actor: null, data: { storm: found.id, breakthrough: true, below: found.severity ?? 'sev1', how } });
+    await ctx.tx.updateStorm({ ...found, severity: found.severity === null ? null : severity });
   }
 
   /**

@@ -20,8 +20,8 @@ import { nominalOnCall, onCallNow, shadowNow, shadowsBetween, shiftsBetween, shi
 import { gainedShiftNotices, ShiftWatch } from './shift-watch';
 import { addMaintenance } from './maintenance';
 import { TOKENS } from './tokens';
+import { ZONED_TIME } from '../core/time/zones';
 
-const FORMAT = 'ccc dd LLL HH:mm ZZZZ';
 
 
 @injectable()
@@ -169,6 +169,6 @@ export class OncallService {
   }
 
   private when(team: Team, at: DateTime): string {
-    return at.setZone(team.timeZone).toFormat(FORMAT);
+    return at.setZone(team.timeZone).toFormat(ZONED_TIME);
   }
 }

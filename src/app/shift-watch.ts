@@ -31,6 +31,7 @@ import { nextHandoffAfter, nominalOnCall, onCallNow, rotationStateFor, shiftsGai
 import { TOKENS } from './tokens';
 import type { UseCaseContext } from './context';
 import type { Shift } from '../core/rotation/types';
+import { ZONED_TIME } from '../core/time/zones';
 
 export const SHIFT_TIMER = 'shift-change';
 /** The next part of a shift change's handover (see IncidentService.handOver): due at once. */
@@ -55,7 +56,7 @@ export function gainedShiftNotices(world: World, gains: readonly ShiftChangeOfHa
   for (const g of gains) byMember.set(g.shift.member, [...(byMember.get(g.shift.member) ?? []), g]);
   return [...byMember].map(([member, mine]) => {
     const sorted = [...mine].sort((a, b) => a.shift.start.toMillis() - b.shift.start.toMillis());
-    const when = (g: ShiftChangeOfHands, at: DateTime) => at.setZone(g.team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ');
+    const when = (g: ShiftChangeOfHands, at: DateTime) => at.setZone(g.team.timeZone).toFormat(ZONED_TIME);
     const first = sorted[0] as ShiftChangeOfHands;
     const who = mention(member, memberName(world, member));
     const text = sorted.length === 1
@@ -266,7 +267,7 @@ export class ShiftWatch {
           ctx.tell({
             key: `shift-start:${team.id}:${at.toMillis()}:${recipientKey({ kind: 'member', id: member })}`,
             recipient: { kind: 'member', id: member },
-            message: message('notice', rt`${mention(member, memberName(this.world, member))} your ${team.name} shift starts now${covering}: you are on call until ${incoming.end.setZone(team.timeZone).toFormat('ccc dd LLL HH:mm ZZZZ')}.`, { mentions: [member] }),
+            message: message('notice', rt`${mention(member, memberName(this.world, member))} your ${team.name} shift starts now${covering}: you are on call until ${incoming.end.setZone(team.timeZone).toFormat(ZONED_TIME)}.`, { mentions: [member] }),
             incidentId: null,
             role: 'member',
           });

@@ -9,6 +9,7 @@ import { percent } from '../core/insights/stats-view';
 import type { World } from '../core/model';
 import { formatDuration } from '../core/time/duration';
 import type { DashboardTeam } from '../app/insights-service';
+import { ZONED_TIME } from '../core/time/zones';
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 
@@ -22,7 +23,7 @@ function name(world: World, id: string): string {
 }
 
 function when(dt: DateTime, zone: string): string {
-  return esc(dt.setZone(zone).toFormat('ccc dd LLL HH:mm ZZZZ'));
+  return esc(dt.setZone(zone).toFormat(ZONED_TIME));
 }
 
 function num(n: number): string {

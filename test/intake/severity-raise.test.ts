@@ -57,6 +57,20 @@ describe('alert intake: a more severe alert of an open incident\'s group', () =>
     expect(t.h.messagesFor('alice')).toEqual([]);
   });
 
+  it('during a storm of warnings: raised to sev1, it breaks through (paged, on the timeline) and the storm\'s bar rises to sev1', async () => {
+    t = await IntakeHarness.start(CONFIG, { at: '2026-03-03T10:00:00Z' });
+    const other = (name: string, severity: string) => t.alertmanager(amPayload([amAlert({ alertname: name, service: 'web', instance: name, severity })]), 'grouped');
+    await fire('web-1', 'warning'); // #1
+    for (let i = 0; i < 10; i++) await other(`W${i}`, 'warning'); // the 11th incident starts the storm
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev3');
+    const mark = t.h.mark();
+    await fire('web-2', 'critical');
+    const pages = t.h.adapter.delivered.slice(mark).filter((d) => d.to === 'dave' && d.message.kind === 'page' && d.message.updateKey === undefined);
+    expect(pages.map((d) => d.text.split('\n')[0])).toEqual([expect.stringMatching(/#1 \[sev1\] CheckoutLatency.* is now sev1 \(was sev3\)/)]);
+    expect(await t.h.run('carol', 'incident show 1')).toContain('raised during an alert storm, more severe than anything it had paged (sev3): paged on its own');
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev1');
+  });
+
   it('a less severe alert of the group changes nothing', async () => {
     t = await IntakeHarness.start(CONFIG, { at: '2026-03-03T10:00:00Z' });
     await fire('web-1', 'critical');

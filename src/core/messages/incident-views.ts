@@ -101,7 +101,7 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
     case 'severity-raised':
       return rt`raised from ${String(d.from ?? '')} to ${String(d.to ?? '')}${typeof d.reason === 'string' && d.reason !== '' ? rt`: ${d.reason}` : []}`;
     case 'storm':
-      if (d.breakthrough) return rt`opened during an alert storm, more severe than anything it had paged (${String(d.below ?? '')}): paged on its own`;
+      if (d.breakthrough) return rt`${String(d.how ?? 'opened')} during an alert storm, more severe than anything it had paged (${String(d.below ?? '')}): paged on its own`;
       return d.started ? rt`started an alert storm; later incidents open without paging` : rt`opened during an alert storm: not paged individually`;
     default:
       return rt`${e.kind}`;

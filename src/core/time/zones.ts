@@ -15,3 +15,10 @@ const ABBREVIATED_ZONES: ReadonlySet<string> = new Set([
 export function isAbbreviatedZone(zone: string): boolean {
   return ABBREVIATED_ZONES.has(zone.trim().toUpperCase());
 }
+
+/**
+ * ZONED_TIME: how an instant is shown to people, in a zone it names ("Wed 02 Dec 17:23 GMT+1"):
+ * timelines, the dashboard, rotation replies and shift notices, so that a reader in another zone
+ * never takes it for their own.
+ */
+export const ZONED_TIME = 'ccc dd LLL HH:mm ZZZZ';
