@@ -30,6 +30,12 @@ export { SYSTEM };
 
 /** A due delivery that has waited longer than this makes /healthz fail (the worker is stuck or overwhelmed). */
 const DELIVERY_LAG_LIMIT_S = 120;
+/**
+ * A due timer waiting longer than this fails /healthz: the timer loop lags, or a step's handler
+ * keeps failing (it is retried each time its lease of a minute ends), and an incident's escalation
+ * would stall without anyone knowing.
+ */
+const TIMER_LAG_LIMIT_S = 120;
 
 /** /healthz waits this long for the store's probe; a store that has not answered by then is failing. */
 export const HEALTH_STORE_WAIT_MS = 5_000;
@@ -40,6 +46,8 @@ export interface HealthReport {
   readonly database: string;
   /** "ok" or "behind: <why>". */
   readonly deliveries: string;
+  /** "ok" or "behind: <why>": a due timer (an escalation step, a shift change) waits longer than TIMER_LAG_LIMIT_S. */
+  readonly timers: string;
   /** "ok", or "failing: <n> pages reached nobody in the last hour; last: ..." (see Unreached; shown, `ok` unaffected). */
   readonly pages: string;
   readonly outboxDepth: number | null;
@@ -174,9 +182,12 @@ export class OnehandApp {
     let database = 'ok';
     let outbox: HealthReport['outbox'] = null;
     let unreachedStored: StoreProbe['unreached'] | null = null;
+    let timers = 'ok';
     try {
-      const { stats, unreached } = await this.probeStore(now, storeWaitMs);
+      const { stats, unreached, timer } = await this.probeStore(now, storeWaitMs);
       unreachedStored = unreached;
+      const timerLag = timer ? Math.round((now.toMillis() - timer.dueAt.toMillis()) / 1000) : 0;
+      if (timer && timerLag > TIMER_LAG_LIMIT_S) timers = `behind: the oldest due timer (${timerText(timer.kind, timer.key)}) waits ${timerLag} s; the log says why (timer handler failed, or a slow timer loop)`;
       const lagMs = stats.oldestDue ? Math.max(0, now.toMillis() - stats.oldestDue.toMillis()) : 0;
       outbox = { pending: stats.pending, waiting: stats.waiting, givenUpLastHour: stats.deadSince, oldestDueLagSeconds: Math.round(lagMs / 1000) };
     } catch (err) {
@@ -197,8 +208,8 @@ export class OnehandApp {
     const unreached = this.unreached.health(unreachedStored);
     const pages = unreached.ok ? (unreached.detail ? `ok; ${unreached.detail}` : 'ok') : `failing: ${unreached.detail ?? ''}`;
     // `pages` is shown, not a failure of the probe (see Unreached).
-    const ok = database === 'ok' && deliveries === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
-    return { ok, database, deliveries, pages, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
+    const ok = database === 'ok' && deliveries === 'ok' && timers === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
+    return { ok, database, deliveries, timers, pages, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
   }
 
   /**
@@ -212,15 +223,17 @@ export class OnehandApp {
       // The write and the reads need nothing of each other: one wait for the store, not three
       // (the probe holds the store meanwhile, and load balancers ask often). All settle before
       // the transaction ends either way: a ROLLBACK must not overtake the write.
-      const [written, stats, unreached] = await Promise.allSettled([
+      const [written, stats, unreached, timer] = await Promise.allSettled([
         tx.kvSet('health', 'probe', now.toMillis()),
         tx.outboxStats(now.minus({ hours: 1 })),
         tx.pagesUnreachedSince(now.minus({ milliseconds: UNREACHED_HEALTH_MS })),
+        tx.oldestDueTimer(),
       ]);
       if (written.status === 'rejected') throw written.reason;
       if (stats.status === 'rejected') throw stats.reason;
       if (unreached.status === 'rejected') throw unreached.reason;
-      return { stats: stats.value, unreached: unreached.value };
+      if (timer.status === 'rejected') throw timer.reason;
+      return { stats: stats.value, unreached: unreached.value, timer: timer.value };
     }).finally(() => {
       this.probe = null;
     });
@@ -243,4 +256,11 @@ export class OnehandApp {
 interface StoreProbe {
   readonly stats: OutboxStats;
   readonly unreached: UnreachedPages;
+  readonly timer: { readonly dueAt: DateTime; readonly kind: string; readonly key: string } | null;
+}
+
+/** timerText: "the escalation of #12", or the timer's kind and key. */
+function timerText(kind: string, key: string): string {
+  const incident = /^esc:(\d+):/.exec(key);
+  return incident ? `the escalation of #${incident[1]}` : `${kind} ${key}`;
 }

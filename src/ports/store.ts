@@ -294,6 +294,8 @@ export interface StoreTx {
   completeTimer(id: number, owner: string): Promise<boolean>;
   /** The earliest pending timer's due instant (after `after`, when given), or null. */
   nextTimerDue(after?: DateTime): Promise<DateTime | null>;
+  /** oldestDueTimer: the pending timer due first (leased or not), for /healthz: an escalation step that keeps failing, or a timer loop that lags, shows there. */
+  oldestDueTimer(): Promise<{ readonly dueAt: DateTime; readonly kind: string; readonly key: string } | null>;
 
   /** Enqueues deliveries, skipping keys already present; returns how many were new. */
   enqueue(rows: readonly NewOutboxRow[]): Promise<number>;

@@ -493,6 +493,24 @@ export function runStoreContract(kit: () => StoreKit): void {
       });
     });
 
+    it('names the pending timer due first, leased or not; done and cancelled ones are not pending', async () => {
+      const s = await store();
+      await s.transaction(async (tx) => {
+        expect(await tx.oldestDueTimer()).toBeNull();
+        await tx.scheduleTimer({ key: 'esc:2:1', kind: 'escalate', dueAt: at(7), payload: {} });
+        await tx.scheduleTimer({ key: 'shift:payments', kind: 'shift', dueAt: at(3), payload: {} });
+        await tx.scheduleTimer({ key: 'esc:1:1', kind: 'escalate', dueAt: at(2), payload: {} });
+        const [first] = await tx.claimDueTimers(at(2), 1, 'w1', at(60)); // leased: still the oldest due
+        const oldest = await tx.oldestDueTimer();
+        expect(oldest).toMatchObject({ kind: 'escalate', key: 'esc:1:1' });
+        expect(oldest?.dueAt.toMillis()).toBe(at(2).toMillis());
+        expect(await tx.completeTimer(first?.id ?? -1, 'w1')).toBe(true);
+        expect(await tx.oldestDueTimer()).toMatchObject({ key: 'shift:payments' });
+        await tx.cancelTimers('shift:');
+        expect(await tx.oldestDueTimer()).toMatchObject({ key: 'esc:2:1' });
+      });
+    });
+
     it('claims due timers in due order and honours leases', async () => {
       const s = await store();
       await s.transaction(async (tx) => {

@@ -499,6 +499,7 @@ const SQL = {
     RETURNING t.id, t.key, t.kind, t.due_at, t.payload`,
   completeTimer: `UPDATE timers SET done_at = $1
     WHERE id = $2 AND lease_owner = $3 AND done_at IS NULL AND cancelled_at IS NULL`,
+  oldestDueTimer: `SELECT due_at, kind, key FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL ORDER BY due_at, id LIMIT 1`,
   nextTimerDue: `SELECT MIN(due) AS due FROM (
       SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END AS due
       FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL) AS t WHERE due > $1`,
@@ -977,6 +978,11 @@ class PgTx implements StoreTx {
     const { rows } = await this.q<{ due: number | null }>(SQL.nextTimerDue, [after ? toMs(after, 'after') : -1]);
     const due = rows[0]?.due ?? null;
     return due === null ? null : fromMs(due);
+  }
+
+  async oldestDueTimer(): Promise<{ dueAt: DateTime; kind: string; key: string } | null> {
+    const row = (await this.q<{ due_at: number; kind: string; key: string }>(SQL.oldestDueTimer, [])).rows[0];
+    return row ? { dueAt: fromMs(row.due_at), kind: row.kind, key: row.key } : null;
   }
 
   // Outbox ------------------------------------------------------------------------------------

@@ -556,6 +556,7 @@ const SQL = {
     RETURNING id, key, kind, due_at, payload`,
   completeTimer: `UPDATE timers SET done_at = ?
     WHERE id = ? AND lease_owner = ? AND done_at IS NULL AND cancelled_at IS NULL`,
+  oldestDueTimer: `SELECT due_at, kind, key FROM timers WHERE done_at IS NULL AND cancelled_at IS NULL ORDER BY due_at, id LIMIT 1`,
   // A leased timer cannot be claimed before its lease ends (claims need lease_until < now).
   nextTimerDue: `SELECT MIN(due) AS due FROM (
       SELECT CASE WHEN lease_until IS NOT NULL AND lease_until >= due_at THEN lease_until + 1 ELSE due_at END AS due
@@ -1494,6 +1495,12 @@ class SqliteTx implements StoreTx {
     const rows = await this.conn.all<{ due: number | null }>(SQL.nextTimerDue, [after ? toMs(after, 'after') : -1]);
     const due = rows[0]?.due ?? null;
     return due === null ? null : fromMs(due);
+  }
+
+  async oldestDueTimer(): Promise<{ dueAt: DateTime; kind: string; key: string } | null> {
+    this.check();
+    const row = (await this.conn.all<{ due_at: number; kind: string; key: string }>(SQL.oldestDueTimer, []))[0];
+    return row ? { dueAt: fromMs(row.due_at), kind: row.kind, key: row.key } : null;
   }
 
   // Outbox ------------------------------------------------------------------------------------
