@@ -12,6 +12,8 @@
  * - escalation_steps_total{step,trigger}             counter; step reminder | mentor | lead, trigger auto | manual
  * - time_to_ack_seconds{severity}                    histogram, report (or reopen) to acknowledgement
  * - plugin_failures_total{plugin,hook}               counter
+ * - timer_failures_total{kind}                       counter; a timer's handler failed (retried after its lease)
+ * - pages_unreached_total{kind}                      counter; see Unreached
  * - intake_latency_seconds{integration,outcome}      histogram, webhook received to answered
  *
  * Counters are incremented by a use case before its transaction commits; a rare rollback after
@@ -39,6 +41,7 @@ export class Metrics {
   private readonly ackSeconds: Histogram<'severity'>;
   private readonly pluginFailures: Counter<'plugin' | 'hook'>;
   private readonly unreached: Counter<'kind'>;
+  private readonly timerFailures: Counter<'kind'>;
   private readonly intakeSeconds: Histogram<'integration' | 'outcome'>;
   /** intakeSeconds' series by integration and outcome (a configured integration, a handful of outcomes). */
   private readonly intakeSeries = new Map<string, { observe(value: number): void }>();
@@ -101,6 +104,13 @@ export class Metrics {
       registers,
     });
     this.unreached.inc({ kind: 'page' }, 0);
+    this.timerFailures = new Counter({
+      name: 'onehand_timer_failures_total',
+      help: 'Timers (escalation steps, shift changes, ...) whose handler failed; each is retried after its lease of a minute: alert on any increase.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.timerFailures.inc({ kind: 'escalate' }, 0);
     this.intakeSeconds = new Histogram({
       name: 'onehand_intake_latency_seconds',
       help: 'Seconds from a monitoring webhook arriving to its answer, by integration and outcome.',
@@ -120,6 +130,11 @@ export class Metrics {
   /** pageUnreached counts a page (or huddle call) that reached nobody (see Unreached). */
   pageUnreached(kind: string): void {
     this.unreached.inc({ kind });
+  }
+
+  /** timerFailed counts a timer whose handler failed (the scheduler retries it). */
+  timerFailed(kind: string): void {
+    this.timerFailures.inc({ kind });
   }
 
   /** escalationStep counts a reminder or an escalation to the mentor or lead. */

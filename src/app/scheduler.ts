@@ -14,6 +14,7 @@ import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { Store, StoreTx, TimerRow } from '../ports/store';
 import { DeliveryWorker } from './delivery-worker';
+import { Metrics } from './metrics';
 import { TOKENS, type Settings } from './tokens';
 
 export type TimerHandler = (tx: StoreTx, timer: TimerRow, now: DateTime) => Promise<void>;
@@ -48,6 +49,7 @@ export class Scheduler {
     @inject(TOKENS.Logger) private readonly log: Logger,
     @inject(TOKENS.Settings) private readonly settings: Settings,
     @inject(DeliveryWorker) private readonly delivery: DeliveryWorker,
+    @inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   get timersFired(): number {
@@ -160,6 +162,7 @@ export class Scheduler {
       if (err instanceof LeaseLost) return;
       // The transaction rolled back: the timer stays due and is retried when its lease expires.
       this.log.error('timer handler failed; will retry', { kind: timer.kind, key: timer.key, error: err instanceof Error ? err.message : String(err) });
+      this.metrics.timerFailed(timer.kind);
     }
   }
 }

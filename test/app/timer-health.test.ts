@@ -27,6 +27,7 @@ describe('/healthz and timers that do not fire', () => {
     const health = await h.app.health();
     expect(health.timers).toMatch(/^behind: the oldest due timer \(the escalation of #1\) waits 1\d\d s; the log says why/);
     expect(health.ok).toBe(false);
+    expect(await h.app.metrics.registry.metrics()).toMatch(/^onehand_timer_failures_total\{kind="escalate"\} [3-9]$/m);
     broken = false;
     await h.advance('1m'); // the next try fires the reminder
     h.expectMessage('dave', /Reminder: #1/);
