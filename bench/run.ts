@@ -4,7 +4,7 @@
  *
  * - side by side (bench/compare.ts): bare node, Prometheus Alertmanager and the compiled bot under
  *   one load generator (autocannon), interleaved rounds, with the ratios and the durability check;
- * then, on the app run in process (bench/servers.ts):
+ * then, on the app run in process (bench/servers.ts, compiled with the bot into dist/bench/):
  * - throughput: C concurrent keep-alive connections send Alertmanager webhooks (version 4, 10 alerts
  *   each over 1,000 fingerprints) as fast as they are answered, for D seconds; alerts/s counts
  *   alerts answered 202 (the bot answers 202 only after they are committed);
@@ -37,15 +37,21 @@ const FINGERPRINTS = 1000;
 interface Child {
   readonly proc: ChildProcess;
   readonly port: number;
+  /** Its RSS when it was ready, before any load. */
+  readonly readyRssMiB: number;
 }
 
+/** The in-process servers, compiled with the bot by buildBot (bench/tsconfig.servers.json). */
+const SERVERS_JS = path.join(__dirname, '..', 'dist', 'bench', 'servers.js');
+
 function startChild(kind: 'bot', databaseUrl?: string): Promise<Child> {
-  const proc = fork(path.join(__dirname, 'servers.ts'), [kind, ...(databaseUrl ? [databaseUrl] : [])], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (!fs.existsSync(SERVERS_JS)) throw new Error('dist/bench/servers.js is missing: run the bench without BENCH_NO_BUILD=1 once (it compiles bench/tsconfig.servers.json)');
+  const proc = fork(SERVERS_JS, [kind, ...(databaseUrl ? [databaseUrl] : [])], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('error', reject);
     proc.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-    proc.on('message', (m: { ready?: number }) => {
-      if (m.ready !== undefined) resolve({ proc, port: m.ready });
+    proc.on('message', (m: { ready?: number; readyRssMiB?: number }) => {
+      if (m.ready !== undefined) resolve({ proc, port: m.ready, readyRssMiB: m.readyRssMiB ?? NaN });
     });
   });
 }
@@ -197,6 +203,9 @@ interface ScaleRow extends RunResult {
   /** The first pass over the payloads, where each fingerprint opens its incident. */
   firstPassAlertsPerSec: number;
   durable: boolean;
+  /** The highest peak RSS (VmHWM) of the row's replicas, and the highest RSS any of them had when ready. */
+  peakRssMiB: number;
+  readyRssMiB: number;
 }
 
 /**
@@ -212,8 +221,12 @@ async function replicaRuns(bodies: Buffer[]): Promise<{ rows: ScaleRow[]; note: 
     // path, timed as "first pass"); then the steady state of repeats is measured.
     const warm = await closedLoop(ports, bodies, 10, 120_000, CONCURRENCY, bodies.length);
     const r = await closedLoop(ports, bodies, 10, SCALE_MS);
-    const stats = await ask(children[0] as Child);
-    rows.push({ ...r, store, replicas: children.length, firstPassAlertsPerSec: warm.alertsPerSec, durable: stats.durableAlerts === warm.alertsAccepted + r.alertsAccepted });
+    const all = await Promise.all(children.map(ask));
+    const stats = all[0] as Record<string, number>;
+    rows.push({
+      ...r, store, replicas: children.length, firstPassAlertsPerSec: warm.alertsPerSec, durable: stats.durableAlerts === warm.alertsAccepted + r.alertsAccepted,
+      peakRssMiB: round(Math.max(...all.map((s) => s.maxRssMiB ?? NaN))), readyRssMiB: round(Math.max(...children.map((c) => c.readyRssMiB))),
+    });
     for (const c of children) await stop(c);
   };
   await measure('sqlite', [await startChild('bot')]);
@@ -308,7 +321,7 @@ async function intakeRuns(): Promise<Record<string, unknown>> {
     node: process.version,
     cpus: (await import('node:os')).cpus().length,
     settings: { durationMs: DURATION_MS, concurrency: CONCURRENCY, fingerprints: FINGERPRINTS, alertsPerRequest: 10, sqlite: 'WAL, synchronous=NORMAL' },
-    bot: { throughput, latencyAt1000AlertsPerSec: latency, bySize, peakRssMiB: round(botStats.maxRssMiB ?? NaN), batches: botStats.batches, incidents: botStats.incidents },
+    bot: { throughput, latencyAt1000AlertsPerSec: latency, bySize, peakRssMiB: round(botStats.maxRssMiB ?? NaN), readyRssMiB: round(bot.readyRssMiB), batches: botStats.batches, incidents: botStats.incidents },
     durability: { answered202: sent, inDatabase: botStats.durableAlerts, ok: sent === botStats.durableAlerts },
     scaleOut,
     compare,
@@ -321,20 +334,20 @@ async function intakeRuns(): Promise<Record<string, unknown>> {
     ['throughput, 1 alert/request (alerts/s)', String(bySize['1']?.alertsPerSec)],
     ['throughput, 10 alerts/request (alerts/s)', String(bySize['10']?.alertsPerSec)],
     ['throughput, 100 alerts/request (alerts/s)', String(bySize['100']?.alertsPerSec)],
-    ['peak RSS (MiB)', String(results.bot.peakRssMiB)],
+    ['RSS when ready / peak (MiB)', `${results.bot.readyRssMiB} / ${results.bot.peakRssMiB}`],
     ['errors (non-202)', String(throughput.errors + latency.errors)],
     ['durable: alerts in DB = alerts answered 202', `${botStats.durableAlerts} = ${sent} ${results.durability.ok ? 'yes' : 'NO'}`],
     ['transactions (group commits) for all runs', String(botStats.batches)],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
-  console.log(`\nthe app in process (bench/servers.ts through tsx, minimal config, no plugins), node:http client in this process`);
+  console.log(`\nthe app in process (bench/servers.ts compiled, minimal config, no plugins), node:http client in this process`);
   console.log(`${'metric'.padEnd(w0)}  onehand`);
   console.log(`${'-'.repeat(w0)}  -------`);
   for (const [a, b] of rows) console.log(`${a.padEnd(w0)}  ${b}`);
   console.log(`\nintake by store and replicas (${SCALE_MS / 1000} s each after a warm-up, ${CONCURRENCY} connections spread over the replicas, 10 alerts/request)`);
-  console.log('store       replicas  alerts/s  p50 ms  p99 ms  errors  first pass alerts/s (incidents opening)  durable');
+  console.log('store       replicas  alerts/s  p50 ms  p99 ms  errors  first pass alerts/s (incidents opening)  durable  RSS MiB ready / peak (highest replica)');
   for (const r of scaleOut.rows) {
-    console.log(`${r.store.padEnd(10)}  ${String(r.replicas).padStart(8)}  ${String(r.alertsPerSec).padStart(8)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.firstPassAlertsPerSec).padStart(39)}  ${r.durable ? 'yes' : 'NO'}`);
+    console.log(`${r.store.padEnd(10)}  ${String(r.replicas).padStart(8)}  ${String(r.alertsPerSec).padStart(8)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.firstPassAlertsPerSec).padStart(39)}  ${(r.durable ? 'yes' : 'NO').padEnd(7)}  ${r.readyRssMiB} / ${r.peakRssMiB}`);
   }
   if (scaleOut.note) console.log(scaleOut.note);
   return results;

@@ -6,7 +6,9 @@
  *         a chat adapter that accepts every delivery. `bot URL`: the same on PostgreSQL at URL
  *         (several such children on one URL are replicas).
  *
- * Protocol (IPC): the child sends {ready: port}; on {cmd: 'stats'} it answers {rss, maxRss, cpuMs,
+ * Compiled with the bot into dist/bench/servers.js (bench/tsconfig.servers.json), and run from there.
+ *
+ * Protocol (IPC): the child sends {ready: port, readyRssMiB}; on {cmd: 'stats'} it answers {rss, maxRss, cpuMs,
  * durableAlerts, batches}; on {cmd: 'stop'} it exits.
  */
 import * as fs from 'node:fs';
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   });
-  process.send?.({ ready: running.port });
+  process.send?.({ ready: running.port, readyRssMiB: process.memoryUsage().rss / 1048576 });
 }
 
 if (require.main === module) {
