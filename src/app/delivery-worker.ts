@@ -427,7 +427,7 @@ export class DeliveryWorker {
     const platform = this.platformState(row.adapter);
     switch (attempt.status) {
       case 'delivered': {
-        await this.markSent(row.id, now, attempt.remember ? { namespace: adapterNamespace(row.adapter), ...attempt.remember } : null, leaseUntil, latePage(row));
+        await this.markSent(row.id, now, attempt.remember ? { namespace: adapterNamespace(row.adapter), ...attempt.remember } : null, leaseUntil, latePage(row, (m) => this.pings(row.adapter, m)));
         this.sent++;
         this.metrics.delivery(row.adapter, row.message.kind, 'sent');
         // A platform that was failing as a whole (not one recipient) answers again.
@@ -770,8 +770,19 @@ export class DeliveryWorker {
       return;
     }
     if ((await tx.enqueue(rows)) === 0) return; // this rung was taken already
+    const via = rows.map((r) => r.adapter).join(', ');
     this.log.warn('page falls back to the team channel', { member, team: incident.team, incident: incident.id, adapter: row.adapter, reason, why, via: rows.map((r) => r.adapter) });
-    await record('delivery-fallback', { via: rows.map((r) => r.adapter).join(', ') });
+    await record('delivery-fallback', { via });
+    // A channel where the platform does not know them (linked on another platform alone) shows
+    // their name as plain text: the post pings nobody, so the page reached nobody all the same.
+    if (!rows.some((r) => this.pings(r.adapter, member))) {
+      await this.unreached.record(tx, { incidentId: incident.id, member, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `${reason}; the team channel has the page (${via}), but it cannot ping ${member} there` }, now);
+    }
+  }
+
+  /** pings: whether a channel post on `adapter` that mentions `member` notifies them (the platform knows them). */
+  private pings(adapter: string, member: string): boolean {
+    return this.adapters.get(adapter)?.canReach({ kind: 'member', id: member }) === true;
   }
 
   /**
@@ -789,11 +800,14 @@ export class DeliveryWorker {
     // A page's stand-in counts on another platform's channel only where it pings the member: a
     // name the platform does not know is plain text there (a member linked on Teams alone).
     const stood = row.key.startsWith('fallback:');
-    const pings = (adapter: string): boolean => !stood || people[0] === undefined || this.adapters.get(adapter)?.canReach({ kind: 'member', id: people[0] }) === true;
+    const pings = (adapter: string): boolean => !stood || people[0] === undefined || this.pings(adapter, people[0]);
     const others = siblings.some((d) => (d.state === 'sent' || this.mayStillGo(d)) && pings(d.adapter));
     this.log.error(why === 'waiting' ? 'urgent team channel post waits: the channel is not reachable yet' : 'urgent team channel post lost', { adapter: row.adapter, key: row.key, team, reason, others });
     await tx.appendTimeline({ incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: null, recipient: 'channel', team, adapter: row.adapter, reason, why } });
     if (others) return;
+    // A stand-in that could ping them on none of its platforms was counted as reaching nobody when
+    // it was posted (Engine.unreachable, fallBack): its failure changes nothing more.
+    if (stood && !pings(row.adapter) && !siblings.some((d) => pings(d.adapter))) return;
     if (stood) {
       await this.unreached.record(tx, { incidentId, member: people[0] ?? null, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take the page either: ${reason}` }, now);
       return;
@@ -815,12 +829,15 @@ export class DeliveryWorker {
 /**
  * latePage: a page (or an urgent channel post standing in for one) that goes out after failing or
  * waiting: it may answer pages that reached nobody meanwhile (see Unreached.reachedLate). Null for
- * a first try (the common case costs nothing more) and for anything else.
+ * a first try (the common case costs nothing more) and for anything else. A channel post answers
+ * only for the people it pings there (`pings`): a name the platform does not know reached nobody.
  */
-function latePage(row: OutboxRow): LatePage | null {
+function latePage(row: OutboxRow, pings: (member: string) => boolean): LatePage | null {
   if (row.incidentId === null || !isUrgent(row.message) || (row.attempts === 0 && row.waitingSince === null)) return null;
-  const members = row.recipient.kind === 'member' ? [row.recipient.id] : row.message.mentions.length > 0 ? row.message.mentions : [null];
-  return { incidentId: row.incidentId, members, adapter: row.adapter };
+  if (row.recipient.kind === 'member') return { incidentId: row.incidentId, members: [row.recipient.id], adapter: row.adapter };
+  if (row.message.mentions.length === 0) return { incidentId: row.incidentId, members: [null], adapter: row.adapter };
+  const members = row.message.mentions.filter(pings);
+  return members.length > 0 ? { incidentId: row.incidentId, members, adapter: row.adapter } : null;
 }
 
 /** earliest: the smallest of `values` (Infinity for none), without spreading them into arguments. */

@@ -112,6 +112,60 @@ describe('a page that reaches nobody', () => {
     h.expectMessage('alice', /Escalated to you as mentor/);
   });
 
+  it('a member no platform knows, the team channel refusing too: each page counts once, and the reachable mentor keeps her whole ack window', async () => {
+    h = await Harness.start();
+    h.adapter.unlinked.add('dave');
+    h.adapter.failNext(100, 'undeliverable', '#payments');
+    await h.run('zed', 'incident report sev2 login slow');
+    await h.advance('3s');
+    h.expectMessage('alice', /Escalated to you as mentor/);
+    // Alice was reached: the lead waits for her ack timeout (5m), not 0 s.
+    expect(h.messagesFor('carol').filter((m) => m.message.kind === 'page')).toEqual([]);
+    // Two pages to Dave (the page, the reminder) reached nobody: 2, not 4.
+    expect(await h.app.metrics.registry.metrics()).toMatch(/^onehand_pages_unreached_total\{kind="page"\} 2$/m);
+  });
+
+  it('a member no platform knows: the stand-in channel post that needed a retry pinged nobody all the same, so it is not "went out late" and /healthz stays failing', async () => {
+    h = await Harness.start();
+    h.adapter.unlinked.add('dave');
+    const deliver = h.adapter.deliver.bind(h.adapter);
+    let failed = false;
+    h.adapter.deliver = async (d) => {
+      if (!failed && d.key.startsWith('fallback:')) {
+        failed = true;
+        throw new Error('simulated 503');
+      }
+      return deliver(d);
+    };
+    await h.run('zed', 'incident report sev2 login slow');
+    await h.advance('30s');
+    expect(failed).toBe(true);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('reached nobody');
+    expect(show).not.toContain('went out late');
+    expect((await h.app.health()).pages).toMatch(/^failing:/);
+  });
+
+  it('a DM refused, and the stand-in posted only on a platform where the member has no identity: reached nobody when it is posted, not after the ack timeout', async () => {
+    class Second extends RecordingAdapter {
+      override readonly name = 'second';
+    }
+    let second: RecordingAdapter | null = null;
+    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
+    const other = second as unknown as RecordingAdapter;
+    other.unlinked.add('dave'); // Dave is linked on "recording" alone
+    const canReach = h.adapter.canReach.bind(h.adapter);
+    h.adapter.canReach = (r: Recipient) => r.kind !== 'channel' && canReach(r); // the team channel is on "second" only
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.adapter.failNext(100, 'undeliverable', 'dave'); // Dave's DMs are closed
+    await h.advance('5m'); // the reminder fails, falls back to the channel on "second"
+    expect(other.delivered.some((d) => d.to === '#payments' && /Dave \(could not reach you directly\) Reminder/.test(d.text))).toBe(true);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('reached nobody');
+    expect(show).toContain('cannot ping dave there');
+    expect((await h.app.health()).pages).toMatch(/^failing:/);
+  });
+
   it('a huddle call that reaches nobody is recorded, but does not move the chain on (only a page of its current step does)', async () => {
     h = await Harness.start();
     await h.run('zed', 'incident report sev2 checkout down');
