@@ -30,12 +30,6 @@ export { SYSTEM };
 
 /** A due delivery that has waited longer than this makes /healthz fail (the worker is stuck or overwhelmed). */
 const DELIVERY_LAG_LIMIT_S = 120;
-/**
- * A due timer waiting longer than this fails /healthz: the timer loop lags, or a step's handler
- * keeps failing (it is retried each time its lease of a minute ends), and an incident's escalation
- * would stall without anyone knowing.
- */
-const TIMER_LAG_LIMIT_S = 120;
 
 /** /healthz waits this long for the store's probe; a store that has not answered by then is failing. */
 export const HEALTH_STORE_WAIT_MS = 5_000;
@@ -46,7 +40,12 @@ export interface HealthReport {
   readonly database: string;
   /** "ok" or "behind: <why>". */
   readonly deliveries: string;
-  /** "ok" or "behind: <why>": a due timer (an escalation step, a shift change) waits longer than TIMER_LAG_LIMIT_S. */
+  /**
+   * "ok"; "behind: <why>": a due timer (an escalation step, a shift change) waits longer than
+   * Scheduler.lateLimitMs (shown, `ok` unaffected: every replica reads the same timers, and a
+   * restart does not make a failing step fire); "failing: <why>": this replica's timer loop has
+   * made no progress for Scheduler.stallLimitMs (fails the probe).
+   */
   readonly timers: string;
   /** "ok", or "failing: <n> pages reached nobody in the last hour; last: ..." (see Unreached; shown, `ok` unaffected). */
   readonly pages: string;
@@ -186,13 +185,17 @@ export class OnehandApp {
     try {
       const { stats, unreached, timer } = await this.probeStore(now, storeWaitMs);
       unreachedStored = unreached;
-      const timerLag = timer ? Math.round((now.toMillis() - timer.dueAt.toMillis()) / 1000) : 0;
-      if (timer && timerLag > TIMER_LAG_LIMIT_S) timers = `behind: the oldest due timer (${timerText(timer.kind, timer.key)}) waits ${timerLag} s; the log says why (timer handler failed, or a slow timer loop)`;
+      const timerLagMs = timer ? now.toMillis() - timer.dueAt.toMillis() : 0;
+      if (timer && timerLagMs > this.scheduler.lateLimitMs) {
+        timers = `behind: the oldest due timer (${timerText(timer.kind, timer.key)}) waits ${Math.round(timerLagMs / 1000)} s; the log says why (a step's handler keeps failing: retried each time its lease ends; or no replica's timer loop runs)`;
+      }
       const lagMs = stats.oldestDue ? Math.max(0, now.toMillis() - stats.oldestDue.toMillis()) : 0;
       outbox = { pending: stats.pending, waiting: stats.waiting, givenUpLastHour: stats.deadSince, oldestDueLagSeconds: Math.round(lagMs / 1000) };
     } catch (err) {
       database = `failing: ${err instanceof Error ? err.message : String(err)}`;
     }
+    const stalled = this.scheduler.stalledMs(now);
+    if (stalled > this.scheduler.stallLimitMs) timers = `failing: this replica's timer loop has made no progress for ${Math.round(stalled / 1000)} s (a timer's handler or transaction that does not return; the log says which)`;
     const storeError = this.storeErrors.recent();
     if (database === 'ok' && storeError) database = `failing: ${storeError}`;
     const adapters: Record<string, string> = {};
@@ -207,8 +210,9 @@ export class OnehandApp {
     const deliveries = lagging ? `behind: the oldest due delivery waits ${outbox?.oldestDueLagSeconds ?? 0} s` : 'ok';
     const unreached = this.unreached.health(unreachedStored);
     const pages = unreached.ok ? (unreached.detail ? `ok; ${unreached.detail}` : 'ok') : `failing: ${unreached.detail ?? ''}`;
-    // `pages` is shown, not a failure of the probe (see Unreached).
-    const ok = database === 'ok' && deliveries === 'ok' && timers === 'ok' && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
+    // `pages`, and timers behind, are shown, not a failure of the probe: every replica reads them
+    // from the same store, and a readiness probe taking them all out would stop the webhooks too.
+    const ok = database === 'ok' && deliveries === 'ok' && !timers.startsWith('failing') && Object.values(adapters).every((v) => !v.startsWith('failing')) && Object.values(plugins).every((v) => v === 'ok');
     return { ok, database, deliveries, timers, pages, outboxDepth: outbox?.pending ?? null, outbox, adapters, plugins };
   }
 

@@ -12,7 +12,7 @@
  * - escalation_steps_total{step,trigger}             counter; step reminder | mentor | lead, trigger auto | manual
  * - time_to_ack_seconds{severity}                    histogram, report (or reopen) to acknowledgement
  * - plugin_failures_total{plugin,hook}               counter
- * - timer_failures_total{kind}                       counter; a timer's handler failed (retried after its lease)
+ * - timer_failures_total{kind}                       counter; a timer's handler failed (retried when its lease ends)
  * - pages_unreached_total{kind}                      counter; see Unreached
  * - intake_latency_seconds{integration,outcome}      histogram, webhook received to answered
  *

@@ -31,6 +31,8 @@ export interface TimerOptions {
 }
 
 const TIMER_LEASE_MS = 60_000;
+/** Below these, a timer's wait or a loop's pause is ordinary (see lateLimitMs, stallLimitMs). */
+const TIMER_LATE_MIN_MS = 120_000;
 
 class LeaseLost extends Error {}
 
@@ -42,6 +44,8 @@ export class Scheduler {
   private stopped = false;
   private live = false;
   private fired = 0;
+  /** When the running loop last made progress: a claim answered, a timer fired or failed (clock ms). */
+  private progressAt: number | null = null;
 
   constructor(
     @inject(TOKENS.Store) private readonly store: Store,
@@ -56,6 +60,29 @@ export class Scheduler {
     return this.fired;
   }
 
+  /**
+   * lateLimitMs: a due timer waiting longer than this is behind. A timer waits its lease when the
+   * replica that claimed it died (or when its handler failed: it is retried once the lease ends),
+   * plus a timer period until the next claim: that much is how timers work, more is not.
+   */
+  get lateLimitMs(): number {
+    return Math.max(TIMER_LATE_MIN_MS, (this.settings.leaseMs ?? TIMER_LEASE_MS) + this.settings.timerPeriodMs + 60_000);
+  }
+
+  /** stallLimitMs: this replica's running loop making no progress for longer than this is stuck. */
+  get stallLimitMs(): number {
+    return Math.max(TIMER_LATE_MIN_MS, 3 * this.settings.timerPeriodMs);
+  }
+
+  /**
+   * stalledMs: how long this replica's running loop has made no progress (no claim answered, no
+   * timer fired or failed): a handler or transaction that never returns holds every later step of
+   * every incident on this replica. 0 while the loop does not run (tests, the console between lines).
+   */
+  stalledMs(now: DateTime): number {
+    return this.live && this.progressAt !== null ? Math.max(0, now.toMillis() - this.progressAt) : 0;
+  }
+
   on(kind: string, handler: TimerHandler, options: TimerOptions = {}): void {
     this.handlers.set(kind, { handler, options });
   }
@@ -67,6 +94,7 @@ export class Scheduler {
   start(): void {
     this.stopped = false;
     this.live = true;
+    this.progressAt = this.clock.now().toMillis();
     this.delivery.start();
     const loop = (): void => {
       if (this.stopped) return;
@@ -143,12 +171,21 @@ export class Scheduler {
       const owner = this.settings.instanceId;
       const lease = this.settings.leaseMs ?? TIMER_LEASE_MS;
       const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: lease })));
+      this.progressAt = this.clock.now().toMillis();
       if (timers.length === 0) return;
       for (const timer of timers) await this.fire(timer, owner);
     }
   }
 
   private async fire(timer: TimerRow, owner: string): Promise<void> {
+    try {
+      await this.fireOne(timer, owner);
+    } finally {
+      this.progressAt = this.clock.now().toMillis();
+    }
+  }
+
+  private async fireOne(timer: TimerRow, owner: string): Promise<void> {
     const entry = this.handlers.get(timer.kind);
     try {
       await this.store.transaction(async (tx) => {
