@@ -622,8 +622,10 @@ export class IntakeService {
       await this.incidents.raise(ctx, incident, alert.severity, reason, { quiet: true });
       return;
     }
-    await this.incidents.raise(ctx, incident, alert.severity, reason);
-    if (found) await this.brokeThrough(ctx, incident.id, found, alert.severity, 'raised');
+    const raised = await this.incidents.raise(ctx, incident, alert.severity, reason);
+    // Only a raise that pages breaks through: an acknowledged incident's assignee is told, and the
+    // storm's bar stays where it was (the next new alert as severe still pages).
+    if (found && raised !== incident && raised.state === 'open') await this.brokeThrough(ctx, incident.id, found, alert.severity, 'raised');
   }
 
   /** reopen: as open, a reopening during a storm is quiet unless more severe than the storm has paged. */
@@ -633,7 +635,13 @@ export class IntakeService {
     await this.note(ctx, incident, 'alert-firing', alert, { again: true });
     if (maintenance) await this.silenced(ctx, incident, maintenance);
     if (storm) await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind: 'storm', actor: null, data: { storm: storm.id } });
-    else if (found) await this.brokeThrough(ctx, incident.id, found, incident.severity, 'reopened');
+    else if (found && !(await this.flapped(ctx, incident.id))) await this.brokeThrough(ctx, incident.id, found, incident.severity, 'reopened');
+  }
+
+  /** flapped: the incident's latest reopening was a flap (its on-call not paged again: see IncidentService.reopen). */
+  private async flapped(ctx: UseCaseContext, incidentId: number): Promise<boolean> {
+    const reopened = (await ctx.tx.timeline(incidentId)).filter((e) => e.kind === 'reopened').pop();
+    return reopened?.data.flapping !== undefined;
   }
 
   /**

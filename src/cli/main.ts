@@ -370,7 +370,7 @@ function reachWarnings(config: OnehandConfig, env: NodeJS.ProcessEnv): string[] 
 function zoneWarnings(config: OnehandConfig): string[] {
   const out: string[] = [];
   const check = (where: string, zone: string): void => {
-    const m = /^Etc\/GMT([+-])(\d{1,2})$/.exec(zone);
+    const m = /^Etc\/GMT([+-])(\d{1,2})$/i.exec(zone); // any case: the config accepts "etc/gmt+5" too
     if (!m || Number(m[2]) === 0) return;
     const offset = `UTC${m[1] === '+' ? '-' : '+'}${String(m[2]).padStart(2, '0')}:00`;
     const other = `Etc/GMT${m[1] === '+' ? '-' : '+'}${m[2]}`;

@@ -69,6 +69,9 @@ discord: { application_id: "123456789012345678", guild_id: "234567890123456789" 
     // Etc/GMT itself (UTC) is plain.
     const utc = await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', config.replace('Etc/GMT+5', 'Etc/GMT'))]);
     expect(utc.stderr).toBe('');
+    // The config takes the zone in any case: so does the warning.
+    const lower = await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', config.replace('Etc/GMT+5', 'etc/gmt+5'))]);
+    expect(lower.stderr).toContain('"etc/gmt+5" is UTC-05:00, not what it seems');
   });
 
   it('calendar-link prints the feed links from ONEHAND_CALENDAR_SECRET, and without it fails (exit 1) naming the variable', async () => {

@@ -71,6 +71,24 @@ describe('alert intake: a more severe alert of an open incident\'s group', () =>
     expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev1');
   });
 
+  it('during a storm, an acknowledged incident raised to sev1: its assignee is told, no "paged on its own", and the storm\'s bar stays, so the next new sev1 still pages', async () => {
+    t = await IntakeHarness.start(CONFIG, { at: '2026-03-03T10:00:00Z' });
+    const other = (name: string, severity: string) => t.alertmanager(amPayload([amAlert({ alertname: name, service: 'web', instance: name, severity })]), 'grouped');
+    await fire('web-1', 'warning'); // #1
+    await t.h.run('dave', 'incident ack 1');
+    for (let i = 0; i < 10; i++) await other(`W${i}`, 'warning');
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev3');
+    const mark = t.h.mark();
+    await fire('web-2', 'critical');
+    expect(t.h.adapter.delivered.slice(mark).filter((d) => d.message.kind === 'page')).toEqual([]);
+    expect(t.h.adapter.delivered.slice(mark).some((d) => d.to === 'dave' && /is now sev1 \(was sev3\).*stays acknowledged and yours/s.test(d.text))).toBe(true);
+    expect(await t.h.run('carol', 'incident show 1')).not.toContain('paged on its own');
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev3');
+    const mark2 = t.h.mark();
+    await other('DatabaseDown', 'critical');
+    expect(t.h.adapter.delivered.slice(mark2).filter((d) => d.to === 'dave' && d.message.kind === 'page').length).toBe(1);
+  });
+
   it('a less severe alert of the group changes nothing', async () => {
     t = await IntakeHarness.start(CONFIG, { at: '2026-03-03T10:00:00Z' });
     await fire('web-1', 'critical');
