@@ -18,7 +18,7 @@
  * the platform that failed recovers (an outage, a token put right) the page is sent after all.
  * Then (`reachedLate`) the timeline says so (`page-reached-late`: "went out late"), the log too,
  * and /healthz stops counting it as outstanding: `pages` is "ok; N pages reached nobody for a
- * while in the last hour and went out late" once all of them did. The chain is not wound back:
+ * while in the last hour, then a late page reached the person" once all of them were answered. The chain is not wound back:
  * whoever it moved on to was paged and stays so.
  */
 import { inject, injectable } from 'inversify';
@@ -137,9 +137,11 @@ export class Unreached {
       const data = stored.last?.data ?? {};
       text = stored.last ? unreachedText(stored.last.incidentId, typeof data.member === 'string' ? data.member : null, typeof data.reason === 'string' ? data.reason : 'no reason recorded') : undefined;
     }
-    const wentOut = `${late} page${late === 1 ? '' : 's'} reached nobody for a while in the last hour and went out late`;
+    // One late page answers every page to that person of the incident that reached nobody (the
+    // page, its reminder): it is the person who was reached late, not each page.
+    const wentOut = `${late} page${late === 1 ? '' : 's'} reached nobody for a while in the last hour, then a late page reached the person`;
     if (n === 0 || text === undefined) return late > 0 ? { ok: true, detail: wentOut } : { ok: true };
-    return { ok: false, detail: `${n} page${n === 1 ? '' : 's'} reached nobody in the last hour; last: ${text}${late > 0 ? `; ${late} more went out late` : ''}` };
+    return { ok: false, detail: `${n} page${n === 1 ? '' : 's'} reached nobody in the last hour; last: ${text}${late > 0 ? `; ${late} more did, then a late page reached the person` : ''}` };
   }
 }
 
