@@ -43,6 +43,21 @@ describe('alert intake: a flapping alert', () => {
     expect((await t.read((tx) => tx.getIncident(1)))?.state).toBe('open');
   });
 
+  it('a flap during an alert storm is no breakthrough (nobody was paged): no "paged on its own", and the storm\'s bar stays, so the next new sev1 still pages', async () => {
+    t = await IntakeHarness.start();
+    await flap('firing'); // #1 sev1: Dave paged
+    await flap('resolved');
+    for (let i = 0; i < 10; i++) await t.alertmanager(amPayload([amAlert({ alertname: `W${i}`, instance: `web-${i}`, severity: 'warning' })]), 'prom');
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev3');
+    const before = pages('dave').length; // #1, and the warnings before the storm began
+    await flap('firing'); // a flap: not paged again
+    expect(pages('dave')).toHaveLength(before);
+    expect(await t.h.run('carol', 'incident show 1')).not.toContain('paged on its own');
+    expect((await t.read((tx) => tx.activeStorm('payments')))?.severity).toBe('sev3');
+    await t.alertmanager(amPayload([amAlert({ alertname: 'DatabaseDown', instance: 'db-2', severity: 'critical' })]), 'prom');
+    expect(pages('dave').slice(before).map((d) => d.text.split('\n')[0])).toEqual([expect.stringMatching(/\[sev1\] DatabaseDown/)]);
+  });
+
   it('nobody answers: the chain goes on where each flap stopped it (the reminder at 5 min, the mentor at 10), however often it flaps', async () => {
     t = await IntakeHarness.start();
     await flap('firing'); // Dave paged at 10:00; ack timeout 5m: the reminder at 10:05, the mentor at 10:10
