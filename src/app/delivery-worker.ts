@@ -729,13 +729,15 @@ export class DeliveryWorker {
     const terminal = why === 'undeliverable' || why === 'given up';
     // An urgent channel post that cannot go out now (refused, waiting for a Teams channel the bot
     // has not seen yet, or failing: its platform refuses the bot or keeps erroring) is the last
-    // rung of a page, or the unowned alert: see lastRungFailed. A failing one climbs it once (it is
-    // retried all the same, and may still go out late): each later failure is one more of the same.
+    // rung of a page, or the unowned alert: see lastRungFailed. It climbs it once (a failing or
+    // waiting one is retried all the same, and may still go out late): each later failure, and its
+    // giving up after a day, is one more of the same, logged but not counted again.
     if (row.recipient.kind === 'channel' && row.incidentId !== null && isUrgent(row.message)) {
-      if (why === 'failing') {
-        if ((await tx.kvGet(LADDER_NS, row.key)) !== undefined) return;
-        await tx.kvSet(LADDER_NS, row.key, now.toMillis());
+      if ((await tx.kvGet(LADDER_NS, row.key)) !== undefined) {
+        if (terminal) this.log.error('urgent team channel post lost', { adapter: row.adapter, key: row.key, reason, why });
+        return;
       }
+      await tx.kvSet(LADDER_NS, row.key, now.toMillis());
       await this.lastRungFailed(tx, row, reason, now, why);
       return;
     }
@@ -805,9 +807,10 @@ export class DeliveryWorker {
     this.log.error(why === 'waiting' ? 'urgent team channel post waits: the channel is not reachable yet' : 'urgent team channel post lost', { adapter: row.adapter, key: row.key, team, reason, others });
     await tx.appendTimeline({ incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: null, recipient: 'channel', team, adapter: row.adapter, reason, why } });
     if (others) return;
-    // A stand-in that could ping them on none of its platforms was counted as reaching nobody when
-    // it was posted (Engine.unreachable, fallBack): its failure changes nothing more.
-    if (stood && !pings(row.adapter) && !siblings.some((d) => pings(d.adapter))) return;
+    // A stand-in that cannot ping them here changes nothing by failing: when none of its platforms
+    // could, it was counted as reaching nobody when posted (Engine.unreachable, fallBack); when one
+    // can, that one's own failure counts (or its sending answers).
+    if (stood && !pings(row.adapter)) return;
     if (stood) {
       await this.unreached.record(tx, { incidentId, member: people[0] ?? null, adapter: row.adapter, kind: row.message.kind, madeAt: row.createdAt, reason: `the team channel did not take the page either: ${reason}` }, now);
       return;

@@ -166,6 +166,41 @@ describe('a page that reaches nobody', () => {
     expect((await h.app.health()).pages).toMatch(/^failing:/);
   });
 
+  it('a stand-in refused on the platform where it pings the member, then on one where it cannot: counted once, and the lead is not hurried past the mentor\'s ack window', async () => {
+    class Second extends RecordingAdapter {
+      override readonly name = 'second';
+    }
+    let second: RecordingAdapter | null = null;
+    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
+    const other = second as unknown as RecordingAdapter;
+    other.unlinked.add('dave'); // Dave is linked on "recording" alone
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.adapter.failNext(1, 'undeliverable', 'dave'); // the reminder's DM
+    h.adapter.failNext(1, 'undeliverable', '#payments'); // its stand-in on recording (pings Dave)
+    other.failNext(3, 'throw', '#payments'); // second's channel errors a few times (pings nobody anyway)
+    await h.advance('5m');
+    await h.advance('1m');
+    h.expectMessage('alice', /Escalated to you as mentor/);
+    // Alice (mentor) was paged at 10:05 and has 5 minutes: Carol (lead) is not paged yet.
+    expect(h.messagesFor('carol').filter((m) => m.message.kind === 'page')).toEqual([]);
+    const show = await h.run('carol', 'incident show 1');
+    expect(show.split('\n').filter((l) => /reached nobody/.test(l))).toHaveLength(1);
+    expect(await h.app.metrics.registry.metrics()).toMatch(/^onehand_pages_unreached_total\{kind="page"\} 1$/m);
+  });
+
+  it('a stand-in waiting for a channel not reachable yet, given up a day later: the page is counted once, not again at the giving up', async () => {
+    h = await Harness.start();
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.adapter.failNext(1, 'undeliverable', 'dave'); // the reminder's DM
+    h.adapter.notYetReachable.add('#payments'); // a Teams channel the bot has not seen yet
+    await h.advance('5m');
+    await h.run('dave', 'incident ack 1');
+    expect((await h.run('carol', 'incident show 1')).split('\n').filter((l) => /reached nobody/.test(l))).toHaveLength(1);
+    await h.advance('25h');
+    expect((await h.run('carol', 'incident show 1')).split('\n').filter((l) => /reached nobody/.test(l))).toHaveLength(1);
+    expect(h.logger.entries.some((e) => e.level === 'error' && e.msg === 'urgent team channel post lost')).toBe(true);
+  });
+
   it('a huddle call that reaches nobody is recorded, but does not move the chain on (only a page of its current step does)', async () => {
     h = await Harness.start();
     await h.run('zed', 'incident report sev2 checkout down');
