@@ -249,6 +249,7 @@ export class OnehandApp {
   }
 
   async stop(): Promise<void> {
+    this.store.stopping?.();
     await this.scheduler.stop();
     if (this.started) for (const adapter of this.adapters.all()) await adapter.stop();
     this.started = false;

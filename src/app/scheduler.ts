@@ -166,14 +166,20 @@ export class Scheduler {
   }
 
   private async fireDue(): Promise<void> {
-    for (;;) {
+    // A stop (SIGTERM) ends the work of the tick in progress after the step being fired: a backlog
+    // of due steps must not keep a stopping process paging for minutes (the next start, or another
+    // replica once their leases end, fires the rest, each exactly once).
+    while (!this.stopped) {
       const now = this.clock.now();
       const owner = this.settings.instanceId;
       const lease = this.settings.leaseMs ?? TIMER_LEASE_MS;
       const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: lease })));
       this.progressAt = this.clock.now().toMillis();
       if (timers.length === 0) return;
-      for (const timer of timers) await this.fire(timer, owner);
+      for (const timer of timers) {
+        if (this.stopped) return;
+        await this.fire(timer, owner);
+      }
     }
   }
 

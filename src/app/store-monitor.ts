@@ -92,6 +92,10 @@ export class StoreMonitor implements Store {
     await this.inner.recoverAtStart?.();
   }
 
+  stopping(): void {
+    this.inner.stopping?.();
+  }
+
   onEnqueued(listener: () => void): () => void {
     return this.inner.onEnqueued(listener);
   }

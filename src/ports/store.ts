@@ -444,6 +444,8 @@ export interface Store {
    * left claimed goes out at once instead of after its lease.
    */
   recoverAtStart?(): Promise<void>;
+  /** stopping: the bot begins to stop (SQLite: a bot starting on the same file waits for it, see InstanceLock). */
+  stopping?(): void;
   /**
    * onEnqueued: `listener` runs after each commit that enqueued deliveries (PostgreSQL: a commit
    * by any replica, through LISTEN/NOTIFY), so the delivery worker sends at once instead of at its

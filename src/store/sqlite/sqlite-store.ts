@@ -63,6 +63,7 @@ import type {
 import type { Message } from '../../core/messages/message';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations';
 import { BACKSTOP_PAGES, Checkpointer } from './checkpointer';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock';
 
 /** DEFAULT_DATA_PATH is where the database lives when ONEHAND_DATA is not set. */
 export const DEFAULT_DATA_PATH = './data/onehand.db';
@@ -107,6 +108,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   }
   const store = new SqliteStore(conn, options.clock ?? new SystemClock(), options.migrations ?? MIGRATIONS, options.heldLimitMs ?? HELD_LIMIT_MS);
   if (!inMemory) {
+    store.file = path;
     try {
       await store.checkpointBeside(path);
     } catch (err) {
@@ -136,6 +138,9 @@ export class SqliteStore implements Store {
   private checkpointer: Checkpointer | null = null;
   /** When the scheduled fold runs (performance.now()). */
   private foldDue = 0;
+  /** The database file (null in memory), and the lock of the process serving it (see recoverAtStart). */
+  file: string | null = null;
+  private lock: InstanceLock | null = null;
   private readonly heldWatch: NodeJS.Timeout;
   /** The hold (its start) last told by watchHeld, so one hold is told once. */
   private heldTold: number | null = null;
@@ -364,6 +369,8 @@ export class SqliteStore implements Store {
    */
   async recoverAtStart(): Promise<void> {
     this.refuseNesting('recoverAtStart');
+    // Only if no other live process serves the file (its leases are not a dead process's then).
+    if (this.file !== null && this.lock === null) this.lock = await acquireInstanceLock(this.file);
     await this.mutex.run(false, async () => {
       this.assertOpen();
       await this.conn.exec(SQL.releaseLeases);
@@ -381,6 +388,11 @@ export class SqliteStore implements Store {
   onBackgroundError(listener: (err: unknown) => void): () => void {
     this.backgroundListeners.add(listener);
     return () => this.backgroundListeners.delete(listener);
+  }
+
+  /** stopping: the bot begins to stop; a bot starting on this file meanwhile waits for it (see InstanceLock). */
+  stopping(): void {
+    this.lock?.stopping();
   }
 
   /** close waits for queued transactions, finalizes cached statements and closes the file; idempotent. */
@@ -401,6 +413,8 @@ export class SqliteStore implements Store {
       if (this.foldTimer !== null) clearTimeout(this.foldTimer);
       this.foldTimer = null;
       await this.conn.close();
+      this.lock?.release();
+      this.lock = null;
     });
   }
 
