@@ -1,6 +1,9 @@
 /**
- * ConsoleAdapter: the embedded platform. Every member and every console guest is reachable; a
- * delivery is printed with its recipient and kind, as text or as one JSON object per line.
+ * ConsoleAdapter: the embedded platform. Alone (no chat platform runs), every member, team channel
+ * and console guest is reachable; a delivery is printed with its recipient and kind, as text or as
+ * one JSON object per line. Beside a chat platform (`--console`) it is where commands are typed,
+ * not a way to reach anyone: a page printed on a terminal nobody watches must not count as
+ * reaching Dave (his page would skip the fallback ladder), so only its own guests are reachable.
  */
 import type { Message } from '../../src/core/messages/message';
 import type { World } from '../../src/core/model';
@@ -28,10 +31,13 @@ export class ConsoleAdapter implements ChatAdapter {
     private readonly clock: Clock,
     private readonly json: boolean,
     private readonly write: (text: string) => void = (text) => process.stdout.write(text + '\n'),
+    /** False beside a chat platform: members and team channels are reached there, not here. */
+    private readonly reachesMembers = true,
   ) {}
 
   canReach(recipient: Recipient): boolean {
     if (recipient.kind === 'guest') return recipient.adapter === CONSOLE;
+    if (!this.reachesMembers) return false;
     if (recipient.kind === 'member') return this.world.members.has(recipient.id);
     return this.world.teams.has(recipient.team);
   }

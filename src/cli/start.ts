@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { ConsoleAdapter } from '../../adapters/console/console-adapter';
+import { CONSOLE, ConsoleAdapter } from '../../adapters/console/console-adapter';
 import { ConsoleSession } from '../../adapters/console/console-session';
 import type { OnehandApp } from '../app/app';
 import { buildApp } from '../app/container';
@@ -83,7 +83,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   }
   let consoleAdapter: ConsoleAdapter | null = null;
   if (adapters.length === 0 || options.forceConsole) {
-    consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output);
+    consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output, adapters.length === 0);
     adapters.push(consoleAdapter);
   }
   const app = buildApp({
@@ -190,7 +190,8 @@ async function listenOrExplain(http: HttpServer, port: number, host: string): Pr
  * (see Unreached): an admin should know before the first incident.
  */
 function warnUnreachable(config: OnehandConfig, adapters: readonly ChatAdapter[], logger: Logger): void {
-  const names = adapters.map((a) => a.name);
+  // The console beside a chat platform reaches nobody (see ConsoleAdapter): not a fix to offer.
+  const names = adapters.map((a) => a.name).filter((n, _i, all) => n !== CONSOLE || all.length === 1);
   for (const team of config.world.teams.values()) {
     const channel = adapters.some((a) => a.canReach({ kind: 'channel', team: team.id }));
     for (const member of new Set([...team.rotation.members, team.lead])) {

@@ -16,6 +16,16 @@ function setup(): { config: string; env: Record<string, string> } {
 const deliveries = (lines: Delivery[]) => lines.filter((l) => !l.reply);
 
 describe('onehand start on the console', () => {
+  it('--console beside a chat platform reads commands but reaches nobody: a page is not "delivered" to the terminal, it goes down the ladder (here: nobody can be paged on Teams, and the reply says so)', async () => {
+    const { config, env } = setup();
+    const result = await runCli(['start', '--config', config, '--json', '--console', '--clock', `simulated@${at}`], 'as zed\nincident report sev2 checkout returns 502\n', { ...env, ONEHAND_TEAMS: '1', ONEHAND_HTTP_PORT: '0' });
+    expect(result.code).toBe(0);
+    const lines = jsonLines(result.stdout);
+    expect(deliveries(lines)).toEqual([]);
+    expect(lines.find((l) => l.reply)?.text).toMatch(/Dave is on call and cannot be reached: no running chat platform can message them/);
+    expect(result.stderr).toContain('"msg":"member cannot be paged on any running platform","team":"payments","member":"dave","platforms":["teams"]');
+  });
+
   it('plays a whole escalation: on-call alone, re-page, mentor, lead at their times; ack stops it; huddle reaches the team', async () => {
     const { config, env } = setup();
     const script = [
