@@ -742,13 +742,27 @@ export class IncidentService {
       case 'deliver':
         if (this.adapters.reaching({ kind: 'member', id: member }).length > 0) return 'has been paged';
         return this.adapters.reaching({ kind: 'channel', team }).length > 0
-          ? 'cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody, and the next person in the chain is paged now'
-          : 'cannot be reached: no running chat platform can message them and the team has no channel; the next person in the chain is paged now';
+          ? `cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody, and ${this.nextInChain(member, team)}`
+          : `cannot be reached: no running chat platform can message them and the team has no channel; ${this.nextInChain(member, team)}`;
       case 'defer':
         return `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}`;
       default:
         return `was not paged: a plugin held the page back (${verdict.reason})`;
     }
+  }
+
+  /**
+   * nextInChain: "the next person in the chain is paged now", unless nobody after `member` in the
+   * chain (their mentor, the team's lead) can be messaged either: then nobody will be reached, and
+   * the reporter is told so with the fix, instead of a promise nobody keeps.
+   */
+  private nextInChain(member: MemberId, team: string): string {
+    const after = [this.world.members.get(member)?.mentor ?? null, this.world.teams.get(team)?.lead ?? null]
+      .filter((m): m is MemberId => m !== null && m !== member);
+    if (after.some((m) => this.adapters.reaching({ kind: 'member', id: m }).length > 0)) return 'the next person in the chain is paged now';
+    const names = [...new Set(after)].map((m) => memberName(this.world, m));
+    const platforms = this.adapters.all().map((a) => a.name);
+    return `nobody after them in the chain${names.length > 0 ? ` (${names.join(', ')})` : ''} can be messaged either: nobody will be reached until an admin links them in the config (members[].${platforms[0] ?? 'discord'})`;
   }
 
   /** theirTime: "at Tue 07:00 their time (Europe/Berlin)". */

@@ -22,7 +22,7 @@ describe('onehand start on the console', () => {
     expect(result.code).toBe(0);
     const lines = jsonLines(result.stdout);
     expect(deliveries(lines)).toEqual([]);
-    expect(lines.find((l) => l.reply)?.text).toMatch(/Dave is on call and cannot be reached: no running chat platform can message them/);
+    expect(lines.find((l) => l.reply)?.text).toMatch(/Dave is on call and cannot be reached: no running chat platform can message them and the team has no channel; nobody after them in the chain \(Alice, Carol\) can be messaged either: nobody will be reached until an admin links them in the config \(members\[\]\.teams\)/);
     expect(result.stderr).toContain('"msg":"member cannot be paged on any running platform","team":"payments","member":"dave","platforms":["teams"]');
   });
 
