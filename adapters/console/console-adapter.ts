@@ -33,7 +33,19 @@ export class ConsoleAdapter implements ChatAdapter {
     private readonly write: (text: string) => void = (text) => process.stdout.write(text + '\n'),
     /** False beside a chat platform: members and team channels are reached there, not here. */
     private readonly reachesMembers = true,
+    /** Alone and headless (no chat credentials, no console input): its pages reach no person. */
+    private readonly headless = false,
   ) {}
+
+  /**
+   * health: headless with no chat platform (`docker run -d` with a forgotten DISCORD_TOKEN), every
+   * page is a line on standard output that pages nobody: /healthz says so (degraded), instead of
+   * a green probe over a bot that reaches no one.
+   */
+  health(): { ok: boolean; degraded?: boolean; detail?: string } {
+    if (!this.headless || !this.reachesMembers) return { ok: true };
+    return { ok: true, degraded: true, detail: 'no chat platform runs (no credentials), and nobody reads this console: pages are only printed on standard output, where they page nobody; set DISCORD_TOKEN (Discord) or MICROSOFT_APP_ID (Teams)' };
+  }
 
   canReach(recipient: Recipient): boolean {
     if (recipient.kind === 'guest') return recipient.adapter === CONSOLE;

@@ -83,7 +83,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   }
   let consoleAdapter: ConsoleAdapter | null = null;
   if (adapters.length === 0 || options.forceConsole) {
-    consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output, adapters.length === 0);
+    consoleAdapter = new ConsoleAdapter(config.world, clock, options.json, options.output, adapters.length === 0, options.headless === true);
     adapters.push(consoleAdapter);
   }
   const app = buildApp({

@@ -70,6 +70,9 @@ describe('onehand start without a terminal', () => {
     bot.child.stdin?.end('as zed\nincident report ignored\n');
     const port = await bot.port;
     expect(await healthz(port)).toBe(200);
+    // No chat platform and nobody reading: /healthz says its pages reach no person (not a 503).
+    const body = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as { adapters: Record<string, string> };
+    expect(body.adapters.console).toMatch(/^degraded: no chat platform runs \(no credentials\), and nobody reads this console: pages are only printed on standard output, where they page nobody; set DISCORD_TOKEN/);
     expect(bot.child.exitCode).toBeNull();
     bot.child.kill('SIGTERM');
     expect(await bot.exit).toEqual({ code: 0, signal: null });
@@ -81,6 +84,8 @@ describe('onehand start without a terminal', () => {
     const port = await bot.port;
     bot.child.stdin?.write('as zed\noncall who\n');
     expect(await healthz(port)).toBe(200);
+    const body = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as { adapters: Record<string, string> };
+    expect(body.adapters.console).toBe('ok'); // someone reads this console
     bot.child.kill('SIGTERM');
     expect(await bot.exit).toEqual({ code: 0, signal: null });
   });
