@@ -190,8 +190,19 @@ function loadOrReport(path: string): { config: OnehandConfig; plugins: ActivePlu
     else problems.push(...loaded.problems);
   }
   if (result.ok && problems.length === 0) return { config: result.config, plugins };
-  process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n`);
+  // A plugin's settings are checked against the members and teams: not before those load.
+  const later = !result.ok && pluginsConfigured(path) ? 'the plugins\' own settings are checked once these are fixed (they are read against the members and teams)\n' : '';
+  process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n${later}`);
   return null;
+}
+
+/** pluginsConfigured: whether the file has a top-level `plugins:` key (read as text: the file did not load). */
+function pluginsConfigured(path: string): boolean {
+  try {
+    return /^plugins\s*:/m.test(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 async function start(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

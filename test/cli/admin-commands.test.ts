@@ -35,6 +35,11 @@ describe('onehand check-config', () => {
       expect(r.stderr).toContain(expected);
     }
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).not.toContain('plugins\' own settings'); // it configures no plugin
+    // A plugin's settings wait for the members and teams: the output says they were not checked yet.
+    const withPlugin = await runCli(['check-config', writeFile(dir, 'plugin.yaml', `${broken}\nplugins:\n  quiet-hours:\n    urgent: [sev2]\n`)]);
+    expect(withPlugin.code).toBe(1);
+    expect(withPlugin.stderr).toMatch(/\nthe plugins' own settings are checked once these are fixed \(they are read against the members and teams\)\n$/);
   });
 
   it('warns (exit 0) when an integration\'s secret variable is not set in this environment', async () => {
