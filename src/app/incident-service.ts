@@ -131,7 +131,7 @@ export class IncidentService {
     await this.scheduleEscalation(tx, incident, 0, { pass: 0, index: 0 }, ackDue(incident, verdict, now));
     const paged = verdict.action === 'defer'
       ? rt`${memberName(this.world, onCall)} is on call and will be paged when their quiet hours end, ${this.theirTime(onCall, verdict.until)}; an urgent severity pages at once`
-      : rt`${memberName(this.world, onCall)} is on call and ${this.pagedWhen(onCall, verdict, incident.team)}`;
+      : rt`${memberName(this.world, onCall)} is on call and ${this.pagedWhen(onCall, verdict, incident)}`;
     return message('reply', rt`Reported ${incidentHeadline(incident)}. ${paged}; you will hear here when it is acknowledged and resolved.`, {
       incident: (await this.card(tx, incident)).incident,
     });
@@ -229,10 +229,10 @@ export class IncidentService {
     }
     const verdict = await this.page(ctx, updated, onCall, 'page', rt`Reopened ${incidentHeadline(updated)}${reason ? rt`: ${reason}` : []}`);
     await this.tellShadow(ctx, updated, onCall, rt`Reopened ${incidentHeadline(updated)}`);
-    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict, updated.team)}.`);
+    await this.tellReporter(ctx, updated, rt`Your incident ${incidentHeadline(updated)} was reopened; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict, updated)}.`);
     await this.postRecord(ctx, updated, rt`Reopened ${incidentHeadline(updated)}`);
     await this.scheduleEscalation(ctx.tx, updated, round, { pass: 0, index: 0 }, ackDue(updated, verdict, ctx.now));
-    return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict, updated.team)}.`);
+    return this.replyWithCard(ctx.tx, updated, rt`Reopened ${incidentHeadline(updated)}; ${memberName(this.world, onCall)} ${this.pagedWhen(onCall, verdict, updated)}.`);
   }
 
   /**
@@ -390,7 +390,7 @@ export class IncidentService {
     // Someone marked away is paged all the same (they were named), but the caller should know.
     const away = await awayNow(ctx, member);
     const awayNote = away ? ` Note: ${memberName(this.world, member)} is marked away until ${this.theirClock(member, away.end)}; if they do not acknowledge, the escalation chain goes on without them.` : '';
-    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict, updated.team)}. Escalation starts again for them.${awayNote}`);
+    return this.replyWithCard(ctx.tx, updated, rt`Assigned #${incident.id} to ${memberName(this.world, member)}${moved ? ` (${team.name})` : ''}, who ${this.pagedWhen(member, verdict, updated)}. Escalation starts again for them.${awayNote}`);
   }
 
   /**
@@ -737,13 +737,14 @@ export class IncidentService {
    * hours and is paged at Tue 07:00 their time (zone)"; when a plugin dropped or skipped it, that
    * and why.
    */
-  private pagedWhen(member: MemberId, verdict: NotifyDecision, team: string): string {
+  private pagedWhen(member: MemberId, verdict: NotifyDecision, incident: Incident): string {
+    const team = incident.team;
     switch (verdict.action) {
       case 'deliver':
         if (this.adapters.reaching({ kind: 'member', id: member }).length > 0) return 'has been paged';
         return this.adapters.reaching({ kind: 'channel', team }).length > 0
-          ? `cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody, and ${this.nextInChain(member, team)}`
-          : `cannot be reached: no running chat platform can message them and the team has no channel; ${this.nextInChain(member, team)}`;
+          ? `cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody, and ${this.nextInChain(member, incident)}`
+          : `cannot be reached: no running chat platform can message them and the team has no channel; ${this.nextInChain(member, incident)}`;
       case 'defer':
         return `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}`;
       default:
@@ -753,11 +754,13 @@ export class IncidentService {
 
   /**
    * nextInChain: "the next person in the chain is paged now", unless nobody after `member` in the
-   * chain (their mentor, the team's lead) can be messaged either: then nobody will be reached, and
-   * the reporter is told so with the fix, instead of a promise nobody keeps.
+   * incident's chain (its policy's `then`: their mentor, the team's lead) can be messaged either:
+   * then nobody will be reached, and the reporter is told so with the fix, instead of a promise
+   * nobody keeps.
    */
-  private nextInChain(member: MemberId, team: string): string {
-    const after = [this.world.members.get(member)?.mentor ?? null, this.world.teams.get(team)?.lead ?? null]
+  private nextInChain(member: MemberId, incident: Incident): string {
+    const after = incident.policy.then
+      .map((step) => (step === 'mentor' ? this.world.members.get(member)?.mentor ?? null : this.world.teams.get(incident.team)?.lead ?? null))
       .filter((m): m is MemberId => m !== null && m !== member);
     if (after.some((m) => this.adapters.reaching({ kind: 'member', id: m }).length > 0)) return 'the next person in the chain is paged now';
     const names = [...new Set(after)].map((m) => memberName(this.world, m));

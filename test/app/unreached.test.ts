@@ -5,6 +5,7 @@
  * channel post (the unowned alert) that no channel takes goes to the people it mentions.
  */
 import type { Recipient } from '../../src/ports/store';
+import { TEST_CONFIG } from '../harness/fixtures';
 import { Harness } from '../harness/harness';
 import { RecordingAdapter } from '../harness/recording-adapter';
 
@@ -199,6 +200,18 @@ describe('a page that reaches nobody', () => {
     await h.advance('25h');
     expect((await h.run('carol', 'incident show 1')).split('\n').filter((l) => /reached nobody/.test(l))).toHaveLength(1);
     expect(h.logger.entries.some((e) => e.level === 'error' && e.msg === 'urgent team channel post lost')).toBe(true);
+  });
+
+  it('the reply names who comes next by the incident\'s own chain (then: [lead]): with the lead unlinked too, it does not promise that anyone is paged', async () => {
+    h = await Harness.start({ config: TEST_CONFIG.replace('then: [mentor, lead]', 'then: [lead]') });
+    h.adapter.unlinked.add('dave'); // on call
+    h.adapter.unlinked.add('carol'); // the lead: the only one after Dave in this chain
+    const reply = await h.run('zed', 'incident report sev2 checkout down');
+    expect(reply).toMatch(/nobody after them in the chain \(Carol\) can be messaged either: nobody will be reached until an admin links them/);
+    await h.stop();
+    h = await Harness.start({ config: TEST_CONFIG.replace('then: [mentor, lead]', 'then: []') });
+    h.adapter.unlinked.add('dave');
+    expect(await h.run('zed', 'incident report sev2 checkout down')).toMatch(/nobody after them in the chain can be messaged either/);
   });
 
   it('a huddle call that reaches nobody is recorded, but does not move the chain on (only a page of its current step does)', async () => {
