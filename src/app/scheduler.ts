@@ -166,9 +166,10 @@ export class Scheduler {
   }
 
   private async fireDue(): Promise<void> {
-    // A stop (SIGTERM) ends the work of the tick in progress after the step being fired: a backlog
-    // of due steps must not keep a stopping process paging for minutes (the next start, or another
-    // replica once their leases end, fires the rest, each exactly once).
+    // A stop (SIGTERM) ends the work of the tick in progress after the batch being fired (at most
+    // 50 steps, each a transaction: they are claimed, and a claim left unfired would wait out its
+    // lease on PostgreSQL): a backlog of due steps must not keep a stopping process paging for
+    // minutes. The next start, or another replica, fires the rest, each exactly once.
     while (!this.stopped) {
       const now = this.clock.now();
       const owner = this.settings.instanceId;
@@ -176,10 +177,7 @@ export class Scheduler {
       const timers = await this.store.transaction((tx) => tx.claimDueTimers(now, 50, owner, now.plus({ milliseconds: lease })));
       this.progressAt = this.clock.now().toMillis();
       if (timers.length === 0) return;
-      for (const timer of timers) {
-        if (this.stopped) return;
-        await this.fire(timer, owner);
-      }
+      for (const timer of timers) await this.fire(timer, owner);
     }
   }
 
