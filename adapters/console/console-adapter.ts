@@ -44,7 +44,7 @@ export class ConsoleAdapter implements ChatAdapter {
    */
   health(): { ok: boolean; degraded?: boolean; detail?: string } {
     if (!this.headless || !this.reachesMembers) return { ok: true };
-    return { ok: true, degraded: true, detail: 'no chat platform runs (no credentials), and nobody reads this console: pages are only printed on standard output, where they page nobody; set DISCORD_TOKEN (Discord) or MICROSOFT_APP_ID (Teams)' };
+    return { ok: true, degraded: true, detail: 'no chat platform runs, and nobody reads this console: pages are only printed on standard output, where they page nobody; configure Discord (its token, application and guild ids) or Teams (MICROSOFT_APP_ID): the log at start says what is missing' };
   }
 
   canReach(recipient: Recipient): boolean {

@@ -72,7 +72,8 @@ describe('onehand start without a terminal', () => {
     expect(await healthz(port)).toBe(200);
     // No chat platform and nobody reading: /healthz says its pages reach no person (not a 503).
     const body = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as { adapters: Record<string, string> };
-    expect(body.adapters.console).toMatch(/^degraded: no chat platform runs \(no credentials\), and nobody reads this console: pages are only printed on standard output, where they page nobody; set DISCORD_TOKEN/);
+    expect(body.adapters.console).toMatch(/^degraded: no chat platform runs, and nobody reads this console: pages are only printed on standard output, where they page nobody; configure Discord/);
+    expect(bot.stderr()).not.toContain('it keeps trying');
     expect(bot.child.exitCode).toBeNull();
     bot.child.kill('SIGTERM');
     expect(await bot.exit).toEqual({ code: 0, signal: null });
