@@ -122,6 +122,7 @@ export class OnehandApp {
 
   /** start: migrations, adapters, then the timer loop (`loop: false` leaves ticking to the caller). */
   async start(options: { loop?: boolean } = {}): Promise<void> {
+    await this.store.serveAlone?.();
     await this.store.migrate();
     await this.store.recoverAtStart?.();
     const running: ChatAdapter[] = [];

@@ -96,6 +96,10 @@ export class StoreMonitor implements Store {
     this.inner.stopping?.();
   }
 
+  async serveAlone(): Promise<void> {
+    await this.inner.serveAlone?.();
+  }
+
   onEnqueued(listener: () => void): () => void {
     return this.inner.onEnqueued(listener);
   }

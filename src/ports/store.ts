@@ -444,6 +444,11 @@ export interface Store {
    * left claimed goes out at once instead of after its lease.
    */
   recoverAtStart?(): Promise<void>;
+  /**
+   * serveAlone: called first when the bot starts, before migrate. A store that serves one process
+   * only (SQLite) makes sure no other live bot serves it (see InstanceLock), or throws naming it.
+   */
+  serveAlone?(): Promise<void>;
   /** stopping: the bot begins to stop (SQLite: a bot starting on the same file waits for it, see InstanceLock). */
   stopping?(): void;
   /**

@@ -76,8 +76,46 @@ describe('one bot per SQLite file: the instance lock', () => {
     const lock = await acquireInstanceLock(file, { staleMs: 700 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
     lock.release();
-    fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.pid, host: os.hostname(), since: 'x' }));
+    fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.pid, host: os.hostname(), since: 'x', started: Math.round(performance.timeOrigin) }));
+    const own = Date.now();
     (await acquireInstanceLock(file)).release();
+    expect(Date.now() - own).toBeLessThan(500);
+  });
+
+  it('this pid in an earlier life (pid 1 of a restarted container, or another container of the same host name) is waited for until stale; a live pid whose lock nobody touches (the pid reused after a reboot) is taken over', async () => {
+    const file = path.join(tempDir(), 'o.db');
+    fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.pid, host: os.hostname(), since: 'x', started: 1 }));
+    const started = Date.now();
+    (await acquireInstanceLock(file, { staleMs: 700 })).release();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+    const other = sleeper();
+    children.push(other);
+    fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: other.pid, host: os.hostname(), since: 'x' }));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(`${file}.lock`, hourAgo, hourAgo);
+    (await acquireInstanceLock(file)).release();
+  });
+
+  it('four bots started at once on a file whose holder died: exactly one serves it, the others exit 1 naming it', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+    const data = path.join(dir, 'x.db');
+    const dead = sleeper();
+    dead.kill('SIGKILL');
+    await exited(dead);
+    fs.writeFileSync(`${data}.lock`, JSON.stringify({ pid: dead.pid, host: os.hostname(), since: 'x' }));
+    const env = { ...process.env, ONEHAND_CONFIG: '', ONEHAND_DATA: data, ONEHAND_HTTP_PORT: '0' };
+    const outcomes = await Promise.all(Array.from({ length: 4 }, () => new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'start', '--config', config, '--no-console'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('"http":"')) resolve('serves');
+      });
+      child.once('exit', (code) => resolve(code === 1 && err.includes('another Onehand process serves') ? 'refused' : `exit ${code}: ${err}`));
+    })));
+    expect(outcomes.sort()).toEqual(['refused', 'refused', 'refused', 'serves']);
   });
 
   it('onehand start on a file another bot serves exits 1 with that error (no stack trace); after that bot is killed, a start takes the file at once', async () => {

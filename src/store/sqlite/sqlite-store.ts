@@ -367,10 +367,27 @@ export class SqliteStore implements Store {
    * recoverAtStart: SQLite serves one process, so at start every lease on a timer or delivery is
    * a dead process's: release them, and what a kill left claimed goes out now.
    */
+  /**
+   * serveAlone: the bot starts serving this file: it takes the file's instance lock (see
+   * InstanceLock) before anything else, or fails naming the process that serves it. Each attempt
+   * runs in a write transaction, so two bots starting at once take turns.
+   */
+  async serveAlone(): Promise<void> {
+    this.refuseNesting('serveAlone');
+    if (this.file === null || this.lock !== null) return;
+    this.lock = await acquireInstanceLock(this.file, {}, (attempt) => this.mutex.run(false, async () => {
+      this.assertOpen();
+      await this.conn.exec('BEGIN IMMEDIATE');
+      try {
+        return attempt();
+      } finally {
+        await this.conn.exec('COMMIT');
+      }
+    }));
+  }
+
   async recoverAtStart(): Promise<void> {
     this.refuseNesting('recoverAtStart');
-    // Only if no other live process serves the file (its leases are not a dead process's then).
-    if (this.file !== null && this.lock === null) this.lock = await acquireInstanceLock(this.file);
     await this.mutex.run(false, async () => {
       this.assertOpen();
       await this.conn.exec(SQL.releaseLeases);
