@@ -13,6 +13,18 @@ describe('a page that reaches nobody', () => {
   let h: Harness;
   afterEach(() => h.stop());
 
+  /** withSecond: the harness with a second platform, "second", that does not know Dave (linked on "recording" alone). */
+  async function withSecond(): Promise<RecordingAdapter> {
+    class Second extends RecordingAdapter {
+      override readonly name = 'second';
+    }
+    let second: RecordingAdapter | null = null;
+    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
+    const other = second as unknown as RecordingAdapter;
+    other.unlinked.add('dave');
+    return other;
+  }
+
   /** noChannel: the recording platform has no channel for any team (as a team without teams[].channels). */
   function noChannel(harness: Harness): void {
     const canReach = harness.adapter.canReach.bind(harness.adapter);
@@ -94,13 +106,7 @@ describe('a page that reaches nobody', () => {
   });
 
   it('a page whose stand-in in the team channel went out only on a platform that does not know the member (no ping there): reached nobody, the chain moves on now', async () => {
-    class Second extends RecordingAdapter {
-      override readonly name = 'second';
-    }
-    let second: RecordingAdapter | null = null;
-    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
-    const other = second as unknown as RecordingAdapter;
-    other.unlinked.add('dave'); // Dave is linked on "recording" alone
+    const other = await withSecond();
     await h.run('zed', 'incident report sev2 checkout down');
     h.adapter.failNext(1, 'undeliverable', 'dave'); // the reminder's DM
     h.adapter.failNext(1, 'undeliverable', '#payments'); // and its stand-in in the channel
@@ -148,13 +154,7 @@ describe('a page that reaches nobody', () => {
   });
 
   it('a DM refused, and the stand-in posted only on a platform where the member has no identity: reached nobody when it is posted, not after the ack timeout', async () => {
-    class Second extends RecordingAdapter {
-      override readonly name = 'second';
-    }
-    let second: RecordingAdapter | null = null;
-    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
-    const other = second as unknown as RecordingAdapter;
-    other.unlinked.add('dave'); // Dave is linked on "recording" alone
+    const other = await withSecond();
     const canReach = h.adapter.canReach.bind(h.adapter);
     h.adapter.canReach = (r: Recipient) => r.kind !== 'channel' && canReach(r); // the team channel is on "second" only
     await h.run('zed', 'incident report sev2 checkout down');
@@ -168,13 +168,7 @@ describe('a page that reaches nobody', () => {
   });
 
   it('a stand-in refused on the platform where it pings the member, then on one where it cannot: counted once, and the lead is not hurried past the mentor\'s ack window', async () => {
-    class Second extends RecordingAdapter {
-      override readonly name = 'second';
-    }
-    let second: RecordingAdapter | null = null;
-    h = await Harness.start({ adapters: ({ config, clock }) => [(second = new Second(config.world, clock))] });
-    const other = second as unknown as RecordingAdapter;
-    other.unlinked.add('dave'); // Dave is linked on "recording" alone
+    const other = await withSecond();
     await h.run('zed', 'incident report sev2 checkout down');
     h.adapter.failNext(1, 'undeliverable', 'dave'); // the reminder's DM
     h.adapter.failNext(1, 'undeliverable', '#payments'); // its stand-in on recording (pings Dave)
