@@ -799,10 +799,11 @@ export class DeliveryWorker {
     const team = row.recipient.kind === 'channel' ? row.recipient.team : '';
     const { base, siblings } = await this.siblingsOf(tx, row);
     const people = row.message.mentions;
-    // A page's stand-in counts on another platform's channel only where it pings the member: a
-    // name the platform does not know is plain text there (a member linked on Teams alone).
+    // The same post on another platform's channel counts only where it pings someone it mentions
+    // (a page's stand-in: the member; the unowned alert: the lead, the on-call): a name the
+    // platform does not know is plain text there (a member linked on Teams alone).
     const stood = row.key.startsWith('fallback:');
-    const pings = (adapter: string): boolean => !stood || people[0] === undefined || this.pings(adapter, people[0]);
+    const pings = (adapter: string): boolean => people.length === 0 || people.some((m) => this.pings(adapter, m));
     const others = siblings.some((d) => (d.state === 'sent' || this.mayStillGo(d)) && pings(d.adapter));
     this.log.error(why === 'waiting' ? 'urgent team channel post waits: the channel is not reachable yet' : 'urgent team channel post lost', { adapter: row.adapter, key: row.key, team, reason, others });
     await tx.appendTimeline({ incidentId, at: now, kind: 'delivery-failed', actor: null, data: { member: null, recipient: 'channel', team, adapter: row.adapter, reason, why } });

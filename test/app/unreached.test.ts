@@ -265,4 +265,14 @@ describe('a page that reaches nobody', () => {
     }
     h = await Harness.start(); // for afterEach
   });
+  it('an unowned alert refused by the team channel where it pings the lead and on-call, and posted where the platform knows neither: goes to them directly', async () => {
+    const other = await withSecond();
+    other.unlinked.add('carol'); // "second" knows neither Dave nor Carol
+    h.adapter.failNext(1000, 'undeliverable', '#payments');
+    await h.run('zed', 'incident report sev1 nobody acks');
+    await h.advance('2h');
+    expect(other.delivered.some((d) => d.to === '#payments' && /Unowned incident #1/.test(d.text))).toBe(true);
+    expect(h.messagesFor('carol').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+    expect(h.messagesFor('dave').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+  });
 });
