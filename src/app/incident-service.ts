@@ -760,7 +760,7 @@ export class IncidentService {
    */
   private nextInChain(member: MemberId, incident: Incident): string {
     const after = incident.policy.then
-      .map((step) => (step === 'mentor' ? this.world.members.get(member)?.mentor ?? null : this.world.teams.get(incident.team)?.lead ?? null))
+      .map((step) => personFor(this.world, incident, step))
       .filter((m): m is MemberId => m !== null && m !== member);
     if (after.some((m) => this.adapters.reaching({ kind: 'member', id: m }).length > 0)) return 'the next person in the chain is paged now';
     const names = [...new Set(after)].map((m) => memberName(this.world, m));

@@ -182,14 +182,6 @@ export class Scheduler {
   }
 
   private async fire(timer: TimerRow, owner: string): Promise<void> {
-    try {
-      await this.fireOne(timer, owner);
-    } finally {
-      this.progressAt = this.clock.now().toMillis();
-    }
-  }
-
-  private async fireOne(timer: TimerRow, owner: string): Promise<void> {
     const entry = this.handlers.get(timer.kind);
     try {
       await this.store.transaction(async (tx) => {
@@ -204,6 +196,8 @@ export class Scheduler {
       // The transaction rolled back: the timer stays due and is retried when its lease expires.
       this.log.error('timer handler failed; will retry', { kind: timer.kind, key: timer.key, error: err instanceof Error ? err.message : String(err) });
       this.metrics.timerFailed(timer.kind);
+    } finally {
+      this.progressAt = this.clock.now().toMillis();
     }
   }
 }
