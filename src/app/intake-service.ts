@@ -676,7 +676,9 @@ export class IntakeService {
 
   /** note: a timeline event about one alert; its texts stay data (untrusted), rendered as user text. */
   private async note(ctx: UseCaseContext, incident: Incident, kind: 'alert-firing' | 'alert-resolved', alert: NormalizedAlert, extra: Record<string, unknown>): Promise<void> {
-    await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind, actor: ctx.caller, data: alertData(alert, extra) });
+    // An unmapped severity label is on the timeline of the incident it made (see NormalizedAlert.unmappedSeverity).
+    const unmapped = kind === 'alert-firing' && alert.unmappedSeverity !== null ? { unmappedSeverity: alert.unmappedSeverity, took: alert.severity } : {};
+    await ctx.tx.appendTimeline({ incidentId: incident.id, at: ctx.now, kind, actor: ctx.caller, data: alertData(alert, { ...extra, ...unmapped }) });
   }
 
   // ---- storms --------------------------------------------------------------------------------

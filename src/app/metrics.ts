@@ -42,6 +42,7 @@ export class Metrics {
   private readonly pluginFailures: Counter<'plugin' | 'hook'>;
   private readonly unreached: Counter<'kind'>;
   private readonly timerFailures: Counter<'kind'>;
+  private readonly unmappedSeverities: Counter<'integration'>;
   private readonly intakeSeconds: Histogram<'integration' | 'outcome'>;
   /** intakeSeconds' series by integration and outcome (a configured integration, a handful of outcomes). */
   private readonly intakeSeries = new Map<string, { observe(value: number): void }>();
@@ -111,6 +112,12 @@ export class Metrics {
       registers,
     });
     this.timerFailures.inc({ kind: 'escalate' }, 0);
+    this.unmappedSeverities = new Counter({
+      name: 'onehand_alerts_unmapped_severity_total',
+      help: 'Alerts whose severity label value no severity map names: they took the integration\'s default severity (map the value; /healthz names it).',
+      labelNames: ['integration'],
+      registers,
+    });
     this.intakeSeconds = new Histogram({
       name: 'onehand_intake_latency_seconds',
       help: 'Seconds from a monitoring webhook arriving to its answer, by integration and outcome.',
@@ -145,6 +152,11 @@ export class Metrics {
   /** acknowledged observes the time an incident waited for its acknowledgement. */
   acknowledged(severity: string, seconds: number): void {
     this.ackSeconds.observe({ severity }, Math.max(0, seconds));
+  }
+
+  /** unmappedSeverity counts alerts of `integration` that took its default severity (see UnmappedSeverities). */
+  unmappedSeverity(integration: string, n: number): void {
+    this.unmappedSeverities.inc({ integration }, n);
   }
 
   /** observeIntake records how long one webhook request took, e.g. outcome "accepted", "rejected", "error". */

@@ -102,7 +102,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     const health = await app.health();
     // A degraded parse worker slows the others down but loses nothing: shown, not a 503.
     const parseWorker = webhooks.parseWorker();
-    return { status: health.ok ? 200 : 503, body: parseWorker === null ? health : { ...health, parseWorker } };
+    // Unmapped severities are a config to mend, not a failure: the alerts were kept and paged.
+    const severities = webhooks.severities();
+    return { status: health.ok ? 200 : 503, body: { ...health, ...(parseWorker === null ? {} : { parseWorker }), ...(severities === null ? {} : { severities }) } };
   });
   registerInsightsRoutes(http, { app, env, clock, logger });
   // The port first, answering 503 until the app has started: a start that cannot have it fails

@@ -21,12 +21,20 @@ export interface NormalizedAlert extends Omit<IntakeAlert, 'integration'> {
   readonly service: string | null;
   readonly severity: Severity;
   readonly url: string | null;
+  /**
+   * The severity label's value when neither the integration's map nor sev1..sev4 names it (the
+   * alert took the integration's default severity); null otherwise. An urgent alert whose label
+   * nobody mapped must not quietly become a sev3: the 202, the timeline and /healthz say so.
+   */
+  readonly unmappedSeverity: string | null;
 }
 
 export type ParseResult = { ok: true; alerts: NormalizedAlert[] } | { ok: false; error: string };
 
 /** Longest title kept; longer summaries are cut (the full text stays in the stored annotations). */
 export const MAX_TITLE = 200;
+/** Longest unmapped severity label value kept to be shown (see NormalizedAlert.unmappedSeverity). */
+const MAX_SEVERITY_LABEL = 60;
 const MAX_ALERTS = 10_000;
 const SEVERITIES: readonly string[] = ['sev1', 'sev2', 'sev3', 'sev4'];
 
@@ -204,6 +212,7 @@ function normalize(integration: IntegrationConfig, p: Parts): NormalizedAlert {
     service: p.labels.service ?? p.labels.job ?? null,
     severity: p.severity ?? mapped ?? integration.severity.default,
     url: p.url,
+    unmappedSeverity: p.severity === undefined && mapped === undefined && label !== undefined && label.trim() !== '' ? cutText(label, MAX_SEVERITY_LABEL) : null,
   };
 }
 

@@ -23,7 +23,7 @@ import type { Metrics } from '../app/metrics';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { BIG_BODY_BYTES, BigBodyParser } from './big-parse';
-import { parsePayloadInSlices, type ParseResult } from './payloads';
+import { parsePayloadInSlices, type NormalizedAlert, type ParseResult } from './payloads';
 import { TokenBucket } from './rate-limit';
 
 export const WEBHOOK_PATH = '/webhooks/';
@@ -75,14 +75,16 @@ export interface WebhookDeps {
   readonly secrets: IntegrationSecrets;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Observes request-to-answer latency per integration and outcome (GET /metrics). */
-  readonly metrics?: Pick<Metrics, 'observeIntake'>;
+  /** Observes request-to-answer latency per integration and outcome, and counts unmapped severities (GET /metrics). */
+  readonly metrics?: Pick<Metrics, 'observeIntake' | 'unmappedSeverity'>;
 }
 
 /** WebhookHealth: what /healthz shows of the intake besides the store (see BigBodyParser.health). */
 export interface WebhookHealth {
   /** "ok" or "degraded: <why>"; null when no integration can receive a big body (no worker runs). */
   parseWorker(): string | null;
+  /** Severity label values no integration maps, seen in the last day (see UnmappedSeverities); null when none. */
+  severities(): string | null;
 }
 
 /**
@@ -90,7 +92,7 @@ export interface WebhookHealth {
  * returns what /healthz shows of it.
  */
 export function registerWebhooks(http: HttpServer, deps: WebhookDeps): WebhookHealth {
-  if (deps.integrations.length === 0) return { parseWorker: () => null };
+  if (deps.integrations.length === 0) return { parseWorker: () => null, severities: () => null };
   const buckets = new Map<string, TokenBucket>();
   for (const i of deps.integrations) buckets.set(i.id, new TokenBucket(i.rateLimit.requests, i.rateLimit.perMs, deps.clock));
   const maxBody = Math.max(...deps.integrations.map((i) => i.maxBodyBytes));
@@ -100,6 +102,7 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): WebhookHe
   if (bigBodies) big.warm();
   http.onClose(() => big.close());
   const order = new ArrivalOrder();
+  const unmapped = new UnmappedSeverities(deps);
   const observe = (path: string, started: bigint, status: number) => {
     const integration = decodeSafe(path.slice(WEBHOOK_PATH.length)) ?? 'unknown';
     if (deps.intake.integration(integration)) {
@@ -108,7 +111,7 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): WebhookHe
   };
   http.route('POST', `${WEBHOOK_PATH}*`, async (req) => {
     const started = process.hrtime.bigint();
-    const response = await handleWebhook(req, deps, buckets, big, order);
+    const response = await handleWebhook(req, deps, buckets, big, order, unmapped);
     observe(req.path, started, response.status);
     return response;
   }, {
@@ -128,7 +131,7 @@ export function registerWebhooks(http: HttpServer, deps: WebhookDeps): WebhookHe
       return { maxBodyBytes: checked.integration.maxBodyBytes, authenticated: checked.integration.type !== 'generic' };
     },
   });
-  return { parseWorker: () => (bigBodies ? big.health() : null) };
+  return { parseWorker: () => (bigBodies ? big.health() : null), severities: () => unmapped.health() };
 }
 
 /**
@@ -161,7 +164,7 @@ function tooLarge(integration: IntegrationConfig): HttpResponse {
  * handleWebhook answers a request whose head `before` accepted (the HttpServer runs it first, and
  * refuses the request when it answers): integration, content type and bearer token are checked.
  */
-async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>, big: BigBodyParser, order: ArrivalOrder): Promise<HttpResponse> {
+async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<string, TokenBucket>, big: BigBodyParser, order: ArrivalOrder, unmapped: UnmappedSeverities): Promise<HttpResponse> {
   const id = decodeSafe(req.path.slice(WEBHOOK_PATH.length));
   const integration = id === null ? undefined : deps.intake.integration(id);
   if (!integration) return checkHead(req, deps) as HttpResponse;
@@ -181,7 +184,7 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
     // Nothing of this integration is still being read: a body read at once joins the queue in
     // this turn, so nothing can overtake it, and it needs no turn of its own.
     const parsed = parsePayloadInSlices(integration, req.body);
-    if (!(parsed instanceof Promise)) return answer(parsed.ok ? { queued: deps.intake.accept(integration, parsed.alerts) } : error(400, parsed.error));
+    if (!(parsed instanceof Promise)) return answer(parsed.ok ? { queued: deps.intake.accept(integration, parsed.alerts), alerts: parsed.alerts } : error(400, parsed.error));
     return answer(await inOrder(order.take(integration.id), () => parsed));
   }
   return answer(await inOrder(order.take(integration.id), () => (bigBody ? big.parse(integration, req.body) : parsePayloadInSlices(integration, req.body))));
@@ -191,24 +194,113 @@ async function handleWebhook(req: HttpRequest, deps: WebhookDeps, buckets: Map<s
    * (or were refused); the accepted alerts' commit is waited for outside (the next request of the
    * integration must not wait for it).
    */
-  async function inOrder(turn: { ready: Promise<void>; done: () => void }, parse: () => ParseResult | Promise<ParseResult>): Promise<HttpResponse | { queued: Promise<IntakeOutcome> }> {
+  async function inOrder(turn: { ready: Promise<void>; done: () => void }, parse: () => ParseResult | Promise<ParseResult>): Promise<HttpResponse | Queued> {
     try {
       // The parse starts in here: should it throw, the turn still ends (later requests would wait for it for ever).
       const parsed = await parse();
       await turn.ready;
       if (!parsed.ok) return error(400, parsed.error);
-      return { queued: deps.intake.accept(integration as IntegrationConfig, parsed.alerts) }; // queued here, synchronously
+      return { queued: deps.intake.accept(integration as IntegrationConfig, parsed.alerts), alerts: parsed.alerts }; // queued here, synchronously
     } finally {
       turn.done();
     }
   }
+
+  /**
+   * answer: 202 once the queued alerts are committed, or the refusal as it is. A 202 says which
+   * severity label values took the integration's default (`warnings`; Alertmanager ignores the
+   * body, someone trying the webhook by hand reads it).
+   */
+  async function answer(result: HttpResponse | Queued): Promise<HttpResponse> {
+    if ('status' in result) return result;
+    const outcome = await result.queued;
+    const warnings = unmapped.seen(integration as IntegrationConfig, result.alerts);
+    return { status: 202, body: warnings.length === 0 ? { accepted: outcome.alerts, incidents: outcome.incidents } : { accepted: outcome.alerts, incidents: outcome.incidents, warnings } };
+  }
 }
 
-/** answer: 202 once the queued alerts are committed, or the refusal as it is. */
-async function answer(result: HttpResponse | { queued: Promise<IntakeOutcome> }): Promise<HttpResponse> {
-  if ('status' in result) return result;
-  const outcome = await result.queued;
-  return { status: 202, body: { accepted: outcome.alerts, incidents: outcome.incidents } };
+/** A request's alerts, queued for their commit. */
+interface Queued {
+  readonly queued: Promise<IntakeOutcome>;
+  readonly alerts: readonly NormalizedAlert[];
+}
+
+/** How long /healthz shows an unmapped severity value after it was last seen. */
+const UNMAPPED_SHOWN_MS = 24 * 3_600_000;
+/** Values kept per integration (a sender putting free text in the label must not grow memory). */
+const UNMAPPED_KEPT = 20;
+
+/**
+ * UnmappedSeverities: the severity label values that an integration's `severity.map` does not name
+ * (nor sev1..sev4), so that their alerts took its default severity. An alert labelled "P1" or
+ * "page" by a sender nobody mapped would otherwise become a quiet sev3 and nobody would know: each
+ * value is logged once (a warning naming the fix), counted in /metrics, answered in the 202's
+ * `warnings`, and shown in /healthz for a day after it was last seen (not a failure of the probe:
+ * the alerts were kept and paged at the default).
+ */
+class UnmappedSeverities {
+  private readonly byIntegration = new Map<string, Map<string, { count: number; last: number }>>();
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly deps: WebhookDeps) {
+    deps.integrations.forEach((i, n) => this.index.set(i.id, n));
+  }
+
+  /** seen: records a committed request's unmapped values; the 202's warnings (none for nearly every request). */
+  seen(integration: IntegrationConfig, alerts: readonly NormalizedAlert[]): string[] {
+    let counts: Map<string, number> | null = null;
+    for (const a of alerts) {
+      if (a.unmappedSeverity === null) continue;
+      counts ??= new Map();
+      counts.set(a.unmappedSeverity, (counts.get(a.unmappedSeverity) ?? 0) + 1);
+    }
+    if (counts === null) return [];
+    const now = this.deps.clock.now().toMillis();
+    let values = this.byIntegration.get(integration.id);
+    if (values === undefined) this.byIntegration.set(integration.id, values = new Map());
+    const warnings: string[] = [];
+    for (const [value, n] of counts) {
+      this.deps.metrics?.unmappedSeverity(integration.id, n);
+      const known = values.get(value);
+      if (known === undefined) {
+        if (values.size >= UNMAPPED_KEPT) values.delete(oldest(values));
+        values.set(value, { count: n, last: now });
+        this.deps.logger.warn('alerts took the default severity: their severity label value is not mapped', {
+          integration: integration.id, label: integration.severity.label, value, took: integration.severity.default, fix: this.fix(integration),
+        });
+      } else {
+        known.count += n;
+        known.last = now;
+      }
+      warnings.push(`${n === 1 ? 'an alert' : `${n} alerts`} with ${integration.severity.label} "${value}" took the default severity ${integration.severity.default}: "${value}" is neither in this integration's severity map nor sev1..sev4; ${this.fix(integration)}`);
+    }
+    return warnings;
+  }
+
+  /** health: each integration's values seen in the last day, with the fix; null when none. */
+  health(): string | null {
+    const since = this.deps.clock.now().toMillis() - UNMAPPED_SHOWN_MS;
+    const parts: string[] = [];
+    for (const [id, values] of this.byIntegration) {
+      const recent = [...values].filter(([, v]) => v.last >= since);
+      if (recent.length === 0) continue;
+      const integration = this.deps.intake.integration(id) as IntegrationConfig;
+      const listed = recent.map(([value, v]) => `"${value}" (${v.count} since start, last ${new Date(v.last).toISOString().slice(0, 16)}Z)`).join(', ');
+      parts.push(`integration ${id}: ${integration.severity.label} ${listed} took the default ${integration.severity.default}; ${this.fix(integration)}`);
+    }
+    return parts.length === 0 ? null : `degraded: alerts took a default severity in the last day: ${parts.join('; ')}`;
+  }
+
+  private fix(integration: IntegrationConfig): string {
+    return `map the value under integrations[${this.index.get(integration.id) ?? 0}].severity.map in the config (e.g. P1: sev1)`;
+  }
+}
+
+function oldest(values: Map<string, { last: number }>): string {
+  let key = '';
+  let at = Infinity;
+  for (const [k, v] of values) if (v.last < at) [key, at] = [k, v.last];
+  return key;
 }
 
 /**

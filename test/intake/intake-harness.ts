@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { HttpServer } from '../../src/http/server';
 import type { StoreTx } from '../../src/ports/store';
-import { readIntegrationSecrets, registerWebhooks } from '../../src/intake/webhooks';
+import { readIntegrationSecrets, registerWebhooks, type WebhookHealth } from '../../src/intake/webhooks';
 import { Harness, type HarnessOptions } from '../harness/harness';
 import { TEST_CONFIG } from '../harness/fixtures';
 
@@ -73,12 +73,14 @@ export class IntakeHarness {
     readonly h: Harness,
     readonly server: HttpServer,
     readonly port: number,
+    /** What /healthz shows of the webhooks (the parse worker, unmapped severities). */
+    readonly webhooks: WebhookHealth,
   ) {}
 
   static async start(extraConfig = INTEGRATIONS, options: Omit<HarnessOptions, 'config'> = {}): Promise<IntakeHarness> {
     const h = await Harness.start({ ...options, config: TEST_CONFIG + extraConfig });
     const server = new HttpServer(h.logger);
-    registerWebhooks(server, {
+    const webhooks = registerWebhooks(server, {
       intake: h.app.intake,
       integrations: h.config.integrations,
       secrets: readIntegrationSecrets(h.config.integrations, ENV),
@@ -87,7 +89,7 @@ export class IntakeHarness {
       metrics: h.app.metrics,
     });
     const port = await server.listen(0, '127.0.0.1');
-    return new IntakeHarness(h, server, port);
+    return new IntakeHarness(h, server, port, webhooks);
   }
 
   /** post sends a raw body; `auth` defaults to the integration's right credentials. */

@@ -32,6 +32,33 @@ describe('alert intake: Alertmanager', () => {
     expect(await t.read((tx) => tx.outboxDepth())).toBe(0);
   });
 
+  it('a severity label nobody mapped ("P1") still pages at the default, and the 202, the timeline, the log, /metrics and /healthz name the value and the fix', async () => {
+    expect(t.webhooks.severities()).toBeNull();
+    const reply = await t.alertmanager(amPayload([
+      amAlert({ alertname: 'Down', instance: 'a', severity: 'P1' }),
+      amAlert({ alertname: 'Down', instance: 'b', severity: 'P1' }),
+      amAlert({ alertname: 'Slow', instance: 'c', severity: 'critical' }),
+    ]));
+    expect(reply.status).toBe(202);
+    expect(reply.body.warnings).toEqual(['2 alerts with severity "P1" took the default severity sev3: "P1" is neither in this integration\'s severity map nor sev1..sev4; map the value under integrations[0].severity.map in the config (e.g. P1: sev1)']);
+    t.h.expectMessage('dave', /New incident #1 \[sev3\] Down on a/);
+    t.h.expectMessage('dave', /New incident #3 \[sev1\] Slow on c/);
+    const show = await t.h.run('dave', 'incident show 1');
+    expect(show).toContain('alert firing: Down on a (its severity "P1" is not in the integration\'s severity map: taken as sev3)');
+    expect(await t.h.run('dave', 'incident show 3')).not.toContain('severity map');
+    expect(t.webhooks.severities()).toMatch(/^degraded: alerts took a default severity in the last day: integration prom: severity "P1" \(2 since start, last 2026-\d\d-\d\dT\d\d:\d\dZ\) took the default sev3; map the value under integrations\[0\]\.severity\.map/);
+    // Told once per value in the log, counted on every alert.
+    await t.alertmanager(amPayload([amAlert({ alertname: 'Down', instance: 'd', severity: 'P1' })]));
+    expect(t.h.logger.entries.filter((e) => e.msg.startsWith('alerts took the default severity'))).toHaveLength(1);
+    expect((await t.h.app.metrics.render()).body).toMatch(/onehand_alerts_unmapped_severity_total\{integration="prom"\} 3/);
+    // A mapped, a sevN-named and a missing label are not warned about.
+    const fine = await t.alertmanager(amPayload([amAlert({ alertname: 'E', instance: 'e', severity: 'warning' }), amAlert({ alertname: 'F', instance: 'f', severity: 'SEV2' }), amAlert({ alertname: 'G', instance: 'g' })]));
+    expect(fine.body).toEqual({ accepted: 3, incidents: [5, 6, 7] });
+    // Shown for a day after it was last seen.
+    await t.h.advance('25h');
+    expect(t.webhooks.severities()).toBeNull();
+  });
+
   it('repeats fold into the open incident: count and last seen grow, nobody is paged again', async () => {
     await t.alertmanager(fixture('alertmanager-0.25-real-firing.json'));
     t.h.expectMessage('dave', /#1/); t.h.expectMessage('dave', /#2/); t.h.expectMessage('dave', /#3/);

@@ -79,7 +79,11 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       if (!person && d.recipient === 'channel') return rt`post in the team channel${d.adapter ? ` on ${String(d.adapter)}` : ''} failed: ${String(d.reason ?? '')}`;
       return rt`delivery to ${person || String(d.recipient ?? '')} failed: ${String(d.reason ?? '')}`;
     case 'alert-firing':
-      return rt`alert ${d.again ? 'firing again' : 'firing'}: ${String(d.summary ?? d.alert ?? '')}`;
+    {
+      const firing = rt`alert ${d.again ? 'firing again' : 'firing'}: ${String(d.summary ?? d.alert ?? '')}`;
+      if (typeof d.unmappedSeverity !== 'string') return firing;
+      return rt`${firing} (its severity "${d.unmappedSeverity}" is not in the integration's severity map: taken as ${String(d.took ?? '')})`;
+    }
     case 'alert-resolved':
       return rt`alert resolved: ${String(d.summary ?? d.alert ?? '')}${typeof d.firing === 'number' && d.firing > 0 ? ` (${d.firing} still firing)` : ''}`;
     case 'unowned':
