@@ -269,13 +269,15 @@ function emptyInput(): NodeJS.ReadableStream {
 
 /**
  * withEnvOverrides: ONEHAND_HTTP_PORT and ONEHAND_HTTP_HOST override config.http, so a container
- * image can expose /healthz without editing the mounted config.
+ * image can expose /healthz without editing the mounted config. An empty variable counts as unset
+ * (as `${PORT:-}` in a compose file leaves it).
  */
 function withEnvOverrides(config: OnehandConfig, env: NodeJS.ProcessEnv): OnehandConfig {
   let { port, host } = config.http;
   if (env.ONEHAND_HTTP_PORT) {
     const n = Number(env.ONEHAND_HTTP_PORT);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`ONEHAND_HTTP_PORT "${env.ONEHAND_HTTP_PORT}" is not a TCP port (0-65535)`);
+    // The environment, not the command line, is wrong: no usage text (exit 1, as a bad config).
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`ONEHAND_HTTP_PORT "${env.ONEHAND_HTTP_PORT}" is not a TCP port: set it to a number from 0 to 65535 (e.g. 8080; 0 picks a free one), or unset it to use http.port from the config`);
     port = n;
   }
   if (env.ONEHAND_HTTP_HOST) host = env.ONEHAND_HTTP_HOST;

@@ -32,6 +32,17 @@ describe('the HTTP server is needed by what the config declares', () => {
     expect(result.stderr).toContain('onehand: the HTTP server is off, but Microsoft Teams (POST /api/messages) can only reach Onehand through it');
   });
 
+  it('a ONEHAND_HTTP_PORT that is not a port stops the start with the fix, no usage text; an empty one counts as unset', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG);
+    const bad = await runCli(['start', '--config', config, '--no-console'], '', { ONEHAND_DATA: path.join(dir, 'x.db'), ONEHAND_HTTP_PORT: '80a' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('onehand: ONEHAND_HTTP_PORT "80a" is not a TCP port: set it to a number from 0 to 65535 (e.g. 8080; 0 picks a free one), or unset it to use http.port from the config');
+    const empty = await runCli(['start', '--config', config], 'incident report sev3 printer jam\n', { ONEHAND_DATA: path.join(dir, 'x.db'), ONEHAND_HTTP_PORT: '' });
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).not.toContain('ONEHAND_HTTP_PORT');
+  });
+
   it('check-config warns, and says nothing once ONEHAND_HTTP_PORT gives the port', async () => {
     const dir = tempDir();
     const config = writeFile(dir, 'onehand.yaml', TEST_CONFIG + INTEGRATION);
