@@ -282,11 +282,7 @@ function findSecrets(value: unknown, path: PathSegment[], sink: ProblemSink): Se
         const childPath = [...p, key];
         if (isSecretKey(key)) {
           found.add(formatPath(childPath));
-          sink.add(
-            childPath,
-            `secrets are never written in config; set an environment variable and name it with "${key}_env" ` +
-              `(e.g. ${key}_env: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`,
-          );
+          sink.add(childPath, secretHint(key, p));
         } else {
           walk(child, childPath);
         }
@@ -295,6 +291,41 @@ function findSecrets(value: unknown, path: PathSegment[], sink: ProblemSink): Se
   };
   walk(value, path);
   return found;
+}
+
+/**
+ * secretHint: what to write instead of a secret at `parent`.`key`: the keys that place takes to
+ * name the secret (`token_env`, `token_file`, `hmac_secret_env`, ...), read from the schema, or,
+ * where the place takes no secret at all (a `token:` under `timers:`), to remove it. It used to
+ * suggest "<key>_env" everywhere, naming keys that exist nowhere.
+ */
+function secretHint(key: string, parent: PathSegment[]): string {
+  const squashed = key.toLowerCase().replace(/[-_\s]/g, '');
+  const known = Object.keys(schemaAt(parent)?.properties ?? {});
+  const ways = known.filter((k) => /_(env|file)$/.test(k) && k.replace(/_(env|file)$/, '').replace(/_/g, '').endsWith(squashed));
+  if (ways.length > 0) {
+    const env = ways.find((k) => k.endsWith('_env'));
+    const example = env === undefined ? '' : ` (e.g. ${env}: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`;
+    return `secrets are never written in config; put it in an environment variable and name it with ${ways.map((k) => `"${k}"`).join(' or ')}${example}`;
+  }
+  // A plugin's settings are its own (checked by the plugin): by convention it reads "<key>_env".
+  if (parent[0] === 'plugins') return `secrets are never written in config; set an environment variable and name it with "${key}_env" (e.g. ${key}_env: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`;
+  const where = parent.length === 0 ? 'the top level' : `"${formatPath(parent)}"`;
+  return `secrets are never written in config, and ${where} takes none: remove it (a secret goes in an environment variable named where it is used, e.g. platforms.discord.token_env or integrations[].token_env)`;
+}
+
+/** schemaAt: the config schema of the object at `path` (through properties and list items), or undefined. */
+function schemaAt(path: PathSegment[]): SchemaObject | undefined {
+  let node: SchemaObject | undefined = configSchema;
+  for (const segment of path) {
+    if (node === undefined) return undefined;
+    if (typeof segment === 'number') node = node.items as SchemaObject | undefined;
+    else {
+      const props = node.properties as Record<string, SchemaObject> | undefined;
+      node = props?.[segment] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties as SchemaObject : undefined);
+    }
+  }
+  return node;
 }
 
 // ---------------------------------------------------------------------------------------------

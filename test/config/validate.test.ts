@@ -469,9 +469,17 @@ describe('secrets', () => {
     const c = validConfig();
     c.members[0][key] = 'hunter2';
     const p = problemAt(problemsOf(c), `members[0].${key}`);
-    expect(p.message).toMatch(
-      new RegExp(`^secrets are never written in config; set an environment variable and name it with "${key}_env"`),
-    );
+    // A member takes no secret: the hint must not name a "<key>_env" that exists nowhere.
+    expect(p.message).toBe('secrets are never written in config, and "members[0]" takes none: remove it (a secret goes in an environment variable named where it is used, e.g. platforms.discord.token_env or integrations[].token_env)');
+  });
+
+  it('names the keys that take the secret where there are some, and none where there are none', () => {
+    const c = validConfig();
+    c.timers = { token: 'abc' };
+    c.integrations = [{ id: 'am', type: 'alertmanager', team: c.teams[0].id, token: 'abc' }];
+    const problems = problemsOf(c);
+    expect(problemAt(problems, 'timers.token').message).toMatch(/^secrets are never written in config, and "timers" takes none: remove it/);
+    expect(problemAt(problems, 'integrations[0].token').message).toBe('secrets are never written in config; put it in an environment variable and name it with "token_env" or "token_file" (e.g. token_env: ONEHAND_TOKEN)');
   });
 
   it('finds secrets at the top level, in unknown sections and in plugin sections', () => {

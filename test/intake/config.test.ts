@@ -54,7 +54,7 @@ integrations:
       'integrations[1].type: "alertmanagr" is not an integration type: "alertmanager", "grafana" or "generic"; did you mean "alertmanager"?',
       'integrations[2].token_env: a generic integration is authenticated by its HMAC signature; remove "token_env" and use "hmac_secret_env" or "hmac_secret_file"',
       'integrations[2].hmac_secret_env: missing; a generic integration is signed with an HMAC secret: add "hmac_secret_env:" with the name of an environment variable holding it (or "hmac_secret_file:" with a file path)',
-      'integrations[3].token: secrets are never written in config; set an environment variable and name it with "token_env" (e.g. token_env: ONEHAND_TOKEN)',
+      'integrations[3].token: secrets are never written in config; put it in an environment variable and name it with "token_env" or "token_file" (e.g. token_env: ONEHAND_TOKEN)',
       'integrations[3].token_env: missing; alertmanager sends a bearer token: add "token_env:" with the name of an environment variable holding it (or "token_file:" with a file path)',
       'integrations[4].token_env: "not a var" is not an environment variable name; write a name such as ONEHAND_AM_TOKEN',
       'integrations[4].max_body: "1 GB" is not a size; write e.g. "1MiB", "512KiB" or a number of bytes',
