@@ -42,9 +42,9 @@ export class ConsoleAdapter implements ChatAdapter {
    * page is a line on standard output that pages nobody: /healthz says so (degraded), instead of
    * a green probe over a bot that reaches no one.
    */
-  health(): { ok: boolean; degraded?: boolean; detail?: string } {
+  health(): { ok: boolean; degraded?: boolean; lasting?: boolean; detail?: string } {
     if (!this.headless || !this.reachesMembers) return { ok: true };
-    return { ok: true, degraded: true, detail: 'no chat platform runs, and nobody reads this console: pages are only printed on standard output, where they page nobody; configure Discord (its token, application and guild ids) or Teams (MICROSOFT_APP_ID): the log at start says what is missing' };
+    return { ok: true, degraded: true, lasting: true, detail: 'no chat platform runs, and nobody reads this console: pages are only printed on standard output, where they page nobody; configure Discord (its token, application and guild ids) or Teams (MICROSOFT_APP_ID): the log at start says what is missing' };
   }
 
   canReach(recipient: Recipient): boolean {

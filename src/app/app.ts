@@ -161,7 +161,7 @@ export class OnehandApp {
       // again) says so here too, not "started" alone after its error.
       const health = adapter.health?.() ?? { ok: true };
       if (health.ok && health.degraded !== true) this.log.info('adapter started', { adapter: adapter.name });
-      else if (adapter.name === 'console') this.log.warn('adapter started', { adapter: adapter.name, state: health.detail ?? 'degraded' });
+      else if (health.lasting === true) this.log.warn('adapter started', { adapter: adapter.name, state: health.detail ?? 'degraded' });
       else this.log.warn('adapter started without its platform; it keeps trying (see /healthz)', { adapter: adapter.name, state: health.detail ?? (health.ok ? 'degraded' : 'failing') });
     }
   }

@@ -118,8 +118,9 @@ export interface ChatAdapter {
   /** Whether the platform connection works now (for /healthz); absent means always fine. */
   /**
    * health: `ok: false` fails /healthz (503); `degraded` (with ok) is shown without failing it:
-   * part of the platform is out (the Discord gateway) while pages still go out.
+   * part of the platform is out (the Discord gateway) while pages still go out. `lasting`: the
+   * state comes from the configuration and will not mend by itself (no "keeps trying" in the log).
    */
-  health?(): { readonly ok: boolean; readonly detail?: string; readonly degraded?: boolean };
+  health?(): { readonly ok: boolean; readonly detail?: string; readonly degraded?: boolean; readonly lasting?: boolean };
   stop(): Promise<void>;
 }
