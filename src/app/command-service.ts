@@ -129,7 +129,8 @@ export class CommandService {
     return this.run(input, team, async (ctx) => {
       await this.authorize(spec, ctx);
       if (pluginCommand) {
-        return pluginCommand.run(args, input.caller, team, this.plugins.buildCall(pluginCommand.plugin, ctx.tx, ctx.now, ctx.tell));
+        const call = (plugin: string) => this.plugins.buildCall(plugin, ctx.tx, ctx.now, ctx.tell);
+        return this.plugins.runCommand(pluginCommand.plugin, call, (c) => pluginCommand.run(args, input.caller, team, c));
       }
       switch (`${spec.group} ${spec.name}`) {
         case 'oncall who':

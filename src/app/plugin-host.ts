@@ -2,20 +2,21 @@
  * PluginHost runs the enabled plugins' hooks, each isolated: a hook that throws is logged, counted,
  * shown as failing on /healthz, and treated as having no opinion, so the event goes on.
  */
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import type { DateTime } from 'luxon';
 import type { CommandSpec } from '../core/commands/spec';
 import type { Incident, TimelineEvent } from '../core/incident/types';
 import type { World } from '../core/model';
 import type { Logger } from '../ports/logger';
-import type { DeclaredAbsence, NotifyDecision, PluginCall, PluginHooks, ShiftChange } from '../ports/plugin';
+import type { DeclaredAbsence, NotifyDecision, PluginCall, PluginHooks, PluginStorage, ShiftChange } from '../ports/plugin';
 import type { PolicySet } from '../ports/policy';
 import type { StoreTx } from '../ports/store';
 import type { Notification } from './notifications';
 import { PolicyBook } from './policies';
 import { onCallNow, shiftsBetween } from './rotation-reader';
+import { Refusal } from './context';
 import { isTransientStoreError } from './store-monitor';
-import { TOKENS } from './tokens';
+import { TOKENS, type Settings } from './tokens';
 
 export const PLUGIN_TIMER = 'plugin';
 
@@ -62,17 +63,29 @@ interface PluginHealth {
 
 const DELIVER: NotifyDecision = { action: 'deliver' };
 
+/**
+ * How long a plugin hook (or command) may take. Hooks run inside the transaction of the event
+ * they hear of: one that never returns (awaiting a network call with no timeout, say) held that
+ * transaction, and with it the store, the timer loop and every page after it. Past this the event
+ * goes on without the plugin (as when a hook throws: logged, counted, /healthz), and the call the
+ * hook was given is closed, so a late write cannot land in somebody else's transaction.
+ */
+export const HOOK_DEADLINE_MS = 3_000;
+
 @injectable()
 export class PluginHost {
   private readonly health = new Map<string, PluginHealth>();
   private readonly failureListeners: Array<(plugin: string, hook: string) => void> = [];
+  private readonly deadlineMs: number;
 
   constructor(
     @inject(TOKENS.Plugins) private readonly plugins: readonly ActivePlugin[],
     @inject(TOKENS.World) private readonly world: World,
     @inject(TOKENS.Logger) private readonly log: Logger,
     @inject(PolicyBook) private readonly policies: PolicyBook,
+    @inject(TOKENS.Settings) @optional() settings?: Settings,
   ) {
+    this.deadlineMs = settings?.hookDeadlineMs ?? HOOK_DEADLINE_MS;
     for (const p of plugins) this.health.set(p.name, { failures: 0, lastError: null, lastFailureAt: null });
   }
 
@@ -110,7 +123,7 @@ export class PluginHost {
     let latest: DateTime | null = null;
     for (const p of this.plugins) {
       if (!p.hooks.availableAt) continue;
-      const at = await this.guard(p.name, 'availableAt', () => p.hooks.availableAt!(member, about, call(p.name)));
+      const at = await this.guard(p.name, 'availableAt', call, (c) => p.hooks.availableAt!(member, about, c));
       if (at && (latest === null || at > latest)) latest = at;
     }
     return latest;
@@ -135,8 +148,8 @@ export class PluginHost {
     let bypass: (NotifyDecision & { plugin?: string }) | null = null;
     for (const p of this.plugins) {
       if (!p.hooks.beforeNotify) continue;
-      const decision = await this.guard(p.name, 'beforeNotify', () =>
-        p.hooks.beforeNotify!({ key: n.key, recipient: n.recipient, message: n.message, incidentId: n.incidentId, role: n.role ?? 'member', severity: n.severity, ...(n.dueBy ? { dueBy: n.dueBy } : {}) }, call(p.name)),
+      const decision = await this.guard(p.name, 'beforeNotify', call, (c) =>
+        p.hooks.beforeNotify!({ key: n.key, recipient: n.recipient, message: n.message, incidentId: n.incidentId, role: n.role ?? 'member', severity: n.severity, ...(n.dueBy ? { dueBy: n.dueBy } : {}) }, c),
       );
       if (!decision) continue;
       if (decision.action !== 'deliver') return { ...decision, plugin: p.name };
@@ -147,13 +160,13 @@ export class PluginHost {
 
   async onShiftChange(change: ShiftChange, call: (plugin: string) => PluginCall): Promise<void> {
     for (const p of this.plugins) {
-      if (p.hooks.onShiftChange) await this.guard(p.name, 'onShiftChange', () => p.hooks.onShiftChange!(change, call(p.name)));
+      if (p.hooks.onShiftChange) await this.guard(p.name, 'onShiftChange', call, (c) => p.hooks.onShiftChange!(change, c));
     }
   }
 
   async onIncidentEvent(event: TimelineEvent, incident: Incident, call: (plugin: string) => PluginCall): Promise<void> {
     for (const p of this.plugins) {
-      if (p.hooks.onIncidentEvent) await this.guard(p.name, 'onIncidentEvent', () => p.hooks.onIncidentEvent!(event, incident, call(p.name)));
+      if (p.hooks.onIncidentEvent) await this.guard(p.name, 'onIncidentEvent', call, (c) => p.hooks.onIncidentEvent!(event, incident, c));
     }
   }
 
@@ -163,7 +176,7 @@ export class PluginHost {
       this.log.warn('timer for a plugin that is not enabled; dropped', { plugin, key });
       return;
     }
-    await this.guard(p.name, 'onTimer', () => p.hooks.onTimer!(key, payload, call(p.name)));
+    await this.guard(p.name, 'onTimer', call, (c) => p.hooks.onTimer!(key, payload, c));
   }
 
   /**
@@ -172,9 +185,9 @@ export class PluginHost {
    * (Any other statement error has aborted a PostgreSQL transaction too: the store then fails the
    * whole transaction with it rather than commit half an event; see PostgresStore.attempt.)
    */
-  private async guard<T>(plugin: string, hook: string, fn: () => Promise<T>): Promise<T | undefined> {
+  private async guard<T>(plugin: string, hook: string, call: (plugin: string) => PluginCall, fn: (call: PluginCall) => Promise<T>): Promise<T | undefined> {
     try {
-      return await fn();
+      return await this.inTime(plugin, hook, call, fn);
     } catch (err) {
       if (isTransientStoreError(err)) throw err;
       const h = this.health.get(plugin);
@@ -187,6 +200,38 @@ export class PluginHost {
       this.log.error('plugin hook failed; the event goes on without it', { plugin, hook, error: message });
       for (const listener of this.failureListeners) listener(plugin, hook);
       return undefined;
+    }
+  }
+
+  /**
+   * inTime runs `fn` with a call closed when it ends, failing it (PluginLate) past the deadline
+   * (HOOK_DEADLINE_MS). A hook that is still running then is left to itself: nothing waits for
+   * it, and what it does with its closed call throws.
+   */
+  private async inTime<T>(plugin: string, hook: string, call: (plugin: string) => PluginCall, fn: (call: PluginCall) => Promise<T>): Promise<T> {
+    const fence = { open: true };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const running = Promise.resolve().then(() => fn(fenced(call(plugin), fence, plugin, hook)));
+      running.catch(() => undefined); // past the deadline, its end is nobody's
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PluginLate(`did not return within ${this.deadlineMs / 1000} s (a hook must not wait for anything slow: the event's transaction waits with it); the event went on without it`)), this.deadlineMs);
+      });
+      return await Promise.race([running, late]);
+    } finally {
+      clearTimeout(timer);
+      fence.open = false;
+    }
+  }
+
+  /** runCommand runs a plugin's command in time (see inTime); past the deadline the caller hears so. */
+  async runCommand<T>(plugin: string, call: (plugin: string) => PluginCall, fn: (call: PluginCall) => Promise<T>): Promise<T> {
+    try {
+      return await this.inTime(plugin, 'command', call, fn);
+    } catch (err) {
+      if (!(err instanceof PluginLate)) throw err;
+      this.log.error('plugin command did not answer in time; its transaction is rolled back', { plugin, error: err.message });
+      throw new Refusal(`The ${plugin} plugin's command did not answer within ${this.deadlineMs / 1000} s; nothing was changed. Try again later; an admin finds the details in Onehand's log.`);
     }
   }
 
@@ -233,4 +278,36 @@ export class PluginHost {
       },
     };
   }
+}
+
+/** PluginLate: a hook or command ran past HOOK_DEADLINE_MS. */
+class PluginLate extends Error {}
+
+/**
+ * fenced: `call` for one hook, closed once the hook has ended (or ran out of time): a call kept
+ * past that (a promise left running, a deadline missed) would write into whichever transaction
+ * the store runs then, or tell a notification nobody sends; it throws instead, naming the plugin.
+ */
+function fenced(call: PluginCall, fence: { readonly open: boolean }, plugin: string, hook: string): PluginCall {
+  const check = (): void => {
+    if (!fence.open) throw new Error(`plugin ${plugin}: this call ended with its ${hook} hook; a hook must await its work before it returns`);
+  };
+  const guard = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A): R => {
+    check();
+    return f(...args);
+  };
+  const s = call.storage;
+  return {
+    now: call.now,
+    world: call.world,
+    logger: call.logger,
+    storage: { get: guard(s.get.bind(s)), peek: guard(s.peek.bind(s)), set: guard(s.set.bind(s)), delete: guard(s.delete.bind(s)) } as PluginStorage,
+    notify: guard(call.notify.bind(call)),
+    schedule: guard(call.schedule.bind(call)),
+    recordOnIncident: guard(call.recordOnIncident.bind(call)),
+    incidents: guard(call.incidents.bind(call)),
+    incidentsBetween: guard(call.incidentsBetween.bind(call)),
+    shifts: guard(call.shifts.bind(call)),
+    onCall: guard(call.onCall.bind(call)),
+  };
 }

@@ -21,6 +21,8 @@ export interface Settings {
   readonly leaseMs?: number;
   /** How long a delivery's mark waits for a store that takes no write (default 30 s, MARK_RETRY_MS; tests shorten it). */
   readonly markRetryMs?: number;
+  /** How long a plugin hook or command may take before the event goes on without it (default 3 s, HOOK_DEADLINE_MS; tests shorten it). */
+  readonly hookDeadlineMs?: number;
   /** The delivery worker's knobs (config `delivery`); defaults in DELIVERY_DEFAULTS (src/config/types). */
   readonly delivery?: {
     /** How long one platform call may take before it counts as failed (default 10 s). */

@@ -54,6 +54,8 @@ export interface HarnessOptions {
   readonly store?: (clock: SimulatedClock) => Promise<Store>;
   /** How long a delivery's mark waits for a store that takes no write (Settings.markRetryMs); default the worker's. */
   readonly markRetryMs?: number;
+  /** How long a plugin hook may take (Settings.hookDeadlineMs); default the host's. */
+  readonly hookDeadlineMs?: number;
 }
 
 export class Harness {
@@ -96,6 +98,7 @@ export class Harness {
       settings: {
         timerPeriodMs: options.timerPeriodMs ?? 1000, instanceId: 'harness',
         ...(options.delivery ? { delivery: options.delivery } : {}), ...(options.markRetryMs !== undefined ? { markRetryMs: options.markRetryMs } : {}),
+        ...(options.hookDeadlineMs !== undefined ? { hookDeadlineMs: options.hookDeadlineMs } : {}),
       },
       adapters: [...(options.recording === false ? [] : [adapter]), ...extra],
       integrations: config.integrations,

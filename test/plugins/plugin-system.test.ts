@@ -68,6 +68,28 @@ describe('plugins: a dropped page is never reported as sent', () => {
   });
 });
 
+describe('plugins: a hook that never returns', () => {
+  it('the page, the escalation and other commands go on past its deadline; /healthz names it; a late write through its call is refused', async () => {
+    const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  hanging:\n    module: ./test/plugins/fixtures/hanging-plugin\n`, hookDeadlineMs: 200 });
+    await h.run('zed', 'incident report sev2 checkout down');
+    h.expectMessage('dave', /New incident #1/);
+    const health = await h.app.health();
+    expect(health.ok).toBe(false);
+    expect(health.plugins.hanging).toMatch(/^failing: \d+ error\(s\), last at .*: beforeNotify: did not return within 0.2 s \(a hook must not wait for anything slow/);
+    // Its own timer (due at 1m) hangs too; the escalation behind it still runs.
+    await h.advance('5m');
+    h.expectMessage('dave', /Reminder/);
+    expect(h.logger.entries.some((e) => e.msg.startsWith('plugin hook failed') && e.fields.hook === 'onTimer')).toBe(true);
+    // A command that never answers is refused with the reason, and the bot answers the next one.
+    expect(await h.run('zed', 'incident stall')).toBe('The hanging plugin\'s command did not answer within 0.2 s; nothing was changed. Try again later; an admin finds the details in Onehand\'s log.');
+    expect(await h.run('dave', 'incident ack 1')).toMatch(/acknowledged/i);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { leaked } = await import('./fixtures/hanging-plugin');
+    expect(leaked.error).toBe('plugin hanging: this call ended with its onIncidentEvent hook; a hook must await its work before it returns');
+    await h.stop();
+  });
+});
+
 describe('plugins: isolation', () => {
   it('a plugin that throws does not stop a page, and /healthz shows it failing', async () => {
     const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  broken:\n    module: ./test/plugins/fixtures/throwing-plugin\n` });
