@@ -1,8 +1,9 @@
 /**
  * quiet-hours: nobody is disturbed who does not have to be.
  *
- * - A non-urgent notification to someone in quiet hours waits, and everything that waited is
- *   delivered as one digest when their quiet hours end.
+ * - A non-urgent notification to someone in quiet hours waits until their quiet hours end. Then
+ *   a held page still needed goes out as the page it was (down the fallback ladder like any page),
+ *   and everything else that waited as one digest.
  * - An urgent one (severities in `urgent`, default sev1) is never held: it pages the on-call, the
  *   mentor and the lead whatever their quiet hours. Urgent huddles still reach the team.
  * - Quiet hours delay a non-urgent escalation step to the end of that person's quiet time; they
@@ -22,11 +23,11 @@ import type { Incident } from '../../src/core/incident/types';
 import { memberName } from '../../src/core/messages/incident-views';
 import { teamsOf, type MemberId, type World } from '../../src/core/model';
 import { rt } from '../../src/core/text/rich-text';
-import { message } from '../../src/core/messages/message';
+import { message, type Message } from '../../src/core/messages/message';
 import { toPlain } from '../../src/core/text/rich-text';
 import { parseDuration, toMillis } from '../../src/core/time/duration';
 import { parseLocalTime } from '../../src/core/time/weekday-time';
-import type { DeclaredAbsence, NotifyDecision, OutgoingNotification, Plugin, PluginCall, PluginConfigCheck, PluginHooks } from '../../src/ports/plugin';
+import type { DeclaredAbsence, NotificationRole, NotifyDecision, OutgoingNotification, Plugin, PluginCall, PluginConfigCheck, PluginHooks } from '../../src/ports/plugin';
 import { quietUntil, type QuietSettings } from './policy';
 
 export interface QuietHoursConfig {
@@ -39,6 +40,19 @@ export interface QuietHoursConfig {
   readonly members: ReadonlyMap<MemberId, QuietSettings>;
 }
 
+/**
+ * HeldPage: a page (or huddle call) about an incident, held for someone's quiet time. When it
+ * ends, it goes out as the page it was (see release), not as a line of the digest: a page must be
+ * able to fall back to the member's other platforms and the team channel, and move the chain on
+ * when it reaches nobody, which a digest's line cannot.
+ */
+interface HeldPage {
+  readonly key: string;
+  readonly message: Message;
+  readonly role: NotificationRole;
+  readonly severity?: string;
+}
+
 interface Deferred {
   readonly text: string;
   /** The message's own lines (a list of shifts, a handoff summary's body); absent in digests stored before they were kept. */
@@ -47,6 +61,8 @@ interface Deferred {
   readonly at: string;
   /** A page of the member's own shift, held for their night alone (weekends and focus do not hold those). */
   readonly oncall?: boolean;
+  /** The page itself (absent for everything else, and in digests stored before pages were kept). */
+  readonly page?: HeldPage;
 }
 
 /** The most lines of one held message a digest repeats (the rest is counted). */
@@ -188,6 +204,36 @@ function sentKey(member: MemberId): string {
   return `digest-sent:${member}`;
 }
 
+/**
+ * stillNeeded: whether a held page is still wanted from `member` now: its incident not
+ * acknowledged (a huddle call: not resolved), and a page of the on-call's still theirs.
+ */
+function stillNeeded(page: HeldPage, incident: Incident | undefined, member: MemberId): boolean {
+  if (!incident) return false;
+  if (page.message.kind === 'huddle') return incident.state !== 'resolved';
+  return incident.state === 'open' && (page.role !== 'oncall' || incident.assignee === member);
+}
+
+/**
+ * release sends, at the end of `member`'s quiet time (ending at `until`, ms), the held pages still
+ * needed, each as the page it was: the latest one of each incident (an earlier one of the same
+ * incident is left out: the page says it all). The timeline says so. It returns what the digest
+ * tells: everything else, pages no longer needed included (with what became of their incident).
+ */
+async function release(list: readonly Deferred[], member: MemberId, found: ReadonlyMap<number, Incident>, until: number, call: PluginCall): Promise<Deferred[]> {
+  const latest = new Map<number, Deferred>();
+  for (const d of list) if (d.page && d.incidentId !== null && stillNeeded(d.page, found.get(d.incidentId), member)) latest.set(d.incidentId, d);
+  for (const [incidentId, d] of latest) {
+    const page = d.page as HeldPage;
+    call.notify({
+      key: `released:${until}:${page.key}`, recipient: { kind: 'member', id: member }, message: page.message, incidentId, role: page.role,
+      ...(page.severity !== undefined ? { severity: page.severity } : {}),
+    });
+    await call.recordOnIncident(incidentId, 'notification-released', { member, role: page.role, heldSince: d.at });
+  }
+  return list.filter((d) => !(d.incidentId !== null && d.page && latest.has(d.incidentId)));
+}
+
 export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
   const settingsOf = (m: MemberId) => config.members.get(m) ?? config.defaults;
 
@@ -220,7 +266,12 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       // A plain delivery (no reason): their quiet time is over, nothing was let through.
       return { action: 'deliver' };
     }
-    list.push({ text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string, ...(n.role === 'oncall' ? { oncall: true } : {}) });
+    const page: HeldPage | null = n.incidentId !== null && (n.message.kind === 'page' || n.message.kind === 'huddle')
+      ? { key: n.key, message: n.message, role: n.role, ...(n.severity !== undefined ? { severity: n.severity } : {}) } : null;
+    list.push({
+      text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string,
+      ...(n.role === 'oncall' ? { oncall: true } : {}), ...(page ? { page } : {}),
+    });
     await call.storage.set(key, list);
     await call.schedule(key, until, { member, key, until: until.toMillis() });
     // With its zone: the timeline line it lands on is in the team's.
@@ -274,12 +325,16 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       const zone = zoneOf(call.world, member);
       // What became of each incident meanwhile: a page for an incident resolved or handed to
       // somebody else overnight must not read as work waiting for them in the morning.
-      const ids = [...new Set(list.flatMap((d) => (d.incidentId === null ? [] : [d.incidentId])))];
-      const found = new Map((ids.length === 0 ? [] : await call.incidents(ids)).map((i) => [i.id, i]));
+      const allIds = [...new Set(list.flatMap((d) => (d.incidentId === null ? [] : [d.incidentId])))];
+      const found = new Map((allIds.length === 0 ? [] : await call.incidents(allIds)).map((i) => [i.id, i]));
+      // Pages still needed go out as pages (one per incident, the latest); the digest tells the rest.
+      const rest = await release(list, member, found, Number.isFinite(until) ? until : call.now.toMillis(), call);
+      if (rest.length === 0) return;
+      const ids = [...new Set(rest.flatMap((d) => (d.incidentId === null ? [] : [d.incidentId])))];
       // The state follows the last line of each incident, unless that line is its resolution.
       const last = new Map<number, number>();
-      list.forEach((d, i) => d.incidentId !== null && last.set(d.incidentId, i));
-      const lines = list.flatMap((d, i) => {
+      rest.forEach((d, i) => d.incidentId !== null && last.set(d.incidentId, i));
+      const lines = rest.flatMap((d, i) => {
         let line = rt`${clockIn(DateTime.fromISO(d.at), zone)} ${d.text}`;
         const incident = d.incidentId !== null && last.get(d.incidentId) === i ? found.get(d.incidentId) : undefined;
         if (incident && !(incident.resolvedAt !== null && DateTime.fromISO(d.at) >= incident.resolvedAt)) line = rt`${line} (now: ${incidentNow(incident, member, call.world, zone)})`;
@@ -298,8 +353,8 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
         recipient: { kind: 'member', id: member },
         // A digest that holds pages of their own shift goes as those did: held for the night
         // alone, not once more by their weekend (a Saturday night's page waited until Monday).
-        role: list.some((d) => d.oncall === true) ? 'oncall' : 'member',
-        message: message('notice', rt`While you were in quiet hours, ${list.length} notification${list.length === 1 ? '' : 's'} waited for you:`, { lines }),
+        role: rest.some((d) => d.oncall === true) ? 'oncall' : 'member',
+        message: message('notice', rt`While you were in quiet hours, ${rest.length} notification${rest.length === 1 ? '' : 's'} waited for you:`, { lines }),
       });
     },
 

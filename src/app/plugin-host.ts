@@ -249,7 +249,7 @@ export class PluginHost {
         set: (key, value) => tx.kvSet(ns, key, value),
         delete: (key) => tx.kvSet(ns, key, undefined),
       },
-      notify: (n) => tell({ key: `${ns}:${n.key}`, recipient: n.recipient, message: n.message, incidentId: n.incidentId ?? null, role: n.role ?? 'member' }),
+      notify: (n) => tell({ key: `${ns}:${n.key}`, recipient: n.recipient, message: n.message, incidentId: n.incidentId ?? null, role: n.role ?? 'member', ...(n.severity !== undefined ? { severity: n.severity } : {}) }),
       schedule: async (key, at, payload = {}) => {
         await tx.scheduleTimer({ key: `${ns}:${key}`, kind: PLUGIN_TIMER, dueAt: at, payload: { plugin, key, data: payload } });
       },

@@ -80,8 +80,13 @@ export interface PluginCall {
   readonly world: World;
   readonly logger: Logger;
   readonly storage: PluginStorage;
-  /** Sends through the outbox (and through other plugins' beforeNotify). */
-  notify(n: { key: string; recipient: Recipient; message: Message; incidentId?: number | null; role?: NotificationRole }): void;
+  /**
+   * Sends through the outbox (and through other plugins' beforeNotify). A page or huddle call
+   * (message kinds 'page', 'huddle') about an incident goes down the fallback ladder like the
+   * core's own: the member's other platforms, the team channel, and the chain moves on when it
+   * reaches nobody. `severity`: the incident's, for other plugins' decisions.
+   */
+  notify(n: { key: string; recipient: Recipient; message: Message; incidentId?: number | null; role?: NotificationRole; severity?: string }): void;
   /** Schedules this plugin's onTimer(key, payload) at `at` (durable; once per key). */
   schedule(key: string, at: DateTime, payload?: Record<string, unknown>): Promise<void>;
   /** Records an event on an incident's timeline (e.g. "deferred by quiet hours"). */

@@ -179,8 +179,10 @@ describe('the shipped example config on the console: both plugins at work', () =
     expect(toDave.slice(0, 3)).toEqual([
       ['2026-12-01T22:00:00.000Z', '@Dave Lister New incident #2 [sev1] checkout is down'],
       ['2026-12-01T22:05:00.000Z', '@Dave Lister Reminder: #2 [sev1] checkout is down is still not acknowledged (5m)'],
-      ['2026-12-02T06:00:00.000Z', 'While you were in quiet hours, 2 notifications waited for you:'],
+      // 07:00 in Berlin: the held sev3 goes out as its page, then the digest of the rest (#2's news).
+      ['2026-12-02T06:00:00.000Z', '@Dave Lister New incident #1 [sev3] typo on the pricing page'],
     ]);
+    expect(toDave[3]).toEqual(['2026-12-02T06:00:00.000Z', 'While you were in quiet hours, 1 notification waited for you:']);
     // The sleeping mentor and lead were paged for the sev1: urgent severities go through every step.
     const night = out.filter((d) => (d.to === 'alice' || d.to === 'carol') && d.at < '2026-12-02T06:00:00.000Z').map((d) => [d.to, d.at, d.text.split('\n')[0]]);
     expect(night).toEqual([

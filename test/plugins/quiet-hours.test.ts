@@ -49,14 +49,18 @@ describe('quiet hours', () => {
     await h.advanceTo('2026-03-03T05:59:00Z');
     h.expectNothingFor('alice');
     await h.advanceTo('2026-03-03T06:00:00Z'); // 07:00 in Berlin
-    const digest = h.expectMessage('alice', /While you were in quiet hours, 1 notification waited/);
-    expect(digest.text).toContain('Escalated to you as mentor: #1');
+    // The held step goes out as the page it was (with its buttons), not as a line of a digest.
+    const page = h.expectMessage('alice', /Escalated to you as mentor: #1/);
+    expect(page.at).toBe('2026-03-03T06:00:00.000Z');
+    expect(page.text).not.toContain('While you were in quiet hours');
+    h.expectNothingFor('alice');
+    expect(await h.run('carol', 'incident show 1')).toMatch(/page to Alice held back since 02:10Z goes out now \(quiet-hours\): their quiet time ended/);
     await h.advance('5m'); // the mentor's ack timeout starts when the page reaches them
     h.expectMessage('carol', /Escalated to you as lead: #1/);
     await h.stop();
   });
 
-  it('a non-urgent page at night waits for the on-call\'s morning, as one digest, and escalation waits too', async () => {
+  it('a non-urgent page at night waits for the on-call\'s morning, then goes out as the page it was, and escalation waits too', async () => {
     const h = await Harness.start({ config: config(), at: NIGHT });
     await h.run('zed', 'incident report sev3 typo on the pricing page');
     await h.run('zed', 'incident report sev2 slow invoices');
@@ -65,12 +69,59 @@ describe('quiet hours', () => {
     await h.advanceTo('2026-03-03T06:59:00Z');
     h.expectNothingFor('dave', 'alice', 'carol');
     await h.advanceTo('2026-03-03T07:00:00Z'); // 07:00 in London
-    const digest = h.expectMessage('dave', /While you were in quiet hours, 2 notifications waited/);
-    expect(digest.text).toContain('New incident #1 [sev3] typo on the pricing page');
-    expect(digest.text).toContain('New incident #2 [sev2] slow invoices');
+    // Each still-unacknowledged incident's page, with its buttons; nothing else waited, so no digest.
+    expect(h.messagesFor('dave').map((m) => [m.at, m.text.split('\n')[0]])).toEqual([
+      ['2026-03-03T07:00:00.000Z', expect.stringMatching(/New incident #1 \[sev3\] typo on the pricing page/)],
+      ['2026-03-03T07:00:00.000Z', expect.stringMatching(/New incident #2 \[sev2\] slow invoices/)],
+    ]);
+    h.expectMessage('dave', /New incident #1/);
+    h.expectMessage('dave', /New incident #2/);
+    h.expectNothingFor('dave');
     await h.advance('5m');
     h.expectMessage('dave', /Reminder: #1/);
     expect(await timelineKinds(h, 1)).toContain('notification-deferred');
+    await h.stop();
+  });
+
+  it('a held page that no platform takes in the morning goes down the fallback ladder like any page: the team channel, then the chain moves on', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
+    await h.run('zed', 'incident report sev3 typo on the pricing page');
+    await h.advanceTo('2026-03-03T06:59:00Z');
+    h.expectNothingFor('dave');
+    // Dave's direct messages are closed in the morning: the page stands in the team channel...
+    h.adapter.failNext(1, 'undeliverable', 'dave');
+    await h.advanceTo('2026-03-03T07:00:00Z');
+    h.expectMessage('#payments', /Dave \(could not reach you directly\) New incident #1 \[sev3\] typo/);
+    let show = await h.run('carol', 'incident show 1');
+    expect(show).toContain('page to Dave held back since 02:00Z goes out now (quiet-hours): their quiet time ended');
+    expect(show).toContain('could not reach Dave directly (simulated: direct messages closed); the page goes to the team channel');
+    await h.stop();
+
+    // ...and where the channel refuses it too, it reached nobody: said, and the chain's next step
+    // (the reminder) is sent now, not after another ack timeout counted from the morning.
+    const q = await Harness.start({ config: config(), at: NIGHT });
+    await q.run('zed', 'incident report sev3 typo on the pricing page');
+    await q.advanceTo('2026-03-03T06:59:00Z');
+    q.adapter.failNext(1, 'undeliverable', 'dave');
+    q.adapter.failNext(1, 'undeliverable', '#payments');
+    await q.advanceTo('2026-03-03T07:00:00Z');
+    await q.advance('3s');
+    expect(q.expectMessage('dave', /Reminder: #1/).at.slice(0, 16)).toBe('2026-03-03T07:00');
+    show = await q.run('carol', 'incident show 1');
+    expect(show).toContain('the page to Dave reached nobody: the team channel did not take the page either: simulated: direct messages closed; the chain moves on now');
+    expect((await q.app.health()).pages).toMatch(/^failing: 1 page reached nobody in the last hour; last: #1 \(dave\)/);
+    await q.stop();
+  });
+
+  it('a held page for a member no platform knows is not lost in the morning: the team channel has it, and the chain moves on', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
+    h.adapter.unlinked.add('dave');
+    await h.run('zed', 'incident report sev2 slow invoices');
+    await h.advanceTo('2026-03-03T07:00:00Z');
+    h.expectMessage('#payments', /Dave \(could not reach you directly\) New incident #1 \[sev2\] slow invoices/);
+    await h.advance('3s');
+    h.expectMessage('alice', /Escalated to you as mentor: #1/);
+    expect(await h.run('carol', 'incident show 1')).toContain('the page to Dave reached nobody: no running chat platform can reach dave');
     await h.stop();
   });
 
@@ -82,11 +133,10 @@ describe('quiet hours', () => {
     await h.advanceTo('2026-03-08T06:59:00Z');
     h.expectNothingFor('dave');
     await h.advanceTo('2026-03-08T07:00:00Z'); // Sun 07:00 in London
-    const digest = h.expectMessage('dave', /While you were in quiet hours, 1 notification waited/);
-    expect(digest.at).toBe('2026-03-08T07:00:00.000Z');
-    expect(digest.text).toContain('New incident #1 [sev3] saturday night typo');
-    // Not held once more inside a digest of the digest.
-    expect(digest.text).not.toMatch(/While you were in quiet hours.*While you were in quiet hours/s);
+    const page = h.expectMessage('dave', /New incident #1 \[sev3\] saturday night typo/);
+    expect(page.at).toBe('2026-03-08T07:00:00.000Z');
+    // Not held once more by his weekend, nor inside a digest.
+    h.expectNothingFor('dave');
     await h.stop();
   });
 
@@ -99,13 +149,18 @@ describe('quiet hours', () => {
     await h.run('carol', 'incident resolve 1'); // 04:10 in Berlin, 03:10 in London
     await h.run('carol', 'incident assign 2 bob');
     await h.advanceTo('2026-03-03T07:00:00Z');
+    // #3 still waits for him: its page goes out as a page. The digest tells the rest.
+    expect(h.expectMessage('dave', /New incident #3 \[sev3\] stale cache/).text).not.toContain('While you were in quiet hours');
     const digest = h.expectMessage('dave', /While you were in quiet hours, \d+ notifications waited/);
     // Each incident's state follows its last line, once; a last line that is its resolution needs none.
     expect(digest.text).toMatch(/Tue 03:10 #1 \[sev3\] typo on the pricing page resolved by Carol$/m);
     expect(digest.text).toMatch(/#2 \[sev2\] slow invoices[^\n]*\(now: with Bob, not acknowledged yet\)$/m);
-    expect(digest.text).toContain('New incident #3 [sev3] stale cache (now: yours, not acknowledged yet)');
-    expect(digest.text.match(/\(now: /g)).toHaveLength(2);
+    expect(digest.text).not.toContain('stale cache');
+    expect(digest.text.match(/\(now: /g)).toHaveLength(1);
     expect(digest.text).not.toContain('resolved since');
+    // Bob did not take #2 overnight: the chain's held step to Dave, his mentor, goes out as a page too.
+    h.expectMessage('dave', /Escalated to you as mentor: #2 \[sev2\] slow invoices has not been acknowledged by Bob/);
+    h.expectNothingFor('dave');
     await h.stop();
 
     // Every incident resolved: the headline says so.
@@ -200,9 +255,11 @@ describe('quiet hours', () => {
     const h = await Harness.start({ config: config(), at: '2026-03-03T04:00:00Z' }); // 23:00 in New York
     await h.run('zed', 'incident report sev2 search index stale --team search');
     h.expectNothingFor('erin');
+    await h.advanceTo('2026-03-03T11:29:00Z');
+    h.expectNothingFor('erin');
     await h.advanceTo('2026-03-03T11:30:00Z'); // 06:30 EST
-    const digest = h.expectMessage('erin', /While you were in quiet hours, 1 notification waited/);
-    expect(digest.at).toBe('2026-03-03T11:30:00.000Z');
+    const page = h.expectMessage('erin', /New incident #1 \[sev2\] search index stale/);
+    expect(page.at).toBe('2026-03-03T11:30:00.000Z');
     h.expectNothingFor('frank', 'dave');
     await h.stop();
   });
@@ -229,8 +286,8 @@ describe('quiet hours', () => {
     await h.run('zed', 'incident report sev1 a big thing');
     await h.advance('10m'); // both chains reach the mentor
     expect(h.messagesFor('alice').map((m) => m.text.split('\n')[0])).toEqual([expect.stringMatching(/^@Alice Escalated to you as mentor: #2 \[sev1\]/)]);
-    await h.advance('50m');
-    h.expectMessage('alice', /notification.* waited/);
+    await h.advance('50m'); // her focus ends: the held step goes out as a page
+    h.expectMessage('alice', /Escalated to you as mentor: #1 \[sev3\]/);
     expect(await h.run('dave', 'oncall focus forever')).toContain('is not a focus length');
     await h.stop();
   });

@@ -188,8 +188,8 @@ function isSolo(f: IncidentFacts): boolean {
  */
 function sleepInterruptionsOf(facts: readonly IncidentFacts[], world: World, member: MemberId | null, night: InsightsSettings['night'], asOf: DateTime): number {
   let n = 0;
-  // Pages deferred to the same instant reach their person as one message (the quiet-hours digest):
-  // one interruption.
+  // Pages deferred to the same instant reach their person together (released at the end of their
+  // quiet hours, with the digest): one interruption.
   const digests = new Set<string>();
   for (const f of facts) {
     for (const p of f.pages) {

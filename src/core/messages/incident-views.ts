@@ -101,6 +101,7 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
     case 'notification-bypassed':
     case 'notification-dropped':
     case 'notification-skipped':
+    case 'notification-released':
       return notificationDecision(world, e.kind, d);
     case 'severity-raised':
       return rt`raised from ${String(d.from ?? '')} to ${String(d.to ?? '')}${typeof d.reason === 'string' && d.reason !== '' ? rt`: ${d.reason}` : []}`;
@@ -131,6 +132,10 @@ function notificationDecision(world: World, kind: string, d: Record<string, stri
       return rt`${what} to ${to} sent at once${by}${why}`;
     case 'notification-dropped':
       return rt`${what} to ${to} dropped${by}${why}`;
+    case 'notification-released': {
+      const since = typeof d.heldSince === 'string' ? DateTime.fromISO(d.heldSince, { zone: 'utc' }) : null;
+      return rt`${what} to ${to} held back${since?.isValid ? ` since ${time(since)}` : ''} goes out now${by}: their quiet time ended`;
+    }
     default:
       return rt`${what} to ${to} not sent${by}${why}`;
   }
