@@ -740,6 +740,9 @@ function collectIds(list: unknown[], listName: string, sink: ProblemSink): Set<s
   return new Set(first.keys());
 }
 
+/** DISCORD_ID_RE: a Discord snowflake (user and channel ids), as Discord shows it. */
+const DISCORD_ID_RE = /^\d{17,20}$/;
+
 function readMember(raw: unknown, path: PathSegment[], ids: Ids, sink: ProblemSink): Member | undefined {
   if (!isRecord(raw)) return undefined;
   let ok = true;
@@ -766,6 +769,10 @@ function readMember(raw: unknown, path: PathSegment[], ids: Ids, sink: ProblemSi
     if (typeof value !== 'string') continue;
     if (value.trim() === '') {
       sink.add([...path, key], `is empty; write the member's ${key} id in quotes, or remove "${key}"`);
+      ok = false;
+    } else if (key === 'discord' && !DISCORD_ID_RE.test(value.trim())) {
+      // Not a user id: Discord would never deliver to it, and a mention of it pings nobody.
+      sink.add([...path, key], `${JSON.stringify(value)} is not a Discord user id: that is a number of 17 to 20 digits, in quotes (in Discord: User Settings > Advanced > Developer Mode, then right click the user > Copy User ID), e.g. "812345678901234567"`);
       ok = false;
     } else identities[key] = value.trim();
   }
@@ -807,6 +814,9 @@ function readTeam(raw: unknown, path: PathSegment[], ids: Ids, sink: ProblemSink
       if (typeof value !== 'string') continue;
       if (value.trim() === '') {
         sink.add([...path, 'channels', key], `is empty; write the team's ${key} channel id in quotes, or remove "${key}"`);
+        ok = false;
+      } else if (key === 'discord' && !DISCORD_ID_RE.test(value.trim())) {
+        sink.add([...path, 'channels', key], `${JSON.stringify(value)} is not a Discord channel id: that is a number of 17 to 20 digits, in quotes (in Discord: Developer Mode on, right click the channel > Copy Channel ID), e.g. "123456789012345678"`);
         ok = false;
       } else channels[key] = value.trim();
     }

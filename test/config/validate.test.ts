@@ -207,6 +207,22 @@ describe('types and required keys', () => {
     expect(p.message).toMatch(/too long to be read exactly/);
   });
 
+  it('refuses a Discord id that is not one (a username, a handle): a page to it would never arrive, and its mention would ping nobody', () => {
+    const c = validConfig();
+    Object.assign(c.members[0] as Record<string, unknown>, { discord: 'dave.smith' });
+    Object.assign(c.members[1] as Record<string, unknown>, { discord: '@bob' });
+    Object.assign(c.teams[0] as Record<string, unknown>, { channels: { discord: '#payments' } });
+    const problems = problemsOf(c);
+    expect(problemAt(problems, 'members[0].discord').message).toBe('"dave.smith" is not a Discord user id: that is a number of 17 to 20 digits, in quotes (in Discord: User Settings > Advanced > Developer Mode, then right click the user > Copy User ID), e.g. "812345678901234567"');
+    expect(problemAt(problems, 'members[1].discord').message).toMatch(/^"@bob" is not a Discord user id/);
+    expect(problemAt(problems, 'teams[0].channels.discord').message).toMatch(/^"#payments" is not a Discord channel id: .*Copy Channel ID/);
+    // A real one is taken, surrounding spaces too.
+    const fine = validConfig();
+    Object.assign(fine.members[0] as Record<string, unknown>, { discord: ' 812345678901234567 ' });
+    const taken = parse(fine);
+    expect(taken.ok && taken.config.world.members.get('alice')?.identities.discord).toBe('812345678901234567');
+  });
+
   it('says an empty value for a required key is empty', () => {
     const text = 'members:\n  - id: alice\n    time_zone:\nteams: []\n';
     expect(problemAt(problemsOf(text), 'members[0].time_zone').message).toMatch(/is empty; write an IANA time zone/);
