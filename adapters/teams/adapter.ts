@@ -100,7 +100,14 @@ export class TeamsAdapter implements ChatAdapter {
   private readonly handler: TeamsActivityHandler;
   private readonly appId: string;
   private context: AdapterContext | null = null;
-  private lastError: string | null = null;
+  /** The connector refuses the bot's credentials (401): nothing goes out to anyone; /healthz fails. */
+  private authFailure: string | null = null;
+  /**
+   * The last call's transient failure (429, 5xx, unreachable), until a call succeeds: shown, not a
+   * failed probe. One throttled call is not a platform down: the delivery worker's count
+   * (delivery.fallback_after failures in a row) decides that.
+   */
+  private lastFailure: string | null = null;
   /** Members with a Teams id whom Onehand cannot reach yet (no chat known, none can be opened). */
   private readonly unreachable = new Set<MemberId>();
 
@@ -158,11 +165,18 @@ export class TeamsAdapter implements ChatAdapter {
     this.context = null;
   }
 
-  /** health: failing while the connector fails; otherwise ok, naming members not reachable yet. */
-  health(): { ok: boolean; detail?: string } {
-    if (this.lastError) return { ok: false, detail: this.lastError };
+  /**
+   * health: failing while the connector refuses the bot's credentials; degraded (shown, ok) while
+   * its last call failed otherwise; else ok, naming members not reachable yet.
+   */
+  health(): { ok: boolean; detail?: string; degraded?: boolean } {
+    if (this.authFailure) return { ok: false, detail: this.authFailure };
     const n = this.unreachable.size;
-    return n === 0 ? { ok: true } : { ok: true, detail: `${n} member${n === 1 ? '' : 's'} not reachable yet (${[...this.unreachable].join(', ')})` };
+    const waiting = n === 0 ? null : `${n} member${n === 1 ? '' : 's'} not reachable yet (${[...this.unreachable].join(', ')})`;
+    if (this.lastFailure) {
+      return { ok: true, degraded: true, detail: `the last call failed (${this.lastFailure}); retried, and failing once delivery.fallback_after calls in a row fail${waiting ? `; ${waiting}` : ''}` };
+    }
+    return waiting ? { ok: true, detail: waiting } : { ok: true };
   }
 
   // ---- inbound -------------------------------------------------------------------------------
@@ -375,8 +389,8 @@ export class TeamsAdapter implements ChatAdapter {
         // The connector refuses the bot's own credentials: nothing goes out, to anyone, until they
         // are fixed. Unavailable: retried, and pages go down the fallback ladder meanwhile.
         const reason = 'Teams refuses the bot\'s credentials (HTTP 401): check MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (and MICROSOFT_APP_TENANT_ID for SingleTenant), then restart';
-        if (this.lastError !== reason) this.options.logger.error('teams authentication failed; pages go to other platforms and team channels', { fix: reason });
-        this.lastError = reason;
+        if (this.authFailure !== reason) this.options.logger.error('teams authentication failed; pages go to other platforms and team channels', { fix: reason });
+        this.authFailure = reason;
         return { status: 'unavailable', reason };
       }
       if (status === 403 || status === 404) return { status: 'undeliverable', reason: `Teams refused the message (HTTP ${status})` };
@@ -384,13 +398,14 @@ export class TeamsAdapter implements ChatAdapter {
       // retry cannot help: give up on it so the fallback runs, instead of retrying for a day.
       if (status === 413) return { status: 'undeliverable', reason: 'Teams refused the message as too large (HTTP 413)' };
       const reason = `Teams connector ${status === null ? 'unreachable' : `HTTP ${status}`}: ${firstLine(err)}`;
-      this.lastError = reason;
+      this.lastFailure = reason;
       throw new Error(reason);
     }
   }
 
   private delivered(remember?: { key: string; value: PostedCard }): DeliveryOutcome {
-    this.lastError = null;
+    this.authFailure = null;
+    this.lastFailure = null;
     return remember ? { status: 'delivered', remember } : { status: 'delivered' };
   }
 

@@ -189,6 +189,10 @@ describe('Teams adapter over HTTP', () => {
       const failed = rig.connector.calls.slice(before);
       expect(failed.map((c) => c.status)).toEqual([429, 429, 429, 429, 429, 429, 429, 429]);
       expect(rig.connector.sentTo(DAVE_CHAT)).toHaveLength(0);
+      // One throttled call is not a platform down: shown, not a failed readiness probe.
+      let health = await rig.h.app.health();
+      expect(health.adapters.teams).toBe('degraded: the last call failed (Teams connector HTTP 429: simulated); retried, and failing once delivery.fallback_after calls in a row fail');
+      expect(health.ok).toBe(true);
 
       rig.connector.failNext(1, 500);
       await rig.h.advance('5s'); // the outbox's first backoff
@@ -200,6 +204,8 @@ describe('Teams adapter over HTTP', () => {
       // The failed first attempt is on the timeline; no fallback and no lost delivery.
       expect(show).toContain('page to Dave on teams failed (Teams connector HTTP 429: simulated); retrying');
       expect(show).not.toMatch(/could not reach|delivery to .* failed/);
+      health = await rig.h.app.health();
+      expect([health.ok, health.adapters.teams]).toEqual([true, 'ok']);
     });
   });
 
