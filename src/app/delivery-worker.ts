@@ -302,7 +302,9 @@ export class DeliveryWorker {
     // they are due.
     const full = queue.length >= PER_LANE;
     const retried = queue.some((e) => e.row.attempts > 0);
-    let sentSome = false;
+    // The lane stopped on a failure that is retried later: what is behind it waits for that row.
+    let heldBack = false;
+    let dueAgain = false;
     try {
       for (let entry = queue.shift(); entry; entry = queue.shift()) {
         const row = entry.row;
@@ -321,8 +323,10 @@ export class DeliveryWorker {
           release();
         }
         const goOn = await this.record(row, attempt, startedAt, entry.leaseUntil);
-        if (attempt.status === 'delivered') sentSome = true;
         if (!goOn) {
+          // A row waiting for a recipient who became reachable meanwhile is due again now.
+          heldBack = attempt.status === 'failed' || attempt.status === 'unavailable';
+          dueAgain = !heldBack;
           const rest = queue.map((e) => e.row.id);
           if (rest.length > 0) await this.store.transaction((tx) => tx.releaseLeases(rest, this.settings.instanceId), URGENT);
           break;
@@ -335,9 +339,11 @@ export class DeliveryWorker {
       queue.length = 0;
       this.lanes.delete(lane);
       // Rows of this lane due now that no claim took: more than its claim took, rows held behind a
-      // retried one, or rows a later claim skipped because the lane was busy. Otherwise a claim now
-      // would find nothing here (rows enqueued later wake the worker themselves), and it would cost
-      // a store transaction.
+      // retried one, or rows a later claim skipped because the lane was busy, whether this lane's
+      // rows went out or not (one undeliverable, moot or waiting must not leave a page that came
+      // meanwhile for the next period). Otherwise a claim now would find nothing here (rows
+      // enqueued later wake the worker themselves), and it would cost a store transaction; so would
+      // one after a failure that holds the lane's rows behind it.
       const skipped = this.claims > (this.laneClaim.get(lane) ?? 0);
       this.laneClaim.delete(lane);
       if (this.lanes.size === 0) {
@@ -345,7 +351,7 @@ export class DeliveryWorker {
         this.idleWaiters = [];
         for (const w of waiters) w();
       }
-      if (sentSome && this.live && (full || retried || skipped)) void this.pump();
+      if (this.live && !heldBack && (full || retried || skipped || dueAgain)) void this.pump();
     }
   }
 

@@ -173,6 +173,24 @@ describe('the delivery engine, live (woken by commits, not by the timer)', () =>
     ]);
   });
 
+  it('a page enqueued while the recipient\'s previous message is being refused goes out right after it, not at the next timer period', async () => {
+    // The lane's own row (a notice) reaches nobody (direct messages closed) and, not being a page,
+    // enqueues nothing that would wake the worker: the page that came meanwhile must not wait an hour.
+    h = await Harness.start({ timerPeriodMs: 3_600_000 });
+    h.app.scheduler.start();
+    let open = (): void => undefined;
+    h.adapter.gates.set('bob', new Promise<void>((resolve) => (open = resolve)));
+    h.adapter.failNext(1, 'undeliverable', 'bob');
+    await h.app.handle({ text: 'oncall override bob now 4h', caller: { kind: 'member', id: 'carol' } });
+    await waitUntil(() => h.adapter.events.includes('start bob'));
+    const guest = { kind: 'guest' as const, adapter: 'recording', address: 'zed', name: 'zed' };
+    await h.app.handle({ text: 'incident report sev2 checkout down', caller: guest, team: 'payments' });
+    await waitUntil(() => h.adapter.events.includes('delivered #payments'));
+    open();
+    await waitUntil(() => h.messagesFor('bob').length === 1, 5_000);
+    expect(h.messagesFor('bob').map((m) => m.text.split('\n')[0])).toEqual(['@Bob New incident #1 [sev2] checkout down']);
+  });
+
   it('a page held behind a failed one goes out as soon as the retry succeeds, not at the next timer period', async () => {
     h = await Harness.start({ timerPeriodMs: 3_600_000 });
     h.app.scheduler.start();
