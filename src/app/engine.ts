@@ -137,6 +137,9 @@ export class Engine {
         if (n.recipient.kind === 'member') rows.push(...(await this.unreachable(tx, now, n)));
         else if (n.recipient.kind === 'channel') rows.push(...(await this.noChannel(tx, now, n)));
       }
+      for (const n of deliverNow) {
+        if (n.recipient.kind === 'channel' && !unplanned.includes(n)) rows.push(...(await this.unpinged(tx, now, n, rows)));
+      }
       await tx.enqueueAll(rows);
     }
     await this.count(tx, events, tally);
@@ -193,9 +196,31 @@ export class Engine {
   private async noChannel(tx: StoreTx, now: DateTime, n: Notification): Promise<ReturnType<typeof planDeliveries>> {
     if (!isUrgent(n.message) || n.incidentId === null || n.key.startsWith('fallback:')) return [];
     const team = n.recipient.kind === 'channel' ? n.recipient.team : '';
-    const reason = `team ${team} has no channel on a running platform (teams[].channels)`;
+    return this.direct(tx, now, n, n.message.mentions ?? [], `team ${team} has no channel on a running platform (teams[].channels)`, false);
+  }
+
+  /**
+   * unpinged: an urgent team channel post (the unowned-incident alert) that goes out only on
+   * platforms that do not know some of the people it mentions (a channel on Teams, the lead linked
+   * on Discord alone): their name is plain text there, it notifies nobody. Those people get it
+   * directly, as when the team has no channel at all. A page's stand-in is not re-sent: it was
+   * counted as reaching nobody when planned (unreachable, DeliveryWorker.fallBack).
+   */
+  private async unpinged(tx: StoreTx, now: DateTime, n: Notification, rows: ReturnType<typeof planDeliveries>): Promise<ReturnType<typeof planDeliveries>> {
+    if (!isUrgent(n.message) || n.incidentId === null || n.key.startsWith('fallback:')) return [];
+    const via = rows.filter((r) => r.key.startsWith(`${n.key}@`)).map((r) => this.adapters.get(r.adapter)).filter((a) => a !== undefined);
+    const missed = (n.message.mentions ?? []).filter((member) => !via.some((a) => a.canReach({ kind: 'member', id: member })));
+    if (missed.length === 0) return [];
+    const team = n.recipient.kind === 'channel' ? n.recipient.team : '';
+    const names = via.map((a) => a.name).join(', ');
+    return this.direct(tx, now, n, missed, `team ${team}'s channel is only on ${names}, where ${missed.join(', ')} ${missed.length === 1 ? 'is' : 'are'} not linked (members[].${via[0]?.name ?? 'discord'}): the post cannot ping them there`, true);
+  }
+
+  /** direct: an urgent channel post goes to `people` (members it mentions) directly; whoever no platform reaches, it reached nobody (see Unreached). */
+  private async direct(tx: StoreTx, now: DateTime, n: Notification, people: readonly string[], reason: string, posted: boolean): Promise<ReturnType<typeof planDeliveries>> {
+    if (n.incidentId === null) return [];
+    const team = n.recipient.kind === 'channel' ? n.recipient.team : '';
     const rows: ReturnType<typeof planDeliveries> = [];
-    const people = n.message.mentions ?? [];
     for (const member of people) {
       const direct: Notification = { ...n, key: `${n.key}:dm:${member}`, recipient: { kind: 'member', id: member }, message: { ...n.message, mentions: [member] }, role: 'member' };
       const planned = planDeliveries(this.adapters, [direct], now);
@@ -204,8 +229,8 @@ export class Engine {
     }
     if (people.length === 0) await this.unreachedPages.record(tx, { incidentId: n.incidentId, member: null, kind: n.message.kind, madeAt: now, reason: `${reason}, and the post mentions nobody to tell directly` }, now);
     else if (rows.length > 0) {
-      this.log.warn('team channel unreachable: the urgent post goes to the people it mentions', { team, incident: n.incidentId, members: people });
-      await tx.appendTimeline({ incidentId: n.incidentId, at: now, kind: 'channel-unreachable', actor: null, data: { team, reason, members: people } });
+      this.log.warn(posted ? 'team channel cannot ping them: the urgent post also goes to them directly' : 'team channel unreachable: the urgent post goes to the people it mentions', { team, incident: n.incidentId, members: people });
+      await tx.appendTimeline({ incidentId: n.incidentId, at: now, kind: 'channel-unreachable', actor: null, data: { team, reason, members: people, posted } });
     }
     return rows;
   }

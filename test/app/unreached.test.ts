@@ -275,4 +275,17 @@ describe('a page that reaches nobody', () => {
     expect(h.messagesFor('carol').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
     expect(h.messagesFor('dave').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
   });
+  it('an unowned alert whose team channel is only on a platform that knows neither the lead nor the on-call: posted there, and sent to them directly too', async () => {
+    const other = await withSecond();
+    other.unlinked.add('carol'); // "second" knows neither Dave nor Carol, and has the only channel
+    noChannel(h);
+    await h.run('zed', 'incident report sev1 nobody acks');
+    await h.advance('2h');
+    expect(other.delivered.some((d) => d.to === '#payments' && /Unowned incident #1/.test(d.text))).toBe(true);
+    const unowned = h.messagesFor('carol').find((m) => /Unowned incident #1/.test(m.text));
+    expect(unowned?.message.mentions).toEqual(['carol']);
+    expect(h.messagesFor('dave').some((m) => /Unowned incident #1/.test(m.text))).toBe(true);
+    expect(await h.run('carol', 'incident show 1')).toContain("the team channel post cannot ping Carol, Dave (team payments's channel is only on second, where carol, dave are not linked (members[].second): the post cannot ping them there); told them directly too");
+    expect((await h.app.health()).pages).toBe('ok');
+  });
 });

@@ -71,6 +71,7 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
     }
     case 'channel-unreachable': {
       const members = Array.isArray(e.data.members) ? (e.data.members as unknown[]).map((m) => memberName(world, String(m))).join(', ') : '';
+      if (e.data.posted === true) return rt`the team channel post cannot ping ${members} (${String(d.reason ?? '')}); told them directly too`;
       return rt`the team channel is not reachable (${String(d.reason ?? '')}); told ${members} directly`;
     }
     case 'delivery-retrying':
