@@ -691,6 +691,25 @@ export class IncidentService {
     });
   }
 
+  /**
+   * maintenanceOver: the maintenance window that opened `incident` quietly has ended and nothing
+   * else covers it. An incident still open (nobody acknowledged it, no alert resolved it) is a
+   * problem the maintenance did not explain: its on-call is paged now and its chain starts, as if it
+   * had just been reported. One that was paged meanwhile (escalated, reassigned, handed a chain) or
+   * acknowledged or resolved is left alone. The channel gets its record now (a quiet open has none).
+   */
+  async maintenanceOver(ctx: UseCaseContext, incident: Incident, window: { reason: string; end: DateTime }): Promise<void> {
+    if (incident.state !== 'open') return;
+    if ((await ctx.tx.pendingTimers(escalationKeyPrefix(incident.id))).length > 0) return;
+    const timeline = await ctx.tx.timeline(incident.id);
+    const lastOpen = [...timeline].reverse().find(opensRound);
+    if (timeline.some((e) => e.kind === 'notified' && (!lastOpen || e.seq > lastOpen.seq))) return;
+    const ev = await this.event(ctx, incident, 'maintenance-over', { reason: window.reason, ended: window.end.toUTC().toISO(), member: incident.assignee });
+    const headline = rt`Maintenance is over (${window.reason}) and ${incidentHeadline(incident)} is still open (opened ${age(ctx.now, lastOpen?.at ?? incident.openedAt)} ago)`;
+    await this.startChain(ctx, incident, incident.assignee, `m${ev.seq}`, headline);
+    await this.postRecord(ctx, incident, headline);
+  }
+
   /** startChain pages `member` and starts the chain from its beginning (`round` tags this start). */
   private async startChain(ctx: UseCaseContext, incident: Incident, member: MemberId, round: string, headline: RichText): Promise<NotifyDecision> {
     await ctx.tx.cancelTimers(escalationKeyPrefix(incident.id));

@@ -65,6 +65,8 @@ import { PairMap } from '../core/keyed-maps';
 import { errorText } from '../core/text/error-text';
 
 export const STORM_TIMER = 'storm-end';
+/** The end of a maintenance window that opened an incident quietly (see maintenanceEnded). */
+export const MAINTENANCE_TIMER = 'maintenance-end';
 /** The timer that tells a grown storm's summary (see growStorm). */
 export const STORM_SUMMARY_TIMER = 'storm-summary';
 /**
@@ -170,6 +172,8 @@ export class IntakeService {
     // The storm before the timer's row: an intake transaction that grows it takes them in that order.
     scheduler.on(STORM_TIMER, (tx, timer, now) => this.onStormTimer(tx, timer, now), { lock: (tx, timer) => tx.getStorm(Number(timer.payload.storm)) });
     scheduler.on(STORM_SUMMARY_TIMER, (tx, timer, now) => this.onSummaryTimer(tx, timer, now));
+    // The incident before the timer's row, as escalation timers (an acknowledgement takes that order).
+    scheduler.on(MAINTENANCE_TIMER, (tx, timer, now) => this.maintenanceEnded(tx, timer, now), { lock: (tx, timer) => tx.getIncident(Number(timer.payload.incident)) });
   }
 
   integration(id: string): IntegrationConfig | undefined {
@@ -666,12 +670,47 @@ export class IntakeService {
     return { found, storm: found && breaks && maintenance === null ? null : found, maintenance };
   }
 
-  /** silenced: the incident opened (or reopened) quietly in a maintenance window; on its timeline and counted. */
+  /**
+   * silenced: the incident opened (or reopened) quietly in a maintenance window; on its timeline and
+   * counted. At the window's end, an incident still open starts its chain (see maintenanceEnded):
+   * a window explains the alerts in it, not one that outlives it.
+   */
   private async silenced(ctx: UseCaseContext, incident: Incident, w: MaintenanceWindow): Promise<void> {
     await ctx.tx.appendTimeline({
       incidentId: incident.id, at: ctx.now, kind: 'maintenance', actor: null,
       data: { reason: w.reason, until: w.end.toUTC().toISO(), by: w.by, window: w.id },
     });
+    await this.watchWindowEnd(ctx.tx, incident, w);
+  }
+
+  private async watchWindowEnd(tx: StoreTx, incident: Incident, w: MaintenanceWindow): Promise<void> {
+    await tx.scheduleTimer({
+      key: `maint:${incident.id}:${w.id}:at${w.end.toMillis()}`,
+      kind: MAINTENANCE_TIMER,
+      dueAt: w.end,
+      payload: { incident: incident.id, window: w.id, reason: w.reason, end: w.end.toUTC().toISO() },
+    });
+  }
+
+  /**
+   * maintenanceEnded: the window that kept an incident quiet ended. When another window covers its
+   * alerts now (a longer one set meanwhile), that one's end is watched instead; otherwise an
+   * incident still open pages its on-call now (IncidentService.maintenanceOver).
+   */
+  private async maintenanceEnded(tx: StoreTx, timer: TimerRow, now: DateTime): Promise<void> {
+    const incident = await tx.getIncident(Number(timer.payload.incident));
+    const team = incident ? this.world.teams.get(incident.team) : undefined;
+    if (!incident || !team || incident.state !== 'open') return;
+    const integrationId = incident.source.startsWith(INTEGRATION_SOURCE) ? incident.source.slice(INTEGRATION_SOURCE.length) : '';
+    const still = await activeMaintenance(tx, team.id, now, { service: incident.service, integration: integrationId });
+    if (still) {
+      await this.watchWindowEnd(tx, incident, still);
+      return;
+    }
+    const integration = this.byId.get(integrationId);
+    const actor: Principal = integration ? integrationPrincipal(integration) : SYSTEM;
+    const end = DateTime.fromISO(String(timer.payload.end), { zone: 'utc' });
+    await this.engine.within(tx, actor, team, now, (ctx) => this.incidents.maintenanceOver(ctx, incident, { reason: String(timer.payload.reason ?? ''), end: end.isValid ? end : now }));
   }
 
   /** note: a timeline event about one alert; its texts stay data (untrusted), rendered as user text. */

@@ -53,4 +53,42 @@ describe('maintenance windows', () => {
     await t.alertmanager(amPayload([amAlert({ alertname: 'B', service: 'x' })]), 'prom');
     h.expectMessage('dave', /New incident #2 \[sev3\] B/);
   });
+  it('an incident still open when the window ends pages its on-call then, and its chain starts (across a restart too); one resolved or acknowledged meanwhile does not', async () => {
+    const { h } = t;
+    await h.run('carol', 'oncall maintenance 2h database upgrade');
+    h.expectMessage('#payments', /Maintenance on Payments/);
+    await t.alertmanager(amPayload([amAlert({ alertname: 'DbDown', service: 'billing', severity: 'critical' })]));
+    await t.alertmanager(amPayload([amAlert({ alertname: 'Flaky', service: 'billing', severity: 'warning' })]));
+    await t.alertmanager(amPayload([amAlert({ alertname: 'Known', service: 'billing', severity: 'warning' })]));
+    await h.advance('30m');
+    await t.alertmanager(amPayload([amAlert({ alertname: 'Flaky', service: 'billing', severity: 'warning' }, 'resolved')]));
+    await h.run('dave', 'incident ack 3');
+    h.expectMessage('#payments', /#2 \[sev3\] Flaky .*resolved by Alertmanager/);
+    h.expectMessage('#payments', /#3 \[sev3\] Known .*acknowledged by Dave/);
+    h.expectNothingFor('dave', 'alice', 'carol', '#payments');
+    await h.restart(); // the window's end is a durable timer, not a timeout in memory
+    await h.advance('89m');
+    h.expectNothingFor('dave', 'alice', 'carol', '#payments');
+    await h.advance('2m'); // 12:00Z: the window ended
+    const page = h.expectMessage('dave', /Maintenance is over \(database upgrade\) and #1 \[sev1\] DbDown on somewhere is still open \(opened 2h ago\)/);
+    expect(page.message.mentions).toEqual(['dave']);
+    h.expectMessage('#payments', /Maintenance is over \(database upgrade\) and #1 \[sev1\] DbDown on somewhere is still open/);
+    h.expectNothingFor('dave', 'alice', 'carol', '#payments'); // #2 resolved, #3 acknowledged: nothing for them
+    expect(await h.run('carol', 'incident show 1')).toContain('maintenance over (database upgrade), still open: Dave is paged and the chain starts');
+    // A sev1's chain from here on: nobody acknowledges, the mentor is paged.
+    await h.advance('11m'); // the reminder at 5 minutes, the mentor at 10
+    h.expectMessage('alice', /Escalated to you as mentor.*#1 \[sev1\] DbDown/s);
+  });
+
+  it('a longer window set while the first runs keeps the incident quiet until it ends too', async () => {
+    const { h } = t;
+    await h.run('carol', 'oncall maintenance 1h database upgrade');
+    await t.alertmanager(amPayload([amAlert({ alertname: 'DbDown', service: 'billing', severity: 'critical' })]));
+    await h.advance('30m');
+    await h.run('carol', 'oncall maintenance 3h the upgrade overran');
+    await h.advance('31m');
+    expect(h.messagesFor('dave').some((m) => /Maintenance is over/.test(m.text))).toBe(false);
+    await h.advance('150m');
+    h.expectMessage('dave', /Maintenance is over \(the upgrade overran\) and #1 \[sev1\] DbDown on somewhere is still open/);
+  });
 });

@@ -91,6 +91,8 @@ export function describeEvent(world: World, e: TimelineEvent): RichText {
       return rt`the whole chain ran and nobody acknowledged: the team channel was told (alert ${String(d.count ?? 1)})`;
     case 'maintenance':
       return rt`opened quietly: maintenance until ${String(d.until ?? '')} by ${String(d.by ?? '')}: ${String(d.reason ?? '')}`;
+    case 'maintenance-over':
+      return rt`maintenance over (${String(d.reason ?? '')}), still open: ${person} is paged and the chain starts`;
     case 'shadow-notified':
       return rt`${person} (shadowing the on-call) was told, not paged`;
     case 'gap-held':
