@@ -244,16 +244,23 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
    * that ran into the night, with no escalation meanwhile).
    */
   async function quietFor(member: MemberId, call: PluginCall, onCall = false): Promise<DateTime | null> {
+    return (await quietness(member, call, onCall)).until;
+  }
+
+  /** quietness: when `member`'s quiet time ends (as quietFor), and whether only a focus block makes it quiet now. */
+  async function quietness(member: MemberId, call: PluginCall, onCall = false): Promise<{ until: DateTime | null; focusOnly: boolean }> {
     const zone = zoneOf(call.world, member);
     // Only read here (written by `oncall focus` alone): a peek, so that no notification's
     // transaction holds it while it waits for a digest's rows (a digest's own notification passes here too).
     const focus = onCall ? undefined : await call.storage.peek<string>(`focus:${member}`);
     const focusUntil = focus ? DateTime.fromISO(focus) : null;
-    const settings = settingsOf(member);
-    return quietUntil(onCall && settings.oncallWeekends !== true ? { ...settings, weekends: false } : settings, zone, call.now, focusUntil);
+    const base = settingsOf(member);
+    const settings = onCall && base.oncallWeekends !== true ? { ...base, weekends: false } : base;
+    const until = quietUntil(settings, zone, call.now, focusUntil);
+    return { until, focusOnly: until !== null && focusUntil !== null && quietUntil(settings, zone, call.now, null) === null };
   }
 
-  async function defer(n: OutgoingNotification, member: MemberId, until: DateTime, call: PluginCall): Promise<NotifyDecision> {
+  async function defer(n: OutgoingNotification, member: MemberId, until: DateTime, call: PluginCall, asPage = true): Promise<NotifyDecision> {
     const key = digestKey(member, until.toMillis());
     const list = (await call.storage.get<Deferred[]>(key)) ?? [];
     // Read after the digest's own row, which its timer locks first: if that digest went out
@@ -266,10 +273,10 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       // A plain delivery (no reason): their quiet time is over, nothing was let through.
       return { action: 'deliver' };
     }
-    const page: HeldPage | null = n.incidentId !== null && (n.message.kind === 'page' || n.message.kind === 'huddle')
+    const page: HeldPage | null = asPage && n.incidentId !== null && (n.message.kind === 'page' || n.message.kind === 'huddle')
       ? { key: n.key, message: n.message, role: n.role, ...(n.severity !== undefined ? { severity: n.severity } : {}) } : null;
     list.push({
-      text: toPlain(n.message.headline), lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string,
+      text: asPage ? toPlain(n.message.headline) : `passed on while you focused (the chain went on without waiting): ${toPlain(withoutMention(n.message.headline, member))}`, lines: n.message.lines.map(toPlain), incidentId: n.incidentId, at: call.now.toISO() as string,
       ...(n.role === 'oncall' ? { oncall: true } : {}), ...(page ? { page } : {}),
     });
     await call.storage.set(key, list);
@@ -300,7 +307,7 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
     async beforeNotify(n, call) {
       if (n.recipient.kind !== 'member') return { action: 'deliver' };
       const member = n.recipient.id;
-      const until = await quietFor(member, call, n.role === 'oncall');
+      const { until, focusOnly } = await quietness(member, call, n.role === 'oncall');
       if (!until) return { action: 'deliver' };
       // About something that starts before their quiet time ends (a shift they gain tonight).
       if (n.dueBy !== undefined && until > n.dueBy) return { action: 'deliver', reason: `it is about ${n.dueBy <= call.now ? 'now' : clockIn(n.dueBy, zoneOf(call.world, member))}, before their quiet hours end` };
@@ -308,6 +315,13 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
       if (n.role === 'oncall' || n.role === 'team' || n.role === 'mentor' || n.role === 'lead') {
         // Urgent: every step of the chain pages whatever the hour. Non-urgent: it waits, never vanishes.
         if (urgent) return { action: 'deliver', reason: `${n.severity} is urgent: quiet hours bypassed` };
+        // A focus block is one person's afternoon, not the team's night: an escalation step must not
+        // wait hours for it (the chain behind them would stall). The chain goes on to its next step
+        // now, and the mentor or lead reads what they were spared in the digest when focus ends.
+        if (focusOnly && (n.role === 'mentor' || n.role === 'lead')) {
+          await defer(n, member, until, call, false);
+          return { action: 'skip', reason: `${memberName(call.world, member)} (the ${n.role}) is in a focus block until ${until.setZone(zoneOf(call.world, member)).toFormat('ccc HH:mm ZZZZ')}: the chain goes on without waiting; they read it in their digest` };
+        }
         return defer(n, member, until, call);
       }
       return defer(n, member, until, call);
@@ -396,3 +410,12 @@ export const quietHoursPlugin: Plugin<QuietHoursConfig> = {
   activate: quietHoursHooks,
 };
 
+/** withoutMention: a headline without its leading mention of `member` (a page's own "@Alice"). */
+function withoutMention(headline: Message['headline'], member: MemberId): Message['headline'] {
+  const [first, ...rest] = headline;
+  if (typeof first === 'object' && first.t === 'mention' && first.member === member) {
+    const [next, ...after] = rest;
+    return typeof next === 'string' ? [next.trimStart(), ...after] : rest;
+  }
+  return headline;
+}

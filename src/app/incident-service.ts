@@ -767,7 +767,7 @@ export class IncidentService {
       case 'defer':
         return `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}`;
       default:
-        return `was not paged: a plugin held the page back (${verdict.reason})`;
+        return `was not paged: a plugin held the page back (${verdict.reason}); ${this.nextInChain(member, incident)}`;
     }
   }
 
@@ -960,8 +960,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** ackDue: when the next step is due after a page: the ack timeout, counted from when the page reaches its person. */
+/**
+ * ackDue: when the next step is due after a page: the ack timeout, counted from when the page
+ * reaches its person. A page a plugin skipped or dropped reaches nobody: the next step is due now,
+ * not after a timeout nobody could meet (the on-call's own page too: the chain must not wait on it).
+ */
 function ackDue(incident: Incident, verdict: NotifyDecision, now: DateTime): DateTime {
+  if (verdict.action === 'skip' || verdict.action === 'drop') return now;
   return deliveredAt(verdict, now).plus({ milliseconds: incident.policy.ackTimeoutMs });
 }
 

@@ -60,9 +60,13 @@ describe('plugins: decisions on escalation pages', () => {
 describe('plugins: a dropped page is never reported as sent', () => {
   it('the report, a reporter\'s note and the timeline say the page was held back, and why', async () => {
     const h = await Harness.start({ config: `${TEST_CONFIG}\nplugins:\n  drop:\n    module: ./test/plugins/fixtures/drop-sev4-plugin\n` });
-    expect(await h.run('zed', 'incident report sev4 a typo on the pricing page')).toContain('Dave is on call and was not paged: a plugin held the page back (sev4 pages nobody here)');
+    expect(await h.run('zed', 'incident report sev4 a typo on the pricing page')).toContain('Dave is on call and was not paged: a plugin held the page back (sev4 pages nobody here); the next person in the chain is paged now');
     expect(await h.run('zed', 'incident note 1 it is on the German page')).toBe('Your note is on #1; it was not sent to Dave (sev4 pages nobody here).');
     expect(await h.run('carol', 'incident show 1')).toContain('page to Dave dropped (drop): sev4 pages nobody here');
+    h.expectNothingFor('dave');
+    // The chain does not wait out ack timeouts for pages nobody got: the mentor has it at once.
+    await h.advance('1s');
+    expect(h.expectMessage('alice', /Escalated to you as mentor.*#1 \[sev4\] a typo/s).at).toBe('2026-03-03T10:00:00.000Z');
     h.expectNothingFor('dave');
     await h.stop();
   });

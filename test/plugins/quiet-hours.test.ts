@@ -279,15 +279,21 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
-  it('a declared focus block holds back non-urgent pages (the mentor\'s step), not urgent ones', async () => {
+  it('a declared focus block keeps the mentor\'s non-urgent step from her without stalling the chain: the lead is paged now, she reads it in her digest; urgent ones reach her', async () => {
     const h = await Harness.start({ config: config() }); // Tuesday 10:00Z
-    expect(await h.run('alice', 'oncall focus 1h')).toMatch(/^Focus until \w{3} \d\d:\d\d your time \(Europe\/Berlin\): only urgent pages reach you/);
+    expect(await h.run('alice', 'oncall focus 4h')).toMatch(/^Focus until \w{3} \d\d:\d\d your time \(Europe\/Berlin\): only urgent pages reach you/);
     await h.run('zed', 'incident report sev3 a small thing');
     await h.run('zed', 'incident report sev1 a big thing');
     await h.advance('10m'); // both chains reach the mentor
     expect(h.messagesFor('alice').map((m) => m.text.split('\n')[0])).toEqual([expect.stringMatching(/^@Alice Escalated to you as mentor: #2 \[sev1\]/)]);
-    await h.advance('50m'); // her focus ends: the held step goes out as a page
-    h.expectMessage('alice', /Escalated to you as mentor: #1 \[sev3\]/);
+    // Not four hours of focus plus an ack timeout: the sev3's next step, the lead, at once.
+    expect(h.expectMessage('carol', /Escalated to you as lead: #1 \[sev3\] a small thing/).at).toBe('2026-03-03T10:10:00.000Z');
+    expect(await h.run('carol', 'incident show 1')).toMatch(/escalation step skipped: Alice \(the mentor\) is in a focus block until Tue 15:00 GMT\+1: the chain goes on without waiting/);
+    await h.run('carol', 'incident ack 1');
+    await h.advance('230m'); // her focus ends: the step she was spared is a digest line, not a late page
+    const digest = h.expectMessage('alice', /While you were in quiet hours/);
+    expect(digest.text).toMatch(/Tue 11:10 passed on while you focused \(the chain went on without waiting\): Escalated to you as mentor: #1 \[sev3\] a small thing.*\(now: with Carol, acknowledged\)/s);
+    expect(h.messagesFor('alice').some((m) => m.message.kind === 'page' && /#1 \[sev3\]/.test(m.text))).toBe(false);
     expect(await h.run('dave', 'oncall focus forever')).toContain('is not a focus length');
     await h.stop();
   });
