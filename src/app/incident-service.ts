@@ -11,7 +11,7 @@ import { decideStep, levelOf, nextManualTarget, nextPosition, personFor, repeats
 import { DEFAULT_SEVERITY, isFlap, moreSevere, opensRound, type Incident, type NewIncident, type Severity, type TimelineEvent } from '../core/incident/types';
 import { actionsFor, describeEvent, incidentHeadline, incidentMessage, memberName, principalName } from '../core/messages/incident-views';
 import { message, type Message } from '../core/messages/message';
-import type { EscalationTarget, MemberId, Team, World } from '../core/model';
+import type { EscalationTarget, MemberId, Team, TeamId, World } from '../core/model';
 import { mention, rt, type RichText } from '../core/text/rich-text';
 import { formatDuration } from '../core/time/duration';
 import type { Recipient, StoreTx } from '../ports/store';
@@ -332,6 +332,8 @@ export class IncidentService {
     if (verdict.action === 'skip' || verdict.action === 'drop') {
       return this.replyWithCard(ctx.tx, updated, rt`${done} A plugin held the page back (${verdict.reason}); "incident escalate ${incident.id} ${target} --now" sends it at once.`);
     }
+    const why = this.unreachableWhy(person, updated.team);
+    if (why !== null) return this.replyWithCard(ctx.tx, updated, rt`${done} But ${memberName(this.world, person)} ${why}: nobody was reached until ${this.linkHint()}; ${escalateFurther(updated, target)}`);
     return this.replyWithCard(ctx.tx, updated, done);
   }
 
@@ -420,7 +422,7 @@ export class IncidentService {
     ctx.tell({
       key: `handover:${team.id}:${ctx.now.toMillis()}:${recipientKey({ kind: 'member', id: outgoing })}`,
       recipient: { kind: 'member', id: outgoing },
-      message: message('notice', rt`Your ${team.name} shift ended: ${String(ids.length)} unacknowledged incident${ids.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who ${this.handedPaged(incoming, verdicts, moving.length - verdicts.length)}. Acknowledged incidents stay with you.`, { lines }),
+      message: message('notice', rt`Your ${team.name} shift ended: ${String(ids.length)} unacknowledged incident${ids.length === 1 ? '' : 's'} moved to ${memberName(this.world, incoming)}, who ${this.handedPaged(team.id, incoming, verdicts, moving.length - verdicts.length)}. Acknowledged incidents stay with you.`, { lines }),
       incidentId: null,
       role: 'member',
     });
@@ -458,8 +460,14 @@ export class IncidentService {
    * "has been paged", or how many wait for quiet hours and until when, how many a plugin held
    * back, and how many (`quiet`, opened during a storm) move without a page.
    */
-  private handedPaged(incoming: MemberId, verdicts: readonly NotifyDecision[], quiet: number): string {
+  private handedPaged(team: TeamId, incoming: MemberId, verdicts: readonly NotifyDecision[], quiet: number): string {
     const paged = verdicts.filter((v) => v.action === 'deliver').length;
+    const why = paged > 0 ? this.unreachableWhy(incoming, team) : null;
+    if (why !== null) {
+      // Pages nothing reached: the chain moves on now (see Unreached), and the notice says so.
+      const rest = verdicts.length - paged + quiet;
+      return `${why.replace('the page went to the team channel, where it pings', 'the pages went to the team channel, where they ping')}; the chain moves on to the next person now${rest > 0 ? ` (and ${rest} of them waited or moved without a page)` : ''}, until ${this.linkHint()}`;
+    }
     const held = verdicts.flatMap((v) => (v.action === 'defer' ? [v.until] : [])).sort((a, b) => a.toMillis() - b.toMillis());
     const other = verdicts.length - paged - held.length;
     const first = held[0];
@@ -508,6 +516,7 @@ export class IncidentService {
     const now: MemberId[] = [];
     const later: string[] = [];
     const held: MemberId[] = [];
+    const unreached: MemberId[] = [];
     for (const member of called) {
       const n: Notification = {
         key: `inc:${incident.id}:${ev.seq}:${recipientKey({ kind: 'member', id: member })}`,
@@ -523,7 +532,7 @@ export class IncidentService {
       };
       ctx.tell(n);
       const verdict = await ctx.decide(n);
-      if (verdict.action === 'deliver') now.push(member);
+      if (verdict.action === 'deliver') (this.unreachableWhy(member, incident.team) === null ? now : unreached).push(member);
       else if (verdict.action === 'defer') later.push(`${memberName(this.world, member)} ${this.theirTime(member, verdict.until)}`);
       else held.push(member);
     }
@@ -535,6 +544,7 @@ export class IncidentService {
           : now.length > 0 ? `asked to join now: ${names(now)}` : 'nobody was reached now',
       ...(later.length > 0 ? [`in quiet hours, asked when they end: ${later.join('; ')}`] : []),
       ...(held.length > 0 ? [`held back by a plugin: ${names(held)}`] : []),
+      ...(unreached.length > 0 ? [`no running chat platform can message ${names(unreached)} (${this.linkHint()})`] : []),
     ];
     const urgentHint = now.length === 0 && later.length > 0 ? ' A huddle on an urgent severity reaches everyone at once.' : '';
     return message('reply', rt`Huddle called on #${incident.id}; ${parts.join('; ')}. The reason is on the timeline.${urgentHint}`);
@@ -759,11 +769,11 @@ export class IncidentService {
   private pagedWhen(member: MemberId, verdict: NotifyDecision, incident: Incident): string {
     const team = incident.team;
     switch (verdict.action) {
-      case 'deliver':
-        if (this.adapters.reaching({ kind: 'member', id: member }).length > 0) return 'has been paged';
-        return this.adapters.reaching({ kind: 'channel', team }).length > 0
-          ? `cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody, and ${this.nextInChain(member, incident)}`
-          : `cannot be reached: no running chat platform can message them and the team has no channel; ${this.nextInChain(member, incident)}`;
+      case 'deliver': {
+        const why = this.unreachableWhy(member, team);
+        if (why === null) return 'has been paged';
+        return `${why}${why.includes('the team channel,') ? ', and' : ';'} ${this.nextInChain(member, incident)}`;
+      }
       case 'defer':
         return `is in quiet hours and is paged ${this.theirTime(member, verdict.until)}`;
       default:
@@ -785,6 +795,23 @@ export class IncidentService {
     const names = [...new Set(after)].map((m) => memberName(this.world, m));
     const platforms = this.adapters.all().map((a) => a.name);
     return `nobody after them in the chain${names.length > 0 ? ` (${names.join(', ')})` : ''} can be messaged either: nobody will be reached until an admin links them in the config (members[].${platforms[0] ?? 'discord'})`;
+  }
+
+  /**
+   * unreachableWhy: null when a running chat platform can message `member` directly; otherwise what
+   * became of a page to them (the team channel, where their name pings nobody, or nowhere), so that
+   * no reply says "has been paged" or "was asked to join" of someone nothing reached.
+   */
+  private unreachableWhy(member: MemberId, team: TeamId): string | null {
+    if (this.adapters.reaching({ kind: 'member', id: member }).length > 0) return null;
+    return this.adapters.reaching({ kind: 'channel', team }).length > 0
+      ? 'cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody'
+      : 'cannot be reached: no running chat platform can message them and the team has no channel';
+  }
+
+  /** linkHint: where an admin links members no running platform knows. */
+  private linkHint(): string {
+    return `an admin links them in the config (members[].${this.adapters.all()[0]?.name ?? 'discord'})`;
   }
 
   /** theirTime: "at Tue 07:00 their time (Europe/Berlin)". */
@@ -972,4 +999,11 @@ function ackDue(incident: Incident, verdict: NotifyDecision, now: DateTime): Dat
 
 function age(now: DateTime, then: DateTime): string {
   return formatDuration(Math.max(0, now.diff(then).as('milliseconds')));
+}
+
+/** escalateFurther: the command that asks the next one up when `target` could not be reached. */
+function escalateFurther(incident: Incident, target: EscalationTarget): string {
+  return target === 'mentor'
+    ? `"incident escalate ${incident.id} lead" asks the lead`
+    : `"incident huddle ${incident.id} REASON" asks the whole team`;
 }

@@ -288,4 +288,25 @@ describe('a page that reaches nobody', () => {
     expect(await h.run('carol', 'incident show 1')).toContain("the team channel post cannot ping Carol, Dave (team payments's channel is only on second, where carol, dave are not linked (members[].second): the post cannot ping them there); told them directly too");
     expect((await h.app.health()).pages).toBe('ok');
   });
+  it('no reply claims a person was reached when no platform can message them: a manual escalation, a huddle, a handover notice', async () => {
+    h = await Harness.start();
+    h.adapter.unlinked.add('alice');
+    await h.run('zed', 'incident report sev2 checkout slow');
+    const escalated = await h.run('dave', 'incident escalate 1');
+    expect(escalated).toContain('Escalated #1 to the mentor, Alice. But Alice cannot be messaged directly on any running chat platform: the page went to the team channel, where it pings nobody: nobody was reached until an admin links them in the config (members[].recording); "incident escalate 1 lead" asks the lead');
+    const huddle = await h.run('dave', 'incident huddle 1 the database needs two hands');
+    expect(huddle).toContain('asked to join now: Bob, Carol');
+    expect(huddle).toContain('no running chat platform can message Alice (an admin links them in the config (members[].recording))');
+    expect(huddle).not.toMatch(/was asked to join|everyone else in the team/);
+    await h.stop();
+
+    // The Monday handover to Alice, whom no platform knows: the outgoing on-call is not told she has been paged.
+    h = await Harness.start({ at: '2026-03-09T07:40:00Z' });
+    h.adapter.unlinked.add('alice');
+    await h.run('zed', 'incident report sev2 invoices fail');
+    await h.advanceTo('2026-03-09T08:00:00Z');
+    const told = h.expectMessage('dave', /Your Payments shift ended: 1 unacknowledged incident moved to Alice/);
+    expect(told.text).not.toContain('has been paged');
+    expect(told.text).toContain('who cannot be messaged directly on any running chat platform: the pages went to the team channel, where they ping nobody; the chain moves on to the next person now, until an admin links them in the config (members[].recording)');
+  });
 });
