@@ -176,7 +176,11 @@ export class PluginHost {
       this.log.warn('timer for a plugin that is not enabled; dropped', { plugin, key });
       return;
     }
-    await this.guard(p.name, 'onTimer', call, (c) => p.hooks.onTimer!(key, payload, c));
+    // Not swallowed: the timer's whole transaction rolls back, the hook's writes with it (quiet
+    // hours deletes a digest's held pages before it releases them: a failure half way must not lose
+    // them), and the timer is tried again when its lease ends, as any failed timer (logged,
+    // counted, /healthz). Swallowing it committed whatever the hook had written until it failed.
+    await this.guard(p.name, 'onTimer', call, (c) => p.hooks.onTimer!(key, payload, c), true);
   }
 
   /**
@@ -185,7 +189,7 @@ export class PluginHost {
    * (Any other statement error has aborted a PostgreSQL transaction too: the store then fails the
    * whole transaction with it rather than commit half an event; see PostgresStore.attempt.)
    */
-  private async guard<T>(plugin: string, hook: string, call: (plugin: string) => PluginCall, fn: (call: PluginCall) => Promise<T>): Promise<T | undefined> {
+  private async guard<T>(plugin: string, hook: string, call: (plugin: string) => PluginCall, fn: (call: PluginCall) => Promise<T>, rethrow = false): Promise<T | undefined> {
     try {
       return await this.inTime(plugin, hook, call, fn);
     } catch (err) {
@@ -197,8 +201,9 @@ export class PluginHost {
         h.lastError = `${hook}: ${message}`;
         h.lastFailureAt = new Date().toISOString();
       }
-      this.log.error('plugin hook failed; the event goes on without it', { plugin, hook, error: message });
+      this.log.error(rethrow ? 'plugin hook failed; its timer is tried again later' : 'plugin hook failed; the event goes on without it', { plugin, hook, error: message });
       for (const listener of this.failureListeners) listener(plugin, hook);
+      if (rethrow) throw err;
       return undefined;
     }
   }

@@ -1,3 +1,4 @@
+import type { PluginHooks } from '../../src/ports/plugin';
 import { DateTime } from 'luxon';
 import { quietUntil } from '../../plugins/quiet-hours/policy';
 import { Harness } from '../harness/harness';
@@ -80,6 +81,27 @@ describe('quiet hours', () => {
     await h.advance('5m');
     h.expectMessage('dave', /Reminder: #1/);
     expect(await timelineKinds(h, 1)).toContain('notification-deferred');
+    await h.stop();
+  });
+
+  it('a digest timer that fails half way through its release loses no held page: the morning\'s transaction rolls back and the timer runs again a minute later', async () => {
+    const h = await Harness.start({ config: config(), at: NIGHT });
+    await h.run('zed', 'incident report sev3 typo on the pricing page');
+    h.expectMessage('#payments', /New incident #1/);
+    const quiet = (h.app.plugins as unknown as { plugins: Array<{ name: string; hooks: PluginHooks }> }).plugins.find((p) => p.name === 'quiet-hours');
+    const original = quiet?.hooks.onTimer?.bind(quiet.hooks);
+    if (!quiet || !original) throw new Error('quiet-hours has no timer hook');
+    let failures = 0;
+    // The first run fails after the held list was read and deleted: its first page fails to go out.
+    (quiet.hooks as { onTimer?: PluginHooks['onTimer'] }).onTimer = (key, payload, call) => original(key, payload, failures++ > 0 ? call : {
+      ...call, notify: () => { throw new Error('simulated: the release failed half way'); },
+    });
+    await h.advanceTo('2026-03-03T07:00:00Z');
+    h.expectNothingFor('dave');
+    expect(h.logger.entries.some((e) => e.msg === 'plugin hook failed; its timer is tried again later' && e.fields.error === 'simulated: the release failed half way')).toBe(true);
+    await h.advanceTo('2026-03-03T07:01:01Z'); // past the failed run's lease
+    h.expectMessage('dave', /New incident #1 \[sev3\] typo on the pricing page/);
+    h.expectNothingFor('dave');
     await h.stop();
   });
 
