@@ -317,8 +317,10 @@ export function quietHoursHooks(config: QuietHoursConfig): PluginHooks {
         if (urgent) return { action: 'deliver', reason: `${n.severity} is urgent: quiet hours bypassed` };
         // A focus block is one person's afternoon, not the team's night: an escalation step must not
         // wait hours for it (the chain behind them would stall). The chain goes on to its next step
-        // now, and the mentor or lead reads what they were spared in the digest when focus ends.
-        if (focusOnly && (n.role === 'mentor' || n.role === 'lead')) {
+        // now, and the mentor or lead reads what they were spared in the digest when focus ends. A
+        // person's own request (`incident escalate`) waits for the end of focus as before: its reply
+        // says when, and offers --now.
+        if (focusOnly && n.chainStep === true && (n.role === 'mentor' || n.role === 'lead')) {
           await defer(n, member, until, call, false);
           return { action: 'skip', reason: `${memberName(call.world, member)} (the ${n.role}) is in a focus block until ${until.setZone(zoneOf(call.world, member)).toFormat('ccc HH:mm ZZZZ')}: the chain goes on without waiting; they read it in their digest` };
         }

@@ -38,7 +38,7 @@ import type { World } from '../core/model';
 import type { ChatAdapter, DeliveryOutcome } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import { laneOf, type DeliveryState, type OutboxRow, type Recipient, type Store, type StoreTx } from '../ports/store';
+import { lanesOf, type DeliveryState, type OutboxRow, type Recipient, type Store, type StoreTx } from '../ports/store';
 import { AdapterRegistry, adapterNamespace } from './adapters';
 import { Metrics } from './metrics';
 import { channelFallback, isUrgent, planDeliveries, type Notification } from './notifications';
@@ -216,10 +216,14 @@ export class DeliveryWorker {
 
   /** rearm: deliveries on `adapter` waiting for `recipient` become due now. */
   async rearm(adapter: string, recipient: Recipient): Promise<void> {
-    const lane = laneOf(adapter, recipient);
-    this.rearmedAt.set(lane, Date.now());
-    const n = await this.store.transaction((tx) => tx.rearmLane(lane, this.clock.now()), URGENT);
-    if (n > 0) this.log.info('deliveries waiting for a recipient go out now', { adapter, recipient: lane, deliveries: n });
+    const lanes = lanesOf(adapter, recipient);
+    for (const lane of lanes) this.rearmedAt.set(lane, Date.now());
+    const n = await this.store.transaction(async (tx) => {
+      let count = 0;
+      for (const lane of lanes) count += await tx.rearmLane(lane, this.clock.now());
+      return count;
+    }, URGENT);
+    if (n > 0) this.log.info('deliveries waiting for a recipient go out now', { adapter, recipient: lanes[0], deliveries: n });
   }
 
   /**

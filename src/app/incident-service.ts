@@ -615,7 +615,8 @@ export class IncidentService {
           continue;
         }
       }
-      const page = await this.pageNotification(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, headline);
+      const notification = await this.pageNotification(ctx, current, decision.person, step === 'oncall' ? 'reminder' : step, headline);
+      const page = step === 'oncall' ? notification : { ...notification, chainStep: true };
       const verdict = await ctx.decide(page);
       if ((verdict.action === 'skip' || verdict.action === 'drop') && step !== 'oncall') {
         // A plugin says this person must not be paged: the next step fires now. The chain goes on

@@ -23,6 +23,8 @@ export interface Notification {
   readonly severity?: string;
   /** See OutgoingNotification.dueBy. */
   readonly dueBy?: DateTime;
+  /** See OutgoingNotification.chainStep. */
+  readonly chainStep?: boolean;
 }
 
 export { recipientKey };

@@ -149,7 +149,7 @@ export class PluginHost {
     for (const p of this.plugins) {
       if (!p.hooks.beforeNotify) continue;
       const decision = await this.guard(p.name, 'beforeNotify', call, (c) =>
-        p.hooks.beforeNotify!({ key: n.key, recipient: n.recipient, message: n.message, incidentId: n.incidentId, role: n.role ?? 'member', severity: n.severity, ...(n.dueBy ? { dueBy: n.dueBy } : {}) }, c),
+        p.hooks.beforeNotify!({ key: n.key, recipient: n.recipient, message: n.message, incidentId: n.incidentId, role: n.role ?? 'member', severity: n.severity, ...(n.dueBy ? { dueBy: n.dueBy } : {}), ...(n.chainStep ? { chainStep: true } : {}) }, c),
       );
       if (!decision) continue;
       if (decision.action !== 'deliver') return { ...decision, plugin: p.name };

@@ -43,6 +43,12 @@ export interface OutgoingNotification {
    * after it (someone put on call for the night is told now, not in the morning).
    */
   readonly dueBy?: DateTime;
+  /**
+   * chainStep: the page is a step the incident's escalation chain took by itself (a mentor's or
+   * lead's turn, not a person's request): `skip` moves the chain to its next step now, so a plugin
+   * may pass a step on instead of making the chain wait for its person.
+   */
+  readonly chainStep?: boolean;
 }
 
 /** NotifyDecision: what beforeNotify wants. `skip` means "try the next escalation step instead". */

@@ -96,9 +96,22 @@ export interface UnreachedPages {
   readonly late: number;
 }
 
-/** laneOf: the delivery lane of a recipient on one adapter ("discord:m:dave"). */
-export function laneOf(adapter: string, recipient: Recipient): string {
-  return `${adapter}:${recipientKey(recipient)}`;
+/**
+ * laneOf: the delivery lane of a recipient on one adapter ("discord:m:dave"). An urgent post to a
+ * team channel (a page standing in for a direct message, the unowned alert, a huddle call) has a
+ * lane of its own ("discord:c:payments:urgent"): a backlog of channel records (after a platform
+ * outage, at a rate limit) must not keep a page waiting behind it. Such posts are messages of their
+ * own, never edited, so their order against the records does not matter.
+ */
+export function laneOf(adapter: string, recipient: Recipient, message?: Pick<Message, 'kind'>): string {
+  const lane = `${adapter}:${recipientKey(recipient)}`;
+  return recipient.kind === 'channel' && message !== undefined && (message.kind === 'page' || message.kind === 'huddle') ? `${lane}:urgent` : lane;
+}
+
+/** lanesOf: every lane of a recipient on one adapter (see laneOf). */
+export function lanesOf(adapter: string, recipient: Recipient): string[] {
+  const lane = laneOf(adapter, recipient);
+  return recipient.kind === 'channel' ? [lane, `${lane}:urgent`] : [lane];
 }
 
 /** ClaimOptions: how `claimOutbox` spreads a claim over lanes. */

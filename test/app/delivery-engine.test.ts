@@ -173,6 +173,27 @@ describe('the delivery engine, live (woken by commits, not by the timer)', () =>
     ]);
   });
 
+  it('a page standing in for a closed DM goes out in the team channel while the channel\'s records are still being sent, not behind them', async () => {
+    h = await Harness.start({ timerPeriodMs: 3_600_000 });
+    h.app.scheduler.start();
+    // The channel's records are slow (a rate limit, a slow platform); its urgent posts are not held by them.
+    let open = (): void => undefined;
+    const slow = new Promise<void>((resolve) => (open = resolve));
+    const deliver = h.adapter.deliver.bind(h.adapter);
+    h.adapter.deliver = async (d) => {
+      if (d.recipient.kind === 'channel' && d.message.kind !== 'page') await slow;
+      return deliver(d);
+    };
+    h.adapter.failNext(1, 'undeliverable', 'dave');
+    const guest = { kind: 'guest' as const, adapter: 'recording', address: 'zed', name: 'zed' };
+    await h.app.handle({ text: 'incident report sev2 checkout down', caller: guest, team: 'payments' });
+    await waitUntil(() => h.messagesFor('#payments').some((m) => /could not reach you directly/.test(m.text)), 5_000);
+    expect(h.messagesFor('#payments').map((m) => m.text.split('\n')[0])).toEqual([expect.stringMatching(/^@Dave \(could not reach you directly\) New incident #1/)]);
+    open();
+    await waitUntil(() => h.messagesFor('#payments').length === 2, 5_000);
+    expect(h.messagesFor('#payments')[1]?.text).toMatch(/New incident #1 \[sev2\] checkout down/);
+  });
+
   it('a page enqueued while the recipient\'s previous message is being refused goes out right after it, not at the next timer period', async () => {
     // The lane's own row (a notice) reaches nobody (direct messages closed) and, not being a page,
     // enqueues nothing that would wake the worker: the page that came meanwhile must not wait an hour.

@@ -320,6 +320,15 @@ describe('quiet hours', () => {
     await h.stop();
   });
 
+  it('a person asking a focusing mentor for help is told when it reaches her (not passed on): the chain passes on only its own steps', async () => {
+    const h = await Harness.start({ config: config() }); // Tuesday 10:00Z
+    await h.run('alice', 'oncall focus 2h');
+    await h.run('zed', 'incident report sev3 a small thing');
+    expect(await h.run('dave', 'incident escalate 1')).toContain('Alice is in quiet hours: your request reaches them at Tue 13:00 their time (Europe/Berlin). If it cannot wait: "incident escalate 1 mentor --now".');
+    h.expectNothingFor('alice', 'carol');
+    await h.stop();
+  });
+
   it('the on-call\'s focus block does not hold their own incidents: a sev3 of their shift reaches them at once, and the reply says so', async () => {
     const h = await Harness.start({ config: config() }); // Tuesday 10:00Z: Dave is on call for Payments
     expect(await h.run('dave', 'oncall focus 12h')).toMatch(/^Focus until \w{3} \d\d:\d\d your time \(Europe\/London\): you are on call for Payments, so its pages still reach you; everything else waits for a digest\./);

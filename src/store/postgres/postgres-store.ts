@@ -1012,7 +1012,7 @@ class PgTx implements StoreTx {
   private outboxStatements(rows: readonly NewOutboxRow[]): { inserts: Param[][]; supersedes: Param[][] } {
     if (rows.length === 0) return { inserts: [], supersedes: [] };
     const createdAt = this.clock.now().toMillis();
-    const encoded = rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient) }));
+    const encoded = rows.map((r, o) => ({ k: r.key, a: r.adapter, r: r.recipient, m: r.message, i: r.incidentId, n: toMs(r.notBefore, `outbox notBefore of ${r.key}`), o, l: laneOf(r.adapter, r.recipient, r.message) }));
     const inserts: Param[][] = [];
     for (let i = 0; i < encoded.length; i += CHUNK) inserts.push([pgJson(encoded.slice(i, i + CHUNK)), createdAt]);
     return { inserts, supersedes: versionsOf(encoded).map(([lane, updateKey]) => [lane, updateKey, createdAt]) };

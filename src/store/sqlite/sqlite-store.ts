@@ -1547,7 +1547,7 @@ class SqliteTx implements StoreTx {
       m: r.message,
       i: r.incidentId,
       n: toMs(r.notBefore, `outbox notBefore of ${r.key}`),
-      l: laneOf(r.adapter, r.recipient),
+      l: laneOf(r.adapter, r.recipient, r.message),
     }));
     let added = 0;
     for (let i = 0; i < encoded.length; i += ENQUEUE_CHUNK) {
