@@ -69,7 +69,20 @@ export class OncallService {
     if (end <= ctx.now) throw new Refusal('The override is entirely in the past; nothing would change.');
     const before = await onCallNow(this.policies, ctx.tx, ctx.team, ctx.now);
     const away = (await ctx.tx.listAbsences(start, end)).filter((a) => a.member === member);
+    // Whoever would have been on call then is told they are not (not at once in their quiet hours:
+    // news that they may rest does not wake them).
+    const replaced = new Map<MemberId, { from: DateTime; to: DateTime }>();
+    for (const s of await shiftsBetween(this.policies, ctx.tx, ctx.team, start, end)) {
+      if (s.member === member || s.gap) continue;
+      const from = s.start < start ? start : s.start;
+      const to = s.end > end ? end : s.end;
+      const seen = replaced.get(s.member);
+      replaced.set(s.member, seen ? { from: seen.from < from ? seen.from : from, to: seen.to > to ? seen.to : to } : { from, to });
+    }
     const created = await ctx.tx.addOverride({ team: ctx.team.id, member, start, end, createdBy: this.callerName(ctx), reason: null });
+    for (const [other, span] of replaced) {
+      this.tellMember(ctx, other, `ovr:${created.id}:off`, rt`${memberName(this.world, member)} is on call for ${ctx.team.name} instead of you from ${this.when(ctx.team, span.from)} to ${this.when(ctx.team, span.to)} (override by ${this.callerName(ctx)}): its pages go to them then.`);
+    }
     await this.shiftWatch.changedNow(ctx, ctx.team, before);
     await this.shiftWatch.scheduleNext(ctx.tx, ctx.team, ctx.now);
     this.tellMember(ctx, member, `ovr:${created.id}`, rt`${mention(member, memberName(this.world, member))} you are on call for ${ctx.team.name} from ${this.when(ctx.team, start)} to ${this.when(ctx.team, end)} (override by ${this.callerName(ctx)}).`, start);

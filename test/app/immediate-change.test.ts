@@ -75,6 +75,18 @@ describe('someone on call while marked away', () => {
     await h.advance('1h5m');
     expect(await h.run('carol', 'oncall who')).toContain('Note: Bob is marked away until Wed 04 Mar 12:00 GMT+1, yet on call by an override');
   });
+
+  it('whoever an override takes a shift from is told: now, or for a later day; a shift of their own stays theirs', async () => {
+    h = await Harness.start(); // Tuesday 11:00 Berlin: Dave is on call for Payments
+    await h.run('carol', 'oncall override bob now 4h');
+    const now = h.expectMessage('dave', /Bob is on call for Payments instead of you/);
+    expect(now.text).toBe('Bob is on call for Payments instead of you from Tue 03 Mar 11:00 GMT+1 to Tue 03 Mar 15:00 GMT+1 (override by Carol): its pages go to them then.');
+    expect(now.message.mentions).toEqual(['dave']); // a direct message to him, pinging nobody else
+    await h.run('carol', 'oncall override alice 2026-03-05T09:00 4h');
+    h.expectMessage('dave', /Alice is on call for Payments instead of you from Thu 05 Mar 09:00 GMT\+1 to Thu 05 Mar 13:00 GMT\+1/);
+    h.expectMessage('bob', /you are on call for Payments from Tue 03 Mar 11:00/);
+    h.expectNothingFor('dave', 'bob'); // one notice each, nothing twice
+  });
 });
 
 describe('incidents held by someone no longer in the config', () => {

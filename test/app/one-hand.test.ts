@@ -82,7 +82,8 @@ describe('one hand by default: who is told, for every command', () => {
   });
 
   it('override and swap: only the members whose shifts change', async () => {
-    expect(await told('carol', 'oncall override bob now 4h')).toEqual(['bob']);
+    // Bob gains the hours, Dave loses them: both are told, nobody else.
+    expect(await told('carol', 'oncall override bob now 4h')).toEqual(['bob', 'dave']);
     expect(await told('carol', 'oncall swap alice bob')).toEqual(['alice', 'bob']);
     // Whoever gains a shift through the absence is told too (Bob covers Alice's week).
     expect(await told('carol', 'oncall away alice 2026-04-01T00:00 1w')).toEqual(['alice', 'bob']);

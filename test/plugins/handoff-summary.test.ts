@@ -119,6 +119,7 @@ describe('handoff summaries', () => {
   it('follows overrides: the summary goes to whoever is really on call next', async () => {
     const h = await Harness.start({ config: CONFIG });
     expect(await h.run('carol', 'oncall override bob 2026-03-09T09:00 2026-03-10T09:00')).toContain('Override set');
+    h.expectMessage('alice', /^Bob is on call for Payments instead of you from Mon 09 Mar 09:00/); // her first day, taken
     await h.advanceTo(HANDOFF);
     h.expectMessage('bob', /^Handoff for Payments: Dave → Bob/);
     h.expectNothingFor('alice');
