@@ -247,7 +247,7 @@ const integrationSchema: SchemaObject = {
     max_body: { type: ['string', 'integer', 'null'], description: 'a size such as "1MiB", "512KiB" or a number of bytes' },
     rate_limit: {
       type: ['object', 'null'],
-      description: 'a mapping such as { requests: 60, per: 1m }',
+      description: 'a mapping such as { requests: 600, per: 1m } (the default)',
       additionalProperties: false,
       properties: {
         requests: { type: ['integer', 'null'], minimum: 1, description: 'a whole number of requests, at least 1' },

@@ -570,7 +570,7 @@ const INTEGRATION_DEFAULTS = {
   reopenWindow: '1h',
   flapWindow: '15m',
   maxBody: 1024 * 1024,
-  rateRequests: 60,
+  rateRequests: 600,
   ratePer: '1m',
   stormThreshold: 10,
   stormWindow: '5m',

@@ -19,7 +19,7 @@ describe('config: integrations', () => {
       id: 'prom', type: 'alertmanager', name: 'Alertmanager (prom)', team: 'payments', tokenEnv: 'AM_TOKEN', hmacSecretEnv: null, tokenFile: null, hmacSecretFile: null,
       severity: { label: 'severity', map: { critical: 'sev1', error: 'sev2', warning: 'sev3', info: 'sev4' }, default: 'sev3' },
       fingerprintLabels: null, resolve: 'all', reopenWindowMs: 3600_000, flapWindowMs: 900_000, maxBodyBytes: 1024 * 1024,
-      rateLimit: { requests: 60, perMs: 60_000 }, storm: { threshold: 10, windowMs: 300_000 },
+      rateLimit: { requests: 600, perMs: 60_000 }, storm: { threshold: 10, windowMs: 300_000 },
     }]);
   });
 
