@@ -4,7 +4,8 @@
  * - GET /metrics: Prometheus text (the app's own registry). Unauthenticated, like /healthz: keep
  *   the HTTP server on a private address or behind the proxy that guards it.
  * - GET /api/teams/ID/report?since=30d: the figures as JSON; `Authorization: Bearer $ONEHAND_API_TOKEN`.
- * - GET /dashboard?token=$ONEHAND_API_TOKEN: the dashboard page.
+ * - GET /dashboard?token=$ONEHAND_API_TOKEN: sets the dashboard's cookie and redirects to
+ *   /dashboard, the page (with that cookie, or the token as a bearer token).
  * - GET /calendar/TEAM.ics?token=T and /calendar/TEAM/MEMBER.ics?token=T: iCalendar feeds; each feed
  *   has its own token, an HMAC of the feed's path with $ONEHAND_CALENDAR_SECRET (`onehand
  *   calendar-link` prints the links), so one person's link can be shared or revoked alone (by
@@ -48,6 +49,23 @@ function bearer(req: HttpRequest): string {
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
+/** The dashboard's cookie: an HMAC of the API token (see dashboardSession), never the token itself. */
+const DASHBOARD_COOKIE = 'onehand_dashboard';
+
+/** dashboardSession: the cookie's value; it opens the dashboard alone (not the report API) and changes with the token. */
+function dashboardSession(apiToken: string): string {
+  return createHmac('sha256', apiToken).update('onehand dashboard session').digest('base64url');
+}
+
+/** cookie: the value of the request's cookie `name`, or ''. */
+function cookie(req: HttpRequest, name: string): string {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return '';
+}
+
 export function registerInsightsRoutes(http: HttpServer, options: { app: OnehandApp; env: NodeJS.ProcessEnv; clock: Clock; logger: Logger }): void {
   const { app, env, clock, logger } = options;
   const apiToken = env[API_TOKEN_ENV]?.trim() || null;
@@ -74,7 +92,27 @@ export function registerInsightsRoutes(http: HttpServer, options: { app: Onehand
 
   http.route('GET', '/dashboard', async (req): Promise<HttpResponse> => {
     if (!apiToken) return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `The dashboard is off; set ${API_TOKEN_ENV}.\n` };
-    if (!sameSecret(req.query.get('token') ?? '', apiToken)) return { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Missing or wrong token.\n' };
+    const session = dashboardSession(apiToken);
+    const fromUrl = req.query.get('token');
+    if (fromUrl !== null) {
+      if (!sameSecret(fromUrl, apiToken)) return { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Missing or wrong token.\n' };
+      // The token leaves the address bar (and the history, and what is shared from it) at once: a
+      // cookie for this page alone, which is not the token (it opens no API), takes its place.
+      const since = req.query.get('since');
+      const secure = req.headers['x-forwarded-proto'] === 'https' || (req.raw.socket as { encrypted?: boolean }).encrypted === true ? '; Secure' : '';
+      return {
+        status: 303,
+        headers: {
+          location: `/dashboard${since === null ? '' : `?since=${encodeURIComponent(since)}`}`,
+          'set-cookie': `${DASHBOARD_COOKIE}=${session}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=43200${secure}`,
+          'referrer-policy': 'no-referrer',
+          ...NO_STORE,
+        },
+      };
+    }
+    if (!sameSecret(cookie(req, DASHBOARD_COOKIE), session) && !sameSecret(bearer(req), apiToken)) {
+      return { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Missing or wrong token: open /dashboard?token=$ONEHAND_API_TOKEN once (the page keeps a cookie for 12 hours), or send it as a bearer token.\n' };
+    }
     const since = parseSince(req.query.get('since') ?? undefined, 'the since parameter');
     if ('error' in since) return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${since.error}\n` };
     const now = clock.now();

@@ -46,9 +46,21 @@ afterAll(async () => {
   await h?.stop();
 });
 
-maybe('the dashboard needs the token', async () => {
+maybe('the dashboard needs the token; the token leaves the URL at once for a cookie that opens the dashboard alone', async () => {
   expect((await fetch(`${base}/dashboard`)).status).toBe(401);
   expect((await fetch(`${base}/dashboard?token=nope`)).status).toBe(401);
+  const opened = await fetch(`${base}/dashboard?token=${TOKEN}&since=28d`, { redirect: 'manual' });
+  expect(opened.status).toBe(303);
+  expect(opened.headers.get('location')).toBe('/dashboard?since=28d');
+  const setCookie = opened.headers.get('set-cookie') ?? '';
+  expect(setCookie).toMatch(/^onehand_dashboard=[\w-]+; Path=\/dashboard; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+  expect(setCookie).not.toContain(TOKEN);
+  const session = setCookie.split(';')[0] as string;
+  expect((await fetch(`${base}/dashboard?since=28d`, { headers: { cookie: session } })).status).toBe(200);
+  expect((await fetch(`${base}/dashboard`, { headers: { cookie: 'onehand_dashboard=forged' } })).status).toBe(401);
+  expect((await fetch(`${base}/dashboard`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+  // The cookie's value is not the API token: it opens no report.
+  expect((await fetch(`${base}/api/teams/payments/report`, { headers: { authorization: `Bearer ${session.split('=')[1] ?? ''}` } })).status).toBe(401);
 });
 
 maybe('the dashboard loads with no console errors and shows the seeded data', async () => {
@@ -63,6 +75,7 @@ maybe('the dashboard loads with no console errors and shows the seeded data', as
   page.on('request', (r) => requests.push(r.url()));
   const res = await page.goto(`${base}/dashboard?token=${TOKEN}&since=28d`);
   expect(res?.status()).toBe(200);
+  expect(page.url()).toBe(`${base}/dashboard?since=28d`); // the token is not in the address bar
   expect(res?.headers()['content-security-policy']).toContain("default-src 'none'");
 
   const payments = page.locator('#team-payments');
