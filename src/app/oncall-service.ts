@@ -16,7 +16,7 @@ import { mention, rt } from '../core/text/rich-text';
 import { Refusal, type UseCaseContext } from './context';
 import { recipientKey } from './notifications';
 import { PolicyBook } from './policies';
-import { nominalOnCall, onCallNow, shadowNow, shadowsBetween, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
+import { nextHandoffAfter, nominalOnCall, onCallNow, shadowNow, shadowsBetween, shiftsBetween, shiftsGainedThrough } from './rotation-reader';
 import { gainedShiftNotices, ShiftWatch } from './shift-watch';
 import { addMaintenance } from './maintenance';
 import { TOKENS } from './tokens';
@@ -53,7 +53,14 @@ export class OncallService {
   async schedule(ctx: UseCaseContext, weeks: number): Promise<Message> {
     if (weeks > 26) throw new Refusal('Show at most 26 weeks at a time ("oncall schedule 26").');
     const { team, now } = ctx;
-    const list = await shiftsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
+    const until = now.plus({ weeks });
+    const list = await shiftsBetween(this.policies, ctx.tx, team, now, until);
+    // The last shift runs past the window: shown to its real end (the next change of hands), not cut.
+    const last = list[list.length - 1];
+    if (last && last.end.toMillis() === until.toMillis()) {
+      const next = await nextHandoffAfter(this.policies, ctx.tx, team, until);
+      if (next) list[list.length - 1] = { ...last, end: next.at };
+    }
     const lines = list.map((s) => rt`${this.when(team, s.start)} → ${this.when(team, s.end)}  ${memberName(this.world, s.member)}${shiftNote(s, this.policies.rotationName(team))}${this.coveringNote(team, s)}`);
     const shadows = await shadowsBetween(this.policies, ctx.tx, team, now, now.plus({ weeks }));
     if (shadows.length > 0) {

@@ -163,7 +163,10 @@ describe('the chain never ends with nobody (quiet hours on)', () => {
     const told = h.expectMessage('bob', /you are on call for Payments from Mon 09 Mar 09:00 .* covering for Alice, who is away/);
     expect(told.message.mentions).toEqual(['bob']);
     // The schedule says so too.
-    expect(await h.run('carol', 'oncall schedule 2')).toMatch(/Mon 09 Mar 09:00 .* → Mon 16 Mar 09:00 .* {2}Bob \(covering for Alice, away\)/);
+    const schedule = await h.run('carol', 'oncall schedule 2');
+    expect(schedule).toMatch(/Mon 09 Mar 09:00 .* → Mon 16 Mar 09:00 .* {2}Bob \(covering for Alice, away\)/);
+    // The last shift is shown to its real end, not cut where the two weeks end (Tue 17 Mar 11:00).
+    expect(schedule.split('\n').pop()).toBe('Mon 16 Mar 09:00 GMT+1 → Mon 23 Mar 09:00 GMT+1  Bob');
     h.expectMessage('alice', /You are marked away/);
     h.expectNothingFor('dave');
     await h.advanceTo('2026-03-09T08:00:00Z'); // Mon 09:00 Berlin
