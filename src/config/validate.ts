@@ -311,7 +311,7 @@ function secretHint(key: string, parent: PathSegment[]): string {
   // A plugin's settings are its own (checked by the plugin): by convention it reads "<key>_env".
   if (parent[0] === 'plugins') return `secrets are never written in config; set an environment variable and name it with "${key}_env" (e.g. ${key}_env: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`;
   const where = parent.length === 0 ? 'the top level' : `"${formatPath(parent)}"`;
-  return `secrets are never written in config, and ${where} takes none: remove it (a secret goes in an environment variable named where it is used, e.g. platforms.discord.token_env or integrations[].token_env)`;
+  return `secrets are never written in config, and ${where} takes none: remove it (a secret goes in an environment variable named where it is used, e.g. discord.token_env or integrations[].token_env)`;
 }
 
 /** schemaAt: the config schema of the object at `path` (through properties and list items), or undefined. */

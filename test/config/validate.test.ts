@@ -486,7 +486,7 @@ describe('secrets', () => {
     c.members[0][key] = 'hunter2';
     const p = problemAt(problemsOf(c), `members[0].${key}`);
     // A member takes no secret: the hint must not name a "<key>_env" that exists nowhere.
-    expect(p.message).toBe('secrets are never written in config, and "members[0]" takes none: remove it (a secret goes in an environment variable named where it is used, e.g. platforms.discord.token_env or integrations[].token_env)');
+    expect(p.message).toBe('secrets are never written in config, and "members[0]" takes none: remove it (a secret goes in an environment variable named where it is used, e.g. discord.token_env or integrations[].token_env)');
   });
 
   it('names the keys that take the secret where there are some, and none where there are none', () => {
