@@ -706,15 +706,16 @@ export class IncidentService {
    * maintenanceOver: the maintenance window that opened `incident` quietly has ended and nothing
    * else covers it. An incident still open (nobody acknowledged it, no alert resolved it) is a
    * problem the maintenance did not explain: its on-call is paged now and its chain starts, as if it
-   * had just been reported. One that was paged meanwhile (escalated, reassigned, handed a chain) or
-   * acknowledged or resolved is left alone. The channel gets its record now (a quiet open has none).
+   * had just been reported. One whose chain runs already (reassigned meanwhile), or acknowledged or
+   * resolved, is left alone; a hand escalation alone starts no chain, so it does not count. The channel gets its record now (a quiet open has none).
    */
   async maintenanceOver(ctx: UseCaseContext, incident: Incident, window: { reason: string; end: DateTime }): Promise<void> {
     if (incident.state !== 'open') return;
+    // A chain already running (an assignment started one) goes on. A page without a chain (someone
+    // escalated by hand) is not one: the incident still needs its own, or nobody is paged again.
     if ((await ctx.tx.pendingTimers(escalationKeyPrefix(incident.id))).length > 0) return;
     const timeline = await ctx.tx.timeline(incident.id);
     const lastOpen = [...timeline].reverse().find(opensRound);
-    if (timeline.some((e) => e.kind === 'notified' && (!lastOpen || e.seq > lastOpen.seq))) return;
     const ev = await this.event(ctx, incident, 'maintenance-over', { reason: window.reason, ended: window.end.toUTC().toISO(), member: incident.assignee });
     const headline = rt`Maintenance is over (${window.reason}) and ${incidentHeadline(incident)} is still open (opened ${age(ctx.now, lastOpen?.at ?? incident.openedAt)} ago)`;
     await this.startChain(ctx, incident, incident.assignee, `m${ev.seq}`, headline);

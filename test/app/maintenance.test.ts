@@ -91,4 +91,14 @@ describe('maintenance windows', () => {
     await h.advance('150m');
     h.expectMessage('dave', /Maintenance is over \(the upgrade overran\) and #1 \[sev1\] DbDown on somewhere is still open/);
   });
+  it('an incident escalated by hand during the window still starts its chain at the window\'s end (a hand escalation runs no chain)', async () => {
+    const { h } = t;
+    await h.run('carol', 'oncall maintenance 2h database upgrade');
+    await t.alertmanager(amPayload([amAlert({ alertname: 'DbDown', service: 'billing', severity: 'warning' })]));
+    await h.advance('10m');
+    await h.run('dave', 'incident escalate 1');
+    h.expectMessage('alice', /asks for your help as mentor/);
+    await h.advance('111m'); // 12:01Z: the window ended
+    h.expectMessage('dave', /Maintenance is over \(database upgrade\) and #1 \[sev3\] DbDown on somewhere is still open/);
+  });
 });
