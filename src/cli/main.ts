@@ -350,7 +350,8 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
  * DISCORD_APPLICATION_ID; Teams: MICROSOFT_APP_ID or ONEHAND_TEAMS=1 in this environment, as for
  * `onehand start`), every member a team may page (its rotation and its lead) without an id on
  * any of them, and every team without a channel on any of them. Such a page falls back to the team
- * channel; with no channel either it reaches nobody (and the chain moves on at once). `onehand
+ * channel, where it pings nobody; with no channel either it reaches nobody; either way the chain
+ * moves on at once, and the warning says which of the two it is. `onehand
  * start` logs the same for the platforms that really run.
  */
 function reachWarnings(config: OnehandConfig, env: NodeJS.ProcessEnv): string[] {
@@ -363,12 +364,17 @@ function reachWarnings(config: OnehandConfig, env: NodeJS.ProcessEnv): string[] 
   const memberIndex = new Map([...world.members.keys()].map((id, i) => [id, i]));
   const out: string[] = [];
   [...world.teams.values()].forEach((team, i) => {
+    const channel = names.some((p) => team.channels[p] !== undefined);
     for (const member of new Set([...team.rotation.members, team.lead])) {
       const m = world.members.get(member);
       if (!m || names.some((p) => m.identities[p] !== undefined)) continue;
-      out.push(`warning: teams[${i}] (${team.id}): ${m.name} (${member}) has no id on ${names.join(' or ')}: pages to them go to the team channel instead, where they ping nobody, and the chain moves on to the next person at once; add ${names.map((p) => `${p}: "<id>"`).join(' or ')} to members[${memberIndex.get(member) ?? 0}]\n`);
+      // Without a channel there either, the page has nowhere to go at all (see Engine.unreachable).
+      const pages = channel
+        ? 'pages to them go to the team channel instead, where they ping nobody'
+        : `pages to them reach nobody (the team has no channel on ${names.join(' or ')} either)`;
+      out.push(`warning: teams[${i}] (${team.id}): ${m.name} (${member}) has no id on ${names.join(' or ')}: ${pages}, and the chain moves on to the next person at once; add ${names.map((p) => `${p}: "<id>"`).join(' or ')} to members[${memberIndex.get(member) ?? 0}]\n`);
     }
-    if (!names.some((p) => team.channels[p] !== undefined)) {
+    if (!channel) {
       out.push(`warning: teams[${i}] (${team.id}): no team channel on ${names.join(' or ')}: a page nobody can take directly reaches nobody, and the unowned alert goes to the lead and the on-call directly; set teams[${i}].channels.${names[0] ?? 'discord'}\n`);
     }
   });

@@ -51,14 +51,18 @@ describe('onehand check-config', () => {
     expect(set.stderr).toBe('');
   });
 
-  it('warns (exit 0) about members a team may page with no id on a platform switched on, and teams without a channel there', async () => {
+  it('warns (exit 0) about members a team may page with no id on a platform switched on (their pages reach nobody where the team has no channel there either), and teams without a channel there', async () => {
     const config = `${TEST_CONFIG.replace('{ id: alice, name: Alice, time_zone: Europe/Berlin, mentor: bob }', '{ id: alice, name: Alice, time_zone: Europe/Berlin, mentor: bob, discord: "812345678901234567" }')}
 discord: { application_id: "123456789012345678", guild_id: "234567890123456789" }
 `.replace('    lead: frank\n', '    lead: frank\n    channels: { discord: "323456789012345678" }\n');
     const r = await runCli(['check-config', writeFile(tempDir(), 'onehand.yaml', config)]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('warning: teams[0] (payments): Dave (dave) has no id on discord: pages to them go to the team channel instead, where they ping nobody, and the chain moves on to the next person at once; add discord: "<id>" to members[3]');
+    // Payments has no Discord channel: a page to Dave has nowhere to go, not "the team channel instead".
+    expect(r.stderr).toContain('warning: teams[0] (payments): Dave (dave) has no id on discord: pages to them reach nobody (the team has no channel on discord either), and the chain moves on to the next person at once; add discord: "<id>" to members[3]');
+    expect(r.stderr).not.toMatch(/teams\[0\] \(payments\).*go to the team channel instead/);
     expect(r.stderr).toContain('warning: teams[0] (payments): no team channel on discord');
+    // Search has one: a page to Frank goes there, where it pings nobody.
+    expect(r.stderr).toContain('warning: teams[1] (search): Frank (frank) has no id on discord: pages to them go to the team channel instead, where they ping nobody, and the chain moves on to the next person at once; add discord: "<id>" to members[5]');
     expect(r.stderr).not.toContain('(alice) has no id');
     expect(r.stderr).not.toContain('teams[1] (search): no team channel');
     // Without a platform switched on (the console reaches everyone), nothing to say.
