@@ -51,7 +51,11 @@ export interface HealthReport {
   readonly pages: string;
   readonly outboxDepth: number | null;
   readonly outbox: { readonly pending: number; readonly waiting: number; readonly givenUpLastHour: number; readonly oldestDueLagSeconds: number } | null;
-  /** Each platform: "ok", "ok: <note>" (e.g. members not reachable yet) or "failing: <why>". */
+  /**
+   * Each platform: "ok", "ok: <note>" (e.g. members not reachable yet), "degraded: <why>" (shown,
+   * `ok` unaffected; "degraded: not running: ..." for a platform asked for that did not start) or
+   * "failing: <why>".
+   */
   readonly adapters: Record<string, string>;
   readonly plugins: Record<string, string>;
 }
@@ -206,6 +210,11 @@ export class OnehandApp {
       const seen = this.delivery.platformHealth(a.name);
       adapters[a.name] = !own.ok ? `failing${own.detail ? `: ${own.detail}` : ''}` : !seen.ok ? `failing: ${seen.detail ?? ''}`
         : own.degraded ? `degraded: ${own.detail ?? ''}` : own.detail ? `ok: ${own.detail}` : 'ok';
+    }
+    // A platform asked for (a token set) that does not run pages nobody: shown, as the console's
+    // "nobody reads this" is, without failing the probe (a restart does not add a missing id).
+    for (const off of this.adapters.notRunning()) {
+      adapters[off.platform] ??= `degraded: not running: ${off.problem}; ${off.fix}`;
     }
     const plugins = this.plugins.status();
     const lagging = outbox !== null && outbox.oldestDueLagSeconds > DELIVERY_LAG_LIMIT_S;

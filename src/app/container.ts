@@ -10,6 +10,7 @@ import type { World } from '../core/model';
 import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
+import type { PlatformOff } from '../ports/platform';
 import type { Store } from '../ports/store';
 import { AdapterRegistry } from './adapters';
 import { OnehandApp } from './app';
@@ -36,6 +37,8 @@ export interface AppParts {
   readonly logger: Logger;
   readonly settings: Settings;
   readonly adapters: readonly ChatAdapter[];
+  /** Platforms asked for (a token is set) that do not run, for /healthz (see PlatformOff). Default: none. */
+  readonly platformsOff?: readonly PlatformOff[];
   /** Monitoring integrations (config `integrations:`), for the alert intake. Default: none. */
   readonly integrations?: readonly IntegrationConfig[];
   /** Enabled plugins, activated with their checked config (see src/plugins-loader). */
@@ -57,6 +60,7 @@ export function buildApp(parts: AppParts): OnehandApp {
   container.bind<Settings>(TOKENS.Settings).toConstantValue(parts.settings);
   const registry = new AdapterRegistry();
   for (const adapter of parts.adapters) registry.add(adapter);
+  for (const off of parts.platformsOff ?? []) registry.addOff(off);
   container.bind(AdapterRegistry).toConstantValue(registry);
   container.bind<readonly IntegrationConfig[]>(TOKENS.Integrations).toConstantValue(parts.integrations ?? []);
   container.bind<readonly ActivePlugin[]>(TOKENS.Plugins).toConstantValue(parts.plugins ?? []);

@@ -25,6 +25,7 @@ import { JsonLogger } from '../runtime/logger';
 import { openConfiguredStore, storeLocation } from '../store/open';
 import { defaultDataPath } from '../store/sqlite/sqlite-store';
 import { readIntegrationSecrets } from '../intake/webhooks';
+import { PLATFORMS } from './platforms';
 import { configDir, startBot } from './start';
 import { tuneGarbageCollector } from '../runtime/gc-tuning';
 import { parseSince, teamInsights } from '../app/insights-service';
@@ -327,7 +328,7 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
     process.stderr.write(`${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}\n`);
     return 1;
   }
-  warnings.push(...reachWarnings(config, env), ...zoneWarnings(config));
+  warnings.push(...platformWarnings(config, env), ...reachWarnings(config, env), ...zoneWarnings(config));
   const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
   process.stdout.write(`${path}: OK (${count(config.world.teams.size, 'team')}, ${count(config.world.members.size, 'member')}, plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`);
   process.stderr.write(warnings.join(''));
@@ -343,6 +344,20 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv): number {
     process.stderr.write(lines.map((l) => `warning: ${l} (in this environment; onehand start refuses to start without it)\n`).join(''));
   }
   return 0;
+}
+
+/**
+ * platformWarnings: every chat platform asked for in this environment (a token or credential is
+ * set, or the ids are in the config) that `onehand start` would not run (see PlatformOff): what is
+ * missing and how to set it. The environment may differ where the bot runs: a warning, not an error.
+ */
+function platformWarnings(config: OnehandConfig, env: NodeJS.ProcessEnv): string[] {
+  return PLATFORMS.flatMap((platform) => {
+    const off = platform.unstarted?.(config, env) ?? null;
+    if (!off) return [];
+    const effect = off.refusesStart ? 'onehand start refuses to start' : `onehand start runs without ${off.platform} (its log and /healthz say so)`;
+    return [`warning: ${off.platform}: ${off.problem} (in this environment): ${effect}; ${off.fix}\n`];
+  });
 }
 
 /**

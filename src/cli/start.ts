@@ -17,6 +17,7 @@ import { readIntegrationSecrets, registerWebhooks } from '../intake/webhooks';
 import type { ChatAdapter } from '../ports/chat-adapter';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
+import type { PlatformOff } from '../ports/platform';
 import type { SimulatedClock } from '../runtime/clock';
 import { LeaderLease } from '../app/leader-lease';
 import { openConfiguredStore } from '../store/open';
@@ -67,9 +68,13 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     : undefined;
   const http = new HttpServer(logger);
   const adapters: ChatAdapter[] = [];
+  // A platform asked for (its token set) that stays off is named on /healthz and in the start's log.
+  const platformsOff: PlatformOff[] = [];
   for (const make of PLATFORMS) {
     const adapter = make({ config, env, clock, logger, http, ...(leader ? { leader } : {}) });
     if (adapter) adapters.push(adapter);
+    const off = adapter ? null : make.unstarted?.(config, env) ?? null;
+    if (off) platformsOff.push(off);
   }
   // Integrations and Teams only ever reach Onehand over its HTTP server: without one they would
   // wait for requests that cannot arrive, and say nothing.
@@ -93,6 +98,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     logger,
     settings: { timerPeriodMs: config.timers.periodMs, instanceId, leaseMs: config.timers.leaseMs, delivery: config.delivery },
     adapters,
+    platformsOff,
     plugins: options.plugins ?? [],
     integrations: config.integrations,
     insights: config.insights,
@@ -130,6 +136,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     teams: config.world.teams.size, members: config.world.members.size, data: location.where,
     adapters: adapters.map((a) => a.name), http: httpPort === null ? 'off' : `${config.http.host}:${httpPort}`, clock: simulated ? 'simulated' : 'system',
   });
+  for (const off of platformsOff) {
+    logger.warn(`${off.platform} is not running, though it was asked for: no page goes there (/healthz shows it as degraded)`, { platform: off.platform, problem: off.problem, fix: off.fix, running: adapters.map((a) => a.name) });
+  }
 
   const signalled = new Promise<void>((resolve) => {
     const stopOn = (signal: string) => () => {

@@ -1,7 +1,8 @@
 /**
  * PlatformFactory is the contract a chat platform implements so that `onehand start` can run it:
  * given the config, the environment and the shared services, it returns the platform's ChatAdapter
- * when its credentials are present, or null (the platform stays off, and says why in the log).
+ * when its credentials are present, or null (the platform stays off, and says why in the log; see
+ * PlatformOff for a platform asked for that cannot run).
  * Adapters implement it; the command line (src/cli/platforms.ts) only lists the factories.
  */
 import type { OnehandConfig } from '../config';
@@ -34,4 +35,26 @@ export interface PlatformInput {
   readonly leader?: (name: string) => RoleLease;
 }
 
-export type PlatformFactory = (input: PlatformInput) => ChatAdapter | null;
+/**
+ * PlatformOff: a platform its operator asked for (a bot token or credential is set, or its ids are
+ * in the config) that cannot run as configured: what is wrong (`problem`, naming the keys or
+ * variables) and how to set it (`fix`). `onehand start` runs on without it and says so in its log
+ * and on /healthz (the platform shown as degraded); `check-config` warns. With `refusesStart`,
+ * `onehand start` stops instead, with an error that says the same.
+ */
+export interface PlatformOff {
+  readonly platform: string;
+  readonly problem: string;
+  readonly fix: string;
+  readonly refusesStart?: boolean;
+}
+
+export interface PlatformFactory {
+  (input: PlatformInput): ChatAdapter | null;
+  /**
+   * unstarted: why this platform does not run although its operator asked for it, or null when it
+   * runs or nobody asked for it. Reads the environment (and a secret file the config names), never
+   * logs, never loads the platform's library: `check-config` calls it too.
+   */
+  readonly unstarted?: (config: OnehandConfig, env: NodeJS.ProcessEnv) => PlatformOff | null;
+}
