@@ -11,7 +11,7 @@
  * {reason, until} (opened quietly in a maintenance window).
  */
 import { DateTime } from 'luxon';
-import { isFlap, type Incident, type TimelineEvent } from '../incident/types';
+import { isFlap, type Incident, type Principal, type TimelineEvent } from '../incident/types';
 import type { EscalationTarget, MemberId } from '../model';
 
 /** IncidentHistory: an incident and its whole timeline (oldest first). */
@@ -30,6 +30,11 @@ export interface AckFact {
 export interface ResolveFact {
   /** The assignee when it was resolved (whoever typed the command). */
   readonly assignee: MemberId;
+  /**
+   * Whether a person resolved it (a member, or a guest in chat), not an alert that resolved
+   * (an integration, Onehand itself, or no actor): only a person's resolution credits the assignee.
+   */
+  readonly byPerson: boolean;
   readonly at: DateTime;
   /** Since the incident was reported (or last reopened). */
   readonly afterMs: number;
@@ -81,6 +86,20 @@ export interface IncidentFacts {
   readonly maintenance: boolean;
   /** True when resolved at the end of the timeline. */
   readonly resolved: boolean;
+  /** True when resolved at the end of the timeline, and a person resolved it last (see ResolveFact.byPerson). */
+  readonly resolvedByPerson: boolean;
+}
+
+/**
+ * AUTOMATIC_ADAPTERS: the `adapter` of the principals that act for no person: a monitoring
+ * integration (see integrationPrincipal in src/app/intake-service.ts) and Onehand itself (SYSTEM).
+ */
+const AUTOMATIC_ADAPTERS: ReadonlySet<string> = new Set(['integration', 'onehand']);
+
+/** isPerson: whether a timeline event's actor is a person (a member, or a guest on a chat platform). */
+export function isPerson(actor: Principal | null): boolean {
+  if (actor === null) return false;
+  return actor.kind === 'member' || !AUTOMATIC_ADAPTERS.has(actor.adapter);
 }
 
 /**
@@ -137,7 +156,7 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
         break;
       case 'resolved':
         resolved = true;
-        resolutions.push({ assignee, at: e.at, afterMs: e.at.diff(since).as('milliseconds') });
+        resolutions.push({ assignee, byPerson: isPerson(e.actor), at: e.at, afterMs: e.at.diff(since).as('milliseconds') });
         break;
       case 'notified':
         if (member) pages.push({ member, step: String(e.data.step ?? 'page'), at: e.at });
@@ -185,5 +204,6 @@ export function factsOf(history: IncidentHistory): IncidentFacts {
     unownedAlerts,
     maintenance,
     resolved,
+    resolvedByPerson: resolved && resolutions[resolutions.length - 1]?.byPerson === true,
   };
 }

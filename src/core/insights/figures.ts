@@ -8,14 +8,15 @@
  * - **Shifts served**: rotation shifts (overrides and absences applied) overlapping the window.
  *   A rotation shift cut by an override counts once for its owner; each override counts once for
  *   whoever covers it. `hoursOnCall` is the on-call time inside the window.
- * - **Incidents handled** by M: incidents M acknowledged or that were resolved while M was the
- *   assignee.
- * - **Solo rate** of M: among the resolved incidents M handled, the share with no escalation
- *   (automatic or manual) and no huddle. null when M resolved none.
+ * - **Incidents handled** by M: incidents M acknowledged or that a person resolved while M was
+ *   the assignee. An incident its alert resolved (Alertmanager sent "resolved": the resolve's
+ *   actor is an integration, Onehand, or none) credits nobody by that resolve; M's ack still counts.
+ * - **Solo rate** of M: among the incidents M handled that a person resolved (last), the share with
+ *   no escalation (automatic or manual) and no huddle. null when there are none.
  * - **Escalations to mentor / lead** of M: escalation events while M was the assignee.
  * - **Huddles called**: huddle events M called.
  * - **Median time to ack / resolve** of M: from the report (or last reopening) to M's ack, and
- *   to a resolution while M was the assignee (the mean of the two middle values for even counts).
+ *   to a person's resolution while M was the assignee (the mean of the two middle values for even counts).
  * - **Sleep interruptions** of M: pages to M (notified events, every step) that reached M during
  *   the night in M's own zone (`night`, default 22:00-07:00), counting a deferred page at the
  *   instant its deferral ended, plus every page a plugin let through M's quiet hours
@@ -26,9 +27,10 @@
  *   and the notifications plugins deferred (quiet hours), skipped, dropped or let through.
  * - **Load balance**: each rotation member's share of the pages to rotation members; `imbalance`
  *   is the largest share divided by an even share (1 = perfectly even).
- * - **Single-person dependencies**: per service, who resolved its incidents in the window and
- *   ever; a service that exactly one person has ever resolved is flagged, with a suggestion: make
- *   that person the mentor of the next on-call (in `upcoming`) who has never handled it.
+ * - **Single-person dependencies**: per service, who resolved its incidents (a person's resolve,
+ *   credited to the assignee; an alert's resolve names nobody) in the window and ever; a service
+ *   that exactly one person has ever resolved is flagged, with a suggestion: make that person the
+ *   mentor of the next on-call (in `upcoming`) who has never handled it.
  */
 import type { DateTime } from 'luxon';
 import type { MemberId, Team, World } from '../model';
@@ -72,6 +74,7 @@ export interface MemberFigures {
   readonly shiftsServed: number;
   readonly hoursOnCall: number;
   readonly incidentsHandled: number;
+  /** Incidents handled whose last resolve a person made (not their alert): the solo rate's base. */
   readonly resolvedHandled: number;
   readonly solo: number;
   /** solo / resolvedHandled, 0..1, or null. */
@@ -174,8 +177,13 @@ export function isNight(at: DateTime, zone: string, night: InsightsSettings['nig
   return from < to ? m >= from && m < to : m >= from || m < to;
 }
 
+/** personResolutions: the resolutions a person made (an alert's resolve credits nobody: see ResolveFact.byPerson). */
+function personResolutions(f: IncidentFacts): IncidentFacts['resolutions'] {
+  return f.resolutions.filter((r) => r.byPerson);
+}
+
 function handledBy(f: IncidentFacts, member: MemberId): boolean {
-  return f.acks.some((a) => a.member === member) || f.resolutions.some((r) => r.assignee === member);
+  return f.acks.some((a) => a.member === member) || personResolutions(f).some((r) => r.assignee === member);
 }
 
 function isSolo(f: IncidentFacts): boolean {
@@ -226,7 +234,8 @@ export function shiftsServedBy(team: Team, shifts: readonly Shift[], member: Mem
 /** memberFigures: one member's figures over the incidents of a window. */
 export function memberFigures(input: Pick<InsightsInput, 'world' | 'team' | 'shifts' | 'settings' | 'window'>, facts: readonly IncidentFacts[], member: MemberId, w: InsightsWindow): MemberFigures {
   const handled = facts.filter((f) => handledBy(f, member));
-  const resolvedHandled = handled.filter((f) => f.resolved);
+  // An incident an alert resolved is no evidence of who fixed it: not in the solo base.
+  const resolvedHandled = handled.filter((f) => f.resolvedByPerson);
   const solo = resolvedHandled.filter(isSolo).length;
   const escalations = facts.flatMap((f) => f.escalations).filter((e) => e.assignee === member);
   const served = shiftsServedBy(input.team, input.shifts, member, w);
@@ -242,7 +251,7 @@ export function memberFigures(input: Pick<InsightsInput, 'world' | 'team' | 'shi
     escalationsToLead: escalations.filter((e) => e.target === 'lead').length,
     huddlesCalled: facts.flatMap((f) => f.huddles).filter((h) => h.by === member).length,
     medianAckMs: median(facts.flatMap((f) => f.acks).filter((a) => a.member === member).map((a) => a.afterMs)),
-    medianResolveMs: median(facts.flatMap((f) => f.resolutions).filter((r) => r.assignee === member).map((r) => r.afterMs)),
+    medianResolveMs: median(facts.flatMap(personResolutions).filter((r) => r.assignee === member).map((r) => r.afterMs)),
     pages: facts.flatMap((f) => f.pages).filter((p) => p.member === member).length,
     sleepInterruptions: sleepInterruptionsOf(facts, input.world, member, input.settings.night, input.window.to),
   };
@@ -292,13 +301,13 @@ export function dependencies(all: readonly IncidentFacts[], inWindow: readonly I
   const services = [...new Set(inWindow.map((f) => f.service).filter((s): s is string => s !== null && s !== ''))].sort();
   return services.map((service) => {
     const ofService = (list: readonly IncidentFacts[]) => list.filter((f) => f.service === service);
-    const resolvers = (list: readonly IncidentFacts[]) => [...new Set(ofService(list).flatMap((f) => f.resolutions.map((r) => r.assignee)))].sort();
+    const resolvers = (list: readonly IncidentFacts[]) => [...new Set(ofService(list).flatMap((f) => personResolutions(f).map((r) => r.assignee)))].sort();
     const ever = resolvers(all);
     const single = ever.length === 1;
     let suggestion: ServiceDependency['suggestion'] = null;
     if (single) {
       const mentor = ever[0] as MemberId;
-      const handlers = new Set(ofService(all).flatMap((f) => [...f.acks.map((a) => a.member), ...f.resolutions.map((r) => r.assignee)]));
+      const handlers = new Set(ofService(all).flatMap((f) => [...f.acks.map((a) => a.member), ...personResolutions(f).map((r) => r.assignee)]));
       const next = upcoming.find((s) => s.member !== mentor && !handlers.has(s.member));
       if (next) suggestion = { mentor, mentee: next.member, shiftStart: next.start };
     }
