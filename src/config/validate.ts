@@ -305,11 +305,18 @@ function secretHint(key: string, parent: PathSegment[]): string {
   const ways = known.filter((k) => /_(env|file)$/.test(k) && k.replace(/_(env|file)$/, '').replace(/_/g, '').endsWith(squashed));
   if (ways.length > 0) {
     const env = ways.find((k) => k.endsWith('_env'));
-    const example = env === undefined ? '' : ` (e.g. ${env}: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`;
+    // Discord's token has a default variable: set it, and no key is needed.
+    const example = env === undefined ? ''
+      : parent.length === 1 && parent[0] === 'discord' ? ` (e.g. set DISCORD_TOKEN, the variable ${env} names by default)`
+        : ` (e.g. ${env}: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`;
     return `secrets are never written in config; put it in an environment variable and name it with ${ways.map((k) => `"${k}"`).join(' or ')}${example}`;
   }
   // A plugin's settings are its own (checked by the plugin): by convention it reads "<key>_env".
   if (parent[0] === 'plugins') return `secrets are never written in config; set an environment variable and name it with "${key}_env" (e.g. ${key}_env: ONEHAND_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')})`;
+  // Teams reads its credentials from the environment only (see adapters/teams): name the variable.
+  if (parent.length === 1 && parent[0] === 'microsoft_teams') {
+    return 'secrets are never written in config, and "microsoft_teams" takes none: remove it (the Teams bot\'s client secret goes in the environment variable MICROSOFT_APP_PASSWORD, with its app id in MICROSOFT_APP_ID)';
+  }
   const where = parent.length === 0 ? 'the top level' : `"${formatPath(parent)}"`;
   return `secrets are never written in config, and ${where} takes none: remove it (a secret goes in an environment variable named where it is used, e.g. discord.token_env or integrations[].token_env)`;
 }

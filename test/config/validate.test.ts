@@ -498,6 +498,15 @@ describe('secrets', () => {
     expect(problemAt(problems, 'integrations[0].token').message).toBe('secrets are never written in config; put it in an environment variable and name it with "token_env" or "token_file" (e.g. token_env: ONEHAND_TOKEN)');
   });
 
+  it('names the real place of a platform secret: discord.token_env (default DISCORD_TOKEN), and MICROSOFT_APP_PASSWORD for Teams', () => {
+    const c = validConfig();
+    c.discord = { token: 'abc' };
+    c.microsoft_teams = { password: 'hunter2' };
+    const problems = problemsOf(c);
+    expect(problemAt(problems, 'discord.token').message).toBe('secrets are never written in config; put it in an environment variable and name it with "token_env" or "token_file" (e.g. set DISCORD_TOKEN, the variable token_env names by default)');
+    expect(problemAt(problems, 'microsoft_teams.password').message).toBe('secrets are never written in config, and "microsoft_teams" takes none: remove it (the Teams bot\'s client secret goes in the environment variable MICROSOFT_APP_PASSWORD, with its app id in MICROSOFT_APP_ID)');
+  });
+
   it('finds secrets at the top level, in unknown sections and in plugin sections', () => {
     const c = validConfig();
     c.discord = { token: 'abc' };
