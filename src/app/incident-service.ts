@@ -714,10 +714,9 @@ export class IncidentService {
     // A chain already running (an assignment started one) goes on. A page without a chain (someone
     // escalated by hand) is not one: the incident still needs its own, or nobody is paged again.
     if ((await ctx.tx.pendingTimers(escalationKeyPrefix(incident.id))).length > 0) return;
-    const timeline = await ctx.tx.timeline(incident.id);
-    const lastOpen = [...timeline].reverse().find(opensRound);
+    const since = await this.openSince(ctx.tx, incident);
     const ev = await this.event(ctx, incident, 'maintenance-over', { reason: window.reason, ended: window.end.toUTC().toISO(), member: incident.assignee });
-    const headline = rt`Maintenance is over (${window.reason}) and ${incidentHeadline(incident)} is still open (opened ${age(ctx.now, lastOpen?.at ?? incident.openedAt)} ago)`;
+    const headline = rt`Maintenance is over (${window.reason}) and ${incidentHeadline(incident)} is still open (opened ${age(ctx.now, since)} ago)`;
     await this.startChain(ctx, incident, incident.assignee, `m${ev.seq}`, headline);
     await this.postRecord(ctx, incident, headline);
   }
@@ -795,8 +794,7 @@ export class IncidentService {
       .filter((m): m is MemberId => m !== null && m !== member);
     if (after.some((m) => this.adapters.reaching({ kind: 'member', id: m }).length > 0)) return 'the next person in the chain is paged now';
     const names = [...new Set(after)].map((m) => memberName(this.world, m));
-    const platforms = this.adapters.all().map((a) => a.name);
-    return `nobody after them in the chain${names.length > 0 ? ` (${names.join(', ')})` : ''} can be messaged either: nobody will be reached until an admin links them in the config (members[].${platforms[0] ?? 'discord'})`;
+    return `nobody after them in the chain${names.length > 0 ? ` (${names.join(', ')})` : ''} can be messaged either: nobody will be reached until ${this.linkHint()}`;
   }
 
   /**
